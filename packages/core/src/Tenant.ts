@@ -1,0 +1,169 @@
+import { Database, type DatabaseOptions } from './db/index.ts'
+import { ErrorCodes, WeftError } from './errors.ts'
+import { KeyBag, openSealedKeyVersions, sealKeyVersions, type PasswordKey } from './keys/index.ts'
+import { Mutex, type KeyValueStore, type StoreFactory } from './store/index.ts'
+import {
+  createProfile, sealTenantRecord, TrustPolicy, verifyProfile,
+  type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord,
+} from './tenant/index.ts'
+import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
+import { bytesEqual, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
+
+/** @internal What a tenant is built from; see {@link TenantFactory}. */
+export interface TenantParts {
+  readonly record: TenantRecord
+  readonly recordKey: PasswordKey
+  readonly records: KeyValueStore
+  readonly recordName: string
+  readonly storeFactory: StoreFactory
+}
+
+const DB_NAME = /^[^\u0000-\u001f/]{1,128}$/
+
+/**
+ * An organisation: an identity (Ed25519 signing and X25519 box keys), a {@link KeyBag}, the
+ * partners it trusts, and its databases. Its secrets are kept encrypted under its password.
+ */
+export class Tenant {
+  readonly id: TenantId
+  readonly keyBag: KeyBag
+  readonly #identity: Identity
+  readonly #trust: TrustPolicy
+  readonly #parts: TenantParts
+  readonly #createdAt: number
+  readonly #dbs = new Map<DbName, Promise<Database>>()
+  readonly #trustListeners = new Set<() => Promise<void>>()
+  readonly #saveLock = new Mutex()
+  #closed = false
+
+  /** @internal Use `TenantFactory.createTenant` or `openTenant`. */
+  constructor(parts: TenantParts) {
+    const { record } = parts
+    this.id = record.tenantId as TenantId
+    this.#parts = parts
+    this.#identity = record.identity
+    this.#createdAt = record.createdAt
+    this.keyBag = KeyBag.fromRecord(record.keys)
+    this.#trust = new TrustPolicy(this.id, record.members)
+    for (const p of record.partners) this.#trust.setPartner(verifyProfile(p.profile), p.links)
+    this.keyBag.setPersistHook(() => this.#save())
+  }
+
+  /** The admin's Ed25519 public key. */
+  get signingKey(): Uint8Array {
+    return this.#identity.signing.publicKey
+  }
+
+  /** A signed, publishable description of this tenant for partners to trust. */
+  publicProfile(): PublicProfile {
+    return createProfile(this.id, this.#identity, this.#trust.members().map((m) => fromB64(m)))
+  }
+
+  /**
+   * Trusts a partner's signers for the listed databases: entries the partner created in its
+   * database `remote` are accepted into our database `local` (a plain name means the same on both
+   * sides). Calling it again replaces the links. Held entries are retried.
+   */
+  async addPartner(profile: PublicProfile, options: { dbs: readonly DbLinkSpec[] }): Promise<void> {
+    const verified = verifyProfile(profile)
+    if (verified.tenantId === this.id) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a tenant cannot partner with itself')
+    this.#trust.setPartner(verified, options.dbs)
+    await this.#save()
+    await this.#trustChanged()
+  }
+
+  /** Stops trusting a partner; entries already materialised stay. */
+  async removePartner(tenantId: string): Promise<boolean> {
+    const removed = this.#trust.removePartner(tenantId as TenantId)
+    if (removed) await this.#save()
+    return removed
+  }
+
+  /** The partners this tenant trusts, with their database links. */
+  partners(): Partner[] {
+    return this.#trust.partners()
+  }
+
+  /**
+   * Seals every version of a key to a partner's box key, signed by this tenant. The partner
+   * imports it with {@link Tenant.acceptSharedKey}.
+   */
+  shareKey(keyId: string, partner: PublicProfile): Uint8Array {
+    const verified = verifyProfile(partner)
+    const versions = this.keyBag.versions(keyId)
+    if (versions.length === 0) throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no key named ${keyId}`)
+    return sealKeyVersions(keyId, versions, verified.boxKey, this.#identity.signing)
+  }
+
+  /**
+   * Imports a key sealed to this tenant by a trusted partner (or a member), under its own name or
+   * `options.as`. `WEFT_UNTRUSTED_SIGNER` when the sender is not trusted.
+   */
+  async acceptSharedKey(sealed: Uint8Array, options: { as?: string } = {}): Promise<KeyId> {
+    const opened = openSealedKeyVersions(sealed, this.#identity.box)
+    const sender = toBase64Url(opened.sender)
+    const trusted =
+      this.#trust.members().includes(sender) ||
+      this.#trust.partners().some((p) => bytesEqual(p.profile.signingKey, opened.sender) || p.profile.profile.members.includes(sender))
+    if (!trusted) throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, 'sealed key comes from a tenant that is not a partner')
+    return this.keyBag.addVersions(asKeyId(options.as ?? opened.keyId), opened.versions)
+  }
+
+  /** Opens (or returns the already open) database `name`, loading its documents. */
+  openDB(name: string, options: DatabaseOptions = {}): Promise<Database> {
+    if (this.#closed) return Promise.reject(new WeftError(ErrorCodes.CLOSED, `tenant ${this.id} is closed`))
+    if (!DB_NAME.test(name)) return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 characters without / or control characters'))
+    const dbName = asDbName(name)
+    let db = this.#dbs.get(dbName)
+    if (!db) {
+      db = this.#parts.storeFactory.openChangeStore(`${this.id}/${dbName}`).then((store) =>
+        Database.open(
+          {
+            tenantId: this.id,
+            signer: this.#identity.signing,
+            keyBag: this.keyBag,
+            trust: this.#trust,
+            onTrustChange: (l) => {
+              this.#trustListeners.add(l)
+              return () => this.#trustListeners.delete(l)
+            },
+          },
+          store,
+          dbName,
+          options,
+        ),
+      )
+      this.#dbs.set(dbName, db)
+      db.catch(() => this.#dbs.delete(dbName))
+    }
+    return db
+  }
+
+  /** Closes every database this tenant opened. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const dbs = await Promise.allSettled(this.#dbs.values())
+    for (const d of dbs) if (d.status === 'fulfilled') await d.value.close()
+    this.#dbs.clear()
+  }
+
+  async #trustChanged(): Promise<void> {
+    await Promise.all([...this.#trustListeners].map((l) => l()))
+  }
+
+  #save(): Promise<void> {
+    return this.#saveLock.run(async () => {
+      const record: TenantRecord = {
+        v: 1,
+        tenantId: this.id,
+        identity: this.#identity,
+        members: this.#trust.members().map(fromB64),
+        keys: this.keyBag.toRecord(),
+        partners: this.#trust.partners().map((p) => ({ profile: p.profile.profile, links: p.links.map((l) => ({ ...l })) })),
+        createdAt: this.#createdAt,
+      }
+      await this.#parts.records.put(this.#parts.recordName, sealTenantRecord(record, this.#parts.recordKey))
+    })
+  }
+}
+

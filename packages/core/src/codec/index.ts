@@ -1,0 +1,6 @@
+/** Byte-level codecs: canonical binary fields, MessagePack values, hex and base64url text. */
+export { ByteWriter } from './ByteWriter.ts'
+export { ByteReader, CodecError } from './ByteReader.ts'
+export type { CodecFailure } from './ByteReader.ts'
+export { packValue, unpackValue } from './msgpack.ts'
+export { toHex, fromHex, toBase64Url, fromBase64Url, bytesEqual, concatBytes, utf8 } from './text.ts'

@@ -1,0 +1,15 @@
+/**
+ * Domain-separation strings. Every signature, associated-data block and derived key names what
+ * it is for, so bytes signed for one purpose can never be replayed as another.
+ */
+export const Domain = {
+  entrySignature: 'weft/v1/entry/signature',
+  entryAssociatedData: 'weft/v1/entry/ad',
+  keyCommitment: 'weft/v1/aead/commit',
+  profileSignature: 'weft/v1/profile/signature',
+  keyBlob: 'weft/v1/key-blob',
+  tenantRecord: 'weft/v1/tenant-record',
+  sealedKey: 'weft/v1/sealed-key',
+} as const
+
+export type DomainName = (typeof Domain)[keyof typeof Domain]

@@ -1,0 +1,16 @@
+import { sodium } from './sodium.ts'
+
+/** BLAKE2b-256 of `data`, optionally keyed. */
+export function blake2b256(data: Uint8Array, key?: Uint8Array): Uint8Array {
+  return sodium().crypto_generichash(32, data, key ?? null)
+}
+
+/** BLAKE2b with a chosen output length (16..64 bytes). */
+export function blake2b(data: Uint8Array, outLen: number, key?: Uint8Array): Uint8Array {
+  return sodium().crypto_generichash(outLen, data, key ?? null)
+}
+
+/** Constant-time equality of two byte strings of the same length. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && sodium().memcmp(a, b)
+}

@@ -1,0 +1,303 @@
+import * as A from '@automerge/automerge'
+import { toHex } from '../codec/index.ts'
+import { randomBytes } from '../crypto/index.ts'
+import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
+import { ErrorCodes, WeftError } from '../errors.ts'
+import { Emitter } from '../events.ts'
+import { DEFAULT_KEY_ID } from '../keys/index.ts'
+import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry, type ScanItem } from '../store/index.ts'
+import { asDocId, asKeyId, type ChangeHash, type Cursor, type DbName, type DocId, type KeyId, type Origin } from '../types.ts'
+import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
+import type { DatabaseContext } from './DatabaseContext.ts'
+import { DocState, type DocData } from './DocState.ts'
+import { Document } from './Document.ts'
+import { Materialiser } from './Materialiser.ts'
+import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
+import { encodeSnapshotPayload } from './snapshotPayload.ts'
+
+export interface DatabaseOptions {
+  /** Key for new documents when `createDocument` names none. Default `default`. */
+  readonly keyId?: string
+  /** Write an encrypted snapshot after this many local changes to a document. Default 500. */
+  readonly snapshotEvery?: number
+}
+
+/** Where a document stands for this reader. */
+export type DocumentStatus = 'ready' | 'deleted' | 'locked' | 'untrusted' | 'unknown'
+
+/** A row of {@link Database.listDocuments}. */
+export interface DocumentInfo {
+  readonly id: DocId
+  readonly status: DocumentStatus
+  /** True when this database created it; false for documents shared in by a partner. */
+  readonly own: boolean
+  readonly origin: Origin | undefined
+  readonly keyId: KeyId | undefined
+}
+
+/** What a pull or push moved and what the receiving database made of it. */
+export interface SyncReport {
+  readonly transferred: number
+  readonly existing: number
+  readonly rejected: RejectedEntry[]
+  readonly materialised: MaterialiseReport
+}
+
+export interface DatabaseEvents extends Record<string, unknown> {
+  /** Documents whose state changed, and whether the change was written here or received. */
+  'docs-changed': { readonly docIds: DocId[]; readonly source: 'local' | 'received' }
+}
+
+/**
+ * A named set of documents inside a tenant, backed by one change store. Every change is a signed,
+ * encrypted entry in the store; document state is materialised from the entries it may read.
+ */
+export class Database {
+  readonly name: DbName
+  readonly #ctx: DatabaseContext
+  readonly #store: ChangeStore
+  readonly #docs = new Map<DocId, DocState>()
+  readonly #materialiser: Materialiser
+  readonly #lock = new Mutex()
+  readonly #events = new Emitter<DatabaseEvents>()
+  readonly #defaultKeyId: KeyId
+  readonly #snapshotEvery: number
+  readonly #unsubscribe: (() => void)[] = []
+  #closed = false
+
+  private constructor(ctx: DatabaseContext, store: ChangeStore, name: DbName, options: DatabaseOptions) {
+    this.name = name
+    this.#ctx = ctx
+    this.#store = store
+    this.#defaultKeyId = options.keyId ? asKeyId(options.keyId) : DEFAULT_KEY_ID
+    this.#snapshotEvery = Math.max(1, options.snapshotEvery ?? 500)
+    this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs)
+  }
+
+  /** @internal Opens a database over `store`, loading documents from their newest snapshots. */
+  static async open(ctx: DatabaseContext, store: ChangeStore, name: DbName, options: DatabaseOptions = {}): Promise<Database> {
+    const db = new Database(ctx, store, name, options)
+    const items: ScanItem[] = []
+    for (let cursor: Cursor | null = null; ; ) {
+      const page = await store.scan(cursor, { limit: 10_000 })
+      items.push(...page.entries)
+      cursor = page.cursor
+      if (page.done) break
+    }
+    await db.#materialiser.ingestItems(items)
+    db.#unsubscribe.push(ctx.keyBag.subscribe(() => db.retryHeld().then(() => undefined)))
+    db.#unsubscribe.push(ctx.onTrustChange(() => db.retryHeld().then(() => undefined)))
+    return db
+  }
+
+  /** The change store behind this database. */
+  getStore(): ChangeStore {
+    return this.#store
+  }
+
+  /** The origin of documents created here. */
+  get origin(): Origin {
+    return { tenant: this.#ctx.tenantId, db: this.name }
+  }
+
+  /** Subscribes to an event; returns an unsubscribe function. */
+  on<K extends keyof DatabaseEvents>(event: K, listener: (payload: DatabaseEvents[K]) => void): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  /** Creates a document, optionally with initial data, encrypted under `keyId` (default: the database's). */
+  createDocument<T extends DocData = DocData>(options: { keyId?: string; data?: T } = {}): Promise<Document<T>> {
+    return this.#write(async () => {
+      const keyId = options.keyId ? asKeyId(options.keyId) : this.#defaultKeyId
+      const id = asDocId(toHex(randomBytes(16)))
+      let am = A.init<DocData>()
+      if (options.data) am = A.change(am, (d) => void Object.assign(d, options.data))
+      const state = new DocState(id)
+      state.origin = this.origin
+      state.keyId = keyId
+      const entry = await this.#commit(state, 'create', encodeChangePayload(A.getAllChanges(am)))
+      state.am = am
+      this.#docs.set(id, state)
+      this.#materialiser.noteLocal(state, entry)
+      this.#events.emit('docs-changed', { docIds: [id], source: 'local' })
+      return new Document<T>(state)
+    })
+  }
+
+  /**
+   * Changes a document: `fn` edits `draft.getData()`; the edit becomes one signed, encrypted
+   * entry. A callback that changes nothing writes nothing.
+   */
+  changeDoc<T extends DocData = DocData>(doc: Document<T> | DocId, fn: (draft: Document<T>) => void): Promise<Document<T>> {
+    return this.#write(async () => {
+      const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
+      const before = state.am!
+      const after = A.change(before, (d) => fn(new Document<T>(state, d as T)))
+      if (after === before) return new Document<T>(state)
+      const change = A.getLastLocalChange(after)!
+      const entry = await this.#commit(state, 'change', encodeChangePayload([change]))
+      state.am = after
+      this.#materialiser.noteLocal(state, entry)
+      if (++state.changesSinceSnapshot >= this.#snapshotEvery) await this.#writeSnapshot(state)
+      this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
+      return new Document<T>(state)
+    })
+  }
+
+  /** Deletes a document (a `delete` entry; its history stays in the store). */
+  deleteDocument(doc: Document | DocId): Promise<void> {
+    return this.#write(async () => {
+      const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
+      const entry = await this.#commit(state, 'delete', encodeChangePayload([]))
+      state.deleted = true
+      this.#materialiser.noteLocal(state, entry)
+      this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
+    })
+  }
+
+  /** Writes an encrypted snapshot of a document now; loading then starts from it. */
+  snapshot(doc: Document | DocId): Promise<ChangeHash> {
+    return this.#write(async () => this.#writeSnapshot(this.#writable(typeof doc === 'string' ? doc : doc.getId())))
+  }
+
+  /** A readable document (deleted ones too, with `isDeleted()`), or undefined. */
+  async getDocument<T extends DocData = DocData>(id: DocId | string): Promise<Document<T> | undefined> {
+    const state = this.#docs.get(id as DocId)
+    return state?.am ? new Document<T>(state) : undefined
+  }
+
+  /** Ids of readable documents that are not deleted. */
+  async getAllDocumentIds(): Promise<DocId[]> {
+    return [...this.#docs.values()].filter((s) => s.am && !s.deleted).map((s) => s.id)
+  }
+
+  /** Every document this database knows of, readable or not, own or shared. */
+  async listDocuments(): Promise<DocumentInfo[]> {
+    return [...this.#docs.values()].map((s) => ({
+      id: s.id,
+      status: this.getDocumentStatus(s.id),
+      own: s.origin?.tenant === this.#ctx.tenantId && s.origin.db === this.name,
+      origin: s.origin,
+      keyId: s.keyId,
+    }))
+  }
+
+  /** Whether a document is readable, deleted, locked (key missing) or untrusted (signer or origin). */
+  getDocumentStatus(id: DocId | string): DocumentStatus {
+    const s = this.#docs.get(id as DocId)
+    if (!s) return 'unknown'
+    if (s.am) return s.deleted ? 'deleted' : 'ready'
+    if ([...s.pending.values()].some((c) => c === ErrorCodes.KEY_NOT_FOUND)) return 'locked'
+    return s.pending.size ? 'untrusted' : 'unknown'
+  }
+
+  /**
+   * Documents changed after `cursor` in the store's arrival order, each with the cursor to
+   * resume from. `null` starts at the beginning; a cursor from another store epoch starts over.
+   */
+  iterateChangesSince(cursor: Cursor | null, options: IterateOptions = {}): ChangeIterator {
+    return new ChangeIterator(
+      {
+        store: this.#store,
+        ensure: async (items) => {
+          if (items.length) await this.#run(() => this.#materialiser.ingestItems(items))
+        },
+        document: (id) => {
+          const s = this.#docs.get(id)
+          return s?.am ? new Document(s) : undefined
+        },
+      },
+      cursor,
+      options,
+    )
+  }
+
+  /** Materialises entries that were appended to this database's store directly. */
+  syncStoreChanges(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
+    return this.#run(() => this.#materialiser.ingestHashes(hashes))
+  }
+
+  /** Tries again every entry held for a missing key or trust. Runs by itself when either arrives. */
+  retryHeld(): Promise<MaterialiseReport> {
+    return this.#run(() => this.#materialiser.retryHeld())
+  }
+
+  /** Copies every entry `source` has and this database lacks, then materialises them. */
+  async pullChangesFrom(source: ChangeStore | Database): Promise<SyncReport> {
+    let materialised = emptyReport()
+    const copy = await copyMissingEntries(source instanceof Database ? source.getStore() : source, this.#store, {
+      onBatch: async (added) => {
+        materialised = mergeReports(materialised, await this.syncStoreChanges(added))
+      },
+    })
+    return { transferred: copy.added.length, existing: copy.existing, rejected: copy.rejected, materialised }
+  }
+
+  /** Copies every entry this database has to `target` (materialising there if it is a database). */
+  async pushChangesTo(target: ChangeStore | Database): Promise<SyncReport> {
+    if (target instanceof Database) return target.pullChangesFrom(this)
+    const copy = await copyMissingEntries(this.#store, target)
+    return { transferred: copy.added.length, existing: copy.existing, rejected: copy.rejected, materialised: emptyReport() }
+  }
+
+  /** Frees every document and stops listening; the store stays open (its owner closes it). */
+  async close(): Promise<void> {
+    await this.#lock.run(async () => {
+      if (this.#closed) return
+      this.#closed = true
+      for (const u of this.#unsubscribe) u()
+      for (const s of this.#docs.values()) s.free()
+      this.#docs.clear()
+    })
+  }
+
+  /** Runs a materialisation under the lock and announces the documents it changed. */
+  #run(fn: () => Promise<MaterialiseReport>): Promise<MaterialiseReport> {
+    return this.#write(async () => {
+      const report = await fn()
+      if (report.docIds.length) this.#events.emit('docs-changed', { docIds: [...new Set(report.docIds)], source: 'received' })
+      return report
+    })
+  }
+
+  #write<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#lock.run(async () => {
+      if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, `database ${this.name} is closed`)
+      return fn()
+    })
+  }
+
+  #writable(id: DocId): DocState {
+    const state = this.#docs.get(id)
+    if (!state?.am) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id} in ${this.name}`)
+    if (state.deleted) throw new WeftError(ErrorCodes.DOCUMENT_DELETED, `document ${id} is deleted`)
+    return state
+  }
+
+  /** Encrypts, signs and durably appends one entry of `state`'s document. */
+  async #commit(state: DocState, kind: 'create' | 'change' | 'delete' | 'snapshot', payload: Uint8Array): Promise<ParsedEntry> {
+    const keyId = state.keyId ?? this.#defaultKeyId
+    const key = this.#ctx.keyBag.current(keyId)
+    const entry = createEntry({
+      kind,
+      docId: state.id,
+      origin: state.origin ?? this.origin,
+      deps: [...state.heads],
+      keyId,
+      keyVersion: key.version,
+      key: key.key,
+      payload,
+      author: this.#ctx.signer,
+    })
+    const result = await this.#store.append(entry)
+    if (result.rejected.length) throw result.rejected[0]!.error
+    return entry
+  }
+
+  async #writeSnapshot(state: DocState): Promise<ChangeHash> {
+    const entry = await this.#commit(state, 'snapshot', encodeSnapshotPayload(A.save(state.am!), state.applied))
+    this.#materialiser.noteLocal(state, entry)
+    state.changesSinceSnapshot = 0
+    return entry.hash
+  }
+}

@@ -1,0 +1,14 @@
+import type { SigningKeyPair } from '../crypto/index.ts'
+import type { KeyBag } from '../keys/index.ts'
+import type { TrustPolicy } from '../tenant/index.ts'
+import type { TenantId } from '../types.ts'
+
+/** What a database needs from its tenant: who signs, which keys it holds, whom it trusts. */
+export interface DatabaseContext {
+  readonly tenantId: TenantId
+  readonly signer: SigningKeyPair
+  readonly keyBag: KeyBag
+  readonly trust: TrustPolicy
+  /** Subscribes to trust changes (partners added or removed); returns an unsubscribe function. */
+  onTrustChange(listener: () => Promise<void>): () => void
+}

@@ -1,0 +1,244 @@
+import * as A from '@automerge/automerge'
+import { decodeChangePayload, decryptEntry, findEntryKey, parseEntry, type ParsedEntry } from '../entries/index.ts'
+import { ErrorCodes, toWeftError, WeftError, type ErrorCode } from '../errors.ts'
+import type { KeyBag } from '../keys/index.ts'
+import type { ChangeStore } from '../store/index.ts'
+import type { TrustPolicy } from '../tenant/index.ts'
+import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
+import { DocState, type DocData } from './DocState.ts'
+import type { MaterialiseReport } from './MaterialiseReport.ts'
+import { emptyReport } from './MaterialiseReport.ts'
+import { decodeSnapshotPayload } from './snapshotPayload.ts'
+
+/** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
+export interface IngestItem {
+  readonly hash: ChangeHash
+  readonly docId: DocId
+  readonly kind: EntryKind
+  readonly parsed?: ParsedEntry
+}
+
+const FETCH_CHUNK = 2_000
+
+/**
+ * Turns stored entries into document state. For a document not yet loaded it starts from the
+ * newest readable snapshot and fetches only the entries the snapshot does not cover; then it
+ * decrypts and applies each document's entries in one Automerge call. Entries it cannot read
+ * yet are held (locked or untrusted) and retried on {@link Materialiser.retryHeld}.
+ */
+export class Materialiser {
+  readonly #dbName: DbName
+  readonly #store: ChangeStore
+  readonly #keys: KeyBag
+  readonly #trust: TrustPolicy
+  readonly #docs: Map<DocId, DocState>
+  readonly #rejected = new Map<ChangeHash, ErrorCode>()
+  /** Every entry applied to (or covered in) some document, for O(1) duplicate checks. */
+  readonly #applied = new Set<ChangeHash>()
+
+  constructor(dbName: DbName, store: ChangeStore, keys: KeyBag, trust: TrustPolicy, docs: Map<DocId, DocState>) {
+    this.#dbName = dbName
+    this.#store = store
+    this.#keys = keys
+    this.#trust = trust
+    this.#docs = docs
+  }
+
+  /** Entries refused for good, with their codes. */
+  rejectedEntries(): Map<ChangeHash, ErrorCode> {
+    return this.#rejected
+  }
+
+  /** Materialises entries by hash (reads their bytes from the store). */
+  async ingestHashes(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
+    const report = emptyReport()
+    const todo = [...new Set(hashes)].filter((h) => !this.#rejected.has(h) && !this.#isApplied(h))
+    const items: IngestItem[] = []
+    for (let i = 0; i < todo.length; i += FETCH_CHUNK) {
+      const chunk = todo.slice(i, i + FETCH_CHUNK)
+      const envelopes = await this.#store.getChanges(chunk)
+      const found = new Set(envelopes.map((e) => e.hash))
+      for (const h of chunk) if (!found.has(h)) this.#reject(report, h, new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`), false)
+      for (const env of envelopes) {
+        try {
+          const parsed = parseEntry(env.hash, env.bytes)
+          items.push({ hash: env.hash, docId: parsed.header.docId, kind: parsed.header.kind, parsed })
+        } catch (err) {
+          this.#reject(report, env.hash, toWeftError(err, ErrorCodes.MALFORMED_ENTRY))
+        }
+      }
+    }
+    await this.#ingest(items, report)
+    return report
+  }
+
+  /** Materialises entries known from a store scan, fetching only what it needs. */
+  async ingestItems(items: readonly IngestItem[]): Promise<MaterialiseReport> {
+    const report = emptyReport()
+    await this.#ingest(items.filter((i) => !this.#rejected.has(i.hash) && !this.#isApplied(i.hash)), report)
+    return report
+  }
+
+  /** Tries every held entry again (after a key or a partner was added). */
+  async retryHeld(): Promise<MaterialiseReport> {
+    const held: ChangeHash[] = []
+    for (const s of this.#docs.values()) held.push(...s.pending.keys())
+    return held.length ? this.ingestHashes(held) : emptyReport()
+  }
+
+  #isApplied(hash: ChangeHash): boolean {
+    return this.#applied.has(hash)
+  }
+
+  /** Records an entry this database wrote itself. */
+  noteLocal(state: DocState, entry: ParsedEntry): void {
+    if (entry.header.kind === 'snapshot') state.applied.add(entry.hash)
+    else state.noteApplied(entry.hash, entry.header.deps)
+    this.#applied.add(entry.hash)
+  }
+
+  #state(docId: DocId): DocState {
+    let s = this.#docs.get(docId)
+    if (!s) this.#docs.set(docId, (s = new DocState(docId)))
+    return s
+  }
+
+  async #ingest(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
+    const byDoc = new Map<DocId, IngestItem[]>()
+    for (const it of items) {
+      let list = byDoc.get(it.docId)
+      if (!list) byDoc.set(it.docId, (list = []))
+      list.push(it)
+    }
+    await this.#loadSnapshots(byDoc, report)
+    const rest: IngestItem[] = []
+    for (const [docId, list] of byDoc) {
+      const state = this.#state(docId)
+      for (const it of list) {
+        if (it.kind === 'snapshot') {
+          if (state.pending.has(it.hash)) continue // held: retried with the other held entries
+          state.applied.add(it.hash) // superseded or not needed: a snapshot is never a head
+          this.#applied.add(it.hash)
+        } else if (!state.applied.has(it.hash)) rest.push(it)
+      }
+    }
+    const ready = new Map<DocId, ParsedEntry[]>()
+    for (const entry of await this.#parsedAll(rest, report)) {
+      if (!this.#admit(entry, report)) continue
+      let list = ready.get(entry.header.docId)
+      if (!list) ready.set(entry.header.docId, (list = []))
+      list.push(entry)
+    }
+    for (const [docId, entries] of ready) this.#applyToDoc(this.#state(docId), entries, report)
+  }
+
+  /** For documents not loaded yet, loads the newest snapshot in the batch that can be read. */
+  async #loadSnapshots(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
+    const wanted: IngestItem[] = []
+    for (const [docId, list] of byDoc) {
+      if (this.#docs.get(docId)?.am) continue
+      const snaps = list.filter((i) => i.kind === 'snapshot')
+      if (snaps.length) wanted.push(snaps[snaps.length - 1]!)
+    }
+    for (const entry of await this.#parsedAll(wanted, report)) {
+      if (!this.#admit(entry, report)) continue
+      const state = this.#state(entry.header.docId)
+      try {
+        const snap = decodeSnapshotPayload(decryptEntry(entry, this.#keys))
+        state.am = A.load<DocData>(snap.save)
+        state.origin ??= entry.header.origin
+        state.keyId ??= entry.header.keyId
+        state.applied.add(entry.hash)
+        state.noteSnapshot(snap.covers, entry.header.deps)
+        this.#applied.add(entry.hash)
+        for (const h of snap.covers) this.#applied.add(h)
+        report.applied.push(entry.hash)
+        report.docIds.push(state.id)
+      } catch (err) {
+        this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
+      }
+    }
+  }
+
+  async #parsedAll(items: readonly IngestItem[], report: MaterialiseReport): Promise<ParsedEntry[]> {
+    const out: ParsedEntry[] = []
+    const need = items.filter((i) => !i.parsed)
+    for (const i of items) if (i.parsed) out.push(i.parsed)
+    for (let i = 0; i < need.length; i += FETCH_CHUNK) {
+      for (const env of await this.#store.getChanges(need.slice(i, i + FETCH_CHUNK).map((n) => n.hash))) {
+        try {
+          out.push(parseEntry(env.hash, env.bytes))
+        } catch (err) {
+          this.#reject(report, env.hash, toWeftError(err, ErrorCodes.MALFORMED_ENTRY))
+        }
+      }
+    }
+    return out
+  }
+
+  /** Trust and key checks; holds the entry (and says why) when either is missing. */
+  #admit(entry: ParsedEntry, report: MaterialiseReport): boolean {
+    const { header } = entry
+    const state = this.#state(header.docId)
+    const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author)
+    if (!trust.ok) {
+      state.pending.set(entry.hash, trust.code)
+      report.untrusted.push({ hash: entry.hash, docId: header.docId, code: trust.code })
+      return false
+    }
+    if (state.origin && !sameOrigin(state.origin, header.origin)) {
+      this.#reject(report, entry.hash, new WeftError(ErrorCodes.ORIGIN_NOT_LINKED, `entry ${entry.hash} names another origin than its document`))
+      return false
+    }
+    state.origin ??= header.origin
+    if (header.kind === 'create' || !state.keyId) state.keyId = header.keyId
+    if (!findEntryKey(entry, this.#keys)) {
+      state.pending.set(entry.hash, ErrorCodes.KEY_NOT_FOUND)
+      report.locked.push({ hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
+      return false
+    }
+    return true
+  }
+
+  /** Decrypts a document's entries and applies all their changes in one Automerge call. */
+  #applyToDoc(state: DocState, entries: ParsedEntry[], report: MaterialiseReport): void {
+    const decoded: { entry: ParsedEntry; changes: Uint8Array[] }[] = []
+    for (const entry of entries) {
+      try {
+        const plaintext = decryptEntry(entry, this.#keys)
+        decoded.push({ entry, changes: entry.header.kind === 'delete' ? [] : decodeChangePayload(plaintext) })
+      } catch (err) {
+        this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
+      }
+    }
+    if (decoded.length === 0) return
+    let am = state.am ?? A.init<DocData>()
+    try {
+      ;[am] = A.applyChanges(am, decoded.flatMap((d) => d.changes))
+    } catch {
+      // One malformed change inside a validly signed entry: apply entry by entry, refuse the bad one.
+      for (const d of [...decoded]) {
+        try {
+          ;[am] = A.applyChanges(am, d.changes)
+        } catch (err) {
+          decoded.splice(decoded.indexOf(d), 1)
+          this.#reject(report, d.entry.hash, new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry payload is not a valid Automerge change', { cause: err }))
+        }
+      }
+    }
+    state.am = am
+    for (const { entry } of decoded) {
+      state.noteApplied(entry.hash, entry.header.deps)
+      this.#applied.add(entry.hash)
+      if (entry.header.kind === 'delete') state.deleted = true
+      report.applied.push(entry.hash)
+    }
+    report.docIds.push(state.id)
+  }
+
+  #reject(report: MaterialiseReport, hash: ChangeHash, error: WeftError, remember = true): void {
+    if (remember) this.#rejected.set(hash, error.code)
+    for (const s of this.#docs.values()) s.pending.delete(hash)
+    report.rejected.push({ hash, error })
+  }
+}

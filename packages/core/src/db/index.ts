@@ -1,0 +1,12 @@
+/** Databases and documents: materialising signed, encrypted entries into Automerge documents. */
+export { Database } from './Database.ts'
+export type { DatabaseOptions, DocumentStatus, DocumentInfo, SyncReport, DatabaseEvents } from './Database.ts'
+export type { DatabaseContext } from './DatabaseContext.ts'
+export { Document } from './Document.ts'
+export type { DocData } from './DocState.ts'
+export { ChangeIterator } from './ChangeIterator.ts'
+export type { ChangedDocument, IterateOptions } from './ChangeIterator.ts'
+export { matchesFilter, whereField } from './filter.ts'
+export type { DocFilter } from './filter.ts'
+export { emptyReport, mergeReports } from './MaterialiseReport.ts'
+export type { MaterialiseReport, HeldEntry } from './MaterialiseReport.ts'

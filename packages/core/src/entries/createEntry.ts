@@ -1,0 +1,76 @@
+import { ByteWriter, concatBytes, utf8 } from '../codec/index.ts'
+import { Domain, encryptCommitted, generateNonce, signDetached, type SigningKeyPair } from '../crypto/index.ts'
+import type { ChangeHash, DocId, EntryKind, KeyId, Origin } from '../types.ts'
+import { ENTRY_VERSION, writeHeader, type EntryHeader } from './header.ts'
+import type { ParsedEntry } from './ParsedEntry.ts'
+import { hashEntryBytes } from './verifyEntry.ts'
+
+/** What a writer supplies to make an entry. */
+export interface CreateEntryInput {
+  readonly kind: EntryKind
+  readonly docId: DocId
+  readonly origin: Origin
+  readonly deps: readonly ChangeHash[]
+  readonly keyId: KeyId
+  readonly keyVersion: number
+  readonly key: Uint8Array
+  readonly payload: Uint8Array
+  readonly author: SigningKeyPair
+  readonly createdAt?: number
+}
+
+/**
+ * Entries signed by this process. A store may skip re-verifying their signature (it proves
+ * nothing new); the set holds the objects createEntry returned, so it cannot be forged from bytes.
+ */
+const locallySigned = new WeakSet<object>()
+
+/** True for an entry object returned by {@link createEntry} in this process. */
+export function isLocallySigned(entry: object): boolean {
+  return locallySigned.has(entry)
+}
+
+const adPrefix = concatBytes(utf8(Domain.entryAssociatedData), new Uint8Array([0]))
+
+/** The AEAD associated data: a domain string, then the canonical header bytes. */
+export function associatedData(headerBytes: Uint8Array): Uint8Array {
+  return concatBytes(adPrefix, headerBytes)
+}
+
+/**
+ * Makes a change entry: header, committed XChaCha20-Poly1305 of the payload with the header as
+ * associated data, then an Ed25519 signature over header and ciphertext. Returns it parsed.
+ */
+export function createEntry(input: CreateEntryInput): ParsedEntry {
+  const header: EntryHeader = {
+    v: ENTRY_VERSION,
+    kind: input.kind,
+    docId: input.docId,
+    origin: input.origin,
+    deps: [...new Set(input.deps)].sort() as ChangeHash[],
+    keyId: input.keyId,
+    keyVersion: input.keyVersion,
+    author: input.author.publicKey,
+    createdAt: Math.max(0, Math.floor(input.createdAt ?? Date.now())),
+    nonce: generateNonce(),
+  }
+  const w = new ByteWriter(256 + input.payload.length)
+  writeHeader(w, header)
+  const headerLength = w.length
+  const headerBytes = w.finish()
+  const ciphertext = encryptCommitted(input.payload, input.key, header.nonce, associatedData(headerBytes))
+  w.bytes(ciphertext)
+  const unsigned = w.finish()
+  const signature = signDetached(Domain.entrySignature, unsigned, input.author.privateKey)
+  const bytes = concatBytes(unsigned, signature)
+  const entry: ParsedEntry = {
+    hash: hashEntryBytes(bytes),
+    bytes,
+    header,
+    headerBytes: bytes.subarray(0, headerLength),
+    ciphertext: bytes.subarray(unsigned.length - ciphertext.length, unsigned.length),
+    signature: bytes.subarray(unsigned.length),
+  }
+  locallySigned.add(entry)
+  return entry
+}

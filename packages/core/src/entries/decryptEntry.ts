@@ -1,0 +1,32 @@
+import { decryptCommitted, keyCommits } from '../crypto/index.ts'
+import { ErrorCodes, WeftError } from '../errors.ts'
+import type { KeyBag } from '../keys/index.ts'
+import { associatedData } from './createEntry.ts'
+import type { ParsedEntry } from './ParsedEntry.ts'
+
+/**
+ * Finds the key an entry was encrypted with: the version it names first, then any other held key
+ * whose commitment matches (key names are local labels: a partner's `default` is not ours, and a
+ * key imported under another name still opens its entries). `undefined` when none commits.
+ */
+export function findEntryKey(entry: ParsedEntry, keys: KeyBag): Uint8Array | undefined {
+  const { keyId, keyVersion, nonce } = entry.header
+  const named = keys.get(keyId, keyVersion)
+  if (named && keyCommits(entry.ciphertext, named, nonce)) return named
+  for (const k of keys.allKeys()) if (k.key !== named && keyCommits(entry.ciphertext, k.key, nonce)) return k.key
+  return undefined
+}
+
+/**
+ * Decrypts an entry's payload. `WEFT_KEY_NOT_FOUND` when no held key is the one it was written
+ * with (the entry is locked, not corrupt); `WEFT_DECRYPT_FAILED` when the right key is held but the
+ * ciphertext does not open (only possible if it was altered, which its signature also rules out).
+ */
+export function decryptEntry(entry: ParsedEntry, keys: KeyBag): Uint8Array {
+  const key = findEntryKey(entry, keys)
+  const { keyId, keyVersion, nonce } = entry.header
+  if (!key) throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no held key opens entry ${entry.hash} (${keyId} v${keyVersion})`)
+  const plaintext = decryptCommitted(entry.ciphertext, key, nonce, associatedData(entry.headerBytes))
+  if (plaintext === null) throw new WeftError(ErrorCodes.DECRYPT_FAILED, `entry ${entry.hash} does not decrypt`)
+  return plaintext
+}

@@ -1,0 +1,85 @@
+import { ByteReader, ByteWriter, CodecError, fromHex, toHex } from '../codec/index.ts'
+import { NONCE_BYTES } from '../crypto/index.ts'
+import { ErrorCodes, WeftError } from '../errors.ts'
+import {
+  asChangeHash, asDbName, asDocId, asKeyId, asTenantId,
+  type ChangeHash, type DocId, type EntryKind, type KeyId, type Origin,
+} from '../types.ts'
+import { FIELD_LIMITS, type EntryLimits } from './limits.ts'
+
+/** Format version written by this build. */
+export const ENTRY_VERSION = 1
+const MAGIC = [0x57, 0x46] // "WF"
+
+const KIND_CODES: Record<EntryKind, number> = { create: 1, change: 2, delete: 3, snapshot: 4 }
+const KINDS: Record<number, EntryKind> = { 1: 'create', 2: 'change', 3: 'delete', 4: 'snapshot' }
+
+/** The signed metadata of an entry; its canonical bytes are also the AEAD associated data. */
+export interface EntryHeader {
+  readonly v: number
+  readonly kind: EntryKind
+  readonly docId: DocId
+  readonly origin: Origin
+  /** Hashes of the document's head entries this one follows, ascending, no repeats. */
+  readonly deps: readonly ChangeHash[]
+  readonly keyId: KeyId
+  readonly keyVersion: number
+  /** Ed25519 public key of the signer. */
+  readonly author: Uint8Array
+  /** Author's clock in ms since the epoch; informational only. */
+  readonly createdAt: number
+  readonly nonce: Uint8Array
+}
+
+/** Writes the canonical header bytes. Deps are sorted here so equal headers encode equally. */
+export function writeHeader(w: ByteWriter, h: EntryHeader): void {
+  w.u8(MAGIC[0]!).u8(MAGIC[1]!).u8(h.v).u8(KIND_CODES[h.kind])
+  w.fixed(fromHex(h.docId))
+  w.string(h.origin.tenant).string(h.origin.db)
+  const deps = [...new Set(h.deps)].sort()
+  w.varint(deps.length)
+  for (const d of deps) w.fixed(fromHex(d))
+  w.string(h.keyId).varint(h.keyVersion)
+  w.fixed(h.author).varint(h.createdAt).fixed(h.nonce)
+}
+
+/** Reads a header from untrusted bytes; every failure is a typed {@link WeftError}. */
+export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
+  try {
+    if (r.u8() !== MAGIC[0] || r.u8() !== MAGIC[1]) throw new CodecError('malformed', 'not a Weft entry')
+    const v = r.u8()
+    if (v !== ENTRY_VERSION) throw new WeftError(ErrorCodes.UNSUPPORTED_VERSION, `entry format v${v} is not supported`)
+    const kind = KINDS[r.u8()]
+    if (!kind) throw new CodecError('malformed', 'unknown entry kind')
+    const docId = asDocId(toHex(r.fixed(16)))
+    const origin = { tenant: asTenantId(nonEmpty(r.string(FIELD_LIMITS.tenantBytes))), db: asDbName(nonEmpty(r.string(FIELD_LIMITS.dbBytes))) }
+    const depCount = r.varint(limits.maxDeps)
+    const deps: ChangeHash[] = []
+    for (let i = 0; i < depCount; i++) {
+      const d = toHex(r.fixed(32))
+      if (i > 0 && d <= deps[i - 1]!) throw new CodecError('malformed', 'deps not strictly ascending')
+      deps.push(asChangeHash(d))
+    }
+    const keyId = asKeyId(nonEmpty(r.string(FIELD_LIMITS.keyIdBytes)))
+    const keyVersion = r.varint()
+    if (keyVersion < 1) throw new CodecError('malformed', 'key version 0')
+    const author = r.fixed(32)
+    const createdAt = r.varint()
+    const nonce = r.fixed(NONCE_BYTES)
+    return { v, kind, docId, origin, deps, keyId, keyVersion, author, createdAt, nonce }
+  } catch (err) {
+    throw codecToWeft(err)
+  }
+}
+
+function nonEmpty(s: string): string {
+  if (s.length === 0) throw new CodecError('malformed', 'empty name')
+  return s
+}
+
+/** Maps a codec failure to the entry error codes. */
+export function codecToWeft(err: unknown): unknown {
+  if (!(err instanceof CodecError)) return err
+  const code = err.failure === 'too-large' ? ErrorCodes.ENTRY_TOO_LARGE : ErrorCodes.MALFORMED_ENTRY
+  return new WeftError(code, `malformed entry: ${err.message}`, { cause: err })
+}

@@ -1,0 +1,73 @@
+/**
+ * Every error Weft throws or reports is a {@link WeftError} with a stable `code`. Match on the
+ * code, never on the message. The list is documented in docs/errors.md.
+ */
+
+export const ErrorCodes = {
+  /** An entry's signature does not verify over its bytes. */
+  BAD_SIGNATURE: 'WEFT_BAD_SIGNATURE',
+  /** An entry's bytes do not hash to the hash it was delivered under. */
+  HASH_MISMATCH: 'WEFT_HASH_MISMATCH',
+  /** An entry's bytes do not parse: truncated, trailing bytes, bad field. */
+  MALFORMED_ENTRY: 'WEFT_MALFORMED_ENTRY',
+  /** An entry or field is over a size limit; rejected before allocation. */
+  ENTRY_TOO_LARGE: 'WEFT_ENTRY_TOO_LARGE',
+  /** An entry uses a format version this build does not read. */
+  UNSUPPORTED_VERSION: 'WEFT_UNSUPPORTED_VERSION',
+  /** The named key (or key version) is not in the key bag. */
+  KEY_NOT_FOUND: 'WEFT_KEY_NOT_FOUND',
+  /** Decryption failed: wrong key material under the right name, or tampered ciphertext. */
+  DECRYPT_FAILED: 'WEFT_DECRYPT_FAILED',
+  /** The entry's author is not a trusted signer for this database. */
+  UNTRUSTED_SIGNER: 'WEFT_UNTRUSTED_SIGNER',
+  /** The entry's origin is neither this database nor a partner database it linked. */
+  ORIGIN_NOT_LINKED: 'WEFT_ORIGIN_NOT_LINKED',
+  /** A password did not open a protected blob. */
+  WRONG_PASSWORD: 'WEFT_WRONG_PASSWORD',
+  /** A key blob, profile or record does not parse. */
+  MALFORMED_BLOB: 'WEFT_MALFORMED_BLOB',
+  /** A public profile's self-signature does not verify. */
+  BAD_PROFILE: 'WEFT_BAD_PROFILE',
+  /** Too many entries in one call. */
+  TOO_MANY_ENTRIES: 'WEFT_TOO_MANY_ENTRIES',
+  /** `createTenant` for an id that exists. */
+  TENANT_EXISTS: 'WEFT_TENANT_EXISTS',
+  /** `openTenant` for an id that does not exist. */
+  TENANT_NOT_FOUND: 'WEFT_TENANT_NOT_FOUND',
+  /** A document id that this database does not hold (or cannot read). */
+  DOCUMENT_NOT_FOUND: 'WEFT_DOCUMENT_NOT_FOUND',
+  /** A change to a deleted document. */
+  DOCUMENT_DELETED: 'WEFT_DOCUMENT_DELETED',
+  /** The store (or database) was closed. */
+  CLOSED: 'WEFT_CLOSED',
+  /** A caller passed an argument that can never be valid. */
+  INVALID_ARGUMENT: 'WEFT_INVALID_ARGUMENT',
+  /** An operation was aborted through its `AbortSignal`. */
+  ABORTED: 'WEFT_ABORTED',
+  /** A grant has expired (sharing). */
+  GRANT_EXPIRED: 'WEFT_GRANT_EXPIRED',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+/** Base class of every Weft error. */
+export class WeftError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = 'WeftError'
+  }
+}
+
+/** True when `err` is a {@link WeftError}, optionally with the given code. */
+export function isWeftError(err: unknown, code?: ErrorCode): err is WeftError {
+  return err instanceof WeftError && (code === undefined || err.code === code)
+}
+
+/** Wraps anything thrown into a {@link WeftError}, keeping Weft errors as they are. */
+export function toWeftError(err: unknown, fallback: ErrorCode): WeftError {
+  if (err instanceof WeftError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new WeftError(fallback, message, { cause: err })
+}

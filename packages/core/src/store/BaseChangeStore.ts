@@ -1,0 +1,189 @@
+import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
+import {
+  DEFAULT_ENTRY_LIMITS, isLocallySigned, verifyEntry, type EntryEnvelope, type EntryLimits,
+} from '../entries/index.ts'
+import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
+import type {
+  AppendListener, AppendResult, ChangeStore, HashRange, RangeFingerprint, RejectedEntry, ScanItem, ScanPage,
+  StoreHead,
+} from './ChangeStore.ts'
+import { fingerprintOf } from './fingerprint.ts'
+import { Mutex } from './Mutex.ts'
+
+/** An entry that passed verification, ready for a backend to make durable. */
+export interface VerifiedEntry {
+  readonly hash: ChangeHash
+  readonly bytes: Uint8Array
+  readonly docId: DocId
+  readonly kind: EntryKind
+}
+
+/** Options every store accepts. */
+export interface StoreOptions {
+  readonly limits?: EntryLimits
+  /** Most entries one `appendMany` call may carry. */
+  readonly maxBatch?: number
+}
+
+const DEFAULT_MAX_BATCH = 10_000
+const DEFAULT_SCAN_LIMIT = 1_000
+
+/**
+ * The public face of every store. It verifies each appended entry (size, content hash, structure,
+ * signature), dedupes, serialises appends so arrival numbers are handed out in order, and emits
+ * append events. A backend implements only the underscore methods, so none can skip verification.
+ */
+export abstract class BaseChangeStore implements ChangeStore {
+  readonly #limits: EntryLimits
+  readonly #maxBatch: number
+  readonly #appendLock = new Mutex()
+  readonly #listeners = new Set<AppendListener>()
+  #closed = false
+
+  constructor(options: StoreOptions = {}) {
+    this.#limits = options.limits ?? DEFAULT_ENTRY_LIMITS
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH
+  }
+
+  /** Makes `entries` durable in this order, each given the next arrival number, atomically. */
+  protected abstract _appendVerified(entries: readonly VerifiedEntry[]): Promise<void>
+  protected abstract _has(hashes: readonly ChangeHash[]): Promise<boolean[]>
+  protected abstract _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]>
+  /** Every hash in arrival order. */
+  protected abstract _allHashes(): Promise<ChangeHash[]>
+  protected abstract _hashesForDoc(docId: DocId): Promise<ChangeHash[]>
+  /** Entries with arrival number greater than `afterSeq`, at most `limit`. */
+  protected abstract _scan(afterSeq: number, limit: number): Promise<ScanItem[]>
+  protected abstract _head(): Promise<StoreHead>
+  /** Hashes in `range` in hash order; `limit` may be Infinity. */
+  protected abstract _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]>
+  protected abstract _close(): Promise<void>
+
+  /** Backends with an incremental index may override this. */
+  protected async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return fingerprintOf(await this._hashesInRange(range, Infinity))
+  }
+
+  append(entry: EntryEnvelope): Promise<AppendResult> {
+    return this.appendMany([entry])
+  }
+
+  async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {
+    this.#open()
+    const list = [...entries]
+    if (list.length > this.#maxBatch) {
+      throw new WeftError(ErrorCodes.TOO_MANY_ENTRIES, `${list.length} entries in one append; the limit is ${this.#maxBatch}`)
+    }
+    const rejected: RejectedEntry[] = []
+    const candidates: VerifiedEntry[] = []
+    const seen = new Set<string>()
+    const duplicates: ChangeHash[] = []
+    for (const e of list) {
+      const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
+      try {
+        // An entry this process just signed (createEntry) needs no second signature check.
+        const parsed = verifyEntry(hash, e.bytes, this.#limits, { signature: !isLocallySigned(e) })
+        if (seen.has(hash)) {
+          duplicates.push(hash)
+          continue
+        }
+        seen.add(hash)
+        candidates.push({ hash, bytes: copyBytes(e.bytes), docId: parsed.header.docId, kind: parsed.header.kind })
+      } catch (err) {
+        rejected.push({ hash, error: toWeftError(err, ErrorCodes.MALFORMED_ENTRY) })
+      }
+    }
+    const { added, existing } = await this.#appendLock.run(async () => {
+      this.#open()
+      const held = candidates.length ? await this._has(candidates.map((c) => c.hash)) : []
+      const fresh = candidates.filter((_, i) => !held[i])
+      if (fresh.length) await this._appendVerified(fresh)
+      return { added: fresh.map((c) => c.hash), existing: candidates.filter((_, i) => held[i]).map((c) => c.hash) }
+    })
+    if (added.length) for (const l of this.#listeners) l(added)
+    return { added, existing: [...existing, ...duplicates], rejected }
+  }
+
+  async has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
+    this.#open()
+    return hashes.length ? this._has(hashes) : []
+  }
+
+  async getChanges(hashes: readonly ChangeHash[]): Promise<EntryEnvelope[]> {
+    this.#open()
+    if (hashes.length === 0) return []
+    const bytes = await this._get(hashes)
+    const out: EntryEnvelope[] = []
+    bytes.forEach((b, i) => b && out.push({ hash: hashes[i]!, bytes: b }))
+    return out
+  }
+
+  async getAllChangeHashes(): Promise<ChangeHash[]> {
+    this.#open()
+    return this._allHashes()
+  }
+
+  async getAllChangeHashesForDoc(docId: DocId): Promise<ChangeHash[]> {
+    this.#open()
+    return this._hashesForDoc(docId)
+  }
+
+  async findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]> {
+    this.#open()
+    const known = knownHashes instanceof Set ? (knownHashes as Set<ChangeHash>) : new Set(knownHashes)
+    return (await this._allHashes()).filter((h) => !known.has(h))
+  }
+
+  async scan(since: Cursor | null, options: { limit?: number } = {}): Promise<ScanPage> {
+    this.#open()
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_SCAN_LIMIT, 100_000))
+    const head = await this._head()
+    const reset = since !== null && since.epoch !== head.epoch
+    const after = since === null || reset ? 0 : since.seq
+    const entries = await this._scan(after, limit)
+    const last = entries.length ? entries[entries.length - 1]!.seq : after
+    return { entries, cursor: { epoch: head.epoch, seq: last }, reset, done: entries.length < limit }
+  }
+
+  async head(): Promise<StoreHead> {
+    this.#open()
+    return this._head()
+  }
+
+  async fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    this.#open()
+    return this._fingerprint(range)
+  }
+
+  async hashesInRange(range: HashRange, options: { limit?: number } = {}): Promise<ChangeHash[]> {
+    this.#open()
+    return this._hashesInRange(range, options.limit ?? Infinity)
+  }
+
+  subscribe(listener: AppendListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    await this.#appendLock.run(async () => {
+      this.#closed = true
+      this.#listeners.clear()
+      await this._close()
+    })
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  #open(): void {
+    if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
+  }
+}
+
+/** Stores keep their own copy, so a caller reusing its buffer cannot change a stored entry. */
+function copyBytes(b: Uint8Array): Uint8Array {
+  return b.slice()
+}

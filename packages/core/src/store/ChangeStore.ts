@@ -1,0 +1,98 @@
+import type { WeftError } from '../errors.ts'
+import type { EntryEnvelope } from '../entries/index.ts'
+import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
+
+/** One entry a store refused, with the reason. */
+export interface RejectedEntry {
+  readonly hash: ChangeHash
+  readonly error: WeftError
+}
+
+/** Outcome of an append, entry by entry. One bad entry never blocks the others. */
+export interface AppendResult {
+  /** Entries that were new and are now durable, in the order they were given an arrival number. */
+  readonly added: ChangeHash[]
+  /** Entries the store already held (duplicates are idempotent). */
+  readonly existing: ChangeHash[]
+  readonly rejected: RejectedEntry[]
+}
+
+/** One entry in local arrival order. */
+export interface ScanItem {
+  readonly hash: ChangeHash
+  readonly seq: number
+  readonly docId: DocId
+  readonly kind: EntryKind
+}
+
+/** A page of {@link ChangeStore.scan}. */
+export interface ScanPage {
+  readonly entries: ScanItem[]
+  /** Covers everything scanned so far; pass it to the next `scan`. */
+  readonly cursor: Cursor
+  /** True when the given cursor was from another epoch and the scan started over. */
+  readonly reset: boolean
+  /** True when nothing more is stored after `cursor` right now. */
+  readonly done: boolean
+}
+
+/** Where a store's arrival order stands. */
+export interface StoreHead {
+  readonly epoch: string
+  /** Arrival number of the newest entry (0 when empty). */
+  readonly seq: number
+  readonly count: number
+}
+
+/**
+ * A range of entry hashes in hash order: `lower` inclusive, `upper` exclusive, `null` meaning no
+ * upper bound. The full range is `{ lower: '', upper: null }`.
+ */
+export interface HashRange {
+  readonly lower: string
+  readonly upper: string | null
+}
+
+/** Summary of the hashes in a {@link HashRange}, for set reconciliation. */
+export interface RangeFingerprint {
+  readonly count: number
+  /** 16 bytes, hex. Equal sets give equal fingerprints. */
+  readonly fingerprint: string
+}
+
+/** Listener for newly durable entries. */
+export type AppendListener = (added: readonly ChangeHash[]) => void
+
+/**
+ * An append-only, content-addressed store of change entries. Every backend implements it by
+ * extending `BaseChangeStore`, which verifies what is appended; the core's conformance suite
+ * (`runChangeStoreTests`) checks any implementation.
+ */
+export interface ChangeStore {
+  /** Verifies and appends one entry. */
+  append(entry: EntryEnvelope): Promise<AppendResult>
+  /** Verifies and appends many; returns which were new, held already, or refused (per entry). */
+  appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult>
+  /** For each hash, whether it is held. */
+  has(hashes: readonly ChangeHash[]): Promise<boolean[]>
+  /** The held entries among `hashes`, in the order asked; unknown hashes are left out. */
+  getChanges(hashes: readonly ChangeHash[]): Promise<EntryEnvelope[]>
+  /** Every held hash, in arrival order. */
+  getAllChangeHashes(): Promise<ChangeHash[]>
+  /** Every held hash of one document, in arrival order. */
+  getAllChangeHashesForDoc(docId: DocId): Promise<ChangeHash[]>
+  /** The hashes held here that are not in `knownHashes`, in arrival order. */
+  findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]>
+  /** Entries after `since` in arrival order; `null` starts at the beginning. */
+  scan(since: Cursor | null, options?: { limit?: number }): Promise<ScanPage>
+  /** The newest arrival number and the epoch. */
+  head(): Promise<StoreHead>
+  /** Count and fingerprint of the hashes in a range. */
+  fingerprint(range: HashRange): Promise<RangeFingerprint>
+  /** Hashes in a range in hash order, at most `limit`. */
+  hashesInRange(range: HashRange, options?: { limit?: number }): Promise<ChangeHash[]>
+  /** Calls `listener` after entries become durable; returns an unsubscribe function. */
+  subscribe(listener: AppendListener): () => void
+  /** Releases the store; later calls fail with `WEFT_CLOSED`. */
+  close(): Promise<void>
+}

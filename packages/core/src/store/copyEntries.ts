@@ -1,0 +1,54 @@
+import type { RejectedEntry } from './ChangeStore.ts'
+import type { ChangeStore } from './ChangeStore.ts'
+import type { ChangeHash } from '../types.ts'
+
+/** What copying entries between two stores did. */
+export interface CopyResult {
+  /** Entries the target did not have and now holds. */
+  readonly added: ChangeHash[]
+  /** Entries the target already held by the time they arrived. */
+  readonly existing: number
+  /** Entries the target refused, each with its typed error. */
+  readonly rejected: RejectedEntry[]
+}
+
+export interface CopyOptions {
+  /** Entries per read and append. */
+  readonly batchSize?: number
+  /** Called after each batch is durable in the target, with the entries it added. */
+  readonly onBatch?: (added: ChangeHash[]) => Promise<void>
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Copies every entry `source` holds and `target` lacks, in the source's arrival order, in
+ * batches. The target verifies each entry; refusals are reported, never fatal.
+ */
+export async function copyMissingEntries(source: ChangeStore, target: ChangeStore, options: CopyOptions = {}): Promise<CopyResult> {
+  const batchSize = options.batchSize ?? 2_000
+  const missing = await source.findNewChanges(new Set(await target.getAllChangeHashes()))
+  return copyEntries(source, target, missing, batchSize, options)
+}
+
+/** Copies the named entries from `source` to `target` in batches. */
+export async function copyEntries(
+  source: ChangeStore,
+  target: ChangeStore,
+  hashes: readonly ChangeHash[],
+  batchSize = 2_000,
+  options: Pick<CopyOptions, 'onBatch' | 'signal'> = {},
+): Promise<CopyResult> {
+  const added: ChangeHash[] = []
+  const rejected: RejectedEntry[] = []
+  let existing = 0
+  for (let i = 0; i < hashes.length; i += batchSize) {
+    options.signal?.throwIfAborted()
+    const entries = await source.getChanges(hashes.slice(i, i + batchSize))
+    const result = await target.appendMany(entries)
+    added.push(...result.added)
+    rejected.push(...result.rejected)
+    existing += result.existing.length
+    if (result.added.length && options.onBatch) await options.onBatch(result.added)
+  }
+  return { added, existing, rejected }
+}

@@ -1,0 +1,16 @@
+/** The change store contract, its verifying base class, and the in-memory backend. */
+export { BaseChangeStore } from './BaseChangeStore.ts'
+export type { VerifiedEntry, StoreOptions } from './BaseChangeStore.ts'
+export type {
+  ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
+  AppendListener,
+} from './ChangeStore.ts'
+export { MemoryChangeStore } from './MemoryChangeStore.ts'
+export { MemoryKeyValueStore } from './KeyValueStore.ts'
+export type { KeyValueStore } from './KeyValueStore.ts'
+export { MemoryStoreFactory } from './StoreFactory.ts'
+export type { StoreFactory } from './StoreFactory.ts'
+export { FingerprintAccumulator, fingerprintOf, inRange, FULL_RANGE } from './fingerprint.ts'
+export { Mutex } from './Mutex.ts'
+export { copyMissingEntries, copyEntries } from './copyEntries.ts'
+export type { CopyResult, CopyOptions } from './copyEntries.ts'

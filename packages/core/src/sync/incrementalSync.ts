@@ -1,0 +1,79 @@
+import type { Database, DocFilter } from '../db/index.ts'
+import { matchesFilter } from '../db/index.ts'
+import { copyEntries } from '../store/index.ts'
+import type { ChangeHash, DocId } from '../types.ts'
+import { initialSyncState, type SyncState } from './SyncState.ts'
+import { afterDelivery, storeOf, type SyncTarget } from './target.ts'
+
+export interface IncrementalSyncOptions {
+  /** Source entries scanned per step. */
+  readonly pageSize?: number
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Sends the target every source entry that arrived after `state.cursor` and that the target
+ * lacks, then returns the new state. The cursor advances page by page, only after the target
+ * committed the page, and over everything scanned. A cursor from another store epoch starts over.
+ */
+export function incrementalSync(
+  source: Database,
+  target: SyncTarget,
+  state: SyncState = initialSyncState(),
+  options: IncrementalSyncOptions = {},
+): Promise<SyncState> {
+  return runCursorSync(source, target, state, options, async (entries) => entries.map((e) => e.hash))
+}
+
+/**
+ * Like {@link incrementalSync}, but only for documents that match `filter`, evaluated on the
+ * source (which holds the keys). A document that matches has its whole history sent the first
+ * time; the target never receives an entry of a document that did not match.
+ */
+export function syncFiltered(
+  source: Database,
+  target: SyncTarget,
+  filter: DocFilter,
+  state: SyncState = initialSyncState(),
+  options: IncrementalSyncOptions = {},
+): Promise<SyncState> {
+  const sourceStore = source.getStore()
+  return runCursorSync(source, target, state, options, async (entries) => {
+    const hashes: ChangeHash[] = []
+    if (entries.length) await source.syncStoreChanges(entries.map((e) => e.hash)) // the filter reads current state
+    const docIds = [...new Set(entries.map((e) => e.docId))]
+    for (const id of docIds) {
+      const doc = await source.getDocument(id)
+      if (doc && matchesFilter(filter, doc)) hashes.push(...(await sourceStore.getAllChangeHashesForDoc(id)))
+    }
+    return hashes
+  })
+}
+
+async function runCursorSync(
+  source: Database,
+  target: SyncTarget,
+  state: SyncState,
+  options: IncrementalSyncOptions,
+  select: (entries: { hash: ChangeHash; docId: DocId }[]) => Promise<ChangeHash[]>,
+): Promise<SyncState> {
+  const sourceStore = source.getStore()
+  const targetStore = storeOf(target)
+  let cursor = state.cursor
+  let sent = 0
+  let rejected = 0
+  for (;;) {
+    options.signal?.throwIfAborted()
+    const page = await sourceStore.scan(cursor, { limit: options.pageSize ?? 2_000 })
+    const wanted = await select(page.entries)
+    const held = wanted.length ? await targetStore.has(wanted) : []
+    const missing = wanted.filter((_, i) => !held[i])
+    const copy = await copyEntries(sourceStore, targetStore, missing)
+    await afterDelivery(target, copy.added)
+    sent += copy.added.length
+    rejected += copy.rejected.length
+    cursor = page.cursor
+    if (page.done) break
+  }
+  return { v: 1, cursor, totalSent: state.totalSent + sent, lastSent: sent, lastRejected: rejected }
+}

@@ -1,0 +1,93 @@
+import { toBase64Url } from '../codec/index.ts'
+import { ErrorCodes, type ErrorCode } from '../errors.ts'
+import { asDbName, type DbName, type Origin, type TenantId } from '../types.ts'
+import type { VerifiedProfile } from './PublicProfile.ts'
+
+/** A partner database linked into one of ours: entries from `remote` are accepted into `local`. */
+export interface DbLink {
+  readonly local: DbName
+  readonly remote: DbName
+}
+
+/** A database link as callers write it: a name shared by both sides, or an explicit pair. */
+export type DbLinkSpec = string | { readonly local: string; readonly remote: string }
+
+export interface Partner {
+  readonly profile: VerifiedProfile
+  readonly links: readonly DbLink[]
+}
+
+/** Why an entry is not materialised (yet): its signer or its origin is not trusted here. */
+export type TrustDecision = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode }
+
+const OK: TrustDecision = { ok: true }
+
+/**
+ * Who a tenant's databases trust. A database accepts an entry when its origin is the database
+ * itself or a partner database linked into it, and its author is a member of this tenant or of a
+ * partner linked into that database.
+ */
+export class TrustPolicy {
+  readonly #tenantId: TenantId
+  readonly #members = new Set<string>()
+  readonly #partners = new Map<TenantId, Partner>()
+
+  constructor(tenantId: TenantId, members: Iterable<Uint8Array>) {
+    this.#tenantId = tenantId
+    for (const m of members) this.#members.add(toBase64Url(m))
+  }
+
+  addMember(signingKey: Uint8Array): void {
+    this.#members.add(toBase64Url(signingKey))
+  }
+
+  members(): string[] {
+    return [...this.#members]
+  }
+
+  setPartner(profile: VerifiedProfile, links: readonly DbLinkSpec[]): Partner {
+    const partner: Partner = { profile, links: links.map(normaliseLink) }
+    this.#partners.set(profile.tenantId, partner)
+    return partner
+  }
+
+  removePartner(tenantId: TenantId): boolean {
+    return this.#partners.delete(tenantId)
+  }
+
+  partners(): Partner[] {
+    return [...this.#partners.values()]
+  }
+
+  partner(tenantId: TenantId): Partner | undefined {
+    return this.#partners.get(tenantId)
+  }
+
+  /** Decides whether database `db` may materialise an entry with this origin and author. */
+  evaluate(db: DbName, origin: Origin, author: Uint8Array): TrustDecision {
+    if (!this.#originLinked(db, origin)) return { ok: false, code: ErrorCodes.ORIGIN_NOT_LINKED }
+    if (!this.#authorTrusted(db, toBase64Url(author))) return { ok: false, code: ErrorCodes.UNTRUSTED_SIGNER }
+    return OK
+  }
+
+  #originLinked(db: DbName, origin: Origin): boolean {
+    if (origin.tenant === this.#tenantId) return origin.db === db
+    const p = this.#partners.get(origin.tenant)
+    return p !== undefined && p.links.some((l) => l.local === db && l.remote === origin.db)
+  }
+
+  #authorTrusted(db: DbName, author: string): boolean {
+    if (this.#members.has(author)) return true
+    for (const p of this.#partners.values()) {
+      if (!p.links.some((l) => l.local === db)) continue
+      if (p.profile.profile.members.includes(author) || p.profile.profile.signingKey === author) return true
+    }
+    return false
+  }
+}
+
+function normaliseLink(spec: DbLinkSpec): DbLink {
+  return typeof spec === 'string'
+    ? { local: asDbName(spec), remote: asDbName(spec) }
+    : { local: asDbName(spec.local), remote: asDbName(spec.remote) }
+}

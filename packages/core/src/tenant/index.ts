@@ -1,0 +1,11 @@
+/** Tenant identity, public profiles, partner trust and the encrypted tenant record. */
+export { scopeToTenantId, toTenantId } from './tenantId.ts'
+export type { TenantScope } from './tenantId.ts'
+export { generateIdentity } from './Identity.ts'
+export type { Identity } from './Identity.ts'
+export { createProfile, verifyProfile } from './PublicProfile.ts'
+export type { PublicProfile, VerifiedProfile } from './PublicProfile.ts'
+export { TrustPolicy } from './TrustPolicy.ts'
+export type { DbLink, DbLinkSpec, Partner, TrustDecision } from './TrustPolicy.ts'
+export { sealTenantRecord, openTenantRecord, newRecordKey } from './TenantRecord.ts'
+export type { TenantRecord } from './TenantRecord.ts'
