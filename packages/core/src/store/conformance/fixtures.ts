@@ -1,0 +1,37 @@
+import { toHex } from '../../codec/index.ts'
+import { generateKey, generateSigningKeyPair, randomBytes, type SigningKeyPair } from '../../crypto/index.ts'
+import { createEntry, encodeChangePayload, type ParsedEntry } from '../../entries/index.ts'
+import { asDbName, asDocId, asKeyId, asTenantId, type ChangeHash, type DocId } from '../../types.ts'
+
+/** Makes valid signed entries for store tests; the payloads are random bytes, never read. */
+export class EntryFactory {
+  readonly signer: SigningKeyPair = generateSigningKeyPair()
+  readonly key = generateKey()
+  readonly docIds: DocId[]
+
+  constructor(docCount = 3) {
+    this.docIds = Array.from({ length: docCount }, () => asDocId(toHex(randomBytes(16))))
+  }
+
+  entry(docIndex = 0, deps: ChangeHash[] = [], payloadBytes = 32): ParsedEntry {
+    return createEntry({
+      kind: deps.length ? 'change' : 'create',
+      docId: this.docIds[docIndex % this.docIds.length]!,
+      origin: { tenant: asTenantId('conformance'), db: asDbName('db') },
+      deps,
+      keyId: asKeyId('default'),
+      keyVersion: 1,
+      key: this.key,
+      payload: encodeChangePayload([randomBytes(payloadBytes)]),
+      author: this.signer,
+    })
+  }
+
+  /** `n` entries spread over the documents. */
+  entries(n: number): ParsedEntry[] {
+    return Array.from({ length: n }, (_, i) => this.entry(i))
+  }
+}
+
+/** The entry as a plain envelope (what arrives over a wire: no in-process signing marker). */
+export const envelope = (e: { hash: ChangeHash; bytes: Uint8Array }) => ({ hash: e.hash, bytes: e.bytes.slice() })
