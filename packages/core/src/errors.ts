@@ -44,6 +44,10 @@ export const ErrorCodes = {
   INVALID_ARGUMENT: 'WEFT_INVALID_ARGUMENT',
   /** An operation was aborted through its `AbortSignal`. */
   ABORTED: 'WEFT_ABORTED',
+  /** The storage backend failed (disk error, read-only location, lock held by another process). */
+  STORAGE_ERROR: 'WEFT_STORAGE_ERROR',
+  /** The storage backend is out of space or over its quota; nothing of the failed write was kept. */
+  QUOTA_EXCEEDED: 'WEFT_QUOTA_EXCEEDED',
   /** A grant has expired (sharing). */
   GRANT_EXPIRED: 'WEFT_GRANT_EXPIRED',
 } as const

@@ -39,7 +39,7 @@ describe('Database', () => {
     const doc = await db.createDocument({ data: { status: 'new', lines: [{ sku: 'A', qty: 1 }] } })
     await db.changeDoc(doc, (d) => {
       d.getData().status = 'pending'
-      d.getData().lines[0].qty = 2
+      d.getData().lines[0]!.qty = 2
     })
     expect(doc.getData()).toEqual({ status: 'pending', lines: [{ sku: 'A', qty: 2 }] })
     expect(await db.getStore().getAllChangeHashesForDoc(doc.getId())).toHaveLength(2)

@@ -37,7 +37,7 @@ describe('KeyBag', () => {
     expect(notified).toBe(0)
     await expect(bag.importKey('x', Uint8Array.of(1, 2, 3), 'right')).rejects.toSatisfy(code(ErrorCodes.MALFORMED_BLOB))
     const tampered = blob.slice()
-    tampered[tampered.length - 3] ^= 1
+    tampered[tampered.length - 3]! ^= 1
     await expect(bag.importKey('x', tampered, 'right')).rejects.toSatisfy(code(ErrorCodes.WRONG_PASSWORD))
   })
 

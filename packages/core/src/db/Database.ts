@@ -2,7 +2,7 @@ import * as A from '@automerge/automerge'
 import { toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
 import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
-import { ErrorCodes, WeftError } from '../errors.ts'
+import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
 import { DEFAULT_KEY_ID } from '../keys/index.ts'
 import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry, type ScanItem } from '../store/index.ts'
@@ -46,6 +46,8 @@ export interface SyncReport {
 export interface DatabaseEvents extends Record<string, unknown> {
   /** Documents whose state changed, and whether the change was written here or received. */
   'docs-changed': { readonly docIds: DocId[]; readonly source: 'local' | 'received' }
+  /** A background materialisation (of entries appended by another writer) failed. */
+  error: { readonly error: WeftError }
 }
 
 /**
@@ -85,6 +87,8 @@ export class Database {
       if (page.done) break
     }
     await db.#materialiser.ingestItems(items)
+    // Entries other writers append to this store (another Database over it, a sync) materialise by themselves.
+    db.#unsubscribe.push(store.subscribe((added) => void db.#background(() => db.#materialiser.ingestHashes(added))))
     db.#unsubscribe.push(ctx.keyBag.subscribe(() => db.retryHeld().then(() => undefined)))
     db.#unsubscribe.push(ctx.onTrustChange(() => db.retryHeld().then(() => undefined)))
     return db
@@ -106,7 +110,7 @@ export class Database {
   }
 
   /** Creates a document, optionally with initial data, encrypted under `keyId` (default: the database's). */
-  createDocument<T extends DocData = DocData>(options: { keyId?: string; data?: T } = {}): Promise<Document<T>> {
+  createDocument<T extends DocData = DocData>(options: { keyId?: string; data?: NoInfer<T> } = {}): Promise<Document<T>> {
     return this.#write(async () => {
       const keyId = options.keyId ? asKeyId(options.keyId) : this.#defaultKeyId
       const id = asDocId(toHex(randomBytes(16)))
@@ -212,9 +216,13 @@ export class Database {
     )
   }
 
-  /** Materialises entries that were appended to this database's store directly. */
-  syncStoreChanges(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
-    return this.#run(() => this.#materialiser.ingestHashes(hashes))
+  /**
+   * Materialises entries appended to this database's store, and reports where each stands:
+   * applied, held (locked or untrusted) or refused. Idempotent.
+   */
+  async syncStoreChanges(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
+    await this.#run(() => this.#materialiser.ingestHashes(hashes))
+    return this.#materialiser.statusReport(hashes)
   }
 
   /** Tries again every entry held for a missing key or trust. Runs by itself when either arrives. */
@@ -258,6 +266,15 @@ export class Database {
       if (report.docIds.length) this.#events.emit('docs-changed', { docIds: [...new Set(report.docIds)], source: 'received' })
       return report
     })
+  }
+
+  #background(fn: () => Promise<MaterialiseReport>): Promise<void> {
+    return this.#run(fn).then(
+      () => undefined,
+      (error) => {
+        if (!this.#closed) this.#events.emit('error', { error: toWeftError(error, ErrorCodes.STORAGE_ERROR) })
+      },
+    )
   }
 
   #write<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,13 +1,12 @@
 import * as A from '@automerge/automerge'
 import { decodeChangePayload, decryptEntry, findEntryKey, parseEntry, type ParsedEntry } from '../entries/index.ts'
-import { ErrorCodes, toWeftError, WeftError, type ErrorCode } from '../errors.ts'
+import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
 import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
 import { DocState, type DocData } from './DocState.ts'
-import type { MaterialiseReport } from './MaterialiseReport.ts'
-import { emptyReport } from './MaterialiseReport.ts'
+import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
 import { decodeSnapshotPayload } from './snapshotPayload.ts'
 
 /** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
@@ -32,9 +31,11 @@ export class Materialiser {
   readonly #keys: KeyBag
   readonly #trust: TrustPolicy
   readonly #docs: Map<DocId, DocState>
-  readonly #rejected = new Map<ChangeHash, ErrorCode>()
-  /** Every entry applied to (or covered in) some document, for O(1) duplicate checks. */
-  readonly #applied = new Set<ChangeHash>()
+  readonly #rejected = new Map<ChangeHash, WeftError>()
+  /** Every entry applied to (or covered in) some document, with its document. */
+  readonly #applied = new Map<ChangeHash, DocId>()
+  /** Entries kept but not materialised yet, and why. */
+  readonly #held = new Map<ChangeHash, HeldEntry>()
 
   constructor(dbName: DbName, store: ChangeStore, keys: KeyBag, trust: TrustPolicy, docs: Map<DocId, DocState>) {
     this.#dbName = dbName
@@ -44,9 +45,25 @@ export class Materialiser {
     this.#docs = docs
   }
 
-  /** Entries refused for good, with their codes. */
-  rejectedEntries(): Map<ChangeHash, ErrorCode> {
-    return this.#rejected
+  /**
+   * Where each of `hashes` stands now: applied, held (locked or untrusted), or refused. Derived
+   * from state, so it is the same whoever materialised the entries and however often.
+   */
+  statusReport(hashes: readonly ChangeHash[]): MaterialiseReport {
+    const report = emptyReport()
+    const docs = new Set<DocId>()
+    for (const h of new Set(hashes)) {
+      const applied = this.#applied.get(h)
+      const held = this.#held.get(h)
+      const rejected = this.#rejected.get(h)
+      if (applied) {
+        report.applied.push(h)
+        docs.add(applied)
+      } else if (held) (held.code === ErrorCodes.KEY_NOT_FOUND ? report.locked : report.untrusted).push(held)
+      else report.rejected.push({ hash: h, error: rejected ?? new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`) })
+    }
+    report.docIds.push(...docs)
+    return report
   }
 
   /** Materialises entries by hash (reads their bytes from the store). */
@@ -81,9 +98,7 @@ export class Materialiser {
 
   /** Tries every held entry again (after a key or a partner was added). */
   async retryHeld(): Promise<MaterialiseReport> {
-    const held: ChangeHash[] = []
-    for (const s of this.#docs.values()) held.push(...s.pending.keys())
-    return held.length ? this.ingestHashes(held) : emptyReport()
+    return this.#held.size ? this.ingestHashes([...this.#held.keys()]) : emptyReport()
   }
 
   #isApplied(hash: ChangeHash): boolean {
@@ -94,7 +109,7 @@ export class Materialiser {
   noteLocal(state: DocState, entry: ParsedEntry): void {
     if (entry.header.kind === 'snapshot') state.applied.add(entry.hash)
     else state.noteApplied(entry.hash, entry.header.deps)
-    this.#applied.add(entry.hash)
+    this.#applied.set(entry.hash, state.id)
   }
 
   #state(docId: DocId): DocState {
@@ -118,7 +133,7 @@ export class Materialiser {
         if (it.kind === 'snapshot') {
           if (state.pending.has(it.hash)) continue // held: retried with the other held entries
           state.applied.add(it.hash) // superseded or not needed: a snapshot is never a head
-          this.#applied.add(it.hash)
+          this.#applied.set(it.hash, docId)
         } else if (!state.applied.has(it.hash)) rest.push(it)
       }
     }
@@ -150,8 +165,8 @@ export class Materialiser {
         state.keyId ??= entry.header.keyId
         state.applied.add(entry.hash)
         state.noteSnapshot(snap.covers, entry.header.deps)
-        this.#applied.add(entry.hash)
-        for (const h of snap.covers) this.#applied.add(h)
+        this.#markApplied(entry.hash, state.id)
+        for (const h of snap.covers) this.#markApplied(h, state.id)
         report.applied.push(entry.hash)
         report.docIds.push(state.id)
       } catch (err) {
@@ -182,8 +197,7 @@ export class Materialiser {
     const state = this.#state(header.docId)
     const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author)
     if (!trust.ok) {
-      state.pending.set(entry.hash, trust.code)
-      report.untrusted.push({ hash: entry.hash, docId: header.docId, code: trust.code })
+      this.#hold(state, report.untrusted, { hash: entry.hash, docId: header.docId, code: trust.code })
       return false
     }
     if (state.origin && !sameOrigin(state.origin, header.origin)) {
@@ -193,8 +207,7 @@ export class Materialiser {
     state.origin ??= header.origin
     if (header.kind === 'create' || !state.keyId) state.keyId = header.keyId
     if (!findEntryKey(entry, this.#keys)) {
-      state.pending.set(entry.hash, ErrorCodes.KEY_NOT_FOUND)
-      report.locked.push({ hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
+      this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
       return false
     }
     return true
@@ -229,16 +242,29 @@ export class Materialiser {
     state.am = am
     for (const { entry } of decoded) {
       state.noteApplied(entry.hash, entry.header.deps)
-      this.#applied.add(entry.hash)
+      this.#markApplied(entry.hash, state.id)
       if (entry.header.kind === 'delete') state.deleted = true
       report.applied.push(entry.hash)
     }
     report.docIds.push(state.id)
   }
 
+  #hold(state: DocState, list: HeldEntry[], held: HeldEntry): void {
+    state.pending.set(held.hash, held.code)
+    this.#held.set(held.hash, held)
+    list.push(held)
+  }
+
+  #markApplied(hash: ChangeHash, docId: DocId): void {
+    this.#applied.set(hash, docId)
+    this.#held.delete(hash)
+  }
+
   #reject(report: MaterialiseReport, hash: ChangeHash, error: WeftError, remember = true): void {
-    if (remember) this.#rejected.set(hash, error.code)
-    for (const s of this.#docs.values()) s.pending.delete(hash)
+    if (remember) this.#rejected.set(hash, error)
+    const held = this.#held.get(hash)
+    if (held) this.#docs.get(held.docId)?.pending.delete(hash)
+    this.#held.delete(hash)
     report.rejected.push({ hash, error })
   }
 }

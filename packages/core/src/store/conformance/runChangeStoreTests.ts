@@ -95,7 +95,7 @@ export function runChangeStoreTests(
     it('rejects a bad entry by itself and keeps the rest of the batch', async () => {
       const es = f().entries(4)
       const bad = envelope(es[1]!)
-      bad.bytes[bad.bytes.length - 100] ^= 0x01
+      bad.bytes[bad.bytes.length - 100]! ^= 0x01
       const r = await store.appendMany([envelope(es[0]!), bad, envelope(es[2]!), envelope(es[3]!)])
       expect(r.added).toEqual([es[0]!.hash, es[2]!.hash, es[3]!.hash])
       expect(r.rejected.map((x) => x.error.code)).toEqual([ErrorCodes.HASH_MISMATCH])
