@@ -1,4 +1,5 @@
 import { Database, type DatabaseOptions } from './db/index.ts'
+import { SyncStateStore } from './sync/index.ts'
 import { ErrorCodes, WeftError } from './errors.ts'
 import { KeyBag, openSealedKeyVersions, sealKeyVersions, type PasswordKey } from './keys/index.ts'
 import { Mutex, type KeyValueStore, type StoreFactory } from './store/index.ts'
@@ -137,6 +138,14 @@ export class Tenant {
       db.catch(() => this.#dbs.delete(dbName))
     }
     return db
+  }
+
+  /**
+   * Saved sync states of this tenant (cursors of `incrementalSync` / `syncFiltered`), kept in the
+   * same storage backend so a sync resumes after a restart without re-sending.
+   */
+  async syncStates(): Promise<SyncStateStore> {
+    return new SyncStateStore(await this.#parts.storeFactory.openKeyValueStore('weft-sync-states'), `${this.id}/`)
   }
 
   /** Closes every database this tenant opened. */

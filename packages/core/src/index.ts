@@ -15,7 +15,9 @@ export {
   BaseChangeStore, MemoryChangeStore, MemoryKeyValueStore, MemoryStoreFactory, copyMissingEntries, copyEntries,
   fingerprintOf, FingerprintAccumulator, FULL_RANGE, inRange,
 } from './store/index.ts'
-export { syncStores, syncDatabases, incrementalSync, syncFiltered, initialSyncState } from './sync/index.ts'
+export {
+  syncStores, syncDatabases, incrementalSync, syncFiltered, initialSyncState, SyncStateStore,
+} from './sync/index.ts'
 export {
   createEntry, parseEntry, verifyEntry, decryptEntry, hashEntryBytes, DEFAULT_ENTRY_LIMITS, ENTRY_VERSION,
 } from './entries/index.ts'

@@ -53,3 +53,20 @@ describe('syncFiltered', () => {
     expect((await b!.getDocument(hidden.getId()))?.toJSON()).toEqual({ visibility: 'public', title: 'draft 2' })
   })
 })
+
+describe('saved sync states', () => {
+  it('persist per relationship in the tenant storage and resume without re-sending', async () => {
+    const { factory, dbs: [a, b] } = await partners(['a', 'b'])
+    await a!.createDocument({ data: { n: 1 } })
+    const tenant = await factory.openTenant('a', { password: 'pw-a' })
+    const states = await tenant.syncStates()
+    const key = 'shared->b'
+    expect(await states.get(key)).toBeUndefined()
+    await states.put(key, await incrementalSync(a!, b!, await states.get(key)))
+    const reopened = await (await factory.openTenant('a', { password: 'pw-a' })).syncStates()
+    expect(await reopened.keys()).toEqual([key])
+    const next = await incrementalSync(a!, b!, await reopened.get(key))
+    expect(next.lastSent).toBe(0)
+    expect(next.totalSent).toBe(1)
+  })
+})
