@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge'
-import { decodeChangePayload, decryptEntry, findEntryKey, parseEntry, type ParsedEntry } from '../entries/index.ts'
+import { decodeChangePayload, decryptEntryWithKey, findEntryKey, parseEntry, type ParsedEntry } from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
@@ -15,6 +15,12 @@ export interface IngestItem {
   readonly docId: DocId
   readonly kind: EntryKind
   readonly parsed?: ParsedEntry
+}
+
+/** An admitted entry and the key that opens it. */
+interface Readable {
+  readonly entry: ParsedEntry
+  readonly key: Uint8Array
 }
 
 const FETCH_CHUNK = 2_000
@@ -137,12 +143,13 @@ export class Materialiser {
         } else if (!state.applied.has(it.hash)) rest.push(it)
       }
     }
-    const ready = new Map<DocId, ParsedEntry[]>()
+    const ready = new Map<DocId, Readable[]>()
     for (const entry of await this.#parsedAll(rest, report)) {
-      if (!this.#admit(entry, report)) continue
+      const key = this.#admit(entry, report)
+      if (!key) continue
       let list = ready.get(entry.header.docId)
       if (!list) ready.set(entry.header.docId, (list = []))
-      list.push(entry)
+      list.push({ entry, key })
     }
     for (const [docId, entries] of ready) this.#applyToDoc(this.#state(docId), entries, report)
   }
@@ -156,10 +163,11 @@ export class Materialiser {
       if (snaps.length) wanted.push(snaps[snaps.length - 1]!)
     }
     for (const entry of await this.#parsedAll(wanted, report)) {
-      if (!this.#admit(entry, report)) continue
+      const key = this.#admit(entry, report)
+      if (!key) continue
       const state = this.#state(entry.header.docId)
       try {
-        const snap = decodeSnapshotPayload(decryptEntry(entry, this.#keys))
+        const snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key))
         state.am = A.load<DocData>(snap.save)
         state.origin ??= entry.header.origin
         state.keyId ??= entry.header.keyId
@@ -191,34 +199,32 @@ export class Materialiser {
     return out
   }
 
-  /** Trust and key checks; holds the entry (and says why) when either is missing. */
-  #admit(entry: ParsedEntry, report: MaterialiseReport): boolean {
+  /** Trust and key checks; returns the entry's key, or holds the entry (and says why). */
+  #admit(entry: ParsedEntry, report: MaterialiseReport): Uint8Array | undefined {
     const { header } = entry
     const state = this.#state(header.docId)
     const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author)
     if (!trust.ok) {
       this.#hold(state, report.untrusted, { hash: entry.hash, docId: header.docId, code: trust.code })
-      return false
+      return undefined
     }
     if (state.origin && !sameOrigin(state.origin, header.origin)) {
       this.#reject(report, entry.hash, new WeftError(ErrorCodes.ORIGIN_NOT_LINKED, `entry ${entry.hash} names another origin than its document`))
-      return false
+      return undefined
     }
     state.origin ??= header.origin
     if (header.kind === 'create' || !state.keyId) state.keyId = header.keyId
-    if (!findEntryKey(entry, this.#keys)) {
-      this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
-      return false
-    }
-    return true
+    const key = findEntryKey(entry, this.#keys)
+    if (!key) this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
+    return key
   }
 
   /** Decrypts a document's entries and applies all their changes in one Automerge call. */
-  #applyToDoc(state: DocState, entries: ParsedEntry[], report: MaterialiseReport): void {
+  #applyToDoc(state: DocState, entries: Readable[], report: MaterialiseReport): void {
     const decoded: { entry: ParsedEntry; changes: Uint8Array[] }[] = []
-    for (const entry of entries) {
+    for (const { entry, key } of entries) {
       try {
-        const plaintext = decryptEntry(entry, this.#keys)
+        const plaintext = decryptEntryWithKey(entry, key)
         decoded.push({ entry, changes: entry.header.kind === 'delete' ? [] : decodeChangePayload(plaintext) })
       } catch (err) {
         this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))

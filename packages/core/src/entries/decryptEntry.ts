@@ -24,9 +24,14 @@ export function findEntryKey(entry: ParsedEntry, keys: KeyBag): Uint8Array | und
  */
 export function decryptEntry(entry: ParsedEntry, keys: KeyBag): Uint8Array {
   const key = findEntryKey(entry, keys)
-  const { keyId, keyVersion, nonce } = entry.header
+  const { keyId, keyVersion } = entry.header
   if (!key) throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no held key opens entry ${entry.hash} (${keyId} v${keyVersion})`)
-  const plaintext = decryptCommitted(entry.ciphertext, key, nonce, associatedData(entry.headerBytes))
+  return decryptEntryWithKey(entry, key)
+}
+
+/** Decrypts with a key already found by {@link findEntryKey}. */
+export function decryptEntryWithKey(entry: ParsedEntry, key: Uint8Array): Uint8Array {
+  const plaintext = decryptCommitted(entry.ciphertext, key, entry.header.nonce, associatedData(entry.headerBytes))
   if (plaintext === null) throw new WeftError(ErrorCodes.DECRYPT_FAILED, `entry ${entry.hash} does not decrypt`)
   return plaintext
 }
