@@ -1,4 +1,4 @@
-import { ErrorCodes, WeftError } from '../errors.ts'
+import { throwIfAborted } from '../abort.ts'
 import type { ChangeStore, ScanItem } from '../store/index.ts'
 import type { Cursor, DocId } from '../types.ts'
 import type { Document } from './Document.ts'
@@ -52,7 +52,7 @@ export class ChangeIterator implements AsyncIterable<ChangedDocument> {
     const { filter, signal } = this.#options
     const pageSize = this.#options.pageSize ?? 500
     for (;;) {
-      if (signal?.aborted) throw new WeftError(ErrorCodes.ABORTED, 'iteration aborted', { cause: signal.reason })
+      throwIfAborted(signal, 'iteration')
       const page = await this.#source.store.scan(this.#cursor, { limit: pageSize })
       await this.#source.ensure(page.entries)
       const last = new Map<DocId, number>()
@@ -65,7 +65,7 @@ export class ChangeIterator implements AsyncIterable<ChangedDocument> {
         const cursor = { epoch: page.cursor.epoch, seq: item.seq }
         this.#cursor = cursor
         yield { doc, cursor }
-        if (signal?.aborted) throw new WeftError(ErrorCodes.ABORTED, 'iteration aborted', { cause: signal.reason })
+        throwIfAborted(signal, 'iteration')
       }
       this.#cursor = page.cursor
       if (page.done) return

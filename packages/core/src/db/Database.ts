@@ -119,6 +119,7 @@ export class Database {
       const state = new DocState(id)
       state.origin = this.origin
       state.keyId = keyId
+      state.writeKey = keyId
       const entry = await this.#commit(state, 'create', encodeChangePayload(A.getAllChanges(am)))
       state.am = am
       this.#docs.set(id, state)
@@ -182,8 +183,16 @@ export class Database {
       status: this.getDocumentStatus(s.id),
       own: s.origin?.tenant === this.#ctx.tenantId && s.origin.db === this.name,
       origin: s.origin,
-      keyId: s.keyId,
+      keyId: s.writeKey ?? s.keyId,
     }))
+  }
+
+  /**
+   * Entries that documents here follow but this database has never received: what a relay or
+   * partner withheld, or what has not arrived yet. Gaps are detected, not prevented.
+   */
+  getMissingEntries(): ChangeHash[] {
+    return [...this.#docs.values()].flatMap((s) => s.missing())
   }
 
   /** Whether a document is readable, deleted, locked (key missing) or untrusted (signer or origin). */
@@ -293,7 +302,7 @@ export class Database {
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
   async #commit(state: DocState, kind: 'create' | 'change' | 'delete' | 'snapshot', payload: Uint8Array): Promise<ParsedEntry> {
-    const keyId = state.keyId ?? this.#defaultKeyId
+    const keyId = state.writeKey ?? state.keyId ?? this.#defaultKeyId
     const key = this.#ctx.keyBag.current(keyId)
     const entry = createEntry({
       kind,

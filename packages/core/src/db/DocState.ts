@@ -11,7 +11,10 @@ export type DocData = Record<string, any>
 export class DocState {
   readonly id: DocId
   origin: Origin | undefined
+  /** The key id its entries name (for display; a writer's local name for the key). */
   keyId: KeyId | undefined
+  /** Our local name of the key that opens this document: new entries are written under it. */
+  writeKey: KeyId | undefined
   am: A.Doc<DocData> | null = null
   deleted = false
   /** Entries applied to `am` (or covered by the snapshot it was loaded from). */
@@ -46,6 +49,11 @@ export class DocState {
       this.pending.delete(h)
     }
     this.heads = new Set(heads.filter((h) => !this.referenced.has(h)))
+  }
+
+  /** Entries some applied entry follows but that this database does not hold or hold back: gaps. */
+  missing(): ChangeHash[] {
+    return [...this.referenced].filter((h) => !this.applied.has(h) && !this.pending.has(h))
   }
 
   /** Releases the Automerge document's WebAssembly memory. */

@@ -39,7 +39,7 @@ export class Document<T extends DocData = DocData> {
 
   /** The key its entries are encrypted under. */
   get keyId(): KeyId {
-    return this.#state.keyId!
+    return (this.#state.writeKey ?? this.#state.keyId)!
   }
 
   /** The entry hashes at the tip of its history. */

@@ -1,5 +1,7 @@
 import * as A from '@automerge/automerge'
-import { decodeChangePayload, decryptEntryWithKey, findEntryKey, parseEntry, type ParsedEntry } from '../entries/index.ts'
+import {
+  decodeChangePayload, decryptEntryWithKey, findEntryKey, parseEntry, type HeldKey, type ParsedEntry,
+} from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
@@ -20,7 +22,7 @@ export interface IngestItem {
 /** An admitted entry and the key that opens it. */
 interface Readable {
   readonly entry: ParsedEntry
-  readonly key: Uint8Array
+  readonly key: HeldKey
 }
 
 const FETCH_CHUNK = 2_000
@@ -137,9 +139,12 @@ export class Materialiser {
       const state = this.#state(docId)
       for (const it of list) {
         if (it.kind === 'snapshot') {
-          if (state.pending.has(it.hash)) continue // held: retried with the other held entries
-          state.applied.add(it.hash) // superseded or not needed: a snapshot is never a head
-          this.#applied.set(it.hash, docId)
+          // A held snapshot is retried only while its document is not loaded; once it is, the
+          // snapshot is not needed. Used, superseded or not: a snapshot is never a head.
+          if (state.pending.has(it.hash) && !state.am) continue
+          state.pending.delete(it.hash)
+          state.applied.add(it.hash)
+          this.#markApplied(it.hash, docId)
         } else if (!state.applied.has(it.hash)) rest.push(it)
       }
     }
@@ -154,32 +159,46 @@ export class Materialiser {
     for (const [docId, entries] of ready) this.#applyToDoc(this.#state(docId), entries, report)
   }
 
-  /** For documents not loaded yet, loads the newest snapshot in the batch that can be read. */
+  /**
+   * For documents not loaded yet, loads the newest snapshot in the batch that one of this tenant's
+   * own members wrote and that opens, falling back to older ones. Snapshots are an optimisation
+   * whose covered-entry list is believed, so a partner's snapshot is never used: the partner's
+   * changes arrive as entries anyway.
+   */
   async #loadSnapshots(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
-    const wanted: IngestItem[] = []
+    // Newest first, one batched read per round across documents; a document leaves the queue
+    // once a snapshot loads or it has none left to try.
+    const queues = new Map<DocId, IngestItem[]>()
     for (const [docId, list] of byDoc) {
-      if (this.#docs.get(docId)?.am) continue
       const snaps = list.filter((i) => i.kind === 'snapshot')
-      if (snaps.length) wanted.push(snaps[snaps.length - 1]!)
+      if (snaps.length && !this.#docs.get(docId)?.am) queues.set(docId, snaps)
     }
-    for (const entry of await this.#parsedAll(wanted, report)) {
-      const key = this.#admit(entry, report)
-      if (!key) continue
-      const state = this.#state(entry.header.docId)
-      try {
-        const snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key))
-        state.am = A.load<DocData>(snap.save)
-        state.origin ??= entry.header.origin
-        state.keyId ??= entry.header.keyId
-        state.applied.add(entry.hash)
-        state.noteSnapshot(snap.covers, entry.header.deps)
-        this.#markApplied(entry.hash, state.id)
-        for (const h of snap.covers) this.#markApplied(h, state.id)
-        report.applied.push(entry.hash)
-        report.docIds.push(state.id)
-      } catch (err) {
-        this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
+    while (queues.size) {
+      const round = [...queues.values()].map((q) => q.pop()!)
+      for (const entry of await this.#parsedAll(round, report)) {
+        if (!this.#trust.isMember(entry.header.author)) continue
+        const key = this.#admit(entry, report)
+        if (key && this.#loadSnapshot(this.#state(entry.header.docId), entry, key, report)) queues.delete(entry.header.docId)
       }
+      for (const [docId, q] of queues) if (q.length === 0) queues.delete(docId)
+    }
+  }
+
+  #loadSnapshot(state: DocState, entry: ParsedEntry, key: HeldKey, report: MaterialiseReport): boolean {
+    try {
+      const snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
+      state.am = A.load<DocData>(snap.save)
+      state.writeKey ??= key.keyId
+      state.applied.add(entry.hash)
+      state.noteSnapshot(snap.covers, entry.header.deps)
+      this.#markApplied(entry.hash, state.id)
+      for (const h of snap.covers) this.#markApplied(h, state.id)
+      report.applied.push(entry.hash)
+      report.docIds.push(state.id)
+      return true
+    } catch (err) {
+      this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
+      return false
     }
   }
 
@@ -200,7 +219,7 @@ export class Materialiser {
   }
 
   /** Trust and key checks; returns the entry's key, or holds the entry (and says why). */
-  #admit(entry: ParsedEntry, report: MaterialiseReport): Uint8Array | undefined {
+  #admit(entry: ParsedEntry, report: MaterialiseReport): HeldKey | undefined {
     const { header } = entry
     const state = this.#state(header.docId)
     const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author)
@@ -213,7 +232,7 @@ export class Materialiser {
       return undefined
     }
     state.origin ??= header.origin
-    if (header.kind === 'create' || !state.keyId) state.keyId = header.keyId
+    state.keyId ??= header.keyId
     const key = findEntryKey(entry, this.#keys)
     if (!key) this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
     return key
@@ -224,7 +243,7 @@ export class Materialiser {
     const decoded: { entry: ParsedEntry; changes: Uint8Array[] }[] = []
     for (const { entry, key } of entries) {
       try {
-        const plaintext = decryptEntryWithKey(entry, key)
+        const plaintext = decryptEntryWithKey(entry, key.key)
         decoded.push({ entry, changes: entry.header.kind === 'delete' ? [] : decodeChangePayload(plaintext) })
       } catch (err) {
         this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
@@ -246,6 +265,7 @@ export class Materialiser {
       }
     }
     state.am = am
+    state.writeKey ??= entries[0]!.key.keyId
     for (const { entry } of decoded) {
       state.noteApplied(entry.hash, entry.header.deps)
       this.#markApplied(entry.hash, state.id)

@@ -1,6 +1,7 @@
 import { decryptCommitted, keyCommits } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
+import type { KeyId } from '../types.ts'
 import { associatedData } from './createEntry.ts'
 import type { ParsedEntry } from './ParsedEntry.ts'
 
@@ -9,12 +10,19 @@ import type { ParsedEntry } from './ParsedEntry.ts'
  * whose commitment matches (key names are local labels: a partner's `default` is not ours, and a
  * key imported under another name still opens its entries). `undefined` when none commits.
  */
-export function findEntryKey(entry: ParsedEntry, keys: KeyBag): Uint8Array | undefined {
+export function findEntryKey(entry: ParsedEntry, keys: KeyBag): HeldKey | undefined {
   const { keyId, keyVersion, nonce } = entry.header
   const named = keys.get(keyId, keyVersion)
-  if (named && keyCommits(entry.ciphertext, named, nonce)) return named
-  for (const k of keys.allKeys()) if (k.key !== named && keyCommits(entry.ciphertext, k.key, nonce)) return k.key
+  if (named && keyCommits(entry.ciphertext, named, nonce)) return { keyId, version: keyVersion, key: named }
+  for (const k of keys.allKeys()) if (k.key !== named && keyCommits(entry.ciphertext, k.key, nonce)) return k
   return undefined
+}
+
+/** A key version found in the bag: the local name it is held under, its version, its bytes. */
+export interface HeldKey {
+  readonly keyId: KeyId
+  readonly version: number
+  readonly key: Uint8Array
 }
 
 /**
@@ -26,7 +34,7 @@ export function decryptEntry(entry: ParsedEntry, keys: KeyBag): Uint8Array {
   const key = findEntryKey(entry, keys)
   const { keyId, keyVersion } = entry.header
   if (!key) throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no held key opens entry ${entry.hash} (${keyId} v${keyVersion})`)
-  return decryptEntryWithKey(entry, key)
+  return decryptEntryWithKey(entry, key.key)
 }
 
 /** Decrypts with a key already found by {@link findEntryKey}. */

@@ -120,11 +120,18 @@ export class KeyBag {
   }
 
   /**
-   * Adds versions received from elsewhere (a password blob or a sealed hand-off). A version that
-   * is already held must be the same key; a different key under the same version is refused.
+   * Adds versions received from elsewhere (a password blob or a sealed hand-off). If the name is
+   * already held, the incoming versions must include one we hold, byte for byte (same key, newer
+   * versions); a different key under a held name or version is refused with `WEFT_INVALID_ARGUMENT`.
    */
   async addVersions(keyId: KeyId, versions: readonly KeyVersion[]): Promise<KeyId> {
     checkName(keyId)
+    const held = this.#keys.get(keyId)
+    if (held && !versions.some((v) => { const k = held.get(v.version); return k !== undefined && constantTimeEqual(k, v.key) })) {
+      // No version in common: a different key that happens to share the name. Adding it would let
+      // whoever sent it choose the key our next writes use.
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `the key name ${keyId} is in use by a different key; import it under another name`)
+    }
     for (const v of versions) {
       const existing = this.get(keyId, v.version)
       if (existing && !constantTimeEqual(existing, v.key)) {

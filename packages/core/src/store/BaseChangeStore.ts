@@ -1,6 +1,6 @@
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import {
-  DEFAULT_ENTRY_LIMITS, isLocallySigned, verifyEntry, type EntryEnvelope, type EntryLimits,
+  DEFAULT_ENTRY_LIMITS, hashEntryBytes, isLocallySigned, verifyEntry, type EntryEnvelope, type EntryLimits,
 } from '../entries/index.ts'
 import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
 import type {
@@ -23,6 +23,11 @@ export interface StoreOptions {
   readonly limits?: EntryLimits
   /** Most entries one `appendMany` call may carry. */
   readonly maxBatch?: number
+  /**
+   * What `getChanges` checks of the bytes a backend returns: `hash` (default; a corrupted entry is
+   * left out, as if not held) or `signature` as well, for backends whose bytes cross a network.
+   */
+  readonly verifyReads?: 'hash' | 'signature'
 }
 
 const DEFAULT_MAX_BATCH = 10_000
@@ -36,6 +41,7 @@ const DEFAULT_SCAN_LIMIT = 1_000
 export abstract class BaseChangeStore implements ChangeStore {
   readonly #limits: EntryLimits
   readonly #maxBatch: number
+  readonly #verifyReads: 'hash' | 'signature'
   readonly #appendLock = new Mutex()
   readonly #listeners = new Set<AppendListener>()
   #closed = false
@@ -43,6 +49,7 @@ export abstract class BaseChangeStore implements ChangeStore {
   constructor(options: StoreOptions = {}) {
     this.#limits = options.limits ?? DEFAULT_ENTRY_LIMITS
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH
+    this.#verifyReads = options.verifyReads ?? 'hash'
   }
 
   /** Makes `entries` durable in this order, each given the next arrival number, atomically. */
@@ -114,7 +121,19 @@ export abstract class BaseChangeStore implements ChangeStore {
     if (hashes.length === 0) return []
     const bytes = await this._get(hashes)
     const out: EntryEnvelope[] = []
-    bytes.forEach((b, i) => b && out.push({ hash: hashes[i]!, bytes: b }))
+    const signature = this.#verifyReads === 'signature'
+    bytes.forEach((b, i) => {
+      if (!b) return
+      const hash = hashes[i]!
+      if (signature) {
+        try {
+          verifyEntry(hash, b, this.#limits)
+        } catch {
+          return
+        }
+      } else if (hashEntryBytes(b) !== hash) return
+      out.push({ hash, bytes: b })
+    })
     return out
   }
 

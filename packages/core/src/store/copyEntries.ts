@@ -1,6 +1,7 @@
 import type { RejectedEntry } from './ChangeStore.ts'
 import type { ChangeStore } from './ChangeStore.ts'
 import type { ChangeHash } from '../types.ts'
+import { throwIfAborted } from '../abort.ts'
 
 /** What copying entries between two stores did. */
 export interface CopyResult {
@@ -42,7 +43,7 @@ export async function copyEntries(
   const rejected: RejectedEntry[] = []
   let existing = 0
   for (let i = 0; i < hashes.length; i += batchSize) {
-    options.signal?.throwIfAborted()
+    throwIfAborted(options.signal, 'copy')
     const entries = await source.getChanges(hashes.slice(i, i + batchSize))
     const result = await target.appendMany(entries)
     added.push(...result.added)

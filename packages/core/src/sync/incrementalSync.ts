@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../abort.ts'
 import type { Database, DocFilter } from '../db/index.ts'
 import { matchesFilter } from '../db/index.ts'
 import { copyEntries } from '../store/index.ts'
@@ -63,7 +64,7 @@ async function runCursorSync(
   let sent = 0
   let rejected = 0
   for (;;) {
-    options.signal?.throwIfAborted()
+    throwIfAborted(options.signal, 'sync')
     const page = await sourceStore.scan(cursor, { limit: options.pageSize ?? 2_000 })
     const wanted = await select(page.entries)
     const held = wanted.length ? await targetStore.has(wanted) : []

@@ -41,6 +41,11 @@ export class TrustPolicy {
     this.#members.add(toBase64Url(signingKey))
   }
 
+  /** True when `signingKey` belongs to this tenant (not a partner). */
+  isMember(signingKey: Uint8Array): boolean {
+    return this.#members.has(toBase64Url(signingKey))
+  }
+
   members(): string[] {
     return [...this.#members]
   }
