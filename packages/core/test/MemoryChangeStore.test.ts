@@ -1,7 +1,20 @@
-import { MemoryChangeStore } from '@weft/core'
-import { runChangeStoreTests } from '@weft/core/testing'
+import { describe, expect, it } from 'vitest'
+import { MemoryChangeStore, ready } from '@weft/core'
+import { EntryFactory, runChangeStoreTests } from '@weft/core/testing'
 
 runChangeStoreTests('MemoryChangeStore', async () => {
   const store = new MemoryChangeStore()
   return { store, teardown: () => store.close() }
+})
+
+describe('MemoryChangeStore with Node buffers', () => {
+  it('copies a Buffer on append (Buffer.slice is a view, not a copy)', async () => {
+    await ready()
+    const store = new MemoryChangeStore()
+    const e = new EntryFactory().entry()
+    const buf = Buffer.from(e.bytes)
+    await store.append({ hash: e.hash, bytes: buf })
+    buf.fill(0)
+    expect(await store.getChanges([e.hash])).toHaveLength(1)
+  })
 })

@@ -52,8 +52,19 @@ export abstract class BaseChangeStore implements ChangeStore {
     this.#verifyReads = options.verifyReads ?? 'hash'
   }
 
-  /** Makes `entries` durable in this order, each given the next arrival number, atomically. */
-  protected abstract _appendVerified(entries: readonly VerifiedEntry[]): Promise<void>
+  /**
+   * Makes `entries` durable in this order, each given the next arrival number, atomically. A
+   * backend that can meet a concurrent writer (another tab, another process) skips entries it finds
+   * already stored inside its transaction and returns the hashes it actually added; returning
+   * nothing means all were added.
+   */
+  protected abstract _appendVerified(entries: readonly VerifiedEntry[]): Promise<readonly ChangeHash[] | void>
+
+  /**
+   * Backends that drop duplicates inside their own append transaction set this, and the base class
+   * skips its existence check before appending (one read per entry saved).
+   */
+  protected readonly _dedupesOnAppend: boolean = false
   protected abstract _has(hashes: readonly ChangeHash[]): Promise<boolean[]>
   protected abstract _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]>
   /** Every hash in arrival order. */
@@ -102,12 +113,14 @@ export abstract class BaseChangeStore implements ChangeStore {
     }
     const { added, existing } = await this.#appendLock.run(async () => {
       this.#open()
-      const held = candidates.length ? await this._has(candidates.map((c) => c.hash)) : []
+      const held = candidates.length && !this._dedupesOnAppend ? await this._has(candidates.map((c) => c.hash)) : []
       const fresh = candidates.filter((_, i) => !held[i])
-      if (fresh.length) await this._appendVerified(fresh)
-      return { added: fresh.map((c) => c.hash), existing: candidates.filter((_, i) => held[i]).map((c) => c.hash) }
+      const reported = fresh.length ? await this._appendVerified(fresh) : []
+      const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
+      const addedSet = new Set(addedNow)
+      return { added: addedNow, existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)) }
     })
-    if (added.length) for (const l of this.#listeners) l(added)
+    this._announce(added)
     return { added, existing: [...existing, ...duplicates], rejected }
   }
 
@@ -179,6 +192,24 @@ export abstract class BaseChangeStore implements ChangeStore {
     return this._hashesInRange(range, options.limit ?? Infinity)
   }
 
+  /**
+   * Tells subscribers that entries became durable. The base class calls it after each append; a
+   * backend calls it for entries another writer (another tab or process) added. A throwing
+   * listener never affects the append or the other listeners.
+   */
+  protected _announce(added: readonly ChangeHash[]): void {
+    if (added.length === 0) return
+    for (const l of [...this.#listeners]) {
+      try {
+        l(added)
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err
+        })
+      }
+    }
+  }
+
   subscribe(listener: AppendListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
@@ -202,7 +233,10 @@ export abstract class BaseChangeStore implements ChangeStore {
   }
 }
 
-/** Stores keep their own copy, so a caller reusing its buffer cannot change a stored entry. */
+/**
+ * Stores keep their own copy, so a caller reusing its buffer cannot change a stored entry. (Not
+ * `slice()`: on a Node `Buffer` that returns a view of the same memory.)
+ */
 function copyBytes(b: Uint8Array): Uint8Array {
-  return b.slice()
+  return new Uint8Array(b)
 }

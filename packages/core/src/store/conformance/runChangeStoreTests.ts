@@ -56,7 +56,7 @@ export function runChangeStoreTests(
       expect(r.rejected).toEqual([])
       const got = await store.getChanges(es.map((e) => e.hash))
       expect(got.map((g) => g.hash)).toEqual(es.map((e) => e.hash))
-      got.forEach((g, i) => expect(Buffer.from(g.bytes).equals(Buffer.from(es[i]!.bytes))).toBe(true))
+      got.forEach((g, i) => expect(new Uint8Array(g.bytes)).toEqual(new Uint8Array(es[i]!.bytes)))
       expect(await store.has([es[0]!.hash, 'ff'.repeat(32) as ChangeHash])).toEqual([true, false])
     })
 

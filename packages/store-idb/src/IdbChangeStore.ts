@@ -1,0 +1,285 @@
+import {
+  BaseChangeStore, ErrorCodes, WeftError,
+  type ChangeHash, type DocId, type HashRange, type ScanItem, type StoreHead, type StoreOptions,
+  type VerifiedEntry,
+} from '@weft/core'
+import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
+import { exactBytes } from './exactBytes.ts'
+import { arrivalKeyRange, hashKeyRange } from './keyRanges.ts'
+import type { ArrivalRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
+import { toStorageError } from './toStorageError.ts'
+
+/** Options of {@link IdbChangeStore}. */
+export interface IdbChangeStoreOptions extends StoreOptions {
+  /**
+   * Durability of append transactions. `'strict'` (the default) reports an append only after the
+   * browser flushed it to disk, so a crash or power loss right after cannot lose it; `'relaxed'`
+   * is faster and may lose the last appends on power loss (never on a tab or browser crash).
+   */
+  readonly durability?: 'strict' | 'relaxed'
+}
+
+/** What one store tells the same store in other tabs (and other connections in this one). */
+interface AppendAnnouncement {
+  readonly v: 1
+  readonly hashes: readonly string[]
+}
+
+const HASH = /^[0-9a-f]{64}$/
+const APPEND_STORES = ['entries', 'arrival', 'meta'] as const
+
+type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = IDBPTransaction<WeftIdbSchema, S, M>
+
+/**
+ * A change store in IndexedDB. Many stores share one database (see {@link IdbStoreFactory}); each
+ * keeps its entries under its own name:
+ *
+ * - entries by hash, so a hash range is one key range;
+ * - its arrival order (`seq` → hash, document, kind), with an index by document;
+ * - a meta record with its epoch and last arrival number.
+ *
+ * An append is one readwrite transaction that reads the last arrival number, writes the entries
+ * and their arrival records, and moves the number on: an entry is visible exactly when its
+ * arrival number is, and a failed or aborted append leaves nothing behind. Verification and
+ * copying happen in `BaseChangeStore` before the transaction opens, and the transaction awaits
+ * nothing but its own requests (IndexedDB commits a transaction as soon as it sits idle).
+ *
+ * Tabs share the database: after each append the store announces the new hashes on a
+ * `BroadcastChannel` named after the database and store, and the same store in every other tab
+ * tells its subscribers (a `Database` over it materialises them). Nothing about the arrival order
+ * is kept in memory, so appends from several tabs never reuse a number.
+ */
+export class IdbChangeStore extends BaseChangeStore {
+  readonly #db: WeftIdb
+  readonly #name: string
+  readonly #durability: 'strict' | 'relaxed'
+  readonly #channel: BroadcastChannel | null
+  /** Subscribers told about other tabs' appends; `BaseChangeStore` tells them about this one's. */
+
+  /**
+   * Opens the change store `name` inside an open Weft IndexedDB database, creating its meta record
+   * (and so its epoch) the first time. The store does not close `db`; its owner does.
+   */
+  static async open(db: WeftIdb, name: string, options: IdbChangeStoreOptions = {}): Promise<IdbChangeStore> {
+    try {
+      const tx = db.transaction('meta', 'readwrite')
+      const create = async (): Promise<void> => {
+        if (!(await tx.store.get(name))) await tx.store.put({ epoch: newEpoch(), seq: 0 }, name)
+      }
+      await Promise.all([create(), tx.done])
+    } catch (err) {
+      throw toStorageError(err, `open change store ${name}`)
+    }
+    return new IdbChangeStore(db, name, options)
+  }
+
+  private constructor(db: WeftIdb, name: string, options: IdbChangeStoreOptions) {
+    super(options)
+    this.#db = db
+    this.#name = name
+    this.#durability = options.durability ?? 'strict'
+    this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(channelName(db.name, name)) : null
+    if (this.#channel) this.#channel.onmessage = (event: MessageEvent) => this.#heard(event.data)
+  }
+
+  /** The store's name inside its IndexedDB database. */
+  get name(): string {
+    return this.#name
+  }
+
+  /** Duplicates (another tab's appends included) are skipped inside the append transaction. */
+  protected override readonly _dedupesOnAppend = true
+
+  protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<ChangeHash[]> {
+    let added: ChangeHash[]
+    try {
+      added = (await this.#appendInTransaction(entries)) as ChangeHash[]
+    } catch (err) {
+      throw toStorageError(err, `append ${entries.length} entries to ${this.#name}`)
+    }
+    if (added.length) this.#announce(added)
+    return added
+  }
+
+  /**
+   * One readwrite transaction, in plain IndexedDB requests and callbacks (no awaits, so it cannot
+   * commit early): read the meta record, `add` each entry (an entry another tab added since
+   * `BaseChangeStore` checked fails with a `ConstraintError`, which is handled and skipped), give
+   * each added entry the next arrival number from its success callback (callbacks run in request
+   * order), and write the meta record after the last. Resolves with the added hashes once the
+   * transaction has committed; rejects with the first failure, and then nothing was committed.
+   */
+  #appendInTransaction(entries: readonly VerifiedEntry[]): Promise<string[]> {
+    const tx = unwrap(this.#db).transaction([...APPEND_STORES], 'readwrite', { durability: this.#durability })
+    const name = this.#name
+    return new Promise<string[]>((resolve, reject) => {
+      let failure: unknown
+      const fail = (err: unknown): void => {
+        failure ??= err
+        abortQuietly(tx)
+      }
+      /** Runs a callback's work; an exception aborts the transaction with that error as the cause. */
+      const guard = (work: () => void): void => {
+        try {
+          work()
+        } catch (err) {
+          fail(err)
+        }
+      }
+      tx.oncomplete = () => resolve(added)
+      tx.onabort = () => reject(failure ?? tx.error ?? new DOMException('the append transaction was aborted', 'AbortError'))
+
+      const entryStore = tx.objectStore('entries')
+      const arrival = tx.objectStore('arrival')
+      const metaStore = tx.objectStore('meta')
+      const added: string[] = []
+      let meta: StoreMeta | undefined
+      let seq = 0
+      let pending = entries.length
+      const settled = (): void => {
+        if (--pending > 0 || failure !== undefined) return
+        if (added.length) metaStore.put({ epoch: meta!.epoch, seq } satisfies StoreMeta, name)
+      }
+      guard(() => {
+        const read = metaStore.get(name)
+        read.onsuccess = () =>
+          guard(() => {
+            meta = read.result as StoreMeta | undefined
+            if (!meta) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${name} has no meta record`)
+            seq = meta.seq
+          })
+        for (const e of entries) {
+          const request = entryStore.add(exactBytes(e.bytes), [name, e.hash])
+          request.onsuccess = () =>
+            guard(() => {
+              if (failure !== undefined) return
+              seq++
+              arrival.put({ s: name, seq, hash: e.hash, docId: e.docId, kind: e.kind } satisfies ArrivalRecord)
+              added.push(e.hash)
+              settled()
+            })
+          request.onerror = (event) => {
+            if (request.error?.name !== 'ConstraintError') return // aborts the transaction
+            event.preventDefault() // held already: skip it, keep the transaction
+            event.stopPropagation()
+            guard(settled)
+          }
+        }
+      })
+    })
+  }
+
+  protected _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
+    return this.#read('entries', 'check entries', async (tx) => {
+      const keys = await Promise.all(hashes.map((h) => tx.store.getKey([this.#name, h])))
+      return keys.map((k) => k !== undefined)
+    })
+  }
+
+  protected _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
+    return this.#read('entries', 'read entries', (tx) => Promise.all(hashes.map((h) => tx.store.get([this.#name, h]))))
+  }
+
+  protected _allHashes(): Promise<ChangeHash[]> {
+    return this.#read('arrival', 'list entries', async (tx) => {
+      const records = await tx.store.getAll(arrivalKeyRange(this.#name, 0))
+      return records.map((r) => r.hash as ChangeHash)
+    })
+  }
+
+  protected _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
+    return this.#read('arrival', 'list entries of a document', async (tx) => {
+      const records = await tx.store.index('byDoc').getAll(IDBKeyRange.only([this.#name, docId]))
+      return records.map((r) => r.hash as ChangeHash)
+    })
+  }
+
+  protected _scan(afterSeq: number, limit: number): Promise<ScanItem[]> {
+    return this.#read('arrival', 'scan entries', async (tx) => {
+      const records = await tx.store.getAll(arrivalKeyRange(this.#name, afterSeq), limit)
+      return records.map((r) => ({ hash: r.hash as ChangeHash, seq: r.seq, docId: r.docId as DocId, kind: r.kind }))
+    })
+  }
+
+  protected _head(): Promise<StoreHead> {
+    return this.#read('meta', 'read the store head', async (tx) => {
+      const meta = await tx.store.get(this.#name)
+      if (!meta) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${this.#name} has no meta record`)
+      return { epoch: meta.epoch, seq: meta.seq, count: meta.seq }
+    })
+  }
+
+  protected _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]> {
+    const keys = hashKeyRange(this.#name, range)
+    if (keys === null || limit <= 0) return Promise.resolve([])
+    return this.#read('entries', 'list a hash range', async (tx) => {
+      const found = await tx.store.getAllKeys(keys, Number.isFinite(limit) ? limit : undefined)
+      return found.map((k) => k[1] as ChangeHash)
+    })
+  }
+
+  protected async _close(): Promise<void> {
+    this.#channel?.close()
+  }
+
+  /** Runs `fn` in a readonly transaction and maps failures to Weft errors. */
+  async #read<S extends StoreNames<WeftIdbSchema>, T>(
+    store: S,
+    action: string,
+    fn: (tx: Tx<[S], 'readonly'>) => Promise<T>,
+  ): Promise<T> {
+    try {
+      const tx = this.#db.transaction(store, 'readonly')
+      const [value] = await Promise.all([fn(tx), tx.done])
+      return value
+    } catch (err) {
+      throw toStorageError(err, action)
+    }
+  }
+
+  #announce(hashes: readonly string[]): void {
+    const message: AppendAnnouncement = { v: 1, hashes }
+    try {
+      this.#channel?.postMessage(message)
+    } catch {
+      // The entries are committed; other tabs find them on their next scan.
+    }
+  }
+
+  /** Another tab appended: confirm the entries are here, then tell this tab's subscribers. */
+  #heard(data: unknown): void {
+    const hashes = parseAnnouncement(data)
+    if (hashes.length === 0 || this.closed) return
+    this._has(hashes).then(
+      (held) => {
+        const present = hashes.filter((_, i) => held[i])
+        if (present.length && !this.closed) this._announce(present)
+      },
+      () => undefined, // closed or failing meanwhile: the entries are still found by the next scan
+    )
+  }
+}
+
+function channelName(database: string, store: string): string {
+  return `weft-idb:${JSON.stringify([database, store])}`
+}
+
+function parseAnnouncement(data: unknown): ChangeHash[] {
+  if (typeof data !== 'object' || data === null || (data as AppendAnnouncement).v !== 1) return []
+  const hashes = (data as AppendAnnouncement).hashes
+  if (!Array.isArray(hashes)) return []
+  return hashes.filter((h): h is ChangeHash => typeof h === 'string' && HASH.test(h))
+}
+
+function newEpoch(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function abortQuietly(tx: { abort(): void }): void {
+  try {
+    tx.abort()
+  } catch {
+    // Already committed or aborted.
+  }
+}

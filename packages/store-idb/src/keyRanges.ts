@@ -1,0 +1,37 @@
+import type { HashRange } from '@weft/core'
+
+/**
+ * An array sorts after every string in IndexedDB's key order, so `[name, ABOVE_STRINGS]` bounds
+ * every `[name, string]` key from above.
+ */
+const ABOVE_STRINGS: never[] = []
+
+/** Key range of the `[store, hash]` keys inside `range`, or null when the range is empty. */
+export function hashKeyRange(store: string, range: HashRange): IDBKeyRange | null {
+  if (range.upper !== null && range.upper <= range.lower) return null
+  const upper = range.upper === null ? [store, ABOVE_STRINGS] : [store, range.upper]
+  return IDBKeyRange.bound([store, range.lower], upper, false, true)
+}
+
+/** Key range of the `[name, key]` keys whose key starts with `prefix`. */
+export function prefixKeyRange(name: string, prefix: string): IDBKeyRange {
+  const next = successor(prefix)
+  return IDBKeyRange.bound([name, prefix], [name, next ?? ABOVE_STRINGS], false, true)
+}
+
+/** Key range of a store's `[store, seq]` arrival keys after `afterSeq`. */
+export function arrivalKeyRange(store: string, afterSeq: number): IDBKeyRange {
+  return IDBKeyRange.bound([store, afterSeq], [store, Infinity], true, false)
+}
+
+/**
+ * The least string greater than every string starting with `prefix` (strings compare by UTF-16
+ * code unit, in JavaScript and IndexedDB alike), or null when there is none (`''`, or all 0xffff).
+ */
+function successor(prefix: string): string | null {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const unit = prefix.charCodeAt(i)
+    if (unit < 0xffff) return prefix.slice(0, i) + String.fromCharCode(unit + 1)
+  }
+  return null
+}

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBrowserRun, type BrowserRun } from './helpers/browserRun.ts'
+
+const example = (file: string): string => new URL(`../../examples/browser-notes/${file}`, import.meta.url).pathname
+const locked = () => document.getElementById('status')?.dataset.state === 'locked'
+const PASSWORD = 'correct horse battery staple'
+
+/** The offline notes example, driven through its page like a person would. */
+describe('examples/browser-notes in Chromium', () => {
+  let run: BrowserRun
+  let page: Page
+
+  const notes = () => page.locator('#notes input.note')
+  const saved = () => page.locator('#status[data-state="saved"]').waitFor({ timeout: 20_000 })
+  const unlockWith = async (password: string) => {
+    await page.locator('#password').fill(password)
+    await page.locator('#unlock-button').click()
+  }
+
+  beforeAll(async () => {
+    // The page loads `./main.js`: serve it as `main.html` beside the bundle `main.js`.
+    run = await startBrowserRun({ main: { entry: example('main.ts'), html: await readFile(example('index.html'), 'utf8') } })
+    page = await run.open('main', locked).catch(async (err: unknown) => {
+      await run.close()
+      throw err
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await run?.close()
+  })
+
+  it('creates a notebook, edits it offline, and still has the notes after a reload', async () => {
+    expect(await page.locator('#unlock-button').textContent()).toBe('Create notebook')
+    await unlockWith(PASSWORD)
+    await saved()
+    expect(await page.locator('#notebook').isVisible()).toBe(true)
+
+    await run.context.setOffline(true)
+    for (const text of ['Buy oat milk', 'Call the plumber', 'Draft to delete']) {
+      await page.locator('#new-note').fill(text)
+      await page.locator('#new-note').press('Enter')
+      await saved()
+    }
+    await expect.poll(() => notes().evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual([
+      'Buy oat milk', 'Call the plumber', 'Draft to delete',
+    ])
+    await notes().first().fill('Buy oat milk and bread')
+    await notes().first().press('Tab')
+    await saved()
+    await page.locator('#notes li').nth(2).getByRole('button', { name: 'Delete' }).click()
+    await saved()
+    await expect.poll(() => notes().count()).toBe(2)
+    await run.context.setOffline(false)
+
+    await run.reload(page, locked)
+    expect(await page.locator('#unlock-button').textContent()).toBe('Open notebook')
+    expect(await notes().count()).toBe(0)
+
+    await unlockWith('not the password')
+    await page.locator('#error', { hasText: 'Wrong password.' }).waitFor({ timeout: 20_000 })
+    expect(await notes().count()).toBe(0)
+
+    await unlockWith(PASSWORD)
+    await saved()
+    expect(await notes().evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual([
+      'Buy oat milk and bread', 'Call the plumber',
+    ])
+    expect(run.pageErrors).toEqual([])
+  })
+})
