@@ -321,7 +321,7 @@ export class Database {
   }
 
   async #writeSnapshot(state: DocState): Promise<ChangeHash> {
-    const entry = await this.#commit(state, 'snapshot', encodeSnapshotPayload(A.save(state.am!), state.applied))
+    const entry = await this.#commit(state, 'snapshot', encodeSnapshotPayload(A.save(state.am!), state.applied, state.unappliedRefs()))
     this.#materialiser.noteLocal(state, entry)
     state.changesSinceSnapshot = 0
     return entry.hash

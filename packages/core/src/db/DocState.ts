@@ -43,12 +43,18 @@ export class DocState {
   }
 
   /** Marks everything a snapshot covers as applied; its deps were the heads when it was written. */
-  noteSnapshot(covers: readonly ChangeHash[], heads: readonly ChangeHash[]): void {
+  noteSnapshot(covers: readonly ChangeHash[], heads: readonly ChangeHash[], refs: readonly ChangeHash[] = []): void {
     for (const h of covers) {
       this.applied.add(h)
       this.pending.delete(h)
     }
+    for (const h of refs) this.referenced.add(h)
     this.heads = new Set(heads.filter((h) => !this.referenced.has(h)))
+  }
+
+  /** Entries that applied entries follow but that are not applied: what a snapshot must remember. */
+  unappliedRefs(): ChangeHash[] {
+    return [...this.referenced].filter((h) => !this.applied.has(h))
   }
 
   /** Entries some applied entry follows but that this database does not hold or hold back: gaps. */

@@ -190,7 +190,7 @@ export class Materialiser {
       state.am = A.load<DocData>(snap.save)
       state.writeKey ??= key.keyId
       state.applied.add(entry.hash)
-      state.noteSnapshot(snap.covers, entry.header.deps)
+      state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
       this.#markApplied(entry.hash, state.id)
       for (const h of snap.covers) this.#markApplied(h, state.id)
       report.applied.push(entry.hash)

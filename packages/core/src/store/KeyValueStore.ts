@@ -20,7 +20,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    this.#map.set(key, value.slice())
+    this.#map.set(key, new Uint8Array(value))
   }
 
   async delete(key: string): Promise<void> {

@@ -40,7 +40,11 @@ export class MemoryChangeStore extends BaseChangeStore {
   }
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
-    return hashes.map((h) => this.#entries.get(h)?.bytes)
+    // Copies: a caller editing what it read must not change the stored entry.
+    return hashes.map((h) => {
+      const b = this.#entries.get(h)?.bytes
+      return b && new Uint8Array(b)
+    })
   }
 
   protected async _allHashes(): Promise<ChangeHash[]> {

@@ -1,5 +1,6 @@
-import type { RejectedEntry } from './ChangeStore.ts'
-import type { ChangeStore } from './ChangeStore.ts'
+import type { AppendResult, ChangeStore, RejectedEntry } from './ChangeStore.ts'
+import type { EntryEnvelope } from '../entries/index.ts'
+import { ErrorCodes, isWeftError } from '../errors.ts'
 import type { ChangeHash } from '../types.ts'
 import { throwIfAborted } from '../abort.ts'
 
@@ -45,11 +46,23 @@ export async function copyEntries(
   for (let i = 0; i < hashes.length; i += batchSize) {
     throwIfAborted(options.signal, 'copy')
     const entries = await source.getChanges(hashes.slice(i, i + batchSize))
-    const result = await target.appendMany(entries)
-    added.push(...result.added)
-    rejected.push(...result.rejected)
-    existing += result.existing.length
-    if (result.added.length && options.onBatch) await options.onBatch(result.added)
+    for (const result of await appendSplitting(target, entries)) {
+      added.push(...result.added)
+      rejected.push(...result.rejected)
+      existing += result.existing.length
+      if (result.added.length && options.onBatch) await options.onBatch(result.added)
+    }
   }
   return { added, existing, rejected }
+}
+
+/** Appends, halving the batch whenever the target says it is over its per-call limit. */
+async function appendSplitting(target: ChangeStore, entries: EntryEnvelope[]): Promise<AppendResult[]> {
+  try {
+    return [await target.appendMany(entries)]
+  } catch (err) {
+    if (!isWeftError(err, ErrorCodes.TOO_MANY_ENTRIES) || entries.length <= 1) throw err
+    const mid = entries.length >> 1
+    return [...(await appendSplitting(target, entries.slice(0, mid))), ...(await appendSplitting(target, entries.slice(mid)))]
+  }
 }

@@ -1,0 +1,80 @@
+import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core'
+import { guardedWrite } from './guardedWrite.ts'
+import { storageCall } from './storageError.ts'
+import { sublevelName } from './sublevelName.ts'
+import type { LevelDatabase, Sublevel } from './StoreLayout.ts'
+
+/** Options of {@link LevelKeyValueStore.open}. */
+export interface LevelKeyValueStoreOptions {
+  /** fsync every write before it resolves (see `LevelChangeStore`). Default false. */
+  readonly sync?: boolean
+}
+
+/**
+ * Records beside the change stores (encrypted tenant records, sync states), in the sublevel
+ * `weft-kv/<name>/` of a Level database. Every `level` failure becomes a typed `WeftError`.
+ */
+export class LevelKeyValueStore implements KeyValueStore {
+  readonly #db: LevelDatabase
+  readonly #sub: Sublevel<Uint8Array>
+  readonly #name: string
+  readonly #sync: boolean
+  #closed = false
+
+  private constructor(db: LevelDatabase, sub: Sublevel<Uint8Array>, name: string, options: LevelKeyValueStoreOptions) {
+    this.#db = db
+    this.#sub = sub
+    this.#name = name
+    this.#sync = options.sync ?? false
+  }
+
+  /** The record store `name` in `db` (an open Level database). */
+  static open(db: LevelDatabase, name: string, options: LevelKeyValueStoreOptions = {}): LevelKeyValueStore {
+    const sub = db.sublevel<string, Uint8Array>(['weft-kv', sublevelName(name)], { keyEncoding: 'utf8', valueEncoding: 'view' })
+    return new LevelKeyValueStore(db, sub, name, options)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.#open()
+    const value = await storageCall(`reading ${this.#name}`, () => this.#sub.get(key))
+    return value && new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.#open()
+    await guardedWrite(this.#db, `writing ${this.#name}`, () =>
+      this.#db.batch([{ type: 'put', sublevel: this.#sub, key, value }], { sync: this.#sync }),
+    )
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#open()
+    await guardedWrite(this.#db, `writing ${this.#name}`, () =>
+      this.#db.batch([{ type: 'del', sublevel: this.#sub, key }], { sync: this.#sync }),
+    )
+  }
+
+  async keys(prefix = ''): Promise<string[]> {
+    this.#open()
+    return storageCall(`reading ${this.#name}`, async () => {
+      const out: string[] = []
+      for await (const key of this.#sub.keys(prefix ? { gte: prefix } : {})) {
+        if (!key.startsWith(prefix)) break
+        out.push(key)
+      }
+      return out
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+
+  #open(): void {
+    if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, `record store ${this.#name} is closed`)
+  }
+}

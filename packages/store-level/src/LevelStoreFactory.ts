@@ -1,0 +1,124 @@
+import { ErrorCodes, WeftError, type StoreFactory, type StoreOptions } from '@weft/core'
+import { Level } from 'level'
+import { LevelChangeStore } from './LevelChangeStore.ts'
+import { LevelKeyValueStore } from './LevelKeyValueStore.ts'
+import { storageCall } from './storageError.ts'
+import type { LevelDatabase } from './StoreLayout.ts'
+
+interface CommonOptions {
+  /**
+   * fsync every write before it resolves. Without it, whatever a store reported written
+   * survives a process crash, but an OS crash or power cut may lose the newest writes. Costs
+   * little for large batches and about a millisecond for each single-entry write. Default false.
+   */
+  readonly sync?: boolean
+  /** Options for every change store it opens (entry limits, most entries per append). */
+  readonly storeOptions?: StoreOptions
+}
+
+/**
+ * Where a {@link LevelStoreFactory} keeps its data: a folder (one LevelDB database, created if
+ * missing, closed by the factory), or a Level database you opened and close yourself.
+ */
+export type LevelStoreFactoryOptions =
+  | (CommonOptions & { readonly path: string; readonly db?: undefined })
+  | (CommonOptions & { readonly db: LevelDatabase; readonly path?: undefined })
+
+/**
+ * Keeps every store of a `TenantFactory` in one LevelDB database: each change store and
+ * record store in its own sublevel. Opening the same name again returns the same instance while
+ * it is open, so every writer in this process shares one arrival counter. LevelDB locks the
+ * folder: a second factory (in this process or another) on the same folder fails with
+ * `WEFT_STORAGE_ERROR`, as does any other failure of the database.
+ */
+export class LevelStoreFactory implements StoreFactory {
+  readonly #path: string | undefined
+  readonly #given: LevelDatabase | undefined
+  readonly #sync: boolean
+  readonly #storeOptions: StoreOptions
+  readonly #stores = new Map<string, Promise<LevelChangeStore>>()
+  readonly #records = new Map<string, LevelKeyValueStore>()
+  #db: Promise<LevelDatabase> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: LevelStoreFactoryOptions) {
+    if (typeof options?.path === 'string' ? options.path.length === 0 || options.db : !options?.db) {
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'LevelStoreFactory takes either a non-empty path or a db')
+    }
+    this.#path = options.path
+    this.#given = options.db
+    this.#sync = options.sync ?? false
+    this.#storeOptions = options.storeOptions ?? {}
+  }
+
+  /** The folder it was given, if it was given one. */
+  get path(): string | undefined {
+    return this.#path
+  }
+
+  /**
+   * The change store `name` (by convention `<tenant>/<db>`), created on first use. While it is
+   * open, every call returns the same instance; once its holder closes it, the next call opens
+   * the same data again.
+   */
+  async openChangeStore(name: string): Promise<LevelChangeStore> {
+    this.#checkOpen()
+    const opening = this.#database().then((db) => LevelChangeStore.open(db, name, { ...this.#storeOptions, sync: this.#sync }))
+    this.#stores.set(name, opening)
+    const store = await opening
+    this.#checkOpen()
+    return store
+  }
+
+  /** The record store `name`, created on first use; the same instance while it is open. */
+  async openKeyValueStore(name: string): Promise<LevelKeyValueStore> {
+    this.#checkOpen()
+    const db = await this.#database()
+    this.#checkOpen()
+    let kv = this.#records.get(name)
+    if (!kv || kv.closed) this.#records.set(name, (kv = LevelKeyValueStore.open(db, name, { sync: this.#sync })))
+    return kv
+  }
+
+  /** Closes every store it opened, then the database (unless it was given one). Idempotent. */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#closeAll())
+  }
+
+  async #closeAll(): Promise<void> {
+    // Stores still opening are awaited, so none is left open behind a closed factory.
+    const stores = await Promise.allSettled(this.#stores.values())
+    for (const s of stores) if (s.status === 'fulfilled') await s.value.close()
+    for (const kv of [...this.#records.values()]) await kv.close()
+    this.#stores.clear()
+    this.#records.clear()
+    const db = await this.#db?.catch(() => undefined)
+    if (db && !this.#given) await storageCall(`closing LevelDB at ${this.#path}`, () => db.close())
+  }
+
+  #database(): Promise<LevelDatabase> {
+    if (!this.#db) {
+      const opening = this.#openDatabase()
+      this.#db = opening
+      // A failed open (lock held, bad path) may succeed later: do not keep the failure.
+      opening.catch(() => void (this.#db === opening && (this.#db = undefined)))
+    }
+    return this.#db
+  }
+
+  async #openDatabase(): Promise<LevelDatabase> {
+    const given = this.#given
+    if (given) {
+      if (given.status === 'opening') await storageCall('opening the given Level database', () => given.open())
+      if (given.status !== 'open') throw new WeftError(ErrorCodes.STORAGE_ERROR, `the given Level database is ${given.status}`)
+      return given
+    }
+    const db: LevelDatabase = new Level<string, Uint8Array>(this.#path!, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await storageCall(`opening LevelDB at ${this.#path}`, () => db.open())
+    return db
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new WeftError(ErrorCodes.CLOSED, 'store factory is closed')
+  }
+}
