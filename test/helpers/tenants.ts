@@ -1,7 +1,6 @@
 import {
-  MemoryChangeStore, MemoryKeyValueStore, TEST_KDF, TenantFactory,
-  type ChangeStore, type Database, type DatabaseOptions, type KeyValueStore, type StoreFactory, type StoreOptions,
-  type Tenant,
+  MemoryStoreFactory, TEST_KDF, TenantFactory,
+  type Database, type DatabaseOptions, type StoreFactory, type StoreOptions, type Tenant,
 } from '@weft/core'
 
 /** How the partners come to hold the shared key. */
@@ -95,30 +94,9 @@ export async function loneTenant(id: string, storeFactory?: StoreFactory): Promi
  * An in-memory store factory whose change stores take options chosen per store name
  * (`<tenant>/<db>`), e.g. a small entry-size limit or batch limit for one database only.
  */
-export class ConfigurableStoreFactory implements StoreFactory {
-  readonly #optionsFor: (name: string) => StoreOptions
-  readonly #stores = new Map<string, MemoryChangeStore>()
-  readonly #kv = new Map<string, MemoryKeyValueStore>()
-
+export class ConfigurableStoreFactory extends MemoryStoreFactory {
   constructor(optionsFor: (name: string) => StoreOptions) {
-    this.#optionsFor = optionsFor
-  }
-
-  async openChangeStore(name: string): Promise<ChangeStore> {
-    let store = this.#stores.get(name)
-    if (!store || store.closed) this.#stores.set(name, (store = new MemoryChangeStore(this.#optionsFor(name))))
-    return store
-  }
-
-  async openKeyValueStore(name: string): Promise<KeyValueStore> {
-    let kv = this.#kv.get(name)
-    if (!kv) this.#kv.set(name, (kv = new MemoryKeyValueStore()))
-    return kv
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#stores.values()].map((s) => s.close()))
-    this.#stores.clear()
+    super({ storeOptions: optionsFor })
   }
 }
 

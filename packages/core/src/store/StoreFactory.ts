@@ -1,6 +1,7 @@
 import type { ChangeStore } from './ChangeStore.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import { MemoryChangeStore } from './MemoryChangeStore.ts'
+import type { StoreOptions } from './BaseChangeStore.ts'
 import { MemoryKeyValueStore } from './KeyValueStore.ts'
 
 /**
@@ -20,10 +21,17 @@ export interface StoreFactory {
 export class MemoryStoreFactory implements StoreFactory {
   readonly #stores = new Map<string, MemoryChangeStore>()
   readonly #kv = new Map<string, MemoryKeyValueStore>()
+  readonly #storeOptions: (name: string) => StoreOptions
+
+  /** `storeOptions` may choose options (size limits, batch limit) per store name. */
+  constructor(options: { storeOptions?: StoreOptions | ((name: string) => StoreOptions) } = {}) {
+    const o = options.storeOptions ?? {}
+    this.#storeOptions = typeof o === 'function' ? o : () => o
+  }
 
   async openChangeStore(name: string): Promise<ChangeStore> {
     let store = this.#stores.get(name)
-    if (!store || store.closed) this.#stores.set(name, (store = new MemoryChangeStore()))
+    if (!store || store.closed) this.#stores.set(name, (store = new MemoryChangeStore(this.#storeOptions(name))))
     return store
   }
 
