@@ -9,6 +9,9 @@ import {
 } from './tenant/index.ts'
 import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
 import { bytesEqual, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
+import { RelationshipStateStore, type SyncAuthority } from './orchestrator/index.ts'
+import { SharingManager } from './sharing/index.ts'
+import { AuditLog } from './audit/index.ts'
 
 /** @internal What a tenant is built from; see {@link TenantFactory}. */
 export interface TenantParts {
@@ -36,6 +39,9 @@ export class Tenant {
   readonly #trustListeners = new Set<() => Promise<void>>()
   readonly #saveLock = new Mutex()
   #closed = false
+  #clock: () => number = Date.now
+  #sharing: SharingManager | undefined
+  #audit: AuditLog | undefined
 
   /** @internal Use `TenantFactory.createTenant` or `openTenant`. */
   constructor(parts: TenantParts) {
@@ -113,7 +119,9 @@ export class Tenant {
   /** Opens (or returns the already open) database `name`, loading its documents. */
   openDB(name: string, options: DatabaseOptions = {}): Promise<Database> {
     if (this.#closed) return Promise.reject(new WeftError(ErrorCodes.CLOSED, `tenant ${this.id} is closed`))
-    if (!DB_NAME.test(name)) return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 characters without / or control characters'))
+    if (!DB_NAME.test(name) || new TextEncoder().encode(name).length > 128) {
+      return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 bytes without / or control characters'))
+    }
     const dbName = asDbName(name)
     let db = this.#dbs.get(dbName)
     if (!db) {
@@ -146,6 +154,59 @@ export class Tenant {
    */
   async syncStates(): Promise<SyncStateStore> {
     return new SyncStateStore(await this.#parts.storeFactory.openKeyValueStore('weft-sync-states'), `${this.id}/`)
+  }
+
+  /**
+   * Saved orchestrator relationship states of this tenant (enabled flag, counters, last error),
+   * beside its sync states, so relationships resume after a restart.
+   */
+  async relationshipStates(): Promise<RelationshipStateStore> {
+    return new RelationshipStateStore(await this.#parts.storeFactory.openKeyValueStore('weft-relationships'), `${this.id}/`)
+  }
+
+  /** Grants this tenant issued and accepted: share, accept, approve, revoke, list shared documents. */
+  get sharing(): SharingManager {
+    return (this.#sharing ??= new SharingManager({
+      tenantId: this.id,
+      signer: this.#identity.signing,
+      box: this.#identity.box,
+      keyBag: this.keyBag,
+      audit: this.audit,
+      now: () => this.#clock(),
+      publicProfile: () => this.publicProfile(),
+      partners: () => this.partners(),
+      addPartner: (profile, options) => this.addPartner(profile, options),
+      openDB: (name) => this.openDB(name),
+      openRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-grants'), prefix: `${this.id}/` }),
+    }))
+  }
+
+  /** This tenant's signed, hash-chained audit trail of sharing and sync events. */
+  get audit(): AuditLog {
+    return (this.#audit ??= new AuditLog({
+      tenantId: this.id,
+      signer: this.#identity.signing,
+      now: () => this.#clock(),
+      openRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-audit'), prefix: `${this.id}/` }),
+    }))
+  }
+
+  /** @internal The orchestrator's hook: grants are checked by {@link Tenant.sharing}. */
+  get syncAuthority(): SyncAuthority {
+    return this.sharing.syncAuthority
+  }
+
+  /** This tenant's time, in milliseconds since the epoch: grant expiry and audit timestamps use it. */
+  now(): number {
+    return this.#clock()
+  }
+
+  /**
+   * Replaces this tenant's clock (tests, simulations). Entries' `createdAt` is not affected, and
+   * is never used for authorization or expiry.
+   */
+  setClock(clock: () => number): void {
+    this.#clock = clock
   }
 
   /** Closes every database this tenant opened. */

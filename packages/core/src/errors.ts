@@ -50,6 +50,40 @@ export const ErrorCodes = {
   QUOTA_EXCEEDED: 'WEFT_QUOTA_EXCEEDED',
   /** A grant has expired (sharing). */
   GRANT_EXPIRED: 'WEFT_GRANT_EXPIRED',
+  /** The grant was revoked by the tenant that issued it; nothing syncs under it any more. */
+  GRANT_REVOKED: 'WEFT_GRANT_REVOKED',
+  /** The grant requires approval by its issuer and has not been approved yet. */
+  GRANT_NOT_APPROVED: 'WEFT_GRANT_NOT_APPROVED',
+  /** The sync runs in an environment the grant's `allowedEnvironments` does not list. */
+  GRANT_ENVIRONMENT_DENIED: 'WEFT_GRANT_ENVIRONMENT_DENIED',
+  /** The grant's `maxSyncs` syncs have been used. */
+  GRANT_EXHAUSTED: 'WEFT_GRANT_EXHAUSTED',
+  /** No grant with this id was issued by, or accepted by, this tenant. */
+  GRANT_NOT_FOUND: 'WEFT_GRANT_NOT_FOUND',
+  /** A grant or grant offer does not parse, its signature does not verify, or it is not addressed to this tenant. */
+  BAD_GRANT: 'WEFT_BAD_GRANT',
+  /** The sync asks for more than the grant allows (a database it does not name, or `write` it does not give). */
+  PERMISSION_DENIED: 'WEFT_PERMISSION_DENIED',
+  /** The audit trail does not verify: a record was removed, altered or reordered. */
+  AUDIT_TAMPERED: 'WEFT_AUDIT_TAMPERED',
+  /** A relationship's partner failed or could not be reached; the orchestrator retries it with backoff. */
+  PARTNER_UNAVAILABLE: 'WEFT_PARTNER_UNAVAILABLE',
+  /** A sync protocol message is malformed, of an unknown version, or out of place. */
+  PROTOCOL: 'WEFT_PROTOCOL',
+  /** A server request carries no credentials, or unknown or expired ones (HTTP 401). */
+  UNAUTHORIZED: 'WEFT_UNAUTHORIZED',
+  /** Valid credentials that may not do this: a revoked key, another tenant, a non-admin registration (HTTP 403). */
+  FORBIDDEN: 'WEFT_FORBIDDEN',
+  /** A client sent more requests per second than the server allows; retry later (HTTP 429). */
+  RATE_LIMITED: 'WEFT_RATE_LIMITED',
+  /** A request body is over the server's size limit (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'WEFT_PAYLOAD_TOO_LARGE',
+  /** The tenant named by a request's path, subdomain, header and token do not agree (HTTP 400). */
+  TENANT_MISMATCH: 'WEFT_TENANT_MISMATCH',
+  /** The server could not be reached, or the connection dropped before an answer. */
+  NETWORK: 'WEFT_NETWORK',
+  /** The server failed while handling a request (HTTP 5xx). */
+  SERVER_ERROR: 'WEFT_SERVER_ERROR',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -42,3 +42,37 @@ export type { PublicProfile, TenantScope, DbLinkSpec, Partner } from './tenant/i
 export type { ErrorCode } from './errors.ts'
 export type { KdfParams, SigningKeyPair } from './crypto/index.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
+
+// Set reconciliation, and the primitives the network packages (server, client) build on.
+export {
+  createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
+  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange,
+  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS,
+} from './sync/index.ts'
+export type {
+  ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
+} from './sync/index.ts'
+export { generateSigningKeyPair, signDetached, verifyDetached, randomBytes, Domain } from './crypto/index.ts'
+export type { DomainName } from './crypto/index.ts'
+export { packValue, unpackValue, toHex, fromHex, toBase64Url, fromBase64Url, bytesEqual, utf8, ByteWriter } from './codec/index.ts'
+export { toWeftError } from './errors.ts'
+
+// Orchestrator, sharing (grants) and the audit trail.
+export { MultiTenantSyncOrchestrator, RelationshipStateStore, backoffDelay, environmentOf, isSyncDirection } from './orchestrator/index.ts'
+export type {
+  OrchestratorOptions, RelationshipOptions, RelationshipDatabase, RelationshipStatus, RelationshipState, DatabaseSyncStatus,
+  OrchestratorStatus, OrchestratorEvents, SyncAllResult, SyncPeer, LocalSyncPeer, SyncAuthority, SyncRequest, SyncPermit,
+  SyncParty, SyncDirection, Transfer, TransferOutcome, RoundOutcome, KeyDelivery, BackoffOptions, SavedRelationship,
+  SavedDatabaseState, SyncErrorInfo,
+} from './orchestrator/index.ts'
+export {
+  SharingManager, GrantAuthority, createGrant, parseGrant, parseGrantOffer, verifyGrant, hasPermission, isPermission, PERMISSIONS,
+  AUDIT_ACTIONS, isAuditAction,
+} from './sharing/index.ts'
+export type {
+  ShareOptions, AcceptOptions, Grant, GrantOffer, GrantFilter, GrantConditions, GrantSource, GrantPartner, Permission,
+  FilterValue, GrantInfo, GrantStatus, DocumentListing, SharedDocumentInfo, SharedVia, AuditAction, AuditEvent, AuditSink,
+  CreateGrantInput,
+} from './sharing/index.ts'
+export { AuditLog } from './audit/index.ts'
+export type { AuditRecord, AuditHead, AuditProblem, AuditVerification, AuditQuery } from './audit/index.ts'

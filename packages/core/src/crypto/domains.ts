@@ -10,6 +10,11 @@ export const Domain = {
   keyBlob: 'weft/v1/key-blob',
   tenantRecord: 'weft/v1/tenant-record',
   sealedKey: 'weft/v1/sealed-key',
+  grantSignature: 'weft/v1/grant/signature',
+  auditRecord: 'weft/v1/audit/record',
+  auditHead: 'weft/v1/audit/head',
+  serverRegistration: 'weft/v1/server/registration',
+  serverChallenge: 'weft/v1/server/challenge',
 } as const
 
 export type DomainName = (typeof Domain)[keyof typeof Domain]

@@ -7,3 +7,11 @@ export { initialSyncState } from './SyncState.ts'
 export type { SyncState } from './SyncState.ts'
 export type { SyncTarget } from './target.ts'
 export { SyncStateStore } from './SyncStateStore.ts'
+export {
+  createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
+  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange, childPrefixes,
+  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS,
+} from './reconcile/index.ts'
+export type {
+  ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
+} from './reconcile/index.ts'

@@ -1,0 +1,144 @@
+import { matchesFilter, type Database, type DocFilter } from '../db/index.ts'
+import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
+import { incrementalSync, syncFiltered } from '../sync/index.ts'
+import type { OpenLink, Relationship, TransferPlan } from './Relationship.ts'
+import {
+  OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest, type TransferOutcome,
+} from './SyncPeer.ts'
+import type { DbName } from '../types.ts'
+
+/** What one round moved, per transfer. */
+export interface RoundResult {
+  readonly moved: ReadonlyMap<TransferPlan, number>
+  readonly sent: number
+  readonly received: number
+}
+
+/** A round failed; `db` names the local database whose transfer failed, if one did. */
+export class RoundError extends Error {
+  readonly error: WeftError
+  readonly db: DbName | undefined
+  constructor(error: WeftError, db: DbName | undefined) {
+    super(error.message, { cause: error })
+    this.error = error
+    this.db = db
+  }
+}
+
+/**
+ * Runs one round of a relationship: finds the transfers whose sending store has entries past the
+ * saved cursor (one `head()` each), asks both peers' authorities, delivers sealed keys, runs the
+ * transfers (cursor-based, filtered when a filter applies), then one echo pass so that entries
+ * received in this round do not leave the opposite cursor behind. Idle rounds without a grant do
+ * nothing else.
+ */
+export async function runRound(rel: Relationship, defaultEnvironment: string | undefined): Promise<RoundResult> {
+  let open: OpenLink[]
+  try {
+    open = rel.opened ?? (await rel.openDatabases())
+  } catch (err) {
+    throw new RoundError(partnerError(err), undefined)
+  }
+  const pending: TransferPlan[] = []
+  for (const plan of rel.plans) {
+    if (await hasNew(plan, rel.sourceOf(plan, open))) pending.push(plan)
+    else plan.dirty = false
+  }
+  const moved = new Map<TransferPlan, number>()
+  if (pending.length === 0 && rel.options.grantId === undefined) return summarise(moved)
+  const request = rel.request(defaultEnvironment)
+  let failedDb: DbName | undefined
+  try {
+    await guardBoth(rel.local.syncAuthority, rel.partner.syncAuthority, request, async (permit) => {
+      await deliverKeys(rel, permit)
+      const outcomes: TransferOutcome[] = []
+      const run = async (plan: TransferPlan): Promise<number> => {
+        failedDb = plan.link.local
+        plan.dirty = false
+        const filter = both(rel.options.filter, permit.filters[plan.index])
+        const source = rel.sourceOf(plan, open)
+        const target = rel.targetOf(plan, open)
+        const next = filter
+          ? await syncFiltered(source, target, filter, plan.state)
+          : await incrementalSync(source, target, plan.state)
+        await rel.saveCursor(plan, next)
+        moved.set(plan, (moved.get(plan) ?? 0) + next.lastSent)
+        if (next.lastSent || next.lastRejected) outcomes.push({ transfer: plan.transfer, sent: next.lastSent, rejected: next.lastRejected })
+        failedDb = undefined
+        return next.lastSent
+      }
+      const filled = new Set<Database>()
+      for (const plan of pending) if (await run(plan)) filled.add(rel.targetOf(plan, open))
+      // Echo pass: a store that just received entries is the sending side of the opposite transfer.
+      for (const plan of rel.plans) if (filled.has(rel.sourceOf(plan, open))) await run(plan)
+      return { transfers: outcomes }
+    })
+  } catch (err) {
+    throw new RoundError(toWeftError(err, ErrorCodes.PARTNER_UNAVAILABLE), failedDb)
+  }
+  return summarise(moved)
+}
+
+async function hasNew(plan: TransferPlan, source: Database): Promise<boolean> {
+  const head = await source.getStore().head()
+  const cursor = plan.state.cursor
+  return cursor === null ? head.seq > 0 : cursor.epoch !== head.epoch || cursor.seq < head.seq
+}
+
+/**
+ * Nests the two authorities around the round; either may be absent. When the outer one refuses
+ * before the inner one was asked, the inner one is told, so both peers' records show the refusal.
+ */
+async function guardBoth(
+  a: SyncAuthority | undefined,
+  b: SyncAuthority | undefined,
+  request: SyncRequest,
+  round: (permit: SyncPermit) => Promise<RoundOutcome>,
+): Promise<RoundOutcome> {
+  let asked = false
+  const inner = (outer: SyncPermit): Promise<RoundOutcome> => {
+    asked = true
+    return b ? b.guard(request, (p) => round(mergePermits(outer, p))) : round(outer)
+  }
+  try {
+    return a ? await a.guard(request, inner) : await inner(OPEN_PERMIT)
+  } catch (err) {
+    if (!asked && b?.refused) await b.refused(request, err instanceof Error ? err : new Error(String(err))).catch(() => undefined)
+    throw err
+  }
+}
+
+function mergePermits(a: SyncPermit, b: SyncPermit): SyncPermit {
+  if (b.filters.length === 0 && !b.keys) return a
+  if (a.filters.length === 0 && !a.keys) return b
+  const n = Math.max(a.filters.length, b.filters.length)
+  const filters = Array.from({ length: n }, (_, i) => both(a.filters[i], b.filters[i]))
+  const keys = [...(a.keys ?? []), ...(b.keys ?? [])]
+  return keys.length ? { filters, keys } : { filters }
+}
+
+function both(a: DocFilter | undefined, b: DocFilter | undefined): DocFilter | undefined {
+  if (!a) return b
+  if (!b) return a
+  return (doc) => matchesFilter(a, doc) && matchesFilter(b, doc)
+}
+
+async function deliverKeys(rel: Relationship, permit: SyncPermit): Promise<void> {
+  for (const delivery of permit.keys ?? []) {
+    const receiver = delivery.to === rel.local.id ? rel.local : delivery.to === rel.partner.id ? rel.partner : undefined
+    if (!receiver?.syncAuthority) continue
+    await receiver.syncAuthority.receiveKeys(delivery.grantId, delivery.sealed)
+    await delivery.delivered()
+  }
+}
+
+function summarise(moved: Map<TransferPlan, number>): RoundResult {
+  let sent = 0
+  let received = 0
+  for (const [plan, n] of moved) plan.direction === 'push' ? (sent += n) : (received += n)
+  return { moved, sent, received }
+}
+
+function partnerError(err: unknown): WeftError {
+  return toWeftError(err, ErrorCodes.PARTNER_UNAVAILABLE)
+}

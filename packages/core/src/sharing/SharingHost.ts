@@ -1,0 +1,24 @@
+import type { BoxKeyPair, SigningKeyPair } from '../crypto/index.ts'
+import type { Database } from '../db/index.ts'
+import type { KeyBag } from '../keys/index.ts'
+import type { KeyValueStore } from '../store/index.ts'
+import type { DbLinkSpec, Partner, PublicProfile } from '../tenant/index.ts'
+import type { TenantId } from '../types.ts'
+import type { AuditSink } from './auditEvents.ts'
+
+/** @internal What sharing needs from its tenant; the `Tenant` builds it. */
+export interface SharingHost {
+  readonly tenantId: TenantId
+  readonly signer: SigningKeyPair
+  readonly box: BoxKeyPair
+  readonly keyBag: KeyBag
+  readonly audit: AuditSink
+  /** The tenant's clock (grant expiry), milliseconds since the epoch. */
+  now(): number
+  publicProfile(): PublicProfile
+  partners(): Partner[]
+  addPartner(profile: PublicProfile, options: { dbs: readonly DbLinkSpec[] }): Promise<void>
+  openDB(name: string): Promise<Database>
+  /** The key-value store grant records are kept in, and the prefix of this tenant's keys. */
+  openRecords(): Promise<{ kv: KeyValueStore; prefix: string }>
+}

@@ -1,0 +1,44 @@
+import type { ChangeHash } from '../../types.ts'
+import { createReconcileMessage } from './createReconcileMessage.ts'
+import { processReconcileMessage } from './processReconcileMessage.ts'
+import type { ReconcileMessage, ReconcileOptions, ReconcileSource } from './ReconcileMessage.ts'
+
+/** What reconciliation found, from the initiator's side. */
+export interface ReconcileResult {
+  /** Hashes the initiator holds and the peer lacks. */
+  readonly have: ChangeHash[]
+  /** Hashes the peer holds and the initiator lacks. */
+  readonly need: ChangeHash[]
+  /** Messages the initiator sent (each answered once). */
+  readonly rounds: number
+}
+
+/**
+ * Runs reconciliation as the initiator: `exchange` carries one message to the responder and
+ * returns its answer (over a network, or straight into `processReconcileMessage` in process).
+ */
+export async function reconcile(
+  source: ReconcileSource,
+  exchange: (message: ReconcileMessage) => Promise<ReconcileMessage>,
+  options: ReconcileOptions & { readonly signal?: AbortSignal } = {},
+): Promise<ReconcileResult> {
+  const have = new Set<ChangeHash>()
+  const need = new Set<ChangeHash>()
+  let message: ReconcileMessage | null = await createReconcileMessage(source, options)
+  let rounds = 0
+  while (message) {
+    options.signal?.throwIfAborted()
+    const answer = await exchange(message)
+    rounds++
+    const step = await processReconcileMessage(source, answer, { ...options, role: 'initiator' })
+    for (const h of step.have) have.add(h)
+    for (const h of step.need) need.add(h)
+    message = step.message
+  }
+  return { have: [...have], need: [...need], rounds }
+}
+
+/** Reconciles two sources in one process: what `a` holds that `b` lacks, and the reverse. */
+export function reconcileInProcess(a: ReconcileSource, b: ReconcileSource, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  return reconcile(a, async (m) => (await processReconcileMessage(b, m, { ...options, role: 'responder' })).message!, options)
+}
