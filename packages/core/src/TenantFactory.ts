@@ -13,6 +13,11 @@ export interface TenantFactoryOptions {
   readonly storeFactory?: StoreFactory
   /** Argon2id cost for passwords. Default: libsodium's interactive level (2 passes, 64 MiB). */
   readonly kdf?: KdfParams
+  /**
+   * The clock tenants use for grant expiry and audit times (ms since the epoch). Default
+   * `Date.now`. Entry `createdAt` values are never used for authorization.
+   */
+  readonly clock?: () => number
 }
 
 const RECORDS = 'weft-tenants'
@@ -22,12 +27,14 @@ const recordName = (id: string): string => `tenant/${id}`
 export class TenantFactory {
   readonly #storeFactory: StoreFactory
   readonly #kdf: KdfParams
+  readonly #clock: (() => number) | undefined
   readonly #lock = new Mutex()
   #records: Promise<KeyValueStore> | undefined
 
   constructor(options: TenantFactoryOptions = {}) {
     this.#storeFactory = options.storeFactory ?? new MemoryStoreFactory()
     this.#kdf = options.kdf ?? DEFAULT_KDF
+    this.#clock = options.clock
   }
 
   /** Creates a tenant with a fresh identity and `default` key, protected by `password`. */
@@ -50,7 +57,7 @@ export class TenantFactory {
       }
       const recordKey = newRecordKey(options.password, this.#kdf)
       await records.put(recordName(tenantId), sealTenantRecord(record, recordKey))
-      return new Tenant({ record, recordKey, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory })
+      return this.#withClock(new Tenant({ record, recordKey, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }))
     })
   }
 
@@ -66,7 +73,7 @@ export class TenantFactory {
     if (!sealed) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${id}`)
     const { record, key } = openTenantRecord(sealed, options.password)
     if (record.tenantId !== id) throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'tenant record belongs to another tenant')
-    return new Tenant({ record, recordKey: key, records, recordName: recordName(id), storeFactory: this.#storeFactory })
+    return this.#withClock(new Tenant({ record, recordKey: key, records, recordName: recordName(id), storeFactory: this.#storeFactory }))
   }
 
   /**
@@ -83,6 +90,11 @@ export class TenantFactory {
   /** Closes the storage backend. */
   async close(): Promise<void> {
     await this.#storeFactory.close()
+  }
+
+  #withClock(tenant: Tenant): Tenant {
+    if (this.#clock) tenant.setClock(this.#clock)
+    return tenant
   }
 
   #recordStore(): Promise<KeyValueStore> {

@@ -68,3 +68,14 @@ describe('TenantFactory and Tenant', () => {
     expect(r.materialised.untrusted.map((u) => u.code)).toEqual([ErrorCodes.ORIGIN_NOT_LINKED])
   })
 })
+
+describe('TenantFactory clock', () => {
+  it('gives created and reopened tenants the injected clock', async () => {
+    let now = 1_000
+    const f = new TenantFactory({ kdf: TEST_KDF, clock: () => now })
+    const t = await f.createTenant({ tenantId: 'c', password: 'pw' })
+    expect(t.now()).toBe(1_000)
+    now = 5_000
+    expect((await f.openTenant('c', { password: 'pw' })).now()).toBe(5_000)
+  })
+})
