@@ -1,0 +1,280 @@
+import {
+  backoffDelay, Database, ErrorCodes, MemoryKeyValueStore, packValue, toWeftError, unpackValue, WeftError,
+  type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore,
+} from '@weft/core'
+import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from './protocol/index.ts'
+import type { RemoteChangeStore } from './RemoteChangeStore.ts'
+import { StatusCell, type SyncStatus } from './SyncStatus.ts'
+
+/** An event handler slot; the event types differ between the browser and `ws`, so the parameter is open. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Handler<E> = ((ev: E & any) => void) | null
+
+/** The part of the WebSocket API live sync uses: the browser's, or the `ws` package's in Node. */
+export interface WebSocketLike {
+  binaryType: string
+  readonly readyState: number
+  onopen: Handler<unknown>
+  onmessage: Handler<{ data: unknown }>
+  onclose: Handler<unknown>
+  onerror: Handler<unknown>
+  send(data: Uint8Array): void
+  close(): void
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+/** Options of a {@link LiveSync}. */
+export interface LiveSyncOptions {
+  /** The local side: a database (received entries are materialised) or a bare store. */
+  readonly local: Database | ChangeStore
+  /** The same database on the server. */
+  readonly remote: RemoteChangeStore
+  /** WebSocket implementation. Default: the global `WebSocket` (browsers, Node 22+); pass `ws` in Node 20. */
+  readonly webSocket?: WebSocketConstructor
+  /** Where the server cursor is saved, per (server, tenant, database). Default: in memory. */
+  readonly cursors?: KeyValueStore
+  /** Reconnect delays (core's equal-jitter backoff). Default: from 250 ms, doubling, up to 30 s. */
+  readonly backoff?: BackoffOptions
+}
+
+const PUSH_BATCH = 1_000
+const OPEN = 1
+
+/**
+ * Keeps a local database and its copy on a server in sync while it runs. On each connection it
+ * subscribes from the saved server cursor (the fast path: only entries after it are sent), then
+ * reconciles both sets (the repair path: finds, in bytes ∝ the difference, what either side
+ * missed, such as edits made offline) and pushes what the server lacks. Afterwards every new
+ * server entry arrives within one push and every local entry is sent as it is written. Drops are
+ * retried with backoff and jitter; the status says where it stands.
+ *
+ * ```ts
+ * const live = new LiveSync({ local: db, remote, webSocket: WebSocket })
+ * live.start()
+ * await live.whenReady()
+ * live.subscribe((s) => render(s.state))
+ * ```
+ */
+export class LiveSync {
+  readonly #local: ChangeStore
+  readonly #db: Database | undefined
+  readonly #remote: RemoteChangeStore
+  readonly #WS: WebSocketConstructor
+  readonly #cursors: KeyValueStore
+  readonly #cursorKey: string
+  readonly #backoff: BackoffOptions
+  readonly #status = new StatusCell({ state: 'offline', pending: 0 })
+  readonly #pending = new Set<ChangeHash>()
+  readonly #fromServer = new Set<ChangeHash>()
+  #ws: WebSocketLike | null = null
+  #attempt = 0
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #running = false
+  #caughtUp = false
+  #pushing = false
+  #queue: Promise<void> = Promise.resolve()
+  #unsubscribe: (() => void) | undefined
+  #lastError: WeftError | undefined
+
+  constructor(options: LiveSyncOptions) {
+    this.#db = options.local instanceof Database ? options.local : undefined
+    this.#local = options.local instanceof Database ? options.local.getStore() : options.local
+    this.#remote = options.remote
+    const WS = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    if (!WS) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
+    this.#WS = WS
+    this.#cursors = options.cursors ?? new MemoryKeyValueStore()
+    const c = options.remote.connection
+    this.#cursorKey = `weft-live/${c.url}/${c.tenant}/${options.remote.db}`
+    this.#backoff = { initialMs: 250, maxMs: 30_000, ...options.backoff }
+  }
+
+  /** The status now. */
+  peek(): SyncStatus {
+    return this.#status.peek()
+  }
+
+  /** Calls `listener` with every new status; returns an unsubscribe function. */
+  subscribe(listener: (s: SyncStatus) => void): () => void {
+    return this.#status.subscribe(listener)
+  }
+
+  /** Resolves when up to date with nothing pending; rejects on a fatal error or through `signal`. */
+  whenReady(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#status.whenReady(options)
+  }
+
+  /** Connects and keeps the link up until {@link stop}. */
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#unsubscribe ??= this.#local.subscribe((added) => {
+      for (const h of added) if (!this.#fromServer.delete(h)) this.#pending.add(h)
+      this.#update()
+      void this.#push()
+    })
+    void this.#connect()
+  }
+
+  /**
+   * Closes the link. Local edits keep counting as `pending` in the `offline` status, and go out
+   * on the next `start`.
+   */
+  async stop(): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#timer)
+    this.#ws?.close()
+    this.#ws = null
+    await this.#queue
+    this.#status.set({ state: 'offline', pending: this.#pending.size })
+  }
+
+  /** Stops and stops listening to the local store; the instance is done. */
+  async close(): Promise<void> {
+    await this.stop()
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+  }
+
+  async #connect(): Promise<void> {
+    if (!this.#running) return
+    let token: string
+    try {
+      token = await this.#remote.connection.token()
+    } catch (err) {
+      return this.#fail(toWeftError(err, ErrorCodes.NETWORK))
+    }
+    if (!this.#running) return
+    const c = this.#remote.connection
+    const ws = new this.#WS(`${c.url.replace(/^http/, 'ws')}${c.tenantPath}/ws?token=${encodeURIComponent(token)}`)
+    ws.binaryType = 'arraybuffer'
+    this.#ws = ws
+    let opened = false
+    ws.onopen = () => {
+      opened = true
+      this.#attempt = 0
+      this.#caughtUp = false
+      this.#update()
+      void this.#cursor().then((since) => this.#send(ws, { type: 'subscribe', db: this.#remote.db, since }))
+    }
+    ws.onmessage = (ev: { data: unknown }) => {
+      const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as Uint8Array)
+      this.#queue = this.#queue.then(() => this.#receive(ws, data)).catch((err) => this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL)))
+    }
+    ws.onclose = () => {
+      if (this.#ws !== ws) return
+      this.#ws = null
+      this.#caughtUp = false
+      if (!opened) c.invalidate() // refused at the door: maybe a stale token
+      this.#fail(this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'))
+    }
+    ws.onerror = () => {}
+  }
+
+  async #receive(ws: WebSocketLike, data: Uint8Array): Promise<void> {
+    if (this.#ws !== ws) return
+    const m = decodeBody<ServerSocketMessage>(data, Number.MAX_SAFE_INTEGER)
+    if (m.type === 'error') {
+      this.#lastError = new WeftError(m.code as WeftError['code'], m.message)
+      return
+    }
+    if (m.type !== 'entries' || m.db !== this.#remote.db) return
+    if (m.entries.length) {
+      // Our own pushes come back too: skip what is held (a lookup is far cheaper than a signature check).
+      const held = await this.#local.has(m.entries.map((e) => e.hash as ChangeHash))
+      const fresh = m.entries.filter((_, i) => !held[i]) as EntryEnvelope[]
+      for (const e of fresh) this.#fromServer.add(e.hash)
+      const r = fresh.length ? await this.#local.appendMany(fresh) : undefined
+      for (const e of m.entries) {
+        this.#fromServer.delete(e.hash as ChangeHash)
+        this.#pending.delete(e.hash as ChangeHash)
+      }
+      if (this.#db && r?.added.length) await this.#db.syncStoreChanges(r.added)
+    }
+    await this.#cursors.put(this.#cursorKey, packValue(m.cursor)) // only after the entries are durable here
+    if (m.done && !this.#caughtUp && this.#ws === ws) {
+      await this.#repair()
+      this.#caughtUp = true
+      this.#lastError = undefined
+    }
+    this.#update()
+    void this.#push()
+  }
+
+  /** Reconciles with the server: fetches what it missed, queues what the server lacks. */
+  async #repair(): Promise<void> {
+    const { have, need } = await this.#remote.reconcileWith(this.#local)
+    for (const h of have) this.#pending.add(h)
+    for (let i = 0; i < need.length; i += PUSH_BATCH) {
+      const entries = await this.#remote.getChanges(need.slice(i, i + PUSH_BATCH))
+      for (const e of entries) this.#fromServer.add(e.hash)
+      const r = await this.#local.appendMany(entries)
+      for (const e of entries) this.#fromServer.delete(e.hash)
+      if (this.#db && r.added.length) await this.#db.syncStoreChanges(r.added)
+    }
+  }
+
+  /**
+   * Sends pending local entries while connected and caught up. One batch at a time: measured,
+   * a second batch in flight only makes the server's verification compete with itself.
+   */
+  async #push(): Promise<void> {
+    if (this.#pushing) return
+    this.#pushing = true
+    try {
+      while (this.#running && this.#ws?.readyState === OPEN && this.#caughtUp && this.#pending.size) {
+        this.#update()
+        const batch = [...this.#pending].slice(0, PUSH_BATCH)
+        const entries = await this.#local.getChanges(batch)
+        const r = await this.#remote.relay(entries)
+        for (const h of [...r.added, ...r.existing, ...r.rejected.map((x) => x.hash)]) this.#pending.delete(h)
+        const found = new Set(entries.map((e) => e.hash))
+        for (const h of batch) if (!found.has(h)) this.#pending.delete(h) // no longer held here: nothing to send
+      }
+    } catch (err) {
+      this.#lastError = toWeftError(err, ErrorCodes.NETWORK)
+      this.#ws?.close() // reconnect, reconcile, and try again
+    } finally {
+      this.#pushing = false
+      this.#update()
+    }
+  }
+
+  #fail(error: WeftError): void {
+    this.#lastError = undefined
+    if (!this.#running) return
+    if (error.code === ErrorCodes.FORBIDDEN || error.code === ErrorCodes.UNAUTHORIZED) {
+      this.#running = false
+      this.#status.set({ state: 'error', error })
+      return
+    }
+    const delay = backoffDelay(++this.#attempt, Math.random, this.#backoff)
+    this.#status.set({ state: 'offline', pending: this.#pending.size, retryInMs: delay, error })
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => void this.#connect(), delay)
+  }
+
+  #drop(ws: WebSocketLike, error: WeftError): void {
+    this.#lastError = error
+    ws.close()
+  }
+
+  #update(): void {
+    const pending = this.#pending.size
+    const now = this.#status.peek()
+    if (!this.#running || this.#ws?.readyState !== OPEN) {
+      if (now.state === 'offline') this.#status.set({ ...now, pending })
+      return
+    }
+    this.#status.set(this.#caughtUp && !(this.#pushing && pending) ? { state: 'up-to-date', pending } : { state: 'syncing', pending })
+  }
+
+  async #cursor(): Promise<Cursor | null> {
+    const bytes = await this.#cursors.get(this.#cursorKey)
+    return bytes ? unpackValue<Cursor>(bytes, 1024) : null
+  }
+
+  #send(ws: WebSocketLike, m: ClientSocketMessage): void {
+    if (ws.readyState === OPEN) ws.send(encodeBody(m))
+  }
+}

@@ -1,0 +1,163 @@
+import { ErrorCodes, WeftError, type SigningKeyPair } from '@weft/core'
+import {
+  DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, signChallenge, type Bodies, type DbOp, type ProtocolLimits,
+} from './protocol/index.ts'
+
+/** How to reach a server as one member of one tenant. */
+export interface ServerConnectionOptions {
+  /** Base URL of the server, e.g. `https://sync.example.com`. */
+  readonly url: string
+  readonly tenant: string
+  /** A member signing key the tenant admin registered on the server. */
+  readonly key: SigningKeyPair
+  /** `fetch` to use. Default: the global one. */
+  readonly fetch?: typeof fetch
+  /** Limits to keep requests within. Default: the protocol defaults. */
+  readonly limits?: Partial<ProtocolLimits>
+  /** Give up on one request after this many milliseconds. Default 30 s. */
+  readonly timeoutMs?: number
+}
+
+const RATE_RETRIES = 5
+
+/**
+ * An authenticated link to a server for one tenant: it signs in by signing the server's challenge,
+ * keeps the session token, signs in again when the token expires or the server forgot it (401),
+ * and waits and retries when rate limited. Every failure is a `WeftError` with the server's code,
+ * or `WEFT_NETWORK` when the server could not be reached.
+ */
+export class ServerConnection {
+  readonly url: string
+  readonly tenant: string
+  readonly limits: ProtocolLimits
+  readonly #key: SigningKeyPair
+  readonly #fetch: typeof fetch
+  readonly #timeoutMs: number
+  #session: Promise<{ token: string; expiresAt: number }> | undefined
+
+  constructor(options: ServerConnectionOptions) {
+    this.url = options.url.replace(/\/+$/, '')
+    this.tenant = options.tenant
+    this.#key = options.key
+    this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args))
+    this.#timeoutMs = options.timeoutMs ?? 30_000
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+  }
+
+  /** The public key this connection signs in with. */
+  get publicKey(): Uint8Array {
+    return this.#key.publicKey
+  }
+
+  /** Path prefix of this tenant: `/v1/t/<tenant>`. */
+  get tenantPath(): string {
+    return `/v1/t/${encodeURIComponent(this.tenant)}`
+  }
+
+  /** A valid session token, signing in when there is none or it is about to expire. */
+  async token(): Promise<string> {
+    const current = this.#session
+    if (current) {
+      const s = await current.catch(() => undefined)
+      if (s && s.expiresAt - Date.now() > 10_000 && this.#session === current) return s.token
+      if (this.#session === current) this.#session = undefined
+    }
+    this.#session ??= this.#signIn()
+    const p = this.#session
+    p.catch(() => {
+      if (this.#session === p) this.#session = undefined
+    })
+    return (await p).token
+  }
+
+  /** Forgets the session token, so the next request signs in again. */
+  invalidate(): void {
+    this.#session = undefined
+  }
+
+  /** Runs one database operation. */
+  async db<Op extends DbOp>(db: string, op: Op, body: Bodies[Op]['req'], signal?: AbortSignal): Promise<Bodies[Op]['res']> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.token()
+      try {
+        return await this.post<Bodies[Op]['res']>(`${this.tenantPath}/db/${encodeURIComponent(db)}/${op}`, body, token, signal)
+      } catch (err) {
+        if (attempt === 0 && err instanceof WeftError && err.code === ErrorCodes.UNAUTHORIZED) {
+          this.invalidate() // the token expired or the server restarted: sign in once more
+          continue
+        }
+        throw err
+      }
+    }
+  }
+
+  /** POSTs a MessagePack body to `path` and decodes the answer; typed errors from the server's `{ code, message }`. */
+  async post<T>(path: string, body: unknown, token?: string, signal?: AbortSignal): Promise<T> {
+    const bytes = encodeBody(body)
+    if (bytes.length > this.limits.maxBodyBytes) {
+      throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `request of ${bytes.length} bytes is over the ${this.limits.maxBodyBytes} limit`)
+    }
+    for (let attempt = 0; ; attempt++) {
+      let res: Response
+      const timeout = AbortSignal.timeout(this.#timeoutMs)
+      try {
+        res = await this.#fetch(this.url + path, {
+          method: 'POST',
+          headers: { 'content-type': MSGPACK_TYPE, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: bytes as BodyInit,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        })
+      } catch (err) {
+        if (signal?.aborted) throw new WeftError(ErrorCodes.ABORTED, 'request aborted', { cause: err })
+        // A kept-alive connection the server had just closed: every operation is idempotent, so try once more.
+        if (attempt === 0 && !timeout.aborted) continue
+        throw new WeftError(ErrorCodes.NETWORK, `cannot reach ${this.url}`, { cause: err })
+      }
+      let payload: Uint8Array
+      try {
+        payload = new Uint8Array(await res.arrayBuffer())
+      } catch (err) {
+        throw new WeftError(ErrorCodes.NETWORK, 'connection dropped while reading the answer', { cause: err })
+      }
+      if (res.ok) return decodeBody<T>(payload, Number.MAX_SAFE_INTEGER)
+      const error = errorFrom(res.status, payload)
+      if (error.code === ErrorCodes.RATE_LIMITED && attempt < RATE_RETRIES) {
+        await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000 * (0.5 + Math.random()), signal)
+        continue
+      }
+      throw error
+    }
+  }
+
+  async #signIn(): Promise<{ token: string; expiresAt: number }> {
+    const { challenge } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, { publicKey: this.#key.publicKey })
+    const signature = signChallenge(this.tenant, challenge, this.#key)
+    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, { publicKey: this.#key.publicKey, challenge, signature })
+  }
+}
+
+function errorFrom(status: number, payload: Uint8Array): WeftError {
+  try {
+    const body = JSON.parse(new TextDecoder().decode(payload)) as { code?: string; message?: string }
+    if (typeof body.code === 'string') return new WeftError(body.code as WeftError['code'], body.message ?? `HTTP ${status}`)
+  } catch {
+    // not a Weft error body: fall through
+  }
+  return new WeftError(status >= 500 ? ErrorCodes.SERVER_ERROR : ErrorCodes.PROTOCOL, `HTTP ${status}`)
+}
+
+/** Waits `ms`, or rejects with `WEFT_ABORTED`. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new WeftError(ErrorCodes.ABORTED, 'aborted'))
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(new WeftError(ErrorCodes.ABORTED, 'aborted'))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

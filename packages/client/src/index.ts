@@ -1,0 +1,27 @@
+/**
+ * @packageDocumentation
+ * Weft over the network, in Node and browsers (fetch + WebSocket). A {@link RemoteChangeStore} is
+ * one database on a Weft server as a `ChangeStore`, so `pullChangesFrom`, `pushChangesTo`,
+ * `syncDatabases` and `incrementalSync` work against a server as against a local store;
+ * {@link RemoteStoreFactory} opens every database of a `TenantFactory` on a server. {@link LiveSync}
+ * keeps a local database and the server in sync (cursor fast path, set-reconciliation repair, live
+ * push, reconnects with core's jittered backoff) and exposes a status for a UI. {@link registerMembers} is the admin's
+ * registration of member keys.
+ */
+export { RemoteChangeStore } from './RemoteChangeStore.ts'
+export { RemoteStoreFactory } from './RemoteStoreFactory.ts'
+export { ServerConnection, sleep } from './ServerConnection.ts'
+export { LiveSync } from './LiveSync.ts'
+export { StatusCell } from './SyncStatus.ts'
+export { registerMembers } from './registerMembers.ts'
+export {
+  PROTOCOL_VERSION, DEFAULT_LIMITS, createRegistration, verifyRegistration, signChallenge, verifyChallenge,
+} from './protocol/index.ts'
+
+export type { RemoteChangeStoreOptions } from './RemoteChangeStore.ts'
+export type { RemoteStoreFactoryOptions } from './RemoteStoreFactory.ts'
+export type { ServerConnectionOptions } from './ServerConnection.ts'
+export type { LiveSyncOptions, WebSocketLike, WebSocketConstructor } from './LiveSync.ts'
+export type { SyncStatus } from './SyncStatus.ts'
+export type { RegisterMembersOptions } from './registerMembers.ts'
+export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry } from './protocol/index.ts'

@@ -1,0 +1,40 @@
+/** Version of the Weft sync protocol; every path starts with `/v1`. */
+export const PROTOCOL_VERSION = 1
+
+/** Media type of request and success bodies (MessagePack). Error bodies are JSON. */
+export const MSGPACK_TYPE = 'application/vnd.weft.v1+msgpack'
+
+/** The header that names a tenant. */
+export const TENANT_HEADER = 'x-tenant-id'
+
+/** Limits a server enforces; a client keeps its requests inside them. */
+export interface ProtocolLimits {
+  /** Largest request body, in bytes. */
+  readonly maxBodyBytes: number
+  /** Most entries in one push. */
+  readonly maxEntriesPerRequest: number
+  /** Largest single entry, in bytes. */
+  readonly maxEntryBytes: number
+  /** Most hashes in one `has` or `get`. */
+  readonly maxHashesPerRequest: number
+  /** Requests per second a client may send (sustained), with bursts up to `burst`. */
+  readonly requestsPerSecond: number
+  readonly burst: number
+}
+
+export const DEFAULT_LIMITS: ProtocolLimits = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxEntriesPerRequest: 2_000,
+  maxEntryBytes: 1024 * 1024,
+  maxHashesPerRequest: 10_000,
+  requestsPerSecond: 200,
+  burst: 400,
+}
+
+/** The per-database operations, each `POST /v1[/t/<tenant>]/db/<db>/<op>`. */
+export const DB_OPS = ['push', 'has', 'get', 'scan', 'head', 'fingerprint', 'range', 'reconcile', 'doc-hashes', 'order'] as const
+export type DbOp = (typeof DB_OPS)[number]
+
+/** The tenant-level operations, each `POST /v1[/t/<tenant>]/<op>`. */
+export const TENANT_OPS = ['register', 'challenge', 'session'] as const
+export type TenantOp = (typeof TENANT_OPS)[number]

@@ -1,0 +1,82 @@
+import type { Cursor, HashRange, RangeFingerprint, ReconcileMessage, ScanItem, StoreHead } from '@weft/core'
+
+/** An entry on the wire: its content address (hex) and exact bytes. */
+export interface WireEntry {
+  readonly hash: string
+  readonly bytes: Uint8Array
+}
+
+/** What happened to one pushed entry. */
+export type PushResult =
+  | { readonly hash: string; readonly status: 'added' | 'existing' }
+  | { readonly hash: string; readonly status: 'rejected'; readonly code: string; readonly message: string }
+
+/** Request and response body of every HTTP operation. */
+export interface Bodies {
+  register: { req: { registration: SignedRegistration }; res: { members: number; seq: number } }
+  challenge: { req: { publicKey: Uint8Array }; res: { challenge: Uint8Array; expiresAt: number } }
+  session: {
+    req: { publicKey: Uint8Array; challenge: Uint8Array; signature: Uint8Array }
+    res: { token: string; expiresAt: number; tenant: string }
+  }
+  push: { req: { entries: WireEntry[] }; res: { results: PushResult[] } }
+  /** `hashes`: concatenated 32-byte hashes; `held[i]`: whether the server holds the i-th. */
+  has: { req: { hashes: Uint8Array }; res: { held: boolean[] } }
+  get: { req: { hashes: Uint8Array }; res: { entries: WireEntry[] } }
+  scan: { req: { since: Cursor | null; limit: number }; res: { entries: ScanItem[]; cursor: Cursor; reset: boolean; done: boolean } }
+  head: { req: Record<string, never>; res: StoreHead }
+  fingerprint: { req: { range: HashRange }; res: RangeFingerprint }
+  range: { req: { range: HashRange; limit: number }; res: { hashes: Uint8Array } }
+  reconcile: { req: { message: ReconcileMessage }; res: { message: ReconcileMessage } }
+  'doc-hashes': { req: { docId: string }; res: { hashes: Uint8Array } }
+  /** The given hashes the server holds, in its arrival order. */
+  order: { req: { hashes: Uint8Array }; res: { hashes: Uint8Array } }
+}
+
+/** A typed error body: `{ code, message }` (JSON). */
+export interface ErrorBody {
+  readonly code: string
+  readonly message: string
+}
+
+/**
+ * A membership change for one tenant, signed by its admin key. The first registration the server
+ * sees for a tenant makes its signer the admin; later ones must be signed by that admin and carry
+ * a higher `seq` (so an old registration cannot be replayed).
+ */
+export interface Registration {
+  readonly v: 1
+  readonly tenant: string
+  readonly seq: number
+  /** The admin's Ed25519 public key (the signer). */
+  readonly admin: Uint8Array
+  /** Member signing keys to add: they may authenticate, and author entries the server accepts. */
+  readonly add: readonly Uint8Array[]
+  /** Member signing keys to revoke: their sessions end and their new entries are refused. */
+  readonly revoke: readonly Uint8Array[]
+  readonly issuedAt: number
+}
+
+export interface SignedRegistration extends Registration {
+  readonly signature: Uint8Array
+}
+
+/** WebSocket messages, client to server. */
+export type ClientSocketMessage =
+  | { readonly type: 'subscribe'; readonly db: string; readonly since: Cursor | null }
+  | { readonly type: 'unsubscribe'; readonly db: string }
+
+/** WebSocket messages, server to client. */
+export type ServerSocketMessage =
+  | {
+      readonly type: 'entries'
+      readonly db: string
+      readonly entries: WireEntry[]
+      /** Resume here: covers every entry sent so far. */
+      readonly cursor: Cursor
+      /** The client's cursor was from another epoch: the server started over from the beginning. */
+      readonly reset: boolean
+      /** Nothing more was stored after `cursor` when this was sent: the client is caught up. */
+      readonly done: boolean
+    }
+  | { readonly type: 'error'; readonly code: string; readonly message: string }

@@ -1,0 +1,41 @@
+import { ByteWriter, Domain, signDetached, verifyDetached, type SigningKeyPair } from '@weft/core'
+import type { Registration, SignedRegistration } from './messages.ts'
+
+/** The canonical bytes a registration signature covers. */
+function registrationBytes(r: Registration): Uint8Array {
+  const w = new ByteWriter().varint(r.v).string(r.tenant).varint(r.seq).fixed(r.admin).varint(r.add.length)
+  for (const k of r.add) w.fixed(k)
+  w.varint(r.revoke.length)
+  for (const k of r.revoke) w.fixed(k)
+  return w.varint(r.issuedAt).finish()
+}
+
+/** Signs a membership change with the tenant's admin key (domain-separated). */
+export function createRegistration(
+  input: { tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[] },
+  admin: SigningKeyPair,
+): SignedRegistration {
+  const r: Registration = {
+    v: 1,
+    tenant: input.tenant,
+    seq: input.seq,
+    admin: admin.publicKey,
+    add: input.add ?? [],
+    revoke: input.revoke ?? [],
+    issuedAt: Date.now(),
+  }
+  return { ...r, signature: signDetached(Domain.serverRegistration, registrationBytes(r), admin.privateKey) }
+}
+
+/** True when a registration is well formed and signed by the key it names as admin. */
+export function verifyRegistration(r: SignedRegistration): boolean {
+  try {
+    const keys = [r.admin, ...r.add, ...r.revoke]
+    if (r.v !== 1 || typeof r.tenant !== 'string' || !Number.isSafeInteger(r.seq) || r.seq < 0) return false
+    if (!Array.isArray(r.add) || !Array.isArray(r.revoke) || r.add.length + r.revoke.length > 1000) return false
+    if (!keys.every((k) => k instanceof Uint8Array && k.length === 32) || !Number.isSafeInteger(r.issuedAt)) return false
+    return verifyDetached(Domain.serverRegistration, registrationBytes(r), r.signature, r.admin)
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,29 @@
+import type { SigningKeyPair } from '@weft/core'
+import { createRegistration, type Bodies } from './protocol/index.ts'
+import { ServerConnection } from './ServerConnection.ts'
+
+/** A membership change the tenant admin sends to a server. */
+export interface RegisterMembersOptions {
+  readonly url: string
+  readonly tenant: string
+  /** The admin key. The first registration for a tenant makes its signer the admin. */
+  readonly admin: SigningKeyPair
+  /** Higher than the previous registration's (a timestamp works). Default: `Date.now()`. */
+  readonly seq?: number
+  readonly add?: readonly Uint8Array[]
+  readonly revoke?: readonly Uint8Array[]
+  readonly fetch?: typeof fetch
+}
+
+/**
+ * Registers (or revokes) member signing keys for a tenant on a server, signed by the admin key.
+ * Registered keys may sign in and author the entries the server accepts; the admin is a member.
+ */
+export async function registerMembers(options: RegisterMembersOptions): Promise<Bodies['register']['res']> {
+  const conn = new ServerConnection({ url: options.url, tenant: options.tenant, key: options.admin, ...(options.fetch ? { fetch: options.fetch } : {}) })
+  const registration = createRegistration(
+    { tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [] },
+    options.admin,
+  )
+  return conn.post(`${conn.tenantPath}/register`, { registration })
+}

@@ -1,0 +1,59 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ErrorCodes, generateSigningKeyPair, ready } from '@weft/core'
+import {
+  createRegistration, signChallenge, StatusCell, verifyChallenge, verifyRegistration,
+} from '../src/index.ts'
+
+beforeAll(ready)
+
+describe('registrations and challenges', () => {
+  it('verifies a registration signed by its admin, and nothing altered', () => {
+    const admin = generateSigningKeyPair()
+    const member = generateSigningKeyPair().publicKey
+    const r = createRegistration({ tenant: 'acme', seq: 3, add: [member] }, admin)
+    expect(verifyRegistration(r)).toBe(true)
+    expect(verifyRegistration({ ...r, tenant: 'other' })).toBe(false)
+    expect(verifyRegistration({ ...r, seq: 4 })).toBe(false)
+    expect(verifyRegistration({ ...r, add: [] })).toBe(false)
+    expect(verifyRegistration({ ...r, admin: generateSigningKeyPair().publicKey })).toBe(false)
+    expect(verifyRegistration({ ...r, add: [new Uint8Array(5)] })).toBe(false)
+  })
+
+  it('binds a challenge signature to the tenant and the key', () => {
+    const k = generateSigningKeyPair()
+    const c = new Uint8Array(32).fill(7)
+    const sig = signChallenge('acme', c, k)
+    expect(verifyChallenge('acme', c, sig, k.publicKey)).toBe(true)
+    expect(verifyChallenge('other', c, sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge('acme', new Uint8Array(32), sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge('acme', c, sig, generateSigningKeyPair().publicKey)).toBe(false)
+  })
+})
+
+describe('StatusCell', () => {
+  it('peeks, notifies subscribers, and resolves whenReady on up-to-date with nothing pending', async () => {
+    const cell = new StatusCell({ state: 'offline', pending: 0 })
+    const seen: string[] = []
+    cell.subscribe((s) => seen.push(s.state))
+    const ready = cell.whenReady()
+    cell.set({ state: 'syncing', pending: 2 })
+    cell.set({ state: 'up-to-date', pending: 1 })
+    cell.set({ state: 'up-to-date', pending: 0 })
+    await ready
+    expect(seen).toEqual(['syncing', 'up-to-date', 'up-to-date'])
+    expect(cell.peek()).toEqual({ state: 'up-to-date', pending: 0 })
+  })
+
+  it('rejects whenReady on error or abort', async () => {
+    const cell = new StatusCell({ state: 'offline', pending: 0 })
+    const failing = cell.whenReady()
+    const { WeftError } = await import('@weft/core')
+    cell.set({ state: 'error', error: new WeftError(ErrorCodes.FORBIDDEN, 'revoked') })
+    await expect(failing).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN })
+    const other = new StatusCell({ state: 'offline', pending: 0 })
+    const ac = new AbortController()
+    const waiting = other.whenReady({ signal: ac.signal })
+    ac.abort()
+    await expect(waiting).rejects.toMatchObject({ code: ErrorCodes.ABORTED })
+  })
+})

@@ -1,0 +1,95 @@
+import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core'
+import { verifyChallenge } from '@weft/client/protocol'
+import type { MemberRegistry } from './MemberRegistry.ts'
+
+/** A signed-in client: one member key of one tenant, until `expiresAt`. */
+export interface Session {
+  readonly token: string
+  readonly tenant: string
+  /** The member's public key, base64url. */
+  readonly key: string
+  readonly expiresAt: number
+}
+
+const MAX_CHALLENGES = 100_000
+const MAX_SESSIONS = 1_000_000
+
+/**
+ * Challenge-response sign-in. A client asks for a random challenge for its key, signs it (bound
+ * to the tenant, domain-separated) and gets a short-lived bearer token. Challenges are single-use.
+ * Tokens live in memory: a restarted server asks clients to sign in again (401).
+ */
+export class Authenticator {
+  readonly #registry: MemberRegistry
+  readonly #sessionTtl: number
+  readonly #challengeTtl: number
+  readonly #challenges = new Map<string, { tenant: string; key: string; expiresAt: number }>()
+  readonly #sessions = new Map<string, Session>()
+
+  constructor(registry: MemberRegistry, options: { sessionTtlMs: number; challengeTtlMs: number }) {
+    this.#registry = registry
+    this.#sessionTtl = options.sessionTtlMs
+    this.#challengeTtl = options.challengeTtlMs
+  }
+
+  /** A fresh challenge for `publicKey` in `tenant`. */
+  challenge(tenant: string, publicKey: Uint8Array): { challenge: Uint8Array; expiresAt: number } {
+    if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'publicKey must be 32 bytes')
+    if (this.#challenges.size >= MAX_CHALLENGES) this.#sweep()
+    if (this.#challenges.size >= MAX_CHALLENGES) throw new WeftError(ErrorCodes.RATE_LIMITED, 'too many sign-ins under way; retry later')
+    const challenge = randomBytes(32)
+    const expiresAt = Date.now() + this.#challengeTtl
+    this.#challenges.set(toBase64Url(challenge), { tenant, key: toBase64Url(publicKey), expiresAt })
+    return { challenge, expiresAt }
+  }
+
+  /** Checks a signed challenge and opens a session. 401 for anything unknown or expired, 403 for a revoked key. */
+  async session(tenant: string, publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array): Promise<Session> {
+    const id = challenge instanceof Uint8Array ? toBase64Url(challenge) : ''
+    const pending = this.#challenges.get(id)
+    this.#challenges.delete(id)
+    const key = publicKey instanceof Uint8Array ? toBase64Url(publicKey) : ''
+    if (!pending || pending.expiresAt < Date.now() || pending.tenant !== tenant || pending.key !== key) {
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'unknown or expired challenge')
+    }
+    if (!(signature instanceof Uint8Array) || !verifyChallenge(tenant, challenge, signature, publicKey)) {
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'challenge signature does not verify')
+    }
+    await this.#requireMember(tenant, key)
+    const s: Session = { token: toBase64Url(randomBytes(32)), tenant, key, expiresAt: Date.now() + this.#sessionTtl }
+    if (this.#sessions.size >= MAX_SESSIONS) this.#sweep()
+    if (this.#sessions.size >= MAX_SESSIONS) throw new WeftError(ErrorCodes.RATE_LIMITED, 'too many open sessions; retry later')
+    this.#sessions.set(s.token, s)
+    return s
+  }
+
+  /** The live session behind a bearer token; 401 when unknown or expired, 403 when its key was revoked. */
+  async authenticate(token: string | undefined): Promise<Session> {
+    const s = token ? this.#sessions.get(token) : undefined
+    if (!s) throw new WeftError(ErrorCodes.UNAUTHORIZED, token ? 'unknown session token' : 'no session token')
+    if (s.expiresAt < Date.now()) {
+      this.#sessions.delete(s.token)
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'session token expired')
+    }
+    await this.#requireMember(s.tenant, s.key)
+    return s
+  }
+
+  /** Ends every session of the given keys. */
+  revoke(tenant: string, keys: readonly string[]): void {
+    const set = new Set(keys)
+    for (const [t, s] of this.#sessions) if (s.tenant === tenant && set.has(s.key)) this.#sessions.delete(t)
+  }
+
+  async #requireMember(tenant: string, key: string): Promise<void> {
+    const standing = await this.#registry.standing(tenant, key)
+    if (standing === 'revoked') throw new WeftError(ErrorCodes.FORBIDDEN, 'this key was revoked by the tenant admin')
+    if (standing === 'unknown') throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key is not registered for the tenant')
+  }
+
+  #sweep(): void {
+    const now = Date.now()
+    for (const [k, c] of this.#challenges) if (c.expiresAt < now) this.#challenges.delete(k)
+    for (const [k, s] of this.#sessions) if (s.expiresAt < now) this.#sessions.delete(k)
+  }
+}

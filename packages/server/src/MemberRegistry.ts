@@ -1,0 +1,70 @@
+import {
+  ErrorCodes, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore,
+} from '@weft/core'
+import { verifyRegistration, type SignedRegistration } from '@weft/client/protocol'
+
+interface Membership {
+  admin: string
+  seq: number
+  members: Set<string>
+  revoked: Set<string>
+}
+
+/** What a key is to a tenant. */
+export type KeyStanding = 'member' | 'revoked' | 'unknown'
+
+/**
+ * Who may use the server for each tenant: the admin key and the member keys it registered, kept
+ * in the server's key-value store. Keys are base64url Ed25519 public keys.
+ */
+export class MemberRegistry {
+  readonly #kv: KeyValueStore
+  readonly #cache = new Map<string, Membership | null>()
+
+  constructor(kv: KeyValueStore) {
+    this.#kv = kv
+  }
+
+  /**
+   * Applies a signed registration. The first for an unknown tenant makes its signer the admin;
+   * later ones must come from that admin with a higher `seq`. Returns the revoked keys.
+   */
+  async register(tenant: string, r: SignedRegistration): Promise<{ revoked: string[]; members: number; seq: number }> {
+    if (!verifyRegistration(r)) throw new WeftError(ErrorCodes.FORBIDDEN, 'registration is malformed or its signature does not verify')
+    if (r.tenant !== tenant) throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'registration names another tenant')
+    const admin = toBase64Url(r.admin)
+    const current = await this.#load(tenant)
+    if (current && current.admin !== admin) throw new WeftError(ErrorCodes.FORBIDDEN, 'registration is not signed by the tenant admin')
+    if (current && r.seq <= current.seq) throw new WeftError(ErrorCodes.FORBIDDEN, `registration seq ${r.seq} is not above ${current.seq}`)
+    const m: Membership = current ?? { admin, seq: r.seq, members: new Set([admin]), revoked: new Set() }
+    m.seq = r.seq
+    for (const k of r.add.map(toBase64Url)) {
+      m.members.add(k)
+      m.revoked.delete(k)
+    }
+    const revoked = r.revoke.map(toBase64Url).filter((k) => k !== admin)
+    for (const k of revoked) {
+      m.members.delete(k)
+      m.revoked.add(k)
+    }
+    await this.#kv.put(`tenant/${tenant}`, packValue({ admin: m.admin, seq: m.seq, members: [...m.members], revoked: [...m.revoked] }))
+    this.#cache.set(tenant, m)
+    return { revoked, members: m.members.size, seq: m.seq }
+  }
+
+  /** Whether `key` (base64url) is a current member, was revoked, or was never registered. */
+  async standing(tenant: string, key: string): Promise<KeyStanding> {
+    const m = await this.#load(tenant)
+    if (m?.members.has(key)) return 'member'
+    return m?.revoked.has(key) ? 'revoked' : 'unknown'
+  }
+
+  async #load(tenant: string): Promise<Membership | null> {
+    if (this.#cache.has(tenant)) return this.#cache.get(tenant)!
+    const bytes = await this.#kv.get(`tenant/${tenant}`)
+    const raw = bytes ? unpackValue<{ admin: string; seq: number; members: string[]; revoked: string[] }>(bytes, 1 << 20) : null
+    const m = raw ? { admin: raw.admin, seq: raw.seq, members: new Set(raw.members), revoked: new Set(raw.revoked) } : null
+    this.#cache.set(tenant, m)
+    return m
+  }
+}

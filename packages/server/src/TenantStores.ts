@@ -1,0 +1,22 @@
+import type { ChangeStore, StoreFactory } from '@weft/core'
+
+/** The change stores the server opened, one per (tenant, database), named `<tenant>/<db>`. */
+export class TenantStores {
+  readonly #factory: StoreFactory
+  readonly #open = new Map<string, Promise<ChangeStore>>()
+
+  constructor(factory: StoreFactory) {
+    this.#factory = factory
+  }
+
+  open(tenant: string, db: string): Promise<ChangeStore> {
+    const name = `${tenant}/${db}`
+    let p = this.#open.get(name)
+    if (!p) {
+      p = this.#factory.openChangeStore(name)
+      this.#open.set(name, p)
+      p.catch(() => this.#open.delete(name))
+    }
+    return p
+  }
+}

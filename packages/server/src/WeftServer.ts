@@ -1,0 +1,272 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import {
+  ErrorCodes, MemoryStoreFactory, ready, toWeftError, WeftError, type StoreFactory,
+} from '@weft/core'
+import {
+  DEFAULT_LIMITS, decodeBody, encodeBody, httpStatusOf, MSGPACK_TYPE, TENANT_HEADER, type Bodies, type ProtocolLimits,
+  type SignedRegistration,
+} from '@weft/client/protocol'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { Authenticator, type Session } from './Authenticator.ts'
+import { handleDbOp } from './handleDbOp.ts'
+import { LiveConnection } from './LiveConnection.ts'
+import { MemberRegistry } from './MemberRegistry.ts'
+import { parseRoute, type Route } from './parseRoute.ts'
+import { RateLimiter } from './RateLimiter.ts'
+import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
+import type { WeftServerOptions } from './ServerOptions.ts'
+import { TenantStores } from './TenantStores.ts'
+
+/**
+ * The Weft relay: stores and serves encrypted entries for many tenants and databases over HTTP
+ * (MessagePack bodies) and pushes new entries to subscribed WebSocket clients. It holds no keys
+ * and reads no plaintext; it checks every pushed entry's hash, signature and author membership.
+ *
+ * ```ts
+ * const server = await WeftServer.start({ storeFactory: new LevelStoreFactory({ location }), port: 8787 })
+ * console.log(server.url)
+ * await server.close()
+ * ```
+ */
+export class WeftServer {
+  readonly #http: Server
+  readonly #wss: WebSocketServer
+  readonly #factory: StoreFactory
+  readonly #stores: TenantStores
+  readonly #registry: MemberRegistry
+  readonly #auth: Authenticator
+  readonly #limits: ProtocolLimits
+  readonly #rate: RateLimiter
+  readonly #options: WeftServerOptions
+  readonly #log: (message: string, error?: unknown) => void
+  readonly #live = new Set<LiveConnection>()
+  readonly #ping: ReturnType<typeof setInterval>
+  #closing: Promise<void> | undefined
+
+  private constructor(options: WeftServerOptions, factory: StoreFactory, registry: MemberRegistry) {
+    this.#options = options
+    this.#factory = factory
+    this.#stores = new TenantStores(factory)
+    this.#registry = registry
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
+    this.#auth = new Authenticator(registry, {
+      sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
+      challengeTtlMs: options.challengeTtlMs ?? 60_000,
+    })
+    this.#log = options.log ?? (() => {})
+    this.#http = createServer((req, res) => void this.#handle(req, res))
+    this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
+    this.#http.on('clientError', (_err, socket) => socket.destroy())
+    // Longer than clients keep idle connections, so a request never races the server closing one.
+    this.#http.keepAliveTimeout = 65_000
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+    this.#ping = setInterval(() => this.#keepAlive(), options.pingIntervalMs ?? 30_000)
+    this.#ping.unref()
+  }
+
+  /** Starts a server and resolves once it listens. */
+  static async start(options: WeftServerOptions = {}): Promise<WeftServer> {
+    await ready()
+    const factory = options.storeFactory ?? new MemoryStoreFactory()
+    const registry = new MemberRegistry(await factory.openKeyValueStore('weft-server'))
+    const server = new WeftServer(options, factory, registry)
+    await new Promise<void>((resolve, reject) => {
+      server.#http.once('error', reject)
+      server.#http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
+    })
+    return server
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return (this.#http.address() as AddressInfo).port
+  }
+
+  /** Base URL, e.g. `http://127.0.0.1:8787`. */
+  get url(): string {
+    const a = this.#http.address() as AddressInfo
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+  }
+
+  /** Number of open WebSocket clients. */
+  get liveConnections(): number {
+    return this.#live.size
+  }
+
+  /** Stops listening, drops every connection and closes the storage. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#ping)
+      for (const ws of this.#wss.clients) ws.terminate()
+      for (const c of this.#live) c.close()
+      await new Promise<void>((resolve) => {
+        this.#http.close(() => resolve())
+        this.#http.closeAllConnections()
+      })
+      await this.#factory.close()
+    })()
+    return this.#closing
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#cors(req, res)
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-max-age': '600' }).end()
+      return
+    }
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const route = parseRoute(url.pathname)
+      if (!route || route.kind === 'ws') throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
+      if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
+      const token = bearer(req)
+      if (!this.#rate.take(token ?? `ip:${req.socket.remoteAddress}`)) {
+        throw new WeftError(ErrorCodes.RATE_LIMITED, `over ${this.#limits.requestsPerSecond} requests a second; slow down`)
+      }
+      const body = decodeBody<unknown>(await readBody(req, this.#limits.maxBodyBytes), this.#limits.maxBodyBytes)
+      const result = await this.#dispatch(route, req, token, body)
+      const bytes = encodeBody(result)
+      res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
+      res.end(bytes)
+    } catch (err) {
+      const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
+      if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
+      const status = route404(w) ? 404 : httpStatusOf(w.code)
+      const text = JSON.stringify({ code: w.code, message: w.message })
+      if (!res.headersSent) {
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          ...(status === 429 ? { 'retry-after': '1' } : {}),
+          // A body we refused to read: answer, then close the connection rather than drain it.
+          ...(status === 413 ? { connection: 'close' } : {}),
+        })
+      }
+      res.end(text)
+      if (status === 413) req.socket.destroySoon?.()
+    }
+  }
+
+  async #dispatch(route: Exclude<Route, { kind: 'ws' }>, req: IncomingMessage, token: string | undefined, body: unknown): Promise<unknown> {
+    const named = {
+      path: route.pathTenant,
+      header: headerValue(req.headers[TENANT_HEADER]),
+      subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
+    }
+    if (route.kind === 'tenant') {
+      const tenant = resolveTenant(named)
+      if (tenant === undefined) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
+      const b = (body ?? {}) as Record<string, unknown>
+      switch (route.op) {
+        case 'register': {
+          const r = await this.#registry.register(tenant, b.registration as SignedRegistration)
+          this.#auth.revoke(tenant, r.revoked)
+          return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
+        }
+        case 'challenge':
+          return this.#auth.challenge(tenant, b.publicKey as Uint8Array) satisfies Bodies['challenge']['res']
+        case 'session': {
+          const s = await this.#auth.session(tenant, b.publicKey as Uint8Array, b.challenge as Uint8Array, b.signature as Uint8Array)
+          return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
+        }
+      }
+    }
+    const session = await this.#session(token, named)
+    const store = await this.#stores.open(session.tenant, route.db)
+    const authors = this.#options.authors ?? 'members'
+    return handleDbOp({ tenant: session.tenant, store, registry: this.#registry, limits: this.#limits, authors }, route.op, body)
+  }
+
+  /** The session of a request, checked against every tenant the request names. */
+  async #session(token: string | undefined, named: { path?: string; header?: string; subdomain?: string }): Promise<Session> {
+    const session = await this.#auth.authenticate(token)
+    resolveTenant({ ...named, token: session.tenant })
+    return session
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const route = parseRoute(url.pathname)
+      if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
+      const token = url.searchParams.get('token') ?? bearer(req)
+      if (!this.#rate.take(token ?? `ip:${req.socket.remoteAddress}`)) throw new WeftError(ErrorCodes.RATE_LIMITED, 'slow down')
+      const session = await this.#session(token ?? undefined, {
+        path: route.pathTenant,
+        header: headerValue(req.headers[TENANT_HEADER]),
+        subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
+      })
+      this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        const conn = new LiveConnection(ws, session.tenant, (t, db) => this.#stores.open(t, db), this.#log)
+        this.#live.add(conn)
+        ;(ws as WebSocket & { alive?: boolean }).alive = true
+        ws.on('pong', () => void ((ws as WebSocket & { alive?: boolean }).alive = true))
+        ws.on('close', () => this.#live.delete(conn))
+      })
+    } catch (err) {
+      const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
+      const status = httpStatusOf(w.code)
+      const text = JSON.stringify({ code: w.code, message: w.message })
+      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`)
+    }
+  }
+
+  /** Lets browser apps on the allowed origins call the server (bearer tokens, no cookies). */
+  #cors(req: IncomingMessage, res: ServerResponse): void {
+    const origin = headerValue(req.headers.origin)
+    const allowed = this.#options.allowedOrigins ?? '*'
+    if (!origin || (allowed !== '*' && !allowed.includes(origin))) return
+    res.setHeader('access-control-allow-origin', allowed === '*' ? '*' : origin)
+    res.setHeader('access-control-allow-methods', 'POST, OPTIONS')
+    res.setHeader('access-control-allow-headers', `authorization, content-type, ${TENANT_HEADER}`)
+    res.setHeader('access-control-expose-headers', 'retry-after')
+    if (allowed !== '*') res.setHeader('vary', 'origin')
+  }
+
+  #keepAlive(): void {
+    for (const ws of this.#wss.clients as Set<WebSocket & { alive?: boolean }>) {
+      if (ws.alive === false) {
+        ws.terminate()
+        continue
+      }
+      ws.alive = false
+      ws.ping()
+    }
+  }
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
+
+function route404(w: WeftError): boolean {
+  return w.code === ErrorCodes.PROTOCOL && w.message.startsWith('no such operation')
+}
+
+/** Reads a request body, refusing (before reading further) anything over `max` bytes. */
+function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > max) return Promise.reject(new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${declared} bytes is over the ${max} limit`))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > max) {
+        req.pause()
+        reject(new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body is over the ${max} limit`))
+        return
+      }
+      chunks.push(c)
+    })
+    req.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
+    req.on('error', (err) => reject(new WeftError(ErrorCodes.NETWORK, 'request body failed', { cause: err })))
+  })
+}

@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ * The Weft relay server. It stores and relays encrypted, signed entries for many tenants and
+ * databases and never holds a key: HTTP with MessagePack bodies for requests, WebSocket for live
+ * push. Tenant admins register member keys with signed registrations; members sign in by signing
+ * a challenge and get short-lived session tokens. Storage is any `StoreFactory` (embedded LevelDB
+ * by default from the `serve` command). The protocol is in docs/sync-protocol.md.
+ */
+export { WeftServer } from './WeftServer.ts'
+export { MemberRegistry } from './MemberRegistry.ts'
+export { Authenticator } from './Authenticator.ts'
+export { RateLimiter } from './RateLimiter.ts'
+export { resolveTenant, subdomainTenant } from './resolveTenant.ts'
+export { parseRoute } from './parseRoute.ts'
+
+export type { WeftServerOptions } from './ServerOptions.ts'
+export type { KeyStanding } from './MemberRegistry.ts'
+export type { Session } from './Authenticator.ts'
+export type { TenantSources } from './resolveTenant.ts'
+export type { Route } from './parseRoute.ts'

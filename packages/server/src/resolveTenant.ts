@@ -1,0 +1,45 @@
+import { ErrorCodes, WeftError } from '@weft/core'
+
+const TENANT_NAME = /^[^\u0000-\u001f/]{1,512}$/
+
+/** Where a request may name its tenant. */
+export interface TenantSources {
+  readonly path?: string
+  readonly header?: string
+  readonly subdomain?: string
+  readonly token?: string
+}
+
+/**
+ * The tenant a request is for. Precedence: URL path, then `X-Tenant-ID` header, then subdomain,
+ * then the session token. Every source present must name the same tenant: a request whose
+ * path, header or subdomain disagree is refused with `WEFT_TENANT_MISMATCH`; a token for another
+ * tenant than the one named is refused with `WEFT_FORBIDDEN`. Undefined when nothing names one.
+ */
+export function resolveTenant(sources: TenantSources): string | undefined {
+  const named = [sources.path, sources.header, sources.subdomain].filter((s): s is string => s !== undefined)
+  if (named.some((n) => !TENANT_NAME.test(n))) throw new WeftError(ErrorCodes.PROTOCOL, 'a tenant id is 1-512 characters without / or control characters')
+  const tenant = named[0]
+  if (named.some((n) => n !== tenant)) {
+    throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the path, X-Tenant-ID header and subdomain name different tenants')
+  }
+  if (tenant !== undefined && sources.token !== undefined && sources.token !== tenant) {
+    throw new WeftError(ErrorCodes.FORBIDDEN, 'the session token belongs to another tenant')
+  }
+  return tenant ?? sources.token
+}
+
+/** The tenant a Host header names under `baseDomain`, if any. */
+export function subdomainTenant(host: string | undefined, baseDomain: string | undefined): string | undefined {
+  if (!host || !baseDomain) return undefined
+  const name = host.replace(/:\d+$/, '').toLowerCase()
+  const suffix = '.' + baseDomain.toLowerCase()
+  if (!name.endsWith(suffix)) return undefined
+  const label = name.slice(0, -suffix.length)
+  if (!label || label.includes('.')) return undefined
+  try {
+    return decodeURIComponent(label)
+  } catch {
+    return undefined
+  }
+}
