@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  incrementalSync, MemoryChangeStore, ready, syncFiltered, syncStores, whereField, type SyncState,
+  incrementalSync, MemoryChangeStore, ready, reconcileInProcess, syncFiltered, syncStores, whereField, type SyncState,
 } from '../src/index.ts'
 import { partners } from './helpers/partners.ts'
 
@@ -68,5 +68,31 @@ describe('saved sync states', () => {
     const next = await incrementalSync(a!, b!, await reopened.get(key))
     expect(next.lastSent).toBe(0)
     expect(next.totalSent).toBe(1)
+  })
+})
+
+describe('copies to and from far-away stores', () => {
+  /** A store that will not list all its hashes, but reconciles (as a remote store does). */
+  class FarStore extends MemoryChangeStore {
+    override async getAllChangeHashes(): Promise<never> {
+      throw new Error('full hash list requested')
+    }
+    reconcileWith(local: Parameters<typeof reconcileInProcess>[0]) {
+      return reconcileInProcess(local, this)
+    }
+  }
+
+  it('find the difference by reconciliation in both directions', async () => {
+    const { dbs: [a, b] } = await partners(['a', 'b'])
+    for (let i = 0; i < 20; i++) await a!.createDocument({ data: { i } })
+    const far = new FarStore()
+    const pushed = await a!.pushChangesTo(far)
+    expect(pushed.transferred).toBe(20)
+    expect((await a!.pushChangesTo(far)).transferred).toBe(0)
+    await a!.createDocument({ data: { i: 20 } })
+    expect((await a!.pushChangesTo(far)).transferred).toBe(1)
+    const pulled = await b!.pullChangesFrom(far)
+    expect(pulled.transferred).toBe(21)
+    expect(await b!.getAllDocumentIds()).toHaveLength(21)
   })
 })

@@ -91,6 +91,15 @@ export interface ChangeStore {
   fingerprint(range: HashRange): Promise<RangeFingerprint>
   /** Hashes in a range in hash order, at most `limit`. */
   hashesInRange(range: HashRange, options?: { limit?: number }): Promise<ChangeHash[]>
+  /**
+   * Optional, for stores that are far away (over a network): set reconciliation against a local
+   * store, from the local side. `have`: hashes `local` holds and this store lacks; `need`: the
+   * reverse. Copies between stores use it when present, so bytes grow with the difference.
+   */
+  reconcileWith?(
+    local: Pick<ChangeStore, 'fingerprint' | 'hashesInRange'>,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ readonly have: ChangeHash[]; readonly need: ChangeHash[] }>
   /** Calls `listener` after entries become durable; returns an unsubscribe function. */
   subscribe(listener: AppendListener): () => void
   /** Releases the store; later calls fail with `WEFT_CLOSED`. */

@@ -23,12 +23,19 @@ export interface CopyOptions {
 }
 
 /**
- * Copies every entry `source` holds and `target` lacks, in the source's arrival order, in
- * batches. The target verifies each entry; refusals are reported, never fatal.
+ * Copies every entry `source` holds and `target` lacks, in batches. The target verifies each
+ * entry; refusals are reported, never fatal. When either store is remote (offers
+ * `reconcileWith`), the difference is found by set reconciliation, so bytes exchanged grow with
+ * the difference; otherwise by comparing hash lists in memory, in the source's arrival order.
  */
 export async function copyMissingEntries(source: ChangeStore, target: ChangeStore, options: CopyOptions = {}): Promise<CopyResult> {
   const batchSize = options.batchSize ?? 2_000
-  const missing = await source.findNewChanges(new Set(await target.getAllChangeHashes()))
+  const signal = options.signal ? { signal: options.signal } : {}
+  const missing = target.reconcileWith
+    ? (await target.reconcileWith(source, signal)).have
+    : source.reconcileWith
+      ? (await source.reconcileWith(target, signal)).need
+      : await source.findNewChanges(new Set(await target.getAllChangeHashes()))
   return copyEntries(source, target, missing, batchSize, options)
 }
 
