@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: the figures of DESIGN.md §8, each beside a reference measured in the same run.
+ * Benchmarks run one after another in this process; progress goes to stderr, results to stdout.
+ * Not a test: vitest never collects this folder.
+ */
+import { availableParallelism, cpus } from 'node:os'
+import { ready } from '@weft/core'
+import { measureMachine } from './machineReferences.ts'
+import { printFigures, printMachine, progress, type Figure } from './report.ts'
+import { benchSnapshotLoad } from './snapshotLoad.ts'
+import { benchSync } from './syncVsAutomergeRepo.ts'
+import { benchWriteThroughput } from './writeThroughput.ts'
+import { benchLevelStore } from './levelStore.ts'
+import { benchIdbStore } from './idbStore.ts'
+import { benchNetwork } from './network.ts'
+import { benchOrchestrator } from './orchestrator.ts'
+
+/** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
+const GROUPS = ['write', 'sync', 'snapshot', 'level', 'idb', 'network', 'orchestrator'] as const
+type Group = (typeof GROUPS)[number]
+const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
+const runs = (g: Group): boolean => asked.length === 0 || asked.includes(g)
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  await ready()
+  console.log(`Weft bench: Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'})\n`)
+
+  progress('machine references')
+  const machine = await measureMachine()
+
+  const figures: Figure[] = []
+  if (runs('write')) {
+    progress('local write throughput')
+    figures.push(await benchWriteThroughput())
+  }
+  if (runs('sync')) {
+    progress('sync vs automerge-repo')
+    figures.push(await benchSync(machine.find((m) => m.name.startsWith('Ed25519 verify'))!.perSecond))
+  }
+  if (runs('snapshot')) {
+    progress('snapshot load')
+    figures.push(await benchSnapshotLoad())
+  }
+  if (runs('level')) {
+    progress('LevelDB store')
+    figures.push(...(await benchLevelStore()))
+  }
+  if (runs('idb')) {
+    progress('IndexedDB store in Chromium')
+    figures.push(await benchIdbStore())
+  }
+  if (runs('network')) {
+    progress('network: reconciliation, throughput through the server, memory per client')
+    figures.push(...(await benchNetwork()).figures)
+  }
+  if (runs('orchestrator')) {
+    progress('orchestrator rounds')
+    figures.push(...(await benchOrchestrator()))
+  }
+
+  printMachine(machine)
+  console.log('')
+  printFigures(figures)
+  console.log(`\n${figures.filter((f) => f.met).length} of ${figures.length} targets met; bench took ${((performance.now() - started) / 1000).toFixed(0)} s`)
+}
+
+main().then(
+  // automerge-repo and message ports may leave timers behind; the results are printed, so leave.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,10 @@
+/**
+ * Engine internals the bench needs to rebuild the write pipeline by hand and to measure the raw
+ * primitives. They are not part of `@weft/core`'s public API, so they are imported from source in
+ * this one place.
+ */
+export { encodeChangePayload } from '../packages/core/src/entries/index.ts'
+export {
+  sodium, Domain, generateKey, generateNonce, generateSigningKeyPair, signDetached, verifyDetached, encryptCommitted,
+  decryptCommitted, blake2b256,
+} from '../packages/core/src/crypto/index.ts'

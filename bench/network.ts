@@ -1,0 +1,238 @@
+/**
+ * Network figures (issue 4), each beside its reference measured in the same run:
+ * 1. bytes on the wire to reconcile 10 new entries in a 100,000-entry database, against sending
+ *    the full hash list (target <= 1%);
+ * 2. throughput of 10,000 entries from one client through the server to another, against the
+ *    same sync between two stores in one process (target >= 50%);
+ * 3. server memory per idle connected client, beside a bare WebSocket connection.
+ * The server runs in a child process. Exported as `benchNetwork()`; wired into `npm run bench`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import {
+  encodeReconcileMessage, FULL_RANGE, generateSigningKeyPair, MemoryChangeStore, packHashes, syncStores,
+  type ChangeStore, type ParsedEntry,
+} from '@weft/core'
+import { EntryFactory, envelope } from '@weft/core/testing'
+import { LiveSync, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
+import { encodeBody } from '@weft/client/protocol'
+import { WebSocket } from 'ws'
+import { fmtRate, fmtRatio, progress, type Figure } from './report.ts'
+
+const BIG = 100_000
+const NEW = 10
+const THROUGHPUT = 10_000
+const IDLE_CLIENTS = 1_000
+
+/** What `benchNetwork` measured, raw, besides the printed figures. */
+export interface NetworkFigures {
+  readonly figures: Figure[]
+  readonly reconcileBytes: number
+  readonly hashListBytes: number
+  readonly reconcileRounds: number
+  readonly throughputPerSecond: number
+  readonly inProcessPerSecond: number
+  readonly bytesPerIdleClient: number
+  readonly bytesPerPlainSocket: number
+}
+
+/** Runs the three network measurements; `options.size` shrinks the big database (for a quick run). */
+export async function benchNetwork(options: { size?: number } = {}): Promise<NetworkFigures> {
+  const size = options.size ?? BIG
+  const server = await startServer()
+  try {
+    const tenant = 'bench-net'
+    const admin = generateSigningKeyPair()
+    const device = generateSigningKeyPair()
+    const authors = new EntryFactory(64)
+    await registerMembers({ url: server.url, tenant, admin, seq: 1, add: [device.publicKey, authors.signer.publicKey] })
+    let wire = 0
+    const counting: typeof fetch = async (input, init) => {
+      wire += (init?.body as Uint8Array | undefined)?.length ?? 0
+      const res = await fetch(input, init)
+      const body = new Uint8Array(await res.arrayBuffer())
+      wire += body.length
+      return new Response(body, { status: res.status, headers: res.headers })
+    }
+    const connection = new ServerConnection({ url: server.url, tenant, key: device, fetch: counting })
+
+    // 1. Reconciliation bytes.
+    progress(`network: making ${Math.max(size + NEW, THROUGHPUT).toLocaleString('en')} signed entries`)
+    const entries = makeEntries(authors, Math.max(size + NEW, THROUGHPUT))
+    const bigRemote = new RemoteChangeStore({ connection, db: 'big' })
+    progress('network: loading the server')
+    await load(bigRemote, entries.slice(0, size))
+    const local = new MemoryChangeStore({ maxBatch: entries.length })
+    await local.appendMany(entries.slice(0, size + NEW)) // locally signed: no second signature check
+    await connection.token()
+    wire = 0
+    const r = await bigRemote.reconcileWith(local)
+    const reconcileBytes = wire
+    if (r.have.length !== NEW || r.need.length !== 0) throw new Error(`reconciliation found ${r.have.length}/${r.need.length}`)
+    const hashListBytes = encodeBody({ hashes: packHashes(await local.hashesInRange(FULL_RANGE)) }).length
+    const bytesRatio = reconcileBytes / hashListBytes
+
+    // 2. Throughput through the server against the same sync in one process.
+    progress(`network: ${THROUGHPUT.toLocaleString('en')} entries through the server`)
+    const batch = entries.slice(0, THROUGHPUT).map(envelope) // plain envelopes: every hop verifies
+    const inProcessMs = await bestOf(async () => {
+      const a = new MemoryChangeStore()
+      await a.appendMany(entries.slice(0, THROUGHPUT))
+      const b = new MemoryChangeStore()
+      const t = performance.now()
+      await syncStores(a, b)
+      return performance.now() - t
+    })
+    const viaServerMs = await bestOf(() => throughputRun(server.url, tenant, device, batch))
+    const inProcessPerSecond = (THROUGHPUT / inProcessMs) * 1000
+    const throughputPerSecond = (THROUGHPUT / viaServerMs) * 1000
+
+    // 3. Memory per idle client.
+    progress(`network: ${IDLE_CLIENTS} idle clients`)
+    const token = await connection.token()
+    // Bare sockets first, kept open, so neither measurement reuses memory the other freed.
+    const plainBase = await server.mem()
+    const plainSockets = await openSockets(server.plain, IDLE_CLIENTS, false)
+    const withPlain = await server.mem()
+    const base = withPlain
+    const sockets = await openSockets(`${server.url.replace('http', 'ws')}/v1/t/${tenant}/ws?token=${token}`, IDLE_CLIENTS, true)
+    const withClients = await server.mem()
+    for (const s of [...sockets, ...plainSockets]) s.close()
+    const perClient = (used(withClients) - used(base)) / IDLE_CLIENTS
+    const perPlain = Math.max(1, (used(withPlain) - used(plainBase)) / IDLE_CLIENTS)
+
+    const figures: Figure[] = [
+      {
+        name: `Reconcile ${NEW} new entries in ${size.toLocaleString('en')}`,
+        value: `${(reconcileBytes / 1024).toFixed(1)} KiB`,
+        reference: `${(hashListBytes / 1024).toFixed(0)} KiB full hash list`,
+        ratio: bytesRatio,
+        target: '<= 0.01',
+        met: bytesRatio <= 0.01,
+        notes: [`${r.rounds} round trips; request and response bodies counted, HTTP headers not`],
+      },
+      {
+        name: `Sync ${THROUGHPUT.toLocaleString('en')} entries through the server`,
+        value: fmtRate(throughputPerSecond, 'entries'),
+        reference: `${fmtRate(inProcessPerSecond, 'entries')} in one process`,
+        ratio: throughputPerSecond / inProcessPerSecond,
+        target: '>= 0.50',
+        met: throughputPerSecond / inProcessPerSecond >= 0.5,
+        notes: ['client A pushes, the server (own process) verifies and stores, client B receives live and verifies'],
+      },
+      {
+        name: 'Server memory per idle client',
+        value: `${(perClient / 1024).toFixed(1)} KiB`,
+        reference: `${(perPlain / 1024).toFixed(1)} KiB per bare WebSocket`,
+        ratio: perClient / perPlain,
+        target: 'reported',
+        met: true,
+        notes: [`${IDLE_CLIENTS} signed-in, subscribed sockets; resident memory after GC, ${fmtRatio(perClient / perPlain)} of a bare socket`],
+      },
+    ]
+    return {
+      figures,
+      reconcileBytes,
+      hashListBytes,
+      reconcileRounds: r.rounds,
+      throughputPerSecond,
+      inProcessPerSecond,
+      bytesPerIdleClient: perClient,
+      bytesPerPlainSocket: perPlain,
+    }
+  } finally {
+    server.stop()
+  }
+}
+
+function makeEntries(f: EntryFactory, n: number): ParsedEntry[] {
+  const out: ParsedEntry[] = []
+  for (let i = 0; i < n; i++) {
+    out.push(f.entry(i, [], 48))
+    if (i % 20_000 === 19_999) progress(`network: ${(i + 1).toLocaleString('en')} entries made`)
+  }
+  return out
+}
+
+async function load(remote: RemoteChangeStore, entries: readonly ParsedEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 2_000) await remote.relay(entries.slice(i, i + 2_000))
+}
+
+/** The faster of two runs (after a warm-up): both sides get the same treatment on a busy machine. */
+async function bestOf(fn: () => Promise<number>): Promise<number> {
+  await fn()
+  return Math.min(await fn(), await fn())
+}
+
+/** Milliseconds from A starting to push until B holds every entry. */
+async function throughputRun(url: string, tenant: string, device: ReturnType<typeof generateSigningKeyPair>, entries: ReturnType<typeof envelope>[]): Promise<number> {
+  const db = `through-${Date.now()}`
+  const a = new MemoryChangeStore()
+  await a.appendMany(entries)
+  const b = new MemoryChangeStore()
+  const mk = (store: ChangeStore) =>
+    new LiveSync({ local: store, remote: new RemoteChangeStore({ connection: new ServerConnection({ url, tenant, key: device }), db }), webSocket: WebSocket })
+  const receiver = mk(b)
+  receiver.start()
+  await receiver.whenReady()
+  const sender = mk(a)
+  const start = performance.now()
+  sender.start()
+  await new Promise<void>((resolve) => {
+    const check = () => void b.head().then((h) => (h.count >= entries.length ? resolve() : setTimeout(check, 5)))
+    check()
+  })
+  const ms = performance.now() - start
+  await Promise.all([sender.stop(), receiver.stop()])
+  return ms
+}
+
+async function openSockets(url: string, n: number, subscribe: boolean): Promise<WebSocket[]> {
+  const out: WebSocket[] = []
+  for (let i = 0; i < n; i++) {
+    const ws = new WebSocket(url)
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    if (subscribe) {
+      ws.send(encodeBody({ type: 'subscribe', db: 'idle', since: null }))
+      await new Promise((r) => ws.once('message', r))
+    }
+    out.push(ws)
+  }
+  return out
+}
+
+interface Mem {
+  rss: number
+  heap: number
+  external: number
+  live: number
+}
+const used = (m: Mem) => m.rss
+
+interface ServerProcess {
+  readonly url: string
+  readonly plain: string
+  mem(): Promise<Mem>
+  stop(): void
+}
+
+async function startServer(): Promise<ServerProcess> {
+  const script = fileURLToPath(new URL('./networkServer.ts', import.meta.url))
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
+  const first = JSON.parse((await lines.next()).value as string) as { url: string; plain: string }
+  return {
+    ...first,
+    async mem() {
+      child.stdin!.write('mem\n')
+      return JSON.parse((await lines.next()).value as string) as Mem
+    },
+    stop() {
+      child.kill()
+    },
+  }
+}

@@ -1,0 +1,245 @@
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { MessageChannel } from 'node:worker_threads'
+import * as A from '@automerge/automerge'
+import { Repo, type DocHandle, type PeerId } from '@automerge/automerge-repo'
+import {
+  MemoryStoreFactory, ready, TenantFactory, TEST_KDF,
+  type Database, type DocData, type Tenant,
+} from '@weft/core'
+import { MessagePortNetworkAdapter } from './MessagePortNetworkAdapter.ts'
+import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
+
+const DOCS = 1_000
+const CHANGES = 10
+const RUNS = 3
+const WARMUP_DOCS = 100
+const TARGET = 0.5
+const TIMEOUT_MS = 180_000
+const STATUSES = ['pending', 'paid', 'shipped', 'delivered'] as const
+
+function edit(d: DocData, j: number): void {
+  d.n = j
+  d.status = STATUSES[j % STATUSES.length]
+}
+
+/** Each document ends with the last edit applied. */
+function complete(data: DocData | undefined): boolean {
+  return data?.n === CHANGES - 1 && data.status === STATUSES[(CHANGES - 1) % STATUSES.length]
+}
+
+/**
+ * In-process sync of 1,000 documents x 10 changes from one tenant's database into a partner
+ * tenant's database (the receiver verifies every signature, decrypts and materialises), against
+ * two automerge-repo Repos syncing the same documents over a Node MessageChannel. Both clocks run
+ * from the start of sync until the receiver holds every document with every change.
+ *
+ * Every timed run happens in a fresh child process (after a 100-document warm-up there), one at a
+ * time, alternating the two systems. Run in one process, each slowed the other by up to 3x: both
+ * share the Automerge WebAssembly heap and the V8 heap, and automerge-repo never frees its
+ * documents, so whichever ran second paid for the first one's garbage and memory growth.
+ */
+export async function benchSync(verifyPerSecond: number): Promise<Figure> {
+  const weft: Timing[] = []
+  const am: Timing[] = []
+  for (let run = 1; run <= RUNS; run++) {
+    weft.push(await inChild('weft'))
+    am.push(await inChild('automerge-repo'))
+    progress(`sync run ${run}/${RUNS}: weft ${fmtMs(weft.at(-1)!.ms)}, automerge-repo ${fmtMs(am.at(-1)!.ms)}`)
+  }
+
+  const w = median(weft.map((t) => t.ms))
+  const a = median(am.map((t) => t.ms))
+  const wCpu = median(weft.map((t) => t.cpuMs))
+  const aCpu = median(am.map((t) => t.cpuMs))
+  const entries = DOCS * (CHANGES + 1)
+  const verifyMs = (entries / verifyPerSecond) * 1000
+  return {
+    name: `2. sync ${DOCS.toLocaleString('en-US')} docs x ${CHANGES} changes, in process`,
+    value: fmtMs(w),
+    reference: `${fmtMs(a)} automerge-repo`,
+    ratio: w / a,
+    target: `<= ${TARGET.toFixed(2)}`,
+    met: w / a <= TARGET,
+    notes: [
+      `weft: dbB.pullChangesFrom(dbA) across tenants (partner link + shared key), ${entries.toLocaleString('en-US')} entries (create + ${CHANGES} changes per doc) verified, decrypted, applied; ${((w * 1000) / entries).toFixed(0)} µs/entry`,
+      `automerge-repo 2 over a MessageChannel (structured clone), ${DOCS.toLocaleString('en-US')} docs x (1 empty create + ${CHANGES} changes), until every receiver doc reached the sender's heads`,
+      `median of ${RUNS}, each in a fresh process; weft runs ${weft.map((t) => fmtMs(t.ms)).join(', ')}; automerge-repo runs ${am.map((t) => fmtMs(t.ms)).join(', ')}`,
+      `Ed25519 verification alone at this run's rate: ${fmtMs(verifyMs)} on one core = ${(verifyMs / a).toFixed(2)}x automerge-repo's time`,
+      `process CPU time (all threads), median: weft ${fmtMs(wCpu)}, automerge-repo ${fmtMs(aCpu)}, ratio ${(wCpu / aCpu).toFixed(2)}`,
+    ],
+  }
+}
+
+type System = 'weft' | 'automerge-repo'
+const CHILD_FLAG = '--bench-sync-child'
+
+/** Runs one warmed-up, timed sync of `system` in a fresh process. */
+function inChild(system: System): Promise<Timing> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, system], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    let result: Timing | undefined
+    child.on('message', (m) => (result = m as Timing))
+    child.on('error', reject)
+    child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`${system} sync child exited with ${code}`))))
+  })
+}
+
+async function childMain(system: System): Promise<void> {
+  await ready()
+  let timing: Timing
+  if (system === 'weft') {
+    const warm = await WeftPeers.create(WARMUP_DOCS)
+    await warm.syncOnce(0)
+    await warm.close()
+    const peers = await WeftPeers.create(DOCS)
+    timing = await peers.syncOnce(1)
+  } else {
+    await automergeRepoSyncOnce(WARMUP_DOCS, 'warmup')
+    await settle()
+    timing = await automergeRepoSyncOnce(DOCS, 'run')
+  }
+  process.send!(timing, () => process.exit(0))
+}
+
+/** A supplier tenant with a populated database, and a fresh customer tenant per run. */
+class WeftPeers {
+  readonly #factory: TenantFactory
+  readonly #supplier: Tenant
+  readonly #source: Database
+  readonly #docs: number
+
+  private constructor(factory: TenantFactory, supplier: Tenant, source: Database, docs: number) {
+    this.#factory = factory
+    this.#supplier = supplier
+    this.#source = source
+    this.#docs = docs
+  }
+
+  static async create(docs: number): Promise<WeftPeers> {
+    const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
+    const supplier = await factory.createTenant({ tenantId: 'bench-supplier', password: 'bench' })
+    await supplier.keyBag.generateKey('orders-key')
+    const source = await supplier.openDB('orders')
+    for (let i = 0; i < docs; i++) {
+      const doc = await source.createDocument({ keyId: 'orders-key' })
+      for (let j = 0; j < CHANGES; j++) await source.changeDoc(doc, (draft) => edit(draft.getData(), j))
+    }
+    return new WeftPeers(factory, supplier, source, docs)
+  }
+
+  /** One timed pull into a new partner tenant. Checks the result untimed. */
+  async syncOnce(run: number): Promise<Timing> {
+    const customer = await this.#factory.createTenant({ tenantId: `bench-customer-${run}`, password: 'bench' })
+    await customer.addPartner(this.#supplier.publicProfile(), { dbs: ['orders'] })
+    await customer.acceptSharedKey(this.#supplier.shareKey('orders-key', customer.publicProfile()))
+    const target = await customer.openDB('orders')
+    await settle()
+
+    let report: Awaited<ReturnType<Database['pullChangesFrom']>> | undefined
+    const timing = await measure(async () => {
+      report = await target.pullChangesFrom(this.#source)
+    })
+
+    const expected = this.#docs * (CHANGES + 1)
+    const m = report!.materialised
+    if (report!.transferred !== expected || m.applied.length !== expected || m.rejected.length || m.locked.length || m.untrusted.length) {
+      throw new Error(
+        `weft sync incomplete: transferred ${report!.transferred}, applied ${m.applied.length}, rejected ${m.rejected.length}, locked ${m.locked.length}, untrusted ${m.untrusted.length}`,
+      )
+    }
+    const ids = await target.getAllDocumentIds()
+    if (ids.length !== this.#docs) throw new Error(`weft receiver has ${ids.length} documents, expected ${this.#docs}`)
+    for (const id of ids) {
+      if (!complete((await target.getDocument(id))?.getData())) throw new Error(`weft document ${id} is missing changes`)
+    }
+    await customer.close()
+    return timing
+  }
+
+  async close(): Promise<void> {
+    await this.#supplier.close()
+    await this.#factory.close()
+  }
+}
+
+/** One timed automerge-repo sync between fresh repos. Checks the result untimed. */
+async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing> {
+  const sender = new Repo({ peerId: `sender-${tag}` as PeerId })
+  const handles: DocHandle<DocData>[] = []
+  for (let i = 0; i < docs; i++) {
+    const h = sender.create<DocData>()
+    for (let j = 0; j < CHANGES; j++) h.change((d) => edit(d, j))
+    handles.push(h)
+  }
+  const expected = new Map(handles.map((h) => [h.documentId as string, headsKey(A.getHeads(h.doc()))]))
+  await settle(250) // let the sender's change throttles (100 ms) lapse so none fires mid-sync
+
+  const receiver = new Repo({ peerId: `receiver-${tag}` as PeerId })
+  const { port1, port2 } = new MessageChannel()
+  const timing = await measure(async () => {
+    const arrived = whenAllArrived(receiver, expected)
+    sender.networkSubsystem.addNetworkAdapter(new MessagePortNetworkAdapter(port1))
+    receiver.networkSubsystem.addNetworkAdapter(new MessagePortNetworkAdapter(port2))
+    await arrived
+  })
+
+  for (const id of expected.keys()) {
+    const h = receiver.handles[id as keyof typeof receiver.handles] as DocHandle<DocData> | undefined
+    if (!h?.isReady() || !complete(h.doc())) throw new Error(`automerge-repo document ${id} is missing changes`)
+  }
+  await sender.shutdown()
+  await receiver.shutdown()
+  port1.close()
+  port2.close()
+  return timing
+}
+
+function headsKey(heads: readonly string[]): string {
+  return [...heads].sort().join(',')
+}
+
+/**
+ * Resolves when every expected document in `repo` has the expected heads. New handles are picked
+ * up every few milliseconds; after that each one is checked on its own `heads-changed` event, so
+ * the last arrival is seen at once and the watcher adds next to no work.
+ */
+function whenAllArrived(repo: Repo, expected: ReadonlyMap<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const remaining = new Set(expected.keys())
+    const watched = new Set<string>()
+    const finish = (err?: Error): void => {
+      clearInterval(poll)
+      clearTimeout(timeout)
+      if (err) reject(err)
+      else resolve()
+    }
+    const check = (id: string, doc: A.Doc<unknown>): void => {
+      if (remaining.has(id) && headsKey(A.getHeads(doc)) === expected.get(id)) {
+        remaining.delete(id)
+        if (remaining.size === 0) finish()
+      }
+    }
+    const scan = (): void => {
+      for (const [id, handle] of Object.entries(repo.handles)) {
+        if (watched.has(id) || !expected.has(id)) continue
+        watched.add(id)
+        handle.on('heads-changed', ({ doc }) => check(id, doc))
+        if (handle.isReady()) check(id, handle.doc())
+      }
+    }
+    const poll = setInterval(scan, 5)
+    const timeout = setTimeout(
+      () => finish(new Error(`automerge-repo sync timed out: ${remaining.size} of ${expected.size} documents incomplete`)),
+      TIMEOUT_MS,
+    )
+  })
+}
+
+// Entry point of a child started by inChild (this file run directly with CHILD_FLAG).
+if (process.argv[2] === CHILD_FLAG) {
+  childMain(process.argv[3] as System).catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
