@@ -65,3 +65,23 @@ describe('Argon2id and sealed boxes', () => {
     expect(openSealed(sealed, generateBoxKeyPair())).toBeNull()
   })
 })
+
+describe('asynchronous Ed25519 verification', () => {
+  it('accepts exactly what the synchronous check accepts', async () => {
+    const { verifyDetachedAsync } = await import('../src/crypto/index.ts')
+    const kp = generateSigningKeyPair()
+    const msg = Uint8Array.of(1, 2, 3)
+    const sig = signDetached(Domain.entrySignature, msg, kp.privateKey)
+    expect(await verifyDetachedAsync(Domain.entrySignature, msg, sig, kp.publicKey)).toBe(true)
+    expect(await verifyDetachedAsync(Domain.profileSignature, msg, sig, kp.publicKey)).toBe(false)
+    expect(await verifyDetachedAsync(Domain.entrySignature, Uint8Array.of(1, 2, 4), sig, kp.publicKey)).toBe(false)
+    const flipped = sig.slice()
+    flipped[5]! ^= 1
+    expect(await verifyDetachedAsync(Domain.entrySignature, msg, flipped, kp.publicKey)).toBe(false)
+    // a small-order public key (the identity point) is refused, as libsodium refuses it
+    const identity = new Uint8Array(32)
+    identity[0] = 1
+    expect(await verifyDetachedAsync(Domain.entrySignature, msg, sig, identity)).toBe(false)
+    expect(verifyDetached(Domain.entrySignature, msg, sig, identity)).toBe(false)
+  })
+})

@@ -5,6 +5,7 @@ export { blake2b256, blake2b, constantTimeEqual } from './hash.ts'
 export { Domain } from './domains.ts'
 export type { DomainName } from './domains.ts'
 export { generateSigningKeyPair, signDetached, verifyDetached } from './sign.ts'
+export { verifyDetachedAsync } from './verifyAsync.ts'
 export type { SigningKeyPair } from './sign.ts'
 export {
   encryptCommitted, decryptCommitted, keyCommits, generateKey, generateNonce, KEY_BYTES, NONCE_BYTES, AEAD_OVERHEAD,

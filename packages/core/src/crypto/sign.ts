@@ -13,7 +13,7 @@ export function generateSigningKeyPair(): SigningKeyPair {
   return { publicKey: kp.publicKey, privateKey: kp.privateKey }
 }
 
-function domainMessage(domain: DomainName, message: Uint8Array): Uint8Array {
+export function domainMessage(domain: DomainName, message: Uint8Array): Uint8Array {
   return concatBytes(utf8(domain), new Uint8Array([0]), message)
 }
 

@@ -6,7 +6,7 @@
 export { createEntry, associatedData, isLocallySigned } from './createEntry.ts'
 export type { CreateEntryInput } from './createEntry.ts'
 export { parseEntry } from './parseEntry.ts'
-export { verifyEntry, verifySignature, hashEntryBytes } from './verifyEntry.ts'
+export { verifyEntry, verifyEntryAsync, verifySignature, hashEntryBytes } from './verifyEntry.ts'
 export { decryptEntry, decryptEntryWithKey, findEntryKey } from './decryptEntry.ts'
 export type { HeldKey } from './decryptEntry.ts'
 export { encodeChangePayload, decodeChangePayload } from './payload.ts'

@@ -1,6 +1,6 @@
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import {
-  DEFAULT_ENTRY_LIMITS, hashEntryBytes, isLocallySigned, verifyEntry, type EntryEnvelope, type EntryLimits,
+  DEFAULT_ENTRY_LIMITS, hashEntryBytes, isLocallySigned, verifyEntry, verifyEntryAsync, type EntryEnvelope, type EntryLimits,
 } from '../entries/index.ts'
 import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
 import type {
@@ -96,20 +96,28 @@ export abstract class BaseChangeStore implements ChangeStore {
     const candidates: VerifiedEntry[] = []
     const seen = new Set<string>()
     const duplicates: ChangeHash[] = []
-    for (const e of list) {
-      const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
-      try {
-        // An entry this process just signed (createEntry) needs no second signature check.
-        const parsed = verifyEntry(hash, e.bytes, this.#limits, { signature: !isLocallySigned(e) })
-        if (seen.has(hash)) {
-          duplicates.push(hash)
-          continue
-        }
-        seen.add(hash)
-        candidates.push({ hash, bytes: copyBytes(e.bytes), docId: parsed.header.docId, kind: parsed.header.kind })
-      } catch (err) {
-        rejected.push({ hash, error: toWeftError(err, ErrorCodes.MALFORMED_ENTRY) })
+    // Signatures are checked concurrently (on every core where the platform allows); an entry
+    // this process just signed (createEntry) needs no second signature check.
+    const checked = await Promise.all(
+      list.map((e) => {
+        const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
+        return verifyEntryAsync(hash, e?.bytes, this.#limits, { signature: !isLocallySigned(e) }).then(
+          (parsed) => ({ hash, e, parsed }),
+          (err: unknown) => ({ hash, e, error: toWeftError(err, ErrorCodes.MALFORMED_ENTRY) }),
+        )
+      }),
+    )
+    for (const c of checked) {
+      if ('error' in c) {
+        rejected.push({ hash: c.hash, error: c.error })
+        continue
       }
+      if (seen.has(c.hash)) {
+        duplicates.push(c.hash)
+        continue
+      }
+      seen.add(c.hash)
+      candidates.push({ hash: c.hash, bytes: copyBytes(c.e.bytes), docId: c.parsed.header.docId, kind: c.parsed.header.kind })
     }
     const { added, existing } = await this.#appendLock.run(async () => {
       this.#open()
