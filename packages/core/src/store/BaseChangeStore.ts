@@ -92,12 +92,26 @@ export abstract class BaseChangeStore implements ChangeStore {
     if (list.length > this.#maxBatch) {
       throw new WeftError(ErrorCodes.TOO_MANY_ENTRIES, `${list.length} entries in one append; the limit is ${this.#maxBatch}`)
     }
-    const rejected: RejectedEntry[] = []
-    const candidates: VerifiedEntry[] = []
-    const seen = new Set<string>()
-    const duplicates: ChangeHash[] = []
-    // Signatures are checked concurrently (on every core where the platform allows); an entry
-    // this process just signed (createEntry) needs no second signature check.
+    // Signatures are checked concurrently (on every core where the platform allows), and while
+    // earlier appends commit; this append's turn to commit is taken now, so appends commit in the
+    // order they were called. An entry this process just signed needs no second signature check.
+    const verification = this.#verify(list)
+    const { added, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
+      const { candidates, duplicates, rejected } = await verification
+      this.#open()
+      const held = candidates.length && !this._dedupesOnAppend ? await this._has(candidates.map((c) => c.hash)) : []
+      const fresh = candidates.filter((_, i) => !held[i])
+      const reported = fresh.length ? await this._appendVerified(fresh) : []
+      const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
+      const addedSet = new Set(addedNow)
+      return { added: addedNow, existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)), duplicates, rejected }
+    })
+    this._announce(added)
+    return { added, existing: [...existing, ...duplicates], rejected }
+  }
+
+  /** Verifies a batch entry by entry: what passed (first copy of each), repeats, and refusals. */
+  async #verify(list: readonly EntryEnvelope[]): Promise<{ candidates: VerifiedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] }> {
     const checked = await Promise.all(
       list.map((e) => {
         const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
@@ -107,29 +121,19 @@ export abstract class BaseChangeStore implements ChangeStore {
         )
       }),
     )
+    const candidates: VerifiedEntry[] = []
+    const duplicates: ChangeHash[] = []
+    const rejected: RejectedEntry[] = []
+    const seen = new Set<string>()
     for (const c of checked) {
-      if ('error' in c) {
-        rejected.push({ hash: c.hash, error: c.error })
-        continue
+      if ('error' in c) rejected.push({ hash: c.hash, error: c.error })
+      else if (seen.has(c.hash)) duplicates.push(c.hash)
+      else {
+        seen.add(c.hash)
+        candidates.push({ hash: c.hash, bytes: copyBytes(c.e.bytes), docId: c.parsed.header.docId, kind: c.parsed.header.kind })
       }
-      if (seen.has(c.hash)) {
-        duplicates.push(c.hash)
-        continue
-      }
-      seen.add(c.hash)
-      candidates.push({ hash: c.hash, bytes: copyBytes(c.e.bytes), docId: c.parsed.header.docId, kind: c.parsed.header.kind })
     }
-    const { added, existing } = await this.#appendLock.run(async () => {
-      this.#open()
-      const held = candidates.length && !this._dedupesOnAppend ? await this._has(candidates.map((c) => c.hash)) : []
-      const fresh = candidates.filter((_, i) => !held[i])
-      const reported = fresh.length ? await this._appendVerified(fresh) : []
-      const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
-      const addedSet = new Set(addedNow)
-      return { added: addedNow, existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)) }
-    })
-    this._announce(added)
-    return { added, existing: [...existing, ...duplicates], rejected }
+    return { candidates, duplicates, rejected }
   }
 
   async has(hashes: readonly ChangeHash[]): Promise<boolean[]> {

@@ -219,6 +219,8 @@ export function runChangeStoreTests(
       const page = await store.scan(null, { limit: 1000 })
       expect(page.entries.map((e) => e.seq)).toEqual(pool.map((_, i) => i + 1))
       expect(new Set(page.entries.map((e) => e.hash)).size).toBe(40)
+      // appends commit in the order they were called, whatever order their checks finish in
+      expect(page.entries.map((e) => e.hash)).toEqual(results.flatMap((r) => r.added))
     })
 
     it('fails with WEFT_CLOSED after close', async () => {
