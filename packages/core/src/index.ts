@@ -70,7 +70,7 @@ export {
   AUDIT_ACTIONS, isAuditAction,
 } from './sharing/index.ts'
 export type {
-  ShareOptions, AcceptOptions, Grant, GrantOffer, GrantFilter, GrantConditions, GrantSource, GrantPartner, Permission,
+  ShareOptions, AcceptOptions, Grant, GrantTerms, GrantOffer, GrantFilter, GrantConditions, GrantSource, GrantPartner, Permission,
   FilterValue, GrantInfo, GrantStatus, DocumentListing, SharedDocumentInfo, SharedVia, AuditAction, AuditEvent, AuditSink,
   CreateGrantInput,
 } from './sharing/index.ts'

@@ -49,12 +49,8 @@ export interface GrantPartner {
  * the documents of `databases` that match `filter` and are encrypted under `keyIds`, under
  * `conditions`, from `issuedAt` until `expiresAt`. Plain JSON, so it can travel any way.
  */
-export interface Grant {
-  readonly v: 1
-  /** 128-bit random id, lowercase hex. */
-  readonly id: string
-  readonly source: GrantSource
-  readonly partner: GrantPartner
+/** What a grant allows and for how long: the part every grant record shares. */
+export interface GrantTerms {
   /** The source's database names. */
   readonly databases: readonly string[]
   /** The source's key names the shared documents are encrypted under. */
@@ -66,6 +62,14 @@ export interface Grant {
   readonly issuedAt: number
   /** Issuer's clock; `null`: never expires. */
   readonly expiresAt: number | null
+}
+
+export interface Grant extends GrantTerms {
+  readonly v: 1
+  /** 128-bit random id, lowercase hex. */
+  readonly id: string
+  readonly source: GrantSource
+  readonly partner: GrantPartner
   /** Source admin signature over every field above, base64url. */
   readonly signature: string
 }

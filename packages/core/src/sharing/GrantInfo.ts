@@ -1,24 +1,17 @@
-import type { Grant, GrantConditions, GrantFilter, Permission } from './Grant.ts'
+import type { Grant, GrantTerms } from './Grant.ts'
 import type { IssuedGrantRecord, ReceivedGrantRecord } from './GrantRecords.ts'
 
 /** Where a grant stands, as this tenant sees it now. */
 export type GrantStatus = 'pending' | 'active' | 'revoked' | 'expired'
 
 /** A grant as `tenant.sharing` lists it, issued or received. */
-export interface GrantInfo {
+export interface GrantInfo extends GrantTerms {
   readonly id: string
   /** `issued`: this tenant is the source; `received`: this tenant accepted it. */
   readonly role: 'issued' | 'received'
   readonly status: GrantStatus
   readonly source: string
   readonly partner: string
-  readonly databases: readonly string[]
-  readonly keyIds: readonly string[]
-  readonly filter: GrantFilter | null
-  readonly permissions: readonly Permission[]
-  readonly conditions: GrantConditions
-  readonly issuedAt: number
-  readonly expiresAt: number | null
   /** Syncs that moved data under it (known to the issuer only). */
   readonly syncs: number | null
   readonly approvedAt: number | null

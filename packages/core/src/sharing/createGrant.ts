@@ -2,21 +2,14 @@ import { toBase64Url, toHex } from '../codec/index.ts'
 import { Domain, randomBytes, signDetached, type SigningKeyPair } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import type { VerifiedProfile } from '../tenant/index.ts'
-import type { Grant, GrantConditions, GrantFilter, Permission } from './Grant.ts'
+import type { Grant, GrantTerms } from './Grant.ts'
 import { grantBytes } from './grantBytes.ts'
 import { grantBodyProblem, type GrantBody } from './grantFields.ts'
 
 /** Everything a grant says, as its issuer provides it. */
-export interface CreateGrantInput {
+export interface CreateGrantInput extends GrantTerms {
   readonly source: { readonly tenantId: string; readonly signer: SigningKeyPair }
   readonly partner: VerifiedProfile
-  readonly databases: readonly string[]
-  readonly keyIds: readonly string[]
-  readonly filter: GrantFilter | null
-  readonly permissions: readonly Permission[]
-  readonly conditions: GrantConditions
-  readonly issuedAt: number
-  readonly expiresAt: number | null
   /** Default: 128 random bits. */
   readonly id?: string
 }
