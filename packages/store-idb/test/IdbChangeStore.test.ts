@@ -4,30 +4,11 @@ import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { IdbChangeStore, IdbStoreFactory, openWeftIdb } from '@weft/store-idb'
 import { deleteDB } from 'idb'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { idbConformanceHarness } from './conformanceHarness.ts'
 
 let databases = 0
 
-runChangeStoreTests(
-  'IdbChangeStore (fake-indexeddb)',
-  async () => {
-    const name = `conformance-${++databases}`
-    let factory = new IdbStoreFactory({ name })
-    const store = await factory.openChangeStore('tenant/db')
-    return {
-      store,
-      reopen: async () => {
-        await factory.close()
-        factory = new IdbStoreFactory({ name })
-        return factory.openChangeStore('tenant/db')
-      },
-      teardown: async () => {
-        await factory.close()
-        await deleteDB(name)
-      },
-    }
-  },
-  { persistent: true },
-)
+runChangeStoreTests('IdbChangeStore (fake-indexeddb)', idbConformanceHarness, { persistent: true })
 
 describe('IdbChangeStore', () => {
   const factories: IdbStoreFactory[] = []

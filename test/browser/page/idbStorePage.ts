@@ -11,29 +11,9 @@ import { IdbStoreFactory } from '@weft/store-idb'
 import { deleteDB } from 'idb'
 import type { FailedAppend, IdbPageApi, StoreSnapshot } from './idbPageApi.ts'
 import { runCollectedTests } from './vitestInPage.ts'
+import { idbConformanceHarness } from '../../../packages/store-idb/test/conformanceHarness.ts'
 
-let conformanceDatabases = 0
-runChangeStoreTests(
-  'IdbChangeStore (Chromium)',
-  async () => {
-    const name = `conformance-${++conformanceDatabases}`
-    let factory = new IdbStoreFactory({ name })
-    const store = await factory.openChangeStore('tenant/db')
-    return {
-      store,
-      reopen: async () => {
-        await factory.close()
-        factory = new IdbStoreFactory({ name })
-        return factory.openChangeStore('tenant/db')
-      },
-      teardown: async () => {
-        await factory.close()
-        await deleteDB(name)
-      },
-    }
-  },
-  { persistent: true },
-)
+runChangeStoreTests('IdbChangeStore (Chromium)', idbConformanceHarness, { persistent: true })
 
 const factories = new Set<IdbStoreFactory | TenantFactory>()
 let listening: { store: ChangeStore; heard: string[] } | undefined
