@@ -1,4 +1,4 @@
-import type { SigningKeyPair } from '@weft/core'
+import type { ServerSigner, SigningKeyPair } from '@weft/core'
 import { createRegistration, type Bodies } from './protocol/index.ts'
 import { ServerConnection } from './ServerConnection.ts'
 
@@ -7,7 +7,7 @@ export interface RegisterMembersOptions {
   readonly url: string
   readonly tenant: string
   /** The admin key. The first registration for a tenant makes its signer the admin. */
-  readonly admin: SigningKeyPair
+  readonly admin: SigningKeyPair | ServerSigner
   /** Higher than the previous registration's (a timestamp works). Default: `Date.now()`. */
   readonly seq?: number
   readonly add?: readonly Uint8Array[]

@@ -11,6 +11,7 @@ import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './typ
 import { bytesEqual, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
 import { RelationshipStateStore, type SyncAuthority } from './orchestrator/index.ts'
 import { SharingManager } from './sharing/index.ts'
+import { serverSignerOf, type ServerSigner } from './crypto/index.ts'
 import { AuditLog } from './audit/index.ts'
 
 /** @internal What a tenant is built from; see {@link TenantFactory}. */
@@ -59,6 +60,15 @@ export class Tenant {
   /** The admin's Ed25519 public key. */
   get signingKey(): Uint8Array {
     return this.#identity.signing.publicKey
+  }
+
+  /**
+   * Signs for Weft servers with this tenant's identity (sign-in challenges and membership
+   * registrations only, domain-separated from everything else it signs). A grant's relay space on
+   * a server is reached this way: both tenants already know each other's identity keys.
+   */
+  serverSigner(): ServerSigner {
+    return serverSignerOf(this.#identity.signing)
   }
 
   /** A signed, publishable description of this tenant for partners to trust. */

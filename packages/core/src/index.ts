@@ -52,13 +52,15 @@ export {
 export type {
   ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
 } from './sync/index.ts'
-export { generateSigningKeyPair, signDetached, verifyDetached, randomBytes, Domain } from './crypto/index.ts'
-export type { DomainName } from './crypto/index.ts'
+export { generateSigningKeyPair, signDetached, verifyDetached, randomBytes, Domain, serverSignerOf, isServerSigner } from './crypto/index.ts'
+export type { DomainName, ServerSigner, ServerDomain } from './crypto/index.ts'
 export { packValue, unpackValue, toHex, fromHex, toBase64Url, fromBase64Url, bytesEqual, utf8, ByteWriter } from './codec/index.ts'
 export { toWeftError } from './errors.ts'
 
 // Orchestrator, sharing (grants) and the audit trail.
-export { MultiTenantSyncOrchestrator, RelationshipStateStore, backoffDelay, environmentOf, isSyncDirection } from './orchestrator/index.ts'
+export {
+  MultiTenantSyncOrchestrator, RelationshipStateStore, backoffDelay, environmentOf, isSyncDirection, OPEN_PERMIT,
+} from './orchestrator/index.ts'
 export type {
   OrchestratorOptions, RelationshipOptions, RelationshipDatabase, RelationshipStatus, RelationshipState, DatabaseSyncStatus,
   OrchestratorStatus, OrchestratorEvents, SyncAllResult, SyncPeer, LocalSyncPeer, SyncAuthority, SyncRequest, SyncPermit,

@@ -1,4 +1,4 @@
-import { ByteWriter, Domain, signDetached, verifyDetached, type SigningKeyPair } from '@weft/core'
+import { ByteWriter, Domain, isServerSigner, serverSignerOf, verifyDetached, type ServerSigner, type SigningKeyPair } from '@weft/core'
 
 /** What a client signs to prove it holds a key: the server's random challenge, bound to the tenant. */
 function challengeBytes(tenant: string, challenge: Uint8Array): Uint8Array {
@@ -6,8 +6,13 @@ function challengeBytes(tenant: string, challenge: Uint8Array): Uint8Array {
 }
 
 /** Signs a server challenge (domain-separated, so it can never pass for an entry or registration). */
-export function signChallenge(tenant: string, challenge: Uint8Array, key: SigningKeyPair): Uint8Array {
-  return signDetached(Domain.serverChallenge, challengeBytes(tenant, challenge), key.privateKey)
+export function signChallenge(tenant: string, challenge: Uint8Array, key: SigningKeyPair | ServerSigner): Uint8Array {
+  return asServerSigner(key).sign(Domain.serverChallenge, challengeBytes(tenant, challenge))
+}
+
+/** A key pair or a tenant's server signer, as a {@link ServerSigner}. */
+export function asServerSigner(key: SigningKeyPair | ServerSigner): ServerSigner {
+  return isServerSigner(key) ? key : serverSignerOf(key)
 }
 
 /** Checks a challenge signature. */

@@ -1,4 +1,5 @@
-import { ByteWriter, Domain, signDetached, verifyDetached, type SigningKeyPair } from '@weft/core'
+import { ByteWriter, Domain, verifyDetached, type ServerSigner, type SigningKeyPair } from '@weft/core'
+import { asServerSigner } from './challenge.ts'
 import type { Registration, SignedRegistration } from './messages.ts'
 
 /** The canonical bytes a registration signature covers. */
@@ -13,7 +14,7 @@ function registrationBytes(r: Registration): Uint8Array {
 /** Signs a membership change with the tenant's admin key (domain-separated). */
 export function createRegistration(
   input: { tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[] },
-  admin: SigningKeyPair,
+  admin: SigningKeyPair | ServerSigner,
 ): SignedRegistration {
   const r: Registration = {
     v: 1,
@@ -24,7 +25,7 @@ export function createRegistration(
     revoke: input.revoke ?? [],
     issuedAt: Date.now(),
   }
-  return { ...r, signature: signDetached(Domain.serverRegistration, registrationBytes(r), admin.privateKey) }
+  return { ...r, signature: asServerSigner(admin).sign(Domain.serverRegistration, registrationBytes(r)) }
 }
 
 /** True when a registration is well formed and signed by the key it names as admin. */

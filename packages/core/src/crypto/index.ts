@@ -7,6 +7,8 @@ export type { DomainName } from './domains.ts'
 export { generateSigningKeyPair, signDetached, verifyDetached } from './sign.ts'
 export { verifyDetachedAsync } from './verifyAsync.ts'
 export type { SigningKeyPair } from './sign.ts'
+export { serverSignerOf, isServerSigner } from './serverSigner.ts'
+export type { ServerSigner, ServerDomain } from './serverSigner.ts'
 export {
   encryptCommitted, decryptCommitted, keyCommits, generateKey, generateNonce, KEY_BYTES, NONCE_BYTES, AEAD_OVERHEAD,
 } from './aead.ts'

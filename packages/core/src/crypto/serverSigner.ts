@@ -1,0 +1,35 @@
+import { ErrorCodes, WeftError } from '../errors.ts'
+import { Domain } from './domains.ts'
+import { signDetached, type SigningKeyPair } from './sign.ts'
+
+/** The two things a key signs for a Weft server: a sign-in challenge and a membership registration. */
+export type ServerDomain = typeof Domain.serverChallenge | typeof Domain.serverRegistration
+
+/**
+ * A key that signs for Weft servers and for nothing else. A tenant hands one out
+ * (`tenant.serverSigner()`) so a client can sign in with the tenant's own identity without the
+ * private key leaving the tenant: the domain separation means these signatures can never pass for
+ * an entry, a grant or a sealed key.
+ */
+export interface ServerSigner {
+  readonly publicKey: Uint8Array
+  sign(domain: ServerDomain, message: Uint8Array): Uint8Array
+}
+
+/** A {@link ServerSigner} over a key pair; refuses any other domain with `WEFT_INVALID_ARGUMENT`. */
+export function serverSignerOf(key: SigningKeyPair): ServerSigner {
+  return {
+    publicKey: key.publicKey,
+    sign(domain, message) {
+      if (domain !== Domain.serverChallenge && domain !== Domain.serverRegistration) {
+        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a server signer signs server challenges and registrations only')
+      }
+      return signDetached(domain, message, key.privateKey)
+    },
+  }
+}
+
+/** True for a {@link ServerSigner} (as opposed to a bare key pair). */
+export function isServerSigner(key: SigningKeyPair | ServerSigner): key is ServerSigner {
+  return typeof (key as ServerSigner).sign === 'function'
+}
