@@ -1,6 +1,6 @@
 import type { Database } from '../db/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
-import { initialSyncState, type SyncState, type SyncStateStore } from '../sync/index.ts'
+import { initialSyncState, storeOf, type SyncState, type SyncStateStore, type SyncTarget } from '../sync/index.ts'
 import type { DbLink } from '../tenant/index.ts'
 import { asDbName, type DbName } from '../types.ts'
 import type { RelationshipStateStore, SavedDatabaseState, SavedRelationship, SyncErrorInfo } from './RelationshipStateStore.ts'
@@ -25,10 +25,10 @@ export interface TransferPlan {
   sourceStore?: ChangeStore
 }
 
-/** The databases of one link, opened. */
+/** The databases of one link, opened (the partner's may be a bare store on a relay). */
 export interface OpenLink {
   readonly local: Database
-  readonly remote: Database
+  readonly remote: SyncTarget
 }
 
 interface DbCounters {
@@ -170,7 +170,7 @@ export class Relationship {
         (open) => {
           for (const plan of this.plans) {
             const source = this.sourceOf(plan, open)
-            plan.sourceStore = source.getStore()
+            plan.sourceStore = storeOf(source)
             this.#unsubscribe.push(plan.sourceStore.subscribe(() => void (plan.dirty = true)))
           }
           this.opened = open
@@ -215,14 +215,14 @@ export class Relationship {
     this.lastSyncAt = now
   }
 
-  /** The sending database of a transfer. */
-  sourceOf(plan: TransferPlan, open: readonly OpenLink[]): Database {
+  /** The sending database (or relayed store) of a transfer. */
+  sourceOf(plan: TransferPlan, open: readonly OpenLink[]): SyncTarget {
     const o = open[this.links.indexOf(plan.link)]!
     return plan.direction === 'push' ? o.local : o.remote
   }
 
-  /** The receiving database of a transfer. */
-  targetOf(plan: TransferPlan, open: readonly OpenLink[]): Database {
+  /** The receiving database (or relayed store) of a transfer. */
+  targetOf(plan: TransferPlan, open: readonly OpenLink[]): SyncTarget {
     const o = open[this.links.indexOf(plan.link)]!
     return plan.direction === 'push' ? o.remote : o.local
   }

@@ -1,4 +1,5 @@
 import type { Database, DocFilter } from '../db/index.ts'
+import type { ChangeStore } from '../store/index.ts'
 import type { SyncStateStore } from '../sync/index.ts'
 import type { DbName, TenantId } from '../types.ts'
 import type { RelationshipStateStore } from './RelationshipStateStore.ts'
@@ -12,19 +13,22 @@ export function isSyncDirection(value: unknown): value is SyncDirection {
 }
 
 /**
- * The other side of a relationship. A `Tenant` in this process is one; a remote endpoint (a later
- * package) implements the same shape.
+ * The other side of a relationship. A `Tenant` in this process is one. A remote partner (the
+ * `GrantRelay` of `@weft/client`) hands out bare stores on a server instead of databases: entries
+ * are relayed to and from them as they are, and the partner's own process applies its side's
+ * filters and rules.
  */
 export interface SyncPeer {
   readonly id: TenantId
-  /** The peer's database `name`, as the source or target of a transfer. */
-  openDB(name: string): Promise<Database>
+  /** The peer's database `name` (or its relayed copy), as the source or target of a transfer. */
+  openDB(name: string): Promise<Database | ChangeStore>
   /** The peer's rules for syncs it takes part in (grants); absent means it imposes none. */
   readonly syncAuthority?: SyncAuthority
 }
 
 /** The tenant that runs a relationship: it also keeps the relationship's cursors and state. */
 export interface LocalSyncPeer extends SyncPeer {
+  openDB(name: string): Promise<Database>
   /** Saved cursors (one per relationship, database and direction). */
   syncStates(): Promise<SyncStateStore>
   /** Saved relationship state: enabled flag, counters, last sync and last error. */

@@ -1,6 +1,6 @@
-import { matchesFilter, type Database, type DocFilter } from '../db/index.ts'
+import { Database, matchesFilter, type DocFilter } from '../db/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
-import { incrementalSync, syncFiltered } from '../sync/index.ts'
+import { incrementalSync, storeOf, syncFiltered, type SyncTarget } from '../sync/index.ts'
 import type { OpenLink, Relationship, TransferPlan } from './Relationship.ts'
 import {
   OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest, type TransferOutcome,
@@ -41,7 +41,9 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
   }
   const pending: TransferPlan[] = []
   for (const plan of rel.plans) {
-    if (await hasNew(plan, rel.sourceOf(plan, open))) pending.push(plan)
+    // A source that cannot say (a relay refusing us, say) counts as new: the round, under both
+    // authorities, then finds out why and reports it in their terms.
+    if (await hasNew(plan, rel.sourceOf(plan, open)).catch(() => true)) pending.push(plan)
     else plan.dirty = false
   }
   const moved = new Map<TransferPlan, number>()
@@ -55,10 +57,10 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
       const run = async (plan: TransferPlan): Promise<number> => {
         failedDb = plan.link.local
         plan.dirty = false
-        const filter = both(rel.options.filter, permit.filters[plan.index])
         const source = rel.sourceOf(plan, open)
         const target = rel.targetOf(plan, open)
-        const next = filter
+        const filter = filterFor(rel, plan, source, permit)
+        const next = filter && source instanceof Database
           ? await syncFiltered(source, target, filter, plan.state)
           : await incrementalSync(source, target, plan.state)
         await rel.saveCursor(plan, next)
@@ -67,7 +69,7 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
         failedDb = undefined
         return next.lastSent
       }
-      const filled = new Set<Database>()
+      const filled = new Set<SyncTarget>()
       for (const plan of pending) if (await run(plan)) filled.add(rel.targetOf(plan, open))
       // Echo pass: a store that just received entries is the sending side of the opposite transfer.
       for (const plan of rel.plans) if (filled.has(rel.sourceOf(plan, open))) await run(plan)
@@ -79,10 +81,25 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
   return summarise(moved)
 }
 
-async function hasNew(plan: TransferPlan, source: Database): Promise<boolean> {
-  const head = await source.getStore().head()
+async function hasNew(plan: TransferPlan, source: SyncTarget): Promise<boolean> {
+  const head = await storeOf(source).head()
   const cursor = plan.state.cursor
   return cursor === null ? head.seq > 0 : cursor.epoch !== head.epoch || cursor.seq < head.seq
+}
+
+/**
+ * The filter a transfer runs under: the relationship's own and the permit's. A filter needs the
+ * keys, so it runs where the documents are. When the sending side is a bare store (a relay), the
+ * partner's process already applied its side's rules before the entries reached the relay, and
+ * this tenant's trust policy decides what it materialises; a relationship filter on such a pull
+ * cannot be honoured and is refused.
+ */
+function filterFor(rel: Relationship, plan: TransferPlan, source: SyncTarget, permit: SyncPermit): DocFilter | undefined {
+  if (source instanceof Database) return both(rel.options.filter, permit.filters[plan.index])
+  if (rel.options.filter) {
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${rel.id}: a filter cannot run on entries pulled from a relayed store; filter on the sending side`)
+  }
+  return undefined
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   OPEN_PERMIT, type KeyDelivery, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest,
 } from '../orchestrator/index.ts'
 import { asKeyId, type TenantId } from '../types.ts'
-import type { Grant } from './Grant.ts'
+import { hasPermission, type Grant } from './Grant.ts'
 import { isDue, type GrantBook } from './GrantBook.ts'
 import { grantDenial, isGrantDenial } from './grantDenial.ts'
 import { grantTransferFilter } from './grantFilters.ts'
@@ -125,7 +125,7 @@ export class GrantAuthority implements SyncAuthority {
   async #guardReceived(rec: ReceivedGrantRecord, request: SyncRequest, round: Round): Promise<RoundOutcome> {
     let outcome: RoundOutcome
     try {
-      outcome = await round(OPEN_PERMIT)
+      outcome = await round(this.#partnerPermit(rec, request))
     } catch (err) {
       if (isGrantDenial(err)) {
         await this.#learnStatus(rec.grant.id, statusFromDenial(err.code))
@@ -141,6 +141,23 @@ export class GrantAuthority implements SyncAuthority {
       await this.#book.audit({ action: 'sync', partner: rec.grant.source.tenantId, grantId: rec.grant.id, relationshipId: request.relationshipId, ...counts })
     }
     return outcome
+  }
+
+  /**
+   * As a grant's partner, this tenant applies the grant to what it sends back itself: only with
+   * `write`, and only the source's documents that match the grant's filter. The issuer checks the
+   * same when it runs the round; when the issuer is remote (a relay in between), this is the check
+   * that runs before anything leaves.
+   */
+  #partnerPermit(rec: ReceivedGrantRecord, request: SyncRequest): SyncPermit {
+    const me = this.#book.host.tenantId
+    const sends = request.transfers.map((t) => t.from.tenant === me)
+    if (!sends.includes(true)) return OPEN_PERMIT
+    const g = rec.grant
+    if (!hasPermission(g, 'write')) {
+      throw new WeftError(ErrorCodes.PERMISSION_DENIED, `grant ${g.id}: no write permission: changes are not sent back to ${g.source.tenantId}`)
+    }
+    return { filters: request.transfers.map((t, i) => (sends[i] ? this.#filters(g, request)[i] : undefined)) }
   }
 
   /** Saves what the issuer reported about a received grant, when it changed anything. */

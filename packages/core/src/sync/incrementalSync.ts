@@ -16,9 +16,10 @@ export interface IncrementalSyncOptions {
  * Sends the target every source entry that arrived after `state.cursor` and that the target
  * lacks, then returns the new state. The cursor advances page by page, only after the target
  * committed the page, and over everything scanned. A cursor from another store epoch starts over.
+ * The source may be a bare store (a relay's copy, say): unfiltered sync needs no keys.
  */
 export function incrementalSync(
-  source: Database,
+  source: SyncTarget,
   target: SyncTarget,
   state: SyncState = initialSyncState(),
   options: IncrementalSyncOptions = {},
@@ -52,13 +53,13 @@ export function syncFiltered(
 }
 
 async function runCursorSync(
-  source: Database,
+  source: SyncTarget,
   target: SyncTarget,
   state: SyncState,
   options: IncrementalSyncOptions,
   select: (entries: { hash: ChangeHash; docId: DocId }[]) => Promise<ChangeHash[]>,
 ): Promise<SyncState> {
-  const sourceStore = source.getStore()
+  const sourceStore = storeOf(source)
   const targetStore = storeOf(target)
   let cursor = state.cursor
   let sent = 0

@@ -2,7 +2,10 @@ import { Database } from '../db/index.ts'
 import type { ChangeStore } from '../store/index.ts'
 import type { ChangeHash } from '../types.ts'
 
-/** Where a sync delivers: a database (entries are materialised) or a bare store (relayed as is). */
+/**
+ * Either end of a sync: a database (entries it receives are materialised) or a bare store (entries
+ * are relayed as they are, e.g. a server's copy).
+ */
 export type SyncTarget = Database | ChangeStore
 
 export function storeOf(x: SyncTarget): ChangeStore {
