@@ -1,6 +1,7 @@
-import { ErrorCodes, WeftError, type SigningKeyPair } from '@weft/core'
+import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core'
 import {
-  DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, signChallenge, type Bodies, type DbOp, type ProtocolLimits,
+  DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
+  type ProtocolLimits,
 } from './protocol/index.ts'
 
 /** How to reach a server as one member of one tenant. */
@@ -8,8 +9,8 @@ export interface ServerConnectionOptions {
   /** Base URL of the server, e.g. `https://sync.example.com`. */
   readonly url: string
   readonly tenant: string
-  /** A member signing key the tenant admin registered on the server. */
-  readonly key: SigningKeyPair
+  /** A member signing key the tenant admin registered on the server (or a tenant's `serverSigner()`). */
+  readonly key: SigningKeyPair | ServerSigner
   /** `fetch` to use. Default: the global one. */
   readonly fetch?: typeof fetch
   /** Limits to keep requests within. Default: the protocol defaults. */
@@ -30,7 +31,7 @@ export class ServerConnection {
   readonly url: string
   readonly tenant: string
   readonly limits: ProtocolLimits
-  readonly #key: SigningKeyPair
+  readonly #key: SigningKeyPair | ServerSigner
   readonly #fetch: typeof fetch
   readonly #timeoutMs: number
   #session: Promise<{ token: string; expiresAt: number }> | undefined
@@ -76,11 +77,20 @@ export class ServerConnection {
   }
 
   /** Runs one database operation. */
-  async db<Op extends DbOp>(db: string, op: Op, body: Bodies[Op]['req'], signal?: AbortSignal): Promise<Bodies[Op]['res']> {
+  db<Op extends DbOp>(db: string, op: Op, body: Bodies[Op]['req'], signal?: AbortSignal): Promise<Bodies[Op]['res']> {
+    return this.#signedIn(`${this.tenantPath}/db/${encodeURIComponent(db)}/${op}`, body, signal)
+  }
+
+  /** Runs one mailbox operation (small opaque messages between the tenant's members). */
+  mail<Op extends MailOp>(op: Op, body: MailBodies[Op]['req'], signal?: AbortSignal): Promise<MailBodies[Op]['res']> {
+    return this.#signedIn(`${this.tenantPath}/mail/${op}`, body, signal)
+  }
+
+  async #signedIn<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.token()
       try {
-        return await this.post<Bodies[Op]['res']>(`${this.tenantPath}/db/${encodeURIComponent(db)}/${op}`, body, token, signal)
+        return await this.post<T>(path, body, token, signal)
       } catch (err) {
         if (attempt === 0 && err instanceof WeftError && err.code === ErrorCodes.UNAUTHORIZED) {
           this.invalidate() // the token expired or the server restarted: sign in once more

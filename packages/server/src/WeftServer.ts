@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
+import { Mailbox } from './Mailbox.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
@@ -36,6 +37,7 @@ export class WeftServer {
   readonly #factory: StoreFactory
   readonly #stores: TenantStores
   readonly #registry: MemberRegistry
+  readonly #mailbox: Mailbox
   readonly #auth: Authenticator
   readonly #limits: ProtocolLimits
   readonly #rate: RateLimiter
@@ -45,11 +47,12 @@ export class WeftServer {
   readonly #ping: ReturnType<typeof setInterval>
   #closing: Promise<void> | undefined
 
-  private constructor(options: WeftServerOptions, factory: StoreFactory, registry: MemberRegistry) {
+  private constructor(options: WeftServerOptions, factory: StoreFactory, registry: MemberRegistry, mailbox: Mailbox) {
     this.#options = options
     this.#factory = factory
     this.#stores = new TenantStores(factory)
     this.#registry = registry
+    this.#mailbox = mailbox
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
     this.#auth = new Authenticator(registry, {
@@ -71,8 +74,8 @@ export class WeftServer {
   static async start(options: WeftServerOptions = {}): Promise<WeftServer> {
     await ready()
     const factory = options.storeFactory ?? new MemoryStoreFactory()
-    const registry = new MemberRegistry(await factory.openKeyValueStore('weft-server'))
-    const server = new WeftServer(options, factory, registry)
+    const kv = await factory.openKeyValueStore('weft-server')
+    const server = new WeftServer(options, factory, new MemberRegistry(kv), new Mailbox(kv))
     await new Promise<void>((resolve, reject) => {
       server.#http.once('error', reject)
       server.#http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
@@ -174,6 +177,10 @@ export class WeftServer {
       }
     }
     const session = await this.#session(token, named)
+    if (route.kind === 'mail') {
+      const b = (body ?? {}) as Record<string, unknown>
+      return route.op === 'put' ? this.#mailbox.put(session.tenant, session.key, b.body) : this.#mailbox.list(session.tenant, b.after, b.limit)
+    }
     const store = await this.#stores.open(session.tenant, route.db)
     const authors = this.#options.authors ?? 'members'
     return handleDbOp({ tenant: session.tenant, store, registry: this.#registry, limits: this.#limits, authors }, route.op, body)

@@ -1,8 +1,12 @@
-import { DB_OPS, TENANT_OPS, type DbOp, type TenantOp } from '@weft/client/protocol'
+import { DB_OPS, MAIL_OPS, TENANT_OPS, type DbOp, type MailOp, type TenantOp } from '@weft/client/protocol'
 
-/** A request path, parsed: `/v1[/t/<tenant>]/<op>`, `/v1[/t/<tenant>]/db/<db>/<op>` or `/v1[/t/<tenant>]/ws`. */
+/**
+ * A request path, parsed: `/v1[/t/<tenant>]/<op>`, `/v1[/t/<tenant>]/db/<db>/<op>`,
+ * `/v1[/t/<tenant>]/mail/<op>` or `/v1[/t/<tenant>]/ws`.
+ */
 export type Route =
   | { readonly kind: 'tenant'; readonly pathTenant?: string; readonly op: TenantOp }
+  | { readonly kind: 'mail'; readonly pathTenant?: string; readonly op: MailOp }
   | { readonly kind: 'db'; readonly pathTenant?: string; readonly db: string; readonly op: DbOp }
   | { readonly kind: 'ws'; readonly pathTenant?: string }
 
@@ -21,6 +25,9 @@ export function parseRoute(pathname: string): Route | undefined {
   const base = pathTenant === undefined ? {} : { pathTenant }
   if (parts.length === 1 && parts[0] === 'ws') return { kind: 'ws', ...base }
   if (parts.length === 1 && (TENANT_OPS as readonly string[]).includes(parts[0]!)) return { kind: 'tenant', op: parts[0] as TenantOp, ...base }
+  if (parts.length === 2 && parts[0] === 'mail' && (MAIL_OPS as readonly string[]).includes(parts[1]!)) {
+    return { kind: 'mail', op: parts[1] as MailOp, ...base }
+  }
   if (parts.length === 3 && parts[0] === 'db' && (DB_OPS as readonly string[]).includes(parts[2]!)) {
     const db = decode(parts[1])
     if (db === undefined || db.length > 128) return undefined

@@ -38,3 +38,17 @@ export type DbOp = (typeof DB_OPS)[number]
 /** The tenant-level operations, each `POST /v1[/t/<tenant>]/<op>`. */
 export const TENANT_OPS = ['register', 'challenge', 'session'] as const
 export type TenantOp = (typeof TENANT_OPS)[number]
+
+/** The mailbox operations, each `POST /v1[/t/<tenant>]/mail/<op>`: small opaque messages between a tenant's members. */
+export const MAIL_OPS = ['put', 'list'] as const
+export type MailOp = (typeof MAIL_OPS)[number]
+
+/** Limits of a tenant's mailbox on a server. */
+export const MAIL_LIMITS = {
+  /** Largest message, in bytes. */
+  maxMessageBytes: 64 * 1024,
+  /** Most messages a tenant's mailbox holds. */
+  maxMessages: 1_000,
+  /** Most messages one `list` returns. */
+  maxList: 100,
+} as const

@@ -33,6 +33,20 @@ export interface Bodies {
   order: { req: { hashes: Uint8Array }; res: { hashes: Uint8Array } }
 }
 
+/** One message in a tenant's mailbox: opaque bytes, numbered in arrival order, with the member key that posted it. */
+export interface MailMessage {
+  readonly seq: number
+  readonly from: Uint8Array
+  readonly body: Uint8Array
+}
+
+/** Request and response body of the mailbox operations. */
+export interface MailBodies {
+  put: { req: { body: Uint8Array }; res: { seq: number } }
+  /** Messages after `after` (0: from the start), oldest first; `more` when the list was cut at the limit. */
+  list: { req: { after: number; limit?: number }; res: { messages: MailMessage[]; more: boolean } }
+}
+
 /** A typed error body: `{ code, message }` (JSON). */
 export interface ErrorBody {
   readonly code: string
