@@ -11,6 +11,7 @@ import { run as maxSyncs } from '../examples/sharing/max-syncs.ts'
 import { run as environments } from '../examples/sharing/allowed-environments.ts'
 import { run as deadPartner } from '../examples/sharing/dead-partner-backoff.ts'
 import { run as tamperedAudit } from '../examples/sharing/tampered-audit.ts'
+import { run as relayed } from '../examples/sharing/relayed-partners.ts'
 
 const options = { kdf: TEST_KDF }
 
@@ -111,4 +112,17 @@ describe('sharing examples', () => {
     ])
     expect(r.detected.map((d) => d.seq)).toEqual([1, 2, 3, 4])
   })
+
+  it('a supplier and a customer in two processes, through a relay server', async () => {
+    const r = await relayed(options)
+    const [orderIn, acceptanceOut, afterRevoke] = r.customerRounds
+    expect(orderIn).toMatchObject({ sent: 0, received: 1, failed: [] })
+    expect(orderIn!.docs[r.orderId]).toEqual({ item: 'steel shelving', status: 'offered' })
+    expect(acceptanceOut).toMatchObject({ sent: 1, received: 0, failed: [] })
+    expect(r.supplierView).toEqual({ item: 'steel shelving', status: 'accepted' })
+    expect(r.supplierAfterRevoke).toEqual([ErrorCodes.GRANT_REVOKED])
+    expect(afterRevoke!.failed).toEqual([ErrorCodes.GRANT_REVOKED])
+    expect(Object.keys(afterRevoke!.docs)).toEqual([r.orderId])
+    expect(afterRevoke!.docs[r.lateOrderId]).toBeUndefined()
+  }, 60_000)
 })

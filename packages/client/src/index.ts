@@ -6,7 +6,8 @@
  * {@link RemoteStoreFactory} opens every database of a `TenantFactory` on a server. {@link LiveSync}
  * keeps a local database and the server in sync (cursor fast path, set-reconciliation repair, live
  * push, reconnects with core's jittered backoff) and exposes a status for a UI. {@link registerMembers} is the admin's
- * registration of member keys.
+ * registration of member keys. {@link GrantRelay} carries grants between tenants in different
+ * processes through a server, for `MultiTenantSyncOrchestrator`.
  */
 export { RemoteChangeStore } from './RemoteChangeStore.ts'
 export { RemoteStoreFactory } from './RemoteStoreFactory.ts'
@@ -14,6 +15,7 @@ export { ServerConnection, sleep } from './ServerConnection.ts'
 export { LiveSync } from './LiveSync.ts'
 export { StatusCell } from './SyncStatus.ts'
 export { registerMembers } from './registerMembers.ts'
+export { GrantRelay, RelayPeer, RelaySpace, relaySpaceOf } from './relay/index.ts'
 export {
   PROTOCOL_VERSION, DEFAULT_LIMITS, createRegistration, verifyRegistration, signChallenge, verifyChallenge,
 } from './protocol/index.ts'
@@ -24,4 +26,5 @@ export type { ServerConnectionOptions } from './ServerConnection.ts'
 export type { LiveSyncOptions, WebSocketLike, WebSocketConstructor } from './LiveSync.ts'
 export type { SyncStatus } from './SyncStatus.ts'
 export type { RegisterMembersOptions } from './registerMembers.ts'
+export type { GrantRelayOptions, RelaySpaceOptions } from './relay/index.ts'
 export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry } from './protocol/index.ts'

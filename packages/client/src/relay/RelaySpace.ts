@@ -1,0 +1,139 @@
+import { bytesEqual, ErrorCodes, fromBase64Url, isWeftError, WeftError, type GrantInfo, type Tenant } from '@weft/core'
+import { registerMembers } from '../registerMembers.ts'
+import { ServerConnection } from '../ServerConnection.ts'
+import { decodeKeyMail, encodeKeyMail } from './keyMail.ts'
+import { relaySpaceOf } from './relaySpaceOf.ts'
+
+/** Where a relay space is and who this tenant is in it. */
+export interface RelaySpaceOptions {
+  readonly url: string
+  readonly tenant: Tenant
+  readonly grant: GrantInfo
+  readonly fetch?: typeof fetch
+}
+
+/**
+ * A grant's space on a relay server, seen from one of its two tenants. The space is a tenant of
+ * its own on the server: the issuer's identity is its admin, the partner's identity its only
+ * other member, and both sign in with their identities (`tenant.serverSigner()`). Its databases
+ * hold the granted databases' entries, still encrypted and signed; its mailbox carries keys the
+ * issuer seals to the partner after a rotation. Revoking or expiry removes the partner.
+ */
+export class RelaySpace {
+  readonly grantId: string
+  readonly connection: ServerConnection
+  readonly #options: RelaySpaceOptions
+  readonly #issuer: boolean
+  #ready = false
+  #opening: Promise<void> | undefined
+  #shutOut = false
+  /** Last mailbox message read (partner side). */
+  #mailSeq = 0
+
+  constructor(options: RelaySpaceOptions) {
+    this.#options = options
+    this.grantId = options.grant.id
+    this.#issuer = options.grant.role === 'issued'
+    this.connection = new ServerConnection({
+      url: options.url,
+      tenant: relaySpaceOf(options.grant.id),
+      key: options.tenant.serverSigner(),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    })
+  }
+
+  /** True once this process opened (issuer) or signed in to (partner) the space. */
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  /**
+   * Makes the space usable for a round. Issuer: registers the partner as a member (once per
+   * process). Partner: signs in and imports keys the issuer left in the mailbox. Failures are
+   * typed: `WEFT_GRANT_REVOKED` / `WEFT_GRANT_EXPIRED` once the issuer shut the partner out,
+   * `WEFT_PARTNER_UNAVAILABLE` while the issuer has not opened the space yet.
+   */
+  async prepare(): Promise<void> {
+    if (this.#issuer) {
+      if (this.#ready) return
+      this.#opening ??= this.#open().finally(() => (this.#opening = undefined))
+      return this.#opening
+    }
+    try {
+      await this.connection.token()
+      await this.#readMail()
+    } catch (err) {
+      this.#ready = false
+      throw this.#partnerError(err)
+    }
+    this.#ready = true
+  }
+
+  /** Issuer: leaves sealed keys for the partner in the mailbox. */
+  async postKeys(sealed: readonly Uint8Array[]): Promise<void> {
+    if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'only the grant\'s issuer hands keys over')
+    await this.prepare()
+    await this.connection.mail('put', { body: encodeKeyMail(this.grantId, sealed) })
+  }
+
+  /** Issuer: removes the partner from the space; its sessions end and its pushes are refused. */
+  async shutOut(): Promise<void> {
+    if (!this.#issuer || this.#shutOut) return
+    await registerMembers({
+      url: this.#options.url, tenant: relaySpaceOf(this.grantId), admin: this.#options.tenant.serverSigner(), seq: Date.now(),
+      revoke: [this.#partnerKey()], ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    })
+    this.#shutOut = true
+    this.#ready = false
+  }
+
+  async #open(): Promise<void> {
+    try {
+      await registerMembers({
+        url: this.#options.url, tenant: relaySpaceOf(this.grantId), admin: this.#options.tenant.serverSigner(), seq: Date.now(),
+        add: [this.#partnerKey()], ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+      })
+    } catch (err) {
+      if (isWeftError(err) && err.code === ErrorCodes.FORBIDDEN) {
+        throw new WeftError(ErrorCodes.FORBIDDEN, `the relay space of grant ${this.grantId} is held by another key: ${err.message}`, { cause: err })
+      }
+      throw err
+    }
+    this.#shutOut = false
+    this.#ready = true
+  }
+
+  async #readMail(): Promise<void> {
+    const issuerKey = fromBase64Url(this.#options.grant.grant.source.signingKey)
+    for (;;) {
+      const page = await this.connection.mail('list', { after: this.#mailSeq })
+      for (const m of page.messages) {
+        const mail = bytesEqual(m.from, issuerKey) ? decodeKeyMail(m.body, this.grantId) : undefined
+        if (mail) await this.#options.tenant.syncAuthority.receiveKeys(this.grantId, mail.sealed)
+        this.#mailSeq = Math.max(this.#mailSeq, m.seq)
+      }
+      if (!page.more) return
+    }
+  }
+
+  #partnerKey(): Uint8Array {
+    return fromBase64Url(this.#options.grant.grant.partner.signingKey)
+  }
+
+  #partnerError(err: unknown): unknown {
+    if (!isWeftError(err)) return err
+    if (err.code === ErrorCodes.FORBIDDEN) {
+      const { expiresAt } = this.#options.grant
+      const expired = expiresAt !== null && this.#options.tenant.now() >= expiresAt
+      return new WeftError(
+        expired ? ErrorCodes.GRANT_EXPIRED : ErrorCodes.GRANT_REVOKED,
+        `grant ${this.grantId}: ${expired ? 'expired' : 'revoked by its issuer'}; the relay no longer admits this tenant`,
+        { cause: err },
+      )
+    }
+    if (err.code === ErrorCodes.UNAUTHORIZED) {
+      return new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, `grant ${this.grantId}: the issuer has not opened the relay space yet`, { cause: err })
+    }
+    return err
+  }
+}

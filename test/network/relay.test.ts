@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type GrantOffer, type Tenant,
+} from '@weft/core'
+import { GrantRelay, registerMembers, relaySpaceOf, RemoteChangeStore, ServerConnection } from '@weft/client'
+import { WeftServer } from '@weft/server'
+
+// Two tenants that share nothing but a server URL: each has its own storage, its own
+// orchestrator and its own GrantRelay; the grant offer travels as JSON.
+
+let server: WeftServer
+beforeAll(async () => {
+  await ready()
+  server = await WeftServer.start()
+})
+afterAll(() => server.close())
+
+type Order = { item: string; status: string; region?: string }
+
+interface Side {
+  readonly tenant: Tenant
+  readonly relay: GrantRelay
+  readonly orchestrator: MultiTenantSyncOrchestrator
+  close(): Promise<void>
+}
+
+let n = 0
+async function side(name: string, clock?: () => number): Promise<Side> {
+  const factory = new TenantFactory({ kdf: TEST_KDF, ...(clock ? { clock } : {}) })
+  const tenant = await factory.createTenant({ tenantId: `${name}-${process.pid}-${++n}`, password: 'pw' })
+  const relay = new GrantRelay({ url: server.url, tenant })
+  const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { baseMs: 1, maxMs: 2 } })
+  return {
+    tenant, relay, orchestrator,
+    async close() {
+      await orchestrator.stop()
+      await relay.close()
+      await tenant.close()
+      await factory.close()
+    },
+  }
+}
+
+/** A supplier that shares `orders` with a customer; the offer crosses as JSON, as it would between processes. */
+async function pair(
+  share: { permissions?: ('read' | 'write')[]; filter?: { where: Record<string, string> }; expiresAt?: number; clock?: () => number } = {},
+) {
+  const supplier = await side('supplier', share.clock)
+  const customer = await side('customer', share.clock)
+  await supplier.tenant.keyBag.generateKey('orders-key')
+  const orders = await supplier.tenant.openDB('orders', { keyId: 'orders-key' })
+  const offer = await supplier.tenant.sharing.share({
+    partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'],
+    permissions: share.permissions ?? ['read', 'write'], ...(share.filter ? { filter: share.filter } : {}),
+    ...(share.expiresAt ? { expiresAt: share.expiresAt } : {}),
+  })
+  await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
+  const grantId = offer.grant.id
+  const write = (share.permissions ?? ['read', 'write']).includes('write')
+  await supplier.orchestrator.addRelationship('to-customer', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], {
+    grantId, direction: write ? 'both' : 'push',
+  })
+  await customer.orchestrator.addRelationship('from-supplier', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
+    grantId, direction: write ? 'both' : 'pull',
+  })
+  const customerOrders = await customer.tenant.openDB('orders')
+  return { supplier, customer, orders, customerOrders, grantId, close: () => Promise.all([supplier.close(), customer.close()]) }
+}
+
+describe('grants between processes, through a relay space on a server', () => {
+  it('delivers the supplier\'s orders and accepts the customer\'s changes back, each side running its own orchestrator', async () => {
+    const p = await pair()
+    const order = await p.orders.createDocument<Order>({ data: { item: 'oak table', status: 'pending' } })
+    const out = await p.supplier.orchestrator.syncAll()
+    expect(out.failed).toEqual([])
+    expect(out.sent).toBeGreaterThan(0)
+    const inbound = await p.customer.orchestrator.syncAll()
+    expect(inbound.failed).toEqual([])
+    expect(inbound.received).toBe(out.sent)
+    expect((await p.customerOrders.getDocument<Order>(order.getId()))!.getData().status).toBe('pending')
+
+    await p.customerOrders.changeDoc<Order>(order.getId(), (d) => void (d.getData().status = 'confirmed'))
+    expect((await p.customer.orchestrator.syncAll()).sent).toBe(1)
+    expect((await p.supplier.orchestrator.syncAll()).received).toBe(1)
+    expect((await p.orders.getDocument<Order>(order.getId()))!.getData().status).toBe('confirmed')
+
+    // Nothing new: both sides are idle and up to date.
+    for (const s of [p.supplier, p.customer]) {
+      const r = await s.orchestrator.syncAll()
+      expect(r.sent + r.received).toBe(0)
+      expect(s.orchestrator.getStatus().relationships[0]!.databases[0]!.upToDate).toBe(true)
+    }
+    // Both audit trails record the syncs; the relay's copy holds only ciphertext the server checked.
+    expect((await p.supplier.tenant.audit.query({ action: 'sync' })).length).toBeGreaterThanOrEqual(2)
+    expect((await p.customer.tenant.audit.query({ action: 'sync' })).length).toBeGreaterThanOrEqual(2)
+    await p.close()
+  })
+
+  it('applies the grant filter in the issuer\'s process: the relay never holds a document outside it', async () => {
+    const p = await pair({ filter: { where: { region: 'north' } } })
+    const north = await p.orders.createDocument<Order>({ data: { item: 'a', status: 'new', region: 'north' } })
+    const south = await p.orders.createDocument<Order>({ data: { item: 'b', status: 'new', region: 'south' } })
+    await p.supplier.orchestrator.syncAll()
+    const space = new RemoteChangeStore({ connection: spaceConnection(p.customer.tenant, p.grantId), db: 'orders' })
+    expect(await space.getAllChangeHashesForDoc(south.getId())).toEqual([])
+    expect((await space.getAllChangeHashesForDoc(north.getId())).length).toBe(1)
+    await p.customer.orchestrator.syncAll()
+    expect(await p.customerOrders.getAllDocumentIds()).toEqual([north.getId()])
+    await space.close()
+    await p.close()
+  })
+
+  it('hands a rotated key over through the space\'s mailbox, so documents under the new version stay readable', async () => {
+    const p = await pair()
+    const third = await side('third')
+    // Revoking a second grant of the same key rotates it for everyone.
+    const other = await p.supplier.tenant.sharing.share({ partner: third.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'] })
+    await p.supplier.tenant.sharing.revoke(other.grant.id)
+    expect(p.supplier.tenant.keyBag.current('orders-key').version).toBe(2)
+    const later = await p.orders.createDocument<Order>({ data: { item: 'after rotation', status: 'new' } })
+    expect((await p.supplier.orchestrator.syncAll()).failed).toEqual([])
+    expect((await p.customer.orchestrator.syncAll()).failed).toEqual([])
+    expect((await p.customerOrders.getDocument<Order>(later.getId()))!.getData().item).toBe('after rotation')
+    expect(p.customer.tenant.keyBag.current('orders-key').version).toBe(2)
+    // What crossed the server was sealed to the customer: the mailbox holds one opaque message.
+    const mail = await spaceConnection(p.customer.tenant, p.grantId).mail('list', { after: 0 })
+    expect(mail.messages).toHaveLength(1)
+    expect(Buffer.from(mail.messages[0]!.body).includes(Buffer.from(p.supplier.tenant.keyBag.current('orders-key').key))).toBe(false)
+    await third.close()
+    await p.close()
+  })
+
+  it('revocation shuts the partner out: its rounds fail WEFT_GRANT_REVOKED, its books say so, and it can no longer push', async () => {
+    const p = await pair()
+    await p.orders.createDocument<Order>({ data: { item: 'before', status: 'new' } })
+    await p.supplier.orchestrator.syncAll()
+    await p.customer.orchestrator.syncAll()
+    await p.supplier.tenant.sharing.revoke(p.grantId)
+    const after = await p.orders.createDocument<Order>({ data: { item: 'after', status: 'new' } })
+    const refused = await p.supplier.orchestrator.syncAll()
+    expect(refused.failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_REVOKED])
+
+    const round = await p.customer.orchestrator.syncAll()
+    expect(round.failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_REVOKED])
+    expect(p.customer.orchestrator.getStatus().relationships[0]!.lastError!.code).toBe(ErrorCodes.GRANT_REVOKED)
+    expect((await p.customer.tenant.sharing.get(p.grantId))!.status).toBe('revoked')
+    expect((await p.customer.tenant.audit.query({ action: 'denied' })).map((r) => r.code)).toContain(ErrorCodes.GRANT_REVOKED)
+    expect(await p.customerOrders.getDocument(after.getId())).toBeUndefined()
+
+    // The customer's own key is refused by the space: it cannot sign in, so it cannot push either.
+    const space = new RemoteChangeStore({ connection: spaceConnection(p.customer.tenant, p.grantId), db: 'orders' })
+    await expect(space.head()).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN })
+    await space.close()
+    await p.close()
+  })
+
+  it('an expired grant shuts the partner out at the issuer\'s next round and reads as WEFT_GRANT_EXPIRED on both sides', async () => {
+    let now = Date.now()
+    const expiresAt = now + 60_000
+    const p = await pair({ expiresAt, clock: () => now })
+    await p.orders.createDocument<Order>({ data: { item: 'in time', status: 'new' } })
+    await p.supplier.orchestrator.syncAll()
+    expect((await p.customer.orchestrator.syncAll()).received).toBeGreaterThan(0)
+    now = expiresAt + 1
+    await p.orders.createDocument<Order>({ data: { item: 'too late', status: 'new' } })
+    expect((await p.supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_EXPIRED])
+    expect((await p.customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_EXPIRED])
+    expect((await p.customer.tenant.sharing.get(p.grantId))!.status).toBe('expired')
+    expect(await p.customerOrders.getAllDocumentIds()).toHaveLength(1)
+    await p.close()
+  })
+
+  it('a read-only grant: the partner\'s process refuses to send changes back before anything leaves', async () => {
+    const p = await pair({ permissions: ['read'] })
+    const order = await p.orders.createDocument<Order>({ data: { item: 'x', status: 'new' } })
+    await p.supplier.orchestrator.syncAll()
+    await p.customer.orchestrator.syncAll()
+    await p.customerOrders.changeDoc<Order>(order.getId(), (d) => void (d.getData().status = 'tampered'))
+    // A relationship that tries to push anyway is refused by the customer's own authority.
+    await p.customer.orchestrator.addRelationship('push-anyway', p.customer.tenant, await p.customer.relay.peer(p.grantId), ['orders'], {
+      grantId: p.grantId, direction: 'push',
+    })
+    const r = await p.customer.orchestrator.syncAll()
+    expect(r.failed.map((f) => [f.id, f.error.code])).toEqual([['push-anyway', ErrorCodes.PERMISSION_DENIED]])
+    await p.supplier.orchestrator.syncAll()
+    expect((await p.orders.getDocument<Order>(order.getId()))!.getData().status).toBe('new')
+    await p.close()
+  })
+
+  it('before the issuer opened the space the partner waits (WEFT_PARTNER_UNAVAILABLE), and a squatted space is refused', async () => {
+    const supplier = await side('supplier')
+    const customer = await side('customer')
+    await supplier.tenant.keyBag.generateKey('k')
+    await (await supplier.tenant.openDB('orders', { keyId: 'k' })).createDocument({ data: { a: 1 } })
+    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
+    await customer.tenant.sharing.accept(offer)
+    await customer.orchestrator.addRelationship('r', customer.tenant, await customer.relay.peer(offer.grant.id), ['orders'], {
+      grantId: offer.grant.id, direction: 'pull',
+    })
+    expect((await customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.PARTNER_UNAVAILABLE])
+
+    // Someone else registers the space of a second grant first: the issuer refuses to use it.
+    const second = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
+    await registerMembers({ url: server.url, tenant: relaySpaceOf(second.grant.id), admin: generateSigningKeyPair(), seq: 1 })
+    await supplier.orchestrator.addRelationship('squatted', supplier.tenant, await supplier.relay.peer(second.grant.id), ['orders'], {
+      grantId: second.grant.id, direction: 'push',
+    })
+    expect((await supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.FORBIDDEN])
+    await Promise.all([supplier.close(), customer.close()])
+  })
+
+  it('a relay peer offers only the granted databases', async () => {
+    const p = await pair()
+    const peer = await p.customer.relay.peer(p.grantId)
+    await expect(peer.openDB('payroll')).rejects.toMatchObject({ code: ErrorCodes.PERMISSION_DENIED })
+    await expect(p.customer.relay.peer('0'.repeat(32))).rejects.toMatchObject({ code: ErrorCodes.GRANT_NOT_FOUND })
+    await p.close()
+  })
+})
+
+function spaceConnection(tenant: Tenant, grantId: string): ServerConnection {
+  return new ServerConnection({ url: server.url, tenant: relaySpaceOf(grantId), key: tenant.serverSigner() })
+}
