@@ -2,10 +2,10 @@ import { Database, type DatabaseOptions } from './db/index.ts'
 import { SyncStateStore } from './sync/index.ts'
 import { ErrorCodes, WeftError } from './errors.ts'
 import { KeyBag, openSealedKeyVersions, sealKeyVersions, type PasswordKey } from './keys/index.ts'
-import { Mutex, type KeyValueStore, type StoreFactory } from './store/index.ts'
+import { Mutex, type ChangeStore, type KeyValueStore, type StoreFactory } from './store/index.ts'
 import {
   createProfile, sealTenantRecord, TrustPolicy, verifyProfile,
-  type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord,
+  type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord, type TrustCutoffs,
 } from './tenant/index.ts'
 import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
 import { bytesEqual, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
@@ -39,6 +39,8 @@ export class Tenant {
   readonly #dbs = new Map<DbName, Promise<Database>>()
   readonly #trustListeners = new Set<() => Promise<void>>()
   readonly #saveLock = new Mutex()
+  /** Counts trust changes, so a database that was opening while one happened retries its held entries. */
+  #trustVersion = 0
   #closed = false
   #clock: () => number = Date.now
   #sharing: SharingManager | undefined
@@ -135,27 +137,43 @@ export class Tenant {
     const dbName = asDbName(name)
     let db = this.#dbs.get(dbName)
     if (!db) {
-      db = this.#parts.storeFactory.openChangeStore(`${this.id}/${dbName}`).then((store) =>
-        Database.open(
-          {
-            tenantId: this.id,
-            signer: this.#identity.signing,
-            keyBag: this.keyBag,
-            trust: this.#trust,
-            onTrustChange: (l) => {
-              this.#trustListeners.add(l)
-              return () => this.#trustListeners.delete(l)
-            },
-          },
-          store,
-          dbName,
-          options,
-        ),
-      )
+      db = this.#openDatabase(dbName, options)
       this.#dbs.set(dbName, db)
       db.catch(() => this.#dbs.delete(dbName))
     }
     return db
+  }
+
+  /**
+   * Opens a database once every trust rule is in force (the cut-offs of ended write grants are
+   * loaded with the grant records first), so it never materialises an entry it should hold.
+   */
+  async #openDatabase(dbName: DbName, options: DatabaseOptions): Promise<Database> {
+    await this.sharing.loadTrust()
+    const store = await this.#openStore(dbName)
+    const trustVersion = this.#trustVersion
+    const db = await Database.open(
+      {
+        tenantId: this.id,
+        signer: this.#identity.signing,
+        keyBag: this.keyBag,
+        trust: this.#trust,
+        onTrustChange: (l) => {
+          this.#trustListeners.add(l)
+          return () => this.#trustListeners.delete(l)
+        },
+      },
+      store,
+      dbName,
+      options,
+    )
+    // Trust changed while it loaded, before it listened: retry what it held.
+    if (this.#trustVersion !== trustVersion) await db.retryHeld()
+    return db
+  }
+
+  #openStore(dbName: DbName): Promise<ChangeStore> {
+    return this.#parts.storeFactory.openChangeStore(`${this.id}/${dbName}`)
   }
 
   /**
@@ -188,6 +206,9 @@ export class Tenant {
       addPartner: (profile, options) => this.addPartner(profile, options),
       openDB: (name) => this.openDB(name),
       openRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-grants'), prefix: `${this.id}/` }),
+      openTrustRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-trust-cutoffs'), prefix: `${this.id}/` }),
+      openStore: (name) => this.#openStore(asDbName(name)),
+      setTrustCutoffs: (cutoffs) => this.#setTrustCutoffs(cutoffs),
     }))
   }
 
@@ -228,7 +249,14 @@ export class Tenant {
   }
 
   async #trustChanged(): Promise<void> {
+    this.#trustVersion++
     await Promise.all([...this.#trustListeners].map((l) => l()))
+  }
+
+  async #setTrustCutoffs(cutoffs: TrustCutoffs): Promise<void> {
+    if (cutoffs.size === 0 && this.#trust.cutoffs().size === 0) return
+    this.#trust.setCutoffs(cutoffs)
+    await this.#trustChanged()
   }
 
   #save(): Promise<void> {

@@ -222,7 +222,7 @@ export class Materialiser {
   #admit(entry: ParsedEntry, report: MaterialiseReport): HeldKey | undefined {
     const { header } = entry
     const state = this.#state(header.docId)
-    const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author)
+    const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author, entry.hash)
     if (!trust.ok) {
       this.#hold(state, report.untrusted, { hash: entry.hash, docId: header.docId, code: trust.code })
       return undefined

@@ -6,35 +6,57 @@ import type { DbLinkSpec, PublicProfile } from '../tenant/index.ts'
 import type { AuditEvent } from './auditEvents.ts'
 import { GrantRecords, type IssuedGrantRecord, type ReceivedGrantRecord } from './GrantRecords.ts'
 import type { SharingHost } from './SharingHost.ts'
+import { hasPermission } from './Grant.ts'
+import { isLive, WriteTrust } from './WriteTrust.ts'
 
 /**
  * @internal A tenant's grant records in memory and in storage, with the steps both the sharing
  * API and the sync authority take: locking a grant, ending it (expiry, revocation) with its key
- * rotation, trusting a partner, opening sealed keys, auditing.
+ * rotation and the end of a write partner's trust, trusting a partner, opening sealed keys,
+ * auditing.
  */
 export class GrantBook {
   readonly host: SharingHost
   readonly issued = new Map<string, IssuedGrantRecord>()
   readonly received = new Map<string, ReceivedGrantRecord>()
+  /** Trust in write partners' signers, cut off when their last write grant on a database ends. */
+  readonly writeTrust: WriteTrust
   readonly #locks = new Map<string, Mutex>()
   #records: GrantRecords | undefined
+  #reading: Promise<void> | undefined
   #loading: Promise<void> | undefined
   /** True once {@link load} has finished. */
   loaded = false
 
   constructor(host: SharingHost) {
     this.host = host
+    this.writeTrust = new WriteTrust(host, this)
   }
 
-  /** Loads the records once; finishes a key rotation a crash interrupted. */
-  load(): Promise<void> {
-    this.#loading ??= (async () => {
+  /**
+   * Reads the records once and puts the write-trust cut-offs in force. The tenant waits for this
+   * before any of its databases materialises.
+   */
+  loadTrust(): Promise<void> {
+    this.#reading ??= (async () => {
       const { kv, prefix } = await this.host.openRecords()
       this.#records = new GrantRecords(kv, prefix)
       const { issued, received } = await this.#records.loadAll()
       for (const r of issued) this.issued.set(r.grant.id, r)
       for (const r of received) this.received.set(r.grant.id, r)
-      for (const r of issued) if (r.rotationPending) await this.rotate(r.grant.id)
+      await this.writeTrust.load()
+    })().catch((err: unknown) => {
+      this.#reading = undefined
+      throw err
+    })
+    return this.#reading
+  }
+
+  /** Loads the records once; finishes a key rotation a crash interrupted. */
+  load(): Promise<void> {
+    this.#loading ??= (async () => {
+      await this.loadTrust()
+      for (const r of [...this.issued.values()]) if (r.rotationPending) await this.rotate(r.grant.id)
       this.loaded = true
     })().catch((err: unknown) => {
       this.#loading = undefined
@@ -71,9 +93,14 @@ export class GrantBook {
     return true
   }
 
-  /** Ends a grant: saved first (with the rotation pending), then its keys rotated, then audited. */
+  /**
+   * Ends a grant: a live write grant's trust cut-off recorded first, then the grant saved (with
+   * the rotation pending), then its keys rotated, then audited.
+   */
   async end(rec: IssuedGrantRecord, status: 'revoked' | 'expired', now: number, rotate: boolean): Promise<void> {
-    await this.putIssued({ ...rec, status, endedAt: rec.endedAt ?? now, rotationPending: rotate })
+    const save = (): Promise<void> => this.putIssued({ ...rec, status, endedAt: rec.endedAt ?? now, rotationPending: rotate })
+    if (isLive(rec) && hasPermission(rec.grant, 'write')) await this.writeTrust.end(rec.grant, save)
+    else await save()
     const rotated = rotate ? await this.rotate(rec.grant.id) : []
     await this.audit({
       action: status === 'revoked' ? 'revoke' : 'expire', partner: rec.grant.partner.tenantId, databases: rec.grant.databases,

@@ -1,8 +1,8 @@
 import type { BoxKeyPair, SigningKeyPair } from '../crypto/index.ts'
 import type { Database } from '../db/index.ts'
 import type { KeyBag } from '../keys/index.ts'
-import type { KeyValueStore } from '../store/index.ts'
-import type { DbLinkSpec, Partner, PublicProfile } from '../tenant/index.ts'
+import type { ChangeStore, KeyValueStore } from '../store/index.ts'
+import type { DbLinkSpec, Partner, PublicProfile, TrustCutoffs } from '../tenant/index.ts'
 import type { TenantId } from '../types.ts'
 import type { AuditSink } from './auditEvents.ts'
 
@@ -21,4 +21,10 @@ export interface SharingHost {
   openDB(name: string): Promise<Database>
   /** The key-value store grant records are kept in, and the prefix of this tenant's keys. */
   openRecords(): Promise<{ kv: KeyValueStore; prefix: string }>
+  /** The key-value store trust cut-offs are kept in, and the prefix of this tenant's keys. */
+  openTrustRecords(): Promise<{ kv: KeyValueStore; prefix: string }>
+  /** The change store behind database `name` (without opening the database). */
+  openStore(name: string): Promise<ChangeStore>
+  /** Puts these cut-offs in force (replacing all others) and retries held entries. */
+  setTrustCutoffs(cutoffs: TrustCutoffs): Promise<void>
 }

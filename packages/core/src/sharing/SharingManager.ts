@@ -102,11 +102,17 @@ export class SharingManager {
     const sealed = pending ? [] : keyIds.map((k) => this.#seal(k, host.keyBag.versions(k), partner))
     const delivered: Record<string, number> = {}
     if (!pending) for (const k of keyIds) delivered[k] = host.keyBag.current(k).version
-    if (grant.permissions.includes('write')) await this.#book.trust(partner.profile, databases.map((d) => ({ local: d, remote: d })))
-    await this.#book.putIssued({
+    const record: IssuedGrantRecord = {
       v: 1, grant, status: pending ? 'pending' : 'active', approvedAt: null, endedAt: null, rotationPending: false, syncs: 0,
       lastSyncAt: null, delivered,
-    })
+    }
+    if (grant.permissions.includes('write')) {
+      await this.#book.trust(partner.profile, databases.map((d) => ({ local: d, remote: d })))
+      // A live write grant lifts a cut-off left by an earlier one on the same databases.
+      await this.#book.writeTrust.update(() => this.#book.putIssued(record))
+    } else {
+      await this.#book.putIssued(record)
+    }
     await this.#book.audit({ action: 'share', partner: partner.tenantId, databases, grantId: grant.id, detail: describe(grant) })
     return { v: 1, grant, sourceProfile: host.publicProfile(), keys: sealed.map(toBase64Url) }
   }
@@ -150,7 +156,8 @@ export class SharingManager {
         v: 1, grant, sourceProfile: source.profile, acceptedAt: now, databases, keyNames,
         status: grant.conditions.requiresApproval ? 'pending' : 'active', lastSyncAt: null,
       }
-      await this.#book.putReceived(record)
+      // The source's own documents it shares here stay trusted if this tenant cut off its writes.
+      await this.#book.writeTrust.update(() => this.#book.putReceived(record))
       await this.#book.audit({ action: 'accept', partner: grant.source.tenantId, databases: grant.databases, grantId: grant.id, detail: describe(grant) })
       return receivedInfo(record, now)
     })
@@ -176,7 +183,10 @@ export class SharingManager {
   /**
    * Revokes a grant this tenant issued: no round runs under it any more, and every key it covers
    * is rotated, so documents written from now on are encrypted under a version the partner never
-   * receives. What the partner already received stays with it.
+   * receives. What the partner already received stays with it. With `write`, the partner's
+   * signers count on the granted databases only for the entries those databases hold now (unless
+   * another live write grant to the partner covers a database): later ones are held as untrusted,
+   * whatever path brings them.
    */
   async revoke(grantId: string): Promise<GrantInfo> {
     await this.#issuedOrThrow(grantId)
@@ -190,7 +200,18 @@ export class SharingManager {
     })
   }
 
-  /** Marks every issued grant past its `expiresAt` as expired (rotating its keys); returns them. */
+  /**
+   * @internal Reads the grant records and puts the cut-offs of ended write grants in force; the
+   * tenant waits for it before its databases materialise anything.
+   */
+  loadTrust(): Promise<void> {
+    return this.#book.loadTrust()
+  }
+
+  /**
+   * Marks every issued grant past its `expiresAt` as expired (rotating its keys, cutting off a
+   * write partner's trust as {@link SharingManager.revoke} does); returns them.
+   */
   async expireDue(): Promise<GrantInfo[]> {
     await this.#book.load()
     const out: GrantInfo[] = []

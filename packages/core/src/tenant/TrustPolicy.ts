@@ -1,6 +1,6 @@
 import { toBase64Url } from '../codec/index.ts'
 import { ErrorCodes, type ErrorCode } from '../errors.ts'
-import { asDbName, type DbName, type Origin, type TenantId } from '../types.ts'
+import { asDbName, type ChangeHash, type DbName, type Origin, type TenantId } from '../types.ts'
 import type { VerifiedProfile } from './PublicProfile.ts'
 
 /** A partner database linked into one of ours: entries from `remote` are accepted into `local`. */
@@ -17,6 +17,19 @@ export interface Partner {
   readonly links: readonly DbLink[]
 }
 
+/**
+ * Where trust in a partner's signers ends in one of our databases: the partner's signatures count
+ * only on the entries in `kept` (what was delivered before the end), and on the partner's own
+ * documents from the databases in `ownOrigins` (the partner shares those with us).
+ */
+export interface TrustCutoff {
+  readonly kept: ReadonlySet<ChangeHash>
+  readonly ownOrigins: ReadonlySet<DbName>
+}
+
+/** Cut-offs in force: partner → our database → cut-off. */
+export type TrustCutoffs = ReadonlyMap<TenantId, ReadonlyMap<DbName, TrustCutoff>>
+
 /** Why an entry is not materialised (yet): its signer or its origin is not trusted here. */
 export type TrustDecision = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode }
 
@@ -25,12 +38,14 @@ const OK: TrustDecision = { ok: true }
 /**
  * Who a tenant's databases trust. A database accepts an entry when its origin is the database
  * itself or a partner database linked into it, and its author is a member of this tenant or of a
- * partner linked into that database.
+ * partner linked into that database, unless that partner's trust in that database was cut off
+ * ({@link TrustCutoff}) and the entry is not one it kept.
  */
 export class TrustPolicy {
   readonly #tenantId: TenantId
   readonly #members = new Set<string>()
   readonly #partners = new Map<TenantId, Partner>()
+  #cutoffs: TrustCutoffs = new Map()
 
   constructor(tenantId: TenantId, members: Iterable<Uint8Array>) {
     this.#tenantId = tenantId
@@ -68,10 +83,23 @@ export class TrustPolicy {
     return this.#partners.get(tenantId)
   }
 
-  /** Decides whether database `db` may materialise an entry with this origin and author. */
-  evaluate(db: DbName, origin: Origin, author: Uint8Array): TrustDecision {
+  /**
+   * Replaces every cut-off: from now on a partner's signers count in a cut-off database only on
+   * the entries it kept. Links and profiles are unchanged.
+   */
+  setCutoffs(cutoffs: TrustCutoffs): void {
+    this.#cutoffs = cutoffs
+  }
+
+  /** The cut-offs in force. */
+  cutoffs(): TrustCutoffs {
+    return this.#cutoffs
+  }
+
+  /** Decides whether database `db` may materialise the entry `hash` with this origin and author. */
+  evaluate(db: DbName, origin: Origin, author: Uint8Array, hash: ChangeHash): TrustDecision {
     if (!this.#originLinked(db, origin)) return { ok: false, code: ErrorCodes.ORIGIN_NOT_LINKED }
-    if (!this.#authorTrusted(db, toBase64Url(author))) return { ok: false, code: ErrorCodes.UNTRUSTED_SIGNER }
+    if (!this.#authorTrusted(db, origin, toBase64Url(author), hash)) return { ok: false, code: ErrorCodes.UNTRUSTED_SIGNER }
     return OK
   }
 
@@ -81,11 +109,13 @@ export class TrustPolicy {
     return p !== undefined && p.links.some((l) => l.local === db && l.remote === origin.db)
   }
 
-  #authorTrusted(db: DbName, author: string): boolean {
+  #authorTrusted(db: DbName, origin: Origin, author: string, hash: ChangeHash): boolean {
     if (this.#members.has(author)) return true
     for (const p of this.#partners.values()) {
       if (!p.links.some((l) => l.local === db)) continue
-      if (p.profile.profile.members.includes(author) || p.profile.profile.signingKey === author) return true
+      if (!p.profile.profile.members.includes(author) && p.profile.profile.signingKey !== author) continue
+      const cut = this.#cutoffs.get(p.profile.tenantId)?.get(db)
+      if (!cut || cut.kept.has(hash) || (origin.tenant === p.profile.tenantId && cut.ownOrigins.has(origin.db))) return true
     }
     return false
   }
