@@ -29,7 +29,7 @@ async function side(name: string, clock?: () => number): Promise<Side> {
   const factory = new TenantFactory({ kdf: TEST_KDF, ...(clock ? { clock } : {}) })
   const tenant = await factory.createTenant({ tenantId: `${name}-${process.pid}-${++n}`, password: 'pw' })
   const relay = new GrantRelay({ url: server.url, tenant })
-  const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { baseMs: 1, maxMs: 2 } })
+  const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
   return {
     tenant, relay, orchestrator,
     async close() {

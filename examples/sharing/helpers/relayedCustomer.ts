@@ -2,7 +2,7 @@
 // storage, orchestrator and relay, and nothing shared with the supplier but the server's URL.
 // It speaks JSON lines: commands on stdin, answers on stdout.
 import { createInterface } from 'node:readline'
-import { MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type Database, type GrantOffer } from '@weft/core'
+import { asDocId, MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type Database, type GrantOffer } from '@weft/core'
 import { GrantRelay } from '@weft/client'
 
 type Command =
@@ -32,7 +32,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     for (const id of await orders.getAllDocumentIds()) docs[id] = (await orders.getDocument(id))!.toJSON()
     say({ type: 'synced', sent: r.sent, received: r.received, failed: r.failed.map((f) => f.error.code), docs })
   } else if (command.type === 'edit') {
-    await orders.changeDoc<{ status: string }>(command.docId, (d) => void (d.getData().status = command.status))
+    await orders.changeDoc<{ status: string }>(asDocId(command.docId), (d) => void (d.getData().status = command.status))
     say({ type: 'edited' })
   } else break
 }
