@@ -5,7 +5,7 @@ import { KeyBag, openSealedKeyVersions, sealKeyVersions, type PasswordKey } from
 import { Mutex, type ChangeStore, type KeyValueStore, type StoreFactory } from './store/index.ts'
 import {
   createProfile, sealTenantRecord, TrustPolicy, verifyProfile,
-  type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord, type TrustCutoffs,
+  type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord, type TrustCutoffs, type Vouches,
 } from './tenant/index.ts'
 import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
 import { bytesEqual, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
@@ -209,6 +209,7 @@ export class Tenant {
       openTrustRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-trust-cutoffs'), prefix: `${this.id}/` }),
       openStore: (name) => this.#openStore(asDbName(name)),
       setTrustCutoffs: (cutoffs) => this.#setTrustCutoffs(cutoffs),
+      setVouches: (vouches) => this.#setVouches(vouches),
     }))
   }
 
@@ -256,6 +257,12 @@ export class Tenant {
   async #setTrustCutoffs(cutoffs: TrustCutoffs): Promise<void> {
     if (cutoffs.size === 0 && this.#trust.cutoffs().size === 0) return
     this.#trust.setCutoffs(cutoffs)
+    await this.#trustChanged()
+  }
+
+  async #setVouches(vouches: Vouches): Promise<void> {
+    if (vouches.size === 0 && this.#trust.vouches().size === 0) return
+    this.#trust.setVouches(vouches)
     await this.#trustChanged()
   }
 

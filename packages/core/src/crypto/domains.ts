@@ -11,6 +11,7 @@ export const Domain = {
   tenantRecord: 'weft/v1/tenant-record',
   sealedKey: 'weft/v1/sealed-key',
   grantSignature: 'weft/v1/grant/signature',
+  writerRoster: 'weft/v1/grant/writer-roster',
   auditRecord: 'weft/v1/audit/record',
   auditHead: 'weft/v1/audit/head',
   serverRegistration: 'weft/v1/server/registration',

@@ -58,12 +58,19 @@ export interface SyncRequest {
   readonly transfers: readonly Transfer[]
 }
 
-/** Sealed keys one peer must import before the round's entries arrive. */
+/**
+ * What one peer must take in under a grant before the round's entries arrive: sealed keys (newer
+ * versions after a rotation) and, when it changed, the issuer's signed roster of the other tenants
+ * it accepts changes from on the granted databases.
+ */
 export interface KeyDelivery {
   readonly grantId: string
   /** The tenant the keys are sealed to. */
   readonly to: TenantId
+  /** May be empty when only the roster changed. */
   readonly sealed: readonly Uint8Array[]
+  /** A signed writer roster (opaque here; the receiving authority verifies it). */
+  readonly roster?: unknown
   /** Called once the receiver imported them, so they are not sent again. */
   delivered(): Promise<void>
 }
@@ -99,6 +106,12 @@ export interface SyncAuthority {
   guard(request: SyncRequest, round: (permit: SyncPermit) => Promise<RoundOutcome>): Promise<RoundOutcome>
   /** Imports keys the other side sealed to this peer under a grant. */
   receiveKeys(grantId: string, sealed: readonly Uint8Array[]): Promise<void>
+  /**
+   * Takes in the grant issuer's signed roster of the other tenants it accepts changes from (so
+   * their changes to the issuer's documents can be materialised here). Absent: the peer has no
+   * use for one (a relay that carries only the two tenants' own entries).
+   */
+  receiveRoster?(grantId: string, roster: unknown): Promise<void>
   /** Told when the other peer's authority refused a round before this one was asked (for its own records). */
   refused?(request: SyncRequest, error: Error): Promise<void>
   /**

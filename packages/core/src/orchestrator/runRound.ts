@@ -143,8 +143,10 @@ function both(a: DocFilter | undefined, b: DocFilter | undefined): DocFilter | u
 async function deliverKeys(rel: Relationship, permit: SyncPermit): Promise<void> {
   for (const delivery of permit.keys ?? []) {
     const receiver = delivery.to === rel.local.id ? rel.local : delivery.to === rel.partner.id ? rel.partner : undefined
-    if (!receiver?.syncAuthority) continue
-    await receiver.syncAuthority.receiveKeys(delivery.grantId, delivery.sealed)
+    const authority = receiver?.syncAuthority
+    if (!authority) continue
+    if (delivery.sealed.length) await authority.receiveKeys(delivery.grantId, delivery.sealed)
+    if (delivery.roster !== undefined && authority.receiveRoster) await authority.receiveRoster(delivery.grantId, delivery.roster)
     await delivery.delivered()
   }
 }

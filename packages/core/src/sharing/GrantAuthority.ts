@@ -1,13 +1,14 @@
 import { fromBase64Url } from '../codec/index.ts'
 import type { DocFilter } from '../db/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
-import { sealKeyVersions } from '../keys/index.ts'
 import {
-  OPEN_PERMIT, type KeyDelivery, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest,
+  OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest,
 } from '../orchestrator/index.ts'
-import { asKeyId, type TenantId } from '../types.ts'
+import { asKeyId } from '../types.ts'
 import { hasPermission, type Grant } from './Grant.ts'
 import { isDue, type GrantBook } from './GrantBook.ts'
+import { deliveryDue, pendingDelivery } from './grantDelivery.ts'
+import { verifyWriterRoster } from './verifyWriterRoster.ts'
 import { grantDenial, isGrantDenial } from './grantDenial.ts'
 import { grantTransferFilter } from './grantFilters.ts'
 import type { IssuedGrantRecord, ReceivedGrantRecord, ReceivedGrantStatus } from './GrantRecords.ts'
@@ -56,7 +57,7 @@ export class GrantAuthority implements SyncAuthority {
     const issued = book.issued.get(grantId)
     if (issued) {
       const now = book.host.now()
-      return !isDue(issued, now) && grantDenial(issued, request, now) === undefined && this.#undelivered(issued) === undefined
+      return !isDue(issued, now) && grantDenial(issued, request, now) === undefined && !deliveryDue(book, issued)
     }
     const received = book.received.get(grantId)
     return received !== undefined && received.status === 'active'
@@ -69,6 +70,23 @@ export class GrantAuthority implements SyncAuthority {
     if (!rec) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `no accepted grant ${grantId}`)
     const keys = sealed.map((s) => this.#book.openKey(s, fromBase64Url(rec.grant.source.signingKey), rec.grant.keyIds))
     for (const k of keys) await this.#book.host.keyBag.addVersions(asKeyId(rec.keyNames[k.keyId] ?? k.keyId), k.versions)
+  }
+
+  /**
+   * Takes in a writer roster from the issuer of a grant this tenant accepted: checks the issuer's
+   * signature and that it names only the grant's databases (`WEFT_BAD_GRANT` otherwise), ignores
+   * one not newer than the roster held, and puts its vouches in force.
+   */
+  async receiveRoster(grantId: string, value: unknown): Promise<void> {
+    await this.#book.load()
+    const rec = this.#book.received.get(grantId)
+    if (!rec) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `no accepted grant ${grantId}`)
+    const roster = verifyWriterRoster(value, rec.grant)
+    await this.#book.lockOf(grantId).run(async () => {
+      const held = this.#book.rosters.get(grantId)
+      if (held && roster.seq <= held.seq) return // replayed or out of order: the newer one stands
+      await this.#book.putRoster(roster)
+    })
   }
 
   /** Records a refusal by the other peer's authority in this tenant's books. */
@@ -102,7 +120,7 @@ export class GrantAuthority implements SyncAuthority {
       await this.#denied(current.grant.partner.tenantId, request, denial)
       throw denial
     }
-    const keys = this.#undelivered(current)
+    const keys = pendingDelivery(book, current)
     const filters = this.#filters(current.grant, request)
     let outcome: RoundOutcome
     try {
@@ -182,36 +200,6 @@ export class GrantAuthority implements SyncAuthority {
     let filters = byRequest.get(request)
     if (!filters) byRequest.set(request, (filters = request.transfers.map((t) => grantTransferFilter(grant, t))))
     return filters
-  }
-
-  /** The grant's keys sealed again when the partner lacks their newest version, or undefined. */
-  #undelivered(rec: IssuedGrantRecord): KeyDelivery | undefined {
-    const bag = this.#book.host.keyBag
-    if (rec.grant.keyIds.every((k) => !bag.has(k) || bag.current(k).version <= (rec.delivered[k] ?? 0))) return undefined
-    const boxKey = fromBase64Url(rec.grant.partner.boxKey)
-    const sealed: Uint8Array[] = []
-    const upTo: Record<string, number> = { ...rec.delivered }
-    for (const keyId of rec.grant.keyIds) {
-      const versions = bag.versions(keyId)
-      const newest = versions[versions.length - 1]?.version ?? 0
-      if (newest <= (rec.delivered[keyId] ?? 0)) continue
-      // Every version, not only the new ones: the partner accepts newer versions of a name it
-      // holds only alongside one it already has (so nobody can slip a foreign key under it).
-      sealed.push(sealKeyVersions(keyId, versions, boxKey, this.#book.host.signer))
-      upTo[keyId] = newest
-    }
-    if (!sealed.length) return undefined
-    return {
-      grantId: rec.grant.id,
-      to: rec.grant.partner.tenantId as TenantId,
-      sealed,
-      delivered: async () => {
-        const latest = this.#book.issued.get(rec.grant.id)!
-        const merged = { ...latest.delivered }
-        for (const [k, v] of Object.entries(upTo)) merged[k] = Math.max(merged[k] ?? 0, v)
-        await this.#book.putIssued({ ...latest, delivered: merged })
-      },
-    }
   }
 
   /** Entries this tenant sent and received in a round, and its databases involved. */

@@ -8,6 +8,8 @@ import { GrantRecords, type IssuedGrantRecord, type ReceivedGrantRecord } from '
 import type { SharingHost } from './SharingHost.ts'
 import { hasPermission } from './Grant.ts'
 import { isLive, WriteTrust } from './WriteTrust.ts'
+import { vouchesOf } from './vouchesOf.ts'
+import type { SignedWriterRoster } from './WriterRoster.ts'
 
 /**
  * @internal A tenant's grant records in memory and in storage, with the steps both the sharing
@@ -19,6 +21,8 @@ export class GrantBook {
   readonly host: SharingHost
   readonly issued = new Map<string, IssuedGrantRecord>()
   readonly received = new Map<string, ReceivedGrantRecord>()
+  /** The newest writer roster of each received grant. */
+  readonly rosters = new Map<string, SignedWriterRoster>()
   /** Trust in write partners' signers, cut off when their last write grant on a database ends. */
   readonly writeTrust: WriteTrust
   readonly #locks = new Map<string, Mutex>()
@@ -41,10 +45,12 @@ export class GrantBook {
     this.#reading ??= (async () => {
       const { kv, prefix } = await this.host.openRecords()
       this.#records = new GrantRecords(kv, prefix)
-      const { issued, received } = await this.#records.loadAll()
+      const { issued, received, rosters } = await this.#records.loadAll()
       for (const r of issued) this.issued.set(r.grant.id, r)
       for (const r of received) this.received.set(r.grant.id, r)
+      for (const r of rosters) this.rosters.set(r.grantId, r)
       await this.writeTrust.load()
+      await this.installVouches()
     })().catch((err: unknown) => {
       this.#reading = undefined
       throw err
@@ -75,6 +81,18 @@ export class GrantBook {
   async putIssued(rec: IssuedGrantRecord): Promise<void> {
     await this.#records!.putIssued(rec)
     this.issued.set(rec.grant.id, rec)
+  }
+
+  /** Keeps a received grant's newest roster and puts the vouches in force. */
+  async putRoster(roster: SignedWriterRoster): Promise<void> {
+    await this.#records!.putRoster(roster)
+    this.rosters.set(roster.grantId, roster)
+    await this.installVouches()
+  }
+
+  /** Puts in force what the rosters of received grants vouch for. */
+  installVouches(): Promise<void> {
+    return this.host.setVouches(vouchesOf(this.received, this.rosters))
   }
 
   async putReceived(rec: ReceivedGrantRecord): Promise<void> {

@@ -2,7 +2,7 @@ import type { BoxKeyPair, SigningKeyPair } from '../crypto/index.ts'
 import type { Database } from '../db/index.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore, KeyValueStore } from '../store/index.ts'
-import type { DbLinkSpec, Partner, PublicProfile, TrustCutoffs } from '../tenant/index.ts'
+import type { DbLinkSpec, Partner, PublicProfile, TrustCutoffs, Vouches } from '../tenant/index.ts'
 import type { TenantId } from '../types.ts'
 import type { AuditSink } from './auditEvents.ts'
 
@@ -27,4 +27,6 @@ export interface SharingHost {
   openStore(name: string): Promise<ChangeStore>
   /** Puts these cut-offs in force (replacing all others) and retries held entries. */
   setTrustCutoffs(cutoffs: TrustCutoffs): Promise<void>
+  /** Puts these vouches in force (replacing all others) and retries held entries. */
+  setVouches(vouches: Vouches): Promise<void>
 }

@@ -4,6 +4,7 @@ import { asDbName, asTenantId, type ChangeHash, type DbName, type TenantId } fro
 import { hasPermission, type Grant } from './Grant.ts'
 import { CutoffRecords, type CutoffRecord } from './CutoffRecords.ts'
 import { entriesSignedBy } from './entriesSignedBy.ts'
+import { partnerSigners } from './partnerSigners.ts'
 import type { IssuedGrantRecord, ReceivedGrantRecord } from './GrantRecords.ts'
 import type { SharingHost } from './SharingHost.ts'
 
@@ -102,7 +103,7 @@ export class WriteTrust {
       // Held back first, then the store's head read: whatever the partner signed that was
       // materialised before is at or under that head, and so is kept.
       await this.#install()
-      const signers = this.#signersOf(grant)
+      const signers = partnerSigners(grant, this.#host.partners())
       for (const db of dbs) {
         const store = await this.#host.openStore(db)
         const kept = await entriesSignedBy(store, signers, (await store.head()).seq)
@@ -117,6 +118,11 @@ export class WriteTrust {
     }
   }
 
+  /** The entries of `partner` that `db` kept when its trust there was cut off, if it was. */
+  keptFor(partner: string, db: string): ReadonlySet<ChangeHash> | undefined {
+    return this.#recorded.get(keyOf({ partner, db }))?.kept
+  }
+
   /** True when a live write grant to `partner` other than `except` covers `db`. */
   #vouched(partner: string, db: string, except?: string): boolean {
     for (const r of this.#grants.issued.values()) {
@@ -124,14 +130,6 @@ export class WriteTrust {
       if (g.id !== except && g.partner.tenantId === partner && isLive(r) && hasPermission(g, 'write') && g.databases.includes(db)) return true
     }
     return false
-  }
-
-  /** The partner's signing keys: the one the grant names, and every signer of its profile here. */
-  #signersOf(grant: Grant): Set<string> {
-    const signers = new Set([grant.partner.signingKey])
-    const profile = this.#host.partners().find((p) => p.profile.tenantId === grant.partner.tenantId)?.profile.profile
-    if (profile) for (const k of [profile.signingKey, ...profile.members]) signers.add(k)
-    return signers
   }
 
   /** Databases of `partner` it shares with this tenant into `db` (grants accepted from it). */

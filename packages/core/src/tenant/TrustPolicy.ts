@@ -30,6 +30,19 @@ export interface TrustCutoff {
 /** Cut-offs in force: partner → our database → cut-off. */
 export type TrustCutoffs = ReadonlyMap<TenantId, ReadonlyMap<DbName, TrustCutoff>>
 
+/**
+ * Another tenant's signer, vouched for by a partner whose database is linked into one of ours:
+ * its signatures count on entries of that partner's documents (`origin`) only, and once its
+ * write grant there ended, only on the entries in `kept`.
+ */
+export interface Vouch {
+  readonly origin: Origin
+  readonly kept: ReadonlySet<ChangeHash> | null
+}
+
+/** Vouches in force: our database → signer (base64url) → who vouched for it, for which origin. */
+export type Vouches = ReadonlyMap<DbName, ReadonlyMap<string, readonly Vouch[]>>
+
 /** Why an entry is not materialised (yet): its signer or its origin is not trusted here. */
 export type TrustDecision = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode }
 
@@ -38,14 +51,16 @@ const OK: TrustDecision = { ok: true }
 /**
  * Who a tenant's databases trust. A database accepts an entry when its origin is the database
  * itself or a partner database linked into it, and its author is a member of this tenant or of a
- * partner linked into that database, unless that partner's trust in that database was cut off
- * ({@link TrustCutoff}) and the entry is not one it kept.
+ * partner linked into that database (unless that partner's trust in that database was cut off,
+ * {@link TrustCutoff}, and the entry is not one it kept), or a signer the origin's tenant vouched
+ * for ({@link Vouch}).
  */
 export class TrustPolicy {
   readonly #tenantId: TenantId
   readonly #members = new Set<string>()
   readonly #partners = new Map<TenantId, Partner>()
   #cutoffs: TrustCutoffs = new Map()
+  #vouches: Vouches = new Map()
 
   constructor(tenantId: TenantId, members: Iterable<Uint8Array>) {
     this.#tenantId = tenantId
@@ -91,6 +106,19 @@ export class TrustPolicy {
     this.#cutoffs = cutoffs
   }
 
+  /**
+   * Replaces every vouch: from now on, in each database, the vouched signers count on entries of
+   * the vouching partner's documents (within their kept entries once their grant ended).
+   */
+  setVouches(vouches: Vouches): void {
+    this.#vouches = vouches
+  }
+
+  /** The vouches in force. */
+  vouches(): Vouches {
+    return this.#vouches
+  }
+
   /** The cut-offs in force. */
   cutoffs(): TrustCutoffs {
     return this.#cutoffs
@@ -116,6 +144,9 @@ export class TrustPolicy {
       if (!p.profile.profile.members.includes(author) && p.profile.profile.signingKey !== author) continue
       const cut = this.#cutoffs.get(p.profile.tenantId)?.get(db)
       if (!cut || cut.kept.has(hash) || (origin.tenant === p.profile.tenantId && cut.ownOrigins.has(origin.db))) return true
+    }
+    for (const v of this.#vouches.get(db)?.get(author) ?? []) {
+      if (v.origin.tenant === origin.tenant && v.origin.db === origin.db && (v.kept === null || v.kept.has(hash))) return true
     }
     return false
   }
