@@ -96,6 +96,24 @@ describe('grants between processes, through a relay space on a server', () => {
     await p.close()
   })
 
+  it('a partner that pushes documents of its own into the space gets nothing into the issuer\'s database', async () => {
+    const p = await pair()
+    await p.orders.createDocument<Order>({ data: { item: 'real', status: 'new' } })
+    await p.supplier.orchestrator.syncAll()
+    await p.customer.orchestrator.syncAll()
+    // The customer skips its own checks and writes straight to the space.
+    const own = await p.customerOrders.createDocument<Order>({ data: { item: 'injected', status: 'free' } })
+    const space = new RemoteChangeStore({ connection: spaceConnection(p.customer.tenant, p.grantId), db: 'orders' })
+    expect((await p.customerOrders.pushChangesTo(space)).transferred).toBe(1)
+    const round = await p.supplier.orchestrator.syncAll()
+    expect(round.failed).toEqual([])
+    expect(await p.orders.getDocument(own.getId())).toBeUndefined()
+    expect(p.orders.getDocumentStatus(own.getId())).toBe('untrusted')
+    expect((await p.orders.retryHeld()).untrusted.map((h) => h.code)).toEqual([ErrorCodes.ORIGIN_NOT_LINKED])
+    await space.close()
+    await p.close()
+  })
+
   it('applies the grant filter in the issuer\'s process: the relay never holds a document outside it', async () => {
     const p = await pair({ filter: { where: { region: 'north' } } })
     const north = await p.orders.createDocument<Order>({ data: { item: 'a', status: 'new', region: 'north' } })

@@ -135,18 +135,20 @@ export class GrantBook {
     return rotated
   }
 
-  /** Adds database links for a partner, keeping the ones it has. */
-  async trust(profile: PublicProfile, add: readonly { local: string; remote: string }[]): Promise<void> {
+  /**
+   * Adds database links for a partner, keeping the ones it has. A pair linked both ways (signers
+   * only, and with its documents) keeps the wider link.
+   */
+  async trust(profile: PublicProfile, add: readonly { local: string; remote: string; signersOnly?: boolean }[]): Promise<void> {
     const existing = this.host.partners().find((p) => p.profile.tenantId === profile.tenantId)?.links ?? []
-    const seen = new Set<string>()
-    const links: DbLinkSpec[] = []
+    const links = new Map<string, { local: string; remote: string; signersOnly: boolean }>()
     for (const l of [...existing, ...add]) {
       const k = `${l.local}\u0000${l.remote}`
-      if (seen.has(k)) continue
-      seen.add(k)
-      links.push({ local: l.local, remote: l.remote })
+      const signersOnly = l.signersOnly === true && (links.get(k)?.signersOnly ?? true)
+      links.set(k, { local: l.local, remote: l.remote, signersOnly })
     }
-    await this.host.addPartner(profile, { dbs: links })
+    const specs: DbLinkSpec[] = [...links.values()].map((l) => (l.signersOnly ? l : { local: l.local, remote: l.remote }))
+    await this.host.addPartner(profile, { dbs: specs })
   }
 
   /** Opens a key sealed to this tenant by `sender` for a grant naming `allowed`; `WEFT_BAD_GRANT` otherwise. */

@@ -107,7 +107,8 @@ export class SharingManager {
       lastSyncAt: null, delivered,
     }
     if (grant.permissions.includes('write')) {
-      await this.#book.trust(partner.profile, databases.map((d) => ({ local: d, remote: d })))
+      // The partner's signatures count on our documents; documents of its own are never taken in.
+      await this.#book.trust(partner.profile, databases.map((d) => ({ local: d, remote: d, signersOnly: true })))
       // A live write grant lifts a cut-off left by an earlier one on the same databases.
       await this.#book.writeTrust.update(() => this.#book.putIssued(record))
     } else {

@@ -3,14 +3,23 @@ import { ErrorCodes, type ErrorCode } from '../errors.ts'
 import { asDbName, type ChangeHash, type DbName, type Origin, type TenantId } from '../types.ts'
 import type { VerifiedProfile } from './PublicProfile.ts'
 
-/** A partner database linked into one of ours: entries from `remote` are accepted into `local`. */
+/**
+ * A partner database linked into one of ours: entries from `remote` are accepted into `local`,
+ * and the partner's signers are trusted in `local`. With `signersOnly`, only the latter: the
+ * partner may change documents `local` accepts from elsewhere (a write grant to it), but documents
+ * that originated in its own database are not accepted.
+ */
 export interface DbLink {
   readonly local: DbName
   readonly remote: DbName
+  readonly signersOnly?: true
 }
 
-/** A database link as callers write it: a name shared by both sides, or an explicit pair. */
-export type DbLinkSpec = string | { readonly local: string; readonly remote: string }
+/**
+ * A database link as callers write it: a name shared by both sides, or an explicit pair,
+ * optionally `signersOnly` (see {@link DbLink}).
+ */
+export type DbLinkSpec = string | { readonly local: string; readonly remote: string; readonly signersOnly?: boolean }
 
 export interface Partner {
   readonly profile: VerifiedProfile
@@ -134,7 +143,7 @@ export class TrustPolicy {
   #originLinked(db: DbName, origin: Origin): boolean {
     if (origin.tenant === this.#tenantId) return origin.db === db
     const p = this.#partners.get(origin.tenant)
-    return p !== undefined && p.links.some((l) => l.local === db && l.remote === origin.db)
+    return p !== undefined && p.links.some((l) => l.local === db && l.remote === origin.db && !l.signersOnly)
   }
 
   #authorTrusted(db: DbName, origin: Origin, author: string, hash: ChangeHash): boolean {
@@ -153,7 +162,7 @@ export class TrustPolicy {
 }
 
 function normaliseLink(spec: DbLinkSpec): DbLink {
-  return typeof spec === 'string'
-    ? { local: asDbName(spec), remote: asDbName(spec) }
-    : { local: asDbName(spec.local), remote: asDbName(spec.remote) }
+  if (typeof spec === 'string') return { local: asDbName(spec), remote: asDbName(spec) }
+  const link = { local: asDbName(spec.local), remote: asDbName(spec.remote) }
+  return spec.signersOnly ? { ...link, signersOnly: true } : link
 }
