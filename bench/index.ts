@@ -14,6 +14,7 @@ import { benchLevelStore } from './levelStore.ts'
 import { benchIdbStore } from './idbStore.ts'
 import { benchNetwork } from './network.ts'
 import { benchOrchestrator } from './orchestrator.ts'
+import { benchRelayRound } from './relayRound.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = ['write', 'sync', 'snapshot', 'level', 'idb', 'network', 'orchestrator'] as const
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   if (runs('orchestrator')) {
     progress('orchestrator rounds')
     figures.push(...(await benchOrchestrator()))
+    progress('a grant through a relay server')
+    figures.push(await benchRelayRound())
   }
 
   printMachine(machine)
