@@ -227,6 +227,38 @@ describe('grants between processes, through a relay space on a server', () => {
     await Promise.all([supplier.close(), customer.close()])
   })
 
+  it('a server that lost its storage: the issuer opens the space again at its next round', async () => {
+    const own = await WeftServer.start()
+    const port = own.port
+    const supplier = await side('supplier')
+    const customer = await side('customer')
+    await supplier.tenant.keyBag.generateKey('k')
+    const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
+    await orders.createDocument({ data: { n: 1 } })
+    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
+    await customer.tenant.sharing.accept(offer)
+    const grantId = offer.grant.id
+    const supplierRelay = new GrantRelay({ url: own.url, tenant: supplier.tenant })
+    const customerRelay = new GrantRelay({ url: own.url, tenant: customer.tenant })
+    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+    expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
+    expect((await customer.orchestrator.syncAll()).received).toBe(1)
+
+    await own.close()
+    const wiped = await WeftServer.start({ port })
+    const later = await orders.createDocument({ data: { n: 2 } })
+    const first = await supplier.orchestrator.syncAll()
+    expect(first.failed.map((f) => f.error.code)).toEqual([ErrorCodes.UNAUTHORIZED])
+    expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
+    expect((await customer.orchestrator.syncAll()).failed).toEqual([])
+    expect((await (await customer.tenant.openDB('orders')).getDocument(later.getId()))?.getData()).toEqual({ n: 2 })
+    await supplierRelay.close()
+    await customerRelay.close()
+    await Promise.all([supplier.close(), customer.close()])
+    await wiped.close()
+  })
+
   it('a relay peer offers only the granted databases', async () => {
     const p = await pair()
     const peer = await p.customer.relay.peer(p.grantId)

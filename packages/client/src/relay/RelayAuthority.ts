@@ -20,7 +20,13 @@ export class RelayAuthority implements SyncAuthority {
   async guard(request: SyncRequest, round: (permit: SyncPermit) => Promise<RoundOutcome>): Promise<RoundOutcome> {
     this.#check(request)
     await this.#space.prepare()
-    return round(OPEN_PERMIT)
+    try {
+      return await round(OPEN_PERMIT)
+    } catch (err) {
+      // Signed in and still refused as unknown: the server lost the space; open it again next round.
+      if ((err as WeftError).code === ErrorCodes.UNAUTHORIZED) this.#space.reset()
+      throw err
+    }
   }
 
   /** The local issuer's keys for the partner: left, still sealed, in the space's mailbox. */

@@ -29,6 +29,8 @@ export class RelaySpace {
   #shutOut = false
   /** Last mailbox message read (partner side). */
   #mailSeq = 0
+  /** Last registration seq sent (issuer side): registrations must grow. */
+  #regSeq = 0
 
   constructor(options: RelaySpaceOptions) {
     this.#options = options
@@ -79,20 +81,22 @@ export class RelaySpace {
   /** Issuer: removes the partner from the space; its sessions end and its pushes are refused. */
   async shutOut(): Promise<void> {
     if (!this.#issuer || this.#shutOut) return
-    await registerMembers({
-      url: this.#options.url, tenant: relaySpaceOf(this.grantId), admin: this.#options.tenant.serverSigner(), seq: Date.now(),
-      revoke: [this.#partnerKey()], ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-    })
+    await this.#register({ revoke: [this.#partnerKey()] })
     this.#shutOut = true
     this.#ready = false
   }
 
+  /**
+   * Forgets that the space was opened, so the next round opens it again (issuer): the server
+   * no longer knew this tenant, say after it lost its storage.
+   */
+  reset(): void {
+    if (!this.#shutOut) this.#ready = false
+  }
+
   async #open(): Promise<void> {
     try {
-      await registerMembers({
-        url: this.#options.url, tenant: relaySpaceOf(this.grantId), admin: this.#options.tenant.serverSigner(), seq: Date.now(),
-        add: [this.#partnerKey()], ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-      })
+      await this.#register({ add: [this.#partnerKey()] })
     } catch (err) {
       if (isWeftError(err) && err.code === ErrorCodes.FORBIDDEN) {
         throw new WeftError(ErrorCodes.FORBIDDEN, `the relay space of grant ${this.grantId} is held by another key: ${err.message}`, { cause: err })
@@ -101,6 +105,15 @@ export class RelaySpace {
     }
     this.#shutOut = false
     this.#ready = true
+  }
+
+  #register(change: { add?: Uint8Array[]; revoke?: Uint8Array[] }): Promise<unknown> {
+    // Registrations must carry a growing seq: the clock, kept above what this process sent.
+    this.#regSeq = Math.max(Date.now(), this.#regSeq + 1)
+    return registerMembers({
+      url: this.#options.url, tenant: relaySpaceOf(this.grantId), admin: this.#options.tenant.serverSigner(), seq: this.#regSeq,
+      ...change, ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    })
   }
 
   async #readMail(): Promise<void> {
