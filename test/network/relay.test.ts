@@ -259,6 +259,29 @@ describe('grants between processes, through a relay space on a server', () => {
     await wiped.close()
   })
 
+  it('requiresApproval: the partner waits as WEFT_GRANT_NOT_APPROVED until the issuer approves, then gets data and keys', async () => {
+    const supplier = await side('supplier')
+    const customer = await side('customer')
+    await supplier.tenant.keyBag.generateKey('k')
+    const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
+    const doc = await orders.createDocument({ data: { item: 'crate' } })
+    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'], requiresApproval: true })
+    expect(offer.keys).toEqual([]) // keys travel only once approved
+    await customer.tenant.sharing.accept(offer)
+    const grantId = offer.grant.id
+    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'push' })
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+    expect((await supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_NOT_APPROVED])
+    expect((await customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_NOT_APPROVED])
+
+    await supplier.tenant.sharing.approve(grantId)
+    expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
+    expect((await customer.orchestrator.syncAll()).failed).toEqual([])
+    expect((await (await customer.tenant.openDB('orders')).getDocument(doc.getId()))?.getData()).toEqual({ item: 'crate' })
+    expect((await customer.tenant.sharing.get(grantId))!.status).toBe('active')
+    await Promise.all([supplier.close(), customer.close()])
+  })
+
   it('a relay peer offers only the granted databases', async () => {
     const p = await pair()
     const peer = await p.customer.relay.peer(p.grantId)

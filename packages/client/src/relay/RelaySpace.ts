@@ -66,7 +66,7 @@ export class RelaySpace {
       await this.#readMail()
     } catch (err) {
       this.#ready = false
-      throw this.#partnerError(err)
+      throw await this.#partnerError(err)
     }
     this.#ready = true
   }
@@ -133,7 +133,7 @@ export class RelaySpace {
     return fromBase64Url(this.#options.grant.grant.partner.signingKey)
   }
 
-  #partnerError(err: unknown): unknown {
+  async #partnerError(err: unknown): Promise<unknown> {
     if (!isWeftError(err)) return err
     if (err.code === ErrorCodes.FORBIDDEN) {
       const { expiresAt } = this.#options.grant
@@ -145,7 +145,11 @@ export class RelaySpace {
       )
     }
     if (err.code === ErrorCodes.UNAUTHORIZED) {
-      return new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, `grant ${this.grantId}: the issuer has not opened the relay space yet`, { cause: err })
+      // The issuer opens the space at its first round the grant allows: after approval, if it needs one.
+      const pending = (await this.#options.tenant.sharing.get(this.grantId))?.status === 'pending'
+      return pending
+        ? new WeftError(ErrorCodes.GRANT_NOT_APPROVED, `grant ${this.grantId}: waiting for approval by its issuer`, { cause: err })
+        : new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, `grant ${this.grantId}: the issuer has not opened the relay space yet`, { cause: err })
     }
     return err
   }
