@@ -86,6 +86,11 @@ export class ServerConnection {
     return this.#signedIn(`${this.tenantPath}/mail/${op}`, body, signal)
   }
 
+  /** What the tenant stores on the server (bytes, entries, databases) and the limits it has there. */
+  usage(signal?: AbortSignal): Promise<Bodies['usage']['res']> {
+    return this.#signedIn(`${this.tenantPath}/usage`, {}, signal)
+  }
+
   async #signedIn<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.token()

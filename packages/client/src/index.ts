@@ -27,4 +27,4 @@ export type { LiveSyncOptions, WebSocketLike, WebSocketConstructor } from './Liv
 export type { SyncStatus } from './SyncStatus.ts'
 export type { RegisterMembersOptions } from './registerMembers.ts'
 export type { GrantRelayOptions, RelaySpaceOptions } from './relay/index.ts'
-export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry } from './protocol/index.ts'
+export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry, TenantUsage, TenantLimits } from './protocol/index.ts'

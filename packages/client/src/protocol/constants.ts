@@ -35,8 +35,11 @@ export const DEFAULT_LIMITS: ProtocolLimits = {
 export const DB_OPS = ['push', 'has', 'get', 'scan', 'head', 'fingerprint', 'range', 'reconcile', 'doc-hashes', 'order'] as const
 export type DbOp = (typeof DB_OPS)[number]
 
-/** The tenant-level operations, each `POST /v1[/t/<tenant>]/<op>`. */
-export const TENANT_OPS = ['register', 'challenge', 'session'] as const
+/**
+ * The tenant-level operations, each `POST /v1[/t/<tenant>]/<op>`. `register`, `challenge` and
+ * `session` come before signing in; `usage` (the tenant's storage use and limits) needs a session.
+ */
+export const TENANT_OPS = ['register', 'challenge', 'session', 'usage'] as const
 export type TenantOp = (typeof TENANT_OPS)[number]
 
 /** The mailbox operations, each `POST /v1[/t/<tenant>]/mail/<op>`: small opaque messages between a tenant's members. */

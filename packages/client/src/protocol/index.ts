@@ -11,3 +11,4 @@ export type { ProtocolLimits, DbOp, TenantOp, MailOp } from './constants.ts'
 export type {
   WireEntry, PushResult, Bodies, MailBodies, MailMessage, ErrorBody, Registration, SignedRegistration, ClientSocketMessage, ServerSocketMessage,
 } from './messages.ts'
+export type { TenantUsage, TenantLimits } from './messages.ts'

@@ -31,6 +31,27 @@ export interface Bodies {
   'doc-hashes': { req: { docId: string }; res: { hashes: Uint8Array } }
   /** The given hashes the server holds, in its arrival order. */
   order: { req: { hashes: Uint8Array }; res: { hashes: Uint8Array } }
+  /** What the signed-in tenant stores on the server, across its databases, and its limits there. */
+  usage: { req: Record<string, never>; res: TenantUsage }
+}
+
+/** A tenant's storage on a server: entry bytes and entries across all its databases. */
+export interface TenantUsage {
+  /** Bytes of the entries held (each entry's exact bytes; the server's indexes are not counted). */
+  readonly bytes: number
+  readonly entries: number
+  readonly databases: number
+  readonly limits: TenantLimits
+}
+
+/** The quotas and request rate that apply to one tenant on a server; `null` means no limit. */
+export interface TenantLimits {
+  readonly maxBytes: number | null
+  readonly maxEntries: number | null
+  readonly maxDatabases: number | null
+  /** Requests a second all the tenant's sessions together may send (sustained), with bursts up to `burst`. */
+  readonly requestsPerSecond: number | null
+  readonly burst: number | null
 }
 
 /** One message in a tenant's mailbox: opaque bytes, numbered in arrival order, with the member key that posted it. */
