@@ -1,6 +1,32 @@
 import type { StoreFactory } from '@weft/core'
 import type { ProtocolLimits } from '@weft/client/protocol'
 
+/**
+ * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however
+ * often it is pushed; `Infinity` means no limit.
+ */
+export interface TenantQuota {
+  /** Most entry bytes a tenant stores, across its databases. */
+  readonly maxBytesPerTenant: number
+  /** Most entries a tenant stores, across its databases. */
+  readonly maxEntriesPerTenant: number
+  /** Most databases a tenant opens. */
+  readonly maxDatabasesPerTenant: number
+  /** Signed-in requests a second from all the tenant's sessions together (sustained)... */
+  readonly tenantRequestsPerSecond: number
+  /** ...with bursts up to this many. */
+  readonly tenantBurst: number
+}
+
+/** The `quotas` server option: defaults for every tenant, and a hook for exceptions. */
+export interface QuotaOptions extends Partial<TenantQuota> {
+  /**
+   * Limits for one tenant, over the defaults above (for a tenant that pays for more, say).
+   * Called on every request of the tenant: keep it fast. `undefined`: the defaults.
+   */
+  readonly forTenant?: (tenant: string) => Partial<TenantQuota> | undefined
+}
+
 /** How a {@link WeftServer} runs. Every field is optional. */
 export interface WeftServerOptions {
   /**
@@ -12,8 +38,14 @@ export interface WeftServerOptions {
   readonly port?: number
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string
-  /** Overrides of the protocol limits (body size, entries per request, entry size, rate). */
+  /** Overrides of the protocol limits (body size, entries per request, entry size, rate per client). */
   readonly limits?: Partial<ProtocolLimits>
+  /**
+   * Per-tenant storage quotas and request rate, across all of a tenant's databases and sessions.
+   * Defaults in {@link DEFAULT_QUOTAS}; `Infinity` lifts a limit. `forTenant` gives one tenant
+   * other limits.
+   */
+  readonly quotas?: QuotaOptions
   /** Life of a session token, in milliseconds. Default 15 minutes. */
   readonly sessionTtlMs?: number
   /** Life of an authentication challenge, in milliseconds. Default 60 seconds. */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import {
-  ErrorCodes, MemoryStoreFactory, ready, toWeftError, WeftError, type StoreFactory,
+  ErrorCodes, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
 } from '@weft/core'
 import {
   DEFAULT_LIMITS, decodeBody, encodeBody, httpStatusOf, MSGPACK_TYPE, TENANT_HEADER, type Bodies, type ProtocolLimits,
@@ -17,8 +17,10 @@ import { MemberRegistry } from './MemberRegistry.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
-import type { WeftServerOptions } from './ServerOptions.ts'
+import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
+import { limitsOnWire, tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantStores } from './TenantStores.ts'
+import { UsageLedger } from './UsageLedger.ts'
 
 /**
  * The Weft relay: stores and serves encrypted entries for many tenants and databases over HTTP
@@ -41,25 +43,31 @@ export class WeftServer {
   readonly #auth: Authenticator
   readonly #limits: ProtocolLimits
   readonly #rate: RateLimiter
+  readonly #tenantRate: RateLimiter
+  readonly #usage: UsageLedger
+  readonly #quotaFor: (tenant: string) => TenantQuota
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live = new Set<LiveConnection>()
   readonly #ping: ReturnType<typeof setInterval>
   #closing: Promise<void> | undefined
 
-  private constructor(options: WeftServerOptions, factory: StoreFactory, registry: MemberRegistry, mailbox: Mailbox) {
+  private constructor(options: WeftServerOptions, factory: StoreFactory, kv: KeyValueStore, quotaFor: (tenant: string) => TenantQuota) {
     this.#options = options
     this.#factory = factory
+    this.#log = options.log ?? (() => {})
     this.#stores = new TenantStores(factory)
-    this.#registry = registry
-    this.#mailbox = mailbox
+    this.#registry = new MemberRegistry(kv)
+    this.#mailbox = new Mailbox(kv)
+    this.#usage = new UsageLedger(kv, this.#stores, this.#log)
+    this.#quotaFor = quotaFor
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
-    this.#auth = new Authenticator(registry, {
+    this.#tenantRate = new RateLimiter(Infinity, 1) // every call passes the tenant's own rate
+    this.#auth = new Authenticator(this.#registry, {
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
-    this.#log = options.log ?? (() => {})
     this.#http = createServer((req, res) => void this.#handle(req, res))
     this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
@@ -73,9 +81,10 @@ export class WeftServer {
   /** Starts a server and resolves once it listens. */
   static async start(options: WeftServerOptions = {}): Promise<WeftServer> {
     await ready()
+    const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
     const factory = options.storeFactory ?? new MemoryStoreFactory()
     const kv = await factory.openKeyValueStore('weft-server')
-    const server = new WeftServer(options, factory, new MemberRegistry(kv), new Mailbox(kv))
+    const server = new WeftServer(options, factory, kv, quotaFor)
     await new Promise<void>((resolve, reject) => {
       server.#http.once('error', reject)
       server.#http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
@@ -126,9 +135,7 @@ export class WeftServer {
       if (!route || route.kind === 'ws') throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
       if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
       const token = bearer(req)
-      if (!this.#rate.take(token ?? `ip:${req.socket.remoteAddress}`)) {
-        throw new WeftError(ErrorCodes.RATE_LIMITED, `over ${this.#limits.requestsPerSecond} requests a second; slow down`)
-      }
+      this.#takeClientToken(token ?? `ip:${req.socket.remoteAddress}`)
       const body = decodeBody<unknown>(await readBody(req, this.#limits.maxBodyBytes), this.#limits.maxBodyBytes)
       const result = await this.#dispatch(route, req, token, body)
       const bytes = encodeBody(result)
@@ -142,7 +149,7 @@ export class WeftServer {
       if (!res.headersSent) {
         res.writeHead(status, {
           'content-type': 'application/json',
-          ...(status === 429 ? { 'retry-after': '1' } : {}),
+          ...(status === 429 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
           // A body we refused to read: answer, then close the connection rather than drain it.
           ...(status === 413 ? { connection: 'close' } : {}),
         })
@@ -158,7 +165,7 @@ export class WeftServer {
       header: headerValue(req.headers[TENANT_HEADER]),
       subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
     }
-    if (route.kind === 'tenant') {
+    if (route.kind === 'tenant' && route.op !== 'usage') {
       const tenant = resolveTenant(named)
       if (tenant === undefined) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
       const b = (body ?? {}) as Record<string, unknown>
@@ -177,13 +184,49 @@ export class WeftServer {
       }
     }
     const session = await this.#session(token, named)
+    const quota = this.#tenantQuota(session.tenant)
+    this.#takeTenantToken(session.tenant, quota)
+    if (route.kind === 'tenant') {
+      const used = await this.#usage.usage(session.tenant)
+      return { ...used, limits: limitsOnWire(quota) } satisfies Bodies['usage']['res']
+    }
     if (route.kind === 'mail') {
       const b = (body ?? {}) as Record<string, unknown>
       return route.op === 'put' ? this.#mailbox.put(session.tenant, session.key, b.body) : this.#mailbox.list(session.tenant, b.after, b.limit)
     }
-    const store = await this.#stores.open(session.tenant, route.db)
+    const { tenant } = session
+    const store = await this.#usage.open(tenant, route.db, quota)
+    const append = (entries: readonly EntryEnvelope[]) => this.#usage.append(tenant, route.db, entries, quota)
     const authors = this.#options.authors ?? 'members'
-    return handleDbOp({ tenant: session.tenant, store, registry: this.#registry, limits: this.#limits, authors }, route.op, body)
+    return handleDbOp({ tenant, store, append, registry: this.#registry, limits: this.#limits, authors }, route.op, body)
+  }
+
+  /** One request of a client (a token, or an address before sign-in): 429 when over its rate. */
+  #takeClientToken(key: string): void {
+    if (!this.#rate.take(key)) {
+      throw rateLimited(`over ${this.#limits.requestsPerSecond} requests a second from this client; slow down`, this.#rate.retryAfter(key))
+    }
+  }
+
+  /** One signed-in request of a tenant, from any of its sessions: 429 when the tenant is over its rate. */
+  #takeTenantToken(tenant: string, quota: TenantQuota): void {
+    const limit = { rate: quota.tenantRequestsPerSecond, burst: quota.tenantBurst }
+    if (!this.#tenantRate.take(tenant, Date.now(), limit)) {
+      throw rateLimited(
+        `the tenant is over ${quota.tenantRequestsPerSecond} requests a second across its sessions; slow down`,
+        this.#tenantRate.retryAfter(tenant, Date.now(), limit),
+      )
+    }
+  }
+
+  /** The tenant's limits; an operator's `forTenant` that fails is the server's failure, not the client's. */
+  #tenantQuota(tenant: string): TenantQuota {
+    try {
+      return this.#quotaFor(tenant)
+    } catch (err) {
+      this.#log(`quotas.forTenant failed for ${tenant}`, err)
+      throw new WeftError(ErrorCodes.SERVER_ERROR, 'the server could not work out the tenant\'s limits', { cause: err })
+    }
   }
 
   /** The session of a request, checked against every tenant the request names. */
@@ -199,14 +242,16 @@ export class WeftServer {
       const route = parseRoute(url.pathname)
       if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
       const token = url.searchParams.get('token') ?? bearer(req)
-      if (!this.#rate.take(token ?? `ip:${req.socket.remoteAddress}`)) throw new WeftError(ErrorCodes.RATE_LIMITED, 'slow down')
+      this.#takeClientToken(token ?? `ip:${req.socket.remoteAddress}`)
       const session = await this.#session(token ?? undefined, {
         path: route.pathTenant,
         header: headerValue(req.headers[TENANT_HEADER]),
         subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
       })
+      this.#takeTenantToken(session.tenant, this.#tenantQuota(session.tenant))
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const conn = new LiveConnection(ws, session.tenant, (t, db) => this.#stores.open(t, db), this.#log)
+        const open = (t: string, db: string) => this.#usage.open(t, db, this.#tenantQuota(t))
+        const conn = new LiveConnection(ws, session.tenant, open, this.#log)
         this.#live.add(conn)
         ;(ws as WebSocket & { alive?: boolean }).alive = true
         ws.on('pong', () => void ((ws as WebSocket & { alive?: boolean }).alive = true))
@@ -216,7 +261,8 @@ export class WeftServer {
       const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
       const status = httpStatusOf(w.code)
       const text = JSON.stringify({ code: w.code, message: w.message })
-      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`)
+      const retry = status === 429 ? `retry-after: ${retryAfterOf(err)}\r\n` : ''
+      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`)
     }
   }
 
@@ -242,6 +288,16 @@ export class WeftServer {
       ws.ping()
     }
   }
+}
+
+/** A `WEFT_RATE_LIMITED` error that knows its `retry-after` (seconds). */
+function rateLimited(message: string, retryAfter: number): WeftError {
+  return Object.assign(new WeftError(ErrorCodes.RATE_LIMITED, message), { retryAfter })
+}
+
+function retryAfterOf(err: unknown): number {
+  const s = (err as { retryAfter?: unknown } | undefined)?.retryAfter
+  return typeof s === 'number' && Number.isFinite(s) && s >= 1 ? Math.ceil(s) : 1
 }
 
 function bearer(req: IncomingMessage): string | undefined {

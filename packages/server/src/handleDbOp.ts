@@ -1,7 +1,7 @@
 import {
   asDocId, checkReconcileMessage, DEFAULT_ENTRY_LIMITS, ErrorCodes, packHashes, parseEntry, processReconcileMessage,
-  toBase64Url, toWeftError, unpackHashes, WeftError, type ChangeHash, type ChangeStore, type Cursor, type EntryEnvelope,
-  type HashRange,
+  toBase64Url, toWeftError, unpackHashes, WeftError, type AppendResult, type ChangeHash, type ChangeStore, type Cursor,
+  type EntryEnvelope, type HashRange,
 } from '@weft/core'
 import type { Bodies, DbOp, ProtocolLimits, PushResult } from '@weft/client/protocol'
 import type { MemberRegistry } from './MemberRegistry.ts'
@@ -10,6 +10,8 @@ import type { MemberRegistry } from './MemberRegistry.ts'
 export interface DbOpContext {
   readonly tenant: string
   readonly store: ChangeStore
+  /** Stores checked entries in `store` (within the tenant's quota): one result per distinct hash. */
+  readonly append: (entries: readonly EntryEnvelope[]) => Promise<AppendResult>
   readonly registry: MemberRegistry
   readonly limits: ProtocolLimits
   readonly authors: 'members' | 'any'
@@ -62,8 +64,9 @@ export async function handleDbOp(ctx: DbOpContext, op: DbOp, body: unknown): Pro
 
 /**
  * Stores pushed entries one by one: each must be well formed, within the entry size limit, and
- * signed by a current member of the tenant; the store then checks its hash and signature. A bad
- * entry is reported in its own result and never blocks the rest.
+ * signed by a current member of the tenant; then the tenant's quota decides which new ones fit and
+ * the store checks their hash and signature. A bad entry is reported in its own result and never
+ * blocks the rest.
  */
 async function push(ctx: DbOpContext, raw: unknown): Promise<Bodies['push']['res']> {
   if (!Array.isArray(raw)) throw bad('entries must be a list')
@@ -85,6 +88,7 @@ async function push(ctx: DbOpContext, raw: unknown): Promise<Bodies['push']['res
       let s = ctx.authors === 'any' ? 'member' : standing.get(author)
       if (!s) standing.set(author, (s = await ctx.registry.standing(ctx.tenant, author)))
       if (s !== 'member') throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, `the entry's author is not a registered member of this tenant (${s})`)
+      if (index.has(hash)) continue // a later copy of the same hash: it gets the first copy's outcome
       index.set(hash, i)
       accepted.push({ hash: hash as ChangeHash, bytes: e.bytes })
     } catch (err) {
@@ -93,13 +97,20 @@ async function push(ctx: DbOpContext, raw: unknown): Promise<Bodies['push']['res
     }
   }
   if (accepted.length) {
-    const r = await ctx.store.appendMany(accepted)
+    const r = await ctx.append(accepted)
     for (const h of r.added) results[index.get(h)!] = { hash: h, status: 'added' }
     for (const h of r.existing) results[index.get(h)!] ??= { hash: h, status: 'existing' }
     for (const { hash, error } of r.rejected) results[index.get(hash)!] = { hash, status: 'rejected', code: error.code, message: error.message }
   }
-  // A hash given twice in one push: the later copies are duplicates.
-  return { results: results.map((r, i) => r ?? { hash: String((raw[i] as { hash?: unknown })?.hash), status: 'existing' }) }
+  // A hash given twice in one push: a later copy is `existing` if the first was stored, refused like it otherwise.
+  return {
+    results: Array.from(results, (r, i) => {
+      if (r) return r
+      const hash = String((raw[i] as { hash?: unknown })?.hash)
+      const first = results[index.get(hash) ?? -1]
+      return first?.status === 'rejected' ? { ...first } : { hash, status: 'existing' }
+    }),
+  }
 }
 
 function hashList(raw: unknown, limits: ProtocolLimits): ChangeHash[] {

@@ -4,7 +4,9 @@
  * databases and never holds a key: HTTP with MessagePack bodies for requests, WebSocket for live
  * push. Tenant admins register member keys with signed registrations; members sign in by signing
  * a challenge and get short-lived session tokens. Storage is any `StoreFactory` (embedded LevelDB
- * by default from the `serve` command). The protocol is in docs/sync-protocol.md.
+ * by default from the `serve` command). Each tenant has storage quotas (bytes, entries,
+ * databases) and a request rate across its sessions, kept in the server's own records. The
+ * protocol is in docs/sync-protocol.md.
  */
 export { WeftServer } from './WeftServer.ts'
 export { MemberRegistry } from './MemberRegistry.ts'
@@ -12,8 +14,10 @@ export { Authenticator } from './Authenticator.ts'
 export { RateLimiter } from './RateLimiter.ts'
 export { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 export { parseRoute } from './parseRoute.ts'
+export { DEFAULT_QUOTAS } from './tenantQuota.ts'
 
-export type { WeftServerOptions } from './ServerOptions.ts'
+export type { WeftServerOptions, TenantQuota, QuotaOptions } from './ServerOptions.ts'
+export type { Rate } from './RateLimiter.ts'
 export type { KeyStanding } from './MemberRegistry.ts'
 export type { Session } from './Authenticator.ts'
 export type { TenantSources } from './resolveTenant.ts'
