@@ -44,9 +44,10 @@ export class DocState {
 
   /** Marks everything a snapshot covers as applied; its deps were the heads when it was written. */
   noteSnapshot(covers: readonly ChangeHash[], heads: readonly ChangeHash[], refs: readonly ChangeHash[] = []): void {
+    const held = this.pending.size > 0
     for (const h of covers) {
       this.applied.add(h)
-      this.pending.delete(h)
+      if (held) this.pending.delete(h)
     }
     for (const h of refs) this.referenced.add(h)
     this.heads = new Set(heads.filter((h) => !this.referenced.has(h)))

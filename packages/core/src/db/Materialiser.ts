@@ -9,7 +9,7 @@ import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
 import { DocState, type DocData } from './DocState.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
-import { decodeSnapshotPayload } from './snapshotPayload.ts'
+import { decodeSnapshotPayload, type SnapshotPayload } from './snapshotPayload.ts'
 
 /** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
 export interface IngestItem {
@@ -141,7 +141,8 @@ export class Materialiser {
         if (it.kind === 'snapshot') {
           // A held snapshot is retried only while its document is not loaded; once it is, the
           // snapshot is not needed. Used, superseded or not: a snapshot is never a head.
-          if (state.pending.has(it.hash) && !state.am) continue
+          // A snapshot refused just now (it did not open) stays refused, not seen.
+          if ((state.pending.has(it.hash) && !state.am) || this.#rejected.has(it.hash)) continue
           state.pending.delete(it.hash)
           state.applied.add(it.hash)
           this.#markApplied(it.hash, docId)
@@ -184,22 +185,30 @@ export class Materialiser {
     }
   }
 
+  /**
+   * Loads one snapshot into a document that has no state yet and marks the entries it covers
+   * applied without reading them. Nearly all the time goes to `Automerge.load`, which rebuilds and
+   * hashes every change of the saved history (see docs/architecture.md, "What a snapshot load costs").
+   */
   #loadSnapshot(state: DocState, entry: ParsedEntry, key: HeldKey, report: MaterialiseReport): boolean {
+    let snap: SnapshotPayload
     try {
-      const snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
+      snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
       state.am = A.load<DocData>(snap.save)
-      state.writeKey ??= key.keyId
-      state.applied.add(entry.hash)
-      state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
-      this.#markApplied(entry.hash, state.id)
-      for (const h of snap.covers) this.#markApplied(h, state.id)
-      report.applied.push(entry.hash)
-      report.docIds.push(state.id)
-      return true
     } catch (err) {
+      // A payload of the wrong shape keeps its WEFT_MALFORMED_ENTRY; anything else that fails to
+      // open or load is WEFT_DECRYPT_FAILED, as docs/errors.md lists.
       this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
       return false
     }
+    state.writeKey ??= key.keyId
+    state.applied.add(entry.hash)
+    state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
+    this.#markApplied(entry.hash, state.id)
+    for (const h of snap.covers) this.#markApplied(h, state.id)
+    report.applied.push(entry.hash)
+    report.docIds.push(state.id)
+    return true
   }
 
   async #parsedAll(items: readonly IngestItem[], report: MaterialiseReport): Promise<ParsedEntry[]> {
@@ -283,7 +292,7 @@ export class Materialiser {
 
   #markApplied(hash: ChangeHash, docId: DocId): void {
     this.#applied.set(hash, docId)
-    this.#held.delete(hash)
+    if (this.#held.size) this.#held.delete(hash)
   }
 
   #reject(report: MaterialiseReport, hash: ChangeHash, error: WeftError, remember = true): void {
