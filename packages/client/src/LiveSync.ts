@@ -4,7 +4,7 @@ import {
 } from '@weft/core'
 import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from './protocol/index.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
-import { StatusCell, type SyncStatus } from './SyncStatus.ts'
+import { StatusCell, type Refusals, type SyncStatus } from './SyncStatus.ts'
 
 /** An event handler slot; the event types differ between the browser and `ws`, so the parameter is open. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -46,7 +46,9 @@ const OPEN = 1
  * reconciles both sets (the repair path: finds, in bytes ∝ the difference, what either side
  * missed, such as edits made offline) and pushes what the server lacks. Afterwards every new
  * server entry arrives within one push and every local entry is sent as it is written. Drops are
- * retried with backoff and jitter; the status says where it stands.
+ * retried with backoff and jitter; the status says where it stands. Local entries the server
+ * refuses (over the tenant's quota, say) stay in the local store, are counted in the status's
+ * `refused`, and are offered again on the next connection.
  *
  * ```ts
  * const live = new LiveSync({ local: db, remote, webSocket: WebSocket })
@@ -66,6 +68,9 @@ export class LiveSync {
   readonly #status = new StatusCell({ state: 'offline', pending: 0 })
   readonly #pending = new Set<ChangeHash>()
   readonly #fromServer = new Set<ChangeHash>()
+  /** Local entries the server refused on their last push, and why. */
+  readonly #refused = new Map<ChangeHash, WeftError>()
+  #refusals: Refusals | undefined
   #ws: WebSocketLike | null = null
   #attempt = 0
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -126,7 +131,7 @@ export class LiveSync {
     this.#ws?.close()
     this.#ws = null
     await this.#queue
-    this.#status.set({ state: 'offline', pending: this.#pending.size })
+    this.#status.set({ state: 'offline', pending: this.#pending.size, ...this.#refusedPart() })
   }
 
   /** Stops and stops listening to the local store; the instance is done. */
@@ -152,7 +157,6 @@ export class LiveSync {
     let opened = false
     ws.onopen = () => {
       opened = true
-      this.#attempt = 0
       this.#caughtUp = false
       this.#update()
       void this.#cursor().then((since) => this.#send(ws, { type: 'subscribe', db: this.#remote.db, since }))
@@ -175,7 +179,9 @@ export class LiveSync {
     if (this.#ws !== ws) return
     const m = decodeBody<ServerSocketMessage>(data, Number.MAX_SAFE_INTEGER)
     if (m.type === 'error') {
-      this.#lastError = new WeftError(m.code as WeftError['code'], m.message)
+      // The subscription failed (a database over the tenant's quota, the server's storage): drop
+      // the link and retry with growing delays, the error in the status.
+      this.#drop(ws, new WeftError(m.code as WeftError['code'], m.message))
       return
     }
     if (m.type !== 'entries' || m.db !== this.#remote.db) return
@@ -188,13 +194,16 @@ export class LiveSync {
       for (const e of m.entries) {
         this.#fromServer.delete(e.hash as ChangeHash)
         this.#pending.delete(e.hash as ChangeHash)
+        this.#refused.delete(e.hash as ChangeHash)
       }
+      this.#noteRefusals()
       if (this.#db && r?.added.length) await this.#db.syncStoreChanges(r.added)
     }
     await this.#cursors.put(this.#cursorKey, packValue(m.cursor)) // only after the entries are durable here
     if (m.done && !this.#caughtUp && this.#ws === ws) {
       await this.#repair()
       this.#caughtUp = true
+      this.#attempt = 0 // only a link that got this far resets the backoff
       this.#lastError = undefined
     }
     this.#update()
@@ -227,9 +236,21 @@ export class LiveSync {
         const batch = [...this.#pending].slice(0, PUSH_BATCH)
         const entries = await this.#local.getChanges(batch)
         const r = await this.#remote.relay(entries)
-        for (const h of [...r.added, ...r.existing, ...r.rejected.map((x) => x.hash)]) this.#pending.delete(h)
+        for (const h of [...r.added, ...r.existing]) {
+          this.#pending.delete(h)
+          this.#refused.delete(h)
+        }
+        for (const { hash, error } of r.rejected) {
+          this.#pending.delete(hash)
+          this.#refused.set(hash, error)
+        }
         const found = new Set(entries.map((e) => e.hash))
-        for (const h of batch) if (!found.has(h)) this.#pending.delete(h) // no longer held here: nothing to send
+        for (const h of batch) {
+          if (found.has(h)) continue
+          this.#pending.delete(h) // no longer held here: nothing to send
+          this.#refused.delete(h)
+        }
+        this.#noteRefusals()
       }
     } catch (err) {
       this.#lastError = toWeftError(err, ErrorCodes.NETWORK)
@@ -249,7 +270,7 @@ export class LiveSync {
       return
     }
     const delay = backoffDelay(++this.#attempt, Math.random, this.#backoff)
-    this.#status.set({ state: 'offline', pending: this.#pending.size, retryInMs: delay, error })
+    this.#status.set({ state: 'offline', pending: this.#pending.size, retryInMs: delay, error, ...this.#refusedPart() })
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => void this.#connect(), delay)
   }
@@ -262,11 +283,29 @@ export class LiveSync {
   #update(): void {
     const pending = this.#pending.size
     const now = this.#status.peek()
+    const refused = this.#refusedPart()
     if (!this.#running || this.#ws?.readyState !== OPEN) {
-      if (now.state === 'offline') this.#status.set({ ...now, pending })
+      if (now.state === 'offline') {
+        const { refused: _, ...rest } = now
+        this.#status.set({ ...rest, pending, ...refused })
+      }
       return
     }
-    this.#status.set(this.#caughtUp && !(this.#pushing && pending) ? { state: 'up-to-date', pending } : { state: 'syncing', pending })
+    const state = this.#caughtUp && !(this.#pushing && pending) ? 'up-to-date' : 'syncing'
+    this.#status.set({ state, pending, ...refused })
+  }
+
+  /** Keeps one {@link Refusals} object per set of refusals, so equal statuses stay equal. */
+  #noteRefusals(): void {
+    const first = this.#refused.values().next()
+    if (first.done) this.#refusals = undefined
+    else if (this.#refusals?.count !== this.#refused.size || this.#refusals.error !== first.value) {
+      this.#refusals = { count: this.#refused.size, error: first.value }
+    }
+  }
+
+  #refusedPart(): { refused?: Refusals } {
+    return this.#refusals ? { refused: this.#refusals } : {}
   }
 
   async #cursor(): Promise<Cursor | null> {

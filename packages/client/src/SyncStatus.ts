@@ -7,12 +7,22 @@ import { ErrorCodes, WeftError } from '@weft/core'
  * - `syncing`: linked, catching up or sending.
  * - `up-to-date`: linked and caught up; `pending` local entries the server has not confirmed yet.
  * - `error`: stopped on a failure retrying cannot fix (a revoked or unregistered key).
+ *
+ * `refused`, in any state but `error`, counts the local entries the server refused on their last
+ * push (for example `WEFT_QUOTA_EXCEEDED`): they are kept locally and offered again on the next
+ * connection, but until one is taken the server does not have everything.
  */
 export type SyncStatus =
-  | { readonly state: 'offline'; readonly pending: number; readonly retryInMs?: number; readonly error?: WeftError }
-  | { readonly state: 'syncing'; readonly pending: number }
-  | { readonly state: 'up-to-date'; readonly pending: number }
+  | { readonly state: 'offline'; readonly pending: number; readonly retryInMs?: number; readonly error?: WeftError; readonly refused?: Refusals }
+  | { readonly state: 'syncing'; readonly pending: number; readonly refused?: Refusals }
+  | { readonly state: 'up-to-date'; readonly pending: number; readonly refused?: Refusals }
   | { readonly state: 'error'; readonly error: WeftError }
+
+/** Local entries the server refused: how many, and the error of the oldest refusal still standing. */
+export interface Refusals {
+  readonly count: number
+  readonly error: WeftError
+}
 
 /** A value that changes over time, behind `peek()`, `subscribe()` and `whenReady()`. */
 export class StatusCell {
@@ -36,13 +46,16 @@ export class StatusCell {
 
   /**
    * Resolves when the sync is `up-to-date` with nothing pending; rejects with the error when it
-   * stops on `error`, or with `WEFT_ABORTED` through `signal`.
+   * stops on `error`, with the refusal's error when it is up to date but the server refused some
+   * local entries (see {@link Refusals}), or with `WEFT_ABORTED` through `signal`.
    */
   whenReady(options: { signal?: AbortSignal } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = (s: SyncStatus): boolean => {
-        if (s.state === 'up-to-date' && s.pending === 0) resolve()
-        else if (s.state === 'error') reject(s.error)
+        if (s.state === 'up-to-date' && s.pending === 0) {
+          if (s.refused) reject(s.refused.error)
+          else resolve()
+        } else if (s.state === 'error') reject(s.error)
         else return false
         return true
       }
