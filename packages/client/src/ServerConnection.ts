@@ -1,6 +1,6 @@
 import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core'
 import {
-  DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
+  DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, serverOrigin, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
   type ProtocolLimits,
 } from './protocol/index.ts'
 
@@ -146,8 +146,9 @@ export class ServerConnection {
 
   async #signIn(): Promise<{ token: string; expiresAt: number }> {
     const { challenge } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, { publicKey: this.#key.publicKey })
-    const signature = signChallenge(this.tenant, challenge, this.#key)
-    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, { publicKey: this.#key.publicKey, challenge, signature })
+    const server = serverOrigin(this.url)
+    const signature = signChallenge(server, this.tenant, challenge, this.#key)
+    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, { publicKey: this.#key.publicKey, challenge, server, signature })
   }
 }
 

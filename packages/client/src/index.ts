@@ -17,7 +17,7 @@ export { StatusCell } from './SyncStatus.ts'
 export { registerMembers } from './registerMembers.ts'
 export { GrantRelay, RelayPeer, RelaySpace, relaySpaceOf } from './relay/index.ts'
 export {
-  PROTOCOL_VERSION, DEFAULT_LIMITS, createRegistration, verifyRegistration, signChallenge, verifyChallenge,
+  PROTOCOL_VERSION, DEFAULT_LIMITS, createRegistration, verifyRegistration, signChallenge, verifyChallenge, serverOrigin,
 } from './protocol/index.ts'
 
 export type { RemoteChangeStoreOptions } from './RemoteChangeStore.ts'

@@ -19,14 +19,18 @@ describe('registrations and challenges', () => {
     expect(verifyRegistration({ ...r, add: [new Uint8Array(5)] })).toBe(false)
   })
 
-  it('binds a challenge signature to the tenant and the key', () => {
+  it('binds a challenge signature to the server, the tenant and the key', () => {
     const k = generateSigningKeyPair()
     const c = new Uint8Array(32).fill(7)
-    const sig = signChallenge('acme', c, k)
-    expect(verifyChallenge('acme', c, sig, k.publicKey)).toBe(true)
-    expect(verifyChallenge('other', c, sig, k.publicKey)).toBe(false)
-    expect(verifyChallenge('acme', new Uint8Array(32), sig, k.publicKey)).toBe(false)
-    expect(verifyChallenge('acme', c, sig, generateSigningKeyPair().publicKey)).toBe(false)
+    const server = 'https://sync.example.com'
+    const sig = signChallenge(server, 'acme', c, k)
+    expect(verifyChallenge(server, 'acme', c, sig, k.publicKey)).toBe(true)
+    expect(verifyChallenge('https://other.example.com', 'acme', c, sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge(server, 'other', c, sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge(server, 'acme', new Uint8Array(32), sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge(server, 'acme', c, sig, generateSigningKeyPair().publicKey)).toBe(false)
+    // The two strings are length-prefixed: moving a character from one to the other changes the bytes.
+    expect(verifyChallenge(`${server}a`, 'cme', c, sig, k.publicKey)).toBe(false)
   })
 })
 

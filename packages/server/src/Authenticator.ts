@@ -11,12 +11,19 @@ export interface Session {
   readonly expiresAt: number
 }
 
+/** The server a sign-in names (the origin the client signed for), and whether it is this one. */
+export interface SignedFor {
+  readonly origin: unknown
+  readonly accepted: boolean
+}
+
 const MAX_CHALLENGES = 100_000
 const MAX_SESSIONS = 1_000_000
 
 /**
  * Challenge-response sign-in. A client asks for a random challenge for its key, signs it (bound
- * to the tenant, domain-separated) and gets a short-lived bearer token. Challenges are single-use.
+ * to this server's origin and the tenant, domain-separated) and gets a short-lived bearer token.
+ * Challenges are single-use.
  * Tokens live in memory: a restarted server asks clients to sign in again (401).
  */
 export class Authenticator {
@@ -44,7 +51,7 @@ export class Authenticator {
   }
 
   /** Checks a signed challenge and opens a session. 401 for anything unknown or expired, 403 for a revoked key. */
-  async session(tenant: string, publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array): Promise<Session> {
+  async session(tenant: string, publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array, server: SignedFor): Promise<Session> {
     const id = challenge instanceof Uint8Array ? toBase64Url(challenge) : ''
     const pending = this.#challenges.get(id)
     this.#challenges.delete(id)
@@ -52,7 +59,10 @@ export class Authenticator {
     if (!pending || pending.expiresAt < Date.now() || pending.tenant !== tenant || pending.key !== key) {
       throw new WeftError(ErrorCodes.UNAUTHORIZED, 'unknown or expired challenge')
     }
-    if (!(signature instanceof Uint8Array) || !verifyChallenge(tenant, challenge, signature, publicKey)) {
+    if (typeof server.origin !== 'string' || !server.accepted) {
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'the challenge was signed for another server')
+    }
+    if (!(signature instanceof Uint8Array) || !verifyChallenge(server.origin, tenant, challenge, signature, publicKey)) {
       throw new WeftError(ErrorCodes.UNAUTHORIZED, 'challenge signature does not verify')
     }
     await this.#requireMember(tenant, key)

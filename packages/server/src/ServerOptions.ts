@@ -56,6 +56,14 @@ export interface WeftServerOptions {
    */
   readonly baseDomain?: string
   /**
+   * The URLs clients use to reach this server, e.g. `['https://sync.example.com']` (with
+   * `baseDomain`, tenant subdomains of these are accepted too). A sign-in signed for any other
+   * server is refused, so a server a member also signs in to cannot pass that member's signature
+   * on to this one. Unset: a sign-in must name the host in the request's `Host` header, which
+   * whoever sends the request chooses; set this wherever untrusted servers can reach this one.
+   */
+  readonly publicUrls?: readonly string[]
+  /**
    * Browser origins allowed to call the server (CORS), or `'*'` for any. Authentication is by
    * bearer token, never cookies, so another site cannot ride a user's session. Default `'*'`.
    */

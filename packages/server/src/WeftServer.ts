@@ -17,6 +17,7 @@ import { MemberRegistry } from './MemberRegistry.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
+import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { limitsOnWire, tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantStores } from './TenantStores.ts'
@@ -46,6 +47,7 @@ export class WeftServer {
   readonly #tenantRate: RateLimiter
   readonly #usage: UsageLedger
   readonly #quotaFor: (tenant: string) => TenantQuota
+  readonly #acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live = new Set<LiveConnection>()
@@ -61,6 +63,7 @@ export class WeftServer {
     this.#mailbox = new Mailbox(kv)
     this.#usage = new UsageLedger(kv, this.#stores, this.#log)
     this.#quotaFor = quotaFor
+    this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
     this.#tenantRate = new RateLimiter(Infinity, 1) // every call passes the tenant's own rate
@@ -178,7 +181,8 @@ export class WeftServer {
         case 'challenge':
           return this.#auth.challenge(tenant, b.publicKey as Uint8Array) satisfies Bodies['challenge']['res']
         case 'session': {
-          const s = await this.#auth.session(tenant, b.publicKey as Uint8Array, b.challenge as Uint8Array, b.signature as Uint8Array)
+          const server = { origin: b.server, accepted: this.#acceptsOrigin(b.server, req.headers.host) }
+          const s = await this.#auth.session(tenant, b.publicKey as Uint8Array, b.challenge as Uint8Array, b.signature as Uint8Array, server)
           return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
         }
       }

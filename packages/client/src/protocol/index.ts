@@ -6,7 +6,7 @@
 export { PROTOCOL_VERSION, MSGPACK_TYPE, TENANT_HEADER, DEFAULT_LIMITS, DB_OPS, TENANT_OPS, MAIL_OPS, MAIL_LIMITS } from './constants.ts'
 export { encodeBody, decodeBody, httpStatusOf } from './wire.ts'
 export { createRegistration, verifyRegistration } from './registration.ts'
-export { signChallenge, verifyChallenge, asServerSigner } from './challenge.ts'
+export { signChallenge, verifyChallenge, asServerSigner, serverOrigin } from './challenge.ts'
 export type { ProtocolLimits, DbOp, TenantOp, MailOp } from './constants.ts'
 export type {
   WireEntry, PushResult, Bodies, MailBodies, MailMessage, ErrorBody, Registration, SignedRegistration, ClientSocketMessage, ServerSocketMessage,

@@ -16,7 +16,8 @@ export interface Bodies {
   register: { req: { registration: SignedRegistration }; res: { members: number; seq: number } }
   challenge: { req: { publicKey: Uint8Array }; res: { challenge: Uint8Array; expiresAt: number } }
   session: {
-    req: { publicKey: Uint8Array; challenge: Uint8Array; signature: Uint8Array }
+    /** `server`: the origin the client signed the challenge for (see `signChallenge`). */
+    req: { publicKey: Uint8Array; challenge: Uint8Array; server: string; signature: Uint8Array }
     res: { token: string; expiresAt: number; tenant: string }
   }
   push: { req: { entries: WireEntry[] }; res: { results: PushResult[] } }
