@@ -182,7 +182,10 @@ export abstract class BaseChangeStore implements ChangeStore {
     this.#open()
     const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_SCAN_LIMIT, 100_000))
     const head = await this._head()
-    const reset = since !== null && since.epoch !== head.epoch
+    // A cursor past the newest entry of its own epoch can only come from a copy of this store that
+    // had gone further (this one was restored from an older backup): entries appended from here on
+    // would get numbers the cursor has passed, so it starts over like a cursor of another epoch.
+    const reset = since !== null && (since.epoch !== head.epoch || since.seq > head.seq)
     const after = since === null || reset ? 0 : since.seq
     const entries = await this._scan(after, limit)
     const last = entries.length ? entries[entries.length - 1]!.seq : after

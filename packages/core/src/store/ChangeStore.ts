@@ -30,7 +30,10 @@ export interface ScanPage {
   readonly entries: ScanItem[]
   /** Covers everything scanned so far; pass it to the next `scan`. */
   readonly cursor: Cursor
-  /** True when the given cursor was from another epoch and the scan started over. */
+  /**
+   * True when the given cursor was from another epoch, or past this store's newest entry (a store
+   * restored from an older copy), and the scan started over.
+   */
   readonly reset: boolean
   /** True when nothing more is stored after `cursor` right now. */
   readonly done: boolean

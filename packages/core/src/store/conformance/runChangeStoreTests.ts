@@ -173,6 +173,24 @@ export function runChangeStoreTests(
       expect(page.cursor.epoch).toBe(head.epoch)
     })
 
+    it('starts over when a cursor of its epoch is past its newest entry (a store restored from an older copy)', async () => {
+      const pool = f().entries(4)
+      await store.appendMany(pool.slice(0, 2).map(envelope))
+      const head = await store.head()
+      // A cursor from a copy of this store that had taken 5 more entries.
+      const ahead = { epoch: head.epoch, seq: head.seq + 5 }
+      const page = await store.scan(ahead)
+      expect(page.reset).toBe(true)
+      expect(page.entries.map((e) => e.hash)).toEqual(pool.slice(0, 2).map((e) => e.hash))
+      // Entries appended from here on are not skipped by anyone who started over.
+      await store.appendMany(pool.slice(2).map(envelope))
+      const next = await store.scan(page.cursor)
+      expect(next.reset).toBe(false)
+      expect(next.entries.map((e) => e.hash)).toEqual(pool.slice(2).map((e) => e.hash))
+      // At the head exactly is no reset.
+      expect((await store.scan(next.cursor)).reset).toBe(false)
+    })
+
     it('fingerprints ranges consistently with the hashes they hold', async () => {
       const pool = f().entries(30)
       await store.appendMany(pool.map(envelope))
