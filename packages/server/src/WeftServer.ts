@@ -5,7 +5,7 @@ import {
   ErrorCodes, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
 } from '@weft/core'
 import {
-  DEFAULT_LIMITS, decodeBody, encodeBody, httpStatusOf, MSGPACK_TYPE, TENANT_HEADER, type Bodies, type ProtocolLimits,
+  DEFAULT_LIMITS, decodeBody, encodeBody, httpStatusOf, MSGPACK_TYPE, PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type ProtocolLimits,
   type SignedRegistration,
 } from '@weft/client/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -130,6 +130,13 @@ export class WeftServer {
     this.#cors(req, res)
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-max-age': '600' }).end()
+      return
+    }
+    if (req.method === 'GET' && req.url === '/v1/health') {
+      // For load balancers and probes: unauthenticated, not rate limited, touches no tenant.
+      const live = this.#closing === undefined
+      res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(JSON.stringify({ ok: live, protocol: PROTOCOL_VERSION, liveConnections: this.#live.size }))
       return
     }
     try {
