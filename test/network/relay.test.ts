@@ -1,9 +1,13 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type GrantOffer, type Tenant,
+  ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type ChangeStore, type GrantOffer, type Tenant,
 } from '@weft/core'
 import { GrantRelay, registerMembers, relaySpaceOf, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { WeftServer } from '@weft/server'
+import { LevelStoreFactory } from '@weft/store-level'
 
 // Two tenants that share nothing but a server URL: each has its own storage, its own
 // orchestrator and its own GrantRelay; the grant offer travels as JSON.
@@ -253,10 +257,66 @@ describe('grants between processes, through a relay space on a server', () => {
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     expect((await (await customer.tenant.openDB('orders')).getDocument(later.getId()))?.getData()).toEqual({ n: 2 })
+    // What the wiped server had before is back too: the space holds every entry the supplier has.
+    const space = (await (await supplierRelay.peer(grantId)).openDB('orders')) as ChangeStore
+    expect((await space.getAllChangeHashes()).sort()).toEqual((await orders.getStore().getAllChangeHashes()).sort())
     await supplierRelay.close()
     await customerRelay.close()
     await Promise.all([supplier.close(), customer.close()])
     await wiped.close()
+  })
+
+  it('a server restored from an older copy: the issuer pushes again what it lost, though nothing is new', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weft-relay-restore-'))
+    const live = join(dir, 'live')
+    const copy = join(dir, 'copy')
+    let own = await WeftServer.start({ storeFactory: new LevelStoreFactory({ path: live }) })
+    const port = own.port
+    const restart = async (before?: () => Promise<void>) => {
+      await own.close()
+      await before?.()
+      own = await WeftServer.start({ port, storeFactory: new LevelStoreFactory({ path: live }) })
+    }
+    const supplier = await side('supplier')
+    const customer = await side('customer')
+    try {
+      await supplier.tenant.keyBag.generateKey('k')
+      const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
+      await orders.createDocument({ data: { n: 1 } })
+      const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
+      await customer.tenant.sharing.accept(offer)
+      const grantId = offer.grant.id
+      const supplierRelay = new GrantRelay({ url: own.url, tenant: supplier.tenant })
+      const customerRelay = new GrantRelay({ url: own.url, tenant: customer.tenant })
+      await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
+      await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+      expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
+      expect((await customer.orchestrator.syncAll()).received).toBe(1)
+
+      await restart(() => cp(live, copy, { recursive: true })) // the backup: the space with one entry
+      const later = await orders.createDocument({ data: { n: 2 } })
+      expect((await supplier.orchestrator.syncAll()).sent).toBe(1)
+      // The disk is lost before the customer pulled; the backup comes back.
+      await restart(async () => {
+        await rm(live, { recursive: true })
+        await cp(copy, live, { recursive: true })
+      })
+      const customerDocs = await customer.tenant.openDB('orders')
+      expect((await customer.orchestrator.syncAll()).failed).toEqual([])
+      expect(await customerDocs.getDocument(later.getId())).toBeUndefined()
+      // Nothing is new at the supplier, but its round sees the space went back, and sends again.
+      const again = await supplier.orchestrator.syncAll()
+      expect(again.failed).toEqual([])
+      expect(again.sent).toBe(1)
+      expect((await customer.orchestrator.syncAll()).received).toBe(1)
+      expect((await customerDocs.getDocument(later.getId()))?.getData()).toEqual({ n: 2 })
+      await supplierRelay.close()
+      await customerRelay.close()
+    } finally {
+      await Promise.all([supplier.close(), customer.close()])
+      await own.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('requiresApproval: the partner waits as WEFT_GRANT_NOT_APPROVED until the issuer approves, then gets data and keys', async () => {

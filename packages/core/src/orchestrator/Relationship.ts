@@ -7,6 +7,7 @@ import type { RelationshipStateStore, SavedDatabaseState, SavedRelationship, Syn
 import type { DatabaseSyncStatus, RelationshipDatabase, RelationshipOptions, RelationshipStatus } from './status.ts'
 import type { ChangeStore } from '../store/index.ts'
 import { environmentOf } from './environmentOf.ts'
+import { transferDue } from './transferDue.ts'
 import type { LocalSyncPeer, SyncDirection, SyncPeer, SyncRequest, Transfer } from './SyncPeer.ts'
 
 /** One direction of one database of a relationship, with its saved cursor. */
@@ -195,15 +196,14 @@ export class Relationship {
   }
 
   /**
-   * True when the databases are open and no sending store has an entry past its cursor: one
-   * `head()` per transfer, nothing else. False when anything is new (or not known yet).
+   * True when the databases are open and no transfer is due ({@link transferDue}): one `head()`
+   * per transfer without a grant, nothing else. False when anything is new (or not known yet).
    */
   async isIdle(): Promise<boolean> {
-    if (!this.opened) return false
+    const open = this.opened
+    if (!open) return false
     for (const plan of this.plans) {
-      const head = await plan.sourceStore!.head()
-      const cursor = plan.state.cursor
-      if (cursor === null ? head.seq > 0 : cursor.epoch !== head.epoch || cursor.seq < head.seq) return false
+      if (await transferDue(plan.state, plan.sourceStore!, this.targetOf(plan, open), this.options.grantId !== undefined)) return false
     }
     return true
   }

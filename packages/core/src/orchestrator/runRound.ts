@@ -2,6 +2,7 @@ import { Database, matchesFilter, type DocFilter } from '../db/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { incrementalSync, storeOf, syncFiltered, type SyncTarget } from '../sync/index.ts'
 import type { OpenLink, Relationship, TransferPlan } from './Relationship.ts'
+import { transferDue } from './transferDue.ts'
 import {
   OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest, type TransferOutcome,
 } from './SyncPeer.ts'
@@ -43,7 +44,9 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
   for (const plan of rel.plans) {
     // A source that cannot say (a relay refusing us, say) counts as new: the round, under both
     // authorities, then finds out why and reports it in their terms.
-    if (await hasNew(plan, rel.sourceOf(plan, open)).catch(() => true)) pending.push(plan)
+    const due = await transferDue(plan.state, storeOf(rel.sourceOf(plan, open)), rel.targetOf(plan, open), rel.options.grantId !== undefined)
+      .catch(() => true)
+    if (due) pending.push(plan)
     else plan.dirty = false
   }
   const moved = new Map<TransferPlan, number>()
@@ -79,12 +82,6 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
     throw new RoundError(toWeftError(err, ErrorCodes.PARTNER_UNAVAILABLE), failedDb)
   }
   return summarise(moved)
-}
-
-async function hasNew(plan: TransferPlan, source: SyncTarget): Promise<boolean> {
-  const head = await storeOf(source).head()
-  const cursor = plan.state.cursor
-  return cursor === null ? head.seq > 0 : cursor.epoch !== head.epoch || cursor.seq < head.seq
 }
 
 /**

@@ -14,6 +14,12 @@ export interface SyncState {
   readonly lastSent: number
   /** Source entries the target refused in the last run (kept out, reported, never retried here). */
   readonly lastRejected: number
+  /**
+   * The target's head after the last run. A target found in another epoch or behind it next time
+   * (a server restored from an older copy, a store recreated) lost entries: the sync starts over
+   * from the beginning of the source and sends what the target lacks. Absent in older states.
+   */
+  readonly target?: Cursor
 }
 
 /** The state to start a sync from scratch. */

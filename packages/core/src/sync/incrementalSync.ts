@@ -4,7 +4,7 @@ import { matchesFilter } from '../db/index.ts'
 import { copyEntries } from '../store/index.ts'
 import type { ChangeHash, DocId } from '../types.ts'
 import { initialSyncState, type SyncState } from './SyncState.ts'
-import { afterDelivery, storeOf, type SyncTarget } from './target.ts'
+import { afterDelivery, storeOf, targetRegressed, type SyncTarget } from './target.ts'
 
 export interface IncrementalSyncOptions {
   /** Source entries scanned per step. */
@@ -15,7 +15,8 @@ export interface IncrementalSyncOptions {
 /**
  * Sends the target every source entry that arrived after `state.cursor` and that the target
  * lacks, then returns the new state. The cursor advances page by page, only after the target
- * committed the page, and over everything scanned. A cursor from another store epoch starts over.
+ * committed the page, and over everything scanned. A cursor from another store epoch starts over,
+ * and so does a state whose target has lost entries since (see {@link SyncState.target}).
  * The source may be a bare store (a relay's copy, say): unfiltered sync needs no keys.
  */
 export function incrementalSync(
@@ -61,7 +62,7 @@ async function runCursorSync(
 ): Promise<SyncState> {
   const sourceStore = storeOf(source)
   const targetStore = storeOf(target)
-  let cursor = state.cursor
+  let cursor = (await targetRegressed(state.target, target)) ? null : state.cursor
   let sent = 0
   let rejected = 0
   for (;;) {
@@ -77,5 +78,6 @@ async function runCursorSync(
     cursor = page.cursor
     if (page.done) break
   }
-  return { v: 1, cursor, totalSent: state.totalSent + sent, lastSent: sent, lastRejected: rejected }
+  const head = await targetStore.head()
+  return { v: 1, cursor, totalSent: state.totalSent + sent, lastSent: sent, lastRejected: rejected, target: { epoch: head.epoch, seq: head.seq } }
 }

@@ -6,7 +6,7 @@ export type { IncrementalSyncOptions } from './incrementalSync.ts'
 export { initialSyncState } from './SyncState.ts'
 export type { SyncState } from './SyncState.ts'
 export type { SyncTarget } from './target.ts'
-export { storeOf } from './target.ts'
+export { storeOf, targetRegressed } from './target.ts'
 export { SyncStateStore } from './SyncStateStore.ts'
 export {
   createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
