@@ -18,6 +18,7 @@ const CONFORMANCE_TESTS = [
   'scans in arrival order, gap-free, for any page sizes',
   'resumes a scan from its cursor and sees later appends',
   'starts over when a cursor carries another epoch',
+  'starts over when a cursor of its epoch is past its newest entry (a store restored from an older copy)',
   'fingerprints ranges consistently with the hashes they hold',
   'tells subscribers about new entries only',
   'keeps its own copy of appended bytes',

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, isWeftError, packHashes, ready, type SigningKeyPair,
+  ErrorCodes, generateSigningKeyPair, packHashes, ready, type SigningKeyPair,
 } from '@weft/core'
 import { EntryFactory } from '@weft/core/testing'
 import { registerMembers, ServerConnection } from '@weft/client'
@@ -17,6 +17,7 @@ import {
 import { WeftServer, type TenantQuota } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { WebSocket } from 'ws'
+import { codeOf } from './helpers/http.ts'
 
 const cli = fileURLToPath(new URL('../../packages/server/src/cli.ts', import.meta.url))
 /** Per-client limits out of the way: these tests are about the per-tenant ones. */
@@ -74,15 +75,6 @@ async function tenantOn(url: string, options: { quota?: Partial<TenantQuota>; de
 
 const size = (entries: readonly WireEntry[]) => entries.reduce((s, e) => s + e.bytes.length, 0)
 const statuses = (results: PushResult[]) => results.map((r) => (r.status === 'rejected' ? r.code : r.status))
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-  } catch (err) {
-    return isWeftError(err) ? err.code : String(err)
-  }
-  return undefined
-}
 
 describe('per-tenant storage quota', () => {
   it('stores exactly the entries of a push that fit, rejects the rest per entry, and loses none of them', async () => {

@@ -71,6 +71,28 @@ async function pair(
   return { supplier, customer, orders, customerOrders, grantId, close: () => Promise.all([supplier.close(), customer.close()]) }
 }
 
+/**
+ * A supplier pushing `orders` (one document so far) to a customer through the server at `url`,
+ * each with a GrantRelay of its own, after one round each.
+ */
+async function pushPullOn(url: string) {
+  const supplier = await side('supplier')
+  const customer = await side('customer')
+  await supplier.tenant.keyBag.generateKey('k')
+  const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
+  await orders.createDocument({ data: { n: 1 } })
+  const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
+  await customer.tenant.sharing.accept(offer)
+  const grantId = offer.grant.id
+  const supplierRelay = new GrantRelay({ url, tenant: supplier.tenant })
+  const customerRelay = new GrantRelay({ url, tenant: customer.tenant })
+  await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
+  await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+  expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
+  expect((await customer.orchestrator.syncAll()).received).toBe(1)
+  return { supplier, customer, orders, grantId, supplierRelay, customerRelay }
+}
+
 describe('grants between processes, through a relay space on a server', () => {
   it('delivers the supplier\'s orders and accepts the customer\'s changes back, each side running its own orchestrator', async () => {
     const p = await pair()
@@ -234,20 +256,7 @@ describe('grants between processes, through a relay space on a server', () => {
   it('a server that lost its storage: the issuer opens the space again at its next round', async () => {
     const own = await WeftServer.start()
     const port = own.port
-    const supplier = await side('supplier')
-    const customer = await side('customer')
-    await supplier.tenant.keyBag.generateKey('k')
-    const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
-    await orders.createDocument({ data: { n: 1 } })
-    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
-    await customer.tenant.sharing.accept(offer)
-    const grantId = offer.grant.id
-    const supplierRelay = new GrantRelay({ url: own.url, tenant: supplier.tenant })
-    const customerRelay = new GrantRelay({ url: own.url, tenant: customer.tenant })
-    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
-    expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
-    expect((await customer.orchestrator.syncAll()).received).toBe(1)
+    const { supplier, customer, orders, grantId, supplierRelay, customerRelay } = await pushPullOn(own.url)
 
     await own.close()
     const wiped = await WeftServer.start({ port })
@@ -277,21 +286,8 @@ describe('grants between processes, through a relay space on a server', () => {
       await before?.()
       own = await WeftServer.start({ port, storeFactory: new LevelStoreFactory({ path: live }) })
     }
-    const supplier = await side('supplier')
-    const customer = await side('customer')
+    const { supplier, customer, orders, supplierRelay, customerRelay } = await pushPullOn(own.url)
     try {
-      await supplier.tenant.keyBag.generateKey('k')
-      const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
-      await orders.createDocument({ data: { n: 1 } })
-      const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
-      await customer.tenant.sharing.accept(offer)
-      const grantId = offer.grant.id
-      const supplierRelay = new GrantRelay({ url: own.url, tenant: supplier.tenant })
-      const customerRelay = new GrantRelay({ url: own.url, tenant: customer.tenant })
-      await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-      await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
-      expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
-      expect((await customer.orchestrator.syncAll()).received).toBe(1)
 
       await restart(() => cp(live, copy, { recursive: true })) // the backup: the space with one entry
       const later = await orders.createDocument({ data: { n: 2 } })

@@ -1,9 +1,10 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, generateSigningKeyPair, isWeftError, ready, type SigningKeyPair } from '@weft/core'
+import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
 import { registerMembers, ServerConnection, serverOrigin, signChallenge } from '@weft/client'
 import { decodeBody, encodeBody, MSGPACK_TYPE, type Bodies } from '@weft/client/protocol'
 import { WeftServer } from '@weft/server'
+import { codeOf } from './helpers/http.ts'
 
 // A member signs its sign-in challenge for the server it means to reach. A server the member also
 // signs in to (another company's relay, say) could otherwise fetch a challenge from this server,
@@ -31,15 +32,6 @@ function post(url: string, body: unknown, host?: string): Promise<{ status: numb
     req.on('error', reject)
     req.end(bytes)
   })
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-  } catch (err) {
-    return isWeftError(err) ? err.code : String(err)
-  }
-  return undefined
 }
 
 let n = 0

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, incrementalSync, isWeftError, ready, syncDatabases, TenantFactory, TEST_KDF,
+  ErrorCodes, generateSigningKeyPair, incrementalSync, ready, syncDatabases, TenantFactory, TEST_KDF,
   MemoryChangeStore,
 } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
@@ -12,7 +12,7 @@ import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { WebSocket } from 'ws'
 import { contents, setupTenant } from './helpers/devices.ts'
-import { rawPost } from './helpers/http.ts'
+import { codeOf, rawPost } from './helpers/http.ts'
 
 let server: WeftServer
 let dataDir: string
@@ -26,15 +26,6 @@ afterAll(async () => {
   await server.close()
   await rm(dataDir, { recursive: true, force: true })
 })
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p
-  } catch (err) {
-    return isWeftError(err) ? err.code : String(err)
-  }
-  return undefined
-}
 
 describe('two Node clients through a server', () => {
   it('converge with pushChangesTo / pullChangesFrom, and the server keeps no plaintext', async () => {
