@@ -214,6 +214,30 @@ describe('grants between processes, through a relay space on a server', () => {
     await p.close()
   })
 
+  it('the server itself shuts an expired partner out, though the issuer runs no round and the partner\'s clock lags', async () => {
+    const expiresAt = Date.now() + 1_500
+    const supplier = await side('supplier')
+    const customer = await side('customer', () => expiresAt - 60_000) // a clock a minute behind at expiry
+    await supplier.tenant.keyBag.generateKey('k')
+    const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
+    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['k'], expiresAt })
+    await customer.tenant.sharing.accept(offer)
+    const grantId = offer.grant.id
+    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'push' })
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+    await orders.createDocument({ data: { n: 1 } })
+    expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
+    expect((await customer.orchestrator.syncAll()).received).toBe(1)
+    const late = await orders.createDocument({ data: { n: 2 } })
+    expect((await supplier.orchestrator.syncAll()).sent).toBe(1) // in the space before expiry
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 100))
+    // The customer's own check passes (its clock says there is a minute left); the server's does not.
+    const after = await customer.orchestrator.syncAll()
+    expect(after.failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_EXPIRED])
+    expect(await (await customer.tenant.openDB('orders')).getDocument(late.getId())).toBeUndefined()
+    await Promise.all([supplier.close(), customer.close()])
+  })
+
   it('a read-only grant: the partner\'s process refuses to send changes back before anything leaves', async () => {
     const p = await pair({ permissions: ['read'] })
     const order = await p.orders.createDocument<Order>({ data: { item: 'x', status: 'new' } })

@@ -8,6 +8,7 @@ import {
 } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, RemoteStoreFactory, ServerConnection } from '@weft/client'
+import { MEMBERSHIP_EXPIRED } from '@weft/client/protocol'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { WebSocket } from 'ws'
@@ -121,6 +122,28 @@ describe('authentication and tenant isolation', () => {
     // Only the admin registers, and an old registration cannot be replayed.
     expect(await codeOf(registerMembers({ url: server.url, tenant: t.tenantId, admin: dev.key, seq: 101, add: [dev.key.publicKey] }))).toBe(ErrorCodes.FORBIDDEN)
     expect(await codeOf(registerMembers({ url: server.url, tenant: t.tenantId, admin: t.admin, seq: 50, add: [dev.key.publicKey] }))).toBe(ErrorCodes.FORBIDDEN)
+  })
+
+  it('ends a membership registered with an end time: no sign-in, sessions end, entries refused', async () => {
+    const t = await setupTenant(server.url, { count: 1 })
+    const author = new EntryFactory(1)
+    const key = author.signer
+    const until = Date.now() + 400
+    await registerMembers({ url: server.url, tenant: t.tenantId, admin: t.admin, seq: 200, add: [key.publicKey], until })
+    const conn = new ServerConnection({ url: server.url, tenant: t.tenantId, key })
+    await expect(conn.db('notes', 'head', {})).resolves.toMatchObject({ count: 0 })
+    const push = () => t.devices[0]!.connection.db('notes', 'push', { entries: [envelope(author.entry())] })
+    expect((await push()).results.map((r) => r.status)).toEqual(['added'])
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 50))
+    // The open session ends with the membership, and a new sign-in is refused, with the message a client can tell apart.
+    await expect(conn.db('notes', 'head', {})).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN, message: MEMBERSHIP_EXPIRED })
+    conn.invalidate()
+    expect(await codeOf(conn.token())).toBe(ErrorCodes.FORBIDDEN)
+    // Entries it authored are no longer accepted from anyone.
+    expect((await push()).results.map((r) => r.status === 'rejected' && r.code)).toEqual([ErrorCodes.UNTRUSTED_SIGNER])
+    // Registered again without an end, it is a member again.
+    await registerMembers({ url: server.url, tenant: t.tenantId, admin: t.admin, seq: 201, add: [key.publicKey] })
+    await expect(new ServerConnection({ url: server.url, tenant: t.tenantId, key }).db('notes', 'head', {})).resolves.toBeDefined()
   })
 
   it('expires session tokens', async () => {

@@ -12,6 +12,8 @@ export interface RegisterMembersOptions {
   readonly seq?: number
   readonly add?: readonly Uint8Array[]
   readonly revoke?: readonly Uint8Array[]
+  /** Members added here stop being members at this time (ms since the epoch, server clock). Default: until revoked. */
+  readonly until?: number
   readonly fetch?: typeof fetch
 }
 
@@ -22,7 +24,10 @@ export interface RegisterMembersOptions {
 export async function registerMembers(options: RegisterMembersOptions): Promise<Bodies['register']['res']> {
   const conn = new ServerConnection({ url: options.url, tenant: options.tenant, key: options.admin, ...(options.fetch ? { fetch: options.fetch } : {}) })
   const registration = createRegistration(
-    { tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [] },
+    {
+      tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [],
+      ...(options.until !== undefined ? { until: options.until } : {}),
+    },
     options.admin,
   )
   return conn.post(`${conn.tenantPath}/register`, { registration })

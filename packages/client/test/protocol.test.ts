@@ -17,6 +17,15 @@ describe('registrations and challenges', () => {
     expect(verifyRegistration({ ...r, add: [] })).toBe(false)
     expect(verifyRegistration({ ...r, admin: generateSigningKeyPair().publicKey })).toBe(false)
     expect(verifyRegistration({ ...r, add: [new Uint8Array(5)] })).toBe(false)
+    // An end to the membership cannot be added, changed or removed without the admin.
+    expect(verifyRegistration({ ...r, until: Date.now() })).toBe(false)
+    const timed = createRegistration({ tenant: 'acme', seq: 3, add: [member], until: 1_900_000_000_000 }, admin)
+    expect(verifyRegistration(timed)).toBe(true)
+    expect(verifyRegistration({ ...timed, until: 1_900_000_000_001 })).toBe(false)
+    const { until: _, ...stripped } = timed
+    expect(verifyRegistration(stripped)).toBe(false)
+    expect(verifyRegistration({ ...timed, until: -1 })).toBe(false)
+    expect(() => createRegistration({ tenant: 'acme', seq: 3, add: [member], until: -1 }, admin)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
   })
 
   it('binds a challenge signature to the server, the tenant and the key', () => {

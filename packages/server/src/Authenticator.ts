@@ -1,5 +1,5 @@
 import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core'
-import { verifyChallenge } from '@weft/client/protocol'
+import { MEMBERSHIP_EXPIRED, verifyChallenge } from '@weft/client/protocol'
 import type { MemberRegistry } from './MemberRegistry.ts'
 
 /** A signed-in client: one member key of one tenant, until `expiresAt`. */
@@ -94,6 +94,7 @@ export class Authenticator {
   async #requireMember(tenant: string, key: string): Promise<void> {
     const standing = await this.#registry.standing(tenant, key)
     if (standing === 'revoked') throw new WeftError(ErrorCodes.FORBIDDEN, 'this key was revoked by the tenant admin')
+    if (standing === 'expired') throw new WeftError(ErrorCodes.FORBIDDEN, MEMBERSHIP_EXPIRED)
     if (standing === 'unknown') throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key is not registered for the tenant')
   }
 

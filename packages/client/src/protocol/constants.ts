@@ -55,3 +55,9 @@ export const MAIL_LIMITS = {
   /** Most messages one `list` returns. */
   maxList: 100,
 } as const
+
+/**
+ * The message of the `403 WEFT_FORBIDDEN` a server answers to a key whose registration's `until`
+ * has passed, so a client can tell a membership that ran out from one that was revoked.
+ */
+export const MEMBERSHIP_EXPIRED = 'this key\'s membership has expired'

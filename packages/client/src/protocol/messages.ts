@@ -91,6 +91,12 @@ export interface Registration {
   /** Member signing keys to revoke: their sessions end and their new entries are refused. */
   readonly revoke: readonly Uint8Array[]
   readonly issuedAt: number
+  /**
+   * When the keys in `add` stop being members (milliseconds since the epoch, by the server's
+   * clock): from then on they cannot sign in, their sessions end and their entries are refused, as
+   * if revoked. Absent: members until revoked. A later registration adding a key again replaces it.
+   */
+  readonly until?: number
 }
 
 export interface SignedRegistration extends Registration {

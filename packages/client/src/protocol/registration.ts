@@ -1,4 +1,4 @@
-import { ByteWriter, Domain, verifyDetached, type ServerSigner, type SigningKeyPair } from '@weft/core'
+import { ByteWriter, Domain, ErrorCodes, verifyDetached, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core'
 import { asServerSigner } from './challenge.ts'
 import type { Registration, SignedRegistration } from './messages.ts'
 
@@ -8,14 +8,20 @@ function registrationBytes(r: Registration): Uint8Array {
   for (const k of r.add) w.fixed(k)
   w.varint(r.revoke.length)
   for (const k of r.revoke) w.fixed(k)
-  return w.varint(r.issuedAt).finish()
+  w.varint(r.issuedAt)
+  // Only when present, at the end: the bytes with and without it differ, so it cannot be stripped.
+  if (r.until !== undefined) w.varint(r.until)
+  return w.finish()
 }
 
 /** Signs a membership change with the tenant's admin key (domain-separated). */
 export function createRegistration(
-  input: { tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[] },
+  input: { tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[]; until?: number },
   admin: SigningKeyPair | ServerSigner,
 ): SignedRegistration {
+  if (input.until !== undefined && !(Number.isSafeInteger(input.until) && input.until >= 0)) {
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'until is a time in milliseconds since the epoch')
+  }
   const r: Registration = {
     v: 1,
     tenant: input.tenant,
@@ -24,6 +30,7 @@ export function createRegistration(
     add: input.add ?? [],
     revoke: input.revoke ?? [],
     issuedAt: Date.now(),
+    ...(input.until !== undefined ? { until: input.until } : {}),
   }
   return { ...r, signature: asServerSigner(admin).sign(Domain.serverRegistration, registrationBytes(r)) }
 }
@@ -35,6 +42,7 @@ export function verifyRegistration(r: SignedRegistration): boolean {
     if (r.v !== 1 || typeof r.tenant !== 'string' || !Number.isSafeInteger(r.seq) || r.seq < 0) return false
     if (!Array.isArray(r.add) || !Array.isArray(r.revoke) || r.add.length + r.revoke.length > 1000) return false
     if (!keys.every((k) => k instanceof Uint8Array && k.length === 32) || !Number.isSafeInteger(r.issuedAt)) return false
+    if (r.until !== undefined && !(Number.isSafeInteger(r.until) && r.until >= 0)) return false
     return verifyDetached(Domain.serverRegistration, registrationBytes(r), r.signature, r.admin)
   } catch {
     return false

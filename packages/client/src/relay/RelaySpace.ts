@@ -1,4 +1,5 @@
 import { bytesEqual, ErrorCodes, fromBase64Url, isWeftError, WeftError, type GrantInfo, type Tenant } from '@weft/core'
+import { MEMBERSHIP_EXPIRED } from '../protocol/index.ts'
 import { registerMembers } from '../registerMembers.ts'
 import { ServerConnection } from '../ServerConnection.ts'
 import { decodeKeyMail, encodeKeyMail } from './keyMail.ts'
@@ -96,7 +97,10 @@ export class RelaySpace {
 
   async #open(): Promise<void> {
     try {
-      await this.#register({ add: [this.#partnerKey()] })
+      // Admitted until the grant's expiry by the server's own clock, so the partner is shut out
+      // then even if the issuer runs no round at that time.
+      const { expiresAt } = this.#options.grant
+      await this.#register({ add: [this.#partnerKey()], ...(expiresAt !== null ? { until: expiresAt } : {}) })
     } catch (err) {
       if (isWeftError(err) && err.code === ErrorCodes.FORBIDDEN) {
         throw new WeftError(ErrorCodes.FORBIDDEN, `the relay space of grant ${this.grantId} is held by another key: ${err.message}`, { cause: err })
@@ -107,7 +111,7 @@ export class RelaySpace {
     this.#ready = true
   }
 
-  #register(change: { add?: Uint8Array[]; revoke?: Uint8Array[] }): Promise<unknown> {
+  #register(change: { add?: Uint8Array[]; revoke?: Uint8Array[]; until?: number }): Promise<unknown> {
     // Registrations must carry a growing seq: the clock, kept above what this process sent.
     this.#regSeq = Math.max(Date.now(), this.#regSeq + 1)
     return registerMembers({
@@ -136,8 +140,9 @@ export class RelaySpace {
   async #partnerError(err: unknown): Promise<unknown> {
     if (!isWeftError(err)) return err
     if (err.code === ErrorCodes.FORBIDDEN) {
+      // Expired by this tenant's clock, or by the server's (which admitted us until expiresAt).
       const { expiresAt } = this.#options.grant
-      const expired = expiresAt !== null && this.#options.tenant.now() >= expiresAt
+      const expired = expiresAt !== null && (this.#options.tenant.now() >= expiresAt || err.message === MEMBERSHIP_EXPIRED)
       return new WeftError(
         expired ? ErrorCodes.GRANT_EXPIRED : ErrorCodes.GRANT_REVOKED,
         `grant ${this.grantId}: ${expired ? 'expired' : 'revoked by its issuer'}; the relay no longer admits this tenant`,
