@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ready } from '@weft/core'
+import { MemoryKeyValueStore, ready } from '@weft/core'
 import { LiveSync, RemoteChangeStore, ServerConnection, type SyncStatus } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
@@ -48,6 +48,39 @@ describe('live sync', () => {
     expect((await a!.db.getDocument(doc.getId()))!.getData()).toEqual({ v: 2 })
     expect(seen).toContain('syncing')
     await Promise.all([la.stop(), lb.stop()])
+  })
+
+  it('after a restart, counts the local entries the server has not confirmed as pending before it connects', async () => {
+    const { devices: [a] } = await setupTenant(server.url, { count: 1 })
+    const cursors = new MemoryKeyValueStore() // the app's persistent record store, kept across the restart
+    const first = new LiveSync({ local: a!.db, remote: a!.remote, webSocket: WebSocket, backoff, cursors })
+    first.start()
+    const doc = await a!.db.createDocument({ data: { v: 0 } })
+    await first.whenReady()
+    await first.close()
+    // Offline edits with no sync running (the app was closed); one of them reached the server some other way.
+    for (let v = 1; v <= 3; v++) await a!.db.changeDoc(doc.getId(), (d) => void (d.getData().v = v))
+    const unsent = await hashes(a!)
+    await a!.remote.relay(await a!.db.getStore().getChanges([(await a!.db.getStore().getAllChangeHashes()).at(-1)!]))
+
+    const second = new LiveSync({ local: a!.db, remote: a!.remote, webSocket: WebSocket, backoff, cursors })
+    const seen: SyncStatus[] = []
+    second.subscribe((s) => seen.push(s))
+    second.start()
+    await second.whenReady()
+    expect(seen.find((s) => s.state === 'offline')).toMatchObject({ pending: 3 })
+    expect(second.peek()).toEqual({ state: 'up-to-date', pending: 0 })
+    expect((await a!.remote.getAllChangeHashes()).sort()).toEqual(unsent)
+    await second.close()
+
+    // Nothing new since: a third start counts nothing pending.
+    const third = new LiveSync({ local: a!.db, remote: a!.remote, webSocket: WebSocket, backoff, cursors })
+    const states: SyncStatus[] = []
+    third.subscribe((s) => states.push(s))
+    third.start()
+    await third.whenReady()
+    expect(states.every((s) => s.state === 'error' || s.pending === 0)).toBe(true)
+    await third.close()
   })
 
   it('stops with an error status when its key is not registered', async () => {

@@ -3,6 +3,7 @@ import {
   type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore,
 } from '@weft/core'
 import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from './protocol/index.ts'
+import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { StatusCell, type Refusals, type SyncStatus } from './SyncStatus.ts'
 
@@ -31,7 +32,11 @@ export interface LiveSyncOptions {
   readonly remote: RemoteChangeStore
   /** WebSocket implementation. Default: the global `WebSocket` (browsers, Node 22+); pass `ws` in Node 20. */
   readonly webSocket?: WebSocketConstructor
-  /** Where the server cursor is saved, per (server, tenant, database). Default: in memory. */
+  /**
+   * Where the server cursor is saved, per (server, tenant, database), and how far the local store
+   * was confirmed on the server (so that a sync started after a restart counts unsent local
+   * entries as `pending` before it reaches the server). Default: in memory.
+   */
   readonly cursors?: KeyValueStore
   /** Reconnect delays (core's equal-jitter backoff). Default: from 250 ms, doubling, up to 30 s. */
   readonly backoff?: BackoffOptions
@@ -71,6 +76,9 @@ export class LiveSync {
   /** Local entries the server refused on their last push, and why. */
   readonly #refused = new Map<ChangeHash, WeftError>()
   #refusals: Refusals | undefined
+  readonly #confirmed: ConfirmedCursor
+  /** Local entries counted as pending from the confirmed cursor, until the first reconciliation says which the server lacks. */
+  #presumed: Promise<Set<ChangeHash>> | undefined
   #ws: WebSocketLike | null = null
   #attempt = 0
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -91,6 +99,7 @@ export class LiveSync {
     this.#cursors = options.cursors ?? new MemoryKeyValueStore()
     const c = options.remote.connection
     this.#cursorKey = `weft-live/${c.url}/${c.tenant}/${options.remote.db}`
+    this.#confirmed = new ConfirmedCursor(this.#local, this.#cursors, `weft-live-confirmed/${c.url}/${c.tenant}/${options.remote.db}`)
     this.#backoff = { initialMs: 250, maxMs: 30_000, ...options.backoff }
   }
 
@@ -113,6 +122,14 @@ export class LiveSync {
   start(): void {
     if (this.#running) return
     this.#running = true
+    this.#presumed ??= this.#confirmed.unconfirmed().then(
+      (hashes) => {
+        for (const h of hashes) this.#pending.add(h)
+        this.#update()
+        return new Set(hashes)
+      },
+      () => new Set<ChangeHash>(), // a count only: reconciliation finds them anyway
+    )
     this.#unsubscribe ??= this.#local.subscribe((added) => {
       for (const h of added) if (!this.#fromServer.delete(h)) this.#pending.add(h)
       this.#update()
@@ -212,7 +229,11 @@ export class LiveSync {
 
   /** Reconciles with the server: fetches what it missed, queues what the server lacks. */
   async #repair(): Promise<void> {
+    const presumed = (await this.#presumed) ?? new Set<ChangeHash>()
+    this.#presumed = Promise.resolve(new Set())
     const { have, need } = await this.#remote.reconcileWith(this.#local)
+    const lacking = new Set(have)
+    for (const h of presumed) if (!lacking.has(h)) this.#pending.delete(h) // the server had it after all
     for (const h of have) this.#pending.add(h)
     for (let i = 0; i < need.length; i += PUSH_BATCH) {
       const entries = await this.#remote.getChanges(need.slice(i, i + PUSH_BATCH))
@@ -293,6 +314,7 @@ export class LiveSync {
     }
     const state = this.#caughtUp && !(this.#pushing && pending) ? 'up-to-date' : 'syncing'
     this.#status.set({ state, pending, ...refused })
+    if (state === 'up-to-date' && pending === 0 && !this.#refusals) void this.#confirmed.confirmAll().catch(() => {}) // a count only: losing it costs nothing
   }
 
   /** Keeps one {@link Refusals} object per set of refusals, so equal statuses stay equal. */
