@@ -5,7 +5,8 @@ import {
 import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from './protocol/index.ts'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
-import { StatusCell, type Refusals, type SyncStatus } from './SyncStatus.ts'
+import { RefusedEntries } from './RefusedEntries.ts'
+import { StatusCell, type SyncStatus } from './SyncStatus.ts'
 
 /** An event handler slot; the event types differ between the browser and `ws`, so the parameter is open. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -74,8 +75,7 @@ export class LiveSync {
   readonly #pending = new Set<ChangeHash>()
   readonly #fromServer = new Set<ChangeHash>()
   /** Local entries the server refused on their last push, and why. */
-  readonly #refused = new Map<ChangeHash, WeftError>()
-  #refusals: Refusals | undefined
+  readonly #refused = new RefusedEntries()
   readonly #confirmed: ConfirmedCursor
   /** Local entries counted as pending from the confirmed cursor, until the first reconciliation says which the server lacks. */
   #presumed: Promise<Set<ChangeHash>> | undefined
@@ -148,7 +148,7 @@ export class LiveSync {
     this.#ws?.close()
     this.#ws = null
     await this.#queue
-    this.#status.set({ state: 'offline', pending: this.#pending.size, ...this.#refusedPart() })
+    this.#status.set({ state: 'offline', pending: this.#pending.size, ...this.#refused.part() })
   }
 
   /** Stops and stops listening to the local store; the instance is done. */
@@ -211,9 +211,8 @@ export class LiveSync {
       for (const e of m.entries) {
         this.#fromServer.delete(e.hash as ChangeHash)
         this.#pending.delete(e.hash as ChangeHash)
-        this.#refused.delete(e.hash as ChangeHash)
       }
-      this.#noteRefusals()
+      this.#refused.forget(m.entries.map((e) => e.hash as ChangeHash))
       if (this.#db && r?.added.length) await this.#db.syncStoreChanges(r.added)
     }
     await this.#cursors.put(this.#cursorKey, packValue(m.cursor)) // only after the entries are durable here
@@ -257,21 +256,14 @@ export class LiveSync {
         const batch = [...this.#pending].slice(0, PUSH_BATCH)
         const entries = await this.#local.getChanges(batch)
         const r = await this.#remote.relay(entries)
-        for (const h of [...r.added, ...r.existing]) {
-          this.#pending.delete(h)
-          this.#refused.delete(h)
-        }
+        const found = new Set(entries.map((e) => e.hash))
+        const gone = batch.filter((h) => !found.has(h)) // no longer held here: nothing to send
+        for (const h of [...r.added, ...r.existing, ...gone]) this.#pending.delete(h)
+        this.#refused.forget([...r.added, ...r.existing, ...gone])
         for (const { hash, error } of r.rejected) {
           this.#pending.delete(hash)
-          this.#refused.set(hash, error)
+          this.#refused.refuse(hash, error)
         }
-        const found = new Set(entries.map((e) => e.hash))
-        for (const h of batch) {
-          if (found.has(h)) continue
-          this.#pending.delete(h) // no longer held here: nothing to send
-          this.#refused.delete(h)
-        }
-        this.#noteRefusals()
       }
     } catch (err) {
       this.#lastError = toWeftError(err, ErrorCodes.NETWORK)
@@ -291,7 +283,7 @@ export class LiveSync {
       return
     }
     const delay = backoffDelay(++this.#attempt, Math.random, this.#backoff)
-    this.#status.set({ state: 'offline', pending: this.#pending.size, retryInMs: delay, error, ...this.#refusedPart() })
+    this.#status.set({ state: 'offline', pending: this.#pending.size, retryInMs: delay, error, ...this.#refused.part() })
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => void this.#connect(), delay)
   }
@@ -304,7 +296,7 @@ export class LiveSync {
   #update(): void {
     const pending = this.#pending.size
     const now = this.#status.peek()
-    const refused = this.#refusedPart()
+    const refused = this.#refused.part()
     if (!this.#running || this.#ws?.readyState !== OPEN) {
       if (now.state === 'offline') {
         const { refused: _, ...rest } = now
@@ -314,20 +306,7 @@ export class LiveSync {
     }
     const state = this.#caughtUp && !(this.#pushing && pending) ? 'up-to-date' : 'syncing'
     this.#status.set({ state, pending, ...refused })
-    if (state === 'up-to-date' && pending === 0 && !this.#refusals) void this.#confirmed.confirmAll().catch(() => {}) // a count only: losing it costs nothing
-  }
-
-  /** Keeps one {@link Refusals} object per set of refusals, so equal statuses stay equal. */
-  #noteRefusals(): void {
-    const first = this.#refused.values().next()
-    if (first.done) this.#refusals = undefined
-    else if (this.#refusals?.count !== this.#refused.size || this.#refusals.error !== first.value) {
-      this.#refusals = { count: this.#refused.size, error: first.value }
-    }
-  }
-
-  #refusedPart(): { refused?: Refusals } {
-    return this.#refusals ? { refused: this.#refusals } : {}
+    if (state === 'up-to-date' && pending === 0 && !this.#refused.summary) void this.#confirmed.confirmAll().catch(() => {}) // a count only: losing it costs nothing
   }
 
   async #cursor(): Promise<Cursor | null> {

@@ -14,6 +14,7 @@ import { handleDbOp } from './handleDbOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
+import { allowCors, bearer, headerValue, rateLimited, readBody, retryAfterOf, route404 } from './http.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
@@ -127,7 +128,7 @@ export class WeftServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.#cors(req, res)
+    allowCors(req, res, this.#options.allowedOrigins ?? '*')
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-max-age': '600' }).end()
       return
@@ -277,18 +278,6 @@ export class WeftServer {
     }
   }
 
-  /** Lets browser apps on the allowed origins call the server (bearer tokens, no cookies). */
-  #cors(req: IncomingMessage, res: ServerResponse): void {
-    const origin = headerValue(req.headers.origin)
-    const allowed = this.#options.allowedOrigins ?? '*'
-    if (!origin || (allowed !== '*' && !allowed.includes(origin))) return
-    res.setHeader('access-control-allow-origin', allowed === '*' ? '*' : origin)
-    res.setHeader('access-control-allow-methods', 'POST, OPTIONS')
-    res.setHeader('access-control-allow-headers', `authorization, content-type, ${TENANT_HEADER}`)
-    res.setHeader('access-control-expose-headers', 'retry-after')
-    if (allowed !== '*') res.setHeader('vary', 'origin')
-  }
-
   #keepAlive(): void {
     for (const ws of this.#wss.clients as Set<WebSocket & { alive?: boolean }>) {
       if (ws.alive === false) {
@@ -299,48 +288,4 @@ export class WeftServer {
       ws.ping()
     }
   }
-}
-
-/** A `WEFT_RATE_LIMITED` error that knows its `retry-after` (seconds). */
-function rateLimited(message: string, retryAfter: number): WeftError {
-  return Object.assign(new WeftError(ErrorCodes.RATE_LIMITED, message), { retryAfter })
-}
-
-function retryAfterOf(err: unknown): number {
-  const s = (err as { retryAfter?: unknown } | undefined)?.retryAfter
-  return typeof s === 'number' && Number.isFinite(s) && s >= 1 ? Math.ceil(s) : 1
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v
-}
-
-function route404(w: WeftError): boolean {
-  return w.code === ErrorCodes.PROTOCOL && w.message.startsWith('no such operation')
-}
-
-/** Reads a request body, refusing (before reading further) anything over `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > max) return Promise.reject(new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${declared} bytes is over the ${max} limit`))
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > max) {
-        req.pause()
-        reject(new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body is over the ${max} limit`))
-        return
-      }
-      chunks.push(c)
-    })
-    req.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
-    req.on('error', (err) => reject(new WeftError(ErrorCodes.NETWORK, 'request body failed', { cause: err })))
-  })
 }
