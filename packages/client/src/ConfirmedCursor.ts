@@ -13,6 +13,8 @@ export class ConfirmedCursor {
   readonly #kv: KeyValueStore
   readonly #key: string
   #saved: Cursor | null | undefined
+  #running: Promise<void> | undefined
+  #again = false
 
   constructor(local: ChangeStore, kv: KeyValueStore, key: string) {
     this.#local = local
@@ -39,12 +41,27 @@ export class ConfirmedCursor {
     }
   }
 
-  /** Records that everything the local store holds now is on the server. */
-  async confirmAll(): Promise<void> {
-    const head = await this.#local.head()
-    if (this.#saved && this.#saved.epoch === head.epoch && this.#saved.seq === head.seq) return
-    const cursor: Cursor = { epoch: head.epoch, seq: head.seq }
-    await this.#kv.put(this.#key, packValue(cursor))
-    this.#saved = cursor
+  /**
+   * Records that everything the local store holds now is on the server. Calls while one is under
+   * way fold into one more after it, so a busy live sync reads the head at most once at a time.
+   * `stillClear` is asked after the head is read: a local write that came in meanwhile is not
+   * confirmed with it.
+   */
+  confirmAll(stillClear: () => boolean): Promise<void> {
+    if (this.#running) {
+      this.#again = true
+      return this.#running
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false
+        const head = await this.#local.head()
+        if (!stillClear() || (this.#saved && this.#saved.epoch === head.epoch && this.#saved.seq === head.seq)) continue
+        const cursor: Cursor = { epoch: head.epoch, seq: head.seq }
+        await this.#kv.put(this.#key, packValue(cursor))
+        this.#saved = cursor
+      } while (this.#again)
+    })().finally(() => (this.#running = undefined))
+    return this.#running
   }
 }

@@ -306,7 +306,9 @@ export class LiveSync {
     }
     const state = this.#caughtUp && !(this.#pushing && pending) ? 'up-to-date' : 'syncing'
     this.#status.set({ state, pending, ...refused })
-    if (state === 'up-to-date' && pending === 0 && !this.#refused.summary) void this.#confirmed.confirmAll().catch(() => {}) // a count only: losing it costs nothing
+    // Everything here is on the server: remember how far. A count only, so a failure costs nothing.
+    const clear = () => this.#pending.size === 0 && !this.#refused.summary
+    if (state === 'up-to-date' && clear()) void this.#confirmed.confirmAll(clear).catch(() => {})
   }
 
   async #cursor(): Promise<Cursor | null> {
