@@ -14,6 +14,8 @@ export interface RegisterMembersOptions {
   readonly revoke?: readonly Uint8Array[]
   /** Members added here stop being members at this time (ms since the epoch, server clock). Default: until revoked. */
   readonly until?: number
+  /** Keys accepted as authors of pushed entries, without signing in (see `Registration.authors`). */
+  readonly authors?: readonly Uint8Array[]
   readonly fetch?: typeof fetch
 }
 
@@ -27,6 +29,7 @@ export async function registerMembers(options: RegisterMembersOptions): Promise<
     {
       tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [],
       ...(options.until !== undefined ? { until: options.until } : {}),
+      ...(options.authors !== undefined ? { authors: options.authors } : {}),
     },
     options.admin,
   )

@@ -25,6 +25,18 @@ describe('registrations and challenges', () => {
     const { until: _, ...stripped } = timed
     expect(verifyRegistration(stripped)).toBe(false)
     expect(verifyRegistration({ ...timed, until: -1 })).toBe(false)
+    // Authors only (keys that may author entries, never sign in) are signed the same way, and the
+    // optional fields are tagged: an empty author list cannot be read as an end time of 0.
+    const author = generateSigningKeyPair().publicKey
+    const withAuthors = createRegistration({ tenant: 'acme', seq: 3, authors: [author] }, admin)
+    expect(verifyRegistration(withAuthors)).toBe(true)
+    expect(verifyRegistration({ ...withAuthors, authors: [] })).toBe(false)
+    expect(verifyRegistration({ ...withAuthors, authors: [member] })).toBe(false)
+    const { authors: __, ...noAuthors } = withAuthors
+    expect(verifyRegistration(noAuthors)).toBe(false)
+    const emptyAuthors = createRegistration({ tenant: 'acme', seq: 3, authors: [] }, admin)
+    const { authors: ___, ...asUntil } = emptyAuthors
+    expect(verifyRegistration({ ...asUntil, until: 0 })).toBe(false)
     expect(() => createRegistration({ tenant: 'acme', seq: 3, add: [member], until: -1 }, admin)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
   })
 

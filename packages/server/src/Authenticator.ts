@@ -95,6 +95,7 @@ export class Authenticator {
     const standing = await this.#registry.standing(tenant, key)
     if (standing === 'revoked') throw new WeftError(ErrorCodes.FORBIDDEN, 'this key was revoked by the tenant admin')
     if (standing === 'expired') throw new WeftError(ErrorCodes.FORBIDDEN, MEMBERSHIP_EXPIRED)
+    if (standing === 'author') throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key may author entries for the tenant but not sign in')
     if (standing === 'unknown') throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key is not registered for the tenant')
   }
 

@@ -10,10 +10,15 @@ interface Membership {
   revoked: Set<string>
   /** Members whose membership ends, and when (ms since the epoch). */
   until: Map<string, number>
+  /** Keys accepted as authors of entries only: they cannot sign in. */
+  authors: Set<string>
 }
 
-/** What a key is to a tenant: `expired` is a member whose registration's `until` has passed. */
-export type KeyStanding = 'member' | 'expired' | 'revoked' | 'unknown'
+/**
+ * What a key is to a tenant: `expired` is a member whose registration's `until` has passed;
+ * `author` may author pushed entries but not sign in.
+ */
+export type KeyStanding = 'member' | 'expired' | 'author' | 'revoked' | 'unknown'
 
 /**
  * Who may use the server for each tenant: the admin key and the member keys it registered, kept
@@ -38,7 +43,7 @@ export class MemberRegistry {
     const current = await this.#load(tenant)
     if (current && current.admin !== admin) throw new WeftError(ErrorCodes.FORBIDDEN, 'registration is not signed by the tenant admin')
     if (current && r.seq <= current.seq) throw new WeftError(ErrorCodes.FORBIDDEN, `registration seq ${r.seq} is not above ${current.seq}`)
-    const m: Membership = current ?? { admin, seq: r.seq, members: new Set([admin]), revoked: new Set(), until: new Map() }
+    const m: Membership = current ?? { admin, seq: r.seq, members: new Set([admin]), revoked: new Set(), until: new Map(), authors: new Set() }
     m.seq = r.seq
     for (const k of r.add.map(toBase64Url)) {
       m.members.add(k)
@@ -46,32 +51,48 @@ export class MemberRegistry {
       if (r.until !== undefined && k !== admin) m.until.set(k, r.until)
       else m.until.delete(k)
     }
+    for (const k of (r.authors ?? []).map(toBase64Url)) {
+      m.authors.add(k)
+      m.revoked.delete(k)
+    }
     const revoked = r.revoke.map(toBase64Url).filter((k) => k !== admin)
     for (const k of revoked) {
       m.members.delete(k)
+      m.authors.delete(k)
       m.revoked.add(k)
       m.until.delete(k)
     }
-    await this.#kv.put(`tenant/${tenant}`, packValue({ admin: m.admin, seq: m.seq, members: [...m.members], revoked: [...m.revoked], until: [...m.until] }))
+    await this.#kv.put(`tenant/${tenant}`, packValue({
+      admin: m.admin, seq: m.seq, members: [...m.members], revoked: [...m.revoked], until: [...m.until], authors: [...m.authors],
+    }))
     this.#cache.set(tenant, m)
     return { revoked, members: m.members.size, seq: m.seq }
   }
 
-  /** Whether `key` (base64url) is a current member at `now`, a member whose time is up, was revoked, or was never registered. */
+  /**
+   * Whether `key` (base64url) is a current member at `now`, a member whose time is up, an author
+   * only, was revoked, or was never registered.
+   */
   async standing(tenant: string, key: string, now = Date.now()): Promise<KeyStanding> {
     const m = await this.#load(tenant)
     if (m?.members.has(key)) {
       const until = m.until.get(key)
-      return until !== undefined && now >= until ? 'expired' : 'member'
+      if (until === undefined || now < until) return 'member'
+      return m.authors.has(key) ? 'author' : 'expired'
     }
+    if (m?.authors.has(key)) return 'author'
     return m?.revoked.has(key) ? 'revoked' : 'unknown'
   }
 
   async #load(tenant: string): Promise<Membership | null> {
     if (this.#cache.has(tenant)) return this.#cache.get(tenant)!
     const bytes = await this.#kv.get(`tenant/${tenant}`)
-    const raw = bytes ? unpackValue<{ admin: string; seq: number; members: string[]; revoked: string[]; until?: [string, number][] }>(bytes, 1 << 20) : null
-    const m = raw ? { admin: raw.admin, seq: raw.seq, members: new Set(raw.members), revoked: new Set(raw.revoked), until: new Map(raw.until ?? []) } : null
+    const raw = bytes
+      ? unpackValue<{ admin: string; seq: number; members: string[]; revoked: string[]; until?: [string, number][]; authors?: string[] }>(bytes, 1 << 20)
+      : null
+    const m = raw
+      ? { admin: raw.admin, seq: raw.seq, members: new Set(raw.members), revoked: new Set(raw.revoked), until: new Map(raw.until ?? []), authors: new Set(raw.authors ?? []) }
+      : null
     this.#cache.set(tenant, m)
     return m
   }

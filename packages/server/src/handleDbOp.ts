@@ -87,7 +87,7 @@ async function push(ctx: DbOpContext, raw: unknown): Promise<Bodies['push']['res
       const author = toBase64Url(parsed.header.author)
       let s = ctx.authors === 'any' ? 'member' : standing.get(author)
       if (!s) standing.set(author, (s = await ctx.registry.standing(ctx.tenant, author)))
-      if (s !== 'member') throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, `the entry's author is not a registered member of this tenant (${s})`)
+      if (s !== 'member' && s !== 'author') throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, `the entry's author is not a registered member of this tenant (${s})`)
       if (index.has(hash)) continue // a later copy of the same hash: it gets the first copy's outcome
       index.set(hash, i)
       accepted.push({ hash: hash as ChangeHash, bytes: e.bytes })

@@ -97,6 +97,12 @@ export interface Registration {
    * if revoked. Absent: members until revoked. A later registration adding a key again replaces it.
    */
   readonly until?: number
+  /**
+   * Keys the server accepts as authors of pushed entries without making them members: they cannot
+   * sign in. For signers the tenant vouches for, such as another partner's signers whose changes an
+   * issuer passes on through a grant's relay space. `revoke` removes them too.
+   */
+  readonly authors?: readonly Uint8Array[]
 }
 
 export interface SignedRegistration extends Registration {

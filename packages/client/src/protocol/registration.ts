@@ -9,14 +9,21 @@ function registrationBytes(r: Registration): Uint8Array {
   w.varint(r.revoke.length)
   for (const k of r.revoke) w.fixed(k)
   w.varint(r.issuedAt)
-  // Only when present, at the end: the bytes with and without it differ, so it cannot be stripped.
-  if (r.until !== undefined) w.varint(r.until)
+  // Optional fields follow only when present, each behind its own tag, so none can be added,
+  // stripped or read as another.
+  if (r.until !== undefined) w.varint(1).varint(r.until)
+  if (r.authors !== undefined) {
+    w.varint(2).varint(r.authors.length)
+    for (const k of r.authors) w.fixed(k)
+  }
   return w.finish()
 }
 
 /** Signs a membership change with the tenant's admin key (domain-separated). */
 export function createRegistration(
-  input: { tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[]; until?: number },
+  input: {
+    tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[]; until?: number; authors?: readonly Uint8Array[]
+  },
   admin: SigningKeyPair | ServerSigner,
 ): SignedRegistration {
   if (input.until !== undefined && !(Number.isSafeInteger(input.until) && input.until >= 0)) {
@@ -31,6 +38,7 @@ export function createRegistration(
     revoke: input.revoke ?? [],
     issuedAt: Date.now(),
     ...(input.until !== undefined ? { until: input.until } : {}),
+    ...(input.authors !== undefined ? { authors: input.authors } : {}),
   }
   return { ...r, signature: asServerSigner(admin).sign(Domain.serverRegistration, registrationBytes(r)) }
 }
@@ -38,9 +46,10 @@ export function createRegistration(
 /** True when a registration is well formed and signed by the key it names as admin. */
 export function verifyRegistration(r: SignedRegistration): boolean {
   try {
-    const keys = [r.admin, ...r.add, ...r.revoke]
+    if (r.authors !== undefined && !Array.isArray(r.authors)) return false
+    const keys = [r.admin, ...r.add, ...r.revoke, ...(r.authors ?? [])]
     if (r.v !== 1 || typeof r.tenant !== 'string' || !Number.isSafeInteger(r.seq) || r.seq < 0) return false
-    if (!Array.isArray(r.add) || !Array.isArray(r.revoke) || r.add.length + r.revoke.length > 1000) return false
+    if (!Array.isArray(r.add) || !Array.isArray(r.revoke) || keys.length > 1001) return false
     if (!keys.every((k) => k instanceof Uint8Array && k.length === 32) || !Number.isSafeInteger(r.issuedAt)) return false
     if (r.until !== undefined && !(Number.isSafeInteger(r.until) && r.until >= 0)) return false
     return verifyDetached(Domain.serverRegistration, registrationBytes(r), r.signature, r.admin)
