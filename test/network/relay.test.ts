@@ -238,6 +238,47 @@ describe('grants between processes, through a relay space on a server', () => {
     await Promise.all([supplier.close(), customer.close()])
   })
 
+  it('two write partners in other processes see each other\'s changes: the issuer vouches for them in each space', async () => {
+    const source = await side('supplier')
+    const [a, b] = [await side('warehouse-a'), await side('warehouse-b')]
+    await source.tenant.keyBag.generateKey('orders-key')
+    const orders = await source.tenant.openDB('orders', { keyId: 'orders-key' })
+    const grants: string[] = []
+    for (const partner of [a, b]) {
+      const offer = await source.tenant.sharing.share({
+        partner: partner.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+      })
+      await partner.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
+      const grantId = offer.grant.id
+      grants.push(grantId)
+      await source.orchestrator.addRelationship(`to-${partner.tenant.id}`, source.tenant, await source.relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+      await partner.orchestrator.addRelationship('from-source', partner.tenant, await partner.relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+    }
+    const order = await orders.createDocument<Order>({ data: { item: 'crate', status: 'new' } })
+    const rounds = async (...who: Side[]) => {
+      for (const w of who) expect((await w.orchestrator.syncAll()).failed).toEqual([])
+    }
+    await rounds(source, a, b)
+    const atA = await a.tenant.openDB('orders')
+    const atB = await b.tenant.openDB('orders')
+    expect((await atB.getDocument<Order>(order.getId()))?.getData().status).toBe('new')
+
+    // Warehouse B packs the order; the change travels B → its space → the source → A's space → A.
+    await atB.changeDoc<Order>(order.getId(), (d) => void (d.getData().status = 'packed'))
+    await rounds(b, source, source, a)
+    expect((await orders.getDocument<Order>(order.getId()))?.getData().status).toBe('packed')
+    expect((await atA.getDocument<Order>(order.getId()))?.getData().status).toBe('packed')
+    // And back the other way: A ships it, B sees it.
+    await atA.changeDoc<Order>(order.getId(), (d) => void (d.getData().status = 'shipped'))
+    await rounds(a, source, source, b)
+    expect((await atB.getDocument<Order>(order.getId()))?.getData().status).toBe('shipped')
+
+    // B's key may author entries in A's space, but never sign in there.
+    const intoA = new ServerConnection({ url: server.url, tenant: relaySpaceOf(grants[0]!), key: b.tenant.serverSigner() })
+    await expect(intoA.token()).rejects.toMatchObject({ code: ErrorCodes.UNAUTHORIZED })
+    await Promise.all([source.close(), a.close(), b.close()])
+  })
+
   it('a read-only grant: the partner\'s process refuses to send changes back before anything leaves', async () => {
     const p = await pair({ permissions: ['read'] })
     const order = await p.orders.createDocument<Order>({ data: { item: 'x', status: 'new' } })

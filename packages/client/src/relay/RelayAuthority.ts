@@ -35,6 +35,12 @@ export class RelayAuthority implements SyncAuthority {
     await this.#space.postKeys(sealed)
   }
 
+  /** The local issuer's writer roster for the partner: co-writers registered as authors, the roster left in the mailbox. */
+  async receiveRoster(grantId: string, roster: unknown): Promise<void> {
+    if (grantId !== this.#space.grantId) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `this relay carries grant ${this.#space.grantId}, not ${grantId}`)
+    await this.#space.postRoster(roster as { seq: number; writers?: { keys?: string[] }[] })
+  }
+
   async refused(_request: SyncRequest, error: Error): Promise<void> {
     const code = (error as WeftError).code
     if (code === ErrorCodes.GRANT_REVOKED || code === ErrorCodes.GRANT_EXPIRED) await this.#space.shutOut()

@@ -3,6 +3,7 @@ import { MEMBERSHIP_EXPIRED } from '../protocol/index.ts'
 import { registerMembers } from '../registerMembers.ts'
 import { ServerConnection } from '../ServerConnection.ts'
 import { decodeKeyMail, encodeKeyMail } from './keyMail.ts'
+import { encodeRosterMail, RosterAssembler } from './rosterMail.ts'
 import { relaySpaceOf } from './relaySpaceOf.ts'
 
 /** Where a relay space is and who this tenant is in it. */
@@ -32,11 +33,16 @@ export class RelaySpace {
   #mailSeq = 0
   /** Last registration seq sent (issuer side): registrations must grow. */
   #regSeq = 0
+  /** Co-writer keys registered as authors in the space (issuer side), to register again if the space is opened anew. */
+  readonly #authors = new Set<string>()
+  /** Roster parts read so far (partner side). */
+  readonly #rosters: RosterAssembler
 
   constructor(options: RelaySpaceOptions) {
     this.#options = options
     this.grantId = options.grant.id
     this.#issuer = options.grant.role === 'issued'
+    this.#rosters = new RosterAssembler(options.grant.id)
     this.connection = new ServerConnection({
       url: options.url,
       tenant: relaySpaceOf(options.grant.id),
@@ -79,6 +85,23 @@ export class RelaySpace {
     await this.connection.mail('put', { body: encodeKeyMail(this.grantId, sealed) })
   }
 
+  /**
+   * Issuer: hands the partner a new writer roster. The co-writers it lists are registered in the
+   * space as authors (they may author entries there, never sign in), so the issuer can pass their
+   * changes on; the roster itself goes to the mailbox, where the partner checks it.
+   */
+  async postRoster(roster: { readonly seq: number; readonly writers?: readonly { readonly keys?: readonly string[] }[] }): Promise<void> {
+    if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'only the grant\'s issuer hands a roster over')
+    const parts = encodeRosterMail(this.grantId, roster) // refuses one too large before anything changes
+    await this.prepare()
+    const fresh = [...new Set((roster.writers ?? []).flatMap((w) => w.keys ?? []))].filter((k) => !this.#authors.has(k))
+    if (fresh.length) {
+      await this.#register({ authors: fresh.map(fromBase64Url) })
+      for (const k of fresh) this.#authors.add(k)
+    }
+    for (const body of parts) await this.connection.mail('put', { body })
+  }
+
   /** Issuer: removes the partner from the space; its sessions end and its pushes are refused. */
   async shutOut(): Promise<void> {
     if (!this.#issuer || this.#shutOut) return
@@ -100,7 +123,10 @@ export class RelaySpace {
       // Admitted until the grant's expiry by the server's own clock, so the partner is shut out
       // then even if the issuer runs no round at that time.
       const { expiresAt } = this.#options.grant
-      await this.#register({ add: [this.#partnerKey()], ...(expiresAt !== null ? { until: expiresAt } : {}) })
+      await this.#register({
+        add: [this.#partnerKey()], ...(expiresAt !== null ? { until: expiresAt } : {}),
+        ...(this.#authors.size ? { authors: [...this.#authors].map(fromBase64Url) } : {}),
+      })
     } catch (err) {
       if (isWeftError(err) && err.code === ErrorCodes.FORBIDDEN) {
         throw new WeftError(ErrorCodes.FORBIDDEN, `the relay space of grant ${this.grantId} is held by another key: ${err.message}`, { cause: err })
@@ -111,7 +137,7 @@ export class RelaySpace {
     this.#ready = true
   }
 
-  #register(change: { add?: Uint8Array[]; revoke?: Uint8Array[]; until?: number }): Promise<unknown> {
+  #register(change: { add?: Uint8Array[]; revoke?: Uint8Array[]; until?: number; authors?: Uint8Array[] }): Promise<unknown> {
     // Registrations must carry a growing seq: the clock, kept above what this process sent.
     this.#regSeq = Math.max(Date.now(), this.#regSeq + 1)
     return registerMembers({
@@ -125,12 +151,20 @@ export class RelaySpace {
     for (;;) {
       const page = await this.connection.mail('list', { after: this.#mailSeq })
       for (const m of page.messages) {
-        const mail = bytesEqual(m.from, issuerKey) ? decodeKeyMail(m.body, this.grantId) : undefined
-        if (mail) await this.#options.tenant.syncAuthority.receiveKeys(this.grantId, mail.sealed)
+        if (bytesEqual(m.from, issuerKey)) await this.#take(m.body)
         this.#mailSeq = Math.max(this.#mailSeq, m.seq)
       }
       if (!page.more) return
     }
+  }
+
+  /** One message from the issuer: sealed keys, or a part of a writer roster. */
+  async #take(body: Uint8Array): Promise<void> {
+    const authority = this.#options.tenant.syncAuthority
+    const keys = decodeKeyMail(body, this.grantId)
+    if (keys) return authority.receiveKeys(this.grantId, keys.sealed)
+    const roster = this.#rosters.add(body)
+    if (roster !== undefined) await authority.receiveRoster?.(this.grantId, roster)
   }
 
   #partnerKey(): Uint8Array {
