@@ -279,6 +279,64 @@ describe('grants between processes, through a relay space on a server', () => {
     await Promise.all([source.close(), a.close(), b.close()])
   })
 
+  it('an issuer that restarts against a server that lost its storage still passes co-writers\' changes on', async () => {
+    let own = await WeftServer.start()
+    const port = own.port
+    const source = await side('supplier')
+    const [a, b] = [await side('warehouse-a'), await side('warehouse-b')]
+    await source.tenant.keyBag.generateKey('orders-key')
+    const orders = await source.tenant.openDB('orders', { keyId: 'orders-key' })
+    const grants: string[] = []
+    const relays = [a, b].map((p) => new GrantRelay({ url: own.url, tenant: p.tenant }))
+    for (const [i, partner] of [a, b].entries()) {
+      const offer = await source.tenant.sharing.share({
+        partner: partner.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+      })
+      await partner.tenant.sharing.accept(offer)
+      grants.push(offer.grant.id)
+      await partner.orchestrator.addRelationship('from-source', partner.tenant, await relays[i]!.peer(offer.grant.id), ['orders'], { grantId: offer.grant.id, direction: 'both' })
+    }
+    /** The source's relay and orchestrator, as a fresh process would make them. */
+    const sourceProcess = async () => {
+      const relay = new GrantRelay({ url: own.url, tenant: source.tenant })
+      const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
+      for (const [i, grantId] of grants.entries()) {
+        await orchestrator.addRelationship(`to-${i}`, source.tenant, await relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+      }
+      return { relay, orchestrator }
+    }
+    let proc = await sourceProcess()
+    const order = await orders.createDocument<Order>({ data: { item: 'crate', status: 'new' } })
+    const round = async (o: MultiTenantSyncOrchestrator) => expect((await o.syncAll()).failed).toEqual([])
+    await round(proc.orchestrator)
+    await round(a.orchestrator)
+    await round(b.orchestrator)
+
+    // The source's process ends; the server loses everything; the source starts again.
+    await proc.orchestrator.stop()
+    await proc.relay.close()
+    await own.close()
+    own = await WeftServer.start({ port })
+    proc = await sourceProcess()
+    await proc.orchestrator.syncAll() // the spaces are opened again: the first attempt finds them gone
+    await round(proc.orchestrator)
+    await round(b.orchestrator)
+    const atB = await b.tenant.openDB('orders')
+    await atB.changeDoc<Order>(order.getId(), (d) => void (d.getData().status = 'packed'))
+    await round(b.orchestrator)
+    await round(proc.orchestrator)
+    await round(proc.orchestrator)
+    await round(a.orchestrator)
+    // No new roster was handed over (it had not changed), yet A's space took B's entry, and A, which
+    // kept the roster it had, materialises it.
+    expect((await (await a.tenant.openDB('orders')).getDocument<Order>(order.getId()))?.getData().status).toBe('packed')
+    await proc.orchestrator.stop()
+    await proc.relay.close()
+    for (const r of relays) await r.close()
+    await Promise.all([source.close(), a.close(), b.close()])
+    await own.close()
+  })
+
   it('a read-only grant: the partner\'s process refuses to send changes back before anything leaves', async () => {
     const p = await pair({ permissions: ['read'] })
     const order = await p.orders.createDocument<Order>({ data: { item: 'x', status: 'new' } })

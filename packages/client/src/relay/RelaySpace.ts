@@ -123,6 +123,7 @@ export class RelaySpace {
       // Admitted until the grant's expiry by the server's own clock, so the partner is shut out
       // then even if the issuer runs no round at that time.
       const { expiresAt } = this.#options.grant
+      for (const k of await this.#coWriters()) this.#authors.add(k)
       await this.#register({
         add: [this.#partnerKey()], ...(expiresAt !== null ? { until: expiresAt } : {}),
         ...(this.#authors.size ? { authors: [...this.#authors].map(fromBase64Url) } : {}),
@@ -156,6 +157,20 @@ export class RelaySpace {
       }
       if (!page.more) return
     }
+  }
+
+  /**
+   * Issuer: the signing keys of the other partners with write grants on this grant's databases,
+   * live or ended: the co-writers whose entries the issuer may pass on through this space. Read
+   * from the issuer's own grants, so a space opened again (a new process, a server that lost it)
+   * admits them before any roster is handed over again.
+   */
+  async #coWriters(): Promise<string[]> {
+    const { grant } = this.#options.grant
+    const issued = await this.#options.tenant.sharing.list({ role: 'issued' })
+    return issued
+      .filter((g) => g.partner !== grant.partner.tenantId && g.permissions.includes('write') && g.databases.some((d) => grant.databases.includes(d)))
+      .map((g) => g.grant.partner.signingKey)
   }
 
   /** One message from the issuer: sealed keys, or a part of a writer roster. */
