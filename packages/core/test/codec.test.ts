@@ -71,6 +71,7 @@ describe('text codecs', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 100 }), (b) => {
         expect(fromHex(toHex(b))).toEqual(b)
+        expect(toHex(b)).toBe(Buffer.from(b).toString('hex'))
         expect(fromBase64Url(toBase64Url(b))).toEqual(b)
         expect(toBase64Url(b)).toMatch(/^[A-Za-z0-9_-]*$/)
       }),
@@ -80,6 +81,9 @@ describe('text codecs', () => {
   it('refuses malformed text', () => {
     expect(() => fromHex('abc')).toThrow()
     expect(() => fromHex('ZZ')).toThrow()
+    expect(() => fromHex('AB')).toThrow() // lowercase only: one spelling per hash
+    expect(() => fromHex('0g')).toThrow()
+    expect(() => fromHex('/0')).toThrow()
     expect(() => fromBase64Url('a+b/')).toThrow()
   })
 })

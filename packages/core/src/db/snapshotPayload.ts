@@ -1,4 +1,4 @@
-import { packValue, unpackValue } from '../codec/index.ts'
+import { fromHex, packValue, toHex, unpackValue } from '../codec/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { asChangeHash, type ChangeHash } from '../types.ts'
 
@@ -18,38 +18,23 @@ export interface SnapshotPayload {
 }
 
 const HASH_BYTES = 32
-const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef')
-/** Every byte below 0x80 decodes to the same code point under this label, in browsers too. */
-const ascii = new TextDecoder('latin1')
-
-function nibble(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48
-  if (code >= 97 && code <= 102) return code - 87
-  throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a covered hash is not lowercase hex')
-}
 
 function packHashes(list: readonly ChangeHash[]): Uint8Array {
   const packed = new Uint8Array(list.length * HASH_BYTES)
-  let o = 0
-  for (const h of list) {
+  list.forEach((h, i) => {
     if (h.length !== HASH_BYTES * 2) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a covered hash is not 32 bytes')
-    for (let i = 0; i < h.length; i += 2) packed[o++] = (nibble(h.charCodeAt(i)) << 4) | nibble(h.charCodeAt(i + 1))
-  }
+    try {
+      packed.set(fromHex(h), i * HASH_BYTES)
+    } catch {
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a covered hash is not lowercase hex')
+    }
+  })
   return packed
 }
 
-/**
- * Hex of every 32-byte hash, decoded as one string and sliced. A snapshot can cover tens of
- * thousands of entries, and each hash becomes a Set and Map key: built by concatenating per byte,
- * each would be a rope that every lookup first flattens, which made this several times slower.
- */
+/** Hex of every 32-byte hash: one conversion of the whole list, then slices of it. */
 function unpackHashes(bytes: Uint8Array): ChangeHash[] {
-  const chars = new Uint8Array(bytes.length * 2)
-  for (let i = 0; i < bytes.length; i++) {
-    chars[2 * i] = HEX_DIGITS[bytes[i]! >> 4]!
-    chars[2 * i + 1] = HEX_DIGITS[bytes[i]! & 15]!
-  }
-  const text = ascii.decode(chars)
+  const text = toHex(bytes)
   const out = new Array<ChangeHash>(bytes.length / HASH_BYTES)
   for (let i = 0; i < out.length; i++) out[i] = asChangeHash(text.slice(i * HASH_BYTES * 2, (i + 1) * HASH_BYTES * 2))
   return out
