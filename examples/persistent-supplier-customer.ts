@@ -150,10 +150,13 @@ export async function run(options: PersistentRunOptions = {}): Promise<Persisten
     const before = orchestrator.getStatus()
     await round()
     const after = orchestrator.getStatus()
-    const sentBy = (id: string) => after.relationships.find((r) => r.id === id)!.databases[0]!.sent - before.relationships.find((r) => r.id === id)!.databases[0]!.sent
-    const receivedBy = (id: string) => after.relationships.find((r) => r.id === id)!.databases[0]!.received - before.relationships.find((r) => r.id === id)!.databases[0]!.received
-    moved.toCustomer = receivedBy('acme-globex/orders')
-    moved.toCarrier = sentBy('globex-initech/dispatch')
+    // What one relationship's database counted in this round: its counters after, less before.
+    const during = (id: string, field: 'sent' | 'received') => {
+      const of = (s: typeof after) => s.relationships.find((r) => r.id === id)!.databases[0]![field]
+      return of(after) - of(before)
+    }
+    moved.toCustomer = during('acme-globex/orders', 'received')
+    moved.toCarrier = during('globex-initech/dispatch', 'sent')
     log(`4. Orchestrator round: ${count(moved.toCustomer, 'confirmation')} back to ${customer.id}, ${count(moved.toCarrier, 'entry', 'entries')} to ${carrier.id}.`)
 
     const customerView = await readAll<Order>(orders)
