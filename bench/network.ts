@@ -16,7 +16,7 @@ import {
 } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { LiveSync, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
-import { encodeBody } from '@weft/client/protocol'
+import { encodeBody } from '@weft/protocol'
 import { WebSocket } from 'ws'
 import { fmtRate, fmtRatio, progress, type Figure } from './report.ts'
 

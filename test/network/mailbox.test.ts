@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready } from '@weft/core'
 import { registerMembers, ServerConnection } from '@weft/client'
-import { MAIL_LIMITS } from '@weft/client/protocol'
+import { MAIL_LIMITS } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { rawPost } from './helpers/http.ts'
 

@@ -13,7 +13,7 @@ import { EntryFactory } from '@weft/core/testing'
 import { registerMembers, ServerConnection } from '@weft/client'
 import {
   decodeBody, encodeBody, type ClientSocketMessage, type PushResult, type ServerSocketMessage, type WireEntry,
-} from '@weft/client/protocol'
+} from '@weft/protocol'
 import { WeftServer, type TenantQuota } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { WebSocket } from 'ws'

@@ -2,7 +2,7 @@ import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
 import { registerMembers, ServerConnection, serverOrigin, signChallenge } from '@weft/client'
-import { decodeBody, encodeBody, MSGPACK_TYPE, type Bodies } from '@weft/client/protocol'
+import { decodeBody, encodeBody, MSGPACK_TYPE, type Bodies } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { codeOf } from './helpers/http.ts'
 

@@ -8,7 +8,7 @@ import {
 } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, RemoteStoreFactory, ServerConnection } from '@weft/client'
-import { MEMBERSHIP_EXPIRED } from '@weft/client/protocol'
+import { MEMBERSHIP_EXPIRED } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { WebSocket } from 'ws'

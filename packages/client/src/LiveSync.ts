@@ -2,7 +2,7 @@ import {
   backoffDelay, Database, ErrorCodes, MemoryKeyValueStore, packValue, toWeftError, unpackValue, WeftError,
   type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore,
 } from '@weft/core'
-import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from './protocol/index.ts'
+import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'

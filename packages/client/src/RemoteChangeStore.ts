@@ -4,7 +4,7 @@ import {
   type RangeFingerprint, type ReconcileResult, type ReconcileSource, type RejectedEntry, type ScanItem, type ScanPage,
   type StoreHead, type StoreOptions, type VerifiedEntry,
 } from '@weft/core'
-import type { WireEntry } from './protocol/index.ts'
+import type { WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
 
 /** Options of a {@link RemoteChangeStore}. */

@@ -2,7 +2,7 @@ import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@
 import {
   DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, serverOrigin, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
   type ProtocolLimits,
-} from './protocol/index.ts'
+} from '@weft/protocol'
 
 /** How to reach a server as one member of one tenant. */
 export interface ServerConnectionOptions {

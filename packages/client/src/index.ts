@@ -18,7 +18,7 @@ export { registerMembers } from './registerMembers.ts'
 export { GrantRelay, RelayPeer, RelaySpace, relaySpaceOf } from './relay/index.ts'
 export {
   PROTOCOL_VERSION, DEFAULT_LIMITS, createRegistration, verifyRegistration, signChallenge, verifyChallenge, serverOrigin,
-} from './protocol/index.ts'
+} from '@weft/protocol'
 
 export type { RemoteChangeStoreOptions } from './RemoteChangeStore.ts'
 export type { RemoteStoreFactoryOptions } from './RemoteStoreFactory.ts'
@@ -27,4 +27,4 @@ export type { LiveSyncOptions, WebSocketLike, WebSocketConstructor } from './Liv
 export type { SyncStatus, Refusals } from './SyncStatus.ts'
 export type { RegisterMembersOptions } from './registerMembers.ts'
 export type { GrantRelayOptions, RelaySpaceOptions } from './relay/index.ts'
-export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry, TenantUsage, TenantLimits } from './protocol/index.ts'
+export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry, TenantUsage, TenantLimits } from '@weft/protocol'

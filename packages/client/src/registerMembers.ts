@@ -1,5 +1,5 @@
 import type { ServerSigner, SigningKeyPair } from '@weft/core'
-import { createRegistration, type Bodies } from './protocol/index.ts'
+import { createRegistration, type Bodies } from '@weft/protocol'
 import { ServerConnection } from './ServerConnection.ts'
 
 /** A membership change the tenant admin sends to a server. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, ready } from '@weft/core'
-import { MAIL_LIMITS } from '../src/protocol/index.ts'
+import { MAIL_LIMITS } from '@weft/protocol'
 import { encodeRosterMail, MAX_ROSTER_PARTS, RosterAssembler } from '../src/relay/rosterMail.ts'
 
 beforeAll(ready)

@@ -1,5 +1,5 @@
 import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core'
-import { MEMBERSHIP_EXPIRED, verifyChallenge } from '@weft/client/protocol'
+import { MEMBERSHIP_EXPIRED, verifyChallenge } from '@weft/protocol'
 import type { MemberRegistry } from './MemberRegistry.ts'
 
 /** A signed-in client: one member key of one tenant, until `expiresAt`. */

@@ -1,5 +1,5 @@
 import { ErrorCodes, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
-import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from '@weft/client/protocol'
+import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
 import type { WebSocket } from 'ws'
 
 interface Subscription {

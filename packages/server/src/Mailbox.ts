@@ -1,5 +1,5 @@
 import { ErrorCodes, fromBase64Url, packValue, unpackValue, WeftError, type KeyValueStore } from '@weft/core'
-import { MAIL_LIMITS, type MailBodies, type MailMessage } from '@weft/client/protocol'
+import { MAIL_LIMITS, type MailBodies, type MailMessage } from '@weft/protocol'
 
 const SEQ_DIGITS = 12
 

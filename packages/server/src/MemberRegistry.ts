@@ -1,7 +1,7 @@
 import {
   ErrorCodes, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore,
 } from '@weft/core'
-import { verifyRegistration, type SignedRegistration } from '@weft/client/protocol'
+import { verifyRegistration, type SignedRegistration } from '@weft/protocol'
 
 interface Membership {
   admin: string

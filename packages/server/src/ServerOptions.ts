@@ -1,5 +1,5 @@
 import type { StoreFactory } from '@weft/core'
-import type { ProtocolLimits } from '@weft/client/protocol'
+import type { ProtocolLimits } from '@weft/protocol'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however

@@ -7,7 +7,7 @@ import {
 import {
   DEFAULT_LIMITS, decodeBody, encodeBody, httpStatusOf, MSGPACK_TYPE, PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type ProtocolLimits,
   type SignedRegistration,
-} from '@weft/client/protocol'
+} from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'

@@ -3,7 +3,7 @@ import {
   toBase64Url, toWeftError, unpackHashes, WeftError, type AppendResult, type ChangeHash, type ChangeStore, type Cursor,
   type EntryEnvelope, type HashRange,
 } from '@weft/core'
-import type { Bodies, DbOp, ProtocolLimits, PushResult } from '@weft/client/protocol'
+import type { Bodies, DbOp, ProtocolLimits, PushResult } from '@weft/protocol'
 import type { MemberRegistry } from './MemberRegistry.ts'
 
 /** What a database operation needs besides its body. */

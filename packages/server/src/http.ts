@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCodes, WeftError } from '@weft/core'
-import { TENANT_HEADER } from '@weft/client/protocol'
+import { TENANT_HEADER } from '@weft/protocol'
 
 // Small pieces of HTTP handling the server uses for every request.
 

@@ -1,4 +1,4 @@
-import { DB_OPS, MAIL_OPS, TENANT_OPS, type DbOp, type MailOp, type TenantOp } from '@weft/client/protocol'
+import { DB_OPS, MAIL_OPS, TENANT_OPS, type DbOp, type MailOp, type TenantOp } from '@weft/protocol'
 
 /**
  * A request path, parsed: `/v1[/t/<tenant>]/<op>`, `/v1[/t/<tenant>]/db/<db>/<op>`,

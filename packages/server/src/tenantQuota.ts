@@ -1,5 +1,5 @@
 import { ErrorCodes, WeftError } from '@weft/core'
-import type { ProtocolLimits, TenantLimits } from '@weft/client/protocol'
+import type { ProtocolLimits, TenantLimits } from '@weft/protocol'
 import type { QuotaOptions, TenantQuota } from './ServerOptions.ts'
 
 /**

@@ -4,7 +4,7 @@ import {
   type StoreFactory,
 } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
-import { DEFAULT_LIMITS } from '@weft/client/protocol'
+import { DEFAULT_LIMITS } from '@weft/protocol'
 import { DEFAULT_QUOTAS, RateLimiter, WeftServer, type TenantQuota } from '../src/index.ts'
 import { tenantQuotaResolver } from '../src/tenantQuota.ts'
 import { TenantStores } from '../src/TenantStores.ts'

@@ -1,5 +1,5 @@
 import { isWeftError } from '@weft/core'
-import { encodeBody } from '@weft/client/protocol'
+import { encodeBody } from '@weft/protocol'
 
 /** POSTs a raw MessagePack body and returns the status and the decoded JSON error body, if any. */
 export async function rawPost(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; error?: { code: string; message: string } }> {

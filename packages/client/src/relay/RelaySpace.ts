@@ -1,5 +1,5 @@
 import { bytesEqual, ErrorCodes, fromBase64Url, isWeftError, WeftError, type GrantInfo, type Tenant } from '@weft/core'
-import { MEMBERSHIP_EXPIRED } from '../protocol/index.ts'
+import { MEMBERSHIP_EXPIRED } from '@weft/protocol'
 import { registerMembers } from '../registerMembers.ts'
 import { ServerConnection } from '../ServerConnection.ts'
 import { decodeKeyMail, encodeKeyMail } from './keyMail.ts'

@@ -1,5 +1,5 @@
 import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core'
-import { MAIL_LIMITS } from '../protocol/index.ts'
+import { MAIL_LIMITS } from '@weft/protocol'
 
 /** A mailbox message carrying keys an issuer sealed to its partner under a grant. */
 export interface KeyMail {

@@ -1,5 +1,5 @@
 import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core'
-import { MAIL_LIMITS } from '../protocol/index.ts'
+import { MAIL_LIMITS } from '@weft/protocol'
 
 /**
  * One part of a writer roster an issuer leaves in a grant's relay space for its partner. A roster
