@@ -2,7 +2,7 @@ import {
   backoffDelay, Database, ErrorCodes, MemoryKeyValueStore, packValue, toWeftError, unpackValue, WeftError,
   type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore,
 } from '@weft/core'
-import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
+import { decodeBody, encodeBody, SOCKET_CLOSE, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
@@ -182,12 +182,12 @@ export class LiveSync {
       const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as Uint8Array)
       this.#queue = this.#queue.then(() => this.#receive(ws, data)).catch((err) => this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL)))
     }
-    ws.onclose = () => {
+    ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.#ws !== ws) return
       this.#ws = null
       this.#caughtUp = false
       if (!opened) c.invalidate() // refused at the door: maybe a stale token
-      this.#fail(this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'))
+      this.#fail(closeError(ev, c) ?? this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'))
     }
     ws.onerror = () => {}
   }
@@ -318,5 +318,24 @@ export class LiveSync {
 
   #send(ws: WebSocketLike, m: ClientSocketMessage): void {
     if (ws.readyState === OPEN) ws.send(encodeBody(m))
+  }
+}
+
+/**
+ * What a server's close code means: the session ended (sign in again, then reconnect), the key's
+ * membership ended (`WEFT_FORBIDDEN`: stop), or the client read too slowly (reconnect).
+ */
+function closeError(ev: { code?: number; reason?: string }, connection: { invalidate(): void }): WeftError | undefined {
+  const reason = ev.reason ? `: ${ev.reason}` : ''
+  switch (ev.code) {
+    case SOCKET_CLOSE.SIGN_IN_AGAIN:
+      connection.invalidate()
+      return new WeftError(ErrorCodes.NETWORK, `the server ended the session; signing in again${reason}`)
+    case SOCKET_CLOSE.FORBIDDEN:
+      return new WeftError(ErrorCodes.FORBIDDEN, `the server refused this key${reason}`)
+    case SOCKET_CLOSE.TOO_SLOW:
+      return new WeftError(ErrorCodes.NETWORK, `the server dropped the link: this client read too slowly${reason}`)
+    default:
+      return undefined
   }
 }

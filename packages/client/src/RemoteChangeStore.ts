@@ -4,7 +4,7 @@ import {
   type RangeFingerprint, type ReconcileResult, type ReconcileSource, type RejectedEntry, type ScanItem, type ScanPage,
   type StoreHead, type StoreOptions, type VerifiedEntry,
 } from '@weft/core'
-import type { WireEntry } from '@weft/protocol'
+import type { Bodies, WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
 
 /** Options of a {@link RemoteChangeStore}. */
@@ -73,10 +73,25 @@ export class RemoteChangeStore extends BaseChangeStore {
     if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
     const { need } = await this.reconcileWith(new SortedHashSet(knownHashes))
     const out: ChangeHash[] = []
-    for (const chunk of chunks(need, this.connection.limits.maxHashesPerRequest)) {
-      out.push(...unpackHashes((await this.connection.db(this.db, 'order', { hashes: packHashes(chunk) })).hashes))
-    }
+    for (const chunk of chunks(need, this.connection.limits.maxHashesPerRequest)) out.push(...(await this.#order(chunk)))
     return out
+  }
+
+  /** The given hashes the server holds, in its arrival order: the server walks its order a stretch per request. */
+  async #order(hashes: readonly ChangeHash[]): Promise<ChangeHash[]> {
+    const found: ChangeHash[] = []
+    let wanted = hashes
+    for (let since: Cursor | null = null; wanted.length; ) {
+      const r: Bodies['order']['res'] = await this.connection.db(this.db, 'order', { hashes: packHashes(wanted), since })
+      if (since && r.cursor.epoch !== since.epoch) return this.#order(hashes) // the server's store started over
+      const got = unpackHashes(r.hashes)
+      found.push(...got)
+      if (r.done) break
+      const seen = new Set<string>(got)
+      wanted = wanted.filter((h) => !seen.has(h))
+      since = r.cursor
+    }
+    return found
   }
 
   /** One request: the server's page after `since` (its epoch decides whether it starts over). */
@@ -119,8 +134,15 @@ export class RemoteChangeStore extends BaseChangeStore {
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
     const byHash = new Map<string, Uint8Array>()
-    for (const chunk of chunks(hashes, 500)) {
-      for (const e of (await this.connection.db(this.db, 'get', { hashes: packHashes(chunk) })).entries) byHash.set(e.hash, e.bytes)
+    for (const chunk of chunks([...new Set(hashes)], 500)) {
+      // A response holds at most the server's maxResponseBytes: `next` says how far it got; ask for the rest.
+      for (let rest = chunk; rest.length; ) {
+        const r = await this.connection.db(this.db, 'get', { hashes: packHashes(rest) })
+        for (const e of r.entries) byHash.set(e.hash, e.bytes)
+        const next = r.next ?? rest.length
+        if (!(next > 0)) throw new WeftError(ErrorCodes.PROTOCOL, 'the server answered a get with no progress')
+        rest = rest.slice(next)
+      }
     }
     return hashes.map((h) => byHash.get(h))
   }

@@ -17,6 +17,11 @@ export interface ProtocolLimits {
   readonly maxEntryBytes: number
   /** Most hashes in one `has` or `get`. */
   readonly maxHashesPerRequest: number
+  /**
+   * Most entry bytes in one response (`get`) or one socket page: the rest is paged (a single entry
+   * larger than this still goes alone).
+   */
+  readonly maxResponseBytes: number
   /** Requests per second a client may send (sustained), with bursts up to `burst`. */
   readonly requestsPerSecond: number
   readonly burst: number
@@ -27,6 +32,7 @@ export const DEFAULT_LIMITS: ProtocolLimits = {
   maxEntriesPerRequest: 2_000,
   maxEntryBytes: 1024 * 1024,
   maxHashesPerRequest: 10_000,
+  maxResponseBytes: 8 * 1024 * 1024,
   requestsPerSecond: 200,
   burst: 400,
 }
@@ -61,3 +67,15 @@ export const MAIL_LIMITS = {
  * has passed, so a client can tell a membership that ran out from one that was revoked.
  */
 export const MEMBERSHIP_EXPIRED = 'this key\'s membership has expired'
+
+/**
+ * WebSocket close codes a server uses to end a live connection, so a client knows what to do:
+ * `SIGN_IN_AGAIN` (the session ended: sign in again and reconnect), `FORBIDDEN` (the key's
+ * membership was revoked or ran out: do not retry), `TOO_SLOW` (the client read too slowly and
+ * the server's buffer for it filled: reconnect from the saved cursor).
+ */
+export const SOCKET_CLOSE = {
+  SIGN_IN_AGAIN: 4401,
+  FORBIDDEN: 4403,
+  TOO_SLOW: 4408,
+} as const

@@ -23,15 +23,23 @@ export interface Bodies {
   push: { req: { entries: WireEntry[] }; res: { results: PushResult[] } }
   /** `hashes`: concatenated 32-byte hashes; `held[i]`: whether the server holds the i-th. */
   has: { req: { hashes: Uint8Array }; res: { held: boolean[] } }
-  get: { req: { hashes: Uint8Array }; res: { entries: WireEntry[] } }
+  /**
+   * The entries held among `hashes` (each distinct hash once). A response holds at most
+   * `maxResponseBytes` of entries (at least one entry): when cut short, `next` says how many of
+   * the distinct requested hashes, in request order, it covers; ask again for the rest.
+   */
+  get: { req: { hashes: Uint8Array }; res: { entries: WireEntry[]; next?: number } }
   scan: { req: { since: Cursor | null; limit: number }; res: { entries: ScanItem[]; cursor: Cursor; reset: boolean; done: boolean } }
   head: { req: Record<string, never>; res: StoreHead }
   fingerprint: { req: { range: HashRange }; res: RangeFingerprint }
   range: { req: { range: HashRange; limit: number }; res: { hashes: Uint8Array } }
   reconcile: { req: { message: ReconcileMessage }; res: { message: ReconcileMessage } }
   'doc-hashes': { req: { docId: string }; res: { hashes: Uint8Array } }
-  /** The given hashes the server holds, in its arrival order. */
-  order: { req: { hashes: Uint8Array }; res: { hashes: Uint8Array } }
+  /**
+   * The given hashes the server holds, in its arrival order, found by walking a bounded stretch of
+   * that order from `since` (null: the start): pass `cursor` back until `done`.
+   */
+  order: { req: { hashes: Uint8Array; since?: Cursor | null }; res: { hashes: Uint8Array; cursor: Cursor; done: boolean } }
   /** What the signed-in tenant stores on the server, across its databases, and its limits there. */
   usage: { req: Record<string, never>; res: TenantUsage }
 }

@@ -85,6 +85,17 @@ export class Authenticator {
     return s
   }
 
+  /**
+   * Checks an open session again (for a live socket): 403 when its key was revoked or its
+   * membership ran out, 401 when the session ended. Returns when it ends unless renewed: the
+   * session's expiry or the membership's `until`, whichever comes first.
+   */
+  async check(s: Session): Promise<number> {
+    await this.#requireMember(s.tenant, s.key)
+    if (this.#sessions.get(s.token) !== s || s.expiresAt <= Date.now()) throw new WeftError(ErrorCodes.UNAUTHORIZED, 'the session ended: sign in again')
+    return Math.min(s.expiresAt, (await this.#registry.until(s.tenant, s.key)) ?? Infinity)
+  }
+
   /** Ends every session of the given keys. */
   revoke(tenant: string, keys: readonly string[]): void {
     const set = new Set(keys)

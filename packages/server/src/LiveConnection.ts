@@ -1,55 +1,113 @@
-import { ErrorCodes, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
-import { decodeBody, encodeBody, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
+import { ErrorCodes, isWeftError, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
+import { decodeBody, encodeBody, SOCKET_CLOSE, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
 import type { WebSocket } from 'ws'
+import type { MemoryBudget } from './MemoryBudget.ts'
+import { readEntriesCapped } from './readEntriesCapped.ts'
+import { SocketOutflow, type OutflowLimits } from './SocketOutflow.ts'
 
 interface Subscription {
+  readonly db: string
   readonly store: ChangeStore
   cursor: Cursor | null
   unsubscribe: () => void
-  pumping: boolean
-  again: boolean
   first: boolean
   /** The last message sent said `done: false`: the client waits for a `done: true`. */
   owesDone: boolean
 }
 
+/** What a {@link LiveConnection} needs besides its socket. */
+export interface LiveConnectionOptions {
+  readonly tenant: string
+  /** The signed-in member's key (base64url). */
+  readonly key: string
+  readonly open: (tenant: string, db: string) => Promise<ChangeStore>
+  /**
+   * Checks that the session and the key's membership still hold now: throws `WEFT_UNAUTHORIZED`
+   * (the session ended) or `WEFT_FORBIDDEN` (revoked, or the membership ran out). Otherwise
+   * returns when they end unless renewed (ms since the epoch; Infinity for never).
+   */
+  readonly authorize: () => Promise<number>
+  readonly budget: MemoryBudget
+  /** Most entry bytes in one page (a larger single entry goes alone), and the largest entry. */
+  readonly pageBytes: number
+  readonly maxEntryBytes: number
+  readonly outflow: OutflowLimits
+  readonly log: (message: string, error?: unknown) => void
+}
+
+/** Most entries in one page. */
 const PAGE = 500
-const HIGH_WATER = 4 * 1024 * 1024
 const MAX_SUBSCRIPTIONS = 64
+/** Longest a timer may wait in Node (about 24.8 days); a later end is checked again then. */
+const MAX_TIMER = 2 ** 31 - 1
 
 /**
  * One signed-in WebSocket client. For each database it subscribes to, it sends every entry after
  * the client's cursor, then each new entry as soon as it is durable, in arrival order with the
- * cursor to resume from. It waits while the socket's buffer is full.
+ * cursor to resume from. One producer serves all the socket's subscriptions in turn, a page
+ * (capped in entries and bytes) at a time, and waits while the client has not read what was sent
+ * (see {@link SocketOutflow}). The session and membership are checked again before every
+ * subscription and every page, and when they are due to end: then the socket closes with
+ * `SOCKET_CLOSE.SIGN_IN_AGAIN` or `SOCKET_CLOSE.FORBIDDEN`.
  */
 export class LiveConnection {
+  readonly tenant: string
+  readonly key: string
   readonly #ws: WebSocket
-  readonly #tenant: string
-  readonly #open: (tenant: string, db: string) => Promise<ChangeStore>
+  readonly #options: LiveConnectionOptions
+  readonly #out: SocketOutflow
   readonly #subs = new Map<string, Subscription>()
-  readonly #log: (message: string, error?: unknown) => void
+  /** Subscriptions with entries to send, in turn. */
+  readonly #ready = new Set<Subscription>()
+  /** Subscribes waiting for their store: they count against the limit too. */
+  #opening = 0
+  #producing = false
   #closed = false
+  #timer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(
-    ws: WebSocket,
-    tenant: string,
-    open: (tenant: string, db: string) => Promise<ChangeStore>,
-    log: (message: string, error?: unknown) => void,
-  ) {
+  constructor(ws: WebSocket, options: LiveConnectionOptions) {
     this.#ws = ws
-    this.#tenant = tenant
-    this.#open = open
-    this.#log = log
+    this.#options = options
+    this.tenant = options.tenant
+    this.key = options.key
+    this.#out = new SocketOutflow(ws, options.tenant, options.budget, options.outflow)
     ws.on('message', (data, isBinary) => void this.#onMessage(data as Buffer, isBinary))
     ws.on('close', () => this.close())
     ws.on('error', () => this.close())
+    void this.recheck()
+  }
+
+  /** Number of subscriptions (each holds one store listener). */
+  get subscriptions(): number {
+    return this.#subs.size
+  }
+
+  /**
+   * Checks the session and membership now: closes the socket when they ended, else sets a timer
+   * for when they are due to end. The server calls it when the tenant's registrations change.
+   */
+  async recheck(): Promise<void> {
+    if (this.#closed) return
+    clearTimeout(this.#timer)
+    let endsAt: number
+    try {
+      endsAt = await this.#options.authorize()
+    } catch (err) {
+      return this.#deny(err)
+    }
+    if (this.#closed || !Number.isFinite(endsAt)) return
+    this.#timer = setTimeout(() => void this.recheck(), Math.min(MAX_TIMER, Math.max(0, endsAt - Date.now()) + 5))
+    this.#timer.unref?.()
   }
 
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#timer)
     for (const s of this.#subs.values()) s.unsubscribe()
     this.#subs.clear()
+    this.#ready.clear()
+    this.#out.releaseAll()
   }
 
   async #onMessage(data: Buffer, isBinary: boolean): Promise<void> {
@@ -59,67 +117,121 @@ export class LiveConnection {
       if (m?.type === 'subscribe' && typeof m.db === 'string' && m.db.length <= 128 && !m.db.includes('/')) {
         await this.#subscribe(m.db, validCursor(m.since))
       } else if (m?.type === 'unsubscribe' && typeof m.db === 'string') {
-        this.#subs.get(m.db)?.unsubscribe()
-        this.#subs.delete(m.db)
+        this.#drop(m.db)
       } else {
         throw toWeftError(new Error('unknown socket message'), ErrorCodes.PROTOCOL)
       }
     } catch (err) {
       const w = toWeftError(err, ErrorCodes.PROTOCOL)
-      this.#send({ type: 'error', code: w.code, message: w.message })
+      this.#out.sendSmall(encodeBody({ type: 'error', code: w.code, message: w.message } satisfies ServerSocketMessage))
     }
   }
 
   async #subscribe(db: string, since: Cursor | null): Promise<void> {
-    this.#subs.get(db)?.unsubscribe()
-    if (this.#subs.size >= MAX_SUBSCRIPTIONS) throw toWeftError(new Error('too many subscriptions on one socket'), ErrorCodes.PROTOCOL)
-    const store = await this.#open(this.#tenant, db)
-    if (this.#closed) return
-    const sub: Subscription = { store, cursor: since, unsubscribe: () => {}, pumping: false, again: false, first: true, owesDone: false }
-    sub.unsubscribe = store.subscribe(() => void this.#pump(sub))
-    this.#subs.set(db, sub)
-    await this.#pump(sub, db)
-  }
-
-  async #pump(sub: Subscription, db = this.#dbOf(sub)): Promise<void> {
-    if (sub.pumping) {
-      sub.again = true
-      return
+    // Counted before the wait for the store, so a burst cannot pass the limit.
+    if (!this.#subs.has(db) && this.#subs.size + this.#opening >= MAX_SUBSCRIPTIONS) {
+      throw toWeftError(new Error(`more than ${MAX_SUBSCRIPTIONS} subscriptions on one socket`), ErrorCodes.PROTOCOL)
     }
-    sub.pumping = true
+    this.#opening++
+    let store: ChangeStore
     try {
-      do {
-        sub.again = false
-        for (;;) {
-          if (this.#closed || this.#subs.get(db) !== sub) return
-          const page = await sub.store.scan(sub.cursor, { limit: PAGE })
-          const entries = page.entries.length ? await sub.store.getChanges(page.entries.map((e) => e.hash)) : []
-          if (entries.length || page.reset || sub.first || (page.done && sub.owesDone)) {
-            sub.first = false
-            sub.owesDone = !page.done
-            this.#send({ type: 'entries', db, entries: entries.map((e) => ({ hash: e.hash, bytes: e.bytes })), cursor: page.cursor, reset: page.reset, done: page.done })
-          }
-          sub.cursor = page.cursor
-          while (this.#ws.bufferedAmount > HIGH_WATER && !this.#closed) await new Promise((r) => setTimeout(r, 10))
-          if (page.done) break
-        }
-      } while (sub.again)
-    } catch (err) {
-      this.#log(`live push failed for ${this.#tenant}/${db}`, err)
-      const w = toWeftError(err, ErrorCodes.STORAGE_ERROR)
-      this.#send({ type: 'error', code: w.code, message: w.message })
+      if (!(await this.#authorized())) return
+      store = await this.#options.open(this.tenant, db)
     } finally {
-      sub.pumping = false
+      this.#opening--
+    }
+    if (this.#closed) return
+    this.#drop(db) // a subscription of the same database, maybe one made while this one waited
+    const sub: Subscription = { db, store, cursor: since, unsubscribe: () => {}, first: true, owesDone: false }
+    sub.unsubscribe = store.subscribe(() => this.#wake(sub))
+    this.#subs.set(db, sub)
+    this.#wake(sub)
+  }
+
+  #drop(db: string): void {
+    const s = this.#subs.get(db)
+    if (!s) return
+    s.unsubscribe()
+    this.#subs.delete(db)
+    this.#ready.delete(s)
+  }
+
+  #wake(sub: Subscription): void {
+    if (this.#closed || this.#subs.get(sub.db) !== sub) return
+    this.#ready.add(sub)
+    void this.#produce()
+  }
+
+  /** The socket's one producer: a page of each ready subscription in turn, until none has more. */
+  async #produce(): Promise<void> {
+    if (this.#producing) return
+    this.#producing = true
+    try {
+      for (;;) {
+        const sub = this.#ready.values().next().value
+        if (!sub || this.#closed) return
+        this.#ready.delete(sub)
+        if (this.#subs.get(sub.db) !== sub) continue
+        try {
+          if (!(await this.#page(sub))) this.#ready.add(sub) // more to send: after the others' turn
+        } catch (err) {
+          this.#options.log(`live push failed for ${this.tenant}/${sub.db}`, err)
+          const w = toWeftError(err, ErrorCodes.STORAGE_ERROR)
+          this.#out.sendSmall(encodeBody({ type: 'error', code: w.code, message: w.message } satisfies ServerSocketMessage))
+        }
+      }
+    } finally {
+      this.#producing = false
     }
   }
 
-  #dbOf(sub: Subscription): string {
-    for (const [db, s] of this.#subs) if (s === sub) return db
-    return ''
+  /** Sends one page of `sub`; true when it is caught up (or the socket is gone). */
+  async #page(sub: Subscription): Promise<boolean> {
+    const hold = await this.#out.reserve(this.#options.pageBytes)
+    if (!hold) return true
+    try {
+      const page = await sub.store.scan(sub.cursor, { limit: PAGE })
+      const read = await readEntriesCapped(sub.store, page.entries.map((e) => e.hash), {
+        maxBytes: this.#options.pageBytes,
+        maxEntryBytes: this.#options.maxEntryBytes,
+      })
+      const cut = read.taken < page.entries.length
+      const cursor = cut ? { epoch: page.cursor.epoch, seq: page.entries[read.taken - 1]!.seq } : page.cursor
+      const done = page.done && !cut
+      if (read.entries.length || page.reset || sub.first || (done && sub.owesDone)) {
+        if (!(await this.#authorized()) || this.#subs.get(sub.db) !== sub) return true
+        sub.first = false
+        sub.owesDone = !done
+        const entries = read.entries.map((e) => ({ hash: e.hash, bytes: e.bytes }))
+        this.#out.send(encodeBody({ type: 'entries', db: sub.db, entries, cursor, reset: page.reset, done } satisfies ServerSocketMessage), hold)
+      } else {
+        hold.release()
+      }
+      sub.cursor = cursor
+      return done
+    } catch (err) {
+      hold.release()
+      throw err
+    }
   }
 
-  #send(m: ServerSocketMessage): void {
-    if (!this.#closed && this.#ws.readyState === this.#ws.OPEN) this.#ws.send(encodeBody(m))
+  /** Whether the session and membership hold now; if not, the socket closes with the matching code. */
+  async #authorized(): Promise<boolean> {
+    if (this.#closed) return false
+    try {
+      await this.#options.authorize()
+      return !this.#closed
+    } catch (err) {
+      this.#deny(err)
+      return false
+    }
+  }
+
+  #deny(err: unknown): void {
+    const forbidden = isWeftError(err) && err.code === ErrorCodes.FORBIDDEN
+    const message = isWeftError(err) ? err.message : 'the session could not be checked'
+    this.#out.end(forbidden ? SOCKET_CLOSE.FORBIDDEN : SOCKET_CLOSE.SIGN_IN_AGAIN, message)
+    this.close()
   }
 }
 

@@ -84,6 +84,11 @@ export class MemberRegistry {
     return m?.revoked.has(key) ? 'revoked' : 'unknown'
   }
 
+  /** When `key`'s membership of `tenant` runs out (its registration's `until`), if it does. */
+  async until(tenant: string, key: string): Promise<number | undefined> {
+    return (await this.#load(tenant))?.until.get(key)
+  }
+
   async #load(tenant: string): Promise<Membership | null> {
     if (this.#cache.has(tenant)) return this.#cache.get(tenant)!
     const bytes = await this.#kv.get(`tenant/${tenant}`)

@@ -16,6 +16,12 @@ export interface TenantQuota {
   readonly tenantRequestsPerSecond: number
   /** ...with bursts up to this many. */
   readonly tenantBurst: number
+  /**
+   * Most bytes the server holds in memory for a tenant at once: responses being written and pages
+   * buffered on its sockets. Past it a `get` is refused (`429 WEFT_RATE_LIMITED`, retry shortly)
+   * and sockets wait. A tenant holding nothing may always hold one response or page.
+   */
+  readonly maxHeldBytesPerTenant: number
 }
 
 /** The `quotas` server option: defaults for every tenant, and a hook for exceptions. */
@@ -74,6 +80,12 @@ export interface WeftServerOptions {
    * that also carries partners' entries whose signers it does not know.
    */
   readonly authors?: 'members' | 'any'
+  /**
+   * A WebSocket client that leaves what the server sent unread this long (the server waits for it
+   * before sending more) is dropped with close code `SOCKET_CLOSE.TOO_SLOW`, in milliseconds.
+   * Default 30 seconds.
+   */
+  readonly slowSocketMs?: number
   /** Interval of WebSocket keep-alive pings, in milliseconds. Default 30 seconds. */
   readonly pingIntervalMs?: number
   /** Where the server reports failures it survives. Default: nowhere. */

@@ -1,4 +1,4 @@
-import type { ChangeStore, StoreFactory } from '@weft/core'
+import { BaseChangeStore, type ChangeStore, type StoreFactory } from '@weft/core'
 
 /** The change stores the server opened, one per (tenant, database), named `<tenant>/<db>`. */
 export class TenantStores {
@@ -18,5 +18,15 @@ export class TenantStores {
       p.catch(() => this.#open.delete(name))
     }
     return p
+  }
+
+  /** How many append listeners the open stores have, all together (live subscriptions hold one each). */
+  async listenerCount(): Promise<number> {
+    let n = 0
+    for (const p of this.#open.values()) {
+      const s = await p.catch(() => undefined)
+      if (s instanceof BaseChangeStore) n += s.listenerCount
+    }
+    return n
   }
 }

@@ -13,6 +13,7 @@ import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
 import { Mailbox } from './Mailbox.ts'
+import { MemoryBudget, type Hold } from './MemoryBudget.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
 import { allowCors, bearer, headerValue, rateLimited, readBody, retryAfterOf, route404 } from './http.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
@@ -23,6 +24,9 @@ import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { limitsOnWire, tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantStores } from './TenantStores.ts'
 import { UsageLedger } from './UsageLedger.ts'
+
+/** A socket's producer pauses while more than this is buffered for the client. */
+const SOCKET_HIGH_WATER = 1024 * 1024
 
 /**
  * The Weft relay: stores and serves encrypted entries for many tenants and databases over HTTP
@@ -52,6 +56,8 @@ export class WeftServer {
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live = new Set<LiveConnection>()
+  /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
+  readonly #budget: MemoryBudget
   readonly #ping: ReturnType<typeof setInterval>
   #closing: Promise<void> | undefined
 
@@ -64,6 +70,7 @@ export class WeftServer {
     this.#mailbox = new Mailbox(kv)
     this.#usage = new UsageLedger(kv, this.#stores, this.#log)
     this.#quotaFor = quotaFor
+    this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
@@ -112,6 +119,16 @@ export class WeftServer {
     return this.#live.size
   }
 
+  /** Append listeners on the stores the server opened: one per live subscription (for leak checks). */
+  storeListeners(): Promise<number> {
+    return this.#stores.listenerCount()
+  }
+
+  /** Bytes the server holds in memory for `tenant` now (responses being written, pages buffered on its sockets). */
+  heldBytes(tenant: string): number {
+    return this.#budget.held(tenant)
+  }
+
   /** Stops listening, drops every connection and closes the storage. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -148,7 +165,10 @@ export class WeftServer {
       const token = bearer(req)
       this.#takeClientToken(token ?? `ip:${req.socket.remoteAddress}`)
       const body = decodeBody<unknown>(await readBody(req, this.#limits.maxBodyBytes), this.#limits.maxBodyBytes)
-      const result = await this.#dispatch(route, req, token, body)
+      // Response bytes held in the tenant's memory budget until the response is written or dropped.
+      const holds: Hold[] = []
+      res.once('close', () => holds.forEach((h) => h.release()))
+      const result = await this.#dispatch(route, req, token, body, holds)
       const bytes = encodeBody(result)
       res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
       res.end(bytes)
@@ -170,7 +190,9 @@ export class WeftServer {
     }
   }
 
-  async #dispatch(route: Exclude<Route, { kind: 'ws' }>, req: IncomingMessage, token: string | undefined, body: unknown): Promise<unknown> {
+  async #dispatch(
+    route: Exclude<Route, { kind: 'ws' }>, req: IncomingMessage, token: string | undefined, body: unknown, holds: Hold[],
+  ): Promise<unknown> {
     const named = {
       path: route.pathTenant,
       header: headerValue(req.headers[TENANT_HEADER]),
@@ -184,6 +206,8 @@ export class WeftServer {
         case 'register': {
           const r = await this.#registry.register(tenant, b.registration as SignedRegistration)
           this.#auth.revoke(tenant, r.revoked)
+          // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
+          for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
           return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
         }
         case 'challenge':
@@ -210,7 +234,13 @@ export class WeftServer {
     const store = await this.#usage.open(tenant, route.db, quota)
     const append = (entries: readonly EntryEnvelope[]) => this.#usage.append(tenant, route.db, entries, quota)
     const authors = this.#options.authors ?? 'members'
-    return handleDbOp({ tenant, store, append, registry: this.#registry, limits: this.#limits, authors }, route.op, body)
+    const hold = (bytes: number): Hold => {
+      const h = this.#budget.hold(tenant, bytes)
+      if (!h) throw rateLimited('the server holds too much for this tenant\'s responses now; retry shortly', 1)
+      holds.push(h)
+      return h
+    }
+    return handleDbOp({ tenant, store, append, registry: this.#registry, limits: this.#limits, authors, hold }, route.op, body)
   }
 
   /** One request of a client (a token, or an address before sign-in): 429 when over its rate. */
@@ -262,8 +292,17 @@ export class WeftServer {
       })
       this.#takeTenantToken(session.tenant, this.#tenantQuota(session.tenant))
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const open = (t: string, db: string) => this.#usage.open(t, db, this.#tenantQuota(t))
-        const conn = new LiveConnection(ws, session.tenant, open, this.#log)
+        const conn = new LiveConnection(ws, {
+          tenant: session.tenant,
+          key: session.key,
+          open: (t, db) => this.#usage.open(t, db, this.#tenantQuota(t)),
+          authorize: () => this.#auth.check(session),
+          budget: this.#budget,
+          pageBytes: this.#limits.maxResponseBytes,
+          maxEntryBytes: this.#limits.maxEntryBytes,
+          outflow: { highWaterBytes: SOCKET_HIGH_WATER, maxBufferedBytes: SOCKET_HIGH_WATER + 2 * this.#limits.maxResponseBytes, slowMs: this.#options.slowSocketMs ?? 30_000 },
+          log: this.#log,
+        })
         this.#live.add(conn)
         ;(ws as WebSocket & { alive?: boolean }).alive = true
         ws.on('pong', () => void ((ws as WebSocket & { alive?: boolean }).alive = true))

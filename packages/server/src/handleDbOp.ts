@@ -4,7 +4,9 @@ import {
   type EntryEnvelope, type HashRange,
 } from '@weft/core'
 import type { Bodies, DbOp, ProtocolLimits, PushResult } from '@weft/protocol'
+import type { Hold } from './MemoryBudget.ts'
 import type { MemberRegistry } from './MemberRegistry.ts'
+import { readEntriesCapped } from './readEntriesCapped.ts'
 
 /** What a database operation needs besides its body. */
 export interface DbOpContext {
@@ -15,7 +17,15 @@ export interface DbOpContext {
   readonly registry: MemberRegistry
   readonly limits: ProtocolLimits
   readonly authors: 'members' | 'any'
+  /**
+   * Holds response bytes in the tenant's memory budget until the response is written; throws
+   * `WEFT_RATE_LIMITED` when the tenant holds too much already.
+   */
+  readonly hold: (bytes: number) => Hold
 }
+
+/** Arrival positions one `order` request walks at most. */
+const ORDER_WALK = 50_000
 
 const HASH = /^[0-9a-f]{64}$/
 
@@ -31,8 +41,14 @@ export async function handleDbOp(ctx: DbOpContext, op: DbOp, body: unknown): Pro
       return { held: await store.has(hashes) } satisfies Bodies['has']['res']
     }
     case 'get': {
-      const got = await store.getChanges(hashList(b.hashes, ctx.limits))
-      return { entries: got.map((e) => ({ hash: e.hash, bytes: e.bytes })) } satisfies Bodies['get']['res']
+      // Each distinct hash once, at most maxResponseBytes of entries, held in the tenant's budget until written.
+      const hashes = [...new Set(hashList(b.hashes, ctx.limits))]
+      const maxBytes = ctx.limits.maxResponseBytes
+      const hold = ctx.hold(Math.min(maxBytes, hashes.length * ctx.limits.maxEntryBytes))
+      const got = await readEntriesCapped(store, hashes, { maxBytes, maxEntryBytes: ctx.limits.maxEntryBytes })
+      hold.resize(got.bytes)
+      const entries = got.entries.map((e) => ({ hash: e.hash, bytes: e.bytes }))
+      return (got.taken < hashes.length ? { entries, next: got.taken } : { entries }) satisfies Bodies['get']['res']
     }
     case 'scan': {
       const limit = Math.min(count(b.limit, 1_000), ctx.limits.maxHashesPerRequest)
@@ -51,9 +67,20 @@ export async function handleDbOp(ctx: DbOpContext, op: DbOp, body: unknown): Pro
       return { message: step.message! } satisfies Bodies['reconcile']['res']
     }
     case 'order': {
-      // Arrival order of a few hashes: a walk of the store's own index, nothing extra on the wire.
+      // Arrival order of a few hashes: a bounded walk of the store's arrival index from `since`,
+      // ending early once every hash is found; the client passes the cursor back until done.
       const wanted = new Set<string>(hashList(b.hashes, ctx.limits))
-      return { hashes: packHashes((await store.getAllChangeHashes()).filter((h) => wanted.has(h))) } satisfies Bodies['order']['res']
+      const found: ChangeHash[] = []
+      let at = cursor(b.since)
+      for (let walked = 0; ; ) {
+        const page = await store.scan(at, { limit: Math.min(ctx.limits.maxHashesPerRequest, ORDER_WALK - walked) })
+        if (page.reset) found.length = 0
+        for (const e of page.entries) if (wanted.has(e.hash)) found.push(e.hash)
+        walked += page.entries.length
+        at = page.cursor
+        const done = page.done || found.length === wanted.size
+        if (done || walked >= ORDER_WALK) return { hashes: packHashes(found), cursor: at, done } satisfies Bodies['order']['res']
+      }
     }
     case 'doc-hashes': {
       if (typeof b.docId !== 'string' || !/^[0-9a-f]{32}$/.test(b.docId)) throw bad('docId must be 32 hex characters')

@@ -13,12 +13,13 @@ export const DEFAULT_QUOTAS: TenantQuota = {
   maxDatabasesPerTenant: 1_000,
   tenantRequestsPerSecond: 1_000,
   tenantBurst: 2_000,
+  maxHeldBytesPerTenant: 32 * 1024 * 1024,
 }
 
 /** How many clients' worth of the per-client rate a tenant gets by default. */
 const TENANT_RATE_CLIENTS = 5
 
-const FIELDS = ['maxBytesPerTenant', 'maxEntriesPerTenant', 'maxDatabasesPerTenant', 'tenantRequestsPerSecond', 'tenantBurst'] as const
+const FIELDS = ['maxBytesPerTenant', 'maxEntriesPerTenant', 'maxDatabasesPerTenant', 'tenantRequestsPerSecond', 'tenantBurst', 'maxHeldBytesPerTenant'] as const
 
 /**
  * The limits of each tenant: the `quotas` option over the defaults, then `forTenant(tenant)` over

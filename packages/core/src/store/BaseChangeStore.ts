@@ -230,6 +230,11 @@ export abstract class BaseChangeStore implements ChangeStore {
     return () => this.#listeners.delete(listener)
   }
 
+  /** How many listeners are subscribed now (for diagnostics and leak checks). */
+  get listenerCount(): number {
+    return this.#listeners.size
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     await this.#appendLock.run(async () => {
