@@ -1,5 +1,6 @@
 import { concatBytes, utf8 } from '../codec/index.ts'
 import type { DomainName } from './domains.ts'
+import { passesEd25519Rule } from './ed25519Rule.ts'
 import { sodium } from './sodium.ts'
 
 /** An Ed25519 key pair. */
@@ -29,9 +30,17 @@ export function verifyDetached(
   signature: Uint8Array,
   publicKey: Uint8Array,
 ): boolean {
-  if (signature.length !== 64 || publicKey.length !== 32) return false
+  return verifyEd25519(domainMessage(domain, message), signature, publicKey)
+}
+
+/**
+ * Plain Ed25519 verification by libsodium, under Weft's one rule ({@link passesEd25519Rule}), so
+ * it accepts exactly what {@link verifyEd25519Async} accepts. Never throws; returns false.
+ */
+export function verifyEd25519(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!passesEd25519Rule(signature, publicKey)) return false
   try {
-    return sodium().crypto_sign_verify_detached(signature, domainMessage(domain, message), publicKey)
+    return sodium().crypto_sign_verify_detached(signature, message, publicKey)
   } catch {
     return false
   }

@@ -1,14 +1,13 @@
 import { toHex } from '../codec/index.ts'
 import type { DomainName } from './domains.ts'
-import { domainMessage, verifyDetached } from './sign.ts'
-import { sodium } from './sodium.ts'
+import { passesEd25519Rule } from './ed25519Rule.ts'
+import { domainMessage, verifyEd25519 } from './sign.ts'
 
 /**
  * Ed25519 verification through WebCrypto where the platform has it. Node runs WebCrypto jobs on
  * its thread pool, so a batch verified with `Promise.all` uses every core (measured here: about
  * 2.2x libsodium's single-thread rate on 2 cores); browsers run it natively. Falls back to
- * libsodium when WebCrypto lacks Ed25519. Public keys libsodium would refuse (not a valid point,
- * or of small order) are refused here too, so both paths accept the same signatures.
+ * libsodium when WebCrypto lacks Ed25519.
  */
 export async function verifyDetachedAsync(
   domain: DomainName,
@@ -16,23 +15,31 @@ export async function verifyDetachedAsync(
   signature: Uint8Array,
   publicKey: Uint8Array,
 ): Promise<boolean> {
-  if (signature.length !== 64 || publicKey.length !== 32) return false
+  return verifyEd25519Async(domainMessage(domain, message), signature, publicKey)
+}
+
+/**
+ * Plain Ed25519 verification through WebCrypto, under Weft's one rule ({@link passesEd25519Rule}),
+ * checked before WebCrypto runs: WebCrypto alone accepts signatures libsodium refuses (a
+ * small-order `R`), so without the rule the two paths would disagree. Never throws; returns false.
+ */
+export async function verifyEd25519Async(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+  if (!passesEd25519Rule(signature, publicKey)) return false
   const key = await verifyKeyFor(publicKey)
-  if (key === 'invalid') return false
-  if (key === 'unsupported') return verifyDetached(domain, message, signature, publicKey)
+  if (key === 'unsupported') return verifyEd25519(message, signature, publicKey)
   try {
-    return await globalThis.crypto.subtle.verify('Ed25519', key, signature as BufferSource, domainMessage(domain, message) as BufferSource)
+    return await globalThis.crypto.subtle.verify('Ed25519', key, signature as BufferSource, message as BufferSource)
   } catch {
-    return verifyDetached(domain, message, signature, publicKey)
+    return verifyEd25519(message, signature, publicKey)
   }
 }
 
-type VerifyKey = CryptoKey | 'invalid' | 'unsupported'
+type VerifyKey = CryptoKey | 'unsupported'
 
 const MAX_CACHED_KEYS = 4096
 const keys = new Map<string, Promise<VerifyKey>>()
 
-/** Imports (once per author) the public key, after the same point checks libsodium makes. */
+/** Imports (once per author) a public key that already passed the rule. */
 function verifyKeyFor(publicKey: Uint8Array): Promise<VerifyKey> {
   const id = toHex(publicKey)
   let key = keys.get(id)
@@ -45,7 +52,6 @@ function verifyKeyFor(publicKey: Uint8Array): Promise<VerifyKey> {
 }
 
 async function importKey(publicKey: Uint8Array): Promise<VerifyKey> {
-  if (!sodium().crypto_core_ed25519_is_valid_point(publicKey)) return 'invalid'
   const subtle = globalThis.crypto?.subtle
   if (!subtle) return 'unsupported'
   try {
