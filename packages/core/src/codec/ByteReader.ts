@@ -55,7 +55,11 @@ export class ByteReader {
     return this.fixed(this.varint(max))
   }
 
-  /** Length-prefixed UTF-8 string of at most `maxBytes` bytes; invalid UTF-8 is rejected. */
+  /**
+   * Length-prefixed UTF-8 string of at most `maxBytes` bytes; invalid UTF-8 (overlong forms,
+   * surrogates, truncated sequences) is rejected, and a leading byte-order mark is kept in the
+   * string, never stripped, so the caller sees exactly what the bytes say.
+   */
   string(maxBytes: number): string {
     const raw = this.bytes(maxBytes)
     try {
@@ -83,4 +87,4 @@ export class CodecError extends Error {
   }
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, CodecError, fromHex, toHex } from '../codec/index.ts'
+import { ByteReader, ByteWriter, canonicalTextProblem, CodecError, fromHex, toHex, utf8 } from '../codec/index.ts'
 import { NONCE_BYTES } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
@@ -31,8 +31,23 @@ export interface EntryHeader {
   readonly nonce: Uint8Array
 }
 
-/** Writes the canonical header bytes. Deps are sorted here so equal headers encode equally. */
+/**
+ * Writes the canonical header bytes. Deps are sorted here so equal headers encode equally. The
+ * name fields (origin tenant and database, key id) must be canonical text (see
+ * {@link canonicalTextProblem}) within the format's byte limits: anything else is refused with `WEFT_MALFORMED_ENTRY` here, as a
+ * reader would refuse it.
+ */
 export function writeHeader(w: ByteWriter, h: EntryHeader): void {
+  const names = [
+    ['origin tenant', h.origin.tenant, FIELD_LIMITS.tenantBytes],
+    ['origin database', h.origin.db, FIELD_LIMITS.dbBytes],
+    ['key id', h.keyId, FIELD_LIMITS.keyIdBytes],
+  ] as const
+  for (const [field, text, maxBytes] of names) {
+    const problem = text.length === 0 ? 'an empty name' : canonicalTextProblem(text)
+    if (problem) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, `entry ${field} has ${problem}`)
+    if (utf8(text).length > maxBytes) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, `entry ${field} is over ${maxBytes} bytes`)
+  }
   w.u8(MAGIC[0]!).u8(MAGIC[1]!).u8(h.v).u8(KIND_CODES[h.kind])
   w.fixed(fromHex(h.docId))
   w.string(h.origin.tenant).string(h.origin.db)
@@ -52,7 +67,7 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
     const kind = KINDS[r.u8()]
     if (!kind) throw new CodecError('malformed', 'unknown entry kind')
     const docId = asDocId(toHex(r.fixed(16)))
-    const origin = { tenant: asTenantId(nonEmpty(r.string(FIELD_LIMITS.tenantBytes))), db: asDbName(nonEmpty(r.string(FIELD_LIMITS.dbBytes))) }
+    const origin = { tenant: asTenantId(name(r, FIELD_LIMITS.tenantBytes)), db: asDbName(name(r, FIELD_LIMITS.dbBytes)) }
     const depCount = r.varint(limits.maxDeps)
     const deps: ChangeHash[] = []
     for (let i = 0; i < depCount; i++) {
@@ -60,7 +75,7 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
       if (i > 0 && d <= deps[i - 1]!) throw new CodecError('malformed', 'deps not strictly ascending')
       deps.push(asChangeHash(d))
     }
-    const keyId = asKeyId(nonEmpty(r.string(FIELD_LIMITS.keyIdBytes)))
+    const keyId = asKeyId(name(r, FIELD_LIMITS.keyIdBytes))
     const keyVersion = r.varint()
     if (keyVersion < 1) throw new CodecError('malformed', 'key version 0')
     const author = r.fixed(32)
@@ -72,8 +87,12 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
   }
 }
 
-function nonEmpty(s: string): string {
+/** A name field: valid UTF-8, non-empty, canonical text; the same bytes a writer would produce. */
+function name(r: ByteReader, maxBytes: number): string {
+  const s = r.string(maxBytes)
   if (s.length === 0) throw new CodecError('malformed', 'empty name')
+  const problem = canonicalTextProblem(s)
+  if (problem) throw new CodecError('malformed', `name with ${problem}`)
   return s
 }
 
