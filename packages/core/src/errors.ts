@@ -74,6 +74,13 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'WEFT_UNAUTHORIZED',
   /** Valid credentials that may not do this: a revoked key, another tenant, a non-admin registration (HTTP 403). */
   FORBIDDEN: 'WEFT_FORBIDDEN',
+  /**
+   * Creating a tenant on this server needs an operator-issued registration token, and the
+   * registration carried none or an unknown one (HTTP 403).
+   */
+  REGISTRATION_CLOSED: 'WEFT_REGISTRATION_CLOSED',
+  /** The server holds as many tenants as its operator allows: no new tenant is created (HTTP 507). */
+  SERVER_FULL: 'WEFT_SERVER_FULL',
   /** A client sent more requests per second than the server allows; retry later (HTTP 429). */
   RATE_LIMITED: 'WEFT_RATE_LIMITED',
   /** A request body is over the server's size limit (HTTP 413). */

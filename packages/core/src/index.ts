@@ -15,6 +15,12 @@ export {
   BaseChangeStore, MemoryChangeStore, MemoryKeyValueStore, MemoryStoreFactory, copyMissingEntries, copyEntries,
   fingerprintOf, FingerprintAccumulator, FULL_RANGE, inRange,
 } from './store/index.ts'
+// The range-fingerprint index, for backends: partial sums per hash prefix, maintained on append.
+export {
+  emptySum, addHashToSum, combineSums, finishSum, INDEX_DEPTH, nodesOf, addToIndex, encodeSum, decodeSum, rangePlan,
+  indexedFingerprint,
+} from './store/index.ts'
+export type { FingerprintSum, RangePlan, PrefixSumReader } from './store/index.ts'
 export {
   syncStores, syncDatabases, incrementalSync, syncFiltered, initialSyncState, SyncStateStore,
 } from './sync/index.ts'

@@ -33,6 +33,12 @@ export type EntryKind = 'create' | 'change' | 'delete' | 'snapshot'
 export interface Cursor {
   readonly epoch: string
   readonly seq: number
+  /**
+   * Check of the position: the first hex characters of the hash of the entry at `seq` (absent at
+   * seq 0 and in cursors made before it existed). A store whose entry at `seq` differs (say, it
+   * was restored from an older copy and took other entries since) starts the cursor over.
+   */
+  readonly at?: string
 }
 
 export const asChangeHash = (s: string): ChangeHash => s as ChangeHash

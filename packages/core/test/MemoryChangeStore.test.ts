@@ -2,10 +2,26 @@ import { describe, expect, it } from 'vitest'
 import { MemoryChangeStore, ready } from '@weft/core'
 import { EntryFactory, runChangeStoreTests } from '@weft/core/testing'
 
-runChangeStoreTests('MemoryChangeStore', async () => {
-  const store = new MemoryChangeStore()
-  return { store, teardown: () => store.close() }
-})
+runChangeStoreTests(
+  'MemoryChangeStore',
+  async () => {
+    let store = new MemoryChangeStore()
+    return {
+      store,
+      // A backup is a copy with the same epoch; restoring swaps it in.
+      backup: async () => {
+        const copy = store.copy()
+        return async () => {
+          await store.close()
+          store = copy
+          return store
+        }
+      },
+      teardown: () => store.close(),
+    }
+  },
+  { persistent: false, restore: true },
+)
 
 describe('MemoryChangeStore with Node buffers', () => {
   it('copies a Buffer on append (Buffer.slice is a view, not a copy)', async () => {

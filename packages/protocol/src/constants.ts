@@ -48,18 +48,25 @@ export type DbOp = (typeof DB_OPS)[number]
 export const TENANT_OPS = ['register', 'challenge', 'session', 'usage'] as const
 export type TenantOp = (typeof TENANT_OPS)[number]
 
-/** The mailbox operations, each `POST /v1[/t/<tenant>]/mail/<op>`: small opaque messages between a tenant's members. */
-export const MAIL_OPS = ['put', 'list'] as const
+/**
+ * The mailbox operations, each `POST /v1[/t/<tenant>]/mail/<op>`: small opaque messages between a
+ * tenant's members. `delete` removes messages its caller posted or that are addressed to it.
+ */
+export const MAIL_OPS = ['put', 'list', 'delete'] as const
 export type MailOp = (typeof MAIL_OPS)[number]
 
 /** Limits of a tenant's mailbox on a server. */
 export const MAIL_LIMITS = {
   /** Largest message, in bytes. */
   maxMessageBytes: 64 * 1024,
-  /** Most messages a tenant's mailbox holds. */
+  /** Most messages a tenant's mailbox holds by default (the server's `maxMailMessagesPerTenant` quota). */
   maxMessages: 1_000,
   /** Most messages one `list` returns. */
   maxList: 100,
+  /** Most messages one `delete` names. */
+  maxDelete: 100,
+  /** Longest supersession topic of a message, in UTF-16 code units. */
+  maxTopicLength: 256,
 } as const
 
 /**

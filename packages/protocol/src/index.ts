@@ -9,6 +9,6 @@ export { createRegistration, verifyRegistration } from './registration.ts'
 export { signChallenge, verifyChallenge, asServerSigner, serverOrigin } from './challenge.ts'
 export type { ProtocolLimits, DbOp, TenantOp, MailOp } from './constants.ts'
 export type {
-  WireEntry, PushResult, Bodies, MailBodies, MailMessage, ErrorBody, Registration, SignedRegistration, ClientSocketMessage, ServerSocketMessage,
+  WireEntry, PushResult, Bodies, MailBodies, MailMessage, MailPut, ErrorBody, Registration, SignedRegistration, ClientSocketMessage, ServerSocketMessage,
 } from './messages.ts'
 export type { TenantUsage, TenantLimits } from './messages.ts'

@@ -13,7 +13,11 @@ export type PushResult =
 
 /** Request and response body of every HTTP operation. */
 export interface Bodies {
-  register: { req: { registration: SignedRegistration }; res: { members: number; seq: number } }
+  /**
+   * `token`: an operator-issued registration token, needed to create a tenant on a server whose
+   * open registration is off (updates of a known tenant, signed by its admin, need none).
+   */
+  register: { req: { registration: SignedRegistration; token?: string }; res: { members: number; seq: number } }
   challenge: { req: { publicKey: Uint8Array }; res: { challenge: Uint8Array; expiresAt: number } }
   session: {
     /** `server`: the origin the client signed the challenge for (see `signChallenge`). */
@@ -44,12 +48,19 @@ export interface Bodies {
   usage: { req: Record<string, never>; res: TenantUsage }
 }
 
-/** A tenant's storage on a server: entry bytes and entries across all its databases. */
+/** A tenant's storage on a server: entry bytes and entries across all its databases, its registrations and its mailbox. */
 export interface TenantUsage {
   /** Bytes of the entries held (each entry's exact bytes; the server's indexes are not counted). */
   readonly bytes: number
   readonly entries: number
   readonly databases: number
+  /** Keys registered for the tenant: its members (the admin among them) and its author-only keys. */
+  readonly members: number
+  /** Bytes of the tenant's stored registration record (its keys, revoked keys, `until`s). */
+  readonly registrationBytes: number
+  /** Messages in the tenant's mailbox, and their body bytes. */
+  readonly mailMessages: number
+  readonly mailBytes: number
   readonly limits: TenantLimits
 }
 
@@ -58,6 +69,11 @@ export interface TenantLimits {
   readonly maxBytes: number | null
   readonly maxEntries: number | null
   readonly maxDatabases: number | null
+  /** Most registered keys (members and authors). */
+  readonly maxMembers: number | null
+  /** Most messages, and message body bytes, in the tenant's mailbox. */
+  readonly maxMailMessages: number | null
+  readonly maxMailBytes: number | null
   /** Requests a second all the tenant's sessions together may send (sustained), with bursts up to `burst`. */
   readonly requestsPerSecond: number | null
   readonly burst: number | null
@@ -68,13 +84,49 @@ export interface MailMessage {
   readonly seq: number
   readonly from: Uint8Array
   readonly body: Uint8Array
+  /** The member key it is addressed to, if the sender named one: that member may delete it. */
+  readonly to?: Uint8Array
+  /** Its supersession topic, if it has one (see {@link MailPut}). */
+  readonly topic?: string
+}
+
+/**
+ * A message to leave in the mailbox. `to` addresses it to one member key, who may then delete it.
+ * `topic` (at most `MAIL_LIMITS.maxTopicLength`, e.g. `keys:<grantId>`) makes it supersede the
+ * sender's earlier messages of that topic: the server keeps, per sender and topic, only the
+ * messages of the newest `set` and frees the rest. `set` groups the parts of one multi-part
+ * message (a roster's seq, say); absent, it is the message's own seq, so each message replaces
+ * every earlier one of its topic. A message whose set is older than one held is not kept.
+ */
+export interface MailPut {
+  readonly body: Uint8Array
+  readonly to?: Uint8Array
+  readonly topic?: string
+  readonly set?: number
 }
 
 /** Request and response body of the mailbox operations. */
 export interface MailBodies {
-  put: { req: { body: Uint8Array }; res: { seq: number } }
+  /** `seq`: the message's number; `kept: false` when a newer set of its topic superseded it at once. */
+  put: { req: MailPut; res: { seq: number; kept?: boolean } }
   /** Messages after `after` (0: from the start), oldest first; `more` when the list was cut at the limit. */
   list: { req: { after: number; limit?: number }; res: { messages: MailMessage[]; more: boolean } }
+  /**
+   * Deletes the named messages (at most `MAIL_LIMITS.maxDelete`); each must have been posted by,
+   * or addressed to, the caller's key (`WEFT_FORBIDDEN` otherwise, and nothing is deleted). Numbers
+   * the mailbox no longer holds are skipped, so an acknowledgement can be repeated.
+   */
+  delete: { req: { seqs: number[] }; res: { deleted: number } }
+}
+
+/**
+ * `GET /v1/identity` (JSON, unauthenticated): who this server is. `serverId` is random, made at
+ * the server's first start and kept with its data, so it survives restarts; sign-ins and
+ * registrations name it, and other servers refuse them.
+ */
+export interface ServerIdentity {
+  readonly serverId: string
+  readonly protocol: number
 }
 
 /** A typed error body: `{ code, message }` (JSON). */

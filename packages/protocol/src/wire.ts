@@ -21,6 +21,7 @@ export function httpStatusOf(code: string): number {
     case ErrorCodes.UNAUTHORIZED:
       return 401
     case ErrorCodes.FORBIDDEN:
+    case ErrorCodes.REGISTRATION_CLOSED:
       return 403
     case ErrorCodes.PAYLOAD_TOO_LARGE:
     case ErrorCodes.TOO_MANY_ENTRIES:
@@ -31,6 +32,7 @@ export function httpStatusOf(code: string): number {
     case ErrorCodes.SERVER_ERROR:
       return 500
     case ErrorCodes.QUOTA_EXCEEDED:
+    case ErrorCodes.SERVER_FULL:
       return 507
     default:
       return 400

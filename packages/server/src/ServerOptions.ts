@@ -22,7 +22,40 @@ export interface TenantQuota {
    * and sockets wait. A tenant holding nothing may always hold one response or page.
    */
   readonly maxHeldBytesPerTenant: number
+  /**
+   * Most keys registered for a tenant: its members (the admin among them) and author-only keys.
+   * A registration that would pass it is refused whole (`WEFT_QUOTA_EXCEEDED`).
+   */
+  readonly maxMembersPerTenant: number
+  /** Most messages in a tenant's mailbox (superseded and deleted messages no longer count). */
+  readonly maxMailMessagesPerTenant: number
+  /** Most message body bytes in a tenant's mailbox. */
+  readonly maxMailBytesPerTenant: number
 }
+
+/**
+ * Who may create tenants on a server. The first registration for an unknown tenant id makes its
+ * signer the tenant's admin; these options bound how many such tenants appear, and from where.
+ */
+export interface RegistrationOptions {
+  /**
+   * `true` (default): anyone may create a tenant. `false`: creating one needs a registration
+   * `token` from {@link tokens} (`WEFT_REGISTRATION_CLOSED` otherwise); known tenants' admins
+   * register and revoke members as before.
+   */
+  readonly open?: boolean
+  /** Operator-issued tokens that allow creating a tenant when open registration is off (each at least 16 characters). */
+  readonly tokens?: readonly string[]
+  /** Most tenants the server holds; past it no tenant is created (`WEFT_SERVER_FULL`). Default 100,000. */
+  readonly maxTenants?: number
+  /**
+   * Most tenants one remote address may create within `windowMs` (`WEFT_RATE_LIMITED` past it,
+   * with a retry time). Default 20 an hour. Behind a proxy every client has the proxy's address:
+   * raise it there, or close open registration.
+   */
+  readonly perAddress?: { readonly tenants: number; readonly windowMs: number }
+}
+
 
 /** The `quotas` server option: defaults for every tenant, and a hook for exceptions. */
 export interface QuotaOptions extends Partial<TenantQuota> {
@@ -52,6 +85,8 @@ export interface WeftServerOptions {
    * other limits.
    */
   readonly quotas?: QuotaOptions
+  /** Who may create tenants, how many the server holds and how fast one address adds them. */
+  readonly registration?: RegistrationOptions
   /** Life of a session token, in milliseconds. Default 15 minutes. */
   readonly sessionTtlMs?: number
   /** Life of an authentication challenge, in milliseconds. Default 60 seconds. */

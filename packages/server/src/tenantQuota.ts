@@ -1,5 +1,5 @@
 import { ErrorCodes, WeftError } from '@weft/core'
-import type { ProtocolLimits, TenantLimits } from '@weft/protocol'
+import { MAIL_LIMITS, type ProtocolLimits, type TenantLimits } from '@weft/protocol'
 import type { QuotaOptions, TenantQuota } from './ServerOptions.ts'
 
 /**
@@ -14,12 +14,16 @@ export const DEFAULT_QUOTAS: TenantQuota = {
   tenantRequestsPerSecond: 1_000,
   tenantBurst: 2_000,
   maxHeldBytesPerTenant: 32 * 1024 * 1024,
+  maxMembersPerTenant: 10_000,
+  maxMailMessagesPerTenant: MAIL_LIMITS.maxMessages,
+  maxMailBytesPerTenant: 16 * 1024 * 1024,
 }
 
 /** How many clients' worth of the per-client rate a tenant gets by default. */
 const TENANT_RATE_CLIENTS = 5
 
-const FIELDS = ['maxBytesPerTenant', 'maxEntriesPerTenant', 'maxDatabasesPerTenant', 'tenantRequestsPerSecond', 'tenantBurst', 'maxHeldBytesPerTenant'] as const
+const FIELDS = ['maxBytesPerTenant', 'maxEntriesPerTenant', 'maxDatabasesPerTenant', 'tenantRequestsPerSecond', 'tenantBurst', 'maxHeldBytesPerTenant',
+  'maxMembersPerTenant', 'maxMailMessagesPerTenant', 'maxMailBytesPerTenant'] as const
 
 /**
  * The limits of each tenant: the `quotas` option over the defaults, then `forTenant(tenant)` over
@@ -47,6 +51,9 @@ export function limitsOnWire(q: TenantQuota): TenantLimits {
     maxBytes: n(q.maxBytesPerTenant),
     maxEntries: n(q.maxEntriesPerTenant),
     maxDatabases: n(q.maxDatabasesPerTenant),
+    maxMembers: n(q.maxMembersPerTenant),
+    maxMailMessages: n(q.maxMailMessagesPerTenant),
+    maxMailBytes: n(q.maxMailBytesPerTenant),
     requestsPerSecond: n(q.tenantRequestsPerSecond),
     burst: n(q.tenantBurst),
   }

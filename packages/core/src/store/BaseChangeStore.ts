@@ -32,6 +32,13 @@ export interface StoreOptions {
 
 const DEFAULT_MAX_BATCH = 10_000
 const DEFAULT_SCAN_LIMIT = 1_000
+/** Hex characters of an entry hash a cursor keeps as the check of its position (64 bits). */
+const CURSOR_CHECK_CHARS = 16
+
+/** The position check a cursor at the entry `hash` carries. */
+export function positionCheck(hash: ChangeHash): string {
+  return hash.slice(0, CURSOR_CHECK_CHARS)
+}
 
 /**
  * The public face of every store. It verifies each appended entry (size, content hash, structure,
@@ -182,14 +189,26 @@ export abstract class BaseChangeStore implements ChangeStore {
     this.#open()
     const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_SCAN_LIMIT, 100_000))
     const head = await this._head()
-    // A cursor past the newest entry of its own epoch can only come from a copy of this store that
-    // had gone further (this one was restored from an older backup): entries appended from here on
-    // would get numbers the cursor has passed, so it starts over like a cursor of another epoch.
-    const reset = since !== null && (since.epoch !== head.epoch || since.seq > head.seq)
+    // A cursor of another epoch, or past the newest entry of its own (a copy of this store that had
+    // gone further, and this one was restored from an older backup), starts over. So does one whose
+    // position check names another entry than this store holds at its `seq`: a restored store that
+    // has since taken other entries past the cursor's number.
+    let reset = since !== null && (since.epoch !== head.epoch || since.seq > head.seq)
+    let at: string | undefined
+    if (since !== null && !reset && since.seq > 0) {
+      const [held] = await this._scan(since.seq - 1, 1)
+      if (!held || held.seq !== since.seq || (typeof since.at === 'string' && !held.hash.startsWith(since.at))) reset = true
+      else at = positionCheck(held.hash)
+    }
     const after = since === null || reset ? 0 : since.seq
     const entries = await this._scan(after, limit)
-    const last = entries.length ? entries[entries.length - 1]!.seq : after
-    return { entries, cursor: { epoch: head.epoch, seq: last }, reset, done: entries.length < limit }
+    const last = entries[entries.length - 1]
+    const cursor: Cursor = last
+      ? { epoch: head.epoch, seq: last.seq, at: positionCheck(last.hash) }
+      : after > 0 && at !== undefined
+        ? { epoch: head.epoch, seq: after, at }
+        : { epoch: head.epoch, seq: after }
+    return { entries, cursor, reset, done: entries.length < limit }
   }
 
   async head(): Promise<StoreHead> {

@@ -2,8 +2,8 @@ import { toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
 import type { ChangeHash, DocId, EntryKind } from '../types.ts'
 import { BaseChangeStore, type StoreOptions, type VerifiedEntry } from './BaseChangeStore.ts'
-import type { HashRange, ScanItem, StoreHead } from './ChangeStore.ts'
-import { inRange } from './fingerprint.ts'
+import type { HashRange, RangeFingerprint, ScanItem, StoreHead } from './ChangeStore.ts'
+import { MemoryPrefixIndex } from './MemoryPrefixIndex.ts'
 
 interface Held {
   readonly bytes: Uint8Array
@@ -12,16 +12,35 @@ interface Held {
   readonly kind: EntryKind
 }
 
-/** Change store in memory: for tests, caches and short-lived peers. Its epoch is new per instance. */
+/**
+ * Change store in memory: for tests, caches and short-lived peers. Its epoch is new per instance.
+ * Range fingerprints come from an incremental index ({@link MemoryPrefixIndex}), never a full scan.
+ */
 export class MemoryChangeStore extends BaseChangeStore {
   readonly #entries = new Map<ChangeHash, Held>()
   readonly #order: ChangeHash[] = []
   readonly #byDoc = new Map<DocId, ChangeHash[]>()
-  readonly #epoch = toHex(randomBytes(8))
-  #sorted: ChangeHash[] | null = []
+  #epoch = toHex(randomBytes(8))
+  readonly #options: StoreOptions
+  readonly #index = new MemoryPrefixIndex()
 
   constructor(options: StoreOptions = {}) {
     super(options)
+    this.#options = options
+  }
+
+  /**
+   * A copy of this store as it is now, with the same epoch and arrival numbers: what a backup
+   * restored later would hold (for tests of restores; a copy is otherwise independent).
+   */
+  copy(): MemoryChangeStore {
+    const c = new MemoryChangeStore(this.#options)
+    c.#epoch = this.#epoch
+    c.#order.push(...this.#order)
+    for (const [hash, held] of this.#entries) c.#entries.set(hash, held)
+    for (const [doc, list] of this.#byDoc) c.#byDoc.set(doc, [...list])
+    c.#index.add(this.#order)
+    return c
   }
 
   protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<void> {
@@ -32,7 +51,7 @@ export class MemoryChangeStore extends BaseChangeStore {
       if (!list) this.#byDoc.set(e.docId, (list = []))
       list.push(e.hash)
     }
-    this.#sorted = null
+    this.#index.add(entries.map((e) => e.hash))
   }
 
   protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
@@ -67,17 +86,11 @@ export class MemoryChangeStore extends BaseChangeStore {
   }
 
   protected async _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]> {
-    const sorted = (this.#sorted ??= [...this.#order].sort())
-    let lo = 0
-    let hi = sorted.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (sorted[mid]! < range.lower) lo = mid + 1
-      else hi = mid
-    }
-    const out: ChangeHash[] = []
-    for (let i = lo; i < sorted.length && out.length < limit && inRange(sorted[i]!, range); i++) out.push(sorted[i]!)
-    return out
+    return this.#index.hashesInRange(range, limit)
+  }
+
+  protected override _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return this.#index.fingerprint(range)
   }
 
   protected async _close(): Promise<void> {}

@@ -2,35 +2,63 @@ import { fromHex, toHex } from '../codec/index.ts'
 import { blake2b } from '../crypto/index.ts'
 import type { HashRange, RangeFingerprint } from './ChangeStore.ts'
 
+/** A partial fingerprint: a count and a sum modulo 2^128 (four 32-bit limbs, most significant first). */
+export interface FingerprintSum {
+  count: number
+  readonly limbs: Uint32Array
+}
+
+/** An empty {@link FingerprintSum}. */
+export const emptySum = (): FingerprintSum => ({ count: 0, limbs: new Uint32Array(4) })
+
+/** Adds the first 16 bytes of `hash` to `sum` (in place). */
+export function addHashToSum(sum: FingerprintSum, hash: string): void {
+  const b = fromHex(hash.slice(0, 32))
+  let carry = 0
+  for (let i = 3; i >= 0; i--) {
+    const word = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
+    const total = sum.limbs[i]! + word + carry
+    sum.limbs[i] = total >>> 0
+    carry = total > 0xffffffff ? 1 : 0
+  }
+  sum.count++
+}
+
+/** `into += other` (sign 1) or `into -= other` (sign -1), modulo 2^128, in place. */
+export function combineSums(into: FingerprintSum, other: FingerprintSum, sign: 1 | -1): void {
+  let carry = 0
+  for (let i = 3; i >= 0; i--) {
+    const total = sign === 1 ? into.limbs[i]! + other.limbs[i]! + carry : into.limbs[i]! - other.limbs[i]! - carry
+    into.limbs[i] = total >>> 0
+    carry = sign === 1 ? (total > 0xffffffff ? 1 : 0) : total < 0 ? 1 : 0
+  }
+  into.count += sign * other.count
+}
+
+/** The fingerprint of a sum: its 16 bytes hashed together with the count. */
+export function finishSum(sum: FingerprintSum): RangeFingerprint {
+  const input = new Uint8Array(24)
+  const view = new DataView(input.buffer)
+  for (let i = 0; i < 4; i++) view.setUint32(i * 4, sum.limbs[i]!)
+  view.setFloat64(16, sum.count)
+  return { count: sum.count, fingerprint: toHex(blake2b(input, 16)) }
+}
+
 /**
  * Range fingerprint in the manner of Negentropy: the sum, modulo 2^128, of the first 16 bytes of
  * every hash in the range, hashed together with the count. Addition (not XOR) keeps it hard to
- * build two different sets with one fingerprint, and it can be maintained incrementally.
+ * build two different sets with one fingerprint, and makes it incremental: partial sums of
+ * sub-ranges add up (see `prefixSums.ts`, the index every backend keeps).
  */
 export class FingerprintAccumulator {
-  readonly #limbs = new Uint32Array(4)
-  #count = 0
+  readonly #sum = emptySum()
 
   add(hash: string): void {
-    const b = fromHex(hash.slice(0, 32))
-    let carry = 0
-    for (let i = 3; i >= 0; i--) {
-      const word = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
-      const sum = this.#limbs[i]! + word + carry
-      this.#limbs[i] = sum >>> 0
-      carry = sum > 0xffffffff ? 1 : 0
-    }
-    this.#count++
+    addHashToSum(this.#sum, hash)
   }
 
   finish(): RangeFingerprint {
-    const input = new Uint8Array(24)
-    new DataView(input.buffer).setUint32(0, this.#limbs[0]!)
-    new DataView(input.buffer).setUint32(4, this.#limbs[1]!)
-    new DataView(input.buffer).setUint32(8, this.#limbs[2]!)
-    new DataView(input.buffer).setUint32(12, this.#limbs[3]!)
-    new DataView(input.buffer).setFloat64(16, this.#count)
-    return { count: this.#count, fingerprint: toHex(blake2b(input, 16)) }
+    return finishSum(this.#sum)
   }
 }
 

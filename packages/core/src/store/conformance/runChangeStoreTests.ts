@@ -6,6 +6,7 @@ import type { ChangeHash } from '../../types.ts'
 import type { ChangeStore, HashRange } from '../ChangeStore.ts'
 import { fingerprintOf } from '../fingerprint.ts'
 import { EntryFactory, envelope } from './fixtures.ts'
+import { cursorCheckTests, indexTests, restoreTests } from './indexAndRestoreTests.ts'
 
 const hex = (minLength: number, maxLength: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength, maxLength })
@@ -15,6 +16,12 @@ export interface StoreHarness {
   readonly store: ChangeStore
   /** Persistent backends: close the store and open the same data again. */
   readonly reopen?: () => Promise<ChangeStore>
+  /**
+   * Backends with the `restore` capability: takes a backup of the store's data now. Calling the
+   * result closes the store, puts the backup back in its place (same epoch, fewer entries) and
+   * opens it again, as an operator restoring an older copy would; teardown disposes of that one.
+   */
+  readonly backup?: () => Promise<() => Promise<ChangeStore>>
   readonly teardown: () => Promise<void>
 }
 
@@ -22,6 +29,8 @@ export interface StoreHarness {
 export interface StoreCapabilities {
   /** Entries survive close and reopen (with the same epoch). */
   readonly persistent: boolean
+  /** The harness can back a store up and restore it later (`StoreHarness.backup`). */
+  readonly restore?: boolean
 }
 
 /**
@@ -246,6 +255,10 @@ export function runChangeStoreTests(
       await expect(store.getAllChangeHashes()).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.CLOSED))
       await expect(store.append(envelope(f().entry()))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.CLOSED))
     })
+
+    indexTests(setup)
+    cursorCheckTests(() => h)
+    if (capabilities.restore) restoreTests(() => h)
 
     if (capabilities.persistent) {
       it('keeps entries, order and epoch across close and reopen, and continues numbering', async () => {
