@@ -2,10 +2,11 @@ import {
   asChangeHash, BaseChangeStore, ErrorCodes, packHashes, reconcile, SortedHashSet, unpackHashes, WeftError,
   type AppendResult, type ChangeHash, type ChangeStore, type Cursor, type DocId, type EntryEnvelope, type HashRange,
   type RangeFingerprint, type ReconcileResult, type ReconcileSource, type RejectedEntry, type ScanItem, type ScanPage,
-  type StoreHead, type StoreOptions, type VerifiedEntry,
+  type StoreHead, type StoreOptions, type VerifiedEntry, type CheckedRead, type EntryLimits,
 } from '@weft/core'
 import type { Bodies, WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
+import { verifyServedEntries } from './verifyServedEntries.ts'
 
 /** Options of a {@link RemoteChangeStore}. */
 export interface RemoteChangeStoreOptions extends StoreOptions {
@@ -21,8 +22,8 @@ const PUSH_BYTES = 4 * 1024 * 1024
  * One database on a Weft server, as a {@link ChangeStore}: `db.pullChangesFrom(remote)`,
  * `pushChangesTo(remote)`, `syncDatabases` and `incrementalSync` work against a server as against
  * a local store. Like every store it verifies what is appended before sending it; the server checks
- * again and adds the author's membership. Entries read from it are verified by the local store
- * they are appended to.
+ * again and adds the author's membership. Entries read from it are verified here, signature
+ * included, as bytes from anywhere untrusted ({@link getChangesChecked}).
  *
  * What each method costs on the wire (n = entries on the server, d = entries that differ):
  * - `append`/`appendMany`, `has`, `getChanges`: one request per batch, bytes ∝ the entries named.
@@ -37,10 +38,29 @@ export class RemoteChangeStore extends BaseChangeStore {
   /** What the server said of entries it did not add, for `appendMany` to report. */
   readonly #outcome = new Map<string, { existing: true } | { existing: false; error: WeftError }>()
 
+  readonly #limits: EntryLimits | undefined
+
   constructor(options: RemoteChangeStoreOptions) {
     super(options)
     this.connection = options.connection
     this.db = options.db
+    this.#limits = options.limits
+  }
+
+  /** The entries among `hashes` the server holds and whose bytes verify in full (see {@link getChangesChecked}). */
+  override async getChanges(hashes: readonly ChangeHash[]): Promise<EntryEnvelope[]> {
+    return (await this.getChangesChecked(hashes)).entries
+  }
+
+  /**
+   * Reads entries from the server and verifies each as untrusted (hash of the exact bytes,
+   * structure, signature): what fails is reported with its code, so a sync counts a tampered entry
+   * as rejected rather than as not held.
+   */
+  async getChangesChecked(hashes: readonly ChangeHash[]): Promise<CheckedRead> {
+    if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
+    if (hashes.length === 0) return { entries: [], rejected: [] }
+    return verifyServedEntries(hashes, await this._get(hashes), this.#limits)
   }
 
   override async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {

@@ -26,6 +26,7 @@ export {
 } from './sync/index.ts'
 export {
   createEntry, parseEntry, verifyEntry, decryptEntry, hashEntryBytes, DEFAULT_ENTRY_LIMITS, ENTRY_VERSION,
+  verifyEntryAsync, markSignatureVerified,
 } from './entries/index.ts'
 export { scopeToTenantId, toTenantId, verifyProfile } from './tenant/index.ts'
 export { WeftError, ErrorCodes, isWeftError } from './errors.ts'
@@ -40,7 +41,7 @@ export type {
 export type { KeyVersion } from './keys/index.ts'
 export type {
   ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
-  AppendListener, VerifiedEntry, StoreOptions, KeyValueStore, StoreFactory, CopyResult, CopyOptions,
+  AppendListener, CheckedRead, VerifiedEntry, StoreOptions, KeyValueStore, StoreFactory, CopyResult, CopyOptions,
 } from './store/index.ts'
 export type { SyncState, SyncTarget, IncrementalSyncOptions } from './sync/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'

@@ -2,7 +2,7 @@ import { ByteWriter, concatBytes, utf8 } from '../codec/index.ts'
 import { Domain, encryptCommitted, generateNonce, signDetached, type SigningKeyPair } from '../crypto/index.ts'
 import type { ChangeHash, DocId, EntryKind, KeyId, Origin } from '../types.ts'
 import { ENTRY_VERSION, writeHeader, type EntryHeader } from './header.ts'
-import type { ParsedEntry } from './ParsedEntry.ts'
+import type { EntryEnvelope, ParsedEntry } from './ParsedEntry.ts'
 import { hashEntryBytes } from './verifyEntry.ts'
 
 /** What a writer supplies to make an entry. */
@@ -25,9 +25,25 @@ export interface CreateEntryInput {
  */
 const locallySigned = new WeakSet<object>()
 
-/** True for an entry object returned by {@link createEntry} in this process. */
+/**
+ * True for an entry object returned by {@link createEntry} in this process, or one marked by
+ * {@link markSignatureVerified}. A store still checks its hash and structure; only the signature
+ * check is skipped.
+ */
 export function isLocallySigned(entry: object): boolean {
   return locallySigned.has(entry)
+}
+
+/**
+ * Marks an envelope whose bytes this process has just verified in full (hash and signature), so a
+ * store it is appended to next need not check the signature again. The envelope is frozen, so its
+ * `hash` and `bytes` cannot be swapped for others; bytes changed in place fail the store's hash
+ * check, which still runs.
+ */
+export function markSignatureVerified<T extends EntryEnvelope>(envelope: T): Readonly<T> {
+  Object.freeze(envelope)
+  locallySigned.add(envelope)
+  return envelope
 }
 
 const adPrefix = concatBytes(utf8(Domain.entryAssociatedData), new Uint8Array([0]))

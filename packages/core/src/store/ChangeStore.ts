@@ -17,6 +17,12 @@ export interface AppendResult {
   readonly rejected: RejectedEntry[]
 }
 
+/** What {@link ChangeStore.getChangesChecked} read: the entries that verified, and the refusals. */
+export interface CheckedRead {
+  readonly entries: EntryEnvelope[]
+  readonly rejected: RejectedEntry[]
+}
+
 /** One entry in local arrival order. */
 export interface ScanItem {
   readonly hash: ChangeHash
@@ -80,6 +86,13 @@ export interface ChangeStore {
   has(hashes: readonly ChangeHash[]): Promise<boolean[]>
   /** The held entries among `hashes`, in the order asked; unknown hashes are left out. */
   getChanges(hashes: readonly ChangeHash[]): Promise<EntryEnvelope[]>
+  /**
+   * Optional: {@link getChanges} with a report of the held entries it would not hand out because
+   * their bytes failed verification (`WEFT_HASH_MISMATCH`, `WEFT_BAD_SIGNATURE`,
+   * `WEFT_MALFORMED_ENTRY`, …). A store whose bytes cross a network offers it, so a sync reports a
+   * tampered entry as rejected instead of silently leaving it out.
+   */
+  getChangesChecked?(hashes: readonly ChangeHash[]): Promise<CheckedRead>
   /** Every held hash, in arrival order. */
   getAllChangeHashes(): Promise<ChangeHash[]>
   /** Every held hash of one document, in arrival order. */

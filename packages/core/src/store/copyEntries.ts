@@ -10,7 +10,10 @@ export interface CopyResult {
   readonly added: ChangeHash[]
   /** Entries the target already held by the time they arrived. */
   readonly existing: number
-  /** Entries the target refused, each with its typed error. */
+  /**
+   * Entries refused, each with its typed error: by the target, or by a source that checks what it
+   * reads (see `ChangeStore.getChangesChecked`) and found its bytes tampered.
+   */
   readonly rejected: RejectedEntry[]
 }
 
@@ -52,7 +55,10 @@ export async function copyEntries(
   let existing = 0
   for (let i = 0; i < hashes.length; i += batchSize) {
     throwIfAborted(options.signal, 'copy')
-    const entries = await source.getChanges(hashes.slice(i, i + batchSize))
+    const batch = hashes.slice(i, i + batchSize)
+    const read = source.getChangesChecked ? await source.getChangesChecked(batch) : { entries: await source.getChanges(batch), rejected: [] }
+    rejected.push(...read.rejected)
+    const entries = read.entries
     for (const result of await appendSplitting(target, entries)) {
       added.push(...result.added)
       rejected.push(...result.rejected)

@@ -3,7 +3,7 @@ export { BaseChangeStore } from './BaseChangeStore.ts'
 export type { VerifiedEntry, StoreOptions } from './BaseChangeStore.ts'
 export type {
   ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
-  AppendListener,
+  AppendListener, CheckedRead,
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
 export { MemoryKeyValueStore } from './KeyValueStore.ts'
