@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import {
   BaseChangeStore, ErrorCodes, WeftError,
-  type ChangeHash, type DocId, type HashRange, type ScanItem, type StoreHead, type StoreOptions, type VerifiedEntry,
+  type ChangeHash, type DocId, type HashRange, type RangeFingerprint, type ScanItem, type StoreHead, type StoreOptions,
+  type VerifiedEntry,
 } from '@weft/core'
 import type { BatchOperation } from 'level'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
 import { guardedWrite } from './guardedWrite.ts'
+import { fingerprintFromIndex, indexUpdate, rebuildIndex } from './levelPrefixIndex.ts'
 import { storageCall } from './storageError.ts'
 import { StoreLayout, type LevelDatabase, type StoreMeta } from './StoreLayout.ts'
 
@@ -25,8 +27,10 @@ const openStores = new WeakMap<LevelDatabase, Map<string, Promise<LevelChangeSto
 /**
  * A change store in a LevelDB database (via `level`), in its own sublevels so one database holds
  * many stores. Appends are verified by {@link BaseChangeStore}; each one is a single atomic batch
- * that writes the entries, their arrival numbers, the per-document index and the meta record, so
- * a crash leaves either all of it or none. The epoch is random at creation and kept on disk.
+ * that writes the entries, their arrival numbers, the per-document index, the range-fingerprint
+ * index and the meta record, so a crash leaves either all of it or none. The epoch is random at
+ * creation and kept on disk. A range's fingerprint reads a few index nodes and at most two small
+ * leaf buckets, whatever the store's size.
  *
  * One instance per store: LevelDB locks its folder against other processes, and opening a store
  * that is open already in this process returns the open instance, so every writer shares one
@@ -105,7 +109,8 @@ export class LevelChangeStore extends BaseChangeStore {
         { type: 'put', sublevel: byDoc, key: StoreLayout.docKey(e.docId, seq), value: e.hash },
       )
     }
-    ops.push({ type: 'put', sublevel: meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta({ v: 1, epoch: this.#epoch, seq }) })
+    ops.push(...(await indexUpdate(this.#layout, entries.map((e) => e.hash), `reading ${this.#name}`)))
+    ops.push({ type: 'put', sublevel: meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta({ v: 1, epoch: this.#epoch, seq, index: 1 }) })
     await guardedWrite(db, `appending ${entries.length} entries to ${this.#name}`, () => db.batch(ops, { sync: this.#sync }))
     // Only now, with the batch durable, do the new arrival numbers exist.
     this.#seq = seq
@@ -154,6 +159,10 @@ export class LevelChangeStore extends BaseChangeStore {
     return keys as ChangeHash[]
   }
 
+  protected override _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return storageCall(`reading ${this.#name}`, () => fingerprintFromIndex(this.#layout, range))
+  }
+
   protected async _close(): Promise<void> {
     // The database belongs to whoever opened it (usually a LevelStoreFactory): nothing to release here.
   }
@@ -173,7 +182,7 @@ async function readOrCreateMeta(layout: StoreLayout, name: string, sync: boolean
   if (stored === undefined) {
     const [anyEntry] = await layout.entries.keys({ limit: 1 }).all()
     if (lastSeq !== 0 || anyEntry !== undefined) throw corrupt(name, 'entries without a meta record')
-    const meta: StoreMeta = { v: 1, epoch: randomBytes(8).toString('hex'), seq: 0 }
+    const meta: StoreMeta = { v: 1, epoch: randomBytes(8).toString('hex'), seq: 0, index: 1 }
     const op = { type: 'put' as const, sublevel: layout.meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta(meta) }
     await guardedWrite(layout.db, `creating change store ${name}`, () => layout.db.batch([op], { sync }))
     return meta
@@ -181,6 +190,8 @@ async function readOrCreateMeta(layout: StoreLayout, name: string, sync: boolean
   const meta = StoreLayout.decodeMeta(stored)
   if (!meta) throw corrupt(name, 'a meta record this version does not read')
   if (meta.seq !== lastSeq) throw corrupt(name, `meta says arrival ${meta.seq}, the index ends at ${lastSeq}`)
+  // Last written by a version without the fingerprint index (or never indexed): build it now.
+  if (meta.index !== 1) return rebuildIndex(layout, meta, `indexing change store ${name}`, sync)
   return meta
 }
 

@@ -22,6 +22,11 @@ export interface StoreMeta {
   readonly epoch: string
   /** Arrival number of the newest entry. */
   readonly seq: number
+  /**
+   * 1 when the range-fingerprint index (`s/`) is complete. Written by every append of this
+   * version; a store last written without it (by an older version) gets its index rebuilt on open.
+   */
+  readonly index?: 1
 }
 
 /** One row of the arrival index. */
@@ -41,10 +46,12 @@ const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'dele
  * - `e/<hash>` → entry bytes. Hash order, so hash ranges are plain key ranges.
  * - `a/<seq>` → `<hash> <docId> <kind>`: the arrival index, `seq` zero-padded to 16 digits.
  * - `d/<docId>:<seq>` → `<hash>`: the per-document index, in arrival order.
- * - `m/meta` → JSON {@link StoreMeta}: layout version, epoch and newest arrival number.
+ * - `s/<prefix>` → `<count>:<sum>`: the range-fingerprint index, one node per hex prefix of 0 to
+ *   4 characters that some entry's hash starts with (see `prefixSums.ts` in the core).
+ * - `m/meta` → JSON {@link StoreMeta}: layout version, epoch, newest arrival number, index flag.
  *
- * An append writes all four in one atomic batch, so no reader sees an entry without its rows,
- * or arrival number n+1 without n.
+ * An append writes all five in one atomic batch, so no reader sees an entry without its rows,
+ * or arrival number n+1 without n, and the index always sums exactly the stored entries.
  */
 export class StoreLayout {
   readonly db: LevelDatabase
@@ -52,6 +59,7 @@ export class StoreLayout {
   readonly arrivals: Sublevel<string>
   readonly byDoc: Sublevel<string>
   readonly meta: Sublevel<string>
+  readonly sums: Sublevel<string>
 
   constructor(db: LevelDatabase, storeName: string) {
     const base = ['weft-store', sublevelName(storeName)]
@@ -60,9 +68,15 @@ export class StoreLayout {
     this.arrivals = sublevelOf<string>(db, [...base, 'a'], 'utf8')
     this.byDoc = sublevelOf<string>(db, [...base, 'd'], 'utf8')
     this.meta = sublevelOf<string>(db, [...base, 'm'], 'utf8')
+    this.sums = sublevelOf<string>(db, [...base, 's'], 'utf8')
   }
 
   static readonly META_KEY = 'meta'
+
+  /** Key of the index node of a hex prefix (the root's prefix is empty). */
+  static sumKey(prefix: string): string {
+    return `p${prefix}`
+  }
 
   static seqKey(seq: number): string {
     return String(seq).padStart(SEQ_DIGITS, '0')
@@ -97,7 +111,7 @@ export class StoreLayout {
     try {
       const m = JSON.parse(value) as Partial<StoreMeta>
       if (m.v !== 1 || typeof m.epoch !== 'string' || !m.epoch || !Number.isSafeInteger(m.seq) || m.seq! < 0) return undefined
-      return { v: 1, epoch: m.epoch, seq: m.seq! }
+      return m.index === 1 ? { v: 1, epoch: m.epoch, seq: m.seq!, index: 1 } : { v: 1, epoch: m.epoch, seq: m.seq! }
     } catch {
       return undefined
     }

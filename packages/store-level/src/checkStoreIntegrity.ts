@@ -1,4 +1,4 @@
-import { asChangeHash, verifyEntry, type DocId } from '@weft/core'
+import { addToIndex, asChangeHash, encodeSum, verifyEntry, type DocId, type FingerprintSum } from '@weft/core'
 import { StoreLayout } from './StoreLayout.ts'
 
 /** Options of {@link checkStoreIntegrity}. */
@@ -24,10 +24,10 @@ export interface IntegrityReport {
 const MAX_PROBLEMS = 100
 
 /**
- * Reads a whole store and checks that its four parts agree: arrival numbers are 1..n without
+ * Reads a whole store and checks that its parts agree: arrival numbers are 1..n without
  * gaps and the meta record says n; every arrival row names a stored entry, once; every stored
- * entry has an arrival row and a matching per-document row; and no per-document row is left
- * over. Reads everything into memory, so it is a tool for tests and operators, not a hot path.
+ * entry has an arrival row and a matching per-document row; no per-document row is left
+ * over; and the range-fingerprint index sums exactly the stored entries. Reads everything into memory, so it is a tool for tests and operators, not a hot path.
  */
 export async function checkStoreIntegrity(layout: StoreLayout, options: IntegrityOptions = {}): Promise<IntegrityReport> {
   const problems: string[] = []
@@ -83,6 +83,18 @@ export async function checkStoreIntegrity(layout: StoreLayout, options: Integrit
   const meta = metaValue === undefined ? undefined : StoreLayout.decodeMeta(metaValue)
   if (!meta) report(metaValue === undefined ? 'no meta record' : 'malformed meta record')
   else if (meta.seq !== expected - 1) report(`meta says arrival ${meta.seq}, the index ends at ${expected - 1}`)
+
+  if (meta?.index === 1) {
+    const expected = new Map<string, FingerprintSum>()
+    addToIndex(expected, stored)
+    let nodes = 0
+    for await (const [key, value] of layout.sums.iterator()) {
+      nodes++
+      const want = expected.get(key.slice(1))
+      if (!want || encodeSum(want) !== value) report(`fingerprint index node ${key} does not sum the stored entries`)
+    }
+    if (nodes !== expected.size) report(`fingerprint index has ${nodes} nodes, the entries make ${expected.size}`)
+  }
 
   return { entries: stored.size, arrivals, docRows, metaSeq: meta?.seq, problems }
 }

@@ -39,7 +39,10 @@ describe('checkIntegrity', () => {
     const orphan = f.entry()
     await layout.entries.put(orphan.hash, orphan.bytes)
     const { problems } = await store.checkIntegrity()
-    expect(problems).toEqual([`entry ${orphan.hash} has no arrival number`])
+    expect(problems).toContain(`entry ${orphan.hash} has no arrival number`)
+    // The index was not written with it either: its nodes no longer sum the stored entries.
+    expect(problems.filter((p) => p !== `entry ${orphan.hash} has no arrival number`).every((p) => p.startsWith('fingerprint index '))).toBe(true)
+    expect(problems.length).toBeGreaterThan(1)
   })
 
   it('finds an arrival row whose entry is missing, and the gap a missing row leaves', async () => {
