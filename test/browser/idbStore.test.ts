@@ -24,6 +24,9 @@ const CONFORMANCE_TESTS = [
   'keeps its own copy of appended bytes',
   'hands out gap-free arrival numbers under concurrent appends',
   'fails with WEFT_CLOSED after close',
+  'keeps range fingerprints equal to the fingerprint of the hashes in the range, after any appends',
+  'keeps a cursor whose position check matches, and starts over one whose check names another entry',
+  'starts a cursor over on a store restored from an older copy that has since grown past it',
   'keeps entries, order and epoch across close and reopen, and continues numbering',
 ]
 

@@ -1,10 +1,11 @@
 import {
   BaseChangeStore, ErrorCodes, WeftError,
-  type ChangeHash, type DocId, type HashRange, type ScanItem, type StoreHead, type StoreOptions,
+  type ChangeHash, type DocId, type HashRange, type RangeFingerprint, type ScanItem, type StoreHead, type StoreOptions,
   type VerifiedEntry,
 } from '@weft/core'
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
+import { ensureIndex, fingerprintInTx, writeIndexNodes } from './idbPrefixIndex.ts'
 import { arrivalKeyRange, hashKeyRange } from './keyRanges.ts'
 import type { ArrivalRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
 import { toStorageError } from './toStorageError.ts'
@@ -26,7 +27,7 @@ interface AppendAnnouncement {
 }
 
 const HASH = /^[0-9a-f]{64}$/
-const APPEND_STORES = ['entries', 'arrival', 'meta'] as const
+const APPEND_STORES = ['entries', 'arrival', 'meta', 'sums'] as const
 
 type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = IDBPTransaction<WeftIdbSchema, S, M>
 
@@ -36,7 +37,9 @@ type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = I
  *
  * - entries by hash, so a hash range is one key range;
  * - its arrival order (`seq` → hash, document, kind), with an index by document;
- * - a meta record with its epoch and last arrival number.
+ * - a meta record with its epoch and last arrival number;
+ * - its range-fingerprint index (partial sums per hash prefix), so a range's fingerprint reads a
+ *   few nodes and at most two small leaf buckets, whatever the store's size.
  *
  * An append is one readwrite transaction that reads the last arrival number, writes the entries
  * and their arrival records, and moves the number on: an entry is visible exactly when its
@@ -62,9 +65,11 @@ export class IdbChangeStore extends BaseChangeStore {
    */
   static async open(db: WeftIdb, name: string, options: IdbChangeStoreOptions = {}): Promise<IdbChangeStore> {
     try {
-      const tx = db.transaction('meta', 'readwrite')
+      const tx = db.transaction(['meta', 'entries', 'sums'], 'readwrite')
       const create = async (): Promise<void> => {
-        if (!(await tx.store.get(name))) await tx.store.put({ epoch: newEpoch(), seq: 0 }, name)
+        const meta = await tx.objectStore('meta').get(name)
+        if (!meta) await tx.objectStore('meta').put({ epoch: newEpoch(), seq: 0, index: 1 }, name)
+        else await ensureIndex(tx, name, meta)
       }
       await Promise.all([create(), tx.done])
     } catch (err) {
@@ -137,8 +142,11 @@ export class IdbChangeStore extends BaseChangeStore {
       let seq = 0
       let pending = entries.length
       const settled = (): void => {
-        if (--pending > 0 || failure !== undefined) return
-        if (added.length) metaStore.put({ epoch: meta!.epoch, seq } satisfies StoreMeta, name)
+        if (--pending > 0 || failure !== undefined || !added.length) return
+        // The index nodes of the added hashes, then the meta record, in this same transaction.
+        writeIndexNodes(tx.objectStore('sums'), name, added, guard, () =>
+          metaStore.put({ epoch: meta!.epoch, seq, index: 1 } satisfies StoreMeta, name),
+        )
       }
       guard(() => {
         const read = metaStore.get(name)
@@ -216,6 +224,16 @@ export class IdbChangeStore extends BaseChangeStore {
       const found = await tx.store.getAllKeys(keys, Number.isFinite(limit) ? limit : undefined)
       return found.map((k) => k[1] as ChangeHash)
     })
+  }
+
+  protected override async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    try {
+      const tx = this.#db.transaction(['sums', 'entries'], 'readonly')
+      const [value] = await Promise.all([fingerprintInTx(tx, this.#name, range), tx.done])
+      return value
+    } catch (err) {
+      throw toStorageError(err, 'fingerprint a hash range')
+    }
   }
 
   protected async _close(): Promise<void> {

@@ -16,6 +16,8 @@ export interface StoreMeta {
   readonly epoch: string
   /** Arrival number of the newest entry; entries are never removed, so it is also the count. */
   readonly seq: number
+  /** 1 when the store's range-fingerprint index (`sums`) is complete; otherwise it is rebuilt on open. */
+  readonly index?: 1
 }
 
 /**
@@ -27,6 +29,8 @@ export interface StoreMeta {
  * - `arrival`: `[store, seq]` → {@link ArrivalRecord}, with the index `byDoc` on `[store, docId]`
  *   (index order within one key is primary-key order, that is arrival order).
  * - `meta`: `store` → {@link StoreMeta}.
+ * - `sums`: `[store, prefix]` → `<count>:<sum>`: the range-fingerprint index, one node per hex
+ *   prefix of 0 to 4 characters that some entry's hash starts with (`prefixSums.ts` in the core).
  * - `records`: `[recordStore, key]` → bytes, for {@link IdbKeyValueStore}.
  */
 export interface WeftIdbSchema extends DBSchema {
@@ -34,13 +38,14 @@ export interface WeftIdbSchema extends DBSchema {
   arrival: { key: [string, number]; value: ArrivalRecord; indexes: { byDoc: [string, string] } }
   meta: { key: string; value: StoreMeta }
   records: { key: [string, string]; value: Uint8Array }
+  sums: { key: [string, string]; value: string }
 }
 
 /** An open Weft IndexedDB database. */
 export type WeftIdb = IDBPDatabase<WeftIdbSchema>
 
 /** Layout version; a new version adds an upgrade step below. */
-export const WEFT_IDB_VERSION = 1
+export const WEFT_IDB_VERSION = 2
 
 /**
  * Opens (creating or upgrading) the Weft IndexedDB database `name`. When another tab asks to
@@ -56,6 +61,8 @@ export function openWeftIdb(name: string): Promise<WeftIdb> {
         db.createObjectStore('meta')
         db.createObjectStore('records')
       }
+      // Version 2: the range-fingerprint index. Stores opened afterwards build theirs (their meta lacks `index`).
+      if (oldVersion < 2) db.createObjectStore('sums')
     },
     blocking() {
       void opening.then((db) => db.close())

@@ -1,14 +1,14 @@
 import 'fake-indexeddb/auto'
-import { ErrorCodes, isWeftError, ready, type ChangeHash } from '@weft/core'
+import { ErrorCodes, fingerprintOf, isWeftError, ready, type ChangeHash } from '@weft/core'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { IdbChangeStore, IdbStoreFactory, openWeftIdb } from '@weft/store-idb'
-import { deleteDB } from 'idb'
+import { deleteDB, openDB } from 'idb'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { idbConformanceHarness } from './conformanceHarness.ts'
 
 let databases = 0
 
-runChangeStoreTests('IdbChangeStore (fake-indexeddb)', idbConformanceHarness, { persistent: true })
+runChangeStoreTests('IdbChangeStore (fake-indexeddb)', idbConformanceHarness, { persistent: true, restore: true })
 
 describe('IdbChangeStore', () => {
   const factories: IdbStoreFactory[] = []
@@ -94,6 +94,37 @@ describe('IdbChangeStore', () => {
     await a.appendMany(es.map(envelope))
     expect(await heard).toEqual(es.map((e) => e.hash))
     expect((await b.getChanges(es.map((e) => e.hash))).length).toBe(3)
+  })
+
+  it('builds the fingerprint index of a store written before it existed (a version 1 database)', async () => {
+    const name = `v1-${++databases}`
+    const es = new EntryFactory().entries(30)
+    // The version 1 layout, written as that version did: entries, arrival records and meta, no index.
+    const old = await openDB(name, 1, {
+      upgrade(db) {
+        db.createObjectStore('entries')
+        db.createObjectStore('arrival', { keyPath: ['s', 'seq'] }).createIndex('byDoc', ['s', 'docId'])
+        db.createObjectStore('meta')
+        db.createObjectStore('records')
+      },
+    })
+    const tx = old.transaction(['entries', 'arrival', 'meta'], 'readwrite')
+    es.forEach((e, i) => {
+      void tx.objectStore('entries').put(e.bytes, ['tenant/db', e.hash])
+      void tx.objectStore('arrival').put({ s: 'tenant/db', seq: i + 1, hash: e.hash, docId: e.header.docId, kind: e.header.kind })
+    })
+    void tx.objectStore('meta').put({ epoch: 'e1', seq: es.length }, 'tenant/db')
+    await tx.done
+    old.close()
+
+    const store = await open(name)
+    const sorted = es.map((e) => e.hash).sort()
+    for (const range of [{ lower: '', upper: null }, { lower: sorted[3]!, upper: sorted[20]! }, { lower: '4', upper: 'c' }]) {
+      const inside = sorted.filter((h) => h >= range.lower && (range.upper === null || h < range.upper))
+      expect(await store.fingerprint(range)).toEqual(fingerprintOf(inside))
+    }
+    await store.appendMany(new EntryFactory().entries(3).map(envelope))
+    expect(await store.fingerprint({ lower: '', upper: null })).toEqual(fingerprintOf(await store.getAllChangeHashes()))
   })
 
   it('keeps stores of one database apart', async () => {

@@ -13,7 +13,7 @@ import type { FailedAppend, IdbPageApi, StoreSnapshot } from './idbPageApi.ts'
 import { runCollectedTests } from './vitestInPage.ts'
 import { idbConformanceHarness } from '../../../packages/store-idb/test/conformanceHarness.ts'
 
-runChangeStoreTests('IdbChangeStore (Chromium)', idbConformanceHarness, { persistent: true })
+runChangeStoreTests('IdbChangeStore (Chromium)', idbConformanceHarness, { persistent: true, restore: true })
 
 const factories = new Set<IdbStoreFactory | TenantFactory>()
 let listening: { store: ChangeStore; heard: string[] } | undefined
