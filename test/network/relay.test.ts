@@ -163,13 +163,17 @@ describe('grants between processes, through a relay space on a server', () => {
     expect(p.supplier.tenant.keyBag.current('orders-key').version).toBe(2)
     const later = await p.orders.createDocument<Order>({ data: { item: 'after rotation', status: 'new' } })
     expect((await p.supplier.orchestrator.syncAll()).failed).toEqual([])
+    // What crosses the server is sealed to the customer: the mailbox holds one opaque message, addressed to it.
+    const space = spaceConnection(p.customer.tenant, p.grantId)
+    const mail = await space.mail('list', { after: 0 })
+    expect(mail.messages).toHaveLength(1)
+    expect(Buffer.from(mail.messages[0]!.body).includes(Buffer.from(p.supplier.tenant.keyBag.current('orders-key').key))).toBe(false)
+    expect(Buffer.from(mail.messages[0]!.to!).equals(Buffer.from(p.customer.tenant.serverSigner().publicKey))).toBe(true)
     expect((await p.customer.orchestrator.syncAll()).failed).toEqual([])
     expect((await p.customerOrders.getDocument<Order>(later.getId()))!.getData().item).toBe('after rotation')
     expect(p.customer.tenant.keyBag.current('orders-key').version).toBe(2)
-    // What crossed the server was sealed to the customer: the mailbox holds one opaque message.
-    const mail = await spaceConnection(p.customer.tenant, p.grantId).mail('list', { after: 0 })
-    expect(mail.messages).toHaveLength(1)
-    expect(Buffer.from(mail.messages[0]!.body).includes(Buffer.from(p.supplier.tenant.keyBag.current('orders-key').key))).toBe(false)
+    // The customer acknowledged the keys it imported: the mailbox is empty again.
+    expect((await space.mail('list', { after: 0 })).messages).toEqual([])
     await third.close()
     await p.close()
   })

@@ -1,9 +1,9 @@
 import { bytesEqual, ErrorCodes, fromBase64Url, isWeftError, WeftError, type GrantInfo, type Tenant } from '@weft/core'
-import { MEMBERSHIP_EXPIRED } from '@weft/protocol'
+import { MAIL_LIMITS, MEMBERSHIP_EXPIRED } from '@weft/protocol'
 import { registerMembers } from '../registerMembers.ts'
 import { ServerConnection } from '../ServerConnection.ts'
-import { decodeKeyMail, encodeKeyMail } from './keyMail.ts'
-import { encodeRosterMail, RosterAssembler } from './rosterMail.ts'
+import { decodeKeyMail, encodeKeyMail, keyMailTopic } from './keyMail.ts'
+import { encodeRosterMail, RosterAssembler, rosterMailTopic } from './rosterMail.ts'
 import { relaySpaceOf } from './relaySpaceOf.ts'
 
 /** Where a relay space is and who this tenant is in it. */
@@ -37,6 +37,8 @@ export class RelaySpace {
   readonly #authors = new Set<string>()
   /** Roster parts read so far (partner side). */
   readonly #rosters: RosterAssembler
+  /** Numbers of the issuer's messages read but not yet acknowledged: parts of a roster not complete yet (partner side). */
+  #unacked: number[] = []
 
   constructor(options: RelaySpaceOptions) {
     this.#options = options
@@ -78,11 +80,15 @@ export class RelaySpace {
     this.#ready = true
   }
 
-  /** Issuer: leaves sealed keys for the partner in the mailbox. */
+  /**
+   * Issuer: leaves sealed keys for the partner in the mailbox, addressed to it (so it can
+   * acknowledge them) under the grant's key topic: each delivery holds every key of the grant, so
+   * the server keeps only the newest and a grant whose keys rotate often never fills the mailbox.
+   */
   async postKeys(sealed: readonly Uint8Array[]): Promise<void> {
     if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'only the grant\'s issuer hands keys over')
     await this.prepare()
-    await this.connection.mail('put', { body: encodeKeyMail(this.grantId, sealed) })
+    await this.connection.mail('put', { body: encodeKeyMail(this.grantId, sealed), to: this.#partnerKey(), topic: keyMailTopic(this.grantId) })
   }
 
   /**
@@ -99,7 +105,9 @@ export class RelaySpace {
       await this.#register({ authors: fresh.map(fromBase64Url) })
       for (const k of fresh) this.#authors.add(k)
     }
-    for (const body of parts) await this.connection.mail('put', { body })
+    // The parts form one set of the grant's roster topic: the server frees older rosters' parts.
+    const topic = rosterMailTopic(this.grantId)
+    for (const body of parts) await this.connection.mail('put', { body, to: this.#partnerKey(), topic, set: roster.seq })
   }
 
   /** Issuer: removes the partner from the space; its sessions end and its pushes are refused. */
@@ -147,13 +155,29 @@ export class RelaySpace {
     })
   }
 
+  /**
+   * Partner: reads what the issuer left since the last read, takes it in, and acknowledges
+   * (deletes) what it took in: key mail at once, roster parts once their roster is complete.
+   */
   async #readMail(): Promise<void> {
     const issuerKey = fromBase64Url(this.#options.grant.grant.source.signingKey)
+    const own = this.connection.publicKey
     for (;;) {
       const page = await this.connection.mail('list', { after: this.#mailSeq })
+      const done: number[] = []
       for (const m of page.messages) {
-        if (bytesEqual(m.from, issuerKey)) await this.#take(m.body)
+        if (bytesEqual(m.from, issuerKey)) {
+          // Only messages addressed to this key can be acknowledged (older issuers addressed none).
+          const ackable = m.to !== undefined && bytesEqual(m.to, own)
+          const taken = await this.#take(m.body)
+          if (ackable && taken === 'keys') done.push(m.seq)
+          if (ackable && taken !== 'keys') this.#unacked.push(m.seq)
+          if (taken === 'roster') done.push(...this.#unacked.splice(0))
+        }
         this.#mailSeq = Math.max(this.#mailSeq, m.seq)
+      }
+      for (let i = 0; i < done.length; i += MAIL_LIMITS.maxDelete) {
+        await this.connection.mail('delete', { seqs: done.slice(i, i + MAIL_LIMITS.maxDelete) })
       }
       if (!page.more) return
     }
@@ -173,13 +197,18 @@ export class RelaySpace {
       .map((g) => g.grant.partner.signingKey)
   }
 
-  /** One message from the issuer: sealed keys, or a part of a writer roster. */
-  async #take(body: Uint8Array): Promise<void> {
+  /** One message from the issuer: sealed keys (taken in), a part of a writer roster (taken in once complete), or neither. */
+  async #take(body: Uint8Array): Promise<'keys' | 'roster' | 'part'> {
     const authority = this.#options.tenant.syncAuthority
     const keys = decodeKeyMail(body, this.grantId)
-    if (keys) return authority.receiveKeys(this.grantId, keys.sealed)
+    if (keys) {
+      await authority.receiveKeys(this.grantId, keys.sealed)
+      return 'keys'
+    }
     const roster = this.#rosters.add(body)
-    if (roster !== undefined) await authority.receiveRoster?.(this.grantId, roster)
+    if (roster === undefined) return 'part'
+    await authority.receiveRoster?.(this.grantId, roster)
+    return 'roster'
   }
 
   #partnerKey(): Uint8Array {

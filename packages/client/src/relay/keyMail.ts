@@ -10,6 +10,11 @@ export interface KeyMail {
   readonly sealed: readonly Uint8Array[]
 }
 
+/** The mailbox topic of a grant's key mail: the newest message of it holds every key of the grant. */
+export function keyMailTopic(grantId: string): string {
+  return `keys:${grantId}`
+}
+
 /** Encodes sealed keys for the relay space's mailbox. */
 export function encodeKeyMail(grantId: string, sealed: readonly Uint8Array[]): Uint8Array {
   const body = packValue({ v: 1, kind: 'grant-keys', grantId, sealed: [...sealed] } satisfies KeyMail)

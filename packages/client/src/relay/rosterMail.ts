@@ -23,6 +23,11 @@ const PART_BYTES = MAIL_LIMITS.maxMessageBytes - 1024
 /** At most this many messages per roster (about 2 MB): the mailbox holds a bounded number. */
 export const MAX_ROSTER_PARTS = 32
 
+/** The mailbox topic of a grant's rosters: the parts of one roster form one set of it, named by the roster's seq. */
+export function rosterMailTopic(grantId: string): string {
+  return `roster:${grantId}`
+}
+
 /** Splits a signed roster into mailbox messages; `WEFT_PAYLOAD_TOO_LARGE` beyond {@link MAX_ROSTER_PARTS}. */
 export function encodeRosterMail(grantId: string, roster: { readonly seq: number }): Uint8Array[] {
   const bytes = packValue(roster)

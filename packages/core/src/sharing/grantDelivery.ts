@@ -14,8 +14,8 @@ export function deliveryDue(book: GrantBook, rec: IssuedGrantRecord): boolean {
 
 /**
  * What the partner of an issued grant must take in before the round's entries: the grant's keys
- * sealed again when it lacks their newest version, and the writer roster when it changed. The
- * record is updated only once the receiver took them (`delivered`).
+ * sealed again when it lacks the newest version of any of them, and the writer roster when it
+ * changed. The record is updated only once the receiver took them (`delivered`).
  */
 export function pendingDelivery(book: GrantBook, rec: IssuedGrantRecord): KeyDelivery | undefined {
   const sealed: Uint8Array[] = []
@@ -26,7 +26,9 @@ export function pendingDelivery(book: GrantBook, rec: IssuedGrantRecord): KeyDel
     for (const keyId of rec.grant.keyIds) {
       const versions = bag.versions(keyId)
       const newest = versions[versions.length - 1]?.version ?? 0
-      if (newest <= (rec.delivered[keyId] ?? 0)) continue
+      if (newest === 0) continue
+      // Every key of the grant, not only the one that changed, so the newest delivery holds all
+      // the partner needs and a relay can keep that one only (it supersedes the earlier ones).
       // Every version, not only the new ones: the partner accepts newer versions of a name it
       // holds only alongside one it already has (so nobody can slip a foreign key under it).
       sealed.push(sealKeyVersions(keyId, versions, boxKey, book.host.signer))
