@@ -10,8 +10,9 @@ export {
   encodeReconcileMessage, parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes,
 } from './encodeReconcileMessage.ts'
 export { SortedHashSet } from './SortedHashSet.ts'
-export { prefixRange, childPrefixes } from './prefixRange.ts'
-export { RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS } from './ReconcileMessage.ts'
+export { reconcileCost, splitByCost } from './reconcileCost.ts'
+export { prefixRange, childPrefixes, isPrefix } from './prefixRange.ts'
+export { RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS, BRANCHES } from './ReconcileMessage.ts'
 export type {
   ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource,
 } from './ReconcileMessage.ts'

@@ -3,8 +3,9 @@ import { ErrorCodes, WeftError } from '../../errors.ts'
 import type { ChangeHash } from '../../types.ts'
 import { packHashes, unpackHashes } from './encodeReconcileMessage.ts'
 import { childPrefixes, prefixRange } from './prefixRange.ts'
+import { reconcileCost } from './reconcileCost.ts'
 import {
-  DEFAULT_RECONCILE_OPTIONS, FINGERPRINT_BYTES, RECONCILE_VERSION, type ReconcileItem, type ReconcileMessage,
+  DEFAULT_RECONCILE_OPTIONS, FINGERPRINT_BYTES, RECONCILE_LIMITS, RECONCILE_VERSION, type ReconcileItem, type ReconcileMessage,
   type ReconcileOptions, type ReconcileRole, type ReconcileSource,
 } from './ReconcileMessage.ts'
 
@@ -27,12 +28,22 @@ export interface ReconcileStep {
  * differing range is split into 16 children, or answered with its hash list once it holds at most
  * `leafSize` hashes. Pure over `source`: no state is kept between messages, so a responder (a
  * server) can answer any message from any peer, and the transport is the caller's.
+ *
+ * A message naming more ranges than `maxRanges` (for a responder, by default
+ * `RECONCILE_LIMITS.maxRangesPerMessage`; {@link reconcile} splits what it sends to fit) is refused with `WEFT_WORK_LIMIT` before anything is read: with the stores' fingerprint index
+ * each range costs a few reads, so this bounds the work one message can ask for.
  */
 export async function processReconcileMessage(
   source: ReconcileSource,
   message: ReconcileMessage,
-  options: ReconcileOptions & { readonly role: ReconcileRole },
+  options: ReconcileOptions & { readonly role: ReconcileRole; readonly maxRanges?: number },
 ): Promise<ReconcileStep> {
+  // The responder's budget; an initiator reads answers to its own (split) messages, joined.
+  const maxRanges = options.maxRanges ?? (options.role === 'responder' ? RECONCILE_LIMITS.maxRangesPerMessage : Infinity)
+  const cost = reconcileCost(message)
+  if (cost > maxRanges) {
+    throw new WeftError(ErrorCodes.WORK_LIMIT, `a reconciliation message names ${cost} ranges; at most ${maxRanges} are answered at once`)
+  }
   const o = { ...DEFAULT_RECONCILE_OPTIONS, ...options }
   const initiator = options.role === 'initiator'
   const out: ReconcileItem[] = []

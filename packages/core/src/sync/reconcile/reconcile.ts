@@ -1,7 +1,10 @@
 import type { ChangeHash } from '../../types.ts'
 import { createReconcileMessage } from './createReconcileMessage.ts'
 import { processReconcileMessage } from './processReconcileMessage.ts'
-import type { ReconcileMessage, ReconcileOptions, ReconcileSource } from './ReconcileMessage.ts'
+import { splitByCost } from './reconcileCost.ts'
+import {
+  RECONCILE_LIMITS, type ReconcileItem, type ReconcileMessage, type ReconcileOptions, type ReconcileSource,
+} from './ReconcileMessage.ts'
 
 /** What reconciliation found, from the initiator's side. */
 export interface ReconcileResult {
@@ -9,7 +12,7 @@ export interface ReconcileResult {
   readonly have: ChangeHash[]
   /** Hashes the peer holds and the initiator lacks. */
   readonly need: ChangeHash[]
-  /** Messages the initiator sent (each answered once). */
+  /** Messages the initiator sent (each answered once; a message over the work budget goes as several). */
   readonly rounds: number
 }
 
@@ -27,9 +30,14 @@ export async function reconcile(
   let message: ReconcileMessage | null = await createReconcileMessage(source, options)
   let rounds = 0
   while (message) {
-    options.signal?.throwIfAborted()
-    const answer = await exchange(message)
-    rounds++
+    // A message over the receiver's work budget goes as several; the answers join item by item.
+    const answers: ReconcileItem[] = []
+    for (const part of splitByCost(message, RECONCILE_LIMITS.maxRangesPerMessage)) {
+      options.signal?.throwIfAborted()
+      answers.push(...(await exchange(part)).items)
+      rounds++
+    }
+    const answer: ReconcileMessage = { v: message.v, items: answers }
     const step = await processReconcileMessage(source, answer, { ...options, role: 'initiator' })
     for (const h of step.have) have.add(h)
     for (const h of step.need) need.add(h)
