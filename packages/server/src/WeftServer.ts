@@ -18,6 +18,7 @@ import { MemberRegistry } from './MemberRegistry.ts'
 import { allowCors, bearer, headerValue, rateLimited, readBody, retryAfterOf, route404 } from './http.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
+import { RegistrationGate } from './RegistrationGate.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
@@ -46,6 +47,8 @@ export class WeftServer {
   readonly #stores: TenantStores
   readonly #registry: MemberRegistry
   readonly #mailbox: Mailbox
+  /** Who may create tenants, and how many. */
+  readonly #gate: RegistrationGate
   readonly #auth: Authenticator
   readonly #limits: ProtocolLimits
   readonly #rate: RateLimiter
@@ -68,6 +71,7 @@ export class WeftServer {
     this.#stores = new TenantStores(factory)
     this.#registry = new MemberRegistry(kv)
     this.#mailbox = new Mailbox(kv)
+    this.#gate = new RegistrationGate(options.registration)
     this.#usage = new UsageLedger(kv, this.#stores, this.#log)
     this.#quotaFor = quotaFor
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
@@ -204,7 +208,12 @@ export class WeftServer {
       const b = (body ?? {}) as Record<string, unknown>
       switch (route.op) {
         case 'register': {
-          const r = await this.#registry.register(tenant, b.registration as SignedRegistration)
+          // Keys count against the tenant's quota; creating a tenant passes the server's gate.
+          const address = req.socket.remoteAddress ?? 'unknown'
+          const r = await this.#registry.register(tenant, b.registration as SignedRegistration, {
+            maxMembers: this.#tenantQuota(tenant).maxMembersPerTenant,
+            admitTenant: (held) => this.#gate.admit(address, b.token, held),
+          })
           this.#auth.revoke(tenant, r.revoked)
           // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
           for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
@@ -224,11 +233,18 @@ export class WeftServer {
     this.#takeTenantToken(session.tenant, quota)
     if (route.kind === 'tenant') {
       const used = await this.#usage.usage(session.tenant)
-      return { ...used, limits: limitsOnWire(quota) } satisfies Bodies['usage']['res']
+      const registered = await this.#registry.usage(session.tenant)
+      const mail = await this.#mailbox.usage(session.tenant)
+      return {
+        ...used, members: registered.members, registrationBytes: registered.bytes, mailMessages: mail.messages, mailBytes: mail.bytes,
+        limits: limitsOnWire(quota),
+      } satisfies Bodies['usage']['res']
     }
     if (route.kind === 'mail') {
       const b = (body ?? {}) as Record<string, unknown>
-      return route.op === 'put' ? this.#mailbox.put(session.tenant, session.key, b.body) : this.#mailbox.list(session.tenant, b.after, b.limit)
+      if (route.op === 'put') return this.#mailbox.put(session.tenant, session.key, b, quota)
+      if (route.op === 'delete') return this.#mailbox.delete(session.tenant, session.key, b)
+      return this.#mailbox.list(session.tenant, b.after, b.limit)
     }
     const { tenant } = session
     const store = await this.#usage.open(tenant, route.db, quota)
