@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryStoreFactory, ready, TenantFactory, TEST_KDF, toBase64Url, generateSigningKeyPair } from '@weft/core'
 import { LiveSync, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { WebSocket } from 'ws'
 import { contents, eventually } from './helpers/devices.ts'
+import { launchChromium } from '../browser/helpers/launchChromium.ts'
 
 let server: WeftServer
 let page: Server
@@ -40,13 +41,7 @@ beforeAll(async () => {
   await ready()
   server = await WeftServer.start()
   page = await servePage()
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 }, 120_000)
 afterAll(async () => {
   await browser?.close()
