@@ -189,6 +189,7 @@ export class LiveConnection {
   async #page(sub: Subscription): Promise<boolean> {
     const hold = await this.#out.reserve(this.#options.pageBytes)
     if (!hold) return true
+    let sent = false
     try {
       const page = await sub.store.scan(sub.cursor, { limit: PAGE })
       const read = await readEntriesCapped(sub.store, page.entries.map((e) => e.hash), {
@@ -204,14 +205,12 @@ export class LiveConnection {
         sub.owesDone = !done
         const entries = read.entries.map((e) => ({ hash: e.hash, bytes: e.bytes }))
         this.#out.send(encodeBody({ type: 'entries', db: sub.db, entries, cursor, reset: page.reset, done } satisfies ServerSocketMessage), hold)
-      } else {
-        hold.release()
+        sent = true
       }
       sub.cursor = cursor
       return done
-    } catch (err) {
-      hold.release()
-      throw err
+    } finally {
+      if (!sent) this.#out.release(hold) // nothing sent, or the subscription was replaced meanwhile
     }
   }
 

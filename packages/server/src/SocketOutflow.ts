@@ -70,9 +70,9 @@ export class SocketOutflow {
    * when its buffer passes the byte limit.
    */
   send(bytes: Uint8Array, hold: Hold): void {
-    if (!this.open) return this.#release(hold)
+    if (!this.open) return this.release(hold)
     hold.resize(bytes.length) // refused past the budget: it stays counted at what was reserved
-    this.#ws.send(bytes, () => this.#release(hold))
+    this.#ws.send(bytes, () => this.release(hold))
     if (this.#ws.bufferedAmount > this.#limits.maxBufferedBytes) this.end(SOCKET_CLOSE.TOO_SLOW, 'too much buffered for the client')
   }
 
@@ -105,7 +105,8 @@ export class SocketOutflow {
     this.#holds.clear()
   }
 
-  #release(hold: Hold): void {
+  /** Gives back a hold that was not sent. */
+  release(hold: Hold): void {
     hold.release()
     this.#holds.delete(hold)
   }
