@@ -9,6 +9,7 @@ import {
   MemoryChangeStore, parseEntry, ready, signDetached, utf8, verifyEntry, type ParsedEntry, type SigningKeyPair,
 } from '@weft/core'
 import { EntryFactory } from '@weft/core/testing'
+import { ByteWriter as SrcByteWriter } from '../packages/core/src/codec/index.ts'
 import { writeHeader } from '../packages/core/src/entries/header.ts'
 import { encodeChangePayload } from '../packages/core/src/entries/index.ts'
 import { entryLayout, type Span } from './helpers/entries.ts'
@@ -109,7 +110,7 @@ describe('header names, by property', () => {
       keyId: asKeyId(keyId), keyVersion: 1, key, payload: encodeChangePayload([new Uint8Array(4)]), author,
     })
   const reencoded = (e: ParsedEntry) => {
-    const w = new ByteWriter()
+    const w = new SrcByteWriter()
     writeHeader(w, e.header)
     return w.finish()
   }

@@ -24,6 +24,7 @@ export type { FingerprintSum, RangePlan, PrefixSumReader } from './store/index.t
 export {
   syncStores, syncDatabases, incrementalSync, syncFiltered, initialSyncState, SyncStateStore,
 } from './sync/index.ts'
+export { filterFingerprint, withFilterId } from './db/index.ts'
 export {
   createEntry, parseEntry, verifyEntry, decryptEntry, hashEntryBytes, DEFAULT_ENTRY_LIMITS, ENTRY_VERSION,
   verifyEntryAsync, markSignatureVerified,
@@ -43,7 +44,7 @@ export type {
   ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
   AppendListener, CheckedRead, VerifiedEntry, StoreOptions, KeyValueStore, StoreFactory, CopyResult, CopyOptions,
 } from './store/index.ts'
-export type { SyncState, SyncTarget, IncrementalSyncOptions } from './sync/index.ts'
+export type { SyncState, SyncTarget, IncrementalSyncOptions, FilteredSyncOptions } from './sync/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
 export type { PublicProfile, TenantScope, DbLinkSpec, Partner } from './tenant/index.ts'
 export type { ErrorCode } from './errors.ts'

@@ -219,4 +219,25 @@ describe('MultiTenantSyncOrchestrator', () => {
     expect((await o2.syncAll()).sent).toBe(1)
     expect(o2.getRelationshipStatus('a-b')!.databases[0]!.sent).toBe(4)
   })
+
+  it('sends unchanged documents that match a relationship filter changed across a restart', async () => {
+    const storeFactory = new MemoryStoreFactory()
+    const { factory, tenants: [a, b], dbs: [da] } = await trading(['a', 'b'], storeFactory)
+    const o = orchestrator()
+    await o.addRelationship('a-b', a!, b!, ['orders'], { direction: 'push', filter: whereField('region', 'north') })
+    const north = await da!.createDocument({ data: { region: 'north' } })
+    const south = await da!.createDocument({ data: { region: 'south' } })
+    expect((await o.syncAll()).sent).toBe(1)
+    await o.stop()
+    for (const t of [a, b]) await t!.close()
+
+    const [a2, b2] = await Promise.all(['a', 'b'].map((id) => factory.openTenant(id, { password: `pw-${id}` })))
+    const o2 = orchestrator()
+    await o2.addRelationship('a-b', a2!, b2!, ['orders'], { direction: 'push', filter: whereField('region', 'south') })
+    // Nothing was written since: only the changed filter makes the transfer due.
+    expect((await o2.syncAll()).sent).toBe(1)
+    const db2 = await b2!.openDB('orders')
+    expect((await db2.getAllDocumentIds()).sort()).toEqual([north.getId(), south.getId()].sort())
+    expect((await o2.syncAll()).sent).toBe(0)
+  })
 })

@@ -1,5 +1,6 @@
 import type { DocData } from './DocState.ts'
 import type { Document } from './Document.ts'
+import { filterFingerprint, withFilterId } from './filterFingerprint.ts'
 
 /**
  * Which documents a filtered iteration or sync covers. A function sees each readable document;
@@ -22,4 +23,14 @@ export function matchesFilter(filter: DocFilter | undefined, doc: Document): boo
   }
   const data: DocData = doc.getData()
   return Object.entries(filter.where).every(([k, v]) => data[k] === v)
+}
+
+/**
+ * Documents that match both filters (either may be absent). The result carries an id made of the
+ * two filters' fingerprints, so a sync state sees a change of either.
+ */
+export function allOf(a: DocFilter | undefined, b: DocFilter | undefined): DocFilter | undefined {
+  if (!a) return b
+  if (!b) return a
+  return withFilterId(`all(${filterFingerprint(a)},${filterFingerprint(b)})`, (doc: Document) => matchesFilter(a, doc) && matchesFilter(b, doc))
 }

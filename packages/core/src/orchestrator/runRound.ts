@@ -1,7 +1,8 @@
-import { Database, matchesFilter, type DocFilter } from '../db/index.ts'
+import { allOf, Database, type DocFilter } from '../db/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { incrementalSync, storeOf, syncFiltered, type SyncTarget } from '../sync/index.ts'
 import type { OpenLink, Relationship, TransferPlan } from './Relationship.ts'
+import { ownFilterChanged, transferFilterId } from './transferFilter.ts'
 import { transferDue } from './transferDue.ts'
 import {
   OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest, type TransferOutcome,
@@ -44,8 +45,9 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
   for (const plan of rel.plans) {
     // A source that cannot say (a relay refusing us, say) counts as new: the round, under both
     // authorities, then finds out why and reports it in their terms.
-    const due = await transferDue(plan.state, storeOf(rel.sourceOf(plan, open)), rel.targetOf(plan, open), rel.options.grantId !== undefined)
-      .catch(() => true)
+    const source = rel.sourceOf(plan, open)
+    const due = (source instanceof Database && ownFilterChanged(plan.state, rel.options.filter)) ||
+      (await transferDue(plan.state, storeOf(source), rel.targetOf(plan, open), rel.options.grantId !== undefined).catch(() => true))
     if (due) pending.push(plan)
     else plan.dirty = false
   }
@@ -64,7 +66,7 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
         const target = rel.targetOf(plan, open)
         const filter = filterFor(rel, plan, source, permit)
         const next = filter && source instanceof Database
-          ? await syncFiltered(source, target, filter, plan.state)
+          ? await syncFiltered(source, target, filter, plan.state, { filterId: transferFilterId(rel.options.filter, permit.filters[plan.index]) })
           : await incrementalSync(source, target, plan.state)
         await rel.saveCursor(plan, next)
         moved.set(plan, (moved.get(plan) ?? 0) + next.lastSent)
@@ -92,7 +94,7 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
  * cannot be honoured and is refused.
  */
 function filterFor(rel: Relationship, plan: TransferPlan, source: SyncTarget, permit: SyncPermit): DocFilter | undefined {
-  if (source instanceof Database) return both(rel.options.filter, permit.filters[plan.index])
+  if (source instanceof Database) return allOf(rel.options.filter, permit.filters[plan.index])
   if (rel.options.filter) {
     throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${rel.id}: a filter cannot run on entries pulled from a relayed store; filter on the sending side`)
   }
@@ -126,15 +128,9 @@ function mergePermits(a: SyncPermit, b: SyncPermit): SyncPermit {
   if (b.filters.length === 0 && !b.keys) return a
   if (a.filters.length === 0 && !a.keys) return b
   const n = Math.max(a.filters.length, b.filters.length)
-  const filters = Array.from({ length: n }, (_, i) => both(a.filters[i], b.filters[i]))
+  const filters = Array.from({ length: n }, (_, i) => allOf(a.filters[i], b.filters[i]))
   const keys = [...(a.keys ?? []), ...(b.keys ?? [])]
   return keys.length ? { filters, keys } : { filters }
-}
-
-function both(a: DocFilter | undefined, b: DocFilter | undefined): DocFilter | undefined {
-  if (!a) return b
-  if (!b) return a
-  return (doc) => matchesFilter(a, doc) && matchesFilter(b, doc)
 }
 
 async function deliverKeys(rel: Relationship, permit: SyncPermit): Promise<void> {

@@ -20,6 +20,13 @@ export interface SyncState {
    * from the beginning of the source and sends what the target lacks. Absent in older states.
    */
   readonly target?: Cursor
+  /**
+   * Fingerprint of the filter the cursor was walked under (see `filterFingerprint`); absent for an
+   * unfiltered sync. Another filter next time starts a full filtered pass from the beginning of the
+   * source: documents that match now, though they did not change, are sent (the target keeps what
+   * it already holds). A state saved before this field existed is taken as unfiltered.
+   */
+  readonly filter?: string
 }
 
 /** The state to start a sync from scratch. */

@@ -1,6 +1,6 @@
 import { throwIfAborted } from '../abort.ts'
 import type { Database, DocFilter } from '../db/index.ts'
-import { matchesFilter } from '../db/index.ts'
+import { filterFingerprint, matchesFilter } from '../db/index.ts'
 import { copyEntries } from '../store/index.ts'
 import type { ChangeHash, DocId } from '../types.ts'
 import { initialSyncState, type SyncState } from './SyncState.ts'
@@ -10,6 +10,16 @@ export interface IncrementalSyncOptions {
   /** Source entries scanned per step. */
   readonly pageSize?: number
   readonly signal?: AbortSignal
+}
+
+/** Options of {@link syncFiltered}. */
+export interface FilteredSyncOptions extends IncrementalSyncOptions {
+  /**
+   * A stable name and version for a function filter (`'open-orders/v2'`), recorded in the state:
+   * change it whenever the function would match other documents. Without it a function is known
+   * by its source text (see `filterFingerprint`); a `{ where }` filter needs none.
+   */
+  readonly filterId?: string
 }
 
 /**
@@ -25,23 +35,25 @@ export function incrementalSync(
   state: SyncState = initialSyncState(),
   options: IncrementalSyncOptions = {},
 ): Promise<SyncState> {
-  return runCursorSync(source, target, state, options, async (entries) => entries.map((e) => e.hash))
+  return runCursorSync(source, target, state, options, undefined, async (entries) => entries.map((e) => e.hash))
 }
 
 /**
  * Like {@link incrementalSync}, but only for documents that match `filter`, evaluated on the
  * source (which holds the keys). A document that matches has its whole history sent the first
- * time; the target never receives an entry of a document that did not match.
+ * time; the target never receives an entry of a document that did not match. The state remembers
+ * the filter's fingerprint: a state saved under another filter (or none) starts a full filtered
+ * pass, so a document that matches only under the new filter is sent though it did not change.
  */
 export function syncFiltered(
   source: Database,
   target: SyncTarget,
   filter: DocFilter,
   state: SyncState = initialSyncState(),
-  options: IncrementalSyncOptions = {},
+  options: FilteredSyncOptions = {},
 ): Promise<SyncState> {
   const sourceStore = source.getStore()
-  return runCursorSync(source, target, state, options, async (entries) => {
+  return runCursorSync(source, target, state, options, filterFingerprint(filter, options.filterId), async (entries) => {
     const hashes: ChangeHash[] = []
     if (entries.length) await source.syncStoreChanges(entries.map((e) => e.hash)) // the filter reads current state
     const docIds = [...new Set(entries.map((e) => e.docId))]
@@ -58,11 +70,14 @@ async function runCursorSync(
   target: SyncTarget,
   state: SyncState,
   options: IncrementalSyncOptions,
+  filter: string | undefined,
   select: (entries: { hash: ChangeHash; docId: DocId }[]) => Promise<ChangeHash[]>,
 ): Promise<SyncState> {
   const sourceStore = storeOf(source)
   const targetStore = storeOf(target)
-  let cursor = (await targetRegressed(state.target, target)) ? null : state.cursor
+  // Another filter than the state's (or a filter now, none before, or the reverse) starts over.
+  const restart = state.filter !== filter || (await targetRegressed(state.target, target))
+  let cursor = restart ? null : state.cursor
   let sent = 0
   let rejected = 0
   for (;;) {
@@ -79,5 +94,6 @@ async function runCursorSync(
     if (page.done) break
   }
   const head = await targetStore.head()
-  return { v: 1, cursor, totalSent: state.totalSent + sent, lastSent: sent, lastRejected: rejected, target: { epoch: head.epoch, seq: head.seq } }
+  const next: SyncState = { v: 1, cursor, totalSent: state.totalSent + sent, lastSent: sent, lastRejected: rejected, target: { epoch: head.epoch, seq: head.seq } }
+  return filter === undefined ? next : { ...next, filter }
 }

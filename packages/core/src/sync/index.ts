@@ -2,7 +2,7 @@
 export { syncStores } from './syncStores.ts'
 export { syncDatabases } from './syncDatabases.ts'
 export { incrementalSync, syncFiltered } from './incrementalSync.ts'
-export type { IncrementalSyncOptions } from './incrementalSync.ts'
+export type { IncrementalSyncOptions, FilteredSyncOptions } from './incrementalSync.ts'
 export { initialSyncState } from './SyncState.ts'
 export type { SyncState } from './SyncState.ts'
 export type { SyncTarget } from './target.ts'
