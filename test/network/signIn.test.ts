@@ -50,8 +50,9 @@ async function relayedSignIn(target: string, tenant: string, key: SigningKeyPair
   const base = `${target}/v1/t/${tenant}`
   const { body } = await post(`${base}/challenge`, { publicKey: key.publicKey } satisfies Bodies['challenge']['req'])
   const challenge = body.challenge as Uint8Array
-  const signature = signChallenge(signedFor, tenant, challenge, key)
-  return post(`${base}/session`, { publicKey: key.publicKey, challenge, server: claim, signature } satisfies Bodies['session']['req'], host)
+  const serverId = body.serverId as string
+  const signature = signChallenge({ origin: signedFor, serverId }, tenant, challenge, key)
+  return post(`${base}/session`, { publicKey: key.publicKey, challenge, server: claim, serverId, signature } satisfies Bodies['session']['req'], host)
 }
 
 describe('sign-in bound to the server', () => {
@@ -92,8 +93,11 @@ describe('sign-in bound to the server', () => {
     for (const server of [undefined, 42, `${strict.url}/`, `${strict.url}/v1`, 'HTTP://127.0.0.1:1']) {
       const { body } = await post(`${base}/challenge`, { publicKey: key.publicKey })
       const challenge = body.challenge as Uint8Array
-      const signature = signChallenge(String(server), tenant, challenge, key)
-      expect(await post(`${base}/session`, { publicKey: key.publicKey, challenge, server, signature }), String(server)).toMatchObject({ status: 401 })
+      const serverId = body.serverId as string
+      const signature = signChallenge({ origin: String(server), serverId }, tenant, challenge, key)
+      const answer = await post(`${base}/session`, { publicKey: key.publicKey, challenge, server, serverId, signature })
+      // A server that is not a string is malformed (400); one that is not this server's bare origin is refused (401).
+      expect(answer, String(server)).toMatchObject({ status: typeof server === 'string' ? 401 : 400 })
     }
   })
 

@@ -232,7 +232,7 @@ describe('health check', () => {
     const res = await fetch(`${server.url}/v1/health`)
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
-    expect(await res.json()).toEqual({ ok: true, protocol: 1, liveConnections: server.liveConnections })
+    expect(await res.json()).toEqual({ ok: true, protocol: 1, serverId: server.serverId, liveConnections: server.liveConnections })
     expect((await rawPost(`${server.url}/v1/health`, {})).status).toBe(404)
     expect((await fetch(`${server.url}/v1/health?x=1`)).status).toBe(404)
   })

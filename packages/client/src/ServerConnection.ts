@@ -1,7 +1,7 @@
 import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core'
 import {
   DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, serverOrigin, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
-  type ProtocolLimits,
+  type ProtocolLimits, type ServerIdentity,
 } from '@weft/protocol'
 
 /** How to reach a server as one member of one tenant. */
@@ -17,6 +17,13 @@ export interface ServerConnectionOptions {
   readonly limits?: Partial<ProtocolLimits>
   /** Give up on one request after this many milliseconds. Default 30 s. */
   readonly timeoutMs?: number
+  /**
+   * The server's identity, when known beforehand (its operator's `serverId`): the connection then
+   * refuses (`WEFT_UNAUTHORIZED`) to sign in to, or register with, a server that names another,
+   * so not even a server that lies about who it is can obtain a sign-in valid elsewhere. Default:
+   * the identity the server gives.
+   */
+  readonly serverId?: string
 }
 
 const RATE_RETRIES = 5
@@ -35,6 +42,8 @@ export class ServerConnection {
   readonly #fetch: typeof fetch
   readonly #timeoutMs: number
   #session: Promise<{ token: string; expiresAt: number }> | undefined
+  readonly #pinnedId: string | undefined
+  #serverId: Promise<string> | undefined
 
   constructor(options: ServerConnectionOptions) {
     this.url = options.url.replace(/\/+$/, '')
@@ -43,6 +52,19 @@ export class ServerConnection {
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args))
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#pinnedId = options.serverId
+  }
+
+  /**
+   * The identity of the server (`GET /v1/identity`), which sign-ins and registrations are made
+   * for; asked once. `WEFT_UNAUTHORIZED` when it is not the `serverId` this connection was given.
+   */
+  serverId(signal?: AbortSignal): Promise<string> {
+    const p = (this.#serverId ??= this.#fetchIdentity(signal))
+    p.catch(() => {
+      if (this.#serverId === p) this.#serverId = undefined
+    })
+    return p
   }
 
   /** The public key this connection signs in with. */
@@ -145,10 +167,39 @@ export class ServerConnection {
   }
 
   async #signIn(): Promise<{ token: string; expiresAt: number }> {
-    const { challenge } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, { publicKey: this.#key.publicKey })
+    const { challenge, serverId } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, { publicKey: this.#key.publicKey })
+    this.#checkIdentity(serverId)
     const server = serverOrigin(this.url)
-    const signature = signChallenge(server, this.tenant, challenge, this.#key)
-    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, { publicKey: this.#key.publicKey, challenge, server, signature })
+    const signature = signChallenge({ origin: server, serverId }, this.tenant, challenge, this.#key)
+    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, { publicKey: this.#key.publicKey, challenge, server, serverId, signature })
+  }
+
+  async #fetchIdentity(signal?: AbortSignal): Promise<string> {
+    let res: Response
+    try {
+      const timeout = AbortSignal.timeout(this.#timeoutMs)
+      res = await this.#fetch(`${this.url}/v1/identity`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
+    } catch (err) {
+      throw new WeftError(signal?.aborted ? ErrorCodes.ABORTED : ErrorCodes.NETWORK, `cannot reach ${this.url}`, { cause: err })
+    }
+    const text = await res.text().catch(() => '')
+    if (!res.ok) throw errorFrom(res.status, new TextEncoder().encode(text))
+    let id: unknown
+    try {
+      id = (JSON.parse(text) as Partial<ServerIdentity>).serverId
+    } catch {
+      // not JSON: refused below
+    }
+    if (typeof id !== 'string' || id.length === 0 || id.length > 512) throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
+    return this.#checkIdentity(id)
+  }
+
+  #checkIdentity(serverId: unknown): string {
+    if (typeof serverId !== 'string' || serverId.length === 0) throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
+    if (this.#pinnedId !== undefined && serverId !== this.#pinnedId) {
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, `${this.url} says it is server ${serverId}, not ${this.#pinnedId}`)
+    }
+    return serverId
   }
 }
 

@@ -17,21 +17,35 @@ export interface RegisterMembersOptions {
   /** Keys accepted as authors of pushed entries, without signing in (see `Registration.authors`). */
   readonly authors?: readonly Uint8Array[]
   readonly fetch?: typeof fetch
+  /**
+   * An operator-issued token, for creating a tenant on a server whose open registration is off
+   * (`WEFT_REGISTRATION_CLOSED` without one). Registrations of a known tenant need none.
+   */
+  readonly registrationToken?: string
+  /** The server's identity, when known beforehand: a server that names another is refused (see `ServerConnectionOptions.serverId`). */
+  readonly serverId?: string
 }
 
 /**
- * Registers (or revokes) member signing keys for a tenant on a server, signed by the admin key.
+ * Registers (or revokes) member signing keys for a tenant on a server, signed by the admin key for
+ * that server's identity (`GET /v1/identity`), so it cannot be replayed on another server.
  * Registered keys may sign in and author the entries the server accepts; the admin is a member.
  */
 export async function registerMembers(options: RegisterMembersOptions): Promise<Bodies['register']['res']> {
-  const conn = new ServerConnection({ url: options.url, tenant: options.tenant, key: options.admin, ...(options.fetch ? { fetch: options.fetch } : {}) })
+  const conn = new ServerConnection({
+    url: options.url, tenant: options.tenant, key: options.admin,
+    ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.serverId !== undefined ? { serverId: options.serverId } : {}),
+  })
+  // Made for this server only: no other server accepts it.
+  const server = await conn.serverId()
   const registration = createRegistration(
     {
-      tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [],
+      server, tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [],
       ...(options.until !== undefined ? { until: options.until } : {}),
       ...(options.authors !== undefined ? { authors: options.authors } : {}),
     },
     options.admin,
   )
-  return conn.post(`${conn.tenantPath}/register`, { registration })
+  const token = options.registrationToken
+  return conn.post(`${conn.tenantPath}/register`, { registration, ...(token !== undefined ? { token } : {}) })
 }

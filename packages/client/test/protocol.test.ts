@@ -10,16 +10,18 @@ describe('registrations and challenges', () => {
   it('verifies a registration signed by its admin, and nothing altered', () => {
     const admin = generateSigningKeyPair()
     const member = generateSigningKeyPair().publicKey
-    const r = createRegistration({ tenant: 'acme', seq: 3, add: [member] }, admin)
+    const r = createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, add: [member] }, admin)
     expect(verifyRegistration(r)).toBe(true)
     expect(verifyRegistration({ ...r, tenant: 'other' })).toBe(false)
+    // Made for one server: naming another breaks the signature.
+    expect(verifyRegistration({ ...r, server: 'srv-2' })).toBe(false)
     expect(verifyRegistration({ ...r, seq: 4 })).toBe(false)
     expect(verifyRegistration({ ...r, add: [] })).toBe(false)
     expect(verifyRegistration({ ...r, admin: generateSigningKeyPair().publicKey })).toBe(false)
     expect(verifyRegistration({ ...r, add: [new Uint8Array(5)] })).toBe(false)
     // An end to the membership cannot be added, changed or removed without the admin.
     expect(verifyRegistration({ ...r, until: Date.now() })).toBe(false)
-    const timed = createRegistration({ tenant: 'acme', seq: 3, add: [member], until: 1_900_000_000_000 }, admin)
+    const timed = createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, add: [member], until: 1_900_000_000_000 }, admin)
     expect(verifyRegistration(timed)).toBe(true)
     expect(verifyRegistration({ ...timed, until: 1_900_000_000_001 })).toBe(false)
     const { until: _, ...stripped } = timed
@@ -28,30 +30,32 @@ describe('registrations and challenges', () => {
     // Authors only (keys that may author entries, never sign in) are signed the same way, and the
     // optional fields are tagged: an empty author list cannot be read as an end time of 0.
     const author = generateSigningKeyPair().publicKey
-    const withAuthors = createRegistration({ tenant: 'acme', seq: 3, authors: [author] }, admin)
+    const withAuthors = createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, authors: [author] }, admin)
     expect(verifyRegistration(withAuthors)).toBe(true)
     expect(verifyRegistration({ ...withAuthors, authors: [] })).toBe(false)
     expect(verifyRegistration({ ...withAuthors, authors: [member] })).toBe(false)
     const { authors: __, ...noAuthors } = withAuthors
     expect(verifyRegistration(noAuthors)).toBe(false)
-    const emptyAuthors = createRegistration({ tenant: 'acme', seq: 3, authors: [] }, admin)
+    const emptyAuthors = createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, authors: [] }, admin)
     const { authors: ___, ...asUntil } = emptyAuthors
     expect(verifyRegistration({ ...asUntil, until: 0 })).toBe(false)
-    expect(() => createRegistration({ tenant: 'acme', seq: 3, add: [member], until: -1 }, admin)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
+    expect(() => createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, add: [member], until: -1 }, admin)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
   })
 
   it('binds a challenge signature to the server, the tenant and the key', () => {
     const k = generateSigningKeyPair()
     const c = new Uint8Array(32).fill(7)
-    const server = 'https://sync.example.com'
+    const server = { origin: 'https://sync.example.com', serverId: 'srv-1' }
     const sig = signChallenge(server, 'acme', c, k)
     expect(verifyChallenge(server, 'acme', c, sig, k.publicKey)).toBe(true)
-    expect(verifyChallenge('https://other.example.com', 'acme', c, sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge({ ...server, origin: 'https://other.example.com' }, 'acme', c, sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge({ ...server, serverId: 'srv-2' }, 'acme', c, sig, k.publicKey)).toBe(false)
     expect(verifyChallenge(server, 'other', c, sig, k.publicKey)).toBe(false)
     expect(verifyChallenge(server, 'acme', new Uint8Array(32), sig, k.publicKey)).toBe(false)
     expect(verifyChallenge(server, 'acme', c, sig, generateSigningKeyPair().publicKey)).toBe(false)
-    // The two strings are length-prefixed: moving a character from one to the other changes the bytes.
-    expect(verifyChallenge(`${server}a`, 'cme', c, sig, k.publicKey)).toBe(false)
+    // The strings are length-prefixed: moving a character from one to the next changes the bytes.
+    expect(verifyChallenge({ ...server, serverId: 'srv-1a' }, 'cme', c, sig, k.publicKey)).toBe(false)
+    expect(verifyChallenge({ origin: `${server.origin}s`, serverId: 'rv-1' }, 'acme', c, sig, k.publicKey)).toBe(false)
   })
 })
 

@@ -33,6 +33,7 @@ export { scopeToTenantId, toTenantId, verifyProfile } from './tenant/index.ts'
 export { WeftError, ErrorCodes, isWeftError } from './errors.ts'
 export { ready, DEFAULT_KDF, TEST_KDF } from './crypto/index.ts'
 export { asChangeHash, asDocId, asTenantId, asKeyId, asDbName, sameOrigin } from './types.ts'
+export { isChangeHash, isDocId, isDbName } from './ids.ts'
 
 export type { TenantFactoryOptions } from './TenantFactory.ts'
 export type {
@@ -54,8 +55,8 @@ export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryK
 // Set reconciliation, and the primitives the network packages (server, client) build on.
 export {
   createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
-  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange,
-  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS,
+  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange, isPrefix,
+  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS, BRANCHES,
 } from './sync/index.ts'
 export type {
   ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,

@@ -18,10 +18,11 @@ export interface Bodies {
    * open registration is off (updates of a known tenant, signed by its admin, need none).
    */
   register: { req: { registration: SignedRegistration; token?: string }; res: { members: number; seq: number } }
-  challenge: { req: { publicKey: Uint8Array }; res: { challenge: Uint8Array; expiresAt: number } }
+  /** `serverId`: the server's identity, which the client signs the challenge for. */
+  challenge: { req: { publicKey: Uint8Array }; res: { challenge: Uint8Array; expiresAt: number; serverId: string } }
   session: {
-    /** `server`: the origin the client signed the challenge for (see `signChallenge`). */
-    req: { publicKey: Uint8Array; challenge: Uint8Array; server: string; signature: Uint8Array }
+    /** `server` and `serverId`: the origin and the server identity the client signed the challenge for (see `signChallenge`). */
+    req: { publicKey: Uint8Array; challenge: Uint8Array; server: string; serverId: string; signature: Uint8Array }
     res: { token: string; expiresAt: number; tenant: string }
   }
   push: { req: { entries: WireEntry[] }; res: { results: PushResult[] } }
@@ -142,6 +143,8 @@ export interface ErrorBody {
  */
 export interface Registration {
   readonly v: 1
+  /** The identity of the server it is for (`GET /v1/identity`): every other server refuses it. */
+  readonly server: string
   readonly tenant: string
   readonly seq: number
   /** The admin's Ed25519 public key (the signer). */

@@ -4,7 +4,7 @@ import type { Registration, SignedRegistration } from './messages.ts'
 
 /** The canonical bytes a registration signature covers. */
 function registrationBytes(r: Registration): Uint8Array {
-  const w = new ByteWriter().varint(r.v).string(r.tenant).varint(r.seq).fixed(r.admin).varint(r.add.length)
+  const w = new ByteWriter().varint(r.v).string(r.server).string(r.tenant).varint(r.seq).fixed(r.admin).varint(r.add.length)
   for (const k of r.add) w.fixed(k)
   w.varint(r.revoke.length)
   for (const k of r.revoke) w.fixed(k)
@@ -19,9 +19,11 @@ function registrationBytes(r: Registration): Uint8Array {
   return w.finish()
 }
 
-/** Signs a membership change with the tenant's admin key (domain-separated). */
+/** Signs a membership change for one server with the tenant's admin key (domain-separated). */
 export function createRegistration(
   input: {
+    /** The identity of the server the registration is for (`GET /v1/identity`): no other server accepts it. */
+    server: string
     tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[]; until?: number; authors?: readonly Uint8Array[]
   },
   admin: SigningKeyPair | ServerSigner,
@@ -31,6 +33,7 @@ export function createRegistration(
   }
   const r: Registration = {
     v: 1,
+    server: input.server,
     tenant: input.tenant,
     seq: input.seq,
     admin: admin.publicKey,
@@ -48,7 +51,7 @@ export function verifyRegistration(r: SignedRegistration): boolean {
   try {
     if (r.authors !== undefined && !Array.isArray(r.authors)) return false
     const keys = [r.admin, ...r.add, ...r.revoke, ...(r.authors ?? [])]
-    if (r.v !== 1 || typeof r.tenant !== 'string' || !Number.isSafeInteger(r.seq) || r.seq < 0) return false
+    if (r.v !== 1 || typeof r.server !== 'string' || typeof r.tenant !== 'string' || !Number.isSafeInteger(r.seq) || r.seq < 0) return false
     if (!Array.isArray(r.add) || !Array.isArray(r.revoke) || keys.length > 1001) return false
     if (!keys.every((k) => k instanceof Uint8Array && k.length === 32) || !Number.isSafeInteger(r.issuedAt)) return false
     if (r.until !== undefined && !(Number.isSafeInteger(r.until) && r.until >= 0)) return false

@@ -1,4 +1,7 @@
 import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core'
+import { decodeBudget, type MessageKind } from './budgets.ts'
+import type { ProtocolLimits } from './constants.ts'
+import { measureMessagePack, type DecodeBudget } from './measureMessagePack.ts'
 
 /** MessagePack bytes of a protocol body. */
 export function encodeBody(value: unknown): Uint8Array {
@@ -10,6 +13,28 @@ export function decodeBody<T>(bytes: Uint8Array, maxBytes: number): T {
   if (bytes.length > maxBytes) throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${bytes.length} bytes is over the ${maxBytes} limit`)
   try {
     return unpackValue<T>(bytes, maxBytes)
+  } catch (cause) {
+    throw new WeftError(ErrorCodes.PROTOCOL, 'body is not valid MessagePack', { cause })
+  }
+}
+
+/**
+ * Decodes an untrusted message of `kind` within its budget: the size first, then a walk over the
+ * raw bytes that counts values, nesting and estimated memory (see {@link measureMessagePack}),
+ * and only then the decoder. `WEFT_PAYLOAD_TOO_LARGE` over the budget, `WEFT_PROTOCOL` when it is
+ * not a protocol message. Parse the result with the operation's parser.
+ */
+export function decodeMessage(bytes: Uint8Array, kind: MessageKind, limits: ProtocolLimits, maxBytes = limits.maxBodyBytes): unknown {
+  return decodeWithin(bytes, maxBytes, decodeBudget(kind, limits))
+}
+
+/** {@link decodeMessage} with an explicit budget. */
+export function decodeWithin(bytes: Uint8Array, maxBytes: number, budget: DecodeBudget): unknown {
+  if (bytes.length > maxBytes) throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${bytes.length} bytes is over the ${maxBytes} limit`)
+  if (bytes.length === 0) return undefined
+  measureMessagePack(bytes, budget)
+  try {
+    return unpackValue<unknown>(bytes, maxBytes)
   } catch (cause) {
     throw new WeftError(ErrorCodes.PROTOCOL, 'body is not valid MessagePack', { cause })
   }

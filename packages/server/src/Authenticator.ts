@@ -1,5 +1,6 @@
 import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core'
 import { MEMBERSHIP_EXPIRED, verifyChallenge } from '@weft/protocol'
+import { ChallengeTable, type ChallengeQuotas } from './ChallengeTable.ts'
 import type { MemberRegistry } from './MemberRegistry.ts'
 
 /** A signed-in client: one member key of one tenant, until `expiresAt`. */
@@ -11,13 +12,16 @@ export interface Session {
   readonly expiresAt: number
 }
 
-/** The server a sign-in names (the origin the client signed for), and whether it is this one. */
+/**
+ * The server a sign-in names: the origin and the server identity the client signed for, and
+ * whether the origin is one this server answers to.
+ */
 export interface SignedFor {
-  readonly origin: unknown
+  readonly origin: string
+  readonly serverId: string
   readonly accepted: boolean
 }
 
-const MAX_CHALLENGES = 100_000
 const MAX_SESSIONS = 1_000_000
 
 /**
@@ -30,39 +34,44 @@ export class Authenticator {
   readonly #registry: MemberRegistry
   readonly #sessionTtl: number
   readonly #challengeTtl: number
-  readonly #challenges = new Map<string, { tenant: string; key: string; expiresAt: number }>()
+  readonly #serverId: string
+  readonly #challenges: ChallengeTable
   readonly #sessions = new Map<string, Session>()
 
-  constructor(registry: MemberRegistry, options: { sessionTtlMs: number; challengeTtlMs: number }) {
+  constructor(
+    registry: MemberRegistry,
+    options: { serverId: string; sessionTtlMs: number; challengeTtlMs: number; challenges?: Partial<ChallengeQuotas> },
+  ) {
     this.#registry = registry
+    this.#serverId = options.serverId
+    this.#challenges = new ChallengeTable(options.challenges)
     this.#sessionTtl = options.sessionTtlMs
     this.#challengeTtl = options.challengeTtlMs
   }
 
-  /** A fresh challenge for `publicKey` in `tenant`. */
-  challenge(tenant: string, publicKey: Uint8Array): { challenge: Uint8Array; expiresAt: number } {
+  /**
+   * A fresh challenge for `publicKey` in `tenant`, asked for from client `address`, within the
+   * per-tenant and per-address quotas of pending challenges (`WEFT_RATE_LIMITED` past them).
+   */
+  challenge(tenant: string, publicKey: Uint8Array, address: string): { challenge: Uint8Array; expiresAt: number; serverId: string } {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'publicKey must be 32 bytes')
-    if (this.#challenges.size >= MAX_CHALLENGES) this.#sweep()
-    if (this.#challenges.size >= MAX_CHALLENGES) throw new WeftError(ErrorCodes.RATE_LIMITED, 'too many sign-ins under way; retry later')
     const challenge = randomBytes(32)
     const expiresAt = Date.now() + this.#challengeTtl
-    this.#challenges.set(toBase64Url(challenge), { tenant, key: toBase64Url(publicKey), expiresAt })
-    return { challenge, expiresAt }
+    this.#challenges.add(toBase64Url(challenge), { tenant, key: toBase64Url(publicKey), address, expiresAt })
+    return { challenge, expiresAt, serverId: this.#serverId }
   }
 
   /** Checks a signed challenge and opens a session. 401 for anything unknown or expired, 403 for a revoked key. */
   async session(tenant: string, publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array, server: SignedFor): Promise<Session> {
-    const id = challenge instanceof Uint8Array ? toBase64Url(challenge) : ''
-    const pending = this.#challenges.get(id)
-    this.#challenges.delete(id)
-    const key = publicKey instanceof Uint8Array ? toBase64Url(publicKey) : ''
+    const pending = this.#challenges.take(toBase64Url(challenge))
+    const key = toBase64Url(publicKey)
     if (!pending || pending.expiresAt < Date.now() || pending.tenant !== tenant || pending.key !== key) {
       throw new WeftError(ErrorCodes.UNAUTHORIZED, 'unknown or expired challenge')
     }
-    if (typeof server.origin !== 'string' || !server.accepted) {
+    if (server.serverId !== this.#serverId || !server.accepted) {
       throw new WeftError(ErrorCodes.UNAUTHORIZED, 'the challenge was signed for another server')
     }
-    if (!(signature instanceof Uint8Array) || !verifyChallenge(server.origin, tenant, challenge, signature, publicKey)) {
+    if (!verifyChallenge(server, tenant, challenge, signature, publicKey)) {
       throw new WeftError(ErrorCodes.UNAUTHORIZED, 'challenge signature does not verify')
     }
     await this.#requireMember(tenant, key)
@@ -112,7 +121,6 @@ export class Authenticator {
 
   #sweep(): void {
     const now = Date.now()
-    for (const [k, c] of this.#challenges) if (c.expiresAt < now) this.#challenges.delete(k)
     for (const [k, s] of this.#sessions) if (s.expiresAt < now) this.#sessions.delete(k)
   }
 }

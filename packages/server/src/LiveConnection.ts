@@ -1,5 +1,7 @@
 import { ErrorCodes, isWeftError, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
-import { decodeBody, encodeBody, SOCKET_CLOSE, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
+import {
+  DEFAULT_LIMITS, decodeMessage, encodeBody, MAX_SOCKET_MESSAGE_BYTES, parseClientSocketMessage, SOCKET_CLOSE, type ServerSocketMessage,
+} from '@weft/protocol'
 import type { WebSocket } from 'ws'
 import type { MemoryBudget } from './MemoryBudget.ts'
 import { readEntriesCapped } from './readEntriesCapped.ts'
@@ -113,14 +115,10 @@ export class LiveConnection {
   async #onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     try {
       if (!isBinary) throw toWeftError(new Error('messages are binary MessagePack'), ErrorCodes.PROTOCOL)
-      const m = decodeBody<ClientSocketMessage>(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 64 * 1024)
-      if (m?.type === 'subscribe' && typeof m.db === 'string' && m.db.length <= 128 && !m.db.includes('/')) {
-        await this.#subscribe(m.db, validCursor(m.since))
-      } else if (m?.type === 'unsubscribe' && typeof m.db === 'string') {
-        this.#drop(m.db)
-      } else {
-        throw toWeftError(new Error('unknown socket message'), ErrorCodes.PROTOCOL)
-      }
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      const m = parseClientSocketMessage(decodeMessage(bytes, 'socket', DEFAULT_LIMITS, MAX_SOCKET_MESSAGE_BYTES))
+      if (m.type === 'subscribe') await this.#subscribe(m.db, m.since)
+      else this.#drop(m.db)
     } catch (err) {
       const w = toWeftError(err, ErrorCodes.PROTOCOL)
       this.#out.sendSmall(encodeBody({ type: 'error', code: w.code, message: w.message } satisfies ServerSocketMessage))
@@ -232,9 +230,4 @@ export class LiveConnection {
     this.#out.end(forbidden ? SOCKET_CLOSE.FORBIDDEN : SOCKET_CLOSE.SIGN_IN_AGAIN, message)
     this.close()
   }
-}
-
-function validCursor(c: unknown): Cursor | null {
-  const x = c as Cursor | null
-  return x && typeof x.epoch === 'string' && Number.isSafeInteger(x.seq) && x.seq >= 0 ? { epoch: x.epoch, seq: x.seq } : null
 }

@@ -1,5 +1,6 @@
 import type { StoreFactory } from '@weft/core'
 import type { ProtocolLimits } from '@weft/protocol'
+import type { ChallengeQuotas } from './ChallengeTable.ts'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however
@@ -56,7 +57,6 @@ export interface RegistrationOptions {
   readonly perAddress?: { readonly tenants: number; readonly windowMs: number }
 }
 
-
 /** The `quotas` server option: defaults for every tenant, and a hook for exceptions. */
 export interface QuotaOptions extends Partial<TenantQuota> {
   /**
@@ -102,8 +102,16 @@ export interface WeftServerOptions {
    * server is refused, so a server a member also signs in to cannot pass that member's signature
    * on to this one. Unset: a sign-in must name the host in the request's `Host` header, which
    * whoever sends the request chooses; set this wherever untrusted servers can reach this one.
+   * Every sign-in is also bound to the server's identity (`serverId`), with or without this.
    */
   readonly publicUrls?: readonly string[]
+  /**
+   * How many sign-in challenges may wait for their answer: in all, per tenant and per client
+   * address (an IPv6 /64). Defaults: 100,000, 1,000 and 256. Past a tenant's or an address's
+   * quota a challenge is refused (`429 WEFT_RATE_LIMITED`); a full table drops the oldest
+   * challenge of the tenant holding the most, so it never refuses a tenant that holds few.
+   */
+  readonly signIn?: Partial<ChallengeQuotas>
   /**
    * Browser origins allowed to call the server (CORS), or `'*'` for any. Authentication is by
    * bearer token, never cookies, so another site cannot ride a user's session. Default `'*'`.

@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import {
-  ErrorCodes, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
+  ErrorCodes, isWeftError, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
 } from '@weft/core'
 import {
-  DEFAULT_LIMITS, decodeBody, encodeBody, httpStatusOf, MSGPACK_TYPE, PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type ProtocolLimits,
-  type SignedRegistration,
+  DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MSGPACK_TYPE, parseDbRequest, parseTenantRequest,
+  PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type MessageKind, type ProtocolLimits, type ServerIdentity,
 } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { Authenticator, type Session } from './Authenticator.ts'
@@ -15,16 +15,25 @@ import { LiveConnection } from './LiveConnection.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
-import { allowCors, bearer, headerValue, rateLimited, readBody, retryAfterOf, route404 } from './http.ts'
+import { addressOf, allowCors, bearer, discardThenClose, hasBody, headerValue, rateLimited, readBody, retryAfterOf, route404 } from './http.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
+import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { limitsOnWire, tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantStores } from './TenantStores.ts'
 import { UsageLedger } from './UsageLedger.ts'
+
+/** Where a request names its tenant, besides its session. */
+type NamedTenant = { readonly path?: string; readonly header?: string; readonly subdomain?: string }
+
+/** The decode budget of a route's body. */
+function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
+  return route.kind === 'mail' ? `mail/${route.op}` : route.op
+}
 
 /** A socket's producer pauses while more than this is buffered for the client. */
 const SOCKET_HIGH_WATER = 1024 * 1024
@@ -42,6 +51,7 @@ const SOCKET_HIGH_WATER = 1024 * 1024
  */
 export class WeftServer {
   readonly #http: Server
+  readonly #serverId: string
   readonly #wss: WebSocketServer
   readonly #factory: StoreFactory
   readonly #stores: TenantStores
@@ -64,8 +74,11 @@ export class WeftServer {
   readonly #ping: ReturnType<typeof setInterval>
   #closing: Promise<void> | undefined
 
-  private constructor(options: WeftServerOptions, factory: StoreFactory, kv: KeyValueStore, quotaFor: (tenant: string) => TenantQuota) {
+  private constructor(
+    options: WeftServerOptions, factory: StoreFactory, kv: KeyValueStore, quotaFor: (tenant: string) => TenantQuota, serverId: string,
+  ) {
     this.#options = options
+    this.#serverId = serverId
     this.#factory = factory
     this.#log = options.log ?? (() => {})
     this.#stores = new TenantStores(factory)
@@ -80,6 +93,8 @@ export class WeftServer {
     this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
     this.#tenantRate = new RateLimiter(Infinity, 1) // every call passes the tenant's own rate
     this.#auth = new Authenticator(this.#registry, {
+      serverId,
+      ...(options.signIn ? { challenges: options.signIn } : {}),
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
@@ -99,7 +114,7 @@ export class WeftServer {
     const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
     const factory = options.storeFactory ?? new MemoryStoreFactory()
     const kv = await factory.openKeyValueStore('weft-server')
-    const server = new WeftServer(options, factory, kv, quotaFor)
+    const server = new WeftServer(options, factory, kv, quotaFor, await serverIdentity(kv))
     await new Promise<void>((resolve, reject) => {
       server.#http.once('error', reject)
       server.#http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
@@ -116,6 +131,14 @@ export class WeftServer {
   get url(): string {
     const a = this.#http.address() as AddressInfo
     return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+  }
+
+  /**
+   * This server's identity: random, made at its first start and kept with its data (so a restart
+   * on the same storage keeps it). Sign-ins and registrations are made for it; other servers refuse them.
+   */
+  get serverId(): string {
+    return this.#serverId
   }
 
   /** Number of open WebSocket clients. */
@@ -158,21 +181,37 @@ export class WeftServer {
       // For load balancers and probes: unauthenticated, not rate limited, touches no tenant.
       const live = this.#closing === undefined
       res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ ok: live, protocol: PROTOCOL_VERSION, liveConnections: this.#live.size }))
+      res.end(JSON.stringify({ ok: live, protocol: PROTOCOL_VERSION, serverId: this.#serverId, liveConnections: this.#live.size }))
       return
     }
+    if (req.method === 'GET' && req.url === '/v1/identity') {
+      // Who this server is, for clients to sign for: unauthenticated, touches no tenant.
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(JSON.stringify({ serverId: this.#serverId, protocol: PROTOCOL_VERSION } satisfies ServerIdentity))
+      return
+    }
+    let bodyRead = false
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const route = parseRoute(url.pathname)
       if (!route || route.kind === 'ws') throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
       if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
-      const token = bearer(req)
-      this.#takeClientToken(token ?? `ip:${req.socket.remoteAddress}`)
-      const body = decodeBody<unknown>(await readBody(req, this.#limits.maxBodyBytes), this.#limits.maxBodyBytes)
-      // Response bytes held in the tenant's memory budget until the response is written or dropped.
+      const address = addressOf(req)
+      const named = this.#named(route.pathTenant, req)
+      // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
+      const preAuth = route.kind === 'tenant' && route.op !== 'usage'
+      const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address)
+      if (preAuth) this.#takeAddressToken(address)
+      const maxBytes = preAuth ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes) : this.#limits.maxBodyBytes
+      // The body, then the response, held in the tenant's memory budget until the response is written or dropped.
       const holds: Hold[] = []
       res.once('close', () => holds.forEach((h) => h.release()))
-      const result = await this.#dispatch(route, req, token, body, holds)
+      if (session) holds.push(this.#holdBody(session.tenant, req, maxBytes))
+      const raw = await readBody(req, maxBytes)
+      bodyRead = true
+      holds[0]?.resize(raw.length)
+      const body = decodeMessage(raw, messageKind(route), this.#limits, maxBytes)
+      const result = await this.#dispatch(route, req, session, named, body, holds, address)
       const bytes = encodeBody(result)
       res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
       res.end(bytes)
@@ -181,38 +220,38 @@ export class WeftServer {
       if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
       const status = route404(w) ? 404 : httpStatusOf(w.code)
       const text = JSON.stringify({ code: w.code, message: w.message })
+      // A body we refused to read (too large, or sent without a valid session): answer, then close
+      // the connection rather than read the rest.
+      const drop = status === 413 || (!bodyRead && hasBody(req))
       if (!res.headersSent) {
         res.writeHead(status, {
           'content-type': 'application/json',
           ...(status === 429 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
-          // A body we refused to read: answer, then close the connection rather than drain it.
-          ...(status === 413 ? { connection: 'close' } : {}),
+          ...(drop ? { connection: 'close' } : {}),
         })
       }
       res.end(text)
-      if (status === 413) req.socket.destroySoon?.()
+      if (drop) discardThenClose(req, this.#limits.maxBodyBytes)
     }
   }
 
   async #dispatch(
-    route: Exclude<Route, { kind: 'ws' }>, req: IncomingMessage, token: string | undefined, body: unknown, holds: Hold[],
+    route: Exclude<Route, { kind: 'ws' }>, req: IncomingMessage, signedIn: Session | undefined, named: NamedTenant, body: unknown,
+    holds: Hold[], address: string,
   ): Promise<unknown> {
-    const named = {
-      path: route.pathTenant,
-      header: headerValue(req.headers[TENANT_HEADER]),
-      subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
-    }
     if (route.kind === 'tenant' && route.op !== 'usage') {
       const tenant = resolveTenant(named)
       if (tenant === undefined) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
-      const b = (body ?? {}) as Record<string, unknown>
-      switch (route.op) {
+      const request = parseTenantRequest(route.op, body)
+      switch (request.op) {
         case 'register': {
+          if (request.registration.server !== this.#serverId) {
+            throw new WeftError(ErrorCodes.FORBIDDEN, 'the registration was made for another server')
+          }
           // Keys count against the tenant's quota; creating a tenant passes the server's gate.
-          const address = req.socket.remoteAddress ?? 'unknown'
-          const r = await this.#registry.register(tenant, b.registration as SignedRegistration, {
+          const r = await this.#registry.register(tenant, request.registration, {
             maxMembers: this.#tenantQuota(tenant).maxMembersPerTenant,
-            admitTenant: (held) => this.#gate.admit(address, b.token, held),
+            admitTenant: (held) => this.#gate.admit(address, request.token, held),
           })
           this.#auth.revoke(tenant, r.revoked)
           // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
@@ -220,17 +259,16 @@ export class WeftServer {
           return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
         }
         case 'challenge':
-          return this.#auth.challenge(tenant, b.publicKey as Uint8Array) satisfies Bodies['challenge']['res']
+          return this.#auth.challenge(tenant, request.publicKey, address) satisfies Bodies['challenge']['res']
         case 'session': {
-          const server = { origin: b.server, accepted: this.#acceptsOrigin(b.server, req.headers.host) }
-          const s = await this.#auth.session(tenant, b.publicKey as Uint8Array, b.challenge as Uint8Array, b.signature as Uint8Array, server)
+          const server = { origin: request.server, serverId: request.serverId, accepted: this.#acceptsOrigin(request.server, req.headers.host) }
+          const s = await this.#auth.session(tenant, request.publicKey, request.challenge, request.signature, server)
           return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
         }
       }
     }
-    const session = await this.#session(token, named)
+    const session = signedIn!
     const quota = this.#tenantQuota(session.tenant)
-    this.#takeTenantToken(session.tenant, quota)
     if (route.kind === 'tenant') {
       const used = await this.#usage.usage(session.tenant)
       const registered = await this.#registry.usage(session.tenant)
@@ -246,6 +284,7 @@ export class WeftServer {
       if (route.op === 'delete') return this.#mailbox.delete(session.tenant, session.key, b)
       return this.#mailbox.list(session.tenant, b.after, b.limit)
     }
+    const request = parseDbRequest(route.op, body, this.#limits)
     const { tenant } = session
     const store = await this.#usage.open(tenant, route.db, quota)
     const append = (entries: readonly EntryEnvelope[]) => this.#usage.append(tenant, route.db, entries, quota)
@@ -256,7 +295,47 @@ export class WeftServer {
       holds.push(h)
       return h
     }
-    return handleDbOp({ tenant, store, append, registry: this.#registry, limits: this.#limits, authors, hold }, route.op, body)
+    return handleDbOp({ tenant, store, append, registry: this.#registry, limits: this.#limits, authors, hold }, request)
+  }
+
+  /** Where a request names its tenant: path, header, subdomain. */
+  #named(pathTenant: string | undefined, req: IncomingMessage): NamedTenant {
+    return {
+      path: pathTenant,
+      header: headerValue(req.headers[TENANT_HEADER]),
+      subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
+    }
+  }
+
+  /**
+   * The session of a signed-in request, checked before its body is read, then counted against the
+   * session's rate and its tenant's. A request whose token fails counts against its address, so
+   * made-up tokens are slowed like any anonymous call.
+   */
+  async #signedIn(token: string | undefined, named: NamedTenant, address: string): Promise<Session> {
+    let session: Session
+    try {
+      session = await this.#session(token, named)
+    } catch (err) {
+      if (isWeftError(err, ErrorCodes.UNAUTHORIZED)) this.#takeAddressToken(address)
+      throw err
+    }
+    this.#takeClientToken(`session:${session.token}`)
+    this.#takeTenantToken(session.tenant, this.#tenantQuota(session.tenant))
+    return session
+  }
+
+  /** Holds a request body (its declared size, or the most it may be) in the tenant's memory budget. */
+  #holdBody(tenant: string, req: IncomingMessage, maxBytes: number): Hold {
+    const declared = Number(req.headers['content-length'])
+    const h = this.#budget.hold(tenant, Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBytes) : maxBytes)
+    if (!h) throw rateLimited('the server holds too much for this tenant\'s requests now; retry shortly', 1)
+    return h
+  }
+
+  /** One anonymous request (before sign-in, or with a token that failed) from a client address: 429 when over its rate. */
+  #takeAddressToken(address: string): void {
+    this.#takeClientToken(`address:${address}`)
   }
 
   /** One request of a client (a token, or an address before sign-in): 429 when over its rate. */
@@ -300,13 +379,7 @@ export class WeftServer {
       const route = parseRoute(url.pathname)
       if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
       const token = url.searchParams.get('token') ?? bearer(req)
-      this.#takeClientToken(token ?? `ip:${req.socket.remoteAddress}`)
-      const session = await this.#session(token ?? undefined, {
-        path: route.pathTenant,
-        header: headerValue(req.headers[TENANT_HEADER]),
-        subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
-      })
-      this.#takeTenantToken(session.tenant, this.#tenantQuota(session.tenant))
+      const session = await this.#signedIn(token ?? undefined, this.#named(route.pathTenant, req), addressOf(req))
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const conn = new LiveConnection(ws, {
           tenant: session.tenant,

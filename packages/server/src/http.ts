@@ -58,3 +58,54 @@ export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array>
     req.on('error', (err) => reject(new WeftError(ErrorCodes.NETWORK, 'request body failed', { cause: err })))
   })
 }
+
+/**
+ * The client address a request counts against before it is signed in: the peer's IP address, and
+ * for IPv6 its /64 network (one host usually holds a whole /64, so single addresses would be free).
+ */
+export function addressOf(req: IncomingMessage): string {
+  const raw = req.socket.remoteAddress ?? 'unknown'
+  if (raw.startsWith('::ffff:') && raw.includes('.')) return raw.slice(7)
+  if (!raw.includes(':')) return raw
+  const [head = '', tail = ''] = raw.split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = raw.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
+/** Whether a request comes with a body (declared, or chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
+}
+
+/**
+ * After refusing a request (answered with `connection: close`): a body not yet read is thrown away
+ * as it arrives, none of it kept, so the client gets to read the answer; the connection is cut
+ * after `maxBytes` more or a few seconds. A body read whole just closes the connection.
+ */
+export function discardThenClose(req: IncomingMessage, maxBytes: number, ms = 3_000): void {
+  if (req.complete) {
+    req.socket?.destroySoon?.()
+    return
+  }
+  let seen = 0
+  const stop = () => {
+    clearTimeout(timer)
+    req.removeListener('data', onData)
+  }
+  const cut = () => {
+    stop()
+    req.socket?.destroy()
+  }
+  const onData = (c: Buffer) => {
+    seen += c.length
+    if (seen > maxBytes) cut()
+  }
+  const timer = setTimeout(cut, ms)
+  timer.unref?.()
+  req.on('data', onData)
+  req.once('end', stop)
+  req.once('close', stop)
+  req.resume()
+}

@@ -1,3 +1,4 @@
+import { isDbName, toTenantId } from '@weft/core'
 import { DB_OPS, MAIL_OPS, TENANT_OPS, type DbOp, type MailOp, type TenantOp } from '@weft/protocol'
 
 /**
@@ -10,8 +11,6 @@ export type Route =
   | { readonly kind: 'db'; readonly pathTenant?: string; readonly db: string; readonly op: DbOp }
   | { readonly kind: 'ws'; readonly pathTenant?: string }
 
-const NAME = /^[^\u0000-\u001f/]{1,512}$/
-
 /** Parses a path; undefined when it names nothing the server serves. */
 export function parseRoute(pathname: string): Route | undefined {
   const parts = pathname.split('/').slice(1)
@@ -20,7 +19,7 @@ export function parseRoute(pathname: string): Route | undefined {
   if (parts[0] === 't') {
     parts.shift()
     pathTenant = decode(parts.shift())
-    if (pathTenant === undefined) return undefined
+    if (pathTenant === undefined || !isTenantId(pathTenant)) return undefined
   }
   const base = pathTenant === undefined ? {} : { pathTenant }
   if (parts.length === 1 && parts[0] === 'ws') return { kind: 'ws', ...base }
@@ -30,7 +29,7 @@ export function parseRoute(pathname: string): Route | undefined {
   }
   if (parts.length === 3 && parts[0] === 'db' && (DB_OPS as readonly string[]).includes(parts[2]!)) {
     const db = decode(parts[1])
-    if (db === undefined || db.length > 128) return undefined
+    if (db === undefined || !isDbName(db)) return undefined
     return { kind: 'db', db, op: parts[2] as DbOp, ...base }
   }
   return undefined
@@ -40,8 +39,18 @@ function decode(s: string | undefined): string | undefined {
   if (!s) return undefined
   try {
     const d = decodeURIComponent(s)
-    return NAME.test(d) && d !== '.' && d !== '..' ? d : undefined
+    return d !== '.' && d !== '..' ? d : undefined
   } catch {
     return undefined
+  }
+}
+
+/** A tenant id by the core rule (`toTenantId`). */
+export function isTenantId(s: string): boolean {
+  try {
+    toTenantId(s)
+    return true
+  } catch {
+    return false
   }
 }

@@ -1,6 +1,5 @@
 import { ErrorCodes, WeftError } from '@weft/core'
-
-const TENANT_NAME = /^[^\u0000-\u001f/]{1,512}$/
+import { isTenantId } from './parseRoute.ts'
 
 /** Where a request may name its tenant. */
 export interface TenantSources {
@@ -18,7 +17,7 @@ export interface TenantSources {
  */
 export function resolveTenant(sources: TenantSources): string | undefined {
   const named = [sources.path, sources.header, sources.subdomain].filter((s): s is string => s !== undefined)
-  if (named.some((n) => !TENANT_NAME.test(n))) throw new WeftError(ErrorCodes.PROTOCOL, 'a tenant id is 1-512 characters without / or control characters')
+  if (named.some((n) => !isTenantId(n))) throw new WeftError(ErrorCodes.PROTOCOL, 'a tenant id is 1-512 bytes without / or control characters')
   const tenant = named[0]
   if (named.some((n) => n !== tenant)) {
     throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the path, X-Tenant-ID header and subdomain name different tenants')
