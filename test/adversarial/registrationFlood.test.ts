@@ -1,6 +1,7 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
+import { registerMembers } from '@weft/client'
 import { createRegistration, encodeBody, MSGPACK_TYPE } from '@weft/protocol'
 import { healthLatency, startChildServer, type ChildServer } from './helpers/childServer.ts'
 
@@ -102,5 +103,9 @@ describe('registration flood', () => {
     })
     expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId, { token: TOKEN })).toEqual({ status: 200 })
     expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId, { seq: 2, add: [generateSigningKeyPair().publicKey] })).toEqual({ status: 200 })
+    // The client passes the operator's token the same way.
+    const other = tenantId()
+    await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1 })).rejects.toMatchObject({ code: ErrorCodes.REGISTRATION_CLOSED })
+    await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1, registrationToken: TOKEN })).resolves.toMatchObject({ members: 1 })
   })
 })
