@@ -128,19 +128,30 @@ export class Tenant {
     return this.keyBag.addVersions(asKeyId(options.as ?? opened.keyId), opened.versions)
   }
 
-  /** Opens (or returns the already open) database `name`, loading its documents. */
+  /**
+   * Opens (or returns the already open) database `name`, loading its documents. Every call for a
+   * name shares one database, so options are settled across calls whatever their order: an option
+   * left out keeps what an earlier call chose, an option given is adopted if none chose it yet, and
+   * one that differs from an earlier choice is refused with `WEFT_DB_OPTIONS_CONFLICT`. So the
+   * orchestrator or sharing opening `orders` first (with no options) never makes the app's
+   * `openDB('orders', { keyId: 'collab' })` put new documents under `default`.
+   */
   openDB(name: string, options: DatabaseOptions = {}): Promise<Database> {
     if (this.#closed) return Promise.reject(new WeftError(ErrorCodes.CLOSED, `tenant ${this.id} is closed`))
     if (!DB_NAME.test(name) || new TextEncoder().encode(name).length > 128) {
       return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 bytes without / or control characters'))
     }
     const dbName = asDbName(name)
-    let db = this.#dbs.get(dbName)
-    if (!db) {
-      db = this.#openDatabase(dbName, options)
-      this.#dbs.set(dbName, db)
-      db.catch(() => this.#dbs.delete(dbName))
+    const open = this.#dbs.get(dbName)
+    if (open) {
+      return open.then((db) => {
+        db.adoptOptions(options)
+        return db
+      })
     }
+    const db = this.#openDatabase(dbName, options)
+    this.#dbs.set(dbName, db)
+    db.catch(() => this.#dbs.delete(dbName))
     return db
   }
 

@@ -42,6 +42,8 @@ export const ErrorCodes = {
   CLOSED: 'WEFT_CLOSED',
   /** A caller passed an argument that can never be valid. */
   INVALID_ARGUMENT: 'WEFT_INVALID_ARGUMENT',
+  /** `openDB` of a database already open with another value of an option this call gives (`keyId`, `snapshotEvery`). */
+  DB_OPTIONS_CONFLICT: 'WEFT_DB_OPTIONS_CONFLICT',
   /** An operation was aborted through its `AbortSignal`. */
   ABORTED: 'WEFT_ABORTED',
   /** The storage backend failed (disk error, read-only location, lock held by another process). */

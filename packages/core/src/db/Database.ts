@@ -4,17 +4,23 @@ import { randomBytes } from '../crypto/index.ts'
 import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import { DEFAULT_KEY_ID } from '../keys/index.ts'
 import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry, type ScanItem } from '../store/index.ts'
 import { asDocId, asKeyId, type ChangeHash, type Cursor, type DbName, type DocId, type KeyId, type Origin } from '../types.ts'
 import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
 import type { DatabaseContext } from './DatabaseContext.ts'
 import { DocState, type DocData } from './DocState.ts'
 import { Document } from './Document.ts'
+import { DatabaseSettings } from './DatabaseSettings.ts'
 import { Materialiser } from './Materialiser.ts'
 import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
 
+/**
+ * Options of a database. A database is open once per tenant and every `openDB` call shares it, so
+ * options are settled across calls: one a call leaves out keeps the value settled before (or the
+ * default), one a call gives is adopted if no earlier call chose it, and a different choice from
+ * an earlier call fails with `WEFT_DB_OPTIONS_CONFLICT`. The order of calls does not matter.
+ */
 export interface DatabaseOptions {
   /** Key for new documents when `createDocument` names none. Default `default`. */
   readonly keyId?: string
@@ -62,8 +68,7 @@ export class Database {
   readonly #materialiser: Materialiser
   readonly #lock = new Mutex()
   readonly #events = new Emitter<DatabaseEvents>()
-  readonly #defaultKeyId: KeyId
-  readonly #snapshotEvery: number
+  readonly #settings: DatabaseSettings
   readonly #unsubscribe: (() => void)[] = []
   #closed = false
 
@@ -71,9 +76,16 @@ export class Database {
     this.name = name
     this.#ctx = ctx
     this.#store = store
-    this.#defaultKeyId = options.keyId ? asKeyId(options.keyId) : DEFAULT_KEY_ID
-    this.#snapshotEvery = Math.max(1, options.snapshotEvery ?? 500)
+    this.#settings = new DatabaseSettings(name, options)
     this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs)
+  }
+
+  /**
+   * @internal A later `openDB` call's options, settled with those this database has (see
+   * {@link DatabaseOptions}); `WEFT_DB_OPTIONS_CONFLICT` when one differs from an earlier choice.
+   */
+  adoptOptions(options: DatabaseOptions): void {
+    this.#settings.adopt(options)
   }
 
   /** @internal Opens a database over `store`, loading documents from their newest snapshots. */
@@ -112,7 +124,7 @@ export class Database {
   /** Creates a document, optionally with initial data, encrypted under `keyId` (default: the database's). */
   createDocument<T extends DocData = DocData>(options: { keyId?: string; data?: NoInfer<T> } = {}): Promise<Document<T>> {
     return this.#write(async () => {
-      const keyId = options.keyId ? asKeyId(options.keyId) : this.#defaultKeyId
+      const keyId = options.keyId ? asKeyId(options.keyId) : this.#settings.keyId
       const id = asDocId(toHex(randomBytes(16)))
       let am = A.init<DocData>()
       if (options.data) am = A.change(am, (d) => void Object.assign(d, options.data))
@@ -143,7 +155,7 @@ export class Database {
       const entry = await this.#commit(state, 'change', encodeChangePayload([change]))
       state.am = after
       this.#materialiser.noteLocal(state, entry)
-      if (++state.changesSinceSnapshot >= this.#snapshotEvery) await this.#writeSnapshot(state)
+      if (++state.changesSinceSnapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot(state)
       this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
       return new Document<T>(state)
     })
@@ -302,7 +314,7 @@ export class Database {
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
   async #commit(state: DocState, kind: 'create' | 'change' | 'delete' | 'snapshot', payload: Uint8Array): Promise<ParsedEntry> {
-    const keyId = state.writeKey ?? state.keyId ?? this.#defaultKeyId
+    const keyId = state.writeKey ?? state.keyId ?? this.#settings.keyId
     const key = this.#ctx.keyBag.current(keyId)
     const entry = createEntry({
       kind,
