@@ -88,8 +88,8 @@ export const ErrorCodes = {
   /** A request body is over the server's size limit (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'WEFT_PAYLOAD_TOO_LARGE',
   /**
-   * A message asks for more work than one message may (a reconciliation message naming more ranges
-   * than `RECONCILE_LIMITS.maxRangesPerMessage`): nothing of it was done (HTTP 400).
+   * A message asks for more work than one message may (a reconciliation message that could take
+   * more range reads than `RECONCILE_LIMITS.maxRangeReadsPerMessage`): nothing of it was done (HTTP 400).
    */
   WORK_LIMIT: 'WEFT_WORK_LIMIT',
   /** The tenant named by a request's path, subdomain, header and token do not agree (HTTP 400). */

@@ -19,7 +19,7 @@ function counting(inner: ReconcileSource): ReconcileSource & { reads: number } {
   return c
 }
 
-/** `n` split items over distinct prefixes: 16 ranges each. */
+/** `n` split items over distinct prefixes: 16 ranges each, each of which may split (272 range reads at most). */
 function splits(n: number): ReconcileMessage {
   const fp = new Uint8Array(16 * 16)
   const items = Array.from({ length: n }, (_, i) => ({ t: 'split' as const, p: i.toString(16).padStart(4, '0'), n: new Array(16).fill(1), fp }))
@@ -29,11 +29,11 @@ function splits(n: number): ReconcileMessage {
 describe('the work budget of one reconciliation message', () => {
   it('a responder refuses a message naming more ranges than the budget with WEFT_WORK_LIMIT, reading nothing', async () => {
     const source = counting(new SortedHashSet(randomHashes(100)))
-    const over = splits(RECONCILE_LIMITS.maxRangesPerMessage / 16 + 1)
+    const over = splits(Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 272) + 1)
     await expect(processReconcileMessage(source, over, { role: 'responder' })).rejects.toMatchObject({ code: ErrorCodes.WORK_LIMIT })
     expect(source.reads).toBe(0)
     // At the budget exactly, it answers.
-    const at = splits(RECONCILE_LIMITS.maxRangesPerMessage / 16)
+    const at = splits(Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 272))
     expect((await processReconcileMessage(source, at, { role: 'responder' })).message).not.toBeNull()
     expect(source.reads).toBeGreaterThan(0)
   })
@@ -52,7 +52,7 @@ describe('the work budget of one reconciliation message', () => {
     })
     expect(new Set(result.have)).toEqual(new Set(onlyA))
     expect(new Set(result.need)).toEqual(new Set(onlyB))
-    expect(Math.max(...costs)).toBeLessThanOrEqual(RECONCILE_LIMITS.maxRangesPerMessage)
+    expect(Math.max(...costs)).toBeLessThanOrEqual(RECONCILE_LIMITS.maxRangeReadsPerMessage)
     expect(costs.length).toBe(result.rounds)
   }, 60_000)
 })

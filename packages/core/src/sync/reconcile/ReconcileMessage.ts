@@ -59,11 +59,12 @@ export const RECONCILE_LIMITS = {
   maxIdsPerItem: 100_000,
   maxMessageBytes: 8 * 1024 * 1024,
   /**
-   * Most ranges one message may ask the receiver to fingerprint or list (see
-   * `reconcileCost`): the work budget of one message. A sender splits a longer message into
-   * several; a receiver refuses one over it with `WEFT_WORK_LIMIT` before reading anything.
+   * Most range reads (fingerprints or short listings) answering one message may take, counted
+   * for the worst case of every item (see `reconcileCost`): the work budget of one message. A
+   * sender splits a longer message into several; a receiver refuses one over it with
+   * `WEFT_WORK_LIMIT` before reading anything.
    */
-  maxRangesPerMessage: 4_096,
+  maxRangeReadsPerMessage: 8_192,
 } as const
 
 /** Bytes per hash on the wire, and per fingerprint. */

@@ -29,8 +29,8 @@ export interface ReconcileStep {
  * `leafSize` hashes. Pure over `source`: no state is kept between messages, so a responder (a
  * server) can answer any message from any peer, and the transport is the caller's.
  *
- * A message naming more ranges than `maxRanges` (for a responder, by default
- * `RECONCILE_LIMITS.maxRangesPerMessage`; {@link reconcile} splits what it sends to fit) is refused with `WEFT_WORK_LIMIT` before anything is read: with the stores' fingerprint index
+ * A message that could take more range reads than `maxRanges` (for a responder, by default
+ * `RECONCILE_LIMITS.maxRangeReadsPerMessage`; {@link reconcile} splits what it sends to fit) is refused with `WEFT_WORK_LIMIT` before anything is read: with the stores' fingerprint index
  * each range costs a few reads, so this bounds the work one message can ask for.
  */
 export async function processReconcileMessage(
@@ -39,10 +39,10 @@ export async function processReconcileMessage(
   options: ReconcileOptions & { readonly role: ReconcileRole; readonly maxRanges?: number },
 ): Promise<ReconcileStep> {
   // The responder's budget; an initiator reads answers to its own (split) messages, joined.
-  const maxRanges = options.maxRanges ?? (options.role === 'responder' ? RECONCILE_LIMITS.maxRangesPerMessage : Infinity)
+  const maxRanges = options.maxRanges ?? (options.role === 'responder' ? RECONCILE_LIMITS.maxRangeReadsPerMessage : Infinity)
   const cost = reconcileCost(message)
   if (cost > maxRanges) {
-    throw new WeftError(ErrorCodes.WORK_LIMIT, `a reconciliation message names ${cost} ranges; at most ${maxRanges} are answered at once`)
+    throw new WeftError(ErrorCodes.WORK_LIMIT, `a reconciliation message may take ${cost} range reads; at most ${maxRanges} are made for one message`)
   }
   const o = { ...DEFAULT_RECONCILE_OPTIONS, ...options }
   const initiator = options.role === 'initiator'

@@ -32,7 +32,7 @@ export async function reconcile(
   while (message) {
     // A message over the receiver's work budget goes as several; the answers join item by item.
     const answers: ReconcileItem[] = []
-    for (const part of splitByCost(message, RECONCILE_LIMITS.maxRangesPerMessage)) {
+    for (const part of splitByCost(message, RECONCILE_LIMITS.maxRangeReadsPerMessage)) {
       options.signal?.throwIfAborted()
       answers.push(...(await exchange(part)).items)
       rounds++
