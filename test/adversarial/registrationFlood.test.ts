@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process'
 import { request } from 'node:http'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
 import { registerMembers } from '@weft/client'
@@ -107,5 +110,22 @@ describe('registration flood', () => {
     const other = tenantId()
     await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1 })).rejects.toMatchObject({ code: ErrorCodes.REGISTRATION_CLOSED })
     await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1, registrationToken: TOKEN })).resolves.toMatchObject({ members: 1 })
+  })
+
+  it('the command line takes the same limits: --registration-token closes open registration, --max-tenants caps the server', async () => {
+    const cli = fileURLToPath(new URL('../../packages/server/src/cli.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--memory', '--port', '0', '--registration-token', TOKEN, '--max-tenants', '1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    try {
+      const line = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string
+      const url = /listening on (\S+)/.exec(line)![1]!
+      const admin = generateSigningKeyPair()
+      await expect(registerMembers({ url, tenant: tenantId(), admin, seq: 1 })).rejects.toMatchObject({ code: ErrorCodes.REGISTRATION_CLOSED })
+      await registerMembers({ url, tenant: tenantId(), admin, seq: 1, registrationToken: TOKEN })
+      await expect(registerMembers({ url, tenant: tenantId(), admin, seq: 1, registrationToken: TOKEN })).rejects.toMatchObject({ code: ErrorCodes.SERVER_FULL })
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 })

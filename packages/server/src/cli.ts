@@ -5,7 +5,10 @@
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
  * URLs clients reach the server by; sign-ins made for any other server are refused), and for the per-tenant
  * quotas WEFT_MAX_BYTES_PER_TENANT, WEFT_MAX_ENTRIES_PER_TENANT, WEFT_MAX_DATABASES_PER_TENANT,
- * WEFT_TENANT_REQUESTS_PER_SECOND (a number, or `unlimited`).
+ * WEFT_TENANT_REQUESTS_PER_SECOND, WEFT_MAX_MEMBERS_PER_TENANT, WEFT_MAX_MAIL_MESSAGES_PER_TENANT,
+ * WEFT_MAX_MAIL_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
+ * WEFT_TENANTS_PER_ADDRESS (new tenants per remote address an hour) and WEFT_REGISTRATION_TOKENS
+ * (comma-separated: when set, only these operator tokens create tenants).
  */
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
@@ -18,6 +21,9 @@ const QUOTA_FLAGS = {
   'max-entries-per-tenant': 'maxEntriesPerTenant',
   'max-databases-per-tenant': 'maxDatabasesPerTenant',
   'tenant-requests-per-second': 'tenantRequestsPerSecond',
+  'max-members-per-tenant': 'maxMembersPerTenant',
+  'max-mail-messages-per-tenant': 'maxMailMessagesPerTenant',
+  'max-mail-bytes-per-tenant': 'maxMailBytesPerTenant',
 } as const satisfies Record<string, keyof TenantQuota>
 
 const { values } = parseArgs({
@@ -28,6 +34,9 @@ const { values } = parseArgs({
     'base-domain': { type: 'string' },
     'public-url': { type: 'string', multiple: true },
     memory: { type: 'boolean' },
+    'max-tenants': { type: 'string' },
+    'tenants-per-address': { type: 'string' },
+    'registration-token': { type: 'string', multiple: true },
     help: { type: 'boolean' },
     ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
   },
@@ -37,7 +46,9 @@ if (values.help) {
   console.log(
     'weft-server [--port N] [--host ADDR] [--data DIR] [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
-      '            [--tenant-requests-per-second N]   (N: a number, or unlimited)',
+      '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
+      '            [--max-mail-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
+      '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)',
   )
   process.exit(0)
 }
@@ -58,6 +69,23 @@ for (const [flag, field] of Object.entries(QUOTA_FLAGS)) {
   }
   quotas[field] = n
 }
+const count = (flag: string, raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined
+  const n = raw === 'unlimited' ? Infinity : Number(raw)
+  if (!(n >= 0)) {
+    console.error(`--${flag} takes a number or 'unlimited', not ${raw}`)
+    process.exit(2)
+  }
+  return n
+}
+const maxTenants = count('max-tenants', values['max-tenants'] ?? process.env.WEFT_MAX_TENANTS)
+const perAddress = count('tenants-per-address', values['tenants-per-address'] ?? process.env.WEFT_TENANTS_PER_ADDRESS)
+const tokens = values['registration-token'] ?? process.env.WEFT_REGISTRATION_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean)
+const registration = {
+  ...(maxTenants !== undefined ? { maxTenants } : {}),
+  ...(perAddress !== undefined ? { perAddress: { tenants: perAddress, windowMs: 3_600_000 } } : {}),
+  ...(tokens?.length ? { open: false, tokens } : {}),
+}
 const storeFactory = values.memory ? new MemoryStoreFactory() : new LevelStoreFactory({ path: data })
 
 const server = await WeftServer.start({
@@ -65,6 +93,7 @@ const server = await WeftServer.start({
   host,
   storeFactory,
   quotas,
+  registration,
   ...(baseDomain ? { baseDomain } : {}),
   ...(publicUrls?.length ? { publicUrls } : {}),
   log: (message, error) => console.error(message, error ?? ''),
