@@ -220,14 +220,15 @@ export class WeftServer {
       if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
       const status = route404(w) ? 404 : httpStatusOf(w.code)
       const text = JSON.stringify({ code: w.code, message: w.message })
-      // A body we refused to read (too large, or sent without a valid session): answer, then close
-      // the connection rather than read the rest.
+      // A body we refused to read (too large, or sent without a valid session) is thrown away as it
+      // arrives, never kept; one declared larger than any body we take closes the connection.
       const drop = status === 413 || (!bodyRead && hasBody(req))
+      const close = drop && Number(req.headers['content-length'] ?? 0) > this.#limits.maxBodyBytes
       if (!res.headersSent) {
         res.writeHead(status, {
           'content-type': 'application/json',
           ...(status === 429 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
-          ...(drop ? { connection: 'close' } : {}),
+          ...(close ? { connection: 'close' } : {}),
         })
       }
       res.end(text)

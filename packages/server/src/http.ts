@@ -80,15 +80,11 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * After refusing a request (answered with `connection: close`): a body not yet read is thrown away
- * as it arrives, none of it kept, so the client gets to read the answer; the connection is cut
- * after `maxBytes` more or a few seconds. A body read whole just closes the connection.
+ * After refusing a request: a body not yet read is thrown away as it arrives, none of it kept, so
+ * the client gets to read the answer; past `maxBytes` more, or a few seconds, the connection is cut.
  */
-export function discardThenClose(req: IncomingMessage, maxBytes: number, ms = 3_000): void {
-  if (req.complete) {
-    req.socket?.destroySoon?.()
-    return
-  }
+export function discardThenClose(req: IncomingMessage, maxBytes: number, ms = 5_000): void {
+  if (req.complete) return
   let seen = 0
   const stop = () => {
     clearTimeout(timer)
