@@ -1,6 +1,31 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Inside the repository `@weft/*` resolves to the TypeScript sources, never to `dist/`: every
+ * entry of a package's `exports` (`./dist/x.js`) is aliased to its source (`./src/x.ts`), so the
+ * tests run without a build. The same mapping is in tsconfig.json `paths` (for tsc and tsx).
+ */
+function sourceAliases(): { find: RegExp; replacement: string }[] {
+  const root = fileURLToPath(new URL('./packages/', import.meta.url))
+  const aliases: { find: RegExp; replacement: string }[] = []
+  for (const dir of readdirSync(root)) {
+    const manifest = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8')) as {
+      name: string
+      exports: Record<string, { import: string }>
+    }
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      const specifier = manifest.name + subpath.slice(1)
+      const source = target.import.replace(/^\.\/dist\//, './src/').replace(/\.js$/, '.ts')
+      aliases.push({ find: new RegExp(`^${specifier.replace(/[/.]/g, '\\$&')}$`), replacement: `${root}${dir}/${source.slice(2)}` })
+    }
+  }
+  return aliases
+}
+
 export default defineConfig({
+  resolve: { alias: sourceAliases() },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
