@@ -8,7 +8,7 @@ import {
   type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord, type TrustCutoffs, type Vouches,
 } from './tenant/index.ts'
 import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
-import { bytesEqual, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
+import { bytesEqual, canonicalTextProblem, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
 import { RelationshipStateStore, type SyncAuthority } from './orchestrator/index.ts'
 import { SharingManager } from './sharing/index.ts'
 import { serverSignerOf, type ServerSigner } from './crypto/index.ts'
@@ -138,8 +138,8 @@ export class Tenant {
    */
   openDB(name: string, options: DatabaseOptions = {}): Promise<Database> {
     if (this.#closed) return Promise.reject(new WeftError(ErrorCodes.CLOSED, `tenant ${this.id} is closed`))
-    if (!DB_NAME.test(name) || new TextEncoder().encode(name).length > 128) {
-      return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 bytes without / or control characters'))
+    if (!DB_NAME.test(name) || new TextEncoder().encode(name).length > 128 || canonicalTextProblem(name)) {
+      return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 bytes of NFC text without /, a byte-order mark or control characters'))
     }
     const dbName = asDbName(name)
     const open = this.#dbs.get(dbName)

@@ -68,3 +68,17 @@ describe('openDB options across callers', () => {
     expect((await a.createDocument()).keyId).toBe('collab')
   })
 })
+
+describe('names that entries carry', () => {
+  it('refuses tenant ids and database names that are not canonical text, before any entry is made', async () => {
+    const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
+    for (const tenantId of ['\ufeffacme', 'cafe\u0301', 'ac\u0085me']) {
+      await expect(factory.createTenant({ tenantId, password: 'pw' })).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+    }
+    const tenant = await factory.createTenant({ tenantId: 'café', password: 'pw' })
+    for (const name of ['\ufefforders', 'cafe\u0301', 'or\u0085ders']) {
+      await expect(tenant.openDB(name)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+    }
+    expect((await (await tenant.openDB('café')).createDocument()).getId()).toMatch(/^[0-9a-f]{32}$/)
+  })
+})

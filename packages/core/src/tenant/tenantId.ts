@@ -1,3 +1,4 @@
+import { canonicalTextProblem } from '../codec/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { asTenantId, type TenantId } from '../types.ts'
 
@@ -27,10 +28,15 @@ export function toTenantId(id: string | TenantScope): TenantId {
   return typeof id === 'string' ? checkTenantId(id) : scopeToTenantId(id)
 }
 
+/**
+ * A tenant id is 1-512 bytes of canonical text (NFC, no byte-order mark, no control character,
+ * see `canonicalTextProblem`) without `/`: the form an entry's origin must have, so a tenant
+ * never makes entries a reader would refuse, and no two ids look alike.
+ */
 function checkTenantId(id: string): TenantId {
   const bytes = new TextEncoder().encode(id).length
-  if (bytes === 0 || bytes > 512 || /[\u0000-\u001f/]/.test(id)) {
-    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `tenant ids are 1-512 bytes without '/' or control characters`)
+  if (bytes === 0 || bytes > 512 || id.includes('/') || canonicalTextProblem(id)) {
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `tenant ids are 1-512 bytes of NFC text without '/', a byte-order mark or control characters`)
   }
   return asTenantId(id)
 }
