@@ -23,8 +23,8 @@ export interface DbOpContext {
   readonly hold: (bytes: number) => Hold
 }
 
-/** Arrival positions one `order` request walks at most. */
-const ORDER_WALK = 50_000
+/** Pages of `maxHashesPerRequest` arrival positions one `order` request walks at most (50,000 positions by default). */
+const ORDER_PAGES = 5
 
 /** Runs one database operation, its body checked by `parseDbRequest`. */
 export async function handleDbOp(ctx: DbOpContext, request: DbRequest): Promise<unknown> {
@@ -64,14 +64,13 @@ export async function handleDbOp(ctx: DbOpContext, request: DbRequest): Promise<
       const wanted = new Set<string>(request.hashes)
       const found: ChangeHash[] = []
       let at = request.since
-      for (let walked = 0; ; ) {
-        const page = await store.scan(at, { limit: Math.min(ctx.limits.maxHashesPerRequest, ORDER_WALK - walked) })
+      for (let pages = 1; ; pages++) {
+        const page = await store.scan(at, { limit: ctx.limits.maxHashesPerRequest })
         if (page.reset) found.length = 0
         for (const e of page.entries) if (wanted.has(e.hash)) found.push(e.hash)
-        walked += page.entries.length
         at = page.cursor
         const done = page.done || found.length === wanted.size
-        if (done || walked >= ORDER_WALK) return { hashes: packHashes(found), cursor: at, done } satisfies Bodies['order']['res']
+        if (done || pages >= ORDER_PAGES) return { hashes: packHashes(found), cursor: at, done } satisfies Bodies['order']['res']
       }
     }
     case 'doc-hashes':
