@@ -77,6 +77,33 @@ export class TenantFactory {
   }
 
   /**
+   * Opens the tenant if this storage holds it, otherwise creates it: the open-or-create step of an
+   * app's start, so the same code runs on the first launch and on every later one.
+   *
+   * A wrong password for an existing tenant fails with `WEFT_WRONG_PASSWORD` and never creates
+   * anything. Two concurrent calls for one new tenant create it once (the loser opens it).
+   *
+   * @example
+   * ```ts fragment
+   * const tenant = await factory.openOrCreateTenant({ tenantId: 'acme', password })
+   * ```
+   */
+  async openOrCreateTenant(options: { tenantId: string | TenantScope; password: string }): Promise<Tenant> {
+    const open = (): Promise<Tenant> => this.openTenant(options.tenantId, { password: options.password })
+    try {
+      return await open()
+    } catch (err) {
+      if (!(err instanceof WeftError) || err.code !== ErrorCodes.TENANT_NOT_FOUND) throw err
+    }
+    try {
+      return await this.createTenant(options)
+    } catch (err) {
+      if (err instanceof WeftError && err.code === ErrorCodes.TENANT_EXISTS) return open()
+      throw err
+    }
+  }
+
+  /**
    * A new random symmetric key, protected by `password` (Argon2id + committed XChaCha20-Poly1305).
    * Hand the blob and password to whoever should read documents under it; they call
    * `tenant.keyBag.importKey(name, blob, password)`.
