@@ -18,7 +18,7 @@ export {
 // The range-fingerprint index, for backends: partial sums per hash prefix, maintained on append.
 export {
   emptySum, addHashToSum, combineSums, finishSum, INDEX_DEPTH, nodesOf, addToIndex, encodeSum, decodeSum, rangePlan,
-  indexedFingerprint,
+  indexedFingerprint, positionCheck,
 } from './store/index.ts'
 export type { FingerprintSum, RangePlan, PrefixSumReader } from './store/index.ts'
 export {

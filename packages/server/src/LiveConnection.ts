@@ -1,4 +1,4 @@
-import { ErrorCodes, isWeftError, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
+import { ErrorCodes, isWeftError, positionCheck, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
 import {
   DEFAULT_LIMITS, decodeMessage, encodeBody, MAX_SOCKET_MESSAGE_BYTES, parseClientSocketMessage, SOCKET_CLOSE, type ServerSocketMessage,
 } from '@weft/protocol'
@@ -195,7 +195,8 @@ export class LiveConnection {
         maxEntryBytes: this.#options.maxEntryBytes,
       })
       const cut = read.taken < page.entries.length
-      const cursor = cut ? { epoch: page.cursor.epoch, seq: page.entries[read.taken - 1]!.seq } : page.cursor
+      const lastSent = page.entries[read.taken - 1]!
+      const cursor = cut ? { epoch: page.cursor.epoch, seq: lastSent.seq, at: positionCheck(lastSent.hash) } : page.cursor
       const done = page.done && !cut
       if (read.entries.length || page.reset || sub.first || (done && sub.owesDone)) {
         if (!(await this.#authorized()) || this.#subs.get(sub.db) !== sub) return true

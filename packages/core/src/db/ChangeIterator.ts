@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../abort.ts'
-import type { ChangeStore, ScanItem } from '../store/index.ts'
+import { positionCheck, type ChangeStore, type ScanItem } from '../store/index.ts'
 import type { Cursor, DocId } from '../types.ts'
 import type { Document } from './Document.ts'
 import { matchesFilter, type DocFilter } from './filter.ts'
@@ -62,7 +62,7 @@ export class ChangeIterator implements AsyncIterable<ChangedDocument> {
         if (last.get(item.docId) !== i) continue
         const doc = this.#source.document(item.docId)
         if (!doc || !matchesFilter(filter, doc)) continue
-        const cursor = { epoch: page.cursor.epoch, seq: item.seq }
+        const cursor = { epoch: page.cursor.epoch, seq: item.seq, at: positionCheck(item.hash) }
         this.#cursor = cursor
         yield { doc, cursor }
         throwIfAborted(signal, 'iteration')

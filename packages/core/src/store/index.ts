@@ -1,5 +1,5 @@
 /** The change store contract, its verifying base class, and the in-memory backend. */
-export { BaseChangeStore } from './BaseChangeStore.ts'
+export { BaseChangeStore, positionCheck } from './BaseChangeStore.ts'
 export type { VerifiedEntry, StoreOptions } from './BaseChangeStore.ts'
 export type {
   ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
