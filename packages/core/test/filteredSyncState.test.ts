@@ -35,11 +35,12 @@ describe('a sync state remembers its filter', () => {
     const wanted = { v: 'x' }
     const doc = await a!.createDocument({ data: { kind: 'y' } })
     const byKind = (d: Document) => d.getData().kind === wanted.v
-    let state = await syncFiltered(a!, b!, byKind, undefined, { filterId: 'by-kind/x' })
+    const state = await syncFiltered(a!, b!, byKind, undefined, { filterId: 'by-kind/x' })
     expect(await held(b!)).toEqual([])
     wanted.v = 'y' // the same function text now matches other documents: a new id says so
-    state = await syncFiltered(a!, b!, byKind, state, { filterId: 'by-kind/y' })
+    const next = await syncFiltered(a!, b!, byKind, state, { filterId: 'by-kind/y' })
     expect(await held(b!)).toEqual([doc.getId()])
+    expect(next.filter).toBe('i:by-kind/y')
     expect(filterFingerprint(withFilterId('v2', () => true))).toBe(filterFingerprint(undefined, 'v2'))
     expect(filterFingerprint({ where: { a: 1, b: 'x' } })).toBe(filterFingerprint({ where: { b: 'x', a: 1 } }))
     expect(filterFingerprint({ where: { a: 1 } })).not.toBe(filterFingerprint({ where: { a: '1' } }))

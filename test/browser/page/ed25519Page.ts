@@ -51,7 +51,6 @@ async function run(): Promise<Ed25519PageVerdict[]> {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var weftEd25519Page: { run(): Promise<Ed25519PageVerdict[]> } | undefined
 }
 

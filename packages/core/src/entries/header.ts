@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, canonicalTextProblem, CodecError, fromHex, toHex, utf8 } from '../codec/index.ts'
+import { canonicalTextProblem, CodecError, fromHex, toHex, utf8, type ByteReader, type ByteWriter } from '../codec/index.ts'
 import { NONCE_BYTES } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
