@@ -6,7 +6,7 @@
  * URLs clients reach the server by; sign-ins made for any other server are refused), and for the per-tenant
  * quotas WEFT_MAX_BYTES_PER_TENANT, WEFT_MAX_ENTRIES_PER_TENANT, WEFT_MAX_DATABASES_PER_TENANT,
  * WEFT_TENANT_REQUESTS_PER_SECOND, WEFT_MAX_MEMBERS_PER_TENANT, WEFT_MAX_MAIL_MESSAGES_PER_TENANT,
- * WEFT_MAX_MAIL_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
+ * WEFT_MAX_MAIL_BYTES_PER_TENANT, WEFT_MAX_HELD_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
  * WEFT_TENANTS_PER_ADDRESS (new tenants per remote address an hour) and WEFT_REGISTRATION_TOKENS
  * (comma-separated: when set, only these operator tokens create tenants).
  */
@@ -24,6 +24,7 @@ const QUOTA_FLAGS = {
   'max-members-per-tenant': 'maxMembersPerTenant',
   'max-mail-messages-per-tenant': 'maxMailMessagesPerTenant',
   'max-mail-bytes-per-tenant': 'maxMailBytesPerTenant',
+  'max-held-bytes-per-tenant': 'maxHeldBytesPerTenant',
 } as const satisfies Record<string, keyof TenantQuota>
 
 const { values } = parseArgs({
@@ -47,7 +48,7 @@ if (values.help) {
     'weft-server [--port N] [--host ADDR] [--data DIR] [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
-      '            [--max-mail-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
+      '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
       '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)',
   )
   process.exit(0)
