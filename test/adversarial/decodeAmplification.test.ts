@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, ready } from '@weft/core'
 import { healthLatency, startChildServer, type ChildServer } from './helpers/childServer.ts'
-import { rawRequest, signedInMember } from './helpers/rawRequest.ts'
+import { rawRequest, signedInMember, type RawAnswer } from './helpers/rawRequest.ts'
 
 // Issue 10, item 1: 8 MiB of empty MessagePack maps once took 1.2 GB and blocked the event loop
 // for 4 s, and reached the decoder before the session was checked. Here the server runs in a
@@ -58,8 +58,8 @@ describe('decode amplification', () => {
   afterAll(() => server.kill())
 
   /** Runs `attack` repeatedly (3 at a time) for `ms`, sampling health latency and RSS meanwhile. */
-  async function underAttack(attack: () => Promise<{ status: number; code?: string }>, ms = 2_000) {
-    const answers: { status: number; code?: string }[] = []
+  async function underAttack(attack: () => Promise<RawAnswer>, ms = 2_000) {
+    const answers: RawAnswer[] = []
     const health: number[] = []
     let rss = 0
     const until = Date.now() + ms
