@@ -5,6 +5,22 @@ import { ready, TenantFactory, TEST_KDF, whereField, type Cursor, type DocId } f
 beforeAll(ready)
 
 describe('iterateChangesSince', () => {
+  it('yields cursors with the check of their position, so a store restored from an older copy starts them over', async () => {
+    const f = new TenantFactory({ kdf: TEST_KDF })
+    const db = await (await f.createTenant({ tenantId: 't', password: 'p' })).openDB('d')
+    for (let i = 0; i < 3; i++) await db.createDocument({ data: { i } })
+    const hashes = await db.getStore().getAllChangeHashes()
+    const cursors: Cursor[] = []
+    for await (const { cursor } of db.iterateChangesSince(null, { pageSize: 1 })) cursors.push(cursor)
+    expect(cursors.map((c) => c.seq)).toEqual([1, 2, 3])
+    cursors.forEach((c) => expect(hashes[c.seq - 1]!.startsWith(c.at!)).toBe(true))
+    // A cursor whose check names another entry than the store holds at its number starts over.
+    const wrong = { ...cursors[1]!, at: hashes[0]!.slice(0, cursors[1]!.at!.length) }
+    const seen: DocId[] = []
+    for await (const { doc } of db.iterateChangesSince(wrong)) seen.push(doc.getId())
+    expect(seen).toHaveLength(3)
+  })
+
   it('resumed from any yielded cursor, misses nothing and repeats nothing', async () => {
     await fc.assert(
       fc.asyncProperty(
