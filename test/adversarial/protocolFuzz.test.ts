@@ -22,6 +22,8 @@ const SEED = process.env.WEFT_FUZZ_SEED ? Number(process.env.WEFT_FUZZ_SEED) : D
 const RUNS = Number(process.env.WEFT_FUZZ_RUNS ?? 400)
 /** An answer slower than this is a hang. */
 const ANSWER_MS = 10_000
+/** Time for one test: generous per run, so a long run needs no flag. */
+const TEST_MS = 60_000 + RUNS * 20
 
 beforeAll(ready)
 
@@ -144,7 +146,7 @@ describe('protocol fuzzer', () => {
     expect(server.alive(), server.stderr()).toBe(true)
     expect(await healthLatency(server.url)).toBeLessThan(1_000)
     expect(server.stderr()).not.toMatch(/request failed/)
-  })
+  }, TEST_MS)
 
   it('answers every malformed socket message with a typed error on the same socket, and keeps serving it', async () => {
     const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/t/${tenant}/ws?token=${encodeURIComponent(token)}`)
@@ -182,5 +184,5 @@ describe('protocol fuzzer', () => {
     ws.close()
     expect(server.alive(), server.stderr()).toBe(true)
     expect(await healthLatency(server.url)).toBeLessThan(1_000)
-  })
+  }, TEST_MS)
 })

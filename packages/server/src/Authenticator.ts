@@ -26,8 +26,9 @@ const MAX_SESSIONS = 1_000_000
 
 /**
  * Challenge-response sign-in. A client asks for a random challenge for its key, signs it (bound
- * to this server's origin and the tenant, domain-separated) and gets a short-lived bearer token.
- * Challenges are single-use.
+ * to this server's identity, the origin it reached it by and the tenant, domain-separated) and gets
+ * a short-lived bearer token. Challenges are single-use, and bounded per tenant and per client
+ * address (see {@link ChallengeTable}).
  * Tokens live in memory: a restarted server asks clients to sign in again (401).
  */
 export class Authenticator {

@@ -3,7 +3,8 @@
  * `npm run serve -- [--port 8787] [--host 127.0.0.1] [--data ./weft-data] [--memory]`
  * Starts a Weft server with embedded LevelDB storage in the data folder. Flags win over the
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
- * URLs clients reach the server by; sign-ins made for any other server are refused), and for the per-tenant
+ * URLs clients reach the server by; sign-ins made for any other origin are refused, beside the server identity every
+ * sign-in names), and for the per-tenant
  * quotas WEFT_MAX_BYTES_PER_TENANT, WEFT_MAX_ENTRIES_PER_TENANT, WEFT_MAX_DATABASES_PER_TENANT,
  * WEFT_TENANT_REQUESTS_PER_SECOND, WEFT_MAX_MEMBERS_PER_TENANT, WEFT_MAX_MAIL_MESSAGES_PER_TENANT,
  * WEFT_MAX_MAIL_BYTES_PER_TENANT, WEFT_MAX_HELD_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
@@ -99,7 +100,7 @@ const server = await WeftServer.start({
   ...(publicUrls?.length ? { publicUrls } : {}),
   log: (message, error) => console.error(message, error ?? ''),
 })
-console.log(`weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`})`)
+console.log(`weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`}), identity ${server.serverId}`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -2,8 +2,9 @@ import { ErrorCodes, WeftError } from '@weft/core'
 
 /**
  * Which server origins a sign-in may be signed for. A client signs its challenge for the origin of
- * the URL it connects to; a server accepts only its own, so a server that asks a client to sign
- * cannot use the signature to sign in elsewhere as that client.
+ * the URL it connects to (and for the server's identity, which is checked apart); a server accepts
+ * only its own origins, so a server that asks a client to sign — even one that lies about its
+ * identity — cannot use the signature to sign in elsewhere as that client.
  *
  * With `publicUrls`: exactly those origins, and (with `baseDomain`) the tenant subdomains of one of
  * them, same scheme and port. Without: the origin must name the host the request was sent to (its
