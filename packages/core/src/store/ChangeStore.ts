@@ -37,8 +37,9 @@ export interface ScanPage {
   /** Covers everything scanned so far; pass it to the next `scan`. */
   readonly cursor: Cursor
   /**
-   * True when the given cursor was from another epoch, or past this store's newest entry (a store
-   * restored from an older copy), and the scan started over.
+   * True when the given cursor was from another epoch, past this store's newest entry, or its
+   * position check (`at`) named another entry than this store holds at its `seq` (a store restored
+   * from an older copy, since grown or not), and the scan started over.
    */
   readonly reset: boolean
   /** True when nothing more is stored after `cursor` right now. */
@@ -99,7 +100,10 @@ export interface ChangeStore {
   getAllChangeHashesForDoc(docId: DocId): Promise<ChangeHash[]>
   /** The hashes held here that are not in `knownHashes`, in arrival order. */
   findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]>
-  /** Entries after `since` in arrival order; `null` starts at the beginning. */
+  /**
+   * Entries after `since` in arrival order; `null` starts at the beginning. The page's cursor
+   * carries the check of its position (`at`).
+   */
   scan(since: Cursor | null, options?: { limit?: number }): Promise<ScanPage>
   /** The newest arrival number and the epoch. */
   head(): Promise<StoreHead>
