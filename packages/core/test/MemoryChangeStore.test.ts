@@ -11,11 +11,12 @@ runChangeStoreTests(
       // A backup is a copy with the same epoch; restoring swaps it in.
       backup: async () => {
         const copy = store.copy()
-        return async () => {
+        const restore = async () => {
           await store.close()
           store = copy
           return store
         }
+        return { store, restore }
       },
       teardown: () => store.close(),
     }

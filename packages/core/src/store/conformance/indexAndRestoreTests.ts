@@ -78,9 +78,9 @@ export function restoreTests(harness: () => StoreHarness): void {
     const h = harness()
     const pool = new EntryFactory().entries(12)
     await h.store.appendMany(pool.slice(0, 3).map(envelope))
-    const restore = await h.backup!() // the backup holds 3
-    await h.store.appendMany(pool.slice(3, 5).map(envelope))
-    const reader = await walk(h.store, null) // a reader that has seen all 5
+    const { store, restore } = await h.backup!() // the backup holds 3
+    await store.appendMany(pool.slice(3, 5).map(envelope))
+    const reader = await walk(store, null) // a reader that has seen all 5
     expect(reader.hashes).toEqual(pool.slice(0, 5).map((e) => e.hash))
     expect(reader.cursor!.seq).toBe(5)
 

@@ -17,11 +17,12 @@ export interface StoreHarness {
   /** Persistent backends: close the store and open the same data again. */
   readonly reopen?: () => Promise<ChangeStore>
   /**
-   * Backends with the `restore` capability: takes a backup of the store's data now. Calling the
-   * result closes the store, puts the backup back in its place (same epoch, fewer entries) and
-   * opens it again, as an operator restoring an older copy would; teardown disposes of that one.
+   * Backends with the `restore` capability: takes a backup of the store's data now, and gives the
+   * store to go on with (the same one, or the same data opened again). `restore` closes it, puts
+   * the backup back in its place (same epoch, fewer entries) and opens it again, as an operator
+   * restoring an older copy would; teardown disposes of that one.
    */
-  readonly backup?: () => Promise<() => Promise<ChangeStore>>
+  readonly backup?: () => Promise<{ readonly store: ChangeStore; readonly restore: () => Promise<ChangeStore> }>
   readonly teardown: () => Promise<void>
 }
 
