@@ -11,17 +11,17 @@ export interface FingerprintSum {
 /** An empty {@link FingerprintSum}. */
 export const emptySum = (): FingerprintSum => ({ count: 0, limbs: new Uint32Array(4) })
 
+/** The first 16 bytes of `hash` as four 32-bit limbs, most significant first. */
+export function hashLimbs(hash: string): Uint32Array {
+  const b = fromHex(hash.slice(0, 32))
+  const limbs = new Uint32Array(4)
+  for (let i = 0; i < 4; i++) limbs[i] = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
+  return limbs
+}
+
 /** Adds the first 16 bytes of `hash` to `sum` (in place). */
 export function addHashToSum(sum: FingerprintSum, hash: string): void {
-  const b = fromHex(hash.slice(0, 32))
-  let carry = 0
-  for (let i = 3; i >= 0; i--) {
-    const word = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
-    const total = sum.limbs[i]! + word + carry
-    sum.limbs[i] = total >>> 0
-    carry = total > 0xffffffff ? 1 : 0
-  }
-  sum.count++
+  combineSums(sum, { count: 1, limbs: hashLimbs(hash) }, 1)
 }
 
 /** `into += other` (sign 1) or `into -= other` (sign -1), modulo 2^128, in place. */

@@ -1,5 +1,5 @@
 import type { HashRange, RangeFingerprint } from './ChangeStore.ts'
-import { addHashToSum, combineSums, emptySum, finishSum, type FingerprintSum } from './fingerprint.ts'
+import { addHashToSum, combineSums, emptySum, finishSum, hashLimbs, type FingerprintSum } from './fingerprint.ts'
 
 /**
  * The range-fingerprint index every backend keeps: for each hex prefix of 0 to `INDEX_DEPTH`
@@ -25,10 +25,12 @@ export function nodesOf(hash: string): string[] {
 /** Adds `hashes` to their nodes in `nodes`, creating missing nodes. */
 export function addToIndex(nodes: Map<string, FingerprintSum>, hashes: Iterable<string>): void {
   for (const hash of hashes) {
-    for (const p of nodesOf(hash)) {
+    const one = { count: 1, limbs: hashLimbs(hash) }
+    for (let d = 0; d <= INDEX_DEPTH; d++) {
+      const p = hash.slice(0, d)
       let node = nodes.get(p)
       if (!node) nodes.set(p, (node = emptySum()))
-      addHashToSum(node, hash)
+      combineSums(node, one, 1)
     }
   }
 }
