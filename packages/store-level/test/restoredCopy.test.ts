@@ -1,5 +1,5 @@
 import { cp } from 'node:fs/promises'
-import { incrementalSync, initialSyncState, MemoryChangeStore, ready, type ChangeStore } from '@weft/core'
+import { incrementalSync, initialSyncState, MemoryChangeStore, ready, TenantFactory, TEST_KDF, type ChangeStore, type Cursor, type DocId } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { LevelStoreFactory } from '../src/index.ts'
@@ -75,6 +75,41 @@ describe('a LevelDB store restored from an older copy', () => {
     expect(held.every(Boolean)).toBe(true)
     // And after that, nothing more to do.
     expect((await incrementalSync(source, target, state)).lastSent).toBe(0)
+  })
+
+  it("a database's cursor walk yields all 7 documents written after the folder was restored, though the store grew past the saved cursor", async () => {
+    const open = async () => {
+      factory = new LevelStoreFactory({ path: dir.path })
+      const tenant = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).openTenant('shop', { password: 'pw' })
+      return tenant.openDB('orders')
+    }
+    const walk = async (db: Awaited<ReturnType<typeof open>>, since: Cursor | null) => {
+      const seen: DocId[] = []
+      const it = db.iterateChangesSince(since)
+      for await (const { doc } of it) seen.push(doc.getId())
+      return { seen, cursor: it.cursor }
+    }
+    await factory.close()
+    factory = new LevelStoreFactory({ path: dir.path })
+    const created = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).createTenant({ tenantId: 'shop', password: 'pw' })
+    let db = await created.openDB('orders')
+    for (let i = 0; i < 3; i++) await db.createDocument({ data: { i } })
+    await factory.close()
+    await cp(dir.path, backup.path, { recursive: true }) // the backup: 3 documents
+    db = await open()
+    for (let i = 3; i < 5; i++) await db.createDocument({ data: { i } })
+    const saved = (await walk(db, null)).cursor // the app has seen all 5
+    expect(saved?.seq).toBe(5)
+
+    await factory.close()
+    await dir.remove()
+    await cp(backup.path, dir.path, { recursive: true })
+    db = await open()
+    const written: DocId[] = []
+    for (let i = 0; i < 7; i++) written.push((await db.createDocument({ data: { after: i } })).getId())
+    expect((await db.getStore().head()).seq).toBe(10) // past the saved cursor
+    const { seen } = await walk(db, saved)
+    expect(written.filter((id) => seen.includes(id))).toHaveLength(7)
   })
 
   it('a sync state saved before targets were recorded cannot tell; one that records it can', async () => {
