@@ -14,7 +14,7 @@ import { registerMembers, ServerConnection } from '@weft/client'
 import {
   decodeBody, encodeBody, type ClientSocketMessage, type PushResult, type ServerSocketMessage, type WireEntry,
 } from '@weft/protocol'
-import { WeftServer, type TenantQuota } from '@weft/server'
+import { DEFAULT_QUOTAS, WeftServer, type TenantQuota } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { WebSocket } from 'ws'
 import { codeOf } from './helpers/http.ts'
@@ -151,6 +151,8 @@ describe('per-tenant storage quota', () => {
     expect(statuses(await big.push(big.entries(60, 10)))).toEqual(Array(60).fill('added'))
     expect((await big.connection.usage()).limits).toEqual({
       maxBytes: smallDefaults.maxBytesPerTenant, maxEntries: 120, maxDatabases: smallDefaults.maxDatabasesPerTenant,
+      maxMembers: DEFAULT_QUOTAS.maxMembersPerTenant, maxMailMessages: DEFAULT_QUOTAS.maxMailMessagesPerTenant,
+      maxMailBytes: DEFAULT_QUOTAS.maxMailBytesPerTenant,
       requestsPerSecond: 5 * fastClients.requestsPerSecond, burst: 5 * fastClients.burst,
     })
     // Infinity lifts a limit; the usage operation reports it as null.
