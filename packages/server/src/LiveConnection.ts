@@ -185,11 +185,19 @@ export class LiveConnection {
 
   /** Sends one page of `sub`; true when it is caught up (or the socket is gone). */
   async #page(sub: Subscription): Promise<boolean> {
-    const hold = await this.#out.reserve(this.#options.pageBytes)
+    const page = await sub.store.scan(sub.cursor, { limit: PAGE })
+    if (!(page.entries.length || page.reset || sub.first || (page.done && sub.owesDone))) {
+      sub.cursor = page.cursor
+      return page.done
+    }
+    // Held in the tenant's budget from before the entries are read until the page is written out:
+    // a page's worth, or less for a few entries (none larger than maxEntryBytes).
+    const { pageBytes, maxEntryBytes } = this.#options
+    const hold = await this.#out.reserve(Math.min(pageBytes, Math.max(1024, page.entries.length * maxEntryBytes)))
     if (!hold) return true
     let sent = false
     try {
-      const page = await sub.store.scan(sub.cursor, { limit: PAGE })
+      if (this.#subs.get(sub.db) !== sub) return true
       const read = await readEntriesCapped(sub.store, page.entries.map((e) => e.hash), {
         maxBytes: this.#options.pageBytes,
         maxEntryBytes: this.#options.maxEntryBytes,
