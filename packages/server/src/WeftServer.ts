@@ -5,7 +5,7 @@ import {
   ErrorCodes, isWeftError, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
 } from '@weft/core'
 import {
-  DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MSGPACK_TYPE, parseDbRequest, parseTenantRequest,
+  DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MSGPACK_TYPE, parseDbRequest, parseMailRequest, parseTenantRequest,
   PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type MessageKind, type ProtocolLimits, type ServerIdentity,
 } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -280,10 +280,10 @@ export class WeftServer {
       } satisfies Bodies['usage']['res']
     }
     if (route.kind === 'mail') {
-      const b = (body ?? {}) as Record<string, unknown>
-      if (route.op === 'put') return this.#mailbox.put(session.tenant, session.key, b, quota)
-      if (route.op === 'delete') return this.#mailbox.delete(session.tenant, session.key, b)
-      return this.#mailbox.list(session.tenant, b.after, b.limit)
+      const request = parseMailRequest(route.op, body)
+      if (request.op === 'put') return this.#mailbox.put(session.tenant, session.key, request, quota)
+      if (request.op === 'delete') return this.#mailbox.delete(session.tenant, session.key, request)
+      return this.#mailbox.list(session.tenant, request.after, request.limit)
     }
     const request = parseDbRequest(route.op, body, this.#limits)
     const { tenant } = session
