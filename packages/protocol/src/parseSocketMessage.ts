@@ -5,13 +5,12 @@ import { bad, cursorField, fieldsOf } from './parseFields.ts'
 /** Checks a decoded message a client sent on its socket and returns it typed; `WEFT_PROTOCOL` when malformed. */
 export function parseClientSocketMessage(raw: unknown): ClientSocketMessage {
   const m = fieldsOf(raw, 'a socket message')
+  if (m.type !== 'subscribe' && m.type !== 'unsubscribe') throw bad('unknown socket message')
   if (!isDbName(m.db)) throw bad('db is a database name: 1-128 bytes without / or control characters')
   switch (m.type) {
     case 'subscribe':
       return { type: 'subscribe', db: m.db, since: cursorField(m.since) }
     case 'unsubscribe':
       return { type: 'unsubscribe', db: m.db }
-    default:
-      throw bad('unknown socket message')
   }
 }
