@@ -4,6 +4,9 @@ import { MailIndex, type MailMeta } from './MailIndex.ts'
 
 const SEQ_DIGITS = 12
 
+/** Tenants' indexes kept in memory at most; the least recently used idle one is dropped past it (and read again when needed). */
+const MAX_OPEN_INDEXES = 1_000
+
 /** The mailbox limits of one tenant (from its quota). */
 export interface MailQuota {
   readonly maxMailMessagesPerTenant: number
@@ -43,9 +46,11 @@ export class Mailbox {
   }
 
   /** Messages and body bytes the tenant's mailbox holds. */
-  async usage(tenant: string): Promise<{ messages: number; bytes: number }> {
-    const index = await this.#index(tenant)
-    return { messages: index.count, bytes: index.bytes }
+  usage(tenant: string): Promise<{ messages: number; bytes: number }> {
+    return this.#serial(tenant, async () => {
+      const index = await this.#index(tenant)
+      return { messages: index.count, bytes: index.bytes }
+    })
   }
 
   /** Stores a message from `from` (base64url member key) within the tenant's quota; returns its number. */
@@ -84,18 +89,20 @@ export class Mailbox {
   }
 
   /** Messages after `after`, oldest first, at most `limit` (capped); read from `after` on, never the whole mailbox. */
-  async list(tenant: string, after: unknown, limit: unknown): Promise<MailBodies['list']['res']> {
+  list(tenant: string, after: unknown, limit: unknown): Promise<MailBodies['list']['res']> {
     const from = Number.isSafeInteger(after) && (after as number) >= 0 ? (after as number) : 0
     const max = Number.isSafeInteger(limit) && (limit as number) > 0 ? Math.min(limit as number, MAIL_LIMITS.maxList) : MAIL_LIMITS.maxList
-    const page = (await this.#index(tenant)).after(from, max)
-    const messages: MailMessage[] = []
-    for (const seq of page.seqs) {
-      const bytes = await this.#kv.get(key(tenant, seq))
-      if (!bytes) continue // deleted meanwhile
-      const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
-      messages.push({ seq, from: m.from, body: m.body, ...(m.to ? { to: m.to } : {}), ...(m.topic !== undefined ? { topic: m.topic } : {}) })
-    }
-    return { messages, more: page.more }
+    return this.#serial(tenant, async () => {
+      const page = (await this.#index(tenant)).after(from, max)
+      const messages: MailMessage[] = []
+      for (const seq of page.seqs) {
+        const bytes = await this.#kv.get(key(tenant, seq))
+        if (!bytes) continue
+        const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
+        messages.push({ seq, from: m.from, body: m.body, ...(m.to ? { to: m.to } : {}), ...(m.topic !== undefined ? { topic: m.topic } : {}) })
+      }
+      return { messages, more: page.more }
+    })
   }
 
   /**
@@ -130,15 +137,30 @@ export class Mailbox {
     }
   }
 
-  /** The tenant's index, read from storage once (repairing what a crash between writes left). */
+  /**
+   * The tenant's index, read from storage when not in memory (repairing what a crash between
+   * writes left). Called only inside the tenant's queue, so an index is dropped only while no
+   * operation of its tenant runs, and is never read twice at once.
+   */
   #index(tenant: string): Promise<MailIndex> {
     let p = this.#indexes.get(tenant)
-    if (!p) {
+    if (p) {
+      this.#indexes.delete(tenant) // most recently used last
+    } else {
       p = this.#load(tenant)
-      this.#indexes.set(tenant, p)
       p.catch(() => this.#indexes.delete(tenant))
+      for (const idle of this.#indexes.keys()) {
+        if (this.#indexes.size < MAX_OPEN_INDEXES) break
+        if (!this.#queues.has(idle)) this.#indexes.delete(idle)
+      }
     }
+    this.#indexes.set(tenant, p)
     return p
+  }
+
+  /** Tenants whose index is in memory now (bounded; for tests). */
+  get openIndexes(): number {
+    return this.#indexes.size
   }
 
   async #load(tenant: string): Promise<MailIndex> {
@@ -174,7 +196,7 @@ export class Mailbox {
     return index
   }
 
-  /** Runs `fn` after every earlier write for the same tenant, so numbers are dense and the quota exact. */
+  /** Runs `fn` after every earlier operation of the same tenant, so numbers are dense, the quota exact, and the index one. */
   #serial<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
     const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(fn)
     const tail = run.catch(() => undefined)

@@ -16,7 +16,7 @@ export { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 export { parseRoute } from './parseRoute.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
 
-export type { WeftServerOptions, TenantQuota, QuotaOptions } from './ServerOptions.ts'
+export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
 export type { Rate } from './RateLimiter.ts'
 export type { KeyStanding } from './MemberRegistry.ts'
 export type { Session } from './Authenticator.ts'

@@ -159,6 +159,19 @@ describe('Mailbox storage', () => {
     expect(kv.listings).toBe(listed)
   })
 
+  it('keeps a bounded number of tenants\' indexes in memory, and reads a dropped one again as it was', async () => {
+    const box = new Mailbox(new MemoryKeyValueStore())
+    const a = key()
+    await box.put('t-0', a, { body: body(1, 10), topic: 'k' }, roomy)
+    await box.put('t-0', a, { body: body(2, 10), topic: 'k' }, roomy)
+    for (let i = 1; i <= 1_050; i++) await box.put(`t-${i}`, a, { body: body(i) }, roomy)
+    expect(box.openIndexes).toBeLessThanOrEqual(1_000)
+    expect(await box.usage('t-0')).toEqual({ messages: 1, bytes: 10 })
+    // The reloaded index knows the topic and the last number.
+    expect(await box.put('t-0', a, { body: body(3, 10), topic: 'k' }, roomy)).toEqual({ seq: 3 })
+    expect((await box.list('t-0', 0, 10)).messages.map((m) => [m.seq, m.body[0]])).toEqual([[3, 3]])
+  })
+
   it('restarts with the same counts, and drops the older set a supersession left when the server stopped', async () => {
     const kv = new MemoryKeyValueStore()
     const a = key()
