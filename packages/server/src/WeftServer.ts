@@ -5,7 +5,7 @@ import {
   ErrorCodes, isWeftError, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
 } from '@weft/core'
 import {
-  DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MSGPACK_TYPE, parseDbRequest, parseMailRequest, parseTenantRequest,
+  DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MAX_SOCKET_MESSAGE_BYTES, MSGPACK_TYPE, parseDbRequest, parseMailRequest, parseTenantRequest,
   PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type MessageKind, type ProtocolLimits, type ServerIdentity,
 } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -103,7 +103,7 @@ export class WeftServer {
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
     this.#http.keepAliveTimeout = 65_000
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SOCKET_MESSAGE_BYTES })
     this.#ping = setInterval(() => this.#keepAlive(), options.pingIntervalMs ?? 30_000)
     this.#ping.unref()
   }
