@@ -15,10 +15,11 @@ import { benchIdbStore } from './idbStore.ts'
 import { benchNetwork } from './network.ts'
 import { benchOrchestrator } from './orchestrator.ts'
 import { benchRelayRound } from './relayRound.ts'
+import { benchBundle } from './bundle.ts'
 import { benchReconcile } from './reconcile.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
-const GROUPS = ['write', 'sync', 'snapshot', 'level', 'idb', 'network', 'orchestrator', 'reconcile'] as const
+const GROUPS = ['write', 'sync', 'snapshot', 'level', 'idb', 'network', 'orchestrator', 'reconcile', 'bundle'] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
 const runs = (g: Group): boolean => asked.length === 0 || asked.includes(g)
@@ -61,6 +62,10 @@ async function main(): Promise<void> {
     figures.push(...(await benchOrchestrator()))
     progress('a grant through a relay server')
     figures.push(await benchRelayRound())
+  }
+  if (runs('bundle')) {
+    progress('browser bundle size')
+    figures.push(await benchBundle())
   }
 
   if (runs('reconcile')) {
