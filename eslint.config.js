@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint'
  * the shared leaf files errors.ts, types.ts, ids.ts, abort.ts, events.ts). Nothing imports upward,
  * and no layer imports the root files that assemble them (Tenant.ts, TenantFactory.ts, index.ts).
  */
-const LAYERS = ['codec', 'crypto', 'keys', 'entries', 'store', 'tenant', 'db', 'sync', 'orchestrator', 'sharing', 'audit']
+const LAYERS = ['codec', 'crypto', 'keys', 'entries', 'store', 'tenant', 'members', 'db', 'sync', 'orchestrator', 'sharing', 'audit']
 const ROOT_ASSEMBLY = ['**/Tenant.ts', '**/TenantFactory.ts', '../index.ts', '../../index.ts']
 
 /** @param {readonly string[]} above */

@@ -13,6 +13,8 @@ import { RelationshipStateStore, type SyncAuthority } from './orchestrator/index
 import { SharingManager } from './sharing/index.ts'
 import { serverSignerOf, type ServerSigner } from './crypto/index.ts'
 import { AuditLog } from './audit/index.ts'
+import { approveJoin, createRecoveryKit, DIRECTORY_DB, MemberDirectory, type ApproveOptions, type JoinResponse, type MembersHost } from './members/index.ts'
+import { newRecordKey, openTenantRecord } from './tenant/index.ts'
 
 /** @internal What a tenant is built from; see {@link TenantFactory}. */
 export interface TenantParts {
@@ -35,6 +37,10 @@ export class Tenant {
   readonly #identity: Identity
   readonly #trust: TrustPolicy
   readonly #parts: TenantParts
+  /** The Ed25519 key of the device that created the tenant: the directory's genesis signer. */
+  readonly #root: Uint8Array
+  #recordKey: PasswordKey
+  #members: MemberDirectory | undefined
   readonly #createdAt: number
   readonly #dbs = new Map<DbName, Promise<Database>>()
   readonly #trustListeners = new Set<() => Promise<void>>()
@@ -52,6 +58,8 @@ export class Tenant {
     this.id = record.tenantId as TenantId
     this.#parts = parts
     this.#identity = record.identity
+    this.#root = record.root ?? record.identity.signing.publicKey
+    this.#recordKey = parts.recordKey
     this.#createdAt = record.createdAt
     this.keyBag = KeyBag.fromRecord(record.keys)
     this.#trust = new TrustPolicy(this.id, record.members)
@@ -161,6 +169,7 @@ export class Tenant {
    */
   async #openDatabase(dbName: DbName, options: DatabaseOptions): Promise<Database> {
     await this.sharing.loadTrust()
+    await this.members.load()
     const store = await this.#openStore(dbName)
     const trustVersion = this.#trustVersion
     const db = await Database.open(
@@ -169,6 +178,7 @@ export class Tenant {
         signer: this.#identity.signing,
         keyBag: this.keyBag,
         trust: this.#trust,
+        mayWrite: () => this.#trust.isMember(this.#identity.signing.publicKey),
         onTrustChange: (l) => {
           this.#trustListeners.add(l)
           return () => this.#trustListeners.delete(l)
@@ -201,6 +211,58 @@ export class Tenant {
    */
   async relationshipStates(): Promise<RelationshipStateStore> {
     return new RelationshipStateStore(await this.#parts.storeFactory.openKeyValueStore('weft-relationships'), `${this.id}/`)
+  }
+
+  /**
+   * The tenant's directory of users and devices: list them, change roles, remove devices and
+   * users. See docs/devices.md.
+   */
+  get members(): MemberDirectory {
+    return (this.#members ??= new MemberDirectory(this.#membersHost()))
+  }
+
+  /**
+   * Admits a device's join request (`factory.createJoinRequest` on the new device): registers it
+   * in the directory, signed by this admin device, and seals the tenant's keys to it. Hand the
+   * response to `factory.joinTenant` on the new device.
+   */
+  approveJoinRequest(request: unknown, options: ApproveOptions = {}): Promise<JoinResponse> {
+    return approveJoin(this.members, this.#membersHost(), request, options)
+  }
+
+  /**
+   * Makes a recovery code (printable, high-entropy, shown once, stored nowhere) that lets
+   * `factory.recoverTenant` re-establish an admin device when every password is lost. A new
+   * code replaces the previous one.
+   */
+  createRecoveryKit(): Promise<string> {
+    return createRecoveryKit(this.members, this.#membersHost())
+  }
+
+  /**
+   * Changes the password of this device's local record (other devices keep theirs).
+   * `WEFT_WRONG_PASSWORD`, changing nothing, when `oldPassword` is not the current one.
+   */
+  async changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    if (typeof newPassword !== 'string' || newPassword.length === 0) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a password is required')
+    const sealed = await this.#parts.records.get(this.#parts.recordName)
+    if (!sealed) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${this.id}`)
+    openTenantRecord(sealed, oldPassword)
+    this.#recordKey = newRecordKey(newPassword, this.#recordKey.kdf)
+    await this.#save()
+  }
+
+  #membersHost(): MembersHost {
+    return {
+      tenantId: this.id,
+      identity: this.#identity,
+      root: this.#root,
+      keyBag: this.keyBag,
+      trust: this.#trust,
+      openDirectoryStore: () => this.#openStore(asDbName(DIRECTORY_DB)),
+      databaseStores: () => Promise.all([...this.#dbs.keys()].filter((n) => n !== DIRECTORY_DB).map((n) => this.#openStore(n))),
+      trustChanged: () => this.#trustChanged(),
+    }
   }
 
   /** Grants this tenant issued and accepted: share, accept, approve, revoke, list shared documents. */
@@ -287,8 +349,9 @@ export class Tenant {
         keys: this.keyBag.toRecord(),
         partners: this.#trust.partners().map((p) => ({ profile: p.profile.profile, links: p.links.map((l) => ({ ...l })) })),
         createdAt: this.#createdAt,
+        root: this.#root,
       }
-      await this.#parts.records.put(this.#parts.recordName, sealTenantRecord(record, this.#parts.recordKey))
+      await this.#parts.records.put(this.#parts.recordName, sealTenantRecord(record, this.#recordKey))
     })
   }
 }

@@ -98,6 +98,23 @@ export const ErrorCodes = {
   NETWORK: 'WEFT_NETWORK',
   /** The server failed while handling a request (HTTP 5xx). */
   SERVER_ERROR: 'WEFT_SERVER_ERROR',
+  /**
+   * A tenant directory record is refused: malformed, its signature does not verify, or it was not
+   * signed by a device whose user is an admin when the directory reaches it.
+   */
+  MEMBER_RECORD_REFUSED: 'WEFT_MEMBER_RECORD_REFUSED',
+  /** Only a device of an admin may change the tenant directory (roles, devices, join approvals, recovery kits). */
+  NOT_ADMIN: 'WEFT_NOT_ADMIN',
+  /** This device may not write: by the tenant directory it holds, its user is a reader or it was removed. */
+  READ_ONLY: 'WEFT_READ_ONLY',
+  /** No such user or device in the tenant directory. */
+  MEMBER_NOT_FOUND: 'WEFT_MEMBER_NOT_FOUND',
+  /** A join request or join response does not parse, its signature does not verify, or it does not match. */
+  BAD_JOIN_REQUEST: 'WEFT_BAD_JOIN_REQUEST',
+  /** A join request was already approved, or its response already used: a join secret works once. */
+  JOIN_REPLAYED: 'WEFT_JOIN_REPLAYED',
+  /** A recovery code is malformed, or no recovery kit made with it is in the store given. */
+  BAD_RECOVERY_CODE: 'WEFT_BAD_RECOVERY_CODE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -31,6 +31,12 @@ export {
 } from './entries/index.ts'
 export { scopeToTenantId, toTenantId, verifyProfile } from './tenant/index.ts'
 export { WeftError, ErrorCodes, isWeftError } from './errors.ts'
+export {
+  MemberDirectory, DIRECTORY_DB, ROLES, isRole, canWrite, joinRequestToString, parseJoinRequest, RECOVERY_USER,
+} from './members/index.ts'
+export type {
+  Role, MemberInfo, MemberDeviceInfo, DirectoryReport, JoinRequest, JoinResponse, ApproveOptions,
+} from './members/index.ts'
 export { ready, DEFAULT_KDF, TEST_KDF } from './crypto/index.ts'
 export { asChangeHash, asDocId, asTenantId, asKeyId, asDbName, sameOrigin } from './types.ts'
 export { isChangeHash, isDocId, isDbName } from './ids.ts'

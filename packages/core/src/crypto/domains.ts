@@ -14,6 +14,10 @@ export const Domain = {
   writerRoster: 'weft/v1/grant/writer-roster',
   auditRecord: 'weft/v1/audit/record',
   auditHead: 'weft/v1/audit/head',
+  memberRecord: 'weft/v1/members/record',
+  joinRequest: 'weft/v1/members/join-request',
+  joinResponse: 'weft/v1/members/join-response',
+  recoveryKit: 'weft/v1/members/recovery-kit',
   serverRegistration: 'weft/v1/server/registration',
   serverChallenge: 'weft/v1/server/challenge',
 } as const

@@ -314,6 +314,7 @@ export class Database {
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
   async #commit(state: DocState, kind: 'create' | 'change' | 'delete' | 'snapshot', payload: Uint8Array): Promise<ParsedEntry> {
+    if (this.#ctx.mayWrite?.() === false) throw new WeftError(ErrorCodes.READ_ONLY, `this device may not write to ${this.name}: it is a reader or was removed`)
     const keyId = state.writeKey ?? state.keyId ?? this.#settings.keyId
     const key = this.#ctx.keyBag.current(keyId)
     const entry = createEntry({

@@ -11,4 +11,6 @@ export interface DatabaseContext {
   readonly trust: TrustPolicy
   /** Subscribes to trust changes (partners added or removed); returns an unsubscribe function. */
   onTrustChange(listener: () => Promise<void>): () => void
+  /** False when this device may not write (a reader, or removed by the tenant directory). Default: may write. */
+  mayWrite?(): boolean
 }

@@ -15,6 +15,11 @@ export interface TenantRecord {
   readonly keys: Array<[string, KeyVersion[]]>
   readonly partners: Array<{ profile: PublicProfile; links: DbLinkSpec[] }>
   readonly createdAt: number
+  /**
+   * The Ed25519 key of the device that created the tenant (the directory's genesis signer), for
+   * a device that joined or recovered. Absent: this device created the tenant.
+   */
+  readonly root?: Uint8Array
 }
 
 /** Encrypts a record; pass the same {@link PasswordKey} to re-save without running Argon2id again. */

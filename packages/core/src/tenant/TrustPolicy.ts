@@ -52,6 +52,19 @@ export interface Vouch {
 /** Vouches in force: our database → signer (base64url) → who vouched for it, for which origin. */
 export type Vouches = ReadonlyMap<DbName, ReadonlyMap<string, readonly Vouch[]>>
 
+/**
+ * Which entries of one of this tenant's devices its databases materialise, from the tenant
+ * directory: every entry `except` some (a device allowed to write; the exceptions are what it
+ * wrote as a reader), or `only` some (a removed device or a reader: what it wrote while allowed).
+ */
+export interface DeviceTrust {
+  readonly mode: 'except' | 'only'
+  readonly hashes: ReadonlySet<ChangeHash>
+}
+
+/** Device trust in force: device signing key (base64url) → trust. */
+export type DeviceTrusts = ReadonlyMap<string, DeviceTrust>
+
 /** Why an entry is not materialised (yet): its signer or its origin is not trusted here. */
 export type TrustDecision = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode }
 
@@ -70,6 +83,7 @@ export class TrustPolicy {
   readonly #partners = new Map<TenantId, Partner>()
   #cutoffs: TrustCutoffs = new Map()
   #vouches: Vouches = new Map()
+  #devices: DeviceTrusts | null = null
 
   constructor(tenantId: TenantId, members: Iterable<Uint8Array>) {
     this.#tenantId = tenantId
@@ -80,9 +94,23 @@ export class TrustPolicy {
     this.#members.add(toBase64Url(signingKey))
   }
 
-  /** True when `signingKey` belongs to this tenant (not a partner). */
+  /**
+   * True when `signingKey` belongs to this tenant (not a partner): once the tenant has a
+   * directory, a device of it whose writes are trusted (not removed, not a reader).
+   */
   isMember(signingKey: Uint8Array): boolean {
-    return this.#members.has(toBase64Url(signingKey))
+    const id = toBase64Url(signingKey)
+    if (this.#devices) return this.#devices.get(id)?.mode === 'except'
+    return this.#members.has(id)
+  }
+
+  /**
+   * Puts the tenant directory's device trust in force. From then on, this tenant's own signers
+   * are its directory's devices, each trusted on the entries its {@link DeviceTrust} allows;
+   * `null` (no directory yet) trusts the tenant record's members.
+   */
+  setDevices(devices: DeviceTrusts | null): void {
+    this.#devices = devices
   }
 
   members(): string[] {
@@ -147,7 +175,9 @@ export class TrustPolicy {
   }
 
   #authorTrusted(db: DbName, origin: Origin, author: string, hash: ChangeHash): boolean {
-    if (this.#members.has(author)) return true
+    const device = this.#devices?.get(author)
+    if (device) return device.mode === 'except' ? !device.hashes.has(hash) : device.hashes.has(hash)
+    if (!this.#devices && this.#members.has(author)) return true
     for (const p of this.#partners.values()) {
       if (!p.links.some((l) => l.local === db)) continue
       if (!p.profile.profile.members.includes(author) && p.profile.profile.signingKey !== author) continue
