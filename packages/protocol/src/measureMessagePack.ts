@@ -69,8 +69,10 @@ export function measureMessagePack(bytes: Uint8Array, budget: DecodeBudget): Mes
     let map = false
     let strLen = -1
     if (b <= 0x7f || b >= 0xe0) cost += COST_SCALAR
-    else if (b <= 0x8f) (container = (b & 0x0f) * 2), (map = true)
-    else if (b <= 0x9f) container = b & 0x0f
+    else if (b <= 0x8f) {
+      container = (b & 0x0f) * 2
+      map = true
+    } else if (b <= 0x9f) container = b & 0x0f
     else if (b <= 0xbf) strLen = b & 0x1f
     else {
       switch (b) {
@@ -93,8 +95,8 @@ export function measureMessagePack(bytes: Uint8Array, budget: DecodeBudget): Mes
         case 0xdb: strLen = u32(); break
         case 0xdc: container = u16(); break
         case 0xdd: container = u32(); break
-        case 0xde: (container = u16() * 2), (map = true); break
-        case 0xdf: (container = u32() * 2), (map = true); break
+        case 0xde: container = u16() * 2; map = true; break
+        case 0xdf: container = u32() * 2; map = true; break
         default: throw malformed(b === 0xc1 ? 'the never-used byte 0xc1' : 'extension types are not part of the protocol')
       }
     }
