@@ -4,7 +4,7 @@ import { randomBytes } from '../crypto/index.ts'
 import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry, type ScanItem } from '../store/index.ts'
+import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry } from '../store/index.ts'
 import { asDocId, asKeyId, type ChangeHash, type Cursor, type DbName, type DocId, type KeyId, type Origin } from '../types.ts'
 import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
 import type { DatabaseContext } from './DatabaseContext.ts'
@@ -14,6 +14,7 @@ import { DatabaseSettings } from './DatabaseSettings.ts'
 import { Materialiser } from './Materialiser.ts'
 import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
+import { scanAll } from './scanAll.ts'
 
 /**
  * Options of a database. A database is open once per tenant and every `openDB` call shares it, so
@@ -71,6 +72,8 @@ export class Database {
   readonly #settings: DatabaseSettings
   readonly #unsubscribe: (() => void)[] = []
   #closed = false
+  /** The trust narrowings this database's documents were materialised under. */
+  #narrowings: number
 
   private constructor(ctx: DatabaseContext, store: ChangeStore, name: DbName, options: DatabaseOptions) {
     this.name = name
@@ -78,6 +81,7 @@ export class Database {
     this.#store = store
     this.#settings = new DatabaseSettings(name, options)
     this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs)
+    this.#narrowings = ctx.trust.narrowings
   }
 
   /**
@@ -91,19 +95,28 @@ export class Database {
   /** @internal Opens a database over `store`, loading documents from their newest snapshots. */
   static async open(ctx: DatabaseContext, store: ChangeStore, name: DbName, options: DatabaseOptions = {}): Promise<Database> {
     const db = new Database(ctx, store, name, options)
-    const items: ScanItem[] = []
-    for (let cursor: Cursor | null = null; ; ) {
-      const page = await store.scan(cursor, { limit: 10_000 })
-      items.push(...page.entries)
-      cursor = page.cursor
-      if (page.done) break
-    }
-    await db.#materialiser.ingestItems(items)
+    await db.#materialiser.ingestItems(await scanAll(store))
     // Entries other writers append to this store (another Database over it, a sync) materialise by themselves.
     db.#unsubscribe.push(store.subscribe((added) => void db.#background(() => db.#materialiser.ingestHashes(added))))
     db.#unsubscribe.push(ctx.keyBag.subscribe(() => db.retryHeld().then(() => undefined)))
-    db.#unsubscribe.push(ctx.onTrustChange(() => db.retryHeld().then(() => undefined)))
+    db.#unsubscribe.push(ctx.onTrustChange(() => db.#trustChanged()))
     return db
+  }
+
+  /**
+   * Retries held entries; when a device's trust shrank (removed, demoted), materialises every
+   * document again from the store instead, so nothing it may no longer have written stays applied.
+   */
+  async #trustChanged(): Promise<void> {
+    if (this.#ctx.trust.narrowings === this.#narrowings) {
+      await this.retryHeld()
+      return
+    }
+    await this.#run(async () => {
+      this.#narrowings = this.#ctx.trust.narrowings
+      this.#materialiser.reset()
+      return this.#materialiser.ingestItems(await scanAll(this.#store))
+    })
   }
 
   /** The change store behind this database. */

@@ -113,6 +113,15 @@ export class Materialiser {
     return this.#applied.has(hash)
   }
 
+  /** Forgets every document and entry state, to materialise the store again from the start. */
+  reset(): void {
+    for (const s of this.#docs.values()) s.free()
+    this.#docs.clear()
+    this.#applied.clear()
+    this.#held.clear()
+    this.#rejected.clear()
+  }
+
   /** Records an entry this database wrote itself. */
   noteLocal(state: DocState, entry: ParsedEntry): void {
     if (entry.header.kind === 'snapshot') state.applied.add(entry.hash)

@@ -84,6 +84,7 @@ export class TrustPolicy {
   #cutoffs: TrustCutoffs = new Map()
   #vouches: Vouches = new Map()
   #devices: DeviceTrusts | null = null
+  #narrowings = 0
 
   constructor(tenantId: TenantId, members: Iterable<Uint8Array>) {
     this.#tenantId = tenantId
@@ -110,7 +111,17 @@ export class TrustPolicy {
    * `null` (no directory yet) trusts the tenant record's members.
    */
   setDevices(devices: DeviceTrusts | null): void {
+    const before = this.#devices
     this.#devices = devices
+    if (before && [...before].some(([id, old]) => narrower(old, devices?.get(id)))) this.#narrowings++
+  }
+
+  /**
+   * Counts the times a device's trust shrank (a removal, a demotion): a database that
+   * materialised under the earlier trust rebuilds its documents when this moves.
+   */
+  get narrowings(): number {
+    return this.#narrowings
   }
 
   members(): string[] {
@@ -189,6 +200,13 @@ export class TrustPolicy {
     }
     return false
   }
+}
+
+/** True when `next` trusts some entry `prev` trusted (or the device is gone). */
+function narrower(prev: DeviceTrust, next: DeviceTrust | undefined): boolean {
+  if (!next) return true
+  if (prev.mode === 'except') return next.mode === 'only' || [...prev.hashes].some((h) => !next.hashes.has(h)) || next.hashes.size > prev.hashes.size
+  return next.mode === 'only' && [...prev.hashes].some((h) => !next.hashes.has(h))
 }
 
 function normaliseLink(spec: DbLinkSpec): DbLink {

@@ -1,0 +1,60 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ErrorCodes, ready } from '../src/index.ts'
+import { deviceId, firstDevice, joinDevice, syncDevices } from './helpers/devices.ts'
+
+beforeAll(ready)
+
+describe('removing a device', () => {
+  it('holds its later writes untrusted, keeps what it wrote before, and locks it out of what is written after', async () => {
+    const a = await firstDevice('acme')
+    const b = await joinDevice(a.tenant, { role: 'writer', userName: 'laptop' })
+    const c = await joinDevice(a.tenant, { role: 'writer', userName: 'phone' })
+    const dbB = await b.tenant.openDB('notes')
+    const before = await dbB.createDocument({ data: { text: 'written before removal' } })
+    await syncDevices(a.tenant, b.tenant, ['notes'])
+    await syncDevices(a.tenant, c.tenant, ['notes'])
+
+    await a.tenant.members.removeDevice(await deviceId(b.tenant))
+    // The removed laptop, not told yet, goes on writing.
+    await dbB.changeDoc(before.getId(), (d) => void (d.getData().text = 'changed after removal'))
+    const after = await dbB.createDocument({ data: { text: 'written after removal' } })
+    // The admin writes a document after the removal, under the rotated key.
+    const dbA = await a.tenant.openDB('notes')
+    const secret = await dbA.createDocument({ data: { text: 'after removal, for members only' } })
+
+    await syncDevices(a.tenant, c.tenant, ['notes'])
+    await syncDevices(b.tenant, c.tenant, ['notes']) // the laptop's writes reach the phone directly
+    await syncDevices(a.tenant, b.tenant, ['notes'])
+
+    for (const t of [a.tenant, c.tenant]) {
+      const db = await t.openDB('notes')
+      expect((await db.getDocument(before.getId()))?.getData().text).toBe('written before removal')
+      expect(db.getDocumentStatus(after.getId())).toBe('untrusted')
+      expect(await db.getDocument(after.getId())).toBeUndefined()
+      expect((await db.getDocument(secret.getId()))?.getData().text).toBe('after removal, for members only')
+    }
+    // The laptop holds the new document's entries but not the key version they are under.
+    expect(dbB.getDocumentStatus(secret.getId())).toBe('locked')
+    const bRow = (await a.tenant.members.list()).flatMap((m) => m.devices).find((d) => !d.self && d.removed)
+    expect(bRow).toBeDefined()
+    // Once it knows, the removed device may not write any more.
+    await expect(dbB.createDocument({ data: { x: 1 } })).rejects.toMatchObject({ code: ErrorCodes.READ_ONLY })
+  })
+
+  it('removeUser removes every device of the user; unknown ids are refused', async () => {
+    const a = await firstDevice('acme')
+    const b1 = await joinDevice(a.tenant, { role: 'writer', userName: 'bob' })
+    const bobId = (await b1.tenant.members.self())!.userId
+    const b2 = await joinDevice(a.tenant, { userId: bobId })
+    await b2.tenant.openDB('notes').then((db) => db.createDocument({ data: { n: 1 } }))
+    await a.tenant.members.removeUser(bobId)
+    const bob = (await a.tenant.members.list()).find((m) => m.userId === bobId)!
+    expect(bob.removed).toBe(true)
+    expect(bob.devices.map((d) => d.removed)).toEqual([true, true])
+    await expect(a.tenant.members.removeUser(bobId)).rejects.toMatchObject({ code: ErrorCodes.MEMBER_NOT_FOUND })
+    await expect(a.tenant.members.removeDevice('nope')).rejects.toMatchObject({ code: ErrorCodes.MEMBER_NOT_FOUND })
+    await syncDevices(a.tenant, b2.tenant, ['notes'])
+    const ids = await (await a.tenant.openDB('notes')).listDocuments()
+    expect(ids.map((d) => d.status)).toEqual(['untrusted'])
+  })
+})
