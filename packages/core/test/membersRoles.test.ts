@@ -24,6 +24,10 @@ describe('roles', () => {
     const dbR = await r.tenant.openDB('notes')
     expect((await dbR.getDocument(doc.getId()))?.getData().n).toBe(1)
     await expect(dbR.changeDoc(doc.getId(), (d) => void (d.getData().n = 2))).rejects.toMatchObject({ code: ErrorCodes.READ_ONLY })
+    // The refused write left the document as it was: later changes from others still apply.
+    await (await a.tenant.openDB('notes')).changeDoc(doc.getId(), (d) => void (d.getData().n = 3))
+    await syncDevices(a.tenant, r.tenant, ['notes'])
+    expect((await dbR.getDocument(doc.getId()))?.getData().n).toBe(3)
 
     // A writer demoted while offline: what it writes before it hears of it is never materialised by others.
     await a.tenant.members.setRole((await w.tenant.members.self())!.userId, 'reader')

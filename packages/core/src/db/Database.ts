@@ -137,6 +137,7 @@ export class Database {
   /** Creates a document, optionally with initial data, encrypted under `keyId` (default: the database's). */
   createDocument<T extends DocData = DocData>(options: { keyId?: string; data?: NoInfer<T> } = {}): Promise<Document<T>> {
     return this.#write(async () => {
+      this.#checkMayWrite()
       const keyId = options.keyId ? asKeyId(options.keyId) : this.#settings.keyId
       const id = asDocId(toHex(randomBytes(16)))
       let am = A.init<DocData>()
@@ -318,7 +319,13 @@ export class Database {
     })
   }
 
+  /** Refuses a write before it touches any document state (an Automerge document is spent once changed). */
+  #checkMayWrite(): void {
+    if (this.#ctx.mayWrite?.() === false) throw new WeftError(ErrorCodes.READ_ONLY, `this device may not write to ${this.name}: it is a reader or was removed`)
+  }
+
   #writable(id: DocId): DocState {
+    this.#checkMayWrite()
     const state = this.#docs.get(id)
     if (!state?.am) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id} in ${this.name}`)
     if (state.deleted) throw new WeftError(ErrorCodes.DOCUMENT_DELETED, `document ${id} is deleted`)
@@ -327,7 +334,6 @@ export class Database {
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
   async #commit(state: DocState, kind: 'create' | 'change' | 'delete' | 'snapshot', payload: Uint8Array): Promise<ParsedEntry> {
-    if (this.#ctx.mayWrite?.() === false) throw new WeftError(ErrorCodes.READ_ONLY, `this device may not write to ${this.name}: it is a reader or was removed`)
     const keyId = state.writeKey ?? state.keyId ?? this.#settings.keyId
     const key = this.#ctx.keyBag.current(keyId)
     const entry = createEntry({
