@@ -7,7 +7,20 @@ import tseslint from 'typescript-eslint'
  * the shared leaf files errors.ts, types.ts, ids.ts, abort.ts, events.ts). Nothing imports upward,
  * and no layer imports the root files that assemble them (Tenant.ts, TenantFactory.ts, index.ts).
  */
-const LAYERS = ['codec', 'crypto', 'keys', 'entries', 'store', 'tenant', 'members', 'db', 'sync', 'orchestrator', 'sharing', 'audit']
+const LAYERS = [
+  'codec',
+  'crypto',
+  'keys',
+  'entries',
+  'store',
+  'tenant',
+  'members',
+  'db',
+  'sync',
+  'orchestrator',
+  'sharing',
+  'audit',
+]
 const ROOT_ASSEMBLY = ['**/Tenant.ts', '**/TenantFactory.ts', '../index.ts', '../../index.ts']
 
 /** @param {readonly string[]} above */
@@ -24,9 +37,17 @@ const layerRules = LAYERS.map((layer, i) => ({
       {
         patterns: [
           ...(i + 1 < LAYERS.length
-            ? [forbid(LAYERS.slice(i + 1), `core layer order: ${layer}/ may import only ${LAYERS.slice(0, i).join(', ') || 'the shared leaf files'} (codec → … → audit; nothing imports upward)`)]
+            ? [
+                forbid(
+                  LAYERS.slice(i + 1),
+                  `core layer order: ${layer}/ may import only ${LAYERS.slice(0, i).join(', ') || 'the shared leaf files'} (codec → … → audit; nothing imports upward)`,
+                ),
+              ]
             : []),
-          { group: ROOT_ASSEMBLY, message: `core layer order: ${layer}/ must not import the root assembly (Tenant, TenantFactory, index)` },
+          {
+            group: ROOT_ASSEMBLY,
+            message: `core layer order: ${layer}/ must not import the root assembly (Tenant, TenantFactory, index)`,
+          },
         ],
       },
     ],
@@ -42,7 +63,10 @@ export default tseslint.config(
     rules: {
       // The code base prefers explicit `!` where an index or a map lookup is known to exist.
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Empty functions are deliberate no-op listeners and catch handlers.
       '@typescript-eslint/no-empty-function': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
@@ -71,7 +95,15 @@ export default tseslint.config(
     // The shared leaf files of core import no layer at all.
     files: ['packages/core/src/{errors,types,ids,abort,events}.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [forbid(LAYERS, 'core leaf files import no layer folder'), { group: ROOT_ASSEMBLY, message: 'core leaf files import no root assembly' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            forbid(LAYERS, 'core leaf files import no layer folder'),
+            { group: ROOT_ASSEMBLY, message: 'core leaf files import no root assembly' },
+          ],
+        },
+      ],
     },
   },
   ...layerRules,

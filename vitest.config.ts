@@ -18,7 +18,10 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
     for (const [subpath, target] of Object.entries(manifest.exports)) {
       const specifier = manifest.name + subpath.slice(1)
       const source = target.import.replace(/^\.\/dist\//, './src/').replace(/\.js$/, '.ts')
-      aliases.push({ find: new RegExp(`^${specifier.replace(/[/.]/g, '\\$&')}$`), replacement: `${root}${dir}/${source.slice(2)}` })
+      aliases.push({
+        find: new RegExp(`^${specifier.replace(/[/.]/g, '\\$&')}$`),
+        replacement: `${root}${dir}/${source.slice(2)}`,
+      })
     }
   }
   return aliases

@@ -9,7 +9,8 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -63,7 +64,10 @@ function main(): void {
       name: string
       dependencies?: Record<string, string>
     }
-    packageGraph.set(manifest.name, Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@weft/')))
+    packageGraph.set(
+      manifest.name,
+      Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@weft/')),
+    )
     const src = join(packagesDir, dir, 'src')
     for (const file of sourceFiles(src)) {
       const text = readFileSync(file, 'utf8')

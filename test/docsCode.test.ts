@@ -65,7 +65,9 @@ interface Block {
 }
 
 function markdownFiles(): string[] {
-  const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f))
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(ROOT, 'docs', f))
   const readmes = readdirSync(join(ROOT, 'packages')).map((p) => join(ROOT, 'packages', p, 'README.md'))
   return [join(ROOT, 'README.md'), ...docs, ...readmes].filter((f) => {
     try {
@@ -85,30 +87,64 @@ function blocksOf(file: string): Block[] {
     const start = i
     const body: string[] = []
     for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!)
-    out.push({ file, line: start + 1, flags: new Set(open[2]!.trim().split(/\s+/).filter(Boolean)), code: body.join('\n') })
+    out.push({
+      file,
+      line: start + 1,
+      flags: new Set(open[2]!.trim().split(/\s+/).filter(Boolean)),
+      code: body.join('\n'),
+    })
   }
   return out
 }
 
-const IMPORT = /^import\s+(type\s+)?(?:\{([^}]*)\}|\*\s+as\s+(\w+)|(\w+))\s+from\s+'([^']+)'\s*;?[ \t]*(\/\/[^\n]*)?$/gms
+const IMPORT =
+  /^import\s+(type\s+)?(?:\{([^}]*)\}|\*\s+as\s+(\w+)|(\w+))\s+from\s+'([^']+)'\s*;?[ \t]*(\/\/[^\n]*)?$/gms
 
 /** The blocks' code with their imports gathered (and merged) at the top. */
 function program(blocks: readonly Block[], prelude: string, postlude: string): string {
   const named = new Map<string, Set<string>>()
   const other: string[] = []
   const bodies = blocks.map((b) =>
-    b.code.replace(IMPORT, (_m, typeOnly: string | undefined, names: string | undefined, star: string | undefined, def: string | undefined, from: string) => {
-      if (names !== undefined) {
-        const set = named.get(from) ?? new Set<string>()
-        for (const n of names.split(',').map((s) => s.trim()).filter(Boolean)) set.add(typeOnly && !n.startsWith('type ') ? `type ${n}` : n)
-        named.set(from, set)
-      } else other.push(star ? `import ${typeOnly ?? ''}* as ${star} from '${from}'` : `import ${typeOnly ?? ''}${def} from '${from}'`)
-      return ''
-    }),
+    b.code.replace(
+      IMPORT,
+      (
+        _m,
+        typeOnly: string | undefined,
+        names: string | undefined,
+        star: string | undefined,
+        def: string | undefined,
+        from: string,
+      ) => {
+        if (names !== undefined) {
+          const set = named.get(from) ?? new Set<string>()
+          for (const n of names
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean))
+            set.add(typeOnly && !n.startsWith('type ') ? `type ${n}` : n)
+          named.set(from, set)
+        } else
+          other.push(
+            star
+              ? `import ${typeOnly ?? ''}* as ${star} from '${from}'`
+              : `import ${typeOnly ?? ''}${def} from '${from}'`,
+          )
+        return ''
+      },
+    ),
   )
   const imports = [...named].map(([from, names]) => `import { ${[...names].join(', ')} } from '${from}'`)
   const located = bodies.map((b, i) => `// ${relative(ROOT, blocks[i]!.file)}:${blocks[i]!.line}\n${b}`)
-  return [...new Set([...imports, ...other])].join('\n') + '\n' + prelude + '\n' + located.join('\n') + '\n' + postlude + '\n'
+  return (
+    [...new Set([...imports, ...other])].join('\n') +
+    '\n' +
+    prelude +
+    '\n' +
+    located.join('\n') +
+    '\n' +
+    postlude +
+    '\n'
+  )
 }
 
 const SERVER_PRELUDE = `import { WeftServer as __WeftServer } from '@weft/server'
@@ -146,7 +182,10 @@ let fragments = 0
 for (const { file, blocks } of pages) {
   const name = relative(ROOT, file).replace(/[/.]/g, '_')
   for (const b of blocks.filter((x) => x.flags.has('fragment'))) {
-    writeFileSync(join(WORK, `fragment_${name}_${b.line}.ts`), `// ${relative(ROOT, file)}:${b.line}\n${b.code}\nexport {}\n`)
+    writeFileSync(
+      join(WORK, `fragment_${name}_${b.line}.ts`),
+      `// ${relative(ROOT, file)}:${b.line}\n${b.code}\nexport {}\n`,
+    )
     fragments++
   }
   const runnable = blocks.filter((x) => !x.flags.has('fragment'))
@@ -160,7 +199,11 @@ for (const { file, blocks } of pages) {
 writeFileSync(join(WORK, 'fragmentGlobals.d.ts'), FRAGMENT_GLOBALS)
 writeFileSync(
   join(WORK, 'tsconfig.json'),
-  JSON.stringify({ extends: '../tsconfig.base.json', compilerOptions: { noEmit: true, lib: ['ES2022', 'DOM'], types: ['node'] }, include: ['*.ts'] }),
+  JSON.stringify({
+    extends: '../tsconfig.base.json',
+    compilerOptions: { noEmit: true, lib: ['ES2022', 'DOM'], types: ['node'] },
+    include: ['*.ts'],
+  }),
 )
 
 afterAll(() => rmSync(WORK, { recursive: true, force: true }))
@@ -174,7 +217,10 @@ describe('the TypeScript code blocks of the docs', () => {
   it('type-check, every one (fragments against the declared context)', async () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
     const r = await new Promise<{ code: number | null; out: string }>((res) => {
-      const child = spawn(process.execPath, [tsc, '-p', join(WORK, 'tsconfig.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [tsc, '-p', join(WORK, 'tsconfig.json')], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       let out = ''
       child.stdout.on('data', (d: Buffer) => (out += d.toString()))
       child.stderr.on('data', (d: Buffer) => (out += d.toString()))
@@ -184,19 +230,23 @@ describe('the TypeScript code blocks of the docs', () => {
     expect(r.code).toBe(0)
   }, 120_000)
 
-  it.each([...programs.keys()])('%s runs, top to bottom', async (page) => {
-    const { path, blocks } = programs.get(page)!
-    const cwd = mkdtempSync(join(tmpdir(), 'weft-docs-'))
-    try {
-      const first = await runTsx(path, cwd)
-      expect(first.out.includes('Error') && first.code !== 0 ? first.out : '', `${page} failed`).toBe('')
-      expect(first.code, first.out).toBe(0)
-      if (blocks.some((b) => b.flags.has('twice'))) {
-        const second = await runTsx(path, cwd)
-        expect(second.code, second.out).toBe(0)
+  it.each([...programs.keys()])(
+    '%s runs, top to bottom',
+    async (page) => {
+      const { path, blocks } = programs.get(page)!
+      const cwd = mkdtempSync(join(tmpdir(), 'weft-docs-'))
+      try {
+        const first = await runTsx(path, cwd)
+        expect(first.out.includes('Error') && first.code !== 0 ? first.out : '', `${page} failed`).toBe('')
+        expect(first.code, first.out).toBe(0)
+        if (blocks.some((b) => b.flags.has('twice'))) {
+          const second = await runTsx(path, cwd)
+          expect(second.code, second.out).toBe(0)
+        }
+      } finally {
+        rmSync(cwd, { recursive: true, force: true })
       }
-    } finally {
-      rmSync(cwd, { recursive: true, force: true })
-    }
-  }, 120_000)
+    },
+    120_000,
+  )
 })

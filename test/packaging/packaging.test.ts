@@ -8,10 +8,25 @@ import { lstat, readFile, realpath } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../browser/helpers/launchChromium.ts'
-import { buildPage, cleanEnv, packAndInstall, REPO, run, type BundleSize, type InstalledProject } from './helpers/installedProject.ts'
+import {
+  buildPage,
+  cleanEnv,
+  packAndInstall,
+  REPO,
+  run,
+  type BundleSize,
+  type InstalledProject,
+} from './helpers/installedProject.ts'
 import { serveStatic } from './helpers/serveStatic.ts'
 
-const PACKAGES = ['@weft/client', '@weft/core', '@weft/protocol', '@weft/server', '@weft/store-idb', '@weft/store-level']
+const PACKAGES = [
+  '@weft/client',
+  '@weft/core',
+  '@weft/protocol',
+  '@weft/server',
+  '@weft/store-idb',
+  '@weft/store-level',
+]
 
 describe('the packages, installed from their tarballs in a fresh project', () => {
   let project: InstalledProject
@@ -33,7 +48,10 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
       expect(t.files, t.name).toContain('dist/index.d.ts')
       expect(t.files, t.name).toContain('dist/index.js.map')
       expect(t.files, t.name).toContain('dist/index.d.ts.map')
-      expect(t.files.filter((f) => /(^|\/)test\/|\.test\.|tsbuildinfo/.test(f)), t.name).toEqual([])
+      expect(
+        t.files.filter((f) => /(^|\/)test\/|\.test\.|tsbuildinfo/.test(f)),
+        t.name,
+      ).toEqual([])
     }
   })
 
@@ -55,12 +73,19 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
     expect(JSON.parse(again.stdout.trim().split('\n').pop()!)).toEqual({ synced: { status: 'pending' } })
   }, 60_000)
 
-  it.each(['bundler', 'node16'])('type-checks a consumer with tsc --strict under moduleResolution %s', async (resolution) => {
-    const tsc = join(project.dir, 'node_modules/typescript/bin/tsc')
-    const r = await run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], { cwd: project.dir, allowFailure: true })
-    expect(r.stdout + r.stderr).toBe('')
-    expect(r.code).toBe(0)
-  }, 60_000)
+  it.each(['bundler', 'node16'])(
+    'type-checks a consumer with tsc --strict under moduleResolution %s',
+    async (resolution) => {
+      const tsc = join(project.dir, 'node_modules/typescript/bin/tsc')
+      const r = await run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], {
+        cwd: project.dir,
+        allowFailure: true,
+      })
+      expect(r.stdout + r.stderr).toBe('')
+      expect(r.code).toBe(0)
+    },
+    60_000,
+  )
 
   it('bundles a page with Vite; in Chromium it writes a document to IndexedDB and reads it back after a reload', async () => {
     const { outDir, size } = await buildPage(project)
@@ -74,7 +99,9 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
       const ready = () => (globalThis as { weftPage?: unknown }).weftPage !== undefined
       await page.goto(`${site.origin}/`)
       await page.waitForFunction(ready, undefined, { timeout: 30_000 })
-      const id = await page.evaluate(() => (globalThis as unknown as { weftPage: { write(t: string): Promise<string> } }).weftPage.write('from npm'))
+      const id = await page.evaluate(() =>
+        (globalThis as unknown as { weftPage: { write(t: string): Promise<string> } }).weftPage.write('from npm'),
+      )
       await page.reload()
       await page.waitForFunction(ready, undefined, { timeout: 30_000 })
       const back = await page.evaluate(
@@ -93,7 +120,11 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
     const bin = join(project.dir, 'node_modules/.bin/weft-server')
     const env = { ...cleanEnv(), PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }
     // The bin itself (its `#!/usr/bin/env node` line), not a loader or tsx.
-    const child = spawn(bin, ['--memory', '--port', '0', '--host', '127.0.0.1'], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(bin, ['--memory', '--port', '0', '--host', '127.0.0.1'], {
+      cwd: project.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     try {
       let err = ''
       child.stderr.on('data', (d: Buffer) => (err += d.toString()))
@@ -118,7 +149,9 @@ function expectSaneBundle(size: BundleSize): void {
   // Automerge's WebAssembly is shipped as its own file, not inlined as base64 into the JavaScript.
   expect(size.wasmBytes).toBeGreaterThan(100_000)
   expect(size.jsBytes).toBeGreaterThan(10_000)
-  console.log(`browser bundle (@weft/core + @weft/store-idb, Vite, minified): JS ${kb(size.jsBytes)} (${kb(size.jsGzipBytes)} gzipped), wasm ${kb(size.wasmBytes)} (${kb(size.wasmGzipBytes)} gzipped)`)
+  console.log(
+    `browser bundle (@weft/core + @weft/store-idb, Vite, minified): JS ${kb(size.jsBytes)} (${kb(size.jsGzipBytes)} gzipped), wasm ${kb(size.wasmBytes)} (${kb(size.wasmGzipBytes)} gzipped)`,
+  )
 }
 
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KiB`

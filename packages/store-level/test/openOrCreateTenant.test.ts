@@ -6,7 +6,8 @@ import { tempDir } from './helpers/tempDir.ts'
 /** `openOrCreateTenant` is the start of an app: the same call on the first run and every later one. */
 describe('TenantFactory.openOrCreateTenant on LevelDB', () => {
   const dirs: { path: string; remove: () => Promise<void> }[] = []
-  const factoryAt = (path: string) => new TenantFactory({ storeFactory: new LevelStoreFactory({ path }), kdf: TEST_KDF })
+  const factoryAt = (path: string) =>
+    new TenantFactory({ storeFactory: new LevelStoreFactory({ path }), kdf: TEST_KDF })
 
   beforeAll(() => ready())
   afterEach(async () => {
@@ -42,7 +43,9 @@ describe('TenantFactory.openOrCreateTenant on LevelDB', () => {
     await first.close()
 
     const second = factoryAt(path)
-    await expect(second.openOrCreateTenant({ tenantId: 'acme', password: 'not it' })).rejects.toMatchObject({ code: ErrorCodes.WRONG_PASSWORD })
+    await expect(second.openOrCreateTenant({ tenantId: 'acme', password: 'not it' })).rejects.toMatchObject({
+      code: ErrorCodes.WRONG_PASSWORD,
+    })
     expect((await second.openTenant('acme', { password: 'pw' })).publicProfile()).toEqual(identity)
     await second.close()
   })

@@ -44,7 +44,11 @@ export function run(
   options: { cwd: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean } = { cwd: REPO },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -72,7 +76,9 @@ export function cleanEnv(): NodeJS.ProcessEnv {
 export const NPM = join(dirname(process.execPath), 'npm')
 
 async function toolVersion(name: string): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+  const manifest = JSON.parse(await readFile(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as {
+    version: string
+  }
   return manifest.version
 }
 
@@ -87,7 +93,13 @@ export async function packAndInstall(): Promise<InstalledProject> {
   const packs = join(root, 'tarballs')
   await mkdir(packs)
   const packed = await run(NPM, ['pack', '--workspaces', '--json', '--pack-destination', packs], { cwd: REPO })
-  const manifests = JSON.parse(packed.stdout) as { name: string; filename: string; size: number; unpackedSize: number; files: { path: string }[] }[]
+  const manifests = JSON.parse(packed.stdout) as {
+    name: string
+    filename: string
+    size: number
+    unpackedSize: number
+    files: { path: string }[]
+  }[]
   const tarballs: Tarball[] = manifests.map((m) => ({
     name: m.name,
     file: join(packs, m.filename),
@@ -123,7 +135,9 @@ export interface BundleSize {
 /** Builds the fixture page (`page/`) of an installed project with Vite and measures what it emitted. */
 export async function buildPage(project: InstalledProject): Promise<{ outDir: string; size: BundleSize }> {
   const page = join(project.dir, 'page')
-  await run(process.execPath, [join(project.dir, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: page })
+  await run(process.execPath, [join(project.dir, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: page,
+  })
   const outDir = join(page, 'dist')
   const assets = join(outDir, 'assets')
   let jsBytes = 0
