@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import {
-  encodeReconcileMessage, FULL_RANGE, generateSigningKeyPair, MemoryChangeStore, packHashes, syncStores,
+  FULL_RANGE, generateSigningKeyPair, MemoryChangeStore, packHashes, syncStores,
   type ChangeStore, type ParsedEntry,
 } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'

@@ -48,7 +48,7 @@ describe('a server restored from an older copy of its data folder', () => {
     // The reader pulls everything (5) and keeps its sync state.
     const reader = remote(readerKey)
     const local = new MemoryChangeStore()
-    let state = await incrementalSync(reader, local, initialSyncState())
+    const state = await incrementalSync(reader, local, initialSyncState())
     expect(state.cursor).toMatchObject({ seq: 5 })
 
     // The disk is lost; the backup comes back (same epoch, 3 entries). The writer writes 7 more.
@@ -60,7 +60,7 @@ describe('a server restored from an older copy of its data folder', () => {
     expect((await writer.appendMany(written.map(envelope))).added).toHaveLength(7)
     expect((await writer.head()).seq).toBe(10) // past the reader's cursor
 
-    state = await incrementalSync(reader, local, state)
+    await incrementalSync(reader, local, state)
     const held = await local.has(written.map((e) => e.hash))
     expect(held.filter(Boolean)).toHaveLength(7)
     await Promise.all([writer.close(), reader.close(), local.close()])

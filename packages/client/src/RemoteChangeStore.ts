@@ -1,6 +1,6 @@
 import {
   asChangeHash, BaseChangeStore, ErrorCodes, packHashes, reconcile, SortedHashSet, unpackHashes, WeftError,
-  type AppendResult, type ChangeHash, type ChangeStore, type Cursor, type DocId, type EntryEnvelope, type HashRange,
+  type AppendResult, type ChangeHash, type Cursor, type DocId, type EntryEnvelope, type HashRange,
   type RangeFingerprint, type ReconcileResult, type ReconcileSource, type RejectedEntry, type ScanItem, type ScanPage,
   type StoreHead, type StoreOptions, type VerifiedEntry, type CheckedRead, type EntryLimits,
 } from '@weft/core'

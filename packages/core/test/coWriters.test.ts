@@ -159,7 +159,6 @@ describe('write partners of one database see each other\'s changes', () => {
   })
 
   it('property: whatever order edits, syncs and one revocation come in, every partner converges on exactly what the source accepted', async () => {
-    type Step = { kind: 'edit'; who: 'alpha' | 'beta'; n: number } | { kind: 'sync' } | { kind: 'revoke' }
     const step = fc.oneof(
       fc.record({ kind: fc.constant('edit' as const), who: fc.constantFrom('alpha' as const, 'beta' as const), n: fc.nat(99) }),
       fc.constant({ kind: 'sync' as const }),

@@ -55,7 +55,6 @@ const MAX_TIMER = 2 ** 31 - 1
 export class LiveConnection {
   readonly tenant: string
   readonly key: string
-  readonly #ws: WebSocket
   readonly #options: LiveConnectionOptions
   readonly #out: SocketOutflow
   readonly #subs = new Map<string, Subscription>()
@@ -68,7 +67,6 @@ export class LiveConnection {
   #timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(ws: WebSocket, options: LiveConnectionOptions) {
-    this.#ws = ws
     this.#options = options
     this.tenant = options.tenant
     this.key = options.key

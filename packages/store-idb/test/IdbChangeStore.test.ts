@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { ErrorCodes, fingerprintOf, isWeftError, ready, type ChangeHash } from '@weft/core'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { IdbChangeStore, IdbStoreFactory, openWeftIdb } from '@weft/store-idb'
-import { deleteDB, openDB } from 'idb'
+import { openDB } from 'idb'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { idbConformanceHarness } from './conformanceHarness.ts'
 

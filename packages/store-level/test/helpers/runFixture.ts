@@ -38,7 +38,11 @@ export function runFixture(name: string, args: readonly string[], options: Fixtu
       const line = partial.slice(0, nl)
       partial = partial.slice(nl + 1)
       lines.push(line)
-      for (const w of waiters) if (w.match(line)) (waiters.delete(w), w.resolve(line))
+      for (const w of waiters) {
+        if (!w.match(line)) continue
+        waiters.delete(w)
+        w.resolve(line)
+      }
     }
   })
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk))
