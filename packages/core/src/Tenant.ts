@@ -40,6 +40,8 @@ export class Tenant {
   /** The Ed25519 key of the device that created the tenant: the directory's genesis signer. */
   readonly #root: Uint8Array
   #recordKey: PasswordKey
+  /** Whether this tenant has a directory here (a joined or recovered device, or a root that started one). */
+  #hasDirectory: boolean
   #members: MemberDirectory | undefined
   readonly #createdAt: number
   readonly #dbs = new Map<DbName, Promise<Database>>()
@@ -60,6 +62,7 @@ export class Tenant {
     this.#identity = record.identity
     this.#root = record.root ?? record.identity.signing.publicKey
     this.#recordKey = parts.recordKey
+    this.#hasDirectory = record.directory === true
     this.#createdAt = record.createdAt
     this.keyBag = KeyBag.fromRecord(record.keys)
     this.#trust = new TrustPolicy(this.id, record.members)
@@ -169,7 +172,7 @@ export class Tenant {
    */
   async #openDatabase(dbName: DbName, options: DatabaseOptions): Promise<Database> {
     await this.sharing.loadTrust()
-    await this.members.load()
+    if (this.#hasDirectory) await this.members.load()
     const store = await this.#openStore(dbName)
     const trustVersion = this.#trustVersion
     const db = await Database.open(
@@ -262,6 +265,10 @@ export class Tenant {
       openDirectoryStore: () => this.#openStore(asDbName(DIRECTORY_DB)),
       databaseStores: () => Promise.all([...this.#dbs.keys()].filter((n) => n !== DIRECTORY_DB).map((n) => this.#openStore(n))),
       trustChanged: () => this.#trustChanged(),
+      directoryStarted: () => {
+        this.#hasDirectory = true
+        return this.#save()
+      },
     }
   }
 
@@ -350,6 +357,7 @@ export class Tenant {
         partners: this.#trust.partners().map((p) => ({ profile: p.profile.profile, links: p.links.map((l) => ({ ...l })) })),
         createdAt: this.#createdAt,
         root: this.#root,
+        directory: this.#hasDirectory,
       }
       await this.#parts.records.put(this.#parts.recordName, sealTenantRecord(record, this.#recordKey))
     })

@@ -133,7 +133,7 @@ export class TenantFactory {
       if (await records.get(recordName(tenantId))) throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
       const identity = { signing: keys.signing, box: keys.box }
       const record: TenantRecord = {
-        v: 1, tenantId, identity, members: [kit.root, identity.signing.publicKey], keys: kit.keys, partners: [], createdAt: Date.now(), root: kit.root,
+        v: 1, tenantId, identity, members: [kit.root, identity.signing.publicKey], keys: kit.keys, partners: [], createdAt: Date.now(), root: kit.root, directory: true,
       }
       await copyMissingEntries(source, await this.#storeFactory.openChangeStore(`${tenantId}/${DIRECTORY_DB}`))
       const recordKey = newRecordKey(options.newPassword, this.#kdf)

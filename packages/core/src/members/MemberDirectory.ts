@@ -24,6 +24,8 @@ export interface MembersHost {
   databaseStores(): Promise<ChangeStore[]>
   /** Tells the tenant's databases to retry held entries. */
   trustChanged(): Promise<void>
+  /** The root device wrote the genesis: from now on the tenant reads its directory before its databases. */
+  directoryStarted(): Promise<void>
 }
 
 /** A device in {@link MemberInfo}. */
@@ -218,6 +220,7 @@ export class MemberDirectory {
     await this.load()
     if (this.#state.devices.size === 0 && bytesEqual(this.#host.identity.signing.publicKey, this.#host.root)) {
       await this.#write({ op: 'genesis', userId: toHex(randomBytes(16)), name: 'admin', device: { key: this.#host.root, box: this.#host.identity.box.publicKey } })
+      await this.#host.directoryStarted()
     }
     const d = this.#state.devices.get(toBase64Url(this.#host.identity.signing.publicKey))
     if (!d || d.removed || this.#state.users.get(d.userId)?.role !== 'admin') {

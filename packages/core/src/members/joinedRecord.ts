@@ -32,7 +32,7 @@ export async function joinedRecord(pending: TenantRecord, request: VerifiedJoinR
   if (!bag.has('default')) throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join response carries no default key')
   const root = fromBase64Url(response.root)
   const record: TenantRecord = {
-    ...pending, members: [root, pending.identity.signing.publicKey], keys: bag.toRecord(), partners: [], createdAt: now, root,
+    ...pending, members: [root, pending.identity.signing.publicKey], keys: bag.toRecord(), partners: [], createdAt: now, root, directory: true,
   }
   return { record, response }
 }

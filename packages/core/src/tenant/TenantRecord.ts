@@ -20,6 +20,8 @@ export interface TenantRecord {
    * a device that joined or recovered. Absent: this device created the tenant.
    */
   readonly root?: Uint8Array
+  /** True once the tenant has a directory on this device: it is read before databases materialise. */
+  readonly directory?: boolean
 }
 
 /** Encrypts a record; pass the same {@link PasswordKey} to re-save without running Argon2id again. */
