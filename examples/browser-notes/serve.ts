@@ -4,13 +4,13 @@
  * address, add notes, stop the server or go offline, reload: the notes are still there.
  */
 import { readFile } from 'node:fs/promises'
-import { bundleForBrowser } from '../../test/browser/helpers/bundle.ts'
+import { buildNotesPage } from './build.ts'
 import { HTML, JS, servePages } from '../../test/browser/helpers/pageServer.ts'
 
 const here = (file: string): string => new URL(file, import.meta.url).pathname
 
 const html = await readFile(here('./index.html'), 'utf8')
-const js = await bundleForBrowser(here('./main.ts'))
+const js = await buildNotesPage()
 const server = await servePages(
   { '/': { body: html, type: HTML }, '/index.html': { body: html, type: HTML }, '/main.js': { body: js, type: JS } },
   { port: Number(process.env.PORT ?? 5173) },

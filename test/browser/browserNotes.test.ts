@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildNotesPage } from '../../examples/browser-notes/build.ts'
 import { startBrowserRun, type BrowserRun } from './helpers/browserRun.ts'
 
 const example = (file: string): string => new URL(`../../examples/browser-notes/${file}`, import.meta.url).pathname
@@ -21,7 +22,8 @@ describe('examples/browser-notes in Chromium', () => {
 
   beforeAll(async () => {
     // The page loads `./main.js`: serve it as `main.html` beside the bundle `main.js`.
-    run = await startBrowserRun({ main: { entry: example('main.ts'), html: await readFile(example('index.html'), 'utf8') } })
+    // Built as the example builds itself (examples/browser-notes/build.ts, what docs/browser.md says).
+    run = await startBrowserRun({ main: { entry: example('main.ts'), js: buildNotesPage, html: await readFile(example('index.html'), 'utf8') } })
     page = await run.open('main', locked).catch(async (err: unknown) => {
       await run.close()
       throw err

@@ -10,6 +10,8 @@ export interface PageSpec {
   /** The HTML served at `/<name>.html`; default: a page that loads only the bundle. */
   readonly html?: string
   readonly bundle?: BundleOptions
+  /** The page's JavaScript, built by the caller instead of bundling `entry` here. */
+  readonly js?: () => Promise<string>
 }
 
 /** One Chromium, one local server, one browser context (so pages share an origin and storage). */
@@ -41,7 +43,7 @@ export async function startBrowserRun(pages: Readonly<Record<string, PageSpec>>)
   const files: Record<string, PageFile> = {}
   await Promise.all(
     Object.entries(pages).map(async ([name, spec]) => {
-      files[`/${name}.js`] = { body: await bundleForBrowser(spec.entry, spec.bundle), type: JS }
+      files[`/${name}.js`] = { body: await (spec.js ? spec.js() : bundleForBrowser(spec.entry, spec.bundle)), type: JS }
       files[`/${name}.html`] = { body: spec.html ?? modulePage(`/${name}.js`, name), type: HTML }
     }),
   )
