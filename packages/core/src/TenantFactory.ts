@@ -104,11 +104,6 @@ export class TenantFactory {
       const { record, response: checked } = await joinedRecord(pending, req, response, Date.now())
       await seedDirectory(await this.#storeFactory.openChangeStore(`${tenantId}/${DIRECTORY_DB}`), checked)
       const tenant = this.#withClock(new Tenant({ record, recordKey: key, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }))
-      await tenant.members.refresh()
-      const approver = tenant.members.state.devices.get(checked.approver)
-      if (!(await tenant.members.self()) || !approver || tenant.members.state.users.get(approver.userId)?.role !== 'admin') {
-        throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join response\'s directory does not admit this device by an admin')
-      }
       await records.put(recordName(tenantId), sealTenantRecord(record, key))
       await records.delete(joinName(tenantId, req.joinId))
       return tenant

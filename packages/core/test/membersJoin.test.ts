@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import {
   ErrorCodes, joinRequestToString, MemoryStoreFactory, parseJoinRequest, ready, TenantFactory, TEST_KDF, type JoinRequest,
 } from '../src/index.ts'
-import { firstDevice, PASSWORD } from './helpers/devices.ts'
+import { firstDevice, joinDevice, PASSWORD } from './helpers/devices.ts'
+import { openTenantRecord } from '../src/tenant/index.ts'
 
 beforeAll(ready)
 
@@ -73,9 +74,10 @@ describe('join requests', () => {
     expect((await joined.members.self())?.role).toBe('reader')
   })
 
-  it('a response signed by a device that is not an admin is refused', async () => {
+  it('a response signed by a device that is not an admin is refused, storing nothing', async () => {
     const a = await firstDevice('acme')
-    const factory = await newDevice()
+    const storage = new MemoryStoreFactory()
+    const factory = new TenantFactory({ storeFactory: storage, kdf: TEST_KDF })
     const request = await factory.createJoinRequest({ tenantId: 'acme', userName: 'bob', password: PASSWORD })
     const response = await a.tenant.approveJoinRequest(request, { role: 'writer' })
     // The same response with its directory emptied: nothing admits the device.
@@ -85,5 +87,14 @@ describe('join requests', () => {
     const { v: _v, type: _t, approver: _a, signature: _s, ...fields } = response
     const forged = createJoinResponse({ ...fields, directory: [] }, forger)
     await expect(factory.joinTenant(request, forged, { password: PASSWORD })).rejects.toMatchObject({ code: ErrorCodes.BAD_JOIN_REQUEST })
+    // Signed by a real writer of the tenant, with the real directory: still not an admin.
+    const writer = await joinDevice(a.tenant, { role: 'writer' })
+    const writerKey = openTenantRecord((await (await writer.storage.openKeyValueStore('weft-tenants')).get('tenant/acme'))!, PASSWORD).record.identity.signing
+    const byWriter = createJoinResponse({ ...fields, directory: response.directory }, writerKey)
+    await expect(factory.joinTenant(request, byWriter, { password: PASSWORD })).rejects.toMatchObject({ code: ErrorCodes.BAD_JOIN_REQUEST })
+    expect(await (await storage.openChangeStore('acme/_directory')).getAllChangeHashes()).toEqual([])
+    await expect(factory.openTenant('acme', { password: PASSWORD })).rejects.toMatchObject({ code: ErrorCodes.TENANT_NOT_FOUND })
+    // The genuine response still works.
+    expect((await (await factory.joinTenant(request, response, { password: PASSWORD })).members.self())?.role).toBe('writer')
   })
 })

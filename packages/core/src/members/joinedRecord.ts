@@ -2,9 +2,12 @@ import { fromBase64Url, toBase64Url } from '../codec/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { hashEntryBytes } from '../entries/index.ts'
 import { KeyBag, openSealedKeyVersions } from '../keys/index.ts'
-import type { ChangeStore } from '../store/index.ts'
+import { MemoryChangeStore, type ChangeStore } from '../store/index.ts'
 import type { TenantRecord } from '../tenant/index.ts'
-import { asKeyId } from '../types.ts'
+import { asKeyId, asTenantId } from '../types.ts'
+import { readRecords } from './directoryEntries.ts'
+import { foldDirectory } from './foldDirectory.ts'
+import { verifyMemberRecord, type VerifiedRecord } from './MemberRecord.ts'
 import { verifyJoinResponse, type JoinResponse } from './joinResponse.ts'
 import type { VerifiedJoinRequest } from './joinRequest.ts'
 
@@ -31,10 +34,40 @@ export async function joinedRecord(pending: TenantRecord, request: VerifiedJoinR
   }
   if (!bag.has('default')) throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join response carries no default key')
   const root = fromBase64Url(response.root)
+  await checkDirectory(response, root, bag, request.request.signingKey)
   const record: TenantRecord = {
     ...pending, members: [root, pending.identity.signing.publicKey], keys: bag.toRecord(), partners: [], createdAt: now, root, directory: true,
   }
   return { record, response }
+}
+
+/**
+ * Folds the directory a response carries, in memory, and checks that it lists the approver as an
+ * admin's device and this device as a member: a response from a device that may not admit
+ * anyone is refused before anything is stored.
+ */
+async function checkDirectory(response: JoinResponse, root: Uint8Array, keys: KeyBag, me: string): Promise<void> {
+  const store = new MemoryChangeStore()
+  try {
+    await seedDirectory(store, response)
+    const { records } = await readRecords(store, await store.getAllChangeHashes(), keys, asTenantId(response.tenantId))
+    const verified: VerifiedRecord[] = []
+    for (const r of records) {
+      try {
+        verified.push(verifyMemberRecord(r, response.tenantId))
+      } catch {
+        // Refused by every device anyway.
+      }
+    }
+    const state = foldDirectory(root, verified)
+    const approver = state.devices.get(response.approver)
+    const self = state.devices.get(me)
+    if (!approver || approver.removed || state.users.get(approver.userId)?.role !== 'admin' || !self || self.removed) {
+      throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join response\'s directory does not admit this device by an admin')
+    }
+  } finally {
+    await store.close()
+  }
 }
 
 /** Appends the directory entries a join response carries to the new device's directory store. */
