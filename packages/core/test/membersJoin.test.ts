@@ -4,6 +4,8 @@ import {
 } from '../src/index.ts'
 import { firstDevice, joinDevice, PASSWORD } from './helpers/devices.ts'
 import { openTenantRecord } from '../src/tenant/index.ts'
+import { sealKeyVersions } from '../src/keys/index.ts'
+import { fromBase64Url, toBase64Url } from '../src/codec/index.ts'
 
 beforeAll(ready)
 
@@ -90,7 +92,9 @@ describe('join requests', () => {
     // Signed by a real writer of the tenant, with the real directory: still not an admin.
     const writer = await joinDevice(a.tenant, { role: 'writer' })
     const writerKey = openTenantRecord((await (await writer.storage.openKeyValueStore('weft-tenants')).get('tenant/acme'))!, PASSWORD).record.identity.signing
-    const byWriter = createJoinResponse({ ...fields, directory: response.directory }, writerKey)
+    // The writer holds the keys, so it can seal them itself: only the directory shows it is no admin.
+    const keys = writer.tenant.keyBag.keyIds().map((k) => toBase64Url(sealKeyVersions(k, writer.tenant.keyBag.versions(k), fromBase64Url(request.boxKey), writerKey)))
+    const byWriter = createJoinResponse({ ...fields, keys, directory: response.directory }, writerKey)
     await expect(factory.joinTenant(request, byWriter, { password: PASSWORD })).rejects.toMatchObject({ code: ErrorCodes.BAD_JOIN_REQUEST })
     expect(await (await storage.openChangeStore('acme/_directory')).getAllChangeHashes()).toEqual([])
     await expect(factory.openTenant('acme', { password: PASSWORD })).rejects.toMatchObject({ code: ErrorCodes.TENANT_NOT_FOUND })
