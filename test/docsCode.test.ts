@@ -19,7 +19,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const WORK = join(ROOT, '.docs-run')
+/** Per process, so two test runs at once do not share files. */
+const WORK = join(ROOT, '.docs-run', String(process.pid))
 
 const FRAGMENT_GLOBALS = `
 import type {
@@ -200,7 +201,7 @@ writeFileSync(join(WORK, 'fragmentGlobals.d.ts'), FRAGMENT_GLOBALS)
 writeFileSync(
   join(WORK, 'tsconfig.json'),
   JSON.stringify({
-    extends: '../tsconfig.base.json',
+    extends: '../../tsconfig.base.json',
     compilerOptions: { noEmit: true, lib: ['ES2022', 'DOM'], types: ['node'] },
     include: ['*.ts'],
   }),
