@@ -60,8 +60,9 @@ export function foldDirectory(root: Uint8Array, records: Iterable<VerifiedRecord
   const refused: { id: string; error: WeftError }[] = []
   const rootId = toBase64Url(root)
   let lamport = 0
-  const sorted = [...records].sort(compareRecords)
-  for (const r of sorted) {
+  const unique = new Map<string, VerifiedRecord>()
+  for (const r of records) unique.set(r.id, r) // one record, however many copies arrived
+  for (const r of [...unique.values()].sort(compareRecords)) {
     lamport = Math.max(lamport, r.lamport)
     let problem: string | undefined
     try {
