@@ -27,8 +27,10 @@ describe('the directory fold', () => {
     const d = await joinDevice(a.tenant, { role: 'reader' })
     await (await c.tenant.openDB('notes')).createDocument({ data: { n: 1 } })
     await (await a.tenant.openDB('notes')).pullChangesFrom(await c.tenant.openDB('notes'))
-    await a.tenant.members.setRole((await d.tenant.members.self())!.userId, 'writer')
     await a.tenant.members.removeDevice(await deviceId(c.tenant))
+    await syncDirectory(a.tenant, b.tenant)
+    await b.tenant.members.setRole((await d.tenant.members.self())!.userId, 'writer') // a record by the second admin
+    await syncDirectory(a.tenant, b.tenant)
     const records = await recordsOf(a.tenant)
     const root = a.tenant.signingKey
     const expected = summary(foldDirectory(root, records))
