@@ -188,10 +188,38 @@ export class Materialiser {
       for (const entry of await this.#parsedAll(round, report)) {
         if (!this.#trust.isMember(entry.header.author)) continue
         const key = this.#admit(entry, report)
-        if (key && this.#loadSnapshot(this.#state(entry.header.docId), entry, key, report)) queues.delete(entry.header.docId)
+        if (!key || !(await this.#coversTrusted(entry, key))) continue
+        if (this.#loadSnapshot(this.#state(entry.header.docId), entry, key, report)) queues.delete(entry.header.docId)
       }
       for (const [docId, q] of queues) if (q.length === 0) queues.delete(docId)
     }
+  }
+
+  /**
+   * True when every entry a snapshot covers is one this database may materialise. Checked only
+   * when some device counts on fewer than all its entries (removed, a reader): a member's snapshot
+   * written before it heard of a removal may cover entries no longer trusted, and is then passed
+   * over for older snapshots or the entries themselves. Reads the covered entries' headers only.
+   */
+  async #coversTrusted(entry: ParsedEntry, key: HeldKey): Promise<boolean> {
+    if (!this.#trust.hasDeviceLimits()) return true
+    let covers: readonly ChangeHash[]
+    try {
+      covers = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key)).covers
+    } catch {
+      return true // #loadSnapshot refuses it with its code
+    }
+    for (let i = 0; i < covers.length; i += FETCH_CHUNK) {
+      for (const env of await this.#store.getChanges(covers.slice(i, i + FETCH_CHUNK))) {
+        try {
+          const h = parseEntry(env.hash, env.bytes).header
+          if (!this.#trust.evaluate(this.#dbName, h.origin, h.author, env.hash).ok) return false
+        } catch {
+          return false
+        }
+      }
+    }
+    return true
   }
 
   /**

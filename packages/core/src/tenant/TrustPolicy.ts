@@ -116,6 +116,12 @@ export class TrustPolicy {
     if (before && [...before].some(([id, old]) => narrower(old, devices?.get(id)))) this.#narrowings++
   }
 
+  /** True when some device of the tenant counts on fewer than all its entries (removed, a reader, promoted from one). */
+  hasDeviceLimits(): boolean {
+    for (const d of this.#devices?.values() ?? []) if (d.mode === 'only' || d.hashes.size) return true
+    return false
+  }
+
   /**
    * Counts the times a device's trust shrank (a removal, a demotion): a database that
    * materialised under the earlier trust rebuilds its documents when this moves.
