@@ -265,6 +265,10 @@ export class Tenant {
       openDirectoryStore: () => this.#openStore(asDbName(DIRECTORY_DB)),
       databaseStores: () => Promise.all([...this.#dbs.keys()].filter((n) => n !== DIRECTORY_DB).map((n) => this.#openStore(n))),
       trustChanged: () => this.#trustChanged(),
+      ownKeyIds: async () => {
+        const received = new Set(await this.sharing.receivedKeyNames())
+        return this.keyBag.keyIds().filter((k) => !received.has(k))
+      },
       directoryStarted: () => {
         this.#hasDirectory = true
         return this.#save()

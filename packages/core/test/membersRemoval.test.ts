@@ -68,6 +68,20 @@ describe('removing a device', () => {
     }
   })
 
+  it("rotates the tenant's own keys on a removal, never a key a partner shared with it", async () => {
+    const partner = await firstDevice('globex')
+    await partner.tenant.keyBag.generateKey('collab')
+    const a = await firstDevice('acme')
+    const b = await joinDevice(a.tenant, { role: 'writer' })
+    await a.tenant.keyBag.generateKey('team')
+    const offer = await partner.tenant.sharing.share({ partner: a.tenant.publicProfile(), databases: ['shared'], keys: ['collab'] })
+    await a.tenant.sharing.accept(offer)
+    await a.tenant.members.removeDevice(await deviceId(b.tenant))
+    expect(a.tenant.keyBag.current('default').version).toBe(2)
+    expect(a.tenant.keyBag.current('team').version).toBe(2)
+    expect(a.tenant.keyBag.current('collab').version).toBe(1)
+  })
+
   it('removeUser removes every device of the user; unknown ids are refused', async () => {
     const a = await firstDevice('acme')
     const b1 = await joinDevice(a.tenant, { role: 'writer', userName: 'bob' })

@@ -24,6 +24,8 @@ export interface MembersHost {
   databaseStores(): Promise<ChangeStore[]>
   /** Tells the tenant's databases to retry held entries. */
   trustChanged(): Promise<void>
+  /** The keys this tenant owns (not a partner's it was given): rotated when a device is removed. */
+  ownKeyIds(): Promise<string[]>
   /** The root device wrote the genesis: from now on the tenant reads its directory before its databases. */
   directoryStarted(): Promise<void>
 }
@@ -242,13 +244,14 @@ export class MemberDirectory {
   }
 
   /**
-   * Rotates every key and seals all versions to every remaining device. The record that carries
+   * Rotates every key the tenant owns (a partner's key is the partner's to rotate) and seals every
+   * key's versions to every remaining device. The record that carries
    * them is encrypted under the `default` version before the rotation, which they all hold.
    */
   async #rotateKeys(): Promise<void> {
     const { keyBag, identity } = this.#host
     const before = keyBag.current('default').version
-    for (const id of keyBag.keyIds()) await keyBag.rotateKey(id)
+    for (const id of await this.#host.ownKeyIds()) await keyBag.rotateKey(id)
     const me = toBase64Url(identity.signing.publicKey)
     const sealed: [string, Uint8Array[]][] = []
     for (const d of this.#state.devices.values()) {

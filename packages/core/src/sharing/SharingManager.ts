@@ -225,6 +225,12 @@ export class SharingManager {
     return out
   }
 
+  /** Local names of the keys this tenant holds from grants it accepted: their owners rotate them, not this tenant. */
+  async receivedKeyNames(): Promise<string[]> {
+    await this.#book.load()
+    return [...this.#book.received.values()].flatMap((r) => Object.values(r.keyNames))
+  }
+
   /** A grant issued or received by this tenant, or undefined. */
   async get(grantId: string): Promise<GrantInfo | undefined> {
     await this.#book.load()
