@@ -328,6 +328,7 @@ export class Tenant {
   /** Closes every database this tenant opened. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#members?.close()
     const dbs = await Promise.allSettled(this.#dbs.values())
     for (const d of dbs) if (d.status === 'fulfilled') await d.value.close()
     this.#dbs.clear()

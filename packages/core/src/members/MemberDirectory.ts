@@ -75,6 +75,7 @@ export class MemberDirectory {
   #cursor: Cursor | null = null
   #loading: Promise<void> | undefined
   #usedKeyRecords = new Set<string>()
+  readonly #unsubscribe: (() => void)[] = []
 
   /** @internal Use `tenant.members`. */
   constructor(host: MembersHost) {
@@ -88,8 +89,10 @@ export class MemberDirectory {
       this.#store = store
       await this.refresh()
       // Records that arrive later (a sync) or become readable (a key) apply by themselves.
-      store.subscribe(() => void this.refresh().catch(() => undefined))
-      this.#host.keyBag.subscribe(() => void (this.#locked.size ? this.refresh().catch(() => undefined) : undefined))
+      this.#unsubscribe.push(
+        store.subscribe(() => void this.refresh().catch(() => undefined)),
+        this.#host.keyBag.subscribe(() => void (this.#locked.size ? this.refresh().catch(() => undefined) : undefined)),
+      )
     })())
   }
 
@@ -136,6 +139,11 @@ export class MemberDirectory {
       }
     }
     return changed || this.#state === EMPTY ? this.#install(foldDirectory(this.#host.root, this.#records.values())) : false
+  }
+
+  /** @internal Stops following the directory store and the key bag (the tenant closes). */
+  close(): void {
+    for (const u of this.#unsubscribe.splice(0)) u()
   }
 
   /** Users with their devices, removed ones included. */
