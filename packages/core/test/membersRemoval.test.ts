@@ -94,6 +94,9 @@ describe('removing a device', () => {
     expect(bob.devices.map((d) => d.removed)).toEqual([true, true])
     await expect(a.tenant.members.removeUser(bobId)).rejects.toMatchObject({ code: ErrorCodes.MEMBER_NOT_FOUND })
     await expect(a.tenant.members.removeDevice('nope')).rejects.toMatchObject({ code: ErrorCodes.MEMBER_NOT_FOUND })
+    // An admin cannot cut itself off (its own key record would then be refused everywhere).
+    await expect(a.tenant.members.removeDevice(await deviceId(a.tenant))).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+    await expect(a.tenant.members.removeUser((await a.tenant.members.self())!.userId)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
     await syncDevices(a.tenant, b2.tenant, ['notes'])
     const ids = await (await a.tenant.openDB('notes')).listDocuments()
     expect(ids.map((d) => d.status)).toEqual(['untrusted'])

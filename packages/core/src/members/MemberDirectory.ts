@@ -195,6 +195,7 @@ export class MemberDirectory {
     await this.#change(async (state) => {
       const d = state.devices.get(deviceId)
       if (!d || d.removed) throw new WeftError(ErrorCodes.MEMBER_NOT_FOUND, `no device ${deviceId} in the directory`)
+      if (d.id === this.#selfId()) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a device cannot remove itself: remove it from another admin device')
       return { op: 'remove-device', device: d.id, hashes: await this.#held([d.id]) }
     })
     await this.#rotateKeys()
@@ -204,6 +205,7 @@ export class MemberDirectory {
   async removeUser(userId: string): Promise<void> {
     await this.#change(async (state) => {
       const user = this.#userOrThrow(state, userId)
+      if (state.devices.get(this.#selfId())?.userId === user.id) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an admin cannot remove its own user: do it from another admin')
       const ids = [...state.devices.values()].filter((d) => d.userId === user.id && !d.removed).map((d) => d.id)
       return { op: 'remove-user', userId: user.id, hashes: await this.#held(ids) }
     })
@@ -273,6 +275,10 @@ export class MemberDirectory {
   async #held(deviceIds: readonly string[], which: 'trusted' | 'untrusted' = 'trusted'): Promise<[string, ChangeHash[]][]> {
     const found = await entriesByDevice(await this.#host.databaseStores(), new Set(deviceIds))
     return [...found].map(([id, hashes]) => [id, hashes.filter((h) => allows(this.#state.devices.get(id)?.trust, h) === (which === 'trusted'))])
+  }
+
+  #selfId(): string {
+    return toBase64Url(this.#host.identity.signing.publicKey)
   }
 
   #userOrThrow(state: DirectoryState, userId: string): { id: string; role: Role } {
