@@ -1,10 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  asDbName, asDocId, asKeyId, asTenantId, createEntry, TenantFactory, TEST_KDF, verifyEntry,
-  type EntryEnvelope, type ParsedEntry,
-} from '@weft/core'
+import { asDbName, asDocId, asKeyId, asTenantId, TenantFactory, TEST_KDF } from '@weft/core'
+import { createEntry, verifyEntry, type EntryEnvelope, type ParsedEntry } from '@weft/core/backend'
 import { LevelStoreFactory } from '@weft/store-level'
 import { Level } from 'level'
 import { encodeChangePayload, generateKey, generateSigningKeyPair } from './internals.ts'

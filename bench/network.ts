@@ -10,10 +10,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import {
-  FULL_RANGE, generateSigningKeyPair, MemoryChangeStore, packHashes, syncStores,
-  type ChangeStore, type ParsedEntry,
-} from '@weft/core'
+import { generateSigningKeyPair, syncStores, type ChangeStore } from '@weft/core'
+import { FULL_RANGE, MemoryChangeStore, packHashes, type ParsedEntry } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { LiveSync, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { encodeBody } from '@weft/protocol'

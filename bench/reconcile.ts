@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  fingerprintOf, processReconcileMessage, RECONCILE_LIMITS, RECONCILE_VERSION, rangePlan,
-  type HashRange, type ReconcileMessage, type ReconcileSource,
-} from '@weft/core'
+  fingerprintOf, processReconcileMessage, RECONCILE_LIMITS, RECONCILE_VERSION, rangePlan, type HashRange,
+  type ReconcileMessage, type ReconcileSource,
+} from '@weft/core/backend'
 import { LevelChangeStore, StoreLayout } from '@weft/store-level'
 import { Level } from 'level'
 import { fmtMs, median, progress, timeMs, type Figure } from './report.ts'

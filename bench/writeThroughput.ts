@@ -1,8 +1,9 @@
 import * as A from '@automerge/automerge'
 import {
-  asDbName, asDocId, createEntry, DEFAULT_KEY_ID, MemoryStoreFactory, TenantFactory, TEST_KDF,
-  type ChangeHash, type Database, type DocData, type Origin, type Tenant,
+  asDbName, asDocId, DEFAULT_KEY_ID, MemoryStoreFactory, TenantFactory, TEST_KDF, type ChangeHash, type Database,
+  type DocData, type Origin, type Tenant,
 } from '@weft/core'
+import { createEntry } from '@weft/core/backend'
 import { encodeChangePayload, generateSigningKeyPair } from './internals.ts'
 import { fmtRate, fmtRatio, median, progress, settle, timeMs, type Figure } from './report.ts'
 

@@ -6,9 +6,10 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  createEntry, ErrorCodes, hashEntryBytes, isWeftError, MemoryChangeStore, parseEntry, ready, TEST_KDF,
-  type ChangeHash, type Database, type DocId, type EntryEnvelope, type ErrorCode, type MaterialiseReport,
+  ErrorCodes, isWeftError, ready, TEST_KDF, type ChangeHash, type Database, type DocId, type ErrorCode,
+  type MaterialiseReport,
 } from '@weft/core'
+import { createEntry, hashEntryBytes, MemoryChangeStore, parseEntry, type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import {
   containsBytes, entryLayout, envelopesOf, fieldAt, flipBit, overwrite, rehashed, underHash, type EntryLayout,

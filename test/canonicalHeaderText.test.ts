@@ -5,9 +5,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  asDbName, asKeyId, asTenantId, ByteWriter, createEntry, Domain, ErrorCodes, hashEntryBytes,
-  MemoryChangeStore, parseEntry, ready, signDetached, utf8, verifyEntry, type ParsedEntry, type SigningKeyPair,
-} from '@weft/core'
+  asDbName, asKeyId, asTenantId, ByteWriter, createEntry, Domain, ErrorCodes, hashEntryBytes, MemoryChangeStore,
+  parseEntry, ready, signDetached, utf8, verifyEntry, type ParsedEntry, type SigningKeyPair,
+} from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import { ByteWriter as SrcByteWriter } from '../packages/core/src/codec/index.ts'
 import { writeHeader } from '../packages/core/src/entries/header.ts'

@@ -16,10 +16,10 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  incrementalSync, matchesFilter, parseEntry, ready, syncDatabases, syncFiltered, whereField,
-  type ChangeHash, type ChangeStore, type Cursor, type Database, type DocFilter, type DocId, type MaterialiseReport,
-  type ScanItem, type SyncReport, type SyncState,
+  incrementalSync, matchesFilter, ready, syncDatabases, syncFiltered, whereField, type ChangeHash, type ChangeStore,
+  type Cursor, type Database, type DocFilter, type DocId, type MaterialiseReport, type SyncReport, type SyncState,
 } from '@weft/core'
+import { parseEntry, type ScanItem } from '@weft/core/backend'
 import { containsBytes } from './helpers/entries.ts'
 import { prng, randomSubset } from './helpers/random.ts'
 import { program, type FilterName, type Program, type Step, type SyncStep } from './helpers/syncProgram.ts'

@@ -2,7 +2,8 @@
 // own storage. Someone with access to that storage edits a record (hiding how much was sent),
 // then tries deleting one, then swapping two: `verify()` names the problem and the record each
 // time. A head kept elsewhere also catches a trail rolled back to an older, consistent state.
-import { MemoryStoreFactory, MultiTenantSyncOrchestrator, packValue, TenantFactory, unpackValue, type AuditProblem } from '@weft/core'
+import { MemoryStoreFactory, MultiTenantSyncOrchestrator, TenantFactory, type AuditProblem } from '@weft/core'
+import { packValue, unpackValue } from '@weft/core/backend'
 import { runMain, type ExampleOptions } from '../helpers/runMain.ts'
 
 export interface TamperedAuditResult {

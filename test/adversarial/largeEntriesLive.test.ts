@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryChangeStore, ready } from '@weft/core'
+import { MemoryChangeStore, ready } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { LiveSync } from '@weft/client'
 import { WeftServer } from '@weft/server'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { packHashes, ready, type ChangeHash } from '@weft/core'
+import { packHashes, ready, type ChangeHash } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { RemoteChangeStore, ServerConnection } from '@weft/client'
 import type { Bodies } from '@weft/protocol'

@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { generateSigningKeyPair, packHashes, ready, RECONCILE_VERSION, toHex, type EntryEnvelope } from '@weft/core'
+import {
+  generateSigningKeyPair, packHashes, ready, RECONCILE_VERSION, toHex, type EntryEnvelope,
+} from '@weft/core/backend'
 import {
   createRegistration, DB_OPS, decodeBody, encodeBody, MAIL_OPS, TENANT_OPS, type ServerSocketMessage,
 } from '@weft/protocol'

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, RECONCILE_LIMITS, RECONCILE_VERSION, randomBytes, ready, type ReconcileMessage } from '@weft/core'
+import {
+  ErrorCodes, RECONCILE_LIMITS, RECONCILE_VERSION, randomBytes, ready, type ReconcileMessage,
+} from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { encodeBody } from '@weft/protocol'
 import { healthLatency, startChildServer, type ChildServer } from './helpers/childServer.ts'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, generateSigningKeyPair, MemoryChangeStore, ready } from '@weft/core'
+import { ErrorCodes, generateSigningKeyPair, MemoryChangeStore, ready } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { LiveSync, registerMembers, RemoteChangeStore, ServerConnection, type SyncStatus } from '@weft/client'
 import { SOCKET_CLOSE } from '@weft/protocol'

@@ -1,8 +1,8 @@
 import {
-  fingerprintOf, inRange, parseEntry, WeftError, ErrorCodes,
-  type AppendResult, type ChangeHash, type ChangeStore, type Cursor, type DocId, type EntryEnvelope, type HashRange,
-  type RangeFingerprint, type ScanItem, type ScanPage, type StoreHead,
-} from '@weft/core'
+  fingerprintOf, inRange, parseEntry, WeftError, ErrorCodes, type AppendResult, type ChangeHash, type ChangeStore,
+  type Cursor, type DocId, type EntryEnvelope, type HashRange, type RangeFingerprint, type ScanItem, type ScanPage,
+  type StoreHead,
+} from '@weft/core/backend'
 
 /**
  * A hostile or broken relay: a `ChangeStore` that keeps whatever it is given, unverified, and

@@ -1,4 +1,4 @@
-import { hashEntryBytes, parseEntry, type ChangeHash, type ChangeStore, type EntryEnvelope } from '@weft/core'
+import { hashEntryBytes, parseEntry, type ChangeHash, type ChangeStore, type EntryEnvelope } from '@weft/core/backend'
 
 /** A byte range `[start, end)` of an encoded entry. */
 export interface Span {

@@ -6,9 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ErrorCodes, generateSigningKeyPair, packHashes, ready, type SigningKeyPair,
-} from '@weft/core'
+import { ErrorCodes, generateSigningKeyPair, packHashes, ready, type SigningKeyPair } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import { registerMembers, ServerConnection } from '@weft/client'
 import {

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ErrorCodes, generateSigningKeyPair, incrementalSync, ready, syncDatabases, TenantFactory, TEST_KDF,
-  MemoryChangeStore,
 } from '@weft/core'
+import { MemoryChangeStore } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, RemoteStoreFactory, ServerConnection } from '@weft/client'
 import { MEMBERSHIP_EXPIRED } from '@weft/protocol'

@@ -3,10 +3,8 @@
 // entry as rejected with its code, instead of leaving it out as if the server did not hold it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ErrorCodes, incrementalSync, MemoryStoreFactory, ready,
-  type ChangeStore, type EntryEnvelope, type KeyValueStore, type StoreFactory,
-} from '@weft/core'
+import { ErrorCodes, incrementalSync, MemoryStoreFactory, ready, type ChangeStore, type StoreFactory } from '@weft/core'
+import { type EntryEnvelope, type KeyValueStore } from '@weft/core/backend'
 import { WeftServer } from '@weft/server'
 import { flipBit, rehashed, underHash } from '../helpers/entries.ts'
 import { RawRelayStore } from '../helpers/RawRelayStore.ts'

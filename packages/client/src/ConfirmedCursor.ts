@@ -1,4 +1,6 @@
-import { packValue, unpackValue, type ChangeHash, type ChangeStore, type Cursor, type KeyValueStore } from '@weft/core'
+import {
+  packValue, unpackValue, type ChangeHash, type ChangeStore, type Cursor, type KeyValueStore,
+} from '@weft/core/backend'
 
 const PAGE = 1_000
 

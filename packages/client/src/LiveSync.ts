@@ -1,7 +1,9 @@
 import {
-  backoffDelay, Database, ErrorCodes, MemoryKeyValueStore, packValue, toWeftError, unpackValue, WeftError,
-  type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore,
+  Database, ErrorCodes, WeftError, type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor,
 } from '@weft/core'
+import {
+  backoffDelay, MemoryKeyValueStore, packValue, toWeftError, unpackValue, type EntryEnvelope, type KeyValueStore,
+} from '@weft/core/backend'
 import { decodeBody, encodeBody, SOCKET_CLOSE, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'

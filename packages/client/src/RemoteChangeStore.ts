@@ -3,7 +3,7 @@ import {
   type AppendResult, type ChangeHash, type Cursor, type DocId, type EntryEnvelope, type HashRange,
   type RangeFingerprint, type ReconcileResult, type ReconcileSource, type RejectedEntry, type ScanItem, type ScanPage,
   type StoreHead, type StoreOptions, type VerifiedEntry, type CheckedRead, type EntryLimits,
-} from '@weft/core'
+} from '@weft/core/backend'
 import type { Bodies, WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
 import { verifyServedEntries } from './verifyServedEntries.ts'

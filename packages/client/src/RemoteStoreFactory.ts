@@ -1,4 +1,6 @@
-import { MemoryStoreFactory, type ChangeStore, type KeyValueStore, type SigningKeyPair, type StoreFactory } from '@weft/core'
+import {
+  MemoryStoreFactory, type ChangeStore, type KeyValueStore, type SigningKeyPair, type StoreFactory,
+} from '@weft/core/backend'
 import { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { ServerConnection } from './ServerConnection.ts'
 

@@ -1,4 +1,4 @@
-import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core'
+import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core/backend'
 import {
   DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, serverOrigin, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
   type ProtocolLimits, type ServerIdentity,

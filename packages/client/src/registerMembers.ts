@@ -1,4 +1,4 @@
-import type { ServerSigner, SigningKeyPair } from '@weft/core'
+import type { ServerSigner, SigningKeyPair } from '@weft/core/backend'
 import { createRegistration, type Bodies } from '@weft/protocol'
 import { ServerConnection } from './ServerConnection.ts'
 

@@ -1,7 +1,7 @@
 import {
-  DEFAULT_ENTRY_LIMITS, ErrorCodes, markSignatureVerified, verifyEntryAsync, WeftError,
-  type ChangeHash, type CheckedRead, type EntryEnvelope, type EntryLimits, type RejectedEntry,
-} from '@weft/core'
+  DEFAULT_ENTRY_LIMITS, ErrorCodes, markSignatureVerified, verifyEntryAsync, WeftError, type ChangeHash,
+  type CheckedRead, type EntryEnvelope, type EntryLimits, type RejectedEntry,
+} from '@weft/core/backend'
 
 /**
  * Verifies entries a server returned for `hashes` (its answer to each, in order; `undefined` when it

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MemoryChangeStore, MemoryKeyValueStore, ready } from '@weft/core'
+import { MemoryChangeStore, MemoryKeyValueStore, ready } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { ConfirmedCursor } from '../src/ConfirmedCursor.ts'
 

@@ -1,63 +1,61 @@
 /**
  * @packageDocumentation
- * `@weft/core/backend`: what a storage backend needs and an application does not — the
- * `BaseChangeStore` template (a backend implements only its underscore methods; the base class
- * verifies every entry first), the store and record-store contracts, the range-fingerprint index
- * helpers, entry parsing and verification, and the byte codecs. Backends (`@weft/store-level`,
- * `@weft/store-idb`, `@weft/client`'s remote store) and the server import from here.
+ * `@weft/core/backend`: what a storage backend, the relay server, the network client and the wire
+ * protocol need and an application does not — the `BaseChangeStore` template (a backend implements
+ * only its underscore methods; the base class verifies every entry first), the store and
+ * record-store contracts with their in-memory implementations, the range-fingerprint index helpers,
+ * entry create/parse/verify, set reconciliation, the orchestrator's peer and authority contracts,
+ * domain-separated signatures, server signers and the byte codecs.
  *
- * For now every name here is also exported by `@weft/core`; once the packages import their
- * internals from this entry, the application entry drops them.
+ * A few names are also in the application entry (`@weft/core`) because both sides call them: the
+ * errors, the branded ids and their helpers, `ready`, `generateSigningKeyPair`, `MemoryStoreFactory`
+ * and the store contract types. Everything else here is internal to Weft's own packages and to
+ * third-party backends: it may change in a minor version, and the CHANGELOG says when it does.
  */
+export { WeftError, ErrorCodes, isWeftError, toWeftError } from './errors.ts'
+export { asChangeHash, asDocId, asTenantId, asKeyId, asDbName, sameOrigin } from './types.ts'
+export { isChangeHash, isDocId, isDbName } from './ids.ts'
 export {
-  BaseChangeStore,
-  MemoryChangeStore,
-  MemoryKeyValueStore,
-  MemoryStoreFactory,
-  addToIndex,
-  encodeSum,
-  positionCheck,
-  verifyEntry,
-  parseEntry,
-  packValue,
-  unpackValue,
-  toBase64Url,
-  fromBase64Url,
-  toHex,
-  fromHex,
-  utf8,
-  bytesEqual,
-  ByteWriter,
-  asChangeHash,
-  isChangeHash,
-  isDocId,
-  isDbName,
-  ErrorCodes,
-  WeftError,
-  isWeftError,
-  toWeftError,
-  ready,
-} from './index.ts'
+  ready, randomBytes, Domain, generateSigningKeyPair, signDetached, verifyDetached, serverSignerOf, isServerSigner,
+} from './crypto/index.ts'
+export { packValue, unpackValue, toHex, fromHex, toBase64Url, fromBase64Url, bytesEqual, utf8, ByteWriter } from './codec/index.ts'
+export {
+  BaseChangeStore, positionCheck, MemoryChangeStore, MemoryKeyValueStore, MemoryStoreFactory, copyMissingEntries,
+  copyEntries, fingerprintOf, FingerprintAccumulator, FULL_RANGE, inRange,
+} from './store/index.ts'
+// The range-fingerprint index: partial sums per hash prefix, maintained on append.
+export {
+  emptySum, addHashToSum, combineSums, finishSum, INDEX_DEPTH, nodesOf, addToIndex, encodeSum, decodeSum, rangePlan,
+  indexedFingerprint,
+} from './store/index.ts'
+export {
+  createEntry, parseEntry, verifyEntry, decryptEntry, hashEntryBytes, DEFAULT_ENTRY_LIMITS, ENTRY_VERSION,
+  verifyEntryAsync, markSignatureVerified,
+} from './entries/index.ts'
+export { toTenantId } from './tenant/index.ts'
+export { filterFingerprint } from './db/index.ts'
+// Set reconciliation over entry hashes, for the network packages.
+export {
+  createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
+  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange, isPrefix,
+  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS, BRANCHES,
+} from './sync/index.ts'
+export { RelationshipStateStore, backoffDelay, environmentOf, isSyncDirection, OPEN_PERMIT } from './orchestrator/index.ts'
+export { GrantAuthority } from './sharing/index.ts'
+
+export type { ErrorCode } from './errors.ts'
+export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
+export type { DomainName, ServerSigner, ServerDomain, SigningKeyPair } from './crypto/index.ts'
 export type {
-  ChangeStore,
-  KeyValueStore,
-  StoreFactory,
-  StoreOptions,
-  AppendResult,
-  RejectedEntry,
-  ScanItem,
-  ScanPage,
-  StoreHead,
-  HashRange,
-  RangeFingerprint,
-  FingerprintSum,
-  AppendListener,
-  CheckedRead,
-  VerifiedEntry,
-  EntryEnvelope,
-  ParsedEntry,
-  EntryKind,
-  ChangeHash,
-  DocId,
-  Cursor,
-} from './index.ts'
+  ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
+  AppendListener, CheckedRead, VerifiedEntry, StoreOptions, KeyValueStore, StoreFactory, CopyResult, CopyOptions,
+  FingerprintSum, RangePlan, PrefixSumReader,
+} from './store/index.ts'
+export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
+export type {
+  ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
+} from './sync/index.ts'
+export type {
+  SyncPeer, LocalSyncPeer, SyncAuthority, SyncRequest, SyncPermit, SyncParty, SyncDirection, Transfer,
+  TransferOutcome, RoundOutcome, KeyDelivery, BackoffOptions, SavedRelationship, SavedDatabaseState,
+} from './orchestrator/index.ts'

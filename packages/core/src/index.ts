@@ -9,27 +9,13 @@
 
 export { TenantFactory } from './TenantFactory.ts'
 export { Tenant } from './Tenant.ts'
-export { Database, Document, ChangeIterator, whereField, matchesFilter } from './db/index.ts'
+export { Database, Document, ChangeIterator, whereField, matchesFilter, withFilterId } from './db/index.ts'
 export { KeyBag, DEFAULT_KEY_ID } from './keys/index.ts'
-export {
-  BaseChangeStore, MemoryChangeStore, MemoryKeyValueStore, MemoryStoreFactory, copyMissingEntries, copyEntries,
-  fingerprintOf, FingerprintAccumulator, FULL_RANGE, inRange,
-} from './store/index.ts'
-// The range-fingerprint index, for backends: partial sums per hash prefix, maintained on append.
-export {
-  emptySum, addHashToSum, combineSums, finishSum, INDEX_DEPTH, nodesOf, addToIndex, encodeSum, decodeSum, rangePlan,
-  indexedFingerprint, positionCheck,
-} from './store/index.ts'
-export type { FingerprintSum, RangePlan, PrefixSumReader } from './store/index.ts'
+export { MemoryStoreFactory } from './store/index.ts'
 export {
   syncStores, syncDatabases, incrementalSync, syncFiltered, initialSyncState, SyncStateStore,
 } from './sync/index.ts'
-export { filterFingerprint, withFilterId } from './db/index.ts'
-export {
-  createEntry, parseEntry, verifyEntry, decryptEntry, hashEntryBytes, DEFAULT_ENTRY_LIMITS, ENTRY_VERSION,
-  verifyEntryAsync, markSignatureVerified,
-} from './entries/index.ts'
-export { scopeToTenantId, toTenantId, verifyProfile } from './tenant/index.ts'
+export { scopeToTenantId, verifyProfile } from './tenant/index.ts'
 export { WeftError, ErrorCodes, isWeftError } from './errors.ts'
 export {
   MemberDirectory, DIRECTORY_DB, ROLES, isRole, canWrite, joinRequestToString, parseJoinRequest, RECOVERY_USER,
@@ -47,43 +33,26 @@ export type {
   IterateOptions, DocFilter, MaterialiseReport, HeldEntry,
 } from './db/index.ts'
 export type { KeyVersion } from './keys/index.ts'
-export type {
-  ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
-  AppendListener, CheckedRead, VerifiedEntry, StoreOptions, KeyValueStore, StoreFactory, CopyResult, CopyOptions,
-} from './store/index.ts'
+// The store contract an application passes around (`db.getStore()`, `syncStores`); implementing one is
+// in `@weft/core/backend`.
+export type { ChangeStore, StoreOptions, StoreFactory, CopyResult } from './store/index.ts'
 export type { SyncState, SyncTarget, IncrementalSyncOptions, FilteredSyncOptions } from './sync/index.ts'
-export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
 export type { PublicProfile, TenantScope, DbLinkSpec, Partner } from './tenant/index.ts'
 export type { ErrorCode } from './errors.ts'
 export type { KdfParams, SigningKeyPair } from './crypto/index.ts'
-export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
+export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor } from './types.ts'
 
-// Set reconciliation, and the primitives the network packages (server, client) build on.
-export {
-  createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
-  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange, isPrefix,
-  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS, BRANCHES,
-} from './sync/index.ts'
-export type {
-  ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
-} from './sync/index.ts'
-export { generateSigningKeyPair, signDetached, verifyDetached, randomBytes, Domain, serverSignerOf, isServerSigner } from './crypto/index.ts'
-export type { DomainName, ServerSigner, ServerDomain } from './crypto/index.ts'
-export { packValue, unpackValue, toHex, fromHex, toBase64Url, fromBase64Url, bytesEqual, utf8, ByteWriter } from './codec/index.ts'
-export { toWeftError } from './errors.ts'
+// A device's signing key, for registering members with a server (`@weft/client`'s `registerMembers`).
+export { generateSigningKeyPair } from './crypto/index.ts'
 
 // Orchestrator, sharing (grants) and the audit trail.
-export {
-  MultiTenantSyncOrchestrator, RelationshipStateStore, backoffDelay, environmentOf, isSyncDirection, OPEN_PERMIT,
-} from './orchestrator/index.ts'
+export { MultiTenantSyncOrchestrator } from './orchestrator/index.ts'
 export type {
   OrchestratorOptions, RelationshipOptions, RelationshipDatabase, RelationshipStatus, RelationshipState, DatabaseSyncStatus,
-  OrchestratorStatus, OrchestratorEvents, SyncAllResult, SyncPeer, LocalSyncPeer, SyncAuthority, SyncRequest, SyncPermit,
-  SyncParty, SyncDirection, Transfer, TransferOutcome, RoundOutcome, KeyDelivery, BackoffOptions, SavedRelationship,
-  SavedDatabaseState, SyncErrorInfo,
+  OrchestratorStatus, OrchestratorEvents, SyncAllResult, SyncPeer, SyncDirection, BackoffOptions, SyncErrorInfo,
 } from './orchestrator/index.ts'
 export {
-  SharingManager, GrantAuthority, createGrant, parseGrant, parseGrantOffer, verifyGrant, hasPermission, isPermission, PERMISSIONS,
+  SharingManager, createGrant, parseGrant, parseGrantOffer, verifyGrant, hasPermission, isPermission, PERMISSIONS,
   AUDIT_ACTIONS, isAuditAction,
 } from './sharing/index.ts'
 export type {

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  ErrorCodes, MemoryStoreFactory, packValue, ready, TenantFactory, TEST_KDF, unpackValue, type KeyValueStore, type Tenant,
-} from '../src/index.ts'
+import { ErrorCodes, MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Tenant } from '../src/index.ts'
+import { packValue, unpackValue, type KeyValueStore } from '../src/backend.ts'
 import { manualClock } from './helpers/sharing.ts'
 
 beforeAll(ready)

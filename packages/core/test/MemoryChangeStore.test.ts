@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryChangeStore, ready } from '@weft/core'
+import { MemoryChangeStore, ready } from '@weft/core/backend'
 import { EntryFactory, runChangeStoreTests } from '@weft/core/testing'
 
 runChangeStoreTests(

@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   ErrorCodes, MemoryStoreFactory, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, whereField,
-  type Database, type OrchestratorEvents, type SyncAuthority, type SyncPeer, type Tenant,
+  type Database, type OrchestratorEvents, type SyncPeer, type Tenant,
 } from '../src/index.ts'
+import { type SyncAuthority } from '../src/backend.ts'
 import { manualClock } from './helpers/sharing.ts'
 
 beforeAll(ready)

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  ErrorCodes, MultiTenantSyncOrchestrator, packValue, ready, unpackValue, type SyncAuthority, type SyncPeer, type Tenant,
-} from '../src/index.ts'
+import { ErrorCodes, MultiTenantSyncOrchestrator, ready, type SyncPeer, type Tenant } from '../src/index.ts'
+import { packValue, unpackValue, type SyncAuthority } from '../src/backend.ts'
 import { sharingSetup } from './helpers/sharing.ts'
 
 beforeAll(ready)

@@ -2,8 +2,9 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   ErrorCodes, generateSigningKeyPair, MemoryStoreFactory, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF,
-  unpackValue, verifyProfile, asTenantId, asDbName, asChangeHash, fromBase64Url, type Database, type DocId, type Tenant,
+  verifyProfile, asTenantId, asDbName, asChangeHash, type Database, type DocId, type Tenant,
 } from '../src/index.ts'
+import { unpackValue, fromBase64Url } from '../src/backend.ts'
 import { TrustPolicy } from '../src/tenant/index.ts'
 import { signWriterRoster } from '../src/sharing/signWriterRoster.ts'
 import type { SignedWriterRoster } from '../src/sharing/WriterRoster.ts'

@@ -1,8 +1,9 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  filterFingerprint, ready, syncFiltered, whereField, withFilterId, type Database, type Document, type SyncState,
+  ready, syncFiltered, whereField, withFilterId, type Database, type Document, type SyncState,
 } from '../src/index.ts'
+import { filterFingerprint } from '../src/backend.ts'
 import { partners } from './helpers/partners.ts'
 
 beforeAll(ready)

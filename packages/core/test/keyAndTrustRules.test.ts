@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, incrementalSync, isWeftError, MemoryChangeStore, ready, TenantFactory, TEST_KDF, type ChangeHash,
+  ErrorCodes, incrementalSync, isWeftError, ready, TenantFactory, TEST_KDF, type ChangeHash,
 } from '../src/index.ts'
+import { MemoryChangeStore } from '../src/backend.ts'
 import { partners } from './helpers/partners.ts'
 
 beforeAll(ready)

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { DIRECTORY_DB, ready, toBase64Url, type Tenant } from '../src/index.ts'
+import { DIRECTORY_DB, ready, type Tenant } from '../src/index.ts'
+import { toBase64Url } from '../src/backend.ts'
 import { foldDirectory, readRecords, verifyMemberRecord, type DirectoryState } from '../src/members/index.ts'
 import { deviceId, firstDevice, joinDevice, syncDirectory } from './helpers/devices.ts'
 

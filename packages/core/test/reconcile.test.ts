@@ -2,9 +2,9 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   encodeReconcileMessage, MemoryChangeStore, parseReconcileMessage, processReconcileMessage, ready, reconcile,
-  reconcileInProcess, SortedHashSet, ErrorCodes, isWeftError, createReconcileMessage,
-  type ChangeHash, type ReconcileOptions,
-} from '../src/index.ts'
+  reconcileInProcess, SortedHashSet, ErrorCodes, isWeftError, createReconcileMessage, type ChangeHash,
+  type ReconcileOptions,
+} from '../src/backend.ts'
 import { EntryFactory, envelope } from '../src/store/conformance/index.ts'
 
 beforeAll(ready)

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, processReconcileMessage, RECONCILE_LIMITS, RECONCILE_VERSION, ready, reconcile, SortedHashSet, randomBytes, toHex,
-  type ChangeHash, type HashRange, type ReconcileMessage, type ReconcileSource,
-} from '../src/index.ts'
+  ErrorCodes, processReconcileMessage, RECONCILE_LIMITS, RECONCILE_VERSION, ready, reconcile, SortedHashSet,
+  randomBytes, toHex, type ChangeHash, type HashRange, type ReconcileMessage, type ReconcileSource,
+} from '../src/backend.ts'
 import { reconcileCost } from '../src/sync/reconcile/reconcileCost.ts'
 
 beforeAll(ready)

@@ -2,9 +2,12 @@ import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  asDbName, asKeyId, asTenantId, createEntry, Database, decryptEntry, ErrorCodes, generateSigningKeyPair, KeyBag, MemoryChangeStore,
-  packValue, parseEntry, ready, toHex, type ChangeHash, type DocId, type EntryEnvelope, type SigningKeyPair,
+  asDbName, asKeyId, asTenantId, Database, ErrorCodes, generateSigningKeyPair, KeyBag, ready, type ChangeHash,
+  type DocId, type SigningKeyPair,
 } from '../src/index.ts'
+import {
+  createEntry, decryptEntry, MemoryChangeStore, packValue, parseEntry, toHex, type EntryEnvelope,
+} from '../src/backend.ts'
 import type { DatabaseContext } from '../src/db/index.ts'
 import { decodeSnapshotPayload, encodeSnapshotPayload } from '../src/db/snapshotPayload.ts'
 import { TrustPolicy } from '../src/tenant/index.ts'

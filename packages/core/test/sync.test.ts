@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  incrementalSync, MemoryChangeStore, ready, reconcileInProcess, syncFiltered, syncStores, whereField, type SyncState,
-} from '../src/index.ts'
+import { incrementalSync, ready, syncFiltered, syncStores, whereField, type SyncState } from '../src/index.ts'
+import { MemoryChangeStore, reconcileInProcess } from '../src/backend.ts'
 import { partners } from './helpers/partners.ts'
 
 beforeAll(ready)

@@ -1,9 +1,10 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, MemoryChangeStore, MemoryStoreFactory, ready, syncStores, TenantFactory, TEST_KDF,
-  type ChangeHash, type Database, type DocId, type KeyValueStore, type StoreFactory, type Tenant,
+  ErrorCodes, MemoryStoreFactory, ready, syncStores, TenantFactory, TEST_KDF, type ChangeHash, type Database,
+  type DocId, type StoreFactory, type Tenant,
 } from '../src/index.ts'
+import { MemoryChangeStore, type KeyValueStore } from '../src/backend.ts'
 import { hashesOf, manualClock, type ManualClock } from './helpers/sharing.ts'
 
 beforeAll(ready)

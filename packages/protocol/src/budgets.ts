@@ -1,4 +1,4 @@
-import { BRANCHES, RECONCILE_LIMITS } from '@weft/core'
+import { BRANCHES, RECONCILE_LIMITS } from '@weft/core/backend'
 import { MAIL_LIMITS, type DbOp, type MailOp, type ProtocolLimits, type TenantOp } from './constants.ts'
 import type { DecodeBudget } from './measureMessagePack.ts'
 

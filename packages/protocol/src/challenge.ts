@@ -1,4 +1,6 @@
-import { ByteWriter, Domain, isServerSigner, serverSignerOf, verifyDetached, type ServerSigner, type SigningKeyPair } from '@weft/core'
+import {
+  ByteWriter, Domain, isServerSigner, serverSignerOf, verifyDetached, type ServerSigner, type SigningKeyPair,
+} from '@weft/core/backend'
 
 /** The server a sign-in is made for: the origin the client reaches it by, and the server's own identity. */
 export interface SignInTarget {

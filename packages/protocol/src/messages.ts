@@ -1,4 +1,4 @@
-import type { Cursor, HashRange, RangeFingerprint, ReconcileMessage, ScanItem, StoreHead } from '@weft/core'
+import type { Cursor, HashRange, RangeFingerprint, ReconcileMessage, ScanItem, StoreHead } from '@weft/core/backend'
 
 /** An entry on the wire: its content address (hex) and exact bytes. */
 export interface WireEntry {

@@ -1,7 +1,7 @@
 import {
-  checkReconcileMessage, ErrorCodes, isChangeHash, isDocId, WeftError, type ChangeHash, type Cursor, type DocId, type HashRange,
-  type ReconcileMessage,
-} from '@weft/core'
+  checkReconcileMessage, ErrorCodes, isChangeHash, isDocId, WeftError, type ChangeHash, type Cursor, type DocId,
+  type HashRange, type ReconcileMessage,
+} from '@weft/core/backend'
 import type { DbOp, ProtocolLimits } from './constants.ts'
 import { bad, cursorField, fieldsOf, hashListField, limitField, rangeField } from './parseFields.ts'
 

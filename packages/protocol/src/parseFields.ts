@@ -1,6 +1,7 @@
 import {
-  ErrorCodes, isChangeHash, isPrefix, toTenantId, unpackHashes, WeftError, type ChangeHash, type Cursor, type HashRange, type TenantId,
-} from '@weft/core'
+  ErrorCodes, isChangeHash, isPrefix, toTenantId, unpackHashes, WeftError, type ChangeHash, type Cursor, type HashRange,
+  type TenantId,
+} from '@weft/core/backend'
 import type { ProtocolLimits } from './constants.ts'
 
 // Checked readers for the fields of decoded, untrusted messages: each returns a typed value or

@@ -1,4 +1,6 @@
-import { ByteWriter, Domain, ErrorCodes, verifyDetached, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core'
+import {
+  ByteWriter, Domain, ErrorCodes, verifyDetached, WeftError, type ServerSigner, type SigningKeyPair,
+} from '@weft/core/backend'
 import { asServerSigner } from './challenge.ts'
 import type { Registration, SignedRegistration } from './messages.ts'
 

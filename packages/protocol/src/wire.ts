@@ -1,4 +1,4 @@
-import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core'
+import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core/backend'
 import { decodeBudget, type MessageKind } from './budgets.ts'
 import type { ProtocolLimits } from './constants.ts'
 import { measureMessagePack, type DecodeBudget } from './measureMessagePack.ts'

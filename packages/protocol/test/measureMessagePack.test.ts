@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ErrorCodes, isWeftError, packValue, unpackValue } from '@weft/core'
+import { ErrorCodes, isWeftError, packValue, unpackValue } from '@weft/core/backend'
 import { measureMessagePack, type DecodeBudget } from '../src/index.ts'
 
 const roomy: DecodeBudget = { maxElements: 1_000_000, maxDepth: 64, maxDecodedBytes: 1 << 30 }

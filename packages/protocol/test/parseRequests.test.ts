@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, generateSigningKeyPair, packValue, ready, unpackValue, type Cursor } from '@weft/core'
+import { ErrorCodes, generateSigningKeyPair, packValue, ready, unpackValue, type Cursor } from '@weft/core/backend'
 import {
   createRegistration, cursorField, DEFAULT_LIMITS, parseClientSocketMessage, parseDbRequest, parseMailRequest, parseRegistration,
   parseTenantRequest,

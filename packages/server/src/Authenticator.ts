@@ -1,4 +1,4 @@
-import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core'
+import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core/backend'
 import { MEMBERSHIP_EXPIRED, verifyChallenge } from '@weft/protocol'
 import { ChallengeTable, type ChallengeQuotas } from './ChallengeTable.ts'
 import type { MemberRegistry } from './MemberRegistry.ts'

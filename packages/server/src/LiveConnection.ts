@@ -1,4 +1,4 @@
-import { ErrorCodes, isWeftError, positionCheck, toWeftError, type ChangeStore, type Cursor } from '@weft/core'
+import { ErrorCodes, isWeftError, positionCheck, toWeftError, type ChangeStore, type Cursor } from '@weft/core/backend'
 import {
   DEFAULT_LIMITS, decodeMessage, encodeBody, MAX_SOCKET_MESSAGE_BYTES, parseClientSocketMessage, SOCKET_CLOSE, type ServerSocketMessage,
 } from '@weft/protocol'

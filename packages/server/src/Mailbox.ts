@@ -1,4 +1,6 @@
-import { ErrorCodes, fromBase64Url, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore } from '@weft/core'
+import {
+  ErrorCodes, fromBase64Url, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore,
+} from '@weft/core/backend'
 import { MAIL_LIMITS, type MailBodies, type MailMessage } from '@weft/protocol'
 import { MailIndex, type MailMeta } from './MailIndex.ts'
 

@@ -1,6 +1,4 @@
-import {
-  ErrorCodes, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore,
-} from '@weft/core'
+import { ErrorCodes, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore } from '@weft/core/backend'
 import { verifyRegistration, type SignedRegistration } from '@weft/protocol'
 
 interface Membership {

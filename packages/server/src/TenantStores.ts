@@ -1,4 +1,4 @@
-import { BaseChangeStore, type ChangeStore, type StoreFactory } from '@weft/core'
+import { BaseChangeStore, type ChangeStore, type StoreFactory } from '@weft/core/backend'
 
 /** The change stores the server opened, one per (tenant, database), named `<tenant>/<db>`. */
 export class TenantStores {

@@ -1,7 +1,7 @@
 import {
-  ErrorCodes, packHashes, packValue, unpackHashes, unpackValue, WeftError, type AppendResult, type ChangeHash, type ChangeStore,
-  type Cursor, type EntryEnvelope, type KeyValueStore, type RejectedEntry,
-} from '@weft/core'
+  ErrorCodes, packHashes, packValue, unpackHashes, unpackValue, WeftError, type AppendResult, type ChangeHash,
+  type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore, type RejectedEntry,
+} from '@weft/core/backend'
 import type { TenantQuota } from './ServerOptions.ts'
 import type { TenantStores } from './TenantStores.ts'
 

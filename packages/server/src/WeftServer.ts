@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import {
-  ErrorCodes, isWeftError, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore, type StoreFactory,
-} from '@weft/core'
+  ErrorCodes, isWeftError, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore,
+  type StoreFactory,
+} from '@weft/core/backend'
 import {
   DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MAX_SOCKET_MESSAGE_BYTES, MSGPACK_TYPE, parseDbRequest, parseMailRequest, parseTenantRequest,
   PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type MessageKind, type ProtocolLimits, type ServerIdentity,

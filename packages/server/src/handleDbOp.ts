@@ -1,7 +1,7 @@
 import {
-  DEFAULT_ENTRY_LIMITS, ErrorCodes, packHashes, parseEntry, processReconcileMessage, toBase64Url, toWeftError, WeftError,
-  type AppendResult, type ChangeHash, type ChangeStore, type EntryEnvelope,
-} from '@weft/core'
+  DEFAULT_ENTRY_LIMITS, ErrorCodes, packHashes, parseEntry, processReconcileMessage, toBase64Url, toWeftError,
+  WeftError, type AppendResult, type ChangeHash, type ChangeStore, type EntryEnvelope,
+} from '@weft/core/backend'
 import type { Bodies, DbRequest, ProtocolLimits, PushItem, PushResult } from '@weft/protocol'
 import type { Hold } from './MemoryBudget.ts'
 import type { MemberRegistry } from './MemberRegistry.ts'

@@ -1,4 +1,4 @@
-import { isDbName, toTenantId } from '@weft/core'
+import { isDbName, toTenantId } from '@weft/core/backend'
 import { DB_OPS, MAIL_OPS, TENANT_OPS, type DbOp, type MailOp, type TenantOp } from '@weft/protocol'
 
 /**

@@ -1,4 +1,4 @@
-import type { ChangeHash, ChangeStore, EntryEnvelope } from '@weft/core'
+import type { ChangeHash, ChangeStore, EntryEnvelope } from '@weft/core/backend'
 
 /** What {@link readEntriesCapped} read. */
 export interface CappedRead {

@@ -1,4 +1,4 @@
-import { randomBytes, toBase64Url, utf8, type KeyValueStore } from '@weft/core'
+import { randomBytes, toBase64Url, utf8, type KeyValueStore } from '@weft/core/backend'
 
 const KEY = 'server/identity'
 

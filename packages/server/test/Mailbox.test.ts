@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  ErrorCodes, fromBase64Url, generateSigningKeyPair, MemoryKeyValueStore, packValue, ready, toBase64Url, type KeyValueStore,
-} from '@weft/core'
+  ErrorCodes, fromBase64Url, generateSigningKeyPair, MemoryKeyValueStore, packValue, ready, toBase64Url,
+  type KeyValueStore,
+} from '@weft/core/backend'
 import { MAIL_LIMITS } from '@weft/protocol'
 import { Mailbox, type MailQuota } from '../src/Mailbox.ts'
 

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, generateSigningKeyPair, MemoryKeyValueStore, ready, toBase64Url, WeftError, type SigningKeyPair } from '@weft/core'
+import {
+  ErrorCodes, generateSigningKeyPair, MemoryKeyValueStore, ready, toBase64Url, WeftError, type SigningKeyPair,
+} from '@weft/core/backend'
 import { createRegistration } from '@weft/protocol'
 import { MemberRegistry } from '../src/MemberRegistry.ts'
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, isWeftError, MemoryStoreFactory, ready, WeftError, type ChangeStore, type EntryEnvelope, type KeyValueStore,
-  type StoreFactory,
-} from '@weft/core'
+  ErrorCodes, isWeftError, MemoryStoreFactory, ready, WeftError, type ChangeStore, type EntryEnvelope,
+  type KeyValueStore, type StoreFactory,
+} from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { DEFAULT_LIMITS } from '@weft/protocol'
 import { DEFAULT_QUOTAS, RateLimiter, WeftServer, type TenantQuota } from '../src/index.ts'

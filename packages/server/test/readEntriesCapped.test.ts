@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MemoryChangeStore, ready, type ChangeHash } from '@weft/core'
+import { MemoryChangeStore, ready, type ChangeHash } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { readEntriesCapped } from '../src/readEntriesCapped.ts'
 

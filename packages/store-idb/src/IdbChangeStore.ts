@@ -1,8 +1,7 @@
 import {
-  BaseChangeStore, ErrorCodes, WeftError,
-  type ChangeHash, type DocId, type HashRange, type RangeFingerprint, type ScanItem, type StoreHead, type StoreOptions,
-  type VerifiedEntry,
-} from '@weft/core'
+  BaseChangeStore, ErrorCodes, WeftError, type ChangeHash, type DocId, type HashRange, type RangeFingerprint,
+  type ScanItem, type StoreHead, type StoreOptions, type VerifiedEntry,
+} from '@weft/core/backend'
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
 import { ensureIndex, fingerprintInTx, writeIndexNodes } from './idbPrefixIndex.ts'

@@ -1,4 +1,4 @@
-import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core'
+import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
 import type { IDBPObjectStore } from 'idb'
 import { exactBytes } from './exactBytes.ts'
 import { prefixKeyRange } from './keyRanges.ts'

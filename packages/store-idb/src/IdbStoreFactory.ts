@@ -1,4 +1,4 @@
-import type { ChangeStore, KeyValueStore, StoreFactory } from '@weft/core'
+import type { ChangeStore, KeyValueStore, StoreFactory } from '@weft/core/backend'
 import { IdbChangeStore, type IdbChangeStoreOptions } from './IdbChangeStore.ts'
 import { IdbKeyValueStore } from './IdbKeyValueStore.ts'
 import { openWeftIdb, type WeftIdb } from './openWeftIdb.ts'

@@ -1,7 +1,7 @@
 import {
-  addToIndex, decodeSum, encodeSum, ErrorCodes, FULL_RANGE, indexedFingerprint, nodesOf, WeftError,
-  type FingerprintSum, type HashRange, type RangeFingerprint,
-} from '@weft/core'
+  addToIndex, decodeSum, encodeSum, ErrorCodes, FULL_RANGE, indexedFingerprint, nodesOf, WeftError, type FingerprintSum,
+  type HashRange, type RangeFingerprint,
+} from '@weft/core/backend'
 import type { IDBPTransaction } from 'idb'
 import { hashKeyRange, prefixKeyRange } from './keyRanges.ts'
 import type { StoreMeta, WeftIdbSchema } from './openWeftIdb.ts'

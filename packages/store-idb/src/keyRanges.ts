@@ -1,4 +1,4 @@
-import type { HashRange } from '@weft/core'
+import type { HashRange } from '@weft/core/backend'
 
 /**
  * An array sorts after every string in IndexedDB's key order, so `[name, ABOVE_STRINGS]` bounds

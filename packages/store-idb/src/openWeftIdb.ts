@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
-import type { EntryKind } from '@weft/core'
+import type { EntryKind } from '@weft/core/backend'
 
 /** One entry in a change store's arrival order: the `arrival` object store's value. */
 export interface ArrivalRecord {

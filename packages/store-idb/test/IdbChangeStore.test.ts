@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto'
-import { ErrorCodes, fingerprintOf, isWeftError, ready, type ChangeHash } from '@weft/core'
+import { ErrorCodes, fingerprintOf, isWeftError, ready, type ChangeHash } from '@weft/core/backend'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { IdbChangeStore, IdbStoreFactory, openWeftIdb } from '@weft/store-idb'
 import { openDB } from 'idb'

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import {
-  BaseChangeStore, ErrorCodes, WeftError,
-  type ChangeHash, type DocId, type HashRange, type RangeFingerprint, type ScanItem, type StoreHead, type StoreOptions,
-  type VerifiedEntry,
-} from '@weft/core'
+  BaseChangeStore, ErrorCodes, WeftError, type ChangeHash, type DocId, type HashRange, type RangeFingerprint,
+  type ScanItem, type StoreHead, type StoreOptions, type VerifiedEntry,
+} from '@weft/core/backend'
 import type { BatchOperation } from 'level'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
 import { guardedWrite } from './guardedWrite.ts'

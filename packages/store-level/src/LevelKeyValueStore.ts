@@ -1,4 +1,4 @@
-import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core'
+import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
 import { guardedWrite } from './guardedWrite.ts'
 import { storageCall } from './storageError.ts'
 import { sublevelName } from './sublevelName.ts'

@@ -1,4 +1,4 @@
-import type { ChangeHash, DocId, EntryKind } from '@weft/core'
+import type { ChangeHash, DocId, EntryKind } from '@weft/core/backend'
 import type { Level } from 'level'
 import { sublevelName } from './sublevelName.ts'
 

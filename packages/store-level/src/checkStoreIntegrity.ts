@@ -1,4 +1,4 @@
-import { addToIndex, asChangeHash, encodeSum, verifyEntry, type DocId, type FingerprintSum } from '@weft/core'
+import { addToIndex, asChangeHash, encodeSum, verifyEntry, type DocId, type FingerprintSum } from '@weft/core/backend'
 import { StoreLayout } from './StoreLayout.ts'
 
 /** Options of {@link checkStoreIntegrity}. */

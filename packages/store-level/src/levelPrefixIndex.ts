@@ -1,7 +1,7 @@
 import {
-  addToIndex, decodeSum, encodeSum, ErrorCodes, indexedFingerprint, nodesOf, WeftError,
-  type FingerprintSum, type HashRange, type RangeFingerprint,
-} from '@weft/core'
+  addToIndex, decodeSum, encodeSum, ErrorCodes, indexedFingerprint, nodesOf, WeftError, type FingerprintSum,
+  type HashRange, type RangeFingerprint,
+} from '@weft/core/backend'
 import type { BatchOperation } from 'level'
 import { guardedWrite } from './guardedWrite.ts'
 import { storageCall } from './storageError.ts'

@@ -1,6 +1,6 @@
 import { cp, mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ready, verifyEntry, type ChangeHash } from '@weft/core'
+import { ready, verifyEntry, type ChangeHash } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LevelStoreFactory, type LevelChangeStore } from '../src/index.ts'

@@ -1,4 +1,4 @@
-import { fingerprintOf, ready } from '@weft/core'
+import { fingerprintOf, ready } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { LevelChangeStore, LevelStoreFactory, StoreLayout } from '../src/index.ts'

@@ -1,5 +1,8 @@
 import { cp } from 'node:fs/promises'
-import { incrementalSync, initialSyncState, MemoryChangeStore, ready, TenantFactory, TEST_KDF, type ChangeStore, type Cursor, type DocId } from '@weft/core'
+import {
+  incrementalSync, initialSyncState, ready, TenantFactory, TEST_KDF, type ChangeStore, type Cursor, type DocId,
+} from '@weft/core'
+import { MemoryChangeStore } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { LevelStoreFactory } from '../src/index.ts'

@@ -1,4 +1,6 @@
-import { Domain, ErrorCodes, hashEntryBytes, ready, utf8, type ChangeHash, type SigningKeyPair } from '@weft/core'
+import {
+  Domain, ErrorCodes, hashEntryBytes, ready, utf8, type ChangeHash, type SigningKeyPair,
+} from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { Level } from 'level'
 import sodium from 'libsodium-wrappers-sumo'

@@ -3,7 +3,7 @@
  * through `IdbChangeStore` in batches of 1,000 pre-made entries, beside raw IndexedDB puts of the
  * same bytes (one readwrite transaction per batch, same durability), measured in the same page.
  */
-import { ready, type EntryEnvelope } from '@weft/core'
+import { ready, type EntryEnvelope } from '@weft/core/backend'
 import { IdbStoreFactory } from '@weft/store-idb'
 import { deleteDB } from 'idb'
 // The entry maker of the core's test kit, without the suite (which needs vitest).

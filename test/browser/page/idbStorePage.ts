@@ -3,9 +3,9 @@
  * and offers the Node side (test/browser/idbStore.test.ts) the steps of its other checks.
  */
 import {
-  asChangeHash, isWeftError, ready, TenantFactory, TEST_KDF,
-  type ChangeStore, type Database, type DocId, type EntryEnvelope, type Tenant,
+  asChangeHash, isWeftError, ready, TenantFactory, TEST_KDF, type ChangeStore, type Database, type DocId, type Tenant,
 } from '@weft/core'
+import { type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { IdbStoreFactory } from '@weft/store-idb'
 import { deleteDB } from 'idb'

@@ -1,5 +1,6 @@
 /** The browser side of the browser test: one device of a tenant, live-synced through the server. */
-import { fromBase64Url, MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Database } from '@weft/core'
+import { MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Database } from '@weft/core'
+import { fromBase64Url } from '@weft/core/backend'
 import { LiveSync, RemoteChangeStore, ServerConnection, type SyncStatus } from '@weft/client'
 
 interface Setup {

@@ -1,7 +1,8 @@
 import {
-  generateSigningKeyPair, MemoryStoreFactory, TenantFactory, TEST_KDF, type Database, type SigningKeyPair, type StoreFactory,
-  type Tenant, type ChangeStore, type KeyValueStore,
+  generateSigningKeyPair, MemoryStoreFactory, TenantFactory, TEST_KDF, type Database, type SigningKeyPair,
+  type StoreFactory, type Tenant, type ChangeStore,
 } from '@weft/core'
+import { type KeyValueStore } from '@weft/core/backend'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 
 /** A device's storage: its own change stores, the tenant records shared with the first device (the same tenant). */

@@ -3,7 +3,7 @@
  * store, then pushes them to the server batch by batch, reporting each batch, until it is killed.
  */
 import { createInterface } from 'node:readline'
-import { generateSigningKeyPair, ready, toHex } from '@weft/core'
+import { generateSigningKeyPair, ready, toHex } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { RemoteChangeStore, ServerConnection } from '@weft/client'
 import { LevelStoreFactory } from '@weft/store-level'

@@ -1,6 +1,6 @@
 import {
   ErrorCodes, OPEN_PERMIT, WeftError, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest,
-} from '@weft/core'
+} from '@weft/core/backend'
 import type { RelaySpace } from './RelaySpace.ts'
 
 /**

@@ -1,4 +1,6 @@
-import { asTenantId, ErrorCodes, WeftError, type ChangeStore, type SyncAuthority, type SyncPeer, type TenantId } from '@weft/core'
+import {
+  asTenantId, ErrorCodes, WeftError, type ChangeStore, type SyncAuthority, type SyncPeer, type TenantId,
+} from '@weft/core/backend'
 import { RemoteChangeStore } from '../RemoteChangeStore.ts'
 import { RelayAuthority } from './RelayAuthority.ts'
 import type { RelaySpace } from './RelaySpace.ts'

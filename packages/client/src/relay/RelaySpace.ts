@@ -1,4 +1,5 @@
-import { bytesEqual, ErrorCodes, fromBase64Url, isWeftError, WeftError, type GrantInfo, type Tenant } from '@weft/core'
+import { ErrorCodes, isWeftError, WeftError, type GrantInfo, type Tenant } from '@weft/core'
+import { bytesEqual, fromBase64Url } from '@weft/core/backend'
 import { MAIL_LIMITS, MEMBERSHIP_EXPIRED } from '@weft/protocol'
 import { registerMembers } from '../registerMembers.ts'
 import { ServerConnection } from '../ServerConnection.ts'

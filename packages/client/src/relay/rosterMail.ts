@@ -1,4 +1,4 @@
-import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core'
+import { ErrorCodes, packValue, unpackValue, WeftError } from '@weft/core/backend'
 import { MAIL_LIMITS } from '@weft/protocol'
 
 /**
