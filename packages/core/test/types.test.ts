@@ -3,7 +3,9 @@
  * is compiled. They run under vitest's type checking of expressions (`expectTypeOf`) and fail the
  * type check (`npm run typecheck`) when a signature drifts.
  */
-import { describe, expectTypeOf, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import * as app from '@weft/core'
+import * as backend from '@weft/core/backend'
 import {
   TenantFactory,
   type ChangeHash,
@@ -82,5 +84,43 @@ describe('public API signatures', () => {
     // Branded ids do not mix: a plain string is not a ChangeHash, nor a DocId a ChangeHash.
     expectTypeOf<string>().not.toExtend<ChangeHash>()
     expectTypeOf<DocId>().not.toExtend<ChangeHash>()
+  })
+})
+
+// What a storage backend or the network packages need, and an application does not.
+const INTERNALS = [
+  'BaseChangeStore', 'MemoryChangeStore', 'MemoryKeyValueStore', 'copyMissingEntries', 'addToIndex', 'indexedFingerprint',
+  'parseEntry', 'verifyEntry', 'createEntry', 'hashEntryBytes', 'packValue', 'unpackValue', 'toBase64Url', 'ByteWriter',
+  'processReconcileMessage', 'packHashes', 'signDetached', 'randomBytes', 'Domain', 'serverSignerOf', 'toTenantId',
+  'toWeftError', 'OPEN_PERMIT', 'backoffDelay', 'RelationshipStateStore', 'GrantAuthority',
+] as const
+
+describe('three entry points: @weft/core, @weft/core/backend, @weft/core/testing', () => {
+  it('the application entry exports no backend internal; the backend entry exports each of them', () => {
+    for (const name of INTERNALS) {
+      expect(Object.keys(app), name).not.toContain(name)
+      expect(Object.keys(backend), name).toContain(name)
+    }
+  })
+
+  it('a name is in both entries only when an application calls it too', () => {
+    // Errors, ids, `ready`, key pairs and the in-memory factory: backends and applications use them alike.
+    const shared = [
+      'WeftError', 'ErrorCodes', 'isWeftError', 'asChangeHash', 'asDocId', 'asTenantId', 'asKeyId', 'asDbName', 'sameOrigin',
+      'isChangeHash', 'isDocId', 'isDbName', 'ready', 'generateSigningKeyPair', 'MemoryStoreFactory',
+    ]
+    const inBoth = Object.keys(backend).filter((name) => Object.keys(app).includes(name))
+    expect(inBoth.sort()).toEqual(shared.sort())
+  })
+
+  it('backend types are not reachable from the application entry', () => {
+    expectTypeOf<backend.KeyValueStore['get']>().returns.resolves.toEqualTypeOf<Uint8Array | undefined>()
+    expectTypeOf<InstanceType<typeof backend.BaseChangeStore>>().toExtend<ChangeStore>()
+    // @ts-expect-error BaseChangeStore is in @weft/core/backend only
+    type _Base = typeof app.BaseChangeStore
+    // @ts-expect-error KeyValueStore is in @weft/core/backend only
+    type _Kv = app.KeyValueStore
+    // @ts-expect-error EntryEnvelope is in @weft/core/backend only
+    type _Envelope = app.EntryEnvelope
   })
 })
