@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type GrantOffer, type Tenant,
 } from '@weft/core'
-import { GrantRelay, registerMembers, relaySpaceOf, ServerConnection } from '@weft/client'
+import { GrantRelay, registerMembers, ServerConnection } from '@weft/client'
+import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { rawPost } from '../network/helpers/http.ts'
 import { startChildServer, type ChildServer } from './helpers/childServer.ts'
 

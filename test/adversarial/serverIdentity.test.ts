@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
-import { registerMembers, ServerConnection, serverOrigin, signChallenge } from '@weft/client'
-import { createRegistration, decodeBody, encodeBody, type Bodies, type SignedRegistration } from '@weft/protocol'
+import { registerMembers, ServerConnection } from '@weft/client'
+import {
+  createRegistration, decodeBody, encodeBody, serverOrigin, signChallenge, type Bodies, type SignedRegistration,
+} from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { codeOf } from '../network/helpers/http.ts'

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type ChangeStore, type GrantOffer, type Tenant,
 } from '@weft/core'
-import { GrantRelay, registerMembers, relaySpaceOf, RemoteChangeStore, ServerConnection } from '@weft/client'
+import { GrantRelay, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
+import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 

@@ -1,8 +1,8 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
-import { registerMembers, ServerConnection, serverOrigin, signChallenge } from '@weft/client'
-import { decodeBody, encodeBody, MSGPACK_TYPE, type Bodies } from '@weft/protocol'
+import { registerMembers, ServerConnection } from '@weft/client'
+import { decodeBody, encodeBody, MSGPACK_TYPE, serverOrigin, signChallenge, type Bodies } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { codeOf } from './helpers/http.ts'
 

@@ -7,18 +7,16 @@
  * keeps a local database and the server in sync (cursor fast path, set-reconciliation repair, live
  * push, reconnects with core's jittered backoff) and exposes a status for a UI. {@link registerMembers} is the admin's
  * registration of member keys. {@link GrantRelay} carries grants between tenants in different
- * processes through a server, for `MultiTenantSyncOrchestrator`.
+ * processes through a server, for `MultiTenantSyncOrchestrator`. Registrations and sign-in challenges
+ * are in `@weft/protocol`; the relay's spaces and peers are internal.
  */
 export { RemoteChangeStore } from './RemoteChangeStore.ts'
 export { RemoteStoreFactory } from './RemoteStoreFactory.ts'
-export { ServerConnection, sleep } from './ServerConnection.ts'
+export { ServerConnection } from './ServerConnection.ts'
 export { LiveSync } from './LiveSync.ts'
-export { StatusCell } from './SyncStatus.ts'
 export { registerMembers } from './registerMembers.ts'
-export { GrantRelay, RelayPeer, RelaySpace, relaySpaceOf } from './relay/index.ts'
-export {
-  PROTOCOL_VERSION, DEFAULT_LIMITS, createRegistration, verifyRegistration, signChallenge, verifyChallenge, serverOrigin,
-} from '@weft/protocol'
+export { GrantRelay } from './relay/index.ts'
+export { PROTOCOL_VERSION, DEFAULT_LIMITS } from '@weft/protocol'
 
 export type { RemoteChangeStoreOptions } from './RemoteChangeStore.ts'
 export type { RemoteStoreFactoryOptions } from './RemoteStoreFactory.ts'
@@ -26,5 +24,5 @@ export type { ServerConnectionOptions } from './ServerConnection.ts'
 export type { LiveSyncOptions, WebSocketLike, WebSocketConstructor } from './LiveSync.ts'
 export type { SyncStatus, Refusals } from './SyncStatus.ts'
 export type { RegisterMembersOptions } from './registerMembers.ts'
-export type { GrantRelayOptions, RelaySpaceOptions } from './relay/index.ts'
-export type { ProtocolLimits, SignedRegistration, Registration, PushResult, WireEntry, TenantUsage, TenantLimits } from '@weft/protocol'
+export type { GrantRelayOptions } from './relay/index.ts'
+export type { ProtocolLimits, TenantUsage, TenantLimits } from '@weft/protocol'

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready } from '@weft/core'
-import {
-  createRegistration, signChallenge, StatusCell, verifyChallenge, verifyRegistration,
-} from '../src/index.ts'
+import { createRegistration, signChallenge, verifyChallenge, verifyRegistration } from '@weft/protocol'
+import { StatusCell } from '../src/SyncStatus.ts'
 
 beforeAll(ready)
 

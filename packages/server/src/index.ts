@@ -7,18 +7,11 @@
  * by default from the `serve` command). Each tenant has storage quotas (bytes, entries,
  * databases) and a request rate across its sessions, kept in the server's own records. The
  * protocol is in docs/sync-protocol.md.
+ *
+ * The entry exports what an operator calls: the server, its options and the default quotas. The
+ * request router, authenticator, member registry and rate limiter are internal.
  */
 export { WeftServer } from './WeftServer.ts'
-export { MemberRegistry } from './MemberRegistry.ts'
-export { Authenticator } from './Authenticator.ts'
-export { RateLimiter } from './RateLimiter.ts'
-export { resolveTenant, subdomainTenant } from './resolveTenant.ts'
-export { parseRoute } from './parseRoute.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
-export type { Rate } from './RateLimiter.ts'
-export type { KeyStanding } from './MemberRegistry.ts'
-export type { Session } from './Authenticator.ts'
-export type { TenantSources } from './resolveTenant.ts'
-export type { Route } from './parseRoute.ts'

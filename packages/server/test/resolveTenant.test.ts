@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, isWeftError } from '@weft/core'
-import { parseRoute, RateLimiter, resolveTenant, subdomainTenant } from '../src/index.ts'
+import { parseRoute } from '../src/parseRoute.ts'
+import { RateLimiter } from '../src/RateLimiter.ts'
+import { resolveTenant, subdomainTenant } from '../src/resolveTenant.ts'
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {
