@@ -5,6 +5,10 @@
  * its author (Ed25519). Databases materialise the entries they are allowed to read; cursors
  * (`iterateChangesSince`, `incrementalSync`) and store-to-store copies drive filtered or
  * bidirectional sync between tenants. Stores and relays only ever see ciphertext.
+ *
+ * This is the application API. What storage backends, the server and the client need (the
+ * `BaseChangeStore` template, codecs, entry parsing, reconciliation) is in `@weft/core/backend`;
+ * the conformance suites are in `@weft/core/testing`.
  */
 
 export { TenantFactory } from './TenantFactory.ts'
