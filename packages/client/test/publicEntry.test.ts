@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest'
+import * as client from '@weft/client'
+
+describe('@weft/client entry', () => {
+  it('exports what an application calls; registrations, challenges, status cells and relay spaces stay out', () => {
+    expect(Object.keys(client).sort()).toEqual(
+      [
+        'DEFAULT_LIMITS', 'GrantRelay', 'LiveSync', 'PROTOCOL_VERSION', 'RemoteChangeStore', 'RemoteStoreFactory',
+        'ServerConnection', 'registerMembers',
+      ].sort(),
+    )
+  })
+})
