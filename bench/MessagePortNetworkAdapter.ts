@@ -59,7 +59,8 @@ export class MessagePortNetworkAdapter extends NetworkAdapter {
 
   #receive(m: PortMessage): void {
     if (isGreeting(m)) {
-      if (m.type === 'hello') this.#port.postMessage({ type: 'hello-back', senderId: this.peerId, peerMetadata: this.peerMetadata })
+      if (m.type === 'hello')
+        this.#port.postMessage({ type: 'hello-back', senderId: this.peerId, peerMetadata: this.peerMetadata })
       if (this.#remote === m.senderId) return // both ends said hello first: announce the peer once
       this.#remote = m.senderId
       this.#ready = true

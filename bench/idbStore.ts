@@ -21,7 +21,11 @@ export async function benchIdbStore(): Promise<Figure> {
     const r = await tab.evaluate((options) => globalThis.weftIdbBench!.run(options), OPTIONS)
     const store = median(r.store)
     const raw = median(r.raw)
-    r.store.forEach((s, i) => progress(`IndexedDB run ${i + 1}/${r.store.length}: IdbChangeStore ${fmtRate(s, 'entry')}, raw ${fmtRate(r.raw[i]!, 'put')}`))
+    r.store.forEach((s, i) =>
+      progress(
+        `IndexedDB run ${i + 1}/${r.store.length}: IdbChangeStore ${fmtRate(s, 'entry')}, raw ${fmtRate(r.raw[i]!, 'put')}`,
+      ),
+    )
     const ratio = store / raw
     const total = OPTIONS.batches * OPTIONS.batchSize
     return {

@@ -27,7 +27,9 @@ const runs = (g: Group): boolean => asked.length === 0 || asked.includes(g)
 async function main(): Promise<void> {
   const started = performance.now()
   await ready()
-  console.log(`Weft bench: Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'})\n`)
+  console.log(
+    `Weft bench: Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'})\n`,
+  )
 
   progress('machine references')
   const machine = await measureMachine()
@@ -76,7 +78,9 @@ async function main(): Promise<void> {
   printMachine(machine)
   console.log('')
   printFigures(figures)
-  console.log(`\n${figures.filter((f) => f.met).length} of ${figures.length} targets met; bench took ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  console.log(
+    `\n${figures.filter((f) => f.met).length} of ${figures.length} targets met; bench took ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  )
 }
 
 main().then(

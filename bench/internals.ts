@@ -5,6 +5,14 @@
  */
 export { encodeChangePayload } from '../packages/core/src/entries/index.ts'
 export {
-  sodium, Domain, generateKey, generateNonce, generateSigningKeyPair, signDetached, verifyDetached, encryptCommitted,
-  decryptCommitted, blake2b256,
+  sodium,
+  Domain,
+  generateKey,
+  generateNonce,
+  generateSigningKeyPair,
+  signDetached,
+  verifyDetached,
+  encryptCommitted,
+  decryptCommitted,
+  blake2b256,
 } from '../packages/core/src/crypto/index.ts'

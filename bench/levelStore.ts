@@ -101,7 +101,12 @@ async function rawRowsRun(entries: readonly ParsedEntry[]): Promise<number> {
           const n = String(++seq).padStart(16, '0')
           ops.push(
             { type: 'put' as const, key: `!e!${e.hash}`, value: e.bytes },
-            { type: 'put' as const, key: `!a!${n}`, value: `${e.hash} ${e.header.docId} ${e.header.kind}`, valueEncoding: 'utf8' },
+            {
+              type: 'put' as const,
+              key: `!a!${n}`,
+              value: `${e.hash} ${e.header.docId} ${e.header.kind}`,
+              valueEncoding: 'utf8',
+            },
             { type: 'put' as const, key: `!d!${e.header.docId}:${n}`, value: e.hash, valueEncoding: 'utf8' },
           )
         }
@@ -234,7 +239,7 @@ async function benchOpen(docs: number, runs: number): Promise<Figure> {
       met: createMs / o > 1,
       notes: [
         `creating: ${docs.toLocaleString('en-US')} sequential createDocument calls (one signed, encrypted entry each, one LevelDB batch each); opening: tenant.openDB on a reopened tenant (new factory over the same folder: scan, read, decrypt, one Automerge apply per document), median of ${runs}: ${opens.map(fmtMs).join(', ')}`,
-        `opening takes ${fmtRatio(o / createMs)} of the time creating took, ${(o * 1000 / docs).toFixed(0)} µs per document`,
+        `opening takes ${fmtRatio(o / createMs)} of the time creating took, ${((o * 1000) / docs).toFixed(0)} µs per document`,
       ],
     }
   })

@@ -1,7 +1,14 @@
 import * as A from '@automerge/automerge'
 import { ready } from '@weft/core'
 import {
-  blake2b256, decryptCommitted, Domain, encryptCommitted, generateKey, generateNonce, generateSigningKeyPair, signDetached,
+  blake2b256,
+  decryptCommitted,
+  Domain,
+  encryptCommitted,
+  generateKey,
+  generateNonce,
+  generateSigningKeyPair,
+  signDetached,
   verifyDetached,
 } from './internals.ts'
 import { opsPerSecond, type MachineFigure } from './report.ts'

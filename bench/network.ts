@@ -67,7 +67,8 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
     wire = 0
     const r = await bigRemote.reconcileWith(local)
     const reconcileBytes = wire
-    if (r.have.length !== NEW || r.need.length !== 0) throw new Error(`reconciliation found ${r.have.length}/${r.need.length}`)
+    if (r.have.length !== NEW || r.need.length !== 0)
+      throw new Error(`reconciliation found ${r.have.length}/${r.need.length}`)
     const hashListBytes = encodeBody({ hashes: packHashes(await local.hashesInRange(FULL_RANGE)) }).length
     const bytesRatio = reconcileBytes / hashListBytes
 
@@ -94,7 +95,11 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
     const plainSockets = await openSockets(server.plain, IDLE_CLIENTS, false)
     const withPlain = await server.mem()
     const base = withPlain
-    const sockets = await openSockets(`${server.url.replace('http', 'ws')}/v1/t/${tenant}/ws?token=${token}`, IDLE_CLIENTS, true)
+    const sockets = await openSockets(
+      `${server.url.replace('http', 'ws')}/v1/t/${tenant}/ws?token=${token}`,
+      IDLE_CLIENTS,
+      true,
+    )
     const withClients = await server.mem()
     for (const s of [...sockets, ...plainSockets]) s.close()
     const perClient = (used(withClients) - used(base)) / IDLE_CLIENTS
@@ -126,7 +131,9 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
         ratio: perClient / perPlain,
         target: 'reported',
         met: true,
-        notes: [`${IDLE_CLIENTS} signed-in, subscribed sockets; resident memory after GC, ${fmtRatio(perClient / perPlain)} of a bare socket`],
+        notes: [
+          `${IDLE_CLIENTS} signed-in, subscribed sockets; resident memory after GC, ${fmtRatio(perClient / perPlain)} of a bare socket`,
+        ],
       },
     ]
     return {
@@ -164,13 +171,22 @@ async function bestOf(fn: () => Promise<number>): Promise<number> {
 }
 
 /** Milliseconds from A starting to push until B holds every entry. */
-async function throughputRun(url: string, tenant: string, device: ReturnType<typeof generateSigningKeyPair>, entries: ReturnType<typeof envelope>[]): Promise<number> {
+async function throughputRun(
+  url: string,
+  tenant: string,
+  device: ReturnType<typeof generateSigningKeyPair>,
+  entries: ReturnType<typeof envelope>[],
+): Promise<number> {
   const db = `through-${Date.now()}`
   const a = new MemoryChangeStore()
   await a.appendMany(entries)
   const b = new MemoryChangeStore()
   const mk = (store: ChangeStore) =>
-    new LiveSync({ local: store, remote: new RemoteChangeStore({ connection: new ServerConnection({ url, tenant, key: device }), db }), webSocket: WebSocket })
+    new LiveSync({
+      local: store,
+      remote: new RemoteChangeStore({ connection: new ServerConnection({ url, tenant, key: device }), db }),
+      webSocket: WebSocket,
+    })
   const receiver = mk(b)
   receiver.start()
   await receiver.whenReady()
@@ -220,7 +236,9 @@ interface ServerProcess {
 
 async function startServer(): Promise<ServerProcess> {
   const script = fileURLToPath(new URL('./networkServer.ts', import.meta.url))
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
   const first = JSON.parse((await lines.next()).value as string) as { url: string; plain: string }
   return {

@@ -19,6 +19,13 @@ for await (const line of createInterface({ input: process.stdin })) {
     for (let i = 0; i < 3; i++) gc?.()
     await new Promise((r) => setTimeout(r, 50))
     const m = process.memoryUsage()
-    console.log(JSON.stringify({ rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers, live: server.liveConnections }))
+    console.log(
+      JSON.stringify({
+        rss: m.rss,
+        heap: m.heapUsed,
+        external: m.external + m.arrayBuffers,
+        live: server.liveConnections,
+      }),
+    )
   }
 }

@@ -1,6 +1,12 @@
 import {
-  incrementalSync, MemoryStoreFactory, MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF,
-  type Database, type SyncState, type Tenant,
+  incrementalSync,
+  MemoryStoreFactory,
+  MultiTenantSyncOrchestrator,
+  TenantFactory,
+  TEST_KDF,
+  type Database,
+  type SyncState,
+  type Tenant,
 } from '@weft/core'
 import { fmtMs, fmtRatio, median, progress, settle, timeMs, type Figure } from './report.ts'
 
@@ -45,18 +51,26 @@ async function setup(options: { grants: boolean }): Promise<Setup> {
     }
     let grantId: string | undefined
     if (options.grants) {
-      const offer = await hub.sharing.share({ partner: partner.publicProfile(), databases: links.map((l) => l.local), keys: ['k'] })
+      const offer = await hub.sharing.share({
+        partner: partner.publicProfile(),
+        databases: links.map((l) => l.local),
+        keys: ['k'],
+      })
       await partner.sharing.accept(offer, { databases: Object.fromEntries(links.map((l) => [l.local, l.remote])) })
       grantId = offer.grant.id
     } else {
       await partner.addPartner(hub.publicProfile(), { dbs: links.map((l) => ({ local: l.remote, remote: l.local })) })
       await partner.acceptSharedKey(hub.shareKey('k', partner.publicProfile()))
     }
-    await orchestrator.addRelationship(`rel-${i}`, hub, partner, links, { direction: 'push', ...(grantId ? { grantId } : {}) })
+    await orchestrator.addRelationship(`rel-${i}`, hub, partner, links, {
+      direction: 'push',
+      ...(grantId ? { grantId } : {}),
+    })
     partners.push(partner)
   }
   const first = await orchestrator.syncAll()
-  if (first.failed.length || first.sent !== RELATIONSHIPS * DBS.length) throw new Error(`orchestrator bench: warm-up round failed (${first.failed[0]?.error.message})`)
+  if (first.failed.length || first.sent !== RELATIONSHIPS * DBS.length)
+    throw new Error(`orchestrator bench: warm-up round failed (${first.failed[0]?.error.message})`)
   return { factory, hub, partners, sources, orchestrator }
 }
 
@@ -127,14 +141,16 @@ export async function benchOrchestrator(): Promise<Figure[]> {
     busy.push(
       await timeMs(async () => {
         const r = await plain.orchestrator.syncAll()
-        if (r.sent !== NEW_ENTRIES) throw new Error(`orchestrator bench: expected ${NEW_ENTRIES} entries, sent ${r.sent}`)
+        if (r.sent !== NEW_ENTRIES)
+          throw new Error(`orchestrator bench: expected ${NEW_ENTRIES} entries, sent ${r.sent}`)
       }),
     )
     await settle()
     bare.push(
       await timeMs(async () => {
         refState = await incrementalSync(refSource, refTarget, refState)
-        if (refState.lastSent !== NEW_ENTRIES) throw new Error(`orchestrator bench: reference sent ${refState.lastSent}`)
+        if (refState.lastSent !== NEW_ENTRIES)
+          throw new Error(`orchestrator bench: reference sent ${refState.lastSent}`)
       }),
     )
     progress(`busy run ${run + 1}/${RUNS}: round ${fmtMs(busy[run]!)}, bare incrementalSync ${fmtMs(bare[run]!)}`)

@@ -3,8 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  fingerprintOf, processReconcileMessage, RECONCILE_LIMITS, RECONCILE_VERSION, rangePlan, type HashRange,
-  type ReconcileMessage, type ReconcileSource,
+  fingerprintOf,
+  processReconcileMessage,
+  RECONCILE_LIMITS,
+  RECONCILE_VERSION,
+  rangePlan,
+  type HashRange,
+  type ReconcileMessage,
+  type ReconcileSource,
 } from '@weft/core/backend'
 import { LevelChangeStore, StoreLayout } from '@weft/store-level'
 import { Level } from 'level'
@@ -22,7 +28,10 @@ const STORE = 'bench/reconcile'
  * a meta record that does not mark the index complete, so opening the store builds its index from
  * the keys (the path a store written before the index takes). No arrival rows: not scanned here.
  */
-async function bulkStore(path: string, n: number): Promise<{ db: Level<string, any>; store: LevelChangeStore; indexMs: number }> {
+async function bulkStore(
+  path: string,
+  n: number,
+): Promise<{ db: Level<string, any>; store: LevelChangeStore; indexMs: number }> {
   const db = new Level<string, any>(path)
   await db.open()
   const layout = new StoreLayout(db, STORE)
@@ -74,12 +83,20 @@ function recording(inner: ReconcileSource, ranges: HashRange[]): ReconcileSource
 }
 
 /** A message whose whole-range fingerprint differs: the responder fingerprints it and splits it (17 ranges). */
-const firstMessage = (): ReconcileMessage => ({ v: RECONCILE_VERSION, items: [{ t: 'fingerprint', p: '', n: 1, fp: randomBytes(16) }] })
+const firstMessage = (): ReconcileMessage => ({
+  v: RECONCILE_VERSION,
+  items: [{ t: 'fingerprint', p: '', n: 1, fp: randomBytes(16) }],
+})
 
 /** The most work a message may ask: whole-range fingerprints up to the budget. */
 const budgetMessage = (): ReconcileMessage => ({
   v: RECONCILE_VERSION,
-  items: Array.from({ length: Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 17) }, () => ({ t: 'fingerprint' as const, p: '', n: 1, fp: randomBytes(16) })),
+  items: Array.from({ length: Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 17) }, () => ({
+    t: 'fingerprint' as const,
+    p: '',
+    n: 1,
+    fp: randomBytes(16),
+  })),
 })
 
 /**
@@ -102,7 +119,9 @@ export async function benchReconcile(): Promise<Figure[]> {
       for (let i = 0; i < RUNS; i++) {
         indexed.push(await timeMs(() => processReconcileMessage(store, firstMessage(), { role: 'responder' })))
         scanRead.rows = 0
-        scanned.push(await timeMs(() => processReconcileMessage(scanning(store, scanRead), firstMessage(), { role: 'responder' })))
+        scanned.push(
+          await timeMs(() => processReconcileMessage(scanning(store, scanRead), firstMessage(), { role: 'responder' })),
+        )
       }
       const budget = await timeMs(() => processReconcileMessage(store, budgetMessage(), { role: 'responder' }))
       const [ix, sc] = [median(indexed), median(scanned)]

@@ -1,5 +1,11 @@
 import {
-  incrementalSync, MemoryStoreFactory, MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type Database, type SyncState,
+  incrementalSync,
+  MemoryStoreFactory,
+  MultiTenantSyncOrchestrator,
+  TenantFactory,
+  TEST_KDF,
+  type Database,
+  type SyncState,
 } from '@weft/core'
 import { GrantRelay, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { WeftServer } from '@weft/server'
@@ -38,8 +44,14 @@ export async function benchRelayRound(): Promise<Figure> {
   const partnerRelay = new GrantRelay({ url: server.url, tenant: partner })
   const issuerSide = new MultiTenantSyncOrchestrator()
   const partnerSide = new MultiTenantSyncOrchestrator()
-  await issuerSide.addRelationship('out', issuer, await issuerRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-  await partnerSide.addRelationship('in', partner, await partnerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+  await issuerSide.addRelationship('out', issuer, await issuerRelay.peer(grantId), ['orders'], {
+    grantId,
+    direction: 'push',
+  })
+  await partnerSide.addRelationship('in', partner, await partnerRelay.peer(grantId), ['orders'], {
+    grantId,
+    direction: 'pull',
+  })
   await issuerSide.syncAll()
   await partnerSide.syncAll()
 
@@ -51,9 +63,21 @@ export async function benchRelayRound(): Promise<Figure> {
   await refPartner.addPartner(refIssuer.publicProfile(), { dbs: ['orders'] })
   await refPartner.acceptSharedKey(refIssuer.shareKey('k', refPartner.publicProfile()))
   const refTarget = await refPartner.openDB('orders')
-  await registerMembers({ url: server.url, tenant: 'bench-ref-space', admin: refIssuer.serverSigner(), seq: 1, add: [refPartner.signingKey] })
-  const refOut = new RemoteChangeStore({ connection: new ServerConnection({ url: server.url, tenant: 'bench-ref-space', key: refIssuer.serverSigner() }), db: 'orders' })
-  const refIn = new RemoteChangeStore({ connection: new ServerConnection({ url: server.url, tenant: 'bench-ref-space', key: refPartner.serverSigner() }), db: 'orders' })
+  await registerMembers({
+    url: server.url,
+    tenant: 'bench-ref-space',
+    admin: refIssuer.serverSigner(),
+    seq: 1,
+    add: [refPartner.signingKey],
+  })
+  const refOut = new RemoteChangeStore({
+    connection: new ServerConnection({ url: server.url, tenant: 'bench-ref-space', key: refIssuer.serverSigner() }),
+    db: 'orders',
+  })
+  const refIn = new RemoteChangeStore({
+    connection: new ServerConnection({ url: server.url, tenant: 'bench-ref-space', key: refPartner.serverSigner() }),
+    db: 'orders',
+  })
   let push: SyncState | undefined
   let pull: SyncState | undefined
 
@@ -68,7 +92,9 @@ export async function benchRelayRound(): Promise<Figure> {
         const out = await issuerSide.syncAll()
         const inbound = await partnerSide.syncAll()
         if (out.sent !== NEW_ENTRIES || inbound.received !== NEW_ENTRIES) {
-          throw new Error(`relay bench: sent ${out.sent}, received ${inbound.received} (${[...out.failed, ...inbound.failed][0]?.error.message ?? ''})`)
+          throw new Error(
+            `relay bench: sent ${out.sent}, received ${inbound.received} (${[...out.failed, ...inbound.failed][0]?.error.message ?? ''})`,
+          )
         }
       }),
     )
@@ -77,7 +103,8 @@ export async function benchRelayRound(): Promise<Figure> {
       await timeMs(async () => {
         push = await incrementalSync(refSource, refOut, push)
         pull = await incrementalSync(refIn, refTarget, pull)
-        if (push.lastSent !== NEW_ENTRIES || pull.lastSent !== NEW_ENTRIES) throw new Error(`relay bench: reference moved ${push.lastSent}/${pull.lastSent}`)
+        if (push.lastSent !== NEW_ENTRIES || pull.lastSent !== NEW_ENTRIES)
+          throw new Error(`relay bench: reference moved ${push.lastSent}/${pull.lastSent}`)
       }),
     )
     progress(`relay run ${run + 1}/${RUNS}: two rounds ${fmtMs(relayed[run]!)}, bare push + pull ${fmtMs(bare[run]!)}`)

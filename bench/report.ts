@@ -119,7 +119,12 @@ export function printMachine(figures: readonly MachineFigure[]): void {
   console.log(
     table(
       ['machine reference', 'this run', 'DESIGN §8', 'this run / §8'],
-      figures.map((f) => [f.name, fmtRate(f.perSecond, 'op'), fmtRate(f.design, 'op'), fmtRatio(f.perSecond / f.design)]),
+      figures.map((f) => [
+        f.name,
+        fmtRate(f.perSecond, 'op'),
+        fmtRate(f.design, 'op'),
+        fmtRatio(f.perSecond / f.design),
+      ]),
     ),
   )
 }

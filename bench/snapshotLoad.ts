@@ -12,7 +12,10 @@ const PASSWORD = 'bench'
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered'] as const
 
 const WITH_SNAPSHOT = { name: 'with-snapshot', options: { snapshotEvery: CHANGES - TAIL } satisfies DatabaseOptions }
-const WITHOUT_SNAPSHOT = { name: 'without-snapshot', options: { snapshotEvery: Number.MAX_SAFE_INTEGER } satisfies DatabaseOptions }
+const WITHOUT_SNAPSHOT = {
+  name: 'without-snapshot',
+  options: { snapshotEvery: Number.MAX_SAFE_INTEGER } satisfies DatabaseOptions,
+}
 
 function edit(d: DocData, i: number): void {
   d.n = i
@@ -23,7 +26,9 @@ function edit(d: DocData, i: number): void {
 /** JSON with sorted keys: a document built by local changes and one loaded list keys in different orders. */
 function canonical(data: DocData | undefined): string {
   return JSON.stringify(data, (_, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
   )
 }
 
@@ -60,7 +65,8 @@ export async function benchSnapshotLoad(): Promise<Figure> {
       ids = await db.getAllDocumentIds()
       data = (await db.getDocument(ids[0]!))?.getData()
     })
-    if (ids.length !== 1 || canonical(data) !== expected[spec.name]) throw new Error(`${spec.name}: loaded document differs`)
+    if (ids.length !== 1 || canonical(data) !== expected[spec.name])
+      throw new Error(`${spec.name}: loaded document differs`)
     await tenant.close()
     return ms
   }
@@ -107,7 +113,8 @@ export async function benchSnapshotLoad(): Promise<Figure> {
   const floorReplay = median(amApply)
   const n = (x: number): string => x.toLocaleString('en-US')
   // Medians of separate runs on a noisy machine: a difference below zero means none measurable.
-  const outside = (total: number, floor: number): string => (total > floor ? fmtMs(total - floor) : 'no measurable time')
+  const outside = (total: number, floor: number): string =>
+    total > floor ? fmtMs(total - floor) : 'no measurable time'
   return {
     name: `3. load a ${n(CHANGES)}-change document (openDB)`,
     value: `${fmtMs(s)} from snapshot`,

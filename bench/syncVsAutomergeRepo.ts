@@ -4,8 +4,13 @@ import { MessageChannel } from 'node:worker_threads'
 import * as A from '@automerge/automerge'
 import { Repo, type DocHandle, type PeerId } from '@automerge/automerge-repo'
 import {
-  MemoryStoreFactory, ready, TenantFactory, TEST_KDF,
-  type Database, type DocData, type Tenant,
+  MemoryStoreFactory,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type Database,
+  type DocData,
+  type Tenant,
 } from '@weft/core'
 import { MessagePortNetworkAdapter } from './MessagePortNetworkAdapter.ts'
 import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
@@ -77,11 +82,15 @@ const CHILD_FLAG = '--bench-sync-child'
 /** Runs one warmed-up, timed sync of `system` in a fresh process. */
 function inChild(system: System): Promise<Timing> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, system], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, system], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     let result: Timing | undefined
     child.on('message', (m) => (result = m as Timing))
     child.on('error', reject)
-    child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`${system} sync child exited with ${code}`))))
+    child.on('exit', (code) =>
+      result && code === 0 ? resolve(result) : reject(new Error(`${system} sync child exited with ${code}`)),
+    )
   })
 }
 
@@ -143,7 +152,13 @@ class WeftPeers {
 
     const expected = this.#docs * (CHANGES + 1)
     const m = report!.materialised
-    if (report!.transferred !== expected || m.applied.length !== expected || m.rejected.length || m.locked.length || m.untrusted.length) {
+    if (
+      report!.transferred !== expected ||
+      m.applied.length !== expected ||
+      m.rejected.length ||
+      m.locked.length ||
+      m.untrusted.length
+    ) {
       throw new Error(
         `weft sync incomplete: transferred ${report!.transferred}, applied ${m.applied.length}, rejected ${m.rejected.length}, locked ${m.locked.length}, untrusted ${m.untrusted.length}`,
       )
@@ -151,7 +166,8 @@ class WeftPeers {
     const ids = await target.getAllDocumentIds()
     if (ids.length !== this.#docs) throw new Error(`weft receiver has ${ids.length} documents, expected ${this.#docs}`)
     for (const id of ids) {
-      if (!complete((await target.getDocument(id))?.getData())) throw new Error(`weft document ${id} is missing changes`)
+      if (!complete((await target.getDocument(id))?.getData()))
+        throw new Error(`weft document ${id} is missing changes`)
     }
     await customer.close()
     return timing
@@ -230,7 +246,8 @@ function whenAllArrived(repo: Repo, expected: ReadonlyMap<string, string>): Prom
     }
     const poll = setInterval(scan, 5)
     const timeout = setTimeout(
-      () => finish(new Error(`automerge-repo sync timed out: ${remaining.size} of ${expected.size} documents incomplete`)),
+      () =>
+        finish(new Error(`automerge-repo sync timed out: ${remaining.size} of ${expected.size} documents incomplete`)),
       TIMEOUT_MS,
     )
   })

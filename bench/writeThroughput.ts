@@ -1,7 +1,16 @@
 import * as A from '@automerge/automerge'
 import {
-  asDbName, asDocId, DEFAULT_KEY_ID, MemoryStoreFactory, TenantFactory, TEST_KDF, type ChangeHash, type Database,
-  type DocData, type Origin, type Tenant,
+  asDbName,
+  asDocId,
+  DEFAULT_KEY_ID,
+  MemoryStoreFactory,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeHash,
+  type Database,
+  type DocData,
+  type Origin,
+  type Tenant,
 } from '@weft/core'
 import { createEntry } from '@weft/core/backend'
 import { encodeChangePayload, generateSigningKeyPair } from './internals.ts'
@@ -39,7 +48,9 @@ export async function benchWriteThroughput(): Promise<Figure> {
     engine.push(await engineRun(db, CHANGES))
     await settle()
     raw.push(rawRun(tenant, CHANGES))
-    progress(`write run ${run + 1}/${RUNS}: changeDoc ${fmtRate(engine[run]!, 'change')}, raw ${fmtRate(raw[run]!, 'change')}`)
+    progress(
+      `write run ${run + 1}/${RUNS}: changeDoc ${fmtRate(engine[run]!, 'change')}, raw ${fmtRate(raw[run]!, 'change')}`,
+    )
   }
   await factory.close()
 
@@ -74,7 +85,9 @@ function rawRun(tenant: Tenant, count: number): number {
   const key = tenant.keyBag.current(DEFAULT_KEY_ID)
   const author = generateSigningKeyPair()
   const origin: Origin = { tenant: tenant.id, db: asDbName('writes') }
-  const docId = asDocId(Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''))
+  const docId = asDocId(
+    Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''),
+  )
   let am = A.change(A.init<DocData>(), (d) => void Object.assign(d, { n: 0, status: 'new' }))
   let deps: ChangeHash[] = []
   const start = performance.now()

@@ -34,7 +34,9 @@ export async function run(options: ExampleOptions = {}): Promise<BidirectionalRe
   const a = await alpha.openDB('tickets', { keyId: 'tickets-key' })
   const b = await beta.openDB('tickets', { keyId: 'tickets-key' })
 
-  const ticket = await a.createDocument<Ticket>({ data: { title: 'Checkout fails on Safari', status: 'open', assignee: '' } })
+  const ticket = await a.createDocument<Ticket>({
+    data: { title: 'Checkout fails on Safari', status: 'open', assignee: '' },
+  })
   const id = ticket.getId()
   await syncDatabases(a, b)
   log(`${alpha.id} opens a ticket; after a sync both sides hold ${JSON.stringify(ticket.toJSON())}`)
@@ -63,7 +65,9 @@ export async function run(options: ExampleOptions = {}): Promise<BidirectionalRe
     sentAlphaToBeta: aToB.transferred,
     sentBetaToAlpha: bToA.transferred,
   }
-  log(`Both edits kept on both sides; the document has ${count(result.alphaHeads.length, 'head')} (two concurrent branches).`)
+  log(
+    `Both edits kept on both sides; the document has ${count(result.alphaHeads.length, 'head')} (two concurrent branches).`,
+  )
 
   await alpha.close()
   await beta.close()

@@ -61,7 +61,12 @@ export async function run(options: ExampleOptions = {}): Promise<DocumentTypeFil
   for (const id of orderIds) orderEntries += (await source.getStore().getAllChangeHashesForDoc(id)).length
   let otherEntriesOnPartner = 0
   for (const id of otherIds) otherEntriesOnPartner += (await target.getStore().getAllChangeHashesForDoc(id)).length
-  log(`${carrier.id} reads: ${Object.values(partnerDocs).map((d) => `${d.type} ${d.ref}`).sort().join(', ')}`)
+  log(
+    `${carrier.id} reads: ${Object.values(partnerDocs)
+      .map((d) => `${d.type} ${d.ref}`)
+      .sort()
+      .join(', ')}`,
+  )
   log(`Its store holds ${entries(partnerEntries)}, none of invoices or contacts (${otherEntriesOnPartner}).`)
 
   await shop.close()

@@ -45,7 +45,11 @@ export async function run(options: ExampleOptions = {}): Promise<FilteredSharing
     return doc.getId()
   }
   const publicIds = [await make('Election results', 'public'), await make('Weather', 'public')]
-  const privateIds = [await make('Draft editorial', 'private'), await make('Salaries', 'private'), await make('Embargoed story', 'private')]
+  const privateIds = [
+    await make('Draft editorial', 'private'),
+    await make('Salaries', 'private'),
+    await make('Embargoed story', 'private'),
+  ]
   log(`${publisher.id} wrote ${publicIds.length} public and ${privateIds.length} private articles (2 entries each).`)
 
   const onlyPublic = whereField('visibility', 'public')
@@ -68,7 +72,9 @@ export async function run(options: ExampleOptions = {}): Promise<FilteredSharing
   for (const id of privateIds) leaked += (await target.getStore().getAllChangeHashesForDoc(id)).length
   const readerEntries = (await target.getStore().getAllChangeHashes()).sort()
   const readerKnows = (await target.listDocuments()).map((d) => d.id).sort()
-  log(`${reader.id}'s store holds ${entries(readerEntries.length)}, all of public articles; of private ones: ${leaked}.`)
+  log(
+    `${reader.id}'s store holds ${entries(readerEntries.length)}, all of public articles; of private ones: ${leaked}.`,
+  )
   for (const id of readerKnows) log(`  ${short(id)} ${(await target.getDocument<Article>(id))?.getData().title}`)
 
   await publisher.close()

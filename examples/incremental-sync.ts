@@ -51,12 +51,21 @@ export async function run(options: ExampleOptions = {}): Promise<IncrementalSync
     return state.lastSent
   }
 
-  for (const [sku, stock] of [['CHAIR-01', 40], ['DESK-02', 12], ['LAMP-03', 75]] as const) await addItem(sku, stock)
+  for (const [sku, stock] of [
+    ['CHAIR-01', 40],
+    ['DESK-02', 12],
+    ['LAMP-03', 75],
+  ] as const)
+    await addItem(sku, stock)
   const sourceEntriesAtFirstRun = (await source.getStore().head()).count
   log(`${warehouse.id} has 3 items (${entries(sourceEntriesAtFirstRun)}).`)
   const first = await runOnce('Run 1')
 
-  for (const [sku, stock] of [['SOFA-04', 3], ['RUG-05', 9]] as const) await addItem(sku, stock)
+  for (const [sku, stock] of [
+    ['SOFA-04', 3],
+    ['RUG-05', 9],
+  ] as const)
+    await addItem(sku, stock)
   const entriesAddedBetweenRuns = (await source.getStore().head()).count - sourceEntriesAtFirstRun
   log(`${warehouse.id} adds 2 items (${entries(entriesAddedBetweenRuns)}).`)
   const second = await runOnce('Run 2')

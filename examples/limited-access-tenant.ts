@@ -34,7 +34,10 @@ export async function run(options: ExampleOptions = {}): Promise<LimitedAccessRe
 
   const internal = await main.openDB('orders')
   const mainIds: string[] = []
-  for (const [title, detail] of [['Margins Q3', 'gross margin 41%'], ['Supplier costs', 'oak at 310/m3']] as const) {
+  for (const [title, detail] of [
+    ['Margins Q3', 'gross margin 41%'],
+    ['Supplier costs', 'oak at 310/m3'],
+  ] as const) {
     mainIds.push((await internal.createDocument<Doc>({ data: { title, detail } })).getId())
   }
   log(`${main.id} (main tenant) keeps ${count(mainIds.length, 'internal document')} under its own default key.`)
@@ -46,10 +49,18 @@ export async function run(options: ExampleOptions = {}): Promise<LimitedAccessRe
   await partner.acceptSharedKey(desk.shareKey('desk-key', partner.publicProfile()))
   const deskDb = await desk.openDB('orders', { keyId: 'desk-key' })
   const partnerDb = await partner.openDB('orders', { keyId: 'desk-key' })
-  const sharedIds = [(await deskDb.createDocument<Doc>({ data: { title: 'PO 7781', detail: '40 chairs, due May' } })).getId()]
-  sharedIds.push((await partnerDb.createDocument<Doc>({ data: { title: 'Delivery slots', detail: 'Tue and Thu mornings' } })).getId())
+  const sharedIds = [
+    (await deskDb.createDocument<Doc>({ data: { title: 'PO 7781', detail: '40 chairs, due May' } })).getId(),
+  ]
+  sharedIds.push(
+    (
+      await partnerDb.createDocument<Doc>({ data: { title: 'Delivery slots', detail: 'Tue and Thu mornings' } })
+    ).getId(),
+  )
   await syncDatabases(deskDb, partnerDb)
-  log(`${desk.id} (limited tenant, key "desk-key") and ${partner.id} share "orders": ${count(sharedIds.length, 'document')}.`)
+  log(
+    `${desk.id} (limited tenant, key "desk-key") and ${partner.id} share "orders": ${count(sharedIds.length, 'document')}.`,
+  )
 
   const pushed = await internal.pushChangesTo(partnerDb)
   const statuses = (): Record<string, DocumentStatus> =>
@@ -60,7 +71,9 @@ export async function run(options: ExampleOptions = {}): Promise<LimitedAccessRe
 
   await partner.addPartner(main.publicProfile(), { dbs: ['orders'] })
   const mainStatusAfterTrust = statuses()
-  log(`Even if ${partner.id} trusted ${main.id} too, they are only ${Object.values(mainStatusAfterTrust).join(', ')}: it never got the key.`)
+  log(
+    `Even if ${partner.id} trusted ${main.id} too, they are only ${Object.values(mainStatusAfterTrust).join(', ')}: it never got the key.`,
+  )
 
   const partnerReadable = (await partnerDb.getAllDocumentIds()).sort()
   log(`${partner.id} reads ${count(partnerReadable.length, 'document')}:`)

@@ -57,7 +57,9 @@ export async function run(options: ExampleOptions = {}): Promise<NamedKeyResult>
 
   const bNotes = await b.openDB('notes')
   const pulled = await bNotes.pullChangesFrom(aNotes)
-  log(`${b.id} pulls all of ${a.id}'s "notes": ${entries(pulled.transferred)}, ${pulled.materialised.locked.length} of them locked.`)
+  log(
+    `${b.id} pulls all of ${a.id}'s "notes": ${entries(pulled.transferred)}, ${pulled.materialised.locked.length} of them locked.`,
+  )
 
   const statusInB: Record<string, DocumentStatus> = {}
   for (const info of await bNotes.listDocuments()) {

@@ -15,7 +15,13 @@
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import {
-  ErrorCodes, isWeftError, MultiTenantSyncOrchestrator, TenantFactory, type Database, type Tenant, type TenantFactoryOptions,
+  ErrorCodes,
+  isWeftError,
+  MultiTenantSyncOrchestrator,
+  TenantFactory,
+  type Database,
+  type Tenant,
+  type TenantFactoryOptions,
 } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import { count, short } from './helpers/format.ts'
@@ -51,7 +57,10 @@ export interface PersistentRunResult {
   readonly audit: Record<string, { readonly ok: boolean; readonly records: number }>
 }
 
-async function openOrCreate(factory: TenantFactory, who: typeof CUSTOMER): Promise<{ tenant: Tenant; created: boolean }> {
+async function openOrCreate(
+  factory: TenantFactory,
+  who: typeof CUSTOMER,
+): Promise<{ tenant: Tenant; created: boolean }> {
   try {
     return { tenant: await factory.openTenant(who.tenantId, { password: who.password }), created: false }
   } catch (err) {
@@ -79,11 +88,19 @@ async function grantOnce(issuer: Tenant, partner: Tenant, db: string, issue: () 
 export async function run(options: PersistentRunOptions = {}): Promise<PersistentRunResult> {
   const log = options.log ?? (() => {})
   const dataDir = options.dataDir ?? process.env.WEFT_DATA_DIR ?? '.weft-data'
-  const factoryOptions = (path: string): TenantFactoryOptions => ({ storeFactory: new LevelStoreFactory({ path }), kdf: options.kdf })
-  const sides = [CUSTOMER, SUPPLIER, CARRIER].map((who) => ({ who, factory: new TenantFactory(factoryOptions(join(dataDir, who.tenantId))) }))
+  const factoryOptions = (path: string): TenantFactoryOptions => ({
+    storeFactory: new LevelStoreFactory({ path }),
+    kdf: options.kdf,
+  })
+  const sides = [CUSTOMER, SUPPLIER, CARRIER].map((who) => ({
+    who,
+    factory: new TenantFactory(factoryOptions(join(dataDir, who.tenantId))),
+  }))
   const orchestrator = new MultiTenantSyncOrchestrator()
   try {
-    const [customerSide, supplierSide, carrierSide] = await Promise.all(sides.map((s) => openOrCreate(s.factory, s.who)))
+    const [customerSide, supplierSide, carrierSide] = await Promise.all(
+      sides.map((s) => openOrCreate(s.factory, s.who)),
+    )
     const customer = customerSide!.tenant
     const supplier = supplierSide!.tenant
     const carrier = carrierSide!.tenant
@@ -102,28 +119,43 @@ export async function run(options: PersistentRunOptions = {}): Promise<Persisten
 
     const ordersGrant = await grantOnce(customer, supplier, 'orders', async () => {
       const offer = await customer.sharing.share({
-        partner: supplier.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+        partner: supplier.publicProfile(),
+        databases: ['orders'],
+        keys: ['orders-key'],
+        permissions: ['read', 'write'],
       })
       await supplier.sharing.accept(offer)
       return offer.grant.id
     })
     const dispatchGrant = await grantOnce(supplier, carrier, 'dispatch', async () => {
       const offer = await supplier.sharing.share({
-        partner: carrier.publicProfile(), databases: ['dispatch'], keys: ['dispatch-key'], permissions: ['read'],
-        filter: { where: { status: 'ready' } }, expiresAt: Date.now() + YEAR_MS,
+        partner: carrier.publicProfile(),
+        databases: ['dispatch'],
+        keys: ['dispatch-key'],
+        permissions: ['read'],
+        filter: { where: { status: 'ready' } },
+        expiresAt: Date.now() + YEAR_MS,
       })
       await carrier.sharing.accept(offer)
       return offer.grant.id
     })
-    log(created
-      ? `Run ${runNumber}: created ${customer.id}, ${supplier.id} and ${carrier.id}; ${customer.id} granted ${supplier.id} "orders" (read + write, grant ${short(ordersGrant)}), ` +
-        `${supplier.id} granted ${carrier.id} "dispatch" where status is "ready" (read, a year, grant ${short(dispatchGrant)}).`
-      : `Run ${runNumber}: reopened the three tenants from disk with their passwords (${count(runNumber - 1, 'order')} already there); their grants and cursors were kept.`)
+    log(
+      created
+        ? `Run ${runNumber}: created ${customer.id}, ${supplier.id} and ${carrier.id}; ${customer.id} granted ${supplier.id} "orders" (read + write, grant ${short(ordersGrant)}), ` +
+            `${supplier.id} granted ${carrier.id} "dispatch" where status is "ready" (read, a year, grant ${short(dispatchGrant)}).`
+        : `Run ${runNumber}: reopened the three tenants from disk with their passwords (${count(runNumber - 1, 'order')} already there); their grants and cursors were kept.`,
+    )
 
     // Relationships are re-added under the same ids every run: their cursors and state come back
     // from each issuer's records.
-    await orchestrator.addRelationship('acme-globex/orders', customer, supplier, ['orders'], { direction: 'both', grantId: ordersGrant })
-    await orchestrator.addRelationship('globex-initech/dispatch', supplier, carrier, ['dispatch'], { direction: 'push', grantId: dispatchGrant })
+    await orchestrator.addRelationship('acme-globex/orders', customer, supplier, ['orders'], {
+      direction: 'both',
+      grantId: ordersGrant,
+    })
+    await orchestrator.addRelationship('globex-initech/dispatch', supplier, carrier, ['dispatch'], {
+      direction: 'push',
+      grantId: dispatchGrant,
+    })
     const moved = { toSupplier: 0, toCustomer: 0, toCarrier: 0 }
     const round = async () => {
       const r = await orchestrator.syncAll()
@@ -132,7 +164,9 @@ export async function run(options: PersistentRunOptions = {}): Promise<Persisten
     }
 
     const item = ITEMS[(runNumber - 1) % ITEMS.length]!
-    const order = await orders.createDocument<Order>({ data: { item, quantity: 1 + (runNumber % 3), status: 'pending', placedInRun: runNumber } })
+    const order = await orders.createDocument<Order>({
+      data: { item, quantity: 1 + (runNumber % 3), status: 'pending', placedInRun: runNumber },
+    })
     log(`1. ${customer.id} places order ${short(order.getId())}: ${item}.`)
     moved.toSupplier += (await round()).sent
     log(`2. Orchestrator round: ${count(moved.toSupplier, 'entry', 'entries')} to ${supplier.id}.`)
@@ -143,10 +177,14 @@ export async function run(options: PersistentRunOptions = {}): Promise<Persisten
       if (o?.getData().status !== 'pending') continue
       await supplierOrders.changeDoc<Order>(id, (d) => void (d.getData().status = 'confirmed'))
       await dispatch.createDocument<Dispatch>({ data: { order: id, item: o.getData().item, status: 'ready' } })
-      await dispatch.createDocument<Dispatch>({ data: { order: id, item: o.getData().item, status: 'internal', costEuro: 40 + 5 * runNumber } })
+      await dispatch.createDocument<Dispatch>({
+        data: { order: id, item: o.getData().item, status: 'internal', costEuro: 40 + 5 * runNumber },
+      })
       confirmed++
     }
-    log(`3. ${supplier.id} confirms ${count(confirmed, 'pending order')} and writes a dispatch note ("ready") and a cost sheet ("internal") for each.`)
+    log(
+      `3. ${supplier.id} confirms ${count(confirmed, 'pending order')} and writes a dispatch note ("ready") and a cost sheet ("internal") for each.`,
+    )
     const before = orchestrator.getStatus()
     await round()
     const after = orchestrator.getStatus()
@@ -157,7 +195,9 @@ export async function run(options: PersistentRunOptions = {}): Promise<Persisten
     }
     moved.toCustomer = during('acme-globex/orders', 'received')
     moved.toCarrier = during('globex-initech/dispatch', 'sent')
-    log(`4. Orchestrator round: ${count(moved.toCustomer, 'confirmation')} back to ${customer.id}, ${count(moved.toCarrier, 'entry', 'entries')} to ${carrier.id}.`)
+    log(
+      `4. Orchestrator round: ${count(moved.toCustomer, 'confirmation')} back to ${customer.id}, ${count(moved.toCarrier, 'entry', 'entries')} to ${carrier.id}.`,
+    )
 
     const customerView = await readAll<Order>(orders)
     const supplierView = await readAll<Order>(supplierOrders)
@@ -172,22 +212,43 @@ export async function run(options: PersistentRunOptions = {}): Promise<Persisten
     log('')
     log('Orders as each side reads them:')
     for (const [id, o] of Object.entries(customerView)) {
-      log(`  ${short(id)} run ${o.placedInRun} ${o.item.padEnd(18)} ${customer.id}: ${o.status.padEnd(9)} ${supplier.id}: ${supplierView[id]?.status}`)
+      log(
+        `  ${short(id)} run ${o.placedInRun} ${o.item.padEnd(18)} ${customer.id}: ${o.status.padEnd(9)} ${supplier.id}: ${supplierView[id]?.status}`,
+      )
     }
     const internal = Object.values(supplierDispatch).filter((d) => d.status === 'internal').length
-    log(`Dispatch: ${supplier.id} holds ${count(Object.keys(supplierDispatch).length, 'document')} (${internal} internal); ` +
-      `${carrier.id} holds ${count(Object.keys(carrierView).length, 'document')}, none internal: ${Object.values(carrierView).every((d) => d.status === 'ready') ? 'yes' : 'no'}.`)
+    log(
+      `Dispatch: ${supplier.id} holds ${count(Object.keys(supplierDispatch).length, 'document')} (${internal} internal); ` +
+        `${carrier.id} holds ${count(Object.keys(carrierView).length, 'document')}, none internal: ${Object.values(carrierView).every((d) => d.status === 'ready') ? 'yes' : 'no'}.`,
+    )
     for (const rel of after.relationships) {
       const db = rel.databases[0]!
-      log(`Relationship ${rel.id}: sent ${db.sent}, received ${db.received} over all runs, up to date: ${db.upToDate ? 'yes' : 'no'}.`)
+      log(
+        `Relationship ${rel.id}: sent ${db.sent}, received ${db.received} over all runs, up to date: ${db.upToDate ? 'yes' : 'no'}.`,
+      )
     }
-    log(`Audit trails verify: ${Object.entries(audit).map(([id, a]) => `${id} ${a.ok ? 'yes' : 'NO'} (${a.records} records)`).join(', ')}.`)
+    log(
+      `Audit trails verify: ${Object.entries(audit)
+        .map(([id, a]) => `${id} ${a.ok ? 'yes' : 'NO'} (${a.records} records)`)
+        .join(', ')}.`,
+    )
     log('')
-    log(`Customer and supplier agree: ${isDeepStrictEqual(customerView, supplierView) ? 'yes' : 'no'}. Run \`npm start\` again: it reopens the tenants and sends only what is new.`)
+    log(
+      `Customer and supplier agree: ${isDeepStrictEqual(customerView, supplierView) ? 'yes' : 'no'}. Run \`npm start\` again: it reopens the tenants and sends only what is new.`,
+    )
 
     await orchestrator.stop()
     await Promise.all([customer.close(), supplier.close(), carrier.close()])
-    return { created, run: runNumber, moved, customerOrders: customerView, supplierOrders: supplierView, supplierDispatch, carrierDispatch: carrierView, audit }
+    return {
+      created,
+      run: runNumber,
+      moved,
+      customerOrders: customerView,
+      supplierOrders: supplierView,
+      supplierDispatch,
+      carrierDispatch: carrierView,
+      audit,
+    }
   } finally {
     await orchestrator.stop()
     await Promise.all(sides.map((s) => s.factory.close()))

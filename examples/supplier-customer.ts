@@ -49,13 +49,17 @@ export async function run(options: ExampleOptions = {}): Promise<SupplierCustome
   log('"orders-key" to the supplier. Orders are encrypted under that key and signed by their author.')
   log('')
 
-  const order = await customerOrders.createDocument<Order>({ data: { item: 'oak dining table', quantity: 2, status: 'pending' } })
+  const order = await customerOrders.createDocument<Order>({
+    data: { item: 'oak dining table', quantity: 2, status: 'pending' },
+  })
   const orderId = order.getId()
   log(`1. The customer creates order ${short(orderId)}: ${JSON.stringify(order.toJSON())}`)
 
   const toSupplier = await supplierOrders.pullChangesFrom(customerOrders)
   const received = await supplierOrders.getDocument<Order>(orderId)
-  log(`2. Sync customer → supplier: ${entries(toSupplier.transferred)} copied, ${toSupplier.materialised.applied.length} applied.`)
+  log(
+    `2. Sync customer → supplier: ${entries(toSupplier.transferred)} copied, ${toSupplier.materialised.applied.length} applied.`,
+  )
   log(`   The supplier reads the order: status "${received?.getData().status}".`)
 
   await supplierOrders.changeDoc<Order>(orderId, (draft) => {
@@ -65,7 +69,9 @@ export async function run(options: ExampleOptions = {}): Promise<SupplierCustome
   log('3. The supplier sets status "confirmed" and a delivery date.')
 
   const toCustomer = await customerOrders.pullChangesFrom(supplierOrders)
-  log(`4. Sync supplier → customer: ${entries(toCustomer.transferred)} copied, ${toCustomer.materialised.applied.length} applied.`)
+  log(
+    `4. Sync supplier → customer: ${entries(toCustomer.transferred)} copied, ${toCustomer.materialised.applied.length} applied.`,
+  )
 
   const customerView = (await customerOrders.getDocument<Order>(orderId))!.toJSON()
   const supplierView = (await supplierOrders.getDocument<Order>(orderId))!.toJSON()

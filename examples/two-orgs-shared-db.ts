@@ -33,8 +33,10 @@ export async function run(options: ExampleOptions = {}): Promise<TwoOrgsResult> 
 
   const alphaDb = await alpha.openDB('projects', { keyId: 'projects-key' })
   const betaDb = await beta.openDB('projects', { keyId: 'projects-key' })
-  for (const title of ['Bridge survey', 'Load tests']) await alphaDb.createDocument<Project>({ data: { title, owner: alpha.id } })
-  for (const title of ['Steel order', 'Site plan']) await betaDb.createDocument<Project>({ data: { title, owner: beta.id } })
+  for (const title of ['Bridge survey', 'Load tests'])
+    await alphaDb.createDocument<Project>({ data: { title, owner: alpha.id } })
+  for (const title of ['Steel order', 'Site plan'])
+    await betaDb.createDocument<Project>({ data: { title, owner: beta.id } })
   log(`${alpha.id} and ${beta.id} each created 2 documents in their "projects" database.`)
 
   const betaPull = await betaDb.pullChangesFrom(alphaDb)
@@ -44,7 +46,10 @@ export async function run(options: ExampleOptions = {}): Promise<TwoOrgsResult> 
 
   const alphaView = await readAll<Project>(alphaDb)
   const betaView = await readAll<Project>(betaDb)
-  for (const [name, view] of [[alpha.id, alphaView], [beta.id, betaView]] as const) {
+  for (const [name, view] of [
+    [alpha.id, alphaView],
+    [beta.id, betaView],
+  ] as const) {
     log(`${name} now reads ${count(Object.keys(view).length, 'document')}:`)
     for (const [id, p] of Object.entries(view)) log(`  ${short(id)} ${p.title} (by ${p.owner})`)
   }

@@ -6,13 +6,28 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, isWeftError, ready, TEST_KDF, type ChangeHash, type Database, type DocId, type ErrorCode,
+  ErrorCodes,
+  isWeftError,
+  ready,
+  TEST_KDF,
+  type ChangeHash,
+  type Database,
+  type DocId,
+  type ErrorCode,
   type MaterialiseReport,
 } from '@weft/core'
 import { createEntry, hashEntryBytes, MemoryChangeStore, parseEntry, type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import {
-  containsBytes, entryLayout, envelopesOf, fieldAt, flipBit, overwrite, rehashed, underHash, type EntryLayout,
+  containsBytes,
+  entryLayout,
+  envelopesOf,
+  fieldAt,
+  flipBit,
+  overwrite,
+  rehashed,
+  underHash,
+  type EntryLayout,
 } from './helpers/entries.ts'
 import { RawRelayStore } from './helpers/RawRelayStore.ts'
 import { ConfigurableStoreFactory, loneTenant, partnerTenants, settle, type PartnerTenants } from './helpers/tenants.ts'
@@ -51,7 +66,11 @@ async function fixture(options: { storeFactory?: ConfigurableStoreFactory } = {}
   const writer = s.dbs[0]!
   for (let i = 0; i < 3; i++) {
     const doc = await writer.createDocument({
-      data: { title: `${MARKERS[0]}title-${i}`, confidentialFieldName: `${MARKERS[0]}${i}`, nested: { nestedSecretKey: i } },
+      data: {
+        title: `${MARKERS[0]}title-${i}`,
+        confidentialFieldName: `${MARKERS[0]}${i}`,
+        nested: { nestedSecretKey: i },
+      },
     })
     await writer.changeDoc(doc, (d) => void (d.getData().status = `${MARKERS[0]}status-${i}`))
     if (i === 1) await writer.snapshot(doc)
@@ -60,14 +79,26 @@ async function fixture(options: { storeFactory?: ConfigurableStoreFactory } = {}
   const victimDoc = await writer.createDocument({ data: { title: 'victim' } })
   await writer.changeDoc(victimDoc, (d) => void (d.getData().victimField = `${MARKERS[0]}victim`))
   const all = await envelopesOf(writer.getStore())
-  return { s, writer, viaStore: s.dbs[1]!, viaPull: s.dbs[2]!, victimDoc: victimDoc.getId(), victim: all.at(-1)!, good: all.slice(0, -1) }
+  return {
+    s,
+    writer,
+    viaStore: s.dbs[1]!,
+    viaPull: s.dbs[2]!,
+    victimDoc: victimDoc.getId(),
+    victim: all.at(-1)!,
+    good: all.slice(0, -1),
+  }
 }
 
 const hashes = (list: readonly { hash: ChangeHash }[]): ChangeHash[] => list.map((e) => e.hash).sort()
 const sorted = (list: readonly ChangeHash[]): ChangeHash[] => [...list].sort()
 
 /** `good` with `bad` inserted at `at` (default: the middle). */
-function withBad(good: readonly EntryEnvelope[], bad: EntryEnvelope | readonly EntryEnvelope[], at = Math.floor(good.length / 2)): EntryEnvelope[] {
+function withBad(
+  good: readonly EntryEnvelope[],
+  bad: EntryEnvelope | readonly EntryEnvelope[],
+  at = Math.floor(good.length / 2),
+): EntryEnvelope[] {
   return [...good.slice(0, at), ...(Array.isArray(bad) ? bad : [bad as EntryEnvelope]), ...good.slice(at)]
 }
 
@@ -93,7 +124,12 @@ async function expectGoodApplied(fx: Fixture, reader: Database): Promise<void> {
  * Delivers `batch` (every good entry plus the bad ones) to both readers and checks the outcome:
  * exactly the bad entries refused, each with `code`; every good entry added and materialised.
  */
-async function expectRefused(fx: Fixture, batch: readonly EntryEnvelope[], bad: readonly ChangeHash[], code: ErrorCode): Promise<void> {
+async function expectRefused(
+  fx: Fixture,
+  batch: readonly EntryEnvelope[],
+  bad: readonly ChangeHash[],
+  code: ErrorCode,
+): Promise<void> {
   const good = hashes(fx.good)
 
   const appended = await fx.viaStore.getStore().appendMany(batch)
@@ -162,13 +198,25 @@ describe('tampered entries are refused by code, the rest of the batch applies', 
     const { header } = parseEntry(fx.victim.hash, fx.victim.bytes)
     // Mallory signs an entry of her own that claims the writer as its author...
     const forged = createEntry({
-      kind: 'change', docId: header.docId, origin: header.origin, deps: header.deps, keyId: header.keyId,
-      keyVersion: header.keyVersion, key: mallory.key, payload: new Uint8Array(16), author: mallory.signer,
+      kind: 'change',
+      docId: header.docId,
+      origin: header.origin,
+      deps: header.deps,
+      keyId: header.keyId,
+      keyVersion: header.keyVersion,
+      key: mallory.key,
+      payload: new Uint8Array(16),
+      author: mallory.signer,
     })
     const claimsWriter = rehashed(overwrite(forged.bytes, layoutOf(forged).author.start, fx.s.tenants[0]!.signingKey))
     // ...and grafts her signature onto the writer's genuine bytes.
     const grafted = rehashed(overwrite(fx.victim.bytes, layoutOf(fx.victim).signature.start, forged.signature))
-    await expectRefused(fx, withBad(fx.good, [claimsWriter, grafted]), [claimsWriter.hash, grafted.hash], ErrorCodes.BAD_SIGNATURE)
+    await expectRefused(
+      fx,
+      withBad(fx.good, [claimsWriter, grafted]),
+      [claimsWriter.hash, grafted.hash],
+      ErrorCodes.BAD_SIGNATURE,
+    )
   })
 
   it('bytes that do not hash to their envelope hash: WEFT_HASH_MISMATCH, and the hash is not poisoned', async () => {
@@ -183,28 +231,44 @@ describe('tampered entries are refused by code, the rest of the batch applies', 
   it('a truncated encoding, at every length: WEFT_MALFORMED_ENTRY', async () => {
     const fx = await fixture()
     const truncated = Array.from({ length: fx.victim.bytes.length }, (_, n) => rehashed(fx.victim.bytes.slice(0, n)))
-    await expectRefused(fx, withBad(fx.good, truncated), truncated.map((t) => t.hash), ErrorCodes.MALFORMED_ENTRY)
+    await expectRefused(
+      fx,
+      withBad(fx.good, truncated),
+      truncated.map((t) => t.hash),
+      ErrorCodes.MALFORMED_ENTRY,
+    )
   })
 
   it('a truncated encoding anywhere in a batch (property): WEFT_MALFORMED_ENTRY, the batch applies', async () => {
     const fx = await fixture()
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: fx.victim.bytes.length - 1 }), fc.nat({ max: fx.good.length }), async (length, at) => {
-        const store = new MemoryChangeStore()
-        const bad = rehashed(fx.victim.bytes.slice(0, length))
-        const result = await store.appendMany(withBad(fx.good, bad, at))
-        expect(result.rejected.map((r) => [r.hash, r.error.code])).toEqual([[bad.hash, ErrorCodes.MALFORMED_ENTRY]])
-        expect(sorted(result.added)).toEqual(hashes(fx.good))
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: fx.victim.bytes.length - 1 }),
+        fc.nat({ max: fx.good.length }),
+        async (length, at) => {
+          const store = new MemoryChangeStore()
+          const bad = rehashed(fx.victim.bytes.slice(0, length))
+          const result = await store.appendMany(withBad(fx.good, bad, at))
+          expect(result.rejected.map((r) => [r.hash, r.error.code])).toEqual([[bad.hash, ErrorCodes.MALFORMED_ENTRY]])
+          expect(sorted(result.added)).toEqual(hashes(fx.good))
+        },
+      ),
       { numRuns: 60, seed: SEED },
     )
   })
 
   it('an encoding over the store size limit: WEFT_ENTRY_TOO_LARGE', async () => {
     const limits = { maxEntryBytes: 4096, maxDeps: 1024 }
-    const fx = await fixture({ storeFactory: new ConfigurableStoreFactory((name) => (name.startsWith('reader') ? { limits } : {})) })
-    const big = await fx.writer.createDocument({ data: { blob: `${MARKERS[0]}${'x'.repeat(3 * limits.maxEntryBytes)}` } })
-    const [oversized] = await envelopesOf(fx.writer.getStore(), await fx.writer.getStore().getAllChangeHashesForDoc(big.getId()))
+    const fx = await fixture({
+      storeFactory: new ConfigurableStoreFactory((name) => (name.startsWith('reader') ? { limits } : {})),
+    })
+    const big = await fx.writer.createDocument({
+      data: { blob: `${MARKERS[0]}${'x'.repeat(3 * limits.maxEntryBytes)}` },
+    })
+    const [oversized] = await envelopesOf(
+      fx.writer.getStore(),
+      await fx.writer.getStore().getAllChangeHashesForDoc(big.getId()),
+    )
     expect(oversized!.bytes.length).toBeGreaterThan(limits.maxEntryBytes)
     for (const e of fx.good) expect(e.bytes.length).toBeLessThanOrEqual(limits.maxEntryBytes)
     await expectRefused(fx, withBad(fx.good, oversized!), [oversized!.hash], ErrorCodes.ENTRY_TOO_LARGE)
@@ -216,18 +280,23 @@ describe('tampered entries are refused by code, the rest of the batch applies', 
     const b = fx.victim.bytes
     // The ciphertext length prefix rewritten to 2^40 (a LEB128 varint), the rest as it was.
     const huge = Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x20)
-    const bytes = new Uint8Array([...b.subarray(0, l.ciphertextLength.start), ...huge, ...b.subarray(l.ciphertextLength.end)])
+    const bytes = new Uint8Array([
+      ...b.subarray(0, l.ciphertextLength.start),
+      ...huge,
+      ...b.subarray(l.ciphertextLength.end),
+    ])
     const bad = rehashed(bytes)
     await expectRefused(fx, withBad(fx.good, bad), [bad.hash], ErrorCodes.ENTRY_TOO_LARGE)
   })
-
 })
 
 describe('batch limits', () => {
   it('too many entries in one call: WEFT_TOO_MANY_ENTRIES, and nothing of it is kept', async () => {
     const store = new MemoryChangeStore({ maxBatch: 3 })
     const fx = await fixture()
-    await expect(store.appendMany(fx.good.slice(0, 4))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.TOO_MANY_ENTRIES))
+    await expect(store.appendMany(fx.good.slice(0, 4))).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.TOO_MANY_ENTRIES),
+    )
     expect((await store.head()).count).toBe(0)
     expect((await store.appendMany(fx.good.slice(0, 3))).added).toHaveLength(3)
   })
@@ -248,7 +317,10 @@ describe('entries that are kept but not (yet) materialised', () => {
     const writerTenant = fx.s.tenants[0]!
     await writerTenant.keyBag.generateKey('writer-only')
     const hidden = await fx.writer.createDocument({ keyId: 'writer-only', data: { title: `${MARKERS[0]}hidden` } })
-    const [locked] = await envelopesOf(fx.writer.getStore(), await fx.writer.getStore().getAllChangeHashesForDoc(hidden.getId()))
+    const [locked] = await envelopesOf(
+      fx.writer.getStore(),
+      await fx.writer.getStore().getAllChangeHashesForDoc(hidden.getId()),
+    )
     const blob = await writerTenant.keyBag.exportKey('writer-only', 'export password', TEST_KDF)
 
     for (const [i, reader] of [fx.viaStore, fx.viaPull].entries()) {
@@ -291,13 +363,23 @@ describe('entries that are kept but not (yet) materialised', () => {
     await outsiderDb.pullChangesFrom(fx.writer)
     const target = (await fx.writer.getAllDocumentIds()).find((id) => id !== fx.victimDoc)!
     await outsiderDb.changeDoc(target, (d) => void (d.getData().editedBy = 'outsider'))
-    const [edit] = await envelopesOf(outsiderDb.getStore(), await outsiderDb.getStore().findNewChanges(await fx.writer.getStore().getAllChangeHashes()))
+    const [edit] = await envelopesOf(
+      outsiderDb.getStore(),
+      await outsiderDb.getStore().findNewChanges(await fx.writer.getStore().getAllChangeHashes()),
+    )
     // And an entry signed by a key nobody knows, claiming a document of the writer.
     const stranger = new EntryFactory(1)
     const { header } = parseEntry(fx.victim.hash, fx.victim.bytes)
     const strangers = createEntry({
-      kind: 'change', docId: header.docId, origin: header.origin, deps: [fx.victim.hash], keyId: header.keyId,
-      keyVersion: 1, key: stranger.key, payload: new Uint8Array(8), author: stranger.signer,
+      kind: 'change',
+      docId: header.docId,
+      origin: header.origin,
+      deps: [fx.victim.hash],
+      keyId: header.keyId,
+      keyVersion: 1,
+      key: stranger.key,
+      payload: new Uint8Array(8),
+      author: stranger.signer,
     })
     const strangerEntry = { hash: strangers.hash, bytes: strangers.bytes.slice() }
 
@@ -315,7 +397,10 @@ describe('entries that are kept but not (yet) materialised', () => {
         report = pulled.materialised
       }
       expect(report.untrusted.map((h) => [h.hash, h.code]).sort()).toEqual(
-        [[edit!.hash, ErrorCodes.UNTRUSTED_SIGNER], [strangerEntry.hash, ErrorCodes.UNTRUSTED_SIGNER]].sort(),
+        [
+          [edit!.hash, ErrorCodes.UNTRUSTED_SIGNER],
+          [strangerEntry.hash, ErrorCodes.UNTRUSTED_SIGNER],
+        ].sort(),
       )
       expect(report.rejected).toEqual([])
       expect(sorted(report.applied)).toEqual(hashes(fx.good))
@@ -342,7 +427,10 @@ describe('entries that are kept but not (yet) materialised', () => {
     // entry (origin reader/shared), both into the reader's `orders`.
     const readerShared = fx.viaStore
     const own = await readerShared.createDocument({ data: { title: `${MARKERS[0]}own` } })
-    const [ownEntry] = await envelopesOf(readerShared.getStore(), await readerShared.getStore().getAllChangeHashesForDoc(own.getId()))
+    const [ownEntry] = await envelopesOf(
+      readerShared.getStore(),
+      await readerShared.getStore().getAllChangeHashesForDoc(own.getId()),
+    )
     const replayed = [...fx.good.slice(0, 2), ownEntry!]
     const replayedDocs = new Set(replayed.map(docIdOf))
 
@@ -368,7 +456,7 @@ describe('entries that are kept but not (yet) materialised', () => {
     )
   })
 
-  it('a different key under the reader\'s key name: locked (WEFT_KEY_NOT_FOUND), not corrupt', async () => {
+  it("a different key under the reader's key name: locked (WEFT_KEY_NOT_FOUND), not corrupt", async () => {
     const fx = await fixture()
     const { tenant: other } = await loneTenant('other-org')
     // Same factory is not needed: partners only need each other's profiles.
@@ -417,7 +505,14 @@ describe('duplicates', () => {
       expect(sorted(first.existing)).toEqual(hashes(all.slice(0, 3)))
       expectNothingHeld(await reader.syncStoreChanges(first.added))
       await settle(reader)
-      const before = await Promise.all((await reader.listDocuments()).map(async (d) => [d.id, d.status, (await reader.getDocument(d.id))?.toJSON(), (await reader.getDocument(d.id))?.getHeads()]))
+      const before = await Promise.all(
+        (await reader.listDocuments()).map(async (d) => [
+          d.id,
+          d.status,
+          (await reader.getDocument(d.id))?.toJSON(),
+          (await reader.getDocument(d.id))?.getHeads(),
+        ]),
+      )
 
       const events: unknown[] = []
       const off = reader.on('docs-changed', (e) => events.push(e))
@@ -435,7 +530,14 @@ describe('duplicates', () => {
       off()
 
       expect(events, 'no document changed').toEqual([])
-      const after = await Promise.all((await reader.listDocuments()).map(async (d) => [d.id, d.status, (await reader.getDocument(d.id))?.toJSON(), (await reader.getDocument(d.id))?.getHeads()]))
+      const after = await Promise.all(
+        (await reader.listDocuments()).map(async (d) => [
+          d.id,
+          d.status,
+          (await reader.getDocument(d.id))?.toJSON(),
+          (await reader.getDocument(d.id))?.getHeads(),
+        ]),
+      )
       expect(after).toEqual(before)
       expect(await reader.getStore().head()).toMatchObject({ count: all.length, seq: all.length })
     }
@@ -463,7 +565,9 @@ describe('bit flips and plaintext', () => {
           const result = await store.appendMany(withBad(rest, bad, Math.min(at, rest.length)))
           expect(result.rejected).toHaveLength(1)
           expect(result.rejected[0]!.hash).toBe(bad.hash)
-          expect(result.rejected[0]!.error.code).toBe(expectedFlipCode(entryLayout(target.bytes), offset, keepHash, result.rejected[0]!.error.code))
+          expect(result.rejected[0]!.error.code).toBe(
+            expectedFlipCode(entryLayout(target.bytes), offset, keepHash, result.rejected[0]!.error.code),
+          )
           expect(sorted(result.added)).toEqual(hashes(rest))
         },
       ),
@@ -479,11 +583,18 @@ describe('bit flips and plaintext', () => {
       for (let bit = 0; bit < 8; bit++) flips.push({ bad: rehashed(flipBit(fx.victim.bytes, offset, bit)), offset })
     }
     const store = new MemoryChangeStore()
-    const result = await store.appendMany(withBad(fx.good, flips.map((f) => f.bad)))
+    const result = await store.appendMany(
+      withBad(
+        fx.good,
+        flips.map((f) => f.bad),
+      ),
+    )
     expect(sorted(result.added)).toEqual(hashes(fx.good))
     expect(result.rejected).toHaveLength(flips.length)
     const byHash = new Map(result.rejected.map((r) => [r.hash, r.error.code]))
-    const wrong = flips.filter((f) => byHash.get(f.bad.hash) !== expectedFlipCode(layout, f.offset, false, byHash.get(f.bad.hash)))
+    const wrong = flips.filter(
+      (f) => byHash.get(f.bad.hash) !== expectedFlipCode(layout, f.offset, false, byHash.get(f.bad.hash)),
+    )
     expect(wrong.map((f) => `${fieldAt(layout, f.offset)}@${f.offset}: ${byHash.get(f.bad.hash)}`)).toEqual([])
   })
 
@@ -495,7 +606,8 @@ describe('bit flips and plaintext', () => {
       const entries = await envelopesOf(db.getStore())
       expect(new Set(entries.map((e) => (e.bytes[3] === 4 ? 'snapshot' : 'other')))).toContain('snapshot')
       for (const e of entries) {
-        for (const [i, m] of markers.entries()) expect(containsBytes(e.bytes, m), `${MARKERS[i]} in entry ${e.hash}`).toBe(false)
+        for (const [i, m] of markers.entries())
+          expect(containsBytes(e.bytes, m), `${MARKERS[i]} in entry ${e.hash}`).toBe(false)
       }
     }
     // The readers did read it: the markers are in the documents, only not in the bytes.
@@ -526,7 +638,12 @@ describe('stored bytes belong to the store', () => {
  * length, count, varint, string or the kind may instead make the bytes unparseable (or claim a
  * size over a limit), and then whichever check meets it first answers.
  */
-function expectedFlipCode(layout: EntryLayout, offset: number, keepHash: boolean, actual: string | undefined): ErrorCode {
+function expectedFlipCode(
+  layout: EntryLayout,
+  offset: number,
+  keepHash: boolean,
+  actual: string | undefined,
+): ErrorCode {
   if (keepHash) return ErrorCodes.HASH_MISMATCH
   const field = fieldAt(layout, offset)
   if (field === 'version') return ErrorCodes.UNSUPPORTED_VERSION

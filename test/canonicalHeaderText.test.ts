@@ -5,8 +5,22 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  asDbName, asKeyId, asTenantId, ByteWriter, createEntry, Domain, ErrorCodes, hashEntryBytes, MemoryChangeStore,
-  parseEntry, ready, signDetached, utf8, verifyEntry, type ParsedEntry, type SigningKeyPair,
+  asDbName,
+  asKeyId,
+  asTenantId,
+  ByteWriter,
+  createEntry,
+  Domain,
+  ErrorCodes,
+  hashEntryBytes,
+  MemoryChangeStore,
+  parseEntry,
+  ready,
+  signDetached,
+  utf8,
+  verifyEntry,
+  type ParsedEntry,
+  type SigningKeyPair,
 } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import { ByteWriter as SrcByteWriter } from '../packages/core/src/codec/index.ts'
@@ -27,9 +41,18 @@ function prefixed(raw: Uint8Array): Uint8Array {
  * The entry with the string field at `span` replaced by `raw` (any bytes, valid UTF-8 or not) and
  * signed again by its author: a well-signed entry whose only fault is the name's bytes.
  */
-function withField(entry: ParsedEntry, span: Span, raw: Uint8Array, author: SigningKeyPair): { hash: ReturnType<typeof hashEntryBytes>; bytes: Uint8Array } {
+function withField(
+  entry: ParsedEntry,
+  span: Span,
+  raw: Uint8Array,
+  author: SigningKeyPair,
+): { hash: ReturnType<typeof hashEntryBytes>; bytes: Uint8Array } {
   const b = entry.bytes
-  const unsigned = new Uint8Array([...b.subarray(0, span.start), ...prefixed(raw), ...b.subarray(span.end, b.length - 64)])
+  const unsigned = new Uint8Array([
+    ...b.subarray(0, span.start),
+    ...prefixed(raw),
+    ...b.subarray(span.end, b.length - 64),
+  ])
   const bytes = new Uint8Array([...unsigned, ...signDetached(Domain.entrySignature, unsigned, author.privateKey)])
   return { hash: hashEntryBytes(bytes), bytes }
 }
@@ -51,7 +74,9 @@ describe('header names on read', () => {
     it(`refuses ${what} with WEFT_MALFORMED_ENTRY, though the signature is valid`, async () => {
       const entry = f.entry()
       const tampered = withField(entry, entryLayout(entry.bytes).originTenant, Uint8Array.from(raw), f.signer)
-      expect(() => verifyEntry(tampered.hash, tampered.bytes)).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }))
+      expect(() => verifyEntry(tampered.hash, tampered.bytes)).toThrow(
+        expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }),
+      )
       const store = new MemoryChangeStore()
       const result = await store.appendMany([tampered])
       expect(result.rejected).toMatchObject([{ hash: tampered.hash, error: { code: ErrorCodes.MALFORMED_ENTRY } }])
@@ -64,7 +89,9 @@ describe('header names on read', () => {
     for (const span of [layout.originDb, layout.keyId]) {
       const name = new TextDecoder().decode(entry.bytes.subarray(span.start + 1, span.end))
       const tampered = withField(entry, span, Uint8Array.from([...BOM, ...utf8(name)]), f.signer)
-      expect(() => parseEntry(tampered.hash, tampered.bytes)).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }))
+      expect(() => parseEntry(tampered.hash, tampered.bytes)).toThrow(
+        expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }),
+      )
     }
   })
 })
@@ -73,8 +100,15 @@ describe('header names on write', () => {
   const f = new EntryFactory()
   const make = (tenant: string, db = 'db', keyId = 'default') =>
     createEntry({
-      kind: 'create', docId: f.docIds[0]!, origin: { tenant: asTenantId(tenant), db: asDbName(db) }, deps: [],
-      keyId: asKeyId(keyId), keyVersion: 1, key: f.key, payload: encodeChangePayload([new Uint8Array(4)]), author: f.signer,
+      kind: 'create',
+      docId: f.docIds[0]!,
+      origin: { tenant: asTenantId(tenant), db: asDbName(db) },
+      deps: [],
+      keyId: asKeyId(keyId),
+      keyVersion: 1,
+      key: f.key,
+      payload: encodeChangePayload([new Uint8Array(4)]),
+      author: f.signer,
     })
 
   it.each([
@@ -90,7 +124,9 @@ describe('header names on write', () => {
 
   it('refuses a non-canonical database name and key id', () => {
     expect(() => make('acme', 'or\ufeffders')).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }))
-    expect(() => make('acme', 'orders', 'co\u0301llab')).toThrow(expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }))
+    expect(() => make('acme', 'orders', 'co\u0301llab')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.MALFORMED_ENTRY }),
+    )
   })
 })
 
@@ -106,8 +142,15 @@ describe('header names, by property', () => {
   const key = new EntryFactory().key
   const entryOf = (tenant: string, db: string, keyId: string) =>
     createEntry({
-      kind: 'create', docId: new EntryFactory().docIds[0]!, origin: { tenant: asTenantId(tenant), db: asDbName(db) }, deps: [],
-      keyId: asKeyId(keyId), keyVersion: 1, key, payload: encodeChangePayload([new Uint8Array(4)]), author,
+      kind: 'create',
+      docId: new EntryFactory().docIds[0]!,
+      origin: { tenant: asTenantId(tenant), db: asDbName(db) },
+      deps: [],
+      keyId: asKeyId(keyId),
+      keyVersion: 1,
+      key,
+      payload: encodeChangePayload([new Uint8Array(4)]),
+      author,
     })
   const reencoded = (e: ParsedEntry) => {
     const w = new SrcByteWriter()
@@ -130,30 +173,38 @@ describe('header names, by property', () => {
   it('a flipped byte in a name is refused, or reads as another name whose encoding is exactly those bytes', () => {
     const fields = ['originTenant', 'originDb', 'keyId'] as const
     fc.assert(
-      fc.property(canonicalName(512), canonicalName(128), canonicalName(64), fc.constantFrom(...fields), fc.nat(), fc.integer({ min: 1, max: 255 }), (tenant, db, keyId, field, at, mask) => {
-        const entry = entryOf(tenant, db, keyId)
-        const span = entryLayout(entry.bytes)[field]
-        // Only the name's bytes, not its length prefix.
-        let first = span.start
-        while (entry.bytes[first]! & 0x80) first++
-        first++
-        const offset = first + (at % (span.end - first))
-        const bytes = entry.bytes.slice()
-        bytes[offset]! ^= mask
-        const hash = hashEntryBytes(bytes)
-        expect(hash).not.toBe(entry.hash)
-        let parsed: ParsedEntry
-        try {
-          parsed = parseEntry(hash, bytes)
-        } catch (err) {
-          expect(err).toMatchObject({ code: ErrorCodes.MALFORMED_ENTRY })
-          return
-        }
-        const before = [tenant, db, keyId]
-        const after = [parsed.header.origin.tenant, parsed.header.origin.db, parsed.header.keyId]
-        expect(after).not.toEqual(before)
-        expect(reencoded(parsed)).toEqual(bytes.subarray(0, parsed.headerBytes.length))
-      }),
+      fc.property(
+        canonicalName(512),
+        canonicalName(128),
+        canonicalName(64),
+        fc.constantFrom(...fields),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (tenant, db, keyId, field, at, mask) => {
+          const entry = entryOf(tenant, db, keyId)
+          const span = entryLayout(entry.bytes)[field]
+          // Only the name's bytes, not its length prefix.
+          let first = span.start
+          while (entry.bytes[first]! & 0x80) first++
+          first++
+          const offset = first + (at % (span.end - first))
+          const bytes = entry.bytes.slice()
+          bytes[offset]! ^= mask
+          const hash = hashEntryBytes(bytes)
+          expect(hash).not.toBe(entry.hash)
+          let parsed: ParsedEntry
+          try {
+            parsed = parseEntry(hash, bytes)
+          } catch (err) {
+            expect(err).toMatchObject({ code: ErrorCodes.MALFORMED_ENTRY })
+            return
+          }
+          const before = [tenant, db, keyId]
+          const after = [parsed.header.origin.tenant, parsed.header.origin.db, parsed.header.keyId]
+          expect(after).not.toEqual(before)
+          expect(reencoded(parsed)).toEqual(bytes.subarray(0, parsed.headerBytes.length))
+        },
+      ),
       { seed: SEED, numRuns: 500 },
     )
   })

@@ -16,8 +16,21 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  incrementalSync, matchesFilter, ready, syncDatabases, syncFiltered, whereField, type ChangeHash, type ChangeStore,
-  type Cursor, type Database, type DocFilter, type DocId, type MaterialiseReport, type SyncReport, type SyncState,
+  incrementalSync,
+  matchesFilter,
+  ready,
+  syncDatabases,
+  syncFiltered,
+  whereField,
+  type ChangeHash,
+  type ChangeStore,
+  type Cursor,
+  type Database,
+  type DocFilter,
+  type DocId,
+  type MaterialiseReport,
+  type SyncReport,
+  type SyncState,
 } from '@weft/core'
 import { parseEntry, type ScanItem } from '@weft/core/backend'
 import { containsBytes } from './helpers/entries.ts'
@@ -114,14 +127,17 @@ async function expectGapsReal(w: World): Promise<void> {
   for (const [i, db] of w.scenario.dbs.entries()) {
     await settle(db)
     const missing = db.getMissingEntries()
-    expect(missing.filter((h) => !w.created.has(h)), `replica ${i} reports gaps nobody created`).toEqual([])
+    expect(
+      missing.filter((h) => !w.created.has(h)),
+      `replica ${i} reports gaps nobody created`,
+    ).toEqual([])
     expect(await db.getStore().has(missing), `replica ${i} reports gaps it holds`).toEqual(missing.map(() => false))
   }
 }
 
 async function scanAll(store: ChangeStore, since: Cursor | null = null): Promise<ScanItem[]> {
   const items: ScanItem[] = []
-  for (let cursor = since; ; ) {
+  for (let cursor = since; ;) {
     const page = await store.scan(cursor, { limit: 7 })
     items.push(...page.entries)
     cursor = page.cursor
@@ -147,7 +163,13 @@ async function runStep(w: World, s: Step): Promise<void> {
   switch (s.op) {
     case 'create':
       return w.local(s.at, async (db) => {
-        const data = { title: `${SECRET}title-${s.n}`, n: s.n, visibility: s.visibility, log: [] as number[], [FIELD_NAME_MARKER]: 1 }
+        const data = {
+          title: `${SECRET}title-${s.n}`,
+          n: s.n,
+          visibility: s.visibility,
+          log: [] as number[],
+          [FIELD_NAME_MARKER]: 1,
+        }
         const doc = await db.createDocument({ data })
         w.docIds.add(doc.getId())
         for (const [field, value] of Object.entries(data)) if (field !== 'log') w.noteWrite(doc.getId(), field, value)
@@ -155,7 +177,8 @@ async function runStep(w: World, s: Step): Promise<void> {
     case 'set': {
       const id = await w.pickDoc(s.at, s.pick)
       if (!id) return
-      const value = s.field === 'title' ? `${SECRET}${s.value}` : s.field === 'n' ? s.value : s.value % 2 ? 'public' : 'private'
+      const value =
+        s.field === 'title' ? `${SECRET}${s.value}` : s.field === 'n' ? s.value : s.value % 2 ? 'public' : 'private'
       return w.local(s.at, async (db) => {
         await db.changeDoc(id, (d) => void (d.getData()[s.field] = value))
         w.noteWrite(id, s.field, value)
@@ -231,7 +254,11 @@ async function runSync(w: World, s: SyncStep, strict: boolean): Promise<void> {
       const source = w.db(from).getStore()
       const all = await source.getAllChangeHashes()
       const held = await target.has(all)
-      const again = randomSubset(all.filter((_, i) => held[i]), random, 0.6)
+      const again = randomSubset(
+        all.filter((_, i) => held[i]),
+        random,
+        0.6,
+      )
       const entries = await source.getChanges(again)
       const result = await target.appendMany([...entries, ...entries])
       expect(result.added, `${what}: re-delivered entries are not new`).toEqual([])
@@ -244,7 +271,15 @@ async function runSync(w: World, s: SyncStep, strict: boolean): Promise<void> {
 }
 
 /** One transfer from `from` to `to`; returns how many entries it moved. `strict` as for {@link runSync}. */
-async function transfer(w: World, s: SyncStep, from: number, to: number, random: () => number, strict: boolean, what: string): Promise<number> {
+async function transfer(
+  w: World,
+  s: SyncStep,
+  from: number,
+  to: number,
+  random: () => number,
+  strict: boolean,
+  what: string,
+): Promise<number> {
   const source = w.db(from)
   const target = w.db(to)
   switch (s.via) {
@@ -262,7 +297,10 @@ async function transfer(w: World, s: SyncStep, from: number, to: number, random:
       const report = await source.pushChangesTo(target.getStore())
       expect(report.rejected, `${what}: store refused entries`).toEqual([])
       await settle(target)
-      expectClean(await target.syncStoreChanges(await target.getStore().getAllChangeHashes()), `${what}: materialised in the background`)
+      expectClean(
+        await target.syncStoreChanges(await target.getStore().getAllChangeHashes()),
+        `${what}: materialised in the background`,
+      )
       return report.transferred
     }
     case 'both': {
@@ -288,7 +326,8 @@ async function transfer(w: World, s: SyncStep, from: number, to: number, random:
       expect(state.lastRejected, `${what}: refused entries`).toBe(0)
       if (toStore) await settle(target)
       // (A concurrent transfer may change which source documents match after this one scanned them.)
-      if (strict || !filtered) await expectCursorCommitted(source, target.getStore(), state, filtered ? FILTERS[s.filter] : undefined, what)
+      if (strict || !filtered)
+        await expectCursorCommitted(source, target.getStore(), state, filtered ? FILTERS[s.filter] : undefined, what)
       expectClean(await target.syncStoreChanges(await target.getStore().getAllChangeHashes()), `${what}: materialised`)
       return state.lastSent
     }
@@ -299,7 +338,13 @@ async function transfer(w: World, s: SyncStep, from: number, to: number, random:
  * The checkpoint never runs ahead of the target: every source entry up to the returned cursor is
  * in the target (for a filtered sync: every such entry of a document that matches now).
  */
-async function expectCursorCommitted(source: Database, target: ChangeStore, state: SyncState, filter: DocFilter | undefined, what: string): Promise<void> {
+async function expectCursorCommitted(
+  source: Database,
+  target: ChangeStore,
+  state: SyncState,
+  filter: DocFilter | undefined,
+  what: string,
+): Promise<void> {
   expect(state.cursor, `${what}: a sync state has a cursor`).not.toBeNull()
   const head = await source.getStore().head()
   expect(state.cursor!.epoch).toBe(head.epoch)
@@ -313,11 +358,21 @@ async function expectCursorCommitted(source: Database, target: ChangeStore, stat
     covered = covered.filter((i) => matching.has(i.docId))
   }
   const held = await target.has(covered.map((i) => i.hash))
-  expect(covered.filter((_, i) => !held[i]).map((i) => i.hash), `${what}: entries behind the cursor missing from the target`).toEqual([])
+  expect(
+    covered.filter((_, i) => !held[i]).map((i) => i.hash),
+    `${what}: entries behind the cursor missing from the target`,
+  ).toEqual([])
 }
 
 /** A lossy, reordering link: a random subset of what `to` lacks, shuffled, appended to its store. */
-async function deliverSubset(w: World, from: number, to: number, random: () => number, strict: boolean, what: string): Promise<void> {
+async function deliverSubset(
+  w: World,
+  from: number,
+  to: number,
+  random: () => number,
+  strict: boolean,
+  what: string,
+): Promise<void> {
   const source = w.db(from).getStore()
   const target = w.db(to)
   const missing = await source.findNewChanges(new Set(await target.getStore().getAllChangeHashes()))
@@ -376,7 +431,11 @@ async function fullSync(w: World): Promise<void> {
  * equal yield of its document. Cursors strictly increase (nothing repeated) and each names an
  * entry of the document it was yielded with.
  */
-function expectWalkCovers(items: readonly ScanItem[], seen: readonly { docId: DocId; seq: number }[], what: string): void {
+function expectWalkCovers(
+  items: readonly ScanItem[],
+  seen: readonly { docId: DocId; seq: number }[],
+  what: string,
+): void {
   const bySeq = new Map(items.map((i) => [i.seq, i]))
   seen.forEach((s, k) => {
     if (k > 0) expect(s.seq, `${what}: cursors strictly increase`).toBeGreaterThan(seen[k - 1]!.seq)
@@ -385,7 +444,10 @@ function expectWalkCovers(items: readonly ScanItem[], seen: readonly { docId: Do
   const lastSeen = new Map<DocId, number>()
   for (const s of seen) lastSeen.set(s.docId, s.seq)
   const skipped = items.filter((i) => (lastSeen.get(i.docId) ?? 0) < i.seq)
-  expect(skipped.map((i) => `${i.kind} of ${i.docId} at ${i.seq}`), `${what}: entries no yielded cursor covers`).toEqual([])
+  expect(
+    skipped.map((i) => `${i.kind} of ${i.docId} at ${i.seq}`),
+    `${what}: entries no yielded cursor covers`,
+  ).toEqual([])
 }
 
 async function finalChecks(w: World, p: Program): Promise<void> {
@@ -397,7 +459,10 @@ async function finalChecks(w: World, p: Program): Promise<void> {
   const stores = w.scenario.dbs.map((db) => db.getStore())
   const hashSets = await Promise.all(stores.map(async (s) => new Set(await s.getAllChangeHashes())))
   for (const [i, set] of hashSets.entries()) {
-    expect([...w.created].filter((h) => !set.has(h)), `replica ${i} lost created entries`).toEqual([])
+    expect(
+      [...w.created].filter((h) => !set.has(h)),
+      `replica ${i} lost created entries`,
+    ).toEqual([])
     expect(set, `replica ${i} holds the same entries as replica 0`).toEqual(hashSets[0])
   }
   expect(hashSets[0]!.size).toBe(w.created.size)
@@ -421,18 +486,26 @@ async function finalChecks(w: World, p: Program): Promise<void> {
   for (const [id, view] of views[0]!) {
     expect(view.status, `document ${id}`).toBe(w.deleted.has(id) ? 'deleted' : 'ready')
     const data = view.data as Record<string, unknown>
-    expect((data.log as unknown[]).length, `document ${id}: every push onto its list is kept`).toBe(w.appends.get(id) ?? 0)
+    expect((data.log as unknown[]).length, `document ${id}: every push onto its list is kept`).toBe(
+      w.appends.get(id) ?? 0,
+    )
   }
   for (const [key, { count, value }] of w.writes) {
     const [id, field] = key.split(' ') as [DocId, string]
-    if (count === 1) expect((views[0]!.get(id)!.data as Record<string, unknown>)[field], `${field} of ${id}, written once`).toEqual(value)
+    if (count === 1)
+      expect((views[0]!.get(id)!.data as Record<string, unknown>)[field], `${field} of ${id}, written once`).toEqual(
+        value,
+      )
   }
 
   // No plaintext in any entry.
   const secret = new TextEncoder().encode(SECRET)
   const fieldName = new TextEncoder().encode(FIELD_NAME_MARKER)
   for (const e of await stores[0]!.getChanges([...hashSets[0]!])) {
-    expect(containsBytes(e.bytes, secret) || containsBytes(e.bytes, fieldName), `entry ${e.hash} carries plaintext`).toBe(false)
+    expect(
+      containsBytes(e.bytes, secret) || containsBytes(e.bytes, fieldName),
+      `entry ${e.hash} carries plaintext`,
+    ).toBe(false)
   }
 
   // No cursor skipped a document: the walks resumed between steps, finished now, and a fresh walk
@@ -445,7 +518,11 @@ async function finalChecks(w: World, p: Program): Promise<void> {
     expectWalkCovers(items, observer.seen, `replica ${i}, walk resumed between steps`)
 
     const pageSize = 1 + Math.floor(random() * 6)
-    expectWalkCovers(items, await resumedWalk(db, pageSize, undefined, random), `replica ${i}, fresh walk resumed at random cursors`)
+    expectWalkCovers(
+      items,
+      await resumedWalk(db, pageSize, undefined, random),
+      `replica ${i}, fresh walk resumed at random cursors`,
+    )
 
     // Filtered: yields exactly the documents that match, each at (or after) its last entry.
     const filterName: FilterName = random() < 0.5 ? 'public' : 'even'
@@ -456,11 +533,20 @@ async function finalChecks(w: World, p: Program): Promise<void> {
       const doc = await db.getDocument(id)
       if (doc && matchesFilter(FILTERS[filterName], doc)) matching.push(id)
     }
-    expect([...new Set(seen.map((s) => s.docId))].sort(), `replica ${i}, ${filterName} walk: documents yielded`).toEqual(matching.sort())
+    expect(
+      [...new Set(seen.map((s) => s.docId))].sort(),
+      `replica ${i}, ${filterName} walk: documents yielded`,
+    ).toEqual(matching.sort())
     for (const id of matching) {
-      expect(Math.max(...seen.filter((s) => s.docId === id).map((s) => s.seq)), `replica ${i}, ${filterName} walk: ${id} at its last entry`).toBe(lastSeq.get(id))
+      expect(
+        Math.max(...seen.filter((s) => s.docId === id).map((s) => s.seq)),
+        `replica ${i}, ${filterName} walk: ${id} at its last entry`,
+      ).toBe(lastSeq.get(id))
     }
-    seen.forEach((s, k) => k > 0 && expect(s.seq, `replica ${i}, ${filterName} walk: cursors increase`).toBeGreaterThan(seen[k - 1]!.seq))
+    seen.forEach(
+      (s, k) =>
+        k > 0 && expect(s.seq, `replica ${i}, ${filterName} walk: cursors increase`).toBeGreaterThan(seen[k - 1]!.seq),
+    )
   }
 
   // Reloading from the store (newest snapshots first) gives the same documents.
@@ -472,13 +558,21 @@ async function finalChecks(w: World, p: Program): Promise<void> {
 }
 
 /** A walk from the start, broken off at random yields and resumed from the last cursor (through JSON). */
-async function resumedWalk(db: Database, pageSize: number, filter: DocFilter | undefined, random: () => number): Promise<{ docId: DocId; seq: number }[]> {
+async function resumedWalk(
+  db: Database,
+  pageSize: number,
+  filter: DocFilter | undefined,
+  random: () => number,
+): Promise<{ docId: DocId; seq: number }[]> {
   const seen: { docId: DocId; seq: number }[] = []
   let cursor: Cursor | null = null
   for (let resumed = 0; ; resumed++) {
     expect(resumed, 'a resumed walk ends').toBeLessThanOrEqual(10_000)
     let finished = true
-    for await (const { doc, cursor: c } of db.iterateChangesSince(cursor, { pageSize, ...(filter ? { filter } : {}) })) {
+    for await (const { doc, cursor: c } of db.iterateChangesSince(cursor, {
+      pageSize,
+      ...(filter ? { filter } : {}),
+    })) {
       seen.push({ docId: doc.getId(), seq: c.seq })
       cursor = JSON.parse(JSON.stringify(c)) as Cursor
       if (random() < 0.4) {
@@ -493,32 +587,39 @@ async function resumedWalk(db: Database, pageSize: number, filter: DocFilter | u
 // ---------------------------------------------------------------------------------------------
 
 describe('convergence', () => {
-  it('all replicas converge under random edits, random syncs, drops, duplicates and reordering', async () => {
-    await fc.assert(
-      fc.asyncProperty(program, async (p) => {
-        const scenario = await partnerTenants({
-          ids: Array.from({ length: p.replicas }, (_, i) => `org-${i}`),
-          keyHandOff: p.keyHandOff,
-          dbOptions: { snapshotEvery: p.snapshotEvery },
-        })
-        const world = new World(scenario)
-        try {
-          for (const s of p.steps) {
-            await runStep(world, s)
-            await expectGapsReal(world)
+  it(
+    'all replicas converge under random edits, random syncs, drops, duplicates and reordering',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(program, async (p) => {
+          const scenario = await partnerTenants({
+            ids: Array.from({ length: p.replicas }, (_, i) => `org-${i}`),
+            keyHandOff: p.keyHandOff,
+            dbOptions: { snapshotEvery: p.snapshotEvery },
+          })
+          const world = new World(scenario)
+          try {
+            for (const s of p.steps) {
+              await runStep(world, s)
+              await expectGapsReal(world)
+            }
+            await finalChecks(world, p)
+          } finally {
+            await scenario.factory.close()
           }
-          await finalChecks(world, p)
-        } finally {
-          await scenario.factory.close()
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, path: PATH, plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS)] },
-    )
-  }, TIME_LIMIT_MS + 20_000)
+        }),
+        { numRuns: RUNS, seed: SEED, path: PATH, plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS)] },
+      )
+    },
+    TIME_LIMIT_MS + 20_000,
+  )
 
   // The smallest schedule the property found for a heads bug, kept as a readable regression.
   it('reloading from a snapshot keeps the heads when an older entry arrived after the snapshot', async () => {
-    const { dbs: [a, b], reopen } = await partnerTenants({ ids: ['a', 'b'], dbOptions: { snapshotEvery: 1 } })
+    const {
+      dbs: [a, b],
+      reopen,
+    } = await partnerTenants({ ids: ['a', 'b'], dbOptions: { snapshotEvery: 1 } })
     const doc = await a!.createDocument({ data: { x: 1 } })
     await a!.changeDoc(doc, (d) => void (d.getData().y = 2))
     const [create, change] = await a!.getStore().getAllChangeHashes()

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const docsDir = join(root, 'docs')
-const docFiles = readdirSync(docsDir).filter((f) => f.endsWith('.md')).sort()
+const docFiles = readdirSync(docsDir)
+  .filter((f) => f.endsWith('.md'))
+  .sort()
 const read = (file: string): string => readFileSync(file, 'utf8')
 
 /** Markdown with fenced code blocks and inline code removed, so code is never taken for a link. */

@@ -4,7 +4,14 @@ import { join } from 'node:path'
 import { LevelStoreFactory } from '@weft/store-level'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ready, TenantFactory, TEST_KDF } from '@weft/core'
-import { contents, deviceId, firstDevice, joinDevice, PASSWORD, syncDevices } from '../packages/core/test/helpers/devices.ts'
+import {
+  contents,
+  deviceId,
+  firstDevice,
+  joinDevice,
+  PASSWORD,
+  syncDevices,
+} from '../packages/core/test/helpers/devices.ts'
 
 beforeAll(ready)
 
@@ -44,14 +51,18 @@ describe('devices on LevelDB', () => {
     // Both restart from their folders: the directory and the cut-off are read before anything materialises.
     await a.tenant.close()
     await b.tenant.close()
-    const a2 = await new TenantFactory({ storeFactory: a.storage, kdf: TEST_KDF }).openTenant('acme', { password: PASSWORD })
-    const b2 = await new TenantFactory({ storeFactory: b.storage, kdf: TEST_KDF }).openTenant('acme', { password: PASSWORD })
+    const a2 = await new TenantFactory({ storeFactory: a.storage, kdf: TEST_KDF }).openTenant('acme', {
+      password: PASSWORD,
+    })
+    const b2 = await new TenantFactory({ storeFactory: b.storage, kdf: TEST_KDF }).openTenant('acme', {
+      password: PASSWORD,
+    })
     const dbA2 = await a2.openDB('notes')
     expect(dbA2.getDocumentStatus(late.getId())).toBe('untrusted')
     expect((await dbA2.getDocument(shared.getId()))?.getData()).toEqual({ title: 'shared', a: 1, b: 2 })
     // The removed device, reopened, no longer materialises its own late write either.
     expect((await b2.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
-    expect((await b2.members.self())).toBeUndefined()
+    expect(await b2.members.self()).toBeUndefined()
     await a2.close()
     await b2.close()
   })

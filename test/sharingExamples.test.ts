@@ -18,11 +18,23 @@ const options = { kdf: TEST_KDF }
 describe('sharing examples', () => {
   it('a supplier–customer pair run by the orchestrator under a read + write grant', async () => {
     const r = await supplierCustomer(options)
-    expect(r.customerView).toEqual({ item: 'oak dining table', quantity: 2, status: 'confirmed', deliveryDate: '2031-04-01' })
+    expect(r.customerView).toEqual({
+      item: 'oak dining table',
+      quantity: 2,
+      status: 'confirmed',
+      deliveryDate: '2031-04-01',
+    })
     expect(r.supplierView).toEqual(r.customerView)
-    expect(r.rounds).toEqual([{ sent: 1, received: 0 }, { sent: 0, received: 1 }, { sent: 0, received: 0 }])
+    expect(r.rounds).toEqual([
+      { sent: 1, received: 0 },
+      { sent: 0, received: 1 },
+      { sent: 0, received: 0 },
+    ])
     expect(r.status).toEqual({ sent: 1, received: 1, upToDate: true, lastError: null })
-    expect(r.supplierListing).toEqual({ own: 0, shared: [{ id: r.orderId, sharedBy: 'acme-retail', permissions: ['read', 'write'] }] })
+    expect(r.supplierListing).toEqual({
+      own: 0,
+      shared: [{ id: r.orderId, sharedBy: 'acme-retail', permissions: ['read', 'write'] }],
+    })
     expect(r.customerAudit).toEqual(['share', 'sync', 'sync'])
     expect(r.supplierAudit).toEqual(['accept', 'sync', 'sync'])
   })
@@ -35,7 +47,9 @@ describe('sharing examples', () => {
       expect(listing.own).toEqual([`${id} finding 1`, `${id} finding 2`])
       expect(listing.shared).toHaveLength(6)
       expect(new Set(listing.shared.map((s) => s.sharedBy)).size).toBe(3)
-      expect(listing.shared.every((s) => s.sharedBy !== id && s.title.startsWith(s.sharedBy) && s.expiresAt !== null)).toBe(true)
+      expect(
+        listing.shared.every((s) => s.sharedBy !== id && s.title.startsWith(s.sharedBy) && s.expiresAt !== null),
+      ).toBe(true)
     }
   })
 
@@ -49,7 +63,13 @@ describe('sharing examples', () => {
     expect(r.keyVersion).toEqual({ lab: 2, contractor: 1 })
     expect(r.grantStatus).toEqual({ lab: 'expired', contractor: 'expired' })
     expect(r.labAudit).toEqual([
-      'share', 'sync', 'sync', 'sync', 'expire', `denied ${ErrorCodes.GRANT_EXPIRED}`, `denied ${ErrorCodes.GRANT_EXPIRED}`,
+      'share',
+      'sync',
+      'sync',
+      'sync',
+      'expire',
+      `denied ${ErrorCodes.GRANT_EXPIRED}`,
+      `denied ${ErrorCodes.GRANT_EXPIRED}`,
     ])
   })
 
@@ -65,7 +85,11 @@ describe('sharing examples', () => {
   it('requiresApproval pending until approved', async () => {
     const r = await approval(options)
     expect(r.keysInOffer).toBe(0)
-    expect(r.beforeApproval).toEqual({ error: ErrorCodes.GRANT_NOT_APPROVED, entriesAtInsurer: 0, insurerHasKey: false })
+    expect(r.beforeApproval).toEqual({
+      error: ErrorCodes.GRANT_NOT_APPROVED,
+      entriesAtInsurer: 0,
+      insurerHasKey: false,
+    })
     expect(r.afterApproval).toEqual({ received: 2, readable: 2, insurerHasKey: true })
     expect([r.statusBefore, r.statusAfter]).toEqual(['pending', 'active'])
     expect(r.audit).toEqual(['share', `denied ${ErrorCodes.GRANT_NOT_APPROVED}`, 'approve', 'sync'])
@@ -74,7 +98,10 @@ describe('sharing examples', () => {
   it('maxSyncs', async () => {
     const r = await maxSyncs(options)
     expect(r.rounds).toEqual([
-      { received: 1, error: null }, { received: 0, error: null }, { received: 1, error: null }, { received: 0, error: ErrorCodes.GRANT_EXHAUSTED },
+      { received: 1, error: null },
+      { received: 0, error: null },
+      { received: 1, error: null },
+      { received: 0, error: ErrorCodes.GRANT_EXHAUSTED },
     ])
     expect(r.syncsUsed).toBe(2)
     expect([r.entriesAtAuditor, r.entriesAtCompany]).toEqual([2, 3])

@@ -33,7 +33,9 @@ let db: Database | undefined
 function showLocked(): void {
   status.dataset.state = 'locked'
   const created = localStorage.getItem(CREATED) === 'yes'
-  status.textContent = created ? 'Your notebook is stored in this browser. Enter its password.' : 'Choose a password for a new notebook.'
+  status.textContent = created
+    ? 'Your notebook is stored in this browser. Enter its password.'
+    : 'Choose a password for a new notebook.'
   $('unlock-button').textContent = created ? 'Open notebook' : 'Create notebook'
   unlock.hidden = false
   password.focus()
@@ -63,7 +65,9 @@ async function open(secret: string): Promise<void> {
     showSaved()
     newNote.focus()
   } catch (err) {
-    error.textContent = isWeftError(err, ErrorCodes.WRONG_PASSWORD) ? 'Wrong password.' : `Could not open the notebook: ${String(err)}`
+    error.textContent = isWeftError(err, ErrorCodes.WRONG_PASSWORD)
+      ? 'Wrong password.'
+      : `Could not open the notebook: ${String(err)}`
     showLocked()
   }
 }

@@ -15,9 +15,18 @@ export interface AllowedEnvironmentsResult {
 export async function run(options: ExampleOptions = {}): Promise<AllowedEnvironmentsResult> {
   const log = options.log ?? (() => {})
   const factory = new TenantFactory({ kdf: options.kdf })
-  const payments = await factory.createTenant({ tenantId: { org: 'paycore', environment: 'production' }, password: 'paycore password' })
-  const production = await factory.createTenant({ tenantId: { org: 'shopfront', environment: 'production' }, password: 'shop password' })
-  const staging = await factory.createTenant({ tenantId: { org: 'shopfront', environment: 'staging' }, password: 'shop staging password' })
+  const payments = await factory.createTenant({
+    tenantId: { org: 'paycore', environment: 'production' },
+    password: 'paycore password',
+  })
+  const production = await factory.createTenant({
+    tenantId: { org: 'shopfront', environment: 'production' },
+    password: 'shop password',
+  })
+  const staging = await factory.createTenant({
+    tenantId: { org: 'shopfront', environment: 'staging' },
+    password: 'shop staging password',
+  })
   const analytics = await factory.createTenant({ tenantId: 'metrics-inc', password: 'metrics password' })
   await payments.keyBag.generateKey('merchants-key')
   const merchants = await payments.openDB('merchants', { keyId: 'merchants-key' })
@@ -29,7 +38,10 @@ export async function run(options: ExampleOptions = {}): Promise<AllowedEnvironm
   const grants = new Map<Tenant, string>()
   for (const p of partners) {
     const offer = await payments.sharing.share({
-      partner: p.publicProfile(), databases: ['merchants'], keys: ['merchants-key'], allowedEnvironments: ['production'],
+      partner: p.publicProfile(),
+      databases: ['merchants'],
+      keys: ['merchants-key'],
+      allowedEnvironments: ['production'],
     })
     await p.sharing.accept(offer)
     grants.set(p, offer.grant.id)
@@ -37,13 +49,22 @@ export async function run(options: ExampleOptions = {}): Promise<AllowedEnvironm
   // The source runs relationships to the scoped tenants: their environment is part of their id.
   const fromSource = new MultiTenantSyncOrchestrator()
   for (const p of [production, staging]) {
-    await fromSource.addRelationship(`to ${p.id}`, payments, p, ['merchants'], { direction: 'push', grantId: grants.get(p)! })
+    await fromSource.addRelationship(`to ${p.id}`, payments, p, ['merchants'], {
+      direction: 'push',
+      grantId: grants.get(p)!,
+    })
   }
   // A partner without a scope runs its own orchestrator, which says where it runs.
   const devMachine = new MultiTenantSyncOrchestrator({ environment: 'development' })
-  await devMachine.addRelationship('metrics (development)', analytics, payments, ['merchants'], { direction: 'pull', grantId: grants.get(analytics)! })
+  await devMachine.addRelationship('metrics (development)', analytics, payments, ['merchants'], {
+    direction: 'pull',
+    grantId: grants.get(analytics)!,
+  })
   const prodMachine = new MultiTenantSyncOrchestrator({ environment: 'production' })
-  await prodMachine.addRelationship('metrics (production)', analytics, payments, ['merchants'], { direction: 'pull', grantId: grants.get(analytics)! })
+  await prodMachine.addRelationship('metrics (production)', analytics, payments, ['merchants'], {
+    direction: 'pull',
+    grantId: grants.get(analytics)!,
+  })
   for (const o of [fromSource, devMachine, prodMachine]) {
     const r = await o.syncAll()
     for (const id of r.synced) outcomes[id] = null

@@ -24,13 +24,21 @@ export async function run(options: ExampleOptions = {}): Promise<ApprovalRequire
   await claims.createDocument({ data: { claim: 'C-1002', amount: 1280 } })
 
   const offer = await clinic.sharing.share({
-    partner: insurer.publicProfile(), databases: ['claims'], keys: ['claims-key'], requiresApproval: true,
+    partner: insurer.publicProfile(),
+    databases: ['claims'],
+    keys: ['claims-key'],
+    requiresApproval: true,
   })
   await insurer.sharing.accept(offer)
-  log(`Weft example: ${clinic.id} issues a grant to ${insurer.id} that needs approval; the offer carries ${offer.keys.length} keys.`)
+  log(
+    `Weft example: ${clinic.id} issues a grant to ${insurer.id} that needs approval; the offer carries ${offer.keys.length} keys.`,
+  )
   // The insurer runs the relationship: it pulls, the clinic checks every round.
   const orchestrator = new MultiTenantSyncOrchestrator()
-  await orchestrator.addRelationship('insurer←clinic', insurer, clinic, ['claims'], { direction: 'pull', grantId: offer.grant.id })
+  await orchestrator.addRelationship('insurer←clinic', insurer, clinic, ['claims'], {
+    direction: 'pull',
+    grantId: offer.grant.id,
+  })
   const insurerClaims = await insurer.openDB('claims')
 
   const first = await orchestrator.syncAll()
@@ -40,7 +48,9 @@ export async function run(options: ExampleOptions = {}): Promise<ApprovalRequire
     insurerHasKey: insurer.keyBag.has('claims-key'),
   }
   const statusBefore = (await insurer.sharing.get(offer.grant.id))!.status
-  log(`1. Before approval: ${beforeApproval.error}; the insurer holds ${beforeApproval.entriesAtInsurer} entries and no key.`)
+  log(
+    `1. Before approval: ${beforeApproval.error}; the insurer holds ${beforeApproval.entriesAtInsurer} entries and no key.`,
+  )
 
   await clinic.sharing.approve(offer.grant.id)
   log('2. The clinic approves the grant.')
@@ -51,8 +61,12 @@ export async function run(options: ExampleOptions = {}): Promise<ApprovalRequire
     insurerHasKey: insurer.keyBag.has('claims-key'),
   }
   const statusAfter = (await insurer.sharing.get(offer.grant.id))!.status
-  log(`3. Next round: key delivered, ${afterApproval.received} entries received, ${afterApproval.readable} claims readable.`)
-  const audit = (await clinic.audit.query({ grantId: offer.grant.id })).map((r) => (r.code ? `${r.action} ${r.code}` : r.action))
+  log(
+    `3. Next round: key delivered, ${afterApproval.received} entries received, ${afterApproval.readable} claims readable.`,
+  )
+  const audit = (await clinic.audit.query({ grantId: offer.grant.id })).map((r) =>
+    r.code ? `${r.action} ${r.code}` : r.action,
+  )
   log(`Clinic audit: ${audit.join(' · ')}`)
 
   await orchestrator.stop()

@@ -41,16 +41,22 @@ export async function run(options: ExampleOptions = {}): Promise<DeadPartnerBack
   }
 
   const orchestrator = new MultiTenantSyncOrchestrator({
-    clock, random: () => 0, intervalMs: 1_000, backoff: { initialMs: 1_000, maxMs: 16_000 },
+    clock,
+    random: () => 0,
+    intervalMs: 1_000,
+    backoff: { initialMs: 1_000, maxMs: 16_000 },
   })
-  for (const r of retailers) await orchestrator.addRelationship(r.id, distributor, r, ['catalogue'], { direction: 'push' })
+  for (const r of retailers)
+    await orchestrator.addRelationship(r.id, distributor, r, ['catalogue'], { direction: 'push' })
   await orchestrator.addRelationship('trondheim-bikes', distributor, flaky, ['catalogue'], { direction: 'push' })
   log(`Weft example: ${distributor.id} syncs its catalogue to three retailers; trondheim-bikes is down`)
 
   const deadTriedAt: number[] = []
   orchestrator.on('sync-failed', (e) => {
     deadTriedAt.push((clock() - start) / 1000)
-    log(`  t=${String((clock() - start) / 1000).padStart(2)} s  ${e.relationshipId} failed (${e.error.code}, ${e.consecutiveFailures} in a row); retry at t=${(e.retryAt - start) / 1000} s`)
+    log(
+      `  t=${String((clock() - start) / 1000).padStart(2)} s  ${e.relationshipId} failed (${e.error.code}, ${e.consecutiveFailures} in a row); retry at t=${(e.retryAt - start) / 1000} s`,
+    )
   })
   for (let second = 0; second < 20; second++) {
     await catalogue.createDocument({ data: { sku: `bike-${second}`, price: 1000 + second } })
@@ -58,9 +64,13 @@ export async function run(options: ExampleOptions = {}): Promise<DeadPartnerBack
     clock.advance(1_000)
   }
   const status = orchestrator.getRelationshipStatus('trondheim-bikes')!
-  const liveEntries = await Promise.all(retailers.map(async (r) => (await (await r.openDB('catalogue')).getStore().getAllChangeHashes()).length))
+  const liveEntries = await Promise.all(
+    retailers.map(async (r) => (await (await r.openDB('catalogue')).getStore().getAllChangeHashes()).length),
+  )
   const distributorEntries = (await catalogue.getStore().getAllChangeHashes()).length
-  log(`After 20 s: live retailers hold ${liveEntries.join(' and ')} of ${distributorEntries} entries; trondheim-bikes: ${status.state}, ${status.consecutiveFailures} failures.`)
+  log(
+    `After 20 s: live retailers hold ${liveEntries.join(' and ')} of ${distributorEntries} entries; trondheim-bikes: ${status.state}, ${status.consecutiveFailures} failures.`,
+  )
 
   // The endpoint comes back: the next due try succeeds and the backoff resets.
   down = false
@@ -77,7 +87,11 @@ export async function run(options: ExampleOptions = {}): Promise<DeadPartnerBack
     deadTriedAt,
     liveEntries,
     distributorEntries,
-    dead: { state: status.state, consecutiveFailures: status.consecutiveFailures, lastError: status.lastError?.code ?? null },
+    dead: {
+      state: status.state,
+      consecutiveFailures: status.consecutiveFailures,
+      lastError: status.lastError?.code ?? null,
+    },
     recoveredAfterRestart: recovered.consecutiveFailures === 0 && recovered.databases[0]!.sent === distributorEntries,
   }
 }

@@ -32,12 +32,20 @@ export async function run(options: ExampleOptions = {}): Promise<ExpiringGrantRe
   const received = await contractor.openDB('readings')
 
   const offer = await lab.sharing.share({
-    partner: contractor.publicProfile(), databases: ['readings'], keys: ['readings-key'], expiresAt: clock() + 3 * HOUR,
+    partner: contractor.publicProfile(),
+    databases: ['readings'],
+    keys: ['readings-key'],
+    expiresAt: clock() + 3 * HOUR,
   })
   await contractor.sharing.accept(offer)
-  log(`Weft example: ${lab.id} shares "readings" with ${contractor.id} from ${timeOfDay(clock())} until ${timeOfDay(offer.grant.expiresAt!)}`)
+  log(
+    `Weft example: ${lab.id} shares "readings" with ${contractor.id} from ${timeOfDay(clock())} until ${timeOfDay(offer.grant.expiresAt!)}`,
+  )
   const orchestrator = new MultiTenantSyncOrchestrator({ clock })
-  await orchestrator.addRelationship('lab→contractor', lab, contractor, ['readings'], { direction: 'push', grantId: offer.grant.id })
+  await orchestrator.addRelationship('lab→contractor', lab, contractor, ['readings'], {
+    direction: 'push',
+    grantId: offer.grant.id,
+  })
 
   const rounds: ExpiringGrantResult['rounds'] = []
   const afterExpiry: string[] = []
@@ -47,24 +55,46 @@ export async function run(options: ExampleOptions = {}): Promise<ExpiringGrantRe
     const r = await orchestrator.syncAll()
     const error = r.failed[0]?.error.code ?? null
     rounds.push({ at: timeOfDay(clock()), sent: r.sent, error })
-    log(`  ${timeOfDay(clock())} reading ${hour} written; round: ${error ?? `${count(r.sent, 'entry', 'entries')} delivered`}`)
+    log(
+      `  ${timeOfDay(clock())} reading ${hour} written; round: ${error ?? `${count(r.sent, 'entry', 'entries')} delivered`}`,
+    )
     clock.advance(HOUR)
   }
 
   let inStore = 0
   for (const id of afterExpiry) inStore += (await received.getStore().getAllChangeHashesForDoc(asDocId(id))).length
   const readable = (await received.getAllDocumentIds()).length
-  const keyVersion = { lab: lab.keyBag.current('readings-key').version, contractor: contractor.keyBag.current('readings-key').version }
-  const grantStatus = { lab: (await lab.sharing.get(offer.grant.id))!.status, contractor: (await contractor.sharing.get(offer.grant.id))!.status }
-  const labAudit = (await lab.audit.query({ grantId: offer.grant.id })).map((r) => (r.code ? `${r.action} ${r.code}` : r.action))
+  const keyVersion = {
+    lab: lab.keyBag.current('readings-key').version,
+    contractor: contractor.keyBag.current('readings-key').version,
+  }
+  const grantStatus = {
+    lab: (await lab.sharing.get(offer.grant.id))!.status,
+    contractor: (await contractor.sharing.get(offer.grant.id))!.status,
+  }
+  const labAudit = (await lab.audit.query({ grantId: offer.grant.id })).map((r) =>
+    r.code ? `${r.action} ${r.code}` : r.action,
+  )
   log('')
-  log(`The contractor reads ${readable} readings; of the ${afterExpiry.length} written after expiry its store holds ${inStore} entries.`)
+  log(
+    `The contractor reads ${readable} readings; of the ${afterExpiry.length} written after expiry its store holds ${inStore} entries.`,
+  )
   log(`Key "readings-key": the lab is at v${keyVersion.lab}, the contractor holds up to v${keyVersion.contractor}.`)
-  log(`Grant status: ${grantStatus.lab} (lab), ${grantStatus.contractor} (contractor). Lab audit: ${labAudit.join(' · ')}`)
+  log(
+    `Grant status: ${grantStatus.lab} (lab), ${grantStatus.contractor} (contractor). Lab audit: ${labAudit.join(' · ')}`,
+  )
 
   await orchestrator.stop()
   await factory.close()
-  return { rounds, readable, writtenAfterExpiry: afterExpiry.length, afterExpiryInContractorStore: inStore, keyVersion, grantStatus, labAudit }
+  return {
+    rounds,
+    readable,
+    writtenAfterExpiry: afterExpiry.length,
+    afterExpiryInContractorStore: inStore,
+    keyVersion,
+    grantStatus,
+    labAudit,
+  }
 }
 
 runMain(import.meta, run)

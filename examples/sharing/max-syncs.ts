@@ -20,10 +20,18 @@ export async function run(options: ExampleOptions = {}): Promise<MaxSyncsResult>
   const auditor = await factory.createTenant({ tenantId: 'kpmx-audit', password: 'auditor password' })
   await company.keyBag.generateKey('ledger-key')
   const ledger = await company.openDB('ledger', { keyId: 'ledger-key' })
-  const offer = await company.sharing.share({ partner: auditor.publicProfile(), databases: ['ledger'], keys: ['ledger-key'], maxSyncs: 2 })
+  const offer = await company.sharing.share({
+    partner: auditor.publicProfile(),
+    databases: ['ledger'],
+    keys: ['ledger-key'],
+    maxSyncs: 2,
+  })
   await auditor.sharing.accept(offer)
   const orchestrator = new MultiTenantSyncOrchestrator()
-  await orchestrator.addRelationship('audit', auditor, company, ['ledger'], { direction: 'pull', grantId: offer.grant.id })
+  await orchestrator.addRelationship('audit', auditor, company, ['ledger'], {
+    direction: 'pull',
+    grantId: offer.grant.id,
+  })
   log(`Weft example: ${auditor.id} may sync ${company.id}'s ledger ${offer.grant.conditions.maxSyncs} times`)
 
   const rounds: MaxSyncsResult['rounds'] = []
@@ -46,7 +54,9 @@ export async function run(options: ExampleOptions = {}): Promise<MaxSyncsResult>
     entriesAtAuditor: (await (await auditor.openDB('ledger')).getStore().getAllChangeHashes()).length,
     entriesAtCompany: (await ledger.getStore().getAllChangeHashes()).length,
   }
-  log(`The auditor holds ${result.entriesAtAuditor} of the company's ${result.entriesAtCompany} entries; syncs used: ${result.syncsUsed}.`)
+  log(
+    `The auditor holds ${result.entriesAtAuditor} of the company's ${result.entriesAtCompany} entries; syncs used: ${result.syncsUsed}.`,
+  )
   await orchestrator.stop()
   await factory.close()
   return result

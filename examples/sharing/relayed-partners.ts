@@ -29,10 +29,14 @@ export async function run(options: ExampleOptions = {}): Promise<RelayedPartners
   const server = await WeftServer.start()
   const factory = new TenantFactory({ kdf: options.kdf })
   const supplier = await factory.createTenant({ tenantId: 'globex-supply', password: 'supplier password' })
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/relayedCustomer.ts', import.meta.url))], {
-    env: { ...process.env, WEFT_URL: server.url, ...(options.kdf ? { WEFT_FAST_KDF: '1' } : {}) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./helpers/relayedCustomer.ts', import.meta.url))],
+    {
+      env: { ...process.env, WEFT_URL: server.url, ...(options.kdf ? { WEFT_FAST_KDF: '1' } : {}) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
   const ask = async <T>(command?: unknown): Promise<T> => {
     if (command) child.stdin!.write(JSON.stringify(command) + '\n')
@@ -46,7 +50,9 @@ export async function run(options: ExampleOptions = {}): Promise<RelayedPartners
   const customerSync = async (label: string) => {
     const r = await ask<RelayedPartnersResult['customerRounds'][number]>({ type: 'sync' })
     customerRounds.push({ sent: r.sent, received: r.received, failed: r.failed, docs: r.docs })
-    log(`   customer round (${label}): sent ${r.sent}, received ${r.received}${r.failed.length ? `, refused: ${r.failed.join(', ')}` : ''}`)
+    log(
+      `   customer round (${label}): sent ${r.sent}, received ${r.received}${r.failed.length ? `, refused: ${r.failed.join(', ')}` : ''}`,
+    )
   }
   try {
     log('Weft example: a supplier and a customer in two processes, through a relay server')
@@ -56,12 +62,22 @@ export async function run(options: ExampleOptions = {}): Promise<RelayedPartners
     await supplier.keyBag.generateKey('orders-key')
     const orders = await supplier.openDB('orders', { keyId: 'orders-key' })
     const order = await orders.createDocument<Order>({ data: { item: 'steel shelving', status: 'offered' } })
-    const offer = await supplier.sharing.share({ partner: profile, databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'] })
+    const offer = await supplier.sharing.share({
+      partner: profile,
+      databases: ['orders'],
+      keys: ['orders-key'],
+      permissions: ['read', 'write'],
+    })
     const grantId = offer.grant.id
     await ask({ type: 'offer', offer })
-    log(`2. The supplier issues grant ${short(grantId)} (orders, read + write); the customer accepts it in its own process.`)
+    log(
+      `2. The supplier issues grant ${short(grantId)} (orders, read + write); the customer accepts it in its own process.`,
+    )
 
-    await orchestrator.addRelationship('to-customer', supplier, await relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+    await orchestrator.addRelationship('to-customer', supplier, await relay.peer(grantId), ['orders'], {
+      grantId,
+      direction: 'both',
+    })
     const out = await orchestrator.syncAll()
     log(`3. The supplier's round opens the grant's space on the server and sends ${out.sent} entry.`)
     await customerSync('order in')
@@ -77,11 +93,15 @@ export async function run(options: ExampleOptions = {}): Promise<RelayedPartners
     const late = await orders.createDocument<Order>({ data: { item: 'after revocation', status: 'offered' } })
     const refused = await orchestrator.syncAll()
     const supplierAfterRevoke = refused.failed.map((f) => f.error.code)
-    log(`6. The supplier revokes the grant; its next round is refused (${supplierAfterRevoke.join(', ')}) and shuts the customer out of the space.`)
+    log(
+      `6. The supplier revokes the grant; its next round is refused (${supplierAfterRevoke.join(', ')}) and shuts the customer out of the space.`,
+    )
     await customerSync('after revocation')
     const lastRound = customerRounds.at(-1)!
-    log(`7. The customer's process cannot reach the space any more and never sees order ${short(late.getId())}` +
-      ` (${lastRound.failed.includes(ErrorCodes.GRANT_REVOKED) ? 'refused as revoked' : 'unexpected'}).`)
+    log(
+      `7. The customer's process cannot reach the space any more and never sees order ${short(late.getId())}` +
+        ` (${lastRound.failed.includes(ErrorCodes.GRANT_REVOKED) ? 'refused as revoked' : 'unexpected'}).`,
+    )
     return { orderId: order.getId(), customerRounds, supplierView, supplierAfterRevoke, lateOrderId: late.getId() }
   } finally {
     child.stdin!.write(JSON.stringify({ type: 'exit' }) + '\n')

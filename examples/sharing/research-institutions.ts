@@ -14,7 +14,10 @@ type Finding = { title: string; by: string }
 export interface ResearchInstitutionsResult {
   readonly relationships: number
   /** Per institution: titles of own findings, and of shared ones with who shared them. */
-  readonly listings: Record<string, { own: string[]; shared: { title: string; sharedBy: string; expiresAt: number | null }[] }>
+  readonly listings: Record<
+    string,
+    { own: string[]; shared: { title: string; sharedBy: string; expiresAt: number | null }[] }
+  >
   readonly failed: number
 }
 
@@ -36,15 +39,23 @@ export async function run(options: ExampleOptions = {}): Promise<ResearchInstitu
     for (const partner of tenants) {
       if (source === partner) continue
       const offer = await source.sharing.share({
-        partner: partner.publicProfile(), databases: ['findings'], keys: ['findings-key'], expiresAt: Date.now() + YEAR,
+        partner: partner.publicProfile(),
+        databases: ['findings'],
+        keys: ['findings-key'],
+        expiresAt: Date.now() + YEAR,
       })
       // Every institution has its own "findings-key": the partner keeps this one under another name.
       await partner.sharing.accept(offer, { keyNames: { 'findings-key': `findings-of-${source.id}` } })
-      await orchestrator.addRelationship(`${source.id}→${partner.id}`, source, partner, ['findings'], { direction: 'push', grantId: offer.grant.id })
+      await orchestrator.addRelationship(`${source.id}→${partner.id}`, source, partner, ['findings'], {
+        direction: 'push',
+        grantId: offer.grant.id,
+      })
     }
   }
   const relationships = orchestrator.getStatus().relationships.length
-  log(`${relationships} relationships (${INSTITUTIONS.length} institutions, all pairs, both directions), each under its own grant.`)
+  log(
+    `${relationships} relationships (${INSTITUTIONS.length} institutions, all pairs, both directions), each under its own grant.`,
+  )
   const result = await orchestrator.syncAll()
   log(`One round: ${count(result.sent, 'entry', 'entries')} sent, ${result.failed.length} failed.`)
 
@@ -56,10 +67,18 @@ export async function run(options: ExampleOptions = {}): Promise<ResearchInstitu
     listings[t.id] = {
       own: (await Promise.all(listing.own.map((d) => title(d.id)))).sort(),
       shared: (
-        await Promise.all(listing.shared.map(async (d) => ({ title: await title(d.id), sharedBy: d.via!.sharedBy, expiresAt: d.via!.expiresAt })))
+        await Promise.all(
+          listing.shared.map(async (d) => ({
+            title: await title(d.id),
+            sharedBy: d.via!.sharedBy,
+            expiresAt: d.via!.expiresAt,
+          })),
+        )
       ).sort((a, b) => a.title.localeCompare(b.title)),
     }
-    log(`  ${t.id.padEnd(13)} own ${listings[t.id]!.own.length}, shared ${listings[t.id]!.shared.length} (from ${[...new Set(listings[t.id]!.shared.map((s) => s.sharedBy))].join(', ')})`)
+    log(
+      `  ${t.id.padEnd(13)} own ${listings[t.id]!.own.length}, shared ${listings[t.id]!.shared.length} (from ${[...new Set(listings[t.id]!.shared.map((s) => s.sharedBy))].join(', ')})`,
+    )
   }
 
   await orchestrator.stop()

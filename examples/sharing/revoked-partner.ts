@@ -26,9 +26,16 @@ export async function run(options: ExampleOptions = {}): Promise<RevokedPartnerR
   const orchestrator = new MultiTenantSyncOrchestrator()
   const grants: Record<string, string> = {}
   for (const agency of [revokedAgency, validAgency]) {
-    const offer = await newsroom.sharing.share({ partner: agency.publicProfile(), databases: ['stories'], keys: ['stories-key'] })
+    const offer = await newsroom.sharing.share({
+      partner: agency.publicProfile(),
+      databases: ['stories'],
+      keys: ['stories-key'],
+    })
     await agency.sharing.accept(offer)
-    await orchestrator.addRelationship(agency.id, newsroom, agency, ['stories'], { direction: 'push', grantId: offer.grant.id })
+    await orchestrator.addRelationship(agency.id, newsroom, agency, ['stories'], {
+      direction: 'push',
+      grantId: offer.grant.id,
+    })
     grants[agency.id] = offer.grant.id
   }
   log(`Weft example: ${newsroom.id} shares "stories" with ${revokedAgency.id} and ${validAgency.id}`)
@@ -37,11 +44,15 @@ export async function run(options: ExampleOptions = {}): Promise<RevokedPartnerR
   await orchestrator.syncAll()
   log('1. A story is written and synced to both agencies.')
   await newsroom.sharing.revoke(grants[revokedAgency.id]!)
-  log(`2. ${newsroom.id} revokes ${revokedAgency.id}'s grant; "stories-key" is rotated to v${newsroom.keyBag.current('stories-key').version}.`)
+  log(
+    `2. ${newsroom.id} revokes ${revokedAgency.id}'s grant; "stories-key" is rotated to v${newsroom.keyBag.current('stories-key').version}.`,
+  )
   const after = await stories.createDocument({ data: { headline: 'Embargoed: merger talks' } })
   const round = await orchestrator.syncAll()
   const revokedError = round.failed.find((f) => f.id === revokedAgency.id)?.error.code ?? null
-  log(`3. A new story; the next round: ${revokedAgency.id} → ${revokedError}, ${validAgency.id} → synced (and got the new key version).`)
+  log(
+    `3. A new story; the next round: ${revokedAgency.id} → ${revokedError}, ${validAgency.id} → synced (and got the new key version).`,
+  )
 
   const revokedDb = await revokedAgency.openDB('stories')
   const validDb = await validAgency.openDB('stories')
@@ -49,7 +60,11 @@ export async function run(options: ExampleOptions = {}): Promise<RevokedPartnerR
   await revokedDb.pullChangesFrom(stories) // a leak outside Weft's sync: the entries arrive anyway
   const result: RevokedPartnerResult = {
     revokedError,
-    revokedAgency: { before: revokedDb.getDocumentStatus(before.getId()), after: revokedDb.getDocumentStatus(after.getId()), afterEntriesFromSync },
+    revokedAgency: {
+      before: revokedDb.getDocumentStatus(before.getId()),
+      after: revokedDb.getDocumentStatus(after.getId()),
+      afterEntriesFromSync,
+    },
     validAgency: { before: validDb.getDocumentStatus(before.getId()), after: validDb.getDocumentStatus(after.getId()) },
     keyVersions: {
       newsroom: newsroom.keyBag.current('stories-key').version,
@@ -58,7 +73,9 @@ export async function run(options: ExampleOptions = {}): Promise<RevokedPartnerR
     },
     revokeAudit: (await newsroom.audit.query({ action: 'revoke' }))[0]?.detail ?? null,
   }
-  log(`4. ${revokedAgency.id}: earlier story "${result.revokedAgency.before}", later story "${result.revokedAgency.after}" even after a leak copied its entries in.`)
+  log(
+    `4. ${revokedAgency.id}: earlier story "${result.revokedAgency.before}", later story "${result.revokedAgency.after}" even after a leak copied its entries in.`,
+  )
   log(`   ${validAgency.id}: earlier story "${result.validAgency.before}", later story "${result.validAgency.after}".`)
 
   await orchestrator.stop()

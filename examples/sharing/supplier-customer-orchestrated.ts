@@ -16,7 +16,10 @@ export interface OrchestratedSupplierCustomerResult {
   readonly rounds: { sent: number; received: number }[]
   readonly status: { sent: number; received: number; upToDate: boolean; lastError: string | null }
   /** How the supplier lists the order: shared, with its grant. */
-  readonly supplierListing: { own: number; shared: { id: string; sharedBy: string | null; permissions: readonly string[] }[] }
+  readonly supplierListing: {
+    own: number
+    shared: { id: string; sharedBy: string | null; permissions: readonly string[] }[]
+  }
   readonly customerAudit: string[]
   readonly supplierAudit: string[]
 }
@@ -32,22 +35,34 @@ export async function run(options: ExampleOptions = {}): Promise<OrchestratedSup
 
   log('Weft example: a customer and a supplier, kept in sync by the orchestrator under a grant')
   const offer = await customer.sharing.share({
-    partner: supplier.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+    partner: supplier.publicProfile(),
+    databases: ['orders'],
+    keys: ['orders-key'],
+    permissions: ['read', 'write'],
   })
-  log(`1. ${customer.id} issues grant ${short(offer.grant.id)} to ${supplier.id}: orders, read + write, key sealed to the supplier.`)
+  log(
+    `1. ${customer.id} issues grant ${short(offer.grant.id)} to ${supplier.id}: orders, read + write, key sealed to the supplier.`,
+  )
   await supplier.sharing.accept(offer)
   log(`2. ${supplier.id} accepts: it checked the signature, trusts the customer for "orders" and imported the key.`)
 
   const orchestrator = new MultiTenantSyncOrchestrator()
-  await orchestrator.addRelationship('acme↔globex', customer, supplier, ['orders'], { direction: 'both', grantId: offer.grant.id })
+  await orchestrator.addRelationship('acme↔globex', customer, supplier, ['orders'], {
+    direction: 'both',
+    grantId: offer.grant.id,
+  })
   const rounds: { sent: number; received: number }[] = []
   const round = async (label: string) => {
     const r = await orchestrator.syncAll()
     rounds.push({ sent: r.sent, received: r.received })
-    log(`   round (${label}): ${count(r.sent, 'entry', 'entries')} sent, ${count(r.received, 'entry', 'entries')} received`)
+    log(
+      `   round (${label}): ${count(r.sent, 'entry', 'entries')} sent, ${count(r.received, 'entry', 'entries')} received`,
+    )
   }
 
-  const order = await orders.createDocument<Order>({ data: { item: 'oak dining table', quantity: 2, status: 'pending' } })
+  const order = await orders.createDocument<Order>({
+    data: { item: 'oak dining table', quantity: 2, status: 'pending' },
+  })
   log(`3. The customer creates order ${short(order.getId())}.`)
   await round('order out')
   await supplierOrders.changeDoc<Order>(order.getId(), (d) => {
@@ -83,7 +98,11 @@ export async function run(options: ExampleOptions = {}): Promise<OrchestratedSup
     status: { sent: db.sent, received: db.received, upToDate: db.upToDate, lastError: db.lastError?.code ?? null },
     supplierListing: {
       own: listing.own.length,
-      shared: listing.shared.map((d) => ({ id: d.id, sharedBy: d.via?.sharedBy ?? null, permissions: d.via?.permissions ?? [] })),
+      shared: listing.shared.map((d) => ({
+        id: d.id,
+        sharedBy: d.via?.sharedBy ?? null,
+        permissions: d.via?.permissions ?? [],
+      })),
     },
     customerAudit,
     supplierAudit,

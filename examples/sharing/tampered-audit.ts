@@ -10,7 +10,13 @@ export interface TamperedAuditResult {
   readonly records: number
   readonly intact: boolean
   /** What `verify()` reported after each kind of tampering (and the record it named). */
-  readonly detected: { tampering: string; ok: boolean; problem: AuditProblem | null; seq: number | null; code: string | null }[]
+  readonly detected: {
+    tampering: string
+    ok: boolean
+    problem: AuditProblem | null
+    seq: number | null
+    code: string | null
+  }[]
 }
 
 export async function run(options: ExampleOptions = {}): Promise<TamperedAuditResult> {
@@ -21,10 +27,17 @@ export async function run(options: ExampleOptions = {}): Promise<TamperedAuditRe
   const fintech = await factory.createTenant({ tenantId: 'ledgerly', password: 'fintech password' })
   await bank.keyBag.generateKey('accounts-key')
   const accounts = await bank.openDB('accounts', { keyId: 'accounts-key' })
-  const offer = await bank.sharing.share({ partner: fintech.publicProfile(), databases: ['accounts'], keys: ['accounts-key'] })
+  const offer = await bank.sharing.share({
+    partner: fintech.publicProfile(),
+    databases: ['accounts'],
+    keys: ['accounts-key'],
+  })
   await fintech.sharing.accept(offer)
   const orchestrator = new MultiTenantSyncOrchestrator()
-  await orchestrator.addRelationship('bank→fintech', bank, fintech, ['accounts'], { direction: 'push', grantId: offer.grant.id })
+  await orchestrator.addRelationship('bank→fintech', bank, fintech, ['accounts'], {
+    direction: 'push',
+    grantId: offer.grant.id,
+  })
   for (let i = 0; i < 3; i++) {
     await accounts.createDocument({ data: { account: `NO-${i}`, balance: 1000 * i } })
     await orchestrator.syncAll()
@@ -45,7 +58,11 @@ export async function run(options: ExampleOptions = {}): Promise<TamperedAuditRe
   const detected: TamperedAuditResult['detected'] = []
   const check = async (tampering: string, restore: () => Promise<void>, expectedHead?: typeof anchor) => {
     const v = await bank.audit.verify(expectedHead ? { expectedHead } : {})
-    detected.push(v.ok ? { tampering, ok: true, problem: null, seq: null, code: null } : { tampering, ok: false, problem: v.problem, seq: v.seq, code: v.error.code })
+    detected.push(
+      v.ok
+        ? { tampering, ok: true, problem: null, seq: null, code: null }
+        : { tampering, ok: false, problem: v.problem, seq: v.seq, code: v.error.code },
+    )
     log(`  ${tampering.padEnd(44)} → ${v.ok ? 'not detected' : `${v.error.code}: ${v.problem} at record ${v.seq}`}`)
     await restore()
   }

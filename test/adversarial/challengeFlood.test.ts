@@ -19,9 +19,14 @@ beforeAll(ready)
 async function flood(url: string, tenant: string, n: number, address: string): Promise<Record<number, number>> {
   const publicKey = generateSigningKeyPair().publicKey
   const counts: Record<number, number> = {}
-  const answers = await Promise.all(Array.from({ length: n }, () =>
-    rawRequest(`${url}/v1/t/${encodeURIComponent(tenant)}/challenge`, { body: encodeBody({ publicKey }), localAddress: address }),
-  ))
+  const answers = await Promise.all(
+    Array.from({ length: n }, () =>
+      rawRequest(`${url}/v1/t/${encodeURIComponent(tenant)}/challenge`, {
+        body: encodeBody({ publicKey }),
+        localAddress: address,
+      }),
+    ),
+  )
   for (const a of answers) {
     counts[a.status] = (counts[a.status] ?? 0) + 1
     if (a.status === 429) expect(a.code).toBe(ErrorCodes.RATE_LIMITED)

@@ -31,7 +31,16 @@ function expectHealthy(latencies: number[]): void {
 /** `{ <field>: [<count> × item] }`, declared with a 32-bit array length. */
 function flood(field: string, count: number, item: number[]): Uint8Array {
   const name = new TextEncoder().encode(field)
-  const head = [0x81, 0xa0 | name.length, ...name, 0xdd, (count >>> 24) & 0xff, (count >>> 16) & 0xff, (count >>> 8) & 0xff, count & 0xff]
+  const head = [
+    0x81,
+    0xa0 | name.length,
+    ...name,
+    0xdd,
+    (count >>> 24) & 0xff,
+    (count >>> 16) & 0xff,
+    (count >>> 8) & 0xff,
+    count & 0xff,
+  ]
   const out = new Uint8Array(head.length + count * item.length)
   out.set(head)
   for (let i = 0, at = head.length; i < count; i++, at += item.length) out.set(item, at)
@@ -42,9 +51,23 @@ function flood(field: string, count: number, item: number[]): Uint8Array {
 const ATTACKS: Record<string, Uint8Array> = {
   'empty maps': flood('entries', 8 * MiB - 16, [0x80]),
   'tiny values': flood('entries', 8 * MiB - 16, [0xc0]),
-  'entry-shaped maps': flood('entries', (8 * MiB - 16) / 8, [0x82, 0xa1, 0x68, 0xc0, 0xa1, 0x62, 0x90, 0xc0].slice(0, 8)),
+  'entry-shaped maps': flood(
+    'entries',
+    (8 * MiB - 16) / 8,
+    [0x82, 0xa1, 0x68, 0xc0, 0xa1, 0x62, 0x90, 0xc0].slice(0, 8),
+  ),
   'deep nesting': new Uint8Array(8 * MiB).fill(0x91),
-  'huge declared lengths': new Uint8Array([0x81, 0xa7, ...new TextEncoder().encode('entries'), 0xdd, 0xff, 0xff, 0xff, 0xff, ...new Uint8Array(8 * MiB - 14).fill(0xdf)]),
+  'huge declared lengths': new Uint8Array([
+    0x81,
+    0xa7,
+    ...new TextEncoder().encode('entries'),
+    0xdd,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    ...new Uint8Array(8 * MiB - 14).fill(0xdf),
+  ]),
 }
 
 describe('decode amplification', () => {
@@ -81,7 +104,10 @@ describe('decode amplification', () => {
   for (const [name, body] of Object.entries(ATTACKS)) {
     it(`refuses ${name} from a signed-in client before decoding them, and keeps answering health`, async () => {
       const { answers, health, rss } = await underAttack(() =>
-        rawRequest(`${server.url}/v1/t/${tenant}/db/notes/push`, { body, headers: { authorization: `Bearer ${token}` } }),
+        rawRequest(`${server.url}/v1/t/${tenant}/db/notes/push`, {
+          body,
+          headers: { authorization: `Bearer ${token}` },
+        }),
       )
       expect(server.alive(), server.stderr()).toBe(true)
       expect(answers.length).toBeGreaterThan(0)
@@ -98,7 +124,10 @@ describe('decode amplification', () => {
     const body = ATTACKS['empty maps']!
     const before = server.rss()
     const { answers, health, rss } = await underAttack(() =>
-      rawRequest(`${server.url}/v1/t/${tenant}/db/notes/push`, { body, headers: { authorization: `Bearer not-a-session-${Math.random()}` } }),
+      rawRequest(`${server.url}/v1/t/${tenant}/db/notes/push`, {
+        body,
+        headers: { authorization: `Bearer not-a-session-${Math.random()}` },
+      }),
     )
     expect(server.alive(), server.stderr()).toBe(true)
     for (const a of answers) expect(a).toMatchObject({ status: 401, code: ErrorCodes.UNAUTHORIZED })

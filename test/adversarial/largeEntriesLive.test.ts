@@ -16,13 +16,20 @@ describe('live sync of large entries', () => {
   afterAll(() => server.close())
 
   it('delivers 120 entries of 1 MB: socket pages are capped in bytes, well under the 100 MiB message limit', async () => {
-    const { devices: [a] } = await setupTenant(server.url, { count: 1 })
+    const {
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
     const factory = new EntryFactory(120)
     const entries = Array.from({ length: 120 }, (_, i) => envelope(factory.entry(i, [], 1_000_000)))
     await a!.remote.relay(entries)
 
     const local = new MemoryChangeStore()
-    const live = new LiveSync({ local, remote: a!.remote, webSocket: WebSocket, backoff: { initialMs: 50, maxMs: 500 } })
+    const live = new LiveSync({
+      local,
+      remote: a!.remote,
+      webSocket: WebSocket,
+      backoff: { initialMs: 50, maxMs: 500 },
+    })
     const errors: string[] = []
     live.subscribe((s) => 'error' in s && s.error && errors.push(s.error.code))
     live.start()

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type GrantOffer, type Tenant,
+  ErrorCodes,
+  generateSigningKeyPair,
+  MultiTenantSyncOrchestrator,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type GrantOffer,
+  type Tenant,
 } from '@weft/core'
 import { GrantRelay, registerMembers, ServerConnection } from '@weft/client'
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
@@ -31,14 +38,21 @@ async function tenantWith(members: number) {
   return { tenant, admin, keys, connect }
 }
 
-describe('registrations and the mailbox inside the tenant\'s quota', () => {
+describe("registrations and the mailbox inside the tenant's quota", () => {
   it('usage reports registered keys and their bytes, and a registration past maxMembers is refused whole', async () => {
     const t = await tenantWith(3)
     const usage = await t.connect().usage()
-    expect(usage).toMatchObject({ members: 4, mailMessages: 0, mailBytes: 0, limits: { maxMembers: 5, maxMailMessages: 4, maxMailBytes: 96 * 1024 } })
+    expect(usage).toMatchObject({
+      members: 4,
+      mailMessages: 0,
+      mailBytes: 0,
+      limits: { maxMembers: 5, maxMailMessages: 4, maxMailBytes: 96 * 1024 },
+    })
     expect(usage.registrationBytes).toBeGreaterThan(4 * 32)
     const more = [generateSigningKeyPair(), generateSigningKeyPair()].map((k) => k.publicKey)
-    await expect(registerMembers({ url: server.url, tenant: t.tenant, admin: t.admin, seq: 2, add: more })).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXCEEDED })
+    await expect(
+      registerMembers({ url: server.url, tenant: t.tenant, admin: t.admin, seq: 2, add: more }),
+    ).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXCEEDED })
     expect((await t.connect().usage()).members).toBe(4)
     await registerMembers({ url: server.url, tenant: t.tenant, admin: t.admin, seq: 2, add: more.slice(1) })
     expect((await t.connect().usage()).members).toBe(5)
@@ -49,27 +63,37 @@ describe('registrations and the mailbox inside the tenant\'s quota', () => {
     const mail = t.connect(t.keys[0])
     for (let i = 0; i < 3; i++) await mail.mail('put', { body: new Uint8Array(30 * 1024) })
     expect(await mail.usage()).toMatchObject({ mailMessages: 3, mailBytes: 90 * 1024 })
-    await expect(mail.mail('put', { body: new Uint8Array(7 * 1024) })).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXCEEDED })
+    await expect(mail.mail('put', { body: new Uint8Array(7 * 1024) })).rejects.toMatchObject({
+      code: ErrorCodes.QUOTA_EXCEEDED,
+    })
     await mail.mail('put', { body: new Uint8Array(6 * 1024) })
-    await expect(mail.mail('put', { body: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXCEEDED })
+    await expect(mail.mail('put', { body: new Uint8Array(1) })).rejects.toMatchObject({
+      code: ErrorCodes.QUOTA_EXCEEDED,
+    })
     expect(await mail.mail('delete', { seqs: [1, 2] })).toEqual({ deleted: 2 })
     expect(await mail.usage()).toMatchObject({ mailMessages: 2, mailBytes: 36 * 1024 })
     expect((await mail.mail('put', { body: new Uint8Array(1) })).seq).toBe(5)
   })
 
-  it('refuses to delete another member\'s messages, and another tenant\'s members reach none of them', async () => {
+  it("refuses to delete another member's messages, and another tenant's members reach none of them", async () => {
     const t = await tenantWith(2)
     const [poster, other] = [t.connect(t.keys[0]), t.connect(t.keys[1])]
     const own = await poster.mail('put', { body: new Uint8Array([1]) })
     const toOther = await poster.mail('put', { body: new Uint8Array([2]), to: t.keys[1]!.publicKey })
     await expect(other.mail('delete', { seqs: [own.seq] })).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN })
-    await expect(other.mail('delete', { seqs: [toOther.seq, own.seq] })).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN })
+    await expect(other.mail('delete', { seqs: [toOther.seq, own.seq] })).rejects.toMatchObject({
+      code: ErrorCodes.FORBIDDEN,
+    })
     expect((await poster.mail('list', { after: 0 })).messages).toHaveLength(2)
 
     const stranger = await tenantWith(1)
     const strangerMail = stranger.connect(stranger.keys[0])
     expect(await strangerMail.mail('delete', { seqs: [own.seq, toOther.seq] })).toEqual({ deleted: 0 })
-    const res = await rawPost(`${server.url}/v1/t/${t.tenant}/mail/delete`, { seqs: [own.seq] }, { authorization: `Bearer ${await strangerMail.token()}` })
+    const res = await rawPost(
+      `${server.url}/v1/t/${t.tenant}/mail/delete`,
+      { seqs: [own.seq] },
+      { authorization: `Bearer ${await strangerMail.token()}` },
+    )
     expect(res.error?.code).toBe(ErrorCodes.FORBIDDEN)
     expect((await poster.mail('list', { after: 0 })).messages).toHaveLength(2)
 
@@ -92,7 +116,9 @@ async function side(name: string): Promise<Side> {
   const relay = new GrantRelay({ url: server.url, tenant })
   const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
   return {
-    tenant, relay, orchestrator,
+    tenant,
+    relay,
+    orchestrator,
     async close() {
       await orchestrator.stop()
       await relay.close()
@@ -108,14 +134,31 @@ describe('a long-lived grant through a relay', () => {
     const customer = await side('customer')
     await supplier.tenant.keyBag.generateKey('orders-key')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'orders-key' })
-    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'] })
+    const offer = await supplier.tenant.sharing.share({
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
+      keys: ['orders-key'],
+    })
     await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+    await supplier.orchestrator.addRelationship(
+      'out',
+      supplier.tenant,
+      await supplier.relay.peer(grantId),
+      ['orders'],
+      { grantId, direction: 'push' },
+    )
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
+      grantId,
+      direction: 'pull',
+    })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
-    const space = new ServerConnection({ url: server.url, tenant: relaySpaceOf(grantId), key: supplier.tenant.serverSigner() })
+    const space = new ServerConnection({
+      url: server.url,
+      tenant: relaySpaceOf(grantId),
+      key: supplier.tenant.serverSigner(),
+    })
 
     const customerOrders = await customer.tenant.openDB('orders')
     for (let i = 1; i <= 1_500; i++) {
@@ -131,7 +174,9 @@ describe('a long-lived grant through a relay', () => {
       expect(round.failed).toEqual([])
       expect(round.received).toBe(1)
       expect(customer.tenant.keyBag.current('orders-key').version).toBe(i + 1)
-      expect((await customerOrders.getDocument<{ item: string }>(doc.getId()))!.getData().item).toBe(`after ${i} rotations`)
+      expect((await customerOrders.getDocument<{ item: string }>(doc.getId()))!.getData().item).toBe(
+        `after ${i} rotations`,
+      )
       // What it imported it acknowledged: the mailbox is empty.
       expect((await space.usage()).mailMessages).toBe(0)
     }
@@ -145,20 +190,39 @@ describe('a long-lived grant through a relay', () => {
     await supplier.tenant.keyBag.generateKey('orders-key')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'orders-key' })
     const offer = await supplier.tenant.sharing.share({
-      partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
+      keys: ['orders-key'],
+      permissions: ['read', 'write'],
     })
     await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+    await supplier.orchestrator.addRelationship(
+      'out',
+      supplier.tenant,
+      await supplier.relay.peer(grantId),
+      ['orders'],
+      { grantId, direction: 'both' },
+    )
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
+      grantId,
+      direction: 'both',
+    })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
-    const space = new ServerConnection({ url: server.url, tenant: relaySpaceOf(grantId), key: supplier.tenant.serverSigner() })
+    const space = new ServerConnection({
+      url: server.url,
+      tenant: relaySpaceOf(grantId),
+      key: supplier.tenant.serverSigner(),
+    })
     // Co-writers come and go: each write grant issued or revoked changes the customer's roster,
     // and each revocation rotates the key.
     for (let i = 0; i < 12; i++) {
       const other = await supplier.tenant.sharing.share({
-        partner: third.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+        partner: third.tenant.publicProfile(),
+        databases: ['orders'],
+        keys: ['orders-key'],
+        permissions: ['read', 'write'],
       })
       expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
       await supplier.tenant.sharing.revoke(other.grant.id)
@@ -168,7 +232,9 @@ describe('a long-lived grant through a relay', () => {
     const doc = await orders.createDocument({ data: { item: 'after the churn' } })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
-    expect((await (await customer.tenant.openDB('orders')).getDocument<{ item: string }>(doc.getId()))?.getData().item).toBe('after the churn')
+    expect(
+      (await (await customer.tenant.openDB('orders')).getDocument<{ item: string }>(doc.getId()))?.getData().item,
+    ).toBe('after the churn')
     expect((await space.usage()).mailMessages).toBe(0)
     await Promise.all([supplier.close(), customer.close(), third.close()])
   })
@@ -179,11 +245,24 @@ describe('a long-lived grant through a relay', () => {
     await supplier.tenant.keyBag.generateKey('a-key')
     await supplier.tenant.keyBag.generateKey('b-key')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'a-key' })
-    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['a-key', 'b-key'] })
+    const offer = await supplier.tenant.sharing.share({
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
+      keys: ['a-key', 'b-key'],
+    })
     await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+    await supplier.orchestrator.addRelationship(
+      'out',
+      supplier.tenant,
+      await supplier.relay.peer(grantId),
+      ['orders'],
+      { grantId, direction: 'push' },
+    )
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
+      grantId,
+      direction: 'pull',
+    })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     // a-key rotates and is delivered; then b-key rotates and its delivery supersedes a-key's.
@@ -193,7 +272,11 @@ describe('a long-lived grant through a relay', () => {
     await supplier.tenant.keyBag.rotateKey('b-key')
     const underB = await orders.createDocument({ keyId: 'b-key', data: { item: 'under b v2' } })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
-    const space = new ServerConnection({ url: server.url, tenant: relaySpaceOf(grantId), key: supplier.tenant.serverSigner() })
+    const space = new ServerConnection({
+      url: server.url,
+      tenant: relaySpaceOf(grantId),
+      key: supplier.tenant.serverSigner(),
+    })
     expect((await space.usage()).mailMessages).toBe(1)
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     const customerOrders = await customer.tenant.openDB('orders')

@@ -19,7 +19,10 @@ describe('order', () => {
   afterAll(() => server.close())
 
   it('walks a bounded stretch of the arrival order per request, and the client follows the cursor', async () => {
-    const { tenantId, devices: [a] } = await setupTenant(server.url, { count: 1 })
+    const {
+      tenantId,
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
     let orders = 0
     const counting: typeof fetch = (input, init) => {
       if (String(input).endsWith('/order')) orders++
@@ -33,7 +36,10 @@ describe('order', () => {
     const hashes = entries.map((e) => e.hash)
 
     // One request walks at most 5 pages (100 positions): the last entry is not found in the first.
-    const first: Bodies['order']['res'] = await connection.db('notes', 'order', { hashes: packHashes([hashes[299]!]), since: null })
+    const first: Bodies['order']['res'] = await connection.db('notes', 'order', {
+      hashes: packHashes([hashes[299]!]),
+      since: null,
+    })
     expect(first).toMatchObject({ done: false, cursor: { seq: 100 } })
     expect(first.hashes.length).toBe(0)
 

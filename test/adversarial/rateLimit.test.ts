@@ -42,18 +42,24 @@ describe('rate limits', () => {
     // A fresh random token per request: each fails, and each counts against the attacker's address.
     const refused = await limited(3 * BURST, () =>
       rawRequest(`${server.url}/v1/t/rate-victim/db/notes/head`, {
-        body, localAddress: ATTACKER, headers: { authorization: `Bearer ${Math.random().toString(36).slice(2)}` },
+        body,
+        localAddress: ATTACKER,
+        headers: { authorization: `Bearer ${Math.random().toString(36).slice(2)}` },
       }),
     )
     expect(refused).toBeGreaterThanOrEqual(BURST)
     // The victim tenant, signed in from another address, is not slowed by the attacker's refusals.
-    for (let i = 0; i < 10; i++) await expect(victim.connection.db('notes', 'head', {})).resolves.toMatchObject({ count: 0 })
+    for (let i = 0; i < 10; i++)
+      await expect(victim.connection.db('notes', 'head', {})).resolves.toMatchObject({ count: 0 })
   })
 
   it('limits the operations before sign-in by address', async () => {
     const publicKey = generateSigningKeyPair().publicKey
     const refused = await limited(3 * BURST, (i) =>
-      rawRequest(`${server.url}/v1/t/rate-anon-${i}/challenge`, { body: encodeBody({ publicKey }), localAddress: '127.0.0.3' }),
+      rawRequest(`${server.url}/v1/t/rate-anon-${i}/challenge`, {
+        body: encodeBody({ publicKey }),
+        localAddress: '127.0.0.3',
+      }),
     )
     expect(refused).toBeGreaterThanOrEqual(BURST)
     // Another address signs in and works.
@@ -64,7 +70,10 @@ describe('rate limits', () => {
   it('limits a signed-in session by its verified token, not by what it claims', async () => {
     const member = await signedInMember(server.url, 'rate-session')
     const refused = await limited(3 * BURST, () =>
-      rawRequest(`${server.url}/v1/t/rate-session/db/notes/head`, { body: encodeBody({}), headers: { authorization: `Bearer ${member.token}` } }),
+      rawRequest(`${server.url}/v1/t/rate-session/db/notes/head`, {
+        body: encodeBody({}),
+        headers: { authorization: `Bearer ${member.token}` },
+      }),
     )
     expect(refused).toBeGreaterThanOrEqual(BURST)
   })
@@ -73,7 +82,10 @@ describe('rate limits', () => {
 describe('tenant rate limits', () => {
   let server: WeftServer
   beforeAll(async () => {
-    server = await WeftServer.start({ limits: { requestsPerSecond: 1_000, burst: 1_000 }, quotas: { tenantRequestsPerSecond: RATE, tenantBurst: BURST } })
+    server = await WeftServer.start({
+      limits: { requestsPerSecond: 1_000, burst: 1_000 },
+      quotas: { tenantRequestsPerSecond: RATE, tenantBurst: BURST },
+    })
   })
   afterAll(() => server.close())
 
@@ -86,7 +98,10 @@ describe('tenant rate limits', () => {
     const tokens = await Promise.all(keys.map((key) => new ServerConnection({ url: server.url, tenant, key }).token()))
     let refused = 0
     for (let i = 0; i < 3 * BURST; i++) {
-      const a = await rawRequest(`${server.url}/v1/t/${tenant}/db/notes/head`, { body: encodeBody({}), headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } })
+      const a = await rawRequest(`${server.url}/v1/t/${tenant}/db/notes/head`, {
+        body: encodeBody({}),
+        headers: { authorization: `Bearer ${tokens[i % tokens.length]}` },
+      })
       if (a.status === 429) refused++
     }
     expect(refused).toBeGreaterThanOrEqual(BURST)

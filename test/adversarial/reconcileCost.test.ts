@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, RECONCILE_LIMITS, RECONCILE_VERSION, randomBytes, ready, type ReconcileMessage,
+  ErrorCodes,
+  RECONCILE_LIMITS,
+  RECONCILE_VERSION,
+  randomBytes,
+  ready,
+  type ReconcileMessage,
 } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { encodeBody } from '@weft/protocol'
@@ -22,7 +27,10 @@ const AT_BUDGET = Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 17)
 
 /** `n` fingerprint items over the whole hash range, each with a made-up count and fingerprint: every one differs. */
 function wholeRangeFingerprints(n: number): ReconcileMessage {
-  return { v: RECONCILE_VERSION, items: Array.from({ length: n }, () => ({ t: 'fingerprint' as const, p: '', n: 12_345, fp: randomBytes(16) })) }
+  return {
+    v: RECONCILE_VERSION,
+    items: Array.from({ length: n }, () => ({ t: 'fingerprint' as const, p: '', n: 12_345, fp: randomBytes(16) })),
+  }
 }
 
 beforeAll(ready)
@@ -34,7 +42,10 @@ describe('reconciliation cost on a server', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'weft-reconcile-cost-'))
-    server = await startChildServer({ data: dir, authors: 'any', limits: { requestsPerSecond: 10_000, burst: 10_000 } }, 256)
+    server = await startChildServer(
+      { data: dir, authors: 'any', limits: { requestsPerSecond: 10_000, burst: 10_000 } },
+      256,
+    )
     a = (await setupTenant(server.url, { count: 1 })).devices[0]!
     const factory = new EntryFactory(50)
     for (let i = 0; i < ENTRIES; i += 2_000) {
@@ -51,7 +62,9 @@ describe('reconciliation cost on a server', () => {
   async function attack(message: ReconcileMessage): Promise<{ answer: RawAnswer; slowestHealth: number }> {
     const body = encodeBody({ message })
     const sent = rawRequest(`${server.url}/v1/t/${encodeURIComponent(a.connection.tenant)}/db/notes/reconcile`, {
-      body, headers: { authorization: `Bearer ${await a.connection.token()}` }, timeoutMs: 120_000,
+      body,
+      headers: { authorization: `Bearer ${await a.connection.token()}` },
+      timeoutMs: 120_000,
     })
     let done = false
     let slowestHealth = 0

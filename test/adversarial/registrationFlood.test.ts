@@ -23,7 +23,10 @@ beforeAll(async () => {
   await ready()
   const limits = { requestsPerSecond: 100_000, burst: 100_000 } // the per-client rate is not what is tested here
   ;[open, closed] = await Promise.all([
-    startChildServer({ limits, registration: { maxTenants: MAX_TENANTS, perAddress: { tenants: PER_ADDRESS, windowMs: 3_600_000 } } }, 192),
+    startChildServer(
+      { limits, registration: { maxTenants: MAX_TENANTS, perAddress: { tenants: PER_ADDRESS, windowMs: 3_600_000 } } },
+      192,
+    ),
     startChildServer({ limits, registration: { open: false, tokens: [TOKEN] } }, 192),
   ])
 })
@@ -37,7 +40,11 @@ async function serverIdOf(url: string): Promise<string> {
 
 /** POSTs a registration from a chosen loopback address; the status and error code of the answer. */
 function register(
-  url: string, from: string, tenant: string, admin: SigningKeyPair, serverId: string,
+  url: string,
+  from: string,
+  tenant: string,
+  admin: SigningKeyPair,
+  serverId: string,
   opts: { seq?: number; add?: Uint8Array[]; token?: string } = {},
 ): Promise<{ status: number; code?: string; retryAfter?: string }> {
   const registration = createRegistration({ server: serverId, tenant, seq: opts.seq ?? 1, add: opts.add ?? [] }, admin)
@@ -45,7 +52,14 @@ function register(
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: hostname, port, method: 'POST', path: `/v1/t/${encodeURIComponent(tenant)}/register`, localAddress: from, headers: { 'content-type': MSGPACK_TYPE, 'content-length': body.length } },
+      {
+        host: hostname,
+        port,
+        method: 'POST',
+        path: `/v1/t/${encodeURIComponent(tenant)}/register`,
+        localAddress: from,
+        headers: { 'content-type': MSGPACK_TYPE, 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -53,7 +67,11 @@ function register(
           const status = res.statusCode ?? 0
           const text = Buffer.concat(chunks).toString()
           const code = status === 200 ? undefined : (JSON.parse(text) as { code: string }).code
-          resolve({ status, ...(code ? { code } : {}), ...(res.headers['retry-after'] ? { retryAfter: String(res.headers['retry-after']) } : {}) })
+          resolve({
+            status,
+            ...(code ? { code } : {}),
+            ...(res.headers['retry-after'] ? { retryAfter: String(res.headers['retry-after']) } : {}),
+          })
         })
       },
     )
@@ -71,7 +89,11 @@ describe('registration flood', () => {
     const first = generateSigningKeyPair()
     const firstTenant = tenantId()
     expect(await register(open.url, '127.0.0.1', firstTenant, first, serverId)).toEqual({ status: 200 })
-    const flood = await Promise.all(Array.from({ length: 200 }, () => register(open.url, '127.0.0.1', tenantId(), generateSigningKeyPair(), serverId)))
+    const flood = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        register(open.url, '127.0.0.1', tenantId(), generateSigningKeyPair(), serverId),
+      ),
+    )
     const ok = flood.filter((r) => r.status === 200)
     expect(ok).toHaveLength(PER_ADDRESS - 1)
     const refused = flood.filter((r) => r.status !== 200)
@@ -80,50 +102,83 @@ describe('registration flood', () => {
     expect(await healthLatency(open.url)).toBeLessThan(200)
 
     // Another address still creates a tenant; the flooding address's own tenant still adds members.
-    expect(await register(open.url, '127.0.0.2', tenantId(), generateSigningKeyPair(), serverId)).toEqual({ status: 200 })
-    expect(await register(open.url, '127.0.0.1', firstTenant, first, serverId, { seq: 2, add: [generateSigningKeyPair().publicKey] })).toEqual({ status: 200 })
+    expect(await register(open.url, '127.0.0.2', tenantId(), generateSigningKeyPair(), serverId)).toEqual({
+      status: 200,
+    })
+    expect(
+      await register(open.url, '127.0.0.1', firstTenant, first, serverId, {
+        seq: 2,
+        add: [generateSigningKeyPair().publicKey],
+      }),
+    ).toEqual({ status: 200 })
     expect(open.alive()).toBe(true)
   })
 
-  it('creates no tenant past the server\'s limit, from any address (507 WEFT_SERVER_FULL), and known tenants still register members', async () => {
+  it("creates no tenant past the server's limit, from any address (507 WEFT_SERVER_FULL), and known tenants still register members", async () => {
     const serverId = await serverIdOf(open.url)
     // The first test left 21 tenants; addresses of their own fill the rest.
     const results: { status: number; code?: string }[] = []
-    for (let i = 3; i < 3 + 20; i++) results.push(await register(open.url, `127.0.0.${i}`, tenantId(), generateSigningKeyPair(), serverId))
+    for (let i = 3; i < 3 + 20; i++)
+      results.push(await register(open.url, `127.0.0.${i}`, tenantId(), generateSigningKeyPair(), serverId))
     expect(results.filter((r) => r.status === 200)).toHaveLength(MAX_TENANTS - (PER_ADDRESS + 1))
-    expect(results.filter((r) => r.status !== 200).every((r) => r.status === 507 && r.code === ErrorCodes.SERVER_FULL)).toBe(true)
+    expect(
+      results.filter((r) => r.status !== 200).every((r) => r.status === 507 && r.code === ErrorCodes.SERVER_FULL),
+    ).toBe(true)
     const admin = generateSigningKeyPair()
     expect((await register(open.url, '127.0.0.99', tenantId(), admin, serverId)).code).toBe(ErrorCodes.SERVER_FULL)
   })
 
-  it('with open registration off, creates a tenant only with the operator\'s token; its admin then registers members without one', async () => {
+  it("with open registration off, creates a tenant only with the operator's token; its admin then registers members without one", async () => {
     const serverId = await serverIdOf(closed.url)
     const admin = generateSigningKeyPair()
     const tenant = tenantId()
-    expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId)).toMatchObject({ status: 403, code: ErrorCodes.REGISTRATION_CLOSED })
-    expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId, { token: `${TOKEN}-guess` })).toMatchObject({
-      status: 403, code: ErrorCodes.REGISTRATION_CLOSED,
+    expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId)).toMatchObject({
+      status: 403,
+      code: ErrorCodes.REGISTRATION_CLOSED,
     })
+    expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId, { token: `${TOKEN}-guess` })).toMatchObject(
+      {
+        status: 403,
+        code: ErrorCodes.REGISTRATION_CLOSED,
+      },
+    )
     expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId, { token: TOKEN })).toEqual({ status: 200 })
-    expect(await register(closed.url, '127.0.0.1', tenant, admin, serverId, { seq: 2, add: [generateSigningKeyPair().publicKey] })).toEqual({ status: 200 })
+    expect(
+      await register(closed.url, '127.0.0.1', tenant, admin, serverId, {
+        seq: 2,
+        add: [generateSigningKeyPair().publicKey],
+      }),
+    ).toEqual({ status: 200 })
     // The client passes the operator's token the same way.
     const other = tenantId()
-    await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1 })).rejects.toMatchObject({ code: ErrorCodes.REGISTRATION_CLOSED })
-    await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1, registrationToken: TOKEN })).resolves.toMatchObject({ members: 1 })
+    await expect(registerMembers({ url: closed.url, tenant: other, admin, seq: 1 })).rejects.toMatchObject({
+      code: ErrorCodes.REGISTRATION_CLOSED,
+    })
+    await expect(
+      registerMembers({ url: closed.url, tenant: other, admin, seq: 1, registrationToken: TOKEN }),
+    ).resolves.toMatchObject({ members: 1 })
   })
 
   it('the command line takes the same limits: --registration-token closes open registration, --max-tenants caps the server', async () => {
     const cli = fileURLToPath(new URL('../../packages/server/src/cli.ts', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--memory', '--port', '0', '--registration-token', TOKEN, '--max-tenants', '1'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--memory', '--port', '0', '--registration-token', TOKEN, '--max-tenants', '1'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     try {
       const line = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string
       const url = /listening on (\S+)/.exec(line)![1]!
       const admin = generateSigningKeyPair()
-      await expect(registerMembers({ url, tenant: tenantId(), admin, seq: 1 })).rejects.toMatchObject({ code: ErrorCodes.REGISTRATION_CLOSED })
+      await expect(registerMembers({ url, tenant: tenantId(), admin, seq: 1 })).rejects.toMatchObject({
+        code: ErrorCodes.REGISTRATION_CLOSED,
+      })
       await registerMembers({ url, tenant: tenantId(), admin, seq: 1, registrationToken: TOKEN })
-      await expect(registerMembers({ url, tenant: tenantId(), admin, seq: 1, registrationToken: TOKEN })).rejects.toMatchObject({ code: ErrorCodes.SERVER_FULL })
+      await expect(
+        registerMembers({ url, tenant: tenantId(), admin, seq: 1, registrationToken: TOKEN }),
+      ).rejects.toMatchObject({ code: ErrorCodes.SERVER_FULL })
     } finally {
       child.kill('SIGKILL')
     }

@@ -16,15 +16,32 @@ const RSS_BOUND = 160 * MB
 const HEALTH_BOUND_MS = 1_000
 
 /** A `get` sent as raw HTTP, as an attacker would: status, the decoded body or error code, and the response's size. */
-async function rawGet(server: ChildServer, d: Device, hashes: readonly string[], decode = true): Promise<{ status: number; bytes: number; body?: Bodies['get']['res']; code?: string }> {
+async function rawGet(
+  server: ChildServer,
+  d: Device,
+  hashes: readonly string[],
+  decode = true,
+): Promise<{ status: number; bytes: number; body?: Bodies['get']['res']; code?: string }> {
   const res = await fetch(`${server.url}/v1/t/${encodeURIComponent(d.connection.tenant)}/db/notes/get`, {
     method: 'POST',
-    headers: { 'content-type': 'application/vnd.weft.v1+msgpack', authorization: `Bearer ${await d.connection.token()}` },
+    headers: {
+      'content-type': 'application/vnd.weft.v1+msgpack',
+      authorization: `Bearer ${await d.connection.token()}`,
+    },
     body: encodeBody({ hashes: packHashes(hashes as ChangeHash[]) }) as BodyInit,
   })
   const bytes = new Uint8Array(await res.arrayBuffer())
-  if (!res.ok) return { status: res.status, bytes: bytes.length, code: (JSON.parse(new TextDecoder().decode(bytes)) as { code: string }).code }
-  return { status: res.status, bytes: bytes.length, ...(decode ? { body: decodeBody<Bodies['get']['res']>(bytes, Number.MAX_SAFE_INTEGER) } : {}) }
+  if (!res.ok)
+    return {
+      status: res.status,
+      bytes: bytes.length,
+      code: (JSON.parse(new TextDecoder().decode(bytes)) as { code: string }).code,
+    }
+  return {
+    status: res.status,
+    bytes: bytes.length,
+    ...(decode ? { body: decodeBody<Bodies['get']['res']>(bytes, Number.MAX_SAFE_INTEGER) } : {}),
+  }
 }
 
 beforeAll(ready)
@@ -90,7 +107,8 @@ describe('responses are bounded', () => {
       return answers
     })
     expect(result.filter((r) => r.status === 200).length).toBeGreaterThan(0)
-    for (const r of result) if (r.status !== 200) expect(r).toMatchObject({ status: 429, code: ErrorCodes.RATE_LIMITED })
+    for (const r of result)
+      if (r.status !== 200) expect(r).toMatchObject({ status: 429, code: ErrorCodes.RATE_LIMITED })
     expect(result.some((r) => r.status === 429)).toBe(true)
     expect(peak - idle).toBeLessThan(RSS_BOUND)
     expect(server.alive()).toBe(true)

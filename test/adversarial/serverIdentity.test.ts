@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core'
 import { registerMembers, ServerConnection } from '@weft/client'
 import {
-  createRegistration, decodeBody, encodeBody, serverOrigin, signChallenge, type Bodies, type SignedRegistration,
+  createRegistration,
+  decodeBody,
+  encodeBody,
+  serverOrigin,
+  signChallenge,
+  type Bodies,
+  type SignedRegistration,
 } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
@@ -19,23 +25,41 @@ import { codeOf } from '../network/helpers/http.ts'
 beforeAll(ready)
 
 /** POSTs a MessagePack body, optionally with another Host header; the decoded answer. */
-async function post(url: string, body: unknown, host?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  url: string,
+  body: unknown,
+  host?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const u = new URL(url)
   const res = await new Promise<{ status: number; bytes: Buffer }>((resolve, reject) => {
     import('node:http').then(({ request }) => {
       const bytes = encodeBody(body)
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: {
-        'content-type': 'application/vnd.weft.v1+msgpack', 'content-length': bytes.length, ...(host ? { host } : {}),
-      } }, (r) => {
-        const chunks: Buffer[] = []
-        r.on('data', (c: Buffer) => chunks.push(c))
-        r.on('end', () => resolve({ status: r.statusCode!, bytes: Buffer.concat(chunks) }))
-      })
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/vnd.weft.v1+msgpack',
+            'content-length': bytes.length,
+            ...(host ? { host } : {}),
+          },
+        },
+        (r) => {
+          const chunks: Buffer[] = []
+          r.on('data', (c: Buffer) => chunks.push(c))
+          r.on('end', () => resolve({ status: r.statusCode!, bytes: Buffer.concat(chunks) }))
+        },
+      )
       req.on('error', reject)
       req.end(bytes)
     }, reject)
   })
-  return { status: res.status, body: res.status === 200 ? decodeBody(new Uint8Array(res.bytes), 1 << 20) : JSON.parse(res.bytes.toString()) }
+  return {
+    status: res.status,
+    body: res.status === 200 ? decodeBody(new Uint8Array(res.bytes), 1 << 20) : JSON.parse(res.bytes.toString()),
+  }
 }
 
 describe('server identity', () => {
@@ -70,15 +94,34 @@ describe('server identity', () => {
     const challenge = body.challenge as Uint8Array
     const forS1 = { origin: serverOrigin(s1.url), serverId: s1.serverId }
     const signature = signChallenge(forS1, tenant, challenge, key)
-    const relayed = { publicKey: key.publicKey, challenge, server: forS1.origin, serverId: forS1.serverId, signature } satisfies Bodies['session']['req']
+    const relayed = {
+      publicKey: key.publicKey,
+      challenge,
+      server: forS1.origin,
+      serverId: forS1.serverId,
+      signature,
+    } satisfies Bodies['session']['req']
     // Presented to S2 with a Host header naming S1: the origin passes, the identity does not.
-    expect(await post(`${base}/session`, relayed, new URL(s1.url).host)).toMatchObject({ status: 401, body: { code: ErrorCodes.UNAUTHORIZED } })
+    expect(await post(`${base}/session`, relayed, new URL(s1.url).host)).toMatchObject({
+      status: 401,
+      body: { code: ErrorCodes.UNAUTHORIZED },
+    })
     // Claiming S2's identity instead: the signature was not made over it.
     const { body: again } = await post(`${base}/challenge`, { publicKey: key.publicKey })
-    const claimed = { ...relayed, challenge: again.challenge as Uint8Array, signature: signChallenge(forS1, tenant, again.challenge as Uint8Array, key), serverId: s2.serverId }
-    expect(await post(`${base}/session`, claimed, new URL(s1.url).host)).toMatchObject({ status: 401, body: { code: ErrorCodes.UNAUTHORIZED } })
+    const claimed = {
+      ...relayed,
+      challenge: again.challenge as Uint8Array,
+      signature: signChallenge(forS1, tenant, again.challenge as Uint8Array, key),
+      serverId: s2.serverId,
+    }
+    expect(await post(`${base}/session`, claimed, new URL(s1.url).host)).toMatchObject({
+      status: 401,
+      body: { code: ErrorCodes.UNAUTHORIZED },
+    })
     // Made for S2, it signs in.
-    await expect(new ServerConnection({ url: s2.url, tenant, key }).db('notes', 'head', {})).resolves.toMatchObject({ count: 0 })
+    await expect(new ServerConnection({ url: s2.url, tenant, key }).db('notes', 'head', {})).resolves.toMatchObject({
+      count: 0,
+    })
   })
 
   it('refuses a registration made for another server, so a key S2 revoked stays revoked', async () => {
@@ -92,11 +135,17 @@ describe('server identity', () => {
     const forS1 = createRegistration({ server: s1.serverId, tenant, seq: 3, add: [key.publicKey] }, admin)
     expect((await post(`${s1.url}/v1/t/${tenant}/register`, { registration: forS1 })).status).toBe(200)
     // …and replays it on S2: refused, and the key still cannot sign in there.
-    expect(await post(`${s2.url}/v1/t/${tenant}/register`, { registration: forS1 })).toMatchObject({ status: 403, body: { code: ErrorCodes.FORBIDDEN } })
+    expect(await post(`${s2.url}/v1/t/${tenant}/register`, { registration: forS1 })).toMatchObject({
+      status: 403,
+      body: { code: ErrorCodes.FORBIDDEN },
+    })
     expect(await codeOf(new ServerConnection({ url: s2.url, tenant, key }).token())).toBe(ErrorCodes.FORBIDDEN)
     // Naming S2 without being signed for it does not help either.
     const renamed: SignedRegistration = { ...forS1, server: s2.serverId }
-    expect(await post(`${s2.url}/v1/t/${tenant}/register`, { registration: renamed })).toMatchObject({ status: 403, body: { code: ErrorCodes.FORBIDDEN } })
+    expect(await post(`${s2.url}/v1/t/${tenant}/register`, { registration: renamed })).toMatchObject({
+      status: 403,
+      body: { code: ErrorCodes.FORBIDDEN },
+    })
     // While on S1 the key is a member.
     await expect(new ServerConnection({ url: s1.url, tenant, key }).token()).resolves.toEqual(expect.any(String))
   })
@@ -107,8 +156,12 @@ describe('server identity', () => {
     await registerMembers({ url: s2.url, tenant, admin, seq: 1 })
     const pinnedToS1 = new ServerConnection({ url: s2.url, tenant, key: admin, serverId: s1.serverId })
     expect(await codeOf(pinnedToS1.token())).toBe(ErrorCodes.UNAUTHORIZED)
-    expect(await codeOf(registerMembers({ url: s2.url, tenant, admin, seq: 2, serverId: s1.serverId }))).toBe(ErrorCodes.UNAUTHORIZED)
-    await expect(new ServerConnection({ url: s2.url, tenant, key: admin, serverId: s2.serverId }).token()).resolves.toEqual(expect.any(String))
+    expect(await codeOf(registerMembers({ url: s2.url, tenant, admin, seq: 2, serverId: s1.serverId }))).toBe(
+      ErrorCodes.UNAUTHORIZED,
+    )
+    await expect(
+      new ServerConnection({ url: s2.url, tenant, key: admin, serverId: s2.serverId }).token(),
+    ).resolves.toEqual(expect.any(String))
   })
 })
 
@@ -130,7 +183,9 @@ describe('server identity across restarts', () => {
     const again = await WeftServer.start({ storeFactory: new LevelStoreFactory({ path: dir }) })
     expect(again.serverId).toBe(id)
     expect(((await (await fetch(`${again.url}/v1/identity`)).json()) as { serverId: string }).serverId).toBe(id)
-    await expect(new ServerConnection({ url: again.url, tenant, key, serverId: id }).db('notes', 'head', {})).resolves.toMatchObject({ count: 0 })
+    await expect(
+      new ServerConnection({ url: again.url, tenant, key, serverId: id }).db('notes', 'head', {}),
+    ).resolves.toMatchObject({ count: 0 })
     await again.close()
     const elsewhere = await WeftServer.start({ storeFactory: new LevelStoreFactory({ path: other }) })
     expect(elsewhere.serverId).not.toBe(id)

@@ -46,11 +46,14 @@ describe('socket back-pressure', () => {
   it('holds the server to a bounded buffer for clients that never read, then drops them', async () => {
     const idle = server.rss()
     const token = await a.connection.token()
-    const sockets = await Promise.all(Array.from({ length: 5 }, () => stalledSocket(server.url, a.connection.tenant, token)))
+    const sockets = await Promise.all(
+      Array.from({ length: 5 }, () => stalledSocket(server.url, a.connection.tenant, token)),
+    )
     let slowest = 0
     const { peak } = await peakRss(server.rss, async () => {
       // 60 small subscribes on each socket, none of whose answers is ever read.
-      for (const s of sockets) for (let i = 0; i < 60; i++) s.send({ type: 'subscribe', db: `big${i % 3}`, since: null })
+      for (const s of sockets)
+        for (let i = 0; i < 60; i++) s.send({ type: 'subscribe', db: `big${i % 3}`, since: null })
       const end = Date.now() + SLOW_MS - 500
       while (Date.now() < end) {
         slowest = Math.max(slowest, await healthLatency(server.url))
@@ -61,7 +64,11 @@ describe('socket back-pressure', () => {
     expect(slowest).toBeLessThan(HEALTH_BOUND_MS)
     expect(server.alive()).toBe(true)
     // Unread past slowSocketMs: every attacking socket is dropped.
-    await eventually(async () => (await liveConnections(server.url)) === 0, SLOW_MS + 5_000, 'the stalled sockets dropped')
+    await eventually(
+      async () => (await liveConnections(server.url)) === 0,
+      SLOW_MS + 5_000,
+      'the stalled sockets dropped',
+    )
     for (const s of sockets) s.socket.destroy()
     // Another client of the tenant is served as before.
     const got = await new RemoteChangeStore({ connection: a.connection, db: 'big0' }).getAllChangeHashes()

@@ -17,7 +17,8 @@ async function scene(server: WeftServer) {
   const writer = t.devices[0]!
   const factory = new EntryFactory(50)
   let n = 0
-  const push = (db = 'notes') => new RemoteChangeStore({ connection: writer.connection, db }).relay([envelope(factory.entry(n++))])
+  const push = (db = 'notes') =>
+    new RemoteChangeStore({ connection: writer.connection, db }).relay([envelope(factory.entry(n++))])
   for (let i = 0; i < 5; i++) await push('secret')
   return { t, push }
 }
@@ -25,7 +26,13 @@ async function scene(server: WeftServer) {
 /** A new member key of `t` (with `until`, if given) and its link to the server. */
 async function member(server: WeftServer, t: TenantSetup, until?: number): Promise<ServerConnection> {
   const key = generateSigningKeyPair()
-  await registerMembers({ url: server.url, tenant: t.tenantId, admin: t.admin, add: [key.publicKey], ...(until ? { until } : {}) })
+  await registerMembers({
+    url: server.url,
+    tenant: t.tenantId,
+    admin: t.admin,
+    add: [key.publicKey],
+    ...(until ? { until } : {}),
+  })
   return new ServerConnection({ url: server.url, tenant: t.tenantId, key })
 }
 
@@ -81,7 +88,12 @@ describe('revocation reaches open sockets', () => {
     const { t, push } = await scene(server)
     const victim = await member(server, t)
     const local = new MemoryChangeStore()
-    const live = new LiveSync({ local, remote: new RemoteChangeStore({ connection: victim, db: 'notes' }), webSocket: WebSocket, backoff: { initialMs: 50, maxMs: 200 } })
+    const live = new LiveSync({
+      local,
+      remote: new RemoteChangeStore({ connection: victim, db: 'notes' }),
+      webSocket: WebSocket,
+      backoff: { initialMs: 50, maxMs: 200 },
+    })
     live.start()
     await push()
     await eventually(async () => (await local.getAllChangeHashes()).length === 1, 5_000, 'the first entry')
@@ -125,13 +137,22 @@ describe('session lifetime reaches open sockets', () => {
     const { t, push } = await scene(server)
     const m = await member(server, t)
     const local = new MemoryChangeStore()
-    const live = new LiveSync({ local, remote: new RemoteChangeStore({ connection: m, db: 'notes' }), webSocket: WebSocket, backoff: { initialMs: 50, maxMs: 200 } })
+    const live = new LiveSync({
+      local,
+      remote: new RemoteChangeStore({ connection: m, db: 'notes' }),
+      webSocket: WebSocket,
+      backoff: { initialMs: 50, maxMs: 200 },
+    })
     live.start()
     await push()
     await eventually(async () => (await local.getAllChangeHashes()).length === 1, 5_000, 'the first entry')
     await sleep(ttl + 500) // the first session is over
     await push()
-    await eventually(async () => (await local.getAllChangeHashes()).length === 2, 5_000, 'an entry after the session ended')
+    await eventually(
+      async () => (await local.getAllChangeHashes()).length === 2,
+      5_000,
+      'an entry after the session ended',
+    )
     expect(live.peek().state).not.toBe('error')
     await live.close()
   })

@@ -23,7 +23,9 @@ describe('examples/browser-notes in Chromium', () => {
   beforeAll(async () => {
     // The page loads `./main.js`: serve it as `main.html` beside the bundle `main.js`.
     // Built as the example builds itself (examples/browser-notes/build.ts, what docs/browser.md says).
-    run = await startBrowserRun({ main: { entry: example('main.ts'), js: buildNotesPage, html: await readFile(example('index.html'), 'utf8') } })
+    run = await startBrowserRun({
+      main: { entry: example('main.ts'), js: buildNotesPage, html: await readFile(example('index.html'), 'utf8') },
+    })
     page = await run.open('main', locked).catch(async (err: unknown) => {
       await run.close()
       throw err
@@ -46,9 +48,9 @@ describe('examples/browser-notes in Chromium', () => {
       await page.locator('#new-note').press('Enter')
       await saved()
     }
-    await expect.poll(() => notes().evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual([
-      'Buy oat milk', 'Call the plumber', 'Draft to delete',
-    ])
+    await expect
+      .poll(() => notes().evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)))
+      .toEqual(['Buy oat milk', 'Call the plumber', 'Draft to delete'])
     await notes().first().fill('Buy oat milk and bread')
     await notes().first().press('Tab')
     await saved()
@@ -68,7 +70,8 @@ describe('examples/browser-notes in Chromium', () => {
     await unlockWith(PASSWORD)
     await saved()
     expect(await notes().evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual([
-      'Buy oat milk and bread', 'Call the plumber',
+      'Buy oat milk and bread',
+      'Call the plumber',
     ])
     expect(run.pageErrors).toEqual([])
   })

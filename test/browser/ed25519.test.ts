@@ -37,6 +37,8 @@ describe('Ed25519 edge cases in Chromium', () => {
     expect(alone).not.toContain('unsupported')
     expect(verdicts.get('weft: genuine signature')!.webCryptoAlone).toBe(true)
     // The identity R: BoringSSL's cofactorless check holds, so only the rule refuses it.
-    expect(verdicts.get('weft: R = identity (small order), S = H·a — WebCrypto alone accepts')!.webCryptoAlone).toBe(true)
+    expect(verdicts.get('weft: R = identity (small order), S = H·a — WebCrypto alone accepts')!.webCryptoAlone).toBe(
+      true,
+    )
   })
 })

@@ -39,7 +39,9 @@ const IDB_PAGE = {
   entry: pageFile('idbStorePage.ts'),
   bundle: {
     replace: { vitest: pageFile('vitestInPage.ts') },
-    provide: [{ files: /conformance[\\/]runChangeStoreTests\.ts$/, name: 'Buffer', from: pageFile('bufferForSuite.ts') }],
+    provide: [
+      { files: /conformance[\\/]runChangeStoreTests\.ts$/, name: 'Buffer', from: pageFile('bufferForSuite.ts') },
+    ],
   },
 }
 
@@ -102,7 +104,9 @@ describe('IdbChangeStore in Chromium', () => {
     it("tell each other's store subscribers about new entries", async () => {
       await other.evaluate(() => globalThis.weftIdbPage!.listen('tabs-store', 'tenant/db'))
       const written = await page.evaluate(() => globalThis.weftIdbPage!.writeEntries('tabs-store', 'tenant/db', 7))
-      await other.waitForFunction((n) => globalThis.weftIdbPage!.heard().then((h) => h.hashes.length >= n), 7, { timeout: 10_000 })
+      await other.waitForFunction((n) => globalThis.weftIdbPage!.heard().then((h) => h.hashes.length >= n), 7, {
+        timeout: 10_000,
+      })
       const heard = await other.evaluate(() => globalThis.weftIdbPage!.heard())
       expect(heard.hashes).toEqual(written.hashes)
       expect(heard.readable).toBe(7)
@@ -119,7 +123,9 @@ describe('IdbChangeStore in Chromium', () => {
       const data = await other.evaluate((docId) => globalThis.weftIdbPage!.waitForDocument(docId, 10_000), id)
       expect(data).toEqual({ title: 'written in tab one' })
       const back = await other.evaluate(() => globalThis.weftIdbPage!.createDocument({ title: 'and one from tab two' }))
-      expect(await page.evaluate((docId) => globalThis.weftIdbPage!.waitForDocument(docId, 10_000), back)).toEqual({ title: 'and one from tab two' })
+      expect(await page.evaluate((docId) => globalThis.weftIdbPage!.waitForDocument(docId, 10_000), back)).toEqual({
+        title: 'and one from tab two',
+      })
       await page.evaluate(() => globalThis.weftIdbPage!.dispose([]))
     })
   })
@@ -155,7 +161,9 @@ describe('IdbChangeStore in Chromium', () => {
         const cdp = await context.newCDPSession(quotaPage)
         await cdp.send('Storage.overrideQuotaForOrigin', { origin: run.origin, quotaSize: 2 * 1024 * 1024 })
         await run.goto(quotaPage, 'idb', () => globalThis.weftIdbPage !== undefined)
-        const r = await quotaPage.evaluate(() => globalThis.weftIdbPage!.fillUntilQuota('real-quota', 128 * 1024, 8, 20))
+        const r = await quotaPage.evaluate(() =>
+          globalThis.weftIdbPage!.fillUntilQuota('real-quota', 128 * 1024, 8, 20),
+        )
         expect(r.code).toBe(ErrorCodes.QUOTA_EXCEEDED)
         expect(r.batchesBeforeFailure).toBeGreaterThan(0)
         expect(r.keptOfFailedBatch).toBe(0)

@@ -1,6 +1,19 @@
 import {
-  fingerprintOf, inRange, parseEntry, WeftError, ErrorCodes, type AppendResult, type ChangeHash, type ChangeStore,
-  type Cursor, type DocId, type EntryEnvelope, type HashRange, type RangeFingerprint, type ScanItem, type ScanPage,
+  fingerprintOf,
+  inRange,
+  parseEntry,
+  WeftError,
+  ErrorCodes,
+  type AppendResult,
+  type ChangeHash,
+  type ChangeStore,
+  type Cursor,
+  type DocId,
+  type EntryEnvelope,
+  type HashRange,
+  type RangeFingerprint,
+  type ScanItem,
+  type ScanPage,
   type StoreHead,
 } from '@weft/core/backend'
 

@@ -79,12 +79,29 @@ export function entryLayout(bytes: Uint8Array): EntryLayout {
   const ciphertext = fixed(ctLength)
   const signature = fixed(SIGNATURE_BYTES)
   const parsed = parseEntry(hashEntryBytes(bytes), bytes)
-  if (signature.end !== bytes.length || parsed.headerBytes.length !== nonce.end || parsed.ciphertext.length !== ctLength) {
+  if (
+    signature.end !== bytes.length ||
+    parsed.headerBytes.length !== nonce.end ||
+    parsed.ciphertext.length !== ctLength
+  ) {
     throw new Error('entryLayout disagrees with parseEntry: the entry format changed')
   }
   return {
-    magic, version, kind, docId, originTenant, originDb, deps, keyId, keyVersion, author, createdAt, nonce,
-    ciphertextLength, ciphertext, signature,
+    magic,
+    version,
+    kind,
+    docId,
+    originTenant,
+    originDb,
+    deps,
+    keyId,
+    keyVersion,
+    author,
+    createdAt,
+    nonce,
+    ciphertextLength,
+    ciphertext,
+    signature,
   }
 }
 

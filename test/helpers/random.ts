@@ -25,5 +25,8 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
 
 /** A random subset of `items` (each kept with probability `p`), in random order. */
 export function randomSubset<T>(items: readonly T[], random: () => number, p = 0.5): T[] {
-  return shuffled(items.filter(() => random() < p), random)
+  return shuffled(
+    items.filter(() => random() < p),
+    random,
+  )
 }

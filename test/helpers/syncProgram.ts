@@ -6,7 +6,16 @@ import type { KeyHandOff } from './tenants.ts'
  * program shrinks and reads as a schedule. Replica indices are taken modulo the replica count.
  */
 
-export const VIAS = ['pull', 'push', 'pushToStore', 'both', 'incremental', 'incrementalToStore', 'filtered', 'filteredToStore'] as const
+export const VIAS = [
+  'pull',
+  'push',
+  'pushToStore',
+  'both',
+  'incremental',
+  'incrementalToStore',
+  'filtered',
+  'filteredToStore',
+] as const
 export type Via = (typeof VIAS)[number]
 export const FAULTS = ['drop', 'twice', 'replay', 'partial'] as const
 /** `none` delivers normally; `drop` skips the transfer; `twice` runs it twice; `replay` re-appends
@@ -63,13 +72,41 @@ const syncStep: fc.Arbitrary<SyncStep> = fc.record({
 })
 const pick = fc.nat({ max: 20 })
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('create' as const), at: replica, visibility: fc.constantFrom('public' as const, 'private' as const), n: fc.nat({ max: 9 }) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), at: replica, pick, field: fc.constantFrom<Field>('title', 'n', 'visibility'), value: fc.nat({ max: 9 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('append' as const), at: replica, pick, value: fc.nat({ max: 99 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('create' as const),
+      at: replica,
+      visibility: fc.constantFrom('public' as const, 'private' as const),
+      n: fc.nat({ max: 9 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('set' as const),
+      at: replica,
+      pick,
+      field: fc.constantFrom<Field>('title', 'n', 'visibility'),
+      value: fc.nat({ max: 9 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('append' as const), at: replica, pick, value: fc.nat({ max: 99 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), at: replica, pick }) },
   { weight: 6, arbitrary: syncStep },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('parallel' as const), a: syncStep, b: syncStep }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('observe' as const), at: replica, yields: fc.integer({ min: 1, max: 4 }), pageSize: fc.integer({ min: 1, max: 5 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('observe' as const),
+      at: replica,
+      yields: fc.integer({ min: 1, max: 4 }),
+      pageSize: fc.integer({ min: 1, max: 5 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reopen' as const), at: replica }) },
 )
 export const program: fc.Arbitrary<Program> = fc.record({

@@ -1,6 +1,12 @@
 import {
-  MemoryStoreFactory, TEST_KDF, TenantFactory,
-  type Database, type DatabaseOptions, type StoreFactory, type StoreOptions, type Tenant,
+  MemoryStoreFactory,
+  TEST_KDF,
+  TenantFactory,
+  type Database,
+  type DatabaseOptions,
+  type StoreFactory,
+  type StoreOptions,
+  type Tenant,
 } from '@weft/core'
 
 /** How the partners come to hold the shared key. */
@@ -46,11 +52,16 @@ export async function partnerTenants(options: PartnerTenantsOptions): Promise<Pa
   const dbName = options.db ?? 'shared'
   const keyId = options.keyId ?? 'collab'
   const links = [dbName, ...(options.alsoLink ?? [])]
-  const factory = new TenantFactory({ kdf: TEST_KDF, ...(options.storeFactory ? { storeFactory: options.storeFactory } : {}) })
+  const factory = new TenantFactory({
+    kdf: TEST_KDF,
+    ...(options.storeFactory ? { storeFactory: options.storeFactory } : {}),
+  })
   const passwords = options.ids.map(passwordOf)
   const tenants: Tenant[] = []
-  for (const [i, id] of options.ids.entries()) tenants.push(await factory.createTenant({ tenantId: id, password: passwords[i]! }))
-  for (const t of tenants) for (const other of tenants) if (t !== other) await t.addPartner(other.publicProfile(), { dbs: links })
+  for (const [i, id] of options.ids.entries())
+    tenants.push(await factory.createTenant({ tenantId: id, password: passwords[i]! }))
+  for (const t of tenants)
+    for (const other of tenants) if (t !== other) await t.addPartner(other.publicProfile(), { dbs: links })
   await shareKey(factory, tenants, keyId, options.keyHandOff ?? 'password-blob')
   const dbOptions: DatabaseOptions = { ...options.dbOptions, keyId }
   const dbs = await Promise.all(tenants.map((t) => t.openDB(dbName, dbOptions)))
@@ -73,7 +84,12 @@ export async function partnerTenants(options: PartnerTenantsOptions): Promise<Pa
 }
 
 /** Gives every tenant the key `keyId`, the way partners hand keys to each other. */
-export async function shareKey(factory: TenantFactory, tenants: readonly Tenant[], keyId: string, via: KeyHandOff): Promise<void> {
+export async function shareKey(
+  factory: TenantFactory,
+  tenants: readonly Tenant[],
+  keyId: string,
+  via: KeyHandOff,
+): Promise<void> {
   if (via === 'password-blob') {
     const blob = await factory.createSymmetricEncryptedPrivateKey(KEY_PASSWORD)
     for (const t of tenants) await t.keyBag.importKey(keyId, blob, KEY_PASSWORD)
@@ -85,7 +101,10 @@ export async function shareKey(factory: TenantFactory, tenants: readonly Tenant[
 }
 
 /** A lone tenant on its own factory (shares nothing with anyone yet). */
-export async function loneTenant(id: string, storeFactory?: StoreFactory): Promise<{ factory: TenantFactory; tenant: Tenant }> {
+export async function loneTenant(
+  id: string,
+  storeFactory?: StoreFactory,
+): Promise<{ factory: TenantFactory; tenant: Tenant }> {
   const factory = new TenantFactory({ kdf: TEST_KDF, ...(storeFactory ? { storeFactory } : {}) })
   return { factory, tenant: await factory.createTenant({ tenantId: id, password: passwordOf(id) }) }
 }

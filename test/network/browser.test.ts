@@ -60,11 +60,20 @@ describe('a browser client', () => {
     const admin = generateSigningKeyPair()
     const nodeKey = generateSigningKeyPair()
     const browserKey = generateSigningKeyPair()
-    await registerMembers({ url: server.url, tenant: tenantId, admin, seq: 1, add: [tenant.signingKey, nodeKey.publicKey, browserKey.publicKey] })
+    await registerMembers({
+      url: server.url,
+      tenant: tenantId,
+      admin,
+      seq: 1,
+      add: [tenant.signingKey, nodeKey.publicKey, browserKey.publicKey],
+    })
     const db = await tenant.openDB('notes')
     const nodeLive = new LiveSync({
       local: db,
-      remote: new RemoteChangeStore({ connection: new ServerConnection({ url: server.url, tenant: tenantId, key: nodeKey }), db: 'notes' }),
+      remote: new RemoteChangeStore({
+        connection: new ServerConnection({ url: server.url, tenant: tenantId, key: nodeKey }),
+        db: 'notes',
+      }),
       webSocket: WebSocket,
     })
     nodeLive.start()
@@ -75,17 +84,35 @@ describe('a browser client', () => {
     tab.on('pageerror', (e) => errors.push(String(e)))
     await tab.goto(`http://127.0.0.1:${(page.address() as AddressInfo).port}/`)
     await tab.waitForFunction(() => 'weft' in globalThis)
-    await tab.evaluate(
-      (s) => (globalThis as unknown as { weft: { start(s: unknown): Promise<void> } }).weft.start(s),
-      { url: server.url, tenantId, password: 'pw', record: toBase64Url(record), publicKey: toBase64Url(browserKey.publicKey), privateKey: toBase64Url(browserKey.privateKey) },
-    )
-    type W = { weft: { write(d: unknown): Promise<string>; contents(): Promise<Record<string, unknown>>; status(): { state: string } } }
+    await tab.evaluate((s) => (globalThis as unknown as { weft: { start(s: unknown): Promise<void> } }).weft.start(s), {
+      url: server.url,
+      tenantId,
+      password: 'pw',
+      record: toBase64Url(record),
+      publicKey: toBase64Url(browserKey.publicKey),
+      privateKey: toBase64Url(browserKey.privateKey),
+    })
+    type W = {
+      weft: {
+        write(d: unknown): Promise<string>
+        contents(): Promise<Record<string, unknown>>
+        status(): { state: string }
+      }
+    }
     const browserContents = () => tab.evaluate(() => (globalThis as unknown as W).weft.contents())
     expect(Object.keys(await browserContents())).toContain(before.getId())
     const fromBrowser = await tab.evaluate(() => (globalThis as unknown as W).weft.write({ from: 'browser' }))
-    await eventually(async () => (await db.getDocument(fromBrowser)) !== undefined, 15_000, 'browser entry at the Node client')
+    await eventually(
+      async () => (await db.getDocument(fromBrowser)) !== undefined,
+      15_000,
+      'browser entry at the Node client',
+    )
     await db.changeDoc(before, (d) => void (d.getData().n = 2))
-    await eventually(async () => JSON.stringify(await browserContents()) === JSON.stringify(await contents(db)), 15_000, 'convergence')
+    await eventually(
+      async () => JSON.stringify(await browserContents()) === JSON.stringify(await contents(db)),
+      15_000,
+      'convergence',
+    )
     expect((await browserContents())[before.getId()]).toEqual({ from: 'node', n: 2 })
     expect(await tab.evaluate(() => (globalThis as unknown as W).weft.status().state)).toBe('up-to-date')
     expect(errors).toEqual([])

@@ -30,7 +30,13 @@ describe('a client killed mid-push', () => {
     const admin = generateSigningKeyPair()
     await registerMembers({ url: server.url, tenant, admin, seq: 1 })
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, WEFT_URL: server.url, WEFT_TENANT: tenant, WEFT_DIR: join(dir, 'client'), WEFT_COUNT: '2000' },
+      env: {
+        ...process.env,
+        WEFT_URL: server.url,
+        WEFT_TENANT: tenant,
+        WEFT_DIR: join(dir, 'client'),
+        WEFT_COUNT: '2000',
+      },
       stdio: ['pipe', 'pipe', 'inherit'],
     })
     const exited = new Promise((r) => child.once('exit', r))
@@ -50,7 +56,10 @@ describe('a client killed mid-push', () => {
     // The server survived and holds only whole, verified entries.
     const device = generateSigningKeyPair()
     await registerMembers({ url: server.url, tenant, admin, seq: 3, add: [device.publicKey] })
-    const remote = new RemoteChangeStore({ connection: new ServerConnection({ url: server.url, tenant, key: device }), db: 'db' })
+    const remote = new RemoteChangeStore({
+      connection: new ServerConnection({ url: server.url, tenant, key: device }),
+      db: 'db',
+    })
     const before = await remote.head()
     expect(before.count).toBeGreaterThanOrEqual(300)
     expect(before.count).toBeLessThan(2000)

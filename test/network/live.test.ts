@@ -24,7 +24,9 @@ describe('live sync', () => {
   afterAll(() => server.close())
 
   it('delivers new entries to subscribed clients, reports its status, and pushes offline edits on reconnect', async () => {
-    const { devices: [a, b] } = await setupTenant(server.url)
+    const {
+      devices: [a, b],
+    } = await setupTenant(server.url)
     const la = live(a!)
     const lb = live(b!)
     const seen: SyncStatus['state'][] = []
@@ -44,14 +46,20 @@ describe('live sync', () => {
     expect(lb.peek()).toMatchObject({ state: 'offline', pending: 2 })
     lb.start()
     await lb.whenReady()
-    await eventually(async () => JSON.stringify(await contents(a!.db)) === JSON.stringify(await contents(b!.db)), 10_000, 'convergence')
+    await eventually(
+      async () => JSON.stringify(await contents(a!.db)) === JSON.stringify(await contents(b!.db)),
+      10_000,
+      'convergence',
+    )
     expect((await a!.db.getDocument(doc.getId()))!.getData()).toEqual({ v: 2 })
     expect(seen).toContain('syncing')
     await Promise.all([la.stop(), lb.stop()])
   })
 
   it('after a restart, counts the local entries the server has not confirmed as pending before it connects', async () => {
-    const { devices: [a] } = await setupTenant(server.url, { count: 1 })
+    const {
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
     const cursors = new MemoryKeyValueStore() // the app's persistent record store, kept across the restart
     const first = new LiveSync({ local: a!.db, remote: a!.remote, webSocket: WebSocket, backoff, cursors })
     first.start()
@@ -84,10 +92,18 @@ describe('live sync', () => {
   })
 
   it('stops with an error status when its key is not registered', async () => {
-    const { devices: [a], tenantId } = await setupTenant(server.url, { count: 1 })
+    const {
+      devices: [a],
+      tenantId,
+    } = await setupTenant(server.url, { count: 1 })
     const { generateSigningKeyPair } = await import('@weft/core')
     const conn = new ServerConnection({ url: server.url, tenant: tenantId, key: generateSigningKeyPair() })
-    const l = new LiveSync({ local: a!.db, remote: new RemoteChangeStore({ connection: conn, db: 'notes' }), webSocket: WebSocket, backoff })
+    const l = new LiveSync({
+      local: a!.db,
+      remote: new RemoteChangeStore({ connection: conn, db: 'notes' }),
+      webSocket: WebSocket,
+      backoff,
+    })
     l.start()
     await expect(l.whenReady()).rejects.toMatchObject({ code: 'WEFT_UNAUTHORIZED' })
     expect(l.peek().state).toBe('error')
@@ -96,16 +112,24 @@ describe('live sync', () => {
   it('recovers when its socket is cut mid-transfer, losing nothing', async () => {
     const proxy = await TcpProxy.start(server.port)
     try {
-      const { devices: [a, b] } = await setupTenant(server.url)
+      const {
+        devices: [a, b],
+      } = await setupTenant(server.url)
       for (let i = 0; i < 600; i++) await a!.db.createDocument({ data: { i, pad: 'x'.repeat(200) } })
       await a!.db.pushChangesTo(a!.remote)
-      const viaProxy = new RemoteChangeStore({ connection: new ServerConnection({ url: proxy.url, tenant: b!.connection.tenant, key: b!.key }), db: 'notes' })
+      const viaProxy = new RemoteChangeStore({
+        connection: new ServerConnection({ url: proxy.url, tenant: b!.connection.tenant, key: b!.key }),
+        db: 'notes',
+      })
       const lb = live(b!, viaProxy)
       let atCut = -1
       const off = b!.db.getStore().subscribe(() => {
         if (atCut >= 0) return
         proxy.cut() // mid-transfer: after the first page is durable here, before the rest
-        void b!.db.getStore().head().then((h) => (atCut = h.count))
+        void b!.db
+          .getStore()
+          .head()
+          .then((h) => (atCut = h.count))
       })
       lb.start()
       await eventually(() => atCut >= 0, 10_000, 'the cut')
@@ -135,10 +159,14 @@ describe('live sync', () => {
     for (const s of syncs) s.start() // all at once
     // Ten of them write while the others are catching up.
     await Promise.all(devices.slice(90).map((d, i) => d.db.createDocument({ data: { writer: i } })))
-    await eventually(async () => {
-      for (const d of devices) if ((await d.db.getAllDocumentIds()).length < 30) return false
-      return true
-    }, 90_000, '100 clients converged')
+    await eventually(
+      async () => {
+        for (const d of devices) if ((await d.db.getAllDocumentIds()).length < 30) return false
+        return true
+      },
+      90_000,
+      '100 clients converged',
+    )
     await Promise.all(syncs.map((s) => s.whenReady()))
     const elapsed = Date.now() - started
     const first = JSON.stringify(await contents(devices[0]!.db))
@@ -155,7 +183,9 @@ describe('server restarted mid-sync', () => {
     let server = await WeftServer.start({ storeFactory: new LevelStoreFactory({ path: dir }) })
     const port = server.port
     try {
-      const { devices: [a, b] } = await setupTenant(server.url)
+      const {
+        devices: [a, b],
+      } = await setupTenant(server.url)
       const la = live(a!)
       const lb = live(b!)
       la.start()
@@ -172,7 +202,7 @@ describe('server restarted mid-sync', () => {
       await eventually(async () => (await b!.db.getStore().head()).count === 300, 60_000, 'convergence after restart')
       await Promise.all([la.whenReady(), lb.whenReady()])
       expect(await hashes(b!)).toEqual(await hashes(a!))
-      expect((await server.liveConnections)).toBe(2)
+      expect(await server.liveConnections).toBe(2)
       await Promise.all([la.stop(), lb.stop()])
     } finally {
       await server.close()

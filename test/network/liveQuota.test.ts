@@ -22,7 +22,10 @@ afterAll(() => server.close())
 
 describe('live sync under server quotas', () => {
   it('reports entries the server refused for the quota, and delivers them once the quota is raised', async () => {
-    const { tenantId, devices: [a] } = await setupTenant(server.url, { count: 1 })
+    const {
+      tenantId,
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
     overrides.set(tenantId, { maxEntriesPerTenant: 3 })
     const docs = []
     for (let i = 0; i < 5; i++) docs.push(await a!.db.createDocument({ data: { i } }))
@@ -37,7 +40,11 @@ describe('live sync under server quotas', () => {
 
     // A new local edit is refused too while the tenant is full; the count follows.
     await a!.db.changeDoc(docs[0]!.getId(), (d) => void (d.getData().i = 10))
-    await eventually(() => live.peek().state === 'up-to-date' && (live.peek() as { refused?: { count: number } }).refused?.count === 3, 5_000, 'third refusal')
+    await eventually(
+      () => live.peek().state === 'up-to-date' && (live.peek() as { refused?: { count: number } }).refused?.count === 3,
+      5_000,
+      'third refusal',
+    )
 
     // The operator raises the quota; the next connection offers the refused entries again.
     overrides.set(tenantId, { maxEntriesPerTenant: 100 })
@@ -51,8 +58,11 @@ describe('live sync under server quotas', () => {
     await live.close()
   })
 
-  it('backs off with growing delays while its database is over the tenant\'s limit, and syncs once it is raised', async () => {
-    const { tenantId, devices: [a] } = await setupTenant(server.url, { count: 1 })
+  it("backs off with growing delays while its database is over the tenant's limit, and syncs once it is raised", async () => {
+    const {
+      tenantId,
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
     overrides.set(tenantId, { maxDatabasesPerTenant: 1 })
     await a!.connection.db('other', 'head', {}) // the tenant's one database
     await a!.db.createDocument({ data: { kept: true } })
@@ -73,9 +83,17 @@ describe('live sync under server quotas', () => {
   })
 
   it('reconnects at the limit of databases to a database it has, which counts once', async () => {
-    const { tenantId, devices: [a] } = await setupTenant(server.url, { count: 1 })
+    const {
+      tenantId,
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
     overrides.set(tenantId, { maxDatabasesPerTenant: 1 })
-    const live = new LiveSync({ local: a!.db, remote: new RemoteChangeStore({ connection: a!.connection, db: 'notes' }), webSocket: WebSocket, backoff })
+    const live = new LiveSync({
+      local: a!.db,
+      remote: new RemoteChangeStore({ connection: a!.connection, db: 'notes' }),
+      webSocket: WebSocket,
+      backoff,
+    })
     live.start()
     await live.whenReady()
     await live.stop()

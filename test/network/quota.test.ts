@@ -10,7 +10,12 @@ import { ErrorCodes, generateSigningKeyPair, packHashes, ready, type SigningKeyP
 import { EntryFactory } from '@weft/core/testing'
 import { registerMembers, ServerConnection } from '@weft/client'
 import {
-  decodeBody, encodeBody, type ClientSocketMessage, type PushResult, type ServerSocketMessage, type WireEntry,
+  decodeBody,
+  encodeBody,
+  type ClientSocketMessage,
+  type PushResult,
+  type ServerSocketMessage,
+  type WireEntry,
 } from '@weft/protocol'
 import { DEFAULT_QUOTAS, WeftServer, type TenantQuota } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
@@ -46,13 +51,22 @@ afterAll(async () => {
 let n = 0
 
 /** A tenant on `url` whose entries are authored by `factory.signer`, with `devices` signed-in member keys. */
-async function tenantOn(url: string, options: { quota?: Partial<TenantQuota>; devices?: number; tenant?: string } = {}) {
+async function tenantOn(
+  url: string,
+  options: { quota?: Partial<TenantQuota>; devices?: number; tenant?: string } = {},
+) {
   const tenant = options.tenant ?? `quota-${process.pid}-${++n}`
   if (options.quota) overrides.set(tenant, options.quota)
   const admin = generateSigningKeyPair()
   const factory = new EntryFactory(4)
   const keys: SigningKeyPair[] = Array.from({ length: options.devices ?? 1 }, () => generateSigningKeyPair())
-  await registerMembers({ url, tenant, admin, seq: 1, add: [factory.signer.publicKey, ...keys.map((k) => k.publicKey)] })
+  await registerMembers({
+    url,
+    tenant,
+    admin,
+    seq: 1,
+    add: [factory.signer.publicKey, ...keys.map((k) => k.publicKey)],
+  })
   const connections = keys.map((key) => new ServerConnection({ url, tenant, key }))
   const connection = connections[0]!
   return {
@@ -64,8 +78,12 @@ async function tenantOn(url: string, options: { quota?: Partial<TenantQuota>; de
     connection,
     /** `count` new entries of `payload` bytes of ciphertext each (entry bytes are a little more). */
     entries: (count: number, payload = 200): WireEntry[] =>
-      Array.from({ length: count }, (_, i) => factory.entry(i, [], payload)).map((e) => ({ hash: e.hash, bytes: e.bytes })),
-    push: (entries: WireEntry[], db = 'notes', via = connection) => via.db(db, 'push', { entries }).then((r) => r.results),
+      Array.from({ length: count }, (_, i) => factory.entry(i, [], payload)).map((e) => ({
+        hash: e.hash,
+        bytes: e.bytes,
+      })),
+    push: (entries: WireEntry[], db = 'notes', via = connection) =>
+      via.db(db, 'push', { entries }).then((r) => r.results),
     held: async (entries: WireEntry[], db = 'notes', via = connection) =>
       (await via.db(db, 'has', { hashes: packHashes(entries.map((e) => e.hash)) })).held,
   }
@@ -81,10 +99,22 @@ describe('per-tenant storage quota', () => {
     const fit = size(es.slice(0, 3))
     overrides.set(t.tenant, { maxBytesPerTenant: fit + es[3]!.bytes.length - 1 }) // room for three and most of a fourth
     const results = await t.push(es)
-    expect(statuses(results)).toEqual(['added', 'added', 'added', ErrorCodes.QUOTA_EXCEEDED, ErrorCodes.QUOTA_EXCEEDED, ErrorCodes.QUOTA_EXCEEDED])
+    expect(statuses(results)).toEqual([
+      'added',
+      'added',
+      'added',
+      ErrorCodes.QUOTA_EXCEEDED,
+      ErrorCodes.QUOTA_EXCEEDED,
+      ErrorCodes.QUOTA_EXCEEDED,
+    ])
     expect(results.map((r) => r.hash)).toEqual(es.map((e) => e.hash))
     expect(await t.held(es)).toEqual([true, true, true, false, false, false])
-    expect(await t.connection.usage()).toMatchObject({ bytes: fit, entries: 3, databases: 1, limits: { maxBytes: fit + es[3]!.bytes.length - 1 } })
+    expect(await t.connection.usage()).toMatchObject({
+      bytes: fit,
+      entries: 3,
+      databases: 1,
+      limits: { maxBytes: fit + es[3]!.bytes.length - 1 },
+    })
 
     // A smaller entry that would fit in what is left is refused too when it comes after one that did not:
     // what a push leaves out is always its tail, so a stored change never follows a missing one.
@@ -102,7 +132,11 @@ describe('per-tenant storage quota', () => {
   it('enforces the entry count the same way', async () => {
     const t = await tenantOn(server.url, { quota: { maxEntriesPerTenant: 4 } })
     expect(statuses(await t.push(t.entries(3)))).toEqual(['added', 'added', 'added'])
-    expect(statuses(await t.push(t.entries(3), 'other'))).toEqual(['added', ErrorCodes.QUOTA_EXCEEDED, ErrorCodes.QUOTA_EXCEEDED])
+    expect(statuses(await t.push(t.entries(3), 'other'))).toEqual([
+      'added',
+      ErrorCodes.QUOTA_EXCEEDED,
+      ErrorCodes.QUOTA_EXCEEDED,
+    ])
     expect(await t.connection.usage()).toMatchObject({ entries: 4, databases: 2, limits: { maxEntries: 4 } })
   })
 
@@ -145,34 +179,49 @@ describe('per-tenant storage quota', () => {
     const es = plain.entries(60, 10)
     const r = await plain.push(es)
     expect(r.filter((x) => x.status === 'added')).toHaveLength(smallDefaults.maxEntriesPerTenant)
-    expect(r.slice(smallDefaults.maxEntriesPerTenant).every((x) => x.status === 'rejected' && x.code === ErrorCodes.QUOTA_EXCEEDED)).toBe(true)
+    expect(
+      r
+        .slice(smallDefaults.maxEntriesPerTenant)
+        .every((x) => x.status === 'rejected' && x.code === ErrorCodes.QUOTA_EXCEEDED),
+    ).toBe(true)
     expect(statuses(await big.push(big.entries(60, 10)))).toEqual(Array(60).fill('added'))
     expect((await big.connection.usage()).limits).toEqual({
-      maxBytes: smallDefaults.maxBytesPerTenant, maxEntries: 120, maxDatabases: smallDefaults.maxDatabasesPerTenant,
-      maxMembers: DEFAULT_QUOTAS.maxMembersPerTenant, maxMailMessages: DEFAULT_QUOTAS.maxMailMessagesPerTenant,
+      maxBytes: smallDefaults.maxBytesPerTenant,
+      maxEntries: 120,
+      maxDatabases: smallDefaults.maxDatabasesPerTenant,
+      maxMembers: DEFAULT_QUOTAS.maxMembersPerTenant,
+      maxMailMessages: DEFAULT_QUOTAS.maxMailMessagesPerTenant,
       maxMailBytes: DEFAULT_QUOTAS.maxMailBytesPerTenant,
-      requestsPerSecond: 5 * fastClients.requestsPerSecond, burst: 5 * fastClients.burst,
+      requestsPerSecond: 5 * fastClients.requestsPerSecond,
+      burst: 5 * fastClients.burst,
     })
     // Infinity lifts a limit; the usage operation reports it as null.
     overrides.set(big.tenant, { maxEntriesPerTenant: Infinity })
     expect((await big.connection.usage()).limits.maxEntries).toBeNull()
   })
 
-  it('refuses a database beyond the tenant\'s database count, over HTTP and the live socket, and keeps serving the others', async () => {
+  it("refuses a database beyond the tenant's database count, over HTTP and the live socket, and keeps serving the others", async () => {
     const t = await tenantOn(server.url, { quota: { maxDatabasesPerTenant: 2 } })
     expect(statuses(await t.push(t.entries(1), 'a'))).toEqual(['added'])
     await t.connection.db('b', 'head', {}) // reading a database opens it too
     expect(await codeOf(t.push(t.entries(1), 'c'))).toBe(ErrorCodes.QUOTA_EXCEEDED)
     expect(await codeOf(t.connection.db('c', 'head', {}))).toBe(ErrorCodes.QUOTA_EXCEEDED)
     const res = await fetch(`${server.url}${t.connection.tenantPath}/db/c/head`, {
-      method: 'POST', headers: { authorization: `Bearer ${await t.connection.token()}`, 'content-type': 'application/vnd.weft.v1+msgpack' }, body: new Uint8Array([0x80]),
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await t.connection.token()}`,
+        'content-type': 'application/vnd.weft.v1+msgpack',
+      },
+      body: new Uint8Array([0x80]),
     })
     expect(res.status).toBe(507)
     expect((await res.json()).code).toBe(ErrorCodes.QUOTA_EXCEEDED)
     const token = await t.connection.token()
     const socketError = await new Promise<ServerSocketMessage>((resolve, reject) => {
       const ws = new WebSocket(`${server.url.replace('http', 'ws')}${t.connection.tenantPath}/ws?token=${token}`)
-      ws.on('open', () => ws.send(encodeBody({ type: 'subscribe', db: 'c', since: null } satisfies ClientSocketMessage)))
+      ws.on('open', () =>
+        ws.send(encodeBody({ type: 'subscribe', db: 'c', since: null } satisfies ClientSocketMessage)),
+      )
       ws.on('message', (data) => {
         resolve(decodeBody<ServerSocketMessage>(new Uint8Array(data as Buffer), 1 << 20))
         ws.close()
@@ -198,7 +247,10 @@ describe('per-tenant storage quota', () => {
     expect(await t.connections[1]!.usage()).toMatchObject(expected)
     const stranger = new ServerConnection({ url: server.url, tenant: t.tenant, key: generateSigningKeyPair() })
     expect(await codeOf(stranger.usage())).toBe(ErrorCodes.UNAUTHORIZED)
-    const res = await fetch(`${server.url}${t.connection.tenantPath}/usage`, { method: 'POST', body: new Uint8Array([0x80]) })
+    const res = await fetch(`${server.url}${t.connection.tenantPath}/usage`, {
+      method: 'POST',
+      body: new Uint8Array([0x80]),
+    })
     expect(res.status).toBe(401)
   })
 
@@ -218,9 +270,17 @@ describe('per-tenant storage quota', () => {
       const conn = new ServerConnection({ url: s.url, tenant: t.tenant, key: t.keys[0]! })
       expect(await conn.usage()).toEqual(before)
       const more = t.entries(3, 10)
-      expect(statuses(await t.push(more, 'a', conn))).toEqual(['added', ErrorCodes.QUOTA_EXCEEDED, ErrorCodes.QUOTA_EXCEEDED])
+      expect(statuses(await t.push(more, 'a', conn))).toEqual([
+        'added',
+        ErrorCodes.QUOTA_EXCEEDED,
+        ErrorCodes.QUOTA_EXCEEDED,
+      ])
       expect(await codeOf(t.push(more, 'c', conn))).toBe(ErrorCodes.QUOTA_EXCEEDED)
-      expect(await conn.usage()).toMatchObject({ entries: 8, bytes: before.bytes + more[0]!.bytes.length, databases: 2 })
+      expect(await conn.usage()).toMatchObject({
+        entries: 8,
+        bytes: before.bytes + more[0]!.bytes.length,
+        databases: 2,
+      })
     } finally {
       await s.close()
     }
@@ -229,9 +289,13 @@ describe('per-tenant storage quota', () => {
   it('counts exactly what a killed server stored: never under, and the quota holds after the restart', async () => {
     const path = join(dir, 'killed')
     const quota = 150
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--data', path, '--max-entries-per-tenant', String(quota)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--port', '0', '--data', path, '--max-entries-per-tenant', String(quota)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     const exited = new Promise((r) => child.once('exit', r))
     const line = (await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()).value as string
     const url = /listening on (\S+)/.exec(line)![1]!
@@ -239,18 +303,24 @@ describe('per-tenant storage quota', () => {
     const batches = t.connections.map(() => Array.from({ length: 8 }, () => t.entries(10, 100)))
     let acknowledged = 0
     let settled = false
-    const pushing = Promise.allSettled(t.connections.map(async (c, i) => {
-      for (const batch of batches[i]!) {
-        await t.push(batch, 'db', c)
-        acknowledged += batch.length
-      }
-    })).finally(() => void (settled = true))
+    const pushing = Promise.allSettled(
+      t.connections.map(async (c, i) => {
+        for (const batch of batches[i]!) {
+          await t.push(batch, 'db', c)
+          acknowledged += batch.length
+        }
+      }),
+    ).finally(() => void (settled = true))
     while (acknowledged < 60 && !settled) await new Promise((r) => setTimeout(r, 2))
     child.kill('SIGKILL') // mid-push: other batches are on the wire
     await exited
     await pushing
 
-    const s = await WeftServer.start({ storeFactory: new LevelStoreFactory({ path }), limits: fastClients, quotas: { maxEntriesPerTenant: quota } })
+    const s = await WeftServer.start({
+      storeFactory: new LevelStoreFactory({ path }),
+      limits: fastClients,
+      quotas: { maxEntriesPerTenant: quota },
+    })
     try {
       // The registrations were kept too: the same member keys sign in to the restarted server.
       const conns = t.keys.map((key) => new ServerConnection({ url: s.url, tenant: t.tenant, key }))
@@ -278,20 +348,31 @@ describe('concurrent pushes from many clients of one tenant', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 10, maxLength: 40 }),
-        fc.array(fc.array(fc.tuple(fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc.boolean()), { minLength: 1, maxLength: 3 }), {
-          minLength: 10, maxLength: 10,
-        }),
+        fc.array(
+          fc.array(fc.tuple(fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc.boolean()), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+          {
+            minLength: 10,
+            maxLength: 10,
+          },
+        ),
         fc.integer({ min: 1, max: 30 }),
         fc.integer({ min: 2_000, max: 40_000 }),
         fc.scheduler(),
         async (sizes, plans, maxEntries, maxBytes, s) => {
           run++
           const dbs = [`r${run}-a`, `r${run}-b`]
-          const entries: WireEntry[] = sizes.map((payload, i) => pool.entry(i, [], payload)).map((e) => ({ hash: e.hash, bytes: e.bytes }))
+          const entries: WireEntry[] = sizes
+            .map((payload, i) => pool.entry(i, [], payload))
+            .map((e) => ({ hash: e.hash, bytes: e.bytes }))
           // Quotas are set over what earlier runs left, so each run has exactly the room it drew.
           const base = await shared.connection.usage()
           overrides.set(shared.tenant, {
-            maxEntriesPerTenant: base.entries + maxEntries, maxBytesPerTenant: base.bytes + maxBytes, maxDatabasesPerTenant: Infinity,
+            maxEntriesPerTenant: base.entries + maxEntries,
+            maxBytesPerTenant: base.bytes + maxBytes,
+            maxDatabasesPerTenant: Infinity,
           })
           const outcomes: { db: string; sent: WireEntry[]; results: PushResult[] }[] = []
           const client = async (i: number) => {
@@ -320,7 +401,8 @@ describe('concurrent pushes from many clients of one tenant', () => {
                   refused = true
                 } else {
                   expect(isHeld).toBe(true) // added or existing: stored
-                  if (refused && r.status === 'added') expect.fail('an entry was added after one of the same push was refused')
+                  if (refused && r.status === 'added')
+                    expect.fail('an entry was added after one of the same push was refused')
                 }
               })
             }
@@ -328,7 +410,10 @@ describe('concurrent pushes from many clients of one tenant', () => {
           expect(count).toBeLessThanOrEqual(maxEntries)
           expect(bytes).toBeLessThanOrEqual(maxBytes)
           const after = await shared.connection.usage()
-          expect({ bytes: after.bytes - base.bytes, entries: after.entries - base.entries }).toEqual({ bytes, entries: count })
+          expect({ bytes: after.bytes - base.bytes, entries: after.entries - base.entries }).toEqual({
+            bytes,
+            entries: count,
+          })
         },
       ),
       { numRuns: 12 },
@@ -343,7 +428,9 @@ describe('per-tenant request rate', () => {
     const tokens = await Promise.all(t.connections.map((c) => c.token())) // signing in is not counted against the tenant
     const head = (token: string, tenantPath = t.connection.tenantPath) =>
       fetch(`${server.url}${tenantPath}/db/notes/head`, {
-        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.weft.v1+msgpack' }, body: new Uint8Array([0x80]),
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.weft.v1+msgpack' },
+        body: new Uint8Array([0x80]),
       })
     const answers: Response[] = []
     for (let i = 0; i < 9; i++) answers.push(await head(tokens[i % 3]!)) // three requests per session: each far under the per-client rate

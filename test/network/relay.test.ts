@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type ChangeStore, type GrantOffer, type Tenant,
+  ErrorCodes,
+  generateSigningKeyPair,
+  MultiTenantSyncOrchestrator,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeStore,
+  type GrantOffer,
+  type Tenant,
 } from '@weft/core'
 import { GrantRelay, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
@@ -36,7 +44,9 @@ async function side(name: string, clock?: () => number): Promise<Side> {
   const relay = new GrantRelay({ url: server.url, tenant })
   const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
   return {
-    tenant, relay, orchestrator,
+    tenant,
+    relay,
+    orchestrator,
     async close() {
       await orchestrator.stop()
       await relay.close()
@@ -48,28 +58,57 @@ async function side(name: string, clock?: () => number): Promise<Side> {
 
 /** A supplier that shares `orders` with a customer; the offer crosses as JSON, as it would between processes. */
 async function pair(
-  share: { permissions?: ('read' | 'write')[]; filter?: { where: Record<string, string> }; expiresAt?: number; clock?: () => number } = {},
+  share: {
+    permissions?: ('read' | 'write')[]
+    filter?: { where: Record<string, string> }
+    expiresAt?: number
+    clock?: () => number
+  } = {},
 ) {
   const supplier = await side('supplier', share.clock)
   const customer = await side('customer', share.clock)
   await supplier.tenant.keyBag.generateKey('orders-key')
   const orders = await supplier.tenant.openDB('orders', { keyId: 'orders-key' })
   const offer = await supplier.tenant.sharing.share({
-    partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'],
-    permissions: share.permissions ?? ['read', 'write'], ...(share.filter ? { filter: share.filter } : {}),
+    partner: customer.tenant.publicProfile(),
+    databases: ['orders'],
+    keys: ['orders-key'],
+    permissions: share.permissions ?? ['read', 'write'],
+    ...(share.filter ? { filter: share.filter } : {}),
     ...(share.expiresAt ? { expiresAt: share.expiresAt } : {}),
   })
   await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
   const grantId = offer.grant.id
   const write = (share.permissions ?? ['read', 'write']).includes('write')
-  await supplier.orchestrator.addRelationship('to-customer', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], {
-    grantId, direction: write ? 'both' : 'push',
-  })
-  await customer.orchestrator.addRelationship('from-supplier', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
-    grantId, direction: write ? 'both' : 'pull',
-  })
+  await supplier.orchestrator.addRelationship(
+    'to-customer',
+    supplier.tenant,
+    await supplier.relay.peer(grantId),
+    ['orders'],
+    {
+      grantId,
+      direction: write ? 'both' : 'push',
+    },
+  )
+  await customer.orchestrator.addRelationship(
+    'from-supplier',
+    customer.tenant,
+    await customer.relay.peer(grantId),
+    ['orders'],
+    {
+      grantId,
+      direction: write ? 'both' : 'pull',
+    },
+  )
   const customerOrders = await customer.tenant.openDB('orders')
-  return { supplier, customer, orders, customerOrders, grantId, close: () => Promise.all([supplier.close(), customer.close()]) }
+  return {
+    supplier,
+    customer,
+    orders,
+    customerOrders,
+    grantId,
+    close: () => Promise.all([supplier.close(), customer.close()]),
+  }
 }
 
 /**
@@ -87,15 +126,21 @@ async function pushPullOn(url: string) {
   const grantId = offer.grant.id
   const supplierRelay = new GrantRelay({ url, tenant: supplier.tenant })
   const customerRelay = new GrantRelay({ url, tenant: customer.tenant })
-  await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-  await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+  await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplierRelay.peer(grantId), ['orders'], {
+    grantId,
+    direction: 'push',
+  })
+  await customer.orchestrator.addRelationship('in', customer.tenant, await customerRelay.peer(grantId), ['orders'], {
+    grantId,
+    direction: 'pull',
+  })
   expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
   expect((await customer.orchestrator.syncAll()).received).toBe(1)
   return { supplier, customer, orders, grantId, supplierRelay, customerRelay }
 }
 
 describe('grants between processes, through a relay space on a server', () => {
-  it('delivers the supplier\'s orders and accepts the customer\'s changes back, each side running its own orchestrator', async () => {
+  it("delivers the supplier's orders and accepts the customer's changes back, each side running its own orchestrator", async () => {
     const p = await pair()
     const order = await p.orders.createDocument<Order>({ data: { item: 'oak table', status: 'pending' } })
     const out = await p.supplier.orchestrator.syncAll()
@@ -123,7 +168,7 @@ describe('grants between processes, through a relay space on a server', () => {
     await p.close()
   })
 
-  it('a partner that pushes documents of its own into the space gets nothing into the issuer\'s database', async () => {
+  it("a partner that pushes documents of its own into the space gets nothing into the issuer's database", async () => {
     const p = await pair()
     await p.orders.createDocument<Order>({ data: { item: 'real', status: 'new' } })
     await p.supplier.orchestrator.syncAll()
@@ -141,7 +186,7 @@ describe('grants between processes, through a relay space on a server', () => {
     await p.close()
   })
 
-  it('applies the grant filter in the issuer\'s process: the relay never holds a document outside it', async () => {
+  it("applies the grant filter in the issuer's process: the relay never holds a document outside it", async () => {
     const p = await pair({ filter: { where: { region: 'north' } } })
     const north = await p.orders.createDocument<Order>({ data: { item: 'a', status: 'new', region: 'north' } })
     const south = await p.orders.createDocument<Order>({ data: { item: 'b', status: 'new', region: 'south' } })
@@ -155,11 +200,15 @@ describe('grants between processes, through a relay space on a server', () => {
     await p.close()
   })
 
-  it('hands a rotated key over through the space\'s mailbox, so documents under the new version stay readable', async () => {
+  it("hands a rotated key over through the space's mailbox, so documents under the new version stay readable", async () => {
     const p = await pair()
     const third = await side('third')
     // Revoking a second grant of the same key rotates it for everyone.
-    const other = await p.supplier.tenant.sharing.share({ partner: third.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'] })
+    const other = await p.supplier.tenant.sharing.share({
+      partner: third.tenant.publicProfile(),
+      databases: ['orders'],
+      keys: ['orders-key'],
+    })
     await p.supplier.tenant.sharing.revoke(other.grant.id)
     expect(p.supplier.tenant.keyBag.current('orders-key').version).toBe(2)
     const later = await p.orders.createDocument<Order>({ data: { item: 'after rotation', status: 'new' } })
@@ -168,8 +217,12 @@ describe('grants between processes, through a relay space on a server', () => {
     const space = spaceConnection(p.customer.tenant, p.grantId)
     const mail = await space.mail('list', { after: 0 })
     expect(mail.messages).toHaveLength(1)
-    expect(Buffer.from(mail.messages[0]!.body).includes(Buffer.from(p.supplier.tenant.keyBag.current('orders-key').key))).toBe(false)
-    expect(Buffer.from(mail.messages[0]!.to!).equals(Buffer.from(p.customer.tenant.serverSigner().publicKey))).toBe(true)
+    expect(
+      Buffer.from(mail.messages[0]!.body).includes(Buffer.from(p.supplier.tenant.keyBag.current('orders-key').key)),
+    ).toBe(false)
+    expect(Buffer.from(mail.messages[0]!.to!).equals(Buffer.from(p.customer.tenant.serverSigner().publicKey))).toBe(
+      true,
+    )
     expect((await p.customer.orchestrator.syncAll()).failed).toEqual([])
     expect((await p.customerOrders.getDocument<Order>(later.getId()))!.getData().item).toBe('after rotation')
     expect(p.customer.tenant.keyBag.current('orders-key').version).toBe(2)
@@ -193,7 +246,9 @@ describe('grants between processes, through a relay space on a server', () => {
     expect(round.failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_REVOKED])
     expect(p.customer.orchestrator.getStatus().relationships[0]!.lastError!.code).toBe(ErrorCodes.GRANT_REVOKED)
     expect((await p.customer.tenant.sharing.get(p.grantId))!.status).toBe('revoked')
-    expect((await p.customer.tenant.audit.query({ action: 'denied' })).map((r) => r.code)).toContain(ErrorCodes.GRANT_REVOKED)
+    expect((await p.customer.tenant.audit.query({ action: 'denied' })).map((r) => r.code)).toContain(
+      ErrorCodes.GRANT_REVOKED,
+    )
     expect(await p.customerOrders.getDocument(after.getId())).toBeUndefined()
 
     // The customer's own key is refused by the space: it cannot sign in, so it cannot push either.
@@ -203,7 +258,7 @@ describe('grants between processes, through a relay space on a server', () => {
     await p.close()
   })
 
-  it('an expired grant shuts the partner out at the issuer\'s next round and reads as WEFT_GRANT_EXPIRED on both sides', async () => {
+  it("an expired grant shuts the partner out at the issuer's next round and reads as WEFT_GRANT_EXPIRED on both sides", async () => {
     let now = Date.now()
     const expiresAt = now + 60_000
     const p = await pair({ expiresAt, clock: () => now })
@@ -212,24 +267,42 @@ describe('grants between processes, through a relay space on a server', () => {
     expect((await p.customer.orchestrator.syncAll()).received).toBeGreaterThan(0)
     now = expiresAt + 1
     await p.orders.createDocument<Order>({ data: { item: 'too late', status: 'new' } })
-    expect((await p.supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_EXPIRED])
-    expect((await p.customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_EXPIRED])
+    expect((await p.supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([
+      ErrorCodes.GRANT_EXPIRED,
+    ])
+    expect((await p.customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([
+      ErrorCodes.GRANT_EXPIRED,
+    ])
     expect((await p.customer.tenant.sharing.get(p.grantId))!.status).toBe('expired')
     expect(await p.customerOrders.getAllDocumentIds()).toHaveLength(1)
     await p.close()
   })
 
-  it('the server itself shuts an expired partner out, though the issuer runs no round and the partner\'s clock lags', async () => {
+  it("the server itself shuts an expired partner out, though the issuer runs no round and the partner's clock lags", async () => {
     const expiresAt = Date.now() + 1_500
     const supplier = await side('supplier')
     const customer = await side('customer', () => expiresAt - 60_000) // a clock a minute behind at expiry
     await supplier.tenant.keyBag.generateKey('k')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
-    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'], keys: ['k'], expiresAt })
+    const offer = await supplier.tenant.sharing.share({
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
+      keys: ['k'],
+      expiresAt,
+    })
     await customer.tenant.sharing.accept(offer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
+    await supplier.orchestrator.addRelationship(
+      'out',
+      supplier.tenant,
+      await supplier.relay.peer(grantId),
+      ['orders'],
+      { grantId, direction: 'push' },
+    )
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
+      grantId,
+      direction: 'pull',
+    })
     await orders.createDocument({ data: { n: 1 } })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).received).toBe(1)
@@ -243,7 +316,7 @@ describe('grants between processes, through a relay space on a server', () => {
     await Promise.all([supplier.close(), customer.close()])
   })
 
-  it('two write partners in other processes see each other\'s changes: the issuer vouches for them in each space', async () => {
+  it("two write partners in other processes see each other's changes: the issuer vouches for them in each space", async () => {
     const source = await side('supplier')
     const [a, b] = [await side('warehouse-a'), await side('warehouse-b')]
     await source.tenant.keyBag.generateKey('orders-key')
@@ -251,13 +324,28 @@ describe('grants between processes, through a relay space on a server', () => {
     const grants: string[] = []
     for (const partner of [a, b]) {
       const offer = await source.tenant.sharing.share({
-        partner: partner.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+        partner: partner.tenant.publicProfile(),
+        databases: ['orders'],
+        keys: ['orders-key'],
+        permissions: ['read', 'write'],
       })
       await partner.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
       const grantId = offer.grant.id
       grants.push(grantId)
-      await source.orchestrator.addRelationship(`to-${partner.tenant.id}`, source.tenant, await source.relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
-      await partner.orchestrator.addRelationship('from-source', partner.tenant, await partner.relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+      await source.orchestrator.addRelationship(
+        `to-${partner.tenant.id}`,
+        source.tenant,
+        await source.relay.peer(grantId),
+        ['orders'],
+        { grantId, direction: 'both' },
+      )
+      await partner.orchestrator.addRelationship(
+        'from-source',
+        partner.tenant,
+        await partner.relay.peer(grantId),
+        ['orders'],
+        { grantId, direction: 'both' },
+      )
     }
     const order = await orders.createDocument<Order>({ data: { item: 'crate', status: 'new' } })
     const rounds = async (...who: Side[]) => {
@@ -279,12 +367,16 @@ describe('grants between processes, through a relay space on a server', () => {
     expect((await atB.getDocument<Order>(order.getId()))?.getData().status).toBe('shipped')
 
     // B's key may author entries in A's space, but never sign in there.
-    const intoA = new ServerConnection({ url: server.url, tenant: relaySpaceOf(grants[0]!), key: b.tenant.serverSigner() })
+    const intoA = new ServerConnection({
+      url: server.url,
+      tenant: relaySpaceOf(grants[0]!),
+      key: b.tenant.serverSigner(),
+    })
     await expect(intoA.token()).rejects.toMatchObject({ code: ErrorCodes.UNAUTHORIZED })
     await Promise.all([source.close(), a.close(), b.close()])
   })
 
-  it('an issuer that restarts against a server that lost its storage still passes co-writers\' changes on', async () => {
+  it("an issuer that restarts against a server that lost its storage still passes co-writers' changes on", async () => {
     let own = await WeftServer.start()
     const port = own.port
     const source = await side('supplier')
@@ -295,18 +387,30 @@ describe('grants between processes, through a relay space on a server', () => {
     const relays = [a, b].map((p) => new GrantRelay({ url: own.url, tenant: p.tenant }))
     for (const [i, partner] of [a, b].entries()) {
       const offer = await source.tenant.sharing.share({
-        partner: partner.tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'],
+        partner: partner.tenant.publicProfile(),
+        databases: ['orders'],
+        keys: ['orders-key'],
+        permissions: ['read', 'write'],
       })
       await partner.tenant.sharing.accept(offer)
       grants.push(offer.grant.id)
-      await partner.orchestrator.addRelationship('from-source', partner.tenant, await relays[i]!.peer(offer.grant.id), ['orders'], { grantId: offer.grant.id, direction: 'both' })
+      await partner.orchestrator.addRelationship(
+        'from-source',
+        partner.tenant,
+        await relays[i]!.peer(offer.grant.id),
+        ['orders'],
+        { grantId: offer.grant.id, direction: 'both' },
+      )
     }
     /** The source's relay and orchestrator, as a fresh process would make them. */
     const sourceProcess = async () => {
       const relay = new GrantRelay({ url: own.url, tenant: source.tenant })
       const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
       for (const [i, grantId] of grants.entries()) {
-        await orchestrator.addRelationship(`to-${i}`, source.tenant, await relay.peer(grantId), ['orders'], { grantId, direction: 'both' })
+        await orchestrator.addRelationship(`to-${i}`, source.tenant, await relay.peer(grantId), ['orders'], {
+          grantId,
+          direction: 'both',
+        })
       }
       return { relay, orchestrator }
     }
@@ -342,16 +446,23 @@ describe('grants between processes, through a relay space on a server', () => {
     await own.close()
   })
 
-  it('a read-only grant: the partner\'s process refuses to send changes back before anything leaves', async () => {
+  it("a read-only grant: the partner's process refuses to send changes back before anything leaves", async () => {
     const p = await pair({ permissions: ['read'] })
     const order = await p.orders.createDocument<Order>({ data: { item: 'x', status: 'new' } })
     await p.supplier.orchestrator.syncAll()
     await p.customer.orchestrator.syncAll()
     await p.customerOrders.changeDoc<Order>(order.getId(), (d) => void (d.getData().status = 'tampered'))
     // A relationship that tries to push anyway is refused by the customer's own authority.
-    await p.customer.orchestrator.addRelationship('push-anyway', p.customer.tenant, await p.customer.relay.peer(p.grantId), ['orders'], {
-      grantId: p.grantId, direction: 'push',
-    })
+    await p.customer.orchestrator.addRelationship(
+      'push-anyway',
+      p.customer.tenant,
+      await p.customer.relay.peer(p.grantId),
+      ['orders'],
+      {
+        grantId: p.grantId,
+        direction: 'push',
+      },
+    )
     const r = await p.customer.orchestrator.syncAll()
     expect(r.failed.map((f) => [f.id, f.error.code])).toEqual([['push-anyway', ErrorCodes.PERMISSION_DENIED]])
     await p.supplier.orchestrator.syncAll()
@@ -364,19 +475,46 @@ describe('grants between processes, through a relay space on a server', () => {
     const customer = await side('customer')
     await supplier.tenant.keyBag.generateKey('k')
     await (await supplier.tenant.openDB('orders', { keyId: 'k' })).createDocument({ data: { a: 1 } })
-    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
-    await customer.tenant.sharing.accept(offer)
-    await customer.orchestrator.addRelationship('r', customer.tenant, await customer.relay.peer(offer.grant.id), ['orders'], {
-      grantId: offer.grant.id, direction: 'pull',
+    const offer = await supplier.tenant.sharing.share({
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
     })
-    expect((await customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.PARTNER_UNAVAILABLE])
+    await customer.tenant.sharing.accept(offer)
+    await customer.orchestrator.addRelationship(
+      'r',
+      customer.tenant,
+      await customer.relay.peer(offer.grant.id),
+      ['orders'],
+      {
+        grantId: offer.grant.id,
+        direction: 'pull',
+      },
+    )
+    expect((await customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([
+      ErrorCodes.PARTNER_UNAVAILABLE,
+    ])
 
     // Someone else registers the space of a second grant first: the issuer refuses to use it.
-    const second = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'] })
-    await registerMembers({ url: server.url, tenant: relaySpaceOf(second.grant.id), admin: generateSigningKeyPair(), seq: 1 })
-    await supplier.orchestrator.addRelationship('squatted', supplier.tenant, await supplier.relay.peer(second.grant.id), ['orders'], {
-      grantId: second.grant.id, direction: 'push',
+    const second = await supplier.tenant.sharing.share({
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
     })
+    await registerMembers({
+      url: server.url,
+      tenant: relaySpaceOf(second.grant.id),
+      admin: generateSigningKeyPair(),
+      seq: 1,
+    })
+    await supplier.orchestrator.addRelationship(
+      'squatted',
+      supplier.tenant,
+      await supplier.relay.peer(second.grant.id),
+      ['orders'],
+      {
+        grantId: second.grant.id,
+        direction: 'push',
+      },
+    )
     expect((await supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.FORBIDDEN])
     await Promise.all([supplier.close(), customer.close()])
   })
@@ -416,7 +554,6 @@ describe('grants between processes, through a relay space on a server', () => {
     }
     const { supplier, customer, orders, supplierRelay, customerRelay } = await pushPullOn(own.url)
     try {
-
       await restart(() => cp(live, copy, { recursive: true })) // the backup: the space with one entry
       const later = await orders.createDocument({ data: { n: 2 } })
       expect((await supplier.orchestrator.syncAll()).sent).toBe(1)
@@ -449,19 +586,38 @@ describe('grants between processes, through a relay space on a server', () => {
     await supplier.tenant.keyBag.generateKey('k')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'k' })
     const doc = await orders.createDocument({ data: { item: 'crate' } })
-    const offer = await supplier.tenant.sharing.share({ partner: customer.tenant.publicProfile(), databases: ['orders'], requiresApproval: true })
+    const offer = await supplier.tenant.sharing.share({
+      partner: customer.tenant.publicProfile(),
+      databases: ['orders'],
+      requiresApproval: true,
+    })
     expect(offer.keys).toEqual([]) // keys travel only once approved
     await customer.tenant.sharing.accept(offer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship('out', supplier.tenant, await supplier.relay.peer(grantId), ['orders'], { grantId, direction: 'push' })
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], { grantId, direction: 'pull' })
-    expect((await supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_NOT_APPROVED])
-    expect((await customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_NOT_APPROVED])
+    await supplier.orchestrator.addRelationship(
+      'out',
+      supplier.tenant,
+      await supplier.relay.peer(grantId),
+      ['orders'],
+      { grantId, direction: 'push' },
+    )
+    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
+      grantId,
+      direction: 'pull',
+    })
+    expect((await supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([
+      ErrorCodes.GRANT_NOT_APPROVED,
+    ])
+    expect((await customer.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([
+      ErrorCodes.GRANT_NOT_APPROVED,
+    ])
 
     await supplier.tenant.sharing.approve(grantId)
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
-    expect((await (await customer.tenant.openDB('orders')).getDocument(doc.getId()))?.getData()).toEqual({ item: 'crate' })
+    expect((await (await customer.tenant.openDB('orders')).getDocument(doc.getId()))?.getData()).toEqual({
+      item: 'crate',
+    })
     expect((await customer.tenant.sharing.get(grantId))!.status).toBe('active')
     await Promise.all([supplier.close(), customer.close()])
   })

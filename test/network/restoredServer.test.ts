@@ -26,7 +26,8 @@ describe('a server restored from an older copy of its data folder', () => {
     dir = await mkdtemp(join(tmpdir(), 'weft-restored-server-'))
     const live = join(dir, 'live')
     const copy = join(dir, 'copy')
-    const start = (port = 0) => WeftServer.start({ port, authors: 'any', storeFactory: new LevelStoreFactory({ path: live }) })
+    const start = (port = 0) =>
+      WeftServer.start({ port, authors: 'any', storeFactory: new LevelStoreFactory({ path: live }) })
     server = await start()
     const port = server.port
     const restart = async (meanwhile: () => Promise<void>) => {
@@ -36,9 +37,18 @@ describe('a server restored from an older copy of its data folder', () => {
     }
     const admin = generateSigningKeyPair()
     const [writerKey, readerKey] = [generateSigningKeyPair(), generateSigningKeyPair()]
-    await registerMembers({ url: server.url, tenant: 'restored', admin, seq: 1, add: [writerKey.publicKey, readerKey.publicKey] })
+    await registerMembers({
+      url: server.url,
+      tenant: 'restored',
+      admin,
+      seq: 1,
+      add: [writerKey.publicKey, readerKey.publicKey],
+    })
     const remote = (key: typeof admin) =>
-      new RemoteChangeStore({ connection: new ServerConnection({ url: `http://127.0.0.1:${port}`, tenant: 'restored', key }), db: 'orders' })
+      new RemoteChangeStore({
+        connection: new ServerConnection({ url: `http://127.0.0.1:${port}`, tenant: 'restored', key }),
+        db: 'orders',
+      })
     const pool = new EntryFactory().entries(12)
 
     const writer = remote(writerKey)

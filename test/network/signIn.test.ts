@@ -18,13 +18,22 @@ function post(url: string, body: unknown, host?: string): Promise<{ status: numb
     const bytes = encodeBody(body)
     const u = new URL(url)
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length, ...(host ? { host } : {}) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length, ...(host ? { host } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => {
           const all = Buffer.concat(chunks)
-          const parsed = res.statusCode === 200 ? decodeBody<Record<string, unknown>>(new Uint8Array(all), 1 << 20) : JSON.parse(all.toString())
+          const parsed =
+            res.statusCode === 200
+              ? decodeBody<Record<string, unknown>>(new Uint8Array(all), 1 << 20)
+              : JSON.parse(all.toString())
           resolve({ status: res.statusCode!, body: parsed })
         })
       },
@@ -46,13 +55,24 @@ async function member(url: string): Promise<{ tenant: string; key: SigningKeyPai
  * What a malicious server does with a member's key: asks `target` for a challenge in the member's
  * name, has the member sign it as a sign-in to `signedFor`, and presents it to `target`.
  */
-async function relayedSignIn(target: string, tenant: string, key: SigningKeyPair, signedFor: string, claim = signedFor, host?: string) {
+async function relayedSignIn(
+  target: string,
+  tenant: string,
+  key: SigningKeyPair,
+  signedFor: string,
+  claim = signedFor,
+  host?: string,
+) {
   const base = `${target}/v1/t/${tenant}`
   const { body } = await post(`${base}/challenge`, { publicKey: key.publicKey } satisfies Bodies['challenge']['req'])
   const challenge = body.challenge as Uint8Array
   const serverId = body.serverId as string
   const signature = signChallenge({ origin: signedFor, serverId }, tenant, challenge, key)
-  return post(`${base}/session`, { publicKey: key.publicKey, challenge, server: claim, serverId, signature } satisfies Bodies['session']['req'], host)
+  return post(
+    `${base}/session`,
+    { publicKey: key.publicKey, challenge, server: claim, serverId, signature } satisfies Bodies['session']['req'],
+    host,
+  )
 }
 
 describe('sign-in bound to the server', () => {
@@ -75,16 +95,26 @@ describe('sign-in bound to the server', () => {
     const { tenant, key } = await member(strict.url)
     const evil = 'https://relay.evil.example'
     // Presented as what it is: signed for another server.
-    expect(await relayedSignIn(strict.url, tenant, key, evil)).toMatchObject({ status: 401, body: { code: ErrorCodes.UNAUTHORIZED } })
+    expect(await relayedSignIn(strict.url, tenant, key, evil)).toMatchObject({
+      status: 401,
+      body: { code: ErrorCodes.UNAUTHORIZED },
+    })
     // Claiming this server: the signature was not made over it.
-    expect(await relayedSignIn(strict.url, tenant, key, evil, strict.url)).toMatchObject({ status: 401, body: { code: ErrorCodes.UNAUTHORIZED } })
+    expect(await relayedSignIn(strict.url, tenant, key, evil, strict.url)).toMatchObject({
+      status: 401,
+      body: { code: ErrorCodes.UNAUTHORIZED },
+    })
     // With a forged Host header too: publicUrls does not take the request's word.
-    expect(await relayedSignIn(strict.url, tenant, key, evil, evil, 'relay.evil.example')).toMatchObject({ status: 401 })
+    expect(await relayedSignIn(strict.url, tenant, key, evil, evil, 'relay.evil.example')).toMatchObject({
+      status: 401,
+    })
     // Made for this server, it signs in.
     const ok = await relayedSignIn(strict.url, tenant, key, serverOrigin(strict.url))
     expect(ok.status).toBe(200)
     expect(typeof ok.body.token).toBe('string')
-    await expect(new ServerConnection({ url: strict.url, tenant, key }).db('notes', 'head', {})).resolves.toMatchObject({ count: 0 })
+    await expect(new ServerConnection({ url: strict.url, tenant, key }).db('notes', 'head', {})).resolves.toMatchObject(
+      { count: 0 },
+    )
   })
 
   it('refuses a sign-in that names no server, or one that is not a bare origin', async () => {
@@ -110,9 +140,13 @@ describe('sign-in bound to the server', () => {
   it('without publicUrls, takes the name the request was sent to, and refuses another', async () => {
     const { tenant, key } = await member(open.url)
     for (const url of [open.url, `http://localhost:${open.port}`]) {
-      await expect(new ServerConnection({ url, tenant, key }).db('notes', 'head', {}), url).resolves.toMatchObject({ count: 0 })
+      await expect(new ServerConnection({ url, tenant, key }).db('notes', 'head', {}), url).resolves.toMatchObject({
+        count: 0,
+      })
     }
     expect(await relayedSignIn(open.url, tenant, key, 'https://relay.evil.example')).toMatchObject({ status: 401 })
-    expect(await relayedSignIn(open.url, tenant, key, `http://127.0.0.1:${open.port + 1}`)).toMatchObject({ status: 401 })
+    expect(await relayedSignIn(open.url, tenant, key, `http://127.0.0.1:${open.port + 1}`)).toMatchObject({
+      status: 401,
+    })
   })
 })

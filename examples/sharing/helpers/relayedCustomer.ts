@@ -2,7 +2,14 @@
 // storage, orchestrator and relay, and nothing shared with the supplier but the server's URL.
 // It speaks JSON lines: commands on stdin, answers on stdout.
 import { createInterface } from 'node:readline'
-import { asDocId, MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type Database, type GrantOffer } from '@weft/core'
+import {
+  asDocId,
+  MultiTenantSyncOrchestrator,
+  TenantFactory,
+  TEST_KDF,
+  type Database,
+  type GrantOffer,
+} from '@weft/core'
 import { GrantRelay } from '@weft/client'
 
 type Command =
@@ -24,7 +31,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   const command = JSON.parse(line) as Command
   if (command.type === 'offer') {
     const grant = await customer.sharing.accept(command.offer)
-    await orchestrator.addRelationship('from-supplier', customer, await relay.peer(grant.id), ['orders'], { grantId: grant.id, direction: 'both' })
+    await orchestrator.addRelationship('from-supplier', customer, await relay.peer(grant.id), ['orders'], {
+      grantId: grant.id,
+      direction: 'both',
+    })
     say({ type: 'accepted', grantId: grant.id })
   } else if (command.type === 'sync') {
     const r = await orchestrator.syncAll()
@@ -32,7 +42,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     for (const id of await orders.getAllDocumentIds()) docs[id] = (await orders.getDocument(id))!.toJSON()
     say({ type: 'synced', sent: r.sent, received: r.received, failed: r.failed.map((f) => f.error.code), docs })
   } else if (command.type === 'edit') {
-    await orders.changeDoc<{ status: string }>(asDocId(command.docId), (d) => void (d.getData().status = command.status))
+    await orders.changeDoc<{ status: string }>(
+      asDocId(command.docId),
+      (d) => void (d.getData().status = command.status),
+    )
     say({ type: 'edited' })
   } else break
 }

@@ -1,5 +1,10 @@
 import {
-  packValue, unpackValue, type ChangeHash, type ChangeStore, type Cursor, type KeyValueStore,
+  packValue,
+  unpackValue,
+  type ChangeHash,
+  type ChangeStore,
+  type Cursor,
+  type KeyValueStore,
 } from '@weft/core/backend'
 
 const PAGE = 1_000

@@ -1,10 +1,28 @@
 import {
-  Database, ErrorCodes, WeftError, type BackoffOptions, type ChangeHash, type ChangeStore, type Cursor,
+  Database,
+  ErrorCodes,
+  WeftError,
+  type BackoffOptions,
+  type ChangeHash,
+  type ChangeStore,
+  type Cursor,
 } from '@weft/core'
 import {
-  backoffDelay, MemoryKeyValueStore, packValue, toWeftError, unpackValue, type EntryEnvelope, type KeyValueStore,
+  backoffDelay,
+  MemoryKeyValueStore,
+  packValue,
+  toWeftError,
+  unpackValue,
+  type EntryEnvelope,
+  type KeyValueStore,
 } from '@weft/core/backend'
-import { decodeBody, encodeBody, SOCKET_CLOSE, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
+import {
+  decodeBody,
+  encodeBody,
+  SOCKET_CLOSE,
+  type ClientSocketMessage,
+  type ServerSocketMessage,
+} from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
@@ -96,12 +114,17 @@ export class LiveSync {
     this.#local = options.local instanceof Database ? options.local.getStore() : options.local
     this.#remote = options.remote
     const WS = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-    if (!WS) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
+    if (!WS)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
     this.#WS = WS
     this.#cursors = options.cursors ?? new MemoryKeyValueStore()
     const c = options.remote.connection
     this.#cursorKey = `weft-live/${c.url}/${c.tenant}/${options.remote.db}`
-    this.#confirmed = new ConfirmedCursor(this.#local, this.#cursors, `weft-live-confirmed/${c.url}/${c.tenant}/${options.remote.db}`)
+    this.#confirmed = new ConfirmedCursor(
+      this.#local,
+      this.#cursors,
+      `weft-live-confirmed/${c.url}/${c.tenant}/${options.remote.db}`,
+    )
     this.#backoff = { initialMs: 250, maxMs: 30_000, ...options.backoff }
   }
 
@@ -182,14 +205,18 @@ export class LiveSync {
     }
     ws.onmessage = (ev: { data: unknown }) => {
       const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as Uint8Array)
-      this.#queue = this.#queue.then(() => this.#receive(ws, data)).catch((err) => this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL)))
+      this.#queue = this.#queue
+        .then(() => this.#receive(ws, data))
+        .catch((err) => this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL)))
     }
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.#ws !== ws) return
       this.#ws = null
       this.#caughtUp = false
       if (!opened) c.invalidate() // refused at the door: maybe a stale token
-      this.#fail(closeError(ev, c) ?? this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'))
+      this.#fail(
+        closeError(ev, c) ?? this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
+      )
     }
     ws.onerror = () => {}
   }
@@ -285,7 +312,13 @@ export class LiveSync {
       return
     }
     const delay = backoffDelay(++this.#attempt, Math.random, this.#backoff)
-    this.#status.set({ state: 'offline', pending: this.#pending.size, retryInMs: delay, error, ...this.#refused.part() })
+    this.#status.set({
+      state: 'offline',
+      pending: this.#pending.size,
+      retryInMs: delay,
+      error,
+      ...this.#refused.part(),
+    })
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => void this.#connect(), delay)
   }

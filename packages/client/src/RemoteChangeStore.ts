@@ -1,8 +1,29 @@
 import {
-  asChangeHash, BaseChangeStore, ErrorCodes, packHashes, reconcile, SortedHashSet, unpackHashes, WeftError,
-  type AppendResult, type ChangeHash, type Cursor, type DocId, type EntryEnvelope, type HashRange,
-  type RangeFingerprint, type ReconcileResult, type ReconcileSource, type RejectedEntry, type ScanItem, type ScanPage,
-  type StoreHead, type StoreOptions, type VerifiedEntry, type CheckedRead, type EntryLimits,
+  asChangeHash,
+  BaseChangeStore,
+  ErrorCodes,
+  packHashes,
+  reconcile,
+  SortedHashSet,
+  unpackHashes,
+  WeftError,
+  type AppendResult,
+  type ChangeHash,
+  type Cursor,
+  type DocId,
+  type EntryEnvelope,
+  type HashRange,
+  type RangeFingerprint,
+  type ReconcileResult,
+  type ReconcileSource,
+  type RejectedEntry,
+  type ScanItem,
+  type ScanPage,
+  type StoreHead,
+  type StoreOptions,
+  type VerifiedEntry,
+  type CheckedRead,
+  type EntryLimits,
 } from '@weft/core/backend'
 import type { Bodies, WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
@@ -81,7 +102,11 @@ export class RemoteChangeStore extends BaseChangeStore {
 
   /** Reconciles this database with `local` (any store or hash set): what each side lacks. */
   reconcileWith(local: ReconcileSource, options: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
-    return reconcile(local, async (message) => (await this.connection.db(this.db, 'reconcile', { message }, options.signal)).message, options)
+    return reconcile(
+      local,
+      async (message) => (await this.connection.db(this.db, 'reconcile', { message }, options.signal)).message,
+      options,
+    )
   }
 
   /**
@@ -93,7 +118,8 @@ export class RemoteChangeStore extends BaseChangeStore {
     if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
     const { need } = await this.reconcileWith(new SortedHashSet(knownHashes))
     const out: ChangeHash[] = []
-    for (const chunk of chunks(need, this.connection.limits.maxHashesPerRequest)) out.push(...(await this.#order(chunk)))
+    for (const chunk of chunks(need, this.connection.limits.maxHashesPerRequest))
+      out.push(...(await this.#order(chunk)))
     return out
   }
 
@@ -101,8 +127,11 @@ export class RemoteChangeStore extends BaseChangeStore {
   async #order(hashes: readonly ChangeHash[]): Promise<ChangeHash[]> {
     const found: ChangeHash[] = []
     let wanted = hashes
-    for (let since: Cursor | null = null; wanted.length; ) {
-      const r: Bodies['order']['res'] = await this.connection.db(this.db, 'order', { hashes: packHashes(wanted), since })
+    for (let since: Cursor | null = null; wanted.length;) {
+      const r: Bodies['order']['res'] = await this.connection.db(this.db, 'order', {
+        hashes: packHashes(wanted),
+        since,
+      })
       if (since && r.cursor.epoch !== since.epoch) return this.#order(hashes) // the server's store started over
       const got = unpackHashes(r.hashes)
       found.push(...got)
@@ -132,7 +161,8 @@ export class RemoteChangeStore extends BaseChangeStore {
         const h = asChangeHash(r.hash)
         if (r.status === 'added') added.push(h)
         else if (r.status === 'existing') existing.push(h)
-        else if (r.status === 'rejected') rejected.push({ hash: h, error: new WeftError(r.code as WeftError['code'], r.message) })
+        else if (r.status === 'rejected')
+          rejected.push({ hash: h, error: new WeftError(r.code as WeftError['code'], r.message) })
       }
     }
     return { added, existing, rejected }
@@ -156,7 +186,7 @@ export class RemoteChangeStore extends BaseChangeStore {
     const byHash = new Map<string, Uint8Array>()
     for (const chunk of chunks([...new Set(hashes)], 500)) {
       // A response holds at most the server's maxResponseBytes: `next` says how far it got; ask for the rest.
-      for (let rest = chunk; rest.length; ) {
+      for (let rest = chunk; rest.length;) {
         const r = await this.connection.db(this.db, 'get', { hashes: packHashes(rest) })
         for (const e of r.entries) byHash.set(e.hash, e.bytes)
         const next = r.next ?? rest.length
@@ -169,7 +199,7 @@ export class RemoteChangeStore extends BaseChangeStore {
 
   protected async _allHashes(): Promise<ChangeHash[]> {
     const out: ChangeHash[] = []
-    for (let cursor: Cursor | null = null; ; ) {
+    for (let cursor: Cursor | null = null; ;) {
       const page = await this.scan(cursor, { limit: this.connection.limits.maxHashesPerRequest })
       if (page.reset) out.length = 0
       out.push(...page.entries.map((e) => e.hash))
@@ -201,7 +231,9 @@ export class RemoteChangeStore extends BaseChangeStore {
     const page = this.connection.limits.maxHashesPerRequest
     while (out.length < limit) {
       const want = Math.min(page, limit - out.length)
-      const got = unpackHashes((await this.connection.db(this.db, 'range', { range: { lower, upper: range.upper }, limit: want })).hashes)
+      const got = unpackHashes(
+        (await this.connection.db(this.db, 'range', { range: { lower, upper: range.upper }, limit: want })).hashes,
+      )
       out.push(...got)
       if (got.length < want) break
       lower = got[got.length - 1]! + '0' // the smallest string above the last hash

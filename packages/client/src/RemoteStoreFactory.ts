@@ -1,5 +1,9 @@
 import {
-  MemoryStoreFactory, type ChangeStore, type KeyValueStore, type SigningKeyPair, type StoreFactory,
+  MemoryStoreFactory,
+  type ChangeStore,
+  type KeyValueStore,
+  type SigningKeyPair,
+  type StoreFactory,
 } from '@weft/core/backend'
 import { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { ServerConnection } from './ServerConnection.ts'
@@ -37,7 +41,12 @@ export class RemoteStoreFactory implements StoreFactory {
   connection(tenant: string): ServerConnection {
     let c = this.#connections.get(tenant)
     if (!c) {
-      c = new ServerConnection({ url: this.#options.url, tenant, key: this.#options.keys(tenant), ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}) })
+      c = new ServerConnection({
+        url: this.#options.url,
+        tenant,
+        key: this.#options.keys(tenant),
+        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+      })
       this.#connections.set(tenant, c)
     }
     return c

@@ -1,7 +1,17 @@
 import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core/backend'
 import {
-  DEFAULT_LIMITS, decodeBody, encodeBody, MSGPACK_TYPE, serverOrigin, signChallenge, type Bodies, type DbOp, type MailBodies, type MailOp,
-  type ProtocolLimits, type ServerIdentity,
+  DEFAULT_LIMITS,
+  decodeBody,
+  encodeBody,
+  MSGPACK_TYPE,
+  serverOrigin,
+  signChallenge,
+  type Bodies,
+  type DbOp,
+  type MailBodies,
+  type MailOp,
+  type ProtocolLimits,
+  type ServerIdentity,
 } from '@weft/protocol'
 
 /** How to reach a server as one member of one tenant. */
@@ -132,7 +142,10 @@ export class ServerConnection {
   async post<T>(path: string, body: unknown, token?: string, signal?: AbortSignal): Promise<T> {
     const bytes = encodeBody(body)
     if (bytes.length > this.limits.maxBodyBytes) {
-      throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `request of ${bytes.length} bytes is over the ${this.limits.maxBodyBytes} limit`)
+      throw new WeftError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `request of ${bytes.length} bytes is over the ${this.limits.maxBodyBytes} limit`,
+      )
     }
     for (let attempt = 0; ; attempt++) {
       let res: Response
@@ -167,20 +180,32 @@ export class ServerConnection {
   }
 
   async #signIn(): Promise<{ token: string; expiresAt: number }> {
-    const { challenge, serverId } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, { publicKey: this.#key.publicKey })
+    const { challenge, serverId } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, {
+      publicKey: this.#key.publicKey,
+    })
     this.#checkIdentity(serverId)
     const server = serverOrigin(this.url)
     const signature = signChallenge({ origin: server, serverId }, this.tenant, challenge, this.#key)
-    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, { publicKey: this.#key.publicKey, challenge, server, serverId, signature })
+    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, {
+      publicKey: this.#key.publicKey,
+      challenge,
+      server,
+      serverId,
+      signature,
+    })
   }
 
   async #fetchIdentity(signal?: AbortSignal): Promise<string> {
     let res: Response
     try {
       const timeout = AbortSignal.timeout(this.#timeoutMs)
-      res = await this.#fetch(`${this.url}/v1/identity`, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
+      res = await this.#fetch(`${this.url}/v1/identity`, {
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      })
     } catch (err) {
-      throw new WeftError(signal?.aborted ? ErrorCodes.ABORTED : ErrorCodes.NETWORK, `cannot reach ${this.url}`, { cause: err })
+      throw new WeftError(signal?.aborted ? ErrorCodes.ABORTED : ErrorCodes.NETWORK, `cannot reach ${this.url}`, {
+        cause: err,
+      })
     }
     const text = await res.text().catch(() => '')
     if (!res.ok) throw errorFrom(res.status, new TextEncoder().encode(text))
@@ -190,12 +215,14 @@ export class ServerConnection {
     } catch {
       // not JSON: refused below
     }
-    if (typeof id !== 'string' || id.length === 0 || id.length > 512) throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
+    if (typeof id !== 'string' || id.length === 0 || id.length > 512)
+      throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
     return this.#checkIdentity(id)
   }
 
   #checkIdentity(serverId: unknown): string {
-    if (typeof serverId !== 'string' || serverId.length === 0) throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
+    if (typeof serverId !== 'string' || serverId.length === 0)
+      throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
     if (this.#pinnedId !== undefined && serverId !== this.#pinnedId) {
       throw new WeftError(ErrorCodes.UNAUTHORIZED, `${this.url} says it is server ${serverId}, not ${this.#pinnedId}`)
     }
@@ -206,7 +233,8 @@ export class ServerConnection {
 function errorFrom(status: number, payload: Uint8Array): WeftError {
   try {
     const body = JSON.parse(new TextDecoder().decode(payload)) as { code?: string; message?: string }
-    if (typeof body.code === 'string') return new WeftError(body.code as WeftError['code'], body.message ?? `HTTP ${status}`)
+    if (typeof body.code === 'string')
+      return new WeftError(body.code as WeftError['code'], body.message ?? `HTTP ${status}`)
   } catch {
     // not a Weft error body: fall through
   }

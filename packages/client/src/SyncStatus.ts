@@ -13,7 +13,13 @@ import { ErrorCodes, WeftError } from '@weft/core'
  * connection, but until one is taken the server does not have everything.
  */
 export type SyncStatus =
-  | { readonly state: 'offline'; readonly pending: number; readonly retryInMs?: number; readonly error?: WeftError; readonly refused?: Refusals }
+  | {
+      readonly state: 'offline'
+      readonly pending: number
+      readonly retryInMs?: number
+      readonly error?: WeftError
+      readonly refused?: Refusals
+    }
   | { readonly state: 'syncing'; readonly pending: number; readonly refused?: Refusals }
   | { readonly state: 'up-to-date'; readonly pending: number; readonly refused?: Refusals }
   | { readonly state: 'error'; readonly error: WeftError }

@@ -33,14 +33,21 @@ export interface RegisterMembersOptions {
  */
 export async function registerMembers(options: RegisterMembersOptions): Promise<Bodies['register']['res']> {
   const conn = new ServerConnection({
-    url: options.url, tenant: options.tenant, key: options.admin,
-    ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.serverId !== undefined ? { serverId: options.serverId } : {}),
+    url: options.url,
+    tenant: options.tenant,
+    key: options.admin,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.serverId !== undefined ? { serverId: options.serverId } : {}),
   })
   // Made for this server only: no other server accepts it.
   const server = await conn.serverId()
   const registration = createRegistration(
     {
-      server, tenant: options.tenant, seq: options.seq ?? Date.now(), add: options.add ?? [], revoke: options.revoke ?? [],
+      server,
+      tenant: options.tenant,
+      seq: options.seq ?? Date.now(),
+      add: options.add ?? [],
+      revoke: options.revoke ?? [],
       ...(options.until !== undefined ? { until: options.until } : {}),
       ...(options.authors !== undefined ? { authors: options.authors } : {}),
     },

@@ -1,6 +1,14 @@
 import {
-  DEFAULT_ENTRY_LIMITS, ErrorCodes, markSignatureVerified, verifyEntryAsync, WeftError, type ChangeHash,
-  type CheckedRead, type EntryEnvelope, type EntryLimits, type RejectedEntry,
+  DEFAULT_ENTRY_LIMITS,
+  ErrorCodes,
+  markSignatureVerified,
+  verifyEntryAsync,
+  WeftError,
+  type ChangeHash,
+  type CheckedRead,
+  type EntryEnvelope,
+  type EntryLimits,
+  type RejectedEntry,
 } from '@weft/core/backend'
 
 /**
@@ -25,7 +33,10 @@ export async function verifyServedEntries(
         await verifyEntryAsync(hash, bytes, limits)
         return markSignatureVerified({ hash, bytes })
       } catch (err) {
-        const error = err instanceof WeftError ? err : new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry bytes could not be checked', { cause: err })
+        const error =
+          err instanceof WeftError
+            ? err
+            : new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry bytes could not be checked', { cause: err })
         return { hash, error }
       }
     }),

@@ -18,6 +18,9 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 runChangeStoreTests('RemoteChangeStore over a Weft server', async () => {
-  const store = new RemoteChangeStore({ connection: new ServerConnection({ url: server.url, tenant: 'conformance', key }), db: `db-${++n}` })
+  const store = new RemoteChangeStore({
+    connection: new ServerConnection({ url: server.url, tenant: 'conformance', key }),
+    db: `db-${++n}`,
+  })
   return { store, teardown: () => store.close() }
 })

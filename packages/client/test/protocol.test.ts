@@ -20,7 +20,10 @@ describe('registrations and challenges', () => {
     expect(verifyRegistration({ ...r, add: [new Uint8Array(5)] })).toBe(false)
     // An end to the membership cannot be added, changed or removed without the admin.
     expect(verifyRegistration({ ...r, until: Date.now() })).toBe(false)
-    const timed = createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, add: [member], until: 1_900_000_000_000 }, admin)
+    const timed = createRegistration(
+      { server: 'srv-1', tenant: 'acme', seq: 3, add: [member], until: 1_900_000_000_000 },
+      admin,
+    )
     expect(verifyRegistration(timed)).toBe(true)
     expect(verifyRegistration({ ...timed, until: 1_900_000_000_001 })).toBe(false)
     const { until: _, ...stripped } = timed
@@ -38,7 +41,9 @@ describe('registrations and challenges', () => {
     const emptyAuthors = createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, authors: [] }, admin)
     const { authors: ___, ...asUntil } = emptyAuthors
     expect(verifyRegistration({ ...asUntil, until: 0 })).toBe(false)
-    expect(() => createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, add: [member], until: -1 }, admin)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
+    expect(() =>
+      createRegistration({ server: 'srv-1', tenant: 'acme', seq: 3, add: [member], until: -1 }, admin),
+    ).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
   })
 
   it('binds a challenge signature to the server, the tenant and the key', () => {

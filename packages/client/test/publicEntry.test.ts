@@ -5,8 +5,14 @@ describe('@weft/client entry', () => {
   it('exports what an application calls; registrations, challenges, status cells and relay spaces stay out', () => {
     expect(Object.keys(client).sort()).toEqual(
       [
-        'DEFAULT_LIMITS', 'GrantRelay', 'LiveSync', 'PROTOCOL_VERSION', 'RemoteChangeStore', 'RemoteStoreFactory',
-        'ServerConnection', 'registerMembers',
+        'DEFAULT_LIMITS',
+        'GrantRelay',
+        'LiveSync',
+        'PROTOCOL_VERSION',
+        'RemoteChangeStore',
+        'RemoteStoreFactory',
+        'ServerConnection',
+        'registerMembers',
       ].sort(),
     )
   })

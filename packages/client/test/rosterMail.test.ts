@@ -8,21 +8,34 @@ beforeAll(ready)
 
 const GRANT = 'g1'
 /** A roster-shaped value of about `size` bytes (its kept list is what makes real rosters large). */
-const roster = (seq: number, size: number) => ({ v: 1, seq, grantId: GRANT, writers: [{ keys: ['k'], kept: ['a'.repeat(size)] }] })
+const roster = (seq: number, size: number) => ({
+  v: 1,
+  seq,
+  grantId: GRANT,
+  writers: [{ keys: ['k'], kept: ['a'.repeat(size)] }],
+})
 
 describe('roster mail', () => {
   it('splits a roster into messages within the mailbox limit and puts it back together from any order of its parts', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 400_000 }), fc.integer({ min: 1, max: 1_000 }), fc.func(fc.integer()), (size, seq, shuffleKey) => {
-        const value = roster(seq, size)
-        const parts = encodeRosterMail(GRANT, value)
-        expect(parts.every((p) => p.length <= MAIL_LIMITS.maxMessageBytes)).toBe(true)
-        const order = parts.map((p, i) => ({ p, k: shuffleKey(i) })).sort((x, y) => x.k - y.k).map((x) => x.p)
-        const assembler = new RosterAssembler(GRANT)
-        const out = order.map((p) => assembler.add(p))
-        expect(out.slice(0, -1).every((o) => o === undefined)).toBe(true)
-        expect(out.at(-1)).toEqual(value)
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 400_000 }),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.func(fc.integer()),
+        (size, seq, shuffleKey) => {
+          const value = roster(seq, size)
+          const parts = encodeRosterMail(GRANT, value)
+          expect(parts.every((p) => p.length <= MAIL_LIMITS.maxMessageBytes)).toBe(true)
+          const order = parts
+            .map((p, i) => ({ p, k: shuffleKey(i) }))
+            .sort((x, y) => x.k - y.k)
+            .map((x) => x.p)
+          const assembler = new RosterAssembler(GRANT)
+          const out = order.map((p) => assembler.add(p))
+          expect(out.slice(0, -1).every((o) => o === undefined)).toBe(true)
+          expect(out.at(-1)).toEqual(value)
+        },
+      ),
       { numRuns: 40 },
     )
   })

@@ -4,8 +4,17 @@ import { ErrorCodes, WeftError } from './errors.ts'
 import { KeyBag, openSealedKeyVersions, sealKeyVersions, type PasswordKey } from './keys/index.ts'
 import { Mutex, type ChangeStore, type KeyValueStore, type StoreFactory } from './store/index.ts'
 import {
-  createProfile, sealTenantRecord, TrustPolicy, verifyProfile,
-  type DbLinkSpec, type Identity, type Partner, type PublicProfile, type TenantRecord, type TrustCutoffs, type Vouches,
+  createProfile,
+  sealTenantRecord,
+  TrustPolicy,
+  verifyProfile,
+  type DbLinkSpec,
+  type Identity,
+  type Partner,
+  type PublicProfile,
+  type TenantRecord,
+  type TrustCutoffs,
+  type Vouches,
 } from './tenant/index.ts'
 import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
 import { bytesEqual, canonicalTextProblem, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
@@ -13,7 +22,15 @@ import { RelationshipStateStore, type SyncAuthority } from './orchestrator/index
 import { SharingManager } from './sharing/index.ts'
 import { serverSignerOf, type ServerSigner } from './crypto/index.ts'
 import { AuditLog } from './audit/index.ts'
-import { approveJoin, createRecoveryKit, DIRECTORY_DB, MemberDirectory, type ApproveOptions, type JoinResponse, type MembersHost } from './members/index.ts'
+import {
+  approveJoin,
+  createRecoveryKit,
+  DIRECTORY_DB,
+  MemberDirectory,
+  type ApproveOptions,
+  type JoinResponse,
+  type MembersHost,
+} from './members/index.ts'
 import { newRecordKey, openTenantRecord } from './tenant/index.ts'
 
 /** @internal What a tenant is built from; see {@link TenantFactory}. */
@@ -86,7 +103,11 @@ export class Tenant {
 
   /** A signed, publishable description of this tenant for partners to trust. */
   publicProfile(): PublicProfile {
-    return createProfile(this.id, this.#identity, this.#trust.members().map((m) => fromB64(m)))
+    return createProfile(
+      this.id,
+      this.#identity,
+      this.#trust.members().map((m) => fromB64(m)),
+    )
   }
 
   /**
@@ -96,7 +117,8 @@ export class Tenant {
    */
   async addPartner(profile: PublicProfile, options: { dbs: readonly DbLinkSpec[] }): Promise<void> {
     const verified = verifyProfile(profile)
-    if (verified.tenantId === this.id) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a tenant cannot partner with itself')
+    if (verified.tenantId === this.id)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a tenant cannot partner with itself')
     this.#trust.setPartner(verified, options.dbs)
     await this.#save()
     await this.#trustChanged()
@@ -134,8 +156,11 @@ export class Tenant {
     const sender = toBase64Url(opened.sender)
     const trusted =
       this.#trust.members().includes(sender) ||
-      this.#trust.partners().some((p) => bytesEqual(p.profile.signingKey, opened.sender) || p.profile.profile.members.includes(sender))
-    if (!trusted) throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, 'sealed key comes from a tenant that is not a partner')
+      this.#trust
+        .partners()
+        .some((p) => bytesEqual(p.profile.signingKey, opened.sender) || p.profile.profile.members.includes(sender))
+    if (!trusted)
+      throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, 'sealed key comes from a tenant that is not a partner')
     return this.keyBag.addVersions(asKeyId(options.as ?? opened.keyId), opened.versions)
   }
 
@@ -150,7 +175,12 @@ export class Tenant {
   openDB(name: string, options: DatabaseOptions = {}): Promise<Database> {
     if (this.#closed) return Promise.reject(new WeftError(ErrorCodes.CLOSED, `tenant ${this.id} is closed`))
     if (!DB_NAME.test(name) || new TextEncoder().encode(name).length > 128 || canonicalTextProblem(name)) {
-      return Promise.reject(new WeftError(ErrorCodes.INVALID_ARGUMENT, 'database names are 1-128 bytes of NFC text without /, a byte-order mark or control characters'))
+      return Promise.reject(
+        new WeftError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'database names are 1-128 bytes of NFC text without /, a byte-order mark or control characters',
+        ),
+      )
     }
     const dbName = asDbName(name)
     const open = this.#dbs.get(dbName)
@@ -213,7 +243,10 @@ export class Tenant {
    * beside its sync states, so relationships resume after a restart.
    */
   async relationshipStates(): Promise<RelationshipStateStore> {
-    return new RelationshipStateStore(await this.#parts.storeFactory.openKeyValueStore('weft-relationships'), `${this.id}/`)
+    return new RelationshipStateStore(
+      await this.#parts.storeFactory.openKeyValueStore('weft-relationships'),
+      `${this.id}/`,
+    )
   }
 
   /**
@@ -247,7 +280,8 @@ export class Tenant {
    * `WEFT_WRONG_PASSWORD`, changing nothing, when `oldPassword` is not the current one.
    */
   async changePassword(oldPassword: string, newPassword: string): Promise<void> {
-    if (typeof newPassword !== 'string' || newPassword.length === 0) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a password is required')
+    if (typeof newPassword !== 'string' || newPassword.length === 0)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a password is required')
     const sealed = await this.#parts.records.get(this.#parts.recordName)
     if (!sealed) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${this.id}`)
     openTenantRecord(sealed, oldPassword)
@@ -263,7 +297,8 @@ export class Tenant {
       keyBag: this.keyBag,
       trust: this.#trust,
       openDirectoryStore: () => this.#openStore(asDbName(DIRECTORY_DB)),
-      databaseStores: () => Promise.all([...this.#dbs.keys()].filter((n) => n !== DIRECTORY_DB).map((n) => this.#openStore(n))),
+      databaseStores: () =>
+        Promise.all([...this.#dbs.keys()].filter((n) => n !== DIRECTORY_DB).map((n) => this.#openStore(n))),
       trustChanged: () => this.#trustChanged(),
       ownKeyIds: async () => {
         const received = new Set(await this.sharing.receivedKeyNames())
@@ -289,8 +324,14 @@ export class Tenant {
       partners: () => this.partners(),
       addPartner: (profile, options) => this.addPartner(profile, options),
       openDB: (name) => this.openDB(name),
-      openRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-grants'), prefix: `${this.id}/` }),
-      openTrustRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-trust-cutoffs'), prefix: `${this.id}/` }),
+      openRecords: async () => ({
+        kv: await this.#parts.storeFactory.openKeyValueStore('weft-grants'),
+        prefix: `${this.id}/`,
+      }),
+      openTrustRecords: async () => ({
+        kv: await this.#parts.storeFactory.openKeyValueStore('weft-trust-cutoffs'),
+        prefix: `${this.id}/`,
+      }),
       openStore: (name) => this.#openStore(asDbName(name)),
       setTrustCutoffs: (cutoffs) => this.#setTrustCutoffs(cutoffs),
       setVouches: (vouches) => this.#setVouches(vouches),
@@ -303,7 +344,10 @@ export class Tenant {
       tenantId: this.id,
       signer: this.#identity.signing,
       now: () => this.#clock(),
-      openRecords: async () => ({ kv: await this.#parts.storeFactory.openKeyValueStore('weft-audit'), prefix: `${this.id}/` }),
+      openRecords: async () => ({
+        kv: await this.#parts.storeFactory.openKeyValueStore('weft-audit'),
+        prefix: `${this.id}/`,
+      }),
     }))
   }
 
@@ -359,7 +403,9 @@ export class Tenant {
         identity: this.#identity,
         members: this.#trust.members().map(fromB64),
         keys: this.keyBag.toRecord(),
-        partners: this.#trust.partners().map((p) => ({ profile: p.profile.profile, links: p.links.map((l) => ({ ...l })) })),
+        partners: this.#trust
+          .partners()
+          .map((p) => ({ profile: p.profile.profile, links: p.links.map((l) => ({ ...l })) })),
         createdAt: this.#createdAt,
         root: this.#root,
         directory: this.#hasDirectory,
@@ -368,4 +414,3 @@ export class Tenant {
     })
   }
 }
-

@@ -4,13 +4,24 @@ import { KeyBag, protectKeyVersions } from './keys/index.ts'
 import { MemoryStoreFactory, Mutex, type KeyValueStore, type StoreFactory } from './store/index.ts'
 import { Tenant } from './Tenant.ts'
 import {
-  createJoinRequest, DIRECTORY_DB, findRecoveryKit, joinedRecord, parseJoinRequest, recoveryKeys, seedDirectory,
+  createJoinRequest,
+  DIRECTORY_DB,
+  findRecoveryKit,
+  joinedRecord,
+  parseJoinRequest,
+  recoveryKeys,
+  seedDirectory,
   type JoinRequest,
 } from './members/index.ts'
 import { copyMissingEntries } from './store/index.ts'
 import {
-  generateIdentity, newRecordKey, openTenantRecord, sealTenantRecord, toTenantId,
-  type TenantRecord, type TenantScope,
+  generateIdentity,
+  newRecordKey,
+  openTenantRecord,
+  sealTenantRecord,
+  toTenantId,
+  type TenantRecord,
+  type TenantScope,
 } from './tenant/index.ts'
 
 export interface TenantFactoryOptions {
@@ -50,7 +61,8 @@ export class TenantFactory {
       const tenantId = toTenantId(options.tenantId)
       checkPassword(options.password)
       const records = await this.#recordStore()
-      if (await records.get(recordName(tenantId))) throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
+      if (await records.get(recordName(tenantId)))
+        throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
       const identity = generateIdentity()
       const record: TenantRecord = {
         v: 1,
@@ -63,7 +75,9 @@ export class TenantFactory {
       }
       const recordKey = newRecordKey(options.password, this.#kdf)
       await records.put(recordName(tenantId), sealTenantRecord(record, recordKey))
-      return this.#withClock(new Tenant({ record, recordKey, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }))
+      return this.#withClock(
+        new Tenant({ record, recordKey, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }),
+      )
     })
   }
 
@@ -72,16 +86,32 @@ export class TenantFactory {
    * under `password`, and returns the request to hand an admin (plain JSON; `joinRequestToString`
    * gives the `weft://join/...` text). The admin answers with `tenant.approveJoinRequest`.
    */
-  async createJoinRequest(options: { tenantId: string | TenantScope; userName: string; password: string }): Promise<JoinRequest> {
+  async createJoinRequest(options: {
+    tenantId: string | TenantScope
+    userName: string
+    password: string
+  }): Promise<JoinRequest> {
     await ready()
     const tenantId = toTenantId(options.tenantId)
     checkPassword(options.password)
-    if (typeof options.userName !== 'string' || options.userName.length > 256) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a user name is 0-256 characters')
+    if (typeof options.userName !== 'string' || options.userName.length > 256)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a user name is 0-256 characters')
     const identity = generateIdentity()
     const request = createJoinRequest(tenantId, options.userName, identity)
-    const pending: TenantRecord = { v: 1, tenantId, identity, members: [identity.signing.publicKey], keys: [], partners: [], createdAt: Date.now() }
+    const pending: TenantRecord = {
+      v: 1,
+      tenantId,
+      identity,
+      members: [identity.signing.publicKey],
+      keys: [],
+      partners: [],
+      createdAt: Date.now(),
+    }
     const records = await this.#recordStore()
-    await records.put(joinName(tenantId, parseJoinRequest(request).joinId), sealTenantRecord(pending, newRecordKey(options.password, this.#kdf)))
+    await records.put(
+      joinName(tenantId, parseJoinRequest(request).joinId),
+      sealTenantRecord(pending, newRecordKey(options.password, this.#kdf)),
+    )
     return request
   }
 
@@ -98,12 +128,22 @@ export class TenantFactory {
       const tenantId = toTenantId(req.request.tenantId)
       const records = await this.#recordStore()
       const sealed = await records.get(joinName(tenantId, req.joinId))
-      if (!sealed) throw new WeftError(ErrorCodes.JOIN_REPLAYED, 'this join request was already used here, or was not made here')
+      if (!sealed)
+        throw new WeftError(ErrorCodes.JOIN_REPLAYED, 'this join request was already used here, or was not made here')
       const { record: pending, key } = openTenantRecord(sealed, options.password)
-      if (await records.get(recordName(tenantId))) throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
+      if (await records.get(recordName(tenantId)))
+        throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
       const { record, response: checked } = await joinedRecord(pending, req, response, Date.now())
       await seedDirectory(await this.#storeFactory.openChangeStore(`${tenantId}/${DIRECTORY_DB}`), checked)
-      const tenant = this.#withClock(new Tenant({ record, recordKey: key, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }))
+      const tenant = this.#withClock(
+        new Tenant({
+          record,
+          recordKey: key,
+          records,
+          recordName: recordName(tenantId),
+          storeFactory: this.#storeFactory,
+        }),
+      )
       await records.put(recordName(tenantId), sealTenantRecord(record, key))
       await records.delete(joinName(tenantId, req.joinId))
       return tenant
@@ -116,7 +156,12 @@ export class TenantFactory {
    * (another device's store factory, a server's). The tenant opens here under `newPassword`; sync
    * its databases from `from` next. `WEFT_BAD_RECOVERY_CODE` for a wrong or replaced code.
    */
-  recoverTenant(options: { tenantId: string | TenantScope; recoveryCode: string; newPassword: string; from: StoreFactory }): Promise<Tenant> {
+  recoverTenant(options: {
+    tenantId: string | TenantScope
+    recoveryCode: string
+    newPassword: string
+    from: StoreFactory
+  }): Promise<Tenant> {
     return this.#lock.run(async () => {
       await ready()
       const tenantId = toTenantId(options.tenantId)
@@ -125,17 +170,32 @@ export class TenantFactory {
       const source = await options.from.openChangeStore(`${tenantId}/${DIRECTORY_DB}`)
       const kit = await findRecoveryKit(source, keys.kitKey)
       const records = await this.#recordStore()
-      if (await records.get(recordName(tenantId))) throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
+      if (await records.get(recordName(tenantId)))
+        throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenantId} exists`)
       const identity = { signing: keys.signing, box: keys.box }
       const record: TenantRecord = {
-        v: 1, tenantId, identity, members: [kit.root, identity.signing.publicKey], keys: kit.keys, partners: [], createdAt: Date.now(), root: kit.root, directory: true,
+        v: 1,
+        tenantId,
+        identity,
+        members: [kit.root, identity.signing.publicKey],
+        keys: kit.keys,
+        partners: [],
+        createdAt: Date.now(),
+        root: kit.root,
+        directory: true,
       }
       await copyMissingEntries(source, await this.#storeFactory.openChangeStore(`${tenantId}/${DIRECTORY_DB}`))
       const recordKey = newRecordKey(options.newPassword, this.#kdf)
-      const tenant = this.#withClock(new Tenant({ record, recordKey, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }))
+      const tenant = this.#withClock(
+        new Tenant({ record, recordKey, records, recordName: recordName(tenantId), storeFactory: this.#storeFactory }),
+      )
       await tenant.members.refresh()
-      if ((await tenant.members.self())?.role !== 'admin') throw new WeftError(ErrorCodes.BAD_RECOVERY_CODE, 'this recovery code was replaced by a newer one')
-      await records.put(recordName(tenantId), sealTenantRecord({ ...record, keys: tenant.keyBag.toRecord() }, recordKey))
+      if ((await tenant.members.self())?.role !== 'admin')
+        throw new WeftError(ErrorCodes.BAD_RECOVERY_CODE, 'this recovery code was replaced by a newer one')
+      await records.put(
+        recordName(tenantId),
+        sealTenantRecord({ ...record, keys: tenant.keyBag.toRecord() }, recordKey),
+      )
       return tenant
     })
   }
@@ -151,8 +211,11 @@ export class TenantFactory {
     const sealed = await records.get(recordName(id))
     if (!sealed) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${id}`)
     const { record, key } = openTenantRecord(sealed, options.password)
-    if (record.tenantId !== id) throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'tenant record belongs to another tenant')
-    return this.#withClock(new Tenant({ record, recordKey: key, records, recordName: recordName(id), storeFactory: this.#storeFactory }))
+    if (record.tenantId !== id)
+      throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'tenant record belongs to another tenant')
+    return this.#withClock(
+      new Tenant({ record, recordKey: key, records, recordName: recordName(id), storeFactory: this.#storeFactory }),
+    )
   }
 
   /**

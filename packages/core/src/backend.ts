@@ -16,46 +16,141 @@ export { WeftError, ErrorCodes, isWeftError, toWeftError } from './errors.ts'
 export { asChangeHash, asDocId, asTenantId, asKeyId, asDbName, sameOrigin } from './types.ts'
 export { isChangeHash, isDocId, isDbName } from './ids.ts'
 export {
-  ready, randomBytes, Domain, generateSigningKeyPair, signDetached, verifyDetached, serverSignerOf, isServerSigner,
+  ready,
+  randomBytes,
+  Domain,
+  generateSigningKeyPair,
+  signDetached,
+  verifyDetached,
+  serverSignerOf,
+  isServerSigner,
 } from './crypto/index.ts'
-export { packValue, unpackValue, toHex, fromHex, toBase64Url, fromBase64Url, bytesEqual, utf8, ByteWriter } from './codec/index.ts'
 export {
-  BaseChangeStore, positionCheck, MemoryChangeStore, MemoryKeyValueStore, MemoryStoreFactory, copyMissingEntries,
-  copyEntries, fingerprintOf, FingerprintAccumulator, FULL_RANGE, inRange,
+  packValue,
+  unpackValue,
+  toHex,
+  fromHex,
+  toBase64Url,
+  fromBase64Url,
+  bytesEqual,
+  utf8,
+  ByteWriter,
+} from './codec/index.ts'
+export {
+  BaseChangeStore,
+  positionCheck,
+  MemoryChangeStore,
+  MemoryKeyValueStore,
+  MemoryStoreFactory,
+  copyMissingEntries,
+  copyEntries,
+  fingerprintOf,
+  FingerprintAccumulator,
+  FULL_RANGE,
+  inRange,
 } from './store/index.ts'
 // The range-fingerprint index: partial sums per hash prefix, maintained on append.
 export {
-  emptySum, addHashToSum, combineSums, finishSum, INDEX_DEPTH, nodesOf, addToIndex, encodeSum, decodeSum, rangePlan,
+  emptySum,
+  addHashToSum,
+  combineSums,
+  finishSum,
+  INDEX_DEPTH,
+  nodesOf,
+  addToIndex,
+  encodeSum,
+  decodeSum,
+  rangePlan,
   indexedFingerprint,
 } from './store/index.ts'
 export {
-  createEntry, parseEntry, verifyEntry, decryptEntry, hashEntryBytes, DEFAULT_ENTRY_LIMITS, ENTRY_VERSION,
-  verifyEntryAsync, markSignatureVerified,
+  createEntry,
+  parseEntry,
+  verifyEntry,
+  decryptEntry,
+  hashEntryBytes,
+  DEFAULT_ENTRY_LIMITS,
+  ENTRY_VERSION,
+  verifyEntryAsync,
+  markSignatureVerified,
 } from './entries/index.ts'
 export { toTenantId } from './tenant/index.ts'
 export { filterFingerprint } from './db/index.ts'
 // Set reconciliation over entry hashes, for the network packages.
 export {
-  createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
-  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange, isPrefix,
-  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS, BRANCHES,
+  createReconcileMessage,
+  processReconcileMessage,
+  reconcile,
+  reconcileInProcess,
+  encodeReconcileMessage,
+  parseReconcileMessage,
+  checkReconcileMessage,
+  packHashes,
+  unpackHashes,
+  SortedHashSet,
+  prefixRange,
+  isPrefix,
+  RECONCILE_VERSION,
+  RECONCILE_LIMITS,
+  DEFAULT_RECONCILE_OPTIONS,
+  BRANCHES,
 } from './sync/index.ts'
-export { RelationshipStateStore, backoffDelay, environmentOf, isSyncDirection, OPEN_PERMIT } from './orchestrator/index.ts'
+export {
+  RelationshipStateStore,
+  backoffDelay,
+  environmentOf,
+  isSyncDirection,
+  OPEN_PERMIT,
+} from './orchestrator/index.ts'
 export { GrantAuthority } from './sharing/index.ts'
 
 export type { ErrorCode } from './errors.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
 export type { DomainName, ServerSigner, ServerDomain, SigningKeyPair } from './crypto/index.ts'
 export type {
-  ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
-  AppendListener, CheckedRead, VerifiedEntry, StoreOptions, KeyValueStore, StoreFactory, CopyResult, CopyOptions,
-  FingerprintSum, RangePlan, PrefixSumReader,
+  ChangeStore,
+  AppendResult,
+  RejectedEntry,
+  ScanItem,
+  ScanPage,
+  StoreHead,
+  HashRange,
+  RangeFingerprint,
+  AppendListener,
+  CheckedRead,
+  VerifiedEntry,
+  StoreOptions,
+  KeyValueStore,
+  StoreFactory,
+  CopyResult,
+  CopyOptions,
+  FingerprintSum,
+  RangePlan,
+  PrefixSumReader,
 } from './store/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
 export type {
-  ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
+  ReconcileMessage,
+  ReconcileItem,
+  ReconcileOptions,
+  ReconcileRole,
+  ReconcileSource,
+  ReconcileStep,
+  ReconcileResult,
 } from './sync/index.ts'
 export type {
-  SyncPeer, LocalSyncPeer, SyncAuthority, SyncRequest, SyncPermit, SyncParty, SyncDirection, Transfer,
-  TransferOutcome, RoundOutcome, KeyDelivery, BackoffOptions, SavedRelationship, SavedDatabaseState,
+  SyncPeer,
+  LocalSyncPeer,
+  SyncAuthority,
+  SyncRequest,
+  SyncPermit,
+  SyncParty,
+  SyncDirection,
+  Transfer,
+  TransferOutcome,
+  RoundOutcome,
+  KeyDelivery,
+  BackoffOptions,
+  SavedRelationship,
+  SavedDatabaseState,
 } from './orchestrator/index.ts'

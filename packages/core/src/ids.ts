@@ -17,6 +17,7 @@ export function isDocId(value: unknown): value is DocId {
 
 /** A database name: 1-128 bytes of UTF-8, without `/` or control characters. */
 export function isDbName(value: unknown): value is DbName {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || /[\u0000-\u001f/]/.test(value)) return false
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || /[\u0000-\u001f/]/.test(value))
+    return false
   return new TextEncoder().encode(value).length <= 128
 }

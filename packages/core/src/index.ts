@@ -17,15 +17,33 @@ export { Database, Document, ChangeIterator, whereField, matchesFilter, withFilt
 export { KeyBag, DEFAULT_KEY_ID } from './keys/index.ts'
 export { MemoryStoreFactory } from './store/index.ts'
 export {
-  syncStores, syncDatabases, incrementalSync, syncFiltered, initialSyncState, SyncStateStore,
+  syncStores,
+  syncDatabases,
+  incrementalSync,
+  syncFiltered,
+  initialSyncState,
+  SyncStateStore,
 } from './sync/index.ts'
 export { scopeToTenantId, verifyProfile } from './tenant/index.ts'
 export { WeftError, ErrorCodes, isWeftError } from './errors.ts'
 export {
-  MemberDirectory, DIRECTORY_DB, ROLES, isRole, canWrite, joinRequestToString, parseJoinRequest, RECOVERY_USER,
+  MemberDirectory,
+  DIRECTORY_DB,
+  ROLES,
+  isRole,
+  canWrite,
+  joinRequestToString,
+  parseJoinRequest,
+  RECOVERY_USER,
 } from './members/index.ts'
 export type {
-  Role, MemberInfo, MemberDeviceInfo, DirectoryReport, JoinRequest, JoinResponse, ApproveOptions,
+  Role,
+  MemberInfo,
+  MemberDeviceInfo,
+  DirectoryReport,
+  JoinRequest,
+  JoinResponse,
+  ApproveOptions,
 } from './members/index.ts'
 export { ready, DEFAULT_KDF, TEST_KDF } from './crypto/index.ts'
 export { asChangeHash, asDocId, asTenantId, asKeyId, asDbName, sameOrigin } from './types.ts'
@@ -33,8 +51,17 @@ export { isChangeHash, isDocId, isDbName } from './ids.ts'
 
 export type { TenantFactoryOptions } from './TenantFactory.ts'
 export type {
-  DatabaseOptions, DocumentStatus, DocumentInfo, SyncReport, DatabaseEvents, DocData, ChangedDocument,
-  IterateOptions, DocFilter, MaterialiseReport, HeldEntry,
+  DatabaseOptions,
+  DocumentStatus,
+  DocumentInfo,
+  SyncReport,
+  DatabaseEvents,
+  DocData,
+  ChangedDocument,
+  IterateOptions,
+  DocFilter,
+  MaterialiseReport,
+  HeldEntry,
 } from './db/index.ts'
 export type { KeyVersion } from './keys/index.ts'
 // The store contract an application passes around (`db.getStore()`, `syncStores`); implementing one is
@@ -52,16 +79,52 @@ export { generateSigningKeyPair } from './crypto/index.ts'
 // Orchestrator, sharing (grants) and the audit trail.
 export { MultiTenantSyncOrchestrator } from './orchestrator/index.ts'
 export type {
-  OrchestratorOptions, RelationshipOptions, RelationshipDatabase, RelationshipStatus, RelationshipState, DatabaseSyncStatus,
-  OrchestratorStatus, OrchestratorEvents, SyncAllResult, SyncPeer, SyncDirection, BackoffOptions, SyncErrorInfo,
+  OrchestratorOptions,
+  RelationshipOptions,
+  RelationshipDatabase,
+  RelationshipStatus,
+  RelationshipState,
+  DatabaseSyncStatus,
+  OrchestratorStatus,
+  OrchestratorEvents,
+  SyncAllResult,
+  SyncPeer,
+  SyncDirection,
+  BackoffOptions,
+  SyncErrorInfo,
 } from './orchestrator/index.ts'
 export {
-  SharingManager, createGrant, parseGrant, parseGrantOffer, verifyGrant, hasPermission, isPermission, PERMISSIONS,
-  AUDIT_ACTIONS, isAuditAction,
+  SharingManager,
+  createGrant,
+  parseGrant,
+  parseGrantOffer,
+  verifyGrant,
+  hasPermission,
+  isPermission,
+  PERMISSIONS,
+  AUDIT_ACTIONS,
+  isAuditAction,
 } from './sharing/index.ts'
 export type {
-  ShareOptions, AcceptOptions, Grant, GrantTerms, GrantOffer, GrantFilter, GrantConditions, GrantSource, GrantPartner, Permission,
-  FilterValue, GrantInfo, GrantStatus, DocumentListing, SharedDocumentInfo, SharedVia, AuditAction, AuditEvent, AuditSink,
+  ShareOptions,
+  AcceptOptions,
+  Grant,
+  GrantTerms,
+  GrantOffer,
+  GrantFilter,
+  GrantConditions,
+  GrantSource,
+  GrantPartner,
+  Permission,
+  FilterValue,
+  GrantInfo,
+  GrantStatus,
+  DocumentListing,
+  SharedDocumentInfo,
+  SharedVia,
+  AuditAction,
+  AuditEvent,
+  AuditSink,
   CreateGrantInput,
 } from './sharing/index.ts'
 export { AuditLog } from './audit/index.ts'

@@ -22,9 +22,21 @@ async function fill(tenant: Tenant, clock: ReturnType<typeof manualClock>): Prom
   clock.advance(1_000)
   await tenant.audit.record({ action: 'share', partner: 'initech', databases: ['invoices'], grantId: 'g2' })
   clock.advance(1_000)
-  await tenant.audit.record({ action: 'denied', partner: 'initech', databases: ['invoices'], grantId: 'g2', code: ErrorCodes.GRANT_EXPIRED })
+  await tenant.audit.record({
+    action: 'denied',
+    partner: 'initech',
+    databases: ['invoices'],
+    grantId: 'g2',
+    code: ErrorCodes.GRANT_EXPIRED,
+  })
   clock.advance(1_000)
-  await tenant.audit.record({ action: 'revoke', partner: 'globex', databases: ['orders'], grantId: 'g1', detail: 'rotated orders-key to v2' })
+  await tenant.audit.record({
+    action: 'revoke',
+    partner: 'globex',
+    databases: ['orders'],
+    grantId: 'g1',
+    detail: 'rotated orders-key to v2',
+  })
 }
 
 const recordKeys = (kv: KeyValueStore) => kv.keys('acme/r/')
@@ -34,7 +46,13 @@ describe('AuditLog', () => {
     const { tenant, clock } = await setup()
     await fill(tenant, clock)
     const all = await tenant.audit.query()
-    expect(all.map((r) => [r.seq, r.action, r.at])).toEqual([[0, 'share', 1_000], [1, 'sync', 2_000], [2, 'share', 3_000], [3, 'denied', 4_000], [4, 'revoke', 5_000]])
+    expect(all.map((r) => [r.seq, r.action, r.at])).toEqual([
+      [0, 'share', 1_000],
+      [1, 'sync', 2_000],
+      [2, 'share', 3_000],
+      [3, 'denied', 4_000],
+      [4, 'revoke', 5_000],
+    ])
     expect(all[0]!.prev).toBe('0'.repeat(64))
     for (let i = 1; i < all.length; i++) expect(all[i]!.prev).toBe(all[i - 1]!.hash)
     expect(all[1]).toMatchObject({ tenant: 'acme', partner: 'globex', sent: 5, received: 0, code: null })
@@ -42,7 +60,10 @@ describe('AuditLog', () => {
     expect((await tenant.audit.query({ partner: 'initech' })).map((r) => r.seq)).toEqual([2, 3])
     expect((await tenant.audit.query({ db: 'orders' })).map((r) => r.seq)).toEqual([0, 1, 4])
     expect((await tenant.audit.query({ action: 'share' })).map((r) => r.seq)).toEqual([0, 2])
-    expect((await tenant.audit.query({ action: ['denied', 'revoke'] })).map((r) => r.code)).toEqual([ErrorCodes.GRANT_EXPIRED, null])
+    expect((await tenant.audit.query({ action: ['denied', 'revoke'] })).map((r) => r.code)).toEqual([
+      ErrorCodes.GRANT_EXPIRED,
+      null,
+    ])
     expect((await tenant.audit.query({ grantId: 'g1', limit: 2 })).map((r) => r.seq)).toEqual([0, 1])
     expect(await tenant.audit.verify()).toEqual({ ok: true, records: 5, head: { seq: 4, hash: all[4]!.hash } })
     expect(await tenant.audit.head()).toEqual({ seq: 4, hash: all[4]!.hash })
@@ -90,7 +111,12 @@ describe('AuditLog', () => {
     const [a, b] = [await kv.get(keys[1]!), await kv.get(keys[2]!)]
     await kv.put(keys[1]!, b!)
     await kv.put(keys[2]!, a!)
-    expect(await tenant.audit.verify()).toMatchObject({ ok: false, problem: 'reordered', seq: 1, error: { code: ErrorCodes.AUDIT_TAMPERED } })
+    expect(await tenant.audit.verify()).toMatchObject({
+      ok: false,
+      problem: 'reordered',
+      seq: 1,
+      error: { code: ErrorCodes.AUDIT_TAMPERED },
+    })
   })
 
   it('detects a trail rolled back to an older state, against a head kept elsewhere', async () => {

@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, isWeftError, MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type ChangeHash, type ChangeStore,
+  ErrorCodes,
+  isWeftError,
+  MemoryStoreFactory,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeHash,
+  type ChangeStore,
 } from '../src/index.ts'
 
 beforeAll(ready)
@@ -49,7 +56,9 @@ describe('Database', () => {
     expect(db.getDocumentStatus(doc.getId())).toBe('deleted')
     expect(await db.getAllDocumentIds()).toEqual([])
     expect((await db.getStore().head()).count).toBe(3)
-    await expect(db.changeDoc(doc, (d) => void (d.getData().x = 1))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.DOCUMENT_DELETED))
+    await expect(db.changeDoc(doc, (d) => void (d.getData().x = 1))).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.DOCUMENT_DELETED),
+    )
   })
 
   it('writes nothing for a change that changes nothing', async () => {
@@ -61,8 +70,12 @@ describe('Database', () => {
 
   it('refuses unknown documents and unknown keys with typed errors', async () => {
     const { db } = await fresh()
-    await expect(db.changeDoc('00'.repeat(16) as never, () => {})).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.DOCUMENT_NOT_FOUND))
-    await expect(db.createDocument({ keyId: 'missing' })).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.KEY_NOT_FOUND))
+    await expect(db.changeDoc('00'.repeat(16) as never, () => {})).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.DOCUMENT_NOT_FOUND),
+    )
+    await expect(db.createDocument({ keyId: 'missing' })).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.KEY_NOT_FOUND),
+    )
   })
 
   it('announces local changes', async () => {

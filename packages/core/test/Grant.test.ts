@@ -1,7 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  createGrant, ErrorCodes, generateSigningKeyPair, incrementalSync, isWeftError, parseGrant, ready, verifyGrant, verifyProfile,
-  type ErrorCode, type Grant, type GrantOffer,
+  createGrant,
+  ErrorCodes,
+  generateSigningKeyPair,
+  incrementalSync,
+  isWeftError,
+  parseGrant,
+  ready,
+  verifyGrant,
+  verifyProfile,
+  type ErrorCode,
+  type Grant,
+  type GrantOffer,
 } from '../src/index.ts'
 import { sharingSetup } from './helpers/sharing.ts'
 
@@ -23,7 +33,10 @@ describe('createGrant → parseGrant → verifyGrant', () => {
       issuedAt: 1_000,
       expiresAt: 2_000,
     }
-    return { grant: createGrant(input), other: createGrant({ ...input, source: { tenantId: source.id, signer: generateSigningKeyPair() } }) }
+    return {
+      grant: createGrant(input),
+      other: createGrant({ ...input, source: { tenantId: source.id, signer: generateSigningKeyPair() } }),
+    }
   }
 
   it('verifies a grant, also after a JSON round trip', async () => {
@@ -50,25 +63,46 @@ describe('createGrant → parseGrant → verifyGrant', () => {
       { source: { ...grant.source, signingKey: other.source.signingKey } },
       { signature: other.signature },
     ]
-    for (const change of changes) expect(() => verifyGrant({ ...grant, ...change }), JSON.stringify(change)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_GRANT }))
+    for (const change of changes)
+      expect(() => verifyGrant({ ...grant, ...change }), JSON.stringify(change)).toThrow(
+        expect.objectContaining({ code: ErrorCodes.BAD_GRANT }),
+      )
   })
 
   it('rejects malformed grants before checking signatures, and bad input when creating', async () => {
     const { grant } = await signed()
     for (const bad of [
-      null, 'grant', { ...grant, v: 2 }, { ...grant, id: 'short' }, { ...grant, databases: [] }, { ...grant, databases: ['a', 'a'] },
-      { ...grant, databases: Array.from({ length: 65 }, (_, i) => `db${i}`) }, { ...grant, keyIds: ['default'] },
-      { ...grant, permissions: ['write'] }, { ...grant, permissions: ['read', 'admin'] }, { ...grant, filter: { where: { a: { nested: 1 } } } },
-      { ...grant, expiresAt: grant.issuedAt }, { ...grant, conditions: { ...grant.conditions, maxSyncs: 0 } }, { ...grant, signature: 'x' },
+      null,
+      'grant',
+      { ...grant, v: 2 },
+      { ...grant, id: 'short' },
+      { ...grant, databases: [] },
+      { ...grant, databases: ['a', 'a'] },
+      { ...grant, databases: Array.from({ length: 65 }, (_, i) => `db${i}`) },
+      { ...grant, keyIds: ['default'] },
+      { ...grant, permissions: ['write'] },
+      { ...grant, permissions: ['read', 'admin'] },
+      { ...grant, filter: { where: { a: { nested: 1 } } } },
+      { ...grant, expiresAt: grant.issuedAt },
+      { ...grant, conditions: { ...grant.conditions, maxSyncs: 0 } },
+      { ...grant, signature: 'x' },
     ]) {
-      expect(() => parseGrant(bad), JSON.stringify(bad)?.slice(0, 80)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_GRANT }))
+      expect(() => parseGrant(bad), JSON.stringify(bad)?.slice(0, 80)).toThrow(
+        expect.objectContaining({ code: ErrorCodes.BAD_GRANT }),
+      )
     }
     const { source, partner } = await sharingSetup()
     expect(() =>
       createGrant({
-        source: { tenantId: source.id, signer: generateSigningKeyPair() }, partner: verifyProfile(partner.publicProfile()), databases: ['x'],
-        keyIds: ['default'], filter: null, permissions: ['read'], conditions: { allowedEnvironments: null, maxSyncs: null, requiresApproval: false },
-        issuedAt: 1, expiresAt: null,
+        source: { tenantId: source.id, signer: generateSigningKeyPair() },
+        partner: verifyProfile(partner.publicProfile()),
+        databases: ['x'],
+        keyIds: ['default'],
+        filter: null,
+        permissions: ['read'],
+        conditions: { allowedEnvironments: null, maxSyncs: null, requiresApproval: false },
+        issuedAt: 1,
+        expiresAt: null,
       }),
     ).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
   })
@@ -78,13 +112,23 @@ describe('share and accept', () => {
   it('hands over a JSON offer: the partner trusts the source, imports the keys and reads what syncs', async () => {
     const { source, partner, sourceDb, partnerDb } = await sharingSetup()
     const doc = await sourceDb.createDocument({ data: { title: 'price list' } })
-    const offer: GrantOffer = JSON.parse(JSON.stringify(await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'] })))
+    const offer: GrantOffer = JSON.parse(
+      JSON.stringify(await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'] })),
+    )
     expect(offer.grant.keyIds).toEqual(['shared-key'])
     expect(offer.keys).toHaveLength(1)
     const info = await partner.sharing.accept(offer)
-    expect(info).toMatchObject({ role: 'received', status: 'active', source: source.id, partner: partner.id, permissions: ['read'] })
+    expect(info).toMatchObject({
+      role: 'received',
+      status: 'active',
+      source: source.id,
+      partner: partner.id,
+      permissions: ['read'],
+    })
     expect(partner.keyBag.get('shared-key', 1)).toEqual(source.keyBag.get('shared-key', 1))
-    expect(partner.partners().map((p) => [p.profile.tenantId, p.links])).toEqual([[source.id, [{ local: 'shared', remote: 'shared' }]]])
+    expect(partner.partners().map((p) => [p.profile.tenantId, p.links])).toEqual([
+      [source.id, [{ local: 'shared', remote: 'shared' }]],
+    ])
     await incrementalSync(sourceDb, partnerDb)
     expect((await partnerDb.getDocument(doc.getId()))?.toJSON()).toEqual({ title: 'price list' })
     // Accepting again changes nothing; the source lists it as issued, the partner as received.
@@ -97,12 +141,21 @@ describe('share and accept', () => {
     const { source, partner, sourceDb, factory, clock } = await sharingSetup()
     await sourceDb.createDocument({ data: { n: 1 } })
     const third = await factory.createTenant({ tenantId: 'third-org', password: 'pw' })
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], expiresAt: clock() + 1_000 })
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      expiresAt: clock() + 1_000,
+    })
     await expect(third.sharing.accept(offer)).rejects.toSatisfy(code(ErrorCodes.BAD_GRANT))
-    await expect(partner.sharing.accept({ ...offer, sourceProfile: third.publicProfile() })).rejects.toSatisfy(code(ErrorCodes.BAD_GRANT))
-    await expect(partner.sharing.accept({ ...offer, grant: { ...offer.grant, databases: ['other'] } })).rejects.toSatisfy(code(ErrorCodes.BAD_GRANT))
-    await expect(partner.sharing.accept({ ...offer, keys: [offer.keys[0]!.slice(2)] }))
-      .rejects.toSatisfy(code(ErrorCodes.BAD_GRANT))
+    await expect(partner.sharing.accept({ ...offer, sourceProfile: third.publicProfile() })).rejects.toSatisfy(
+      code(ErrorCodes.BAD_GRANT),
+    )
+    await expect(
+      partner.sharing.accept({ ...offer, grant: { ...offer.grant, databases: ['other'] } }),
+    ).rejects.toSatisfy(code(ErrorCodes.BAD_GRANT))
+    await expect(partner.sharing.accept({ ...offer, keys: [offer.keys[0]!.slice(2)] })).rejects.toSatisfy(
+      code(ErrorCodes.BAD_GRANT),
+    )
     await expect(partner.sharing.accept({ v: 1 })).rejects.toSatisfy(code(ErrorCodes.BAD_GRANT))
     clock.advance(1_000)
     await expect(partner.sharing.accept(offer)).rejects.toSatisfy(code(ErrorCodes.GRANT_EXPIRED))
@@ -115,12 +168,26 @@ describe('share and accept', () => {
     const { source, partner } = await sharingSetup()
     const plain = await source.openDB('plain')
     await plain.createDocument({ data: { n: 1 } })
-    await expect(source.sharing.share({ partner: partner.publicProfile(), databases: ['plain'] })).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
-    await expect(source.sharing.share({ partner: partner.publicProfile(), databases: ['plain'], keys: ['default'] })).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
-    await expect(source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'] })).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
-    await expect(source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], keys: ['nope'] })).rejects.toSatisfy(code(ErrorCodes.KEY_NOT_FOUND))
-    await expect(source.sharing.share({ partner: source.publicProfile(), databases: ['shared'], keys: ['shared-key'] })).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], keys: ['shared-key'] })
+    await expect(source.sharing.share({ partner: partner.publicProfile(), databases: ['plain'] })).rejects.toSatisfy(
+      code(ErrorCodes.INVALID_ARGUMENT),
+    )
+    await expect(
+      source.sharing.share({ partner: partner.publicProfile(), databases: ['plain'], keys: ['default'] }),
+    ).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
+    await expect(source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'] })).rejects.toSatisfy(
+      code(ErrorCodes.INVALID_ARGUMENT),
+    )
+    await expect(
+      source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], keys: ['nope'] }),
+    ).rejects.toSatisfy(code(ErrorCodes.KEY_NOT_FOUND))
+    await expect(
+      source.sharing.share({ partner: source.publicProfile(), databases: ['shared'], keys: ['shared-key'] }),
+    ).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      keys: ['shared-key'],
+    })
     expect(offer.grant.keyIds).toEqual(['shared-key'])
   })
 
@@ -130,7 +197,11 @@ describe('share and accept', () => {
     const hidden = await sourceDb.createDocument({ data: { region: 'us', title: 'us prices' } })
     const expiresAt = clock() + 86_400_000
     const offer = await source.sharing.share({
-      partner: partner.publicProfile(), databases: ['shared'], filter: { where: { region: 'eu' } }, permissions: ['read', 'write'], expiresAt,
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      filter: { where: { region: 'eu' } },
+      permissions: ['read', 'write'],
+      expiresAt,
     })
     await partner.sharing.accept(offer)
     await incrementalSync(sourceDb, partnerDb) // a plain sync: the listing joins on origin, whatever carried the entries
@@ -142,8 +213,13 @@ describe('share and accept', () => {
       own: false,
       origin: { tenant: source.id, db: 'shared' },
       via: {
-        grantId: offer.grant.id, sharedBy: source.id, sharedByKey: source.publicProfile().signingKey, sharedAt: offer.grant.issuedAt,
-        permissions: ['read', 'write'], expiresAt, status: 'active',
+        grantId: offer.grant.id,
+        sharedBy: source.id,
+        sharedByKey: source.publicProfile().signingKey,
+        sharedAt: offer.grant.issuedAt,
+        permissions: ['read', 'write'],
+        expiresAt,
+        status: 'active',
       },
     })
     // A document outside the grant's filter that reached the store anyway is listed, but not as covered by the grant.

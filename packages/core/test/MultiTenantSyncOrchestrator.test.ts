@@ -1,7 +1,16 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
-  ErrorCodes, MemoryStoreFactory, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, whereField,
-  type Database, type OrchestratorEvents, type SyncPeer, type Tenant,
+  ErrorCodes,
+  MemoryStoreFactory,
+  MultiTenantSyncOrchestrator,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  whereField,
+  type Database,
+  type OrchestratorEvents,
+  type SyncPeer,
+  type Tenant,
 } from '../src/index.ts'
 import { type SyncAuthority } from '../src/backend.ts'
 import { manualClock } from './helpers/sharing.ts'
@@ -13,7 +22,8 @@ async function trading(names: string[], storeFactory = new MemoryStoreFactory())
   const factory = new TenantFactory({ storeFactory, kdf: TEST_KDF })
   const tenants: Tenant[] = []
   for (const n of names) tenants.push(await factory.createTenant({ tenantId: n, password: `pw-${n}` }))
-  for (const t of tenants) for (const o of tenants) if (t !== o) await t.addPartner(o.publicProfile(), { dbs: ['orders'] })
+  for (const t of tenants)
+    for (const o of tenants) if (t !== o) await t.addPartner(o.publicProfile(), { dbs: ['orders'] })
   await tenants[0]!.keyBag.generateKey('orders-key')
   for (const t of tenants.slice(1)) await t.acceptSharedKey(tenants[0]!.shareKey('orders-key', t.publicProfile()))
   const dbs = await Promise.all(tenants.map((t) => t.openDB('orders', { keyId: 'orders-key' })))
@@ -58,7 +68,10 @@ afterEach(async () => {
 
 describe('MultiTenantSyncOrchestrator', () => {
   it('syncs a relationship both ways and reports per-database status and events', async () => {
-    const { tenants: [customer, supplier], dbs: [c, s] } = await trading(['customer', 'supplier'])
+    const {
+      tenants: [customer, supplier],
+      dbs: [c, s],
+    } = await trading(['customer', 'supplier'])
     const clock = manualClock()
     const o = orchestrator({ clock })
     const events: string[] = []
@@ -76,9 +89,27 @@ describe('MultiTenantSyncOrchestrator', () => {
     const status = o.getStatus()
     expect(status.running).toBe(false)
     expect(status.relationships[0]).toMatchObject({
-      id: 'c-s', localTenant: 'customer', partnerTenant: 'supplier', direction: 'both', enabled: true, state: 'idle',
-      lastSyncAt: clock(), lastError: null, consecutiveFailures: 0,
-      databases: [{ db: 'orders', remoteDb: 'orders', sent: 1, received: 1, lastSent: 0, lastReceived: 1, upToDate: true, lastError: null }],
+      id: 'c-s',
+      localTenant: 'customer',
+      partnerTenant: 'supplier',
+      direction: 'both',
+      enabled: true,
+      state: 'idle',
+      lastSyncAt: clock(),
+      lastError: null,
+      consecutiveFailures: 0,
+      databases: [
+        {
+          db: 'orders',
+          remoteDb: 'orders',
+          sent: 1,
+          received: 1,
+          lastSent: 0,
+          lastReceived: 1,
+          upToDate: true,
+          lastError: null,
+        },
+      ],
     })
     // An idle round moves nothing and reads only the stores' heads.
     const scan = vi.spyOn(c!.getStore(), 'scan')
@@ -94,9 +125,15 @@ describe('MultiTenantSyncOrchestrator', () => {
   })
 
   it('honours direction and a document filter, evaluated by the sending side', async () => {
-    const { tenants: [a, b], dbs: [da, db] } = await trading(['a', 'b'])
+    const {
+      tenants: [a, b],
+      dbs: [da, db],
+    } = await trading(['a', 'b'])
     const o = orchestrator()
-    await o.addRelationship('push-public', a!, b!, ['orders'], { direction: 'push', filter: whereField('public', true) })
+    await o.addRelationship('push-public', a!, b!, ['orders'], {
+      direction: 'push',
+      filter: whereField('public', true),
+    })
     const pub = await da!.createDocument({ data: { public: true } })
     const priv = await da!.createDocument({ data: { public: false } })
     const fromB = await db!.createDocument({ data: { public: true } })
@@ -104,13 +141,20 @@ describe('MultiTenantSyncOrchestrator', () => {
     expect(await db!.getStore().getAllChangeHashesForDoc(priv.getId())).toEqual([])
     expect(await db!.getDocument(pub.getId())).toBeDefined()
     expect(await da!.getDocument(fromB.getId())).toBeUndefined()
-    await expect(o.addRelationship('push-public', a!, b!, ['orders'])).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
-    await expect(o.addRelationship('self', a!, a!, ['orders'])).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+    await expect(o.addRelationship('push-public', a!, b!, ['orders'])).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    })
+    await expect(o.addRelationship('self', a!, a!, ['orders'])).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    })
     await expect(o.addRelationship('none', a!, b!, [])).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
   })
 
   it('keeps a dead partner in exponential backoff with jitter while the others stay in sync', async () => {
-    const { tenants: [hub, p1, p2], dbs: [h, d1, d2] } = await trading(['hub', 'p1', 'p2'])
+    const {
+      tenants: [hub, p1, p2],
+      dbs: [h, d1, d2],
+    } = await trading(['hub', 'p1', 'p2'])
     const clock = manualClock()
     const o = orchestrator({ clock, random: () => 0.5, intervalMs: 1_000, backoff: { initialMs: 1_000, maxMs: 8_000 } })
     const failures: OrchestratorEvents['sync-failed'][] = []
@@ -132,7 +176,11 @@ describe('MultiTenantSyncOrchestrator', () => {
     // d = min(8 s, 1 s · 2^(n-1)); delay = d/2 + random·d/2 with random = 0.5.
     expect(delays).toEqual([750, 1_500, 3_000, 6_000])
     const dead = o.getRelationshipStatus('dead')!
-    expect(dead).toMatchObject({ state: 'backoff', consecutiveFailures: 4, lastError: { code: ErrorCodes.PARTNER_UNAVAILABLE } })
+    expect(dead).toMatchObject({
+      state: 'backoff',
+      consecutiveFailures: 4,
+      lastError: { code: ErrorCodes.PARTNER_UNAVAILABLE },
+    })
     expect(dead.databases[0]!.lastError?.code).toBe(ErrorCodes.PARTNER_UNAVAILABLE)
     expect(failures.map((f) => f.consecutiveFailures)).toEqual([1, 2, 3, 4])
     expect(o.getRelationshipStatus('p1')).toMatchObject({ state: 'idle', lastError: null, consecutiveFailures: 0 })
@@ -151,13 +199,19 @@ describe('MultiTenantSyncOrchestrator', () => {
   })
 
   it('runs on schedules once started, and stop() waits for the rounds in flight', async () => {
-    const { tenants: [a, b], dbs: [da, db] } = await trading(['a', 'b'])
+    const {
+      tenants: [a, b],
+      dbs: [da, db],
+    } = await trading(['a', 'b'])
     const gauge = { active: 0, max: 0 }
     const o = orchestrator({ intervalMs: 10 })
     await o.addRelationship('a-b', a!, slowPeer(b!, 30, gauge), ['orders'])
     o.start()
     const doc = await da!.createDocument({ data: { n: 1 } })
-    await vi.waitFor(async () => expect(await db!.getDocument(doc.getId())).toBeDefined(), { timeout: 2_000, interval: 5 })
+    await vi.waitFor(async () => expect(await db!.getDocument(doc.getId())).toBeDefined(), {
+      timeout: 2_000,
+      interval: 5,
+    })
     await da!.changeDoc(doc, (d) => void (d.getData().n = 2))
     await vi.waitFor(() => expect(gauge.active).toBe(1), { timeout: 2_000, interval: 1 })
     await o.stop()
@@ -172,10 +226,14 @@ describe('MultiTenantSyncOrchestrator', () => {
   })
 
   it('enables, disables and removes relationships', async () => {
-    const { tenants: [a, b], dbs: [da, db] } = await trading(['a', 'b'])
+    const {
+      tenants: [a, b],
+      dbs: [da, db],
+    } = await trading(['a', 'b'])
     const o = orchestrator()
     const seen: string[] = []
-    for (const e of ['relationship-disabled', 'relationship-enabled', 'relationship-removed'] as const) o.on(e, (p) => seen.push(`${e}:${p.relationshipId}`))
+    for (const e of ['relationship-disabled', 'relationship-enabled', 'relationship-removed'] as const)
+      o.on(e, (p) => seen.push(`${e}:${p.relationshipId}`))
     await o.addRelationship('a-b', a!, b!, ['orders'])
     await o.disableRelationship('a-b')
     await da!.createDocument({ data: { n: 1 } })
@@ -196,7 +254,11 @@ describe('MultiTenantSyncOrchestrator', () => {
 
   it('resumes cursors, counters and flags after a restart over the same storage', async () => {
     const storeFactory = new MemoryStoreFactory()
-    const { factory, tenants: [a, b, c], dbs: [da] } = await trading(['a', 'b', 'c'], storeFactory)
+    const {
+      factory,
+      tenants: [a, b, c],
+      dbs: [da],
+    } = await trading(['a', 'b', 'c'], storeFactory)
     const o = orchestrator()
     await o.addRelationship('a-b', a!, b!, ['orders'])
     await o.addRelationship('a-c', a!, c!, ['orders'], { direction: 'push' })
@@ -206,7 +268,9 @@ describe('MultiTenantSyncOrchestrator', () => {
     await o.stop()
     for (const t of [a, b, c]) await t!.close()
 
-    const [a2, b2, c2] = await Promise.all(['a', 'b', 'c'].map((id) => factory.openTenant(id, { password: `pw-${id}` })))
+    const [a2, b2, c2] = await Promise.all(
+      ['a', 'b', 'c'].map((id) => factory.openTenant(id, { password: `pw-${id}` })),
+    )
     const o2 = orchestrator()
     await o2.addRelationship('a-b', a2!, b2!, ['orders'])
     await o2.addRelationship('a-c', a2!, c2!, ['orders'], { direction: 'push' })
@@ -223,7 +287,11 @@ describe('MultiTenantSyncOrchestrator', () => {
 
   it('sends unchanged documents that match a relationship filter changed across a restart', async () => {
     const storeFactory = new MemoryStoreFactory()
-    const { factory, tenants: [a, b], dbs: [da] } = await trading(['a', 'b'], storeFactory)
+    const {
+      factory,
+      tenants: [a, b],
+      dbs: [da],
+    } = await trading(['a', 'b'], storeFactory)
     const o = orchestrator()
     await o.addRelationship('a-b', a!, b!, ['orders'], { direction: 'push', filter: whereField('region', 'north') })
     const north = await da!.createDocument({ data: { region: 'north' } })

@@ -21,7 +21,11 @@ function heldPartner(tenant: Tenant): { peer: SyncPeer; entered: Promise<void>; 
     },
     receiveKeys: (id, sealed) => tenant.syncAuthority.receiveKeys(id, sealed),
   }
-  return { peer: { id: tenant.id, openDB: (n) => tenant.openDB(n), syncAuthority: authority }, entered: inRound, release }
+  return {
+    peer: { id: tenant.id, openDB: (n) => tenant.openDB(n), syncAuthority: authority },
+    entered: inRound,
+    release,
+  }
 }
 
 describe('SharingManager', () => {
@@ -59,7 +63,11 @@ describe('SharingManager', () => {
     const { source, partner, sourceDb, partnerDb, clock } = await sharingSetup()
     await partner.keyBag.generateKey('shared-key') // the partner's own key of the same name
     const doc = await sourceDb.createDocument({ data: { status: 'draft' } })
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], permissions: ['read', 'write'] })
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      permissions: ['read', 'write'],
+    })
     await expect(partner.sharing.accept(offer)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
     expect(partner.partners()).toEqual([]) // refused before anything changed
     await partner.sharing.accept(offer, { keyNames: { 'shared-key': 'from-source' } })

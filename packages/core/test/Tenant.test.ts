@@ -11,7 +11,9 @@ describe('TenantFactory and Tenant', () => {
     await expect(f.createTenant({ tenantId: 'acme', password: 'x' })).rejects.toSatisfy(code(ErrorCodes.TENANT_EXISTS))
     await expect(f.openTenant('nobody', { password: 'pw' })).rejects.toSatisfy(code(ErrorCodes.TENANT_NOT_FOUND))
     await expect(f.openTenant('acme', { password: 'wrong' })).rejects.toSatisfy(code(ErrorCodes.WRONG_PASSWORD))
-    await expect(f.createTenant({ tenantId: 'a/b', password: 'pw' })).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
+    await expect(f.createTenant({ tenantId: 'a/b', password: 'pw' })).rejects.toSatisfy(
+      code(ErrorCodes.INVALID_ARGUMENT),
+    )
     await expect(f.createTenant({ tenantId: 'b', password: '' })).rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
   })
 
@@ -27,7 +29,13 @@ describe('TenantFactory and Tenant', () => {
     expect(again.keyBag.versions('collab')).toEqual(a.keyBag.versions('collab'))
     expect(again.keyBag.current('default').key).toEqual(a.keyBag.current('default').key)
     expect(again.partners().map((p) => [p.profile.tenantId, p.links])).toEqual([
-      ['globex', [{ local: 'orders', remote: 'orders' }, { local: 'inbox', remote: 'outbox' }]],
+      [
+        'globex',
+        [
+          { local: 'orders', remote: 'orders' },
+          { local: 'inbox', remote: 'outbox' },
+        ],
+      ],
     ])
   })
 
@@ -55,7 +63,9 @@ describe('TenantFactory and Tenant', () => {
 
   it('names structured scopes by their canonical isolation key', async () => {
     expect(scopeToTenantId({ org: 'acme', environment: 'prod' })).toBe('acme:::prod:')
-    expect(scopeToTenantId({ org: 'a:b', server: 's', project: 'p', environment: 'e', codeHash: 'h' })).toBe('a\\:b:s:p:e:h')
+    expect(scopeToTenantId({ org: 'a:b', server: 's', project: 'p', environment: 'e', codeHash: 'h' })).toBe(
+      'a\\:b:s:p:e:h',
+    )
     const f = new TenantFactory({ kdf: TEST_KDF })
     const prod = await f.createTenant({ tenantId: { org: 'acme', environment: 'prod' }, password: 'pw' })
     const dev = await f.createTenant({ tenantId: { org: 'acme', environment: 'dev' }, password: 'pw' })

@@ -1,8 +1,20 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, MemoryStoreFactory, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF,
-  verifyProfile, asTenantId, asDbName, asChangeHash, type Database, type DocId, type Tenant,
+  ErrorCodes,
+  generateSigningKeyPair,
+  MemoryStoreFactory,
+  MultiTenantSyncOrchestrator,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  verifyProfile,
+  asTenantId,
+  asDbName,
+  asChangeHash,
+  type Database,
+  type DocId,
+  type Tenant,
 } from '../src/index.ts'
 import { unpackValue, fromBase64Url } from '../src/backend.ts'
 import { TrustPolicy } from '../src/tenant/index.ts'
@@ -38,14 +50,21 @@ async function consortium(partners: Record<string, ('read' | 'write')[]>): Promi
   const out: Consortium['partners'] = {}
   for (const [id, permissions] of Object.entries(partners)) {
     const tenant = await factory.createTenant({ tenantId: id, password: PASSWORD })
-    const offer = await source.sharing.share({ partner: tenant.publicProfile(), databases: ['orders'], keys: ['orders-key'], permissions })
+    const offer = await source.sharing.share({
+      partner: tenant.publicProfile(),
+      databases: ['orders'],
+      keys: ['orders-key'],
+      permissions,
+    })
     await tenant.sharing.accept(offer)
     await orchestrator.addRelationship(`hub-${id}`, source, tenant, ['orders'], {
-      grantId: offer.grant.id, direction: permissions.includes('write') ? 'both' : 'push',
+      grantId: offer.grant.id,
+      direction: permissions.includes('write') ? 'both' : 'push',
     })
     out[id] = { tenant, db: await tenant.openDB('orders'), grantId: offer.grant.id }
   }
-  const reopen = (id: string) => new TenantFactory({ storeFactory: storage, kdf: TEST_KDF, clock }).openTenant(id, { password: PASSWORD })
+  const reopen = (id: string) =>
+    new TenantFactory({ storeFactory: storage, kdf: TEST_KDF, clock }).openTenant(id, { password: PASSWORD })
   return { storage, source, sourceDb, partners: out, orchestrator, reopen }
 }
 
@@ -62,7 +81,7 @@ async function dataOf(db: Database, id: DocId): Promise<unknown> {
   return (await db.getDocument(id))?.toJSON()
 }
 
-describe('write partners of one database see each other\'s changes', () => {
+describe("write partners of one database see each other's changes", () => {
   it('an edit by one write partner reaches the other write partner and a read-only partner, materialised', async () => {
     const c = await consortium({ alpha: ['read', 'write'], beta: ['read', 'write'], reader: ['read'] })
     const doc = await c.sourceDb.createDocument({ data: { title: 'plan' } })
@@ -81,7 +100,7 @@ describe('write partners of one database see each other\'s changes', () => {
     expect(await dataOf(await reader.openDB('orders'), doc.getId())).toEqual(expected)
   })
 
-  it('a vouched writer counts only on the voucher\'s documents, never on another linked origin', async () => {
+  it("a vouched writer counts only on the voucher's documents, never on another linked origin", async () => {
     const c = await consortium({ alpha: ['read', 'write'], beta: ['read', 'write'] })
     await settle(c.orchestrator)
     const zeta = await new TenantFactory({ kdf: TEST_KDF }).createTenant({ tenantId: 'zeta', password: PASSWORD })
@@ -92,14 +111,28 @@ describe('write partners of one database see each other\'s changes', () => {
     const hash = asChangeHash('ab'.repeat(32))
     const fromHub = { tenant: asTenantId('hub'), db: asDbName('orders') }
     const fromZeta = { tenant: asTenantId('zeta'), db: asDbName('orders') }
-    expect(policy.evaluate(asDbName('orders'), fromHub, alpha, hash)).toEqual({ ok: false, code: ErrorCodes.UNTRUSTED_SIGNER })
+    expect(policy.evaluate(asDbName('orders'), fromHub, alpha, hash)).toEqual({
+      ok: false,
+      code: ErrorCodes.UNTRUSTED_SIGNER,
+    })
     policy.setVouches(new Map([[asDbName('orders'), new Map([[alphaKey(c), [{ origin: fromHub, kept: null }]]])]]))
     expect(policy.evaluate(asDbName('orders'), fromHub, alpha, hash)).toEqual({ ok: true })
-    expect(policy.evaluate(asDbName('orders'), fromZeta, alpha, hash)).toEqual({ ok: false, code: ErrorCodes.UNTRUSTED_SIGNER })
-    expect(policy.evaluate(asDbName('other'), fromHub, alpha, hash)).toEqual({ ok: false, code: ErrorCodes.ORIGIN_NOT_LINKED })
-    policy.setVouches(new Map([[asDbName('orders'), new Map([[alphaKey(c), [{ origin: fromHub, kept: new Set([hash]) }]]])]]))
+    expect(policy.evaluate(asDbName('orders'), fromZeta, alpha, hash)).toEqual({
+      ok: false,
+      code: ErrorCodes.UNTRUSTED_SIGNER,
+    })
+    expect(policy.evaluate(asDbName('other'), fromHub, alpha, hash)).toEqual({
+      ok: false,
+      code: ErrorCodes.ORIGIN_NOT_LINKED,
+    })
+    policy.setVouches(
+      new Map([[asDbName('orders'), new Map([[alphaKey(c), [{ origin: fromHub, kept: new Set([hash]) }]]])]]),
+    )
     expect(policy.evaluate(asDbName('orders'), fromHub, alpha, hash)).toEqual({ ok: true })
-    expect(policy.evaluate(asDbName('orders'), fromHub, alpha, asChangeHash('cd'.repeat(32)))).toEqual({ ok: false, code: ErrorCodes.UNTRUSTED_SIGNER })
+    expect(policy.evaluate(asDbName('orders'), fromHub, alpha, asChangeHash('cd'.repeat(32)))).toEqual({
+      ok: false,
+      code: ErrorCodes.UNTRUSTED_SIGNER,
+    })
   })
 
   it('once a write partner is revoked, the others keep its earlier edits and hold what it signs later', async () => {
@@ -132,11 +165,20 @@ describe('write partners of one database see each other\'s changes', () => {
     // Signed by a key that is not the grant's source: refused.
     const forged = signWriterRoster(roster, generateSigningKeyPair())
     await expect(authority.receiveRoster!(beta.grantId, forged)).rejects.toMatchObject({ code: ErrorCodes.BAD_GRANT })
-    await expect(authority.receiveRoster!(beta.grantId, { ...roster, signature: 'x' })).rejects.toMatchObject({ code: ErrorCodes.BAD_GRANT })
-    await expect(authority.receiveRoster!('0'.repeat(32), roster)).rejects.toMatchObject({ code: ErrorCodes.GRANT_NOT_FOUND })
+    await expect(authority.receiveRoster!(beta.grantId, { ...roster, signature: 'x' })).rejects.toMatchObject({
+      code: ErrorCodes.BAD_GRANT,
+    })
+    await expect(authority.receiveRoster!('0'.repeat(32), roster)).rejects.toMatchObject({
+      code: ErrorCodes.GRANT_NOT_FOUND,
+    })
     // A roster naming a database outside the grant, or the partner itself, is refused too.
-    for (const writers of [[{ db: 'payroll', tenant: 'alpha', keys: [alphaKey(c)], kept: null }], [{ db: 'orders', tenant: 'beta', keys: [alphaKey(c)], kept: null }]]) {
-      await expect(authority.receiveRoster!(beta.grantId, { ...roster, writers, signature: 'A'.repeat(86) })).rejects.toMatchObject({ code: ErrorCodes.BAD_GRANT })
+    for (const writers of [
+      [{ db: 'payroll', tenant: 'alpha', keys: [alphaKey(c)], kept: null }],
+      [{ db: 'orders', tenant: 'beta', keys: [alphaKey(c)], kept: null }],
+    ]) {
+      await expect(
+        authority.receiveRoster!(beta.grantId, { ...roster, writers, signature: 'A'.repeat(86) }),
+      ).rejects.toMatchObject({ code: ErrorCodes.BAD_GRANT })
     }
 
     // The roster beta holds vouches for alpha. After alpha's revocation beta gets a newer one;
@@ -161,7 +203,11 @@ describe('write partners of one database see each other\'s changes', () => {
 
   it('property: whatever order edits, syncs and one revocation come in, every partner converges on exactly what the source accepted', async () => {
     const step = fc.oneof(
-      fc.record({ kind: fc.constant('edit' as const), who: fc.constantFrom('alpha' as const, 'beta' as const), n: fc.nat(99) }),
+      fc.record({
+        kind: fc.constant('edit' as const),
+        who: fc.constantFrom('alpha' as const, 'beta' as const),
+        n: fc.nat(99),
+      }),
       fc.constant({ kind: 'sync' as const }),
       fc.constant({ kind: 'revoke' as const }),
     )
@@ -173,7 +219,10 @@ describe('write partners of one database see each other\'s changes', () => {
         let revoked = false
         for (const s of steps) {
           if (s.kind === 'edit') {
-            await c.partners[s.who]!.db.changeDoc<{ log: string[] }>(doc.getId(), (d) => void d.getData().log.push(`${s.who}${s.n}`))
+            await c.partners[s.who]!.db.changeDoc<{ log: string[] }>(
+              doc.getId(),
+              (d) => void d.getData().log.push(`${s.who}${s.n}`),
+            )
             // A revoked partner's entries still reach the source by a side path.
             if (s.who === 'alpha' && revoked) await c.sourceDb.pullChangesFrom(c.partners.alpha!.db)
           } else if (s.kind === 'sync') await c.orchestrator.syncAll()
@@ -185,7 +234,8 @@ describe('write partners of one database see each other\'s changes', () => {
         }
         await settle(c.orchestrator)
         const truth = JSON.stringify(await dataOf(c.sourceDb, doc.getId()))
-        for (const id of ['beta', 'reader']) expect(JSON.stringify(await dataOf(c.partners[id]!.db, doc.getId()))).toBe(truth)
+        for (const id of ['beta', 'reader'])
+          expect(JSON.stringify(await dataOf(c.partners[id]!.db, doc.getId()))).toBe(truth)
       }),
       { numRuns: 15 },
     )

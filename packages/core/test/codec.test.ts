@@ -1,10 +1,19 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  ByteReader, ByteWriter, CodecError, fromBase64Url, fromHex, packValue, toBase64Url, toHex, unpackValue,
+  ByteReader,
+  ByteWriter,
+  CodecError,
+  fromBase64Url,
+  fromHex,
+  packValue,
+  toBase64Url,
+  toHex,
+  unpackValue,
 } from '../src/codec/index.ts'
 
-type Field = { t: 'varint'; v: number } | { t: 'bytes'; v: Uint8Array } | { t: 'string'; v: string } | { t: 'u8'; v: number }
+type Field =
+  { t: 'varint'; v: number } | { t: 'bytes'; v: Uint8Array } | { t: 'string'; v: string } | { t: 'u8'; v: number }
 
 const field: fc.Arbitrary<Field> = fc.oneof(
   fc.maxSafeNat().map((v) => ({ t: 'varint' as const, v })),
@@ -26,7 +35,9 @@ function write(fields: Field[]): Uint8Array {
 
 function read(bytes: Uint8Array, fields: Field[]): unknown[] {
   const r = new ByteReader(bytes)
-  const out = fields.map((f) => (f.t === 'varint' ? r.varint() : f.t === 'bytes' ? r.bytes(1 << 20) : f.t === 'string' ? r.string(1 << 20) : r.u8()))
+  const out = fields.map((f) =>
+    f.t === 'varint' ? r.varint() : f.t === 'bytes' ? r.bytes(1 << 20) : f.t === 'string' ? r.string(1 << 20) : r.u8(),
+  )
   r.end()
   return out
 }
@@ -99,7 +110,11 @@ describe('msgpack values', () => {
         fc.constant(null),
         fc.uint8Array({ maxLength: 20 }),
         fc.array(tie('v'), { maxLength: 4 }),
-        fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__'), tie('v'), { maxKeys: 4 }),
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__'),
+          tie('v'),
+          { maxKeys: 4 },
+        ),
       ),
     })).v
     fc.assert(

@@ -1,8 +1,20 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  decryptCommitted, deriveKeyFromPassword, Domain, encryptCommitted, generateBoxKeyPair, generateKey, generateNonce,
-  generateSigningKeyPair, openSealed, ready, sealTo, signDetached, TEST_KDF, verifyDetached,
+  decryptCommitted,
+  deriveKeyFromPassword,
+  Domain,
+  encryptCommitted,
+  generateBoxKeyPair,
+  generateKey,
+  generateNonce,
+  generateSigningKeyPair,
+  openSealed,
+  ready,
+  sealTo,
+  signDetached,
+  TEST_KDF,
+  verifyDetached,
 } from '../src/crypto/index.ts'
 
 beforeAll(ready)

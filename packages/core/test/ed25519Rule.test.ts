@@ -19,17 +19,21 @@ describe('one Ed25519 rule for libsodium and WebCrypto', () => {
 
   it('accepts every genuine signature in both verifiers and never changes the bytes it reads', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 200 }), async (seed, message) => {
-        const kp = sodium().crypto_sign_seed_keypair(seed)
-        // Node Buffers, as LevelDB hands them out: their `slice` is a view, so a check that
-        // copied with it and masked a bit would change the caller's signature.
-        const signature = Buffer.from(sodium().crypto_sign_detached(message, kp.privateKey))
-        const publicKey = Buffer.from(kp.publicKey)
-        const before = Buffer.concat([signature, publicKey])
-        expect(verifyEd25519(message, signature, publicKey)).toBe(true)
-        expect(await verifyEd25519Async(message, signature, publicKey)).toBe(true)
-        expect(Buffer.concat([signature, publicKey]).equals(before)).toBe(true)
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 200 }),
+        async (seed, message) => {
+          const kp = sodium().crypto_sign_seed_keypair(seed)
+          // Node Buffers, as LevelDB hands them out: their `slice` is a view, so a check that
+          // copied with it and masked a bit would change the caller's signature.
+          const signature = Buffer.from(sodium().crypto_sign_detached(message, kp.privateKey))
+          const publicKey = Buffer.from(kp.publicKey)
+          const before = Buffer.concat([signature, publicKey])
+          expect(verifyEd25519(message, signature, publicKey)).toBe(true)
+          expect(await verifyEd25519Async(message, signature, publicKey)).toBe(true)
+          expect(Buffer.concat([signature, publicKey]).equals(before)).toBe(true)
+        },
+      ),
       { numRuns: 100 },
     )
   })

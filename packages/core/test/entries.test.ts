@@ -3,14 +3,21 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, asDbName, asDocId, asKeyId, asTenantId, type ChangeHash } from '../src/index.ts'
 import { generateKey, generateSigningKeyPair, ready } from '../src/crypto/index.ts'
 import {
-  createEntry, decodeChangePayload, decryptEntry, encodeChangePayload, hashEntryBytes, parseEntry, verifyEntry,
+  createEntry,
+  decodeChangePayload,
+  decryptEntry,
+  encodeChangePayload,
+  hashEntryBytes,
+  parseEntry,
+  verifyEntry,
 } from '../src/entries/index.ts'
 import { KeyBag } from '../src/keys/index.ts'
 
 beforeAll(ready)
 
 const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n })
-const name = (max: number) => fc.string({ minLength: 1, maxLength: max }).filter((s) => new TextEncoder().encode(s).length <= max)
+const name = (max: number) =>
+  fc.string({ minLength: 1, maxLength: max }).filter((s) => new TextEncoder().encode(s).length <= max)
 
 describe('entries', () => {
   it('round-trip every header field through create → verify → decrypt', async () => {
@@ -30,9 +37,16 @@ describe('entries', () => {
         }),
         (r) => {
           const e = createEntry({
-            kind: r.kind as 'change', docId: asDocId(r.docId), origin: { tenant: asTenantId(r.tenant), db: asDbName(r.db) },
-            deps: r.deps as ChangeHash[], keyId: asKeyId('default'), keyVersion: version, key,
-            payload: encodeChangePayload(r.payload), author, createdAt: r.createdAt,
+            kind: r.kind as 'change',
+            docId: asDocId(r.docId),
+            origin: { tenant: asTenantId(r.tenant), db: asDbName(r.db) },
+            deps: r.deps as ChangeHash[],
+            keyId: asKeyId('default'),
+            keyVersion: version,
+            key,
+            payload: encodeChangePayload(r.payload),
+            author,
+            createdAt: r.createdAt,
           })
           const back = verifyEntry(e.hash, e.bytes.slice())
           expect(back.header).toEqual({ ...e.header, deps: [...r.deps].sort() })
@@ -48,8 +62,14 @@ describe('entries', () => {
   it('carries no plaintext in the clear', () => {
     const marker = new TextEncoder().encode('TOP-SECRET-MARKER')
     const e = createEntry({
-      kind: 'change', docId: asDocId('ab'.repeat(16)), origin: { tenant: asTenantId('t'), db: asDbName('d') }, deps: [],
-      keyId: asKeyId('default'), keyVersion: 1, key: generateKey(), payload: encodeChangePayload([marker]),
+      kind: 'change',
+      docId: asDocId('ab'.repeat(16)),
+      origin: { tenant: asTenantId('t'), db: asDbName('d') },
+      deps: [],
+      keyId: asKeyId('default'),
+      keyVersion: 1,
+      key: generateKey(),
+      payload: encodeChangePayload([marker]),
       author: generateSigningKeyPair(),
     })
     expect(Buffer.from(e.bytes).includes(Buffer.from(marker))).toBe(false)
@@ -57,22 +77,38 @@ describe('entries', () => {
 
   it('reports a missing key as WEFT_KEY_NOT_FOUND, not as corruption', () => {
     const e = createEntry({
-      kind: 'create', docId: asDocId('cd'.repeat(16)), origin: { tenant: asTenantId('t'), db: asDbName('d') }, deps: [],
-      keyId: asKeyId('default'), keyVersion: 1, key: generateKey(), payload: encodeChangePayload([]),
+      kind: 'create',
+      docId: asDocId('cd'.repeat(16)),
+      origin: { tenant: asTenantId('t'), db: asDbName('d') },
+      deps: [],
+      keyId: asKeyId('default'),
+      keyVersion: 1,
+      key: generateKey(),
+      payload: encodeChangePayload([]),
       author: generateSigningKeyPair(),
     })
-    expect(() => decryptEntry(parseEntry(e.hash, e.bytes), KeyBag.create())).toThrow(expect.objectContaining({ code: ErrorCodes.KEY_NOT_FOUND }))
+    expect(() => decryptEntry(parseEntry(e.hash, e.bytes), KeyBag.create())).toThrow(
+      expect.objectContaining({ code: ErrorCodes.KEY_NOT_FOUND }),
+    )
   })
 
   it('refuses an unknown format version and an oversized entry before parsing', () => {
     const e = createEntry({
-      kind: 'create', docId: asDocId('ef'.repeat(16)), origin: { tenant: asTenantId('t'), db: asDbName('d') }, deps: [],
-      keyId: asKeyId('default'), keyVersion: 1, key: generateKey(), payload: encodeChangePayload([]),
+      kind: 'create',
+      docId: asDocId('ef'.repeat(16)),
+      origin: { tenant: asTenantId('t'), db: asDbName('d') },
+      deps: [],
+      keyId: asKeyId('default'),
+      keyVersion: 1,
+      key: generateKey(),
+      payload: encodeChangePayload([]),
       author: generateSigningKeyPair(),
     })
     const v2 = e.bytes.slice()
     v2[2] = 2
     expect(() => parseEntry(e.hash, v2)).toThrow(expect.objectContaining({ code: ErrorCodes.UNSUPPORTED_VERSION }))
-    expect(() => verifyEntry(e.hash, e.bytes, { maxEntryBytes: 10, maxDeps: 1 })).toThrow(expect.objectContaining({ code: ErrorCodes.ENTRY_TOO_LARGE }))
+    expect(() => verifyEntry(e.hash, e.bytes, { maxEntryBytes: 10, maxDeps: 1 })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.ENTRY_TOO_LARGE }),
+    )
   })
 })

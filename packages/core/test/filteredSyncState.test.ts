@@ -1,7 +1,13 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ready, syncFiltered, whereField, withFilterId, type Database, type Document, type SyncState,
+  ready,
+  syncFiltered,
+  whereField,
+  withFilterId,
+  type Database,
+  type Document,
+  type SyncState,
 } from '../src/index.ts'
 import { filterFingerprint } from '../src/backend.ts'
 import { partners } from './helpers/partners.ts'
@@ -17,7 +23,9 @@ async function held(target: Database): Promise<string[]> {
 
 describe('a sync state remembers its filter', () => {
   it('sends an unchanged document that matches only the new filter', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     const open = await a!.createDocument({ data: { status: 'open' } })
     const closed = await a!.createDocument({ data: { status: 'closed' } })
     let state = await syncFiltered(a!, b!, whereField('status', 'open'))
@@ -32,7 +40,9 @@ describe('a sync state remembers its filter', () => {
   })
 
   it('tells function filters apart by their id, and equal descriptors alike however written', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     const wanted = { v: 'x' }
     const doc = await a!.createDocument({ data: { kind: 'y' } })
     const byKind = (d: Document) => d.getData().kind === wanted.v
@@ -54,15 +64,20 @@ describe('a sync state remembers its filter', () => {
         fc.array(fc.constantFrom(...statuses), { minLength: 1, maxLength: 6 }),
         fc.array(fc.record({ when: fc.nat(5), status: fc.constantFrom(...statuses) }), { maxLength: 4 }),
         async (filters, writes) => {
-          const { dbs: [a, b] } = await partners(['a', 'b'])
+          const {
+            dbs: [a, b],
+          } = await partners(['a', 'b'])
           const docs: Record<string, string> = {}
           for (const s of statuses) docs[(await a!.createDocument({ data: { status: s } })).getId()] = s
           let state: SyncState | undefined
           for (const [step, status] of filters.entries()) {
-            for (const w of writes.filter((x) => x.when === step)) docs[(await a!.createDocument({ data: { status: w.status } })).getId()] = w.status
+            for (const w of writes.filter((x) => x.when === step))
+              docs[(await a!.createDocument({ data: { status: w.status } })).getId()] = w.status
             state = await syncFiltered(a!, b!, whereField('status', status), state)
             const heldNow = new Set(await held(b!))
-            const matching = Object.entries(docs).filter(([, s]) => s === status).map(([id]) => id)
+            const matching = Object.entries(docs)
+              .filter(([, s]) => s === status)
+              .map(([id]) => id)
             for (const id of matching) expect(heldNow.has(id)).toBe(true)
             // Only what some filter used so far matched ever reaches the target.
             const used = new Set(filters.slice(0, step + 1))

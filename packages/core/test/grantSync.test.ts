@@ -1,6 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type ErrorCode, type Tenant,
+  ErrorCodes,
+  MultiTenantSyncOrchestrator,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type ErrorCode,
+  type Tenant,
 } from '../src/index.ts'
 import { hashesOf, manualClock, sharingSetup } from './helpers/sharing.ts'
 
@@ -13,7 +19,10 @@ afterEach(async () => {
   orchestrators = []
 })
 
-function orchestratorFor(clock: () => number, options: ConstructorParameters<typeof MultiTenantSyncOrchestrator>[0] = {}) {
+function orchestratorFor(
+  clock: () => number,
+  options: ConstructorParameters<typeof MultiTenantSyncOrchestrator>[0] = {},
+) {
   const o = new MultiTenantSyncOrchestrator({ clock, random: () => 0, ...options })
   orchestrators.push(o)
   return o
@@ -27,7 +36,11 @@ describe('syncs under a grant', () => {
   it('stop when the grant expires mid-run: no data moves, keys rotate, the status and the audit trail say why', async () => {
     const { source, partner, sourceDb, partnerDb, clock } = await sharingSetup()
     const early = await sourceDb.createDocument({ data: { n: 1 } })
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], expiresAt: clock() + HOUR })
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      expiresAt: clock() + HOUR,
+    })
     await partner.sharing.accept(offer)
     const o = orchestratorFor(clock)
     await o.addRelationship('s-p', source, partner, ['shared'], { direction: 'push', grantId: offer.grant.id })
@@ -48,7 +61,13 @@ describe('syncs under a grant', () => {
     expect((await source.sharing.get(offer.grant.id))?.status).toBe('expired')
     expect((await partner.sharing.get(offer.grant.id))?.status).toBe('expired')
     const actions = (await source.audit.query({ grantId: offer.grant.id })).map((r) => [r.action, r.code])
-    expect(actions).toEqual([['share', null], ['sync', null], ['sync', null], ['expire', null], ['denied', ErrorCodes.GRANT_EXPIRED]])
+    expect(actions).toEqual([
+      ['share', null],
+      ['sync', null],
+      ['sync', null],
+      ['expire', null],
+      ['denied', ErrorCodes.GRANT_EXPIRED],
+    ])
     expect((await partner.audit.query({ action: 'denied' })).map((r) => r.code)).toEqual([ErrorCodes.GRANT_EXPIRED])
     // Entries written from now on are under a key version the partner never gets, whatever carries them.
     const later = await sourceDb.createDocument({ data: { n: 4 } })
@@ -67,7 +86,10 @@ describe('syncs under a grant', () => {
     await partner.sharing.accept(toPartner)
     await other.sharing.accept(toOther)
     const o = orchestratorFor(clock)
-    await o.addRelationship('to-partner', source, partner, ['shared'], { direction: 'push', grantId: toPartner.grant.id })
+    await o.addRelationship('to-partner', source, partner, ['shared'], {
+      direction: 'push',
+      grantId: toPartner.grant.id,
+    })
     await o.addRelationship('to-other', source, other, ['shared'], { direction: 'push', grantId: toOther.grant.id })
     expect((await o.syncAll()).sent).toBe(2)
 
@@ -76,7 +98,7 @@ describe('syncs under a grant', () => {
     expect(source.keyBag.current('shared-key').version).toBe(2)
     const secret = await sourceDb.createDocument({ data: { title: 'after revocation' } })
     const result = await o.syncAll()
-    expect(result.failed.map((f) => [f.id, f.error.code])).toEqual([["to-partner", ErrorCodes.GRANT_REVOKED]])
+    expect(result.failed.map((f) => [f.id, f.error.code])).toEqual([['to-partner', ErrorCodes.GRANT_REVOKED]])
     expect(result.synced).toEqual(['to-other'])
     // The valid partner received version 2 with the round, and reads the new document.
     expect(other.keyBag.get('shared-key', 2)).toEqual(source.keyBag.get('shared-key', 2))
@@ -87,31 +109,47 @@ describe('syncs under a grant', () => {
     await partnerDb.pullChangesFrom(sourceDb)
     expect(partnerDb.getDocumentStatus(secret.getId())).toBe('locked')
     expect(partner.keyBag.has('shared-key', 2)).toBe(false)
-    expect((await source.audit.query({ action: 'revoke' }))[0]).toMatchObject({ partner: partner.id, detail: 'rotated shared-key to v2' })
+    expect((await source.audit.query({ action: 'revoke' }))[0]).toMatchObject({
+      partner: partner.id,
+      detail: 'rotated shared-key to v2',
+    })
     // Revoking again changes nothing and rotates nothing.
     await source.sharing.revoke(toPartner.grant.id)
     expect(source.keyBag.current('shared-key').version).toBe(2)
-    await expect(partner.sharing.revoke(toPartner.grant.id)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+    await expect(partner.sharing.revoke(toPartner.grant.id)).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    })
     await expect(source.sharing.revoke('0'.repeat(32))).rejects.toMatchObject({ code: ErrorCodes.GRANT_NOT_FOUND })
   })
 
   it('wait for approval when the grant requires it; the keys follow with the first approved sync', async () => {
     const { source, partner, sourceDb, partnerDb, clock } = await sharingSetup()
     const doc = await sourceDb.createDocument({ data: { n: 1 } })
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], requiresApproval: true })
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      requiresApproval: true,
+    })
     expect(offer.keys).toEqual([])
     expect((await partner.sharing.accept(offer)).status).toBe('pending')
     expect(partner.keyBag.has('shared-key')).toBe(false)
     // Run from the partner's side this time: it pulls, the source checks.
     const o = orchestratorFor(clock)
     await o.addRelationship('p-s', partner, source, ['shared'], { direction: 'pull', grantId: offer.grant.id })
-    for (let i = 0; i < 2; i++) expect((await o.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_NOT_APPROVED])
+    for (let i = 0; i < 2; i++)
+      expect((await o.syncAll()).failed.map((f) => f.error.code)).toEqual([ErrorCodes.GRANT_NOT_APPROVED])
     expect(await hashesOf(partnerDb)).toEqual([])
     expect((await source.sharing.approve(offer.grant.id)).status).toBe('active')
     expect((await o.syncAll()).received).toBe(1)
     expect((await partnerDb.getDocument(doc.getId()))?.toJSON()).toEqual({ n: 1 })
     expect((await partner.sharing.get(offer.grant.id))?.status).toBe('active')
-    expect((await source.audit.query({ grantId: offer.grant.id })).map((r) => r.action)).toEqual(['share', 'denied', 'denied', 'approve', 'sync'])
+    expect((await source.audit.query({ grantId: offer.grant.id })).map((r) => r.action)).toEqual([
+      'share',
+      'denied',
+      'denied',
+      'approve',
+      'sync',
+    ])
   })
 
   it('stop after maxSyncs syncs that moved data; idle rounds do not count', async () => {
@@ -131,7 +169,7 @@ describe('syncs under a grant', () => {
     expect(await hashesOf(partnerDb)).toHaveLength(2)
   })
 
-  it('only in allowed environments: the partner\'s scope, or the environment the grantee runs in', async () => {
+  it("only in allowed environments: the partner's scope, or the environment the grantee runs in", async () => {
     const clock = manualClock()
     const factory = new TenantFactory({ kdf: TEST_KDF })
     const make = async (id: Parameters<typeof factory.createTenant>[0]['tenantId']): Promise<Tenant> => {
@@ -147,13 +185,25 @@ describe('syncs under a grant', () => {
     await (await source.openDB('shared', { keyId: 'k' })).createDocument({ data: { n: 1 } })
     const o = orchestratorFor(clock)
     for (const partner of [staging, production]) {
-      const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], allowedEnvironments: ['production'] })
+      const offer = await source.sharing.share({
+        partner: partner.publicProfile(),
+        databases: ['shared'],
+        allowedEnvironments: ['production'],
+      })
       await partner.sharing.accept(offer)
       await o.addRelationship(partner.id, source, partner, ['shared'], { direction: 'push', grantId: offer.grant.id })
     }
-    const offer = await source.sharing.share({ partner: plain.publicProfile(), databases: ['shared'], allowedEnvironments: ['production'] })
+    const offer = await source.sharing.share({
+      partner: plain.publicProfile(),
+      databases: ['shared'],
+      allowedEnvironments: ['production'],
+    })
     await plain.sharing.accept(offer)
-    await o.addRelationship('initech-dev', plain, source, ['shared'], { direction: 'pull', grantId: offer.grant.id, environment: 'development' })
+    await o.addRelationship('initech-dev', plain, source, ['shared'], {
+      direction: 'pull',
+      grantId: offer.grant.id,
+      environment: 'development',
+    })
     const result = await o.syncAll()
     expect(staging.id).toBe('globex:::staging:')
     expect(result.failed.map((f) => [f.id, f.error.code])).toEqual([
@@ -162,11 +212,14 @@ describe('syncs under a grant', () => {
     ])
     expect(result.synced).toEqual([production.id])
     const inProduction = orchestratorFor(clock, { environment: 'production' })
-    await inProduction.addRelationship('initech-prod', plain, source, ['shared'], { direction: 'pull', grantId: offer.grant.id })
+    await inProduction.addRelationship('initech-prod', plain, source, ['shared'], {
+      direction: 'pull',
+      grantId: offer.grant.id,
+    })
     expect((await inProduction.syncAll()).received).toBe(1)
   })
 
-  it('accept the partner\'s changes back only with write permission', async () => {
+  it("accept the partner's changes back only with write permission", async () => {
     const { source, partner, sourceDb, partnerDb, clock } = await sharingSetup()
     const doc = await sourceDb.createDocument({ data: { status: 'pending' } })
     const readOnly = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'] })
@@ -177,7 +230,11 @@ describe('syncs under a grant', () => {
     expect(await hashesOf(partnerDb)).toEqual([]) // a denied round moves nothing, in either direction
     await o.removeRelationship('both-ro')
 
-    const readWrite = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], permissions: ['read', 'write'] })
+    const readWrite = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      permissions: ['read', 'write'],
+    })
     await partner.sharing.accept(readWrite)
     await o.addRelationship('both-rw', source, partner, ['shared'], { direction: 'both', grantId: readWrite.grant.id })
     expect((await o.syncAll()).sent).toBe(1)
@@ -189,11 +246,15 @@ describe('syncs under a grant', () => {
     expect(await sourceDb.getStore().getAllChangeHashesForDoc(own.getId())).toEqual([])
   })
 
-  it('deny rounds under a grant one side does not know, and deliver only what the grant\'s filter matches', async () => {
+  it("deny rounds under a grant one side does not know, and deliver only what the grant's filter matches", async () => {
     const { source, partner, sourceDb, partnerDb, clock } = await sharingSetup()
     const eu = await sourceDb.createDocument({ data: { region: 'eu' } })
     const us = await sourceDb.createDocument({ data: { region: 'us' } })
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['shared'], filter: { where: { region: 'eu' } } })
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['shared'],
+      filter: { where: { region: 'eu' } },
+    })
     const o = orchestratorFor(clock)
     await o.addRelationship('unknown', source, partner, ['shared'], { direction: 'push', grantId: 'f'.repeat(32) })
     await o.addRelationship('not-accepted', source, partner, ['shared'], { direction: 'push', grantId: offer.grant.id })

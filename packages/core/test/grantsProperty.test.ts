@@ -15,12 +15,26 @@ type Op =
 
 const team = fc.constantFrom<Team>('a', 'b')
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), team, fresh: fc.boolean(), pick: fc.nat(20) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('share' as const), ttlS: fc.integer({ min: 1, max: 600 }), team: fc.option(team, { nil: null }), approval: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('write' as const), team, fresh: fc.boolean(), pick: fc.nat(20) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('share' as const),
+      ttlS: fc.integer({ min: 1, max: 600 }),
+      team: fc.option(team, { nil: null }),
+      approval: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('accept' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('approve' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('revoke' as const), pick: fc.nat(20) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), seconds: fc.integer({ min: 1, max: 120 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), seconds: fc.integer({ min: 1, max: 120 }) }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('sync' as const) }) },
 )
 
@@ -59,7 +73,8 @@ describe('grants property', () => {
         const grants: ModelGrant[] = []
         const docs: { id: string; team: Team }[] = []
         let entitled = 0 // newest key version the partner may hold
-        const valid = (g: ModelGrant, t: number) => g.accepted && !g.revoked && (!g.approval || g.approved) && t < g.expiresAt
+        const valid = (g: ModelGrant, t: number) =>
+          g.accepted && !g.revoked && (!g.approval || g.approved) && t < g.expiresAt
         const matches = (g: ModelGrant, t: Team) => g.team === null || g.team === t
         const teamOf = new Map<string, Team>()
         const partnerHashes = async () => new Set(await partnerDb.getStore().getAllChangeHashes())
@@ -77,7 +92,11 @@ describe('grants property', () => {
                 stats.writesAfterEnd++
               }
               const existing = docs.length && !step.fresh ? docs[step.pick % docs.length] : undefined
-              if (existing) await sourceDb.changeDoc(asDocId(existing.id), (d) => void (d.getData().n = (d.getData().n as number) + 1))
+              if (existing)
+                await sourceDb.changeDoc(
+                  asDocId(existing.id),
+                  (d) => void (d.getData().n = (d.getData().n as number) + 1),
+                )
               else {
                 const doc = await sourceDb.createDocument({ data: { team: step.team, n: 0 } })
                 docs.push({ id: doc.getId(), team: step.team })
@@ -87,21 +106,37 @@ describe('grants property', () => {
             }
             case 'share': {
               const offer = await source.sharing.share({
-                partner: partner.publicProfile(), databases: ['data'], keys: ['k'], expiresAt: now + step.ttlS * 1000,
-                requiresApproval: step.approval, ...(step.team ? { filter: { where: { team: step.team } } } : {}),
+                partner: partner.publicProfile(),
+                databases: ['data'],
+                keys: ['k'],
+                expiresAt: now + step.ttlS * 1000,
+                requiresApproval: step.approval,
+                ...(step.team ? { filter: { where: { team: step.team } } } : {}),
               })
               grants.push({
-                offer, team: step.team, expiresAt: now + step.ttlS * 1000, approval: step.approval,
-                offerVersion: step.approval ? 0 : source.keyBag.current('k').version, accepted: false, approved: false, revoked: false, ended: false,
+                offer,
+                team: step.team,
+                expiresAt: now + step.ttlS * 1000,
+                approval: step.approval,
+                offerVersion: step.approval ? 0 : source.keyBag.current('k').version,
+                accepted: false,
+                approved: false,
+                revoked: false,
+                ended: false,
               })
-              await o.addRelationship(offer.grant.id, source, partner, ['data'], { direction: 'push', grantId: offer.grant.id })
+              await o.addRelationship(offer.grant.id, source, partner, ['data'], {
+                direction: 'push',
+                grantId: offer.grant.id,
+              })
               break
             }
             case 'accept': {
               const g = grants[step.pick % Math.max(1, grants.length)]
               if (!g || g.accepted) break
               const ok = now < g.expiresAt
-              await (ok ? expect(partner.sharing.accept(g.offer)).resolves.toBeDefined() : expect(partner.sharing.accept(g.offer)).rejects.toBeDefined())
+              await (ok
+                ? expect(partner.sharing.accept(g.offer)).resolves.toBeDefined()
+                : expect(partner.sharing.accept(g.offer)).rejects.toBeDefined())
               if (ok) {
                 g.accepted = true
                 entitled = Math.max(entitled, g.offerVersion)
@@ -112,7 +147,9 @@ describe('grants property', () => {
               const g = grants[step.pick % Math.max(1, grants.length)]
               if (!g || !g.approval) break
               const ok = !g.revoked && now < g.expiresAt
-              await (ok ? expect(source.sharing.approve(g.offer.grant.id)).resolves.toBeDefined() : expect(source.sharing.approve(g.offer.grant.id)).rejects.toBeDefined())
+              await (ok
+                ? expect(source.sharing.approve(g.offer.grant.id)).resolves.toBeDefined()
+                : expect(source.sharing.approve(g.offer.grant.id)).rejects.toBeDefined())
               if (ok) g.approved = true
               else g.ended = true
               break
@@ -138,14 +175,18 @@ describe('grants property', () => {
               const docOf = await sourceDocsByHash()
               for (const h of arrived) {
                 const t = teamOf.get(docOf.get(h)!)!
-                expect(live.some((g) => matches(g, t)), `an entry of a "${t}" document arrived without a valid grant`).toBe(true)
+                expect(
+                  live.some((g) => matches(g, t)),
+                  `an entry of a "${t}" document arrived without a valid grant`,
+                ).toBe(true)
               }
               stats.arrived += arrived.length
               if (!live.length && grants.length) stats.deniedSyncs++
               // Liveness: everything a valid grant covers has arrived.
               for (const g of live) {
                 for (const d of docs.filter((d) => matches(g, d.team))) {
-                  for (const h of await sourceDb.getStore().getAllChangeHashesForDoc(asDocId(d.id))) expect(after.has(h)).toBe(true)
+                  for (const h of await sourceDb.getStore().getAllChangeHashesForDoc(asDocId(d.id)))
+                    expect(after.has(h)).toBe(true)
                 }
               }
               if (live.length) entitled = Math.max(entitled, source.keyBag.current('k').version)
@@ -160,7 +201,8 @@ describe('grants property', () => {
 
         async function sourceDocsByHash(): Promise<Map<string, string>> {
           const map = new Map<string, string>()
-          for (const d of docs) for (const h of await sourceDb.getStore().getAllChangeHashesForDoc(asDocId(d.id))) map.set(h, d.id)
+          for (const d of docs)
+            for (const h of await sourceDb.getStore().getAllChangeHashesForDoc(asDocId(d.id))) map.set(h, d.id)
           return map
         }
       }),

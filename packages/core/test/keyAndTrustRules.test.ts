@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, incrementalSync, isWeftError, ready, TenantFactory, TEST_KDF, type ChangeHash,
+  ErrorCodes,
+  incrementalSync,
+  isWeftError,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeHash,
 } from '../src/index.ts'
 import { MemoryChangeStore } from '../src/backend.ts'
 import { partners } from './helpers/partners.ts'
@@ -15,7 +21,9 @@ describe('keys are found by commitment, names are local', () => {
     await a.addPartner(b.publicProfile(), { dbs: ['orders'] })
     await b.addPartner(a.publicProfile(), { dbs: ['orders'] })
     // b already has a key called `default`: a's default must go under another name
-    await expect(b.acceptSharedKey(a.shareKey('default', b.publicProfile()))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.INVALID_ARGUMENT))
+    await expect(b.acceptSharedKey(a.shareKey('default', b.publicProfile()))).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.INVALID_ARGUMENT),
+    )
     expect(await b.acceptSharedKey(a.shareKey('default', b.publicProfile()), { as: 'a-default' })).toBe('a-default')
     const dbA = await a.openDB('orders')
     const dbB = await b.openDB('orders')
@@ -35,7 +43,9 @@ describe('keys are found by commitment, names are local', () => {
     await a.addPartner(m.publicProfile(), { dbs: ['other'] })
     await m.keyBag.rotateKey('default') // versions 1 and 2 of mallory's own default
     const ours = a.keyBag.current('default')
-    await expect(a.acceptSharedKey(m.shareKey('default', a.publicProfile()))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.INVALID_ARGUMENT))
+    await expect(a.acceptSharedKey(m.shareKey('default', a.publicProfile()))).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.INVALID_ARGUMENT),
+    )
     expect(a.keyBag.current('default')).toEqual(ours)
     // the same key coming back with a newer version is accepted
     const b = await f.createTenant({ tenantId: 'b', password: 'p' })
@@ -50,7 +60,9 @@ describe('keys are found by commitment, names are local', () => {
 
 describe('gaps, corrupted reads, aborts and names', () => {
   it('reports entries a document follows but that never arrived', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     const doc = await a!.createDocument({ data: { n: 0 } })
     await a!.changeDoc(doc, (d) => void (d.getData().n = 1))
     await a!.changeDoc(doc, (d) => void (d.getData().n = 2))
@@ -71,7 +83,9 @@ describe('gaps, corrupted reads, aborts and names', () => {
         return this.corrupt ? got.map((b) => b && Uint8Array.from(b, (x, i) => (i === 10 ? x ^ 1 : x))) : got
       }
     }
-    const { dbs: [a] } = await partners(['a', 'b'])
+    const {
+      dbs: [a],
+    } = await partners(['a', 'b'])
     await a!.createDocument({ data: { x: 1 } })
     const store = new Flaky()
     await a!.pushChangesTo(store)
@@ -82,11 +96,15 @@ describe('gaps, corrupted reads, aborts and names', () => {
   })
 
   it('aborts a sync with WEFT_ABORTED', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     await a!.createDocument()
     const ac = new AbortController()
     ac.abort()
-    await expect(incrementalSync(a!, b!, undefined, { signal: ac.signal })).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.ABORTED))
+    await expect(incrementalSync(a!, b!, undefined, { signal: ac.signal })).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.ABORTED),
+    )
   })
 
   it('checks database names in bytes', async () => {

@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, isWeftError, TEST_KDF } from '../src/index.ts'
 import { generateBoxKeyPair, generateSigningKeyPair, ready } from '../src/crypto/index.ts'
-import { DEFAULT_KEY_ID, KeyBag, openSealedKeyVersions, protectKeyVersions, sealKeyVersions } from '../src/keys/index.ts'
+import {
+  DEFAULT_KEY_ID,
+  KeyBag,
+  openSealedKeyVersions,
+  protectKeyVersions,
+  sealKeyVersions,
+} from '../src/keys/index.ts'
 
 beforeAll(ready)
 const code = (c: string) => (e: unknown) => isWeftError(e) && e.code === c
@@ -43,8 +49,9 @@ describe('KeyBag', () => {
 
   it('refuses a different key under a version it already holds', async () => {
     const bag = KeyBag.create()
-    await expect(bag.addVersions(DEFAULT_KEY_ID, [{ version: 1, key: new Uint8Array(32) }]))
-      .rejects.toSatisfy(code(ErrorCodes.INVALID_ARGUMENT))
+    await expect(bag.addVersions(DEFAULT_KEY_ID, [{ version: 1, key: new Uint8Array(32) }])).rejects.toSatisfy(
+      code(ErrorCodes.INVALID_ARGUMENT),
+    )
   })
 
   it('rejects bad key names', async () => {
@@ -62,6 +69,8 @@ describe('sealed key hand-off', () => {
     expect(opened.keyId).toBe('orders')
     expect(opened.versions).toEqual(versions)
     expect(opened.sender).toEqual(sender.publicKey)
-    expect(() => openSealedKeyVersions(sealed, generateBoxKeyPair())).toThrow(expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }))
+    expect(() => openSealedKeyVersions(sealed, generateBoxKeyPair())).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }),
+    )
   })
 })

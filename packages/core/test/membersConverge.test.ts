@@ -30,6 +30,10 @@ describe('devices of one tenant', () => {
     await syncDevices(b.tenant, c.tenant, ['notes']) // from another member, not the admin
     expect(await contents(c.tenant, 'notes')).toEqual(onA)
     const roles = (await c.tenant.members.list()).map((m) => [m.name, m.role]).sort()
-    expect(roles).toEqual([['admin', 'admin'], ['bob', 'writer'], ['carol', 'writer']])
+    expect(roles).toEqual([
+      ['admin', 'admin'],
+      ['bob', 'writer'],
+      ['carol', 'writer'],
+    ])
   })
 })

@@ -10,7 +10,9 @@ beforeAll(ready)
 /** Users and devices of a folded directory, as plain comparable data. */
 function summary(state: DirectoryState): unknown {
   const users = [...state.users.values()].map((u) => [u.id, u.role, u.removed]).sort()
-  const devices = [...state.devices.values()].map((d) => [d.id, d.userId, d.removed, d.trust.mode, [...d.trust.hashes].sort()]).sort()
+  const devices = [...state.devices.values()]
+    .map((d) => [d.id, d.userId, d.removed, d.trust.mode, [...d.trust.hashes].sort()])
+    .sort()
   return { users, devices, refused: state.refused.map((r) => r.id).sort() }
 }
 
@@ -37,7 +39,10 @@ describe('the directory fold', () => {
     const expected = summary(foldDirectory(root, records))
     await fc.assert(
       fc.property(fc.array(fc.nat(), { minLength: records.length, maxLength: records.length }), (keys) => {
-        const shuffled = records.map((r, i) => ({ r, k: keys[i]! })).sort((x, y) => x.k - y.k).map((x) => x.r)
+        const shuffled = records
+          .map((r, i) => ({ r, k: keys[i]! }))
+          .sort((x, y) => x.k - y.k)
+          .map((x) => x.r)
         expect(summary(foldDirectory(root, [...shuffled, ...shuffled.slice(0, 2)]))).toEqual(expected)
       }),
     )
@@ -55,10 +60,13 @@ describe('the directory fold', () => {
     await b.tenant.members.removeDevice(await deviceId(a.tenant))
     await syncDirectory(a.tenant, b.tenant)
     expect(summary(a.tenant.members.state)).toEqual(summary(b.tenant.members.state))
-    const strip = async (t: Tenant) => (await t.members.list()).map((u) => ({ ...u, devices: u.devices.map(({ self: _self, ...x }) => x) }))
+    const strip = async (t: Tenant) =>
+      (await t.members.list()).map((u) => ({ ...u, devices: u.devices.map(({ self: _self, ...x }) => x) }))
     expect(await strip(b.tenant)).toEqual(await strip(a.tenant))
     // A's removal of C came first in the order (A was still an admin), then B's changes.
-    const devices = new Map((await strip(a.tenant)).flatMap((u) => u.devices.map((x) => [x.deviceId, { ...x, role: u.role }])))
+    const devices = new Map(
+      (await strip(a.tenant)).flatMap((u) => u.devices.map((x) => [x.deviceId, { ...x, role: u.role }])),
+    )
     expect(devices.get(await deviceId(c.tenant))?.removed).toBe(true)
     expect(devices.get(await deviceId(d.tenant))?.role).toBe('reader')
     expect(devices.get(toBase64Url(a.tenant.signingKey))?.removed).toBe(true)

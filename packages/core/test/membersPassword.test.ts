@@ -9,10 +9,14 @@ describe('changePassword', () => {
     const a = await firstDevice('acme')
     const b = await joinDevice(a.tenant, { role: 'writer' })
     const doc = await (await b.tenant.openDB('notes')).createDocument({ data: { n: 1 } })
-    await expect(b.tenant.changePassword('not the password', 'new-pw')).rejects.toMatchObject({ code: ErrorCodes.WRONG_PASSWORD })
+    await expect(b.tenant.changePassword('not the password', 'new-pw')).rejects.toMatchObject({
+      code: ErrorCodes.WRONG_PASSWORD,
+    })
     await b.tenant.changePassword(PASSWORD, 'new-pw')
     await b.tenant.close()
-    await expect(b.factory.openTenant('acme', { password: PASSWORD })).rejects.toMatchObject({ code: ErrorCodes.WRONG_PASSWORD })
+    await expect(b.factory.openTenant('acme', { password: PASSWORD })).rejects.toMatchObject({
+      code: ErrorCodes.WRONG_PASSWORD,
+    })
     const again = await b.factory.openTenant('acme', { password: 'new-pw' })
     expect((await (await again.openDB('notes')).getDocument(doc.getId()))?.getData().n).toBe(1)
     expect((await again.members.self())?.role).toBe('writer')

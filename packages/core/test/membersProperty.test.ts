@@ -1,7 +1,15 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, isWeftError, ready, type ChangeHash, type Role } from '../src/index.ts'
-import { contents, deviceId, firstDevice, joinDevice, syncDevices, syncDirectory, type Device } from './helpers/devices.ts'
+import {
+  contents,
+  deviceId,
+  firstDevice,
+  joinDevice,
+  syncDevices,
+  syncDirectory,
+  type Device,
+} from './helpers/devices.ts'
 
 beforeAll(ready)
 
@@ -84,7 +92,8 @@ describe('devices, roles and removals (property)', () => {
         if (delivered) tested++
 
         // Everyone still in the tenant syncs through the admin until quiet; then all agree.
-        for (let round = 0; round < 2; round++) for (const i of live()) if (i !== 0) await syncDevices(admin.tenant, devices[i]!.tenant, [DB])
+        for (let round = 0; round < 2; round++)
+          for (const i of live()) if (i !== 0) await syncDevices(admin.tenant, devices[i]!.tenant, [DB])
         const expected = await contents(admin.tenant, DB)
         for (const i of live()) expect(await contents(devices[i]!.tenant, DB)).toEqual(expected)
         for (const i of live()) {

@@ -1,12 +1,21 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type StoreFactory, type Tenant } from '../src/index.ts'
+import {
+  ErrorCodes,
+  MemoryStoreFactory,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type StoreFactory,
+  type Tenant,
+} from '../src/index.ts'
 import { contents, deviceId, firstDevice, joinDevice, syncDevices } from './helpers/devices.ts'
 
 beforeAll(ready)
 
 /** Pulls every named database of a tenant from another device's storage. */
 async function pullAll(tenant: Tenant, from: StoreFactory, dbs: readonly string[]): Promise<void> {
-  for (const name of dbs) await (await tenant.openDB(name)).pullChangesFrom(await from.openChangeStore(`${tenant.id}/${name}`))
+  for (const name of dbs)
+    await (await tenant.openDB(name)).pullChangesFrom(await from.openChangeStore(`${tenant.id}/${name}`))
 }
 
 describe('recovery', () => {
@@ -27,21 +36,41 @@ describe('recovery', () => {
 
     // Every password is lost: a fresh device with only the code and the old device's storage.
     const fresh = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
-    await expect(fresh.recoverTenant({ tenantId: 'acme', recoveryCode: 'AAAAA-'.repeat(7) + 'AAAAA', newPassword: 'n', from: a.storage }))
-      .rejects.toMatchObject({ code: ErrorCodes.BAD_RECOVERY_CODE })
-    await expect(fresh.recoverTenant({ tenantId: 'acme', recoveryCode: 'short', newPassword: 'n', from: a.storage }))
-      .rejects.toMatchObject({ code: ErrorCodes.BAD_RECOVERY_CODE })
-    const recovered = await fresh.recoverTenant({ tenantId: 'acme', recoveryCode: code.toLowerCase(), newPassword: 'fresh-pw', from: a.storage })
+    await expect(
+      fresh.recoverTenant({
+        tenantId: 'acme',
+        recoveryCode: 'AAAAA-'.repeat(7) + 'AAAAA',
+        newPassword: 'n',
+        from: a.storage,
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.BAD_RECOVERY_CODE })
+    await expect(
+      fresh.recoverTenant({ tenantId: 'acme', recoveryCode: 'short', newPassword: 'n', from: a.storage }),
+    ).rejects.toMatchObject({ code: ErrorCodes.BAD_RECOVERY_CODE })
+    const recovered = await fresh.recoverTenant({
+      tenantId: 'acme',
+      recoveryCode: code.toLowerCase(),
+      newPassword: 'fresh-pw',
+      from: a.storage,
+    })
     expect((await recovered.members.self())?.role).toBe('admin')
     await pullAll(recovered, a.storage, ['notes'])
     expect(await contents(recovered, 'notes')).toEqual(expected)
-    expect(Object.values(expected).map((d) => (d as { text: string }).text).sort()).toEqual(['after a rotation', 'before the kit'])
+    expect(
+      Object.values(expected)
+        .map((d) => (d as { text: string }).text)
+        .sort(),
+    ).toEqual(['after a rotation', 'before the kit'])
 
     // It is an admin: it can admit a new device, which writes and is trusted.
     const c = await joinDevice(recovered, { role: 'writer' })
-    const written = await (await c.tenant.openDB('notes')).createDocument({ data: { text: 'by a device the recovered admin let in' } })
+    const written = await (
+      await c.tenant.openDB('notes')
+    ).createDocument({ data: { text: 'by a device the recovered admin let in' } })
     await syncDevices(recovered, c.tenant, ['notes'])
-    expect((await (await recovered.openDB('notes')).getDocument(written.getId()))?.getData().text).toBe('by a device the recovered admin let in')
+    expect((await (await recovered.openDB('notes')).getDocument(written.getId()))?.getData().text).toBe(
+      'by a device the recovered admin let in',
+    )
     await recovered.close()
     await expect(fresh.openTenant('acme', { password: 'fresh-pw' })).resolves.toBeDefined()
   })
@@ -51,9 +80,15 @@ describe('recovery', () => {
     const first = await a.tenant.createRecoveryKit()
     const second = await a.tenant.createRecoveryKit()
     const fresh = (): TenantFactory => new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
-    await expect(fresh().recoverTenant({ tenantId: 'acme', recoveryCode: first, newPassword: 'n', from: a.storage }))
-      .rejects.toMatchObject({ code: ErrorCodes.BAD_RECOVERY_CODE })
-    const ok = await fresh().recoverTenant({ tenantId: 'acme', recoveryCode: second, newPassword: 'n', from: a.storage })
+    await expect(
+      fresh().recoverTenant({ tenantId: 'acme', recoveryCode: first, newPassword: 'n', from: a.storage }),
+    ).rejects.toMatchObject({ code: ErrorCodes.BAD_RECOVERY_CODE })
+    const ok = await fresh().recoverTenant({
+      tenantId: 'acme',
+      recoveryCode: second,
+      newPassword: 'n',
+      from: a.storage,
+    })
     expect((await ok.members.self())?.role).toBe('admin')
   })
 })

@@ -49,7 +49,9 @@ describe('removing a device', () => {
     for (const t of [b.tenant, c.tenant]) await syncDevices(a.tenant, t, ['notes'])
     await a.tenant.members.removeDevice(await deviceId(b.tenant))
     // The laptop writes after its removal; the phone, not told yet, takes it and writes a snapshot over it.
-    await (await b.tenant.openDB('notes')).changeDoc(doc.getId(), (d) => void (d.getData().late = 'by the removed laptop'))
+    await (
+      await b.tenant.openDB('notes')
+    ).changeDoc(doc.getId(), (d) => void (d.getData().late = 'by the removed laptop'))
     await syncDevices(b.tenant, c.tenant, ['notes'])
     const dbC = await c.tenant.openDB('notes', { snapshotEvery: 1 })
     await dbC.changeDoc(doc.getId(), (d) => void (d.getData().phone = 'edit'))
@@ -74,7 +76,11 @@ describe('removing a device', () => {
     const a = await firstDevice('acme')
     const b = await joinDevice(a.tenant, { role: 'writer' })
     await a.tenant.keyBag.generateKey('team')
-    const offer = await partner.tenant.sharing.share({ partner: a.tenant.publicProfile(), databases: ['shared'], keys: ['collab'] })
+    const offer = await partner.tenant.sharing.share({
+      partner: a.tenant.publicProfile(),
+      databases: ['shared'],
+      keys: ['collab'],
+    })
     await a.tenant.sharing.accept(offer)
     await a.tenant.members.removeDevice(await deviceId(b.tenant))
     expect(a.tenant.keyBag.current('default').version).toBe(2)
@@ -95,8 +101,12 @@ describe('removing a device', () => {
     await expect(a.tenant.members.removeUser(bobId)).rejects.toMatchObject({ code: ErrorCodes.MEMBER_NOT_FOUND })
     await expect(a.tenant.members.removeDevice('nope')).rejects.toMatchObject({ code: ErrorCodes.MEMBER_NOT_FOUND })
     // An admin cannot cut itself off (its own key record would then be refused everywhere).
-    await expect(a.tenant.members.removeDevice(await deviceId(a.tenant))).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
-    await expect(a.tenant.members.removeUser((await a.tenant.members.self())!.userId)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+    await expect(a.tenant.members.removeDevice(await deviceId(a.tenant))).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    })
+    await expect(a.tenant.members.removeUser((await a.tenant.members.self())!.userId)).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_ARGUMENT,
+    })
     await syncDevices(a.tenant, b2.tenant, ['notes'])
     const ids = await (await a.tenant.openDB('notes')).listDocuments()
     expect(ids.map((d) => d.status)).toEqual(['untrusted'])

@@ -1,6 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, MemoryStoreFactory, MultiTenantSyncOrchestrator, ready, TenantFactory, TEST_KDF, type Tenant,
+  ErrorCodes,
+  MemoryStoreFactory,
+  MultiTenantSyncOrchestrator,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type Tenant,
 } from '../src/index.ts'
 
 beforeAll(ready)
@@ -55,9 +61,13 @@ describe('openDB options across callers', () => {
     const [supplier] = await pair()
     await supplier.keyBag.generateKey('other')
     const db = await supplier.openDB('orders', { keyId: 'collab' })
-    await expect(supplier.openDB('orders', { keyId: 'other' })).rejects.toMatchObject({ code: ErrorCodes.DB_OPTIONS_CONFLICT })
+    await expect(supplier.openDB('orders', { keyId: 'other' })).rejects.toMatchObject({
+      code: ErrorCodes.DB_OPTIONS_CONFLICT,
+    })
     await expect(supplier.openDB('orders', { snapshotEvery: 10 })).resolves.toBe(db)
-    await expect(supplier.openDB('orders', { snapshotEvery: 20 })).rejects.toMatchObject({ code: ErrorCodes.DB_OPTIONS_CONFLICT })
+    await expect(supplier.openDB('orders', { snapshotEvery: 20 })).rejects.toMatchObject({
+      code: ErrorCodes.DB_OPTIONS_CONFLICT,
+    })
     expect((await db.createDocument()).keyId).toBe('collab')
   })
 
@@ -73,7 +83,9 @@ describe('names that entries carry', () => {
   it('refuses tenant ids and database names that are not canonical text, before any entry is made', async () => {
     const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
     for (const tenantId of ['\ufeffacme', 'cafe\u0301', 'ac\u0085me']) {
-      await expect(factory.createTenant({ tenantId, password: 'pw' })).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
+      await expect(factory.createTenant({ tenantId, password: 'pw' })).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_ARGUMENT,
+      })
     }
     const tenant = await factory.createTenant({ tenantId: 'café', password: 'pw' })
     for (const name of ['\ufefforders', 'cafe\u0301', 'or\u0085ders']) {

@@ -1,15 +1,29 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  encodeReconcileMessage, MemoryChangeStore, parseReconcileMessage, processReconcileMessage, ready, reconcile,
-  reconcileInProcess, SortedHashSet, ErrorCodes, isWeftError, createReconcileMessage, type ChangeHash,
+  encodeReconcileMessage,
+  MemoryChangeStore,
+  parseReconcileMessage,
+  processReconcileMessage,
+  ready,
+  reconcile,
+  reconcileInProcess,
+  SortedHashSet,
+  ErrorCodes,
+  isWeftError,
+  createReconcileMessage,
+  type ChangeHash,
   type ReconcileOptions,
 } from '../src/backend.ts'
 import { EntryFactory, envelope } from '../src/store/conformance/index.ts'
 
 beforeAll(ready)
 
-const hash = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }) as fc.Arbitrary<ChangeHash>
+const hash = fc.string({
+  unit: fc.constantFrom(...'0123456789abcdef'),
+  minLength: 64,
+  maxLength: 64,
+}) as fc.Arbitrary<ChangeHash>
 const sorted = (xs: Iterable<string>) => [...xs].sort()
 
 /** Two random sets sharing a random common part. */
@@ -40,8 +54,13 @@ describe('set reconciliation', () => {
         const A = new SortedHashSet(a)
         const B = new SortedHashSet(b)
         // Every message goes through the codec, as over a wire.
-        const wire = (m: Parameters<typeof encodeReconcileMessage>[0]) => parseReconcileMessage(encodeReconcileMessage(m))
-        const result = await reconcile(A, async (m) => wire((await processReconcileMessage(B, wire(m), { ...opts, role: 'responder' })).message!), opts)
+        const wire = (m: Parameters<typeof encodeReconcileMessage>[0]) =>
+          parseReconcileMessage(encodeReconcileMessage(m))
+        const result = await reconcile(
+          A,
+          async (m) => wire((await processReconcileMessage(B, wire(m), { ...opts, role: 'responder' })).message!),
+          opts,
+        )
         expect(sorted(result.have)).toEqual(sorted(onlyA))
         expect(sorted(result.need)).toEqual(sorted(onlyB))
       }),

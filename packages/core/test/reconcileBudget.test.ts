@@ -1,7 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, processReconcileMessage, RECONCILE_LIMITS, RECONCILE_VERSION, ready, reconcile, SortedHashSet,
-  randomBytes, toHex, type ChangeHash, type HashRange, type ReconcileMessage, type ReconcileSource,
+  ErrorCodes,
+  processReconcileMessage,
+  RECONCILE_LIMITS,
+  RECONCILE_VERSION,
+  ready,
+  reconcile,
+  SortedHashSet,
+  randomBytes,
+  toHex,
+  type ChangeHash,
+  type HashRange,
+  type ReconcileMessage,
+  type ReconcileSource,
 } from '../src/backend.ts'
 import { reconcileCost } from '../src/sync/reconcile/reconcileCost.ts'
 
@@ -22,7 +33,12 @@ function counting(inner: ReconcileSource): ReconcileSource & { reads: number } {
 /** `n` split items over distinct prefixes: 16 ranges each, each of which may split (272 range reads at most). */
 function splits(n: number): ReconcileMessage {
   const fp = new Uint8Array(16 * 16)
-  const items = Array.from({ length: n }, (_, i) => ({ t: 'split' as const, p: i.toString(16).padStart(4, '0'), n: new Array(16).fill(1), fp }))
+  const items = Array.from({ length: n }, (_, i) => ({
+    t: 'split' as const,
+    p: i.toString(16).padStart(4, '0'),
+    n: new Array(16).fill(1),
+    fp,
+  }))
   return { v: RECONCILE_VERSION, items }
 }
 
@@ -30,7 +46,9 @@ describe('the work budget of one reconciliation message', () => {
   it('a responder refuses a message naming more ranges than the budget with WEFT_WORK_LIMIT, reading nothing', async () => {
     const source = counting(new SortedHashSet(randomHashes(100)))
     const over = splits(Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 272) + 1)
-    await expect(processReconcileMessage(source, over, { role: 'responder' })).rejects.toMatchObject({ code: ErrorCodes.WORK_LIMIT })
+    await expect(processReconcileMessage(source, over, { role: 'responder' })).rejects.toMatchObject({
+      code: ErrorCodes.WORK_LIMIT,
+    })
     expect(source.reads).toBe(0)
     // At the budget exactly, it answers.
     const at = splits(Math.floor(RECONCILE_LIMITS.maxRangeReadsPerMessage / 272))

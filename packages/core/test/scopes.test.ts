@@ -1,12 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, MemoryStoreFactory, MultiTenantSyncOrchestrator, ready, scopeToTenantId, TenantFactory, TEST_KDF,
+  ErrorCodes,
+  MemoryStoreFactory,
+  MultiTenantSyncOrchestrator,
+  ready,
+  scopeToTenantId,
+  TenantFactory,
+  TEST_KDF,
   type TenantScope,
 } from '../src/index.ts'
 
 beforeAll(ready)
 
-const BASE: Required<TenantScope> = { org: 'acme', server: 'eu-1', project: 'shop', environment: 'production', codeHash: 'c0ffee' }
+const BASE: Required<TenantScope> = {
+  org: 'acme',
+  server: 'eu-1',
+  project: 'shop',
+  environment: 'production',
+  codeHash: 'c0ffee',
+}
 const PARTS = ['org', 'server', 'project', 'environment', 'codeHash'] as const
 
 describe('tenant scopes are isolation keys', () => {
@@ -47,23 +59,36 @@ describe('tenant scopes are isolation keys', () => {
   it('share across scopes only under a grant addressed to the exact scope', async () => {
     const factory = new TenantFactory({ kdf: TEST_KDF })
     const source = await factory.createTenant({ tenantId: { org: 'acme', environment: 'production' }, password: 'pw' })
-    const partner = await factory.createTenant({ tenantId: { org: 'globex', environment: 'production' }, password: 'pw' })
+    const partner = await factory.createTenant({
+      tenantId: { org: 'globex', environment: 'production' },
+      password: 'pw',
+    })
     const sibling = await factory.createTenant({ tenantId: { org: 'globex', environment: 'staging' }, password: 'pw' })
     await source.keyBag.generateKey('orders-key')
     const orders = await source.openDB('orders', { keyId: 'orders-key' })
     const doc = await orders.createDocument({ data: { item: 'table' } })
-    const offer = await source.sharing.share({ partner: partner.publicProfile(), databases: ['orders'], allowedEnvironments: ['production'] })
+    const offer = await source.sharing.share({
+      partner: partner.publicProfile(),
+      databases: ['orders'],
+      allowedEnvironments: ['production'],
+    })
     await expect(sibling.sharing.accept(offer)).rejects.toMatchObject({ code: ErrorCodes.BAD_GRANT })
     await partner.sharing.accept(offer)
     const o = new MultiTenantSyncOrchestrator()
     await o.addRelationship('acme→globex', source, partner, ['orders'], { direction: 'push', grantId: offer.grant.id })
-    await o.addRelationship('acme→globex-staging', source, sibling, ['orders'], { direction: 'push', grantId: offer.grant.id })
+    await o.addRelationship('acme→globex-staging', source, sibling, ['orders'], {
+      direction: 'push',
+      grantId: offer.grant.id,
+    })
     const result = await o.syncAll()
     expect(result.synced).toEqual(['acme→globex'])
     expect(result.failed.map((f) => f.error.code)).toEqual([ErrorCodes.PERMISSION_DENIED])
     expect((await (await partner.openDB('orders')).getDocument(doc.getId()))?.toJSON()).toEqual({ item: 'table' })
     expect(await (await sibling.openDB('orders')).getStore().getAllChangeHashes()).toEqual([])
     const listing = await partner.sharing.listDocuments('orders')
-    expect(listing.shared[0]).toMatchObject({ origin: { tenant: 'acme:::production:', db: 'orders' }, via: { sharedBy: 'acme:::production:' } })
+    expect(listing.shared[0]).toMatchObject({
+      origin: { tenant: 'acme:::production:', db: 'orders' },
+      via: { sharedBy: 'acme:::production:' },
+    })
   })
 })

@@ -2,11 +2,26 @@ import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  asDbName, asKeyId, asTenantId, Database, ErrorCodes, generateSigningKeyPair, KeyBag, ready, type ChangeHash,
-  type DocId, type SigningKeyPair,
+  asDbName,
+  asKeyId,
+  asTenantId,
+  Database,
+  ErrorCodes,
+  generateSigningKeyPair,
+  KeyBag,
+  ready,
+  type ChangeHash,
+  type DocId,
+  type SigningKeyPair,
 } from '../src/index.ts'
 import {
-  createEntry, decryptEntry, MemoryChangeStore, packValue, parseEntry, toHex, type EntryEnvelope,
+  createEntry,
+  decryptEntry,
+  MemoryChangeStore,
+  packValue,
+  parseEntry,
+  toHex,
+  type EntryEnvelope,
 } from '../src/backend.ts'
 import type { DatabaseContext } from '../src/db/index.ts'
 import { decodeSnapshotPayload, encodeSnapshotPayload } from '../src/db/snapshotPayload.ts'
@@ -36,8 +51,17 @@ class CountingStore extends MemoryChangeStore {
 function tenant() {
   const signers = [generateSigningKeyPair(), generateSigningKeyPair()]
   const keyBag = KeyBag.create()
-  const trust = new TrustPolicy(TENANT, signers.map((s) => s.publicKey))
-  const ctx = (signer: SigningKeyPair): DatabaseContext => ({ tenantId: TENANT, signer, keyBag, trust, onTrustChange: () => () => {} })
+  const trust = new TrustPolicy(
+    TENANT,
+    signers.map((s) => s.publicKey),
+  )
+  const ctx = (signer: SigningKeyPair): DatabaseContext => ({
+    tenantId: TENANT,
+    signer,
+    keyBag,
+    trust,
+    onTrustChange: () => () => {},
+  })
   return { signers, keyBag, ctx }
 }
 
@@ -65,31 +89,64 @@ function expectedReads(entries: readonly EntryEnvelope[], keyBag: KeyBag): numbe
   for (const docId of new Set(entries.map(docOf))) {
     const mine = entries.filter((e) => docOf(e) === docId)
     const newest = mine.filter((e) => kindOf(e) === 'snapshot').at(-1)
-    const covers = newest ? new Set(decodeSnapshotPayload(decryptEntry(parseEntry(newest.hash, newest.bytes), keyBag)).covers) : new Set()
+    const covers = newest
+      ? new Set(decodeSnapshotPayload(decryptEntry(parseEntry(newest.hash, newest.bytes), keyBag)).covers)
+      : new Set()
     reads += (newest ? 1 : 0) + mine.filter((e) => kindOf(e) !== 'snapshot' && !covers.has(e.hash)).length
   }
   return reads
 }
 
 type Op =
-  | { readonly kind: 'set'; readonly writer: number; readonly doc: number; readonly key: string; readonly value: number }
+  | {
+      readonly kind: 'set'
+      readonly writer: number
+      readonly doc: number
+      readonly key: string
+      readonly value: number
+    }
   | { readonly kind: 'del'; readonly writer: number; readonly doc: number; readonly key: string }
   | { readonly kind: 'push'; readonly writer: number; readonly doc: number; readonly value: number }
   | { readonly kind: 'snapshot'; readonly writer: number; readonly doc: number }
   | { readonly kind: 'sync'; readonly writer: number }
   /** Delivers some of what the other device lacks, maybe newest first: gaps and late parents. */
-  | { readonly kind: 'syncSome'; readonly writer: number; readonly pick: readonly boolean[]; readonly reversed: boolean }
+  | {
+      readonly kind: 'syncSome'
+      readonly writer: number
+      readonly pick: readonly boolean[]
+      readonly reversed: boolean
+    }
 
 const writer = fc.integer({ min: 0, max: 1 })
 const doc = fc.integer({ min: 0, max: 1 })
 const key = fc.constantFrom('a', 'b', 'c')
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), writer, doc, key, value: fc.integer({ min: 0, max: 99 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('set' as const),
+      writer,
+      doc,
+      key,
+      value: fc.integer({ min: 0, max: 99 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('del' as const), writer, doc, key }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('push' as const), writer, doc, value: fc.integer({ min: 0, max: 99 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('push' as const), writer, doc, value: fc.integer({ min: 0, max: 99 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), writer, doc }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), writer }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('syncSome' as const), writer, pick: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), reversed: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('syncSome' as const),
+      writer,
+      pick: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+      reversed: fc.boolean(),
+    }),
+  },
 )
 const program = fc.record({
   snapshotEvery: fc.constantFrom(1, 2, 3, 5, 1_000),
@@ -103,9 +160,12 @@ describe('loading from snapshots', () => {
         const t = tenant()
         // Two devices of one tenant, each with its own store, syncing now and then.
         const stores = [new CountingStore(), new CountingStore()]
-        const dbs = await Promise.all(stores.map((s, i) => Database.open(t.ctx(t.signers[i]!), s, DB, { snapshotEvery })))
+        const dbs = await Promise.all(
+          stores.map((s, i) => Database.open(t.ctx(t.signers[i]!), s, DB, { snapshotEvery })),
+        )
         const docIds: DocId[] = []
-        for (let d = 0; d < 2; d++) docIds.push((await dbs[0]!.createDocument({ data: { list: [] as number[] } })).getId())
+        for (let d = 0; d < 2; d++)
+          docIds.push((await dbs[0]!.createDocument({ data: { list: [] as number[] } })).getId())
         for (const o of ops) {
           const db = dbs[o.writer]!
           if (o.kind === 'sync') {
@@ -142,12 +202,18 @@ describe('loading from snapshots', () => {
         for (let w = 0; w < 2; w++) {
           const live = dbs[w]!
           const entries = await entriesOf(stores[w]!)
-          const replayed = await Database.open(t.ctx(t.signers[w]!), await storeWith(entries.filter((e) => kindOf(e) !== 'snapshot')), DB)
+          const replayed = await Database.open(
+            t.ctx(t.signers[w]!),
+            await storeWith(entries.filter((e) => kindOf(e) !== 'snapshot')),
+            DB,
+          )
           const store = await storeWith(entries)
           const loaded = await Database.open(t.ctx(t.signers[w]!), store, DB)
           expect(store.reads, `device ${w}: entries read`).toBe(expectedReads(entries, t.keyBag))
 
-          expect((await loaded.getAllDocumentIds()).sort(), `device ${w}: documents`).toEqual((await replayed.getAllDocumentIds()).sort())
+          expect((await loaded.getAllDocumentIds()).sort(), `device ${w}: documents`).toEqual(
+            (await replayed.getAllDocumentIds()).sort(),
+          )
           for (const id of await live.getAllDocumentIds()) {
             const [l, s, r] = await Promise.all([live, loaded, replayed].map((db) => db.getDocument(id)))
             expect(s!.toJSON(), `device ${w}: data`).toEqual(r!.toJSON())
@@ -165,13 +231,15 @@ describe('loading from snapshots', () => {
 
           // The next entry follows the same parents whichever way the document was loaded.
           for (const id of await live.getAllDocumentIds()) {
-            const deps = await Promise.all([loaded, replayed].map(async (db) => {
-              const before = new Set(await db.getStore().getAllChangeHashes())
-              await db.changeDoc(id, (draft) => void (draft.getData().next = w))
-              const added = (await db.getStore().getAllChangeHashes()).filter((h) => !before.has(h))
-              const [change] = await db.getStore().getChanges(added)
-              return parseEntry(change!.hash, change!.bytes).header.deps
-            }))
+            const deps = await Promise.all(
+              [loaded, replayed].map(async (db) => {
+                const before = new Set(await db.getStore().getAllChangeHashes())
+                await db.changeDoc(id, (draft) => void (draft.getData().next = w))
+                const added = (await db.getStore().getAllChangeHashes()).filter((h) => !before.has(h))
+                const [change] = await db.getStore().getChanges(added)
+                return parseEntry(change!.hash, change!.bytes).header.deps
+              }),
+            )
             expect(deps[0], `device ${w}: deps of the next entry`).toEqual(deps[1])
           }
           await Promise.all([loaded.close(), replayed.close()])
@@ -196,8 +264,15 @@ describe('loading from snapshots', () => {
     for (let i = 6; i <= 8; i++) await db.changeDoc(doc, (d) => void (d.getData().n = i))
     const key = t.keyBag.current('default')
     const entry = createEntry({
-      kind: 'snapshot', docId: doc.getId(), origin: { tenant: TENANT, db: DB }, deps: doc.getHeads(), keyId: asKeyId('default'),
-      keyVersion: key.version, key: key.key, author: t.signers[1]!, payload,
+      kind: 'snapshot',
+      docId: doc.getId(),
+      origin: { tenant: TENANT, db: DB },
+      deps: doc.getHeads(),
+      keyId: asKeyId('default'),
+      keyVersion: key.version,
+      key: key.key,
+      author: t.signers[1]!,
+      payload,
     })
     expect((await store.append(entry)).rejected).toEqual([])
     const expected = { data: doc.toJSON(), heads: doc.getHeads() }
@@ -210,7 +285,11 @@ describe('loading from snapshots', () => {
   // The codes are the ones docs/errors.md gives for a snapshot that does not load.
   it.each([
     ['whose payload is not a snapshot payload', () => packValue({ nothing: 'here' }), ErrorCodes.MALFORMED_ENTRY],
-    ['whose save is not an Automerge document', () => encodeSnapshotPayload(new Uint8Array([1, 2, 3]), [], []), ErrorCodes.DECRYPT_FAILED],
+    [
+      'whose save is not an Automerge document',
+      () => encodeSnapshotPayload(new Uint8Array([1, 2, 3]), [], []),
+      ErrorCodes.DECRYPT_FAILED,
+    ],
   ])('falls back to the older snapshot when the newest one %s, and reports it refused', async (_, payload, code) => {
     const { loaded, store, good, bad, docId, expected } = await withBadNewestSnapshot(payload())
     const doc = await loaded.getDocument(docId)
@@ -229,12 +308,17 @@ describe('snapshot payload', () => {
 
   it('round-trips the save bytes, covered hashes and refs', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.array(hash, { maxLength: 50 }), fc.array(hash, { maxLength: 5 }), (save, covers, refs) => {
-        const decoded = decodeSnapshotPayload(encodeSnapshotPayload(save, covers, refs))
-        expect(decoded.save).toEqual(save)
-        expect(decoded.covers).toEqual(covers)
-        expect(decoded.refs).toEqual(refs)
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.array(hash, { maxLength: 50 }),
+        fc.array(hash, { maxLength: 5 }),
+        (save, covers, refs) => {
+          const decoded = decodeSnapshotPayload(encodeSnapshotPayload(save, covers, refs))
+          expect(decoded.save).toEqual(save)
+          expect(decoded.covers).toEqual(covers)
+          expect(decoded.refs).toEqual(refs)
+        },
+      ),
       { numRuns: 100 },
     )
   })
@@ -245,6 +329,8 @@ describe('snapshot payload', () => {
   })
 
   it('refuses to encode a covered hash that is not lowercase hex', () => {
-    expect(() => encodeSnapshotPayload(new Uint8Array(), ['AB'.repeat(32) as ChangeHash])).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }))
+    expect(() => encodeSnapshotPayload(new Uint8Array(), ['AB'.repeat(32) as ChangeHash])).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }),
+    )
   })
 })

@@ -7,7 +7,9 @@ beforeAll(ready)
 
 describe('incrementalSync', () => {
   it('sends only what is new, resumes from a JSON state, and starts over on a new epoch', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     for (let i = 0; i < 5; i++) await a!.createDocument({ data: { i } })
     let state: SyncState = await incrementalSync(a!, b!, undefined, { pageSize: 2 })
     expect(state.lastSent).toBe(5)
@@ -26,7 +28,9 @@ describe('incrementalSync', () => {
   })
 
   it('delivers to a bare store (a relay) without materialising', async () => {
-    const { dbs: [a] } = await partners(['a', 'b'])
+    const {
+      dbs: [a],
+    } = await partners(['a', 'b'])
     await a!.createDocument({ data: { x: 1 } })
     const relay = new MemoryChangeStore()
     const state = await incrementalSync(a!, relay)
@@ -38,7 +42,9 @@ describe('incrementalSync', () => {
 
 describe('syncFiltered', () => {
   it('checkpoints past non-matching documents and sends a document whole once it matches', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     const hidden = await a!.createDocument({ data: { visibility: 'private', title: 'draft' } })
     await a!.changeDoc(hidden, (d) => void (d.getData().title = 'draft 2'))
     await a!.createDocument({ data: { visibility: 'public', title: 'hello' } })
@@ -55,7 +61,10 @@ describe('syncFiltered', () => {
 
 describe('saved sync states', () => {
   it('persist per relationship in the tenant storage and resume without re-sending', async () => {
-    const { factory, dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      factory,
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     await a!.createDocument({ data: { n: 1 } })
     const tenant = await factory.openTenant('a', { password: 'pw-a' })
     const states = await tenant.syncStates()
@@ -82,7 +91,9 @@ describe('copies to and from far-away stores', () => {
   }
 
   it('find the difference by reconciliation in both directions', async () => {
-    const { dbs: [a, b] } = await partners(['a', 'b'])
+    const {
+      dbs: [a, b],
+    } = await partners(['a', 'b'])
     for (let i = 0; i < 20; i++) await a!.createDocument({ data: { i } })
     const far = new FarStore()
     const pushed = await a!.pushChangesTo(far)

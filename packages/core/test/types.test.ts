@@ -89,10 +89,32 @@ describe('public API signatures', () => {
 
 // What a storage backend or the network packages need, and an application does not.
 const INTERNALS = [
-  'BaseChangeStore', 'MemoryChangeStore', 'MemoryKeyValueStore', 'copyMissingEntries', 'addToIndex', 'indexedFingerprint',
-  'parseEntry', 'verifyEntry', 'createEntry', 'hashEntryBytes', 'packValue', 'unpackValue', 'toBase64Url', 'ByteWriter',
-  'processReconcileMessage', 'packHashes', 'signDetached', 'randomBytes', 'Domain', 'serverSignerOf', 'toTenantId',
-  'toWeftError', 'OPEN_PERMIT', 'backoffDelay', 'RelationshipStateStore', 'GrantAuthority',
+  'BaseChangeStore',
+  'MemoryChangeStore',
+  'MemoryKeyValueStore',
+  'copyMissingEntries',
+  'addToIndex',
+  'indexedFingerprint',
+  'parseEntry',
+  'verifyEntry',
+  'createEntry',
+  'hashEntryBytes',
+  'packValue',
+  'unpackValue',
+  'toBase64Url',
+  'ByteWriter',
+  'processReconcileMessage',
+  'packHashes',
+  'signDetached',
+  'randomBytes',
+  'Domain',
+  'serverSignerOf',
+  'toTenantId',
+  'toWeftError',
+  'OPEN_PERMIT',
+  'backoffDelay',
+  'RelationshipStateStore',
+  'GrantAuthority',
 ] as const
 
 describe('three entry points: @weft/core, @weft/core/backend, @weft/core/testing', () => {
@@ -106,8 +128,21 @@ describe('three entry points: @weft/core, @weft/core/backend, @weft/core/testing
   it('a name is in both entries only when an application calls it too', () => {
     // Errors, ids, `ready`, key pairs and the in-memory factory: backends and applications use them alike.
     const shared = [
-      'WeftError', 'ErrorCodes', 'isWeftError', 'asChangeHash', 'asDocId', 'asTenantId', 'asKeyId', 'asDbName', 'sameOrigin',
-      'isChangeHash', 'isDocId', 'isDbName', 'ready', 'generateSigningKeyPair', 'MemoryStoreFactory',
+      'WeftError',
+      'ErrorCodes',
+      'isWeftError',
+      'asChangeHash',
+      'asDocId',
+      'asTenantId',
+      'asKeyId',
+      'asDbName',
+      'sameOrigin',
+      'isChangeHash',
+      'isDocId',
+      'isDbName',
+      'ready',
+      'generateSigningKeyPair',
+      'MemoryStoreFactory',
     ]
     const inBoth = Object.keys(backend).filter((name) => Object.keys(app).includes(name))
     expect(inBoth.sort()).toEqual(shared.sort())

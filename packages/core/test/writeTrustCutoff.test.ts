@@ -1,8 +1,17 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, MemoryStoreFactory, ready, syncStores, TenantFactory, TEST_KDF, type ChangeHash, type Database,
-  type DocId, type StoreFactory, type Tenant,
+  ErrorCodes,
+  MemoryStoreFactory,
+  ready,
+  syncStores,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeHash,
+  type Database,
+  type DocId,
+  type StoreFactory,
+  type Tenant,
 } from '../src/index.ts'
 import { MemoryChangeStore, type KeyValueStore } from '../src/backend.ts'
 import { hashesOf, manualClock, type ManualClock } from './helpers/sharing.ts'
@@ -83,9 +92,18 @@ async function world(): Promise<World> {
 }
 
 /** Issues and accepts a grant from `from` to `to`. */
-async function grant(from: Tenant, to: Tenant, databases: string[], options: { permissions?: ('read' | 'write')[]; expiresAt?: number } = {}): Promise<string> {
+async function grant(
+  from: Tenant,
+  to: Tenant,
+  databases: string[],
+  options: { permissions?: ('read' | 'write')[]; expiresAt?: number } = {},
+): Promise<string> {
   const offer = await from.sharing.share({
-    partner: to.publicProfile(), databases, keys: ['orders-key'], permissions: options.permissions ?? ['read', 'write'], expiresAt: options.expiresAt ?? null,
+    partner: to.publicProfile(),
+    databases,
+    keys: ['orders-key'],
+    permissions: options.permissions ?? ['read', 'write'],
+    expiresAt: options.expiresAt ?? null,
   })
   await to.sharing.accept(offer)
   return offer.grant.id
@@ -113,7 +131,8 @@ async function editedOrder(w: World): Promise<{ id: DocId; early: ChangeHash[] }
   return { id: order.getId(), early }
 }
 
-const untrusted = (hashes: readonly ChangeHash[], docId: DocId) => hashes.map((hash) => ({ hash, docId, code: ErrorCodes.UNTRUSTED_SIGNER }))
+const untrusted = (hashes: readonly ChangeHash[], docId: DocId) =>
+  hashes.map((hash) => ({ hash, docId, code: ErrorCodes.UNTRUSTED_SIGNER }))
 
 describe('write trust after a write grant ends', () => {
   it('holds what the partner signs after a revocation, whatever path brings it; what came before stays', async () => {
@@ -191,7 +210,7 @@ describe('write trust after a write grant ends', () => {
     expect(await dataOf(orders, id)).toEqual({ status: 'accepted' })
   })
 
-  it('cuts off at expiry, found by the source\'s clock', async () => {
+  it("cuts off at expiry, found by the source's clock", async () => {
     const w = await world()
     const grantId = await grant(w.acme, w.globex, ['orders'], { expiresAt: w.clock() + HOUR })
     const { id } = await editedOrder(w)
@@ -225,7 +244,9 @@ describe('write trust after a write grant ends', () => {
     const stillTrusted = await edit(w.globexOrders, id, { step: 1 })
     expect((await w.acmeOrders.pullChangesFrom(w.globexOrders)).materialised.applied).toEqual(stillTrusted)
     const cutInvoice = await edit(invoicesG, invoice.getId(), { total: 99 })
-    expect((await invoicesA.pullChangesFrom(invoicesG)).materialised.untrusted).toEqual(untrusted(cutInvoice, invoice.getId()))
+    expect((await invoicesA.pullChangesFrom(invoicesG)).materialised.untrusted).toEqual(
+      untrusted(cutInvoice, invoice.getId()),
+    )
 
     await w.acme.sharing.revoke(ordersOnly)
     const late = await edit(w.globexOrders, id, { step: 2 })
@@ -249,7 +270,7 @@ describe('write trust after a write grant ends', () => {
     expect(await dataOf(await acme.openDB('invoices'), invoice.getId())).toEqual({ total: 10 })
   })
 
-  it('keeps trusting the partner\'s own documents that it shares with the source', async () => {
+  it("keeps trusting the partner's own documents that it shares with the source", async () => {
     const w = await world()
     const grantId = await grant(w.acme, w.globex, ['orders'])
     await w.globex.keyBag.generateKey('catalog-key')
@@ -310,30 +331,34 @@ describe('write trust after a write grant ends', () => {
 })
 
 describe('write trust cut-off under concurrency', () => {
-  it('shows the same documents before and after a restart when the partner\'s entries arrive while a revocation runs', async () => {
+  it("shows the same documents before and after a restart when the partner's entries arrive while a revocation runs", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 12 }), fc.array(fc.nat(12), { minLength: 1, maxLength: 4 }), async (recordMs, delays) => {
-        const w = await world()
-        const grantId = await grant(w.acme, w.globex, ['orders'])
-        const { id } = await editedOrder(w)
-        const relays: MemoryChangeStore[] = []
-        for (const [i] of delays.entries()) {
-          await edit(w.globexOrders, id, { [`e${i}`]: 1 })
-          relays.push(new MemoryChangeStore())
-          await syncStores(w.globexOrders.getStore(), relays[i]!)
-        }
-        w.storage.slowWrites = { name: 'weft-trust-cutoffs', ms: recordMs }
-        const arrivals = delays.map(async (ms, i) => {
-          await sleep(ms)
-          await w.acmeOrders.pullChangesFrom(relays[i]!)
-        })
-        await Promise.all([w.acme.sharing.revoke(grantId), ...arrivals])
-        w.storage.slowWrites = null
-        await w.acmeOrders.retryHeld()
-        const live = await dataOf(w.acmeOrders, id)
-        const restarted = await (await w.reopen('acme')).openDB('orders')
-        expect(await dataOf(restarted, id)).toEqual(live)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 12 }),
+        fc.array(fc.nat(12), { minLength: 1, maxLength: 4 }),
+        async (recordMs, delays) => {
+          const w = await world()
+          const grantId = await grant(w.acme, w.globex, ['orders'])
+          const { id } = await editedOrder(w)
+          const relays: MemoryChangeStore[] = []
+          for (const [i] of delays.entries()) {
+            await edit(w.globexOrders, id, { [`e${i}`]: 1 })
+            relays.push(new MemoryChangeStore())
+            await syncStores(w.globexOrders.getStore(), relays[i]!)
+          }
+          w.storage.slowWrites = { name: 'weft-trust-cutoffs', ms: recordMs }
+          const arrivals = delays.map(async (ms, i) => {
+            await sleep(ms)
+            await w.acmeOrders.pullChangesFrom(relays[i]!)
+          })
+          await Promise.all([w.acme.sharing.revoke(grantId), ...arrivals])
+          w.storage.slowWrites = null
+          await w.acmeOrders.retryHeld()
+          const live = await dataOf(w.acmeOrders, id)
+          const restarted = await (await w.reopen('acme')).openDB('orders')
+          expect(await dataOf(restarted, id)).toEqual(live)
+        },
+      ),
       { numRuns: Number(process.env.WEFT_PROPERTY_RUNS ?? 20) },
     )
   })

@@ -14,7 +14,11 @@ export const MAX_REGISTRATION_KEYS = 1_001
 /** Every message kind that has a decode budget: an HTTP operation, or a client's socket message. */
 export type MessageKind = TenantOp | DbOp | `mail/${MailOp}` | 'socket'
 
-const small = (maxElements: number, maxDepth: number): DecodeBudget => ({ maxElements, maxDepth, maxDecodedBytes: 1024 * 1024 })
+const small = (maxElements: number, maxDepth: number): DecodeBudget => ({
+  maxElements,
+  maxDepth,
+  maxDecodedBytes: 1024 * 1024,
+})
 
 /**
  * What decoding one message of `kind` may cost, from the protocol limits: a request that names a
@@ -28,11 +32,19 @@ export function decodeBudget(kind: MessageKind, limits: ProtocolLimits): DecodeB
       return { maxElements: 64 + MAX_REGISTRATION_KEYS, maxDepth: 3, maxDecodedBytes: 2 * 1024 * 1024 }
     case 'push':
       // { entries: [{ hash, bytes }, …] }: five values an entry, plus a few.
-      return { maxElements: 16 + 5 * limits.maxEntriesPerRequest, maxDepth: 3, maxDecodedBytes: 2 * limits.maxBodyBytes }
+      return {
+        maxElements: 16 + 5 * limits.maxEntriesPerRequest,
+        maxDepth: 3,
+        maxDecodedBytes: 2 * limits.maxBodyBytes,
+      }
     case 'reconcile': {
       // { message: { v, items: [{ t, p, n: [16], fp, … }, …] } }
       const perItem = 2 * 5 + BRANCHES + 1
-      return { maxElements: 16 + perItem * RECONCILE_LIMITS.maxItems, maxDepth: 5, maxDecodedBytes: 2 * limits.maxBodyBytes }
+      return {
+        maxElements: 16 + perItem * RECONCILE_LIMITS.maxItems,
+        maxDepth: 5,
+        maxDecodedBytes: 2 * limits.maxBodyBytes,
+      }
     }
     case 'socket':
       return small(32, 3)

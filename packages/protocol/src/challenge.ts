@@ -1,5 +1,11 @@
 import {
-  ByteWriter, Domain, isServerSigner, serverSignerOf, verifyDetached, type ServerSigner, type SigningKeyPair,
+  ByteWriter,
+  Domain,
+  isServerSigner,
+  serverSignerOf,
+  verifyDetached,
+  type ServerSigner,
+  type SigningKeyPair,
 } from '@weft/core/backend'
 
 /** The server a sign-in is made for: the origin the client reaches it by, and the server's own identity. */
@@ -21,7 +27,12 @@ function challengeBytes(server: SignInTarget, tenant: string, challenge: Uint8Ar
 }
 
 /** Signs a server challenge (domain-separated, so it can never pass for an entry or registration). */
-export function signChallenge(server: SignInTarget, tenant: string, challenge: Uint8Array, key: SigningKeyPair | ServerSigner): Uint8Array {
+export function signChallenge(
+  server: SignInTarget,
+  tenant: string,
+  challenge: Uint8Array,
+  key: SigningKeyPair | ServerSigner,
+): Uint8Array {
   return asServerSigner(key).sign(Domain.serverChallenge, challengeBytes(server, tenant, challenge))
 }
 
@@ -36,6 +47,12 @@ export function asServerSigner(key: SigningKeyPair | ServerSigner): ServerSigner
 }
 
 /** Checks a challenge signature made for `server` and `tenant`. */
-export function verifyChallenge(server: SignInTarget, tenant: string, challenge: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+export function verifyChallenge(
+  server: SignInTarget,
+  tenant: string,
+  challenge: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
   return verifyDetached(Domain.serverChallenge, challengeBytes(server, tenant, challenge), signature, publicKey)
 }

@@ -38,7 +38,18 @@ export const DEFAULT_LIMITS: ProtocolLimits = {
 }
 
 /** The per-database operations, each `POST /v1[/t/<tenant>]/db/<db>/<op>`. */
-export const DB_OPS = ['push', 'has', 'get', 'scan', 'head', 'fingerprint', 'range', 'reconcile', 'doc-hashes', 'order'] as const
+export const DB_OPS = [
+  'push',
+  'has',
+  'get',
+  'scan',
+  'head',
+  'fingerprint',
+  'range',
+  'reconcile',
+  'doc-hashes',
+  'order',
+] as const
 export type DbOp = (typeof DB_OPS)[number]
 
 /**
@@ -73,7 +84,7 @@ export const MAIL_LIMITS = {
  * The message of the `403 WEFT_FORBIDDEN` a server answers to a key whose registration's `until`
  * has passed, so a client can tell a membership that ran out from one that was revoked.
  */
-export const MEMBERSHIP_EXPIRED = 'this key\'s membership has expired'
+export const MEMBERSHIP_EXPIRED = "this key's membership has expired"
 
 /**
  * WebSocket close codes a server uses to end a live connection, so a client knows what to do:

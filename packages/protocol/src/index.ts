@@ -3,7 +3,18 @@
  * The Weft sync protocol, version 1: paths, bodies, limits, registrations and challenges, shared
  * by `@weft/client` and `@weft/server`. Pure values and functions; runs in Node and browsers.
  */
-export { PROTOCOL_VERSION, MSGPACK_TYPE, TENANT_HEADER, DEFAULT_LIMITS, DB_OPS, TENANT_OPS, MAIL_OPS, MAIL_LIMITS, MEMBERSHIP_EXPIRED, SOCKET_CLOSE } from './constants.ts'
+export {
+  PROTOCOL_VERSION,
+  MSGPACK_TYPE,
+  TENANT_HEADER,
+  DEFAULT_LIMITS,
+  DB_OPS,
+  TENANT_OPS,
+  MAIL_OPS,
+  MAIL_LIMITS,
+  MEMBERSHIP_EXPIRED,
+  SOCKET_CLOSE,
+} from './constants.ts'
 export { encodeBody, decodeBody, decodeMessage, decodeWithin, httpStatusOf } from './wire.ts'
 export { measureMessagePack } from './measureMessagePack.ts'
 export { decodeBudget, MAX_PRE_AUTH_BODY_BYTES, MAX_SOCKET_MESSAGE_BYTES, MAX_REGISTRATION_KEYS } from './budgets.ts'
@@ -23,6 +34,16 @@ export type { TenantRequest, TenantRequests } from './parseTenantRequest.ts'
 export type { MailRequest } from './parseMailRequest.ts'
 export type { ProtocolLimits, DbOp, TenantOp, MailOp } from './constants.ts'
 export type {
-  WireEntry, PushResult, Bodies, MailBodies, MailMessage, MailPut, ErrorBody, Registration, SignedRegistration, ClientSocketMessage, ServerSocketMessage,
+  WireEntry,
+  PushResult,
+  Bodies,
+  MailBodies,
+  MailMessage,
+  MailPut,
+  ErrorBody,
+  Registration,
+  SignedRegistration,
+  ClientSocketMessage,
+  ServerSocketMessage,
 } from './messages.ts'
 export type { TenantUsage, TenantLimits, ServerIdentity } from './messages.ts'

@@ -76,33 +76,85 @@ export function measureMessagePack(bytes: Uint8Array, budget: DecodeBudget): Mes
     else if (b <= 0xbf) strLen = b & 0x1f
     else {
       switch (b) {
-        case 0xc0: case 0xc2: case 0xc3: cost += COST_SCALAR; break
-        case 0xc4: case 0xc5: case 0xc6: {
+        case 0xc0:
+        case 0xc2:
+        case 0xc3:
+          cost += COST_SCALAR
+          break
+        case 0xc4:
+        case 0xc5:
+        case 0xc6: {
           const n = b === 0xc4 ? u8() : b === 0xc5 ? u16() : u32()
           need(n)
           pos += n
           cost += COST_BINARY + n
           break
         }
-        case 0xca: need(4); pos += 4; cost += COST_SCALAR; break
-        case 0xcb: need(8); pos += 8; cost += COST_SCALAR; break
-        case 0xcc: case 0xd0: need(1); pos += 1; cost += COST_SCALAR; break
-        case 0xcd: case 0xd1: need(2); pos += 2; cost += COST_SCALAR; break
-        case 0xce: case 0xd2: need(4); pos += 4; cost += COST_SCALAR; break
-        case 0xcf: case 0xd3: need(8); pos += 8; cost += COST_SCALAR; break
-        case 0xd9: strLen = u8(); break
-        case 0xda: strLen = u16(); break
-        case 0xdb: strLen = u32(); break
-        case 0xdc: container = u16(); break
-        case 0xdd: container = u32(); break
-        case 0xde: container = u16() * 2; map = true; break
-        case 0xdf: container = u32() * 2; map = true; break
-        default: throw malformed(b === 0xc1 ? 'the never-used byte 0xc1' : 'extension types are not part of the protocol')
+        case 0xca:
+          need(4)
+          pos += 4
+          cost += COST_SCALAR
+          break
+        case 0xcb:
+          need(8)
+          pos += 8
+          cost += COST_SCALAR
+          break
+        case 0xcc:
+        case 0xd0:
+          need(1)
+          pos += 1
+          cost += COST_SCALAR
+          break
+        case 0xcd:
+        case 0xd1:
+          need(2)
+          pos += 2
+          cost += COST_SCALAR
+          break
+        case 0xce:
+        case 0xd2:
+          need(4)
+          pos += 4
+          cost += COST_SCALAR
+          break
+        case 0xcf:
+        case 0xd3:
+          need(8)
+          pos += 8
+          cost += COST_SCALAR
+          break
+        case 0xd9:
+          strLen = u8()
+          break
+        case 0xda:
+          strLen = u16()
+          break
+        case 0xdb:
+          strLen = u32()
+          break
+        case 0xdc:
+          container = u16()
+          break
+        case 0xdd:
+          container = u32()
+          break
+        case 0xde:
+          container = u16() * 2
+          map = true
+          break
+        case 0xdf:
+          container = u32() * 2
+          map = true
+          break
+        default:
+          throw malformed(b === 0xc1 ? 'the never-used byte 0xc1' : 'extension types are not part of the protocol')
       }
     }
     if (strLen >= 0) {
       need(strLen)
-      if (asKey && strLen === PROTO.length && PROTO.every((c, i) => bytes[pos + i] === c)) throw malformed('a map key __proto__')
+      if (asKey && strLen === PROTO.length && PROTO.every((c, i) => bytes[pos + i] === c))
+        throw malformed('a map key __proto__')
       pos += strLen
       cost += COST_STRING + strLen
     } else if (asKey) {
@@ -119,7 +171,8 @@ export function measureMessagePack(bytes: Uint8Array, budget: DecodeBudget): Mes
         depth = Math.max(depth, left.length - 1)
       }
     }
-    if (cost > budget.maxDecodedBytes) throw tooLarge(`would take more than ${budget.maxDecodedBytes} bytes of memory decoded`)
+    if (cost > budget.maxDecodedBytes)
+      throw tooLarge(`would take more than ${budget.maxDecodedBytes} bytes of memory decoded`)
   }
   if (pos !== end) throw malformed('bytes after the message')
   return { elements, depth, decodedBytes: cost }

@@ -34,7 +34,10 @@ export interface Bodies {
    * the distinct requested hashes, in request order, it covers; ask again for the rest.
    */
   get: { req: { hashes: Uint8Array }; res: { entries: WireEntry[]; next?: number } }
-  scan: { req: { since: Cursor | null; limit: number }; res: { entries: ScanItem[]; cursor: Cursor; reset: boolean; done: boolean } }
+  scan: {
+    req: { since: Cursor | null; limit: number }
+    res: { entries: ScanItem[]; cursor: Cursor; reset: boolean; done: boolean }
+  }
   head: { req: Record<string, never>; res: StoreHead }
   fingerprint: { req: { range: HashRange }; res: RangeFingerprint }
   range: { req: { range: HashRange; limit: number }; res: { hashes: Uint8Array } }
@@ -44,7 +47,10 @@ export interface Bodies {
    * The given hashes the server holds, in its arrival order, found by walking a bounded stretch of
    * that order from `since` (null: the start): pass `cursor` back until `done`.
    */
-  order: { req: { hashes: Uint8Array; since?: Cursor | null }; res: { hashes: Uint8Array; cursor: Cursor; done: boolean } }
+  order: {
+    req: { hashes: Uint8Array; since?: Cursor | null }
+    res: { hashes: Uint8Array; cursor: Cursor; done: boolean }
+  }
   /** What the signed-in tenant stores on the server, across its databases, and its limits there. */
   usage: { req: Record<string, never>; res: TenantUsage }
 }

@@ -1,6 +1,14 @@
 import {
-  checkReconcileMessage, ErrorCodes, isChangeHash, isDocId, WeftError, type ChangeHash, type Cursor, type DocId,
-  type HashRange, type ReconcileMessage,
+  checkReconcileMessage,
+  ErrorCodes,
+  isChangeHash,
+  isDocId,
+  WeftError,
+  type ChangeHash,
+  type Cursor,
+  type DocId,
+  type HashRange,
+  type ReconcileMessage,
 } from '@weft/core/backend'
 import type { DbOp, ProtocolLimits } from './constants.ts'
 import { bad, cursorField, fieldsOf, hashListField, limitField, rangeField } from './parseFields.ts'
@@ -10,8 +18,7 @@ import { bad, cursorField, fieldsOf, hashListField, limitField, rangeField } fro
  * one bad entry never blocks the rest (`WEFT_MALFORMED_ENTRY`). `hash` is what the client sent, for its result.
  */
 export type PushItem =
-  | { readonly hash: ChangeHash; readonly bytes: Uint8Array }
-  | { readonly hash: string; readonly problem: string }
+  { readonly hash: ChangeHash; readonly bytes: Uint8Array } | { readonly hash: string; readonly problem: string }
 
 /** The checked body of each database operation. */
 export interface DbRequests {
@@ -46,13 +53,21 @@ export function parseDbRequest(op: DbOp, body: unknown, limits: ProtocolLimits):
     case 'get':
       return { op, hashes: hashListField(b.hashes, limits) }
     case 'scan':
-      return { op, since: cursorField(b.since), limit: limitField(b.limit, 'limit', DEFAULT_SCAN, limits.maxHashesPerRequest) }
+      return {
+        op,
+        since: cursorField(b.since),
+        limit: limitField(b.limit, 'limit', DEFAULT_SCAN, limits.maxHashesPerRequest),
+      }
     case 'head':
       return { op }
     case 'fingerprint':
       return { op, range: rangeField(b.range) }
     case 'range':
-      return { op, range: rangeField(b.range), limit: limitField(b.limit, 'limit', limits.maxHashesPerRequest, limits.maxHashesPerRequest) }
+      return {
+        op,
+        range: rangeField(b.range),
+        limit: limitField(b.limit, 'limit', limits.maxHashesPerRequest, limits.maxHashesPerRequest),
+      }
     case 'reconcile':
       return { op, message: checkReconcileMessage(b.message) }
     case 'doc-hashes':
@@ -68,13 +83,20 @@ export function parseDbRequest(op: DbOp, body: unknown, limits: ProtocolLimits):
 function pushItems(raw: unknown, limits: ProtocolLimits): PushItem[] {
   if (!Array.isArray(raw)) throw bad('entries must be a list')
   if (raw.length > limits.maxEntriesPerRequest) {
-    throw new WeftError(ErrorCodes.TOO_MANY_ENTRIES, `${raw.length} entries in one push; the limit is ${limits.maxEntriesPerRequest}`)
+    throw new WeftError(
+      ErrorCodes.TOO_MANY_ENTRIES,
+      `${raw.length} entries in one push; the limit is ${limits.maxEntriesPerRequest}`,
+    )
   }
   // Sizes and contents are the entry parser's to judge (WEFT_ENTRY_TOO_LARGE, WEFT_MALFORMED_ENTRY), entry by entry.
   return raw.map((e: unknown): PushItem => {
     const item = e !== null && typeof e === 'object' && !Array.isArray(e) ? (e as Record<string, unknown>) : {}
     const hash = item.hash
-    if (!isChangeHash(hash)) return { hash: typeof hash === 'string' && hash.length <= 128 ? hash : '', problem: 'an entry is { hash, bytes } with a 64-character hex hash' }
+    if (!isChangeHash(hash))
+      return {
+        hash: typeof hash === 'string' && hash.length <= 128 ? hash : '',
+        problem: 'an entry is { hash, bytes } with a 64-character hex hash',
+      }
     if (!(item.bytes instanceof Uint8Array)) return { hash, problem: 'an entry is { hash, bytes }' }
     return { hash, bytes: item.bytes }
   })

@@ -1,5 +1,13 @@
 import {
-  ErrorCodes, isChangeHash, isPrefix, toTenantId, unpackHashes, WeftError, type ChangeHash, type Cursor, type HashRange,
+  ErrorCodes,
+  isChangeHash,
+  isPrefix,
+  toTenantId,
+  unpackHashes,
+  WeftError,
+  type ChangeHash,
+  type Cursor,
+  type HashRange,
   type TenantId,
 } from '@weft/core/backend'
 import type { ProtocolLimits } from './constants.ts'
@@ -18,7 +26,8 @@ export function fieldsOf(raw: unknown, what = 'the body'): Record<string, unknow
 export function bytesField(raw: unknown, name: string, size: { length?: number; max?: number } = {}): Uint8Array {
   if (!(raw instanceof Uint8Array)) throw bad(`${name} is bytes`)
   if (size.length !== undefined && raw.length !== size.length) throw bad(`${name} is ${size.length} bytes`)
-  if (size.max !== undefined && raw.length > size.max) throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `${name} is at most ${size.max} bytes`)
+  if (size.max !== undefined && raw.length > size.max)
+    throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `${name} is at most ${size.max} bytes`)
   return raw
 }
 
@@ -45,7 +54,10 @@ export function limitField(raw: unknown, name: string, fallback: number, max: nu
 export function hashListField(raw: unknown, limits: ProtocolLimits, name = 'hashes'): ChangeHash[] {
   if (!(raw instanceof Uint8Array) || raw.length % 32 !== 0) throw bad(`${name} must be concatenated 32-byte values`)
   if (raw.length / 32 > limits.maxHashesPerRequest) {
-    throw new WeftError(ErrorCodes.TOO_MANY_ENTRIES, `${raw.length / 32} hashes in one request; the limit is ${limits.maxHashesPerRequest}`)
+    throw new WeftError(
+      ErrorCodes.TOO_MANY_ENTRIES,
+      `${raw.length / 32} hashes in one request; the limit is ${limits.maxHashesPerRequest}`,
+    )
   }
   return unpackHashes(raw)
 }
@@ -63,7 +75,8 @@ export function hashField(raw: unknown, name: string): ChangeHash {
 export function cursorField(raw: unknown, name = 'since'): Cursor | null {
   if (raw === null || raw === undefined) return null
   const c = fieldsOf(raw, name)
-  if (typeof c.epoch !== 'string' || c.epoch.length > 128 || !Number.isSafeInteger(c.seq) || (c.seq as number) < 0) throw bad(`bad cursor in ${name}`)
+  if (typeof c.epoch !== 'string' || c.epoch.length > 128 || !Number.isSafeInteger(c.seq) || (c.seq as number) < 0)
+    throw bad(`bad cursor in ${name}`)
   if (c.at !== undefined && !isPrefix(c.at)) throw bad(`bad position check in ${name}: hex, at most 64 characters`)
   const cursor: Cursor = { epoch: c.epoch, seq: c.seq as number }
   return c.at === undefined ? cursor : { ...cursor, at: c.at }
@@ -72,7 +85,8 @@ export function cursorField(raw: unknown, name = 'since'): Cursor | null {
 /** A range of hashes by hex prefix bounds: `upper` null means to the end. */
 export function rangeField(raw: unknown, name = 'range'): HashRange {
   const r = fieldsOf(raw, name)
-  if (raw === undefined || raw === null || !isPrefix(r.lower) || !(r.upper === null || isPrefix(r.upper))) throw bad(`bad hash range in ${name}`)
+  if (raw === undefined || raw === null || !isPrefix(r.lower) || !(r.upper === null || isPrefix(r.upper)))
+    throw bad(`bad hash range in ${name}`)
   return { lower: r.lower, upper: r.upper }
 }
 
@@ -82,7 +96,9 @@ export function tenantField(raw: unknown, name: string): TenantId {
   try {
     return toTenantId(raw)
   } catch (cause) {
-    throw new WeftError(ErrorCodes.PROTOCOL, `${name}: tenant ids are 1-512 bytes without '/' or control characters`, { cause })
+    throw new WeftError(ErrorCodes.PROTOCOL, `${name}: tenant ids are 1-512 bytes without '/' or control characters`, {
+      cause,
+    })
   }
 }
 

@@ -14,7 +14,10 @@ export function parseMailRequest(op: MailOp, body: unknown): MailRequest {
   switch (op) {
     case 'put': {
       const to = b.to === undefined ? undefined : bytesField(b.to, 'to', { length: 32 })
-      if (b.topic !== undefined && !(typeof b.topic === 'string' && b.topic.length > 0 && b.topic.length <= MAIL_LIMITS.maxTopicLength)) {
+      if (
+        b.topic !== undefined &&
+        !(typeof b.topic === 'string' && b.topic.length > 0 && b.topic.length <= MAIL_LIMITS.maxTopicLength)
+      ) {
         throw bad(`a topic is a string of 1 to ${MAIL_LIMITS.maxTopicLength} characters`)
       }
       if (b.set !== undefined && b.topic === undefined) throw bad('set goes with a topic')
@@ -33,7 +36,8 @@ export function parseMailRequest(op: MailOp, body: unknown): MailRequest {
         limit: limitField(b.limit, 'limit', MAIL_LIMITS.maxList, MAIL_LIMITS.maxList),
       }
     case 'delete': {
-      if (!Array.isArray(b.seqs) || b.seqs.length > MAIL_LIMITS.maxDelete) throw bad(`delete names 0 to ${MAIL_LIMITS.maxDelete} message numbers`)
+      if (!Array.isArray(b.seqs) || b.seqs.length > MAIL_LIMITS.maxDelete)
+        throw bad(`delete names 0 to ${MAIL_LIMITS.maxDelete} message numbers`)
       const seqs = b.seqs.map((s) => countField(s, 'seqs'))
       if (seqs.includes(0)) throw bad('message numbers start at 1')
       return { op, seqs }

@@ -23,7 +23,8 @@ export function parseTenantRequest(op: TenantOp, body: unknown): TenantRequest {
   switch (op) {
     case 'register':
       return {
-        op, registration: parseRegistration(b.registration),
+        op,
+        registration: parseRegistration(b.registration),
         // An operator-issued token, for servers whose open registration is off.
         ...(b.token === undefined ? {} : { token: stringField(b.token, 'token', 1024) }),
       }

@@ -1,12 +1,24 @@
 import {
-  ByteWriter, Domain, ErrorCodes, verifyDetached, WeftError, type ServerSigner, type SigningKeyPair,
+  ByteWriter,
+  Domain,
+  ErrorCodes,
+  verifyDetached,
+  WeftError,
+  type ServerSigner,
+  type SigningKeyPair,
 } from '@weft/core/backend'
 import { asServerSigner } from './challenge.ts'
 import type { Registration, SignedRegistration } from './messages.ts'
 
 /** The canonical bytes a registration signature covers. */
 function registrationBytes(r: Registration): Uint8Array {
-  const w = new ByteWriter().varint(r.v).string(r.server).string(r.tenant).varint(r.seq).fixed(r.admin).varint(r.add.length)
+  const w = new ByteWriter()
+    .varint(r.v)
+    .string(r.server)
+    .string(r.tenant)
+    .varint(r.seq)
+    .fixed(r.admin)
+    .varint(r.add.length)
   for (const k of r.add) w.fixed(k)
   w.varint(r.revoke.length)
   for (const k of r.revoke) w.fixed(k)
@@ -26,7 +38,12 @@ export function createRegistration(
   input: {
     /** The identity of the server the registration is for (`GET /v1/identity`): no other server accepts it. */
     server: string
-    tenant: string; seq: number; add?: readonly Uint8Array[]; revoke?: readonly Uint8Array[]; until?: number; authors?: readonly Uint8Array[]
+    tenant: string
+    seq: number
+    add?: readonly Uint8Array[]
+    revoke?: readonly Uint8Array[]
+    until?: number
+    authors?: readonly Uint8Array[]
   },
   admin: SigningKeyPair | ServerSigner,
 ): SignedRegistration {
@@ -53,9 +70,17 @@ export function verifyRegistration(r: SignedRegistration): boolean {
   try {
     if (r.authors !== undefined && !Array.isArray(r.authors)) return false
     const keys = [r.admin, ...r.add, ...r.revoke, ...(r.authors ?? [])]
-    if (r.v !== 1 || typeof r.server !== 'string' || typeof r.tenant !== 'string' || !Number.isSafeInteger(r.seq) || r.seq < 0) return false
+    if (
+      r.v !== 1 ||
+      typeof r.server !== 'string' ||
+      typeof r.tenant !== 'string' ||
+      !Number.isSafeInteger(r.seq) ||
+      r.seq < 0
+    )
+      return false
     if (!Array.isArray(r.add) || !Array.isArray(r.revoke) || keys.length > 1001) return false
-    if (!keys.every((k) => k instanceof Uint8Array && k.length === 32) || !Number.isSafeInteger(r.issuedAt)) return false
+    if (!keys.every((k) => k instanceof Uint8Array && k.length === 32) || !Number.isSafeInteger(r.issuedAt))
+      return false
     if (r.until !== undefined && !(Number.isSafeInteger(r.until) && r.until >= 0)) return false
     return verifyDetached(Domain.serverRegistration, registrationBytes(r), r.signature, r.admin)
   } catch {

@@ -10,7 +10,8 @@ export function encodeBody(value: unknown): Uint8Array {
 
 /** Decodes a protocol body, size-checked first; `WEFT_PROTOCOL` when it is not MessagePack. */
 export function decodeBody<T>(bytes: Uint8Array, maxBytes: number): T {
-  if (bytes.length > maxBytes) throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${bytes.length} bytes is over the ${maxBytes} limit`)
+  if (bytes.length > maxBytes)
+    throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${bytes.length} bytes is over the ${maxBytes} limit`)
   try {
     return unpackValue<T>(bytes, maxBytes)
   } catch (cause) {
@@ -24,13 +25,19 @@ export function decodeBody<T>(bytes: Uint8Array, maxBytes: number): T {
  * and only then the decoder. `WEFT_PAYLOAD_TOO_LARGE` over the budget, `WEFT_PROTOCOL` when it is
  * not a protocol message. Parse the result with the operation's parser.
  */
-export function decodeMessage(bytes: Uint8Array, kind: MessageKind, limits: ProtocolLimits, maxBytes = limits.maxBodyBytes): unknown {
+export function decodeMessage(
+  bytes: Uint8Array,
+  kind: MessageKind,
+  limits: ProtocolLimits,
+  maxBytes = limits.maxBodyBytes,
+): unknown {
   return decodeWithin(bytes, maxBytes, decodeBudget(kind, limits))
 }
 
 /** {@link decodeMessage} with an explicit budget. */
 export function decodeWithin(bytes: Uint8Array, maxBytes: number, budget: DecodeBudget): unknown {
-  if (bytes.length > maxBytes) throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${bytes.length} bytes is over the ${maxBytes} limit`)
+  if (bytes.length > maxBytes)
+    throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${bytes.length} bytes is over the ${maxBytes} limit`)
   if (bytes.length === 0) return undefined
   measureMessagePack(bytes, budget)
   try {

@@ -9,16 +9,27 @@ const roomy: DecodeBudget = { maxElements: 1_000_000, maxDepth: 64, maxDecodedBy
 const value = fc.letrec((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constant(null), fc.boolean(), fc.integer(), fc.double({ noNaN: true }), fc.maxSafeInteger(), fc.string(), fc.uint8Array({ maxLength: 300 }),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true }),
+    fc.maxSafeInteger(),
+    fc.string(),
+    fc.uint8Array({ maxLength: 300 }),
     fc.array(tie('v'), { maxLength: 20 }),
-    fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('v'), { maxKeys: 20 }),
+    fc.dictionary(
+      fc.string().filter((k) => k !== '__proto__'),
+      tie('v'),
+      { maxKeys: 20 },
+    ),
   ),
 })).v
 
 /** Values in a decoded message as the budget counts them: every array item, map key and map value. */
 function countValues(v: unknown): number {
   if (Array.isArray(v)) return 1 + v.reduce((n: number, x) => n + countValues(x), 0)
-  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return 1 + Object.values(v).reduce((n: number, x) => n + 1 + countValues(x), 0)
+  if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array))
+    return 1 + Object.values(v).reduce((n: number, x) => n + 1 + countValues(x), 0)
   return 1
 }
 
@@ -28,36 +39,47 @@ function header(bytes: number[]): Uint8Array {
 
 describe('measureMessagePack', () => {
   it('passes every protocol value, counting what the decoder then makes of it', () => {
-    fc.assert(fc.property(value, (v) => {
-      const bytes = packValue(v)
-      expect(measureMessagePack(bytes, roomy).elements).toBe(countValues(unpackValue(bytes, bytes.length)))
-    }))
+    fc.assert(
+      fc.property(value, (v) => {
+        const bytes = packValue(v)
+        expect(measureMessagePack(bytes, roomy).elements).toBe(countValues(unpackValue(bytes, bytes.length)))
+      }),
+    )
   })
 
   it('refuses any value over its element, depth or memory budget, before decoding', () => {
-    fc.assert(fc.property(value, (v) => {
-      const bytes = packValue(v)
-      const m = measureMessagePack(bytes, roomy)
-      const tight = [
-        { ...roomy, maxElements: m.elements - 1 },
-        { ...roomy, maxDepth: m.depth - 1 },
-        { ...roomy, maxDecodedBytes: m.decodedBytes - 1 },
-      ]
-      for (const budget of tight) {
-        if (budget.maxDepth < 0) continue // a scalar: no nesting to refuse
-        expect(() => measureMessagePack(bytes, budget)).toThrow(expect.objectContaining({ code: ErrorCodes.PAYLOAD_TOO_LARGE }))
-      }
-    }))
+    fc.assert(
+      fc.property(value, (v) => {
+        const bytes = packValue(v)
+        const m = measureMessagePack(bytes, roomy)
+        const tight = [
+          { ...roomy, maxElements: m.elements - 1 },
+          { ...roomy, maxDepth: m.depth - 1 },
+          { ...roomy, maxDecodedBytes: m.decodedBytes - 1 },
+        ]
+        for (const budget of tight) {
+          if (budget.maxDepth < 0) continue // a scalar: no nesting to refuse
+          expect(() => measureMessagePack(bytes, budget)).toThrow(
+            expect.objectContaining({ code: ErrorCodes.PAYLOAD_TOO_LARGE }),
+          )
+        }
+      }),
+    )
   })
 
   it('answers any bytes with a typed error or a measure, never anything else', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-      try {
-        measureMessagePack(bytes, roomy)
-      } catch (err) {
-        expect(isWeftError(err) && [ErrorCodes.PROTOCOL, ErrorCodes.PAYLOAD_TOO_LARGE].includes(err.code as never)).toBe(true)
-      }
-    }), { numRuns: 2_000 })
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          measureMessagePack(bytes, roomy)
+        } catch (err) {
+          expect(
+            isWeftError(err) && [ErrorCodes.PROTOCOL, ErrorCodes.PAYLOAD_TOO_LARGE].includes(err.code as never),
+          ).toBe(true)
+        }
+      }),
+      { numRuns: 2_000 },
+    )
   })
 
   it('refuses the known attacks at their first bytes: huge declared lengths, deep nesting, floods of tiny values', () => {

@@ -54,8 +54,13 @@ export class Authenticator {
    * A fresh challenge for `publicKey` in `tenant`, asked for from client `address`, within the
    * per-tenant and per-address quotas of pending challenges (`WEFT_RATE_LIMITED` past them).
    */
-  challenge(tenant: string, publicKey: Uint8Array, address: string): { challenge: Uint8Array; expiresAt: number; serverId: string } {
-    if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'publicKey must be 32 bytes')
+  challenge(
+    tenant: string,
+    publicKey: Uint8Array,
+    address: string,
+  ): { challenge: Uint8Array; expiresAt: number; serverId: string } {
+    if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'publicKey must be 32 bytes')
     const challenge = randomBytes(32)
     const expiresAt = Date.now() + this.#challengeTtl
     this.#challenges.add(toBase64Url(challenge), { tenant, key: toBase64Url(publicKey), address, expiresAt })
@@ -63,7 +68,13 @@ export class Authenticator {
   }
 
   /** Checks a signed challenge and opens a session. 401 for anything unknown or expired, 403 for a revoked key. */
-  async session(tenant: string, publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array, server: SignedFor): Promise<Session> {
+  async session(
+    tenant: string,
+    publicKey: Uint8Array,
+    challenge: Uint8Array,
+    signature: Uint8Array,
+    server: SignedFor,
+  ): Promise<Session> {
     const pending = this.#challenges.take(toBase64Url(challenge))
     const key = toBase64Url(publicKey)
     if (!pending || pending.expiresAt < Date.now() || pending.tenant !== tenant || pending.key !== key) {
@@ -78,7 +89,8 @@ export class Authenticator {
     await this.#requireMember(tenant, key)
     const s: Session = { token: toBase64Url(randomBytes(32)), tenant, key, expiresAt: Date.now() + this.#sessionTtl }
     if (this.#sessions.size >= MAX_SESSIONS) this.#sweep()
-    if (this.#sessions.size >= MAX_SESSIONS) throw new WeftError(ErrorCodes.RATE_LIMITED, 'too many open sessions; retry later')
+    if (this.#sessions.size >= MAX_SESSIONS)
+      throw new WeftError(ErrorCodes.RATE_LIMITED, 'too many open sessions; retry later')
     this.#sessions.set(s.token, s)
     return s
   }
@@ -102,7 +114,8 @@ export class Authenticator {
    */
   async check(s: Session): Promise<number> {
     await this.#requireMember(s.tenant, s.key)
-    if (this.#sessions.get(s.token) !== s || s.expiresAt <= Date.now()) throw new WeftError(ErrorCodes.UNAUTHORIZED, 'the session ended: sign in again')
+    if (this.#sessions.get(s.token) !== s || s.expiresAt <= Date.now())
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'the session ended: sign in again')
     return Math.min(s.expiresAt, (await this.#registry.until(s.tenant, s.key)) ?? Infinity)
   }
 
@@ -116,8 +129,10 @@ export class Authenticator {
     const standing = await this.#registry.standing(tenant, key)
     if (standing === 'revoked') throw new WeftError(ErrorCodes.FORBIDDEN, 'this key was revoked by the tenant admin')
     if (standing === 'expired') throw new WeftError(ErrorCodes.FORBIDDEN, MEMBERSHIP_EXPIRED)
-    if (standing === 'author') throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key may author entries for the tenant but not sign in')
-    if (standing === 'unknown') throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key is not registered for the tenant')
+    if (standing === 'author')
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key may author entries for the tenant but not sign in')
+    if (standing === 'unknown')
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key is not registered for the tenant')
   }
 
   #sweep(): void {

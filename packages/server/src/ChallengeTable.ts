@@ -10,7 +10,11 @@ export interface ChallengeQuotas {
   readonly maxPendingPerAddress: number
 }
 
-export const DEFAULT_CHALLENGE_QUOTAS: ChallengeQuotas = { maxPending: 100_000, maxPendingPerTenant: 1_000, maxPendingPerAddress: 256 }
+export const DEFAULT_CHALLENGE_QUOTAS: ChallengeQuotas = {
+  maxPending: 100_000,
+  maxPendingPerTenant: 1_000,
+  maxPendingPerAddress: 256,
+}
 
 /** A challenge waiting for its signed answer. */
 export interface PendingChallenge {
@@ -95,7 +99,10 @@ export class ChallengeTable {
 
   #remove(id: string, c: PendingChallenge): void {
     this.#byId.delete(id)
-    for (const [table, owner] of [[this.#byTenant, c.tenant], [this.#byAddress, c.address]] as const) {
+    for (const [table, owner] of [
+      [this.#byTenant, c.tenant],
+      [this.#byAddress, c.address],
+    ] as const) {
       const ids = table.get(owner)
       ids?.delete(id)
       if (ids?.size === 0) table.delete(owner)

@@ -1,6 +1,12 @@
 import { ErrorCodes, isWeftError, positionCheck, toWeftError, type ChangeStore, type Cursor } from '@weft/core/backend'
 import {
-  DEFAULT_LIMITS, decodeMessage, encodeBody, MAX_SOCKET_MESSAGE_BYTES, parseClientSocketMessage, SOCKET_CLOSE, type ServerSocketMessage,
+  DEFAULT_LIMITS,
+  decodeMessage,
+  encodeBody,
+  MAX_SOCKET_MESSAGE_BYTES,
+  parseClientSocketMessage,
+  SOCKET_CLOSE,
+  type ServerSocketMessage,
 } from '@weft/protocol'
 import type { WebSocket } from 'ws'
 import type { MemoryBudget } from './MemoryBudget.ts'
@@ -173,7 +179,9 @@ export class LiveConnection {
         } catch (err) {
           this.#options.log(`live push failed for ${this.tenant}/${sub.db}`, err)
           const w = toWeftError(err, ErrorCodes.STORAGE_ERROR)
-          this.#out.sendSmall(encodeBody({ type: 'error', code: w.code, message: w.message } satisfies ServerSocketMessage))
+          this.#out.sendSmall(
+            encodeBody({ type: 'error', code: w.code, message: w.message } satisfies ServerSocketMessage),
+          )
         }
       }
     } finally {
@@ -196,20 +204,36 @@ export class LiveConnection {
     let sent = false
     try {
       if (this.#subs.get(sub.db) !== sub) return true
-      const read = await readEntriesCapped(sub.store, page.entries.map((e) => e.hash), {
-        maxBytes: this.#options.pageBytes,
-        maxEntryBytes: this.#options.maxEntryBytes,
-      })
+      const read = await readEntriesCapped(
+        sub.store,
+        page.entries.map((e) => e.hash),
+        {
+          maxBytes: this.#options.pageBytes,
+          maxEntryBytes: this.#options.maxEntryBytes,
+        },
+      )
       const cut = read.taken < page.entries.length
       const lastSent = page.entries[read.taken - 1]!
-      const cursor = cut ? { epoch: page.cursor.epoch, seq: lastSent.seq, at: positionCheck(lastSent.hash) } : page.cursor
+      const cursor = cut
+        ? { epoch: page.cursor.epoch, seq: lastSent.seq, at: positionCheck(lastSent.hash) }
+        : page.cursor
       const done = page.done && !cut
       if (read.entries.length || page.reset || sub.first || (done && sub.owesDone)) {
         if (!(await this.#authorized()) || this.#subs.get(sub.db) !== sub) return true
         sub.first = false
         sub.owesDone = !done
         const entries = read.entries.map((e) => ({ hash: e.hash, bytes: e.bytes }))
-        this.#out.send(encodeBody({ type: 'entries', db: sub.db, entries, cursor, reset: page.reset, done } satisfies ServerSocketMessage), hold)
+        this.#out.send(
+          encodeBody({
+            type: 'entries',
+            db: sub.db,
+            entries,
+            cursor,
+            reset: page.reset,
+            done,
+          } satisfies ServerSocketMessage),
+          hold,
+        )
         sent = true
       }
       sub.cursor = cursor

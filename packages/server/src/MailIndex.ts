@@ -58,7 +58,8 @@ export class MailIndex {
   /** Records a message; numbers arrive ascending (the newest last), except while loading. */
   add(m: MailMeta): void {
     if (this.#meta.has(m.seq)) return
-    const at = this.#seqs.length && this.#seqs[this.#seqs.length - 1]! > m.seq ? this.#insertAt(m.seq) : this.#seqs.length
+    const at =
+      this.#seqs.length && this.#seqs[this.#seqs.length - 1]! > m.seq ? this.#insertAt(m.seq) : this.#seqs.length
     this.#seqs.splice(at, 0, m.seq)
     this.#meta.set(m.seq, m)
     this.bytes += m.bytes

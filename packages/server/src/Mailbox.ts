@@ -1,5 +1,11 @@
 import {
-  ErrorCodes, fromBase64Url, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore,
+  ErrorCodes,
+  fromBase64Url,
+  packValue,
+  toBase64Url,
+  unpackValue,
+  WeftError,
+  type KeyValueStore,
 } from '@weft/core/backend'
 import { MAIL_LIMITS, type MailBodies, type MailMessage } from '@weft/protocol'
 import { MailIndex, type MailMeta } from './MailIndex.ts'
@@ -72,14 +78,24 @@ export class Mailbox {
       const freed = held && set > held.set ? [...held.seqs] : []
       const freedBytes = freed.reduce((n, s) => n + index.get(s)!.bytes, 0)
       if (index.count - freed.length + 1 > quota.maxMailMessagesPerTenant) {
-        throw new WeftError(ErrorCodes.QUOTA_EXCEEDED, `the tenant's mailbox holds its limit of ${quota.maxMailMessagesPerTenant} messages`)
+        throw new WeftError(
+          ErrorCodes.QUOTA_EXCEEDED,
+          `the tenant's mailbox holds its limit of ${quota.maxMailMessagesPerTenant} messages`,
+        )
       }
       if (index.bytes - freedBytes + m.body.length > quota.maxMailBytesPerTenant) {
-        throw new WeftError(ErrorCodes.QUOTA_EXCEEDED, `the tenant's mailbox holds its limit of ${quota.maxMailBytesPerTenant} bytes`)
+        throw new WeftError(
+          ErrorCodes.QUOTA_EXCEEDED,
+          `the tenant's mailbox holds its limit of ${quota.maxMailBytesPerTenant} bytes`,
+        )
       }
       const meta: MailMeta = {
-        seq, from, set, bytes: m.body.length,
-        ...(m.to ? { to: toBase64Url(m.to) } : {}), ...(m.topic !== undefined ? { topic: m.topic } : {}),
+        seq,
+        from,
+        set,
+        bytes: m.body.length,
+        ...(m.to ? { to: toBase64Url(m.to) } : {}),
+        ...(m.topic !== undefined ? { topic: m.topic } : {}),
       }
       await this.#kv.put(key(tenant, seq), packValue(m))
       await this.#kv.put(metaKey(tenant, seq), packValue(meta))
@@ -93,7 +109,10 @@ export class Mailbox {
   /** Messages after `after`, oldest first, at most `limit` (capped); read from `after` on, never the whole mailbox. */
   list(tenant: string, after: unknown, limit: unknown): Promise<MailBodies['list']['res']> {
     const from = Number.isSafeInteger(after) && (after as number) >= 0 ? (after as number) : 0
-    const max = Number.isSafeInteger(limit) && (limit as number) > 0 ? Math.min(limit as number, MAIL_LIMITS.maxList) : MAIL_LIMITS.maxList
+    const max =
+      Number.isSafeInteger(limit) && (limit as number) > 0
+        ? Math.min(limit as number, MAIL_LIMITS.maxList)
+        : MAIL_LIMITS.maxList
     return this.#serial(tenant, async () => {
       const page = (await this.#index(tenant)).after(from, max)
       const messages: MailMessage[] = []
@@ -101,7 +120,13 @@ export class Mailbox {
         const bytes = await this.#kv.get(key(tenant, seq))
         if (!bytes) continue
         const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
-        messages.push({ seq, from: m.from, body: m.body, ...(m.to ? { to: m.to } : {}), ...(m.topic !== undefined ? { topic: m.topic } : {}) })
+        messages.push({
+          seq,
+          from: m.from,
+          body: m.body,
+          ...(m.to ? { to: m.to } : {}),
+          ...(m.topic !== undefined ? { topic: m.topic } : {}),
+        })
       }
       return { messages, more: page.more }
     })
@@ -113,8 +138,14 @@ export class Mailbox {
    */
   delete(tenant: string, caller: string, req: unknown): Promise<MailBodies['delete']['res']> {
     const seqs = (req as { seqs?: unknown } | undefined)?.seqs
-    if (!Array.isArray(seqs) || seqs.length > MAIL_LIMITS.maxDelete || !seqs.every((s) => Number.isSafeInteger(s) && s > 0)) {
-      return Promise.reject(new WeftError(ErrorCodes.PROTOCOL, `delete names 0 to ${MAIL_LIMITS.maxDelete} message numbers`))
+    if (
+      !Array.isArray(seqs) ||
+      seqs.length > MAIL_LIMITS.maxDelete ||
+      !seqs.every((s) => Number.isSafeInteger(s) && s > 0)
+    ) {
+      return Promise.reject(
+        new WeftError(ErrorCodes.PROTOCOL, `delete names 0 to ${MAIL_LIMITS.maxDelete} message numbers`),
+      )
     }
     return this.#serial(tenant, async () => {
       const index = await this.#index(tenant)
@@ -181,8 +212,12 @@ export class Mailbox {
         if (!raw) continue
         const m = unpackValue<StoredMessage>(raw, MAIL_LIMITS.maxMessageBytes * 2)
         meta = {
-          seq, from: toBase64Url(m.from), set: m.set ?? seq, bytes: m.body.length,
-          ...(m.to ? { to: toBase64Url(m.to) } : {}), ...(m.topic !== undefined ? { topic: m.topic } : {}),
+          seq,
+          from: toBase64Url(m.from),
+          set: m.set ?? seq,
+          bytes: m.body.length,
+          ...(m.to ? { to: toBase64Url(m.to) } : {}),
+          ...(m.topic !== undefined ? { topic: m.topic } : {}),
         }
         await this.#kv.put(metaKey(tenant, seq), packValue(meta))
       }
@@ -193,7 +228,9 @@ export class Mailbox {
     const lastRaw = await this.#kv.get(lastKey(tenant))
     const index = new MailIndex(lastRaw ? unpackValue<number>(lastRaw, 64) : 0, held)
     // Messages an interrupted supersession left behind.
-    const stale = held.filter((m) => m.topic !== undefined && m.set < index.topic(m.from, m.topic)!.set).map((m) => m.seq)
+    const stale = held
+      .filter((m) => m.topic !== undefined && m.set < index.topic(m.from, m.topic)!.set)
+      .map((m) => m.seq)
     await this.#drop(tenant, index, stale)
     return index
   }
@@ -215,14 +252,23 @@ function parsePut(req: unknown): Omit<StoredMessage, 'from'> {
   if (body.length > MAIL_LIMITS.maxMessageBytes) {
     throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `a message is at most ${MAIL_LIMITS.maxMessageBytes} bytes`)
   }
-  if (to !== undefined && !(to instanceof Uint8Array && to.length === 32)) throw new WeftError(ErrorCodes.PROTOCOL, 'to is a 32-byte member key')
-  if (topic !== undefined && !(typeof topic === 'string' && topic.length > 0 && topic.length <= MAIL_LIMITS.maxTopicLength)) {
+  if (to !== undefined && !(to instanceof Uint8Array && to.length === 32))
+    throw new WeftError(ErrorCodes.PROTOCOL, 'to is a 32-byte member key')
+  if (
+    topic !== undefined &&
+    !(typeof topic === 'string' && topic.length > 0 && topic.length <= MAIL_LIMITS.maxTopicLength)
+  ) {
     throw new WeftError(ErrorCodes.PROTOCOL, `a topic is a string of 1 to ${MAIL_LIMITS.maxTopicLength} characters`)
   }
   if (set !== undefined && !(topic !== undefined && Number.isSafeInteger(set) && (set as number) >= 0)) {
     throw new WeftError(ErrorCodes.PROTOCOL, 'set is a whole number ≥ 0, and goes with a topic')
   }
-  return { body, ...(to ? { to } : {}), ...(topic !== undefined ? { topic } : {}), ...(set !== undefined ? { set: set as number } : {}) }
+  return {
+    body,
+    ...(to ? { to } : {}),
+    ...(topic !== undefined ? { topic } : {}),
+    ...(set !== undefined ? { set: set as number } : {}),
+  }
 }
 
 function prefix(tenant: string): string {

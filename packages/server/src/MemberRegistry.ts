@@ -57,8 +57,15 @@ export class MemberRegistry {
    * keys a tenant revoked are remembered up to `maxMembers` of them (the oldest are forgotten
    * first: a forgotten key is unknown, and refused all the same).
    */
-  register(tenant: string, r: SignedRegistration, limits: RegistrationLimits = UNLIMITED): Promise<{ revoked: string[]; members: number; seq: number }> {
-    if (!verifyRegistration(r)) return Promise.reject(new WeftError(ErrorCodes.FORBIDDEN, 'registration is malformed or its signature does not verify'))
+  register(
+    tenant: string,
+    r: SignedRegistration,
+    limits: RegistrationLimits = UNLIMITED,
+  ): Promise<{ revoked: string[]; members: number; seq: number }> {
+    if (!verifyRegistration(r))
+      return Promise.reject(
+        new WeftError(ErrorCodes.FORBIDDEN, 'registration is malformed or its signature does not verify'),
+      )
     // One registration at a time per tenant, so a seq is never accepted twice and counts are exact.
     const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(() => this.#apply(tenant, r, limits))
     const tail = run.catch(() => undefined)
@@ -79,16 +86,36 @@ export class MemberRegistry {
     return this.#tenants
   }
 
-  async #apply(tenant: string, r: SignedRegistration, limits: RegistrationLimits): Promise<{ revoked: string[]; members: number; seq: number }> {
+  async #apply(
+    tenant: string,
+    r: SignedRegistration,
+    limits: RegistrationLimits,
+  ): Promise<{ revoked: string[]; members: number; seq: number }> {
     if (r.tenant !== tenant) throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'registration names another tenant')
     const admin = toBase64Url(r.admin)
     const current = await this.#load(tenant)
-    if (current && current.admin !== admin) throw new WeftError(ErrorCodes.FORBIDDEN, 'registration is not signed by the tenant admin')
-    if (current && r.seq <= current.seq) throw new WeftError(ErrorCodes.FORBIDDEN, `registration seq ${r.seq} is not above ${current.seq}`)
+    if (current && current.admin !== admin)
+      throw new WeftError(ErrorCodes.FORBIDDEN, 'registration is not signed by the tenant admin')
+    if (current && r.seq <= current.seq)
+      throw new WeftError(ErrorCodes.FORBIDDEN, `registration seq ${r.seq} is not above ${current.seq}`)
     // Changes go to a copy: a registration refused below leaves the tenant as it was.
     const m: Membership = current
-      ? { ...current, members: new Set(current.members), revoked: new Set(current.revoked), until: new Map(current.until), authors: new Set(current.authors) }
-      : { admin, seq: r.seq, members: new Set([admin]), revoked: new Set(), until: new Map(), authors: new Set(), bytes: 0 }
+      ? {
+          ...current,
+          members: new Set(current.members),
+          revoked: new Set(current.revoked),
+          until: new Map(current.until),
+          authors: new Set(current.authors),
+        }
+      : {
+          admin,
+          seq: r.seq,
+          members: new Set([admin]),
+          revoked: new Set(),
+          until: new Map(),
+          authors: new Set(),
+          bytes: 0,
+        }
     m.seq = r.seq
     for (const k of r.add.map(toBase64Url)) {
       m.members.add(k)
@@ -108,14 +135,22 @@ export class MemberRegistry {
       m.until.delete(k)
     }
     if (keyCount(m) > limits.maxMembers) {
-      throw new WeftError(ErrorCodes.QUOTA_EXCEEDED, `the tenant may register at most ${limits.maxMembers} keys on this server (members and authors)`)
+      throw new WeftError(
+        ErrorCodes.QUOTA_EXCEEDED,
+        `the tenant may register at most ${limits.maxMembers} keys on this server (members and authors)`,
+      )
     }
     for (const k of m.revoked) {
       if (m.revoked.size <= limits.maxMembers) break
       m.revoked.delete(k) // the oldest first (a Set keeps insertion order)
     }
     const record = packValue({
-      admin: m.admin, seq: m.seq, members: [...m.members], revoked: [...m.revoked], until: [...m.until], authors: [...m.authors],
+      admin: m.admin,
+      seq: m.seq,
+      members: [...m.members],
+      revoked: [...m.revoked],
+      until: [...m.until],
+      authors: [...m.authors],
     })
     m.bytes = record.length
     if (!current) {
@@ -159,10 +194,22 @@ export class MemberRegistry {
     if (cached) return cached
     const bytes = await this.#kv.get(`tenant/${tenant}`)
     if (!bytes) return null
-    const raw = unpackValue<{ admin: string; seq: number; members: string[]; revoked: string[]; until?: [string, number][]; authors?: string[] }>(bytes, 16 << 20)
+    const raw = unpackValue<{
+      admin: string
+      seq: number
+      members: string[]
+      revoked: string[]
+      until?: [string, number][]
+      authors?: string[]
+    }>(bytes, 16 << 20)
     const m: Membership = {
-      admin: raw.admin, seq: raw.seq, members: new Set(raw.members), revoked: new Set(raw.revoked), until: new Map(raw.until ?? []),
-      authors: new Set(raw.authors ?? []), bytes: bytes.length,
+      admin: raw.admin,
+      seq: raw.seq,
+      members: new Set(raw.members),
+      revoked: new Set(raw.revoked),
+      until: new Map(raw.until ?? []),
+      authors: new Set(raw.authors ?? []),
+      bytes: bytes.length,
     }
     this.#cache.set(tenant, m)
     return m

@@ -38,7 +38,10 @@ export class RegistrationGate {
     this.#perAddress = options.perAddress ?? DEFAULT_REGISTRATION.perAddress
     const { tenants, windowMs } = this.#perAddress
     if (!(this.#maxTenants >= 0) || !(tenants >= 0) || !(windowMs > 0)) {
-      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'registration limits must be numbers of at least 0 (a window above 0)')
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'registration limits must be numbers of at least 0 (a window above 0)',
+      )
     }
   }
 
@@ -50,10 +53,16 @@ export class RegistrationGate {
    */
   admit(address: string, token: unknown, held: number, now = Date.now()): void {
     if (!this.#open && !this.#validToken(token)) {
-      throw new WeftError(ErrorCodes.REGISTRATION_CLOSED, 'this server creates tenants only with a registration token from its operator')
+      throw new WeftError(
+        ErrorCodes.REGISTRATION_CLOSED,
+        'this server creates tenants only with a registration token from its operator',
+      )
     }
     if (held >= this.#maxTenants) {
-      throw new WeftError(ErrorCodes.SERVER_FULL, `this server holds its limit of ${this.#maxTenants} tenants; no tenant is created`)
+      throw new WeftError(
+        ErrorCodes.SERVER_FULL,
+        `this server holds its limit of ${this.#maxTenants} tenants; no tenant is created`,
+      )
     }
     const { tenants, windowMs } = this.#perAddress
     let w = this.#windows.get(address)

@@ -73,7 +73,8 @@ export class SocketOutflow {
     if (!this.open) return this.release(hold)
     hold.resize(bytes.length) // refused past the budget: it stays counted at what was reserved
     this.#ws.send(bytes, () => this.release(hold))
-    if (this.#ws.bufferedAmount > this.#limits.maxBufferedBytes) this.end(SOCKET_CLOSE.TOO_SLOW, 'too much buffered for the client')
+    if (this.#ws.bufferedAmount > this.#limits.maxBufferedBytes)
+      this.end(SOCKET_CLOSE.TOO_SLOW, 'too much buffered for the client')
   }
 
   /** Sends a small control message (an error), outside the budget. */

@@ -1,6 +1,17 @@
 import {
-  ErrorCodes, packHashes, packValue, unpackHashes, unpackValue, WeftError, type AppendResult, type ChangeHash,
-  type ChangeStore, type Cursor, type EntryEnvelope, type KeyValueStore, type RejectedEntry,
+  ErrorCodes,
+  packHashes,
+  packValue,
+  unpackHashes,
+  unpackValue,
+  WeftError,
+  type AppendResult,
+  type ChangeHash,
+  type ChangeStore,
+  type Cursor,
+  type EntryEnvelope,
+  type KeyValueStore,
+  type RejectedEntry,
 } from '@weft/core/backend'
 import type { TenantQuota } from './ServerOptions.ts'
 import type { TenantStores } from './TenantStores.ts'
@@ -99,7 +110,11 @@ export class UsageLedger {
       let count = state.total.entries
       unique.forEach((e, i) => {
         if (held[i]) return void existing.push(e.hash)
-        if (refused.length || bytes + e.bytes.length > quota.maxBytesPerTenant || count + 1 > quota.maxEntriesPerTenant) {
+        if (
+          refused.length ||
+          bytes + e.bytes.length > quota.maxBytesPerTenant ||
+          count + 1 > quota.maxEntriesPerTenant
+        ) {
           return void refused.push({ hash: e.hash, error: overQuota(quota) })
         }
         bytes += e.bytes.length
@@ -109,7 +124,13 @@ export class UsageLedger {
       if (admitted.length === 0) return { added: [], existing, rejected: refused }
 
       const key = recordKey(tenant, db)
-      await this.#kv.put(key, encodeRecord(usage, admitted.map((e) => e.hash)))
+      await this.#kv.put(
+        key,
+        encodeRecord(
+          usage,
+          admitted.map((e) => e.hash),
+        ),
+      )
       let r: AppendResult
       try {
         r = await store.appendMany(admitted)
@@ -118,7 +139,11 @@ export class UsageLedger {
         throw err
       }
       const sizes = new Map(admitted.map((e) => [e.hash, e.bytes.length]))
-      addStored(state, usage, r.added.map((h) => sizes.get(h)!))
+      addStored(
+        state,
+        usage,
+        r.added.map((h) => sizes.get(h)!),
+      )
       try {
         await this.#kv.put(key, encodeRecord(usage))
       } catch (err) {
@@ -166,7 +191,10 @@ export class UsageLedger {
     const known = state.dbs.get(db)
     if (known) return known
     if (state.dbs.size >= quota.maxDatabasesPerTenant) {
-      throw new WeftError(ErrorCodes.QUOTA_EXCEEDED, `the tenant has its limit of ${quota.maxDatabasesPerTenant} databases on this server`)
+      throw new WeftError(
+        ErrorCodes.QUOTA_EXCEEDED,
+        `the tenant has its limit of ${quota.maxDatabasesPerTenant} databases on this server`,
+      )
     }
     const usage = await measure(await this.#stores.open(tenant, db))
     await this.#kv.put(recordKey(tenant, db), encodeRecord(usage))
@@ -177,10 +205,21 @@ export class UsageLedger {
   }
 
   /** After an append failed: counts what the store holds of it, or forgets the tenant so its record is read again. */
-  async #settleFailed(tenant: string, db: string, state: TenantState, usage: Usage, store: ChangeStore, admitted: EntryEnvelope[]): Promise<void> {
+  async #settleFailed(
+    tenant: string,
+    db: string,
+    state: TenantState,
+    usage: Usage,
+    store: ChangeStore,
+    admitted: EntryEnvelope[],
+  ): Promise<void> {
     try {
       const held = await store.has(admitted.map((e) => e.hash))
-      addStored(state, usage, admitted.filter((_, i) => held[i]).map((e) => e.bytes.length))
+      addStored(
+        state,
+        usage,
+        admitted.filter((_, i) => held[i]).map((e) => e.bytes.length),
+      )
       await this.#kv.put(recordKey(tenant, db), encodeRecord(usage))
     } catch (err) {
       this.#log(`could not settle the storage use of ${tenant}/${db} after a failed append`, err)
@@ -217,7 +256,7 @@ function addStored(state: TenantState, usage: Usage, sizes: readonly number[]): 
 async function measure(store: ChangeStore): Promise<Usage> {
   const usage: Usage = { bytes: 0, entries: 0 }
   if ((await store.head()).count === 0) return usage
-  for (let cursor: Cursor | null = null, done = false; !done; ) {
+  for (let cursor: Cursor | null = null, done = false; !done;) {
     const page = await store.scan(cursor, { limit: SCAN_PAGE })
     for (const e of await store.getChanges(page.entries.map((x) => x.hash))) usage.bytes += e.bytes.length
     usage.entries += page.entries.length
@@ -243,7 +282,12 @@ function recordKey(tenant: string, db: string): string {
 }
 
 function encodeRecord(usage: Usage, pending?: readonly ChangeHash[]): Uint8Array {
-  const r: DbRecord = { v: 1, bytes: usage.bytes, entries: usage.entries, ...(pending?.length ? { pending: packHashes(pending) } : {}) }
+  const r: DbRecord = {
+    v: 1,
+    bytes: usage.bytes,
+    entries: usage.entries,
+    ...(pending?.length ? { pending: packHashes(pending) } : {}),
+  }
   return packValue(r)
 }
 

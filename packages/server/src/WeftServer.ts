@@ -2,12 +2,33 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import {
-  ErrorCodes, isWeftError, MemoryStoreFactory, ready, toWeftError, WeftError, type EntryEnvelope, type KeyValueStore,
+  ErrorCodes,
+  isWeftError,
+  MemoryStoreFactory,
+  ready,
+  toWeftError,
+  WeftError,
+  type EntryEnvelope,
+  type KeyValueStore,
   type StoreFactory,
 } from '@weft/core/backend'
 import {
-  DEFAULT_LIMITS, decodeMessage, encodeBody, httpStatusOf, MAX_PRE_AUTH_BODY_BYTES, MAX_SOCKET_MESSAGE_BYTES, MSGPACK_TYPE, parseDbRequest, parseMailRequest, parseTenantRequest,
-  PROTOCOL_VERSION, TENANT_HEADER, type Bodies, type MessageKind, type ProtocolLimits, type ServerIdentity,
+  DEFAULT_LIMITS,
+  decodeMessage,
+  encodeBody,
+  httpStatusOf,
+  MAX_PRE_AUTH_BODY_BYTES,
+  MAX_SOCKET_MESSAGE_BYTES,
+  MSGPACK_TYPE,
+  parseDbRequest,
+  parseMailRequest,
+  parseTenantRequest,
+  PROTOCOL_VERSION,
+  TENANT_HEADER,
+  type Bodies,
+  type MessageKind,
+  type ProtocolLimits,
+  type ServerIdentity,
 } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { Authenticator, type Session } from './Authenticator.ts'
@@ -16,7 +37,18 @@ import { LiveConnection } from './LiveConnection.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
-import { addressOf, allowCors, bearer, discardThenClose, hasBody, headerValue, rateLimited, readBody, retryAfterOf, route404 } from './http.ts'
+import {
+  addressOf,
+  allowCors,
+  bearer,
+  discardThenClose,
+  hasBody,
+  headerValue,
+  rateLimited,
+  readBody,
+  retryAfterOf,
+  route404,
+} from './http.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RateLimiter } from './RateLimiter.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
@@ -76,7 +108,11 @@ export class WeftServer {
   #closing: Promise<void> | undefined
 
   private constructor(
-    options: WeftServerOptions, factory: StoreFactory, kv: KeyValueStore, quotaFor: (tenant: string) => TenantQuota, serverId: string,
+    options: WeftServerOptions,
+    factory: StoreFactory,
+    kv: KeyValueStore,
+    quotaFor: (tenant: string) => TenantQuota,
+    serverId: string,
   ) {
     this.#options = options
     this.#serverId = serverId
@@ -182,7 +218,14 @@ export class WeftServer {
       // For load balancers and probes: unauthenticated, not rate limited, touches no tenant.
       const live = this.#closing === undefined
       res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ ok: live, protocol: PROTOCOL_VERSION, serverId: this.#serverId, liveConnections: this.#live.size }))
+      res.end(
+        JSON.stringify({
+          ok: live,
+          protocol: PROTOCOL_VERSION,
+          serverId: this.#serverId,
+          liveConnections: this.#live.size,
+        }),
+      )
       return
     }
     if (req.method === 'GET' && req.url === '/v1/identity') {
@@ -195,7 +238,8 @@ export class WeftServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const route = parseRoute(url.pathname)
-      if (!route || route.kind === 'ws') throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
+      if (!route || route.kind === 'ws')
+        throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
       if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
       const address = addressOf(req)
       const named = this.#named(route.pathTenant, req)
@@ -203,7 +247,9 @@ export class WeftServer {
       const preAuth = route.kind === 'tenant' && route.op !== 'usage'
       const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address)
       if (preAuth) this.#takeAddressToken(address)
-      const maxBytes = preAuth ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes) : this.#limits.maxBodyBytes
+      const maxBytes = preAuth
+        ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes)
+        : this.#limits.maxBodyBytes
       // The body, then the response, held in the tenant's memory budget until the response is written or dropped.
       const holds: Hold[] = []
       res.once('close', () => holds.forEach((h) => h.release()))
@@ -238,12 +284,18 @@ export class WeftServer {
   }
 
   async #dispatch(
-    route: Exclude<Route, { kind: 'ws' }>, req: IncomingMessage, signedIn: Session | undefined, named: NamedTenant, body: unknown,
-    holds: Hold[], address: string,
+    route: Exclude<Route, { kind: 'ws' }>,
+    req: IncomingMessage,
+    signedIn: Session | undefined,
+    named: NamedTenant,
+    body: unknown,
+    holds: Hold[],
+    address: string,
   ): Promise<unknown> {
     if (route.kind === 'tenant' && route.op !== 'usage') {
       const tenant = resolveTenant(named)
-      if (tenant === undefined) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
+      if (tenant === undefined)
+        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
       const request = parseTenantRequest(route.op, body)
       switch (request.op) {
         case 'register': {
@@ -263,7 +315,11 @@ export class WeftServer {
         case 'challenge':
           return this.#auth.challenge(tenant, request.publicKey, address) satisfies Bodies['challenge']['res']
         case 'session': {
-          const server = { origin: request.server, serverId: request.serverId, accepted: this.#acceptsOrigin(request.server, req.headers.host) }
+          const server = {
+            origin: request.server,
+            serverId: request.serverId,
+            accepted: this.#acceptsOrigin(request.server, req.headers.host),
+          }
           const s = await this.#auth.session(tenant, request.publicKey, request.challenge, request.signature, server)
           return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
         }
@@ -276,7 +332,11 @@ export class WeftServer {
       const registered = await this.#registry.usage(session.tenant)
       const mail = await this.#mailbox.usage(session.tenant)
       return {
-        ...used, members: registered.members, registrationBytes: registered.bytes, mailMessages: mail.messages, mailBytes: mail.bytes,
+        ...used,
+        members: registered.members,
+        registrationBytes: registered.bytes,
+        mailMessages: mail.messages,
+        mailBytes: mail.bytes,
         limits: limitsOnWire(quota),
       } satisfies Bodies['usage']['res']
     }
@@ -293,7 +353,7 @@ export class WeftServer {
     const authors = this.#options.authors ?? 'members'
     const hold = (bytes: number): Hold => {
       const h = this.#budget.hold(tenant, bytes)
-      if (!h) throw rateLimited('the server holds too much for this tenant\'s responses now; retry shortly', 1)
+      if (!h) throw rateLimited("the server holds too much for this tenant's responses now; retry shortly", 1)
       holds.push(h)
       return h
     }
@@ -330,8 +390,11 @@ export class WeftServer {
   /** Holds a request body (its declared size, or the most it may be) in the tenant's memory budget. */
   #holdBody(tenant: string, req: IncomingMessage, maxBytes: number): Hold {
     const declared = Number(req.headers['content-length'])
-    const h = this.#budget.hold(tenant, Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBytes) : maxBytes)
-    if (!h) throw rateLimited('the server holds too much for this tenant\'s requests now; retry shortly', 1)
+    const h = this.#budget.hold(
+      tenant,
+      Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBytes) : maxBytes,
+    )
+    if (!h) throw rateLimited("the server holds too much for this tenant's requests now; retry shortly", 1)
     return h
   }
 
@@ -343,7 +406,10 @@ export class WeftServer {
   /** One request of a client (a token, or an address before sign-in): 429 when over its rate. */
   #takeClientToken(key: string): void {
     if (!this.#rate.take(key)) {
-      throw rateLimited(`over ${this.#limits.requestsPerSecond} requests a second from this client; slow down`, this.#rate.retryAfter(key))
+      throw rateLimited(
+        `over ${this.#limits.requestsPerSecond} requests a second from this client; slow down`,
+        this.#rate.retryAfter(key),
+      )
     }
   }
 
@@ -364,12 +430,15 @@ export class WeftServer {
       return this.#quotaFor(tenant)
     } catch (err) {
       this.#log(`quotas.forTenant failed for ${tenant}`, err)
-      throw new WeftError(ErrorCodes.SERVER_ERROR, 'the server could not work out the tenant\'s limits', { cause: err })
+      throw new WeftError(ErrorCodes.SERVER_ERROR, "the server could not work out the tenant's limits", { cause: err })
     }
   }
 
   /** The session of a request, checked against every tenant the request names. */
-  async #session(token: string | undefined, named: { path?: string; header?: string; subdomain?: string }): Promise<Session> {
+  async #session(
+    token: string | undefined,
+    named: { path?: string; header?: string; subdomain?: string },
+  ): Promise<Session> {
     const session = await this.#auth.authenticate(token)
     resolveTenant({ ...named, token: session.tenant })
     return session
@@ -391,7 +460,11 @@ export class WeftServer {
           budget: this.#budget,
           pageBytes: this.#limits.maxResponseBytes,
           maxEntryBytes: this.#limits.maxEntryBytes,
-          outflow: { highWaterBytes: SOCKET_HIGH_WATER, maxBufferedBytes: SOCKET_HIGH_WATER + 2 * this.#limits.maxResponseBytes, slowMs: this.#options.slowSocketMs ?? 30_000 },
+          outflow: {
+            highWaterBytes: SOCKET_HIGH_WATER,
+            maxBufferedBytes: SOCKET_HIGH_WATER + 2 * this.#limits.maxResponseBytes,
+            slowMs: this.#options.slowSocketMs ?? 30_000,
+          },
           log: this.#log,
         })
         this.#live.add(conn)
@@ -404,7 +477,9 @@ export class WeftServer {
       const status = httpStatusOf(w.code)
       const text = JSON.stringify({ code: w.code, message: w.message })
       const retry = status === 429 ? `retry-after: ${retryAfterOf(err)}\r\n` : ''
-      socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`)
+      socket.end(
+        `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`,
+      )
     }
   }
 

@@ -59,10 +59,15 @@ const port = Number(values.port ?? process.env.WEFT_PORT ?? 8787)
 const host = values.host ?? process.env.WEFT_HOST ?? '127.0.0.1'
 const data = values.data ?? process.env.WEFT_DATA_DIR ?? './weft-data'
 const baseDomain = values['base-domain'] ?? process.env.WEFT_BASE_DOMAIN
-const publicUrls = values['public-url'] ?? process.env.WEFT_PUBLIC_URLS?.split(',').map((u) => u.trim()).filter(Boolean)
+const publicUrls =
+  values['public-url'] ??
+  process.env.WEFT_PUBLIC_URLS?.split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
 const quotas: Partial<Record<keyof TenantQuota, number>> = {}
 for (const [flag, field] of Object.entries(QUOTA_FLAGS)) {
-  const raw = (values as Record<string, unknown>)[flag] ?? process.env[`WEFT_${flag.toUpperCase().replaceAll('-', '_')}`]
+  const raw =
+    (values as Record<string, unknown>)[flag] ?? process.env[`WEFT_${flag.toUpperCase().replaceAll('-', '_')}`]
   if (typeof raw !== 'string') continue
   const n = raw === 'unlimited' ? Infinity : Number(raw)
   if (!(n >= 0)) {
@@ -82,7 +87,11 @@ const count = (flag: string, raw: string | undefined): number | undefined => {
 }
 const maxTenants = count('max-tenants', values['max-tenants'] ?? process.env.WEFT_MAX_TENANTS)
 const perAddress = count('tenants-per-address', values['tenants-per-address'] ?? process.env.WEFT_TENANTS_PER_ADDRESS)
-const tokens = values['registration-token'] ?? process.env.WEFT_REGISTRATION_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean)
+const tokens =
+  values['registration-token'] ??
+  process.env.WEFT_REGISTRATION_TOKENS?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
 const registration = {
   ...(maxTenants !== undefined ? { maxTenants } : {}),
   ...(perAddress !== undefined ? { perAddress: { tenants: perAddress, windowMs: 3_600_000 } } : {}),
@@ -100,7 +109,9 @@ const server = await WeftServer.start({
   ...(publicUrls?.length ? { publicUrls } : {}),
   log: (message, error) => console.error(message, error ?? ''),
 })
-console.log(`weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`}), identity ${server.serverId}`)
+console.log(
+  `weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`}), identity ${server.serverId}`,
+)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -1,6 +1,16 @@
 import {
-  DEFAULT_ENTRY_LIMITS, ErrorCodes, packHashes, parseEntry, processReconcileMessage, toBase64Url, toWeftError,
-  WeftError, type AppendResult, type ChangeHash, type ChangeStore, type EntryEnvelope,
+  DEFAULT_ENTRY_LIMITS,
+  ErrorCodes,
+  packHashes,
+  parseEntry,
+  processReconcileMessage,
+  toBase64Url,
+  toWeftError,
+  WeftError,
+  type AppendResult,
+  type ChangeHash,
+  type ChangeStore,
+  type EntryEnvelope,
 } from '@weft/core/backend'
 import type { Bodies, DbRequest, ProtocolLimits, PushItem, PushResult } from '@weft/protocol'
 import type { Hold } from './MemoryBudget.ts'
@@ -53,7 +63,9 @@ export async function handleDbOp(ctx: DbOpContext, request: DbRequest): Promise<
     case 'fingerprint':
       return store.fingerprint(request.range)
     case 'range':
-      return { hashes: packHashes(await store.hashesInRange(request.range, { limit: request.limit })) } satisfies Bodies['range']['res']
+      return {
+        hashes: packHashes(await store.hashesInRange(request.range, { limit: request.limit })),
+      } satisfies Bodies['range']['res']
     case 'reconcile': {
       const step = await processReconcileMessage(store, request.message, { role: 'responder' })
       return { message: step.message! } satisfies Bodies['reconcile']['res']
@@ -70,7 +82,8 @@ export async function handleDbOp(ctx: DbOpContext, request: DbRequest): Promise<
         for (const e of page.entries) if (wanted.has(e.hash)) found.push(e.hash)
         at = page.cursor
         const done = page.done || found.length === wanted.size
-        if (done || pages >= ORDER_PAGES) return { hashes: packHashes(found), cursor: at, done } satisfies Bodies['order']['res']
+        if (done || pages >= ORDER_PAGES)
+          return { hashes: packHashes(found), cursor: at, done } satisfies Bodies['order']['res']
       }
     }
     case 'doc-hashes':
@@ -99,7 +112,11 @@ async function push(ctx: DbOpContext, raw: readonly PushItem[]): Promise<Bodies[
       const author = toBase64Url(parsed.header.author)
       let s = ctx.authors === 'any' ? 'member' : standing.get(author)
       if (!s) standing.set(author, (s = await ctx.registry.standing(ctx.tenant, author)))
-      if (s !== 'member' && s !== 'author') throw new WeftError(ErrorCodes.UNTRUSTED_SIGNER, `the entry's author is not a registered member of this tenant (${s})`)
+      if (s !== 'member' && s !== 'author')
+        throw new WeftError(
+          ErrorCodes.UNTRUSTED_SIGNER,
+          `the entry's author is not a registered member of this tenant (${s})`,
+        )
       if (index.has(hash)) continue // a later copy of the same hash: it gets the first copy's outcome
       index.set(hash, i)
       accepted.push({ hash: e.hash, bytes: e.bytes })
@@ -112,7 +129,8 @@ async function push(ctx: DbOpContext, raw: readonly PushItem[]): Promise<Bodies[
     const r = await ctx.append(accepted)
     for (const h of r.added) results[index.get(h)!] = { hash: h, status: 'added' }
     for (const h of r.existing) results[index.get(h)!] ??= { hash: h, status: 'existing' }
-    for (const { hash, error } of r.rejected) results[index.get(hash)!] = { hash, status: 'rejected', code: error.code, message: error.message }
+    for (const { hash, error } of r.rejected)
+      results[index.get(hash)!] = { hash, status: 'rejected', code: error.code, message: error.message }
   }
   // A hash given twice in one push: a later copy is `existing` if the first was stored, refused like it otherwise.
   return {

@@ -41,7 +41,10 @@ export function route404(w: WeftError): boolean {
 /** Reads a request body, refusing (before reading further) anything over `max` bytes. */
 export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > max) return Promise.reject(new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${declared} bytes is over the ${max} limit`))
+  if (declared > max)
+    return Promise.reject(
+      new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `body of ${declared} bytes is over the ${max} limit`),
+    )
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -70,8 +73,13 @@ export function addressOf(req: IncomingMessage): string {
   const [head = '', tail = ''] = raw.split('::')
   const left = head ? head.split(':') : []
   const right = tail ? tail.split(':') : []
-  const groups = raw.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`
+  const groups = raw.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }
 
 /** Whether a request comes with a body (declared, or chunked). */

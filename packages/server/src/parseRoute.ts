@@ -23,7 +23,8 @@ export function parseRoute(pathname: string): Route | undefined {
   }
   const base = pathTenant === undefined ? {} : { pathTenant }
   if (parts.length === 1 && parts[0] === 'ws') return { kind: 'ws', ...base }
-  if (parts.length === 1 && (TENANT_OPS as readonly string[]).includes(parts[0]!)) return { kind: 'tenant', op: parts[0] as TenantOp, ...base }
+  if (parts.length === 1 && (TENANT_OPS as readonly string[]).includes(parts[0]!))
+    return { kind: 'tenant', op: parts[0] as TenantOp, ...base }
   if (parts.length === 2 && parts[0] === 'mail' && (MAIL_OPS as readonly string[]).includes(parts[1]!)) {
     return { kind: 'mail', op: parts[1] as MailOp, ...base }
   }

@@ -17,7 +17,8 @@ export interface TenantSources {
  */
 export function resolveTenant(sources: TenantSources): string | undefined {
   const named = [sources.path, sources.header, sources.subdomain].filter((s): s is string => s !== undefined)
-  if (named.some((n) => !isTenantId(n))) throw new WeftError(ErrorCodes.PROTOCOL, 'a tenant id is 1-512 bytes without / or control characters')
+  if (named.some((n) => !isTenantId(n)))
+    throw new WeftError(ErrorCodes.PROTOCOL, 'a tenant id is 1-512 bytes without / or control characters')
   const tenant = named[0]
   if (named.some((n) => n !== tenant)) {
     throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the path, X-Tenant-ID header and subdomain name different tenants')

@@ -11,7 +11,10 @@ import { ErrorCodes, WeftError } from '@weft/core'
  * `Host` header), which binds a sign-in to a name but not to this machine, since whoever sends the
  * request chooses the header; deployments reachable by untrusted servers set `publicUrls`.
  */
-export function signInOrigins(options: { publicUrls?: readonly string[]; baseDomain?: string }): (origin: unknown, host: string | undefined) => boolean {
+export function signInOrigins(options: {
+  publicUrls?: readonly string[]
+  baseDomain?: string
+}): (origin: unknown, host: string | undefined) => boolean {
   const own = options.publicUrls?.map((u) => {
     try {
       return new URL(u)

@@ -22,14 +22,26 @@ export const DEFAULT_QUOTAS: TenantQuota = {
 /** How many clients' worth of the per-client rate a tenant gets by default. */
 const TENANT_RATE_CLIENTS = 5
 
-const FIELDS = ['maxBytesPerTenant', 'maxEntriesPerTenant', 'maxDatabasesPerTenant', 'tenantRequestsPerSecond', 'tenantBurst', 'maxHeldBytesPerTenant',
-  'maxMembersPerTenant', 'maxMailMessagesPerTenant', 'maxMailBytesPerTenant'] as const
+const FIELDS = [
+  'maxBytesPerTenant',
+  'maxEntriesPerTenant',
+  'maxDatabasesPerTenant',
+  'tenantRequestsPerSecond',
+  'tenantBurst',
+  'maxHeldBytesPerTenant',
+  'maxMembersPerTenant',
+  'maxMailMessagesPerTenant',
+  'maxMailBytesPerTenant',
+] as const
 
 /**
  * The limits of each tenant: the `quotas` option over the defaults, then `forTenant(tenant)` over
  * that. Throws `WEFT_INVALID_ARGUMENT` for a limit that is not a number ≥ 0 (rates > 0).
  */
-export function tenantQuotaResolver(options: QuotaOptions | undefined, limits: ProtocolLimits): (tenant: string) => TenantQuota {
+export function tenantQuotaResolver(
+  options: QuotaOptions | undefined,
+  limits: ProtocolLimits,
+): (tenant: string) => TenantQuota {
   const base = checked({
     ...DEFAULT_QUOTAS,
     tenantRequestsPerSecond: TENANT_RATE_CLIENTS * limits.requestsPerSecond,
@@ -71,7 +83,10 @@ function checked(q: TenantQuota): TenantQuota {
     const v = q[f]
     const rate = f === 'tenantRequestsPerSecond' || f === 'tenantBurst'
     if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (rate && v === 0)) {
-      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `quota ${f} must be a number ${rate ? 'above' : 'of at least'} 0 (Infinity for no limit), not ${String(v)}`)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `quota ${f} must be a number ${rate ? 'above' : 'of at least'} 0 (Infinity for no limit), not ${String(v)}`,
+      )
     }
   }
   return q

@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  ErrorCodes, fromBase64Url, generateSigningKeyPair, MemoryKeyValueStore, packValue, ready, toBase64Url,
+  ErrorCodes,
+  fromBase64Url,
+  generateSigningKeyPair,
+  MemoryKeyValueStore,
+  packValue,
+  ready,
+  toBase64Url,
   type KeyValueStore,
 } from '@weft/core/backend'
 import { MAIL_LIMITS } from '@weft/protocol'
@@ -51,35 +57,51 @@ describe('Mailbox quota', () => {
     const box = new Mailbox(new MemoryKeyValueStore())
     const a = key()
     await expect(box.put(T, a, { body: 'x' }, roomy)).rejects.toMatchObject({ code: ErrorCodes.PROTOCOL })
-    await expect(box.put(T, a, { body: body(0, MAIL_LIMITS.maxMessageBytes + 1) }, roomy)).rejects.toMatchObject({ code: ErrorCodes.PAYLOAD_TOO_LARGE })
-    await expect(box.put(T, a, { body: body(0), to: new Uint8Array(31) }, roomy)).rejects.toMatchObject({ code: ErrorCodes.PROTOCOL })
-    await expect(box.put(T, a, { body: body(0), topic: 'x'.repeat(MAIL_LIMITS.maxTopicLength + 1) }, roomy)).rejects.toMatchObject({ code: ErrorCodes.PROTOCOL })
+    await expect(box.put(T, a, { body: body(0, MAIL_LIMITS.maxMessageBytes + 1) }, roomy)).rejects.toMatchObject({
+      code: ErrorCodes.PAYLOAD_TOO_LARGE,
+    })
+    await expect(box.put(T, a, { body: body(0), to: new Uint8Array(31) }, roomy)).rejects.toMatchObject({
+      code: ErrorCodes.PROTOCOL,
+    })
+    await expect(
+      box.put(T, a, { body: body(0), topic: 'x'.repeat(MAIL_LIMITS.maxTopicLength + 1) }, roomy),
+    ).rejects.toMatchObject({ code: ErrorCodes.PROTOCOL })
     await expect(box.put(T, a, { body: body(0), set: 1 }, roomy)).rejects.toMatchObject({ code: ErrorCodes.PROTOCOL })
-    await expect(box.delete(T, a, { seqs: Array(MAIL_LIMITS.maxDelete + 1).fill(1) })).rejects.toMatchObject({ code: ErrorCodes.PROTOCOL })
+    await expect(box.delete(T, a, { seqs: Array(MAIL_LIMITS.maxDelete + 1).fill(1) })).rejects.toMatchObject({
+      code: ErrorCodes.PROTOCOL,
+    })
   })
 })
 
 describe('Mailbox supersession', () => {
-  it('keeps only the newest message of a sender\'s topic, so a full mailbox still takes a newer one', async () => {
+  it("keeps only the newest message of a sender's topic, so a full mailbox still takes a newer one", async () => {
     const box = new Mailbox(new MemoryKeyValueStore())
     const issuer = key()
     const quota = { maxMailMessagesPerTenant: 2, maxMailBytesPerTenant: 1 << 20 }
     for (let i = 0; i < 50; i++) await box.put(T, issuer, { body: body(i), topic: 'keys:g1' }, quota)
     await box.put(T, issuer, { body: body(99), topic: 'keys:g2' }, quota)
     const held = (await box.list(T, 0, 10)).messages
-    expect(held.map((m) => [m.seq, m.body[0], m.topic])).toEqual([[50, 49, 'keys:g1'], [51, 99, 'keys:g2']])
+    expect(held.map((m) => [m.seq, m.body[0], m.topic])).toEqual([
+      [50, 49, 'keys:g1'],
+      [51, 99, 'keys:g2'],
+    ])
     expect(await box.usage(T)).toEqual({ messages: 2, bytes: 2 })
     // Untagged messages are not superseded: the mailbox is full for them.
-    await expect(box.put(T, issuer, { body: body(0) }, quota)).rejects.toMatchObject({ code: ErrorCodes.QUOTA_EXCEEDED })
+    await expect(box.put(T, issuer, { body: body(0) }, quota)).rejects.toMatchObject({
+      code: ErrorCodes.QUOTA_EXCEEDED,
+    })
   })
 
-  it('keeps the newest set of a multi-part topic whole, drops a set older than the one held, and never touches another sender\'s topic', async () => {
+  it("keeps the newest set of a multi-part topic whole, drops a set older than the one held, and never touches another sender's topic", async () => {
     const box = new Mailbox(new MemoryKeyValueStore())
     const [issuer, other] = [key(), key()]
     await box.put(T, other, { body: body(7), topic: 'roster:g' }, roomy)
     for (const part of [0, 1, 2]) await box.put(T, issuer, { body: body(part), topic: 'roster:g', set: 10 }, roomy)
     for (const part of [0, 1]) await box.put(T, issuer, { body: body(10 + part), topic: 'roster:g', set: 20 }, roomy)
-    expect(await box.put(T, issuer, { body: body(5), topic: 'roster:g', set: 15 }, roomy)).toEqual({ seq: 0, kept: false })
+    expect(await box.put(T, issuer, { body: body(5), topic: 'roster:g', set: 15 }, roomy)).toEqual({
+      seq: 0,
+      kept: false,
+    })
     const held = (await box.list(T, 0, 10)).messages
     expect(held.map((m) => m.body[0])).toEqual([7, 10, 11])
   })
@@ -87,26 +109,41 @@ describe('Mailbox supersession', () => {
   it('property: whatever the order of puts, per sender and topic only the highest set is held, and every untagged message', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ sender: fc.integer({ min: 0, max: 1 }), topic: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }), set: fc.integer({ min: 0, max: 5 }) }), { maxLength: 30 }),
+        fc.array(
+          fc.record({
+            sender: fc.integer({ min: 0, max: 1 }),
+            topic: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+            set: fc.integer({ min: 0, max: 5 }),
+          }),
+          { maxLength: 30 },
+        ),
         async (puts) => {
           const box = new Mailbox(new MemoryKeyValueStore())
           const senders = [key(), key()]
           const expected: number[] = []
           const best = new Map<string, number>()
-          for (const p of puts) if (p.topic) best.set(`${p.sender}/${p.topic}`, Math.max(best.get(`${p.sender}/${p.topic}`) ?? -1, p.set))
+          for (const p of puts)
+            if (p.topic) best.set(`${p.sender}/${p.topic}`, Math.max(best.get(`${p.sender}/${p.topic}`) ?? -1, p.set))
           let i = 0
           for (const p of puts) {
             i++
-            const r = await box.put(T, senders[p.sender]!, { body: body(i), ...(p.topic ? { topic: p.topic, set: p.set } : {}) }, roomy)
+            const r = await box.put(
+              T,
+              senders[p.sender]!,
+              { body: body(i), ...(p.topic ? { topic: p.topic, set: p.set } : {}) },
+              roomy,
+            )
             if (!p.topic || p.set === best.get(`${p.sender}/${p.topic}`)) expected.push(i)
             if (r.kept === false) expect(p.topic && p.set < best.get(`${p.sender}/${p.topic}`)!).toBeTruthy()
           }
           const held = (await box.list(T, 0, 100)).messages.map((m) => m.body[0])
           // A message of the best set that arrived before a lower set is still held; one after it too.
-          expect(held).toEqual(expected.filter((n) => {
-            const p = puts[n - 1]!
-            return !p.topic || p.set === best.get(`${p.sender}/${p.topic}`)
-          }))
+          expect(held).toEqual(
+            expected.filter((n) => {
+              const p = puts[n - 1]!
+              return !p.topic || p.set === best.get(`${p.sender}/${p.topic}`)
+            }),
+          )
         },
       ),
       { numRuns: 60 },
@@ -123,7 +160,9 @@ describe('Mailbox delete', () => {
     const own = await box.put(T, i, { body: body(2) }, roomy)
     const bySelf = await box.put(T, p, { body: body(3) }, roomy)
     await expect(box.delete(T, s, { seqs: [toPartner.seq] })).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN })
-    await expect(box.delete(T, p, { seqs: [toPartner.seq, own.seq] })).rejects.toMatchObject({ code: ErrorCodes.FORBIDDEN })
+    await expect(box.delete(T, p, { seqs: [toPartner.seq, own.seq] })).rejects.toMatchObject({
+      code: ErrorCodes.FORBIDDEN,
+    })
     expect(await seqsOf(box)).toEqual([1, 2, 3]) // nothing of a refused request was deleted
     expect(await box.delete(T, p, { seqs: [toPartner.seq, bySelf.seq, 999] })).toEqual({ deleted: 2 })
     expect(await box.delete(T, p, { seqs: [toPartner.seq] })).toEqual({ deleted: 0 }) // an acknowledgement may be repeated
@@ -147,7 +186,7 @@ describe('Mailbox storage', () => {
     expect((await again.list(T, 3, 10)).messages.map((m) => m.seq)).toEqual([4])
   })
 
-  it('reads a tenant\'s keys once, then lists from `after` without listing the mailbox again', async () => {
+  it("reads a tenant's keys once, then lists from `after` without listing the mailbox again", async () => {
     const kv = new CountingKv()
     const box = new Mailbox(kv)
     const a = key()
@@ -160,7 +199,7 @@ describe('Mailbox storage', () => {
     expect(kv.listings).toBe(listed)
   })
 
-  it('keeps a bounded number of tenants\' indexes in memory, and reads a dropped one again as it was', async () => {
+  it("keeps a bounded number of tenants' indexes in memory, and reads a dropped one again as it was", async () => {
     const box = new Mailbox(new MemoryKeyValueStore())
     const a = key()
     await box.put('t-0', a, { body: body(1, 10), topic: 'k' }, roomy)

@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, generateSigningKeyPair, MemoryKeyValueStore, ready, toBase64Url, WeftError, type SigningKeyPair,
+  ErrorCodes,
+  generateSigningKeyPair,
+  MemoryKeyValueStore,
+  ready,
+  toBase64Url,
+  WeftError,
+  type SigningKeyPair,
 } from '@weft/core/backend'
 import { createRegistration } from '@weft/protocol'
 import { MemberRegistry } from '../src/MemberRegistry.ts'
@@ -10,10 +16,17 @@ beforeAll(ready)
 const SERVER = 'server-under-test'
 const b64 = (k: SigningKeyPair) => toBase64Url(k.publicKey)
 
-function registration(admin: SigningKeyPair, tenant: string, seq: number, change: { add?: SigningKeyPair[]; revoke?: SigningKeyPair[]; authors?: SigningKeyPair[] } = {}) {
+function registration(
+  admin: SigningKeyPair,
+  tenant: string,
+  seq: number,
+  change: { add?: SigningKeyPair[]; revoke?: SigningKeyPair[]; authors?: SigningKeyPair[] } = {},
+) {
   return createRegistration(
     {
-      server: SERVER, tenant, seq,
+      server: SERVER,
+      tenant,
+      seq,
       add: (change.add ?? []).map((k) => k.publicKey),
       revoke: (change.revoke ?? []).map((k) => k.publicKey),
       ...(change.authors ? { authors: change.authors.map((k) => k.publicKey) } : {}),
@@ -31,7 +44,9 @@ describe('MemberRegistry limits', () => {
     await reg.register('t', registration(admin, 't', 1, { add: [a] }), limits)
     await reg.register('t', registration(admin, 't', 2, { authors: [b] }), limits)
     expect((await reg.usage('t')).members).toBe(3)
-    await expect(reg.register('t', registration(admin, 't', 3, { add: [c], revoke: [a] }), { maxMembers: 1 })).rejects.toMatchObject({
+    await expect(
+      reg.register('t', registration(admin, 't', 3, { add: [c], revoke: [a] }), { maxMembers: 1 }),
+    ).rejects.toMatchObject({
       code: ErrorCodes.QUOTA_EXCEEDED,
     })
     // Nothing of the refused registration took effect, not even its revocation or its seq.
@@ -73,8 +88,13 @@ describe('MemberRegistry limits', () => {
       if (held >= 1) throw new WeftError(ErrorCodes.SERVER_FULL, 'full')
     }
     await reg.register('one', registration(admin, 'one', 1), { maxMembers: 10, admitTenant: admit })
-    await reg.register('one', registration(admin, 'one', 2, { add: [generateSigningKeyPair()] }), { maxMembers: 10, admitTenant: admit })
-    await expect(reg.register('two', registration(admin, 'two', 1), { maxMembers: 10, admitTenant: admit })).rejects.toMatchObject({
+    await reg.register('one', registration(admin, 'one', 2, { add: [generateSigningKeyPair()] }), {
+      maxMembers: 10,
+      admitTenant: admit,
+    })
+    await expect(
+      reg.register('two', registration(admin, 'two', 1), { maxMembers: 10, admitTenant: admit }),
+    ).rejects.toMatchObject({
       code: ErrorCodes.SERVER_FULL,
     })
     expect(asked).toEqual([0, 1])
@@ -89,7 +109,12 @@ describe('MemberRegistry limits', () => {
       if (held >= 5) throw new WeftError(ErrorCodes.SERVER_FULL, 'full')
     }
     const results = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => reg.register(`t${i}`, registration(generateSigningKeyPair(), `t${i}`, 1), { maxMembers: 10, admitTenant: admit })),
+      Array.from({ length: 12 }, (_, i) =>
+        reg.register(`t${i}`, registration(generateSigningKeyPair(), `t${i}`, 1), {
+          maxMembers: 10,
+          admitTenant: admit,
+        }),
+      ),
     )
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5)
     expect(await reg.tenants()).toBe(5)

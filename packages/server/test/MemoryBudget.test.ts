@@ -4,10 +4,17 @@ import { MemoryBudget, type Hold } from '../src/MemoryBudget.ts'
 
 const LIMIT = 100
 
-type Op = { kind: 'hold'; tenant: number; bytes: number } | { kind: 'resize'; index: number; bytes: number } | { kind: 'release'; index: number }
+type Op =
+  | { kind: 'hold'; tenant: number; bytes: number }
+  | { kind: 'resize'; index: number; bytes: number }
+  | { kind: 'release'; index: number }
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('hold' as const), tenant: fc.integer({ min: 0, max: 2 }), bytes: fc.integer({ min: 0, max: 150 }) }),
+  fc.record({
+    kind: fc.constant('hold' as const),
+    tenant: fc.integer({ min: 0, max: 2 }),
+    bytes: fc.integer({ min: 0, max: 150 }),
+  }),
   fc.record({ kind: fc.constant('resize' as const), index: fc.nat(), bytes: fc.integer({ min: 0, max: 150 }) }),
   fc.record({ kind: fc.constant('release' as const), index: fc.nat() }),
 )

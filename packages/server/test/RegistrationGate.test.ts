@@ -46,7 +46,9 @@ describe('RegistrationGate', () => {
 
   it('refuses options that cannot work', () => {
     expect(codeOf(() => new RegistrationGate({ tokens: ['short'] }))).toBe(ErrorCodes.INVALID_ARGUMENT)
-    expect(codeOf(() => new RegistrationGate({ perAddress: { tenants: 1, windowMs: 0 } }))).toBe(ErrorCodes.INVALID_ARGUMENT)
+    expect(codeOf(() => new RegistrationGate({ perAddress: { tenants: 1, windowMs: 0 } }))).toBe(
+      ErrorCodes.INVALID_ARGUMENT,
+    )
     expect(codeOf(() => new RegistrationGate({ maxTenants: -1 }))).toBe(ErrorCodes.INVALID_ARGUMENT)
   })
 })

@@ -1,7 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
-  ErrorCodes, isWeftError, MemoryStoreFactory, ready, WeftError, type ChangeStore, type EntryEnvelope,
-  type KeyValueStore, type StoreFactory,
+  ErrorCodes,
+  isWeftError,
+  MemoryStoreFactory,
+  ready,
+  WeftError,
+  type ChangeStore,
+  type EntryEnvelope,
+  type KeyValueStore,
+  type StoreFactory,
 } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { DEFAULT_LIMITS } from '@weft/protocol'
@@ -49,7 +56,11 @@ async function setup() {
   const factory = new MemoryStoreFactory()
   const kv = await factory.openKeyValueStore('weft-server')
   const f = new EntryFactory()
-  return { factory, kv, entries: (n: number, payload = 100) => Array.from({ length: n }, (_, i) => envelope(f.entry(i, [], payload))) }
+  return {
+    factory,
+    kv,
+    entries: (n: number, payload = 100) => Array.from({ length: n }, (_, i) => envelope(f.entry(i, [], payload))),
+  }
 }
 
 describe('UsageLedger after a crash', () => {
@@ -68,7 +79,11 @@ describe('UsageLedger after a crash', () => {
     const restarted = new UsageLedger(kv, new TenantStores(factory))
     expect(await restarted.usage('t')).toEqual({ bytes: size(first) + size(second), entries: 7, databases: 1 })
     // Recovered once: a second restart reads the settled record, not the pending one again.
-    expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toEqual({ bytes: size(first) + size(second), entries: 7, databases: 1 })
+    expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toEqual({
+      bytes: size(first) + size(second),
+      entries: 7,
+      databases: 1,
+    })
   })
 
   it('counts nothing of an append the process died before committing', async () => {
@@ -131,7 +146,10 @@ describe('UsageLedger after a crash', () => {
     const r = await ledger.append('t', 'db', a, quota())
     expect(r.added).toHaveLength(2)
     expect(await ledger.usage('t')).toMatchObject({ entries: 2, bytes: size(a) })
-    expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toMatchObject({ entries: 2, bytes: size(a) })
+    expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toMatchObject({
+      entries: 2,
+      bytes: size(a),
+    })
   })
 })
 
@@ -165,16 +183,26 @@ describe('UsageLedger', () => {
 })
 
 describe('tenant quotas and rates', () => {
-  it('resolve the defaults, the options and a tenant\'s override in that order', () => {
-    const resolve = tenantQuotaResolver({ maxEntriesPerTenant: 5, forTenant: (t) => (t === 'big' ? { maxEntriesPerTenant: 50 } : undefined) }, DEFAULT_LIMITS)
+  it("resolve the defaults, the options and a tenant's override in that order", () => {
+    const resolve = tenantQuotaResolver(
+      { maxEntriesPerTenant: 5, forTenant: (t) => (t === 'big' ? { maxEntriesPerTenant: 50 } : undefined) },
+      DEFAULT_LIMITS,
+    )
     expect(resolve('small')).toEqual({ ...DEFAULT_QUOTAS, maxEntriesPerTenant: 5 })
     expect(resolve('big').maxEntriesPerTenant).toBe(50)
     // The tenant rate follows the per-client rate unless set.
-    expect(tenantQuotaResolver({}, { ...DEFAULT_LIMITS, requestsPerSecond: 10, burst: 20 })('x')).toMatchObject({ tenantRequestsPerSecond: 50, tenantBurst: 100 })
+    expect(tenantQuotaResolver({}, { ...DEFAULT_LIMITS, requestsPerSecond: 10, burst: 20 })('x')).toMatchObject({
+      tenantRequestsPerSecond: 50,
+      tenantBurst: 100,
+    })
   })
 
   it('refuse nonsense limits when the server starts', async () => {
-    for (const bad of [{ maxBytesPerTenant: -1 }, { maxEntriesPerTenant: Number.NaN }, { tenantRequestsPerSecond: 0 }]) {
+    for (const bad of [
+      { maxBytesPerTenant: -1 },
+      { maxEntriesPerTenant: Number.NaN },
+      { tenantRequestsPerSecond: 0 },
+    ]) {
       await expect(WeftServer.start({ quotas: bad })).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT })
     }
   })
@@ -183,7 +211,11 @@ describe('tenant quotas and rates', () => {
     const r = new RateLimiter(1_000, 1_000)
     const t = 1_000_000
     const slow = { rate: 0.5, burst: 2 }
-    expect([r.take('tenant', t, slow), r.take('tenant', t, slow), r.take('tenant', t, slow)]).toEqual([true, true, false])
+    expect([r.take('tenant', t, slow), r.take('tenant', t, slow), r.take('tenant', t, slow)]).toEqual([
+      true,
+      true,
+      false,
+    ])
     expect(r.retryAfter('tenant', t, slow)).toBe(2)
     expect(r.retryAfter('tenant', t + 1_500, slow)).toBe(1)
     expect(r.take('tenant', t + 2_000, slow)).toBe(true)

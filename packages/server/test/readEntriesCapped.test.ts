@@ -7,7 +7,7 @@ import { readEntriesCapped } from '../src/readEntriesCapped.ts'
 describe('readEntriesCapped', () => {
   const store = new MemoryChangeStore()
   let held: { hash: ChangeHash; size: number }[] = []
-  const absent = Array.from({ length: 5 }, (_, i) => (i.toString(16).padStart(2, '0').repeat(32)) as ChangeHash)
+  const absent = Array.from({ length: 5 }, (_, i) => i.toString(16).padStart(2, '0').repeat(32) as ChangeHash)
   beforeAll(async () => {
     await ready()
     const f = new EntryFactory(30)

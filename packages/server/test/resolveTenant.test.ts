@@ -39,14 +39,31 @@ describe('resolveTenant', () => {
 
 describe('parseRoute', () => {
   it('parses tenant, database and socket paths, with or without a tenant in the path', () => {
-    expect(parseRoute('/v1/t/acme/db/orders/push')).toEqual({ kind: 'db', pathTenant: 'acme', db: 'orders', op: 'push' })
+    expect(parseRoute('/v1/t/acme/db/orders/push')).toEqual({
+      kind: 'db',
+      pathTenant: 'acme',
+      db: 'orders',
+      op: 'push',
+    })
     expect(parseRoute('/v1/db/orders/scan')).toEqual({ kind: 'db', db: 'orders', op: 'scan' })
-    expect(parseRoute('/v1/t/org%3Aserver/session')).toEqual({ kind: 'tenant', pathTenant: 'org:server', op: 'session' })
+    expect(parseRoute('/v1/t/org%3Aserver/session')).toEqual({
+      kind: 'tenant',
+      pathTenant: 'org:server',
+      op: 'session',
+    })
     expect(parseRoute('/v1/ws')).toEqual({ kind: 'ws' })
   })
 
   it('serves nothing else', () => {
-    for (const p of ['/', '/v2/db/x/push', '/v1/db/x/drop', '/v1/t//session', '/v1/t/../db/x/head', '/v1/db/a%2Fb/head', '/v1/t/%ZZ/session']) {
+    for (const p of [
+      '/',
+      '/v2/db/x/push',
+      '/v1/db/x/drop',
+      '/v1/t//session',
+      '/v1/t/../db/x/head',
+      '/v1/db/a%2Fb/head',
+      '/v1/t/%ZZ/session',
+    ]) {
       expect(parseRoute(p)).toBeUndefined()
     }
   })

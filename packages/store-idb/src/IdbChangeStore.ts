@@ -1,6 +1,15 @@
 import {
-  BaseChangeStore, ErrorCodes, WeftError, type ChangeHash, type DocId, type HashRange, type RangeFingerprint,
-  type ScanItem, type StoreHead, type StoreOptions, type VerifiedEntry,
+  BaseChangeStore,
+  ErrorCodes,
+  WeftError,
+  type ChangeHash,
+  type DocId,
+  type HashRange,
+  type RangeFingerprint,
+  type ScanItem,
+  type StoreHead,
+  type StoreOptions,
+  type VerifiedEntry,
 } from '@weft/core/backend'
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
@@ -131,7 +140,8 @@ export class IdbChangeStore extends BaseChangeStore {
         }
       }
       tx.oncomplete = () => resolve(added)
-      tx.onabort = () => reject(failure ?? tx.error ?? new DOMException('the append transaction was aborted', 'AbortError'))
+      tx.onabort = () =>
+        reject(failure ?? tx.error ?? new DOMException('the append transaction was aborted', 'AbortError'))
 
       const entryStore = tx.objectStore('entries')
       const arrival = tx.objectStore('arrival')

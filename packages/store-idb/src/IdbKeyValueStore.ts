@@ -65,4 +65,3 @@ export class IdbKeyValueStore implements KeyValueStore {
     }
   }
 }
-

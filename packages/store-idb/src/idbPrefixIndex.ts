@@ -1,6 +1,15 @@
 import {
-  addToIndex, decodeSum, encodeSum, ErrorCodes, FULL_RANGE, indexedFingerprint, nodesOf, WeftError, type FingerprintSum,
-  type HashRange, type RangeFingerprint,
+  addToIndex,
+  decodeSum,
+  encodeSum,
+  ErrorCodes,
+  FULL_RANGE,
+  indexedFingerprint,
+  nodesOf,
+  WeftError,
+  type FingerprintSum,
+  type HashRange,
+  type RangeFingerprint,
 } from '@weft/core/backend'
 import type { IDBPTransaction } from 'idb'
 import { hashKeyRange, prefixKeyRange } from './keyRanges.ts'
@@ -9,7 +18,8 @@ import type { StoreMeta, WeftIdbSchema } from './openWeftIdb.ts'
 function decoded(name: string, prefix: string, value: string | undefined): FingerprintSum | undefined {
   if (value === undefined) return undefined
   const sum = decodeSum(value)
-  if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${name} holds a malformed fingerprint index node`)
+  if (!sum)
+    throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${name} holds a malformed fingerprint index node`)
   return sum
 }
 
@@ -70,10 +80,16 @@ export async function ensureIndex(
   if (meta.index === 1) return meta
   const keys = await tx.objectStore('entries').getAllKeys(hashKeyRange(name, FULL_RANGE)!)
   const nodes = new Map<string, FingerprintSum>()
-  addToIndex(nodes, keys.map((k) => k[1]))
+  addToIndex(
+    nodes,
+    keys.map((k) => k[1]),
+  )
   const sums = tx.objectStore('sums')
   await sums.delete(prefixKeyRange(name, ''))
   const indexed: StoreMeta = { epoch: meta.epoch, seq: meta.seq, index: 1 }
-  await Promise.all([...[...nodes].map(([p, s]) => sums.put(encodeSum(s), [name, p])), tx.objectStore('meta').put(indexed, name)])
+  await Promise.all([
+    ...[...nodes].map(([p, s]) => sums.put(encodeSum(s), [name, p])),
+    tx.objectStore('meta').put(indexed, name),
+  ])
   return indexed
 }

@@ -10,7 +10,15 @@ export function toStorageError(err: unknown, action: string): WeftError {
   const name = typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : ''
   const message = err instanceof Error ? err.message : String(err)
   if (name === 'QuotaExceededError') {
-    return new WeftError(ErrorCodes.QUOTA_EXCEEDED, `IndexedDB is over its quota while trying to ${action}; nothing was written`, { cause: err })
+    return new WeftError(
+      ErrorCodes.QUOTA_EXCEEDED,
+      `IndexedDB is over its quota while trying to ${action}; nothing was written`,
+      { cause: err },
+    )
   }
-  return new WeftError(ErrorCodes.STORAGE_ERROR, `IndexedDB failed to ${action}: ${name ? `${name}: ` : ''}${message}`, { cause: err })
+  return new WeftError(
+    ErrorCodes.STORAGE_ERROR,
+    `IndexedDB failed to ${action}: ${name ? `${name}: ` : ''}${message}`,
+    { cause: err },
+  )
 }

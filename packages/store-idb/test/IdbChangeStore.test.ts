@@ -31,9 +31,15 @@ describe('IdbChangeStore', () => {
       await store.appendMany(es.slice(0, 2).map(envelope))
       const before = await store.head()
       // `add` writes the entries (thrown in the transaction's first pass), `put` their arrival records (thrown from a callback).
-      const restore = failNthCall(method, 3, () => new DOMException('the origin is over its quota', 'QuotaExceededError'))
+      const restore = failNthCall(
+        method,
+        3,
+        () => new DOMException('the origin is over its quota', 'QuotaExceededError'),
+      )
       try {
-        await expect(store.appendMany(es.slice(2).map(envelope))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.QUOTA_EXCEEDED))
+        await expect(store.appendMany(es.slice(2).map(envelope))).rejects.toSatisfy((e) =>
+          isWeftError(e, ErrorCodes.QUOTA_EXCEEDED),
+        )
       } finally {
         restore()
       }
@@ -51,7 +57,9 @@ describe('IdbChangeStore', () => {
     const es = new EntryFactory().entries(4)
     const restore = abortOnPut(3)
     try {
-      await expect(store.appendMany(es.map(envelope))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.STORAGE_ERROR))
+      await expect(store.appendMany(es.map(envelope))).rejects.toSatisfy((e) =>
+        isWeftError(e, ErrorCodes.STORAGE_ERROR),
+      )
     } finally {
       restore()
     }
@@ -64,7 +72,9 @@ describe('IdbChangeStore', () => {
     const db = await openWeftIdb(name)
     const store = await IdbChangeStore.open(db, 'tenant/db')
     db.close()
-    await expect(store.append(envelope(new EntryFactory().entry()))).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.STORAGE_ERROR))
+    await expect(store.append(envelope(new EntryFactory().entry()))).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.STORAGE_ERROR),
+    )
     await expect(store.head()).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.STORAGE_ERROR))
     await store.close()
   })
@@ -76,7 +86,11 @@ describe('IdbChangeStore', () => {
     const pool = fx.entries(40)
     const batches = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => pool.filter((_, i) => i % 8 === k).map(envelope))
     // Every batch goes to both writers at once: each entry must still be held, and numbered, once.
-    await Promise.all(batches.flatMap((batch, i) => (i % 2 ? [a.appendMany(batch), b.appendMany(batch)] : [b.appendMany(batch), a.appendMany(batch)])))
+    await Promise.all(
+      batches.flatMap((batch, i) =>
+        i % 2 ? [a.appendMany(batch), b.appendMany(batch)] : [b.appendMany(batch), a.appendMany(batch)],
+      ),
+    )
     for (const store of [a, b]) {
       const page = await store.scan(null, { limit: 1000 })
       expect(page.entries.map((e) => e.seq)).toEqual(pool.map((_, i) => i + 1))
@@ -111,7 +125,9 @@ describe('IdbChangeStore', () => {
     const tx = old.transaction(['entries', 'arrival', 'meta'], 'readwrite')
     es.forEach((e, i) => {
       void tx.objectStore('entries').put(e.bytes, ['tenant/db', e.hash])
-      void tx.objectStore('arrival').put({ s: 'tenant/db', seq: i + 1, hash: e.hash, docId: e.header.docId, kind: e.header.kind })
+      void tx
+        .objectStore('arrival')
+        .put({ s: 'tenant/db', seq: i + 1, hash: e.hash, docId: e.header.docId, kind: e.header.kind })
     })
     void tx.objectStore('meta').put({ epoch: 'e1', seq: es.length }, 'tenant/db')
     await tx.done
@@ -119,7 +135,11 @@ describe('IdbChangeStore', () => {
 
     const store = await open(name)
     const sorted = es.map((e) => e.hash).sort()
-    for (const range of [{ lower: '', upper: null }, { lower: sorted[3]!, upper: sorted[20]! }, { lower: '4', upper: 'c' }]) {
+    for (const range of [
+      { lower: '', upper: null },
+      { lower: sorted[3]!, upper: sorted[20]! },
+      { lower: '4', upper: 'c' },
+    ]) {
       const inside = sorted.filter((h) => h >= range.lower && (range.upper === null || h < range.upper))
       expect(await store.fingerprint(range)).toEqual(fingerprintOf(inside))
     }
@@ -136,7 +156,12 @@ describe('IdbChangeStore', () => {
     await two.appendMany(es.slice(2).map(envelope))
     expect(await one.getAllChangeHashes()).toEqual(es.slice(0, 3).map((e) => e.hash))
     expect(await two.getAllChangeHashes()).toEqual(es.slice(2).map((e) => e.hash))
-    expect(await two.hashesInRange({ lower: '', upper: null })).toEqual(es.slice(2).map((e) => e.hash).sort())
+    expect(await two.hashesInRange({ lower: '', upper: null })).toEqual(
+      es
+        .slice(2)
+        .map((e) => e.hash)
+        .sort(),
+    )
     expect((await one.head()).epoch).not.toBe((await two.head()).epoch)
   })
 })

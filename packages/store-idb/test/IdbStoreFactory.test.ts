@@ -54,7 +54,9 @@ describe('IdbStoreFactory', () => {
 
     const second = new TenantFactory({ storeFactory: factory(name), kdf: TEST_KDF })
     open.push(second)
-    await expect(second.openTenant('acme', { password: 'wrong' })).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.WRONG_PASSWORD))
+    await expect(second.openTenant('acme', { password: 'wrong' })).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.WRONG_PASSWORD),
+    )
     const again = await second.openTenant('acme', { password: 'pw' })
     const reopened = await again.openDB('notes')
     expect(await reopened.getAllDocumentIds()).toEqual([doc.getId()])

@@ -45,7 +45,12 @@ const OBJECT_STORES = ['entries', 'arrival', 'meta', 'sums'] as const
 /** Keys of one change store's records in each object store. */
 function keysOf(store: string): Record<(typeof OBJECT_STORES)[number], IDBKeyRange> {
   const byName = IDBKeyRange.bound([store, ''], [store, []])
-  return { entries: byName, sums: byName, arrival: IDBKeyRange.bound([store, -Infinity], [store, Infinity]), meta: IDBKeyRange.only(store) }
+  return {
+    entries: byName,
+    sums: byName,
+    arrival: IDBKeyRange.bound([store, -Infinity], [store, Infinity]),
+    meta: IDBKeyRange.only(store),
+  }
 }
 
 type Saved = Record<string, { keys: IDBValidKey[]; values: unknown[] }>

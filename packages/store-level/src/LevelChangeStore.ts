@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import {
-  BaseChangeStore, ErrorCodes, WeftError, type ChangeHash, type DocId, type HashRange, type RangeFingerprint,
-  type ScanItem, type StoreHead, type StoreOptions, type VerifiedEntry,
+  BaseChangeStore,
+  ErrorCodes,
+  WeftError,
+  type ChangeHash,
+  type DocId,
+  type HashRange,
+  type RangeFingerprint,
+  type ScanItem,
+  type StoreHead,
+  type StoreOptions,
+  type VerifiedEntry,
 } from '@weft/core/backend'
 import type { BatchOperation } from 'level'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
@@ -77,7 +86,9 @@ export class LevelChangeStore extends BaseChangeStore {
 
   static async #create(db: LevelDatabase, name: string, options: LevelChangeStoreOptions): Promise<LevelChangeStore> {
     const layout = new StoreLayout(db, name)
-    const meta = await storageCall(`opening change store ${name}`, () => readOrCreateMeta(layout, name, options.sync ?? false))
+    const meta = await storageCall(`opening change store ${name}`, () =>
+      readOrCreateMeta(layout, name, options.sync ?? false),
+    )
     return new LevelChangeStore(layout, name, meta, options)
   }
 
@@ -108,9 +119,22 @@ export class LevelChangeStore extends BaseChangeStore {
         { type: 'put', sublevel: byDoc, key: StoreLayout.docKey(e.docId, seq), value: e.hash },
       )
     }
-    ops.push(...(await indexUpdate(this.#layout, entries.map((e) => e.hash), `reading ${this.#name}`)))
-    ops.push({ type: 'put', sublevel: meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta({ v: 1, epoch: this.#epoch, seq, index: 1 }) })
-    await guardedWrite(db, `appending ${entries.length} entries to ${this.#name}`, () => db.batch(ops, { sync: this.#sync }))
+    ops.push(
+      ...(await indexUpdate(
+        this.#layout,
+        entries.map((e) => e.hash),
+        `reading ${this.#name}`,
+      )),
+    )
+    ops.push({
+      type: 'put',
+      sublevel: meta,
+      key: StoreLayout.META_KEY,
+      value: StoreLayout.encodeMeta({ v: 1, epoch: this.#epoch, seq, index: 1 }),
+    })
+    await guardedWrite(db, `appending ${entries.length} entries to ${this.#name}`, () =>
+      db.batch(ops, { sync: this.#sync }),
+    )
     // Only now, with the batch durable, do the new arrival numbers exist.
     this.#seq = seq
   }
@@ -131,7 +155,9 @@ export class LevelChangeStore extends BaseChangeStore {
   }
 
   protected async _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
-    const rows = await storageCall(`reading ${this.#name}`, () => this.#layout.byDoc.values(StoreLayout.docRange(docId)).all())
+    const rows = await storageCall(`reading ${this.#name}`, () =>
+      this.#layout.byDoc.values(StoreLayout.docRange(docId)).all(),
+    )
     return rows as ChangeHash[]
   }
 
@@ -182,7 +208,12 @@ async function readOrCreateMeta(layout: StoreLayout, name: string, sync: boolean
     const [anyEntry] = await layout.entries.keys({ limit: 1 }).all()
     if (lastSeq !== 0 || anyEntry !== undefined) throw corrupt(name, 'entries without a meta record')
     const meta: StoreMeta = { v: 1, epoch: randomBytes(8).toString('hex'), seq: 0, index: 1 }
-    const op = { type: 'put' as const, sublevel: layout.meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta(meta) }
+    const op = {
+      type: 'put' as const,
+      sublevel: layout.meta,
+      key: StoreLayout.META_KEY,
+      value: StoreLayout.encodeMeta(meta),
+    }
     await guardedWrite(layout.db, `creating change store ${name}`, () => layout.db.batch([op], { sync }))
     return meta
   }

@@ -30,7 +30,10 @@ export class LevelKeyValueStore implements KeyValueStore {
 
   /** The record store `name` in `db` (an open Level database). */
   static open(db: LevelDatabase, name: string, options: LevelKeyValueStoreOptions = {}): LevelKeyValueStore {
-    const sub = db.sublevel<string, Uint8Array>(['weft-kv', sublevelName(name)], { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const sub = db.sublevel<string, Uint8Array>(['weft-kv', sublevelName(name)], {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
     return new LevelKeyValueStore(db, sub, name, options)
   }
 

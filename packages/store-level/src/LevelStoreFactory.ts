@@ -63,7 +63,9 @@ export class LevelStoreFactory implements StoreFactory {
    */
   async openChangeStore(name: string): Promise<LevelChangeStore> {
     this.#checkOpen()
-    const opening = this.#database().then((db) => LevelChangeStore.open(db, name, { ...this.#storeOptions, sync: this.#sync }))
+    const opening = this.#database().then((db) =>
+      LevelChangeStore.open(db, name, { ...this.#storeOptions, sync: this.#sync }),
+    )
     this.#stores.set(name, opening)
     const store = await opening
     this.#checkOpen()
@@ -110,7 +112,8 @@ export class LevelStoreFactory implements StoreFactory {
     const given = this.#given
     if (given) {
       if (given.status === 'opening') await storageCall('opening the given Level database', () => given.open())
-      if (given.status !== 'open') throw new WeftError(ErrorCodes.STORAGE_ERROR, `the given Level database is ${given.status}`)
+      if (given.status !== 'open')
+        throw new WeftError(ErrorCodes.STORAGE_ERROR, `the given Level database is ${given.status}`)
       return given
     }
     const db: LevelDatabase = new Level<string, Uint8Array>(this.#path!, { keyEncoding: 'utf8', valueEncoding: 'view' })

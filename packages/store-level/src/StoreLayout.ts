@@ -110,7 +110,8 @@ export class StoreLayout {
   static decodeMeta(value: string): StoreMeta | undefined {
     try {
       const m = JSON.parse(value) as Partial<StoreMeta>
-      if (m.v !== 1 || typeof m.epoch !== 'string' || !m.epoch || !Number.isSafeInteger(m.seq) || m.seq! < 0) return undefined
+      if (m.v !== 1 || typeof m.epoch !== 'string' || !m.epoch || !Number.isSafeInteger(m.seq) || m.seq! < 0)
+        return undefined
       return m.index === 1 ? { v: 1, epoch: m.epoch, seq: m.seq!, index: 1 } : { v: 1, epoch: m.epoch, seq: m.seq! }
     } catch {
       return undefined

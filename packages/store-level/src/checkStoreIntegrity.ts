@@ -29,7 +29,10 @@ const MAX_PROBLEMS = 100
  * entry has an arrival row and a matching per-document row; no per-document row is left
  * over; and the range-fingerprint index sums exactly the stored entries. Reads everything into memory, so it is a tool for tests and operators, not a hot path.
  */
-export async function checkStoreIntegrity(layout: StoreLayout, options: IntegrityOptions = {}): Promise<IntegrityReport> {
+export async function checkStoreIntegrity(
+  layout: StoreLayout,
+  options: IntegrityOptions = {},
+): Promise<IntegrityReport> {
   const problems: string[] = []
   const report = (p: string) => void (problems.length < MAX_PROBLEMS && problems.push(p))
 
@@ -63,7 +66,8 @@ export async function checkStoreIntegrity(layout: StoreLayout, options: Integrit
     }
     if (!stored.has(row.hash)) report(`arrival ${seq} names ${row.hash}, which is not stored`)
     const header = signed.get(row.hash)
-    if (header !== undefined && header !== `${row.docId} ${row.kind}`) report(`arrival ${seq}: document or kind differs from the signed entry`)
+    if (header !== undefined && header !== `${row.docId} ${row.kind}`)
+      report(`arrival ${seq}: document or kind differs from the signed entry`)
     if (arrivalOf.has(row.hash)) report(`entry ${row.hash} has two arrival numbers`)
     arrivalOf.set(row.hash, { seq, docId: row.docId })
   }
@@ -74,7 +78,8 @@ export async function checkStoreIntegrity(layout: StoreLayout, options: Integrit
   for await (const [key, hash] of layout.byDoc.iterator()) {
     docRows++
     const arrival = arrivalOf.get(hash)
-    if (!arrival || key !== StoreLayout.docKey(arrival.docId, arrival.seq)) report(`document row ${key} does not match an arrival row`)
+    if (!arrival || key !== StoreLayout.docKey(arrival.docId, arrival.seq))
+      report(`document row ${key} does not match an arrival row`)
     else withDocRow.add(hash)
   }
   for (const hash of arrivalOf.keys()) if (!withDocRow.has(hash)) report(`entry ${hash} has no document row`)

@@ -16,7 +16,10 @@ const NOTHING_WRITTEN = /^LEVEL_(DATABASE_NOT_OPEN|ENCODING_|INVALID_|NOT_SUPPOR
 /** Runs one write to `db`, refusing it after an earlier failed write and typing its failure. */
 export async function guardedWrite(db: LevelDatabase, what: string, write: () => Promise<void>): Promise<void> {
   if (failed.has(db)) {
-    throw new WeftError(ErrorCodes.STORAGE_ERROR, `${what}: an earlier write to this database failed; close and reopen it before writing again`)
+    throw new WeftError(
+      ErrorCodes.STORAGE_ERROR,
+      `${what}: an earlier write to this database failed; close and reopen it before writing again`,
+    )
   }
   return storageCall(what, async () => {
     try {

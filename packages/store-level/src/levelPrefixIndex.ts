@@ -1,6 +1,14 @@
 import {
-  addToIndex, decodeSum, encodeSum, ErrorCodes, indexedFingerprint, nodesOf, WeftError, type FingerprintSum,
-  type HashRange, type RangeFingerprint,
+  addToIndex,
+  decodeSum,
+  encodeSum,
+  ErrorCodes,
+  indexedFingerprint,
+  nodesOf,
+  WeftError,
+  type FingerprintSum,
+  type HashRange,
+  type RangeFingerprint,
 } from '@weft/core/backend'
 import type { BatchOperation } from 'level'
 import { guardedWrite } from './guardedWrite.ts'
@@ -15,7 +23,8 @@ async function readSums(layout: StoreLayout, prefixes: readonly string[]): Promi
   return values.map((v, i) => {
     if (v === undefined) return undefined
     const sum = decodeSum(v)
-    if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(prefixes[i])}`)
+    if (!sum)
+      throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(prefixes[i])}`)
     return sum
   })
 }
@@ -33,7 +42,9 @@ export async function indexUpdate(layout: StoreLayout, hashes: readonly string[]
     if (s) nodes.set(p, s)
   })
   addToIndex(nodes, hashes)
-  return [...nodes].map(([p, sum]) => ({ type: 'put', sublevel: layout.sums, key: StoreLayout.sumKey(p), value: encodeSum(sum) }) as Op)
+  return [...nodes].map(
+    ([p, sum]) => ({ type: 'put', sublevel: layout.sums, key: StoreLayout.sumKey(p), value: encodeSum(sum) }) as Op,
+  )
 }
 
 /** A range's fingerprint from the index: one `getMany` of nodes and at most two leaf-bucket key ranges. */
@@ -54,7 +65,12 @@ export function fingerprintFromIndex(layout: StoreLayout, range: HashRange): Pro
  * whatever is there, and marks the meta record. The marking is written with the nodes in one
  * batch; a crash before it leaves the flag unset, and the next open builds again.
  */
-export async function rebuildIndex(layout: StoreLayout, meta: StoreMeta, what: string, sync: boolean): Promise<StoreMeta> {
+export async function rebuildIndex(
+  layout: StoreLayout,
+  meta: StoreMeta,
+  what: string,
+  sync: boolean,
+): Promise<StoreMeta> {
   const nodes = new Map<string, FingerprintSum>()
   await storageCall(what, async () => {
     await layout.sums.clear()
@@ -66,7 +82,12 @@ export async function rebuildIndex(layout: StoreLayout, meta: StoreMeta, what: s
     addToIndex(nodes, batch)
   })
   const indexed: StoreMeta = { ...meta, index: 1 }
-  const ops: Op[] = [...nodes].map(([p, sum]) => ({ type: 'put', sublevel: layout.sums, key: StoreLayout.sumKey(p), value: encodeSum(sum) }))
+  const ops: Op[] = [...nodes].map(([p, sum]) => ({
+    type: 'put',
+    sublevel: layout.sums,
+    key: StoreLayout.sumKey(p),
+    value: encodeSum(sum),
+  }))
   ops.push({ type: 'put', sublevel: layout.meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta(indexed) })
   await guardedWrite(layout.db, what, () => layout.db.batch(ops, { sync }))
   return indexed

@@ -70,7 +70,10 @@ describe('LevelStoreFactory', () => {
     for (const [i, name] of names.entries()) {
       const es = f.entries(i + 1)
       await (await factory.openChangeStore(name)).appendMany(es.map(envelope))
-      written.set(name, es.map((e) => e.hash))
+      written.set(
+        name,
+        es.map((e) => e.hash),
+      )
     }
     const epochs = new Set<string>()
     await reopen()

@@ -41,7 +41,11 @@ describe('checkIntegrity', () => {
     const { problems } = await store.checkIntegrity()
     expect(problems).toContain(`entry ${orphan.hash} has no arrival number`)
     // The index was not written with it either: its nodes no longer sum the stored entries.
-    expect(problems.filter((p) => p !== `entry ${orphan.hash} has no arrival number`).every((p) => p.startsWith('fingerprint index '))).toBe(true)
+    expect(
+      problems
+        .filter((p) => p !== `entry ${orphan.hash} has no arrival number`)
+        .every((p) => p.startsWith('fingerprint index ')),
+    ).toBe(true)
     expect(problems.length).toBeGreaterThan(1)
   })
 

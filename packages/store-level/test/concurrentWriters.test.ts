@@ -65,7 +65,9 @@ describe('several writers over one LevelDB store in one process', () => {
   it('concurrent appends survive a reopen in the order they were numbered', async () => {
     const store = await factory.openChangeStore('t/db')
     const pool = f.entries(400).map(envelope)
-    const results = await Promise.all(Array.from({ length: 8 }, (_, k) => store.appendMany(pool.filter((_, i) => i % 8 === k || i % 5 === k))))
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, k) => store.appendMany(pool.filter((_, i) => i % 8 === k || i % 5 === k))),
+    )
     const added = results.flatMap((r) => r.added)
     expect(added.length).toBe(400)
     await factory.close()
@@ -76,7 +78,10 @@ describe('several writers over one LevelDB store in one process', () => {
   it('two Database objects over one store see each other’s documents and converge, with no duplicate entries', async () => {
     const tenants = new TenantFactory({ storeFactory: factory, kdf: TEST_KDF })
     await tenants.createTenant({ tenantId: 'acme', password: 'pw' })
-    const [t1, t2] = [await tenants.openTenant('acme', { password: 'pw' }), await tenants.openTenant('acme', { password: 'pw' })]
+    const [t1, t2] = [
+      await tenants.openTenant('acme', { password: 'pw' }),
+      await tenants.openTenant('acme', { password: 'pw' }),
+    ]
     const [db1, db2] = [await t1.openDB('notes'), await t2.openDB('notes')]
     expect(db1).not.toBe(db2)
     expect(db1.getStore()).toBe(db2.getStore())
@@ -94,10 +99,12 @@ describe('several writers over one LevelDB store in one process', () => {
     // Both edit the same documents at the same time; each sees the other's edits merged.
     for (let round = 0; round < 5; round++) {
       await Promise.all(
-        created.slice(0, 4).flatMap((doc) => [
-          db1.changeDoc(doc.getId(), (d) => void (d.getData()[`one${round}`] = round)),
-          db2.changeDoc(doc.getId(), (d) => void (d.getData()[`two${round}`] = round)),
-        ]),
+        created
+          .slice(0, 4)
+          .flatMap((doc) => [
+            db1.changeDoc(doc.getId(), (d) => void (d.getData()[`one${round}`] = round)),
+            db2.changeDoc(doc.getId(), (d) => void (d.getData()[`two${round}`] = round)),
+          ]),
       )
       await Promise.all([settled(db1), settled(db2)])
     }
@@ -112,12 +119,20 @@ describe('several writers over one LevelDB store in one process', () => {
     expect(order.length).toBe(20 + 4 * 2 * 5)
 
     // After a restart, one database rebuilds the same documents from disk.
-    const expected = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await db1.getDocument(id))!.getData()] as const)))
+    const expected = Object.fromEntries(
+      await Promise.all(ids.map(async (id) => [id, (await db1.getDocument(id))!.getData()] as const)),
+    )
     await tenants.close()
     factory = new LevelStoreFactory({ path: dir.path })
-    const again = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).openTenant('acme', { password: 'pw' })
+    const again = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).openTenant('acme', {
+      password: 'pw',
+    })
     const db = await again.openDB('notes')
-    const loaded = Object.fromEntries(await Promise.all((await db.getAllDocumentIds()).map(async (id) => [id, (await db.getDocument(id))!.getData()] as const)))
+    const loaded = Object.fromEntries(
+      await Promise.all(
+        (await db.getAllDocumentIds()).map(async (id) => [id, (await db.getDocument(id))!.getData()] as const),
+      ),
+    )
     expect(loaded).toEqual(expected)
   })
 })

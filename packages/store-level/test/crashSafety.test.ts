@@ -54,7 +54,7 @@ async function writePlan(file: string, entries: EntryFactory): Promise<void> {
 /** The whole arrival order of a store, page by page. */
 async function scanAll(store: LevelChangeStore) {
   const items = []
-  for (let cursor = null; ; ) {
+  for (let cursor = null; ;) {
     const page = await store.scan(cursor, { limit: 500 })
     items.push(...page.entries)
     cursor = page.cursor
@@ -128,7 +128,12 @@ async function killChain(folder: string, runs: number): Promise<string[]> {
       // No partial entry: every index row points at a stored entry, every stored entry has its rows.
       const integrity = await store.checkIntegrity()
       expect(integrity.problems).toEqual([])
-      expect(integrity).toMatchObject({ entries: items.length, arrivals: items.length, docRows: items.length, metaSeq: items.length })
+      expect(integrity).toMatchObject({
+        entries: items.length,
+        arrivals: items.length,
+        docRows: items.length,
+        metaSeq: items.length,
+      })
 
       // Appending continues right after the last arrival number.
       const more = [parentEntries.entry(0), parentEntries.entry(1)]
@@ -180,7 +185,10 @@ describe('crash safety: writers killed with SIGKILL at random moments', () => {
       batches.push(batch.map((e) => e.hash))
     }
     await factory.close()
-    const log = (await readdir(source)).filter((f) => /^\d+\.log$/.test(f)).sort((a, b) => parseInt(a) - parseInt(b)).at(-1)!
+    const log = (await readdir(source))
+      .filter((f) => /^\d+\.log$/.test(f))
+      .sort((a, b) => parseInt(a) - parseInt(b))
+      .at(-1)!
     const size = (await stat(join(source, log))).size
 
     const cuts = [...Array.from({ length: 16 }, () => rand(size)), size - 1, Math.floor(size / 2)]

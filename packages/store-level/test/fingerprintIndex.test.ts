@@ -37,7 +37,11 @@ describe('the LevelDB range-fingerprint index', () => {
     const store = (await factory.openChangeStore('relay')) as LevelChangeStore
     await store.appendMany(pool.map(envelope))
     const sorted = pool.map((e) => e.hash).sort()
-    const ranges = [{ lower: '', upper: null }, { lower: sorted[5]!, upper: sorted[30]! }, { lower: '8', upper: null }]
+    const ranges = [
+      { lower: '', upper: null },
+      { lower: sorted[5]!, upper: sorted[30]! },
+      { lower: '8', upper: null },
+    ]
 
     // As a version without the index leaves it: no index rows, and a meta record without the flag.
     const reopened = await underneath(async (layout) => {
@@ -46,7 +50,9 @@ describe('the LevelDB range-fingerprint index', () => {
       await layout.meta.put(StoreLayout.META_KEY, StoreLayout.encodeMeta({ v: 1, epoch: meta.epoch, seq: meta.seq }))
     })
     for (const r of ranges) {
-      expect(await reopened.fingerprint(r)).toEqual(fingerprintOf(sorted.filter((h) => h >= r.lower && (r.upper === null || h < r.upper))))
+      expect(await reopened.fingerprint(r)).toEqual(
+        fingerprintOf(sorted.filter((h) => h >= r.lower && (r.upper === null || h < r.upper))),
+      )
     }
     expect((await reopened.checkIntegrity()).problems).toEqual([])
     expect(StoreLayout.decodeMeta((await underneathMeta())!)?.index).toBe(1)
@@ -59,7 +65,9 @@ describe('the LevelDB range-fingerprint index', () => {
     const damaged = await underneath(async (layout) => {
       await layout.sums.del(StoreLayout.sumKey(pool[0]!.hash.slice(0, 2)))
     })
-    expect((await damaged.checkIntegrity()).problems).toContainEqual(expect.stringMatching(/fingerprint index has \d+ nodes/))
+    expect((await damaged.checkIntegrity()).problems).toContainEqual(
+      expect.stringMatching(/fingerprint index has \d+ nodes/),
+    )
   })
 
   async function underneathMeta(): Promise<string | undefined> {

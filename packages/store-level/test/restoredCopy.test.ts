@@ -1,6 +1,13 @@
 import { cp } from 'node:fs/promises'
 import {
-  incrementalSync, initialSyncState, ready, TenantFactory, TEST_KDF, type ChangeStore, type Cursor, type DocId,
+  incrementalSync,
+  initialSyncState,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeStore,
+  type Cursor,
+  type DocId,
 } from '@weft/core'
 import { MemoryChangeStore } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
@@ -40,7 +47,7 @@ describe('a LevelDB store restored from an older copy', () => {
     return factory.openChangeStore('relay')
   }
 
-  it('starts a newer copy\'s cursor over, and a sync into it sends again what it lost', async () => {
+  it("starts a newer copy's cursor over, and a sync into it sends again what it lost", async () => {
     const pool = f.entries(12)
     const source = new MemoryChangeStore()
     await source.appendMany(pool.slice(0, 4).map(envelope))
@@ -83,7 +90,9 @@ describe('a LevelDB store restored from an older copy', () => {
   it("a database's cursor walk yields all 7 documents written after the folder was restored, though the store grew past the saved cursor", async () => {
     const open = async () => {
       factory = new LevelStoreFactory({ path: dir.path })
-      const tenant = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).openTenant('shop', { password: 'pw' })
+      const tenant = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).openTenant('shop', {
+        password: 'pw',
+      })
       return tenant.openDB('orders')
     }
     const walk = async (db: Awaited<ReturnType<typeof open>>, since: Cursor | null) => {
@@ -94,7 +103,10 @@ describe('a LevelDB store restored from an older copy', () => {
     }
     await factory.close()
     factory = new LevelStoreFactory({ path: dir.path })
-    const created = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).createTenant({ tenantId: 'shop', password: 'pw' })
+    const created = await new TenantFactory({ storeFactory: factory, kdf: TEST_KDF }).createTenant({
+      tenantId: 'shop',
+      password: 'pw',
+    })
     let db = await created.openDB('orders')
     for (let i = 0; i < 3; i++) await db.createDocument({ data: { i } })
     await factory.close()
@@ -124,6 +136,9 @@ describe('a LevelDB store restored from an older copy', () => {
     const { target: _, ...old } = await incrementalSync(source, target, initialSyncState())
     const fresh = new MemoryChangeStore()
     expect((await incrementalSync(source, fresh, old)).lastSent).toBe(0)
-    expect((await incrementalSync(source, fresh, { ...old, target: { epoch: (await target.head()).epoch, seq: 3 } })).lastSent).toBe(3)
+    expect(
+      (await incrementalSync(source, fresh, { ...old, target: { epoch: (await target.head()).epoch, seq: 3 } }))
+        .lastSent,
+    ).toBe(3)
   })
 })

@@ -1,5 +1,11 @@
 import {
-  Domain, ErrorCodes, hashEntryBytes, ready, utf8, type ChangeHash, type SigningKeyPair,
+  Domain,
+  ErrorCodes,
+  hashEntryBytes,
+  ready,
+  utf8,
+  type ChangeHash,
+  type SigningKeyPair,
 } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { Level } from 'level'

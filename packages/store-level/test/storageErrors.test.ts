@@ -18,7 +18,10 @@ async function reread(path: string, name: string) {
     const store = await factory.openChangeStore(name)
     const page = await store.scan(null, { limit: 100_000 })
     expect(page.entries.map((e) => e.seq)).toEqual(page.entries.map((_, i) => i + 1))
-    return { hashes: page.entries.map((e) => e.hash), problems: (await store.checkIntegrity({ verifyEntries: true })).problems }
+    return {
+      hashes: page.entries.map((e) => e.hash),
+      problems: (await store.checkIntegrity({ verifyEntries: true })).problems,
+    }
   } finally {
     await factory.close()
   }

@@ -45,8 +45,12 @@ describe('tenants survive a restart', () => {
 
     const before = await rawContents(dir.path)
     let factory = new TenantFactory({ storeFactory: new LevelStoreFactory({ path: dir.path }), kdf: TEST_KDF })
-    await expect(factory.openTenant('acme', { password: 'wrong horse' })).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.WRONG_PASSWORD))
-    await expect(factory.openTenant('nobody', { password: 'correct horse' })).rejects.toSatisfy((e) => isWeftError(e, ErrorCodes.TENANT_NOT_FOUND))
+    await expect(factory.openTenant('acme', { password: 'wrong horse' })).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.WRONG_PASSWORD),
+    )
+    await expect(factory.openTenant('nobody', { password: 'correct horse' })).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.TENANT_NOT_FOUND),
+    )
     await factory.close()
     expect(await rawContents(dir.path)).toEqual(before)
 
@@ -59,7 +63,10 @@ describe('tenants survive a restart', () => {
     const doc = await db.createDocument({ data: { title: 'after restart' } })
     await factory.close()
     factory = new TenantFactory({ storeFactory: new LevelStoreFactory({ path: dir.path }), kdf: TEST_KDF })
-    expect(await documents(factory, 'correct horse')).toEqual({ ...expected, [doc.getId()]: { title: 'after restart' } })
+    expect(await documents(factory, 'correct horse')).toEqual({
+      ...expected,
+      [doc.getId()]: { title: 'after restart' },
+    })
     await factory.close()
   })
 })

@@ -15,7 +15,13 @@ export interface RawAnswer {
  */
 export function rawRequest(
   url: string,
-  options: { body?: Uint8Array; headers?: Record<string, string>; method?: string; localAddress?: string; timeoutMs?: number } = {},
+  options: {
+    body?: Uint8Array
+    headers?: Record<string, string>
+    method?: string
+    localAddress?: string
+    timeoutMs?: number
+  } = {},
 ): Promise<RawAnswer> {
   const t0 = performance.now()
   const u = new URL(url)
@@ -27,24 +33,34 @@ export function rawRequest(
       resolve({ ...a, ms: performance.now() - t0 })
     }
     const body = options.body ?? new Uint8Array()
-    const req = request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method: options.method ?? 'POST',
-      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      headers: { 'content-type': 'application/vnd.weft.v1+msgpack', 'content-length': body.length, ...options.headers },
-    }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        let code: string | undefined
-        try {
-          code = (JSON.parse(Buffer.concat(chunks).toString()) as { code?: string }).code
-        } catch {
-          // a MessagePack success body
-        }
-        done({ status: res.statusCode ?? 0, ...(code ? { code } : {}) })
-      })
-      res.on('error', () => done({ status: res.statusCode ?? 0 }))
-    })
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: options.method ?? 'POST',
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        headers: {
+          'content-type': 'application/vnd.weft.v1+msgpack',
+          'content-length': body.length,
+          ...options.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          let code: string | undefined
+          try {
+            code = (JSON.parse(Buffer.concat(chunks).toString()) as { code?: string }).code
+          } catch {
+            // a MessagePack success body
+          }
+          done({ status: res.statusCode ?? 0, ...(code ? { code } : {}) })
+        })
+        res.on('error', () => done({ status: res.statusCode ?? 0 }))
+      },
+    )
     req.setTimeout(options.timeoutMs ?? 30_000, () => {
       req.destroy()
       done({ status: 0 })
@@ -55,7 +71,10 @@ export function rawRequest(
 }
 
 /** A tenant registered on `url` with one member, signed in: its session token for raw requests. */
-export async function signedInMember(url: string, tenant: string): Promise<{ token: string; key: SigningKeyPair; connection: ServerConnection }> {
+export async function signedInMember(
+  url: string,
+  tenant: string,
+): Promise<{ token: string; key: SigningKeyPair; connection: ServerConnection }> {
   const key = generateSigningKeyPair()
   await registerMembers({ url, tenant, admin: generateSigningKeyPair(), seq: 1, add: [key.publicKey] })
   const connection = new ServerConnection({ url, tenant, key })

@@ -5,7 +5,9 @@ import { MemoryStoreFactory } from '@weft/core'
 import { WeftServer, type WeftServerOptions } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 
-const { data, ...options } = JSON.parse(process.env.WEFT_TEST_SERVER_OPTIONS ?? '{}') as WeftServerOptions & { data?: string }
+const { data, ...options } = JSON.parse(process.env.WEFT_TEST_SERVER_OPTIONS ?? '{}') as WeftServerOptions & {
+  data?: string
+}
 const storeFactory = data ? new LevelStoreFactory({ path: data }) : new MemoryStoreFactory()
 const server = await WeftServer.start({ ...options, storeFactory, log: (m, e) => console.error(m, e ?? '') })
 console.log(`READY ${server.url}`)

@@ -16,9 +16,16 @@ export interface RecordingSocket {
 
 /** Opens `/v1/t/<tenant>/ws` with a session token and records what arrives. */
 export async function recordingSocket(url: string, tenant: string, token: string): Promise<RecordingSocket> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/t/${encodeURIComponent(tenant)}/ws?token=${encodeURIComponent(token)}`)
+  const ws = new WebSocket(
+    `${url.replace(/^http/, 'ws')}/v1/t/${encodeURIComponent(tenant)}/ws?token=${encodeURIComponent(token)}`,
+  )
   const messages: { at: number; m: ServerSocketMessage }[] = []
-  ws.on('message', (data: Buffer) => messages.push({ at: Date.now(), m: decodeBody<ServerSocketMessage>(new Uint8Array(data), Number.MAX_SAFE_INTEGER) }))
+  ws.on('message', (data: Buffer) =>
+    messages.push({
+      at: Date.now(),
+      m: decodeBody<ServerSocketMessage>(new Uint8Array(data), Number.MAX_SAFE_INTEGER),
+    }),
+  )
   const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })),
   )
@@ -32,7 +39,9 @@ export async function recordingSocket(url: string, tenant: string, token: string
     closed,
     send: (m) => ws.readyState === ws.OPEN && ws.send(encodeBody(m)),
     entriesAfter: (at, db) =>
-      messages.filter((x) => x.at > at && x.m.type === 'entries' && (db === undefined || x.m.db === db)).reduce((n, x) => n + (x.m.type === 'entries' ? x.m.entries.length : 0), 0),
+      messages
+        .filter((x) => x.at > at && x.m.type === 'entries' && (db === undefined || x.m.db === db))
+        .reduce((n, x) => n + (x.m.type === 'entries' ? x.m.entries.length : 0), 0),
   }
 }
 
@@ -40,7 +49,11 @@ export async function recordingSocket(url: string, tenant: string, token: string
  * A WebSocket client that never reads: it opens the socket by hand over TCP, then stops reading
  * and only writes (masked) frames, so everything the server sends piles up on the server's side.
  */
-export async function stalledSocket(url: string, tenant: string, token: string): Promise<{ send(m: ClientSocketMessage): void; socket: Socket }> {
+export async function stalledSocket(
+  url: string,
+  tenant: string,
+  token: string,
+): Promise<{ send(m: ClientSocketMessage): void; socket: Socket }> {
   const { hostname, port } = new URL(url)
   const socket = connect(Number(port), hostname)
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))

@@ -53,7 +53,9 @@ function automergeBase64(): Plugin {
         let dir = dirname(require.resolve('@automerge/automerge'))
         for (;;) {
           const manifest = await readFile(join(dir, 'package.json'), 'utf8').catch(() => null)
-          const pkg = manifest ? (JSON.parse(manifest) as { name?: string; exports?: Record<string, { import?: unknown }> }) : null
+          const pkg = manifest
+            ? (JSON.parse(manifest) as { name?: string; exports?: Record<string, { import?: unknown }> })
+            : null
           if (pkg?.name === '@automerge/automerge') {
             const target = pkg.exports?.['.']?.import
             if (typeof target !== 'string') throw new Error('@automerge/automerge has no plain import entry')

@@ -21,7 +21,10 @@ export const JS = 'text/javascript; charset=utf-8'
  * Serves fixed files on 127.0.0.1 (at a free port unless `options.port` is given); anything else
  * is a 404. Files are served with `no-store`, so a reload always runs the current bundle.
  */
-export async function servePages(files: Readonly<Record<string, PageFile>>, options: { port?: number } = {}): Promise<PageServer> {
+export async function servePages(
+  files: Readonly<Record<string, PageFile>>,
+  options: { port?: number } = {},
+): Promise<PageServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     const file = files[path]
@@ -29,7 +32,9 @@ export async function servePages(files: Readonly<Record<string, PageFile>>, opti
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
       return
     }
-    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : file.body)
+    res
+      .writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' })
+      .end(req.method === 'HEAD' ? undefined : file.body)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

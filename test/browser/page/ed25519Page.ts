@@ -19,7 +19,11 @@ export interface Ed25519PageVerdict {
   readonly webCryptoAlone: boolean | 'unsupported'
 }
 
-async function webCryptoAlone(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean | 'unsupported'> {
+async function webCryptoAlone(
+  message: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): Promise<boolean | 'unsupported'> {
   let key: CryptoKey
   try {
     key = await crypto.subtle.importKey('raw', publicKey as BufferSource, { name: 'Ed25519' }, false, ['verify'])

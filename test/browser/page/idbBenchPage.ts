@@ -38,7 +38,10 @@ declare global {
 
 let databases = 0
 
-async function throughStore(batches: readonly EntryEnvelope[][], durability: IdbBenchOptions['durability']): Promise<number> {
+async function throughStore(
+  batches: readonly EntryEnvelope[][],
+  durability: IdbBenchOptions['durability'],
+): Promise<number> {
   const name = `bench-store-${++databases}`
   const factory = new IdbStoreFactory({ name, durability })
   try {
@@ -55,7 +58,10 @@ async function throughStore(batches: readonly EntryEnvelope[][], durability: Idb
   }
 }
 
-async function rawPuts(batches: readonly EntryEnvelope[][], durability: IdbBenchOptions['durability']): Promise<number> {
+async function rawPuts(
+  batches: readonly EntryEnvelope[][],
+  durability: IdbBenchOptions['durability'],
+): Promise<number> {
   const name = `bench-raw-${++databases}`
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     const open = indexedDB.open(name, 1)
@@ -86,7 +92,9 @@ const api: IdbBenchApi = {
     await ready()
     const fx = new EntryFactory(16)
     const made = Array.from({ length: options.batches }, (_, b) =>
-      Array.from({ length: options.batchSize }, (_, i) => fx.entry(b * options.batchSize + i, [], options.payloadBytes)),
+      Array.from({ length: options.batchSize }, (_, i) =>
+        fx.entry(b * options.batchSize + i, [], options.payloadBytes),
+      ),
     )
     // Warm up both paths (JIT, IndexedDB backing files) on one batch.
     await throughStore([made[0]!], options.durability)
@@ -103,7 +111,10 @@ const api: IdbBenchApi = {
         store.push(await throughStore(made, options.durability))
       }
     }
-    const received = await throughStore(made.map((batch) => batch.map(envelope)), options.durability)
+    const received = await throughStore(
+      made.map((batch) => batch.map(envelope)),
+      options.durability,
+    )
     return { store, raw, received, entryBytes: made[0]![0]!.bytes.length }
   },
 }

@@ -3,7 +3,15 @@
  * and offers the Node side (test/browser/idbStore.test.ts) the steps of its other checks.
  */
 import {
-  asChangeHash, isWeftError, ready, TenantFactory, TEST_KDF, type ChangeStore, type Database, type DocId, type Tenant,
+  asChangeHash,
+  isWeftError,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type ChangeStore,
+  type Database,
+  type DocId,
+  type Tenant,
 } from '@weft/core'
 import { type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
@@ -165,7 +173,14 @@ const api: IdbPageApi = {
       return { code, keptOfFailedBatch: kept, before, after, readable, batchesBeforeFailure: n }
     }
     const state = await snapshot(store)
-    return { code: 'none', keptOfFailedBatch: 0, before: state, after: state, readable: 0, batchesBeforeFailure: maxBatches }
+    return {
+      code: 'none',
+      keptOfFailedBatch: 0,
+      before: state,
+      after: state,
+      readable: 0,
+      batchesBeforeFailure: maxBatches,
+    }
   },
 
   async dispose(databases) {

@@ -6,7 +6,13 @@
  * {@link runCollectedTests}.
  */
 import {
-  chai, customMatchers, GLOBAL_EXPECT, JestAsymmetricMatchers, JestChaiExpect, JestExtend, setState,
+  chai,
+  customMatchers,
+  GLOBAL_EXPECT,
+  JestAsymmetricMatchers,
+  JestChaiExpect,
+  JestExtend,
+  setState,
   type ExpectStatic,
 } from '@vitest/expect'
 
@@ -43,7 +49,13 @@ export interface TestResult {
 }
 
 const newSuite = (name: string, parent: Suite | null): Suite => ({
-  name, parent, beforeAll: [], beforeEach: [], afterEach: [], afterAll: [], children: [],
+  name,
+  parent,
+  beforeAll: [],
+  beforeEach: [],
+  afterEach: [],
+  afterAll: [],
+  children: [],
 })
 
 const root = newSuite('', null)
@@ -70,11 +82,17 @@ export const beforeEach = (fn: Fn): void => void current.beforeEach.push(fn)
 export const afterEach = (fn: Fn): void => void current.afterEach.push(fn)
 export const afterAll = (fn: Fn): void => void current.afterAll.push(fn)
 
-export const expect = Object.assign((value: unknown, message?: string) => chai.expect(value, message), chai.expect) as unknown as ExpectStatic
+export const expect = Object.assign(
+  (value: unknown, message?: string) => chai.expect(value, message),
+  chai.expect,
+) as unknown as ExpectStatic
 setState({ assertionCalls: 0, isExpectingAssertions: false, expectedAssertionsNumber: null }, expect)
 ;(globalThis as Record<symbol, unknown>)[GLOBAL_EXPECT] = expect
 // vitest's own extra matchers (`toSatisfy`, `toBeOneOf`, …), added the way vitest adds them.
-;(chai.expect as unknown as { extend(target: ExpectStatic, matchers: typeof customMatchers): void }).extend(expect, customMatchers)
+;(chai.expect as unknown as { extend(target: ExpectStatic, matchers: typeof customMatchers): void }).extend(
+  expect,
+  customMatchers,
+)
 
 /** Runs every collected test in order, with its hooks; a failing hook fails the tests it guards. */
 export async function runCollectedTests(): Promise<TestResult[]> {
@@ -83,7 +101,13 @@ export async function runCollectedTests(): Promise<TestResult[]> {
   return results
 }
 
-async function runSuite(suite: Suite, path: string[], beforeEachs: Fn[], afterEachs: Fn[], results: TestResult[]): Promise<void> {
+async function runSuite(
+  suite: Suite,
+  path: string[],
+  beforeEachs: Fn[],
+  afterEachs: Fn[],
+  results: TestResult[],
+): Promise<void> {
   const here = suite === root ? path : [...path, suite.name]
   const before = [...beforeEachs, ...suite.beforeEach]
   const after = [...suite.afterEach, ...afterEachs]
@@ -114,12 +138,17 @@ async function runSuite(suite: Suite, path: string[], beforeEachs: Fn[], afterEa
       }
     }
     const ms = performance.now() - started
-    results.push(error === undefined ? { name: child.name, path: here, ok: true, ms } : { name: child.name, path: here, ok: false, error: describeError(error), ms })
+    results.push(
+      error === undefined
+        ? { name: child.name, path: here, ok: true, ms }
+        : { name: child.name, path: here, ok: false, error: describeError(error), ms },
+    )
   }
   for (const hook of suite.afterAll) await hook()
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}${err.stack ? `\n${err.stack.split('\n').slice(1, 6).join('\n')}` : ''}`
+  if (err instanceof Error)
+    return `${err.name}: ${err.message}${err.stack ? `\n${err.stack.split('\n').slice(1, 6).join('\n')}` : ''}`
   return String(err)
 }

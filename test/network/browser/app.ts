@@ -21,14 +21,20 @@ async function start(s: Setup): Promise<void> {
   await ready()
   const storeFactory = new MemoryStoreFactory()
   await (await storeFactory.openKeyValueStore('weft-tenants')).put(`tenant/${s.tenantId}`, fromBase64Url(s.record))
-  const tenant = await new TenantFactory({ storeFactory, kdf: TEST_KDF }).openTenant(s.tenantId, { password: s.password })
+  const tenant = await new TenantFactory({ storeFactory, kdf: TEST_KDF }).openTenant(s.tenantId, {
+    password: s.password,
+  })
   db = await tenant.openDB('notes')
   const connection = new ServerConnection({
     url: s.url,
     tenant: s.tenantId,
     key: { publicKey: fromBase64Url(s.publicKey), privateKey: fromBase64Url(s.privateKey) },
   })
-  live = new LiveSync({ local: db, remote: new RemoteChangeStore({ connection, db: 'notes' }), backoff: { initialMs: 50, maxMs: 500 } })
+  live = new LiveSync({
+    local: db,
+    remote: new RemoteChangeStore({ connection, db: 'notes' }),
+    backoff: { initialMs: 50, maxMs: 500 },
+  })
   live.subscribe((st) => states.push(st.state))
   live.start()
   await live.whenReady()
@@ -40,7 +46,8 @@ async function write(data: Record<string, unknown>): Promise<string> {
 
 async function contents(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
-  for (const id of (await db.getAllDocumentIds()).sort()) out[id] = JSON.parse(JSON.stringify((await db.getDocument(id))!.getData()))
+  for (const id of (await db.getAllDocumentIds()).sort())
+    out[id] = JSON.parse(JSON.stringify((await db.getDocument(id))!.getData()))
   return out
 }
 

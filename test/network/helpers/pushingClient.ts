@@ -20,7 +20,10 @@ const stores = new LevelStoreFactory({ path: dir! })
 const local = await stores.openChangeStore('local/db')
 await local.appendMany(factory.entries(Number(count)).map(envelope))
 console.log('stored')
-const remote = new RemoteChangeStore({ connection: new ServerConnection({ url: url!, tenant: tenant!, key }), db: 'db' })
+const remote = new RemoteChangeStore({
+  connection: new ServerConnection({ url: url!, tenant: tenant!, key }),
+  db: 'db',
+})
 const all = await local.getChanges(await local.getAllChangeHashes())
 for (let i = 0; i < all.length; i += 50) {
   await remote.relay(all.slice(i, i + 50))

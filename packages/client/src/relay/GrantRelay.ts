@@ -66,8 +66,14 @@ export class GrantRelay {
     let space = this.#spaces.get(grantId)
     if (space) return space
     const grant = await this.#options.tenant.sharing.get(grantId)
-    if (!grant) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `tenant ${this.#options.tenant.id} has no grant ${grantId}`)
-    space = new RelaySpace({ url: this.#options.url, tenant: this.#options.tenant, grant, ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}) })
+    if (!grant)
+      throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `tenant ${this.#options.tenant.id} has no grant ${grantId}`)
+    space = new RelaySpace({
+      url: this.#options.url,
+      tenant: this.#options.tenant,
+      grant,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    })
     this.#spaces.set(grantId, space)
     return space
   }

@@ -1,5 +1,11 @@
 import {
-  ErrorCodes, OPEN_PERMIT, WeftError, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest,
+  ErrorCodes,
+  OPEN_PERMIT,
+  WeftError,
+  type RoundOutcome,
+  type SyncAuthority,
+  type SyncPermit,
+  type SyncRequest,
 } from '@weft/core/backend'
 import type { RelaySpace } from './RelaySpace.ts'
 
@@ -31,13 +37,15 @@ export class RelayAuthority implements SyncAuthority {
 
   /** The local issuer's keys for the partner: left, still sealed, in the space's mailbox. */
   async receiveKeys(grantId: string, sealed: readonly Uint8Array[]): Promise<void> {
-    if (grantId !== this.#space.grantId) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `this relay carries grant ${this.#space.grantId}, not ${grantId}`)
+    if (grantId !== this.#space.grantId)
+      throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `this relay carries grant ${this.#space.grantId}, not ${grantId}`)
     await this.#space.postKeys(sealed)
   }
 
   /** The local issuer's writer roster for the partner: co-writers registered as authors, the roster left in the mailbox. */
   async receiveRoster(grantId: string, roster: unknown): Promise<void> {
-    if (grantId !== this.#space.grantId) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `this relay carries grant ${this.#space.grantId}, not ${grantId}`)
+    if (grantId !== this.#space.grantId)
+      throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `this relay carries grant ${this.#space.grantId}, not ${grantId}`)
     await this.#space.postRoster(roster as { seq: number; writers?: { keys?: string[] }[] })
   }
 
@@ -52,7 +60,10 @@ export class RelayAuthority implements SyncAuthority {
 
   #check(request: SyncRequest): void {
     if (request.grantId !== this.#space.grantId) {
-      throw new WeftError(ErrorCodes.PERMISSION_DENIED, `relationship ${request.relationshipId} must run under grant ${this.#space.grantId} to use its relay`)
+      throw new WeftError(
+        ErrorCodes.PERMISSION_DENIED,
+        `relationship ${request.relationshipId} must run under grant ${this.#space.grantId} to use its relay`,
+      )
     }
   }
 }

@@ -1,5 +1,11 @@
 import {
-  asTenantId, ErrorCodes, WeftError, type ChangeStore, type SyncAuthority, type SyncPeer, type TenantId,
+  asTenantId,
+  ErrorCodes,
+  WeftError,
+  type ChangeStore,
+  type SyncAuthority,
+  type SyncPeer,
+  type TenantId,
 } from '@weft/core/backend'
 import { RemoteChangeStore } from '../RemoteChangeStore.ts'
 import { RelayAuthority } from './RelayAuthority.ts'
@@ -31,10 +37,14 @@ export class RelayPeer implements SyncPeer {
   /** The space's copy of granted database `name`; `WEFT_PERMISSION_DENIED` for any other name. */
   async openDB(name: string): Promise<ChangeStore> {
     if (!this.#databases.includes(name)) {
-      throw new WeftError(ErrorCodes.PERMISSION_DENIED, `grant ${this.grantId} does not cover database ${name} (it covers ${this.#databases.join(', ')})`)
+      throw new WeftError(
+        ErrorCodes.PERMISSION_DENIED,
+        `grant ${this.grantId} does not cover database ${name} (it covers ${this.#databases.join(', ')})`,
+      )
     }
     let store = this.#stores.get(name)
-    if (!store || store.closed) this.#stores.set(name, (store = new RemoteChangeStore({ connection: this.#space.connection, db: name })))
+    if (!store || store.closed)
+      this.#stores.set(name, (store = new RemoteChangeStore({ connection: this.#space.connection, db: name })))
     return store
   }
 

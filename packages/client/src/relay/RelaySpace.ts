@@ -87,9 +87,13 @@ export class RelaySpace {
    * the server keeps only the newest and a grant whose keys rotate often never fills the mailbox.
    */
   async postKeys(sealed: readonly Uint8Array[]): Promise<void> {
-    if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'only the grant\'s issuer hands keys over')
+    if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, "only the grant's issuer hands keys over")
     await this.prepare()
-    await this.connection.mail('put', { body: encodeKeyMail(this.grantId, sealed), to: this.#partnerKey(), topic: keyMailTopic(this.grantId) })
+    await this.connection.mail('put', {
+      body: encodeKeyMail(this.grantId, sealed),
+      to: this.#partnerKey(),
+      topic: keyMailTopic(this.grantId),
+    })
   }
 
   /**
@@ -97,8 +101,11 @@ export class RelaySpace {
    * space as authors (they may author entries there, never sign in), so the issuer can pass their
    * changes on; the roster itself goes to the mailbox, where the partner checks it.
    */
-  async postRoster(roster: { readonly seq: number; readonly writers?: readonly { readonly keys?: readonly string[] }[] }): Promise<void> {
-    if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'only the grant\'s issuer hands a roster over')
+  async postRoster(roster: {
+    readonly seq: number
+    readonly writers?: readonly { readonly keys?: readonly string[] }[]
+  }): Promise<void> {
+    if (!this.#issuer) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, "only the grant's issuer hands a roster over")
     const parts = encodeRosterMail(this.grantId, roster) // refuses one too large before anything changes
     await this.prepare()
     const fresh = [...new Set((roster.writers ?? []).flatMap((w) => w.keys ?? []))].filter((k) => !this.#authors.has(k))
@@ -108,7 +115,8 @@ export class RelaySpace {
     }
     // The parts form one set of the grant's roster topic: the server frees older rosters' parts.
     const topic = rosterMailTopic(this.grantId)
-    for (const body of parts) await this.connection.mail('put', { body, to: this.#partnerKey(), topic, set: roster.seq })
+    for (const body of parts)
+      await this.connection.mail('put', { body, to: this.#partnerKey(), topic, set: roster.seq })
   }
 
   /** Issuer: removes the partner from the space; its sessions end and its pushes are refused. */
@@ -134,12 +142,17 @@ export class RelaySpace {
       const { expiresAt } = this.#options.grant
       for (const k of await this.#coWriters()) this.#authors.add(k)
       await this.#register({
-        add: [this.#partnerKey()], ...(expiresAt !== null ? { until: expiresAt } : {}),
+        add: [this.#partnerKey()],
+        ...(expiresAt !== null ? { until: expiresAt } : {}),
         ...(this.#authors.size ? { authors: [...this.#authors].map(fromBase64Url) } : {}),
       })
     } catch (err) {
       if (isWeftError(err) && err.code === ErrorCodes.FORBIDDEN) {
-        throw new WeftError(ErrorCodes.FORBIDDEN, `the relay space of grant ${this.grantId} is held by another key: ${err.message}`, { cause: err })
+        throw new WeftError(
+          ErrorCodes.FORBIDDEN,
+          `the relay space of grant ${this.grantId} is held by another key: ${err.message}`,
+          { cause: err },
+        )
       }
       throw err
     }
@@ -147,12 +160,21 @@ export class RelaySpace {
     this.#ready = true
   }
 
-  #register(change: { add?: Uint8Array[]; revoke?: Uint8Array[]; until?: number; authors?: Uint8Array[] }): Promise<unknown> {
+  #register(change: {
+    add?: Uint8Array[]
+    revoke?: Uint8Array[]
+    until?: number
+    authors?: Uint8Array[]
+  }): Promise<unknown> {
     // Registrations must carry a growing seq: the clock, kept above what this process sent.
     this.#regSeq = Math.max(Date.now(), this.#regSeq + 1)
     return registerMembers({
-      url: this.#options.url, tenant: relaySpaceOf(this.grantId), admin: this.#options.tenant.serverSigner(), seq: this.#regSeq,
-      ...change, ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+      url: this.#options.url,
+      tenant: relaySpaceOf(this.grantId),
+      admin: this.#options.tenant.serverSigner(),
+      seq: this.#regSeq,
+      ...change,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     })
   }
 
@@ -194,7 +216,12 @@ export class RelaySpace {
     const { grant } = this.#options.grant
     const issued = await this.#options.tenant.sharing.list({ role: 'issued' })
     return issued
-      .filter((g) => g.partner !== grant.partner.tenantId && g.permissions.includes('write') && g.databases.some((d) => grant.databases.includes(d)))
+      .filter(
+        (g) =>
+          g.partner !== grant.partner.tenantId &&
+          g.permissions.includes('write') &&
+          g.databases.some((d) => grant.databases.includes(d)),
+      )
       .map((g) => g.grant.partner.signingKey)
   }
 
@@ -221,7 +248,8 @@ export class RelaySpace {
     if (err.code === ErrorCodes.FORBIDDEN) {
       // Expired by this tenant's clock, or by the server's (which admitted us until expiresAt).
       const { expiresAt } = this.#options.grant
-      const expired = expiresAt !== null && (this.#options.tenant.now() >= expiresAt || err.message === MEMBERSHIP_EXPIRED)
+      const expired =
+        expiresAt !== null && (this.#options.tenant.now() >= expiresAt || err.message === MEMBERSHIP_EXPIRED)
       return new WeftError(
         expired ? ErrorCodes.GRANT_EXPIRED : ErrorCodes.GRANT_REVOKED,
         `grant ${this.grantId}: ${expired ? 'expired' : 'revoked by its issuer'}; the relay no longer admits this tenant`,
@@ -232,8 +260,14 @@ export class RelaySpace {
       // The issuer opens the space at its first round the grant allows: after approval, if it needs one.
       const pending = (await this.#options.tenant.sharing.get(this.grantId))?.status === 'pending'
       return pending
-        ? new WeftError(ErrorCodes.GRANT_NOT_APPROVED, `grant ${this.grantId}: waiting for approval by its issuer`, { cause: err })
-        : new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, `grant ${this.grantId}: the issuer has not opened the relay space yet`, { cause: err })
+        ? new WeftError(ErrorCodes.GRANT_NOT_APPROVED, `grant ${this.grantId}: waiting for approval by its issuer`, {
+            cause: err,
+          })
+        : new WeftError(
+            ErrorCodes.PARTNER_UNAVAILABLE,
+            `grant ${this.grantId}: the issuer has not opened the relay space yet`,
+            { cause: err },
+          )
     }
     return err
   }

@@ -18,7 +18,8 @@ export function keyMailTopic(grantId: string): string {
 /** Encodes sealed keys for the relay space's mailbox. */
 export function encodeKeyMail(grantId: string, sealed: readonly Uint8Array[]): Uint8Array {
   const body = packValue({ v: 1, kind: 'grant-keys', grantId, sealed: [...sealed] } satisfies KeyMail)
-  if (body.length > MAIL_LIMITS.maxMessageBytes) throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, 'sealed keys are over the mailbox message limit')
+  if (body.length > MAIL_LIMITS.maxMessageBytes)
+    throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, 'sealed keys are over the mailbox message limit')
   return body
 }
 

@@ -33,10 +33,21 @@ export function encodeRosterMail(grantId: string, roster: { readonly seq: number
   const bytes = packValue(roster)
   const parts = Math.max(1, Math.ceil(bytes.length / PART_BYTES))
   if (parts > MAX_ROSTER_PARTS) {
-    throw new WeftError(ErrorCodes.PAYLOAD_TOO_LARGE, `the writer roster of grant ${grantId} needs ${parts} mailbox messages; a relay carries at most ${MAX_ROSTER_PARTS}`)
+    throw new WeftError(
+      ErrorCodes.PAYLOAD_TOO_LARGE,
+      `the writer roster of grant ${grantId} needs ${parts} mailbox messages; a relay carries at most ${MAX_ROSTER_PARTS}`,
+    )
   }
   return Array.from({ length: parts }, (_, part) =>
-    packValue({ v: 1, kind: 'grant-roster', grantId, seq: roster.seq, part, parts, bytes: bytes.subarray(part * PART_BYTES, (part + 1) * PART_BYTES) } satisfies RosterMailPart),
+    packValue({
+      v: 1,
+      kind: 'grant-roster',
+      grantId,
+      seq: roster.seq,
+      part,
+      parts,
+      bytes: bytes.subarray(part * PART_BYTES, (part + 1) * PART_BYTES),
+    } satisfies RosterMailPart),
   )
 }
 
@@ -80,9 +91,18 @@ export class RosterAssembler {
 function parse(body: Uint8Array, grantId: string): RosterMailPart | undefined {
   try {
     const p = unpackValue<RosterMailPart>(body, MAIL_LIMITS.maxMessageBytes)
-    if (p?.v !== 1 || p.kind !== 'grant-roster' || p.grantId !== grantId || !(p.bytes instanceof Uint8Array)) return undefined
+    if (p?.v !== 1 || p.kind !== 'grant-roster' || p.grantId !== grantId || !(p.bytes instanceof Uint8Array))
+      return undefined
     const whole = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
-    if (!whole(p.seq) || !whole(p.part) || !whole(p.parts) || p.parts < 1 || p.parts > MAX_ROSTER_PARTS || p.part >= p.parts) return undefined
+    if (
+      !whole(p.seq) ||
+      !whole(p.part) ||
+      !whole(p.parts) ||
+      p.parts < 1 ||
+      p.parts > MAX_ROSTER_PARTS ||
+      p.part >= p.parts
+    )
+      return undefined
     return p
   } catch {
     return undefined

@@ -93,8 +93,12 @@ export class AuditLog implements AuditSink {
   async verify(options: { expectedHead?: AuditHead } = {}): Promise<AuditVerification> {
     const { kv, prefix } = await this.#open()
     const stored = await this.#stored()
-    return verifyAuditTrail(stored, await kv.get(`${prefix}head`), { tenant: this.#host.tenantId, signingKey: this.#host.signer.publicKey }, options.expectedHead)
-      .verification
+    return verifyAuditTrail(
+      stored,
+      await kv.get(`${prefix}head`),
+      { tenant: this.#host.tenantId, signingKey: this.#host.signer.publicKey },
+      options.expectedHead,
+    ).verification
   }
 
   /** Like {@link verify}, but rejects with `WEFT_AUDIT_TAMPERED`. */

@@ -16,7 +16,13 @@ function opt(w: ByteWriter, v: string | null): void {
 
 /** The canonical bytes a record's signature covers. */
 export function auditRecordBytes(r: AuditRecordBody): Uint8Array {
-  const w = new ByteWriter(256).string('weft-audit-record').varint(1).varint(r.seq).varint(r.at).string(r.tenant).string(r.action)
+  const w = new ByteWriter(256)
+    .string('weft-audit-record')
+    .varint(1)
+    .varint(r.seq)
+    .varint(r.at)
+    .string(r.tenant)
+    .string(r.action)
   opt(w, r.partner)
   w.varint(r.databases.length)
   for (const d of r.databases) w.string(d)
@@ -36,7 +42,10 @@ function recordHash(signed: Uint8Array, signature: Uint8Array): string {
 }
 
 /** Signs a record and returns it with the bytes to store. */
-export function createAuditRecord(body: AuditRecordBody, signer: SigningKeyPair): { record: AuditRecord; bytes: Uint8Array } {
+export function createAuditRecord(
+  body: AuditRecordBody,
+  signer: SigningKeyPair,
+): { record: AuditRecord; bytes: Uint8Array } {
   const signed = auditRecordBytes(body)
   const sig = signDetached(Domain.auditRecord, signed, signer.privateKey)
   const record: AuditRecord = { ...body, hash: recordHash(signed, sig), signature: toBase64Url(sig) }
@@ -56,17 +65,44 @@ export function openAuditRecord(bytes: Uint8Array, signingKey: Uint8Array): Audi
     return undefined
   }
   if (
-    v?.v !== 1 || !Number.isSafeInteger(v.seq) || v.seq < 0 || !Number.isSafeInteger(v.at) || v.at < 0 ||
-    typeof v.tenant !== 'string' || !isAuditAction(v.action) || !optString(v.partner) || !Array.isArray(v.databases) ||
-    !v.databases.every((d) => typeof d === 'string') || !optString(v.grantId) || !optString(v.relationshipId) ||
-    !optString(v.code) || !Number.isSafeInteger(v.sent) || v.sent < 0 || !Number.isSafeInteger(v.received) || v.received < 0 ||
-    !optString(v.detail) || typeof v.prev !== 'string' || !HEX64.test(v.prev) || !(v.sig instanceof Uint8Array)
+    v?.v !== 1 ||
+    !Number.isSafeInteger(v.seq) ||
+    v.seq < 0 ||
+    !Number.isSafeInteger(v.at) ||
+    v.at < 0 ||
+    typeof v.tenant !== 'string' ||
+    !isAuditAction(v.action) ||
+    !optString(v.partner) ||
+    !Array.isArray(v.databases) ||
+    !v.databases.every((d) => typeof d === 'string') ||
+    !optString(v.grantId) ||
+    !optString(v.relationshipId) ||
+    !optString(v.code) ||
+    !Number.isSafeInteger(v.sent) ||
+    v.sent < 0 ||
+    !Number.isSafeInteger(v.received) ||
+    v.received < 0 ||
+    !optString(v.detail) ||
+    typeof v.prev !== 'string' ||
+    !HEX64.test(v.prev) ||
+    !(v.sig instanceof Uint8Array)
   ) {
     return undefined
   }
   const body: AuditRecordBody = {
-    seq: v.seq, at: v.at, tenant: v.tenant, action: v.action, partner: v.partner, databases: v.databases, grantId: v.grantId,
-    relationshipId: v.relationshipId, code: v.code, sent: v.sent, received: v.received, detail: v.detail, prev: v.prev,
+    seq: v.seq,
+    at: v.at,
+    tenant: v.tenant,
+    action: v.action,
+    partner: v.partner,
+    databases: v.databases,
+    grantId: v.grantId,
+    relationshipId: v.relationshipId,
+    code: v.code,
+    sent: v.sent,
+    received: v.received,
+    detail: v.detail,
+    prev: v.prev,
   }
   const signed = auditRecordBytes(body)
   if (!verifyDetached(Domain.auditRecord, signed, v.sig, signingKey)) return undefined
@@ -83,7 +119,12 @@ function headBytes(tenant: string, head: AuditHead): Uint8Array {
 
 /** Signs the trail's head. */
 export function createAuditHead(tenant: string, head: AuditHead, signer: SigningKeyPair): Uint8Array {
-  return packValue({ v: 1, seq: head.seq, hash: head.hash, sig: signDetached(Domain.auditHead, headBytes(tenant, head), signer.privateKey) })
+  return packValue({
+    v: 1,
+    seq: head.seq,
+    hash: head.hash,
+    sig: signDetached(Domain.auditHead, headBytes(tenant, head), signer.privateKey),
+  })
 }
 
 /** Decodes and checks a signed head; `undefined` when it does not verify. */
@@ -94,10 +135,16 @@ export function openAuditHead(bytes: Uint8Array, tenant: string, signingKey: Uin
   } catch {
     return undefined
   }
-  if (v?.v !== 1 || !Number.isSafeInteger(v.seq) || v.seq < 0 || typeof v.hash !== 'string' || !HEX64.test(v.hash) || !(v.sig instanceof Uint8Array)) {
+  if (
+    v?.v !== 1 ||
+    !Number.isSafeInteger(v.seq) ||
+    v.seq < 0 ||
+    typeof v.hash !== 'string' ||
+    !HEX64.test(v.hash) ||
+    !(v.sig instanceof Uint8Array)
+  ) {
     return undefined
   }
   const head = { seq: v.seq, hash: v.hash }
   return verifyDetached(Domain.auditHead, headBytes(tenant, head), v.sig, signingKey) ? head : undefined
 }
-

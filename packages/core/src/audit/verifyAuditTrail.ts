@@ -53,5 +53,8 @@ export function verifyAuditTrail(
     if (records[h.seq]!.hash !== h.hash) return fail('altered', h.seq, 'differs from the one the head names')
   }
   const last = records[records.length - 1]
-  return { verification: { ok: true, records: records.length, head: last ? { seq: last.seq, hash: last.hash } : null }, records }
+  return {
+    verification: { ok: true, records: records.length, head: last ? { seq: last.seq, hash: last.hash } : null },
+    records,
+  }
 }

@@ -11,7 +11,14 @@ export type { SigningKeyPair } from './sign.ts'
 export { serverSignerOf, isServerSigner } from './serverSigner.ts'
 export type { ServerSigner, ServerDomain } from './serverSigner.ts'
 export {
-  encryptCommitted, decryptCommitted, keyCommits, generateKey, generateNonce, KEY_BYTES, NONCE_BYTES, AEAD_OVERHEAD,
+  encryptCommitted,
+  decryptCommitted,
+  keyCommits,
+  generateKey,
+  generateNonce,
+  KEY_BYTES,
+  NONCE_BYTES,
+  AEAD_OVERHEAD,
 } from './aead.ts'
 export { deriveKeyFromPassword, validKdfParams, DEFAULT_KDF, TEST_KDF, SALT_BYTES } from './password.ts'
 export type { KdfParams } from './password.ts'

@@ -23,8 +23,13 @@ export function deriveKeyFromPassword(password: string, salt: Uint8Array, params
 export function validKdfParams(p: unknown): p is KdfParams {
   const q = p as KdfParams
   return (
-    typeof q === 'object' && q !== null &&
-    Number.isInteger(q.opsLimit) && q.opsLimit >= 1 && q.opsLimit <= 16 &&
-    Number.isInteger(q.memLimit) && q.memLimit >= 8192 && q.memLimit <= 1024 * 1024 * 1024
+    typeof q === 'object' &&
+    q !== null &&
+    Number.isInteger(q.opsLimit) &&
+    q.opsLimit >= 1 &&
+    q.opsLimit <= 16 &&
+    Number.isInteger(q.memLimit) &&
+    q.memLimit >= 8192 &&
+    q.memLimit <= 1024 * 1024 * 1024
   )
 }

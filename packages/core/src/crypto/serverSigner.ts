@@ -22,7 +22,10 @@ export function serverSignerOf(key: SigningKeyPair): ServerSigner {
     publicKey: key.publicKey,
     sign(domain, message) {
       if (domain !== Domain.serverChallenge && domain !== Domain.serverRegistration) {
-        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a server signer signs server challenges and registrations only')
+        throw new WeftError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'a server signer signs server challenges and registrations only',
+        )
       }
       return signDetached(domain, message, key.privateKey)
     },

@@ -23,7 +23,11 @@ export async function verifyDetachedAsync(
  * checked before WebCrypto runs: WebCrypto alone accepts signatures libsodium refuses (a
  * small-order `R`), so without the rule the two paths would disagree. Never throws; returns false.
  */
-export async function verifyEd25519Async(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+export async function verifyEd25519Async(
+  message: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+): Promise<boolean> {
   if (!passesEd25519Rule(signature, publicKey)) return false
   const key = await verifyKeyFor(publicKey)
   if (key === 'unsupported') return verifyEd25519(message, signature, publicKey)

@@ -5,7 +5,16 @@ import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/i
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
 import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry } from '../store/index.ts'
-import { asDocId, asKeyId, type ChangeHash, type Cursor, type DbName, type DocId, type KeyId, type Origin } from '../types.ts'
+import {
+  asDocId,
+  asKeyId,
+  type ChangeHash,
+  type Cursor,
+  type DbName,
+  type DocId,
+  type KeyId,
+  type Origin,
+} from '../types.ts'
 import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
 import type { DatabaseContext } from './DatabaseContext.ts'
 import { DocState, type DocData } from './DocState.ts'
@@ -93,7 +102,12 @@ export class Database {
   }
 
   /** @internal Opens a database over `store`, loading documents from their newest snapshots. */
-  static async open(ctx: DatabaseContext, store: ChangeStore, name: DbName, options: DatabaseOptions = {}): Promise<Database> {
+  static async open(
+    ctx: DatabaseContext,
+    store: ChangeStore,
+    name: DbName,
+    options: DatabaseOptions = {},
+  ): Promise<Database> {
     const db = new Database(ctx, store, name, options)
     await db.#materialiser.ingestItems(await scanAll(store))
     // Entries other writers append to this store (another Database over it, a sync) materialise by themselves.
@@ -135,7 +149,9 @@ export class Database {
   }
 
   /** Creates a document, optionally with initial data, encrypted under `keyId` (default: the database's). */
-  createDocument<T extends DocData = DocData>(options: { keyId?: string; data?: NoInfer<T> } = {}): Promise<Document<T>> {
+  createDocument<T extends DocData = DocData>(
+    options: { keyId?: string; data?: NoInfer<T> } = {},
+  ): Promise<Document<T>> {
     return this.#write(async () => {
       this.#checkMayWrite()
       const keyId = options.keyId ? asKeyId(options.keyId) : this.#settings.keyId
@@ -159,7 +175,10 @@ export class Database {
    * Changes a document: `fn` edits `draft.getData()`; the edit becomes one signed, encrypted
    * entry. A callback that changes nothing writes nothing.
    */
-  changeDoc<T extends DocData = DocData>(doc: Document<T> | DocId, fn: (draft: Document<T>) => void): Promise<Document<T>> {
+  changeDoc<T extends DocData = DocData>(
+    doc: Document<T> | DocId,
+    fn: (draft: Document<T>) => void,
+  ): Promise<Document<T>> {
     return this.#write(async () => {
       const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
       const before = state.am!
@@ -280,7 +299,12 @@ export class Database {
   async pushChangesTo(target: ChangeStore | Database): Promise<SyncReport> {
     if (target instanceof Database) return target.pullChangesFrom(this)
     const copy = await copyMissingEntries(this.#store, target)
-    return { transferred: copy.added.length, existing: copy.existing, rejected: copy.rejected, materialised: emptyReport() }
+    return {
+      transferred: copy.added.length,
+      existing: copy.existing,
+      rejected: copy.rejected,
+      materialised: emptyReport(),
+    }
   }
 
   /** Frees every document and stops listening; the store stays open (its owner closes it). */
@@ -298,7 +322,8 @@ export class Database {
   #run(fn: () => Promise<MaterialiseReport>): Promise<MaterialiseReport> {
     return this.#write(async () => {
       const report = await fn()
-      if (report.docIds.length) this.#events.emit('docs-changed', { docIds: [...new Set(report.docIds)], source: 'received' })
+      if (report.docIds.length)
+        this.#events.emit('docs-changed', { docIds: [...new Set(report.docIds)], source: 'received' })
       return report
     })
   }
@@ -321,7 +346,11 @@ export class Database {
 
   /** Refuses a write before it touches any document state (an Automerge document is spent once changed). */
   #checkMayWrite(): void {
-    if (this.#ctx.mayWrite?.() === false) throw new WeftError(ErrorCodes.READ_ONLY, `this device may not write to ${this.name}: it is a reader or was removed`)
+    if (this.#ctx.mayWrite?.() === false)
+      throw new WeftError(
+        ErrorCodes.READ_ONLY,
+        `this device may not write to ${this.name}: it is a reader or was removed`,
+      )
   }
 
   #writable(id: DocId): DocState {
@@ -333,7 +362,11 @@ export class Database {
   }
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
-  async #commit(state: DocState, kind: 'create' | 'change' | 'delete' | 'snapshot', payload: Uint8Array): Promise<ParsedEntry> {
+  async #commit(
+    state: DocState,
+    kind: 'create' | 'change' | 'delete' | 'snapshot',
+    payload: Uint8Array,
+  ): Promise<ParsedEntry> {
     const keyId = state.writeKey ?? state.keyId ?? this.#settings.keyId
     const key = this.#ctx.keyBag.current(keyId)
     const entry = createEntry({
@@ -353,7 +386,11 @@ export class Database {
   }
 
   async #writeSnapshot(state: DocState): Promise<ChangeHash> {
-    const entry = await this.#commit(state, 'snapshot', encodeSnapshotPayload(A.save(state.am!), state.applied, state.unappliedRefs()))
+    const entry = await this.#commit(
+      state,
+      'snapshot',
+      encodeSnapshotPayload(A.save(state.am!), state.applied, state.unappliedRefs()),
+    )
     this.#materialiser.noteLocal(state, entry)
     state.changesSinceSnapshot = 0
     return entry.hash

@@ -42,7 +42,8 @@ export class DatabaseSettings {
   adopt(options: DatabaseOptions): void {
     const keyId = options.keyId === undefined ? undefined : asKeyId(options.keyId)
     const snapshotEvery = options.snapshotEvery === undefined ? undefined : Math.max(1, options.snapshotEvery)
-    if (keyId !== undefined && this.#keyId !== undefined && keyId !== this.#keyId) throw this.#conflict('keyId', this.#keyId, keyId)
+    if (keyId !== undefined && this.#keyId !== undefined && keyId !== this.#keyId)
+      throw this.#conflict('keyId', this.#keyId, keyId)
     if (snapshotEvery !== undefined && this.#snapshotEvery !== undefined && snapshotEvery !== this.#snapshotEvery) {
       throw this.#conflict('snapshotEvery', this.#snapshotEvery, snapshotEvery)
     }

@@ -1,6 +1,11 @@
 import * as A from '@automerge/automerge'
 import {
-  decodeChangePayload, decryptEntryWithKey, findEntryKey, parseEntry, type HeldKey, type ParsedEntry,
+  decodeChangePayload,
+  decryptEntryWithKey,
+  findEntryKey,
+  parseEntry,
+  type HeldKey,
+  type ParsedEntry,
 } from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
@@ -68,7 +73,11 @@ export class Materialiser {
         report.applied.push(h)
         docs.add(applied)
       } else if (held) (held.code === ErrorCodes.KEY_NOT_FOUND ? report.locked : report.untrusted).push(held)
-      else report.rejected.push({ hash: h, error: rejected ?? new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`) })
+      else
+        report.rejected.push({
+          hash: h,
+          error: rejected ?? new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`),
+        })
     }
     report.docIds.push(...docs)
     return report
@@ -83,7 +92,9 @@ export class Materialiser {
       const chunk = todo.slice(i, i + FETCH_CHUNK)
       const envelopes = await this.#store.getChanges(chunk)
       const found = new Set(envelopes.map((e) => e.hash))
-      for (const h of chunk) if (!found.has(h)) this.#reject(report, h, new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`), false)
+      for (const h of chunk)
+        if (!found.has(h))
+          this.#reject(report, h, new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`), false)
       for (const env of envelopes) {
         try {
           const parsed = parseEntry(env.hash, env.bytes)
@@ -100,7 +111,10 @@ export class Materialiser {
   /** Materialises entries known from a store scan, fetching only what it needs. */
   async ingestItems(items: readonly IngestItem[]): Promise<MaterialiseReport> {
     const report = emptyReport()
-    await this.#ingest(items.filter((i) => !this.#rejected.has(i.hash) && !this.#isApplied(i.hash)), report)
+    await this.#ingest(
+      items.filter((i) => !this.#rejected.has(i.hash) && !this.#isApplied(i.hash)),
+      report,
+    )
     return report
   }
 
@@ -274,13 +288,18 @@ export class Materialiser {
       return undefined
     }
     if (state.origin && !sameOrigin(state.origin, header.origin)) {
-      this.#reject(report, entry.hash, new WeftError(ErrorCodes.ORIGIN_NOT_LINKED, `entry ${entry.hash} names another origin than its document`))
+      this.#reject(
+        report,
+        entry.hash,
+        new WeftError(ErrorCodes.ORIGIN_NOT_LINKED, `entry ${entry.hash} names another origin than its document`),
+      )
       return undefined
     }
     state.origin ??= header.origin
     state.keyId ??= header.keyId
     const key = findEntryKey(entry, this.#keys)
-    if (!key) this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
+    if (!key)
+      this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
     return key
   }
 
@@ -298,7 +317,10 @@ export class Materialiser {
     if (decoded.length === 0) return
     let am = state.am ?? A.init<DocData>()
     try {
-      ;[am] = A.applyChanges(am, decoded.flatMap((d) => d.changes))
+      ;[am] = A.applyChanges(
+        am,
+        decoded.flatMap((d) => d.changes),
+      )
     } catch {
       // One malformed change inside a validly signed entry: apply entry by entry, refuse the bad one.
       for (const d of [...decoded]) {
@@ -306,7 +328,11 @@ export class Materialiser {
           ;[am] = A.applyChanges(am, d.changes)
         } catch (err) {
           decoded.splice(decoded.indexOf(d), 1)
-          this.#reject(report, d.entry.hash, new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry payload is not a valid Automerge change', { cause: err }))
+          this.#reject(
+            report,
+            d.entry.hash,
+            new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry payload is not a valid Automerge change', { cause: err }),
+          )
         }
       }
     }

@@ -32,5 +32,8 @@ export function matchesFilter(filter: DocFilter | undefined, doc: Document): boo
 export function allOf(a: DocFilter | undefined, b: DocFilter | undefined): DocFilter | undefined {
   if (!a) return b
   if (!b) return a
-  return withFilterId(`all(${filterFingerprint(a)},${filterFingerprint(b)})`, (doc: Document) => matchesFilter(a, doc) && matchesFilter(b, doc))
+  return withFilterId(
+    `all(${filterFingerprint(a)},${filterFingerprint(b)})`,
+    (doc: Document) => matchesFilter(a, doc) && matchesFilter(b, doc),
+  )
 }

@@ -40,15 +40,24 @@ function unpackHashes(bytes: Uint8Array): ChangeHash[] {
   return out
 }
 
-export function encodeSnapshotPayload(save: Uint8Array, covers: Iterable<ChangeHash>, refs: Iterable<ChangeHash> = []): Uint8Array {
+export function encodeSnapshotPayload(
+  save: Uint8Array,
+  covers: Iterable<ChangeHash>,
+  refs: Iterable<ChangeHash> = [],
+): Uint8Array {
   return packValue({ save, covers: packHashes([...covers]), refs: packHashes([...refs]) })
 }
 
 export function decodeSnapshotPayload(bytes: Uint8Array): SnapshotPayload {
   const v = unpackValue<{ save: Uint8Array; covers: Uint8Array; refs?: Uint8Array }>(bytes, bytes.length)
   const refs = v?.refs ?? new Uint8Array()
-  if (!(v?.save instanceof Uint8Array) || !(v.covers instanceof Uint8Array) || v.covers.length % HASH_BYTES !== 0 ||
-    !(refs instanceof Uint8Array) || refs.length % HASH_BYTES !== 0) {
+  if (
+    !(v?.save instanceof Uint8Array) ||
+    !(v.covers instanceof Uint8Array) ||
+    v.covers.length % HASH_BYTES !== 0 ||
+    !(refs instanceof Uint8Array) ||
+    refs.length % HASH_BYTES !== 0
+  ) {
     throw new WeftError(ErrorCodes.MALFORMED_ENTRY, 'snapshot payload does not parse')
   }
   return { save: v.save, covers: unpackHashes(v.covers), refs: unpackHashes(refs) }

@@ -33,7 +33,8 @@ export interface HeldKey {
 export function decryptEntry(entry: ParsedEntry, keys: KeyBag): Uint8Array {
   const key = findEntryKey(entry, keys)
   const { keyId, keyVersion } = entry.header
-  if (!key) throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no held key opens entry ${entry.hash} (${keyId} v${keyVersion})`)
+  if (!key)
+    throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no held key opens entry ${entry.hash} (${keyId} v${keyVersion})`)
   return decryptEntryWithKey(entry, key.key)
 }
 

@@ -1,9 +1,25 @@
-import { canonicalTextProblem, CodecError, fromHex, toHex, utf8, type ByteReader, type ByteWriter } from '../codec/index.ts'
+import {
+  canonicalTextProblem,
+  CodecError,
+  fromHex,
+  toHex,
+  utf8,
+  type ByteReader,
+  type ByteWriter,
+} from '../codec/index.ts'
 import { NONCE_BYTES } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
-  asChangeHash, asDbName, asDocId, asKeyId, asTenantId,
-  type ChangeHash, type DocId, type EntryKind, type KeyId, type Origin,
+  asChangeHash,
+  asDbName,
+  asDocId,
+  asKeyId,
+  asTenantId,
+  type ChangeHash,
+  type DocId,
+  type EntryKind,
+  type KeyId,
+  type Origin,
 } from '../types.ts'
 import { FIELD_LIMITS, type EntryLimits } from './limits.ts'
 
@@ -46,7 +62,8 @@ export function writeHeader(w: ByteWriter, h: EntryHeader): void {
   for (const [field, text, maxBytes] of names) {
     const problem = text.length === 0 ? 'an empty name' : canonicalTextProblem(text)
     if (problem) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, `entry ${field} has ${problem}`)
-    if (utf8(text).length > maxBytes) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, `entry ${field} is over ${maxBytes} bytes`)
+    if (utf8(text).length > maxBytes)
+      throw new WeftError(ErrorCodes.MALFORMED_ENTRY, `entry ${field} is over ${maxBytes} bytes`)
   }
   w.u8(MAGIC[0]!).u8(MAGIC[1]!).u8(h.v).u8(KIND_CODES[h.kind])
   w.fixed(fromHex(h.docId))
@@ -67,7 +84,10 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
     const kind = KINDS[r.u8()]
     if (!kind) throw new CodecError('malformed', 'unknown entry kind')
     const docId = asDocId(toHex(r.fixed(16)))
-    const origin = { tenant: asTenantId(name(r, FIELD_LIMITS.tenantBytes)), db: asDbName(name(r, FIELD_LIMITS.dbBytes)) }
+    const origin = {
+      tenant: asTenantId(name(r, FIELD_LIMITS.tenantBytes)),
+      db: asDbName(name(r, FIELD_LIMITS.dbBytes)),
+    }
     const depCount = r.varint(limits.maxDeps)
     const deps: ChangeHash[] = []
     for (let i = 0; i < depCount; i++) {

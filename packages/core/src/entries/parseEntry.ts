@@ -12,10 +12,18 @@ const SIGNATURE_BYTES = 64
  * truncated, oversized or trailing bytes fail with `WEFT_MALFORMED_ENTRY` or `WEFT_ENTRY_TOO_LARGE`.
  * The hash is taken as given: use {@link verifyEntry} for bytes from anywhere untrusted.
  */
-export function parseEntry(hash: ChangeHash, bytes: Uint8Array, limits: EntryLimits = DEFAULT_ENTRY_LIMITS): ParsedEntry {
-  if (!(bytes instanceof Uint8Array)) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry bytes must be a Uint8Array')
+export function parseEntry(
+  hash: ChangeHash,
+  bytes: Uint8Array,
+  limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
+): ParsedEntry {
+  if (!(bytes instanceof Uint8Array))
+    throw new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry bytes must be a Uint8Array')
   if (bytes.length > limits.maxEntryBytes) {
-    throw new WeftError(ErrorCodes.ENTRY_TOO_LARGE, `entry of ${bytes.length} bytes is over the ${limits.maxEntryBytes} limit`)
+    throw new WeftError(
+      ErrorCodes.ENTRY_TOO_LARGE,
+      `entry of ${bytes.length} bytes is over the ${limits.maxEntryBytes} limit`,
+    )
   }
   const r = new ByteReader(bytes)
   const header = readHeader(r, limits)

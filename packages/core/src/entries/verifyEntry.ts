@@ -23,14 +23,19 @@ export function verifyEntry(
   limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
   options: { signature?: boolean } = {},
 ): ParsedEntry {
-  if (!(bytes instanceof Uint8Array)) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry bytes must be a Uint8Array')
+  if (!(bytes instanceof Uint8Array))
+    throw new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry bytes must be a Uint8Array')
   if (bytes.length > limits.maxEntryBytes) {
-    throw new WeftError(ErrorCodes.ENTRY_TOO_LARGE, `entry of ${bytes.length} bytes is over the ${limits.maxEntryBytes} limit`)
+    throw new WeftError(
+      ErrorCodes.ENTRY_TOO_LARGE,
+      `entry of ${bytes.length} bytes is over the ${limits.maxEntryBytes} limit`,
+    )
   }
   const actual = hashEntryBytes(bytes)
   if (actual !== hash) throw new WeftError(ErrorCodes.HASH_MISMATCH, `entry bytes hash to ${actual}, not ${hash}`)
   const parsed = parseEntry(hash, bytes, limits)
-  if (options.signature !== false && !verifySignature(parsed)) throw new WeftError(ErrorCodes.BAD_SIGNATURE, `entry ${hash} signature does not verify`)
+  if (options.signature !== false && !verifySignature(parsed))
+    throw new WeftError(ErrorCodes.BAD_SIGNATURE, `entry ${hash} signature does not verify`)
   return parsed
 }
 

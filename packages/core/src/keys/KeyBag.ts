@@ -127,10 +127,19 @@ export class KeyBag {
   async addVersions(keyId: KeyId, versions: readonly KeyVersion[]): Promise<KeyId> {
     checkName(keyId)
     const held = this.#keys.get(keyId)
-    if (held && !versions.some((v) => { const k = held.get(v.version); return k !== undefined && constantTimeEqual(k, v.key) })) {
+    if (
+      held &&
+      !versions.some((v) => {
+        const k = held.get(v.version)
+        return k !== undefined && constantTimeEqual(k, v.key)
+      })
+    ) {
       // No version in common: a different key that happens to share the name. Adding it would let
       // whoever sent it choose the key our next writes use.
-      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `the key name ${keyId} is in use by a different key; import it under another name`)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `the key name ${keyId} is in use by a different key; import it under another name`,
+      )
     }
     for (const v of versions) {
       const existing = this.get(keyId, v.version)
@@ -168,7 +177,10 @@ export function protectKeyVersions(versions: readonly KeyVersion[], password: st
 
 function checkName(name: string): KeyId {
   if (!KEY_NAME.test(name)) {
-    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `key names are 1-64 of [A-Za-z0-9._-], got ${JSON.stringify(name)}`)
+    throw new WeftError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `key names are 1-64 of [A-Za-z0-9._-], got ${JSON.stringify(name)}`,
+    )
   }
   return asKeyId(name)
 }

@@ -18,12 +18,22 @@ export function encodeKeyVersions(versions: readonly KeyVersion[]): Uint8Array {
 /** Decodes and checks {@link encodeKeyVersions} output. */
 export function decodeKeyVersions(bytes: Uint8Array): KeyVersion[] {
   const value = unpackValue<{ f: string; v: number; keys: [number, Uint8Array][] }>(bytes, 4 * 1024 * 1024)
-  if (value?.f !== 'weft-key-versions' || value.v !== 1 || !Array.isArray(value.keys) || value.keys.length > MAX_VERSIONS) {
+  if (
+    value?.f !== 'weft-key-versions' ||
+    value.v !== 1 ||
+    !Array.isArray(value.keys) ||
+    value.keys.length > MAX_VERSIONS
+  ) {
     throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'not a key version list')
   }
   return value.keys.map((pair) => {
     const [version, key] = Array.isArray(pair) ? pair : []
-    if (!Number.isSafeInteger(version) || (version as number) < 1 || !(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
+    if (
+      !Number.isSafeInteger(version) ||
+      (version as number) < 1 ||
+      !(key instanceof Uint8Array) ||
+      key.length !== KEY_BYTES
+    ) {
       throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'bad key version')
     }
     return { version: version as number, key }

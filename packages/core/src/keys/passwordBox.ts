@@ -1,6 +1,11 @@
 import { ByteWriter, packValue, unpackValue } from '../codec/index.ts'
 import {
-  decryptCommitted, deriveKeyFromPassword, encryptCommitted, generateNonce, randomBytes, SALT_BYTES,
+  decryptCommitted,
+  deriveKeyFromPassword,
+  encryptCommitted,
+  generateNonce,
+  randomBytes,
+  SALT_BYTES,
   validKdfParams,
 } from '../crypto/index.ts'
 import type { DomainName, KdfParams } from '../crypto/index.ts'
@@ -66,12 +71,18 @@ function parseBox(box: Uint8Array): BoxFields {
     throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'not a Weft password box', { cause })
   }
   if (
-    typeof fields !== 'object' || fields === null || fields.f !== 'weft-password-box' || fields.v !== 1 ||
-    !validKdfParams(fields.kdf) || !(fields.salt instanceof Uint8Array) || fields.salt.length !== 16 ||
-    !(fields.nonce instanceof Uint8Array) || fields.nonce.length !== 24 || !(fields.ct instanceof Uint8Array)
+    typeof fields !== 'object' ||
+    fields === null ||
+    fields.f !== 'weft-password-box' ||
+    fields.v !== 1 ||
+    !validKdfParams(fields.kdf) ||
+    !(fields.salt instanceof Uint8Array) ||
+    fields.salt.length !== 16 ||
+    !(fields.nonce instanceof Uint8Array) ||
+    fields.nonce.length !== 24 ||
+    !(fields.ct instanceof Uint8Array)
   ) {
     throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'not a Weft password box')
   }
   return fields
 }
-

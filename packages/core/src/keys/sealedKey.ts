@@ -1,6 +1,12 @@
 import { ByteWriter, packValue, unpackValue } from '../codec/index.ts'
 import {
-  Domain, openSealed, sealTo, signDetached, verifyDetached, type BoxKeyPair, type SigningKeyPair,
+  Domain,
+  openSealed,
+  sealTo,
+  signDetached,
+  verifyDetached,
+  type BoxKeyPair,
+  type SigningKeyPair,
 } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { decodeKeyVersions, encodeKeyVersions, type KeyVersion } from './keyMaterial.ts'
@@ -29,7 +35,10 @@ export function sealKeyVersions(
 ): Uint8Array {
   const secret = encodeKeyVersions(versions)
   const sig = signDetached(Domain.sealedKey, signedBytes(keyId, secret, recipientBoxKey), sender.privateKey)
-  return sealTo(packValue({ f: 'weft-sealed-key', v: 1, keyId, secret, sender: sender.publicKey, sig }), recipientBoxKey)
+  return sealTo(
+    packValue({ f: 'weft-sealed-key', v: 1, keyId, secret, sender: sender.publicKey, sig }),
+    recipientBoxKey,
+  )
 }
 
 /** Opens a sealed hand-off; `WEFT_DECRYPT_FAILED` if not for us, `WEFT_BAD_SIGNATURE` if forged. */
@@ -42,8 +51,14 @@ export function openSealedKeyVersions(sealed: Uint8Array, recipient: BoxKeyPair)
   } catch (cause) {
     throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'sealed key does not parse', { cause })
   }
-  if (v?.f !== 'weft-sealed-key' || v.v !== 1 || typeof v.keyId !== 'string' || !(v.secret instanceof Uint8Array) ||
-    !(v.sender instanceof Uint8Array) || !(v.sig instanceof Uint8Array)) {
+  if (
+    v?.f !== 'weft-sealed-key' ||
+    v.v !== 1 ||
+    typeof v.keyId !== 'string' ||
+    !(v.secret instanceof Uint8Array) ||
+    !(v.sender instanceof Uint8Array) ||
+    !(v.sig instanceof Uint8Array)
+  ) {
     throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'sealed key does not parse')
   }
   if (!verifyDetached(Domain.sealedKey, signedBytes(v.keyId, v.secret, recipient.publicKey), v.sig, v.sender)) {

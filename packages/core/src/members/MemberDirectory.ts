@@ -56,7 +56,14 @@ export interface DirectoryReport {
   readonly locked: number
 }
 
-const EMPTY: DirectoryState = { users: new Map(), devices: new Map(), joinIds: new Set(), keyRecords: [], refused: [], lamport: 0 }
+const EMPTY: DirectoryState = {
+  users: new Map(),
+  devices: new Map(),
+  joinIds: new Set(),
+  keyRecords: [],
+  refused: [],
+  lamport: 0,
+}
 
 /**
  * A tenant's directory of users and devices (`tenant.members`): signed records in the database
@@ -138,7 +145,9 @@ export class MemberDirectory {
         this.#malformed.push({ id: `malformed-${this.#malformed.length}`, error: err as WeftError })
       }
     }
-    return changed || this.#state === EMPTY ? this.#install(foldDirectory(this.#host.root, this.#records.values())) : false
+    return changed || this.#state === EMPTY
+      ? this.#install(foldDirectory(this.#host.root, this.#records.values()))
+      : false
   }
 
   /** @internal Stops following the directory store and the key bag (the tenant closes). */
@@ -175,13 +184,15 @@ export class MemberDirectory {
    * `WEFT_NOT_ADMIN` unless this device's user is an admin.
    */
   async setRole(userId: string, role: Role): Promise<void> {
-    if (!isRole(role)) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `roles are admin, writer or reader, not ${JSON.stringify(role)}`)
+    if (!isRole(role))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `roles are admin, writer or reader, not ${JSON.stringify(role)}`)
     await this.#change(async (state) => {
       const user = this.#userOrThrow(state, userId)
       const devices = [...state.devices.values()].filter((d) => d.userId === user.id && !d.removed)
       const ids = devices.map((d) => d.id)
       // Demotion: what they wrote that counts now keeps counting. Promotion: what did not count stays out.
-      const hashes = canWrite(user.role) === canWrite(role) ? [] : await this.#held(ids, canWrite(role) ? 'untrusted' : 'trusted')
+      const hashes =
+        canWrite(user.role) === canWrite(role) ? [] : await this.#held(ids, canWrite(role) ? 'untrusted' : 'trusted')
       return { op: 'set-role', userId: user.id, role, hashes }
     })
   }
@@ -195,7 +206,11 @@ export class MemberDirectory {
     await this.#change(async (state) => {
       const d = state.devices.get(deviceId)
       if (!d || d.removed) throw new WeftError(ErrorCodes.MEMBER_NOT_FOUND, `no device ${deviceId} in the directory`)
-      if (d.id === this.#selfId()) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a device cannot remove itself: remove it from another admin device')
+      if (d.id === this.#selfId())
+        throw new WeftError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'a device cannot remove itself: remove it from another admin device',
+        )
       return { op: 'remove-device', device: d.id, hashes: await this.#held([d.id]) }
     })
     await this.#rotateKeys()
@@ -205,7 +220,11 @@ export class MemberDirectory {
   async removeUser(userId: string): Promise<void> {
     await this.#change(async (state) => {
       const user = this.#userOrThrow(state, userId)
-      if (state.devices.get(this.#selfId())?.userId === user.id) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an admin cannot remove its own user: do it from another admin')
+      if (state.devices.get(this.#selfId())?.userId === user.id)
+        throw new WeftError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'an admin cannot remove its own user: do it from another admin',
+        )
       const ids = [...state.devices.values()].filter((d) => d.userId === user.id && !d.removed).map((d) => d.id)
       return { op: 'remove-user', userId: user.id, hashes: await this.#held(ids) }
     })
@@ -215,9 +234,12 @@ export class MemberDirectory {
   /** @internal Writes an `add-device` record (join approval, recovery kit). */
   async addDevice(op: Extract<DirectoryOp, { op: 'add-device' }>): Promise<void> {
     await this.#change(async (state) => {
-      if (state.joinIds.has(op.joinId)) throw new WeftError(ErrorCodes.JOIN_REPLAYED, 'this join request was already approved')
-      if (state.devices.has(toBase64Url(op.device.key))) throw new WeftError(ErrorCodes.JOIN_REPLAYED, 'this device is already in the directory')
-      if (state.users.has(op.userId) && state.users.get(op.userId)!.removed) throw new WeftError(ErrorCodes.MEMBER_NOT_FOUND, `user ${op.userId} was removed`)
+      if (state.joinIds.has(op.joinId))
+        throw new WeftError(ErrorCodes.JOIN_REPLAYED, 'this join request was already approved')
+      if (state.devices.has(toBase64Url(op.device.key)))
+        throw new WeftError(ErrorCodes.JOIN_REPLAYED, 'this device is already in the directory')
+      if (state.users.has(op.userId) && state.users.get(op.userId)!.removed)
+        throw new WeftError(ErrorCodes.MEMBER_NOT_FOUND, `user ${op.userId} was removed`)
       return op
     })
   }
@@ -231,7 +253,12 @@ export class MemberDirectory {
   async requireAdmin(): Promise<DirectoryState> {
     await this.load()
     if (this.#state.devices.size === 0 && bytesEqual(this.#host.identity.signing.publicKey, this.#host.root)) {
-      await this.#write({ op: 'genesis', userId: toHex(randomBytes(16)), name: 'admin', device: { key: this.#host.root, box: this.#host.identity.box.publicKey } })
+      await this.#write({
+        op: 'genesis',
+        userId: toHex(randomBytes(16)),
+        name: 'admin',
+        device: { key: this.#host.root, box: this.#host.identity.box.publicKey },
+      })
       await this.#host.directoryStarted()
     }
     const d = this.#state.devices.get(toBase64Url(this.#host.identity.signing.publicKey))
@@ -248,8 +275,17 @@ export class MemberDirectory {
 
   async #write(op: DirectoryOp, keyVersion?: number): Promise<void> {
     const { identity, tenantId, keyBag } = this.#host
-    const record = createMemberRecord(op, { tenant: tenantId, lamport: this.#state.lamport + 1, nonce: randomBytes(16) }, identity.signing)
-    await appendRecord(this.#store ?? (await this.#host.openDirectoryStore()), record, { tenantId, keyBag, signer: identity.signing, keyVersion })
+    const record = createMemberRecord(
+      op,
+      { tenant: tenantId, lamport: this.#state.lamport + 1, nonce: randomBytes(16) },
+      identity.signing,
+    )
+    await appendRecord(this.#store ?? (await this.#host.openDirectoryStore()), record, {
+      tenantId,
+      keyBag,
+      signer: identity.signing,
+      keyVersion,
+    })
     await this.refresh()
   }
 
@@ -266,15 +302,24 @@ export class MemberDirectory {
     const sealed: [string, Uint8Array[]][] = []
     for (const d of this.#state.devices.values()) {
       if (d.removed || d.id === me) continue
-      sealed.push([d.id, keyBag.keyIds().map((k) => sealKeyVersions(k, keyBag.versions(k), d.boxKey, identity.signing))])
+      sealed.push([
+        d.id,
+        keyBag.keyIds().map((k) => sealKeyVersions(k, keyBag.versions(k), d.boxKey, identity.signing)),
+      ])
     }
     await this.#write({ op: 'keys', sealed }, before)
   }
 
   /** Entries each device signed, as held now, that its trust allows (or, with `untrusted`, does not). */
-  async #held(deviceIds: readonly string[], which: 'trusted' | 'untrusted' = 'trusted'): Promise<[string, ChangeHash[]][]> {
+  async #held(
+    deviceIds: readonly string[],
+    which: 'trusted' | 'untrusted' = 'trusted',
+  ): Promise<[string, ChangeHash[]][]> {
     const found = await entriesByDevice(await this.#host.databaseStores(), new Set(deviceIds))
-    return [...found].map(([id, hashes]) => [id, hashes.filter((h) => allows(this.#state.devices.get(id)?.trust, h) === (which === 'trusted'))])
+    return [...found].map(([id, hashes]) => [
+      id,
+      hashes.filter((h) => allows(this.#state.devices.get(id)?.trust, h) === (which === 'trusted')),
+    ])
   }
 
   #selfId(): string {
@@ -311,7 +356,10 @@ export class MemberDirectory {
     const trusts = new Map<string, DeviceTrust>()
     for (const d of state.devices.values()) {
       const role = state.users.get(d.userId)?.role
-      trusts.set(d.id, role && canWrite(role) ? d.trust : d.trust.mode === 'only' ? d.trust : { mode: 'only', hashes: new Set() })
+      trusts.set(
+        d.id,
+        role && canWrite(role) ? d.trust : d.trust.mode === 'only' ? d.trust : { mode: 'only', hashes: new Set() },
+      )
     }
     this.#host.trust.setDevices(trusts)
     await this.#host.trustChanged()

@@ -22,7 +22,14 @@ export type HashesByDevice = ReadonlyArray<readonly [string, readonly ChangeHash
  */
 export type DirectoryOp =
   | { readonly op: 'genesis'; readonly userId: string; readonly name: string; readonly device: DeviceKeys }
-  | { readonly op: 'add-device'; readonly userId: string; readonly name: string; readonly role: Role; readonly device: DeviceKeys; readonly joinId: string }
+  | {
+      readonly op: 'add-device'
+      readonly userId: string
+      readonly name: string
+      readonly role: Role
+      readonly device: DeviceKeys
+      readonly joinId: string
+    }
   | { readonly op: 'set-role'; readonly userId: string; readonly role: Role; readonly hashes: HashesByDevice }
   | { readonly op: 'remove-device'; readonly device: string; readonly hashes: HashesByDevice }
   | { readonly op: 'remove-user'; readonly userId: string; readonly hashes: HashesByDevice }
@@ -49,9 +56,18 @@ const MAX_RECORD_CHARS = 4 * 1024 * 1024
 
 /** Signs a directory change with a device key. */
 export function createMemberRecord(
-  op: DirectoryOp, fields: { tenant: string; lamport: number; nonce: Uint8Array }, signer: SigningKeyPair,
+  op: DirectoryOp,
+  fields: { tenant: string; lamport: number; nonce: Uint8Array },
+  signer: SigningKeyPair,
 ): SignedRecord {
-  const body = packValue({ ...op, v: 1, tenant: fields.tenant, lamport: fields.lamport, nonce: fields.nonce, signer: signer.publicKey })
+  const body = packValue({
+    ...op,
+    v: 1,
+    tenant: fields.tenant,
+    lamport: fields.lamport,
+    nonce: fields.nonce,
+    signer: signer.publicKey,
+  })
   const sig = signDetached(Domain.memberRecord, body, signer.privateKey)
   return `${toBase64Url(body)}.${toBase64Url(sig)}`
 }
@@ -68,12 +84,22 @@ export function verifyMemberRecord(signed: unknown, tenant: string): VerifiedRec
     if (!b || !s || extra !== undefined) throw new Error('shape')
     const body = fromBase64Url(b)
     const rec = unpackValue<RecordBody>(body, body.length)
-    if (rec?.v !== 1 || rec.tenant !== tenant || !(rec.signer instanceof Uint8Array) || !Number.isSafeInteger(rec.lamport) || rec.lamport < 0) {
+    if (
+      rec?.v !== 1 ||
+      rec.tenant !== tenant ||
+      !(rec.signer instanceof Uint8Array) ||
+      !Number.isSafeInteger(rec.lamport) ||
+      rec.lamport < 0
+    ) {
       throw new Error('fields')
     }
     if (!verifyDetached(Domain.memberRecord, body, fromBase64Url(s), rec.signer)) throw new Error('signature')
     return { ...rec, id: toHex(blake2b256(body)), signerId: toBase64Url(rec.signer) }
   } catch (cause) {
-    throw new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, 'directory record is malformed or its signature does not verify', { cause })
+    throw new WeftError(
+      ErrorCodes.MEMBER_RECORD_REFUSED,
+      'directory record is malformed or its signature does not verify',
+      { cause },
+    )
   }
 }

@@ -18,9 +18,19 @@ export async function createRecoveryKit(dir: MemberDirectory, host: MembersHost)
   const code = newRecoveryCode()
   const keys = recoveryKeys(code)
   await dir.addDevice({
-    op: 'add-device', userId: RECOVERY_USER, name: 'Recovery kit', role: 'admin',
-    device: { key: keys.signing.publicKey, box: keys.box.publicKey }, joinId: `recovery-${toHex(randomBytes(16))}`,
+    op: 'add-device',
+    userId: RECOVERY_USER,
+    name: 'Recovery kit',
+    role: 'admin',
+    device: { key: keys.signing.publicKey, box: keys.box.publicKey },
+    joinId: `recovery-${toHex(randomBytes(16))}`,
   })
-  await appendRecoveryKit(await host.openDirectoryStore(), host.tenantId, { root: host.root, keys: host.keyBag.toRecord() }, keys.kitKey, host.identity.signing)
+  await appendRecoveryKit(
+    await host.openDirectoryStore(),
+    host.tenantId,
+    { root: host.root, keys: host.keyBag.toRecord() },
+    keys.kitKey,
+    host.identity.signing,
+  )
   return code
 }

@@ -2,7 +2,12 @@ import * as A from '@automerge/automerge'
 import { toHex } from '../codec/index.ts'
 import { randomBytes, type SigningKeyPair } from '../crypto/index.ts'
 import {
-  createEntry, decodeChangePayload, decryptEntryWithKey, encodeChangePayload, findEntryKey, parseEntry,
+  createEntry,
+  decodeChangePayload,
+  decryptEntryWithKey,
+  encodeChangePayload,
+  findEntryKey,
+  parseEntry,
 } from '../entries/index.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
@@ -18,7 +23,9 @@ export const DIRECTORY_DB = '_directory'
  * record: records are never changed, so offline changes merge as a union.
  */
 export async function appendRecord(
-  store: ChangeStore, record: SignedRecord, ctx: { tenantId: TenantId; keyBag: KeyBag; signer: SigningKeyPair; keyVersion?: number },
+  store: ChangeStore,
+  record: SignedRecord,
+  ctx: { tenantId: TenantId; keyBag: KeyBag; signer: SigningKeyPair; keyVersion?: number },
 ): Promise<void> {
   const version = ctx.keyVersion ?? ctx.keyBag.current('default').version
   const key = ctx.keyBag.get('default', version)!
@@ -45,7 +52,10 @@ export async function appendRecord(
  * `locked`, to read again when keys arrive.
  */
 export async function readRecords(
-  store: ChangeStore, hashes: readonly ChangeHash[], keyBag: KeyBag, origin: TenantId,
+  store: ChangeStore,
+  hashes: readonly ChangeHash[],
+  keyBag: KeyBag,
+  origin: TenantId,
 ): Promise<{ records: unknown[]; locked: ChangeHash[] }> {
   const records: unknown[] = []
   const locked: ChangeHash[] = []
@@ -53,7 +63,8 @@ export async function readRecords(
     try {
       const entry = parseEntry(env.hash, env.bytes)
       const h = entry.header
-      if (h.kind !== 'create' || h.keyId !== 'default' || h.origin.tenant !== origin || h.origin.db !== DIRECTORY_DB) continue
+      if (h.kind !== 'create' || h.keyId !== 'default' || h.origin.tenant !== origin || h.origin.db !== DIRECTORY_DB)
+        continue
       const key = findEntryKey(entry, keyBag)
       if (!key) {
         locked.push(env.hash)

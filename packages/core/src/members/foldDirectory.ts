@@ -70,7 +70,11 @@ export function foldDirectory(root: Uint8Array, records: Iterable<VerifiedRecord
     } catch {
       problem = 'malformed fields'
     }
-    if (problem) refused.push({ id: r.id, error: new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, `directory record ${r.id}: ${problem}`) })
+    if (problem)
+      refused.push({
+        id: r.id,
+        error: new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, `directory record ${r.id}: ${problem}`),
+      })
   }
   return { users, devices, joinIds, keyRecords, refused, lamport }
 
@@ -88,7 +92,9 @@ export function foldDirectory(root: Uint8Array, records: Iterable<VerifiedRecord
       case 'add-device': {
         const id = toBase64Url(r.device.key)
         if (devices.has(id) || joinIds.has(r.joinId)) return 'device or join request already in the directory'
-        const user = users.get(r.userId) ?? (isRole(r.role) ? { id: r.userId, name: String(r.name), role: r.role, removed: false } : undefined)
+        const user =
+          users.get(r.userId) ??
+          (isRole(r.role) ? { id: r.userId, name: String(r.name), role: r.role, removed: false } : undefined)
         if (!user || user.removed) return 'unknown or removed user'
         users.set(user.id, user)
         joinIds.add(r.joinId)
@@ -102,7 +108,10 @@ export function foldDirectory(root: Uint8Array, records: Iterable<VerifiedRecord
         for (const d of devices.values()) {
           if (d.userId !== user.id || d.removed || canWrite(user.role) === canWrite(r.role)) continue
           const held = hashes.get(d.id) ?? new Set<ChangeHash>()
-          devices.set(d.id, { ...d, trust: canWrite(r.role) ? { mode: 'except', hashes: held } : narrow(d.trust, held) })
+          devices.set(d.id, {
+            ...d,
+            trust: canWrite(r.role) ? { mode: 'except', hashes: held } : narrow(d.trust, held),
+          })
         }
         users.set(user.id, { ...user, role: r.role })
         return undefined
@@ -118,7 +127,8 @@ export function foldDirectory(root: Uint8Array, records: Iterable<VerifiedRecord
         if (!user || user.removed) return 'unknown or removed user'
         const hashes = byDevice(r.hashes)
         for (const d of devices.values()) {
-          if (d.userId === user.id && !d.removed) devices.set(d.id, { ...d, removed: true, trust: narrow(d.trust, hashes.get(d.id) ?? new Set()) })
+          if (d.userId === user.id && !d.removed)
+            devices.set(d.id, { ...d, removed: true, trust: narrow(d.trust, hashes.get(d.id) ?? new Set()) })
         }
         users.set(user.id, { ...user, removed: true })
         return undefined
@@ -144,6 +154,8 @@ function narrow(trust: DeviceTrust, held: ReadonlySet<ChangeHash>): DeviceTrust 
 
 function byDevice(list: HashesByDevice): Map<string, Set<ChangeHash>> {
   const out = new Map<string, Set<ChangeHash>>()
-  if (Array.isArray(list)) for (const pair of list) if (Array.isArray(pair) && Array.isArray(pair[1])) out.set(String(pair[0]), new Set(pair[1]))
+  if (Array.isArray(list))
+    for (const pair of list)
+      if (Array.isArray(pair) && Array.isArray(pair[1])) out.set(String(pair[0]), new Set(pair[1]))
   return out
 }

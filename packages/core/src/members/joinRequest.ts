@@ -36,7 +36,14 @@ const PREFIX = 'weft://join/'
 const MAX_CHARS = 4096
 
 function requestBytes(r: Omit<JoinRequest, 'signature'>): Uint8Array {
-  return new ByteWriter().string(r.type).string(r.tenantId).string(r.userName).string(r.signingKey).string(r.boxKey).string(r.secret).finish()
+  return new ByteWriter()
+    .string(r.type)
+    .string(r.tenantId)
+    .string(r.userName)
+    .string(r.signingKey)
+    .string(r.boxKey)
+    .string(r.secret)
+    .finish()
 }
 
 /** Makes a signed join request for a device identity. */
@@ -50,7 +57,10 @@ export function createJoinRequest(tenantId: string, userName: string, device: Id
     boxKey: toBase64Url(device.box.publicKey),
     secret: toBase64Url(randomBytes(32)),
   }
-  return { ...fields, signature: toBase64Url(signDetached(Domain.joinRequest, requestBytes(fields), device.signing.privateKey)) }
+  return {
+    ...fields,
+    signature: toBase64Url(signDetached(Domain.joinRequest, requestBytes(fields), device.signing.privateKey)),
+  }
 }
 
 /** The `weft://join/...` form of a request. */
@@ -78,12 +88,22 @@ export function parseJoinRequest(input: unknown): VerifiedJoinRequest {
     const boxKey = fromBase64Url(r.boxKey)
     const secret = fromBase64Url(r.secret)
     if (signingKey.length !== 32 || boxKey.length !== 32 || secret.length !== 32) throw new Error('key length')
-    if (!verifyDetached(Domain.joinRequest, requestBytes(r), fromBase64Url(r.signature), signingKey)) throw new Error('signature')
+    if (!verifyDetached(Domain.joinRequest, requestBytes(r), fromBase64Url(r.signature), signingKey))
+      throw new Error('signature')
     const request: JoinRequest = {
-      v: 1, type: r.type, tenantId: r.tenantId, userName: r.userName, signingKey: r.signingKey, boxKey: r.boxKey, secret: r.secret, signature: r.signature,
+      v: 1,
+      type: r.type,
+      tenantId: r.tenantId,
+      userName: r.userName,
+      signingKey: r.signingKey,
+      boxKey: r.boxKey,
+      secret: r.secret,
+      signature: r.signature,
     }
     return { request, signingKey, boxKey, joinId: toHex(blake2b256(secret)) }
   } catch (cause) {
-    throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'join request is malformed or its signature does not verify', { cause })
+    throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'join request is malformed or its signature does not verify', {
+      cause,
+    })
   }
 }

@@ -29,7 +29,14 @@ export interface JoinResponse {
 }
 
 function responseBytes(r: Omit<JoinResponse, 'signature'>): Uint8Array {
-  const w = new ByteWriter().string(r.type).string(r.tenantId).string(r.joinId).string(r.userId).string(r.role).string(r.root).string(r.approver)
+  const w = new ByteWriter()
+    .string(r.type)
+    .string(r.tenantId)
+    .string(r.joinId)
+    .string(r.userId)
+    .string(r.role)
+    .string(r.root)
+    .string(r.approver)
   w.varint(r.keys.length)
   for (const k of r.keys) w.string(k)
   w.varint(r.directory.length)
@@ -38,9 +45,20 @@ function responseBytes(r: Omit<JoinResponse, 'signature'>): Uint8Array {
 }
 
 /** Signs a join response with the approving admin device's key. */
-export function createJoinResponse(fields: Omit<JoinResponse, 'v' | 'type' | 'approver' | 'signature'>, approver: SigningKeyPair): JoinResponse {
-  const body = { v: 1 as const, type: 'weft-join-response' as const, ...fields, approver: toBase64Url(approver.publicKey) }
-  return { ...body, signature: toBase64Url(signDetached(Domain.joinResponse, responseBytes(body), approver.privateKey)) }
+export function createJoinResponse(
+  fields: Omit<JoinResponse, 'v' | 'type' | 'approver' | 'signature'>,
+  approver: SigningKeyPair,
+): JoinResponse {
+  const body = {
+    v: 1 as const,
+    type: 'weft-join-response' as const,
+    ...fields,
+    approver: toBase64Url(approver.publicKey),
+  }
+  return {
+    ...body,
+    signature: toBase64Url(signDetached(Domain.joinResponse, responseBytes(body), approver.privateKey)),
+  }
 }
 
 /**
@@ -53,15 +71,21 @@ export function verifyJoinResponse(input: unknown, tenantId: string, joinId: str
   let ok: boolean
   try {
     ok =
-      r?.v === 1 && r.type === 'weft-join-response' && isRole(r.role) &&
+      r?.v === 1 &&
+      r.type === 'weft-join-response' &&
+      isRole(r.role) &&
       [r.tenantId, r.joinId, r.userId, r.root, r.approver, r.signature].every((s) => typeof s === 'string') &&
-      Array.isArray(r.keys) && r.keys.every((k) => typeof k === 'string') &&
-      Array.isArray(r.directory) && r.directory.every((k) => typeof k === 'string') &&
+      Array.isArray(r.keys) &&
+      r.keys.every((k) => typeof k === 'string') &&
+      Array.isArray(r.directory) &&
+      r.directory.every((k) => typeof k === 'string') &&
       verifyDetached(Domain.joinResponse, responseBytes(r), fromBase64Url(r.signature), fromBase64Url(r.approver))
   } catch {
     ok = false
   }
-  if (!ok) throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'join response is malformed or its signature does not verify')
-  if (r.tenantId !== tenantId || r.joinId !== joinId) throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'join response answers another request')
+  if (!ok)
+    throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'join response is malformed or its signature does not verify')
+  if (r.tenantId !== tenantId || r.joinId !== joinId)
+    throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'join response answers another request')
   return r
 }

@@ -16,7 +16,12 @@ import type { VerifiedJoinRequest } from './joinRequest.ts'
  * `createJoinRequest`), the keys the response sealed to it (sent by the approving device), and the
  * tenant root. Checks the response answers this request (`WEFT_BAD_JOIN_REQUEST`).
  */
-export async function joinedRecord(pending: TenantRecord, request: VerifiedJoinRequest, input: unknown, now: number): Promise<{ record: TenantRecord; response: JoinResponse }> {
+export async function joinedRecord(
+  pending: TenantRecord,
+  request: VerifiedJoinRequest,
+  input: unknown,
+  now: number,
+): Promise<{ record: TenantRecord; response: JoinResponse }> {
   const response = verifyJoinResponse(input, request.request.tenantId, request.joinId)
   if (toBase64Url(pending.identity.signing.publicKey) !== request.request.signingKey) {
     throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join request was not made on this device')
@@ -29,14 +34,21 @@ export async function joinedRecord(pending: TenantRecord, request: VerifiedJoinR
     } catch (cause) {
       throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'a key in the join response does not open', { cause })
     }
-    if (toBase64Url(opened.sender) !== response.approver) throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'a key in the join response comes from another device')
+    if (toBase64Url(opened.sender) !== response.approver)
+      throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'a key in the join response comes from another device')
     await bag.addVersions(asKeyId(opened.keyId), opened.versions)
   }
   if (!bag.has('default')) throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join response carries no default key')
   const root = fromBase64Url(response.root)
   await checkDirectory(response, root, bag, request.request.signingKey)
   const record: TenantRecord = {
-    ...pending, members: [root, pending.identity.signing.publicKey], keys: bag.toRecord(), partners: [], createdAt: now, root, directory: true,
+    ...pending,
+    members: [root, pending.identity.signing.publicKey],
+    keys: bag.toRecord(),
+    partners: [],
+    createdAt: now,
+    root,
+    directory: true,
   }
   return { record, response }
 }
@@ -63,7 +75,10 @@ async function checkDirectory(response: JoinResponse, root: Uint8Array, keys: Ke
     const approver = state.devices.get(response.approver)
     const self = state.devices.get(me)
     if (!approver || approver.removed || state.users.get(approver.userId)?.role !== 'admin' || !self || self.removed) {
-      throw new WeftError(ErrorCodes.BAD_JOIN_REQUEST, 'the join response\'s directory does not admit this device by an admin')
+      throw new WeftError(
+        ErrorCodes.BAD_JOIN_REQUEST,
+        "the join response's directory does not admit this device by an admin",
+      )
     }
   } finally {
     await store.close()

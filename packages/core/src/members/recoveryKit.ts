@@ -2,7 +2,11 @@ import * as A from '@automerge/automerge'
 import { concatBytes, packValue, toHex, unpackValue, utf8 } from '../codec/index.ts'
 import { blake2b256, Domain, randomBytes, sodium, type BoxKeyPair, type SigningKeyPair } from '../crypto/index.ts'
 import {
-  createEntry, decodeChangePayload, decryptEntryWithKey, encodeChangePayload, parseEntry,
+  createEntry,
+  decodeChangePayload,
+  decryptEntryWithKey,
+  encodeChangePayload,
+  parseEntry,
 } from '../entries/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import type { KeyVersion } from '../keys/index.ts'
@@ -42,7 +46,10 @@ export function recoveryKeys(code: string): RecoveryKeys {
   if (clean.length !== CODE_CHARS || [...clean].some((c) => !ALPHABET.includes(c))) {
     throw new WeftError(ErrorCodes.BAD_RECOVERY_CODE, 'a recovery code is 40 characters of Crockford base32')
   }
-  const part = (label: string): Uint8Array => blake2b256(concatBytes(utf8(Domain.recoveryKit), new Uint8Array([0]), utf8(label), new Uint8Array([0]), utf8(clean)))
+  const part = (label: string): Uint8Array =>
+    blake2b256(
+      concatBytes(utf8(Domain.recoveryKit), new Uint8Array([0]), utf8(label), new Uint8Array([0]), utf8(clean)),
+    )
   const s = sodium().crypto_sign_seed_keypair(part('signing'))
   const b = sodium().crypto_box_seed_keypair(part('box'))
   return {
@@ -53,7 +60,13 @@ export function recoveryKeys(code: string): RecoveryKeys {
 }
 
 /** Appends the kit to the directory database, encrypted under the code's kit key, signed by `author`. */
-export async function appendRecoveryKit(store: ChangeStore, tenantId: TenantId, kit: RecoveryKit, kitKey: Uint8Array, author: SigningKeyPair): Promise<void> {
+export async function appendRecoveryKit(
+  store: ChangeStore,
+  tenantId: TenantId,
+  kit: RecoveryKit,
+  kitKey: Uint8Array,
+  author: SigningKeyPair,
+): Promise<void> {
   const am = A.change(A.init<{ kit?: Uint8Array }>(), (d) => void (d.kit = packValue(kit)))
   const entry = createEntry({
     kind: 'create',
@@ -77,13 +90,16 @@ export async function appendRecoveryKit(store: ChangeStore, tenantId: TenantId, 
  */
 export async function findRecoveryKit(store: ChangeStore, kitKey: Uint8Array): Promise<RecoveryKit> {
   let found: RecoveryKit | undefined
-  for (let cursor: Cursor | null = null; ; ) {
+  for (let cursor: Cursor | null = null; ;) {
     const page = await store.scan(cursor, { limit: 2_000 })
     for (const env of await store.getChanges(page.entries.map((e) => e.hash))) {
       try {
         const entry = parseEntry(env.hash, env.bytes)
         if (entry.header.keyId !== RECOVERY_KEY_ID) continue
-        const [doc] = A.applyChanges(A.init<{ kit?: Uint8Array }>(), decodeChangePayload(decryptEntryWithKey(entry, kitKey)))
+        const [doc] = A.applyChanges(
+          A.init<{ kit?: Uint8Array }>(),
+          decodeChangePayload(decryptEntryWithKey(entry, kitKey)),
+        )
         const kit = unpackValue<RecoveryKit>(doc.kit!, doc.kit!.length)
         A.free(doc)
         if (kit.root instanceof Uint8Array && Array.isArray(kit.keys)) found = kit
@@ -94,6 +110,7 @@ export async function findRecoveryKit(store: ChangeStore, kitKey: Uint8Array): P
     cursor = page.cursor
     if (page.done) break
   }
-  if (!found) throw new WeftError(ErrorCodes.BAD_RECOVERY_CODE, 'no recovery kit made with this code is in the store given')
+  if (!found)
+    throw new WeftError(ErrorCodes.BAD_RECOVERY_CODE, 'no recovery kit made with this code is in the store given')
   return found
 }

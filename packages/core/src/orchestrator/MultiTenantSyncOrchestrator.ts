@@ -5,7 +5,12 @@ import { Relationship } from './Relationship.ts'
 import { RoundError, runRound, type RoundResult } from './runRound.ts'
 import { Semaphore } from './Semaphore.ts'
 import type {
-  OrchestratorEvents, OrchestratorStatus, RelationshipDatabase, RelationshipOptions, RelationshipStatus, SyncAllResult,
+  OrchestratorEvents,
+  OrchestratorStatus,
+  RelationshipDatabase,
+  RelationshipOptions,
+  RelationshipStatus,
+  SyncAllResult,
 } from './status.ts'
 import type { LocalSyncPeer, SyncDirection, SyncPeer } from './SyncPeer.ts'
 
@@ -29,7 +34,10 @@ export interface OrchestratorOptions {
 type RoundReport = { ok: true; result: RoundResult } | { ok: false; error: WeftError }
 
 const MAX_TIMER_MS = 2 ** 31 - 1
-const IDLE_REPORT: RoundReport = Object.freeze({ ok: true, result: Object.freeze({ moved: new Map(), sent: 0, received: 0 }) })
+const IDLE_REPORT: RoundReport = Object.freeze({
+  ok: true,
+  result: Object.freeze({ moved: new Map(), sent: 0, received: 0 }),
+})
 
 /**
  * Keeps a set of partner relationships in sync. Each relationship links a local tenant with a
@@ -76,7 +84,8 @@ export class MultiTenantSyncOrchestrator {
     dbIds: readonly RelationshipDatabase[],
     options: RelationshipOptions = {},
   ): Promise<RelationshipStatus> {
-    if (this.#relationships.has(id) || this.#adding.has(id)) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${id} exists`)
+    if (this.#relationships.has(id) || this.#adding.has(id))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${id} exists`)
     this.#adding.add(id)
     try {
       const rel = await Relationship.load(id, localTenant, partner, dbIds, options, {
@@ -151,7 +160,9 @@ export class MultiTenantSyncOrchestrator {
    */
   syncDue(): Promise<SyncAllResult> {
     const now = this.#clock()
-    return this.#runMany([...this.#relationships.values()].filter((r) => r.enabled && !r.inFlight && r.nextRunAt <= now))
+    return this.#runMany(
+      [...this.#relationships.values()].filter((r) => r.enabled && !r.inFlight && r.nextRunAt <= now),
+    )
   }
 
   /** Starts running relationships on their schedules. */
@@ -177,7 +188,11 @@ export class MultiTenantSyncOrchestrator {
   /** Every relationship's status, in the order they were added. */
   getStatus(): OrchestratorStatus {
     const relationships = [...this.#relationships.values()].map((r) => r.status())
-    return { running: this.#running, inFlight: relationships.filter((r) => r.state === 'syncing').length, relationships }
+    return {
+      running: this.#running,
+      inFlight: relationships.filter((r) => r.state === 'syncing').length,
+      relationships,
+    }
   }
 
   /** One relationship's status, or undefined. */
@@ -200,7 +215,8 @@ export class MultiTenantSyncOrchestrator {
   async #runMany(rels: readonly Relationship[]): Promise<SyncAllResult> {
     const pending: (RoundReport | Promise<RoundReport>)[] = []
     for (const rel of rels) {
-      const quick = !rel.inFlight && !rel.failures && !rel.lastError && rel.opened !== undefined && this.#allowedIdle(rel)
+      const quick =
+        !rel.inFlight && !rel.failures && !rel.lastError && rel.opened !== undefined && this.#allowedIdle(rel)
       let idle = false
       if (quick) {
         try {
@@ -214,7 +230,10 @@ export class MultiTenantSyncOrchestrator {
     }
     const reports = await Promise.all(pending)
     const result: { synced: string[]; failed: { id: string; error: WeftError }[]; sent: number; received: number } = {
-      synced: [], failed: [], sent: 0, received: 0,
+      synced: [],
+      failed: [],
+      sent: 0,
+      received: 0,
     }
     reports.forEach((report, i) => {
       const id = rels[i]!.id
@@ -261,7 +280,8 @@ export class MultiTenantSyncOrchestrator {
   }
 
   async #execute(rel: Relationship): Promise<RoundReport> {
-    if (!this.#relationships.has(rel.id)) return { ok: false, error: new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${rel.id} was removed`) }
+    if (!this.#relationships.has(rel.id))
+      return { ok: false, error: new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${rel.id} was removed`) }
     const started = this.#clock()
     rel.syncing = true
     this.#events.emit('sync-started', { relationshipId: rel.id })
@@ -272,7 +292,12 @@ export class MultiTenantSyncOrchestrator {
       rel.nextRunAt = now + (rel.options.intervalMs ?? this.#options.intervalMs ?? 30_000)
       rel.syncing = false
       await rel.persist()
-      this.#events.emit('sync-completed', { relationshipId: rel.id, sent: result.sent, received: result.received, durationMs: now - started })
+      this.#events.emit('sync-completed', {
+        relationshipId: rel.id,
+        sent: result.sent,
+        received: result.received,
+        durationMs: now - started,
+      })
       return { ok: true, result }
     } catch (err) {
       const { error, db } = err instanceof RoundError ? err : new RoundError(asWeftError(err), undefined)
@@ -281,7 +306,12 @@ export class MultiTenantSyncOrchestrator {
       rel.nextRunAt = now + this.#backoff(rel.failures)
       rel.syncing = false
       await rel.persist().catch(() => undefined) // the round's own error is what the status reports
-      this.#events.emit('sync-failed', { relationshipId: rel.id, error, consecutiveFailures: rel.failures, retryAt: rel.nextRunAt })
+      this.#events.emit('sync-failed', {
+        relationshipId: rel.id,
+        error,
+        consecutiveFailures: rel.failures,
+        retryAt: rel.nextRunAt,
+      })
       return { ok: false, error }
     }
   }
@@ -311,5 +341,7 @@ export class MultiTenantSyncOrchestrator {
 }
 
 function asWeftError(err: unknown): WeftError {
-  return err instanceof WeftError ? err : new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err })
+  return err instanceof WeftError
+    ? err
+    : new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err })
 }

@@ -3,7 +3,12 @@ import { ErrorCodes, WeftError } from '../errors.ts'
 import { initialSyncState, storeOf, type SyncState, type SyncStateStore, type SyncTarget } from '../sync/index.ts'
 import type { DbLink } from '../tenant/index.ts'
 import { asDbName, type DbName } from '../types.ts'
-import type { RelationshipStateStore, SavedDatabaseState, SavedRelationship, SyncErrorInfo } from './RelationshipStateStore.ts'
+import type {
+  RelationshipStateStore,
+  SavedDatabaseState,
+  SavedRelationship,
+  SyncErrorInfo,
+} from './RelationshipStateStore.ts'
 import type { DatabaseSyncStatus, RelationshipDatabase, RelationshipOptions, RelationshipStatus } from './status.ts'
 import type { ChangeStore } from '../store/index.ts'
 import { environmentOf } from './environmentOf.ts'
@@ -108,8 +113,12 @@ export class Relationship {
     for (const link of this.links) {
       const c = saved?.databases[link.local]
       this.#counters.set(link.local, {
-        lastSyncAt: c?.lastSyncAt ?? null, lastError: c?.lastError ?? null, sent: c?.sent ?? 0, received: c?.received ?? 0,
-        lastSent: 0, lastReceived: 0,
+        lastSyncAt: c?.lastSyncAt ?? null,
+        lastError: c?.lastError ?? null,
+        sent: c?.sent ?? 0,
+        received: c?.received ?? 0,
+        lastSent: 0,
+        lastReceived: 0,
       })
       for (const direction of ['push', 'pull'] as const) {
         if (this.direction !== 'both' && this.direction !== direction) continue
@@ -139,11 +148,13 @@ export class Relationship {
     options: RelationshipOptions,
     defaults: { direction: SyncDirection; now: number },
   ): Promise<Relationship> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalid('relationship ids are 1-256 characters')
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
+      throw invalid('relationship ids are 1-256 characters')
     if (local.id === partner.id) throw invalid('a relationship needs two different tenants')
     if (!Array.isArray(dbIds) || dbIds.length === 0) throw invalid('a relationship needs at least one database')
     const links = dbIds.map(toLink)
-    if (new Set(links.map((l) => l.local)).size !== links.length) throw invalid('a local database appears twice in one relationship')
+    if (new Set(links.map((l) => l.local)).size !== links.length)
+      throw invalid('a local database appears twice in one relationship')
     const [syncStates, saved] = await Promise.all([local.syncStates(), local.relationshipStates()])
     let state = await saved.get(id)
     if (state && state.partner !== partner.id) state = undefined
@@ -157,14 +168,23 @@ export class Relationship {
         else if (!state) await syncStates.delete(key)
       }
     }
-    return new Relationship({ id, local, partner, links, options, direction }, { syncStates, saved }, state, cursors, defaults.now)
+    return new Relationship(
+      { id, local, partner, links, options, direction },
+      { syncStates, saved },
+      state,
+      cursors,
+      defaults.now,
+    )
   }
 
   /** Opens every database of the relationship once, and watches the sending stores for new entries. */
   openDatabases(): Promise<OpenLink[]> {
     if (!this.#open) {
       const opening = Promise.all(
-        this.links.map(async (link) => ({ local: await this.local.openDB(link.local), remote: await this.partner.openDB(link.remote) })),
+        this.links.map(async (link) => ({
+          local: await this.local.openDB(link.local),
+          remote: await this.partner.openDB(link.remote),
+        })),
       )
       this.#open = opening
       opening.then(
@@ -189,7 +209,10 @@ export class Relationship {
     return (this.#request ??= {
       relationshipId: this.id,
       grantId: this.options.grantId,
-      local: { tenant: this.local.id, environment: this.options.environment ?? defaultEnvironment ?? environmentOf(this.local.id) },
+      local: {
+        tenant: this.local.id,
+        environment: this.options.environment ?? defaultEnvironment ?? environmentOf(this.local.id),
+      },
       partner: { tenant: this.partner.id, environment: environmentOf(this.partner.id) },
       transfers: this.plans.map((p) => p.transfer),
     })
@@ -203,7 +226,10 @@ export class Relationship {
     const open = this.opened
     if (!open) return false
     for (const plan of this.plans) {
-      if (await transferDue(plan.state, plan.sourceStore!, this.targetOf(plan, open), this.options.grantId !== undefined)) return false
+      if (
+        await transferDue(plan.state, plan.sourceStore!, this.targetOf(plan, open), this.options.grantId !== undefined)
+      )
+        return false
     }
     return true
   }
@@ -283,10 +309,16 @@ export class Relationship {
     if (!this.#persistNeeded) return
     this.#persistNeeded = false
     const databases: Record<string, SavedDatabaseState> = {}
-    for (const [name, c] of this.#counters) databases[name] = { lastSyncAt: c.lastSyncAt, lastError: c.lastError, sent: c.sent, received: c.received }
+    for (const [name, c] of this.#counters)
+      databases[name] = { lastSyncAt: c.lastSyncAt, lastError: c.lastError, sent: c.sent, received: c.received }
     await this.#saved.put(this.id, {
-      v: 1, partner: this.partner.id, enabled: this.enabled, failures: this.failures, lastSyncAt: this.lastSyncAt,
-      lastError: this.lastError, databases,
+      v: 1,
+      partner: this.partner.id,
+      enabled: this.enabled,
+      failures: this.failures,
+      lastSyncAt: this.lastSyncAt,
+      lastError: this.lastError,
+      databases,
     })
   }
 
@@ -308,8 +340,15 @@ export class Relationship {
       const c = this.#counters.get(link.local)!
       const plans = this.plans.filter((p) => p.link === link)
       return {
-        db: link.local, remoteDb: link.remote, lastSyncAt: c.lastSyncAt, lastError: c.lastError, sent: c.sent, received: c.received,
-        lastSent: c.lastSent, lastReceived: c.lastReceived, upToDate: c.lastError === null && c.lastSyncAt !== null && plans.every((p) => !p.dirty),
+        db: link.local,
+        remoteDb: link.remote,
+        lastSyncAt: c.lastSyncAt,
+        lastError: c.lastError,
+        sent: c.sent,
+        received: c.received,
+        lastSent: c.lastSent,
+        lastReceived: c.lastReceived,
+        upToDate: c.lastError === null && c.lastSyncAt !== null && plans.every((p) => !p.dirty),
       }
     })
     return {
@@ -335,7 +374,8 @@ function cursorKey(id: string, link: DbLink, direction: 'push' | 'pull'): string
 
 function toLink(spec: RelationshipDatabase): DbLink {
   const link = typeof spec === 'string' ? { local: spec, remote: spec } : spec
-  if (!link || !DB_NAME.test(link.local) || !DB_NAME.test(link.remote)) throw invalid('database names are 1-128 characters without / or control characters')
+  if (!link || !DB_NAME.test(link.local) || !DB_NAME.test(link.remote))
+    throw invalid('database names are 1-128 characters without / or control characters')
   return { local: asDbName(link.local), remote: asDbName(link.remote) }
 }
 

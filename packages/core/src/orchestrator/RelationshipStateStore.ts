@@ -50,7 +50,9 @@ export class RelationshipStateStore {
     if (!bytes) return undefined
     try {
       const saved = unpackValue<SavedRelationship>(bytes, 1024 * 1024)
-      return saved?.v === 1 && typeof saved.partner === 'string' && typeof saved.databases === 'object' ? saved : undefined
+      return saved?.v === 1 && typeof saved.partner === 'string' && typeof saved.databases === 'object'
+        ? saved
+        : undefined
     } catch {
       return undefined // unreadable state: start afresh rather than refuse to run
     }

@@ -9,13 +9,28 @@ export { RelationshipStateStore } from './RelationshipStateStore.ts'
 export type { SavedRelationship, SavedDatabaseState, SyncErrorInfo } from './RelationshipStateStore.ts'
 export { OPEN_PERMIT, isSyncDirection } from './SyncPeer.ts'
 export type {
-  SyncPeer, LocalSyncPeer, SyncAuthority, SyncRequest, SyncPermit, SyncParty, SyncDirection, Transfer, TransferOutcome,
-  RoundOutcome, KeyDelivery,
+  SyncPeer,
+  LocalSyncPeer,
+  SyncAuthority,
+  SyncRequest,
+  SyncPermit,
+  SyncParty,
+  SyncDirection,
+  Transfer,
+  TransferOutcome,
+  RoundOutcome,
+  KeyDelivery,
 } from './SyncPeer.ts'
 export { backoffDelay } from './backoff.ts'
 export type { BackoffOptions } from './backoff.ts'
 export { environmentOf } from './environmentOf.ts'
 export type {
-  RelationshipOptions, RelationshipDatabase, RelationshipStatus, RelationshipState, DatabaseSyncStatus, OrchestratorStatus,
-  OrchestratorEvents, SyncAllResult,
+  RelationshipOptions,
+  RelationshipDatabase,
+  RelationshipStatus,
+  RelationshipState,
+  DatabaseSyncStatus,
+  OrchestratorStatus,
+  OrchestratorEvents,
+  SyncAllResult,
 } from './status.ts'

@@ -5,7 +5,12 @@ import type { OpenLink, Relationship, TransferPlan } from './Relationship.ts'
 import { ownFilterChanged, transferFilterId } from './transferFilter.ts'
 import { transferDue } from './transferDue.ts'
 import {
-  OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest, type TransferOutcome,
+  OPEN_PERMIT,
+  type RoundOutcome,
+  type SyncAuthority,
+  type SyncPermit,
+  type SyncRequest,
+  type TransferOutcome,
 } from './SyncPeer.ts'
 import type { DbName } from '../types.ts'
 
@@ -46,8 +51,14 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
     // A source that cannot say (a relay refusing us, say) counts as new: the round, under both
     // authorities, then finds out why and reports it in their terms.
     const source = rel.sourceOf(plan, open)
-    const due = (source instanceof Database && ownFilterChanged(plan.state, rel.options.filter)) ||
-      (await transferDue(plan.state, storeOf(source), rel.targetOf(plan, open), rel.options.grantId !== undefined).catch(() => true))
+    const due =
+      (source instanceof Database && ownFilterChanged(plan.state, rel.options.filter)) ||
+      (await transferDue(
+        plan.state,
+        storeOf(source),
+        rel.targetOf(plan, open),
+        rel.options.grantId !== undefined,
+      ).catch(() => true))
     if (due) pending.push(plan)
     else plan.dirty = false
   }
@@ -65,12 +76,16 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
         const source = rel.sourceOf(plan, open)
         const target = rel.targetOf(plan, open)
         const filter = filterFor(rel, plan, source, permit)
-        const next = filter && source instanceof Database
-          ? await syncFiltered(source, target, filter, plan.state, { filterId: transferFilterId(rel.options.filter, permit.filters[plan.index]) })
-          : await incrementalSync(source, target, plan.state)
+        const next =
+          filter && source instanceof Database
+            ? await syncFiltered(source, target, filter, plan.state, {
+                filterId: transferFilterId(rel.options.filter, permit.filters[plan.index]),
+              })
+            : await incrementalSync(source, target, plan.state)
         await rel.saveCursor(plan, next)
         moved.set(plan, (moved.get(plan) ?? 0) + next.lastSent)
-        if (next.lastSent || next.lastRejected) outcomes.push({ transfer: plan.transfer, sent: next.lastSent, rejected: next.lastRejected })
+        if (next.lastSent || next.lastRejected)
+          outcomes.push({ transfer: plan.transfer, sent: next.lastSent, rejected: next.lastRejected })
         failedDb = undefined
         return next.lastSent
       }
@@ -93,10 +108,18 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
  * this tenant's trust policy decides what it materialises; a relationship filter on such a pull
  * cannot be honoured and is refused.
  */
-function filterFor(rel: Relationship, plan: TransferPlan, source: SyncTarget, permit: SyncPermit): DocFilter | undefined {
+function filterFor(
+  rel: Relationship,
+  plan: TransferPlan,
+  source: SyncTarget,
+  permit: SyncPermit,
+): DocFilter | undefined {
   if (source instanceof Database) return allOf(rel.options.filter, permit.filters[plan.index])
   if (rel.options.filter) {
-    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `relationship ${rel.id}: a filter cannot run on entries pulled from a relayed store; filter on the sending side`)
+    throw new WeftError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `relationship ${rel.id}: a filter cannot run on entries pulled from a relayed store; filter on the sending side`,
+    )
   }
   return undefined
 }
@@ -119,7 +142,8 @@ async function guardBoth(
   try {
     return a ? await a.guard(request, inner) : await inner(OPEN_PERMIT)
   } catch (err) {
-    if (!asked && b?.refused) await b.refused(request, err instanceof Error ? err : new Error(String(err))).catch(() => undefined)
+    if (!asked && b?.refused)
+      await b.refused(request, err instanceof Error ? err : new Error(String(err))).catch(() => undefined)
     throw err
   }
 }
@@ -139,7 +163,8 @@ async function deliverKeys(rel: Relationship, permit: SyncPermit): Promise<void>
     const authority = receiver?.syncAuthority
     if (!authority) continue
     if (delivery.sealed.length) await authority.receiveKeys(delivery.grantId, delivery.sealed)
-    if (delivery.roster !== undefined && authority.receiveRoster) await authority.receiveRoster(delivery.grantId, delivery.roster)
+    if (delivery.roster !== undefined && authority.receiveRoster)
+      await authority.receiveRoster(delivery.grantId, delivery.roster)
     await delivery.delivered()
   }
 }

@@ -90,7 +90,12 @@ export interface OrchestratorEvents extends Record<string, unknown> {
   'relationship-enabled': { readonly relationshipId: string }
   'relationship-disabled': { readonly relationshipId: string }
   'sync-started': { readonly relationshipId: string }
-  'sync-completed': { readonly relationshipId: string; readonly sent: number; readonly received: number; readonly durationMs: number }
+  'sync-completed': {
+    readonly relationshipId: string
+    readonly sent: number
+    readonly received: number
+    readonly durationMs: number
+  }
   'sync-failed': {
     readonly relationshipId: string
     readonly error: WeftError

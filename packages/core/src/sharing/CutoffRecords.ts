@@ -57,7 +57,8 @@ export class CutoffRecords {
       for (let i = 0; i < head.chunks; i++) {
         const chunk = await this.#kv.get(`${key}/${i}`)
         if (!chunk) continue
-        for (let at = 0; at + HASH_BYTES <= chunk.length; at += HASH_BYTES) kept.add(asChangeHash(toHex(chunk.subarray(at, at + HASH_BYTES))))
+        for (let at = 0; at + HASH_BYTES <= chunk.length; at += HASH_BYTES)
+          kept.add(asChangeHash(toHex(chunk.subarray(at, at + HASH_BYTES))))
       }
       out.push({ partner: head.partner, db: head.db, grantId: head.grantId, kept })
     }
@@ -74,7 +75,14 @@ export class CutoffRecords {
       part.forEach((h, j) => bytes.set(fromHex(h), j * HASH_BYTES))
       await this.#kv.put(`${key}/${chunks}`, bytes)
     }
-    const head: CutoffHead = { v: 1, partner: record.partner, db: record.db, grantId: record.grantId, chunks, count: hashes.length }
+    const head: CutoffHead = {
+      v: 1,
+      partner: record.partner,
+      db: record.db,
+      grantId: record.grantId,
+      chunks,
+      count: hashes.length,
+    }
     await this.#kv.put(key, packValue(head))
   }
 }

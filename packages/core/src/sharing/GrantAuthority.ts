@@ -2,7 +2,11 @@ import { fromBase64Url } from '../codec/index.ts'
 import type { DocFilter } from '../db/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
-  OPEN_PERMIT, type RoundOutcome, type SyncAuthority, type SyncPermit, type SyncRequest,
+  OPEN_PERMIT,
+  type RoundOutcome,
+  type SyncAuthority,
+  type SyncPermit,
+  type SyncRequest,
 } from '../orchestrator/index.ts'
 import { asKeyId } from '../types.ts'
 import { hasPermission, type Grant } from './Grant.ts'
@@ -37,11 +41,21 @@ export class GrantAuthority implements SyncAuthority {
     if (!book.loaded) await book.load()
     const grantId = request.grantId
     if (grantId === undefined) return this.#guardOpen(request, round)
-    if (book.issued.has(grantId)) return book.lockOf(grantId).run(() => this.#guardIssued(book.issued.get(grantId)!, request, round))
+    if (book.issued.has(grantId))
+      return book.lockOf(grantId).run(() => this.#guardIssued(book.issued.get(grantId)!, request, round))
     const received = book.received.get(grantId)
     if (received) return this.#guardReceived(received, request, round)
-    const error = new WeftError(ErrorCodes.GRANT_NOT_FOUND, `no grant ${grantId} issued or accepted by ${book.host.tenantId}`)
-    await book.audit({ action: 'denied', partner: this.#other(request), grantId, relationshipId: request.relationshipId, code: error.code })
+    const error = new WeftError(
+      ErrorCodes.GRANT_NOT_FOUND,
+      `no grant ${grantId} issued or accepted by ${book.host.tenantId}`,
+    )
+    await book.audit({
+      action: 'denied',
+      partner: this.#other(request),
+      grantId,
+      relationshipId: request.relationshipId,
+      code: error.code,
+    })
     throw error
   }
 
@@ -69,7 +83,8 @@ export class GrantAuthority implements SyncAuthority {
     const rec = this.#book.received.get(grantId)
     if (!rec) throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `no accepted grant ${grantId}`)
     const keys = sealed.map((s) => this.#book.openKey(s, fromBase64Url(rec.grant.source.signingKey), rec.grant.keyIds))
-    for (const k of keys) await this.#book.host.keyBag.addVersions(asKeyId(rec.keyNames[k.keyId] ?? k.keyId), k.versions)
+    for (const k of keys)
+      await this.#book.host.keyBag.addVersions(asKeyId(rec.keyNames[k.keyId] ?? k.keyId), k.versions)
   }
 
   /**
@@ -105,7 +120,12 @@ export class GrantAuthority implements SyncAuthority {
     const outcome = await round(OPEN_PERMIT)
     const counts = this.#counts(outcome)
     if (counts.sent || counts.received) {
-      await this.#book.audit({ action: 'sync', partner: this.#other(request), relationshipId: request.relationshipId, ...counts })
+      await this.#book.audit({
+        action: 'sync',
+        partner: this.#other(request),
+        relationshipId: request.relationshipId,
+        ...counts,
+      })
     }
     return outcome
   }
@@ -134,7 +154,11 @@ export class GrantAuthority implements SyncAuthority {
       const latest = book.issued.get(rec.grant.id)!
       await book.putIssued({ ...latest, syncs: latest.syncs + 1, lastSyncAt: now })
       await book.audit({
-        action: 'sync', partner: current.grant.partner.tenantId, grantId: current.grant.id, relationshipId: request.relationshipId, ...counts,
+        action: 'sync',
+        partner: current.grant.partner.tenantId,
+        grantId: current.grant.id,
+        relationshipId: request.relationshipId,
+        ...counts,
       })
     }
     return outcome
@@ -156,7 +180,13 @@ export class GrantAuthority implements SyncAuthority {
     const learned = this.#learnStatus(rec.grant.id, 'active', moved ? this.#book.host.now() : undefined)
     if (learned) await learned
     if (moved) {
-      await this.#book.audit({ action: 'sync', partner: rec.grant.source.tenantId, grantId: rec.grant.id, relationshipId: request.relationshipId, ...counts })
+      await this.#book.audit({
+        action: 'sync',
+        partner: rec.grant.source.tenantId,
+        grantId: rec.grant.id,
+        relationshipId: request.relationshipId,
+        ...counts,
+      })
     }
     return outcome
   }
@@ -173,7 +203,10 @@ export class GrantAuthority implements SyncAuthority {
     if (!sends.includes(true)) return OPEN_PERMIT
     const g = rec.grant
     if (!hasPermission(g, 'write')) {
-      throw new WeftError(ErrorCodes.PERMISSION_DENIED, `grant ${g.id}: no write permission: changes are not sent back to ${g.source.tenantId}`)
+      throw new WeftError(
+        ErrorCodes.PERMISSION_DENIED,
+        `grant ${g.id}: no write permission: changes are not sent back to ${g.source.tenantId}`,
+      )
     }
     return { filters: request.transfers.map((t, i) => (sends[i] ? this.#filters(g, request)[i] : undefined)) }
   }
@@ -188,7 +221,11 @@ export class GrantAuthority implements SyncAuthority {
   async #denied(partner: string, request: SyncRequest, error: WeftError): Promise<void> {
     const me = this.#book.host.tenantId
     await this.#book.audit({
-      action: 'denied', partner, grantId: request.grantId, relationshipId: request.relationshipId, code: error.code,
+      action: 'denied',
+      partner,
+      grantId: request.grantId,
+      relationshipId: request.relationshipId,
+      code: error.code,
       databases: [...new Set(request.transfers.map((t) => (t.from.tenant === me ? t.from.db : t.to.db)))],
     })
   }

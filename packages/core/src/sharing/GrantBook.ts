@@ -116,13 +116,17 @@ export class GrantBook {
    * the rotation pending), then its keys rotated, then audited.
    */
   async end(rec: IssuedGrantRecord, status: 'revoked' | 'expired', now: number, rotate: boolean): Promise<void> {
-    const save = (): Promise<void> => this.putIssued({ ...rec, status, endedAt: rec.endedAt ?? now, rotationPending: rotate })
+    const save = (): Promise<void> =>
+      this.putIssued({ ...rec, status, endedAt: rec.endedAt ?? now, rotationPending: rotate })
     if (isLive(rec) && hasPermission(rec.grant, 'write')) await this.writeTrust.end(rec.grant, save)
     else await save()
     const rotated = rotate ? await this.rotate(rec.grant.id) : []
     await this.audit({
-      action: status === 'revoked' ? 'revoke' : 'expire', partner: rec.grant.partner.tenantId, databases: rec.grant.databases,
-      grantId: rec.grant.id, detail: rotated.length ? `rotated ${rotated.join(', ')}` : undefined,
+      action: status === 'revoked' ? 'revoke' : 'expire',
+      partner: rec.grant.partner.tenantId,
+      databases: rec.grant.databases,
+      grantId: rec.grant.id,
+      detail: rotated.length ? `rotated ${rotated.join(', ')}` : undefined,
     })
   }
 
@@ -130,7 +134,8 @@ export class GrantBook {
   async rotate(grantId: string): Promise<string[]> {
     const rec = this.issued.get(grantId)!
     const rotated: string[] = []
-    for (const k of rec.grant.keyIds) if (this.host.keyBag.has(k)) rotated.push(`${k} to v${await this.host.keyBag.rotateKey(k)}`)
+    for (const k of rec.grant.keyIds)
+      if (this.host.keyBag.has(k)) rotated.push(`${k} to v${await this.host.keyBag.rotateKey(k)}`)
     await this.putIssued({ ...this.issued.get(grantId)!, rotationPending: false })
     return rotated
   }
@@ -139,7 +144,10 @@ export class GrantBook {
    * Adds database links for a partner, keeping the ones it has. A pair linked both ways (signers
    * only, and with its documents) keeps the wider link.
    */
-  async trust(profile: PublicProfile, add: readonly { local: string; remote: string; signersOnly?: boolean }[]): Promise<void> {
+  async trust(
+    profile: PublicProfile,
+    add: readonly { local: string; remote: string; signersOnly?: boolean }[],
+  ): Promise<void> {
     const existing = this.host.partners().find((p) => p.profile.tenantId === profile.tenantId)?.links ?? []
     const links = new Map<string, { local: string; remote: string; signersOnly: boolean }>()
     for (const l of [...existing, ...add]) {
@@ -147,7 +155,9 @@ export class GrantBook {
       const signersOnly = l.signersOnly === true && (links.get(k)?.signersOnly ?? true)
       links.set(k, { local: l.local, remote: l.remote, signersOnly })
     }
-    const specs: DbLinkSpec[] = [...links.values()].map((l) => (l.signersOnly ? l : { local: l.local, remote: l.remote }))
+    const specs: DbLinkSpec[] = [...links.values()].map((l) =>
+      l.signersOnly ? l : { local: l.local, remote: l.remote },
+    )
     await this.host.addPartner(profile, { dbs: specs })
   }
 
@@ -159,13 +169,17 @@ export class GrantBook {
     } catch (cause) {
       throw new WeftError(ErrorCodes.BAD_GRANT, 'a sealed key of the grant does not open', { cause })
     }
-    if (!bytesEqual(opened.sender, sender)) throw new WeftError(ErrorCodes.BAD_GRANT, 'a sealed key was not sealed by the grant\'s source')
-    if (!allowed.includes(opened.keyId)) throw new WeftError(ErrorCodes.BAD_GRANT, `sealed key ${opened.keyId} is not named by the grant`)
+    if (!bytesEqual(opened.sender, sender))
+      throw new WeftError(ErrorCodes.BAD_GRANT, "a sealed key was not sealed by the grant's source")
+    if (!allowed.includes(opened.keyId))
+      throw new WeftError(ErrorCodes.BAD_GRANT, `sealed key ${opened.keyId} is not named by the grant`)
     return opened
   }
 }
 
 /** True when a live grant is past its `expiresAt` by `now`. */
 export function isDue(rec: IssuedGrantRecord, now: number): boolean {
-  return (rec.status === 'active' || rec.status === 'pending') && rec.grant.expiresAt !== null && now >= rec.grant.expiresAt
+  return (
+    (rec.status === 'active' || rec.status === 'pending') && rec.grant.expiresAt !== null && now >= rec.grant.expiresAt
+  )
 }

@@ -27,11 +27,21 @@ function expiredBy(grant: Grant, now: number): boolean {
   return grant.expiresAt !== null && now >= grant.expiresAt
 }
 
-function common(grant: Grant): Omit<GrantInfo, 'role' | 'status' | 'syncs' | 'approvedAt' | 'endedAt' | 'acceptedAt' | 'lastSyncAt'> {
+function common(
+  grant: Grant,
+): Omit<GrantInfo, 'role' | 'status' | 'syncs' | 'approvedAt' | 'endedAt' | 'acceptedAt' | 'lastSyncAt'> {
   return {
-    id: grant.id, source: grant.source.tenantId, partner: grant.partner.tenantId, databases: grant.databases, keyIds: grant.keyIds,
-    filter: grant.filter, permissions: grant.permissions, conditions: grant.conditions, issuedAt: grant.issuedAt,
-    expiresAt: grant.expiresAt, grant,
+    id: grant.id,
+    source: grant.source.tenantId,
+    partner: grant.partner.tenantId,
+    databases: grant.databases,
+    keyIds: grant.keyIds,
+    filter: grant.filter,
+    permissions: grant.permissions,
+    conditions: grant.conditions,
+    issuedAt: grant.issuedAt,
+    expiresAt: grant.expiresAt,
+    grant,
   }
 }
 
@@ -39,8 +49,14 @@ function common(grant: Grant): Omit<GrantInfo, 'role' | 'status' | 'syncs' | 'ap
 export function issuedInfo(r: IssuedGrantRecord, now: number): GrantInfo {
   const live = r.status === 'active' || r.status === 'pending'
   return {
-    ...common(r.grant), role: 'issued', status: live && expiredBy(r.grant, now) ? 'expired' : r.status, syncs: r.syncs,
-    approvedAt: r.approvedAt, endedAt: r.endedAt, acceptedAt: null, lastSyncAt: r.lastSyncAt,
+    ...common(r.grant),
+    role: 'issued',
+    status: live && expiredBy(r.grant, now) ? 'expired' : r.status,
+    syncs: r.syncs,
+    approvedAt: r.approvedAt,
+    endedAt: r.endedAt,
+    acceptedAt: null,
+    lastSyncAt: r.lastSyncAt,
   }
 }
 
@@ -48,7 +64,13 @@ export function issuedInfo(r: IssuedGrantRecord, now: number): GrantInfo {
 export function receivedInfo(r: ReceivedGrantRecord, now: number): GrantInfo {
   const live = r.status === 'active' || r.status === 'pending'
   return {
-    ...common(r.grant), role: 'received', status: live && expiredBy(r.grant, now) ? 'expired' : r.status, syncs: null,
-    approvedAt: null, endedAt: null, acceptedAt: r.acceptedAt, lastSyncAt: r.lastSyncAt,
+    ...common(r.grant),
+    role: 'received',
+    status: live && expiredBy(r.grant, now) ? 'expired' : r.status,
+    syncs: null,
+    approvedAt: null,
+    endedAt: null,
+    acceptedAt: r.acceptedAt,
+    lastSyncAt: r.lastSyncAt,
   }
 }

@@ -59,7 +59,11 @@ export class GrantRecords {
     this.#prefix = prefix
   }
 
-  async loadAll(): Promise<{ issued: IssuedGrantRecord[]; received: ReceivedGrantRecord[]; rosters: SignedWriterRoster[] }> {
+  async loadAll(): Promise<{
+    issued: IssuedGrantRecord[]
+    received: ReceivedGrantRecord[]
+    rosters: SignedWriterRoster[]
+  }> {
     const issued: IssuedGrantRecord[] = []
     const received: ReceivedGrantRecord[] = []
     const rosters: SignedWriterRoster[] = []

@@ -77,7 +77,8 @@ export class SharingManager {
     await this.#book.load()
     const host = this.#book.host
     const partner = verifyProfile(options.partner)
-    if (partner.tenantId === host.tenantId) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a tenant cannot share with itself')
+    if (partner.tenantId === host.tenantId)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a tenant cannot share with itself')
     const databases = [...new Set(options.databases)]
     const keyIds = options.keys ? [...new Set(options.keys)] : await this.#keysInUse(databases)
     for (const k of keyIds) if (!host.keyBag.has(k)) throw new WeftError(ErrorCodes.KEY_NOT_FOUND, `no key named ${k}`)
@@ -103,18 +104,34 @@ export class SharingManager {
     const delivered: Record<string, number> = {}
     if (!pending) for (const k of keyIds) delivered[k] = host.keyBag.current(k).version
     const record: IssuedGrantRecord = {
-      v: 1, grant, status: pending ? 'pending' : 'active', approvedAt: null, endedAt: null, rotationPending: false, syncs: 0,
-      lastSyncAt: null, delivered,
+      v: 1,
+      grant,
+      status: pending ? 'pending' : 'active',
+      approvedAt: null,
+      endedAt: null,
+      rotationPending: false,
+      syncs: 0,
+      lastSyncAt: null,
+      delivered,
     }
     if (grant.permissions.includes('write')) {
       // The partner's signatures count on our documents; documents of its own are never taken in.
-      await this.#book.trust(partner.profile, databases.map((d) => ({ local: d, remote: d, signersOnly: true })))
+      await this.#book.trust(
+        partner.profile,
+        databases.map((d) => ({ local: d, remote: d, signersOnly: true })),
+      )
       // A live write grant lifts a cut-off left by an earlier one on the same databases.
       await this.#book.writeTrust.update(() => this.#book.putIssued(record))
     } else {
       await this.#book.putIssued(record)
     }
-    await this.#book.audit({ action: 'share', partner: partner.tenantId, databases, grantId: grant.id, detail: describe(grant) })
+    await this.#book.audit({
+      action: 'share',
+      partner: partner.tenantId,
+      databases,
+      grantId: grant.id,
+      detail: describe(grant),
+    })
     return { v: 1, grant, sourceProfile: host.publicProfile(), keys: sealed.map(toBase64Url) }
   }
 
@@ -132,13 +149,18 @@ export class SharingManager {
       const grant = verifyGrant(offer.grant)
       const source = this.#sourceProfile(offer.sourceProfile, grant.source)
       const me = host.publicProfile()
-      if (grant.partner.tenantId !== host.tenantId || grant.partner.signingKey !== me.signingKey || grant.partner.boxKey !== me.boxKey) {
+      if (
+        grant.partner.tenantId !== host.tenantId ||
+        grant.partner.signingKey !== me.signingKey ||
+        grant.partner.boxKey !== me.boxKey
+      ) {
         throw new WeftError(ErrorCodes.BAD_GRANT, `grant ${grant.id} is not addressed to this tenant`)
       }
       const existing = this.#book.received.get(grant.id)
       if (existing) return receivedInfo(existing, host.now())
       const now = host.now()
-      if (grant.expiresAt !== null && now >= grant.expiresAt) throw new WeftError(ErrorCodes.GRANT_EXPIRED, `grant ${grant.id} has expired`)
+      if (grant.expiresAt !== null && now >= grant.expiresAt)
+        throw new WeftError(ErrorCodes.GRANT_EXPIRED, `grant ${grant.id} has expired`)
       const keys = offer.keys.map((k) => this.#book.openKey(fromBase64Url(k), source.signingKey, grant.keyIds))
       const databases: Record<string, string> = {}
       for (const d of grant.databases) databases[d] = options.databases?.[d] ?? d
@@ -148,18 +170,36 @@ export class SharingManager {
       for (const k of keys) {
         const name = keyNames[k.keyId]!
         if (host.keyBag.has(name) && !k.versions.some((v) => sameKey(host.keyBag.get(name, v.version), v.key))) {
-          throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `this tenant has another key named ${name}: accept with { keyNames: { '${k.keyId}': '<another name>' } }`)
+          throw new WeftError(
+            ErrorCodes.INVALID_ARGUMENT,
+            `this tenant has another key named ${name}: accept with { keyNames: { '${k.keyId}': '<another name>' } }`,
+          )
         }
       }
-      await this.#book.trust(source.profile, grant.databases.map((d) => ({ local: databases[d]!, remote: d })))
+      await this.#book.trust(
+        source.profile,
+        grant.databases.map((d) => ({ local: databases[d]!, remote: d })),
+      )
       for (const k of keys) await host.keyBag.addVersions(asKeyId(keyNames[k.keyId]!), k.versions)
       const record: ReceivedGrantRecord = {
-        v: 1, grant, sourceProfile: source.profile, acceptedAt: now, databases, keyNames,
-        status: grant.conditions.requiresApproval ? 'pending' : 'active', lastSyncAt: null,
+        v: 1,
+        grant,
+        sourceProfile: source.profile,
+        acceptedAt: now,
+        databases,
+        keyNames,
+        status: grant.conditions.requiresApproval ? 'pending' : 'active',
+        lastSyncAt: null,
       }
       // The source's own documents it shares here stay trusted if this tenant cut off its writes.
       await this.#book.writeTrust.update(() => this.#book.putReceived(record))
-      await this.#book.audit({ action: 'accept', partner: grant.source.tenantId, databases: grant.databases, grantId: grant.id, detail: describe(grant) })
+      await this.#book.audit({
+        action: 'accept',
+        partner: grant.source.tenantId,
+        databases: grant.databases,
+        grantId: grant.id,
+        detail: describe(grant),
+      })
       return receivedInfo(record, now)
     })
   }
@@ -171,12 +211,18 @@ export class SharingManager {
       const current = this.#book.issued.get(grantId)!
       const now = this.#book.host.now()
       if (current.status === 'revoked') throw new WeftError(ErrorCodes.GRANT_REVOKED, `grant ${grantId} was revoked`)
-      if (await this.#book.expireIfDue(current, now)) throw new WeftError(ErrorCodes.GRANT_EXPIRED, `grant ${grantId} has expired`)
+      if (await this.#book.expireIfDue(current, now))
+        throw new WeftError(ErrorCodes.GRANT_EXPIRED, `grant ${grantId} has expired`)
       if (current.status === 'expired') throw new WeftError(ErrorCodes.GRANT_EXPIRED, `grant ${grantId} has expired`)
       if (current.status === 'active') return issuedInfo(current, now)
       const next: IssuedGrantRecord = { ...current, status: 'active', approvedAt: now }
       await this.#book.putIssued(next)
-      await this.#book.audit({ action: 'approve', partner: rec.grant.partner.tenantId, databases: rec.grant.databases, grantId })
+      await this.#book.audit({
+        action: 'approve',
+        partner: rec.grant.partner.tenantId,
+        databases: rec.grant.databases,
+        grantId,
+      })
       return issuedInfo(next, now)
     })
   }
@@ -219,7 +265,8 @@ export class SharingManager {
     for (const id of [...this.#book.issued.keys()]) {
       await this.#book.lockOf(id).run(async () => {
         const now = this.#book.host.now()
-        if (await this.#book.expireIfDue(this.#book.issued.get(id)!, now)) out.push(issuedInfo(this.#book.issued.get(id)!, now))
+        if (await this.#book.expireIfDue(this.#book.issued.get(id)!, now))
+          out.push(issuedInfo(this.#book.issued.get(id)!, now))
       })
     }
     return out
@@ -261,12 +308,20 @@ export class SharingManager {
   async #keysInUse(databases: readonly string[]): Promise<string[]> {
     const keys = new Set<string>()
     for (const name of databases) {
-      for (const d of await (await this.#book.host.openDB(name)).listDocuments()) if (d.own && d.keyId) keys.add(d.keyId)
+      for (const d of await (await this.#book.host.openDB(name)).listDocuments())
+        if (d.own && d.keyId) keys.add(d.keyId)
     }
     if (keys.has('default')) {
-      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'shared documents are under the tenant-wide "default" key: share databases opened with a named key')
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'shared documents are under the tenant-wide "default" key: share databases opened with a named key',
+      )
     }
-    if (keys.size === 0) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'the databases hold no documents yet: name the keys to share with `keys`')
+    if (keys.size === 0)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'the databases hold no documents yet: name the keys to share with `keys`',
+      )
     return [...keys]
   }
 
@@ -279,7 +334,9 @@ export class SharingManager {
     try {
       verified = verifyProfile(profile)
     } catch (cause) {
-      throw new WeftError(ErrorCodes.BAD_GRANT, 'the grant offer\'s source profile does not verify', { cause: toWeftError(cause, ErrorCodes.BAD_PROFILE) })
+      throw new WeftError(ErrorCodes.BAD_GRANT, "the grant offer's source profile does not verify", {
+        cause: toWeftError(cause, ErrorCodes.BAD_PROFILE),
+      })
     }
     if (verified.tenantId !== source.tenantId || verified.profile.signingKey !== source.signingKey) {
       throw new WeftError(ErrorCodes.BAD_GRANT, 'the grant was not signed by the tenant whose profile came with it')
@@ -291,7 +348,11 @@ export class SharingManager {
     await this.#book.load()
     const rec = this.#book.issued.get(grantId)
     if (rec) return rec
-    if (this.#book.received.has(grantId)) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `grant ${grantId} was issued by another tenant: only its issuer can change it`)
+    if (this.#book.received.has(grantId))
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `grant ${grantId} was issued by another tenant: only its issuer can change it`,
+      )
     throw new WeftError(ErrorCodes.GRANT_NOT_FOUND, `no grant ${grantId} issued by ${this.#book.host.tenantId}`)
   }
 }
@@ -300,10 +361,13 @@ function sameKey(held: Uint8Array | undefined, incoming: Uint8Array): boolean {
   return held !== undefined && constantTimeEqual(held, incoming)
 }
 
-function describe(grant: { permissions: readonly string[]; expiresAt: number | null; filter: GrantFilter | null }): string {
+function describe(grant: {
+  permissions: readonly string[]
+  expiresAt: number | null
+  filter: GrantFilter | null
+}): string {
   const parts = [grant.permissions.join('+')]
   if (grant.filter) parts.push(`filter ${JSON.stringify(grant.filter.where)}`)
   if (grant.expiresAt !== null) parts.push(`expires ${new Date(grant.expiresAt).toISOString()}`)
   return parts.join(', ')
 }
-

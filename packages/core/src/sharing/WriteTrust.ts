@@ -65,7 +65,9 @@ export class WriteTrust {
       for (const rec of this.#grants.issued.values()) {
         if (isLive(rec) || !hasPermission(rec.grant, 'write')) continue
         const partner = rec.grant.partner.tenantId
-        const missing = rec.grant.databases.filter((db) => !this.#recorded.has(keyOf({ partner, db })) && !this.#vouched(partner, db))
+        const missing = rec.grant.databases.filter(
+          (db) => !this.#recorded.has(keyOf({ partner, db })) && !this.#vouched(partner, db),
+        )
         if (missing.length) await this.#cut(rec.grant, missing, async () => {})
       }
       await this.#install()
@@ -127,7 +129,14 @@ export class WriteTrust {
   #vouched(partner: string, db: string, except?: string): boolean {
     for (const r of this.#grants.issued.values()) {
       const g = r.grant
-      if (g.id !== except && g.partner.tenantId === partner && isLive(r) && hasPermission(g, 'write') && g.databases.includes(db)) return true
+      if (
+        g.id !== except &&
+        g.partner.tenantId === partner &&
+        isLive(r) &&
+        hasPermission(g, 'write') &&
+        g.databases.includes(db)
+      )
+        return true
     }
     return false
   }

@@ -4,7 +4,15 @@ import type { ErrorCode } from '../errors.ts'
 export type AuditAction = 'share' | 'accept' | 'approve' | 'revoke' | 'expire' | 'sync' | 'denied'
 
 /** Every {@link AuditAction}. */
-export const AUDIT_ACTIONS: readonly AuditAction[] = Object.freeze(['share', 'accept', 'approve', 'revoke', 'expire', 'sync', 'denied'])
+export const AUDIT_ACTIONS: readonly AuditAction[] = Object.freeze([
+  'share',
+  'accept',
+  'approve',
+  'revoke',
+  'expire',
+  'sync',
+  'denied',
+])
 
 /** True for the {@link AuditAction} values. */
 export function isAuditAction(value: unknown): value is AuditAction {

@@ -30,7 +30,8 @@ export function createGrant(input: CreateGrantInput): Grant {
     filter: input.filter === null ? null : { where: { ...input.filter.where } },
     permissions: [...input.permissions],
     conditions: {
-      allowedEnvironments: input.conditions.allowedEnvironments === null ? null : [...input.conditions.allowedEnvironments],
+      allowedEnvironments:
+        input.conditions.allowedEnvironments === null ? null : [...input.conditions.allowedEnvironments],
       maxSyncs: input.conditions.maxSyncs,
       requiresApproval: input.conditions.requiresApproval,
     },

@@ -10,9 +10,13 @@ const PAGE = 2_000
  * Ed25519 public keys), in arrival order. Reads every entry once; entries that do not parse are
  * left out (they were never materialised either).
  */
-export async function entriesSignedBy(store: ChangeStore, signers: ReadonlySet<string>, upTo: number): Promise<Set<ChangeHash>> {
+export async function entriesSignedBy(
+  store: ChangeStore,
+  signers: ReadonlySet<string>,
+  upTo: number,
+): Promise<Set<ChangeHash>> {
   const out = new Set<ChangeHash>()
-  for (let cursor: Cursor | null = null; ; ) {
+  for (let cursor: Cursor | null = null; ;) {
     const page = await store.scan(cursor, { limit: PAGE })
     if (page.reset) out.clear()
     const items = page.entries.filter((e) => e.seq <= upTo)

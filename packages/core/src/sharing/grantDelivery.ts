@@ -49,7 +49,11 @@ export function pendingDelivery(book: GrantBook, rec: IssuedGrantRecord): KeyDel
       const latest = book.issued.get(rec.grant.id)!
       const merged = { ...latest.delivered }
       for (const [k, v] of Object.entries(upTo)) merged[k] = Math.max(merged[k] ?? 0, v)
-      await book.putIssued({ ...latest, delivered: merged, ...(rosterChanged ? { roster: { version: planned.version, seq } } : {}) })
+      await book.putIssued({
+        ...latest,
+        delivered: merged,
+        ...(rosterChanged ? { roster: { version: planned.version, seq } } : {}),
+      })
     },
   }
 }

@@ -30,21 +30,28 @@ export function grantBodyProblem(g: GrantBody): string | undefined {
   if (!isTenant(g.source?.tenantId) || !isKey(g.source?.signingKey)) return 'bad source'
   if (!isTenant(g.partner?.tenantId) || !isKey(g.partner?.signingKey) || !isKey(g.partner?.boxKey)) return 'bad partner'
   if (g.source.tenantId === g.partner.tenantId) return 'a grant needs two different tenants'
-  if (!uniqueList(g.databases, GRANT_LIMITS.databases, (d) => DB_NAME.test(d))) return `databases: 1-${GRANT_LIMITS.databases} distinct database names`
+  if (!uniqueList(g.databases, GRANT_LIMITS.databases, (d) => DB_NAME.test(d)))
+    return `databases: 1-${GRANT_LIMITS.databases} distinct database names`
   if (!uniqueList(g.keyIds, GRANT_LIMITS.keyIds, (k) => KEY_NAME.test(k) && k !== 'default')) {
     return `keyIds: 1-${GRANT_LIMITS.keyIds} distinct key names, never the tenant-wide "default" key`
   }
   if (g.filter !== null && !isFilter(g.filter)) return 'filter: null or { where } with primitive values'
-  if (!uniqueList(g.permissions, 2, isPermission) || !g.permissions.includes('read')) return 'permissions: "read", optionally "write"'
+  if (!uniqueList(g.permissions, 2, isPermission) || !g.permissions.includes('read'))
+    return 'permissions: "read", optionally "write"'
   const c = g.conditions
   if (typeof c !== 'object' || c === null) return 'conditions missing'
-  if (c.allowedEnvironments !== null && !uniqueList(c.allowedEnvironments, GRANT_LIMITS.environments, (e) => e.length <= GRANT_LIMITS.name)) {
+  if (
+    c.allowedEnvironments !== null &&
+    !uniqueList(c.allowedEnvironments, GRANT_LIMITS.environments, (e) => e.length <= GRANT_LIMITS.name)
+  ) {
     return 'allowedEnvironments: null or 1-64 distinct non-empty names'
   }
-  if (c.maxSyncs !== null && !(Number.isSafeInteger(c.maxSyncs) && c.maxSyncs > 0)) return 'maxSyncs: null or a positive integer'
+  if (c.maxSyncs !== null && !(Number.isSafeInteger(c.maxSyncs) && c.maxSyncs > 0))
+    return 'maxSyncs: null or a positive integer'
   if (typeof c.requiresApproval !== 'boolean') return 'requiresApproval: a boolean'
   if (!isTime(g.issuedAt)) return 'issuedAt: milliseconds since the epoch'
-  if (g.expiresAt !== null && !(isTime(g.expiresAt) && g.expiresAt > g.issuedAt)) return 'expiresAt: null or later than issuedAt'
+  if (g.expiresAt !== null && !(isTime(g.expiresAt) && g.expiresAt > g.issuedAt))
+    return 'expiresAt: null or later than issuedAt'
   return undefined
 }
 
@@ -62,7 +69,10 @@ function isTime(v: unknown): v is number {
 
 function uniqueList(v: unknown, max: number, ok: (s: string) => boolean): v is string[] {
   return (
-    Array.isArray(v) && v.length > 0 && v.length <= max && v.every((s) => typeof s === 'string' && s.length > 0 && ok(s)) &&
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.length <= max &&
+    v.every((s) => typeof s === 'string' && s.length > 0 && ok(s)) &&
     new Set(v).size === v.length
   )
 }
@@ -75,8 +85,11 @@ function isFilter(f: unknown): boolean {
   if (entries.length === 0 || entries.length > GRANT_LIMITS.filterFields) return false
   return entries.every(
     ([k, v]) =>
-      k.length > 0 && k.length <= GRANT_LIMITS.name &&
-      (v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ||
+      k.length > 0 &&
+      k.length <= GRANT_LIMITS.name &&
+      (v === null ||
+        typeof v === 'boolean' ||
+        (typeof v === 'number' && Number.isFinite(v)) ||
         (typeof v === 'string' && v.length <= GRANT_LIMITS.filterString)),
   )
 }

@@ -17,10 +17,19 @@ export function grantTransferFilter(grant: Grant, transfer: Transfer): DocFilter
     `grant:${canonicalJson({ tenant: grant.source.tenantId, db: sourceDb, keys, where: where?.where ?? null })}`
   if (!fromSource) {
     // The partner's copy: it may hold the granted keys under its own names, so only origin and filter.
-    return withFilterId(id(null), (doc: Document) =>
-      doc.origin.tenant === grant.source.tenantId && doc.origin.db === sourceDb && matchesFilter(where, doc))
+    return withFilterId(
+      id(null),
+      (doc: Document) =>
+        doc.origin.tenant === grant.source.tenantId && doc.origin.db === sourceDb && matchesFilter(where, doc),
+    )
   }
   const keys = new Set(grant.keyIds)
-  return withFilterId(id([...keys].sort()), (doc: Document) =>
-    doc.origin.tenant === grant.source.tenantId && doc.origin.db === sourceDb && keys.has(doc.keyId) && matchesFilter(where, doc))
+  return withFilterId(
+    id([...keys].sort()),
+    (doc: Document) =>
+      doc.origin.tenant === grant.source.tenantId &&
+      doc.origin.db === sourceDb &&
+      keys.has(doc.keyId) &&
+      matchesFilter(where, doc),
+  )
 }

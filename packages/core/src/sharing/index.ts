@@ -18,7 +18,17 @@ export { grantDenial, isGrantDenial } from './grantDenial.ts'
 export type { GrantUse, IssuedGrantStatus } from './grantDenial.ts'
 export { grantTransferFilter } from './grantFilters.ts'
 export { PERMISSIONS, isPermission, hasPermission } from './Grant.ts'
-export type { Grant, GrantTerms, GrantOffer, GrantFilter, GrantConditions, GrantSource, GrantPartner, Permission, FilterValue } from './Grant.ts'
+export type {
+  Grant,
+  GrantTerms,
+  GrantOffer,
+  GrantFilter,
+  GrantConditions,
+  GrantSource,
+  GrantPartner,
+  Permission,
+  FilterValue,
+} from './Grant.ts'
 export type { GrantInfo, GrantStatus } from './GrantInfo.ts'
 export { GrantRecords } from './GrantRecords.ts'
 export type { IssuedGrantRecord, ReceivedGrantRecord, ReceivedGrantStatus } from './GrantRecords.ts'

@@ -36,7 +36,11 @@ export interface DocumentListing {
  * that covers it: same source tenant and database, mapped into this database, and (for a readable
  * document) matching the grant's filter. A live grant wins over an ended one, then the newest.
  */
-export async function listDocuments(db: Database, received: readonly ReceivedGrantRecord[], now: number): Promise<DocumentListing> {
+export async function listDocuments(
+  db: Database,
+  received: readonly ReceivedGrantRecord[],
+  now: number,
+): Promise<DocumentListing> {
   const own: DocumentInfo[] = []
   const shared: SharedDocumentInfo[] = []
   for (const info of await db.listDocuments()) {
@@ -58,9 +62,14 @@ export async function listDocuments(db: Database, received: readonly ReceivedGra
       origin,
       via: best
         ? {
-            grantId: best.r.grant.id, sharedBy: best.r.grant.source.tenantId, sharedByKey: best.r.grant.source.signingKey,
-            sharedAt: best.r.grant.issuedAt, acceptedAt: best.r.acceptedAt, permissions: best.r.grant.permissions,
-            expiresAt: best.r.grant.expiresAt, status: best.info.status,
+            grantId: best.r.grant.id,
+            sharedBy: best.r.grant.source.tenantId,
+            sharedByKey: best.r.grant.source.signingKey,
+            sharedAt: best.r.grant.issuedAt,
+            acceptedAt: best.r.acceptedAt,
+            permissions: best.r.grant.permissions,
+            expiresAt: best.r.grant.expiresAt,
+            status: best.info.status,
           }
         : null,
     })

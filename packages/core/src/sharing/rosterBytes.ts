@@ -3,7 +3,12 @@ import type { WriterRoster } from './WriterRoster.ts'
 
 /** The canonical bytes a roster's signature covers: every field in a fixed order, lists length-prefixed. */
 export function rosterBytes(r: WriterRoster): Uint8Array {
-  const w = new ByteWriter(256).string('weft-writer-roster').varint(r.v).string(r.grantId).string(r.source).varint(r.seq)
+  const w = new ByteWriter(256)
+    .string('weft-writer-roster')
+    .varint(r.v)
+    .string(r.grantId)
+    .string(r.source)
+    .varint(r.seq)
   w.varint(r.writers.length)
   for (const writer of r.writers) {
     w.string(writer.db).string(writer.tenant).varint(writer.keys.length)

@@ -43,8 +43,16 @@ export function rosterFor(book: GrantBook, grant: Grant): PlannedRoster {
   return {
     version: parts.join(';'),
     build: (seq) => ({
-      v: 1, grantId: grant.id, source: grant.source.tenantId, seq,
-      writers: planned.map((w): RosterWriter => ({ db: w.db, tenant: w.tenant, keys: w.keys, kept: w.kept ? [...w.kept].sort() : null })),
+      v: 1,
+      grantId: grant.id,
+      source: grant.source.tenantId,
+      seq,
+      writers: planned.map((w): RosterWriter => ({
+        db: w.db,
+        tenant: w.tenant,
+        keys: w.keys,
+        kept: w.kept ? [...w.kept].sort() : null,
+      })),
     }),
   }
 }

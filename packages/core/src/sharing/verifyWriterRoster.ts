@@ -22,8 +22,17 @@ export function verifyWriterRoster(value: unknown, grant: Grant): SignedWriterRo
   const r = value as SignedWriterRoster
   const problem = rosterProblem(r, grant)
   if (problem) throw new WeftError(ErrorCodes.BAD_GRANT, `writer roster for grant ${grant.id}: ${problem}`)
-  const ok = verifyDetached(Domain.writerRoster, rosterBytes(r), fromBase64Url(r.signature), fromBase64Url(grant.source.signingKey))
-  if (!ok) throw new WeftError(ErrorCodes.BAD_GRANT, `writer roster for grant ${grant.id}: the source's signature does not verify`)
+  const ok = verifyDetached(
+    Domain.writerRoster,
+    rosterBytes(r),
+    fromBase64Url(r.signature),
+    fromBase64Url(grant.source.signingKey),
+  )
+  if (!ok)
+    throw new WeftError(
+      ErrorCodes.BAD_GRANT,
+      `writer roster for grant ${grant.id}: the source's signature does not verify`,
+    )
   return { ...r, writers: r.writers.map((w) => ({ ...w, kept: w.kept === null ? null : w.kept.map(asChangeHash) })) }
 }
 
@@ -32,18 +41,24 @@ function rosterProblem(r: SignedWriterRoster, grant: Grant): string | undefined 
   if (r.grantId !== grant.id || r.source !== grant.source.tenantId) return 'names another grant or source'
   if (!Number.isSafeInteger(r.seq) || r.seq < 0) return 'bad seq'
   if (typeof r.signature !== 'string' || !SIGNATURE.test(r.signature)) return 'malformed signature'
-  if (!Array.isArray(r.writers) || r.writers.length > ROSTER_LIMITS.writers) return `at most ${ROSTER_LIMITS.writers} writers`
+  if (!Array.isArray(r.writers) || r.writers.length > ROSTER_LIMITS.writers)
+    return `at most ${ROSTER_LIMITS.writers} writers`
   let kept = 0
   for (const w of r.writers as RosterWriter[]) {
-    if (typeof w !== 'object' || w === null || !grant.databases.includes(w.db)) return 'a writer names a database the grant does not cover'
-    if (typeof w.tenant !== 'string' || w.tenant.length === 0 || w.tenant.length > GRANT_LIMITS.tenantId) return 'bad writer tenant'
-    if (w.tenant === grant.partner.tenantId || w.tenant === grant.source.tenantId) return 'a writer is one of the grant\'s own tenants'
-    if (!Array.isArray(w.keys) || w.keys.length === 0 || w.keys.length > ROSTER_LIMITS.keysPerWriter) return 'bad writer keys'
+    if (typeof w !== 'object' || w === null || !grant.databases.includes(w.db))
+      return 'a writer names a database the grant does not cover'
+    if (typeof w.tenant !== 'string' || w.tenant.length === 0 || w.tenant.length > GRANT_LIMITS.tenantId)
+      return 'bad writer tenant'
+    if (w.tenant === grant.partner.tenantId || w.tenant === grant.source.tenantId)
+      return "a writer is one of the grant's own tenants"
+    if (!Array.isArray(w.keys) || w.keys.length === 0 || w.keys.length > ROSTER_LIMITS.keysPerWriter)
+      return 'bad writer keys'
     if (!w.keys.every((k) => typeof k === 'string' && B64_KEY.test(k))) return 'bad writer key'
     if (w.kept !== null) {
       if (!Array.isArray(w.kept)) return 'bad kept list'
       kept += w.kept.length
-      if (kept > ROSTER_LIMITS.keptHashes || !w.kept.every((h) => typeof h === 'string' && HASH.test(h))) return 'bad kept list'
+      if (kept > ROSTER_LIMITS.keptHashes || !w.kept.every((h) => typeof h === 'string' && HASH.test(h)))
+        return 'bad kept list'
     }
   }
   return undefined

@@ -19,7 +19,10 @@ export function vouchesOf(
     for (const w of roster.writers) {
       const local = rec.databases[w.db]
       if (local === undefined) continue
-      const vouch: Vouch = { origin: { tenant: asTenantId(roster.source), db: asDbName(w.db) }, kept: w.kept === null ? null : new Set(w.kept) }
+      const vouch: Vouch = {
+        origin: { tenant: asTenantId(roster.source), db: asDbName(w.db) },
+        kept: w.kept === null ? null : new Set(w.kept),
+      }
       let bySigner = out.get(asDbName(local))
       if (!bySigner) out.set(asDbName(local), (bySigner = new Map()))
       for (const key of w.keys) {

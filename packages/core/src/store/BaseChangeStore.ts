@@ -1,10 +1,23 @@
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import {
-  DEFAULT_ENTRY_LIMITS, hashEntryBytes, isLocallySigned, verifyEntry, verifyEntryAsync, type EntryEnvelope, type EntryLimits,
+  DEFAULT_ENTRY_LIMITS,
+  hashEntryBytes,
+  isLocallySigned,
+  verifyEntry,
+  verifyEntryAsync,
+  type EntryEnvelope,
+  type EntryLimits,
 } from '../entries/index.ts'
 import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
 import type {
-  AppendListener, AppendResult, ChangeStore, HashRange, RangeFingerprint, RejectedEntry, ScanItem, ScanPage,
+  AppendListener,
+  AppendResult,
+  ChangeStore,
+  HashRange,
+  RangeFingerprint,
+  RejectedEntry,
+  ScanItem,
+  ScanPage,
   StoreHead,
 } from './ChangeStore.ts'
 import { fingerprintOf } from './fingerprint.ts'
@@ -97,7 +110,10 @@ export abstract class BaseChangeStore implements ChangeStore {
     this.#open()
     const list = [...entries]
     if (list.length > this.#maxBatch) {
-      throw new WeftError(ErrorCodes.TOO_MANY_ENTRIES, `${list.length} entries in one append; the limit is ${this.#maxBatch}`)
+      throw new WeftError(
+        ErrorCodes.TOO_MANY_ENTRIES,
+        `${list.length} entries in one append; the limit is ${this.#maxBatch}`,
+      )
     }
     // Signatures are checked concurrently (on every core where the platform allows), and while
     // earlier appends commit; this append's turn to commit is taken now, so appends commit in the
@@ -111,14 +127,21 @@ export abstract class BaseChangeStore implements ChangeStore {
       const reported = fresh.length ? await this._appendVerified(fresh) : []
       const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
       const addedSet = new Set(addedNow)
-      return { added: addedNow, existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)), duplicates, rejected }
+      return {
+        added: addedNow,
+        existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)),
+        duplicates,
+        rejected,
+      }
     })
     this._announce(added)
     return { added, existing: [...existing, ...duplicates], rejected }
   }
 
   /** Verifies a batch entry by entry: what passed (first copy of each), repeats, and refusals. */
-  async #verify(list: readonly EntryEnvelope[]): Promise<{ candidates: VerifiedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] }> {
+  async #verify(
+    list: readonly EntryEnvelope[],
+  ): Promise<{ candidates: VerifiedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] }> {
     const checked = await Promise.all(
       list.map((e) => {
         const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
@@ -137,7 +160,12 @@ export abstract class BaseChangeStore implements ChangeStore {
       else if (seen.has(c.hash)) duplicates.push(c.hash)
       else {
         seen.add(c.hash)
-        candidates.push({ hash: c.hash, bytes: copyBytes(c.e.bytes), docId: c.parsed.header.docId, kind: c.parsed.header.kind })
+        candidates.push({
+          hash: c.hash,
+          bytes: copyBytes(c.e.bytes),
+          docId: c.parsed.header.docId,
+          kind: c.parsed.header.kind,
+        })
       }
     }
     return { candidates, duplicates, rejected }
@@ -197,7 +225,8 @@ export abstract class BaseChangeStore implements ChangeStore {
     let at: string | undefined
     if (since !== null && !reset && since.seq > 0) {
       const [held] = await this._scan(since.seq - 1, 1)
-      if (!held || held.seq !== since.seq || (typeof since.at === 'string' && !held.hash.startsWith(since.at))) reset = true
+      if (!held || held.seq !== since.seq || (typeof since.at === 'string' && !held.hash.startsWith(since.at)))
+        reset = true
       else at = positionCheck(held.hash)
     }
     const after = since === null || reset ? 0 : since.seq

@@ -37,7 +37,12 @@ export class MemoryPrefixIndex {
     const walk = (prefix: string): void => {
       if (prefix.length === INDEX_DEPTH) {
         const leaf = this.#leaves.get(prefix) ?? []
-        for (let i = lowerBound(leaf, range.lower); i < leaf.length && out.length < limit && inRange(leaf[i]!, range); i++) out.push(leaf[i]!)
+        for (
+          let i = lowerBound(leaf, range.lower);
+          i < leaf.length && out.length < limit && inRange(leaf[i]!, range);
+          i++
+        )
+          out.push(leaf[i]!)
         return
       }
       for (const digit of HEX_DIGITS) {

@@ -31,7 +31,11 @@ export interface CopyOptions {
  * `reconcileWith`), the difference is found by set reconciliation, so bytes exchanged grow with
  * the difference; otherwise by comparing hash lists in memory, in the source's arrival order.
  */
-export async function copyMissingEntries(source: ChangeStore, target: ChangeStore, options: CopyOptions = {}): Promise<CopyResult> {
+export async function copyMissingEntries(
+  source: ChangeStore,
+  target: ChangeStore,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
   const batchSize = options.batchSize ?? 2_000
   const signal = options.signal ? { signal: options.signal } : {}
   const missing = target.reconcileWith
@@ -56,7 +60,9 @@ export async function copyEntries(
   for (let i = 0; i < hashes.length; i += batchSize) {
     throwIfAborted(options.signal, 'copy')
     const batch = hashes.slice(i, i + batchSize)
-    const read = source.getChangesChecked ? await source.getChangesChecked(batch) : { entries: await source.getChanges(batch), rejected: [] }
+    const read = source.getChangesChecked
+      ? await source.getChangesChecked(batch)
+      : { entries: await source.getChanges(batch), rejected: [] }
     rejected.push(...read.rejected)
     const entries = read.entries
     for (const result of await appendSplitting(target, entries)) {
@@ -76,6 +82,9 @@ async function appendSplitting(target: ChangeStore, entries: EntryEnvelope[]): P
   } catch (err) {
     if (!isWeftError(err, ErrorCodes.TOO_MANY_ENTRIES) || entries.length <= 1) throw err
     const mid = entries.length >> 1
-    return [...(await appendSplitting(target, entries.slice(0, mid))), ...(await appendSplitting(target, entries.slice(mid)))]
+    return [
+      ...(await appendSplitting(target, entries.slice(0, mid))),
+      ...(await appendSplitting(target, entries.slice(mid))),
+    ]
   }
 }

@@ -15,7 +15,8 @@ export const emptySum = (): FingerprintSum => ({ count: 0, limbs: new Uint32Arra
 export function hashLimbs(hash: string): Uint32Array {
   const b = fromHex(hash.slice(0, 32))
   const limbs = new Uint32Array(4)
-  for (let i = 0; i < 4; i++) limbs[i] = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
+  for (let i = 0; i < 4; i++)
+    limbs[i] = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
   return limbs
 }
 

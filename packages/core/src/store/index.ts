@@ -2,8 +2,16 @@
 export { BaseChangeStore, positionCheck } from './BaseChangeStore.ts'
 export type { VerifiedEntry, StoreOptions } from './BaseChangeStore.ts'
 export type {
-  ChangeStore, AppendResult, RejectedEntry, ScanItem, ScanPage, StoreHead, HashRange, RangeFingerprint,
-  AppendListener, CheckedRead,
+  ChangeStore,
+  AppendResult,
+  RejectedEntry,
+  ScanItem,
+  ScanPage,
+  StoreHead,
+  HashRange,
+  RangeFingerprint,
+  AppendListener,
+  CheckedRead,
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
 export { MemoryKeyValueStore } from './KeyValueStore.ts'

@@ -94,6 +94,13 @@ async function runCursorSync(
     if (page.done) break
   }
   const head = await targetStore.head()
-  const next: SyncState = { v: 1, cursor, totalSent: state.totalSent + sent, lastSent: sent, lastRejected: rejected, target: { epoch: head.epoch, seq: head.seq } }
+  const next: SyncState = {
+    v: 1,
+    cursor,
+    totalSent: state.totalSent + sent,
+    lastSent: sent,
+    lastRejected: rejected,
+    target: { epoch: head.epoch, seq: head.seq },
+  }
   return filter === undefined ? next : { ...next, filter }
 }

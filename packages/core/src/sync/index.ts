@@ -9,10 +9,30 @@ export type { SyncTarget } from './target.ts'
 export { storeOf, targetRegressed } from './target.ts'
 export { SyncStateStore } from './SyncStateStore.ts'
 export {
-  createReconcileMessage, processReconcileMessage, reconcile, reconcileInProcess, encodeReconcileMessage,
-  parseReconcileMessage, checkReconcileMessage, packHashes, unpackHashes, SortedHashSet, prefixRange, childPrefixes, isPrefix,
-  RECONCILE_VERSION, RECONCILE_LIMITS, DEFAULT_RECONCILE_OPTIONS, BRANCHES,
+  createReconcileMessage,
+  processReconcileMessage,
+  reconcile,
+  reconcileInProcess,
+  encodeReconcileMessage,
+  parseReconcileMessage,
+  checkReconcileMessage,
+  packHashes,
+  unpackHashes,
+  SortedHashSet,
+  prefixRange,
+  childPrefixes,
+  isPrefix,
+  RECONCILE_VERSION,
+  RECONCILE_LIMITS,
+  DEFAULT_RECONCILE_OPTIONS,
+  BRANCHES,
 } from './reconcile/index.ts'
 export type {
-  ReconcileMessage, ReconcileItem, ReconcileOptions, ReconcileRole, ReconcileSource, ReconcileStep, ReconcileResult,
+  ReconcileMessage,
+  ReconcileItem,
+  ReconcileOptions,
+  ReconcileRole,
+  ReconcileSource,
+  ReconcileStep,
+  ReconcileResult,
 } from './reconcile/index.ts'

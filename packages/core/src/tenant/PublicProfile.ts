@@ -41,7 +41,11 @@ export function createProfile(tenantId: TenantId, admin: Identity, members: read
   const signingKey = toBase64Url(admin.signing.publicKey)
   const boxKey = toBase64Url(admin.box.publicKey)
   const memberKeys = members.map(toBase64Url)
-  const sig = signDetached(Domain.profileSignature, profileBytes(tenantId, signingKey, boxKey, memberKeys), admin.signing.privateKey)
+  const sig = signDetached(
+    Domain.profileSignature,
+    profileBytes(tenantId, signingKey, boxKey, memberKeys),
+    admin.signing.privateKey,
+  )
   return { v: 1, tenantId, signingKey, boxKey, members: memberKeys, signature: toBase64Url(sig) }
 }
 
@@ -49,7 +53,8 @@ export function createProfile(tenantId: TenantId, admin: Identity, members: read
 export function verifyProfile(profile: PublicProfile): VerifiedProfile {
   try {
     const { tenantId, signingKey, boxKey, members, signature } = profile
-    if (profile.v !== 1 || typeof tenantId !== 'string' || !Array.isArray(members) || members.length > 1000) throw new Error('shape')
+    if (profile.v !== 1 || typeof tenantId !== 'string' || !Array.isArray(members) || members.length > 1000)
+      throw new Error('shape')
     const ok = verifyDetached(
       Domain.profileSignature,
       profileBytes(tenantId, signingKey, boxKey, members),
@@ -60,8 +65,16 @@ export function verifyProfile(profile: PublicProfile): VerifiedProfile {
     const box = fromBase64Url(boxKey)
     const memberKeys = members.map(fromBase64Url)
     if (box.length !== 32 || memberKeys.some((k) => k.length !== 32)) throw new Error('key length')
-    return { tenantId: asTenantId(tenantId), signingKey: fromBase64Url(signingKey), boxKey: box, members: memberKeys, profile }
+    return {
+      tenantId: asTenantId(tenantId),
+      signingKey: fromBase64Url(signingKey),
+      boxKey: box,
+      members: memberKeys,
+      profile,
+    }
   } catch (cause) {
-    throw new WeftError(ErrorCodes.BAD_PROFILE, 'public profile is malformed or its signature does not verify', { cause })
+    throw new WeftError(ErrorCodes.BAD_PROFILE, 'public profile is malformed or its signature does not verify', {
+      cause,
+    })
   }
 }

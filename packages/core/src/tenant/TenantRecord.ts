@@ -1,7 +1,13 @@
 import { packValue, unpackValue } from '../codec/index.ts'
 import { Domain, type KdfParams } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
-import { newPasswordKey, openWithPassword, sealWithPasswordKey, type KeyVersion, type PasswordKey } from '../keys/index.ts'
+import {
+  newPasswordKey,
+  openWithPassword,
+  sealWithPasswordKey,
+  type KeyVersion,
+  type PasswordKey,
+} from '../keys/index.ts'
 import type { Identity } from './Identity.ts'
 import type { PublicProfile } from './PublicProfile.ts'
 import type { DbLinkSpec } from './TrustPolicy.ts'
@@ -37,7 +43,12 @@ export function newRecordKey(password: string, kdf: KdfParams): PasswordKey {
 export function openTenantRecord(sealed: Uint8Array, password: string): { record: TenantRecord; key: PasswordKey } {
   const { plaintext, passwordKey } = openWithPassword(Domain.tenantRecord, sealed, password)
   const record = unpackValue<TenantRecord>(plaintext, plaintext.length)
-  if (record?.v !== 1 || typeof record.tenantId !== 'string' || !record.identity?.signing || !Array.isArray(record.keys)) {
+  if (
+    record?.v !== 1 ||
+    typeof record.tenantId !== 'string' ||
+    !record.identity?.signing ||
+    !Array.isArray(record.keys)
+  ) {
     throw new WeftError(ErrorCodes.MALFORMED_BLOB, 'tenant record does not parse')
   }
   return { record, key: passwordKey }

@@ -181,7 +181,8 @@ export class TrustPolicy {
   /** Decides whether database `db` may materialise the entry `hash` with this origin and author. */
   evaluate(db: DbName, origin: Origin, author: Uint8Array, hash: ChangeHash): TrustDecision {
     if (!this.#originLinked(db, origin)) return { ok: false, code: ErrorCodes.ORIGIN_NOT_LINKED }
-    if (!this.#authorTrusted(db, origin, toBase64Url(author), hash)) return { ok: false, code: ErrorCodes.UNTRUSTED_SIGNER }
+    if (!this.#authorTrusted(db, origin, toBase64Url(author), hash))
+      return { ok: false, code: ErrorCodes.UNTRUSTED_SIGNER }
     return OK
   }
 
@@ -199,10 +200,12 @@ export class TrustPolicy {
       if (!p.links.some((l) => l.local === db)) continue
       if (!p.profile.profile.members.includes(author) && p.profile.profile.signingKey !== author) continue
       const cut = this.#cutoffs.get(p.profile.tenantId)?.get(db)
-      if (!cut || cut.kept.has(hash) || (origin.tenant === p.profile.tenantId && cut.ownOrigins.has(origin.db))) return true
+      if (!cut || cut.kept.has(hash) || (origin.tenant === p.profile.tenantId && cut.ownOrigins.has(origin.db)))
+        return true
     }
     for (const v of this.#vouches.get(db)?.get(author) ?? []) {
-      if (v.origin.tenant === origin.tenant && v.origin.db === origin.db && (v.kept === null || v.kept.has(hash))) return true
+      if (v.origin.tenant === origin.tenant && v.origin.db === origin.db && (v.kept === null || v.kept.has(hash)))
+        return true
     }
     return false
   }
@@ -211,7 +214,10 @@ export class TrustPolicy {
 /** True when `next` trusts some entry `prev` trusted (or the device is gone). */
 function narrower(prev: DeviceTrust, next: DeviceTrust | undefined): boolean {
   if (!next) return true
-  if (prev.mode === 'except') return next.mode === 'only' || [...prev.hashes].some((h) => !next.hashes.has(h)) || next.hashes.size > prev.hashes.size
+  if (prev.mode === 'except')
+    return (
+      next.mode === 'only' || [...prev.hashes].some((h) => !next.hashes.has(h)) || next.hashes.size > prev.hashes.size
+    )
   return next.mode === 'only' && [...prev.hashes].some((h) => !next.hashes.has(h))
 }
 

@@ -6,6 +6,17 @@ export type { Identity } from './Identity.ts'
 export { createProfile, verifyProfile } from './PublicProfile.ts'
 export type { PublicProfile, VerifiedProfile } from './PublicProfile.ts'
 export { TrustPolicy } from './TrustPolicy.ts'
-export type { DbLink, DbLinkSpec, DeviceTrust, DeviceTrusts, Partner, TrustCutoff, TrustCutoffs, TrustDecision, Vouch, Vouches } from './TrustPolicy.ts'
+export type {
+  DbLink,
+  DbLinkSpec,
+  DeviceTrust,
+  DeviceTrusts,
+  Partner,
+  TrustCutoff,
+  TrustCutoffs,
+  TrustDecision,
+  Vouch,
+  Vouches,
+} from './TrustPolicy.ts'
 export { sealTenantRecord, openTenantRecord, newRecordKey } from './TenantRecord.ts'
 export type { TenantRecord } from './TenantRecord.ts'

@@ -19,7 +19,9 @@ const escapePart = (s: string): string => s.replace(/\\/g, '\\\\').replace(/:/g,
 /** The canonical isolation key of a scope; empty parts stay empty and `:` is escaped. */
 export function scopeToTenantId(scope: TenantScope): TenantId {
   if (!scope.org) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a tenant scope needs an org')
-  const parts = [scope.org, scope.server, scope.project, scope.environment, scope.codeHash].map((p) => escapePart(p ?? ''))
+  const parts = [scope.org, scope.server, scope.project, scope.environment, scope.codeHash].map((p) =>
+    escapePart(p ?? ''),
+  )
   return checkTenantId(parts.join(':'))
 }
 
@@ -36,7 +38,10 @@ export function toTenantId(id: string | TenantScope): TenantId {
 function checkTenantId(id: string): TenantId {
   const bytes = new TextEncoder().encode(id).length
   if (bytes === 0 || bytes > 512 || id.includes('/') || canonicalTextProblem(id)) {
-    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `tenant ids are 1-512 bytes of NFC text without '/', a byte-order mark or control characters`)
+    throw new WeftError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `tenant ids are 1-512 bytes of NFC text without '/', a byte-order mark or control characters`,
+    )
   }
   return asTenantId(id)
 }

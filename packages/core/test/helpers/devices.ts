@@ -1,6 +1,13 @@
 import { expect } from 'vitest'
 import {
-  DIRECTORY_DB, MemoryStoreFactory, syncDatabases, TenantFactory, TEST_KDF, type Role, type StoreFactory, type Tenant,
+  DIRECTORY_DB,
+  MemoryStoreFactory,
+  syncDatabases,
+  TenantFactory,
+  TEST_KDF,
+  type Role,
+  type StoreFactory,
+  type Tenant,
 } from '../../src/index.ts'
 
 export const PASSWORD = 'device-password'
@@ -20,11 +27,16 @@ export async function firstDevice(tenantId: string, storage: StoreFactory = new 
 
 /** A new device joins through `admin`: join request, approval, join. */
 export async function joinDevice(
-  admin: Tenant, options: { role?: Role; userId?: string; userName?: string; storage?: StoreFactory } = {},
+  admin: Tenant,
+  options: { role?: Role; userId?: string; userName?: string; storage?: StoreFactory } = {},
 ): Promise<Device> {
   const storage = options.storage ?? new MemoryStoreFactory()
   const factory = new TenantFactory({ storeFactory: storage, kdf: TEST_KDF })
-  const request = await factory.createJoinRequest({ tenantId: admin.id, userName: options.userName ?? 'someone', password: PASSWORD })
+  const request = await factory.createJoinRequest({
+    tenantId: admin.id,
+    userName: options.userName ?? 'someone',
+    password: PASSWORD,
+  })
   const response = await admin.approveJoinRequest(request, { role: options.role, userId: options.userId })
   const tenant = await factory.joinTenant(request, response, { password: PASSWORD })
   return { storage, factory, tenant }
@@ -54,6 +66,7 @@ export async function syncDirectory(a: Tenant, b: Tenant): Promise<void> {
 export async function contents(tenant: Tenant, db: string): Promise<Record<string, unknown>> {
   const d = await tenant.openDB(db)
   const out: Record<string, unknown> = {}
-  for (const id of (await d.getAllDocumentIds()).sort()) out[id] = JSON.parse(JSON.stringify((await d.getDocument(id))!.getData()))
+  for (const id of (await d.getAllDocumentIds()).sort())
+    out[id] = JSON.parse(JSON.stringify((await d.getDocument(id))!.getData()))
   return out
 }

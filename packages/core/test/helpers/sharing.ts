@@ -1,4 +1,11 @@
-import { MemoryStoreFactory, TenantFactory, TEST_KDF, type Database, type Tenant, type TenantScope } from '../../src/index.ts'
+import {
+  MemoryStoreFactory,
+  TenantFactory,
+  TEST_KDF,
+  type Database,
+  type Tenant,
+  type TenantScope,
+} from '../../src/index.ts'
 
 /** A clock tests move by hand. */
 export interface ManualClock {

@@ -25,7 +25,10 @@ export function runFixture(name: string, args: readonly string[], options: Fixtu
   const script = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
   const argv = ['--import', 'tsx', script, ...args]
   const child = options.shellPrefix
-    ? spawn('sh', ['-c', `${options.shellPrefix} && exec "$0" "$@"`, process.execPath, ...argv], { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('sh', ['-c', `${options.shellPrefix} && exec "$0" "$@"`, process.execPath, ...argv], {
+        cwd: PACKAGE_DIR,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(process.execPath, argv, { cwd: PACKAGE_DIR, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const waiters = new Set<{ match: (l: string) => boolean; resolve: (l: string) => void }>()
@@ -60,7 +63,11 @@ export function runFixture(name: string, args: readonly string[], options: Fixtu
       return new Promise((resolve, reject) => {
         waiters.add({ match, resolve })
         void exited.then(({ code, signal, stderr: err }) =>
-          reject(new Error(`fixture ${name} exited (code ${code}, signal ${signal}) before the line it was waited for\n${err}`)),
+          reject(
+            new Error(
+              `fixture ${name} exited (code ${code}, signal ${signal}) before the line it was waited for\n${err}`,
+            ),
+          ),
         )
       })
     },

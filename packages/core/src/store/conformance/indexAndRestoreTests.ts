@@ -10,7 +10,11 @@ const hex = (minLength: number, maxLength: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength, maxLength })
 
 /** Walks a store from `since` to its end; every hash yielded, and whether it started over. */
-async function walk(store: ChangeStore, since: Cursor | null, limit = 3): Promise<{ hashes: ChangeHash[]; cursor: Cursor | null; reset: boolean }> {
+async function walk(
+  store: ChangeStore,
+  since: Cursor | null,
+  limit = 3,
+): Promise<{ hashes: ChangeHash[]; cursor: Cursor | null; reset: boolean }> {
   const hashes: ChangeHash[] = []
   let cursor = since
   let reset = false
@@ -43,7 +47,10 @@ export function indexTests(setup: () => Promise<StoreHarness>): void {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(fc.nat(39), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
-        fc.array(fc.tuple(bound, fc.option(bound, { nil: null }), fc.integer({ min: 1, max: 12 })), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(bound, fc.option(bound, { nil: null }), fc.integer({ min: 1, max: 12 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         async (batches, ranges) => {
           const local = await setup()
           try {

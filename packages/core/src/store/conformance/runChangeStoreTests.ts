@@ -126,10 +126,14 @@ export function runChangeStoreTests(
       const pool = f().entries(10)
       await store.appendMany(pool.map(envelope))
       await fc.assert(
-        fc.asyncProperty(fc.subarray(pool.map((e) => e.hash)), fc.array(hex(64, 64), { maxLength: 3 }), async (known, junk) => {
-          const got = await store.findNewChanges([...known, ...(junk as ChangeHash[])])
-          expect(got).toEqual(pool.map((e) => e.hash).filter((h) => !known.includes(h)))
-        }),
+        fc.asyncProperty(
+          fc.subarray(pool.map((e) => e.hash)),
+          fc.array(hex(64, 64), { maxLength: 3 }),
+          async (known, junk) => {
+            const got = await store.findNewChanges([...known, ...(junk as ChangeHash[])])
+            expect(got).toEqual(pool.map((e) => e.hash).filter((h) => !known.includes(h)))
+          },
+        ),
         { numRuns: 50 },
       )
     })

@@ -2,7 +2,13 @@ import { fromHex, packValue, toHex, unpackValue } from '../../codec/index.ts'
 import { ErrorCodes, WeftError } from '../../errors.ts'
 import { asChangeHash, type ChangeHash } from '../../types.ts'
 import {
-  BRANCHES, FINGERPRINT_BYTES, HASH_BYTES, RECONCILE_LIMITS, RECONCILE_VERSION, type ReconcileItem, type ReconcileMessage,
+  BRANCHES,
+  FINGERPRINT_BYTES,
+  HASH_BYTES,
+  RECONCILE_LIMITS,
+  RECONCILE_VERSION,
+  type ReconcileItem,
+  type ReconcileMessage,
 } from './ReconcileMessage.ts'
 import { isPrefix } from './prefixRange.ts'
 
@@ -62,7 +68,11 @@ const isCount = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number
 const isBytes = (b: unknown, length: number): boolean => b instanceof Uint8Array && b.length === length
 
 function checkIds(b: unknown): void {
-  if (!(b instanceof Uint8Array) || b.length % HASH_BYTES !== 0 || b.length / HASH_BYTES > RECONCILE_LIMITS.maxIdsPerItem) {
+  if (
+    !(b instanceof Uint8Array) ||
+    b.length % HASH_BYTES !== 0 ||
+    b.length / HASH_BYTES > RECONCILE_LIMITS.maxIdsPerItem
+  ) {
     fail('bad hash list')
   }
 }

@@ -5,8 +5,15 @@ import { packHashes, unpackHashes } from './encodeReconcileMessage.ts'
 import { childPrefixes, prefixRange } from './prefixRange.ts'
 import { reconcileCost } from './reconcileCost.ts'
 import {
-  DEFAULT_RECONCILE_OPTIONS, FINGERPRINT_BYTES, RECONCILE_LIMITS, RECONCILE_VERSION, type ReconcileItem, type ReconcileMessage,
-  type ReconcileOptions, type ReconcileRole, type ReconcileSource,
+  DEFAULT_RECONCILE_OPTIONS,
+  FINGERPRINT_BYTES,
+  RECONCILE_LIMITS,
+  RECONCILE_VERSION,
+  type ReconcileItem,
+  type ReconcileMessage,
+  type ReconcileOptions,
+  type ReconcileRole,
+  type ReconcileSource,
 } from './ReconcileMessage.ts'
 
 /** What one step of reconciliation produced. */
@@ -39,10 +46,14 @@ export async function processReconcileMessage(
   options: ReconcileOptions & { readonly role: ReconcileRole; readonly maxRanges?: number },
 ): Promise<ReconcileStep> {
   // The responder's budget; an initiator reads answers to its own (split) messages, joined.
-  const maxRanges = options.maxRanges ?? (options.role === 'responder' ? RECONCILE_LIMITS.maxRangeReadsPerMessage : Infinity)
+  const maxRanges =
+    options.maxRanges ?? (options.role === 'responder' ? RECONCILE_LIMITS.maxRangeReadsPerMessage : Infinity)
   const cost = reconcileCost(message)
   if (cost > maxRanges) {
-    throw new WeftError(ErrorCodes.WORK_LIMIT, `a reconciliation message may take ${cost} range reads; at most ${maxRanges} are made for one message`)
+    throw new WeftError(
+      ErrorCodes.WORK_LIMIT,
+      `a reconciliation message may take ${cost} range reads; at most ${maxRanges} are made for one message`,
+    )
   }
   const o = { ...DEFAULT_RECONCILE_OPTIONS, ...options }
   const initiator = options.role === 'initiator'
@@ -127,7 +138,12 @@ export async function processReconcileMessage(
 }
 
 /** `mineOnly` gets what only `mine` holds, `theirsOnly` what only `theirs` holds. */
-function diffInto(mine: readonly ChangeHash[], theirs: readonly ChangeHash[], mineOnly: ChangeHash[], theirsOnly: ChangeHash[]): void {
+function diffInto(
+  mine: readonly ChangeHash[],
+  theirs: readonly ChangeHash[],
+  mineOnly: ChangeHash[],
+  theirsOnly: ChangeHash[],
+): void {
   const theirSet = new Set(theirs)
   const mineSet = new Set(mine)
   for (const h of mine) if (!theirSet.has(h)) mineOnly.push(h)

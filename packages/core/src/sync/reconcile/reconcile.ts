@@ -3,7 +3,11 @@ import { createReconcileMessage } from './createReconcileMessage.ts'
 import { processReconcileMessage } from './processReconcileMessage.ts'
 import { splitByCost } from './reconcileCost.ts'
 import {
-  RECONCILE_LIMITS, type ReconcileItem, type ReconcileMessage, type ReconcileOptions, type ReconcileSource,
+  RECONCILE_LIMITS,
+  type ReconcileItem,
+  type ReconcileMessage,
+  type ReconcileOptions,
+  type ReconcileSource,
 } from './ReconcileMessage.ts'
 
 /** What reconciliation found, from the initiator's side. */
@@ -47,6 +51,14 @@ export async function reconcile(
 }
 
 /** Reconciles two sources in one process: what `a` holds that `b` lacks, and the reverse. */
-export function reconcileInProcess(a: ReconcileSource, b: ReconcileSource, options: ReconcileOptions = {}): Promise<ReconcileResult> {
-  return reconcile(a, async (m) => (await processReconcileMessage(b, m, { ...options, role: 'responder' })).message!, options)
+export function reconcileInProcess(
+  a: ReconcileSource,
+  b: ReconcileSource,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
+  return reconcile(
+    a,
+    async (m) => (await processReconcileMessage(b, m, { ...options, role: 'responder' })).message!,
+    options,
+  )
 }
