@@ -32,7 +32,6 @@ export interface IdbBenchApi {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var weftIdbBench: IdbBenchApi | undefined
 }
 

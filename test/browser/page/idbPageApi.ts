@@ -56,6 +56,5 @@ export interface IdbPageApi {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var weftIdbPage: IdbPageApi | undefined
 }
