@@ -23,16 +23,14 @@ import {
   parseDbRequest,
   parseMailRequest,
   parseTenantRequest,
-  PROTOCOL_VERSION,
   TENANT_HEADER,
-  type Bodies,
   type MessageKind,
   type ProtocolLimits,
-  type ServerIdentity,
 } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
+import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
@@ -50,13 +48,14 @@ import {
   route404,
 } from './http.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
-import { RateLimiter } from './RateLimiter.ts'
+import { RequestRates } from './RequestRates.ts'
+import { answerProbe } from './probes.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
-import { limitsOnWire, tenantQuotaResolver } from './tenantQuota.ts'
+import { tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantStores } from './TenantStores.ts'
 import { UsageLedger } from './UsageLedger.ts'
 
@@ -93,9 +92,9 @@ export class WeftServer {
   /** Who may create tenants, and how many. */
   readonly #gate: RegistrationGate
   readonly #auth: Authenticator
+  readonly #tenantOps: TenantOpContext
   readonly #limits: ProtocolLimits
-  readonly #rate: RateLimiter
-  readonly #tenantRate: RateLimiter
+  readonly #rates: RequestRates
   readonly #usage: UsageLedger
   readonly #quotaFor: (tenant: string) => TenantQuota
   readonly #acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
@@ -127,14 +126,24 @@ export class WeftServer {
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
-    this.#rate = new RateLimiter(this.#limits.requestsPerSecond, this.#limits.burst)
-    this.#tenantRate = new RateLimiter(Infinity, 1) // every call passes the tenant's own rate
+    this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst)
     this.#auth = new Authenticator(this.#registry, {
       serverId,
       ...(options.signIn ? { challenges: options.signIn } : {}),
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
+    this.#tenantOps = {
+      serverId,
+      registry: this.#registry,
+      gate: this.#gate,
+      auth: this.#auth,
+      quotaFor: (tenant) => this.#tenantQuota(tenant),
+      acceptsOrigin: this.#acceptsOrigin,
+      membershipsChanged: (tenant) => {
+        for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
+      },
+    }
     this.#http = createServer((req, res) => void this.#handle(req, res))
     this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
@@ -214,26 +223,8 @@ export class WeftServer {
       res.writeHead(204, { 'access-control-max-age': '600' }).end()
       return
     }
-    if (req.method === 'GET' && req.url === '/v1/health') {
-      // For load balancers and probes: unauthenticated, not rate limited, touches no tenant.
-      const live = this.#closing === undefined
-      res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(
-        JSON.stringify({
-          ok: live,
-          protocol: PROTOCOL_VERSION,
-          serverId: this.#serverId,
-          liveConnections: this.#live.size,
-        }),
-      )
-      return
-    }
-    if (req.method === 'GET' && req.url === '/v1/identity') {
-      // Who this server is, for clients to sign for: unauthenticated, touches no tenant.
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ serverId: this.#serverId, protocol: PROTOCOL_VERSION } satisfies ServerIdentity))
-      return
-    }
+    const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
+    if (answerProbe(req, res, state)) return
     let bodyRead = false
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
@@ -246,7 +237,7 @@ export class WeftServer {
       // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
       const preAuth = route.kind === 'tenant' && route.op !== 'usage'
       const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address)
-      if (preAuth) this.#takeAddressToken(address)
+      if (preAuth) this.#rates.takeAddress(address)
       const maxBytes = preAuth
         ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes)
         : this.#limits.maxBodyBytes
@@ -296,49 +287,13 @@ export class WeftServer {
       const tenant = resolveTenant(named)
       if (tenant === undefined)
         throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
-      const request = parseTenantRequest(route.op, body)
-      switch (request.op) {
-        case 'register': {
-          if (request.registration.server !== this.#serverId) {
-            throw new WeftError(ErrorCodes.FORBIDDEN, 'the registration was made for another server')
-          }
-          // Keys count against the tenant's quota; creating a tenant passes the server's gate.
-          const r = await this.#registry.register(tenant, request.registration, {
-            maxMembers: this.#tenantQuota(tenant).maxMembersPerTenant,
-            admitTenant: (held) => this.#gate.admit(address, request.token, held),
-          })
-          this.#auth.revoke(tenant, r.revoked)
-          // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
-          for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
-          return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
-        }
-        case 'challenge':
-          return this.#auth.challenge(tenant, request.publicKey, address) satisfies Bodies['challenge']['res']
-        case 'session': {
-          const server = {
-            origin: request.server,
-            serverId: request.serverId,
-            accepted: this.#acceptsOrigin(request.server, req.headers.host),
-          }
-          const s = await this.#auth.session(tenant, request.publicKey, request.challenge, request.signature, server)
-          return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
-        }
-      }
+      const caller = { address, host: req.headers.host }
+      return handleTenantOp(this.#tenantOps, tenant, parseTenantRequest(route.op, body), caller)
     }
     const session = signedIn!
     const quota = this.#tenantQuota(session.tenant)
     if (route.kind === 'tenant') {
-      const used = await this.#usage.usage(session.tenant)
-      const registered = await this.#registry.usage(session.tenant)
-      const mail = await this.#mailbox.usage(session.tenant)
-      return {
-        ...used,
-        members: registered.members,
-        registrationBytes: registered.bytes,
-        mailMessages: mail.messages,
-        mailBytes: mail.bytes,
-        limits: limitsOnWire(quota),
-      } satisfies Bodies['usage']['res']
+      return tenantUsage(session, { usage: this.#usage, registry: this.#registry, mailbox: this.#mailbox }, quota)
     }
     if (route.kind === 'mail') {
       const request = parseMailRequest(route.op, body)
@@ -379,11 +334,11 @@ export class WeftServer {
     try {
       session = await this.#session(token, named)
     } catch (err) {
-      if (isWeftError(err, ErrorCodes.UNAUTHORIZED)) this.#takeAddressToken(address)
+      if (isWeftError(err, ErrorCodes.UNAUTHORIZED)) this.#rates.takeAddress(address)
       throw err
     }
-    this.#takeClientToken(`session:${session.token}`)
-    this.#takeTenantToken(session.tenant, this.#tenantQuota(session.tenant))
+    this.#rates.takeSession(session.token)
+    this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
     return session
   }
 
@@ -396,32 +351,6 @@ export class WeftServer {
     )
     if (!h) throw rateLimited("the server holds too much for this tenant's requests now; retry shortly", 1)
     return h
-  }
-
-  /** One anonymous request (before sign-in, or with a token that failed) from a client address: 429 when over its rate. */
-  #takeAddressToken(address: string): void {
-    this.#takeClientToken(`address:${address}`)
-  }
-
-  /** One request of a client (a token, or an address before sign-in): 429 when over its rate. */
-  #takeClientToken(key: string): void {
-    if (!this.#rate.take(key)) {
-      throw rateLimited(
-        `over ${this.#limits.requestsPerSecond} requests a second from this client; slow down`,
-        this.#rate.retryAfter(key),
-      )
-    }
-  }
-
-  /** One signed-in request of a tenant, from any of its sessions: 429 when the tenant is over its rate. */
-  #takeTenantToken(tenant: string, quota: TenantQuota): void {
-    const limit = { rate: quota.tenantRequestsPerSecond, burst: quota.tenantBurst }
-    if (!this.#tenantRate.take(tenant, Date.now(), limit)) {
-      throw rateLimited(
-        `the tenant is over ${quota.tenantRequestsPerSecond} requests a second across its sessions; slow down`,
-        this.#tenantRate.retryAfter(tenant, Date.now(), limit),
-      )
-    }
   }
 
   /** The tenant's limits; an operator's `forTenant` that fails is the server's failure, not the client's. */

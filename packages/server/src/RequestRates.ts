@@ -1,0 +1,50 @@
+import type { TenantQuota } from './ServerOptions.ts'
+import { rateLimited } from './http.ts'
+import { RateLimiter } from './RateLimiter.ts'
+
+/**
+ * The request rates a server enforces: per client (an address before sign-in or for a token that
+ * failed, a verified session after) and per tenant across all its sessions. Each `take…` counts one
+ * request and throws `WEFT_RATE_LIMITED` (with its `retry-after`) when the key is over its rate.
+ */
+export class RequestRates {
+  readonly #perSecond: number
+  readonly #clients: RateLimiter
+  /** Every call passes the tenant's own rate, from its quota. */
+  readonly #tenants = new RateLimiter(Infinity, 1)
+
+  constructor(requestsPerSecond: number, burst: number) {
+    this.#perSecond = requestsPerSecond
+    this.#clients = new RateLimiter(requestsPerSecond, burst)
+  }
+
+  /** One anonymous request (before sign-in, or with a token that failed) from a client address. */
+  takeAddress(address: string): void {
+    this.#takeClient(`address:${address}`)
+  }
+
+  /** One request of a verified session. */
+  takeSession(token: string): void {
+    this.#takeClient(`session:${token}`)
+  }
+
+  /** One signed-in request of a tenant, from any of its sessions. */
+  takeTenant(tenant: string, quota: TenantQuota): void {
+    const limit = { rate: quota.tenantRequestsPerSecond, burst: quota.tenantBurst }
+    if (!this.#tenants.take(tenant, Date.now(), limit)) {
+      throw rateLimited(
+        `the tenant is over ${quota.tenantRequestsPerSecond} requests a second across its sessions; slow down`,
+        this.#tenants.retryAfter(tenant, Date.now(), limit),
+      )
+    }
+  }
+
+  #takeClient(key: string): void {
+    if (!this.#clients.take(key)) {
+      throw rateLimited(
+        `over ${this.#perSecond} requests a second from this client; slow down`,
+        this.#clients.retryAfter(key),
+      )
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { ErrorCodes, WeftError } from '@weft/core/backend'
+import { limitsOnWire } from './tenantQuota.ts'
+import type { Bodies, TenantRequest } from '@weft/protocol'
+import type { Authenticator, Session } from './Authenticator.ts'
+import type { Mailbox } from './Mailbox.ts'
+import type { MemberRegistry } from './MemberRegistry.ts'
+import type { RegistrationGate } from './RegistrationGate.ts'
+import type { TenantQuota } from './ServerOptions.ts'
+import type { UsageLedger } from './UsageLedger.ts'
+
+/** What the tenant operations need from the server. */
+export interface TenantOpContext {
+  readonly serverId: string
+  readonly registry: MemberRegistry
+  /** Who may create tenants, and how many. */
+  readonly gate: RegistrationGate
+  readonly auth: Authenticator
+  readonly quotaFor: (tenant: string) => TenantQuota
+  /** Whether a sign-in made for `origin` is for this server, reached through `host`. */
+  readonly acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
+  /** The tenant's memberships changed: its open sockets check theirs again. */
+  readonly membershipsChanged: (tenant: string) => void
+}
+
+/** Where a pre-sign-in request came from. */
+export interface Caller {
+  readonly address: string
+  readonly host: string | undefined
+}
+
+/** Runs `register`, `challenge` or `session` for `tenant`: the operations before sign-in. */
+export async function handleTenantOp(
+  ctx: TenantOpContext,
+  tenant: string,
+  request: TenantRequest,
+  caller: Caller,
+): Promise<unknown> {
+  switch (request.op) {
+    case 'register': {
+      if (request.registration.server !== ctx.serverId) {
+        throw new WeftError(ErrorCodes.FORBIDDEN, 'the registration was made for another server')
+      }
+      // Keys count against the tenant's quota; creating a tenant passes the server's gate.
+      const r = await ctx.registry.register(tenant, request.registration, {
+        maxMembers: ctx.quotaFor(tenant).maxMembersPerTenant,
+        admitTenant: (held) => ctx.gate.admit(caller.address, request.token, held),
+      })
+      ctx.auth.revoke(tenant, r.revoked)
+      // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
+      ctx.membershipsChanged(tenant)
+      return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
+    }
+    case 'challenge':
+      return ctx.auth.challenge(tenant, request.publicKey, caller.address) satisfies Bodies['challenge']['res']
+    case 'session': {
+      const server = {
+        origin: request.server,
+        serverId: request.serverId,
+        accepted: ctx.acceptsOrigin(request.server, caller.host),
+      }
+      const s = await ctx.auth.session(tenant, request.publicKey, request.challenge, request.signature, server)
+      return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
+    }
+  }
+}
+
+/** What a signed-in tenant stores on the server, across entries, registrations and mailbox, and its limits. */
+export async function tenantUsage(
+  session: Session,
+  parts: { usage: UsageLedger; registry: MemberRegistry; mailbox: Mailbox },
+  quota: TenantQuota,
+): Promise<Bodies['usage']['res']> {
+  const used = await parts.usage.usage(session.tenant)
+  const registered = await parts.registry.usage(session.tenant)
+  const mail = await parts.mailbox.usage(session.tenant)
+  return {
+    ...used,
+    members: registered.members,
+    registrationBytes: registered.bytes,
+    mailMessages: mail.messages,
+    mailBytes: mail.bytes,
+    limits: limitsOnWire(quota),
+  }
+}
