@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ErrorCodes,
-  generateSigningKeyPair,
-  MultiTenantSyncOrchestrator,
-  ready,
-  TenantFactory,
-  TEST_KDF,
-  type GrantOffer,
-  type Tenant,
-} from '@weft/core'
-import { GrantRelay, registerMembers, ServerConnection } from '@weft/client'
+import { ErrorCodes, generateSigningKeyPair, ready, type GrantOffer } from '@weft/core'
+import { registerMembers, ServerConnection } from '@weft/client'
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { rawPost } from '../network/helpers/http.ts'
 import { startChildServer, type ChildServer } from './helpers/childServer.ts'
+import { relaySide, type RelaySide } from '../network/helpers/relaySide.ts'
 
 // The mailbox and registrations count against the tenant's quota, the mailbox can be cleared, and
 // a grant relayed through a server whose mailboxes are tiny rotates its keys 1,500 times without
@@ -103,30 +95,7 @@ describe("registrations and the mailbox inside the tenant's quota", () => {
   })
 })
 
-interface Side {
-  readonly tenant: Tenant
-  readonly relay: GrantRelay
-  readonly orchestrator: MultiTenantSyncOrchestrator
-  close(): Promise<void>
-}
-
-async function side(name: string): Promise<Side> {
-  const factory = new TenantFactory({ kdf: TEST_KDF })
-  const tenant = await factory.createTenant({ tenantId: `${name}-${process.pid}-${++n}`, password: 'pw' })
-  const relay = new GrantRelay({ url: server.url, tenant })
-  const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
-  return {
-    tenant,
-    relay,
-    orchestrator,
-    async close() {
-      await orchestrator.stop()
-      await relay.close()
-      await tenant.close()
-      await factory.close()
-    },
-  }
-}
+const side = (name: string): Promise<RelaySide> => relaySide(server.url, name)
 
 describe('a long-lived grant through a relay', () => {
   it('rotates its keys 1,500 times with a four-message mailbox: every round succeeds and the mailbox holds only the newest keys', async () => {

@@ -7,8 +7,6 @@ import {
   generateSigningKeyPair,
   MultiTenantSyncOrchestrator,
   ready,
-  TenantFactory,
-  TEST_KDF,
   type ChangeStore,
   type GrantOffer,
   type Tenant,
@@ -17,6 +15,7 @@ import { GrantRelay, registerMembers, RemoteChangeStore, ServerConnection } from
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
+import { relaySide, type RelaySide } from './helpers/relaySide.ts'
 
 // Two tenants that share nothing but a server URL: each has its own storage, its own
 // orchestrator and its own GrantRelay; the grant offer travels as JSON.
@@ -30,31 +29,7 @@ afterAll(() => server.close())
 
 type Order = { item: string; status: string; region?: string }
 
-interface Side {
-  readonly tenant: Tenant
-  readonly relay: GrantRelay
-  readonly orchestrator: MultiTenantSyncOrchestrator
-  close(): Promise<void>
-}
-
-let n = 0
-async function side(name: string, clock?: () => number): Promise<Side> {
-  const factory = new TenantFactory({ kdf: TEST_KDF, ...(clock ? { clock } : {}) })
-  const tenant = await factory.createTenant({ tenantId: `${name}-${process.pid}-${++n}`, password: 'pw' })
-  const relay = new GrantRelay({ url: server.url, tenant })
-  const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
-  return {
-    tenant,
-    relay,
-    orchestrator,
-    async close() {
-      await orchestrator.stop()
-      await relay.close()
-      await tenant.close()
-      await factory.close()
-    },
-  }
-}
+const side = (name: string, clock?: () => number): Promise<RelaySide> => relaySide(server.url, name, clock)
 
 /** A supplier that shares `orders` with a customer; the offer crosses as JSON, as it would between processes. */
 async function pair(
@@ -348,7 +323,7 @@ describe('grants between processes, through a relay space on a server', () => {
       )
     }
     const order = await orders.createDocument<Order>({ data: { item: 'crate', status: 'new' } })
-    const rounds = async (...who: Side[]) => {
+    const rounds = async (...who: RelaySide[]) => {
       for (const w of who) expect((await w.orchestrator.syncAll()).failed).toEqual([])
     }
     await rounds(source, a, b)

@@ -1,0 +1,31 @@
+import { MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type Tenant } from '@weft/core'
+import { GrantRelay } from '@weft/client'
+
+/** One tenant of a relayed grant: its own storage, orchestrator and GrantRelay to the server. */
+export interface RelaySide {
+  readonly tenant: Tenant
+  readonly relay: GrantRelay
+  readonly orchestrator: MultiTenantSyncOrchestrator
+  close(): Promise<void>
+}
+
+let n = 0
+
+/** A fresh tenant (`<name>-<pid>-<n>`) with a GrantRelay to `url`, on its own clock when one is given. */
+export async function relaySide(url: string, name: string, clock?: () => number): Promise<RelaySide> {
+  const factory = new TenantFactory({ kdf: TEST_KDF, ...(clock ? { clock } : {}) })
+  const tenant = await factory.createTenant({ tenantId: `${name}-${process.pid}-${++n}`, password: 'pw' })
+  const relay = new GrantRelay({ url, tenant })
+  const orchestrator = new MultiTenantSyncOrchestrator({ backoff: { initialMs: 1, maxMs: 2 } })
+  return {
+    tenant,
+    relay,
+    orchestrator,
+    async close() {
+      await orchestrator.stop()
+      await relay.close()
+      await tenant.close()
+      await factory.close()
+    },
+  }
+}
