@@ -4,7 +4,7 @@ import { registerMembers, ServerConnection } from '@weft/client'
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { rawPost } from '../network/helpers/http.ts'
 import { startChildServer, type ChildServer } from './helpers/childServer.ts'
-import { relaySide, type RelaySide } from '../network/helpers/relaySide.ts'
+import { connectGrant, relaySide, type RelaySide } from '../network/helpers/relaySide.ts'
 
 // The mailbox and registrations count against the tenant's quota, the mailbox can be cleared, and
 // a grant relayed through a server whose mailboxes are tiny rotates its keys 1,500 times without
@@ -110,17 +110,7 @@ describe('a long-lived grant through a relay', () => {
     })
     await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship(
-      'out',
-      supplier.tenant,
-      await supplier.relay.peer(grantId),
-      ['orders'],
-      { grantId, direction: 'push' },
-    )
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
-      grantId,
-      direction: 'pull',
-    })
+    await connectGrant(supplier, customer, grantId, ['orders'], 'one-way')
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     const space = new ServerConnection({
@@ -166,17 +156,7 @@ describe('a long-lived grant through a relay', () => {
     })
     await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship(
-      'out',
-      supplier.tenant,
-      await supplier.relay.peer(grantId),
-      ['orders'],
-      { grantId, direction: 'both' },
-    )
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
-      grantId,
-      direction: 'both',
-    })
+    await connectGrant(supplier, customer, grantId, ['orders'], 'both')
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     const space = new ServerConnection({
@@ -221,17 +201,7 @@ describe('a long-lived grant through a relay', () => {
     })
     await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship(
-      'out',
-      supplier.tenant,
-      await supplier.relay.peer(grantId),
-      ['orders'],
-      { grantId, direction: 'push' },
-    )
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
-      grantId,
-      direction: 'pull',
-    })
+    await connectGrant(supplier, customer, grantId, ['orders'], 'one-way')
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     // a-key rotates and is delivered; then b-key rotates and its delivery supersedes a-key's.

@@ -15,7 +15,7 @@ import { GrantRelay, registerMembers, RemoteChangeStore, ServerConnection } from
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
-import { relaySide, type RelaySide } from './helpers/relaySide.ts'
+import { connectGrant, relaySide, type RelaySide } from './helpers/relaySide.ts'
 
 // Two tenants that share nothing but a server URL: each has its own storage, its own
 // orchestrator and its own GrantRelay; the grant offer travels as JSON.
@@ -267,17 +267,7 @@ describe('grants between processes, through a relay space on a server', () => {
     })
     await customer.tenant.sharing.accept(offer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship(
-      'out',
-      supplier.tenant,
-      await supplier.relay.peer(grantId),
-      ['orders'],
-      { grantId, direction: 'push' },
-    )
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
-      grantId,
-      direction: 'pull',
-    })
+    await connectGrant(supplier, customer, grantId, ['orders'], 'one-way')
     await orders.createDocument({ data: { n: 1 } })
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).received).toBe(1)
@@ -569,17 +559,7 @@ describe('grants between processes, through a relay space on a server', () => {
     expect(offer.keys).toEqual([]) // keys travel only once approved
     await customer.tenant.sharing.accept(offer)
     const grantId = offer.grant.id
-    await supplier.orchestrator.addRelationship(
-      'out',
-      supplier.tenant,
-      await supplier.relay.peer(grantId),
-      ['orders'],
-      { grantId, direction: 'push' },
-    )
-    await customer.orchestrator.addRelationship('in', customer.tenant, await customer.relay.peer(grantId), ['orders'], {
-      grantId,
-      direction: 'pull',
-    })
+    await connectGrant(supplier, customer, grantId, ['orders'], 'one-way')
     expect((await supplier.orchestrator.syncAll()).failed.map((f) => f.error.code)).toEqual([
       ErrorCodes.GRANT_NOT_APPROVED,
     ])

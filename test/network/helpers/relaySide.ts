@@ -29,3 +29,25 @@ export async function relaySide(url: string, name: string, clock?: () => number)
     },
   }
 }
+
+/**
+ * Runs a grant through the relay: the issuer's relationship `out` and the partner's `in`, over
+ * `dbs`, one way (issuer pushes, partner pulls) or both ways.
+ */
+export async function connectGrant(
+  issuer: RelaySide,
+  partner: RelaySide,
+  grantId: string,
+  dbs: string[],
+  ways: 'one-way' | 'both',
+): Promise<void> {
+  const [out, inbound] = ways === 'both' ? (['both', 'both'] as const) : (['push', 'pull'] as const)
+  await issuer.orchestrator.addRelationship('out', issuer.tenant, await issuer.relay.peer(grantId), dbs, {
+    grantId,
+    direction: out,
+  })
+  await partner.orchestrator.addRelationship('in', partner.tenant, await partner.relay.peer(grantId), dbs, {
+    grantId,
+    direction: inbound,
+  })
+}
