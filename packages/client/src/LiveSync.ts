@@ -17,7 +17,7 @@ import {
   type KeyValueStore,
 } from '@weft/core/backend'
 import {
-  decodeBody,
+  decodeAnswer,
   encodeBody,
   SOCKET_CLOSE,
   type ClientSocketMessage,
@@ -223,7 +223,7 @@ export class LiveSync {
 
   async #receive(ws: WebSocketLike, data: Uint8Array): Promise<void> {
     if (this.#ws !== ws) return
-    const m = decodeBody<ServerSocketMessage>(data, Number.MAX_SAFE_INTEGER)
+    const m = decodeAnswer<ServerSocketMessage>(data)
     if (m.type === 'error') {
       // The subscription failed (a database over the tenant's quota, the server's storage): drop
       // the link and retry with growing delays, the error in the status.

@@ -1,7 +1,8 @@
-import { ErrorCodes, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core/backend'
+import { ErrorCodes, isWeftError, WeftError, type ServerSigner, type SigningKeyPair } from '@weft/core/backend'
 import {
   DEFAULT_LIMITS,
-  decodeBody,
+  decodeAnswer,
+  MAX_ANSWER_BYTES,
   encodeBody,
   MSGPACK_TYPE,
   serverOrigin,
@@ -13,6 +14,7 @@ import {
   type ProtocolLimits,
   type ServerIdentity,
 } from '@weft/protocol'
+import { readAnswer } from './readAnswer.ts'
 
 /** How to reach a server as one member of one tenant. */
 export interface ServerConnectionOptions {
@@ -165,11 +167,12 @@ export class ServerConnection {
       }
       let payload: Uint8Array
       try {
-        payload = new Uint8Array(await res.arrayBuffer())
+        payload = await readAnswer(res, MAX_ANSWER_BYTES)
       } catch (err) {
+        if (isWeftError(err, ErrorCodes.PAYLOAD_TOO_LARGE)) throw err
         throw new WeftError(ErrorCodes.NETWORK, 'connection dropped while reading the answer', { cause: err })
       }
-      if (res.ok) return decodeBody<T>(payload, Number.MAX_SAFE_INTEGER)
+      if (res.ok) return decodeAnswer<T>(payload)
       const error = errorFrom(res.status, payload)
       if (error.code === ErrorCodes.RATE_LIMITED && attempt < RATE_RETRIES) {
         await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000 * (0.5 + Math.random()), signal)

@@ -15,7 +15,16 @@ export {
   MEMBERSHIP_EXPIRED,
   SOCKET_CLOSE,
 } from './constants.ts'
-export { encodeBody, decodeBody, decodeMessage, decodeWithin, httpStatusOf } from './wire.ts'
+export {
+  encodeBody,
+  decodeBody,
+  decodeMessage,
+  decodeWithin,
+  decodeAnswer,
+  answerBudget,
+  MAX_ANSWER_BYTES,
+  httpStatusOf,
+} from './wire.ts'
 export { measureMessagePack } from './measureMessagePack.ts'
 export { decodeBudget, MAX_PRE_AUTH_BODY_BYTES, MAX_SOCKET_MESSAGE_BYTES, MAX_REGISTRATION_KEYS } from './budgets.ts'
 export { parseDbRequest } from './parseDbRequest.ts'

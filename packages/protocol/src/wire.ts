@@ -47,6 +47,26 @@ export function decodeWithin(bytes: Uint8Array, maxBytes: number, budget: Decode
   }
 }
 
+/**
+ * The largest answer a client takes from a server: a response is capped at `maxResponseBytes`
+ * (8 MiB by default) but a single entry larger than that goes alone, up to the entry limit.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+/**
+ * What decoding a server's answer of `n` bytes may cost. A client does not trust its server
+ * either: answers are bounded in size, nesting and estimated decoded memory (a few times the
+ * bytes), so a hostile server cannot make a client allocate gigabytes from a small answer.
+ */
+export function answerBudget(n: number): DecodeBudget {
+  return { maxElements: 16 + n, maxDepth: 8, maxDecodedBytes: 16 * 1024 * 1024 + 4 * n }
+}
+
+/** Decodes a server's answer (HTTP body or socket message) within {@link answerBudget}. */
+export function decodeAnswer<T>(bytes: Uint8Array): T {
+  return decodeWithin(bytes, MAX_ANSWER_BYTES, answerBudget(bytes.length)) as T
+}
+
 /** HTTP status for each error code the server sends. */
 export function httpStatusOf(code: string): number {
   switch (code) {
