@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, generateSigningKeyPair, ready, type GrantOffer } from '@weft/core'
+import { ErrorCodes, generateSigningKeyPair, ready } from '@weft/core'
 import { registerMembers, ServerConnection } from '@weft/client'
 import { relaySpaceOf } from '../../packages/client/src/relay/relaySpaceOf.ts'
 import { rawPost } from '../network/helpers/http.ts'
 import { startChildServer, type ChildServer } from './helpers/childServer.ts'
-import { connectGrant, relaySide, type RelaySide } from '../network/helpers/relaySide.ts'
+import { relayGrant, relaySide, type RelaySide } from '../network/helpers/relaySide.ts'
 
 // The mailbox and registrations count against the tenant's quota, the mailbox can be cleared, and
 // a grant relayed through a server whose mailboxes are tiny rotates its keys 1,500 times without
@@ -103,14 +103,7 @@ describe('a long-lived grant through a relay', () => {
     const customer = await side('customer')
     await supplier.tenant.keyBag.generateKey('orders-key')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'orders-key' })
-    const offer = await supplier.tenant.sharing.share({
-      partner: customer.tenant.publicProfile(),
-      databases: ['orders'],
-      keys: ['orders-key'],
-    })
-    await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
-    const grantId = offer.grant.id
-    await connectGrant(supplier, customer, grantId, ['orders'], 'one-way')
+    const grantId = await relayGrant(supplier, customer, { databases: ['orders'], keys: ['orders-key'] }, 'one-way')
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     const space = new ServerConnection({
@@ -148,15 +141,12 @@ describe('a long-lived grant through a relay', () => {
     const third = await side('third')
     await supplier.tenant.keyBag.generateKey('orders-key')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'orders-key' })
-    const offer = await supplier.tenant.sharing.share({
-      partner: customer.tenant.publicProfile(),
-      databases: ['orders'],
-      keys: ['orders-key'],
-      permissions: ['read', 'write'],
-    })
-    await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
-    const grantId = offer.grant.id
-    await connectGrant(supplier, customer, grantId, ['orders'], 'both')
+    const grantId = await relayGrant(
+      supplier,
+      customer,
+      { databases: ['orders'], keys: ['orders-key'], permissions: ['read', 'write'] },
+      'both',
+    )
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     const space = new ServerConnection({
@@ -194,14 +184,7 @@ describe('a long-lived grant through a relay', () => {
     await supplier.tenant.keyBag.generateKey('a-key')
     await supplier.tenant.keyBag.generateKey('b-key')
     const orders = await supplier.tenant.openDB('orders', { keyId: 'a-key' })
-    const offer = await supplier.tenant.sharing.share({
-      partner: customer.tenant.publicProfile(),
-      databases: ['orders'],
-      keys: ['a-key', 'b-key'],
-    })
-    await customer.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
-    const grantId = offer.grant.id
-    await connectGrant(supplier, customer, grantId, ['orders'], 'one-way')
+    const grantId = await relayGrant(supplier, customer, { databases: ['orders'], keys: ['a-key', 'b-key'] }, 'one-way')
     expect((await supplier.orchestrator.syncAll()).failed).toEqual([])
     expect((await customer.orchestrator.syncAll()).failed).toEqual([])
     // a-key rotates and is delivered; then b-key rotates and its delivery supersedes a-key's.

@@ -1,4 +1,4 @@
-import { MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type Tenant } from '@weft/core'
+import { MultiTenantSyncOrchestrator, TenantFactory, TEST_KDF, type GrantOffer, type Tenant } from '@weft/core'
 import { GrantRelay } from '@weft/client'
 
 /** One tenant of a relayed grant: its own storage, orchestrator and GrantRelay to the server. */
@@ -50,4 +50,20 @@ export async function connectGrant(
     grantId,
     direction: inbound,
   })
+}
+
+/**
+ * The issuer shares `databases` with the partner (the offer travels as JSON), the partner accepts,
+ * and both run it through the relay ({@link connectGrant}). Returns the grant id.
+ */
+export async function relayGrant(
+  issuer: RelaySide,
+  partner: RelaySide,
+  share: Omit<Parameters<Tenant['sharing']['share']>[0], 'partner'>,
+  ways: 'one-way' | 'both',
+): Promise<string> {
+  const offer = await issuer.tenant.sharing.share({ ...share, partner: partner.tenant.publicProfile() })
+  await partner.tenant.sharing.accept(JSON.parse(JSON.stringify(offer)) as GrantOffer)
+  await connectGrant(issuer, partner, offer.grant.id, [...share.databases], ways)
+  return offer.grant.id
 }
