@@ -256,6 +256,12 @@ export class TenantFactory {
     return protectKeyVersions([{ version: 1, key: generateKey() }], password, this.#kdf)
   }
 
+  /** The ids of the tenants this storage holds, sorted (their records stay sealed). */
+  async listTenants(): Promise<string[]> {
+    const prefix = recordName('')
+    return (await (await this.#recordStore()).keys(prefix)).map((k) => k.slice(prefix.length))
+  }
+
   /** Closes the storage backend. */
   async close(): Promise<void> {
     await this.#storeFactory.close()

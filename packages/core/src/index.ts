@@ -55,6 +55,7 @@ export type {
   DocumentStatus,
   DocumentInfo,
   SyncReport,
+  SyncCallOptions,
   DatabaseEvents,
   DocData,
   ChangedDocument,
@@ -66,7 +67,14 @@ export type {
 export type { KeyVersion } from './keys/index.ts'
 // The store contract an application passes around (`db.getStore()`, `syncStores`); implementing one is
 // in `@weft/core/backend`.
-export type { ChangeStore, StoreOptions, StoreFactory, CopyResult } from './store/index.ts'
+export type {
+  ChangeStore,
+  StoreOptions,
+  StoreFactory,
+  CopyResult,
+  SyncProgress,
+  ProgressOptions,
+} from './store/index.ts'
 export type { SyncState, SyncTarget, IncrementalSyncOptions, FilteredSyncOptions } from './sync/index.ts'
 export type { PublicProfile, TenantScope, DbLinkSpec, Partner } from './tenant/index.ts'
 export type { ErrorCode } from './errors.ts'

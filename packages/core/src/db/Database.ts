@@ -4,7 +4,13 @@ import { randomBytes } from '../crypto/index.ts'
 import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import { copyMissingEntries, Mutex, type ChangeStore, type RejectedEntry } from '../store/index.ts'
+import {
+  copyMissingEntries,
+  Mutex,
+  type ChangeStore,
+  type ProgressOptions,
+  type RejectedEntry,
+} from '../store/index.ts'
 import {
   asDocId,
   asKeyId,
@@ -52,6 +58,11 @@ export interface DocumentInfo {
 }
 
 /** What a pull or push moved and what the receiving database made of it. */
+/** Options of {@link Database.pullChangesFrom} and {@link Database.pushChangesTo}. */
+export interface SyncCallOptions extends ProgressOptions {
+  readonly signal?: AbortSignal
+}
+
 export interface SyncReport {
   readonly transferred: number
   readonly existing: number
@@ -284,10 +295,14 @@ export class Database {
     return this.#run(() => this.#materialiser.retryHeld())
   }
 
-  /** Copies every entry `source` has and this database lacks, then materialises them. */
-  async pullChangesFrom(source: ChangeStore | Database): Promise<SyncReport> {
+  /**
+   * Copies every entry `source` has and this database lacks, then materialises them.
+   * `onProgress` hears how far the copy is (throttled; the last report has phase `done`).
+   */
+  async pullChangesFrom(source: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
     let materialised = emptyReport()
     const copy = await copyMissingEntries(source instanceof Database ? source.getStore() : source, this.#store, {
+      ...options,
       onBatch: async (added) => {
         materialised = mergeReports(materialised, await this.syncStoreChanges(added))
       },
@@ -296,9 +311,9 @@ export class Database {
   }
 
   /** Copies every entry this database has to `target` (materialising there if it is a database). */
-  async pushChangesTo(target: ChangeStore | Database): Promise<SyncReport> {
-    if (target instanceof Database) return target.pullChangesFrom(this)
-    const copy = await copyMissingEntries(this.#store, target)
+  async pushChangesTo(target: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
+    if (target instanceof Database) return target.pullChangesFrom(this, options)
+    const copy = await copyMissingEntries(this.#store, target, options)
     return {
       transferred: copy.added.length,
       existing: copy.existing,

@@ -1,6 +1,13 @@
 /** Databases and documents: materialising signed, encrypted entries into Automerge documents. */
 export { Database } from './Database.ts'
-export type { DatabaseOptions, DocumentStatus, DocumentInfo, SyncReport, DatabaseEvents } from './Database.ts'
+export type {
+  DatabaseOptions,
+  DocumentStatus,
+  DocumentInfo,
+  SyncReport,
+  SyncCallOptions,
+  DatabaseEvents,
+} from './Database.ts'
 export type { DatabaseContext } from './DatabaseContext.ts'
 export { Document } from './Document.ts'
 export type { DocData } from './DocState.ts'

@@ -3,6 +3,7 @@ import type { EntryEnvelope } from '../entries/index.ts'
 import { ErrorCodes, isWeftError } from '../errors.ts'
 import type { ChangeHash } from '../types.ts'
 import { throwIfAborted } from '../abort.ts'
+import { ProgressReporter, type ProgressOptions } from './SyncProgress.ts'
 
 /** What copying entries between two stores did. */
 export interface CopyResult {
@@ -15,9 +16,11 @@ export interface CopyResult {
    * reads (see `ChangeStore.getChangesChecked`) and found its bytes tampered.
    */
   readonly rejected: RejectedEntry[]
+  /** Bytes of the entries read from the source. */
+  readonly bytes: number
 }
 
-export interface CopyOptions {
+export interface CopyOptions extends ProgressOptions {
   /** Entries per read and append. */
   readonly batchSize?: number
   /** Called after each batch is durable in the target, with the entries it added. */
@@ -38,6 +41,7 @@ export async function copyMissingEntries(
 ): Promise<CopyResult> {
   const batchSize = options.batchSize ?? 2_000
   const signal = options.signal ? { signal: options.signal } : {}
+  new ProgressReporter(options).report({ phase: 'reconcile', entries: 0, bytes: 0 })
   const missing = target.reconcileWith
     ? (await target.reconcileWith(source, signal)).have
     : source.reconcileWith
@@ -52,11 +56,16 @@ export async function copyEntries(
   target: ChangeStore,
   hashes: readonly ChangeHash[],
   batchSize = 2_000,
-  options: Pick<CopyOptions, 'onBatch' | 'signal'> = {},
+  options: Omit<CopyOptions, 'batchSize'> = {},
 ): Promise<CopyResult> {
   const added: ChangeHash[] = []
   const rejected: RejectedEntry[] = []
   let existing = 0
+  const progress = new ProgressReporter(options)
+  const total = hashes.length
+  let done = 0
+  let bytes = 0
+  progress.report({ phase: 'copy', entries: 0, totalEntries: total, bytes: 0 })
   for (let i = 0; i < hashes.length; i += batchSize) {
     throwIfAborted(options.signal, 'copy')
     const batch = hashes.slice(i, i + batchSize)
@@ -71,8 +80,12 @@ export async function copyEntries(
       existing += result.existing.length
       if (result.added.length && options.onBatch) await options.onBatch(result.added)
     }
+    done += batch.length
+    for (const e of entries) bytes += e.bytes.length
+    progress.report({ phase: 'copy', entries: done, totalEntries: total, bytes })
   }
-  return { added, existing, rejected }
+  progress.report({ phase: 'done', entries: done, totalEntries: total, bytes })
+  return { added, existing, rejected, bytes }
 }
 
 /** Appends, halving the batch whenever the target says it is over its per-call limit. */

@@ -1,3 +1,4 @@
+import { ProgressReporter, type ProgressOptions } from '../store/index.ts'
 import { throwIfAborted } from '../abort.ts'
 import type { Database, DocFilter } from '../db/index.ts'
 import { filterFingerprint, matchesFilter } from '../db/index.ts'
@@ -6,7 +7,7 @@ import type { ChangeHash, DocId } from '../types.ts'
 import { initialSyncState, type SyncState } from './SyncState.ts'
 import { afterDelivery, storeOf, targetRegressed, type SyncTarget } from './target.ts'
 
-export interface IncrementalSyncOptions {
+export interface IncrementalSyncOptions extends ProgressOptions {
   /** Source entries scanned per step. */
   readonly pageSize?: number
   readonly signal?: AbortSignal
@@ -80,6 +81,14 @@ async function runCursorSync(
   let cursor = restart ? null : state.cursor
   let sent = 0
   let rejected = 0
+  // Progress counts source entries scanned, out of those that arrived after the cursor.
+  const progress = new ProgressReporter(options)
+  const sourceHead = options.onProgress ? await sourceStore.head() : undefined
+  const from = cursor && cursor.epoch === sourceHead?.epoch ? cursor.seq : 0
+  const totalEntries = sourceHead ? Math.max(0, sourceHead.seq - from) : undefined
+  let scanned = 0
+  let bytes = 0
+  progress.report({ phase: 'copy', entries: 0, totalEntries: totalEntries ?? 0, bytes: 0 })
   for (;;) {
     throwIfAborted(options.signal, 'sync')
     const page = await sourceStore.scan(cursor, { limit: options.pageSize ?? 2_000 })
@@ -91,8 +100,12 @@ async function runCursorSync(
     sent += copy.added.length
     rejected += copy.rejected.length
     cursor = page.cursor
+    scanned += page.entries.length
+    bytes += copy.bytes
+    if (!page.done) progress.report({ phase: 'copy', entries: scanned, totalEntries: totalEntries ?? scanned, bytes })
     if (page.done) break
   }
+  progress.report({ phase: 'done', entries: scanned, totalEntries: Math.max(scanned, totalEntries ?? 0), bytes })
   const head = await targetStore.head()
   const next: SyncState = {
     v: 1,

@@ -1,0 +1,80 @@
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { incrementalSync, ready, syncStores, type SyncProgress } from '../src/index.ts'
+import { MemoryChangeStore } from '../src/backend.ts'
+import { EntryFactory } from '../src/store/conformance/fixtures.ts'
+
+async function storeWith(n: number): Promise<MemoryChangeStore> {
+  const store = new MemoryChangeStore()
+  await store.appendMany(new EntryFactory(50).entries(n))
+  return store
+}
+
+function checkReports(reports: SyncProgress[], total: number): void {
+  expect(reports.length).toBeGreaterThan(1)
+  const last = reports[reports.length - 1]!
+  expect(last.phase).toBe('done')
+  expect(last.entries).toBe(total)
+  expect(last.totalEntries).toBe(total)
+  expect(reports.filter((r) => r.phase === 'done')).toHaveLength(1)
+  for (let i = 1; i < reports.length; i++) {
+    expect(reports[i]!.entries).toBeGreaterThanOrEqual(reports[i - 1]!.entries)
+    expect(reports[i]!.bytes).toBeGreaterThanOrEqual(reports[i - 1]!.bytes)
+  }
+  for (const r of reports) if (r.totalEntries !== undefined) expect(r.entries).toBeLessThanOrEqual(r.totalEntries)
+}
+
+describe('sync progress', () => {
+  beforeAll(ready)
+
+  it('a 10,000-entry syncStores reports monotonic progress and ends with the total', async () => {
+    const source = await storeWith(10_000)
+    const reports: SyncProgress[] = []
+    const result = await syncStores(source, new MemoryChangeStore(), {
+      onProgress: (p) => reports.push(p),
+      progressInterval: 0,
+    })
+    expect(result.added).toHaveLength(10_000)
+    checkReports(reports, 10_000)
+    expect(reports[0]!.phase).toBe('reconcile')
+    expect(reports.at(-1)!.bytes).toBe(result.bytes)
+    expect(result.bytes).toBeGreaterThan(10_000 * 32)
+  })
+
+  it('a 10,000-entry incrementalSync reports monotonic progress, and a second run reports nothing left', async () => {
+    const source = await storeWith(10_000)
+    const target = new MemoryChangeStore()
+    const reports: SyncProgress[] = []
+    const state = await incrementalSync(source, target, undefined, {
+      onProgress: (p) => reports.push(p),
+      pageSize: 1_000,
+    })
+    checkReports(reports, 10_000)
+    const again: SyncProgress[] = []
+    await incrementalSync(source, target, state, { onProgress: (p) => again.push(p) })
+    expect(again.at(-1)).toMatchObject({ phase: 'done', entries: 0, totalEntries: 0 })
+  })
+
+  it('throttles: with a long interval only the first copy report and the last are sent', async () => {
+    const source = await storeWith(3_000)
+    const reports: SyncProgress[] = []
+    await syncStores(source, new MemoryChangeStore(), { onProgress: (p) => reports.push(p), progressInterval: 60_000 })
+    expect(reports.map((r) => r.phase)).toEqual(['reconcile', 'copy', 'done'])
+  })
+
+  it('whatever the batch sizes, progress is monotonic and ends at the total (property)', async () => {
+    const source = await storeWith(300)
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), async (pageSize) => {
+        const reports: SyncProgress[] = []
+        await incrementalSync(source, new MemoryChangeStore(), undefined, {
+          pageSize,
+          onProgress: (p) => reports.push(p),
+          progressInterval: 0,
+        })
+        checkReports(reports, 300)
+      }),
+      { numRuns: 20 },
+    )
+  })
+})
