@@ -20,6 +20,7 @@ import {
 import { serveStatic } from './helpers/serveStatic.ts'
 
 const PACKAGES = [
+  '@weft/cli',
   '@weft/client',
   '@weft/core',
   '@weft/protocol',
@@ -142,6 +143,18 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
     } finally {
       child.kill()
     }
+  }, 60_000)
+
+  it('runs the weft bin with plain node: help, then a tenant created and listed in a folder', async () => {
+    const bin = join(project.dir, 'node_modules/.bin/weft')
+    const env = { ...cleanEnv(), PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }
+    const help = await run(bin, ['--help'], { cwd: project.dir, env })
+    expect(help.stdout).toContain('Usage: weft')
+    const data = join(project.dir, 'cli-data')
+    const withPassword = { ...env, WEFT_PASSWORD: 'installed bin password' }
+    await run(bin, ['tenant', 'create', '--data', data, '--tenant', 'acme'], { cwd: project.dir, env: withPassword })
+    const listed = await run(bin, ['tenant', 'list', '--data', data, '--json'], { cwd: project.dir, env })
+    expect(JSON.parse(listed.stdout)).toEqual({ tenants: ['acme'] })
   }, 60_000)
 })
 

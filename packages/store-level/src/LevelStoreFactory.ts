@@ -1,9 +1,11 @@
 import { ErrorCodes, WeftError, type StoreFactory, type StoreOptions } from '@weft/core'
 import { Level } from 'level'
+import { listStoreNames } from './listStoreNames.ts'
 import { LevelChangeStore } from './LevelChangeStore.ts'
 import { LevelKeyValueStore } from './LevelKeyValueStore.ts'
 import { storageCall } from './storageError.ts'
-import type { LevelDatabase } from './StoreLayout.ts'
+import { StoreLayout, type LevelDatabase } from './StoreLayout.ts'
+import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
 
 interface CommonOptions {
   /**
@@ -70,6 +72,21 @@ export class LevelStoreFactory implements StoreFactory {
     const store = await opening
     this.#checkOpen()
     return store
+  }
+
+  /**
+   * The names of the change stores this folder holds (`<tenant>/<db>` by convention), sorted;
+   * `prefix` keeps those that start with it (`acme/` for one tenant's databases).
+   */
+  async listChangeStores(prefix = ''): Promise<string[]> {
+    this.#checkOpen()
+    return (await listStoreNames(await this.#database())).filter((n) => n.startsWith(prefix))
+  }
+
+  /** Checks that the parts of change store `name` agree (see {@link checkStoreIntegrity}). */
+  async checkIntegrity(name: string, options: IntegrityOptions = {}): Promise<IntegrityReport> {
+    this.#checkOpen()
+    return checkStoreIntegrity(new StoreLayout(await this.#database(), name), options)
   }
 
   /** The record store `name`, created on first use; the same instance while it is open. */

@@ -16,3 +16,16 @@ export function sublevelName(name: string): string {
   }
   return out
 }
+
+/** The store name a {@link sublevelName} was made from. */
+export function storeNameOf(sub: string): string {
+  if (sub === '~') return ''
+  const bytes: number[] = []
+  for (let i = 0; i < sub.length; i++) {
+    if (sub[i] === '~') {
+      bytes.push(parseInt(sub.slice(i + 1, i + 3), 16))
+      i += 2
+    } else bytes.push(sub.charCodeAt(i))
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes))
+}

@@ -57,12 +57,12 @@ export interface DocumentInfo {
   readonly keyId: KeyId | undefined
 }
 
-/** What a pull or push moved and what the receiving database made of it. */
 /** Options of {@link Database.pullChangesFrom} and {@link Database.pushChangesTo}. */
 export interface SyncCallOptions extends ProgressOptions {
   readonly signal?: AbortSignal
 }
 
+/** What a pull or push moved and what the receiving database made of it. */
 export interface SyncReport {
   readonly transferred: number
   readonly existing: number

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs'
+import { TenantFactory, type Tenant } from '@weft/core'
+import { LevelStoreFactory } from '@weft/store-level'
+import { CliError } from './failure.ts'
+import { readPassword } from './password.ts'
+import type { Output } from './output.ts'
+
+/** The options every command that works on a tenant takes. */
+export interface TenantOptions {
+  readonly data?: string
+  readonly tenant?: string
+  readonly passwordFile?: string
+}
+
+/** A data folder opened for a command; close it when done. */
+export class Folder {
+  readonly storage: LevelStoreFactory
+  readonly factory: TenantFactory
+
+  private constructor(path: string) {
+    this.storage = new LevelStoreFactory({ path, sync: true })
+    this.factory = new TenantFactory({ storeFactory: this.storage })
+  }
+
+  /** Opens `path` (it must exist unless `create`). */
+  static open(path: string | undefined, options: { create?: boolean } = {}): Folder {
+    if (!path) throw new CliError('WEFT_CLI_NO_DATA', 'no data folder given', 'pass --data <folder> or set WEFT_DATA')
+    if (!options.create && !existsSync(path))
+      throw new CliError(
+        'WEFT_CLI_NO_DATA',
+        `the data folder ${path} does not exist`,
+        'check --data, or create a tenant there first',
+      )
+    return new Folder(path)
+  }
+
+  close(): Promise<void> {
+    return this.factory.close()
+  }
+}
+
+/** The tenant id the options name. */
+export function tenantIdOf(options: TenantOptions): string {
+  if (!options.tenant)
+    throw new CliError('WEFT_CLI_NO_TENANT', 'no tenant given', 'pass --tenant <id> or set WEFT_TENANT')
+  return options.tenant
+}
+
+/** Opens the tenant the options name, asking for its password as {@link readPassword} does. */
+export async function openTenant(folder: Folder, options: TenantOptions, out: Output): Promise<Tenant> {
+  const password = await readPassword({
+    ...(options.passwordFile !== undefined ? { file: options.passwordFile } : {}),
+    envName: 'WEFT_PASSWORD',
+    env: out.env,
+    prompt: `Password of ${tenantIdOf(options)}: `,
+  })
+  return folder.factory.openTenant(tenantIdOf(options), { password })
+}
