@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { ready } from '@weft/core'
 import { backupCommands } from './commands/backup.ts'
 import { dbCommands } from './commands/db.ts'
+import { orchestrateCommand } from './commands/orchestrate.ts'
 import { syncCommand } from './commands/sync.ts'
 import { tenantCommands, type Run } from './commands/tenant.ts'
 import { verifyCommand } from './commands/verify.ts'
@@ -69,6 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
   verifyCommand(program, run)
   syncCommand(program, run)
   backupCommands(program, run)
+  orchestrateCommand(program, run)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
