@@ -286,7 +286,14 @@ export class MultiTenantSyncOrchestrator {
     rel.syncing = true
     this.#events.emit('sync-started', { relationshipId: rel.id })
     try {
-      const result = await runRound(rel, this.#options.environment)
+      const result = await runRound(rel, this.#options.environment, (plan, progress) =>
+        this.#events.emit('sync-progress', {
+          relationshipId: rel.id,
+          db: plan.link.local,
+          direction: plan.direction,
+          ...progress,
+        }),
+      )
       const now = this.#clock()
       rel.succeeded(now, result.moved)
       rel.nextRunAt = now + (rel.options.intervalMs ?? this.#options.intervalMs ?? 30_000)

@@ -12,6 +12,7 @@ import {
   type SyncRequest,
   type TransferOutcome,
 } from './SyncPeer.ts'
+import type { SyncProgress } from '../store/index.ts'
 import type { DbName } from '../types.ts'
 
 /** What one round moved, per transfer. */
@@ -39,7 +40,11 @@ export class RoundError extends Error {
  * received in this round do not leave the opposite cursor behind. Idle rounds without a grant do
  * nothing else.
  */
-export async function runRound(rel: Relationship, defaultEnvironment: string | undefined): Promise<RoundResult> {
+export async function runRound(
+  rel: Relationship,
+  defaultEnvironment: string | undefined,
+  onProgress?: (plan: TransferPlan, progress: SyncProgress) => void,
+): Promise<RoundResult> {
   let open: OpenLink[]
   try {
     open = rel.opened ?? (await rel.openDatabases())
@@ -76,12 +81,14 @@ export async function runRound(rel: Relationship, defaultEnvironment: string | u
         const source = rel.sourceOf(plan, open)
         const target = rel.targetOf(plan, open)
         const filter = filterFor(rel, plan, source, permit)
+        const progress = onProgress ? { onProgress: (p: SyncProgress) => onProgress(plan, p) } : {}
         const next =
           filter && source instanceof Database
             ? await syncFiltered(source, target, filter, plan.state, {
                 filterId: transferFilterId(rel.options.filter, permit.filters[plan.index]),
+                ...progress,
               })
-            : await incrementalSync(source, target, plan.state)
+            : await incrementalSync(source, target, plan.state, progress)
         await rel.saveCursor(plan, next)
         moved.set(plan, (moved.get(plan) ?? 0) + next.lastSent)
         if (next.lastSent || next.lastRejected)

@@ -1,5 +1,6 @@
 import type { DocFilter } from '../db/index.ts'
 import type { WeftError } from '../errors.ts'
+import type { SyncProgress } from '../store/index.ts'
 import type { DbLinkSpec } from '../tenant/index.ts'
 import type { DbName, TenantId } from '../types.ts'
 import type { SyncErrorInfo } from './RelationshipStateStore.ts'
@@ -95,6 +96,15 @@ export interface OrchestratorEvents extends Record<string, unknown> {
     readonly sent: number
     readonly received: number
     readonly durationMs: number
+  }
+  /**
+   * How far one transfer of a round is (throttled as {@link SyncProgress} is): `db` is the local
+   * database, `direction` whether entries go to the partner (`push`) or come from it (`pull`).
+   */
+  'sync-progress': SyncProgress & {
+    readonly relationshipId: string
+    readonly db: DbName
+    readonly direction: 'push' | 'pull'
   }
   'sync-failed': {
     readonly relationshipId: string
