@@ -1,3 +1,5 @@
+import type { Logger } from 'pino'
+import type { ServerMetrics } from './observability/ServerMetrics.ts'
 import type { StoreFactory } from '@weft/core'
 import type { ProtocolLimits } from '@weft/protocol'
 import type { ChallengeQuotas } from './ChallengeTable.ts'
@@ -133,4 +135,15 @@ export interface WeftServerOptions {
   readonly pingIntervalMs?: number
   /** Where the server reports failures it survives. Default: nowhere. */
   readonly log?: (message: string, error?: unknown) => void
+  /**
+   * Structured request log (a pino logger, see `createServerLogger`): one JSON line per request
+   * with its id, route shape, tenant, status, duration and refusal code; never a body, key or
+   * token. Default: none.
+   */
+  readonly logger?: Logger
+  /**
+   * Prometheus metrics at `GET /metrics` (prom-client text format). Absent: no `/metrics`. With a
+   * `token`, a scrape must send `Authorization: Bearer <token>` (else 401).
+   */
+  readonly metrics?: { readonly token?: string; readonly registry?: ServerMetrics }
 }

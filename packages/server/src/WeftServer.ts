@@ -58,6 +58,10 @@ import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantStores } from './TenantStores.ts'
 import { UsageLedger } from './UsageLedger.ts'
+import { RequestObserver } from './observability/RequestObserver.ts'
+import { routeShape } from './observability/routeShape.ts'
+import { ServerMetrics } from './observability/ServerMetrics.ts'
+import { answerMetrics } from './observability/answerMetrics.ts'
 
 /** Where a request names its tenant, besides its session. */
 type NamedTenant = { readonly path?: string; readonly header?: string; readonly subdomain?: string }
@@ -104,6 +108,9 @@ export class WeftServer {
   /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
   readonly #budget: MemoryBudget
   readonly #ping: ReturnType<typeof setInterval>
+  /** Request logs and metrics (see `logger` and `metrics` in the options). */
+  readonly #observer: RequestObserver
+  readonly #metrics: ServerMetrics | undefined
   #closing: Promise<void> | undefined
 
   private constructor(
@@ -144,7 +151,13 @@ export class WeftServer {
         for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
       },
     }
-    this.#http = createServer((req, res) => void this.#handle(req, res))
+    this.#metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
+    this.#metrics?.watchLiveConnections(() => this.#live.size)
+    this.#observer = new RequestObserver(options.logger, this.#metrics)
+    this.#http = createServer((req, res) => {
+      this.#observer.begin(req, res)
+      void this.#handle(req, res)
+    })
     this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
@@ -225,10 +238,12 @@ export class WeftServer {
     }
     const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
     if (answerProbe(req, res, state)) return
+    if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
     let bodyRead = false
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const route = parseRoute(url.pathname)
+      this.#observer.note(res, { route: routeShape(route, url.pathname) })
       if (!route || route.kind === 'ws')
         throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
       if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
@@ -237,6 +252,8 @@ export class WeftServer {
       // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
       const preAuth = route.kind === 'tenant' && route.op !== 'usage'
       const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address)
+      const tenant = session?.tenant ?? resolveTenant(named)
+      if (tenant !== undefined) this.#observer.note(res, { tenant })
       if (preAuth) this.#rates.takeAddress(address)
       const maxBytes = preAuth
         ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes)
@@ -247,6 +264,7 @@ export class WeftServer {
       if (session) holds.push(this.#holdBody(session.tenant, req, maxBytes))
       const raw = await readBody(req, maxBytes)
       bodyRead = true
+      this.#observer.note(res, { bytesIn: raw.length })
       holds[0]?.resize(raw.length)
       const body = decodeMessage(raw, messageKind(route), this.#limits, maxBytes)
       const result = await this.#dispatch(route, req, session, named, body, holds, address)
@@ -255,6 +273,7 @@ export class WeftServer {
       res.end(bytes)
     } catch (err) {
       const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
+      this.#observer.note(res, { code: w.code })
       if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
       const status = route404(w) ? 404 : httpStatusOf(w.code)
       const text = JSON.stringify({ code: w.code, message: w.message })
@@ -304,7 +323,11 @@ export class WeftServer {
     const request = parseDbRequest(route.op, body, this.#limits)
     const { tenant } = session
     const store = await this.#usage.open(tenant, route.db, quota)
-    const append = (entries: readonly EntryEnvelope[]) => this.#usage.append(tenant, route.db, entries, quota)
+    const append = async (entries: readonly EntryEnvelope[]) => {
+      const result = await this.#usage.append(tenant, route.db, entries, quota)
+      this.#metrics?.stored(result.added, entries)
+      return result
+    }
     const authors = this.#options.authors ?? 'members'
     const hold = (bytes: number): Hold => {
       const h = this.#budget.hold(tenant, bytes)

@@ -9,11 +9,14 @@
  * WEFT_TENANT_REQUESTS_PER_SECOND, WEFT_MAX_MEMBERS_PER_TENANT, WEFT_MAX_MAIL_MESSAGES_PER_TENANT,
  * WEFT_MAX_MAIL_BYTES_PER_TENANT, WEFT_MAX_HELD_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
  * WEFT_TENANTS_PER_ADDRESS (new tenants per remote address an hour) and WEFT_REGISTRATION_TOKENS
- * (comma-separated: when set, only these operator tokens create tenants).
+ * (comma-separated: when set, only these operator tokens create tenants); WEFT_LOG_LEVEL (JSON
+ * request logs on stdout, default info) and WEFT_METRICS_TOKEN (serves /metrics to scrapes that send it).
+ * A bad flag prints `WEFT_CLI_USAGE` and a remedy, and exits 2.
  */
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
+import { createServerLogger, isLogLevel, LOG_LEVELS } from './observability/serverLogger.ts'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
 
@@ -28,21 +31,36 @@ const QUOTA_FLAGS = {
   'max-held-bytes-per-tenant': 'maxHeldBytesPerTenant',
 } as const satisfies Record<string, keyof TenantQuota>
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    data: { type: 'string' },
-    'base-domain': { type: 'string' },
-    'public-url': { type: 'string', multiple: true },
-    memory: { type: 'boolean' },
-    'max-tenants': { type: 'string' },
-    'tenants-per-address': { type: 'string' },
-    'registration-token': { type: 'string', multiple: true },
-    help: { type: 'boolean' },
-    ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
-  },
-})
+/** Stops with a usage error: its code and one line of remedy, never a stack trace. */
+function usage(message: string, remedy = 'run weft-server --help for the flags'): never {
+  console.error(`WEFT_CLI_USAGE: ${message}\n  remedy: ${remedy}`)
+  process.exit(2)
+}
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  'base-domain': { type: 'string' },
+  'public-url': { type: 'string', multiple: true },
+  memory: { type: 'boolean' },
+  'max-tenants': { type: 'string' },
+  'tenants-per-address': { type: 'string' },
+  'registration-token': { type: 'string', multiple: true },
+  'log-level': { type: 'string' },
+  metrics: { type: 'boolean' },
+  'metrics-token': { type: 'string' },
+  help: { type: 'boolean' },
+  ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
+} as const
+
+const { values } = (() => {
+  try {
+    return parseArgs({ options: FLAGS })
+  } catch (err) {
+    return usage((err as Error).message)
+  }
+})()
 
 if (values.help) {
   console.log(
@@ -50,12 +68,18 @@ if (values.help) {
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
-      '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)',
+      '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
+      '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]',
   )
   process.exit(0)
 }
 
 const port = Number(values.port ?? process.env.WEFT_PORT ?? 8787)
+if (!Number.isInteger(port) || port < 0 || port > 65_535)
+  usage(`--port takes a port number (0 to 65535), not ${values.port ?? process.env.WEFT_PORT}`)
+const logLevel = values['log-level'] ?? process.env.WEFT_LOG_LEVEL ?? 'info'
+if (!isLogLevel(logLevel)) usage(`--log-level takes one of ${LOG_LEVELS.join(', ')}, not ${logLevel}`)
+const metricsToken = values['metrics-token'] ?? process.env.WEFT_METRICS_TOKEN
 const host = values.host ?? process.env.WEFT_HOST ?? '127.0.0.1'
 const data = values.data ?? process.env.WEFT_DATA_DIR ?? './weft-data'
 const baseDomain = values['base-domain'] ?? process.env.WEFT_BASE_DOMAIN
@@ -71,8 +95,7 @@ for (const [flag, field] of Object.entries(QUOTA_FLAGS)) {
   if (typeof raw !== 'string') continue
   const n = raw === 'unlimited' ? Infinity : Number(raw)
   if (!(n >= 0)) {
-    console.error(`--${flag} takes a number or 'unlimited', not ${raw}`)
-    process.exit(2)
+    usage(`--${flag} takes a number or 'unlimited', not ${raw}`)
   }
   quotas[field] = n
 }
@@ -80,8 +103,7 @@ const count = (flag: string, raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined
   const n = raw === 'unlimited' ? Infinity : Number(raw)
   if (!(n >= 0)) {
-    console.error(`--${flag} takes a number or 'unlimited', not ${raw}`)
-    process.exit(2)
+    usage(`--${flag} takes a number or 'unlimited', not ${raw}`)
   }
   return n
 }
@@ -99,7 +121,12 @@ const registration = {
 }
 const storeFactory = values.memory ? new MemoryStoreFactory() : new LevelStoreFactory({ path: data })
 
+const logger = createServerLogger({ level: logLevel })
 const server = await WeftServer.start({
+  logger,
+  ...(values.metrics || metricsToken !== undefined
+    ? { metrics: metricsToken !== undefined ? { token: metricsToken } : {} }
+    : {}),
   port,
   host,
   storeFactory,
@@ -107,8 +134,17 @@ const server = await WeftServer.start({
   registration,
   ...(baseDomain ? { baseDomain } : {}),
   ...(publicUrls?.length ? { publicUrls } : {}),
-  log: (message, error) => console.error(message, error ?? ''),
+  log: (message, error) => logger.error({ err: error }, message),
+}).catch((err: NodeJS.ErrnoException) => {
+  // A port in use or a folder another process holds: say so in one line, no stack trace.
+  const remedy =
+    err.code === 'EADDRINUSE'
+      ? 'another process listens there: pick another --port, or stop it'
+      : 'check the data folder (is another server using it?) and the flags'
+  console.error(`${(err as { code?: string }).code ?? 'WEFT_CLI_START'}: ${err.message}\n  remedy: ${remedy}`)
+  process.exit(1)
 })
+
 console.log(
   `weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`}), identity ${server.serverId}`,
 )

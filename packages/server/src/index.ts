@@ -8,10 +8,16 @@
  * databases) and a request rate across its sessions, kept in the server's own records. The
  * protocol is in docs/sync-protocol.md.
  *
+ * Requests are logged as JSON lines through pino (`createServerLogger`) and counted as Prometheus
+ * metrics through prom-client (`ServerMetrics`, served at `/metrics`).
+ *
  * The entry exports what an operator calls: the server, its options and the default quotas. The
  * request router, authenticator, member registry and rate limiter are internal.
  */
 export { WeftServer } from './WeftServer.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
+export { createServerLogger, LOG_LEVELS } from './observability/serverLogger.ts'
+export { ServerMetrics } from './observability/ServerMetrics.ts'
+export type { LogLevel } from './observability/serverLogger.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
