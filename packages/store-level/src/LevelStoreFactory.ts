@@ -78,7 +78,7 @@ export class LevelStoreFactory implements StoreFactory {
    * The names of the change stores this folder holds (`<tenant>/<db>` by convention), sorted;
    * `prefix` keeps those that start with it (`acme/` for one tenant's databases).
    */
-  async listChangeStores(prefix = ''): Promise<string[]> {
+  async changeStoreNames(prefix: string): Promise<string[]> {
     this.#checkOpen()
     return (await listStoreNames(await this.#database())).filter((n) => n.startsWith(prefix))
   }

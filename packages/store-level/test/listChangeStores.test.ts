@@ -9,7 +9,7 @@ import { LevelStoreFactory } from '../src/index.ts'
 
 beforeAll(ready)
 
-describe('LevelStoreFactory.listChangeStores', () => {
+describe('LevelStoreFactory.changeStoreNames', () => {
   it('lists exactly the stores created, whatever their names hold (property)', async () => {
     const entries = new EntryFactory(1)
     const entry = entries.entry()
@@ -20,11 +20,11 @@ describe('LevelStoreFactory.listChangeStores', () => {
         try {
           for (const name of names) await (await factory.openChangeStore(name)).append(entry)
           await (await factory.openKeyValueStore('not-a-store')).put('k', new Uint8Array([1]))
-          const listed = await factory.listChangeStores()
+          const listed = await factory.changeStoreNames('')
           expect(new Set(listed)).toEqual(new Set(names))
           expect(listed).toHaveLength(names.length)
           const prefix = names[0]?.slice(0, 1) ?? ''
-          expect(new Set(await factory.listChangeStores(prefix))).toEqual(
+          expect(new Set(await factory.changeStoreNames(prefix))).toEqual(
             new Set(names.filter((n) => n.startsWith(prefix))),
           )
         } finally {

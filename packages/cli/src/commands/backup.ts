@@ -29,7 +29,7 @@ export function backupCommands(program: Command, run: Run): void {
               'see `weft tenant list`',
               1,
             )
-          const stores = await folder.storage.listChangeStores(`${tenant}/`)
+          const stores = await folder.storage.changeStoreNames(`${tenant}/`)
           let total = 0
           for (const name of stores) total += (await (await folder.storage.openChangeStore(name)).head()).seq
           const writer = new BackupWriter(String(options.out))

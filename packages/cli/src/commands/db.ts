@@ -16,7 +16,7 @@ export function dbCommands(program: Command, run: Run): void {
         await withTenant(out, options, async (t, folder) => {
           const prefix = `${t.id}/`
           const rows: { db: string; entries: number; documents: number }[] = []
-          for (const name of await folder.storage.listChangeStores(prefix)) {
+          for (const name of await folder.storage.changeStoreNames(prefix)) {
             const dbName = name.slice(prefix.length)
             const store = await folder.storage.openChangeStore(name)
             const { seq } = await store.head()
@@ -103,7 +103,7 @@ export function dbCommands(program: Command, run: Run): void {
 
 /** Opens a database the folder holds; one it does not is an error, not a new empty database. */
 async function openExisting(t: Tenant, folder: Folder, name: string): Promise<Database> {
-  if (!(await folder.storage.listChangeStores(`${t.id}/`)).includes(`${t.id}/${name}`))
+  if (!(await folder.storage.changeStoreNames(`${t.id}/`)).includes(`${t.id}/${name}`))
     throw new CliError('WEFT_CLI_NO_DATABASE', `tenant ${t.id} has no database ${name} here`, 'see `weft db list`', 1)
   return t.openDB(name)
 }

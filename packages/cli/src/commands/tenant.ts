@@ -69,7 +69,7 @@ export function tenantCommands(program: Command, run: Run): void {
       run(async (out, options) => {
         await withTenant(out, options, async (t, folder) => {
           const prefix = `${t.id}/`
-          const databases = (await folder.storage.listChangeStores(prefix)).map((n) => n.slice(prefix.length))
+          const databases = (await folder.storage.changeStoreNames(prefix)).map((n) => n.slice(prefix.length))
           const keys = t.keyBag.keyIds().map((id) => ({ id, versions: t.keyBag.versions(id).map((v) => v.version) }))
           const partners = t.partners().map((p) => p.profile.tenantId)
           const members = (await t.members.list()).map((m) => ({

@@ -11,7 +11,7 @@ export function verifyCommand(program: Command, run: Run): void {
       run(async (out, options) => {
         await withTenant(out, options, async (t, folder) => {
           const stores: { store: string; entries: number; problems: string[] }[] = []
-          for (const name of await folder.storage.listChangeStores(`${t.id}/`)) {
+          for (const name of await folder.storage.changeStoreNames(`${t.id}/`)) {
             const r = await folder.storage.checkIntegrity(name, { verifyEntries: true })
             stores.push({ store: name, entries: r.entries, problems: r.problems })
           }
