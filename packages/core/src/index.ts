@@ -63,6 +63,15 @@ export type {
   DocFilter,
   MaterialiseReport,
   HeldEntry,
+  IndexSpec,
+  Query,
+  QueryHit,
+  QueryResult,
+  Condition,
+  Where,
+  Scalar,
+  SearchHit,
+  SearchOptions,
 } from './db/index.ts'
 export type { KeyVersion } from './keys/index.ts'
 // The store contract an application passes around (`db.getStore()`, `syncStores`); implementing one is

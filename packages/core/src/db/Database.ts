@@ -30,6 +30,14 @@ import { Materialiser } from './Materialiser.ts'
 import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
 import { scanAll } from './scanAll.ts'
+import {
+  QueryEngine,
+  type IndexSpec,
+  type Query,
+  type QueryResult,
+  type SearchHit,
+  type SearchOptions,
+} from './query/index.ts'
 
 /**
  * Options of a database. A database is open once per tenant and every `openDB` call shares it, so
@@ -92,6 +100,8 @@ export class Database {
   readonly #settings: DatabaseSettings
   readonly #unsubscribe: (() => void)[] = []
   #closed = false
+  /** Indexes, queries and search, made on first use. */
+  #query: QueryEngine | undefined
   /** The trust narrowings this database's documents were materialised under. */
   #narrowings: number
 
@@ -322,11 +332,58 @@ export class Database {
     }
   }
 
+  /**
+   * Creates (or replaces) a local secondary index over the readable documents: by top-level
+   * `fields`, or by a `map` of a document's data to a value or tuple. It is built now, kept current
+   * as documents change here or arrive by sync, lives in this process's memory only (never stored,
+   * never sent), and is used by {@link Database.query} when it fits. See docs/queries.md.
+   */
+  createIndex(name: string, spec: IndexSpec): Promise<void> {
+    return this.#queryEngine().createIndex(name, spec)
+  }
+
+  /**
+   * Documents matching `where` (equality, `gt`/`gte`/`lt`/`lte`, `in` on top-level fields), in
+   * `orderBy` order (ties by id), `limit` at a time with `cursor` for the next page. Runs on an
+   * index whose first field the query constrains or orders by, else over every document.
+   */
+  query<T = DocData>(q: Query = {}): Promise<QueryResult<T>> {
+    return this.#queryEngine().query<T>(q)
+  }
+
+  /** Runs `q` now and again on every change that alters its result; returns a function that stops it. */
+  liveQuery<T = DocData>(q: Query, listener: (result: QueryResult<T>) => void): () => void {
+    return this.#queryEngine().liveQuery<T>(q, listener)
+  }
+
+  /** Creates the full-text index {@link Database.search} uses, over string `fields` (MiniSearch). */
+  createSearchIndex(options: SearchOptions): Promise<void> {
+    return this.#queryEngine().createSearchIndex(options)
+  }
+
+  /** Documents whose indexed fields match `text`, best first (prefix and fuzzy matching by default). */
+  search(text: string, options: { limit?: number; prefix?: boolean; fuzzy?: number } = {}): Promise<SearchHit[]> {
+    return this.#queryEngine().search(text, options)
+  }
+
+  #queryEngine(): QueryEngine {
+    this.#query ??= new QueryEngine({
+      ids: () => this.getAllDocumentIds(),
+      data: async (id) => {
+        const doc = await this.getDocument(id)
+        return doc && !doc.isDeleted() ? doc.getData() : undefined
+      },
+      onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
+    })
+    return this.#query
+  }
+
   /** Frees every document and stops listening; the store stays open (its owner closes it). */
   async close(): Promise<void> {
     await this.#lock.run(async () => {
       if (this.#closed) return
       this.#closed = true
+      this.#query?.close()
       for (const u of this.#unsubscribe) u()
       for (const s of this.#docs.values()) s.free()
       this.#docs.clear()

@@ -18,3 +18,14 @@ export { filterFingerprint, withFilterId, canonicalJson, digest as fingerprintDi
 export type { DocFilter } from './filter.ts'
 export { emptyReport, mergeReports } from './MaterialiseReport.ts'
 export type { MaterialiseReport, HeldEntry } from './MaterialiseReport.ts'
+export type {
+  Condition,
+  IndexSpec,
+  Query,
+  QueryHit,
+  QueryResult,
+  Scalar,
+  SearchHit,
+  SearchOptions,
+  Where,
+} from './query/index.ts'

@@ -1,0 +1,278 @@
+import { ErrorCodes, WeftError } from '../../errors.ts'
+import type { DocId } from '../../types.ts'
+import { compareValues, isScalar } from './compareValues.ts'
+import { matchesWhere, parseWhere, type Bounds } from './matchWhere.ts'
+import { SearchIndex, type SearchOptions, type SearchHit } from './SearchIndex.ts'
+import { SortedIndex } from './SortedIndex.ts'
+import type { IndexSpec, Query, QueryHit, QueryResult, QuerySource, Scalar } from './types.ts'
+
+type Data = Readonly<Record<string, unknown>>
+
+/**
+ * Indexes, queries, live queries and full-text search over one database's readable documents, all
+ * in this process's memory: built from the documents when created, kept current as documents
+ * change (written here or received by sync), never written anywhere and never sent.
+ */
+export class QueryEngine {
+  readonly #source: QuerySource
+  readonly #indexes = new Map<string, SortedIndex>()
+  #search: SearchIndex | undefined
+  #unsubscribe: (() => void) | undefined
+  #pending: Promise<void> = Promise.resolve()
+  /** Documents changed while an index is being built, one set per build. */
+  readonly #building = new Set<Set<DocId>>()
+
+  constructor(source: QuerySource) {
+    this.#source = source
+  }
+
+  /** Creates (or replaces) an index and builds it from every document. */
+  async createIndex(name: string, spec: IndexSpec): Promise<void> {
+    if (typeof name !== 'string' || !name) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an index needs a name')
+    const ok =
+      ('fields' in spec &&
+        Array.isArray(spec.fields) &&
+        spec.fields.length > 0 &&
+        spec.fields.every((f) => typeof f === 'string')) ||
+      ('map' in spec && typeof spec.map === 'function')
+    if (!ok)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `index ${name}: give fields (a non-empty list) or map (a function)`,
+      )
+    const index = new SortedIndex(name, spec)
+    await this.#build(
+      (docs) => index.rebuild(docs),
+      (id, data) => index.update(id, data),
+    )
+    this.#indexes.set(name, index)
+  }
+
+  /** Drops an index; true if there was one. */
+  dropIndex(name: string): boolean {
+    return this.#indexes.delete(name)
+  }
+
+  /** The indexes, by name, with how many documents each holds. */
+  indexes(): { name: string; size: number }[] {
+    return [...this.#indexes.values()].map((i) => ({ name: i.name, size: i.size }))
+  }
+
+  /** Full-text search over `fields` of every document (MiniSearch); built now, kept current. */
+  async createSearchIndex(options: SearchOptions): Promise<void> {
+    const search = new SearchIndex(options)
+    await this.#build(
+      (docs) => search.rebuild(docs),
+      (id, data) => search.update(id, data),
+    )
+    this.#search = search
+  }
+
+  /**
+   * Builds from every document, then applies again the documents that changed while it read them
+   * (the build's snapshot may predate them).
+   */
+  async #build(
+    rebuild: (docs: [DocId, Data][]) => void,
+    update: (id: DocId, data: Data | undefined) => void,
+  ): Promise<void> {
+    this.#follow()
+    const changed = new Set<DocId>()
+    this.#building.add(changed)
+    try {
+      rebuild(await this.#all())
+      await this.#pending
+      for (const id of changed) update(id, await this.#source.data(id))
+    } finally {
+      this.#building.delete(changed)
+    }
+  }
+
+  /** Documents matching `text`, best first; `WEFT_INVALID_ARGUMENT` before `createSearchIndex`. */
+  async search(text: string, options: { limit?: number; prefix?: boolean; fuzzy?: number } = {}): Promise<SearchHit[]> {
+    if (!this.#search)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'create a search index first (createSearchIndex)')
+    await this.#pending
+    return this.#search.search(text, options)
+  }
+
+  /** Runs a query: on an index when one fits, else over every document. */
+  async query<T = Record<string, unknown>>(q: Query = {}): Promise<QueryResult<T>> {
+    await this.#pending // indexes hold every change heard so far
+    const where = parseWhere(q.where)
+    const order = orderOf(q.orderBy)
+    if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'query: limit is a non-negative integer')
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+    const index = this.#pick(q.index, where, order?.field)
+    let examined = 0
+    let candidates: AsyncIterable<{ id: DocId; data: Data }>
+    if (index) {
+      const first = index.fields?.[0]
+      const bounds = q.index !== undefined ? (where.get('key') ?? undefined) : first ? where.get(first) : undefined
+      const direction = order && first === order.field ? order.direction : 'asc'
+      candidates = this.#fromIndex(index, bounds, direction)
+      if (q.index !== undefined) where.delete('key')
+    } else {
+      candidates = this.#everyDoc()
+    }
+    const hits: { id: DocId; data: Data; sort: Scalar }[] = []
+    for await (const c of candidates) {
+      examined++
+      if (!matchesWhere(c.data, where)) continue
+      const sortValue = order ? c.data[order.field] : null
+      hits.push({ id: c.id, data: c.data, sort: isScalar(sortValue) ? sortValue : null })
+    }
+    {
+      // Ties by id, whatever order an index gave (a longer key orders ties by its later parts).
+      const sign = order?.direction === 'desc' ? -1 : 1
+      hits.sort((a, b) => sign * compareValues(a.sort, b.sort) || (a.id < b.id ? -sign : a.id > b.id ? sign : 0))
+    }
+    let start = 0
+    if (after) {
+      const sign = order?.direction === 'desc' ? -1 : 1
+      start = hits.findIndex((h) => {
+        const c = sign * compareValues(h.sort, after.sort) || (h.id < after.id ? -sign : h.id > after.id ? sign : 0)
+        return c > 0
+      })
+      if (start < 0) start = hits.length
+    }
+    const end = q.limit === undefined ? hits.length : Math.min(hits.length, start + q.limit)
+    const page = hits.slice(start, end)
+    const last = page[page.length - 1]
+    return {
+      docs: page.map((h) => ({ id: h.id, data: JSON.parse(JSON.stringify(h.data)) as T })),
+      ...(end < hits.length && last ? { cursor: encodeCursor(last.sort, last.id) } : {}),
+      ...(index ? { usedIndex: index.name } : {}),
+      examined,
+    }
+  }
+
+  /**
+   * Runs `q` now and again whenever a document changes whose old or new state could change the
+   * result, calling `listener` with each new result. Returns a function that stops it.
+   */
+  liveQuery<T = Record<string, unknown>>(q: Query, listener: (result: QueryResult<T>) => void): () => void {
+    let last = ''
+    let stopped = false
+    let running: Promise<void> = Promise.resolve()
+    // Runs one at a time, in order, so results never arrive out of date.
+    const emit = () =>
+      (running = running
+        .then(async () => {
+          if (stopped) return
+          const result = await this.query<T>(q)
+          const shape = JSON.stringify(result.docs)
+          if (stopped || shape === last) return
+          last = shape
+          listener(result)
+        })
+        .catch(() => undefined))
+    void emit()
+    const off = this.#source.onChange(() => void emit())
+    return () => {
+      stopped = true
+      off()
+    }
+  }
+
+  /** Stops following the database. */
+  close(): void {
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+  }
+
+  #follow(): void {
+    let updating: Promise<void> = Promise.resolve()
+    this.#unsubscribe ??= this.#source.onChange((ids) => {
+      // In order: a later change of a document is applied after an earlier one.
+      for (const set of this.#building) for (const id of ids) set.add(id)
+      updating = updating.then(async () => {
+        for (const id of ids) {
+          const data = await this.#source.data(id)
+          for (const index of this.#indexes.values()) index.update(id, data)
+          this.#search?.update(id, data)
+        }
+      })
+      this.#pending = updating
+    })
+  }
+
+  #pick(
+    named: string | undefined,
+    where: ReadonlyMap<string, Bounds>,
+    orderField: string | undefined,
+  ): SortedIndex | undefined {
+    if (named !== undefined) {
+      const index = this.#indexes.get(named)
+      if (!index) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `query: no index ${named}`)
+      return index
+    }
+    let best: SortedIndex | undefined
+    for (const index of this.#indexes.values()) {
+      const first = index.fields?.[0]
+      if (first === undefined) continue
+      const b = where.get(first)
+      if (
+        b &&
+        (b.eq !== undefined || b.gt !== undefined || b.gte !== undefined || b.lt !== undefined || b.lte !== undefined)
+      )
+        return index
+      if (first === orderField) best ??= index
+    }
+    return best
+  }
+
+  async *#fromIndex(
+    index: SortedIndex,
+    bounds: Bounds | undefined,
+    direction: 'asc' | 'desc',
+  ): AsyncGenerator<{ id: DocId; data: Data }> {
+    for (const row of [...index.range(bounds, direction)]) {
+      const data = await this.#source.data(row.id)
+      if (data) yield { id: row.id, data }
+    }
+  }
+
+  async *#everyDoc(): AsyncGenerator<{ id: DocId; data: Data }> {
+    for (const id of await this.#source.ids()) {
+      const data = await this.#source.data(id)
+      if (data) yield { id, data }
+    }
+  }
+
+  async #all(): Promise<[DocId, Data][]> {
+    const out: [DocId, Data][] = []
+    for await (const { id, data } of this.#everyDoc()) out.push([id, data])
+    return out
+  }
+
+  /** Resolves once every change heard so far is in the indexes. */
+  settled(): Promise<void> {
+    return this.#pending
+  }
+}
+
+function orderOf(o: Query['orderBy']): { field: string; direction: 'asc' | 'desc' } | undefined {
+  if (o === undefined) return undefined
+  if (typeof o === 'string') return { field: o, direction: 'asc' }
+  if (o.direction !== undefined && o.direction !== 'asc' && o.direction !== 'desc')
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'query: orderBy direction is asc or desc')
+  return { field: o.field, direction: o.direction ?? 'asc' }
+}
+
+function encodeCursor(sort: Scalar, id: DocId): string {
+  return btoa(JSON.stringify([sort, id]))
+}
+
+function decodeCursor(cursor: string): { sort: Scalar; id: DocId } {
+  try {
+    const [sort, id] = JSON.parse(atob(cursor)) as [Scalar, DocId]
+    if (!isScalar(sort) || typeof id !== 'string') throw new Error('shape')
+    return { sort, id }
+  } catch {
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'query: the cursor is not one this database gave')
+  }
+}
+
+export type { QueryHit }
