@@ -72,6 +72,8 @@ export type {
   Scalar,
   SearchHit,
   SearchOptions,
+  HistoryEntry,
+  PointInHistory,
 } from './db/index.ts'
 export type { KeyVersion } from './keys/index.ts'
 // The store contract an application passes around (`db.getStore()`, `syncStores`); implementing one is

@@ -30,6 +30,7 @@ import { Materialiser } from './Materialiser.ts'
 import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
 import { scanAll } from './scanAll.ts'
+import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
 import {
   QueryEngine,
   type IndexSpec,
@@ -364,6 +365,42 @@ export class Database {
   /** Documents whose indexed fields match `text`, best first (prefix and fuzzy matching by default). */
   search(text: string, options: { limit?: number; prefix?: boolean; fuzzy?: number } = {}): Promise<SearchHit[]> {
     return this.#queryEngine().search(text, options)
+  }
+
+  /**
+   * The document's entries, newest first (by their authors' clocks): author, time, kind, key. With
+   * `before` (ms), only older ones; with `limit`, at most that many.
+   */
+  getDocumentHistory(id: DocId | string, options: { limit?: number; before?: number } = {}): Promise<HistoryEntry[]> {
+    return this.#history().history(id as DocId, options)
+  }
+
+  /**
+   * The document as it was at entry `heads` (from `Document.getHeads()` or the history) or at a
+   * `time` (ms, by its authors' clocks); undefined when it did not exist then or was deleted.
+   * A view of the document as held now: nothing is replayed.
+   */
+  getDocumentAt<T extends DocData = DocData>(id: DocId | string, point: PointInHistory): Promise<T | undefined> {
+    return this.#history().at(id as DocId, point) as Promise<T | undefined>
+  }
+
+  /** Ids of the documents that existed, not deleted, at `time` (ms, by their authors' clocks). */
+  getAllDocumentIdsAt(time: number): Promise<DocId[]> {
+    return this.#history().idsAt(time)
+  }
+
+  /** Automerge patches from the document at entry heads `from` to entry heads `to`. */
+  diff(id: DocId | string, from: readonly ChangeHash[], to: readonly ChangeHash[]): Promise<A.Patch[]> {
+    return this.#history().diff(id as DocId, from, to)
+  }
+
+  #history(): DocumentHistory {
+    return new DocumentHistory({
+      store: this.#store,
+      keyBag: this.#ctx.keyBag,
+      doc: (id) => this.#docs.get(id)?.am,
+      ids: () => [...this.#docs.keys()],
+    })
   }
 
   #queryEngine(): QueryEngine {

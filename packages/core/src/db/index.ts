@@ -29,3 +29,4 @@ export type {
   SearchOptions,
   Where,
 } from './query/index.ts'
+export type { HistoryEntry, PointInHistory } from './history/index.ts'
