@@ -13,5 +13,7 @@
  */
 export { WeftServer } from './WeftServer.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
+export { DEFAULT_DIRECTORY_LIMITS } from './TenantDirectory.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
+export type { DirectoryLimits } from './TenantDirectory.ts'
