@@ -130,7 +130,12 @@ export class ServerConnection {
     for (const batch of batches(records, MAX_PRE_AUTH_BODY_BYTES - 1024, MAX_DIRECTORY_RECORDS_PER_REQUEST)) {
       let res: Bodies['directory']['res']
       try {
-        res = await this.post<Bodies['directory']['res']>(`${this.tenantPath}/directory`, { records: batch }, undefined, signal)
+        res = await this.post<Bodies['directory']['res']>(
+          `${this.tenantPath}/directory`,
+          { records: batch },
+          undefined,
+          signal,
+        )
       } catch (err) {
         if (!isWeftError(err, ErrorCodes.MEMBER_RECORD_REFUSED)) throw err
         res = { added: 0, held: 0, refused: batch.map((_, index) => ({ index, code: err.code, message: err.message })) }

@@ -36,7 +36,13 @@ export async function transferTenant(
 ): Promise<Bodies['transfer']['res']> {
   const conn = connect(options)
   const control = createTenantControl(
-    { op: 'transfer', server: await conn.serverId(), tenant: options.tenant, seq: options.seq ?? Date.now(), to: options.to },
+    {
+      op: 'transfer',
+      server: await conn.serverId(),
+      tenant: options.tenant,
+      seq: options.seq ?? Date.now(),
+      to: options.to,
+    },
     options.signer,
   )
   return conn.post(`${conn.tenantPath}/transfer`, { control })

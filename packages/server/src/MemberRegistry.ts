@@ -1,5 +1,10 @@
 import { ErrorCodes, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore } from '@weft/core/backend'
-import { verifyRegistration, verifyTenantControl, type SignedRegistration, type SignedTenantControl } from '@weft/protocol'
+import {
+  verifyRegistration,
+  verifyTenantControl,
+  type SignedRegistration,
+  type SignedTenantControl,
+} from '@weft/protocol'
 
 interface Membership {
   admin: string
@@ -104,9 +109,12 @@ export class MemberRegistry {
     hooks: { isDirectoryAdmin: (key: string) => Promise<boolean>; erase: () => Promise<void> },
   ): Promise<{ admin?: Uint8Array; seq: number }> {
     if (!verifyTenantControl(c))
-      return Promise.reject(new WeftError(ErrorCodes.FORBIDDEN, 'the control operation is malformed or its signature does not verify'))
+      return Promise.reject(
+        new WeftError(ErrorCodes.FORBIDDEN, 'the control operation is malformed or its signature does not verify'),
+      )
     return this.#queued(tenant, async () => {
-      if (c.tenant !== tenant) throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the control operation names another tenant')
+      if (c.tenant !== tenant)
+        throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the control operation names another tenant')
       const m = await this.#load(tenant)
       if (!m) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}`)
       const floor = await this.#controlSeq(tenant)

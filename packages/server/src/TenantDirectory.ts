@@ -87,7 +87,10 @@ export class TenantDirectory {
       try {
         const record = verifyMemberRecord(signed, tenant)
         if (!MEMBERSHIP_OPS.has(record.op))
-          throw new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, `a server keeps membership records only, not ${record.op}`)
+          throw new WeftError(
+            ErrorCodes.MEMBER_RECORD_REFUSED,
+            `a server keeps membership records only, not ${record.op}`,
+          )
         if (!held.records.has(record.id)) fresh.set(record.id, { record, signed, index })
       } catch (err) {
         const w = err instanceof WeftError ? err : new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, 'malformed record')
@@ -104,7 +107,10 @@ export class TenantDirectory {
     for (const a of aside.values()) if (!refusedByFold.has(a.record.id)) keep.push(a)
     for (const f of fresh.values()) if (!refusedByFold.has(f.record.id)) keep.push(f)
     const bytes = keep.reduce((n, k) => n + k.signed.length, 0)
-    if (held.records.size + keep.length > this.#limits.maxRecordsPerTenant || held.bytes + bytes > this.#limits.maxBytesPerTenant) {
+    if (
+      held.records.size + keep.length > this.#limits.maxRecordsPerTenant ||
+      held.bytes + bytes > this.#limits.maxBytesPerTenant
+    ) {
       throw new WeftError(
         ErrorCodes.QUOTA_EXCEEDED,
         `the tenant's directory may hold at most ${this.#limits.maxRecordsPerTenant} records (${this.#limits.maxBytesPerTenant} bytes) on this server`,

@@ -329,7 +329,10 @@ export class WeftServer {
       holds.push(h)
       return h
     }
-    return handleDbOp({ tenant, store, append, registry: this.#admission, limits: this.#limits, authors, hold }, request)
+    return handleDbOp(
+      { tenant, store, append, registry: this.#admission, limits: this.#limits, authors, hold },
+      request,
+    )
   }
 
   /** Where a request names its tenant: path, header, subdomain. */

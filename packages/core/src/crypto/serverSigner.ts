@@ -7,9 +7,7 @@ import { signDetached, type SigningKeyPair } from './sign.ts'
  * tenant control operation (a transfer or reset of the tenant id on that server).
  */
 export type ServerDomain =
-  | typeof Domain.serverChallenge
-  | typeof Domain.serverRegistration
-  | typeof Domain.serverControl
+  typeof Domain.serverChallenge | typeof Domain.serverRegistration | typeof Domain.serverControl
 
 /**
  * A key that signs for Weft servers and for nothing else. A tenant hands one out
@@ -33,7 +31,11 @@ export function serverSignerOf(key: SigningKeyPair): ServerSigner {
   return {
     publicKey: key.publicKey,
     sign(domain, message) {
-      if (domain !== Domain.serverChallenge && domain !== Domain.serverRegistration && domain !== Domain.serverControl) {
+      if (
+        domain !== Domain.serverChallenge &&
+        domain !== Domain.serverRegistration &&
+        domain !== Domain.serverControl
+      ) {
         throw new WeftError(
           ErrorCodes.INVALID_ARGUMENT,
           'a server signer signs server challenges, registrations and tenant control operations only',
