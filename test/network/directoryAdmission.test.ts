@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMemberRecord, ErrorCodes, generateSigningKeyPair, ready, randomBytes } from '@weft/core/backend'
-import { RemoteChangeStore, ServerConnection } from '@weft/client'
+import { TenantFactory, TEST_KDF, type Tenant } from '@weft/core'
+import { registerMembers, RemoteChangeStore, RemoteStoreFactory, ServerConnection } from '@weft/client'
 import { SOCKET_CLOSE, type Bodies } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { eventually } from './helpers/devices.ts'
 import { EntryFactory, envelope } from '@weft/core/testing'
-import { connect, joinDevice, pushDb, pushDirectory, rootDevice, signingKeyOf } from './helpers/directoryDevices.ts'
+import {
+  connect,
+  joinDevice,
+  newTenantId,
+  PASSWORD,
+  pushDb,
+  pushDirectory,
+  rootDevice,
+  signingKeyOf,
+} from './helpers/directoryDevices.ts'
 import { recordingSocket } from '../adversarial/helpers/sockets.ts'
 
 // A tenant's devices are admitted by the server from the tenant's signed directory: no per-device
@@ -39,6 +49,21 @@ describe('admission from the directory', () => {
     const mine = await admin.openDB('notes')
     await mine.pullChangesFrom(new RemoteChangeStore({ connection: connect(server.url, admin), db: 'notes' }))
     expect(await mine.getAllDocumentIds()).toEqual(await notes.getAllDocumentIds())
+  })
+
+  it('a tenant whose databases live on the server (RemoteStoreFactory with its own signer) runs its directory there, and a device it admits connects', async () => {
+    let root: Tenant | undefined
+    const remote = new RemoteStoreFactory({ url: server.url, keys: () => root!.serverSigner() })
+    root = await new TenantFactory({ storeFactory: remote, kdf: TEST_KDF }).createTenant({
+      tenantId: newTenantId('remote'),
+      password: PASSWORD,
+    })
+    await registerMembers({ url: server.url, tenant: root.id, admin: root.serverSigner(), seq: 1 })
+    const phone = await joinDevice(root, { role: 'writer' }) // the directory is written to the server
+    await (await root.openDB('notes')).createDocument({ data: { on: 'server' } })
+    const onPhone = await phone.openDB('notes')
+    await onPhone.pullChangesFrom(new RemoteChangeStore({ connection: connect(server.url, phone), db: 'notes' }))
+    expect(await onPhone.getAllDocumentIds()).toHaveLength(1)
   })
 
   it('a device the server never heard of is refused (401) when its tenant has no directory', async () => {

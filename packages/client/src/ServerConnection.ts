@@ -124,7 +124,7 @@ export class ServerConnection {
   async syncDirectory(signal?: AbortSignal): Promise<{ added: number; refused: string[] }> {
     const source = (this.#key as ServerSigner).directory
     if (typeof source !== 'function') return { added: 0, refused: [] }
-    const records = (await source.call(this.#key)).filter((r) => !this.#posted.has(r))
+    const records = (await source.call(this.#key, this.tenant)).filter((r) => !this.#posted.has(r))
     let added = 0
     const refused: string[] = []
     for (const batch of batches(records, MAX_PRE_AUTH_BODY_BYTES - 1024, MAX_DIRECTORY_RECORDS_PER_REQUEST)) {
@@ -226,8 +226,8 @@ export class ServerConnection {
 
   /**
    * Signs in. A device of a tenant with a directory proves itself with the directory's records
-   * first; refused as unknown or revoked after handing some, it hands them all again (the server
-   * may have lost them: a reset, a restore) and tries once more.
+   * first; refused as unknown or revoked, it hands them all again (the server may have lost them:
+   * a reset, a restore; or the directory was still loading) and tries once more if it had any.
    */
   async #signIn(): Promise<{ token: string; expiresAt: number }> {
     await this.#handDirectory()
@@ -235,18 +235,22 @@ export class ServerConnection {
       return await this.#signInOnce()
     } catch (err) {
       const refused = isWeftError(err, ErrorCodes.UNAUTHORIZED) || isWeftError(err, ErrorCodes.FORBIDDEN)
-      if (!refused || this.#posted.size === 0) throw err
+      if (!refused || typeof (this.#key as ServerSigner).directory !== 'function') throw err
       this.#posted.clear()
-      await this.#handDirectory()
+      if ((await this.#handDirectory()) === 0) throw err
       return this.#signInOnce()
     }
   }
 
   /** {@link ServerConnection.syncDirectory}; a server that cannot take records (an older one, a tenant it does not hold) still gets the sign-in. */
-  async #handDirectory(): Promise<void> {
-    await this.syncDirectory().catch((err: unknown) => {
+  async #handDirectory(): Promise<number> {
+    try {
+      const { added, refused } = await this.syncDirectory()
+      return added + refused.length + this.#posted.size
+    } catch (err) {
       if (isWeftError(err, ErrorCodes.NETWORK) || isWeftError(err, ErrorCodes.ABORTED)) throw err
-    })
+      return 0
+    }
   }
 
   async #signInOnce(): Promise<{ token: string; expiresAt: number }> {

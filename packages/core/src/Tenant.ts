@@ -101,7 +101,10 @@ export class Tenant {
   serverSigner(): ServerSigner {
     const signer = serverSignerOf(this.#identity.signing)
     // A tenant with a directory proves its devices to a server with the directory's signed records.
-    return { ...signer, directory: async () => (this.#hasDirectory ? this.members.membershipRecords() : []) }
+    return {
+      ...signer,
+      directory: async (tenant) => (tenant === this.id && this.#hasDirectory ? this.members.membershipRecords() : []),
+    }
   }
 
   /**

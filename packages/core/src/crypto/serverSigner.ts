@@ -19,11 +19,12 @@ export interface ServerSigner {
   readonly publicKey: Uint8Array
   sign(domain: ServerDomain, message: Uint8Array): Uint8Array
   /**
-   * The tenant directory's membership records (signed `body.sig` strings) that prove this key is
-   * a device of the tenant, when the tenant has a directory: a server connection hands them to the
-   * server before signing in, so a joined device is admitted with no registration step.
+   * The directory's membership records (signed `body.sig` strings) that prove this key is a device
+   * of `tenant`, when it is this signer's tenant and has a directory (none otherwise): a server
+   * connection for `tenant` hands them to the server before signing in, so a joined device is
+   * admitted with no registration step.
    */
-  directory?(): Promise<readonly string[]>
+  directory?(tenant: string): Promise<readonly string[]>
 }
 
 /** A {@link ServerSigner} over a key pair; refuses any other domain with `WEFT_INVALID_ARGUMENT`. */

@@ -254,10 +254,12 @@ export class MemberDirectory {
    * The signed membership records (genesis, devices added, roles set, devices and users removed;
    * not the `keys` records) that the directory applies now, in fold order: what a server needs to
    * admit the tenant's devices. They name users, display names, device public keys and roles, and
-   * nothing secret.
+   * nothing secret. While the directory is still loading, the records read so far.
    */
   async membershipRecords(): Promise<string[]> {
-    await this.load()
+    // Loads the directory if nothing has started to. A load under way is not awaited: it may be
+    // waiting for the very server connection that asks (a directory store on that server).
+    if (!this.#loading) await this.load()
     const refused = new Set(this.#state.refused.map((r) => r.id))
     return [...this.#records.values()]
       .filter((r) => r.op !== 'keys' && !refused.has(r.id))
