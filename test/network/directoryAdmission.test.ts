@@ -52,12 +52,12 @@ describe('admission from the directory', () => {
   })
 
   it('a tenant whose databases live on the server (RemoteStoreFactory with its own signer) runs its directory there, and a device it admits connects', async () => {
-    let root: Tenant | undefined
-    const remote = new RemoteStoreFactory({ url: server.url, keys: () => root!.serverSigner() })
-    root = await new TenantFactory({ storeFactory: remote, kdf: TEST_KDF }).createTenant({
+    const holder: { root?: Tenant } = {}
+    const remote = new RemoteStoreFactory({ url: server.url, keys: () => holder.root!.serverSigner() })
+    const root = (holder.root = await new TenantFactory({ storeFactory: remote, kdf: TEST_KDF }).createTenant({
       tenantId: newTenantId('remote'),
       password: PASSWORD,
-    })
+    }))
     await registerMembers({ url: server.url, tenant: root.id, admin: root.serverSigner(), seq: 1 })
     const phone = await joinDevice(root, { role: 'writer' }) // the directory is written to the server
     await (await root.openDB('notes')).createDocument({ data: { on: 'server' } })
