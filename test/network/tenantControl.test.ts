@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MemoryStoreFactory, TenantFactory, TEST_KDF } from '@weft/core'
 import { ErrorCodes, ready, type ServerSigner } from '@weft/core/backend'
 import { registerMembers, resetTenant, RemoteChangeStore, ServerConnection, transferTenant } from '@weft/client'
 import { createTenantControl, SOCKET_CLOSE, type SignedTenantControl } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { recordingSocket } from '../adversarial/helpers/sockets.ts'
-import { connect, joinDevice, pushDb, rootDevice } from './helpers/directoryDevices.ts'
+import { connect, joinDevice, pushDb, rootDevice, storageOf } from './helpers/directoryDevices.ts'
 
 // The first registration of a tenant id no longer locks it for good: an admin device of the
 // directory transfers it to another key, the registered admin resets it; both are signed for one
@@ -61,6 +62,26 @@ describe('transfer', () => {
       registerMembers({ url: b.url, tenant: root.id, admin: root.serverSigner(), seq: 2 }),
     ).resolves.toMatchObject({ seq: 2 })
     await expect(connect(a.url, phone).token()).resolves.toBeTypeOf('string')
+  })
+})
+
+describe('recovery', () => {
+  it('the device a recovery code re-establishes is admitted from the directory and takes the tenant id over', async () => {
+    const root = await rootDevice(a.url)
+    const code = await root.createRecoveryKit()
+    // Every device and password is lost; the directory survives in a copy of the root's storage.
+    const fresh = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
+    const recovered = await fresh.recoverTenant({
+      tenantId: root.id,
+      recoveryCode: code,
+      newPassword: 'new password',
+      from: storageOf(root),
+    })
+    await expect(connect(a.url, recovered).token()).resolves.toBeTypeOf('string')
+    await transferTenant({ url: a.url, tenant: root.id, signer: recovered.serverSigner(), to: recovered.signingKey })
+    await expect(
+      registerMembers({ url: a.url, tenant: root.id, admin: recovered.serverSigner(), seq: 2 }),
+    ).resolves.toMatchObject({ seq: 2 })
   })
 })
 

@@ -71,7 +71,12 @@ export class TenantDirectory {
    * arrive later. Past the tenant's limits the post is refused whole (`WEFT_QUOTA_EXCEEDED`).
    */
   post(tenant: string, root: string, raw: readonly string[]): Promise<DirectoryPost> {
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(() => this.#post(tenant, root, raw))
+    return this.#queued(tenant, () => this.#post(tenant, root, raw))
+  }
+
+  /** Runs `job` after the tenant's other changes, one at a time. */
+  #queued<T>(tenant: string, job: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(job)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)
     void tail.then(() => this.#queues.get(tenant) === tail && this.#queues.delete(tenant))
@@ -161,16 +166,11 @@ export class TenantDirectory {
 
   /** Erases every record held for the tenant (a reset). */
   erase(tenant: string): Promise<void> {
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(async () => {
+    return this.#queued(tenant, async () => {
       this.#held.delete(tenant)
       this.#aside.clear(tenant)
       for (const k of await this.#kv.keys(prefix(tenant))) await this.#kv.delete(k)
     })
-    this.#queues.set(
-      tenant,
-      run.catch(() => undefined),
-    )
-    return run
   }
 
   #load(tenant: string, root: string): Promise<Held> {

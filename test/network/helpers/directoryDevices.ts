@@ -16,6 +16,11 @@ export const PASSWORD = 'device-password'
 let n = 0
 const storages = new WeakMap<Tenant, StoreFactory>()
 
+/** The storage a device made here keeps its tenant in. */
+export function storageOf(tenant: Tenant): StoreFactory {
+  return storages.get(tenant)!
+}
+
 /** A device's own signing key pair, read from its storage with its password: what a rogue member holds. */
 export async function signingKeyOf(tenant: Tenant): Promise<SigningKeyPair> {
   const sealed = await (await storages.get(tenant)!.openKeyValueStore('weft-tenants')).get(`tenant/${tenant.id}`)
