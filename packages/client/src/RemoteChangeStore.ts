@@ -1,6 +1,7 @@
 import {
   asChangeHash,
   BaseChangeStore,
+  DIRECTORY_DB,
   ErrorCodes,
   packHashes,
   reconcile,
@@ -165,6 +166,9 @@ export class RemoteChangeStore extends BaseChangeStore {
           rejected.push({ hash: h, error: new WeftError(r.code as WeftError['code'], r.message) })
       }
     }
+    // New directory entries: the server also gets the directory's plaintext signed records, so it
+    // admits (and stops admitting) the devices they name now, not at the next sign-in.
+    if (this.db === DIRECTORY_DB && added.length) await this.connection.syncDirectory().catch(() => undefined)
     return { added, existing, rejected }
   }
 

@@ -2,6 +2,7 @@ import {
   MemoryStoreFactory,
   type ChangeStore,
   type KeyValueStore,
+  type ServerSigner,
   type SigningKeyPair,
   type StoreFactory,
 } from '@weft/core/backend'
@@ -11,8 +12,11 @@ import { ServerConnection } from './ServerConnection.ts'
 /** Options of a {@link RemoteStoreFactory}. */
 export interface RemoteStoreFactoryOptions {
   readonly url: string
-  /** A member signing key the tenant admin registered on the server, per tenant id. */
-  readonly keys: (tenant: string) => SigningKeyPair
+  /**
+   * The key each tenant signs in with: a member signing key the tenant admin registered on the
+   * server, or the tenant's `serverSigner()` (a device its directory admits).
+   */
+  readonly keys: (tenant: string) => SigningKeyPair | ServerSigner
   /**
    * Where tenant records and sync states stay: they are the client's own (sealed under the
    * tenant password) and never go to the server. Default: in memory.

@@ -4,6 +4,8 @@ import {
   decodeAnswer,
   MAX_ANSWER_BYTES,
   encodeBody,
+  MAX_DIRECTORY_RECORDS_PER_REQUEST,
+  MAX_PRE_AUTH_BODY_BYTES,
   MSGPACK_TYPE,
   serverOrigin,
   signChallenge,
@@ -21,7 +23,11 @@ export interface ServerConnectionOptions {
   /** Base URL of the server, e.g. `https://sync.example.com`. */
   readonly url: string
   readonly tenant: string
-  /** A member signing key the tenant admin registered on the server (or a tenant's `serverSigner()`). */
+  /**
+   * A member signing key the tenant admin registered on the server, or a tenant's `serverSigner()`:
+   * a device of a tenant with a directory is then admitted by the directory's records, which the
+   * connection hands the server before signing in.
+   */
   readonly key: SigningKeyPair | ServerSigner
   /** `fetch` to use. Default: the global one. */
   readonly fetch?: typeof fetch
@@ -56,6 +62,8 @@ export class ServerConnection {
   #session: Promise<{ token: string; expiresAt: number }> | undefined
   readonly #pinnedId: string | undefined
   #serverId: Promise<string> | undefined
+  /** Directory records this connection handed the server (or found it held), so each goes once. */
+  readonly #posted = new Set<string>()
 
   constructor(options: ServerConnectionOptions) {
     this.url = options.url.replace(/\/+$/, '')
@@ -103,6 +111,40 @@ export class ServerConnection {
       if (this.#session === p) this.#session = undefined
     })
     return (await p).token
+  }
+
+  /**
+   * Hands the server the tenant directory's membership records the signer provides (a tenant's
+   * `serverSigner()` does, once the tenant has a directory) that this connection has not handed it
+   * yet, in requests of at most 64 KiB: the server then admits the directory's devices, and stops
+   * admitting removed ones at once. Sign-in does it first by itself; call it after changing the
+   * directory (removing a device) to make the server act on it now. Returns how many records the
+   * server added; records it refused are reported in `refused` (their signed form).
+   */
+  async syncDirectory(signal?: AbortSignal): Promise<{ added: number; refused: string[] }> {
+    const source = (this.#key as ServerSigner).directory
+    if (typeof source !== 'function') return { added: 0, refused: [] }
+    const records = (await source.call(this.#key, this.tenant)).filter((r) => !this.#posted.has(r))
+    let added = 0
+    const refused: string[] = []
+    for (const batch of batches(records, MAX_PRE_AUTH_BODY_BYTES - 1024, MAX_DIRECTORY_RECORDS_PER_REQUEST)) {
+      let res: Bodies['directory']['res']
+      try {
+        res = await this.post<Bodies['directory']['res']>(
+          `${this.tenantPath}/directory`,
+          { records: batch },
+          undefined,
+          signal,
+        )
+      } catch (err) {
+        if (!isWeftError(err, ErrorCodes.MEMBER_RECORD_REFUSED)) throw err
+        res = { added: 0, held: 0, refused: batch.map((_, index) => ({ index, code: err.code, message: err.message })) }
+      }
+      added += res.added
+      const no = new Set(res.refused.map((r) => r.index))
+      batch.forEach((r, i) => (no.has(i) ? refused.push(r) : this.#posted.add(r)))
+    }
+    return { added, refused }
   }
 
   /** Forgets the session token, so the next request signs in again. */
@@ -182,7 +224,36 @@ export class ServerConnection {
     }
   }
 
+  /**
+   * Signs in. A device of a tenant with a directory proves itself with the directory's records
+   * first; refused as unknown or revoked, it hands them all again (the server may have lost them:
+   * a reset, a restore; or the directory was still loading) and tries once more if it had any.
+   */
   async #signIn(): Promise<{ token: string; expiresAt: number }> {
+    await this.#handDirectory()
+    try {
+      return await this.#signInOnce()
+    } catch (err) {
+      const refused = isWeftError(err, ErrorCodes.UNAUTHORIZED) || isWeftError(err, ErrorCodes.FORBIDDEN)
+      if (!refused || typeof (this.#key as ServerSigner).directory !== 'function') throw err
+      this.#posted.clear()
+      if ((await this.#handDirectory()) === 0) throw err
+      return this.#signInOnce()
+    }
+  }
+
+  /** {@link ServerConnection.syncDirectory}; a server that cannot take records (an older one, a tenant it does not hold) still gets the sign-in. */
+  async #handDirectory(): Promise<number> {
+    try {
+      const { added, refused } = await this.syncDirectory()
+      return added + refused.length + this.#posted.size
+    } catch (err) {
+      if (isWeftError(err, ErrorCodes.NETWORK) || isWeftError(err, ErrorCodes.ABORTED)) throw err
+      return 0
+    }
+  }
+
+  async #signInOnce(): Promise<{ token: string; expiresAt: number }> {
     const { challenge, serverId } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, {
       publicKey: this.#key.publicKey,
     })
@@ -231,6 +302,24 @@ export class ServerConnection {
     }
     return serverId
   }
+}
+
+/** Splits records into batches of at most `maxBytes` (by their length) and `maxCount` records. */
+function batches(records: readonly string[], maxBytes: number, maxCount: number): string[][] {
+  const out: string[][] = []
+  let current: string[] = []
+  let bytes = 0
+  for (const r of records) {
+    if (current.length && (bytes + r.length + 8 > maxBytes || current.length >= maxCount)) {
+      out.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(r)
+    bytes += r.length + 8
+  }
+  if (current.length) out.push(current)
+  return out
 }
 
 function errorFrom(status: number, payload: Uint8Array): WeftError {

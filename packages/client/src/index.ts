@@ -6,7 +6,8 @@
  * {@link RemoteStoreFactory} opens every database of a `TenantFactory` on a server. {@link LiveSync}
  * keeps a local database and the server in sync (cursor fast path, set-reconciliation repair, live
  * push, reconnects with core's jittered backoff) and exposes a status for a UI. {@link registerMembers} is the admin's
- * registration of member keys. {@link GrantRelay} carries grants between tenants in different
+ * registration of member keys; a tenant's `serverSigner()` also hands a server its directory, which
+ * admits its devices ({@link transferTenant} and {@link resetTenant} move or erase a tenant id on a server). {@link GrantRelay} carries grants between tenants in different
  * processes through a server, for `MultiTenantSyncOrchestrator`. Registrations and sign-in challenges
  * are in `@weft/protocol`; the relay's spaces and peers are internal.
  */
@@ -15,6 +16,7 @@ export { RemoteStoreFactory } from './RemoteStoreFactory.ts'
 export { ServerConnection } from './ServerConnection.ts'
 export { LiveSync } from './LiveSync.ts'
 export { registerMembers } from './registerMembers.ts'
+export { transferTenant, resetTenant } from './tenantControl.ts'
 export { GrantRelay } from './relay/index.ts'
 export { PROTOCOL_VERSION, DEFAULT_LIMITS } from '@weft/protocol'
 
@@ -24,5 +26,6 @@ export type { ServerConnectionOptions } from './ServerConnection.ts'
 export type { LiveSyncOptions, WebSocketLike, WebSocketConstructor } from './LiveSync.ts'
 export type { SyncStatus, Refusals } from './SyncStatus.ts'
 export type { RegisterMembersOptions } from './registerMembers.ts'
+export type { TenantControlOptions } from './tenantControl.ts'
 export type { GrantRelayOptions } from './relay/index.ts'
 export type { ProtocolLimits, TenantUsage, TenantLimits } from '@weft/protocol'

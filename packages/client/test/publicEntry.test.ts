@@ -13,6 +13,8 @@ describe('@weft/client entry', () => {
         'RemoteStoreFactory',
         'ServerConnection',
         'registerMembers',
+        'resetTenant',
+        'transferTenant',
       ].sort(),
     )
   })

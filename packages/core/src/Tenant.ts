@@ -24,6 +24,7 @@ import { serverSignerOf, type ServerSigner } from './crypto/index.ts'
 import { AuditLog } from './audit/index.ts'
 import {
   approveJoin,
+  canWrite,
   createRecoveryKit,
   DIRECTORY_DB,
   MemberDirectory,
@@ -98,15 +99,31 @@ export class Tenant {
    * a server is reached this way: both tenants already know each other's identity keys.
    */
   serverSigner(): ServerSigner {
-    return serverSignerOf(this.#identity.signing)
+    const signer = serverSignerOf(this.#identity.signing)
+    // A tenant with a directory proves its devices to a server with the directory's signed records.
+    return {
+      ...signer,
+      directory: async (tenant) => (tenant === this.id && this.#hasDirectory ? this.members.membershipRecords() : []),
+    }
   }
 
-  /** A signed, publishable description of this tenant for partners to trust. */
+  /**
+   * A signed, publishable description of this tenant for partners to trust: its member keys and,
+   * once the directory is loaded (any database opened, or `tenant.members.list()`), the devices of
+   * its admins and writers that are not removed, so a partner accepts entries from devices that
+   * joined.
+   */
   publicProfile(): PublicProfile {
+    const keys = new Set(this.#trust.members())
+    const state = this.#hasDirectory ? this.#members?.state : undefined
+    for (const d of state?.devices.values() ?? []) {
+      const user = state!.users.get(d.userId)
+      if (!d.removed && user && !user.removed && canWrite(user.role)) keys.add(d.id)
+    }
     return createProfile(
       this.id,
       this.#identity,
-      this.#trust.members().map((m) => fromB64(m)),
+      [...keys].map((m) => fromB64(m)),
     )
   }
 

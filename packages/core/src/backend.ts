@@ -103,6 +103,15 @@ export {
   OPEN_PERMIT,
 } from './orchestrator/index.ts'
 export { GrantAuthority } from './sharing/index.ts'
+// The tenant directory's signed records, which a server folds to admit the tenant's devices.
+export {
+  createMemberRecord,
+  verifyMemberRecord,
+  foldDirectory,
+  canWrite,
+  isRole,
+  DIRECTORY_DB,
+} from './members/index.ts'
 
 export type { ErrorCode } from './errors.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
@@ -128,6 +137,7 @@ export type {
   RangePlan,
   PrefixSumReader,
 } from './store/index.ts'
+export type { DirectoryState, VerifiedRecord, SignedRecord, DirectoryOp, Role } from './members/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
 export type {
   ReconcileMessage,

@@ -2,7 +2,7 @@ import { BRANCHES, RECONCILE_LIMITS } from '@weft/core/backend'
 import { MAIL_LIMITS, type DbOp, type MailOp, type ProtocolLimits, type TenantOp } from './constants.ts'
 import type { DecodeBudget } from './measureMessagePack.ts'
 
-/** Largest body of an operation that comes before signing in (`register`, `challenge`, `session`). */
+/** Largest body of an operation that comes before signing in (`register`, `directory`, `challenge`, `session`, …). */
 export const MAX_PRE_AUTH_BODY_BYTES = 64 * 1024
 
 /** Largest WebSocket message a client sends. */
@@ -10,6 +10,9 @@ export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
 
 /** Keys a registration may name at most (admin, add, revoke and authors together). */
 export const MAX_REGISTRATION_KEYS = 1_001
+
+/** Directory records one `directory` request may carry at most. */
+export const MAX_DIRECTORY_RECORDS_PER_REQUEST = 256
 
 /** Every message kind that has a decode budget: an HTTP operation, or a client's socket message. */
 export type MessageKind = TenantOp | DbOp | `mail/${MailOp}` | 'socket'
@@ -30,6 +33,9 @@ export function decodeBudget(kind: MessageKind, limits: ProtocolLimits): DecodeB
   switch (kind) {
     case 'register':
       return { maxElements: 64 + MAX_REGISTRATION_KEYS, maxDepth: 3, maxDecodedBytes: 2 * 1024 * 1024 }
+    case 'directory':
+      // { records: [string, …] }: one value a record.
+      return small(16 + MAX_DIRECTORY_RECORDS_PER_REQUEST, 3)
     case 'push':
       // { entries: [{ hash, bytes }, …] }: five values an entry, plus a few.
       return {

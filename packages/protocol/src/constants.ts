@@ -53,10 +53,11 @@ export const DB_OPS = [
 export type DbOp = (typeof DB_OPS)[number]
 
 /**
- * The tenant-level operations, each `POST /v1[/t/<tenant>]/<op>`. `register`, `challenge` and
- * `session` come before signing in; `usage` (the tenant's storage use and limits) needs a session.
+ * The tenant-level operations, each `POST /v1[/t/<tenant>]/<op>`. `register`, `directory`,
+ * `transfer`, `reset`, `challenge` and `session` come before signing in (each is signed, or
+ * self-authenticating); `usage` (the tenant's storage use and limits) needs a session.
  */
-export const TENANT_OPS = ['register', 'challenge', 'session', 'usage'] as const
+export const TENANT_OPS = ['register', 'directory', 'transfer', 'reset', 'challenge', 'session', 'usage'] as const
 export type TenantOp = (typeof TENANT_OPS)[number]
 
 /**

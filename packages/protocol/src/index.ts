@@ -26,7 +26,13 @@ export {
   httpStatusOf,
 } from './wire.ts'
 export { measureMessagePack } from './measureMessagePack.ts'
-export { decodeBudget, MAX_PRE_AUTH_BODY_BYTES, MAX_SOCKET_MESSAGE_BYTES, MAX_REGISTRATION_KEYS } from './budgets.ts'
+export {
+  decodeBudget,
+  MAX_PRE_AUTH_BODY_BYTES,
+  MAX_SOCKET_MESSAGE_BYTES,
+  MAX_REGISTRATION_KEYS,
+  MAX_DIRECTORY_RECORDS_PER_REQUEST,
+} from './budgets.ts'
 export { parseDbRequest } from './parseDbRequest.ts'
 export { parseTenantRequest } from './parseTenantRequest.ts'
 export { parseRegistration } from './parseRegistration.ts'
@@ -34,6 +40,8 @@ export { parseClientSocketMessage } from './parseSocketMessage.ts'
 export { parseMailRequest } from './parseMailRequest.ts'
 export { fieldsOf, cursorField, rangeField, hashListField, tenantField } from './parseFields.ts'
 export { createRegistration, verifyRegistration } from './registration.ts'
+export { createTenantControl, verifyTenantControl } from './tenantControl.ts'
+export { parseTenantControl } from './parseTenantControl.ts'
 export { signChallenge, verifyChallenge, asServerSigner, serverOrigin } from './challenge.ts'
 export type { SignInTarget } from './challenge.ts'
 export type { DecodeBudget, MessagePackMeasure } from './measureMessagePack.ts'
@@ -52,6 +60,8 @@ export type {
   ErrorBody,
   Registration,
   SignedRegistration,
+  TenantControl,
+  SignedTenantControl,
   ClientSocketMessage,
   ServerSocketMessage,
 } from './messages.ts'

@@ -18,6 +18,21 @@ export interface Bodies {
    * open registration is off (updates of a known tenant, signed by its admin, need none).
    */
   register: { req: { registration: SignedRegistration; token?: string }; res: { members: number; seq: number } }
+  /**
+   * The tenant directory's signed membership records, in plaintext signed form (see
+   * `verifyMemberRecord`): the server verifies each, keeps the ones it lacks and admits the devices
+   * its fold of them lists. `refused`: the records it refused (their index in `records`), each with
+   * its code; `held`: how many records the server holds for the tenant now. A request whose every
+   * record is refused fails with `WEFT_MEMBER_RECORD_REFUSED`.
+   */
+  directory: {
+    req: { records: string[] }
+    res: { added: number; held: number; refused: { index: number; code: string; message: string }[] }
+  }
+  /** A signed transfer of the tenant id to a new registered admin on this server. */
+  transfer: { req: { control: SignedTenantControl }; res: { admin: Uint8Array; seq: number } }
+  /** A signed reset: the tenant's registration, directory and data on this server are erased. */
+  reset: { req: { control: SignedTenantControl }; res: { reset: true; seq: number } }
   /** `serverId`: the server's identity, which the client signs the challenge for. */
   challenge: { req: { publicKey: Uint8Array }; res: { challenge: Uint8Array; expiresAt: number; serverId: string } }
   session: {
@@ -175,6 +190,29 @@ export interface Registration {
 }
 
 export interface SignedRegistration extends Registration {
+  readonly signature: Uint8Array
+}
+
+/**
+ * A control operation on a tenant id on one server: `transfer` makes `to` the tenant's registered
+ * admin there; `reset` erases the tenant's registration, directory and data there. Signed for the
+ * server's identity, with a `seq` above every control `seq` that server saw for the tenant id.
+ */
+export interface TenantControl {
+  readonly v: 1
+  readonly op: 'transfer' | 'reset'
+  /** The identity of the server it is for (`GET /v1/identity`): every other server refuses it. */
+  readonly server: string
+  readonly tenant: string
+  readonly seq: number
+  /** The signer's Ed25519 public key. */
+  readonly signer: Uint8Array
+  /** The new registered admin (a transfer only). */
+  readonly to?: Uint8Array
+  readonly issuedAt: number
+}
+
+export interface SignedTenantControl extends TenantControl {
   readonly signature: Uint8Array
 }
 

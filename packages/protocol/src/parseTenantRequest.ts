@@ -1,11 +1,17 @@
 import type { TenantOp } from './constants.ts'
-import type { SignedRegistration } from './messages.ts'
-import { bytesField, fieldsOf, stringField } from './parseFields.ts'
+import { ErrorCodes, WeftError } from '@weft/core/backend'
+import { MAX_DIRECTORY_RECORDS_PER_REQUEST, MAX_PRE_AUTH_BODY_BYTES } from './budgets.ts'
+import type { SignedRegistration, SignedTenantControl } from './messages.ts'
+import { bad, bytesField, fieldsOf, stringField } from './parseFields.ts'
 import { parseRegistration } from './parseRegistration.ts'
+import { parseTenantControl } from './parseTenantControl.ts'
 
 /** The checked body of each tenant-level operation. */
 export interface TenantRequests {
   register: { registration: SignedRegistration; token?: string }
+  directory: { records: string[] }
+  transfer: { control: SignedTenantControl }
+  reset: { control: SignedTenantControl }
   challenge: { publicKey: Uint8Array }
   session: { publicKey: Uint8Array; challenge: Uint8Array; server: string; serverId: string; signature: Uint8Array }
   usage: Record<never, never>
@@ -28,6 +34,24 @@ export function parseTenantRequest(op: TenantOp, body: unknown): TenantRequest {
         // An operator-issued token, for servers whose open registration is off.
         ...(b.token === undefined ? {} : { token: stringField(b.token, 'token', 1024) }),
       }
+    case 'directory': {
+      if (!Array.isArray(b.records)) throw bad('records is a list of signed directory records')
+      if (b.records.length > MAX_DIRECTORY_RECORDS_PER_REQUEST)
+        throw new WeftError(
+          ErrorCodes.TOO_MANY_ENTRIES,
+          `at most ${MAX_DIRECTORY_RECORDS_PER_REQUEST} directory records in one request`,
+        )
+      return {
+        op,
+        records: b.records.map((r, i) => stringField(r, `records[${i}]`, MAX_PRE_AUTH_BODY_BYTES)),
+      }
+    }
+    case 'transfer':
+    case 'reset': {
+      const control = parseTenantControl(b.control)
+      if (control.op !== op) throw bad(`the body of ${op} is a signed ${op}`)
+      return { op, control }
+    }
     case 'challenge':
       return { op, publicKey: bytesField(b.publicKey, 'publicKey', { length: 32 }) }
     case 'session':

@@ -74,7 +74,11 @@ export function httpStatusOf(code: string): number {
       return 401
     case ErrorCodes.FORBIDDEN:
     case ErrorCodes.REGISTRATION_CLOSED:
+    case ErrorCodes.MEMBER_RECORD_REFUSED:
+    case ErrorCodes.READ_ONLY:
       return 403
+    case ErrorCodes.TENANT_NOT_FOUND:
+      return 404
     case ErrorCodes.PAYLOAD_TOO_LARGE:
     case ErrorCodes.TOO_MANY_ENTRIES:
       return 413

@@ -1,7 +1,7 @@
 import { ErrorCodes, randomBytes, toBase64Url, WeftError } from '@weft/core/backend'
 import { MEMBERSHIP_EXPIRED, verifyChallenge } from '@weft/protocol'
 import { ChallengeTable, type ChallengeQuotas } from './ChallengeTable.ts'
-import type { MemberRegistry } from './MemberRegistry.ts'
+import type { Admission } from './Admission.ts'
 
 /** A signed-in client: one member key of one tenant, until `expiresAt`. */
 export interface Session {
@@ -32,7 +32,7 @@ const MAX_SESSIONS = 1_000_000
  * Tokens live in memory: a restarted server asks clients to sign in again (401).
  */
 export class Authenticator {
-  readonly #registry: MemberRegistry
+  readonly #registry: Admission
   readonly #sessionTtl: number
   readonly #challengeTtl: number
   readonly #serverId: string
@@ -40,7 +40,7 @@ export class Authenticator {
   readonly #sessions = new Map<string, Session>()
 
   constructor(
-    registry: MemberRegistry,
+    registry: Admission,
     options: { serverId: string; sessionTtlMs: number; challengeTtlMs: number; challenges?: Partial<ChallengeQuotas> },
   ) {
     this.#registry = registry
@@ -125,9 +125,15 @@ export class Authenticator {
     for (const [t, s] of this.#sessions) if (s.tenant === tenant && set.has(s.key)) this.#sessions.delete(t)
   }
 
+  /** Ends every session of a tenant (its id was reset). */
+  endTenant(tenant: string): void {
+    for (const [t, s] of this.#sessions) if (s.tenant === tenant) this.#sessions.delete(t)
+  }
+
   async #requireMember(tenant: string, key: string): Promise<void> {
     const standing = await this.#registry.standing(tenant, key)
-    if (standing === 'revoked') throw new WeftError(ErrorCodes.FORBIDDEN, 'this key was revoked by the tenant admin')
+    if (standing === 'revoked')
+      throw new WeftError(ErrorCodes.FORBIDDEN, 'this key was revoked by the tenant admin, or its device removed')
     if (standing === 'expired') throw new WeftError(ErrorCodes.FORBIDDEN, MEMBERSHIP_EXPIRED)
     if (standing === 'author')
       throw new WeftError(ErrorCodes.UNAUTHORIZED, 'this key may author entries for the tenant but not sign in')

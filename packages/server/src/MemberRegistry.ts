@@ -1,8 +1,18 @@
 import { ErrorCodes, packValue, toBase64Url, unpackValue, WeftError, type KeyValueStore } from '@weft/core/backend'
-import { verifyRegistration, type SignedRegistration } from '@weft/protocol'
+import {
+  verifyRegistration,
+  verifyTenantControl,
+  type SignedRegistration,
+  type SignedTenantControl,
+} from '@weft/protocol'
 
 interface Membership {
   admin: string
+  /**
+   * The key that first registered the tenant: the root its directory is folded from. A transfer
+   * changes the admin, never the root; a reset forgets both.
+   */
+  root: string
   seq: number
   members: Set<string>
   revoked: Set<string>
@@ -31,7 +41,7 @@ const UNLIMITED: RegistrationLimits = { maxMembers: Infinity }
  * What a key is to a tenant: `expired` is a member whose registration's `until` has passed;
  * `author` may author pushed entries but not sign in.
  */
-export type KeyStanding = 'member' | 'expired' | 'author' | 'revoked' | 'unknown'
+export type KeyStanding = 'member' | 'reader' | 'expired' | 'author' | 'revoked' | 'unknown'
 
 /**
  * Who may use the server for each tenant: the admin key and the member keys it registered, kept
@@ -67,11 +77,102 @@ export class MemberRegistry {
         new WeftError(ErrorCodes.FORBIDDEN, 'registration is malformed or its signature does not verify'),
       )
     // One registration at a time per tenant, so a seq is never accepted twice and counts are exact.
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(() => this.#apply(tenant, r, limits))
+    return this.#queued(tenant, () => this.#apply(tenant, r, limits))
+  }
+
+  /** Runs `job` after the tenant's other changes, one at a time. */
+  #queued<T>(tenant: string, job: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(job)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)
     void tail.then(() => this.#queues.get(tenant) === tail && this.#queues.delete(tenant))
     return run
+  }
+
+  /** The tenant's registered admin and directory root (base64url), or null for a tenant the server does not hold. */
+  async keys(tenant: string): Promise<{ admin: string; root: string } | null> {
+    const m = await this.#load(tenant)
+    return m ? { admin: m.admin, root: m.root } : null
+  }
+
+  /**
+   * Applies a signed transfer or reset (see `createTenantControl`), made for this server: its
+   * `seq` must be above every control `seq` seen for the tenant id (kept across resets), else
+   * `WEFT_FORBIDDEN`. A transfer must be signed by the registered admin or a key
+   * `isDirectoryAdmin` accepts, and makes `to` the registered admin (the directory root stays). A
+   * reset must be signed by the registered admin; `erase` runs (the directory, the data) before the
+   * registration is forgotten. `WEFT_TENANT_NOT_FOUND` for a tenant the server does not hold.
+   */
+  control(
+    tenant: string,
+    c: SignedTenantControl,
+    hooks: { isDirectoryAdmin: (key: string) => Promise<boolean>; erase: () => Promise<void> },
+  ): Promise<{ admin?: Uint8Array; seq: number }> {
+    if (!verifyTenantControl(c))
+      return Promise.reject(
+        new WeftError(ErrorCodes.FORBIDDEN, 'the control operation is malformed or its signature does not verify'),
+      )
+    return this.#queued(tenant, async () => {
+      if (c.tenant !== tenant)
+        throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the control operation names another tenant')
+      const m = await this.#load(tenant)
+      if (!m) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}`)
+      const floor = await this.#controlSeq(tenant)
+      if (c.seq <= floor) throw new WeftError(ErrorCodes.FORBIDDEN, `control seq ${c.seq} is not above ${floor}`)
+      const signer = toBase64Url(c.signer)
+      const allowed = signer === m.admin || (c.op === 'transfer' && (await hooks.isDirectoryAdmin(signer)))
+      if (!allowed)
+        throw new WeftError(
+          ErrorCodes.FORBIDDEN,
+          c.op === 'reset'
+            ? "a reset is signed by the tenant's registered admin"
+            : "a transfer is signed by the tenant's registered admin or an admin device of its directory",
+        )
+      // The seq is spent before anything changes: a replay is refused even if what follows fails.
+      await this.#kv.put(`control/${tenant}`, packValue(c.seq))
+      if (c.op === 'reset') {
+        await this.#erase(tenant, hooks.erase)
+        return { seq: c.seq }
+      }
+      await this.#setAdmin(tenant, m, toBase64Url(c.to!))
+      return { admin: c.to!, seq: c.seq }
+    })
+  }
+
+  /**
+   * The operator's transfer (no signature: whoever runs it holds the server's data): makes `to`
+   * (base64url) the tenant's registered admin. `WEFT_TENANT_NOT_FOUND` for an unknown tenant.
+   */
+  operatorTransfer(tenant: string, to: string): Promise<void> {
+    return this.#queued(tenant, async () => {
+      const m = await this.#load(tenant)
+      if (!m) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}`)
+      await this.#setAdmin(tenant, m, to)
+    })
+  }
+
+  /** The operator's reset: erases the tenant (after `erase`), keeping its control seq. */
+  operatorReset(tenant: string, erase: () => Promise<void>): Promise<void> {
+    return this.#queued(tenant, () => this.#erase(tenant, erase))
+  }
+
+  async #setAdmin(tenant: string, m: Membership, to: string): Promise<void> {
+    const next: Membership = { ...m, admin: to, members: new Set([...m.members, to]), revoked: new Set(m.revoked) }
+    next.revoked.delete(to)
+    await this.#write(tenant, next)
+  }
+
+  async #erase(tenant: string, erase: () => Promise<void>): Promise<void> {
+    await erase()
+    const held = await this.#kv.get(`tenant/${tenant}`)
+    await this.#kv.delete(`tenant/${tenant}`)
+    this.#cache.delete(tenant)
+    if (held && this.#tenants !== undefined) this.#tenants--
+  }
+
+  async #controlSeq(tenant: string): Promise<number> {
+    const raw = await this.#kv.get(`control/${tenant}`)
+    return raw ? unpackValue<number>(raw, 64) : -1
   }
 
   /** The keys registered for a tenant (members and authors) and the bytes of its stored record. */
@@ -109,6 +210,7 @@ export class MemberRegistry {
         }
       : {
           admin,
+          root: admin,
           seq: r.seq,
           members: new Set([admin]),
           revoked: new Set(),
@@ -144,15 +246,6 @@ export class MemberRegistry {
       if (m.revoked.size <= limits.maxMembers) break
       m.revoked.delete(k) // the oldest first (a Set keeps insertion order)
     }
-    const record = packValue({
-      admin: m.admin,
-      seq: m.seq,
-      members: [...m.members],
-      revoked: [...m.revoked],
-      until: [...m.until],
-      authors: [...m.authors],
-    })
-    m.bytes = record.length
     if (!current) {
       await this.tenants()
       const held = this.#tenants! // read after the wait, so creations running side by side each count
@@ -160,13 +253,27 @@ export class MemberRegistry {
       this.#tenants = held + 1 // counted before the write, so concurrent creations see it
     }
     try {
-      await this.#kv.put(`tenant/${tenant}`, record)
+      await this.#write(tenant, m)
     } catch (err) {
       if (!current && this.#tenants !== undefined) this.#tenants--
       throw err
     }
-    this.#cache.set(tenant, m)
     return { revoked, members: m.members.size, seq: m.seq }
+  }
+
+  async #write(tenant: string, m: Membership): Promise<void> {
+    const record = packValue({
+      admin: m.admin,
+      root: m.root,
+      seq: m.seq,
+      members: [...m.members],
+      revoked: [...m.revoked],
+      until: [...m.until],
+      authors: [...m.authors],
+    })
+    m.bytes = record.length
+    await this.#kv.put(`tenant/${tenant}`, record)
+    this.#cache.set(tenant, m)
   }
 
   /**
@@ -196,6 +303,7 @@ export class MemberRegistry {
     if (!bytes) return null
     const raw = unpackValue<{
       admin: string
+      root?: string
       seq: number
       members: string[]
       revoked: string[]
@@ -204,6 +312,7 @@ export class MemberRegistry {
     }>(bytes, 16 << 20)
     const m: Membership = {
       admin: raw.admin,
+      root: raw.root ?? raw.admin,
       seq: raw.seq,
       members: new Set(raw.members),
       revoked: new Set(raw.revoked),

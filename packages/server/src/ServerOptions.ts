@@ -3,6 +3,7 @@ import type { ServerMetrics } from './observability/ServerMetrics.ts'
 import type { StoreFactory } from '@weft/core'
 import type { ProtocolLimits } from '@weft/protocol'
 import type { ChallengeQuotas } from './ChallengeTable.ts'
+import type { DirectoryLimits } from './TenantDirectory.ts'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however
@@ -89,6 +90,11 @@ export interface WeftServerOptions {
   readonly quotas?: QuotaOptions
   /** Who may create tenants, how many the server holds and how fast one address adds them. */
   readonly registration?: RegistrationOptions
+  /**
+   * Bounds of the tenant directories the server keeps (the signed membership records devices
+   * post): most records and bytes per tenant. Defaults: 10,000 records, 8 MiB.
+   */
+  readonly directory?: Partial<DirectoryLimits>
   /** Life of a session token, in milliseconds. Default 15 minutes. */
   readonly sessionTtlMs?: number
   /** Life of an authentication challenge, in milliseconds. Default 60 seconds. */

@@ -28,6 +28,7 @@ import {
   type ProtocolLimits,
 } from '@weft/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { Admission } from './Admission.ts'
 import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
@@ -56,6 +57,8 @@ import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { tenantQuotaResolver } from './tenantQuota.ts'
+import { TenantDirectory } from './TenantDirectory.ts'
+import { TenantGenerations } from './TenantGenerations.ts'
 import { TenantStores } from './TenantStores.ts'
 import { UsageLedger } from './UsageLedger.ts'
 import { RequestObserver } from './observability/RequestObserver.ts'
@@ -92,6 +95,12 @@ export class WeftServer {
   readonly #factory: StoreFactory
   readonly #stores: TenantStores
   readonly #registry: MemberRegistry
+  /** The tenants' directories: the devices they admit, from signed records. */
+  readonly #directory: TenantDirectory
+  /** Registrations and directories together: what a key is to a tenant. */
+  readonly #admission: Admission
+  /** Where each tenant's data lives (a reset moves it to a new, empty place). */
+  readonly #generations: TenantGenerations
   readonly #mailbox: Mailbox
   /** Who may create tenants, and how many. */
   readonly #gate: RegistrationGate
@@ -126,6 +135,9 @@ export class WeftServer {
     this.#log = options.log ?? (() => {})
     this.#stores = new TenantStores(factory)
     this.#registry = new MemberRegistry(kv)
+    this.#directory = new TenantDirectory(kv, options.directory)
+    this.#admission = new Admission(this.#registry, this.#directory)
+    this.#generations = new TenantGenerations(kv)
     this.#mailbox = new Mailbox(kv)
     this.#gate = new RegistrationGate(options.registration)
     this.#usage = new UsageLedger(kv, this.#stores, this.#log)
@@ -134,7 +146,7 @@ export class WeftServer {
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst)
-    this.#auth = new Authenticator(this.#registry, {
+    this.#auth = new Authenticator(this.#admission, {
       serverId,
       ...(options.signIn ? { challenges: options.signIn } : {}),
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
@@ -143,6 +155,8 @@ export class WeftServer {
     this.#tenantOps = {
       serverId,
       registry: this.#registry,
+      directory: this.#directory,
+      eraseData: (tenant) => this.#generations.next(tenant),
       gate: this.#gate,
       auth: this.#auth,
       quotaFor: (tenant) => this.#tenantQuota(tenant),
@@ -311,20 +325,23 @@ export class WeftServer {
     }
     const session = signedIn!
     const quota = this.#tenantQuota(session.tenant)
+    // The tenant's data is kept under its storage name (which a reset changes).
+    const storage = await this.#generations.storageName(session.tenant)
     if (route.kind === 'tenant') {
-      return tenantUsage(session, { usage: this.#usage, registry: this.#registry, mailbox: this.#mailbox }, quota)
+      const parts = { usage: this.#usage, registry: this.#registry, mailbox: this.#mailbox, storage }
+      return tenantUsage(session, parts, quota)
     }
     if (route.kind === 'mail') {
       const request = parseMailRequest(route.op, body)
-      if (request.op === 'put') return this.#mailbox.put(session.tenant, session.key, request, quota)
-      if (request.op === 'delete') return this.#mailbox.delete(session.tenant, session.key, request)
-      return this.#mailbox.list(session.tenant, request.after, request.limit)
+      if (request.op === 'put') return this.#mailbox.put(storage, session.key, request, quota)
+      if (request.op === 'delete') return this.#mailbox.delete(storage, session.key, request)
+      return this.#mailbox.list(storage, request.after, request.limit)
     }
     const request = parseDbRequest(route.op, body, this.#limits)
     const { tenant } = session
-    const store = await this.#usage.open(tenant, route.db, quota)
+    const store = await this.#usage.open(storage, route.db, quota)
     const append = async (entries: readonly EntryEnvelope[]) => {
-      const result = await this.#usage.append(tenant, route.db, entries, quota)
+      const result = await this.#usage.append(storage, route.db, entries, quota)
       this.#metrics?.stored(result.added, entries)
       return result
     }
@@ -335,7 +352,10 @@ export class WeftServer {
       holds.push(h)
       return h
     }
-    return handleDbOp({ tenant, store, append, registry: this.#registry, limits: this.#limits, authors, hold }, request)
+    return handleDbOp(
+      { tenant, store, append, registry: this.#admission, limits: this.#limits, authors, hold },
+      request,
+    )
   }
 
   /** Where a request names its tenant: path, header, subdomain. */
@@ -407,7 +427,7 @@ export class WeftServer {
         const conn = new LiveConnection(ws, {
           tenant: session.tenant,
           key: session.key,
-          open: (t, db) => this.#usage.open(t, db, this.#tenantQuota(t)),
+          open: async (t, db) => this.#usage.open(await this.#generations.storageName(t), db, this.#tenantQuota(t)),
           authorize: () => this.#auth.check(session),
           budget: this.#budget,
           pageBytes: this.#limits.maxResponseBytes,

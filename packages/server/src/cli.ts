@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run serve -- [--port 8787] [--host 127.0.0.1] [--data ./weft-data] [--memory]`
+ * `npm run serve -- tenant reset <tenant> [--data DIR]` and
+ * `npm run serve -- tenant transfer <tenant> --to <public key, base64url> [--data DIR]`: the
+ * operator's recovery of a tenant id, run against the data folder while the server is stopped.
  * Starts a Weft server with embedded LevelDB storage in the data folder. Flags win over the
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
  * URLs clients reach the server by; sign-ins made for any other origin are refused, beside the server identity every
@@ -19,6 +22,9 @@ import { LevelStoreFactory } from '@weft/store-level'
 import { createServerLogger, isLogLevel, LOG_LEVELS } from './observability/serverLogger.ts'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
+import { tenantCommand } from './tenantCommand.ts'
+
+if (process.argv[2] === 'tenant') process.exit(await tenantCommand(process.argv.slice(3)))
 
 const QUOTA_FLAGS = {
   'max-bytes-per-tenant': 'maxBytesPerTenant',

@@ -14,7 +14,7 @@ import {
 } from '@weft/core/backend'
 import type { Bodies, DbRequest, ProtocolLimits, PushItem, PushResult } from '@weft/protocol'
 import type { Hold } from './MemoryBudget.ts'
-import type { MemberRegistry } from './MemberRegistry.ts'
+import type { Admission } from './Admission.ts'
 import { readEntriesCapped } from './readEntriesCapped.ts'
 
 /** What a database operation needs besides its body. */
@@ -23,7 +23,7 @@ export interface DbOpContext {
   readonly store: ChangeStore
   /** Stores checked entries in `store` (within the tenant's quota): one result per distinct hash. */
   readonly append: (entries: readonly EntryEnvelope[]) => Promise<AppendResult>
-  readonly registry: MemberRegistry
+  readonly registry: Admission
   readonly limits: ProtocolLimits
   readonly authors: 'members' | 'any'
   /**
@@ -93,7 +93,7 @@ export async function handleDbOp(ctx: DbOpContext, request: DbRequest): Promise<
 
 /**
  * Stores pushed entries one by one: each must be well formed, within the entry size limit, and
- * signed by a current member of the tenant; then the tenant's quota decides which new ones fit and
+ * signed by a current member of the tenant (never by a reader's device: `WEFT_READ_ONLY`); then the tenant's quota decides which new ones fit and
  * the store checks their hash and signature. A bad entry is reported in its own result and never
  * blocks the rest.
  */
@@ -110,9 +110,12 @@ async function push(ctx: DbOpContext, raw: readonly PushItem[]): Promise<Bodies[
       if ('problem' in e) throw new WeftError(ErrorCodes.MALFORMED_ENTRY, e.problem)
       const parsed = parseEntry(e.hash, e.bytes, limits)
       const author = toBase64Url(parsed.header.author)
-      let s = ctx.authors === 'any' ? 'member' : standing.get(author)
+      let s = standing.get(author)
       if (!s) standing.set(author, (s = await ctx.registry.standing(ctx.tenant, author)))
-      if (s !== 'member' && s !== 'author')
+      // A reader's device may read, never write: refused whatever the server's author policy.
+      if (s === 'reader')
+        throw new WeftError(ErrorCodes.READ_ONLY, "the entry's author is a reader's device in the tenant's directory")
+      if (ctx.authors !== 'any' && s !== 'member' && s !== 'author')
         throw new WeftError(
           ErrorCodes.UNTRUSTED_SIGNER,
           `the entry's author is not a registered member of this tenant (${s})`,

@@ -5,6 +5,7 @@ import type { Authenticator, Session } from './Authenticator.ts'
 import type { Mailbox } from './Mailbox.ts'
 import type { MemberRegistry } from './MemberRegistry.ts'
 import type { RegistrationGate } from './RegistrationGate.ts'
+import type { TenantDirectory } from './TenantDirectory.ts'
 import type { TenantQuota } from './ServerOptions.ts'
 import type { UsageLedger } from './UsageLedger.ts'
 
@@ -12,6 +13,9 @@ import type { UsageLedger } from './UsageLedger.ts'
 export interface TenantOpContext {
   readonly serverId: string
   readonly registry: MemberRegistry
+  readonly directory: TenantDirectory
+  /** Erases the tenant's data (its databases, usage and mailbox become unreachable): a reset. */
+  readonly eraseData: (tenant: string) => Promise<void>
   /** Who may create tenants, and how many. */
   readonly gate: RegistrationGate
   readonly auth: Authenticator
@@ -28,7 +32,7 @@ export interface Caller {
   readonly host: string | undefined
 }
 
-/** Runs `register`, `challenge` or `session` for `tenant`: the operations before sign-in. */
+/** Runs `register`, `directory`, `transfer`, `reset`, `challenge` or `session` for `tenant`: the operations before sign-in. */
 export async function handleTenantOp(
   ctx: TenantOpContext,
   tenant: string,
@@ -50,6 +54,39 @@ export async function handleTenantOp(
       ctx.membershipsChanged(tenant)
       return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
     }
+    case 'directory': {
+      // Self-authenticating records, folded from the tenant's root: no tenant is created this way.
+      const keys = await ctx.registry.keys(tenant)
+      if (!keys)
+        throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}: register it first`)
+      const r = await ctx.directory.post(tenant, keys.root, request.records)
+      if (r.removed.length) {
+        ctx.auth.revoke(tenant, r.removed)
+        ctx.membershipsChanged(tenant)
+      }
+      if (request.records.length > 0 && r.refused.length === request.records.length)
+        throw new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, r.refused[0]!.message)
+      return { added: r.added, held: r.held, refused: r.refused } satisfies Bodies['directory']['res']
+    }
+    case 'transfer':
+    case 'reset': {
+      const { control } = request
+      if (control.server !== ctx.serverId)
+        throw new WeftError(ErrorCodes.FORBIDDEN, 'the control operation was made for another server')
+      const keys = await ctx.registry.keys(tenant)
+      const r = await ctx.registry.control(tenant, control, {
+        isDirectoryAdmin: (key) => (keys ? ctx.directory.isAdmin(tenant, keys.root, key) : Promise.resolve(false)),
+        erase: async () => {
+          await ctx.eraseData(tenant)
+          await ctx.directory.erase(tenant)
+        },
+      })
+      // Sessions signed in under the old admin or tenant are checked again (a reset ends them all).
+      if (request.op === 'reset') ctx.auth.endTenant(tenant)
+      ctx.membershipsChanged(tenant)
+      if (request.op === 'reset') return { reset: true, seq: r.seq } satisfies Bodies['reset']['res']
+      return { admin: r.admin!, seq: r.seq } satisfies Bodies['transfer']['res']
+    }
     case 'challenge':
       return ctx.auth.challenge(tenant, request.publicKey, caller.address) satisfies Bodies['challenge']['res']
     case 'session': {
@@ -67,12 +104,12 @@ export async function handleTenantOp(
 /** What a signed-in tenant stores on the server, across entries, registrations and mailbox, and its limits. */
 export async function tenantUsage(
   session: Session,
-  parts: { usage: UsageLedger; registry: MemberRegistry; mailbox: Mailbox },
+  parts: { usage: UsageLedger; registry: MemberRegistry; mailbox: Mailbox; storage: string },
   quota: TenantQuota,
 ): Promise<Bodies['usage']['res']> {
-  const used = await parts.usage.usage(session.tenant)
+  const used = await parts.usage.usage(parts.storage)
   const registered = await parts.registry.usage(session.tenant)
-  const mail = await parts.mailbox.usage(session.tenant)
+  const mail = await parts.mailbox.usage(parts.storage)
   return {
     ...used,
     members: registered.members,

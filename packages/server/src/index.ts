@@ -19,5 +19,7 @@ export { DEFAULT_QUOTAS } from './tenantQuota.ts'
 export { createServerLogger, LOG_LEVELS } from './observability/serverLogger.ts'
 export { ServerMetrics } from './observability/ServerMetrics.ts'
 export type { LogLevel } from './observability/serverLogger.ts'
+export { DEFAULT_DIRECTORY_LIMITS } from './TenantDirectory.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
+export type { DirectoryLimits } from './TenantDirectory.ts'

@@ -20,6 +20,7 @@ export const Domain = {
   recoveryKit: 'weft/v1/members/recovery-kit',
   serverRegistration: 'weft/v1/server/registration',
   serverChallenge: 'weft/v1/server/challenge',
+  serverControl: 'weft/v1/server/tenant-control',
 } as const
 
 export type DomainName = (typeof Domain)[keyof typeof Domain]

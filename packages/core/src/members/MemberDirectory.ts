@@ -7,7 +7,7 @@ import type { DeviceTrust, Identity, TrustPolicy } from '../tenant/index.ts'
 import { asKeyId, type ChangeHash, type Cursor, type TenantId } from '../types.ts'
 import { appendRecord, readRecords } from './directoryEntries.ts'
 import { entriesByDevice } from './entriesByDevice.ts'
-import { foldDirectory, type DirectoryState } from './foldDirectory.ts'
+import { compareRecords, foldDirectory, type DirectoryState } from './foldDirectory.ts'
 import { createMemberRecord, verifyMemberRecord, type DirectoryOp, type VerifiedRecord } from './MemberRecord.ts'
 import { canWrite, isRole, type Role } from './roles.ts'
 
@@ -75,6 +75,8 @@ export class MemberDirectory {
   readonly #host: MembersHost
   readonly #lock = new Mutex()
   readonly #records = new Map<string, VerifiedRecord>()
+  /** The signed form of each record in {@link MemberDirectory.#records}, by id. */
+  readonly #signed = new Map<string, string>()
   readonly #malformed: { id: string; error: WeftError }[] = []
   #locked = new Set<ChangeHash>()
   #state: DirectoryState = EMPTY
@@ -126,7 +128,10 @@ export class MemberDirectory {
     const hashes: ChangeHash[] = [...this.#locked]
     for (;;) {
       const page = await store.scan(this.#cursor, { limit: 2_000 })
-      if (page.reset) this.#records.clear()
+      if (page.reset) {
+        this.#records.clear()
+        this.#signed.clear()
+      }
       hashes.push(...page.entries.map((e) => e.hash))
       this.#cursor = page.cursor
       if (page.done) break
@@ -139,6 +144,7 @@ export class MemberDirectory {
         const r = verifyMemberRecord(raw, this.#host.tenantId)
         if (!this.#records.has(r.id)) {
           this.#records.set(r.id, r)
+          this.#signed.set(r.id, raw as string)
           changed = true
         }
       } catch (err) {
@@ -242,6 +248,23 @@ export class MemberDirectory {
         throw new WeftError(ErrorCodes.MEMBER_NOT_FOUND, `user ${op.userId} was removed`)
       return op
     })
+  }
+
+  /**
+   * The signed membership records (genesis, devices added, roles set, devices and users removed;
+   * not the `keys` records) that the directory applies now, in fold order: what a server needs to
+   * admit the tenant's devices. They name users, display names, device public keys and roles, and
+   * nothing secret. While the directory is still loading, the records read so far.
+   */
+  async membershipRecords(): Promise<string[]> {
+    // Loads the directory if nothing has started to. A load under way is not awaited: it may be
+    // waiting for the very server connection that asks (a directory store on that server).
+    if (!this.#loading) await this.load()
+    const refused = new Set(this.#state.refused.map((r) => r.id))
+    return [...this.#records.values()]
+      .filter((r) => r.op !== 'keys' && !refused.has(r.id))
+      .sort(compareRecords)
+      .map((r) => this.#signed.get(r.id)!)
   }
 
   /** @internal The directory as folded now. */
