@@ -7,7 +7,7 @@
  * whose `local` is the same folder, signing in with its own device key.
  */
 import { createInterface } from 'node:readline'
-import { joinRequestToString, TenantFactory, TEST_KDF, type Database, type Tenant } from '@weft/core'
+import { asDocId, joinRequestToString, TenantFactory, TEST_KDF, type Database, type Tenant } from '@weft/core'
 import { ready, toBase64Url } from '@weft/core/backend'
 import { LiveSync, RemoteChangeStore, RemoteStoreFactory, ServerConnection } from '@weft/client'
 import { LevelStoreFactory } from '@weft/store-level'
@@ -118,11 +118,8 @@ const commands: Record<string, (a: Args) => Promise<unknown>> = {
     return (await (await db(a.db as string)).createDocument({ data: a.data as Record<string, unknown> })).getId()
   },
   async set(a) {
-    await (
-      await db(a.db as string)
-    ).changeDoc(a.docId as string, (d) => {
-      Object.assign(d.getData(), a.fields as Record<string, unknown>)
-    })
+    const d = await db(a.db as string)
+    await d.changeDoc(asDocId(a.docId as string), (doc) => void Object.assign(doc.getData(), a.fields))
     return null
   },
   async contents(a) {
