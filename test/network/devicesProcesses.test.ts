@@ -96,9 +96,12 @@ describe('devices in separate Node processes through a relay', () => {
     expect(both[fromLaptop]).toEqual({ by: 'laptop' })
     expect(both[fromPhone]).toEqual({ by: 'phone' })
 
-    // A third device joins later, from the laptop, and catches up through the relay alone.
+    // A third device joins later, from the laptop, and catches up through the relay alone: the
+    // others are offline by then.
     const tablet = start('tablet')
     await joinDevice(laptop, tablet, tenantId, 'Bob')
+    await laptop.call('whenReady') // the directory record of the approval is on the relay
+    await Promise.all([laptop.call('offline'), phone.call('offline')])
     await tablet.call('online', { dbs: DBS })
     await tablet.call('whenReady')
     await eventually(
@@ -106,7 +109,8 @@ describe('devices in separate Node processes through a relay', () => {
       15_000,
       'the late device catching up',
     )
-    // ...and its own write reaches the others.
+    // ...and its own write reaches the others once they are back.
+    await Promise.all([laptop.call('online', { dbs: DBS }), phone.call('online', { dbs: DBS })])
     const fromTablet = await tablet.call<string>('createDoc', { db: 'notes', data: { by: 'tablet' } })
     await eventually(async () => (await contentsOf(phone))[fromTablet]?.by === 'tablet', 10_000, "the tablet's write")
 

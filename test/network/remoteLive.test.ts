@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigningKeyPair, MemoryStoreFactory, TenantFactory, TEST_KDF, type Database } from '@weft/core'
-import { ready } from '@weft/core/backend'
-import { registerMembers, RemoteStoreFactory, type LiveFeedState, type RemoteChangeStore } from '@weft/client'
+import { ready, type Cursor } from '@weft/core/backend'
+import { EntryFactory, envelope } from '@weft/core/testing'
+import {
+  registerMembers,
+  RemoteChangeStore,
+  RemoteStoreFactory,
+  ServerConnection,
+  type LiveFeedState,
+  type RemoteChangeStoreOptions,
+} from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { WebSocket } from 'ws'
 import { contents, eventually } from './helpers/devices.ts'
@@ -84,6 +92,42 @@ describe('a RemoteStoreFactory database follows the server live', () => {
     } finally {
       await proxy.close()
     }
+  })
+
+  it('starts where the last full scan ended (nothing stored after it is missed), else at the head', async () => {
+    const tenant = `remote-live-scan-${process.pid}-${++n}`
+    const key = generateSigningKeyPair()
+    const f = new EntryFactory()
+    await registerMembers({
+      url: server.url,
+      tenant,
+      admin: generateSigningKeyPair(),
+      seq: 1,
+      add: [key.publicKey, f.signer.publicKey],
+    })
+    const store = (live: RemoteChangeStoreOptions['live']) =>
+      new RemoteChangeStore({ connection: new ServerConnection({ url: server.url, tenant, key }), db: 'notes', live })
+    const writer = store(false)
+    const [e1, e2, e3] = f.entries(3).map(envelope)
+    await writer.appendMany([e1!])
+    const scanned = store({ webSocket: WebSocket, backoff })
+    for (let c: Cursor | null = null, done = false; !done;) ({ cursor: c, done } = await scanned.scan(c))
+    await writer.appendMany([e2!]) // after the scan, before anything subscribes
+    const fromScan: string[] = []
+    const offScanned = scanned.subscribe((h) => fromScan.push(...h))
+    const unscanned = store({ webSocket: WebSocket, backoff })
+    const fromHead: string[] = []
+    const offHead = unscanned.subscribe((h) => fromHead.push(...h))
+    await eventually(() => unscanned.liveState().state === 'live', 5_000, 'the feed')
+    await writer.appendMany([e3!])
+    await eventually(() => fromScan.includes(e3!.hash) && fromHead.includes(e3!.hash), 5_000, 'the new entry')
+    expect(fromScan).toEqual([e2!.hash, e3!.hash])
+    expect(fromHead).toEqual([e3!.hash])
+    // The announced entries' bytes came with them and verify like any the server sends.
+    expect((await scanned.getChanges([e2!.hash, e3!.hash])).map((e) => e.hash)).toEqual([e2!.hash, e3!.hash])
+    offScanned()
+    offHead()
+    await Promise.all([writer.close(), scanned.close(), unscanned.close()])
   })
 
   it('closes its socket when the last subscriber leaves or the store closes', async () => {
