@@ -15,7 +15,12 @@ interface Note {
 }
 
 const DATABASE = 'weft-browser-notes'
-const TENANT = 'my-notebook'
+/**
+ * The notebook's tenant id, kept in this browser: random, so notebooks of different people never
+ * share an id on a relay (`my-notebook` for a notebook made before ids were random).
+ */
+const TENANT_KEY = `${DATABASE}:tenant`
+const tenantId = (): string => localStorage.getItem(TENANT_KEY) ?? 'my-notebook'
 /** Marks that this browser holds the tenant, so the page can say "open" rather than "create". */
 const CREATED = `${DATABASE}:created`
 
@@ -57,9 +62,11 @@ async function open(secret: string): Promise<void> {
   unlock.hidden = true
   $('join').hidden = true
   try {
-    const tenant = await factory.openTenant(TENANT, { password: secret }).catch((err: unknown) => {
+    const tenant = await factory.openTenant(tenantId(), { password: secret }).catch((err: unknown) => {
       if (!isWeftError(err, ErrorCodes.TENANT_NOT_FOUND)) throw err
-      return factory.createTenant({ tenantId: TENANT, password: secret })
+      const id = `notebook-${crypto.randomUUID()}`
+      localStorage.setItem(TENANT_KEY, id)
+      return factory.createTenant({ tenantId: id, password: secret })
     })
     password.value = ''
     await showNotebook(tenant)
@@ -73,6 +80,7 @@ async function open(secret: string): Promise<void> {
 
 async function showNotebook(tenant: Tenant): Promise<void> {
   localStorage.setItem(CREATED, 'yes')
+  localStorage.setItem(TENANT_KEY, tenant.id) // a joined device keeps the id the join string named
   db = await tenant.openDB('notes')
   // Notes written in another tab, or on another device, arrive through the store; show them too.
   db.on('docs-changed', () => void render())
