@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigningKeyPair, MemoryStoreFactory, TenantFactory, TEST_KDF, type Database } from '@weft/core'
 import { ready, type Cursor } from '@weft/core/backend'
@@ -128,6 +129,57 @@ describe('a RemoteStoreFactory database follows the server live', () => {
     offScanned()
     offHead()
     await Promise.all([writer.close(), scanned.close(), unscanned.close()])
+  })
+
+  it('misses no entry whatever the link drops, between any writes (property)', async () => {
+    const proxy = await TcpProxy.start(server.port)
+    try {
+      const step = fc.record({
+        writes: fc.integer({ min: 0, max: 4 }),
+        cut: fc.boolean(),
+        pauseMs: fc.constantFrom(0, 30),
+      })
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
+          const tenant = `remote-live-prop-${process.pid}-${++n}`
+          const key = generateSigningKeyPair()
+          const f = new EntryFactory()
+          await registerMembers({
+            url: server.url,
+            tenant,
+            admin: generateSigningKeyPair(),
+            seq: 1,
+            add: [key.publicKey, f.signer.publicKey],
+          })
+          const writer = new RemoteChangeStore({
+            connection: new ServerConnection({ url: server.url, tenant, key }),
+            db: 'd',
+          })
+          const follower = new RemoteChangeStore({
+            connection: new ServerConnection({ url: proxy.url, tenant, key }),
+            db: 'd',
+            live: { webSocket: WebSocket, backoff: { initialMs: 10, maxMs: 100 } },
+          })
+          await follower.scan(null) // empty: the feed starts from the beginning
+          const heard = new Set<string>()
+          const off = follower.subscribe((h) => h.forEach((x) => heard.add(x)))
+          const written: string[] = []
+          for (const s of steps) {
+            const entries = f.entries(s.writes).map(envelope)
+            await writer.appendMany(entries)
+            written.push(...entries.map((e) => e.hash))
+            if (s.cut) proxy.cut()
+            await new Promise((r) => setTimeout(r, s.pauseMs))
+          }
+          await eventually(() => written.every((h) => heard.has(h)), 15_000, 'every entry')
+          off()
+          await Promise.all([writer.close(), follower.close()])
+        }),
+        { numRuns: 8 },
+      )
+    } finally {
+      await proxy.close()
+    }
   })
 
   it('closes its socket when the last subscriber leaves or the store closes', async () => {
