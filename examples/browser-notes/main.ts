@@ -64,7 +64,8 @@ async function open(secret: string): Promise<void> {
   try {
     const tenant = await factory.openTenant(tenantId(), { password: secret }).catch((err: unknown) => {
       if (!isWeftError(err, ErrorCodes.TENANT_NOT_FOUND)) throw err
-      const id = `notebook-${crypto.randomUUID()}`
+      // getRandomValues, unlike randomUUID, works on plain http too (a page served on a LAN address).
+      const id = `notebook-${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
       localStorage.setItem(TENANT_KEY, id)
       return factory.createTenant({ tenantId: id, password: secret })
     })
