@@ -21,3 +21,10 @@ export async function buildNotesPage(options: { minify?: boolean } = {}): Promis
   })
   return result.outputFiles[0]!.text
 }
+
+/** The page's HTML with the relay a second device syncs through (its `weft-relay` meta tag). */
+export function withRelay(html: string, relay: string): string {
+  const tag = '<meta name="weft-relay" content="" />'
+  if (!html.includes(tag)) throw new Error('the page has no weft-relay tag to fill')
+  return html.replace(tag, `<meta name="weft-relay" content="${relay.replace(/[^\w:/.\-[\]]/g, '')}" />`)
+}

@@ -1,10 +1,13 @@
 /**
  * An offline notebook: every note is a Weft document, encrypted and signed, kept in IndexedDB.
  * The first visit creates the tenant under the password typed; later visits (a reload, a new tab,
- * no network) open it again with the same password. Nothing ever leaves the browser.
+ * no network) open it again with the same password. Nothing leaves the browser until you add a
+ * second device: then both sync, end-to-end encrypted, through a relay (devices.ts, join.ts).
  */
-import { ErrorCodes, isWeftError, TenantFactory, type Database, type DocId } from '@weft/core'
+import { ErrorCodes, isWeftError, TenantFactory, type Database, type DocId, type Tenant } from '@weft/core'
 import { IdbStoreFactory } from '@weft/store-idb'
+import { showDevices } from './devices.ts'
+import { setUpJoin } from './join.ts'
 
 interface Note {
   text: string
@@ -12,11 +15,17 @@ interface Note {
 }
 
 const DATABASE = 'weft-browser-notes'
-const TENANT = 'my-notebook'
+/**
+ * The notebook's tenant id, kept in this browser: random, so notebooks of different people never
+ * share an id on a relay (`my-notebook` for a notebook made before ids were random).
+ */
+const TENANT_KEY = `${DATABASE}:tenant`
+const tenantId = (): string => localStorage.getItem(TENANT_KEY) ?? 'my-notebook'
 /** Marks that this browser holds the tenant, so the page can say "open" rather than "create". */
 const CREATED = `${DATABASE}:created`
 
-const factory = new TenantFactory({ storeFactory: new IdbStoreFactory({ name: DATABASE }) })
+const storage = new IdbStoreFactory({ name: DATABASE })
+const factory = new TenantFactory({ storeFactory: storage })
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 
 const status = $('status')
@@ -38,6 +47,7 @@ function showLocked(): void {
     : 'Choose a password for a new notebook.'
   $('unlock-button').textContent = created ? 'Open notebook' : 'Create notebook'
   unlock.hidden = false
+  $('join').hidden = created
   password.focus()
 }
 
@@ -50,20 +60,17 @@ async function open(secret: string): Promise<void> {
   error.textContent = ''
   status.textContent = 'Opening…'
   unlock.hidden = true
+  $('join').hidden = true
   try {
-    const tenant = await factory.openTenant(TENANT, { password: secret }).catch((err: unknown) => {
+    const tenant = await factory.openTenant(tenantId(), { password: secret }).catch((err: unknown) => {
       if (!isWeftError(err, ErrorCodes.TENANT_NOT_FOUND)) throw err
-      return factory.createTenant({ tenantId: TENANT, password: secret })
+      // getRandomValues, unlike randomUUID, works on plain http too (a page served on a LAN address).
+      const id = `notebook-${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+      localStorage.setItem(TENANT_KEY, id)
+      return factory.createTenant({ tenantId: id, password: secret })
     })
-    localStorage.setItem(CREATED, 'yes')
-    db = await tenant.openDB('notes')
-    // Notes written in another tab arrive through the store; show them too.
-    db.on('docs-changed', () => void render())
     password.value = ''
-    notebook.hidden = false
-    await render()
-    showSaved()
-    newNote.focus()
+    await showNotebook(tenant)
   } catch (err) {
     error.textContent = isWeftError(err, ErrorCodes.WRONG_PASSWORD)
       ? 'Wrong password.'
@@ -71,6 +78,24 @@ async function open(secret: string): Promise<void> {
     showLocked()
   }
 }
+
+async function showNotebook(tenant: Tenant): Promise<void> {
+  localStorage.setItem(CREATED, 'yes')
+  localStorage.setItem(TENANT_KEY, tenant.id) // a joined device keeps the id the join string named
+  db = await tenant.openDB('notes')
+  // Notes written in another tab, or on another device, arrive through the store; show them too.
+  db.on('docs-changed', () => void render())
+  notebook.hidden = false
+  await render()
+  showSaved()
+  newNote.focus()
+  await showDevices(tenant, db, storage)
+}
+
+setUpJoin(factory, async (tenant) => {
+  unlock.hidden = true
+  await showNotebook(tenant)
+})
 
 add.addEventListener('submit', (event) => {
   event.preventDefault()

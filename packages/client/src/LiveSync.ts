@@ -16,34 +16,21 @@ import {
   type EntryEnvelope,
   type KeyValueStore,
 } from '@weft/core/backend'
-import {
-  decodeAnswer,
-  encodeBody,
-  SOCKET_CLOSE,
-  type ClientSocketMessage,
-  type ServerSocketMessage,
-} from '@weft/protocol'
+import { decodeAnswer, encodeBody, parseServerSocketMessage, type ClientSocketMessage } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
 import { StatusCell, type SyncStatus } from './SyncStatus.ts'
+import {
+  closeError,
+  socketUrl,
+  webSocketOf,
+  SOCKET_OPEN as OPEN,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './webSocket.ts'
 
-/** An event handler slot; the event types differ between the browser and `ws`, so the parameter is open. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Handler<E> = ((ev: E & any) => void) | null
-
-/** The part of the WebSocket API live sync uses: the browser's, or the `ws` package's in Node. */
-export interface WebSocketLike {
-  binaryType: string
-  readonly readyState: number
-  onopen: Handler<unknown>
-  onmessage: Handler<{ data: unknown }>
-  onclose: Handler<unknown>
-  onerror: Handler<unknown>
-  send(data: Uint8Array): void
-  close(): void
-}
-export type WebSocketConstructor = new (url: string) => WebSocketLike
+export type { WebSocketLike, WebSocketConstructor } from './webSocket.ts'
 
 /** Options of a {@link LiveSync}. */
 export interface LiveSyncOptions {
@@ -64,7 +51,6 @@ export interface LiveSyncOptions {
 }
 
 const PUSH_BATCH = 1_000
-const OPEN = 1
 
 /**
  * Keeps a local database and its copy on a server in sync while it runs. On each connection it
@@ -113,7 +99,7 @@ export class LiveSync {
     this.#db = options.local instanceof Database ? options.local : undefined
     this.#local = options.local instanceof Database ? options.local.getStore() : options.local
     this.#remote = options.remote
-    const WS = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    const WS = webSocketOf(options.webSocket)
     if (!WS)
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
     this.#WS = WS
@@ -193,7 +179,7 @@ export class LiveSync {
     }
     if (!this.#running) return
     const c = this.#remote.connection
-    const ws = new this.#WS(`${c.url.replace(/^http/, 'ws')}${c.tenantPath}/ws?token=${encodeURIComponent(token)}`)
+    const ws = new this.#WS(socketUrl(c, token))
     ws.binaryType = 'arraybuffer'
     this.#ws = ws
     let opened = false
@@ -223,7 +209,7 @@ export class LiveSync {
 
   async #receive(ws: WebSocketLike, data: Uint8Array): Promise<void> {
     if (this.#ws !== ws) return
-    const m = decodeAnswer<ServerSocketMessage>(data)
+    const m = parseServerSocketMessage(decodeAnswer<unknown>(data), this.#remote.connection.limits)
     if (m.type === 'error') {
       // The subscription failed (a database over the tenant's quota, the server's storage): drop
       // the link and retry with growing delays, the error in the status.
@@ -353,24 +339,5 @@ export class LiveSync {
 
   #send(ws: WebSocketLike, m: ClientSocketMessage): void {
     if (ws.readyState === OPEN) ws.send(encodeBody(m))
-  }
-}
-
-/**
- * What a server's close code means: the session ended (sign in again, then reconnect), the key's
- * membership ended (`WEFT_FORBIDDEN`: stop), or the client read too slowly (reconnect).
- */
-function closeError(ev: { code?: number; reason?: string }, connection: { invalidate(): void }): WeftError | undefined {
-  const reason = ev.reason ? `: ${ev.reason}` : ''
-  switch (ev.code) {
-    case SOCKET_CLOSE.SIGN_IN_AGAIN:
-      connection.invalidate()
-      return new WeftError(ErrorCodes.NETWORK, `the server ended the session; signing in again${reason}`)
-    case SOCKET_CLOSE.FORBIDDEN:
-      return new WeftError(ErrorCodes.FORBIDDEN, `the server refused this key${reason}`)
-    case SOCKET_CLOSE.TOO_SLOW:
-      return new WeftError(ErrorCodes.NETWORK, `the server dropped the link: this client read too slowly${reason}`)
-    default:
-      return undefined
   }
 }

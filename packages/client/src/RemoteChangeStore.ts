@@ -25,16 +25,34 @@ import {
   type VerifiedEntry,
   type CheckedRead,
   type EntryLimits,
+  type AppendListener,
+  type BackoffOptions,
 } from '@weft/core/backend'
 import type { Bodies, WireEntry } from '@weft/protocol'
+import { FedEntries } from './FedEntries.ts'
+import { RemoteFeed, type LiveFeedState } from './RemoteFeed.ts'
 import type { ServerConnection } from './ServerConnection.ts'
 import { verifyServedEntries } from './verifyServedEntries.ts'
+import { webSocketOf, type WebSocketConstructor } from './webSocket.ts'
 
 /** Options of a {@link RemoteChangeStore}. */
 export interface RemoteChangeStoreOptions extends StoreOptions {
   readonly connection: ServerConnection
   /** The database's name on the server. */
   readonly db: string
+  /**
+   * Follow the server live while something subscribes to this store (see {@link RemoteLiveOptions}).
+   * Default: off.
+   */
+  readonly live?: RemoteLiveOptions | false
+}
+
+/** How a {@link RemoteChangeStore} follows the server live. */
+export interface RemoteLiveOptions {
+  /** WebSocket implementation. Default: the global `WebSocket` (browsers, Node 22+); pass `ws` in Node 20. */
+  readonly webSocket?: WebSocketConstructor
+  /** Reconnect delays (core's equal-jitter backoff). Default: from 250 ms, doubling, up to 30 s. */
+  readonly backoff?: BackoffOptions
 }
 
 /** Bytes of entries per push request, well under the default body limit. */
@@ -53,6 +71,14 @@ const PUSH_BYTES = 4 * 1024 * 1024
  * - `findNewChanges(known)`: set reconciliation, bytes ∝ d · log n (never the full list).
  * - `reconcileWith(local)`: the same, both directions at once.
  * - `getAllChangeHashes`: the full list, O(n): prefer `reconcileWith` or a cursor (`scan`).
+ *
+ * With the `live` option, the store follows the server while it has subscribers (a `Database`
+ * opened over it is one): it holds the server's live subscription open over a WebSocket from where
+ * the subscriber's last full scan ended, and tells its subscribers of every entry another device
+ * stores, as it lands. The entries' bytes wait (bounded) for the subscriber to read them, so
+ * materialising costs no second request; they are verified like any bytes from the server. A drop
+ * reconnects with backoff and resumes from the last cursor; the socket closes when the last
+ * subscriber leaves or the store closes. {@link liveState} says where it stands.
  */
 export class RemoteChangeStore extends BaseChangeStore {
   readonly connection: ServerConnection
@@ -61,12 +87,63 @@ export class RemoteChangeStore extends BaseChangeStore {
   readonly #outcome = new Map<string, { existing: true } | { existing: false; error: WeftError }>()
 
   readonly #limits: EntryLimits | undefined
+  readonly #feed: RemoteFeed | undefined
+  /** Entries the live feed brought, until a subscriber reads them. */
+  readonly #fed = new FedEntries()
+  /** Where the feed starts: the earliest end of a full scan since it last stopped. */
+  #resumeFrom: Cursor | undefined
 
   constructor(options: RemoteChangeStoreOptions) {
     super(options)
     this.connection = options.connection
     this.db = options.db
     this.#limits = options.limits
+    if (options.live) {
+      const webSocket = webSocketOf(options.live.webSocket)
+      if (!webSocket)
+        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
+      this.#feed = new RemoteFeed({
+        connection: options.connection,
+        db: options.db,
+        webSocket,
+        backoff: { initialMs: 250, maxMs: 30_000, ...options.live.backoff },
+        receive: async (entries) => this._announce(this.#fed.add(entries)),
+      })
+    }
+  }
+
+  /** Where the live feed stands (`off` when the store is not live or nothing subscribes). */
+  liveState(): LiveFeedState {
+    return this.#feed?.peek() ?? { state: 'off' }
+  }
+
+  /** Calls `listener` with every new live feed state; returns an unsubscribe function. */
+  subscribeLiveState(listener: (s: LiveFeedState) => void): () => void {
+    return this.#feed?.subscribe(listener) ?? (() => {})
+  }
+
+  /** Listens to new entries: this process's appends and, when live, every other device's too. */
+  override subscribe(listener: AppendListener): () => void {
+    const off = super.subscribe(listener)
+    if (this.#feed && !this.closed) this.#feed.start(() => this.#startCursor())
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      off()
+      if (this.listenerCount === 0) this.#stopFeed()
+    }
+  }
+
+  #startCursor(): Promise<Cursor | null> {
+    if (this.#resumeFrom) return Promise.resolve(this.#resumeFrom)
+    return this._head().then((h) => ({ epoch: h.epoch, seq: h.seq }))
+  }
+
+  #stopFeed(): void {
+    this.#feed?.stop()
+    this.#resumeFrom = undefined
+    this.#fed.clear()
   }
 
   /** The entries among `hashes` the server holds and whose bytes verify in full (see {@link getChangesChecked}). */
@@ -148,7 +225,13 @@ export class RemoteChangeStore extends BaseChangeStore {
   override async scan(since: Cursor | null, options: { limit?: number } = {}): Promise<ScanPage> {
     if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
     const limit = Math.max(1, Math.min(options.limit ?? 1_000, this.connection.limits.maxHashesPerRequest))
-    return this.connection.db(this.db, 'scan', { since, limit })
+    const page = await this.connection.db(this.db, 'scan', { since, limit })
+    if (page.done && this.#feed && !this.#feed.running) {
+      const r = this.#resumeFrom
+      // The earliest, so a subscriber that scanned to here misses nothing once the feed starts.
+      if (!r || r.epoch !== page.cursor.epoch || page.cursor.seq < r.seq) this.#resumeFrom = page.cursor
+    }
+    return page
   }
 
   /** Sends entries that a local store already verified, in batches; the server verifies each again. */
@@ -188,7 +271,12 @@ export class RemoteChangeStore extends BaseChangeStore {
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
     const byHash = new Map<string, Uint8Array>()
-    for (const chunk of chunks([...new Set(hashes)], 500)) {
+    const fed = this.#fed.take(hashes) // verified by the caller like any bytes from the server
+    for (const [h, bytes] of fed) byHash.set(h, bytes)
+    for (const chunk of chunks(
+      [...new Set(hashes)].filter((h) => !fed.has(h)),
+      500,
+    )) {
       // A response holds at most the server's maxResponseBytes: `next` says how far it got; ask for the rest.
       for (let rest = chunk; rest.length;) {
         const r = await this.connection.db(this.db, 'get', { hashes: packHashes(rest) })
@@ -245,7 +333,9 @@ export class RemoteChangeStore extends BaseChangeStore {
     return out
   }
 
-  protected async _close(): Promise<void> {}
+  protected async _close(): Promise<void> {
+    this.#stopFeed()
+  }
 }
 
 const wire = (e: EntryEnvelope): WireEntry => ({ hash: e.hash, bytes: e.bytes })

@@ -1,0 +1,113 @@
+/**
+ * The Devices panel of an open notebook: the devices of the directory with when each last wrote,
+ * this device's sync status and last sync, and "Add a device": a join string to copy to the new
+ * device, then its request pasted back, approved, and the answer to copy over.
+ */
+import type { Database, Tenant } from '@weft/core'
+import { toBase64Url } from '@weft/core/backend'
+import { IdbStoreFactory } from '@weft/store-idb'
+import { LastSeen } from './lastSeen.ts'
+import { registerNotebook, inviteToString, NotebookSync, relayUrl, SYNC_KEY, type NotebookSyncState } from './relay.ts'
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+
+/** Shows the panel for `tenant`; starts syncing when this notebook already does (after a join, or a reload). */
+export async function showDevices(tenant: Tenant, notes: Database, storage: IdbStoreFactory): Promise<void> {
+  const lastSeen = await LastSeen.follow(notes, () => void renderList())
+  const self = toBase64Url(tenant.signingKey)
+  let sync: NotebookSync | undefined
+
+  async function startSync(relay: string): Promise<void> {
+    if (sync) return
+    localStorage.setItem(SYNC_KEY, relay)
+    sync = await NotebookSync.start(tenant, relay, storage)
+    sync.subscribe((s) => {
+      renderStatus(s)
+      void renderList()
+    })
+    notes.on('docs-changed', (e) => e.source === 'received' && sync?.received())
+    renderStatus(sync.peek())
+  }
+
+  async function renderList(): Promise<void> {
+    const users = await tenant.members.list()
+    const rows = users.flatMap((u) =>
+      u.devices
+        .filter((d) => !d.removed)
+        .map((d) => ({ name: u.name || 'this notebook’s creator', role: u.role, ...d })),
+    )
+    if (rows.length === 0) rows.push({ name: 'this device', role: 'admin', deviceId: self, removed: false, self: true })
+    $('device-list').replaceChildren(
+      ...rows.map((d) => {
+        const item = document.createElement('li')
+        item.dataset.deviceId = d.deviceId
+        item.dataset.self = String(d.deviceId === self)
+        const at = lastSeen.at(d.deviceId)
+        const here = d.deviceId === self ? ` — this device, ${describe(sync?.peek())}` : ''
+        const seen = at ? `last change ${new Date(at).toLocaleTimeString()}` : 'no change seen yet'
+        item.textContent = `${d.name} (${d.role})${here} — ${seen}`
+        return item
+      }),
+    )
+  }
+
+  function renderStatus(s: NotebookSyncState): void {
+    const status = $('sync-status')
+    status.dataset.state = s.state
+    status.textContent = `Sync: ${describe(s)}`
+    const last = $('last-sync')
+    if (s.lastSync) last.dataset.at = String(s.lastSync)
+    last.textContent = s.lastSync ? new Date(s.lastSync).toLocaleTimeString() : 'never'
+  }
+
+  $('add-device').addEventListener('click', () => {
+    void run(async () => {
+      const relay = sync?.relay ?? relayUrl()
+      if (!relay) throw new Error('this page has no relay configured (add ?relay=<url> to its address)')
+      await registerNotebook(relay, tenant) // the first device registers the notebook on the relay
+      await startSync(relay)
+      $<HTMLTextAreaElement>('invite-text').value = inviteToString({ tenantId: tenant.id, relay })
+      $('add-flow').hidden = false
+    })
+  })
+
+  $('approve').addEventListener('submit', (event) => {
+    event.preventDefault()
+    void run(async () => {
+      const text = $<HTMLTextAreaElement>('request').value.trim()
+      const response = await tenant.approveJoinRequest(text, { role: 'writer' })
+      $<HTMLTextAreaElement>('response-text').value = JSON.stringify(response)
+      $('response-step').hidden = false
+      await renderList()
+    })
+  })
+
+  $('devices').hidden = false
+  const relay = localStorage.getItem(SYNC_KEY)
+  if (relay) await startSync(relay)
+  await renderList()
+}
+
+function describe(s: NotebookSyncState | undefined): string {
+  if (!s) return 'not syncing (add a device to sync through the relay)'
+  switch (s.state) {
+    case 'up-to-date':
+      return s.pending ? `online, sending ${s.pending}` : 'online, up to date'
+    case 'syncing':
+      return 'online, syncing'
+    case 'offline':
+      return s.pending ? `offline, ${s.pending} changes waiting` : 'offline'
+    case 'error':
+      return 'stopped: the relay refused this device'
+  }
+}
+
+async function run(work: () => Promise<void>): Promise<void> {
+  const error = $('devices-error')
+  error.textContent = ''
+  try {
+    await work()
+  } catch (err) {
+    error.textContent = String(err instanceof Error ? err.message : err)
+  }
+}

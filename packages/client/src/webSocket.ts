@@ -1,0 +1,61 @@
+import { ErrorCodes, WeftError } from '@weft/core/backend'
+import { SOCKET_CLOSE } from '@weft/protocol'
+
+/** An event handler slot; the event types differ between the browser and `ws`, so the parameter is open. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Handler<E> = ((ev: E & any) => void) | null
+
+/** The part of the WebSocket API live sync uses: the browser's, or the `ws` package's in Node. */
+export interface WebSocketLike {
+  binaryType: string
+  readonly readyState: number
+  onopen: Handler<unknown>
+  onmessage: Handler<{ data: unknown }>
+  onclose: Handler<unknown>
+  onerror: Handler<unknown>
+  send(data: Uint8Array): void
+  close(): void
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+/** `readyState` of an open socket. */
+export const SOCKET_OPEN = 1
+
+/** The given WebSocket, else the global one (browsers, Node 22+), else undefined. */
+export function webSocketOf(given: WebSocketConstructor | undefined): WebSocketConstructor | undefined {
+  return given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+}
+
+/** The live socket address of a tenant on a server, signed in with `token`. */
+export function socketUrl(connection: { url: string; tenantPath: string }, token: string): string {
+  return `${connection.url.replace(/^http/, 'ws')}${connection.tenantPath}/ws?token=${encodeURIComponent(token)}`
+}
+
+/** The bytes of a socket message, from the browser's `ArrayBuffer` or `ws`'s `Buffer`. */
+export function socketBytes(data: unknown): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  if (data instanceof Uint8Array) return data
+  throw new WeftError(ErrorCodes.PROTOCOL, 'socket messages are binary')
+}
+
+/**
+ * What a server's close code means: the session ended (sign in again, then reconnect), the key's
+ * membership ended (`WEFT_FORBIDDEN`: stop), or the client read too slowly (reconnect).
+ */
+export function closeError(
+  ev: { code?: number; reason?: string },
+  connection: { invalidate(): void },
+): WeftError | undefined {
+  const reason = ev.reason ? `: ${ev.reason}` : ''
+  switch (ev.code) {
+    case SOCKET_CLOSE.SIGN_IN_AGAIN:
+      connection.invalidate()
+      return new WeftError(ErrorCodes.NETWORK, `the server ended the session; signing in again${reason}`)
+    case SOCKET_CLOSE.FORBIDDEN:
+      return new WeftError(ErrorCodes.FORBIDDEN, `the server refused this key${reason}`)
+    case SOCKET_CLOSE.TOO_SLOW:
+      return new WeftError(ErrorCodes.NETWORK, `the server dropped the link: this client read too slowly${reason}`)
+    default:
+      return undefined
+  }
+}
