@@ -1,7 +1,6 @@
 import {
   asChangeHash,
   BaseChangeStore,
-  DIRECTORY_DB,
   ErrorCodes,
   packHashes,
   reconcile,
@@ -26,6 +25,7 @@ import {
   type CheckedRead,
   type EntryLimits,
 } from '@weft/core/backend'
+import { DIRECTORY_DB } from '@weft/core'
 import type { Bodies, WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
 import { verifyServedEntries } from './verifyServedEntries.ts'
