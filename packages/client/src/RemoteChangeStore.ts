@@ -1,7 +1,6 @@
 import {
   asChangeHash,
   BaseChangeStore,
-  DIRECTORY_DB,
   ErrorCodes,
   packHashes,
   reconcile,
@@ -28,6 +27,7 @@ import {
   type AppendListener,
   type BackoffOptions,
 } from '@weft/core/backend'
+import { DIRECTORY_DB } from '@weft/core'
 import type { Bodies, WireEntry } from '@weft/protocol'
 import { FedEntries } from './FedEntries.ts'
 import { RemoteFeed, type LiveFeedState } from './RemoteFeed.ts'

@@ -104,14 +104,7 @@ export {
 } from './orchestrator/index.ts'
 export { GrantAuthority } from './sharing/index.ts'
 // The tenant directory's signed records, which a server folds to admit the tenant's devices.
-export {
-  createMemberRecord,
-  verifyMemberRecord,
-  foldDirectory,
-  canWrite,
-  isRole,
-  DIRECTORY_DB,
-} from './members/index.ts'
+export { createMemberRecord, verifyMemberRecord, foldDirectory } from './members/index.ts'
 
 export type { ErrorCode } from './errors.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
