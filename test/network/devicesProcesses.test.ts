@@ -9,7 +9,8 @@ import { eventually } from './helpers/devices.ts'
 import { DeviceProcess } from './helpers/deviceProcess.ts'
 
 // Two, then three, devices of one tenant, each a Node process with its own LevelDB folder, syncing
-// live through one relay server on loopback. The admin device admits the others (admitDevices).
+// live through one relay server on loopback. The root device registers the tenant once (admitDevices); the
+// others are admitted from the signed directory when they connect.
 const DBS = ['_directory', 'notes']
 const PASSWORD = 'device password'
 let server: WeftServer
