@@ -4,6 +4,7 @@ import { LevelChangeStore } from './LevelChangeStore.ts'
 import { LevelKeyValueStore } from './LevelKeyValueStore.ts'
 import { storageCall } from './storageError.ts'
 import type { LevelDatabase } from './StoreLayout.ts'
+import { sublevelName } from './sublevelName.ts'
 
 interface CommonOptions {
   /**
@@ -82,6 +83,48 @@ export class LevelStoreFactory implements StoreFactory {
     return kv
   }
 
+  /**
+   * The names of the change stores in the database that start with `prefix` (say `<tenant>/`),
+   * sorted; each costs one seek, whatever the stores hold.
+   */
+  async changeStoreNames(prefix: string): Promise<string[]> {
+    this.#checkOpen()
+    const stores = (await this.#database()).sublevel<string, Uint8Array>('weft-store', {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
+    const names: string[] = []
+    // Keys are `!<sublevel name>!!<part>!<key>`; escaped names never hold `!` or `"`.
+    let from = { gte: `!${sublevelName(prefix)}` }
+    for (;;) {
+      const [key] = await storageCall('listing change stores', () =>
+        stores.keys({ ...from, lt: `!${sublevelName(prefix)}\uffff`, limit: 1 }).all(),
+      )
+      if (key === undefined) return names
+      const escaped = key.slice(1, key.indexOf('!', 1))
+      names.push(unescapeName(escaped))
+      from = { gte: `!${escaped}"` }
+    }
+  }
+
+  /**
+   * Erases the change store `name`: closes it if it is open here and deletes every record of it
+   * (entries, indexes, meta) in one range delete. Opening it again makes a new, empty store.
+   */
+  async eraseChangeStore(name: string): Promise<void> {
+    this.#checkOpen()
+    const open = this.#stores.get(name)
+    this.#stores.delete(name)
+    const store = await open?.catch(() => undefined)
+    await store?.close()
+    const db = await this.#database()
+    const sub = db.sublevel<string, Uint8Array>(['weft-store', sublevelName(name)], {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
+    await storageCall(`erasing change store ${name}`, () => sub.clear())
+  }
+
   /** Closes every store it opened, then the database (unless it was given one). Idempotent. */
   close(): Promise<void> {
     return (this.#closing ??= this.#closeAll())
@@ -124,4 +167,17 @@ export class LevelStoreFactory implements StoreFactory {
   #checkOpen(): void {
     if (this.#closing) throw new WeftError(ErrorCodes.CLOSED, 'store factory is closed')
   }
+}
+
+/** The store name a sublevel name was made from (the inverse of `sublevelName`). */
+function unescapeName(escaped: string): string {
+  if (escaped === '~') return ''
+  const bytes: number[] = []
+  for (let i = 0; i < escaped.length; i++) {
+    if (escaped[i] === '~') {
+      bytes.push(parseInt(escaped.slice(i + 1, i + 3), 16))
+      i += 2
+    } else bytes.push(escaped.charCodeAt(i))
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes))
 }
