@@ -9,13 +9,24 @@
  * WEFT_TENANT_REQUESTS_PER_SECOND, WEFT_MAX_MEMBERS_PER_TENANT, WEFT_MAX_MAIL_MESSAGES_PER_TENANT,
  * WEFT_MAX_MAIL_BYTES_PER_TENANT, WEFT_MAX_HELD_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
  * WEFT_TENANTS_PER_ADDRESS (new tenants per remote address an hour) and WEFT_REGISTRATION_TOKENS
- * (comma-separated: when set, only these operator tokens create tenants).
+ * (comma-separated: when set, only these operator tokens create tenants); for tenancy WEFT_ADMIN_KEY
+ * (the bootstrap admin API key), WEFT_TENANT_ID (a single-tenant server), WEFT_DEFAULT_TENANT,
+ * WEFT_ISOLATION (the isolation model of new tenants) and WEFT_MANAGED_TENANTS=1 (tenants are
+ * created through the admin API only).
+ *
+ * `weft-server admin-key` prints a new admin API key once, for WEFT_ADMIN_KEY.
  */
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
+import { newAdminKey } from './tenancy/adminKeyCommand.ts'
+
+if (process.argv[2] === 'admin-key') {
+  console.log(newAdminKey())
+  process.exit(0)
+}
 
 const QUOTA_FLAGS = {
   'max-bytes-per-tenant': 'maxBytesPerTenant',
@@ -50,7 +61,8 @@ if (values.help) {
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
-      '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)',
+      '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
+      'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)',
   )
   process.exit(0)
 }
@@ -97,6 +109,13 @@ const registration = {
   ...(perAddress !== undefined ? { perAddress: { tenants: perAddress, windowMs: 3_600_000 } } : {}),
   ...(tokens?.length ? { open: false, tokens } : {}),
 }
+const tenancy = {
+  ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
+  ...(process.env.WEFT_TENANT_ID ? { tenant: process.env.WEFT_TENANT_ID } : {}),
+  ...(process.env.WEFT_DEFAULT_TENANT ? { defaultTenant: process.env.WEFT_DEFAULT_TENANT } : {}),
+  ...(process.env.WEFT_ISOLATION ? { isolation: process.env.WEFT_ISOLATION } : {}),
+  ...(process.env.WEFT_MANAGED_TENANTS === '1' ? { managedOnly: true } : {}),
+}
 const storeFactory = values.memory ? new MemoryStoreFactory() : new LevelStoreFactory({ path: data })
 
 const server = await WeftServer.start({
@@ -105,6 +124,7 @@ const server = await WeftServer.start({
   storeFactory,
   quotas,
   registration,
+  tenancy,
   ...(baseDomain ? { baseDomain } : {}),
   ...(publicUrls?.length ? { publicUrls } : {}),
   log: (message, error) => console.error(message, error ?? ''),
