@@ -109,7 +109,8 @@ export class LevelStoreFactory implements StoreFactory {
 
   /**
    * Erases the change store `name`: closes it if it is open here and deletes every record of it
-   * (entries, indexes, meta) in one range delete. Opening it again makes a new, empty store.
+   * (entries, indexes, meta) in one range delete, then compacts that range so the deleted records
+   * leave LevelDB's files too. Opening it again makes a new, empty store.
    */
   async eraseChangeStore(name: string): Promise<void> {
     this.#checkOpen()
@@ -123,6 +124,10 @@ export class LevelStoreFactory implements StoreFactory {
       valueEncoding: 'view',
     })
     await storageCall(`erasing change store ${name}`, () => sub.clear())
+    // Deleted keys stay in LevelDB's files until a compaction rewrites them: compact the range now.
+    const compact = (db as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
+    if (typeof compact === 'function')
+      await storageCall(`compacting erased store ${name}`, () => compact.call(db, sub.prefix, `${sub.prefix}\uffff`))
   }
 
   /** Closes every store it opened, then the database (unless it was given one). Idempotent. */

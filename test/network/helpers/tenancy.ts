@@ -90,9 +90,12 @@ export async function openEvents(url: string, path: string, key: string) {
     if (!res.body) return
     const decoder = new TextDecoder()
     let buffer = ''
+    const reader = res.body.getReader()
     try {
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return
+        buffer += decoder.decode(value, { stream: true })
         let i: number
         while ((i = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, i)
