@@ -359,3 +359,119 @@ describe('events', () => {
     }
   })
 })
+
+describe('bounds', () => {
+  it('counts bad API keys against the client address, like bad session tokens', async () => {
+    const strict = await WeftServer.start({ limits: { requestsPerSecond: 1, burst: 3 }, tenancy: { adminKey: KEY } })
+    try {
+      const codes: string[] = []
+      for (let i = 0; i < 6; i++)
+        codes.push((await admin(strict.url, 'GET', '/v1/admin/tenants', { key: 'weft_nope' })).body.code)
+      expect(codes.slice(0, 3)).toEqual(Array(3).fill(ErrorCodes.UNAUTHORIZED))
+      expect(codes.at(-1)).toBe(ErrorCodes.RATE_LIMITED)
+    } finally {
+      await strict.close()
+    }
+  })
+
+  it('opens at most the configured number of event streams per tenant', async () => {
+    const few = await WeftServer.start({ limits: fast, tenancy: { adminKey: KEY, events: { maxStreamsPerTenant: 2 } } })
+    try {
+      const streams = [await openEvents(few.url, '/v1/tenants/default/events', KEY)]
+      streams.push(await openEvents(few.url, '/v1/tenants/default/events', KEY))
+      const third = await admin(few.url, 'GET', '/v1/tenants/default/events', { key: KEY })
+      expect([streams[0]!.status, streams[1]!.status, third.status, third.body.code]).toEqual([
+        200,
+        200,
+        429,
+        ErrorCodes.RATE_LIMITED,
+      ])
+      for (const s of streams) s.close()
+    } finally {
+      await few.close()
+    }
+  })
+
+  it('exports a large tenant at the pace its reader reads, never reading far ahead', async () => {
+    const { MemoryStoreFactory } = await import('@weft/core/backend')
+    let read = 0
+    const factory = new MemoryStoreFactory()
+    const openChangeStore = factory.openChangeStore.bind(factory)
+    factory.openChangeStore = async (name) => {
+      const store = await openChangeStore(name)
+      const getChanges = store.getChanges.bind(store)
+      store.getChanges = async (hashes) => {
+        const got = await getChanges(hashes)
+        read += got.length
+        return got
+      }
+      return store
+    }
+    const big = await WeftServer.start({ limits: fast, storeFactory: factory, tenancy: { adminKey: KEY } })
+    try {
+      const m = await memberOf(big.url, 'big')
+      for (let i = 0; i < 8; i++) await m.push(m.entries(500, 10_000))
+      read = 0
+      const { request } = await import('node:http')
+      const req = request(`${big.url}/v1/admin/tenants/big/export`, { headers: { authorization: `Bearer ${KEY}` } })
+      const res = await new Promise<import('node:http').IncomingMessage>((r) => req.on('response', r).end())
+      let received = 0
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length
+        res.pause() // a reader that stops after its first chunk
+      })
+      await new Promise((r) => setTimeout(r, 1_000))
+      // 4,000 entries of about 10 KB (54 MB as base64 lines): what was read is a page ahead of the socket's buffers, no more.
+      expect(read).toBeLessThan(1_500)
+      res.resume()
+      res.removeAllListeners('data')
+      res.on('data', (chunk: Buffer) => (received += chunk.length))
+      await new Promise((r) => res.on('end', r))
+      expect(read).toBe(4_000)
+      expect(received).toBeGreaterThan(4_000 * 13_000)
+    } finally {
+      await big.close()
+    }
+  })
+})
+
+describe('more events', () => {
+  it('reports member registrations, a quota warning once per crossing, and entries refused over quota', async () => {
+    const tenant = fresh()
+    await admin(url, 'POST', '/v1/admin/tenants', {
+      key: KEY,
+      body: { id: tenant, quotas: { maxEntriesPerTenant: 10 } },
+    })
+    const stream = await openEvents(url, `/v1/tenants/${tenant}/events`, KEY)
+    const m = await memberOf(url, tenant)
+    await m.push(m.entries(7))
+    await m.push(m.entries(1)) // past 80 % of 10 entries: one warning
+    await m.push(m.entries(1)) // still past it: no second warning
+    await m.push(m.entries(3)) // one fits, two are refused
+    await eventually(() => stream.events.some((e) => e.type === 'quota-refused'), 5_000, 'quota-refused')
+    const types = stream.events.map((e) => e.type)
+    expect(types).toEqual([
+      'member-registered',
+      'entry-stored',
+      'entry-stored',
+      'quota-warning',
+      'entry-stored',
+      'entry-stored',
+      'quota-refused',
+    ])
+    expect(stream.events[0]!.data).toMatchObject({ members: 3, seq: 1 })
+    expect(stream.events.at(-1)!.data).toMatchObject({ db: 'notes', count: 2 })
+    stream.close()
+  })
+})
+
+describe('the command line', () => {
+  it('prints a new admin key in the key format, a different one each time', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const cli = new URL('../../packages/server/src/cli.ts', import.meta.url).pathname
+    const run = () => execFileSync('npx', ['tsx', cli, 'admin-key'], { encoding: 'utf8' }).trim()
+    const [a, b] = [run(), run()]
+    expect(a).toMatch(/^weft_[A-Za-z0-9_-]{16}_[A-Za-z0-9_-]{43}$/)
+    expect(b).not.toBe(a)
+  })
+})

@@ -191,8 +191,13 @@ async function pipeLines(lines: AsyncGenerator<string>, res: ServerResponse): Pr
       if (res.destroyed) return
       if (!res.write(line)) {
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve)
-          res.once('close', resolve)
+          const done = () => {
+            res.off('drain', done)
+            res.off('close', done)
+            resolve()
+          }
+          res.on('drain', done)
+          res.on('close', done)
         })
       }
     }
