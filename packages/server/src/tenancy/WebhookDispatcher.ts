@@ -58,7 +58,8 @@ export class WebhookDispatcher {
   readonly #queues = new Map<string, Queue>()
   readonly #options: Required<WebhookOptions>
   readonly #log: (message: string, error?: unknown) => void
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Backoff waits under way, each with what ends it early (on close). */
+  readonly #timers = new Map<ReturnType<typeof setTimeout>, () => void>()
   #closed = false
   /** Events dropped because a webhook's queue was full, and events given up after every attempt. */
   dropped = 0
@@ -101,7 +102,10 @@ export class WebhookDispatcher {
 
   close(): void {
     this.#closed = true
-    for (const t of this.#timers) clearTimeout(t)
+    for (const [t, wake] of this.#timers) {
+      clearTimeout(t)
+      wake()
+    }
     this.#timers.clear()
     this.#queues.clear()
   }
@@ -154,7 +158,7 @@ export class WebhookDispatcher {
         resolve()
       }, ms)
       t.unref?.()
-      this.#timers.add(t)
+      this.#timers.set(t, resolve)
     })
   }
 }
