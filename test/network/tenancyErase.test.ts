@@ -10,7 +10,7 @@ import { verifyWebhook, WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { eventually } from './helpers/devices.ts'
 import { codeOf } from './helpers/http.ts'
-import { admin, memberOf, TEST_ADMIN_KEY as KEY } from './helpers/tenancy.ts'
+import { admin, memberOf, openEvents, TEST_ADMIN_KEY as KEY } from './helpers/tenancy.ts'
 
 const fast = { requestsPerSecond: 100_000, burst: 100_000 }
 let dir: string
@@ -57,7 +57,10 @@ describe('deleting a tenant', () => {
       body: { name: 'victim stats', scopes: [`tenant:${victim}:read-stats`] },
     })
 
+    const watching = await openEvents(server.url, `/v1/tenants/${victim}/events`, KEY)
     const deleted = await admin(server.url, 'DELETE', `/v1/admin/tenants/${victim}`, { key: KEY })
+    await watching.done // the tenant's event streams end with it, after its last event
+    expect(watching.events.map((e) => e.type)).toEqual(['tenant-deleting'])
     expect(deleted.body).toMatchObject({ deleted: victim, databases: 2 })
     expect(deleted.body.records).toBeGreaterThanOrEqual(4) // registrations, two usage records, the mailbox
     expect((await admin(server.url, 'GET', `/v1/admin/tenants/${victim}`, { key: KEY })).status).toBe(404)

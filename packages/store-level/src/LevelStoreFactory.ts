@@ -95,12 +95,14 @@ export class LevelStoreFactory implements StoreFactory {
     })
     const names: string[] = []
     // Keys are `!<sublevel name>!!<part>!<key>`; escaped names never hold `!` or `"`.
-    let from = { gte: `!${sublevelName(prefix)}` }
+    // The escaped form of a prefix is a prefix of the escaped names (`sublevelName('')` is a special case).
+    const escapedPrefix = prefix === '' ? '' : sublevelName(prefix)
+    let from = { gte: `!${escapedPrefix}` }
     for (;;) {
       const [key] = await storageCall('listing change stores', () =>
-        stores.keys({ ...from, lt: `!${sublevelName(prefix)}\uffff`, limit: 1 }).all(),
+        stores.keys({ ...from, lt: `!${escapedPrefix}\uffff`, limit: 1 }).all(),
       )
-      if (key === undefined) return names
+      if (key === undefined) return names.sort()
       const escaped = key.slice(1, key.indexOf('!', 1))
       names.push(unescapeName(escaped))
       from = { gte: `!${escaped}"` }

@@ -195,6 +195,7 @@ export class Tenancy {
     this.counters.forget(tenant)
     this.#warned.delete(tenant)
     await this.catalogue.remove(tenant)
+    this.streams.closeTenant(tenant)
     return { databases, records: keys.length }
   }
 

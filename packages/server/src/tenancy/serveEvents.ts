@@ -11,14 +11,15 @@ export interface EventStreamLimits {
 
 /** The SSE streams open now, for the server's own accounting. */
 export class EventStreams {
-  readonly #open = new Set<ServerResponse>()
+  /** Open streams, with their tenant. */
+  readonly #open = new Map<ServerResponse, string>()
   /** Subscribers dropped for reading too slowly, since start. */
   dropped = 0
 
   /** Bytes waiting in all open streams now (each is bounded by `maxBufferedBytes`). */
   bufferedBytes(): number {
     let n = 0
-    for (const res of this.#open) n += res.writableLength
+    for (const res of this.#open.keys()) n += res.writableLength
     return n
   }
 
@@ -44,7 +45,7 @@ export class EventStreams {
       'x-accel-buffering': 'no',
     })
     res.write(': weft events\n\n')
-    this.#open.add(res)
+    this.#open.set(res, tenant)
     const stop = () => {
       unsubscribe()
       clearInterval(beat)
@@ -68,9 +69,14 @@ export class EventStreams {
     res.once('close', stop)
   }
 
-  /** Ends every stream of `tenant`... or every stream, when the server closes. */
+  /** Ends the streams of `tenant` (deleted). */
+  closeTenant(tenant: string): void {
+    for (const [res, t] of this.#open) if (t === tenant) res.end()
+  }
+
+  /** Ends every stream, when the server closes. */
   closeAll(): void {
-    for (const res of this.#open) res.destroy()
+    for (const res of this.#open.keys()) res.destroy()
     this.#open.clear()
   }
 }
