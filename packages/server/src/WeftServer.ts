@@ -8,7 +8,6 @@ import {
   ready,
   toWeftError,
   WeftError,
-  type AppendResult,
   type EntryEnvelope,
   type KeyValueStore,
   type StoreFactory,
@@ -395,7 +394,7 @@ export class WeftServer {
     const store = await this.#usage.open(tenant, route.db, quota)
     const append = async (entries: readonly EntryEnvelope[]) => {
       const r = await this.#usage.append(tenant, route.db, entries, quota)
-      this.#reportAppend(tenant, route.db, r, quota)
+      this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#usage.usage(tenant))
       return r
     }
     const authors = this.#options.authors ?? 'members'
@@ -406,19 +405,6 @@ export class WeftServer {
       return h
     }
     return handleDbOp({ tenant, store, append, registry: this.#registry, limits, authors, hold }, request)
-  }
-
-  /** The events of an append: entries stored, entries refused over quota, the quota's warning share passed. */
-  #reportAppend(tenant: string, db: string, r: AppendResult, quota: TenantQuota): void {
-    if (r.added.length)
-      this.#tenancy.emit(tenant, 'entry-stored', { db, count: r.added.length, hashes: r.added.slice(0, 100) })
-    const refused = r.rejected.filter((x) => x.error.code === ErrorCodes.QUOTA_EXCEEDED).length
-    if (refused) this.#tenancy.emit(tenant, 'quota-refused', { db, count: refused })
-    if (r.added.length)
-      void this.#usage.usage(tenant).then(
-        (used) => this.#tenancy.checkQuota(tenant, used, quota),
-        (err: unknown) => this.#log(`reading the storage use of ${tenant} failed`, err),
-      )
   }
 
   /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */

@@ -21,10 +21,11 @@ import { MemoryStoreFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
-import { newAdminKey } from './tenancy/adminKeyCommand.ts'
+import { newApiKey } from './tenancy/ApiKeys.ts'
 
+// `weft-server admin-key`: a new key, printed once; the server stores only its hash when given it (WEFT_ADMIN_KEY).
 if (process.argv[2] === 'admin-key') {
-  console.log(newAdminKey())
+  console.log(newApiKey())
   process.exit(0)
 }
 

@@ -58,7 +58,7 @@ export class ApiKeys {
 
   /** Makes a key with these scopes; the result's `key` is the only time the secret is seen. */
   async create(name: string, scopes: readonly unknown[]): Promise<{ key: string; info: ApiKeyInfo }> {
-    const key = `weft_${toBase64Url(randomBytes(12))}_${toBase64Url(randomBytes(32))}`
+    const key = newApiKey()
     return { key, info: await this.add(key, name, scopes) }
   }
 
@@ -137,6 +137,11 @@ export class ApiKeys {
       throw new WeftError(ErrorCodes.STORAGE_ERROR, 'an API key record of the server does not parse')
     return r
   }
+}
+
+/** A new random key, `weft_<12 random bytes>_<32 random bytes>` in base64url; stored nowhere. */
+export function newApiKey(): string {
+  return `weft_${toBase64Url(randomBytes(12))}_${toBase64Url(randomBytes(32))}`
 }
 
 function hashSecret(secret: string): Uint8Array {

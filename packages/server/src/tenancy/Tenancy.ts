@@ -1,4 +1,11 @@
-import { ErrorCodes, WeftError, type ChangeStore, type KeyValueStore, type StoreFactory } from '@weft/core/backend'
+import {
+  ErrorCodes,
+  WeftError,
+  type AppendResult,
+  type ChangeStore,
+  type KeyValueStore,
+  type StoreFactory,
+} from '@weft/core/backend'
 import type { TenantQuota } from '../ServerOptions.ts'
 import { ApiKeys } from './ApiKeys.ts'
 import { exportTenant } from './exportTenant.ts'
@@ -121,6 +128,24 @@ export class Tenancy {
   /** Reports an event of `tenant`. */
   emit(tenant: string, type: TenantEventType, data: Record<string, unknown> = {}): void {
     this.events.emit(tenant, type, data)
+  }
+
+  /** The events of an append: entries stored, entries refused over quota, the quota's warning share passed. */
+  reportAppend(
+    tenant: string,
+    db: string,
+    r: AppendResult,
+    quota: TenantQuota,
+    used: () => Promise<{ bytes: number; entries: number }>,
+  ): void {
+    if (r.added.length) this.emit(tenant, 'entry-stored', { db, count: r.added.length, hashes: r.added.slice(0, 100) })
+    const refused = r.rejected.filter((x) => x.error.code === ErrorCodes.QUOTA_EXCEEDED).length
+    if (refused) this.emit(tenant, 'quota-refused', { db, count: refused })
+    if (r.added.length)
+      void used().then(
+        (u) => this.checkQuota(tenant, u, quota),
+        (err: unknown) => this.#deps.log(`reading the storage use of ${tenant} failed`, err),
+      )
   }
 
   /**
