@@ -22,7 +22,6 @@ export { WeftServer } from './WeftServer.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
 export { createWeftHandler } from './tenancy/createWeftHandler.ts'
 export { signWebhook, verifyWebhook } from './tenancy/WebhookDispatcher.ts'
-export { tenantDataOf } from './tenancy/TenantDataStore.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
 export type { WeftHandler, WeftHandlerOptions } from './tenancy/createWeftHandler.ts'
