@@ -24,6 +24,8 @@ export {
   verifyDetached,
   serverSignerOf,
   isServerSigner,
+  blake2b256,
+  constantTimeEqual,
 } from './crypto/index.ts'
 export {
   packValue,

@@ -94,6 +94,15 @@ export const ErrorCodes = {
   WORK_LIMIT: 'WEFT_WORK_LIMIT',
   /** The tenant named by a request's path, subdomain, header and token do not agree (HTTP 400). */
   TENANT_MISMATCH: 'WEFT_TENANT_MISMATCH',
+  /**
+   * The tenant is suspended (or being deleted) by the server's operator: every operation of its
+   * members is refused and its open sockets are closed; its data is kept (HTTP 403).
+   */
+  TENANT_SUSPENDED: 'WEFT_TENANT_SUSPENDED',
+  /** The tenant's status does not allow this lifecycle step, e.g. resuming a tenant being deleted (HTTP 409). */
+  TENANT_STATE: 'WEFT_TENANT_STATE',
+  /** A server feature the tenant's feature flags switch off (live push, mailbox) (HTTP 403). */
+  FEATURE_DISABLED: 'WEFT_FEATURE_DISABLED',
   /** The server could not be reached, or the connection dropped before an answer. */
   NETWORK: 'WEFT_NETWORK',
   /** The server failed while handling a request (HTTP 5xx). */

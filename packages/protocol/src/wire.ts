@@ -76,9 +76,14 @@ export function httpStatusOf(code: string): number {
     case ErrorCodes.REGISTRATION_CLOSED:
     case ErrorCodes.MEMBER_RECORD_REFUSED:
     case ErrorCodes.READ_ONLY:
+    case ErrorCodes.TENANT_SUSPENDED:
+    case ErrorCodes.FEATURE_DISABLED:
       return 403
     case ErrorCodes.TENANT_NOT_FOUND:
       return 404
+    case ErrorCodes.TENANT_EXISTS:
+    case ErrorCodes.TENANT_STATE:
+      return 409
     case ErrorCodes.PAYLOAD_TOO_LARGE:
     case ErrorCodes.TOO_MANY_ENTRIES:
       return 413

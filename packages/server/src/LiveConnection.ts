@@ -256,8 +256,17 @@ export class LiveConnection {
   }
 
   #deny(err: unknown): void {
-    const forbidden = isWeftError(err) && err.code === ErrorCodes.FORBIDDEN
-    const message = isWeftError(err) ? err.message : 'the session could not be checked'
+    // A suspended tenant, or live push switched off, closes like a revoked key: signing in again does not help.
+    const forbidden =
+      isWeftError(err) &&
+      (err.code === ErrorCodes.FORBIDDEN ||
+        err.code === ErrorCodes.TENANT_SUSPENDED ||
+        err.code === ErrorCodes.FEATURE_DISABLED)
+    const message = isWeftError(err)
+      ? err.code === ErrorCodes.FORBIDDEN
+        ? err.message
+        : `${err.code}: ${err.message}`
+      : 'the session could not be checked'
     this.#out.end(forbidden ? SOCKET_CLOSE.FORBIDDEN : SOCKET_CLOSE.SIGN_IN_AGAIN, message)
     this.close()
   }

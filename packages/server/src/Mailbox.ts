@@ -53,6 +53,11 @@ export class Mailbox {
     this.#kv = kv
   }
 
+  /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
+  forget(tenant: string): void {
+    this.#indexes.delete(tenant)
+  }
+
   /** Messages and body bytes the tenant's mailbox holds. */
   usage(tenant: string): Promise<{ messages: number; bytes: number }> {
     return this.#serial(tenant, async () => {

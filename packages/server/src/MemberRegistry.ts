@@ -296,6 +296,11 @@ export class MemberRegistry {
     return (await this.#load(tenant))?.until.get(key)
   }
 
+  /** Drops what is cached of `tenant` after its record was erased (the tenant was deleted). */
+  forget(tenant: string): void {
+    if (this.#cache.delete(tenant) && this.#tenants !== undefined) this.#tenants--
+  }
+
   async #load(tenant: string): Promise<Membership | null> {
     const cached = this.#cache.get(tenant)
     if (cached) return cached

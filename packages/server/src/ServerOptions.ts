@@ -2,8 +2,10 @@ import type { Logger } from 'pino'
 import type { ServerMetrics } from './observability/ServerMetrics.ts'
 import type { StoreFactory } from '@weft/core'
 import type { ProtocolLimits } from '@weft/protocol'
+import type { IncomingMessage } from 'node:http'
 import type { ChallengeQuotas } from './ChallengeTable.ts'
 import type { DirectoryLimits } from './TenantDirectory.ts'
+import type { TenancyOptions } from './tenancy/TenancyOptions.ts'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however
@@ -139,6 +141,17 @@ export interface WeftServerOptions {
   readonly slowSocketMs?: number
   /** Interval of WebSocket keep-alive pings, in milliseconds. Default 30 seconds. */
   readonly pingIntervalMs?: number
+  /**
+   * Tenant management: the isolation model of new tenants, the default tenant, a single fixed
+   * tenant, the bootstrap admin API key, server-wide feature flags, event and webhook bounds.
+   */
+  readonly tenancy?: TenancyOptions
+  /**
+   * The tenant the embedding app's own authentication says a request is for (the middleware's
+   * hook, see `createWeftHandler`): it must agree with every other way the request names one
+   * (`WEFT_TENANT_MISMATCH` otherwise). Undefined: the app names none.
+   */
+  readonly resolveTenant?: (req: IncomingMessage) => string | undefined | Promise<string | undefined>
   /** Where the server reports failures it survives. Default: nowhere. */
   readonly log?: (message: string, error?: unknown) => void
   /**

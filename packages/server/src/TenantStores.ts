@@ -20,6 +20,11 @@ export class TenantStores {
     return p
   }
 
+  /** Forgets the stores of `tenant` (erased): the next open opens them again. */
+  forget(tenant: string): void {
+    for (const name of this.#open.keys()) if (name.startsWith(`${tenant}/`)) this.#open.delete(name)
+  }
+
   /** How many append listeners the open stores have, all together (live subscriptions hold one each). */
   async listenerCount(): Promise<number> {
     let n = 0

@@ -155,6 +155,11 @@ export class UsageLedger {
     })
   }
 
+  /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
+  forget(tenant: string): void {
+    this.#states.delete(tenant)
+  }
+
   /** The tenant's use, loaded from its records once (counting what a crash left pending). */
   async #state(tenant: string): Promise<TenantState> {
     const known = this.#states.get(tenant)

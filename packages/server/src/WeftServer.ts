@@ -65,9 +65,20 @@ import { RequestObserver } from './observability/RequestObserver.ts'
 import { routeShape } from './observability/routeShape.ts'
 import { ServerMetrics } from './observability/ServerMetrics.ts'
 import { answerMetrics } from './observability/answerMetrics.ts'
+import { handleAdmin, type AdminContext } from './tenancy/handleAdmin.ts'
+import { Tenancy } from './tenancy/Tenancy.ts'
 
 /** Where a request names its tenant, besides its session. */
-type NamedTenant = { readonly path?: string; readonly header?: string; readonly subdomain?: string }
+type NamedTenant = {
+  readonly path?: string
+  readonly header?: string
+  readonly subdomain?: string
+  readonly app?: string
+  readonly fixed?: string
+}
+
+/** The tenant a request turned out to be for, once known (for its tenant's request counts). */
+type Seen = { tenant?: string }
 
 /** The decode budget of a route's body. */
 function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
@@ -121,6 +132,9 @@ export class WeftServer {
   readonly #observer: RequestObserver
   readonly #metrics: ServerMetrics | undefined
   #closing: Promise<void> | undefined
+  /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
+  #tenancy!: Tenancy
+  #admin!: AdminContext
 
   private constructor(
     options: WeftServerOptions,
@@ -183,16 +197,73 @@ export class WeftServer {
 
   /** Starts a server and resolves once it listens. */
   static async start(options: WeftServerOptions = {}): Promise<WeftServer> {
-    await ready()
-    const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
-    const factory = options.storeFactory ?? new MemoryStoreFactory()
-    const kv = await factory.openKeyValueStore('weft-server')
-    const server = new WeftServer(options, factory, kv, quotaFor, await serverIdentity(kv))
+    const server = await WeftServer.open(options)
     await new Promise<void>((resolve, reject) => {
       server.#http.once('error', reject)
       server.#http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
     })
     return server
+  }
+
+  /**
+   * A server that does not listen: an app passes it requests ({@link handleRequest}) and socket
+   * upgrades ({@link handleUpgrade}) from its own HTTP server. `createWeftHandler` wraps it.
+   */
+  static async open(options: WeftServerOptions = {}): Promise<WeftServer> {
+    await ready()
+    const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
+    const factory = options.storeFactory ?? new MemoryStoreFactory()
+    const kv = await factory.openKeyValueStore('weft-server')
+    const server = new WeftServer(options, factory, kv, quotaFor, await serverIdentity(kv))
+    await server.#openTenancy(kv)
+    return server
+  }
+
+  async #openTenancy(kv: KeyValueStore): Promise<void> {
+    const recheckLive = (tenant: string) => {
+      for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
+    }
+    this.#tenancy = await Tenancy.open(this.#options.tenancy ?? {}, {
+      kv,
+      factory: this.#factory,
+      maxEntryBytes: this.#limits.maxEntryBytes,
+      open: (tenant, db) => this.#stores.open(tenant, db),
+      recheckLive,
+      forget: (tenant) => {
+        this.#registry.forget(tenant)
+        this.#usage.forget(tenant)
+        this.#mailbox.forget(tenant)
+        this.#stores.forget(tenant)
+      },
+      log: this.#log,
+    })
+    this.#admin = {
+      tenancy: this.#tenancy,
+      usage: this.#usage,
+      registry: this.#registry,
+      mailbox: this.#mailbox,
+      quotaFor: (tenant) => this.#tenantQuota(tenant),
+      liveConnections: (tenant) => [...this.#live].filter((c) => c.tenant === tenant).length,
+      recheckLive,
+      log: this.#log,
+      takeAddress: (req) => this.#rates.takeAddress(addressOf(req)),
+      sessionTenant: async (token) => (await this.#auth.authenticate(token)).tenant,
+    }
+  }
+
+  /** The server's tenancy: catalogue, API keys, event bus and its streams, request counters. */
+  get tenancy(): Tenancy {
+    return this.#tenancy
+  }
+
+  /** Serves one HTTP request (for a server made by {@link open}, mounted in another app). */
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.#handle(req, res)
+  }
+
+  /** Serves one WebSocket upgrade (for a server made by {@link open}, mounted in another app). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    return this.#upgrade(req, socket, head)
   }
 
   /** The port it listens on. */
@@ -233,6 +304,7 @@ export class WeftServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#ping)
+      this.#tenancy?.close()
       for (const ws of this.#wss.clients) ws.terminate()
       for (const c of this.#live) c.close()
       await new Promise<void>((resolve) => {
@@ -253,7 +325,9 @@ export class WeftServer {
     const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
     if (answerProbe(req, res, state)) return
     if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
+    if (await handleAdmin(this.#admin, req, res)) return
     let bodyRead = false
+    const seen: Seen = {}
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const route = parseRoute(url.pathname)
@@ -262,10 +336,10 @@ export class WeftServer {
         throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
       if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
       const address = addressOf(req)
-      const named = this.#named(route.pathTenant, req)
+      const named = await this.#named(route.pathTenant, req)
       // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
       const preAuth = route.kind === 'tenant' && route.op !== 'usage'
-      const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address)
+      const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address, seen)
       const tenant = session?.tenant ?? resolveTenant(named)
       if (tenant !== undefined) this.#observer.note(res, { tenant })
       if (preAuth) this.#rates.takeAddress(address)
@@ -281,11 +355,13 @@ export class WeftServer {
       this.#observer.note(res, { bytesIn: raw.length })
       holds[0]?.resize(raw.length)
       const body = decodeMessage(raw, messageKind(route), this.#limits, maxBytes)
-      const result = await this.#dispatch(route, req, session, named, body, holds, address)
+      const result = await this.#dispatch(route, req, session, named, body, holds, address, seen)
+      this.#count(seen, false)
       const bytes = encodeBody(result)
       res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
       res.end(bytes)
     } catch (err) {
+      this.#count(seen, true)
       const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
       this.#observer.note(res, { code: w.code })
       if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
@@ -315,13 +391,22 @@ export class WeftServer {
     body: unknown,
     holds: Hold[],
     address: string,
+    seen: Seen,
   ): Promise<unknown> {
     if (route.kind === 'tenant' && route.op !== 'usage') {
       const tenant = resolveTenant(named)
       if (tenant === undefined)
         throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
+      seen.tenant = tenant
+      if (route.op === 'register') await this.#tenancy.admitRegistration(tenant)
+      else await this.#tenancy.admit(tenant, { adopt: false })
       const caller = { address, host: req.headers.host }
-      return handleTenantOp(this.#tenantOps, tenant, parseTenantRequest(route.op, body), caller)
+      const result = await handleTenantOp(this.#tenantOps, tenant, parseTenantRequest(route.op, body), caller)
+      if (route.op === 'register') {
+        await this.#tenancy.catalogue.ensure(tenant)
+        this.#tenancy.emit(tenant, 'member-registered', result as Record<string, unknown>)
+      }
+      return result
     }
     const session = signedIn!
     const quota = this.#tenantQuota(session.tenant)
@@ -332,18 +417,22 @@ export class WeftServer {
       return tenantUsage(session, parts, quota)
     }
     if (route.kind === 'mail') {
+      this.#tenancy.requireFlag(session.tenant, 'mailbox')
       const request = parseMailRequest(route.op, body)
       if (request.op === 'put') return this.#mailbox.put(storage, session.key, request, quota)
       if (request.op === 'delete') return this.#mailbox.delete(storage, session.key, request)
       return this.#mailbox.list(storage, request.after, request.limit)
     }
-    const request = parseDbRequest(route.op, body, this.#limits)
     const { tenant } = session
+    // The tenant's own entry size limit, when it sets one below the server's.
+    const limits = { ...this.#limits, maxEntryBytes: this.#tenancy.settings(tenant).config.maxEntryBytes }
+    const request = parseDbRequest(route.op, body, limits)
     const store = await this.#usage.open(storage, route.db, quota)
     const append = async (entries: readonly EntryEnvelope[]) => {
-      const result = await this.#usage.append(storage, route.db, entries, quota)
-      this.#metrics?.stored(result.added, entries)
-      return result
+      const r = await this.#usage.append(storage, route.db, entries, quota)
+      this.#metrics?.stored(r.added, entries)
+      this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#usage.usage(storage))
+      return r
     }
     const authors = this.#options.authors ?? 'members'
     const hold = (bytes: number): Hold => {
@@ -352,18 +441,23 @@ export class WeftServer {
       holds.push(h)
       return h
     }
-    return handleDbOp(
-      { tenant, store, append, registry: this.#admission, limits: this.#limits, authors, hold },
-      request,
-    )
+    return handleDbOp({ tenant, store, append, registry: this.#admission, limits, authors, hold }, request)
   }
 
-  /** Where a request names its tenant: path, header, subdomain. */
-  #named(pathTenant: string | undefined, req: IncomingMessage): NamedTenant {
+  /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */
+  #count(seen: Seen, refused: boolean): void {
+    if (seen.tenant !== undefined && this.#tenancy.catalogue.peek(seen.tenant))
+      this.#tenancy.counters.count(seen.tenant, refused)
+  }
+
+  /** Where a request names its tenant: path, header, subdomain, the embedding app, the server's one tenant. */
+  async #named(pathTenant: string | undefined, req: IncomingMessage): Promise<NamedTenant> {
     return {
       path: pathTenant,
       header: headerValue(req.headers[TENANT_HEADER]),
       subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
+      app: (await this.#options.resolveTenant?.(req)) ?? undefined,
+      fixed: this.#tenancy.options.tenant,
     }
   }
 
@@ -372,7 +466,7 @@ export class WeftServer {
    * session's rate and its tenant's. A request whose token fails counts against its address, so
    * made-up tokens are slowed like any anonymous call.
    */
-  async #signedIn(token: string | undefined, named: NamedTenant, address: string): Promise<Session> {
+  async #signedIn(token: string | undefined, named: NamedTenant, address: string, seen: Seen): Promise<Session> {
     let session: Session
     try {
       session = await this.#session(token, named)
@@ -380,6 +474,8 @@ export class WeftServer {
       if (isWeftError(err, ErrorCodes.UNAUTHORIZED)) this.#rates.takeAddress(address)
       throw err
     }
+    seen.tenant = session.tenant
+    await this.#tenancy.admit(session.tenant, { adopt: true })
     this.#rates.takeSession(session.token)
     this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
     return session
@@ -399,7 +495,7 @@ export class WeftServer {
   /** The tenant's limits; an operator's `forTenant` that fails is the server's failure, not the client's. */
   #tenantQuota(tenant: string): TenantQuota {
     try {
-      return this.#quotaFor(tenant)
+      return this.#tenancy.quota(tenant, this.#quotaFor(tenant))
     } catch (err) {
       this.#log(`quotas.forTenant failed for ${tenant}`, err)
       throw new WeftError(ErrorCodes.SERVER_ERROR, "the server could not work out the tenant's limits", { cause: err })
@@ -407,10 +503,7 @@ export class WeftServer {
   }
 
   /** The session of a request, checked against every tenant the request names. */
-  async #session(
-    token: string | undefined,
-    named: { path?: string; header?: string; subdomain?: string },
-  ): Promise<Session> {
+  async #session(token: string | undefined, named: NamedTenant): Promise<Session> {
     const session = await this.#auth.authenticate(token)
     resolveTenant({ ...named, token: session.tenant })
     return session
@@ -422,13 +515,20 @@ export class WeftServer {
       const route = parseRoute(url.pathname)
       if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
       const token = url.searchParams.get('token') ?? bearer(req)
-      const session = await this.#signedIn(token ?? undefined, this.#named(route.pathTenant, req), addressOf(req))
+      const named = await this.#named(route.pathTenant, req)
+      const session = await this.#signedIn(token ?? undefined, named, addressOf(req), {})
+      this.#tenancy.requireFlag(session.tenant, 'livePush')
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const conn = new LiveConnection(ws, {
           tenant: session.tenant,
           key: session.key,
           open: async (t, db) => this.#usage.open(await this.#generations.storageName(t), db, this.#tenantQuota(t)),
-          authorize: () => this.#auth.check(session),
+          // The tenant's status and flags too: suspending it, or switching live push off, closes its sockets.
+          authorize: async () => {
+            await this.#tenancy.admit(session.tenant, { adopt: false })
+            this.#tenancy.requireFlag(session.tenant, 'livePush')
+            return this.#auth.check(session)
+          },
           budget: this.#budget,
           pageBytes: this.#limits.maxResponseBytes,
           maxEntryBytes: this.#limits.maxEntryBytes,

@@ -13,8 +13,13 @@
  * WEFT_MAX_MAIL_BYTES_PER_TENANT, WEFT_MAX_HELD_BYTES_PER_TENANT (a number, or `unlimited`); for registrations WEFT_MAX_TENANTS,
  * WEFT_TENANTS_PER_ADDRESS (new tenants per remote address an hour) and WEFT_REGISTRATION_TOKENS
  * (comma-separated: when set, only these operator tokens create tenants); WEFT_LOG_LEVEL (JSON
- * request logs on stdout, default info) and WEFT_METRICS_TOKEN (serves /metrics to scrapes that send it).
- * A bad flag prints `WEFT_CLI_USAGE` and a remedy, and exits 2.
+ * request logs on stdout, default info) and WEFT_METRICS_TOKEN (serves /metrics to scrapes that send it);
+ * for tenancy WEFT_ADMIN_KEY (the bootstrap admin API key), WEFT_TENANT_ID (a single-tenant server),
+ * WEFT_DEFAULT_TENANT, WEFT_ISOLATION (the isolation model of new tenants) and WEFT_MANAGED_TENANTS=1
+ * (tenants are created through the admin API only). A bad flag prints `WEFT_CLI_USAGE` and a remedy,
+ * and exits 2.
+ *
+ * `weft-server admin-key` prints a new admin API key once, for WEFT_ADMIN_KEY.
  */
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
@@ -25,6 +30,13 @@ import { WeftServer } from './WeftServer.ts'
 import { tenantCommand } from './tenantCommand.ts'
 
 if (process.argv[2] === 'tenant') process.exit(await tenantCommand(process.argv.slice(3)))
+import { newApiKey } from './tenancy/ApiKeys.ts'
+
+// `weft-server admin-key`: a new key, printed once; the server stores only its hash when given it (WEFT_ADMIN_KEY).
+if (process.argv[2] === 'admin-key') {
+  console.log(newApiKey())
+  process.exit(0)
+}
 
 const QUOTA_FLAGS = {
   'max-bytes-per-tenant': 'maxBytesPerTenant',
@@ -75,7 +87,9 @@ if (values.help) {
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
       '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
-      '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]',
+      '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]\n' +
+      'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)\n' +
+      'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)',
   )
   process.exit(0)
 }
@@ -125,6 +139,13 @@ const registration = {
   ...(perAddress !== undefined ? { perAddress: { tenants: perAddress, windowMs: 3_600_000 } } : {}),
   ...(tokens?.length ? { open: false, tokens } : {}),
 }
+const tenancy = {
+  ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
+  ...(process.env.WEFT_TENANT_ID ? { tenant: process.env.WEFT_TENANT_ID } : {}),
+  ...(process.env.WEFT_DEFAULT_TENANT ? { defaultTenant: process.env.WEFT_DEFAULT_TENANT } : {}),
+  ...(process.env.WEFT_ISOLATION ? { isolation: process.env.WEFT_ISOLATION } : {}),
+  ...(process.env.WEFT_MANAGED_TENANTS === '1' ? { managedOnly: true } : {}),
+}
 const storeFactory = values.memory ? new MemoryStoreFactory() : new LevelStoreFactory({ path: data })
 
 const logger = createServerLogger({ level: logLevel })
@@ -138,6 +159,7 @@ const server = await WeftServer.start({
   storeFactory,
   quotas,
   registration,
+  tenancy,
   ...(baseDomain ? { baseDomain } : {}),
   ...(publicUrls?.length ? { publicUrls } : {}),
   log: (message, error) => logger.error({ err: error }, message),

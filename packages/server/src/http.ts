@@ -9,7 +9,7 @@ export function allowCors(req: IncomingMessage, res: ServerResponse, allowed: re
   const origin = headerValue(req.headers.origin)
   if (!origin || (allowed !== '*' && !allowed.includes(origin))) return
   res.setHeader('access-control-allow-origin', allowed === '*' ? '*' : origin)
-  res.setHeader('access-control-allow-methods', 'POST, OPTIONS')
+  res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS')
   res.setHeader('access-control-allow-headers', `authorization, content-type, ${TENANT_HEADER}`)
   res.setHeader('access-control-expose-headers', 'retry-after')
   if (allowed !== '*') res.setHeader('vary', 'origin')

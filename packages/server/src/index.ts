@@ -11,15 +11,40 @@
  * Requests are logged as JSON lines through pino (`createServerLogger`) and counted as Prometheus
  * metrics through prom-client (`ServerMetrics`, served at `/metrics`).
  *
- * The entry exports what an operator calls: the server, its options and the default quotas. The
- * request router, authenticator, member registry and rate limiter are internal.
+ * Tenants are a managed resource: a catalogue with a lifecycle (active, suspended, deleting), an
+ * admin API under `/v1/admin/` authenticated by API keys stored only as hashes, per-tenant
+ * configuration and feature flags, statistics, and a tenant-scoped event bus (Server-Sent Events and
+ * signed webhooks); docs/multi-tenancy.md. `createWeftHandler` mounts the relay inside an existing
+ * HTTP app.
+ *
+ * The entry exports what an operator calls: the server, its options, the default quotas, the
+ * middleware and the webhook signature helpers. The request router, authenticator, member
+ * registry and rate limiter are internal.
  */
 export { WeftServer } from './WeftServer.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
+export { createWeftHandler } from './tenancy/createWeftHandler.ts'
+export { signWebhook, verifyWebhook } from './tenancy/WebhookDispatcher.ts'
 export { createServerLogger, LOG_LEVELS } from './observability/serverLogger.ts'
 export { ServerMetrics } from './observability/ServerMetrics.ts'
-export type { LogLevel } from './observability/serverLogger.ts'
 export { DEFAULT_DIRECTORY_LIMITS } from './TenantDirectory.ts'
+export type { LogLevel } from './observability/serverLogger.ts'
+export type { DirectoryLimits } from './TenantDirectory.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
-export type { DirectoryLimits } from './TenantDirectory.ts'
+export type { WeftHandler, WeftHandlerOptions } from './tenancy/createWeftHandler.ts'
+export type { TenancyOptions } from './tenancy/TenancyOptions.ts'
+export type { Tenancy } from './tenancy/Tenancy.ts'
+export type { TenantDataStore, ErasableStoreFactory } from './tenancy/TenantDataStore.ts'
+export type {
+  TenantRecord,
+  TenantStatus,
+  TenantConfig,
+  TenantFlags,
+  WebhookConfig,
+  EffectiveSettings,
+} from './tenancy/TenantRecord.ts'
+export type { TenantEvent, TenantEventType } from './tenancy/TenantEventBus.ts'
+export type { WebhookOptions } from './tenancy/WebhookDispatcher.ts'
+export type { ApiKeyInfo } from './tenancy/ApiKeys.ts'
+export type { Scope } from './tenancy/scopes.ts'

@@ -7,21 +7,31 @@ export interface TenantSources {
   readonly header?: string
   readonly subdomain?: string
   readonly token?: string
+  /** The tenant the embedding app's own authentication names (`resolveTenant(req)` of the middleware). */
+  readonly app?: string
+  /** The one tenant of a single-tenant server. */
+  readonly fixed?: string
 }
 
 /**
  * The tenant a request is for. Precedence: URL path, then `X-Tenant-ID` header, then subdomain,
- * then the session token. Every source present must name the same tenant: a request whose
- * path, header or subdomain disagree is refused with `WEFT_TENANT_MISMATCH`; a token for another
+ * then the embedding app's, then the server's fixed tenant, then the session token or API key.
+ * Every source present must name the same tenant: a request whose path, header, subdomain, app
+ * and fixed tenant disagree is refused with `WEFT_TENANT_MISMATCH`; a token or key for another
  * tenant than the one named is refused with `WEFT_FORBIDDEN`. Undefined when nothing names one.
  */
 export function resolveTenant(sources: TenantSources): string | undefined {
-  const named = [sources.path, sources.header, sources.subdomain].filter((s): s is string => s !== undefined)
+  const named = [sources.path, sources.header, sources.subdomain, sources.app, sources.fixed].filter(
+    (s): s is string => s !== undefined,
+  )
   if (named.some((n) => !isTenantId(n)))
     throw new WeftError(ErrorCodes.PROTOCOL, 'a tenant id is 1-512 bytes without / or control characters')
   const tenant = named[0]
   if (named.some((n) => n !== tenant)) {
-    throw new WeftError(ErrorCodes.TENANT_MISMATCH, 'the path, X-Tenant-ID header and subdomain name different tenants')
+    throw new WeftError(
+      ErrorCodes.TENANT_MISMATCH,
+      'the path, X-Tenant-ID header, subdomain and server name different tenants',
+    )
   }
   if (tenant !== undefined && sources.token !== undefined && sources.token !== tenant) {
     throw new WeftError(ErrorCodes.FORBIDDEN, 'the session token belongs to another tenant')

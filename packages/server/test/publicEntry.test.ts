@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as server from '@weft/server'
 
 describe('@weft/server entry', () => {
-  it('exports what an operator calls: the server, its default quotas and directory limits, its logger and metrics, nothing of its internals', () => {
+  it('exports what an operator calls: the server, its default quotas and directory limits, the middleware, the webhook signature helpers, its logger and metrics, nothing of its internals', () => {
     expect(Object.keys(server).sort()).toEqual([
       'DEFAULT_DIRECTORY_LIMITS',
       'DEFAULT_QUOTAS',
@@ -10,6 +10,9 @@ describe('@weft/server entry', () => {
       'ServerMetrics',
       'WeftServer',
       'createServerLogger',
+      'createWeftHandler',
+      'signWebhook',
+      'verifyWebhook',
     ])
   })
 })

@@ -1,11 +1,11 @@
 import { ErrorCodes, WeftError, type StoreFactory, type StoreOptions } from '@weft/core'
 import { Level } from 'level'
-import { listStoreNames } from './listStoreNames.ts'
 import { LevelChangeStore } from './LevelChangeStore.ts'
 import { LevelKeyValueStore } from './LevelKeyValueStore.ts'
 import { storageCall } from './storageError.ts'
 import { StoreLayout, type LevelDatabase } from './StoreLayout.ts'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
+import { storeNameOf, sublevelName } from './sublevelName.ts'
 
 interface CommonOptions {
   /**
@@ -74,15 +74,6 @@ export class LevelStoreFactory implements StoreFactory {
     return store
   }
 
-  /**
-   * The names of the change stores this folder holds (`<tenant>/<db>` by convention), sorted;
-   * `prefix` keeps those that start with it (`acme/` for one tenant's databases).
-   */
-  async changeStoreNames(prefix: string): Promise<string[]> {
-    this.#checkOpen()
-    return (await listStoreNames(await this.#database())).filter((n) => n.startsWith(prefix))
-  }
-
   /** Checks that the parts of change store `name` agree (see {@link checkStoreIntegrity}). */
   async checkIntegrity(name: string, options: IntegrityOptions = {}): Promise<IntegrityReport> {
     this.#checkOpen()
@@ -97,6 +88,55 @@ export class LevelStoreFactory implements StoreFactory {
     let kv = this.#records.get(name)
     if (!kv || kv.closed) this.#records.set(name, (kv = LevelKeyValueStore.open(db, name, { sync: this.#sync })))
     return kv
+  }
+
+  /**
+   * The names of the change stores in the database that start with `prefix` (say `<tenant>/`),
+   * sorted; each costs one seek, whatever the stores hold.
+   */
+  async changeStoreNames(prefix: string): Promise<string[]> {
+    this.#checkOpen()
+    const stores = (await this.#database()).sublevel<string, Uint8Array>('weft-store', {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
+    const names: string[] = []
+    // Keys are `!<sublevel name>!!<part>!<key>`; escaped names never hold `!` or `"`.
+    // The escaped form of a prefix is a prefix of the escaped names (`sublevelName('')` is a special case).
+    const escapedPrefix = prefix === '' ? '' : sublevelName(prefix)
+    let from = { gte: `!${escapedPrefix}` }
+    for (;;) {
+      const [key] = await storageCall('listing change stores', () =>
+        stores.keys({ ...from, lt: `!${escapedPrefix}\uffff`, limit: 1 }).all(),
+      )
+      if (key === undefined) return names.sort()
+      const escaped = key.slice(1, key.indexOf('!', 1))
+      names.push(storeNameOf(escaped))
+      from = { gte: `!${escaped}"` }
+    }
+  }
+
+  /**
+   * Erases the change store `name`: closes it if it is open here and deletes every record of it
+   * (entries, indexes, meta) in one range delete, then compacts that range so the deleted records
+   * leave LevelDB's files too. Opening it again makes a new, empty store.
+   */
+  async eraseChangeStore(name: string): Promise<void> {
+    this.#checkOpen()
+    const open = this.#stores.get(name)
+    this.#stores.delete(name)
+    const store = await open?.catch(() => undefined)
+    await store?.close()
+    const db = await this.#database()
+    const sub = db.sublevel<string, Uint8Array>(['weft-store', sublevelName(name)], {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
+    await storageCall(`erasing change store ${name}`, () => sub.clear())
+    // Deleted keys stay in LevelDB's files until a compaction rewrites them: compact the range now.
+    const compact = (db as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
+    if (typeof compact === 'function')
+      await storageCall(`compacting erased store ${name}`, () => compact.call(db, sub.prefix, `${sub.prefix}\uffff`))
   }
 
   /** Closes every store it opened, then the database (unless it was given one). Idempotent. */

@@ -41,6 +41,21 @@ export class MemoryStoreFactory implements StoreFactory {
     return kv
   }
 
+  /** The names of the change stores it holds that start with `prefix`, sorted. */
+  async changeStoreNames(prefix: string): Promise<string[]> {
+    return [...this.#stores]
+      .filter(([name, s]) => name.startsWith(prefix) && !s.closed)
+      .map(([name]) => name)
+      .sort()
+  }
+
+  /** Erases the change store `name`: closes it and drops what it held. Opening it again makes a new, empty store. */
+  async eraseChangeStore(name: string): Promise<void> {
+    const store = this.#stores.get(name)
+    this.#stores.delete(name)
+    await store?.close()
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#stores.values()].map((s) => s.close()))
     this.#stores.clear()

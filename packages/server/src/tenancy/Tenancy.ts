@@ -1,0 +1,236 @@
+import {
+  ErrorCodes,
+  WeftError,
+  type AppendResult,
+  type ChangeStore,
+  type KeyValueStore,
+  type StoreFactory,
+} from '@weft/core/backend'
+import type { TenantQuota } from '../ServerOptions.ts'
+import { ApiKeys } from './ApiKeys.ts'
+import { exportTenant } from './exportTenant.ts'
+import { RequestCounters } from './RequestCounters.ts'
+import { EventStreams } from './serveEvents.ts'
+import { TenantCatalogue } from './TenantCatalogue.ts'
+import { tenantDataOf, type TenantDataStore } from './TenantDataStore.ts'
+import { TenantEventBus, type TenantEventType } from './TenantEventBus.ts'
+import { listTenantRecords } from './tenantRecordKeys.ts'
+import { effectiveSettings, type EffectiveSettings, type TenantFlags, type TenantRecord } from './TenantRecord.ts'
+import type { TenancyOptions } from './TenancyOptions.ts'
+import { WebhookDispatcher } from './WebhookDispatcher.ts'
+
+/** What tenancy needs from the rest of the server. */
+export interface TenancyDeps {
+  readonly kv: KeyValueStore
+  readonly factory: StoreFactory
+  readonly maxEntryBytes: number
+  readonly open: (tenant: string, db: string) => Promise<ChangeStore>
+  /** The tenant's open sockets check their standing again now. */
+  readonly recheckLive: (tenant: string) => void
+  /** Drops what the server caches of a tenant (after its records were erased). */
+  readonly forget: (tenant: string) => void
+  readonly log: (message: string, error?: unknown) => void
+}
+
+/**
+ * The server's tenancy: the catalogue of tenants and their lifecycle, API keys, per-tenant
+ * settings, request counters, the event bus with its SSE streams and webhooks, and export and
+ * erasure. The request path asks it {@link admit} before serving a tenant.
+ */
+export class Tenancy {
+  readonly catalogue: TenantCatalogue
+  readonly keys: ApiKeys
+  readonly events = new TenantEventBus()
+  readonly streams = new EventStreams()
+  readonly webhooks: WebhookDispatcher
+  readonly counters: RequestCounters
+  readonly options: TenancyOptions
+  readonly data: TenantDataStore | undefined
+  readonly #deps: TenancyDeps
+  readonly #defaults: { flags: TenantFlags; maxEntryBytes: number }
+  /** Per tenant, the quota share it was last warned at (so a warning is sent once per crossing). */
+  readonly #warned = new Map<string, number>()
+  readonly #deleting = new Map<string, Promise<{ databases: number; records: number }>>()
+
+  private constructor(options: TenancyOptions, deps: TenancyDeps) {
+    this.options = options
+    this.#deps = deps
+    this.catalogue = new TenantCatalogue(deps.kv, { isolation: options.isolation ?? 'shared' })
+    this.keys = new ApiKeys(deps.kv)
+    this.counters = new RequestCounters(options.maxCountedTenants)
+    this.webhooks = new WebhookDispatcher(options.webhooks, deps.log)
+    this.data = options.data ?? tenantDataOf(deps.factory)
+    this.#defaults = { flags: options.flags ?? {}, maxEntryBytes: deps.maxEntryBytes }
+    this.events.onEvery((e) => {
+      const hooks = this.catalogue.peek(e.tenant)?.config.webhooks
+      if (hooks?.length) this.webhooks.deliver(e, hooks)
+    })
+  }
+
+  /**
+   * Opens tenancy over the server's records: makes the default tenant's record, stores the
+   * operator's bootstrap admin key, and finishes deletions a stop interrupted.
+   */
+  static async open(options: TenancyOptions, deps: TenancyDeps): Promise<Tenancy> {
+    const t = new Tenancy(options, deps)
+    await t.catalogue.ensure(t.defaultTenant)
+    if (options.adminKey) await t.keys.add(options.adminKey, 'bootstrap', ['admin:tenants', 'admin:keys'])
+    for (const id of await t.catalogue.deleting())
+      void t.deleteTenant(id).catch((err: unknown) => deps.log(`finishing the deletion of ${id} failed`, err))
+    return t
+  }
+
+  /** The tenant data from before tenancy belongs to, and the one a single-tenant server serves. */
+  get defaultTenant(): string {
+    return this.options.tenant ?? this.options.defaultTenant ?? 'default'
+  }
+
+  /**
+   * Checks that `tenant` may be served now: `WEFT_TENANT_SUSPENDED` when it is suspended or being
+   * deleted. A signed-in tenant without a record (registered before tenancy, or by open
+   * registration) is adopted: it gets one, with the server's defaults.
+   */
+  async admit(tenant: string, options: { adopt: boolean }): Promise<TenantRecord | undefined> {
+    const record = options.adopt ? await this.catalogue.ensure(tenant) : await this.catalogue.get(tenant)
+    if (record && record.status !== 'active') {
+      throw new WeftError(
+        ErrorCodes.TENANT_SUSPENDED,
+        record.status === 'deleting' ? 'the tenant is being deleted' : 'the tenant is suspended',
+      )
+    }
+    return record
+  }
+
+  /** Before a registration: with `managedOnly`, a tenant the catalogue does not hold is refused. */
+  async admitRegistration(tenant: string): Promise<void> {
+    const record = await this.admit(tenant, { adopt: false })
+    if (!record && this.options.managedOnly)
+      throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, 'tenants on this server are created through its admin API')
+  }
+
+  /** Throws `WEFT_FEATURE_DISABLED` when `flag` is off for the tenant. */
+  requireFlag(tenant: string, flag: string): void {
+    if (!this.settings(tenant).flags[flag])
+      throw new WeftError(ErrorCodes.FEATURE_DISABLED, `${flag} is switched off for this tenant`)
+  }
+
+  /** The flags and configuration in force for a tenant (from its cached record). */
+  settings(tenant: string): EffectiveSettings {
+    return effectiveSettings(this.catalogue.peek(tenant), this.#defaults)
+  }
+
+  /** The tenant's quota: its record's overrides over the server's. */
+  quota(tenant: string, base: TenantQuota): TenantQuota {
+    const own = this.catalogue.peek(tenant)?.quotas
+    return own && Object.keys(own).length ? { ...base, ...own } : base
+  }
+
+  /** Reports an event of `tenant`. */
+  emit(tenant: string, type: TenantEventType, data: Record<string, unknown> = {}): void {
+    this.events.emit(tenant, type, data)
+  }
+
+  /** The events of an append: entries stored, entries refused over quota, the quota's warning share passed. */
+  reportAppend(
+    tenant: string,
+    db: string,
+    r: AppendResult,
+    quota: TenantQuota,
+    used: () => Promise<{ bytes: number; entries: number }>,
+  ): void {
+    if (r.added.length) this.emit(tenant, 'entry-stored', { db, count: r.added.length, hashes: r.added.slice(0, 100) })
+    const refused = r.rejected.filter((x) => x.error.code === ErrorCodes.QUOTA_EXCEEDED).length
+    if (refused) this.emit(tenant, 'quota-refused', { db, count: refused })
+    if (r.added.length)
+      void used().then(
+        (u) => this.checkQuota(tenant, u, quota),
+        (err: unknown) => this.#deps.log(`reading the storage use of ${tenant} failed`, err),
+      )
+  }
+
+  /**
+   * After a push: a `quota-warning` when the tenant's use passes the warning share of a limit
+   * (once per crossing, again after it fell below).
+   */
+  checkQuota(tenant: string, used: { bytes: number; entries: number }, quota: TenantQuota): void {
+    const share = Math.max(used.bytes / quota.maxBytesPerTenant, used.entries / quota.maxEntriesPerTenant)
+    const at = this.options.quotaWarningAt ?? 0.8
+    const warned = this.#warned.get(tenant)
+    if (share >= at && warned === undefined) {
+      this.#warned.set(tenant, share)
+      this.emit(tenant, 'quota-warning', {
+        share,
+        bytes: { used: used.bytes, limit: finite(quota.maxBytesPerTenant) },
+        entries: { used: used.entries, limit: finite(quota.maxEntriesPerTenant) },
+      })
+    } else if (share < at && warned !== undefined) this.#warned.delete(tenant)
+  }
+
+  /** Suspends or resumes a tenant; its open sockets are checked at once (a suspended tenant's close). */
+  async setSuspended(tenant: string, suspended: boolean): Promise<TenantRecord> {
+    const r = await this.catalogue.transition(tenant, suspended ? 'suspend' : 'resume')
+    this.#deps.recheckLive(tenant)
+    this.emit(tenant, suspended ? 'tenant-suspended' : 'tenant-resumed', { status: r.status })
+    return r
+  }
+
+  /** The tenant's export stream (see {@link exportTenant}). */
+  async export(tenant: string): Promise<AsyncGenerator<string>> {
+    const record = await this.catalogue.get(tenant)
+    if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${tenant}`)
+    return exportTenant({ kv: this.#deps.kv, data: this.#requireData(), open: this.#deps.open }, record)
+  }
+
+  /**
+   * Deletes a tenant: marks it `deleting` (every request refused, sockets closed), erases its change
+   * stores and every record the server keeps of it, its API keys, then its catalogue record. A
+   * deletion a stop interrupts is finished at the next start.
+   */
+  deleteTenant(tenant: string): Promise<{ databases: number; records: number }> {
+    let p = this.#deleting.get(tenant)
+    if (!p) {
+      p = this.#erase(tenant).finally(() => this.#deleting.delete(tenant))
+      this.#deleting.set(tenant, p)
+    }
+    return p
+  }
+
+  close(): void {
+    this.webhooks.close()
+    this.streams.closeAll()
+  }
+
+  async #erase(tenant: string): Promise<{ databases: number; records: number }> {
+    const data = this.#requireData()
+    if (tenant === this.defaultTenant)
+      throw new WeftError(ErrorCodes.TENANT_STATE, 'the default tenant cannot be deleted (suspend it instead)')
+    await this.catalogue.transition(tenant, 'delete')
+    this.emit(tenant, 'tenant-deleting')
+    this.#deps.recheckLive(tenant)
+    const databases = (await data.listDatabases(tenant)).length
+    await data.eraseTenant(tenant)
+    const keys = await listTenantRecords(this.#deps.kv, tenant)
+    for (const k of keys) await this.#deps.kv.delete(k)
+    await this.keys.forgetTenant(tenant)
+    this.#deps.forget(tenant)
+    // Requests admitted just before the mark may have written since: a second pass takes what they left.
+    await data.eraseTenant(tenant)
+    for (const k of await listTenantRecords(this.#deps.kv, tenant)) await this.#deps.kv.delete(k)
+    this.#deps.forget(tenant)
+    this.counters.forget(tenant)
+    this.#warned.delete(tenant)
+    await this.catalogue.remove(tenant)
+    this.streams.closeTenant(tenant)
+    return { databases, records: keys.length }
+  }
+
+  #requireData(): TenantDataStore {
+    if (!this.data)
+      throw new WeftError(ErrorCodes.FEATURE_DISABLED, "this server's storage cannot list or erase a tenant's stores")
+    return this.data
+  }
+}
+
+function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null
+}

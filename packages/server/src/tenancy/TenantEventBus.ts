@@ -1,0 +1,67 @@
+/** The events the server reports to a tenant's admin subscribers and webhooks. */
+export type TenantEventType =
+  | 'entry-stored'
+  | 'member-registered'
+  | 'quota-warning'
+  | 'quota-refused'
+  | 'tenant-suspended'
+  | 'tenant-resumed'
+  | 'tenant-updated'
+  | 'tenant-deleting'
+
+/** One event: numbered in this server process's order, with the tenant it belongs to. */
+export interface TenantEvent {
+  readonly id: number
+  readonly type: TenantEventType
+  readonly tenant: string
+  /** ms since the epoch. */
+  readonly at: number
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+type Listener = (event: TenantEvent) => void
+
+/**
+ * The tenant-scoped event bus of one server process. Listeners subscribe to one tenant and get
+ * that tenant's events only: events are kept apart by tenant from the moment they are made, and
+ * each listener is checked again against the event's tenant before it is called. Listeners must
+ * not block: the server's SSE streams and webhook queues bound what each holds.
+ */
+export class TenantEventBus {
+  readonly #listeners = new Map<string, Set<Listener>>()
+  readonly #all = new Set<Listener>()
+  #seq = 0
+
+  /** Reports an event of `tenant` to its listeners (and to `onEvery` listeners, which are the webhooks). */
+  emit(tenant: string, type: TenantEventType, data: Record<string, unknown> = {}): TenantEvent {
+    const event: TenantEvent = { id: ++this.#seq, type, tenant, at: Date.now(), data }
+    for (const l of this.#listeners.get(tenant) ?? []) l(event)
+    for (const l of this.#all) l(event)
+    return event
+  }
+
+  /** Calls `listener` with each later event of `tenant`; returns the unsubscribe. */
+  subscribe(tenant: string, listener: Listener): () => void {
+    let set = this.#listeners.get(tenant)
+    if (!set) this.#listeners.set(tenant, (set = new Set()))
+    const guarded: Listener = (e) => {
+      if (e.tenant === tenant) listener(e)
+    }
+    set.add(guarded)
+    return () => {
+      set.delete(guarded)
+      if (set.size === 0 && this.#listeners.get(tenant) === set) this.#listeners.delete(tenant)
+    }
+  }
+
+  /** Calls `listener` with every event of every tenant (for the server's own dispatchers). */
+  onEvery(listener: Listener): () => void {
+    this.#all.add(listener)
+    return () => void this.#all.delete(listener)
+  }
+
+  /** How many listeners `tenant` has. */
+  listeners(tenant: string): number {
+    return this.#listeners.get(tenant)?.size ?? 0
+  }
+}

@@ -1,0 +1,53 @@
+import type { Mailbox } from '../Mailbox.ts'
+import type { MemberRegistry } from '../MemberRegistry.ts'
+import type { TenantQuota } from '../ServerOptions.ts'
+import type { UsageLedger } from '../UsageLedger.ts'
+import type { Tenancy } from './Tenancy.ts'
+
+/** Where a tenant's statistics come from. */
+export interface StatsSources {
+  readonly tenancy: Tenancy
+  readonly usage: UsageLedger
+  readonly registry: MemberRegistry
+  readonly mailbox: Mailbox
+  readonly quotaFor: (tenant: string) => TenantQuota
+  /** Open WebSocket clients of the tenant. */
+  readonly liveConnections: (tenant: string) => number
+  readonly recheckLive: (tenant: string) => void
+  readonly log: (message: string, error?: unknown) => void
+}
+
+/**
+ * A tenant's statistics, as `GET /v1/tenants/:id/stats` answers them. The server sees device keys,
+ * not people (the directory that maps devices to users is encrypted), and no grants (they travel
+ * sealed): `members` and `grants` are `null`. Request counts are this process's.
+ */
+export async function tenantStats(s: StatsSources, tenant: string): Promise<unknown> {
+  const record = await s.tenancy.catalogue.get(tenant)
+  const used = await s.usage.usage(tenant)
+  const keys = await s.registry.usage(tenant)
+  const mail = await s.mailbox.usage(tenant)
+  const q = s.quotaFor(tenant)
+  const use = (n: number, limit: number) => ({ used: n, limit: Number.isFinite(limit) ? limit : null })
+  return {
+    tenant,
+    status: record?.status ?? 'active',
+    entries: used.entries,
+    bytes: used.bytes,
+    databases: used.databases,
+    devices: keys.members,
+    members: null,
+    grants: { issued: null, received: null },
+    liveConnections: s.liveConnections(tenant),
+    eventStreams: s.tenancy.events.listeners(tenant),
+    requests: s.tenancy.counters.counts(tenant),
+    quota: {
+      bytes: use(used.bytes, q.maxBytesPerTenant),
+      entries: use(used.entries, q.maxEntriesPerTenant),
+      databases: use(used.databases, q.maxDatabasesPerTenant),
+      keys: use(keys.members, q.maxMembersPerTenant),
+      mailMessages: use(mail.messages, q.maxMailMessagesPerTenant),
+      mailBytes: use(mail.bytes, q.maxMailBytesPerTenant),
+    },
+  }
+}
