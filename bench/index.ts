@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   }
 
   if (runs('query')) {
-    progress('queries: an index against a scan at 1k, 10k and 100k documents')
+    progress('queries: an index against a scan at 1k, 3k and 10k documents')
     figures.push(...(await benchQuery()))
   }
 
