@@ -73,6 +73,8 @@ export {
   ENTRY_VERSION,
   verifyEntryAsync,
   markSignatureVerified,
+  authenticateEntries,
+  checkEntryBatch,
 } from './entries/index.ts'
 export { toTenantId } from './tenant/index.ts'
 export { filterFingerprint } from './db/index.ts'
@@ -118,6 +120,7 @@ export type {
   RangeFingerprint,
   AppendListener,
   CheckedRead,
+  CheckedReadOptions,
   VerifiedEntry,
   StoreOptions,
   KeyValueStore,
@@ -129,6 +132,7 @@ export type {
   PrefixSumReader,
 } from './store/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
+export type { EntryBatchCheck, EntryOutcome, VouchClaim, VouchLookup } from './entries/index.ts'
 export type {
   ReconcileMessage,
   ReconcileItem,
