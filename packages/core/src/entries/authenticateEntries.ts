@@ -30,6 +30,8 @@ export type EntryOutcome = ParsedEntry | WeftError
 export interface EntryBatchCheck {
   /** The entries still unauthenticated, as questions for the store. */
   readonly unresolved: readonly VouchClaim[]
+  /** How many Ed25519 signatures the batch checked (the rest were vouched for, or signed here). */
+  readonly signaturesChecked: number
   /** Settles the batch with the store's answers to {@link unresolved}; one outcome per entry given. */
   settle(vouched: readonly boolean[]): EntryOutcome[]
 }
@@ -112,6 +114,7 @@ export async function checkEntryBatch(
   const open = all.filter((n) => !n.authentic)
   return {
     unresolved: open.map((n) => ({ hash: n.parsed.hash, author: n.author })),
+    signaturesChecked: all.filter((n) => n.checked).length,
     settle(vouched) {
       open.forEach((n, i) => (n.authentic = vouched[i] === true))
       spread(open)
