@@ -17,9 +17,21 @@ import { benchOrchestrator } from './orchestrator.ts'
 import { benchRelayRound } from './relayRound.ts'
 import { benchBundle } from './bundle.ts'
 import { benchReconcile } from './reconcile.ts'
+import { benchGrowth } from './growth.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
-const GROUPS = ['write', 'sync', 'snapshot', 'level', 'idb', 'network', 'orchestrator', 'reconcile', 'bundle'] as const
+const GROUPS = [
+  'write',
+  'sync',
+  'snapshot',
+  'level',
+  'idb',
+  'network',
+  'orchestrator',
+  'reconcile',
+  'bundle',
+  'growth',
+] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
 const runs = (g: Group): boolean => asked.length === 0 || asked.includes(g)
@@ -73,6 +85,11 @@ async function main(): Promise<void> {
   if (runs('reconcile')) {
     progress('reconcile cost per message at 10k, 100k and 1M entries (LevelDB)')
     figures.push(...(await benchReconcile()))
+  }
+
+  if (runs('growth')) {
+    progress('growth: the same operations at three database sizes')
+    figures.push(...(await benchGrowth()))
   }
 
   printMachine(machine)
