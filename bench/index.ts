@@ -18,6 +18,7 @@ import { benchRelayRound } from './relayRound.ts'
 import { benchBundle } from './bundle.ts'
 import { benchReconcile } from './reconcile.ts'
 import { benchQuery } from './query.ts'
+import { benchGrowth } from './growth.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -31,6 +32,7 @@ const GROUPS = [
   'reconcile',
   'bundle',
   'query',
+  'growth',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -90,6 +92,10 @@ async function main(): Promise<void> {
   if (runs('query')) {
     progress('queries: an index against a scan at 1k, 3k and 10k documents')
     figures.push(...(await benchQuery()))
+  }
+  if (runs('growth')) {
+    progress('growth: the same operations at three database sizes')
+    figures.push(...(await benchGrowth()))
   }
 
   printMachine(machine)

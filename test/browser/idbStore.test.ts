@@ -28,6 +28,13 @@ const CONFORMANCE_TESTS = [
   'keeps a cursor whose position check matches, and starts over one whose check names another entry',
   'starts a cursor over on a store restored from an older copy that has since grown past it',
   'keeps entries, order and epoch across close and reopen, and continues numbering',
+  'accepts bad signatures in one batch under a good tip by the same author (one signature check per chain)',
+  'counts a vouch only from an entry that is authentic itself',
+  'never vouches along a link to another author: that entry is verified on its own',
+  'verifies bytes that are not the ones a voucher listed on their own',
+  'authenticates an entry arriving after its voucher by its hash alone',
+  'refuses an entry arriving before its voucher, and accepts it when offered again after',
+  'holds the same set whatever the batching and order of delivery (sync re-offering what it lacks)',
 ]
 
 const pageFile = (file: string): string => new URL(`./page/${file}`, import.meta.url).pathname

@@ -250,7 +250,8 @@ export class LiveSync {
     for (const h of presumed) if (!lacking.has(h)) this.#pending.delete(h) // the server had it after all
     for (const h of have) this.#pending.add(h)
     for (let i = 0; i < need.length; i += PUSH_BATCH) {
-      const entries = await this.#remote.getChanges(need.slice(i, i + PUSH_BATCH))
+      const vouched = this.#local.vouched ? { vouched: this.#local.vouched.bind(this.#local) } : {}
+      const { entries } = await this.#remote.getChangesChecked(need.slice(i, i + PUSH_BATCH), vouched)
       for (const e of entries) this.#fromServer.add(e.hash)
       const r = await this.#local.appendMany(entries)
       for (const e of entries) this.#fromServer.delete(e.hash)

@@ -23,9 +23,11 @@ import {
   type StoreOptions,
   type VerifiedEntry,
   type CheckedRead,
+  type CheckedReadOptions,
   type EntryLimits,
   type AppendListener,
   type BackoffOptions,
+  type VouchClaim,
 } from '@weft/core/backend'
 import { DIRECTORY_DB } from '@weft/core'
 import type { Bodies, WireEntry } from '@weft/protocol'
@@ -154,12 +156,22 @@ export class RemoteChangeStore extends BaseChangeStore {
   /**
    * Reads entries from the server and verifies each as untrusted (hash of the exact bytes,
    * structure, signature): what fails is reported with its code, so a sync counts a tampered entry
-   * as rejected rather than as not held.
+   * as rejected rather than as not held. Pass the `vouched` of the store the entries are for, so
+   * an entry that store would accept by the vouching rule is accepted here too.
    */
-  async getChangesChecked(hashes: readonly ChangeHash[]): Promise<CheckedRead> {
+  async getChangesChecked(hashes: readonly ChangeHash[], options: CheckedReadOptions = {}): Promise<CheckedRead> {
     if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
     if (hashes.length === 0) return { entries: [], rejected: [] }
-    return verifyServedEntries(hashes, await this._get(hashes), this.#limits)
+    return verifyServedEntries(hashes, await this._get(hashes), this.#limits, options.vouched)
+  }
+
+  /**
+   * The server holds this store's entries and applies the same vouching rule to every push with
+   * what it holds: an entry the batch does not authenticate by itself is sent for the server to
+   * judge, and its refusal (`WEFT_BAD_SIGNATURE`) is reported per entry.
+   */
+  protected override async _vouched(claims: readonly VouchClaim[]): Promise<boolean[]> {
+    return claims.map(() => true)
   }
 
   override async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {

@@ -75,6 +75,8 @@ export {
   ENTRY_VERSION,
   verifyEntryAsync,
   markSignatureVerified,
+  authenticateEntries,
+  checkEntryBatch,
 } from './entries/index.ts'
 export { toTenantId } from './tenant/index.ts'
 export { filterFingerprint } from './db/index.ts'
@@ -122,6 +124,7 @@ export type {
   RangeFingerprint,
   AppendListener,
   CheckedRead,
+  CheckedReadOptions,
   VerifiedEntry,
   StoreOptions,
   KeyValueStore,
@@ -134,6 +137,7 @@ export type {
 } from './store/index.ts'
 export type { DirectoryState, VerifiedRecord, SignedRecord, DirectoryOp, Role } from './members/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'
+export type { EntryBatchCheck, EntryOutcome, VouchClaim, VouchLookup } from './entries/index.ts'
 export type {
   ReconcileMessage,
   ReconcileItem,

@@ -1,12 +1,16 @@
-import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
+import { toHex } from '../codec/index.ts'
+import { ErrorCodes, WeftError } from '../errors.ts'
 import {
+  authenticateEntries,
+  checkEntryBatch,
   DEFAULT_ENTRY_LIMITS,
   hashEntryBytes,
   isLocallySigned,
-  verifyEntry,
-  verifyEntryAsync,
+  parseEntry,
   type EntryEnvelope,
   type EntryLimits,
+  type ParsedEntry,
+  type VouchClaim,
 } from '../entries/index.ts'
 import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
 import type {
@@ -21,6 +25,7 @@ import type {
   StoreHead,
 } from './ChangeStore.ts'
 import { fingerprintOf } from './fingerprint.ts'
+import { MissingVouches, type Vouching } from './MissingVouches.ts'
 import { Mutex } from './Mutex.ts'
 
 /** An entry that passed verification, ready for a backend to make durable. */
@@ -29,6 +34,10 @@ export interface VerifiedEntry {
   readonly bytes: Uint8Array
   readonly docId: DocId
   readonly kind: EntryKind
+  /** The signer's Ed25519 public key, hex. */
+  readonly author: string
+  /** The hashes the entry lists in its signed `deps`. */
+  readonly deps: readonly ChangeHash[]
 }
 
 /** Options every store accepts. */
@@ -64,6 +73,8 @@ export abstract class BaseChangeStore implements ChangeStore {
   readonly #verifyReads: 'hash' | 'signature'
   readonly #appendLock = new Mutex()
   readonly #listeners = new Set<AppendListener>()
+  /** What held entries vouch for but the store lacks; built on first need (see {@link _vouched}). */
+  #vouches: MissingVouches | undefined
   #closed = false
 
   constructor(options: StoreOptions = {}) {
@@ -117,15 +128,24 @@ export abstract class BaseChangeStore implements ChangeStore {
     }
     // Signatures are checked concurrently (on every core where the platform allows), and while
     // earlier appends commit; this append's turn to commit is taken now, so appends commit in the
-    // order they were called. An entry this process just signed needs no second signature check.
-    const verification = this.#verify(list)
+    // order they were called. An entry this process just signed needs no second signature check,
+    // and one vouched for by an authentic entry of its author needs none either (see
+    // `checkEntryBatch`). Only entries left unauthenticated by the batch ask the store, inside the
+    // turn, so every append that resolved before this one was called counts.
+    const check = checkEntryBatch(list, this.#limits, isLocallySigned)
     const { added, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
-      const { candidates, duplicates, rejected } = await verification
+      const batch = await check
       this.#open()
+      const claims = batch.unresolved
+      const { candidates, duplicates, rejected } = this.#sort(
+        list,
+        batch.settle(claims.length ? await this.#vouchedHere(claims) : []),
+      )
       const held = candidates.length && !this._dedupesOnAppend ? await this._has(candidates.map((c) => c.hash)) : []
       const fresh = candidates.filter((_, i) => !held[i])
       const reported = fresh.length ? await this._appendVerified(fresh) : []
       const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
+      if (this.#vouches && fresh.length) await this.#vouches.add(fresh, { has: (h) => this._has(h) })
       const addedSet = new Set(addedNow)
       return {
         added: addedNow,
@@ -138,37 +158,89 @@ export abstract class BaseChangeStore implements ChangeStore {
     return { added, existing: [...existing, ...duplicates], rejected }
   }
 
-  /** Verifies a batch entry by entry: what passed (first copy of each), repeats, and refusals. */
-  async #verify(
+  /** Sorts a settled batch: what passed (first copy of each), repeats, and refusals. */
+  #sort(
     list: readonly EntryEnvelope[],
-  ): Promise<{ candidates: VerifiedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] }> {
-    const checked = await Promise.all(
-      list.map((e) => {
-        const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
-        return verifyEntryAsync(hash, e?.bytes, this.#limits, { signature: !isLocallySigned(e) }).then(
-          (parsed) => ({ hash, e, parsed }),
-          (err: unknown) => ({ hash, e, error: toWeftError(err, ErrorCodes.MALFORMED_ENTRY) }),
-        )
-      }),
-    )
+    outcomes: readonly (ParsedEntry | WeftError)[],
+  ): { candidates: VerifiedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] } {
     const candidates: VerifiedEntry[] = []
     const duplicates: ChangeHash[] = []
     const rejected: RejectedEntry[] = []
     const seen = new Set<string>()
-    for (const c of checked) {
-      if ('error' in c) rejected.push({ hash: c.hash, error: c.error })
-      else if (seen.has(c.hash)) duplicates.push(c.hash)
+    outcomes.forEach((o, i) => {
+      const e = list[i]!
+      const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
+      if (o instanceof WeftError) rejected.push({ hash, error: o })
+      else if (seen.has(hash)) duplicates.push(hash)
       else {
-        seen.add(c.hash)
+        seen.add(hash)
         candidates.push({
-          hash: c.hash,
-          bytes: copyBytes(c.e.bytes),
-          docId: c.parsed.header.docId,
-          kind: c.parsed.header.kind,
+          hash,
+          bytes: copyBytes(e.bytes),
+          docId: o.header.docId,
+          kind: o.header.kind,
+          author: toHex(o.header.author),
+          deps: o.header.deps,
         })
       }
-    }
+    })
     return { candidates, duplicates, rejected }
+  }
+
+  /**
+   * For each claim, whether this store vouches for it: it holds the entry itself (held entries are
+   * authentic), or a held entry by the claim's author lists its hash. Called inside the append turn.
+   */
+  async #vouchedHere(claims: readonly VouchClaim[]): Promise<boolean[]> {
+    const held = await this._has(claims.map((c) => c.hash))
+    const ask = claims.filter((_, i) => !held[i])
+    const answers = ask.length ? await this._vouched(ask) : []
+    let next = 0
+    return held.map((h) => h || answers[next++] === true)
+  }
+
+  /**
+   * For each claim, whether a held entry signed by `claim.author` lists `claim.hash` in its `deps`
+   * (the claimed entry itself is not held). Asked only for entries whose own signature failed, so
+   * rarely. The default reads every held entry once, on first use, into an in-memory index of the
+   * hashes held entries list but the store lacks ({@link MissingVouches}), then keeps it up to date
+   * on each append; a backend with a persisted index may override it. Entries another writer
+   * (another process or tab) adds are not in that index until the store is opened again.
+   */
+  protected async _vouched(claims: readonly VouchClaim[]): Promise<boolean[]> {
+    this.#vouches ??= await MissingVouches.build({
+      page: (after) => this.#vouchingPage(after),
+      has: (h) => this._has(h),
+    })
+    return this.#vouches.vouched(claims)
+  }
+
+  /** Held entries after `afterSeq` as vouchers, a page at a time. */
+  async #vouchingPage(afterSeq: number): Promise<{ seq: number; entries: Vouching[] }> {
+    const items = await this._scan(afterSeq, DEFAULT_SCAN_LIMIT)
+    const bytes = await this._get(items.map((i) => i.hash))
+    const entries: Vouching[] = []
+    items.forEach((item, i) => {
+      const b = bytes[i]
+      if (!b) return
+      try {
+        const { header } = parseEntry(item.hash, b, this.#limits)
+        entries.push({ hash: item.hash, author: toHex(header.author), deps: header.deps })
+      } catch {
+        // A held entry that no longer parses vouches for nothing.
+      }
+    })
+    return { seq: items[items.length - 1]?.seq ?? afterSeq, entries }
+  }
+
+  /**
+   * Answers vouch claims for a read from elsewhere (see `ChangeStore.vouched`): whether this store
+   * holds the entry or a held entry of the claim's author lists its hash.
+   */
+  async vouched(claims: readonly VouchClaim[]): Promise<boolean[]> {
+    this.#open()
+    if (claims.length === 0) return []
+    return this.#appendLock.run(() => this.#vouchedHere(claims))
   }
 
   async has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
@@ -180,21 +252,14 @@ export abstract class BaseChangeStore implements ChangeStore {
     this.#open()
     if (hashes.length === 0) return []
     const bytes = await this._get(hashes)
-    const out: EntryEnvelope[] = []
-    const signature = this.#verifyReads === 'signature'
-    bytes.forEach((b, i) => {
-      if (!b) return
-      const hash = hashes[i]!
-      if (signature) {
-        try {
-          verifyEntry(hash, b, this.#limits)
-        } catch {
-          return
-        }
-      } else if (hashEntryBytes(b) !== hash) return
-      out.push({ hash, bytes: b })
-    })
-    return out
+    const held: EntryEnvelope[] = []
+    bytes.forEach((b, i) => b && held.push({ hash: hashes[i]!, bytes: b }))
+    if (this.#verifyReads === 'signature') {
+      // The read authenticates itself (the backend's own records are not trusted here).
+      const outcomes = await authenticateEntries(held, this.#limits)
+      return held.filter((_, i) => !(outcomes[i] instanceof WeftError))
+    }
+    return held.filter((e) => hashEntryBytes(e.bytes) === e.hash)
   }
 
   async getAllChangeHashes(): Promise<ChangeHash[]> {

@@ -1,5 +1,5 @@
 import type { WeftError } from '../errors.ts'
-import type { EntryEnvelope } from '../entries/index.ts'
+import type { EntryEnvelope, VouchClaim, VouchLookup } from '../entries/index.ts'
 import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
 
 /** One entry a store refused, with the reason. */
@@ -21,6 +21,15 @@ export interface AppendResult {
 export interface CheckedRead {
   readonly entries: EntryEnvelope[]
   readonly rejected: RejectedEntry[]
+}
+
+/** Options of {@link ChangeStore.getChangesChecked}. */
+export interface CheckedReadOptions {
+  /**
+   * Answers for the store the entries are read for (its `vouched`): an entry whose own signature
+   * fails and that nothing read with it vouches for is accepted when that store vouches for it.
+   */
+  readonly vouched?: VouchLookup
 }
 
 /** One entry in local arrival order. */
@@ -93,7 +102,14 @@ export interface ChangeStore {
    * `WEFT_MALFORMED_ENTRY`, …). A store whose bytes cross a network offers it, so a sync reports a
    * tampered entry as rejected instead of silently leaving it out.
    */
-  getChangesChecked?(hashes: readonly ChangeHash[]): Promise<CheckedRead>
+  getChangesChecked?(hashes: readonly ChangeHash[], options?: CheckedReadOptions): Promise<CheckedRead>
+  /**
+   * Optional: for each claim, whether this store holds the entry or a held entry signed by the
+   * claim's author lists its hash in `deps` (so the entry is authentic by the vouching rule, see
+   * the security model). A read from elsewhere asks the store its entries go to, so an entry is
+   * accepted the same way whichever path brought it. Every `BaseChangeStore` answers it.
+   */
+  vouched?(claims: readonly VouchClaim[]): Promise<boolean[]>
   /** Every held hash, in arrival order. */
   getAllChangeHashes(): Promise<ChangeHash[]>
   /** Every held hash of one document, in arrival order. */

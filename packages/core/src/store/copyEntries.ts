@@ -69,8 +69,10 @@ export async function copyEntries(
   for (let i = 0; i < hashes.length; i += batchSize) {
     throwIfAborted(options.signal, 'copy')
     const batch = hashes.slice(i, i + batchSize)
+    // The target answers for what it holds, so an entry is accepted as if appended to it directly.
+    const vouched = target.vouched ? { vouched: target.vouched.bind(target) } : {}
     const read = source.getChangesChecked
-      ? await source.getChangesChecked(batch)
+      ? await source.getChangesChecked(batch, vouched)
       : { entries: await source.getChanges(batch), rejected: [] }
     rejected.push(...read.rejected)
     const entries = read.entries

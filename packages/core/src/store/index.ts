@@ -12,6 +12,7 @@ export type {
   RangeFingerprint,
   AppendListener,
   CheckedRead,
+  CheckedReadOptions,
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
 export { MemoryKeyValueStore } from './KeyValueStore.ts'

@@ -1,6 +1,6 @@
 import { toHex } from '../../codec/index.ts'
 import { generateKey, generateSigningKeyPair, randomBytes, type SigningKeyPair } from '../../crypto/index.ts'
-import { createEntry, encodeChangePayload, type ParsedEntry } from '../../entries/index.ts'
+import { createEntry, encodeChangePayload, hashEntryBytes, type ParsedEntry } from '../../entries/index.ts'
 import { asDbName, asDocId, asKeyId, asTenantId, type ChangeHash, type DocId } from '../../types.ts'
 
 /** Makes valid signed entries for store tests; the payloads are random bytes, never read. */
@@ -35,3 +35,14 @@ export class EntryFactory {
 
 /** The entry as a plain envelope (what arrives over a wire: no in-process signing marker). */
 export const envelope = (e: { hash: ChangeHash; bytes: Uint8Array }) => ({ hash: e.hash, bytes: e.bytes.slice() })
+
+/**
+ * The entry with its signature spoiled (one bit of it flipped) and its hash taken again over the
+ * new bytes: well-formed, with a content address of its own, and a signature that does not verify.
+ * What a dishonest author can publish and then vouch for with a good entry listing that hash.
+ */
+export function withBadSignature(e: { bytes: Uint8Array }): { hash: ChangeHash; bytes: Uint8Array } {
+  const bytes = e.bytes.slice()
+  bytes[bytes.length - 1]! ^= 0x01
+  return { hash: hashEntryBytes(bytes), bytes }
+}

@@ -5,4 +5,4 @@
  */
 export { runChangeStoreTests } from './runChangeStoreTests.ts'
 export type { StoreHarness, StoreCapabilities } from './runChangeStoreTests.ts'
-export { EntryFactory, envelope } from './fixtures.ts'
+export { EntryFactory, envelope, withBadSignature } from './fixtures.ts'

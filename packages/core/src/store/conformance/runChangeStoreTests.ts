@@ -7,6 +7,7 @@ import type { ChangeStore, HashRange } from '../ChangeStore.ts'
 import { fingerprintOf } from '../fingerprint.ts'
 import { EntryFactory, envelope } from './fixtures.ts'
 import { cursorCheckTests, indexTests, restoreTests } from './indexAndRestoreTests.ts'
+import { vouchingTests } from './vouchingTests.ts'
 
 const hex = (minLength: number, maxLength: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength, maxLength })
@@ -263,6 +264,7 @@ export function runChangeStoreTests(
 
     indexTests(setup)
     cursorCheckTests(() => h)
+    vouchingTests(setup, () => h, capabilities.persistent)
     if (capabilities.restore) restoreTests(() => h)
 
     if (capabilities.persistent) {

@@ -1,0 +1,145 @@
+import { toHex } from '../codec/index.ts'
+import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
+import type { ChangeHash } from '../types.ts'
+import type { EntryLimits } from './limits.ts'
+import type { EntryEnvelope, ParsedEntry } from './ParsedEntry.ts'
+import { verifyEntry, verifySignatureAsync } from './verifyEntry.ts'
+
+/**
+ * A question to a store: does an entry it holds, signed by `author` (hex Ed25519 public key), list
+ * `hash` in its `deps`? Held entries are authentic, so a yes authenticates the entry `hash` by
+ * `author` (see {@link authenticateEntries}).
+ */
+export interface VouchClaim {
+  readonly hash: ChangeHash
+  readonly author: string
+}
+
+/** Answers {@link VouchClaim}s, one boolean per claim, in order. */
+export type VouchLookup = (claims: readonly VouchClaim[]) => Promise<boolean[]>
+
+/** One entry's outcome: parsed and authentic, or refused with a typed error. */
+export type EntryOutcome = ParsedEntry | WeftError
+
+/**
+ * A batch of entries checked as far as the batch alone can go: every entry's size, content hash
+ * and structure, and the signatures the vouching rule needs. What is left is a list of entries
+ * whose own signature failed and no authentic entry of the batch vouches for: a store settles
+ * them against the entries it holds ({@link EntryBatchCheck.settle}).
+ */
+export interface EntryBatchCheck {
+  /** The entries still unauthenticated, as questions for the store. */
+  readonly unresolved: readonly VouchClaim[]
+  /** How many Ed25519 signatures the batch checked (the rest were vouched for, or signed here). */
+  readonly signaturesChecked: number
+  /** Settles the batch with the store's answers to {@link unresolved}; one outcome per entry given. */
+  settle(vouched: readonly boolean[]): EntryOutcome[]
+}
+
+interface Node {
+  readonly parsed: ParsedEntry
+  readonly author: string
+  authentic: boolean
+  /** Own signature checked (and failed, when not authentic). */
+  checked: boolean
+}
+
+/**
+ * Checks a batch of untrusted entries under Weft's vouching rule: an entry is authentic iff its own
+ * Ed25519 signature verifies, **or** an authentic entry signed by the same author key lists its
+ * hash in `deps` (in this batch, or already held by the store: see {@link EntryBatchCheck}). The
+ * voucher's signature covers its `deps`, and a hash covers exact bytes, so the author committed
+ * to those bytes. A link to an entry of another author vouches for nothing, and bytes that do not
+ * hash to the listed hash are not the listed entry.
+ *
+ * So a chain by one author costs one signature check, at its newest entry: signatures are checked
+ * first for the entries no same-author entry of the batch lists, then for what those did not
+ * authenticate. `trusted` entries (signed in this process) count as verified. Size, hash and
+ * structure are always checked, for every entry; the outcome does not depend on how the entries
+ * were split into batches, given the same held entries.
+ */
+export async function checkEntryBatch(
+  list: readonly EntryEnvelope[],
+  limits: EntryLimits,
+  trusted: (entry: EntryEnvelope) => boolean = () => false,
+): Promise<EntryBatchCheck> {
+  const outcomes: (Node | WeftError)[] = list.map((e) => {
+    const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
+    try {
+      const parsed = verifyEntry(hash, e?.bytes, limits, { signature: false })
+      return { parsed, author: toHex(parsed.header.author), authentic: trusted(e), checked: false }
+    } catch (err) {
+      return toWeftError(err, ErrorCodes.MALFORMED_ENTRY)
+    }
+  })
+  // Repeats of an entry share its first copy's node (any copy signed here makes it trusted).
+  const nodes = new Map<ChangeHash, Node>()
+  const perEntry = outcomes.map((o) => {
+    if (o instanceof WeftError) return o
+    const first = nodes.get(o.parsed.hash)
+    if (!first) nodes.set(o.parsed.hash, o)
+    else first.authentic ||= o.authentic
+    return first ?? o
+  })
+  const vouchees = (n: Node): Node[] =>
+    n.parsed.header.deps.flatMap((d) => {
+      const v = nodes.get(d)
+      return v && v.author === n.author ? [v] : []
+    })
+  const spread = (from: Iterable<Node>): void => {
+    const stack = [...from].filter((n) => n.authentic)
+    for (let n = stack.pop(); n; n = stack.pop())
+      for (const v of vouchees(n))
+        if (!v.authentic) {
+          v.authentic = true
+          stack.push(v)
+        }
+  }
+  const verify = async (which: Node[]): Promise<void> => {
+    await Promise.all(
+      which.map(async (n) => {
+        n.checked = true
+        n.authentic = await verifySignatureAsync(n.parsed)
+      }),
+    )
+    spread(which)
+  }
+  const all = [...nodes.values()]
+  spread(all)
+  // First the tips: entries no same-author entry of the batch lists, so nothing here can vouch for them.
+  const listed = new Set<Node>(all.flatMap(vouchees))
+  await verify(all.filter((n) => !n.authentic && !listed.has(n)))
+  // Then whatever their vouching did not reach (a voucher whose own signature failed).
+  await verify(all.filter((n) => !n.authentic && !n.checked))
+  const open = all.filter((n) => !n.authentic)
+  return {
+    unresolved: open.map((n) => ({ hash: n.parsed.hash, author: n.author })),
+    signaturesChecked: all.filter((n) => n.checked).length,
+    settle(vouched) {
+      open.forEach((n, i) => (n.authentic = vouched[i] === true))
+      spread(open)
+      return perEntry.map((o) =>
+        o instanceof WeftError
+          ? o
+          : o.authentic
+            ? o.parsed
+            : new WeftError(ErrorCodes.BAD_SIGNATURE, `entry ${o.parsed.hash} signature does not verify`),
+      )
+    },
+  }
+}
+
+/**
+ * {@link checkEntryBatch} settled in one go: `vouched` answers for the entries a store holds (none
+ * when omitted, so the batch must authenticate itself).
+ */
+export async function authenticateEntries(
+  list: readonly EntryEnvelope[],
+  limits: EntryLimits,
+  options: { trusted?: (entry: EntryEnvelope) => boolean; vouched?: VouchLookup } = {},
+): Promise<EntryOutcome[]> {
+  const check = await checkEntryBatch(list, limits, options.trusted)
+  const claims = check.unresolved
+  const answers = claims.length && options.vouched ? await options.vouched(claims) : []
+  return check.settle(answers)
+}
