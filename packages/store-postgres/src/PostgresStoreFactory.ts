@@ -1,0 +1,319 @@
+import { ErrorCodes, WeftError, type KeyValueStore, type StoreFactory, type StoreOptions } from '@weft/core/backend'
+import pg, { type Pool } from 'pg'
+import { Identifiers } from './identifiers.ts'
+import {
+  dropTenantDatabase,
+  dropTenantSchema,
+  poolFor,
+  prepareMainDatabase,
+  prepareTenantDatabase,
+  prepareTenantSchema,
+} from './locations.ts'
+import { storageCall } from './pgError.ts'
+import { PostgresChangeStore } from './PostgresChangeStore.ts'
+import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
+import { TenantScope } from './TenantScope.ts'
+import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
+
+/** Options of a {@link PostgresStoreFactory}. */
+export interface PostgresStoreFactoryOptions {
+  /**
+   * Connection URL of the main database, as a user that owns Weft's tables and may create roles,
+   * schemas and (for the `database` model) databases. Queries of tenants' rows never run as this
+   * user: they switch, per transaction, to a role without those rights.
+   */
+  readonly url: string
+  /**
+   * How tenants are kept apart: one model for all, or `hybrid`: the tenants table says which model
+   * each tenant uses ({@link PostgresStoreFactory.createTenant}), `defaultModel` for tenants first
+   * seen without one. Default `shared`.
+   */
+  readonly isolation?: IsolationModel | 'hybrid'
+  /** The model of new tenants under `hybrid`. Default `shared`. */
+  readonly defaultModel?: IsolationModel
+  /** Most connections of each pool (the main database's, and each tenant database's). Default 10. */
+  readonly maxConnections?: number
+  /** Options for the change stores it opens (entry limits, most entries per append), or a function of the store name. */
+  readonly storeOptions?: StoreOptions | ((name: string) => StoreOptions)
+}
+
+interface Placement {
+  readonly scope: TenantScope
+  readonly record: TenantRecord
+  /** The tenant's own pool (`database` model), ended on erase and close. */
+  readonly ownPool?: Pool
+}
+
+/** The tenant of a store named `<tenant>/<name>`: the part before the last slash; undefined without one. */
+export function tenantOfStore(name: string): string | undefined {
+  const i = name.lastIndexOf('/')
+  return i > 0 ? name.slice(0, i) : undefined
+}
+
+/**
+ * Keeps every store of a Weft server (or a `TenantFactory`) in PostgreSQL, each tenant isolated by
+ * the model chosen for it: its own database, its own schema, or shared tables under row-level
+ * security. Store names are `<tenant>/<db>`; the tenant is the part before the last slash. Record
+ * stores named without a slash belong to no tenant (the server's own records). The main database
+ * is migrated on first use, under an advisory lock; a tenant's schema or database is created and
+ * migrated when it is first opened. Pools are bounded (`maxConnections` each) and ended by
+ * {@link close}.
+ */
+export class PostgresStoreFactory implements StoreFactory {
+  readonly #url: string
+  readonly #isolation: IsolationModel | 'hybrid'
+  readonly #defaultModel: IsolationModel
+  readonly #max: number
+  readonly #storeOptions: (name: string) => StoreOptions
+  readonly #pool: Pool
+  readonly #tenants = new Map<string, Promise<Placement>>()
+  readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
+  readonly #records = new Map<string, PostgresKeyValueStore>()
+  #ready: Promise<{ mainDb: string; appRole: string }> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: PostgresStoreFactoryOptions) {
+    if (typeof options?.url !== 'string' || options.url.length === 0)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'PostgresStoreFactory needs a connection url')
+    const isolation = options.isolation ?? 'shared'
+    if (isolation !== 'hybrid' && !isIsolationModel(isolation))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(isolation)}`)
+    if (options.defaultModel !== undefined && !isIsolationModel(options.defaultModel))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(options.defaultModel)}`)
+    this.#url = options.url
+    this.#isolation = isolation
+    this.#defaultModel = isolation === 'hybrid' ? (options.defaultModel ?? 'shared') : isolation
+    this.#max = Math.max(1, options.maxConnections ?? 10)
+    const o = options.storeOptions ?? {}
+    this.#storeOptions = typeof o === 'function' ? o : () => o
+    this.#pool = new pg.Pool({ connectionString: this.#url, max: this.#max, idleTimeoutMillis: 10_000 })
+    // An idle connection that fails (server restarted) must not crash the process.
+    this.#pool.on('error', () => {})
+  }
+
+  /** How new tenants are placed: a model, or `hybrid`. */
+  get isolation(): IsolationModel | 'hybrid' {
+    return this.#isolation
+  }
+
+  /** Migrates the main database now (it is also done on first use). */
+  async migrate(): Promise<void> {
+    await this.#main()
+  }
+
+  /**
+   * The change store `name` (`<tenant>/<db>`), created on first use, with the tenant's schema or
+   * database if it is new. While it is open, every call returns the same instance.
+   */
+  async openChangeStore(name: string): Promise<PostgresChangeStore> {
+    this.#checkOpen()
+    const tenant = tenantOfStore(name)
+    if (tenant === undefined)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `change store names are <tenant>/<db>, not ${JSON.stringify(name)}`,
+      )
+    for (;;) {
+      let pending = this.#stores.get(name)
+      if (!pending) {
+        const opening = this.#placement(tenant).then(({ scope }) =>
+          PostgresChangeStore.open(scope, name, this.#storeOptions(name)),
+        )
+        opening.catch(() => void (this.#stores.get(name) === opening && this.#stores.delete(name)))
+        this.#stores.set(name, (pending = opening))
+      }
+      const store = await pending
+      this.#checkOpen()
+      if (!store.closed) return store
+      if (this.#stores.get(name) === pending) this.#stores.delete(name)
+    }
+  }
+
+  /** The record store `name`: a tenant's (`<tenant>/<name>`) or, without a slash, the server's own. */
+  async openKeyValueStore(name: string): Promise<KeyValueStore> {
+    this.#checkOpen()
+    let kv = this.#records.get(name)
+    if (kv && !kv.closed) return kv
+    const tenant = tenantOfStore(name)
+    if (tenant === undefined) {
+      await this.#main()
+      kv = PostgresKeyValueStore.forServer(new TenantScope(this.#pool, '', 'public', undefined), name)
+    } else {
+      kv = PostgresKeyValueStore.forTenant((await this.#placement(tenant)).scope, name)
+    }
+    this.#checkOpen()
+    this.#records.set(name, kv)
+    return kv
+  }
+
+  /**
+   * Records a tenant with the model it is to use, before its first store is opened. Under a single
+   * model the model must be that one; under `hybrid` any model. Fails with `WEFT_TENANT_EXISTS`
+   * when the tenant is recorded already with another model.
+   */
+  async createTenant(tenant: string, options: { model?: IsolationModel } = {}): Promise<TenantRecord> {
+    this.#checkOpen()
+    const model = options.model ?? this.#defaultModel
+    if (!isIsolationModel(model))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(model)}`)
+    if (this.#isolation !== 'hybrid' && model !== this.#isolation)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `this factory keeps every tenant in the ${this.#isolation} model`,
+      )
+    const record = (await this.#placement(tenant, model)).record
+    if (record.model !== model)
+      throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenant} is kept in the ${record.model} model already`)
+    return record
+  }
+
+  /** The tenants recorded in the tenants table, by id. */
+  async listTenants(): Promise<TenantRecord[]> {
+    this.#checkOpen()
+    await this.#main()
+    const { rows } = await storageCall('listing tenants', () =>
+      this.#pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
+        'SELECT id, model, location, created_at FROM weft_tenants ORDER BY id',
+      ),
+    )
+    return rows.map((r) => ({ id: r.id, model: r.model, location: r.location, createdAt: r.created_at }))
+  }
+
+  /**
+   * Erases a tenant completely: closes its open stores, then drops its database (`database`),
+   * drops its schema and role (`schema`) or deletes its rows from the shared tables (`shared`),
+   * and removes it from the tenants table. Records the server keeps about the tenant in its own
+   * record stores are the server's to delete. Resolves to false when the tenant was not recorded.
+   */
+  async eraseTenant(tenant: string): Promise<boolean> {
+    this.#checkOpen()
+    const { mainDb } = await this.#main()
+    const record = await this.#lookup(tenant)
+    if (!record) return false
+    for (const [name, p] of [...this.#stores]) {
+      if (tenantOfStore(name) !== tenant) continue
+      this.#stores.delete(name)
+      await (await p.catch(() => undefined))?.close()
+    }
+    for (const [name, kv] of [...this.#records]) {
+      if (tenantOfStore(name) !== tenant) continue
+      this.#records.delete(name)
+      await kv.close()
+    }
+    const placed = await this.#tenants.get(tenant)?.catch(() => undefined)
+    this.#tenants.delete(tenant)
+    if (record.model === 'database') {
+      await placed?.ownPool?.end()
+      await dropTenantDatabase(this.#pool, record.location)
+    } else if (record.model === 'schema') {
+      await dropTenantSchema(this.#pool, record.location, Identifiers.schemaRole(mainDb, tenant))
+    } else {
+      const scope = new TenantScope(this.#pool, tenant, 'public', Identifiers.appRole(mainDb))
+      await scope.transaction(`erasing tenant ${tenant}`, async (c) => {
+        for (const table of ['weft_kv', 'weft_sums', 'weft_entries', 'weft_stores'])
+          await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenant])
+      })
+    }
+    await storageCall(`erasing tenant ${tenant}`, () =>
+      this.#pool.query('DELETE FROM weft_tenants WHERE id = $1', [tenant]),
+    )
+    return true
+  }
+
+  /** Closes every store it opened and ends its pools. Idempotent. */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#closeAll())
+  }
+
+  async #closeAll(): Promise<void> {
+    const stores = await Promise.allSettled(this.#stores.values())
+    for (const s of stores) if (s.status === 'fulfilled') await s.value.close()
+    for (const kv of this.#records.values()) await kv.close()
+    const placements = await Promise.allSettled(this.#tenants.values())
+    for (const p of placements) if (p.status === 'fulfilled') await p.value.ownPool?.end()
+    this.#stores.clear()
+    this.#records.clear()
+    this.#tenants.clear()
+    await this.#ready?.catch(() => undefined)
+    await this.#pool.end()
+  }
+
+  #main(): Promise<{ mainDb: string; appRole: string }> {
+    if (!this.#ready) {
+      const starting = storageCall('opening PostgreSQL', async () => {
+        const { rows } = await this.#pool.query<{ db: string }>('SELECT current_database() AS db')
+        const mainDb = rows[0]!.db
+        const appRole = Identifiers.appRole(mainDb)
+        await prepareMainDatabase(this.#pool, appRole)
+        return { mainDb, appRole }
+      })
+      this.#ready = starting
+      // A failed start (server down) may succeed later: do not keep the failure.
+      starting.catch(() => void (this.#ready === starting && (this.#ready = undefined)))
+    }
+    return this.#ready
+  }
+
+  async #lookup(tenant: string): Promise<TenantRecord | undefined> {
+    const { rows } = await storageCall(`reading tenant ${tenant}`, () =>
+      this.#pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
+        'SELECT id, model, location, created_at FROM weft_tenants WHERE id = $1',
+        [tenant],
+      ),
+    )
+    const r = rows[0]
+    return r && { id: r.id, model: r.model, location: r.location, createdAt: r.created_at }
+  }
+
+  /** Where a tenant lives, recording it (with `model`, or the default) if it is new; once per process. */
+  #placement(tenant: string, model?: IsolationModel): Promise<Placement> {
+    let p = this.#tenants.get(tenant)
+    if (!p) {
+      const placing = this.#place(tenant, model ?? this.#defaultModel)
+      placing.catch(() => void (this.#tenants.get(tenant) === placing && this.#tenants.delete(tenant)))
+      this.#tenants.set(tenant, (p = placing))
+    }
+    return p
+  }
+
+  async #place(tenant: string, model: IsolationModel): Promise<Placement> {
+    const { mainDb, appRole } = await this.#main()
+    const location =
+      model === 'database'
+        ? Identifiers.database(mainDb, tenant)
+        : model === 'schema'
+          ? Identifiers.schema(tenant)
+          : 'public'
+    await storageCall(`recording tenant ${tenant}`, () =>
+      this.#pool.query(
+        'INSERT INTO weft_tenants (id, model, location) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+        [tenant, model, location],
+      ),
+    )
+    const record = (await this.#lookup(tenant))!
+    if (this.#isolation !== 'hybrid' && record.model !== this.#isolation)
+      throw new WeftError(
+        ErrorCodes.STORAGE_ERROR,
+        `tenant ${tenant} is kept in the ${record.model} model; this factory uses ${this.#isolation} (open it with hybrid)`,
+      )
+    if (record.model === 'database') {
+      const ownPool = poolFor(this.#url, record.location, this.#max)
+      ownPool.on('error', () => {})
+      await prepareTenantDatabase(this.#pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
+        await ownPool.end()
+        throw err
+      })
+      return { record, ownPool, scope: new TenantScope(ownPool, tenant, 'public', appRole) }
+    }
+    if (record.model === 'schema') {
+      const role = Identifiers.schemaRole(mainDb, tenant)
+      await prepareTenantSchema(this.#pool, record.location, role)
+      return { record, scope: new TenantScope(this.#pool, tenant, record.location, role) }
+    }
+    return { record, scope: new TenantScope(this.#pool, tenant, 'public', appRole) }
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new WeftError(ErrorCodes.CLOSED, 'store factory is closed')
+  }
+}
