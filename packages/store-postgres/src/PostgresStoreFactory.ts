@@ -1,5 +1,5 @@
 import { ErrorCodes, WeftError, type KeyValueStore, type StoreFactory, type StoreOptions } from '@weft/core/backend'
-import pg, { type Pool } from 'pg'
+import pg, { type Pool, type PoolClient } from 'pg'
 import { Identifiers } from './identifiers.ts'
 import {
   dropTenantDatabase,
@@ -165,6 +165,17 @@ export class PostgresStoreFactory implements StoreFactory {
     if (record.model !== model)
       throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenant} is kept in the ${record.model} model already`)
     return record
+  }
+
+  /**
+   * Runs `fn` in one transaction in a tenant's context (its role, schema and `app.tenant_id`, as
+   * every store query runs), with a raw `pg` client: for operators' reports and exports. The
+   * tenant is recorded and placed first if it is new. What `fn` runs reaches only this tenant's
+   * rows, short of `RESET ROLE` (see docs/multi-tenancy.md).
+   */
+  async withTenant<T>(tenant: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    this.#checkOpen()
+    return (await this.#placement(tenant)).scope.transaction(`querying tenant ${tenant}`, fn)
   }
 
   /** The tenants recorded in the tenants table, by id. */
