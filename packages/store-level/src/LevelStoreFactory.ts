@@ -2,6 +2,7 @@ import { ErrorCodes, WeftError, type StoreFactory, type StoreOptions } from '@we
 import { Level } from 'level'
 import { LevelChangeStore } from './LevelChangeStore.ts'
 import { LevelKeyValueStore } from './LevelKeyValueStore.ts'
+import { listStores, type StoreList } from './listStores.ts'
 import { storageCall } from './storageError.ts'
 import type { LevelDatabase } from './StoreLayout.ts'
 
@@ -80,6 +81,12 @@ export class LevelStoreFactory implements StoreFactory {
     let kv = this.#records.get(name)
     if (!kv || kv.closed) this.#records.set(name, (kv = LevelKeyValueStore.open(db, name, { sync: this.#sync })))
     return kv
+  }
+
+  /** The names of the change stores and record stores in the database (for copying it elsewhere). */
+  async listStores(): Promise<StoreList> {
+    this.#checkOpen()
+    return listStores(await this.#database())
   }
 
   /** Closes every store it opened, then the database (unless it was given one). Idempotent. */
