@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
  * `npm run serve -- [--port 8787] [--host 127.0.0.1] [--data ./weft-data] [--memory]`
- * Starts a Weft server with embedded LevelDB storage in the data folder. Flags win over the
+ * Starts a Weft server with embedded LevelDB storage in the data folder, or on PostgreSQL with
+ * `--postgres URL [--isolation database|schema|shared|hybrid]` (WEFT_POSTGRES_URL, WEFT_ISOLATION).
+ * `weft-server migrate --from <level folder> --to <postgres url>` moves a LevelDB server's data
+ * into PostgreSQL. Flags win over the
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
  * URLs clients reach the server by; sign-ins made for any other origin are refused, beside the server identity every
  * sign-in names), and for the per-tenant
@@ -14,6 +17,8 @@
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
+import { isIsolationModel, PostgresStoreFactory } from '@weft/store-postgres'
+import { migrateCommand } from './cliMigrate.ts'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
 
@@ -28,6 +33,8 @@ const QUOTA_FLAGS = {
   'max-held-bytes-per-tenant': 'maxHeldBytesPerTenant',
 } as const satisfies Record<string, keyof TenantQuota>
 
+if (process.argv[2] === 'migrate') process.exit(await migrateCommand(process.argv.slice(3)))
+
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
@@ -36,6 +43,8 @@ const { values } = parseArgs({
     'base-domain': { type: 'string' },
     'public-url': { type: 'string', multiple: true },
     memory: { type: 'boolean' },
+    postgres: { type: 'string' },
+    isolation: { type: 'string' },
     'max-tenants': { type: 'string' },
     'tenants-per-address': { type: 'string' },
     'registration-token': { type: 'string', multiple: true },
@@ -47,6 +56,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(
     'weft-server [--port N] [--host ADDR] [--data DIR] [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
+      '            [--postgres URL [--isolation database|schema|shared|hybrid]]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
@@ -97,7 +107,19 @@ const registration = {
   ...(perAddress !== undefined ? { perAddress: { tenants: perAddress, windowMs: 3_600_000 } } : {}),
   ...(tokens?.length ? { open: false, tokens } : {}),
 }
-const storeFactory = values.memory ? new MemoryStoreFactory() : new LevelStoreFactory({ path: data })
+const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
+const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
+if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
+  console.error(`--isolation takes database, schema, shared or hybrid, not ${isolation}`)
+  process.exit(2)
+}
+const storeFactory = values.memory
+  ? new MemoryStoreFactory()
+  : postgres
+    ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid' })
+    : new LevelStoreFactory({ path: data })
+// Without a URL, the storage is named; with one, its password is not printed.
+const where = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
 
 const server = await WeftServer.start({
   port,
@@ -109,9 +131,7 @@ const server = await WeftServer.start({
   ...(publicUrls?.length ? { publicUrls } : {}),
   log: (message, error) => console.error(message, error ?? ''),
 })
-console.log(
-  `weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`}), identity ${server.serverId}`,
-)
+console.log(`weft server listening on ${server.url} (${where}), identity ${server.serverId}`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -13,5 +13,7 @@
  */
 export { WeftServer } from './WeftServer.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
+export { moveStorage } from './moveStorage.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
+export type { MoveReport, StorageSource, StorageTarget } from './moveStorage.ts'

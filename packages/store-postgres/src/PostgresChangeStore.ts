@@ -44,20 +44,23 @@ export class PostgresChangeStore extends BaseChangeStore {
   }
 
   /**
-   * Opens the store `name` in `scope`, creating its counter row with a fresh random epoch when it
-   * is new. `onClose` runs once the store is closed (the factory forgets it).
+   * Opens the store `name` in `scope`, creating its counter row when it is new, with a fresh random
+   * epoch or the one given (a store moved here from elsewhere keeps its epoch, so its readers'
+   * cursors stay valid). `onClose` runs once the store is closed.
    */
   static async open(
     scope: TenantScope,
     name: string,
-    options: StoreOptions = {},
+    options: StoreOptions & { readonly epoch?: string } = {},
     onClose: () => void = () => {},
   ): Promise<PostgresChangeStore> {
+    if (options.epoch !== undefined && !/^[0-9a-f]{1,64}$/.test(options.epoch))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an epoch is 1 to 64 lowercase hex digits')
     const epoch = await scope.transaction(`opening change store ${name}`, async (c) => {
       await c.query(
         `INSERT INTO weft_stores (tenant_id, store, epoch, seq) VALUES ($1, $2, $3, 0)
          ON CONFLICT (tenant_id, store) DO NOTHING`,
-        [scope.tenant, name, randomBytes(8).toString('hex')],
+        [scope.tenant, name, options.epoch ?? randomBytes(8).toString('hex')],
       )
       const { rows } = await c.query<{ epoch: string }>(
         'SELECT epoch FROM weft_stores WHERE tenant_id = $1 AND store = $2',

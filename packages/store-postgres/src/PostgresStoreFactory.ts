@@ -103,9 +103,10 @@ export class PostgresStoreFactory implements StoreFactory {
 
   /**
    * The change store `name` (`<tenant>/<db>`), created on first use, with the tenant's schema or
-   * database if it is new. While it is open, every call returns the same instance.
+   * database if it is new. While it is open, every call returns the same instance. `epoch` is the
+   * epoch a new store gets (default: random), for a store moved here from another backend.
    */
-  async openChangeStore(name: string): Promise<PostgresChangeStore> {
+  async openChangeStore(name: string, options: { epoch?: string } = {}): Promise<PostgresChangeStore> {
     this.#checkOpen()
     const tenant = tenantOfStore(name)
     if (tenant === undefined)
@@ -117,7 +118,10 @@ export class PostgresStoreFactory implements StoreFactory {
       let pending = this.#stores.get(name)
       if (!pending) {
         const opening = this.#placement(tenant).then(({ scope }) =>
-          PostgresChangeStore.open(scope, name, this.#storeOptions(name)),
+          PostgresChangeStore.open(scope, name, {
+            ...this.#storeOptions(name),
+            ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+          }),
         )
         opening.catch(() => void (this.#stores.get(name) === opening && this.#stores.delete(name)))
         this.#stores.set(name, (pending = opening))
