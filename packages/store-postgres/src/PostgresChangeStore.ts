@@ -54,8 +54,8 @@ export class PostgresChangeStore extends BaseChangeStore {
     options: StoreOptions & { readonly epoch?: string } = {},
     onClose: () => void = () => {},
   ): Promise<PostgresChangeStore> {
-    if (options.epoch !== undefined && !/^[0-9a-f]{1,64}$/.test(options.epoch))
-      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an epoch is 1 to 64 lowercase hex digits')
+    if (options.epoch !== undefined && !/^[\x21-\x7e]{1,128}$/.test(options.epoch))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an epoch is 1 to 128 printable ASCII characters')
     const epoch = await scope.transaction(`opening change store ${name}`, async (c) => {
       await c.query(
         `INSERT INTO weft_stores (tenant_id, store, epoch, seq) VALUES ($1, $2, $3, 0)
