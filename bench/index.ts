@@ -17,9 +17,21 @@ import { benchOrchestrator } from './orchestrator.ts'
 import { benchRelayRound } from './relayRound.ts'
 import { benchBundle } from './bundle.ts'
 import { benchReconcile } from './reconcile.ts'
+import { benchPostgres } from './postgresStore.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
-const GROUPS = ['write', 'sync', 'snapshot', 'level', 'idb', 'network', 'orchestrator', 'reconcile', 'bundle'] as const
+const GROUPS = [
+  'write',
+  'sync',
+  'snapshot',
+  'level',
+  'idb',
+  'network',
+  'orchestrator',
+  'reconcile',
+  'bundle',
+  'postgres',
+] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
 const runs = (g: Group): boolean => asked.length === 0 || asked.includes(g)
@@ -73,6 +85,11 @@ async function main(): Promise<void> {
   if (runs('reconcile')) {
     progress('reconcile cost per message at 10k, 100k and 1M entries (LevelDB)')
     figures.push(...(await benchReconcile()))
+  }
+
+  if (runs('postgres')) {
+    progress('PostgreSQL store beside LevelDB: appends and reconciliation at 1k, 10k and 100k entries')
+    figures.push(...(await benchPostgres()))
   }
 
   printMachine(machine)

@@ -200,7 +200,7 @@ export class PostgresChangeStore extends BaseChangeStore {
   }
 
   protected override _fingerprint(range: HashRange): Promise<RangeFingerprint> {
-    return this.#read((c) => fingerprintFromIndex(c, this.#key, range))
+    return fingerprintFromIndex(this.#scope, this.#key, range)
   }
 
   protected async _close(): Promise<void> {

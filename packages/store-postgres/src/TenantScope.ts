@@ -1,4 +1,4 @@
-import { escapeLiteral, type Pool, type PoolClient } from 'pg'
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
 import { Identifiers } from './identifiers.ts'
 import { storageCall } from './pgError.ts'
 
@@ -46,6 +46,29 @@ export class TenantScope {
         }
       } finally {
         // A connection whose rollback failed is in an unknown state: destroy it, never reuse it.
+        client.release(broken)
+      }
+    })
+  }
+
+  /**
+   * Runs one read-only statement in this tenant's context in a single round trip: the opening of
+   * the transaction, its context, `sql` and the commit go as one simple query. `sql` takes no
+   * parameters, so every value in it must be quoted by the caller (`escapeLiteral`).
+   */
+  readOnce<R extends QueryResultRow>(what: string, sql: string): Promise<R[]> {
+    return storageCall(what, async () => {
+      const client = await this.pool.connect()
+      let broken: Error | undefined
+      try {
+        const results = (await client.query(
+          `${this.beginSql({ readOnly: true })}; ${sql}; COMMIT`,
+        )) as unknown as QueryResult<R>[]
+        return results[results.length - 2]!.rows
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e))
+        throw err
+      } finally {
         client.release(broken)
       }
     })

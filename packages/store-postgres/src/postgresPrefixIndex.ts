@@ -5,12 +5,14 @@ import {
   ErrorCodes,
   indexedFingerprint,
   nodesOf,
+  rangePlan,
   WeftError,
   type FingerprintSum,
   type HashRange,
   type RangeFingerprint,
 } from '@weft/core/backend'
-import type { PoolClient } from 'pg'
+import { escapeLiteral, type PoolClient } from 'pg'
+import type { TenantScope } from './TenantScope.ts'
 
 /** Which store's index: the tenant and the store name. */
 export interface StoreKey {
@@ -61,11 +63,51 @@ export async function updateIndex(client: PoolClient, key: StoreKey, hashes: rea
   )
 }
 
-/** A range's fingerprint from the index: one read of nodes and at most two leaf-bucket scans. */
-export function fingerprintFromIndex(client: PoolClient, key: StoreKey, range: HashRange): Promise<RangeFingerprint> {
+/**
+ * A range's fingerprint from the index in one round trip: the nodes the range's plan names and
+ * the hashes of its (at most two) leaf-bucket edges, read by one statement in the tenant's scope.
+ */
+export async function fingerprintFromIndex(
+  scope: TenantScope,
+  key: StoreKey,
+  range: HashRange,
+): Promise<RangeFingerprint> {
+  const plan = rangePlan(range)
+  const lit = escapeLiteral
+  const where = `tenant_id = ${lit(key.tenant)} AND store = ${lit(key.store)}`
+  const parts: string[] = []
+  if (plan?.nodes.length)
+    parts.push(
+      `SELECT -1 AS part, prefix AS k, node AS v FROM weft_sums WHERE ${where} AND prefix IN (${plan.nodes.map((n) => lit(n.prefix)).join(', ')})`,
+    )
+  plan?.edges.forEach((e, i) =>
+    parts.push(
+      `SELECT ${i} AS part, hash AS k, NULL AS v FROM weft_entries WHERE ${where} AND hash >= ${lit(e.range.lower)}` +
+        (e.range.upper === null ? '' : ` AND hash < ${lit(e.range.upper)}`),
+    ),
+  )
+  const rows = parts.length
+    ? await scope.readOnce<{ part: number; k: string; v: string | null }>(
+        `reading ${key.store}`,
+        parts.join(' UNION ALL '),
+      )
+    : []
+  const nodes = new Map<string, string>()
+  const edges: string[][] = plan?.edges.map(() => []) ?? []
+  for (const r of rows) {
+    if (r.part < 0) nodes.set(r.k, r.v!)
+    else edges[r.part]!.push(r.k)
+  }
   return indexedFingerprint(range, {
-    sums: (prefixes) => readSums(client, key, prefixes),
-    hashes: (r) => hashesBetween(client, key, r, Infinity),
+    sums: async (prefixes) =>
+      prefixes.map((p) => {
+        const v = nodes.get(p)
+        if (v === undefined) return undefined
+        const sum = decodeSum(v)
+        if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(p)}`)
+        return sum
+      }),
+    hashes: async (r) => edges[plan!.edges.findIndex((e) => e.range.lower === r.lower && e.range.upper === r.upper)]!,
   })
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { inject } from 'vitest'
 import { Identifiers } from '../../src/index.ts'
+import { dropWeftDatabase } from './dropWeftDatabase.ts'
 
 /** The test PostgreSQL's superuser URL (from the global setup), on database `db`. */
 export function urlOf(db = 'postgres'): string {
@@ -39,18 +40,6 @@ export async function createTestDatabase(label = 'weft'): Promise<TestDatabase> 
 }
 
 /** Drops a Weft main database, the tenant databases and roles it recorded, and its app role. */
-export async function dropTestDatabase(name: string): Promise<void> {
-  const tenants = await adminQuery<{ id: string; model: string; location: string }>(
-    'SELECT id, model, location FROM weft_tenants',
-    [],
-    name,
-  ).catch(() => ({ rows: [] as { id: string; model: string; location: string }[] }))
-  await adminQuery(`DROP DATABASE IF EXISTS ${Identifiers.quote(name)} WITH (FORCE)`)
-  for (const t of tenants.rows) {
-    if (t.model === 'database')
-      await adminQuery(`DROP DATABASE IF EXISTS ${Identifiers.quote(t.location)} WITH (FORCE)`)
-    if (t.model === 'schema')
-      await adminQuery(`DROP ROLE IF EXISTS ${Identifiers.quote(Identifiers.schemaRole(name, t.id))}`)
-  }
-  await adminQuery(`DROP ROLE IF EXISTS ${Identifiers.quote(Identifiers.appRole(name))}`)
+export function dropTestDatabase(name: string): Promise<void> {
+  return dropWeftDatabase(urlOf(), name)
 }
