@@ -9,6 +9,7 @@ import {
   prepareTenantDatabase,
   prepareTenantSchema,
 } from './locations.ts'
+import { copyTenant, type TenantCopy } from './copyTenant.ts'
 import { storageCall } from './pgError.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
@@ -42,6 +43,15 @@ interface Placement {
   readonly record: TenantRecord
   /** The tenant's own pool (`database` model), ended on erase and close. */
   readonly ownPool?: Pool
+}
+
+/** Where a tenant of `model` keeps its rows: its database, its schema, or `public` (shared). */
+function locationOf(mainDb: string, tenant: string, model: IsolationModel): string {
+  return model === 'database'
+    ? Identifiers.database(mainDb, tenant)
+    : model === 'schema'
+      ? Identifiers.schema(tenant)
+      : 'public'
 }
 
 /** The tenant of a store named `<tenant>/<name>`: the part before the last slash; undefined without one. */
@@ -202,37 +212,52 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   async eraseTenant(tenant: string): Promise<boolean> {
     this.#checkOpen()
-    const { mainDb } = await this.#main()
+    await this.#main()
     const record = await this.#lookup(tenant)
     if (!record) return false
-    for (const [name, p] of [...this.#stores]) {
-      if (tenantOfStore(name) !== tenant) continue
-      this.#stores.delete(name)
-      await (await p.catch(() => undefined))?.close()
-    }
-    for (const [name, kv] of [...this.#records]) {
-      if (tenantOfStore(name) !== tenant) continue
-      this.#records.delete(name)
-      await kv.close()
-    }
-    const placed = await this.#tenants.get(tenant)?.catch(() => undefined)
+    await this.#closeTenant(tenant)
+    const placed = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
     this.#tenants.delete(tenant)
-    if (record.model === 'database') {
-      await placed?.ownPool?.end()
-      await dropTenantDatabase(this.#pool, record.location)
-    } else if (record.model === 'schema') {
-      await dropTenantSchema(this.#pool, record.location, Identifiers.schemaRole(mainDb, tenant))
-    } else {
-      const scope = new TenantScope(this.#pool, tenant, 'public', Identifiers.appRole(mainDb))
-      await scope.transaction(`erasing tenant ${tenant}`, async (c) => {
-        for (const table of ['weft_kv', 'weft_sums', 'weft_entries', 'weft_stores'])
-          await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenant])
-      })
-    }
+    await this.#drop(placed)
     await storageCall(`erasing tenant ${tenant}`, () =>
       this.#pool.query('DELETE FROM weft_tenants WHERE id = $1', [tenant]),
     )
     return true
+  }
+
+  /**
+   * Moves a tenant to another isolation model (`hybrid` factories only), with its writers stopped:
+   * closes its open stores, copies every store and record to the new place (each change store
+   * keeps its epoch and arrival order, every entry verified again), switches its row in the
+   * tenants table, then removes the old place. Cut short, it can be run again: the copy skips
+   * what is there, and the old place is read until the switch. `WEFT_TENANT_NOT_FOUND` for a
+   * tenant not recorded.
+   */
+  async moveTenant(tenant: string, model: IsolationModel): Promise<TenantRecord & { copied: TenantCopy }> {
+    this.#checkOpen()
+    if (this.#isolation !== 'hybrid')
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'tenants move between models only under hybrid isolation')
+    if (!isIsolationModel(model))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(model)}`)
+    const { mainDb } = await this.#main()
+    const record = await this.#lookup(tenant)
+    if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `tenant ${tenant} is not recorded`)
+    await this.#closeTenant(tenant)
+    const old = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
+    this.#tenants.delete(tenant)
+    if (record.model === model) return { ...record, copied: { changeStores: 0, entries: 0, records: 0 } }
+    const target = await this.#prepare({ ...record, model, location: locationOf(mainDb, tenant, model) })
+    const copied = await copyTenant(old.scope, target.scope)
+    await storageCall(`moving tenant ${tenant}`, () =>
+      this.#pool.query('UPDATE weft_tenants SET model = $2, location = $3 WHERE id = $1', [
+        tenant,
+        model,
+        target.record.location,
+      ]),
+    )
+    this.#tenants.set(tenant, Promise.resolve(target))
+    await this.#drop(old)
+    return { ...target.record, copied }
   }
 
   /** Closes every store it opened and ends its pools. Idempotent. */
@@ -292,17 +317,11 @@ export class PostgresStoreFactory implements StoreFactory {
   }
 
   async #place(tenant: string, model: IsolationModel): Promise<Placement> {
-    const { mainDb, appRole } = await this.#main()
-    const location =
-      model === 'database'
-        ? Identifiers.database(mainDb, tenant)
-        : model === 'schema'
-          ? Identifiers.schema(tenant)
-          : 'public'
+    const { mainDb } = await this.#main()
     await storageCall(`recording tenant ${tenant}`, () =>
       this.#pool.query(
         'INSERT INTO weft_tenants (id, model, location) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-        [tenant, model, location],
+        [tenant, model, locationOf(mainDb, tenant, model)],
       ),
     )
     const record = (await this.#lookup(tenant))!
@@ -311,6 +330,13 @@ export class PostgresStoreFactory implements StoreFactory {
         ErrorCodes.STORAGE_ERROR,
         `tenant ${tenant} is kept in the ${record.model} model; this factory uses ${this.#isolation} (open it with hybrid)`,
       )
+    return this.#prepare(record)
+  }
+
+  /** Creates (if missing) and migrates the place a record names, and the scope to reach it. */
+  async #prepare(record: TenantRecord): Promise<Placement> {
+    const { mainDb, appRole } = await this.#main()
+    const tenant = record.id
     if (record.model === 'database') {
       const ownPool = poolFor(this.#url, record.location, this.#max)
       ownPool.on('error', () => {})
@@ -326,6 +352,37 @@ export class PostgresStoreFactory implements StoreFactory {
       return { record, scope: new TenantScope(this.#pool, tenant, record.location, role) }
     }
     return { record, scope: new TenantScope(this.#pool, tenant, 'public', appRole) }
+  }
+
+  /** Removes everything of a tenant at one place: its database, its schema and role, or its shared rows. */
+  async #drop(placed: Placement): Promise<void> {
+    const { mainDb } = await this.#main()
+    const { record } = placed
+    if (record.model === 'database') {
+      await placed.ownPool?.end()
+      await dropTenantDatabase(this.#pool, record.location)
+    } else if (record.model === 'schema') {
+      await dropTenantSchema(this.#pool, record.location, Identifiers.schemaRole(mainDb, record.id))
+    } else {
+      await placed.scope.transaction(`erasing tenant ${record.id}`, async (c) => {
+        for (const table of ['weft_kv', 'weft_sums', 'weft_entries', 'weft_stores'])
+          await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [record.id])
+      })
+    }
+  }
+
+  /** Closes a tenant's open stores and forgets them. */
+  async #closeTenant(tenant: string): Promise<void> {
+    for (const [name, p] of [...this.#stores]) {
+      if (tenantOfStore(name) !== tenant) continue
+      this.#stores.delete(name)
+      await (await p.catch(() => undefined))?.close()
+    }
+    for (const [name, kv] of [...this.#records]) {
+      if (tenantOfStore(name) !== tenant) continue
+      this.#records.delete(name)
+      await kv.close()
+    }
   }
 
   #checkOpen(): void {

@@ -21,6 +21,7 @@ export { prepareMainDatabase } from './locations.ts'
 export { ISOLATION_MODELS, isIsolationModel } from './types.ts'
 
 export type { PostgresStoreFactoryOptions } from './PostgresStoreFactory.ts'
+export type { TenantCopy } from './copyTenant.ts'
 export type { TransactionOptions } from './TenantScope.ts'
 export type { MigrateTarget } from './migrate.ts'
 export type { Migration } from './migrations.ts'
