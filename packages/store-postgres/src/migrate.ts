@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg'
 import { Identifiers } from './identifiers.ts'
 import type { Migration } from './migrations.ts'
-import { storageCall } from './pgError.ts'
+import { sqlState, storageCall } from './pgError.ts'
 
 /** What {@link migrate} brings up to date, and how far. */
 export interface MigrateTarget {
@@ -69,13 +69,19 @@ export async function migrate(pool: Pool, target: MigrateTarget): Promise<number
   })
 }
 
-/** The versions of `list` recorded in `schema` (empty when it has none). */
+/** The versions of `list` recorded in `schema` (empty when it has no migrations table, or no such schema). */
 export async function appliedVersions(pool: Pool, schema: string, list: string): Promise<number[]> {
   return storageCall(`reading migrations of ${schema}`, async () => {
-    const { rows } = await pool.query<{ version: number }>(
-      `SELECT version FROM ${Identifiers.quote(schema)}.weft_migrations WHERE list = $1 ORDER BY version`,
-      [list],
-    )
-    return rows.map((r) => r.version)
-  }).catch(() => [])
+    try {
+      const { rows } = await pool.query<{ version: number }>(
+        `SELECT version FROM ${Identifiers.quote(schema)}.weft_migrations WHERE list = $1 ORDER BY version`,
+        [list],
+      )
+      return rows.map((r) => r.version)
+    } catch (err) {
+      // undefined_table, invalid_schema_name: nothing migrated there yet.
+      if (sqlState(err) === '42P01' || sqlState(err) === '3F000') return []
+      throw err
+    }
+  })
 }

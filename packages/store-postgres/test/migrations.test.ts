@@ -1,6 +1,13 @@
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CONTROL_MIGRATIONS, migrate, STORE_MIGRATIONS, STORE_TABLES, type Migration } from '../src/index.ts'
+import {
+  appliedVersions,
+  CONTROL_MIGRATIONS,
+  migrate,
+  STORE_MIGRATIONS,
+  STORE_TABLES,
+  type Migration,
+} from '../src/index.ts'
 import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
 
 /** What each version of a list leaves behind, checked from the catalog. */
@@ -91,6 +98,24 @@ describe('migrations are recorded', () => {
       await migrate(pool, { list: 'store', migrations: STORE_MIGRATIONS, schema: 'public' })
       const { rows } = await pool.query('SELECT list, version, name FROM weft_migrations ORDER BY version')
       expect(rows).toEqual(STORE_MIGRATIONS.map((m) => ({ list: 'store', version: m.version, name: m.name })))
+    } finally {
+      await pool.end()
+    }
+  })
+})
+
+describe('appliedVersions', () => {
+  let db: TestDatabase
+  beforeAll(async () => void (db = await createTestDatabase('migapplied')))
+  afterAll(() => db.drop())
+
+  it('is empty where nothing was migrated, and lists the versions where it was', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 })
+    try {
+      expect(await appliedVersions(pool, 'public', 'store')).toEqual([])
+      expect(await appliedVersions(pool, 'no_such_schema', 'store')).toEqual([])
+      await migrate(pool, { list: 'store', migrations: STORE_MIGRATIONS, schema: 'public', to: 1 })
+      expect(await appliedVersions(pool, 'public', 'store')).toEqual([1])
     } finally {
       await pool.end()
     }
