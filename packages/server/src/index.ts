@@ -8,7 +8,8 @@
  * databases) and a request rate across its sessions, kept in the server's own records. The
  * protocol is in docs/sync-protocol.md.
  *
- * The entry exports what an operator calls: the server, its options and the default quotas. The
+ * The entry exports what an operator calls: the server, its options, the default quotas and
+ * `moveStorage` (a server's stores from one backend to another, as `weft-server migrate` does). The
  * request router, authenticator, member registry and rate limiter are internal.
  */
 export { WeftServer } from './WeftServer.ts'
