@@ -31,6 +31,8 @@ export default defineConfig({
   resolve: { alias: sourceAliases() },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // A real PostgreSQL for the PostgreSQL tests (or the one WEFT_TEST_PG_URL names).
+    globalSetup: ['test/setup/postgres.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: process.env.WEFT_JSON_REPORT

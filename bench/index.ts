@@ -19,6 +19,7 @@ import { benchBundle } from './bundle.ts'
 import { benchReconcile } from './reconcile.ts'
 import { benchQuery } from './query.ts'
 import { benchGrowth } from './growth.ts'
+import { benchPostgres } from './postgresStore.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -33,6 +34,7 @@ const GROUPS = [
   'bundle',
   'query',
   'growth',
+  'postgres',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -96,6 +98,10 @@ async function main(): Promise<void> {
   if (runs('growth')) {
     progress('growth: the same operations at three database sizes')
     figures.push(...(await benchGrowth()))
+  }
+  if (runs('postgres')) {
+    progress('PostgreSQL store beside LevelDB: appends and reconciliation at 1k, 10k and 100k entries')
+    figures.push(...(await benchPostgres()))
   }
 
   printMachine(machine)

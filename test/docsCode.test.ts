@@ -10,13 +10,15 @@
  * - ```ts server gives the page's program a Weft server on 127.0.0.1, its address in `url`.
  * - ```ts twice runs the page's program a second time in the same folder (state that persists must
  *   open, not fail, the second time: the quick start's open-or-create).
+ * - ```ts postgres gives the page's program a fresh, empty PostgreSQL database on the test server,
+ *   its URL in `postgresUrl`; it is dropped afterwards with every tenant database and role it made.
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** Per process, so two test runs at once do not share files. */
@@ -47,6 +49,7 @@ declare global {
   const grantId: string
   const id: string
   const url: string
+  const postgresUrl: string
   const admin: ServerSigner
   const from: number
   const to: number
@@ -152,13 +155,30 @@ const SERVER_PRELUDE = `import { WeftServer as __WeftServer } from '@weft/server
 const __server = await __WeftServer.start()
 const url = __server.url`
 
+const POSTGRES_PRELUDE = `import __pg from 'pg'
+import { dropWeftDatabase as __dropWeftDatabase } from '../../packages/store-postgres/test/helpers/dropWeftDatabase.ts'
+const __pgAdmin = process.env.WEFT_TEST_PG_URL!
+const __pgDb = \`weft_docs_\${process.pid}\`
+{
+  const c = new __pg.Client({ connectionString: __pgAdmin })
+  await c.connect()
+  await c.query(\`CREATE DATABASE \${__pgDb}\`)
+  await c.end()
+}
+const postgresUrl = Object.assign(new URL(__pgAdmin), { pathname: \`/\${__pgDb}\` }).toString()`
+
 function runTsx(file: string, cwd: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolvePromise) => {
     // tsx from the repository (the program's folder is a fresh temporary one, with no node_modules).
     const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href
     const child = spawn(process.execPath, ['--import', tsx, file], {
       cwd,
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'), PORT: '0' },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
+        PORT: '0',
+        WEFT_TEST_PG_URL: inject('pgUrl'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
@@ -192,9 +212,14 @@ for (const { file, blocks } of pages) {
   const runnable = blocks.filter((x) => !x.flags.has('fragment'))
   if (runnable.length === 0) continue
   const server = runnable.some((b) => b.flags.has('server'))
+  const postgres = runnable.some((b) => b.flags.has('postgres'))
   const path = join(WORK, `program_${name}.ts`)
-  const postlude = `${server ? 'await __server.close()\n' : ''}process.exit(0)`
-  writeFileSync(path, program(runnable, server ? SERVER_PRELUDE : '', postlude))
+  const postlude =
+    `${server ? 'await __server.close()\n' : ''}` +
+    `${postgres ? 'await __dropWeftDatabase(__pgAdmin, __pgDb)\n' : ''}` +
+    'process.exit(0)'
+  const prelude = [postgres ? POSTGRES_PRELUDE : '', server ? SERVER_PRELUDE : ''].filter(Boolean).join('\n')
+  writeFileSync(path, program(runnable, prelude, postlude))
   programs.set(relative(ROOT, file), { path, blocks: runnable })
 }
 writeFileSync(join(WORK, 'fragmentGlobals.d.ts'), FRAGMENT_GLOBALS)

@@ -27,6 +27,7 @@ const PACKAGES = [
   '@weft/server',
   '@weft/store-idb',
   '@weft/store-level',
+  '@weft/store-postgres',
 ]
 
 describe('the packages, installed from their tarballs in a fresh project', () => {

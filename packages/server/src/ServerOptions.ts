@@ -75,7 +75,8 @@ export interface QuotaOptions extends Partial<TenantQuota> {
 export interface WeftServerOptions {
   /**
    * Where entries and memberships are kept. The server owns it and closes it on `close()`.
-   * Default: in memory (pass a `LevelStoreFactory` for an embedded LevelDB on disk).
+   * Default: in memory (pass a `LevelStoreFactory` for an embedded LevelDB on disk, or a
+   * `PostgresStoreFactory` for PostgreSQL shared by several processes, tenants isolated per model).
    */
   readonly storeFactory?: StoreFactory
   /** Port to listen on; 0 picks a free one. Default 0. */

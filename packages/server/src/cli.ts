@@ -4,7 +4,10 @@
  * `npm run serve -- tenant reset <tenant> [--data DIR]` and
  * `npm run serve -- tenant transfer <tenant> --to <public key, base64url> [--data DIR]`: the
  * operator's recovery of a tenant id, run against the data folder while the server is stopped.
- * Starts a Weft server with embedded LevelDB storage in the data folder. Flags win over the
+ * Starts a Weft server with embedded LevelDB storage in the data folder, or on PostgreSQL with
+ * `--postgres URL [--isolation database|schema|shared|hybrid]` (WEFT_POSTGRES_URL, WEFT_ISOLATION).
+ * `weft-server migrate --from <level folder> --to <postgres url>` moves a LevelDB server's data
+ * into PostgreSQL. Flags win over the
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
  * URLs clients reach the server by; sign-ins made for any other origin are refused, beside the server identity every
  * sign-in names), and for the per-tenant
@@ -25,6 +28,8 @@ import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import { createServerLogger, isLogLevel, LOG_LEVELS } from './observability/serverLogger.ts'
+import { isIsolationModel, PostgresStoreFactory } from '@weft/store-postgres'
+import { migrateCommand } from './cliMigrate.ts'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
 import { tenantCommand } from './tenantCommand.ts'
@@ -49,6 +54,8 @@ const QUOTA_FLAGS = {
   'max-held-bytes-per-tenant': 'maxHeldBytesPerTenant',
 } as const satisfies Record<string, keyof TenantQuota>
 
+if (process.argv[2] === 'migrate') process.exit(await migrateCommand(process.argv.slice(3)))
+
 /** Stops with a usage error: its code and one line of remedy, never a stack trace. */
 function usage(message: string, remedy = 'run weft-server --help for the flags'): never {
   console.error(`WEFT_CLI_USAGE: ${message}\n  remedy: ${remedy}`)
@@ -62,6 +69,8 @@ const FLAGS = {
   'base-domain': { type: 'string' },
   'public-url': { type: 'string', multiple: true },
   memory: { type: 'boolean' },
+  postgres: { type: 'string' },
+  isolation: { type: 'string' },
   'max-tenants': { type: 'string' },
   'tenants-per-address': { type: 'string' },
   'registration-token': { type: 'string', multiple: true },
@@ -82,14 +91,17 @@ const { values } = (() => {
 
 if (values.help) {
   console.log(
-    'weft-server [--port N] [--host ADDR] [--data DIR] [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
+    'weft-server [--port N] [--host ADDR] [--data DIR | --postgres URL [--isolation database|schema|shared|hybrid]]\n' +
+      '            [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
+      '            [--postgres URL [--isolation database|schema|shared|hybrid]]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
       '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
       '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]\n' +
       'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)\n' +
-      'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)',
+      'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)\n' +
+      'weft-server migrate --from <level folder> --to <postgres url>   (moves a LevelDB server to PostgreSQL)',
   )
   process.exit(0)
 }
@@ -146,7 +158,18 @@ const tenancy = {
   ...(process.env.WEFT_ISOLATION ? { isolation: process.env.WEFT_ISOLATION } : {}),
   ...(process.env.WEFT_MANAGED_TENANTS === '1' ? { managedOnly: true } : {}),
 }
-const storeFactory = values.memory ? new MemoryStoreFactory() : new LevelStoreFactory({ path: data })
+const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
+const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
+if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
+  usage(`--isolation takes database, schema, shared or hybrid, not ${isolation}`)
+}
+const storeFactory = values.memory
+  ? new MemoryStoreFactory()
+  : postgres
+    ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid' })
+    : new LevelStoreFactory({ path: data })
+// Without a URL, the storage is named; with one, its password is not printed.
+const where = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
 
 const logger = createServerLogger({ level: logLevel })
 const server = await WeftServer.start({
@@ -173,9 +196,7 @@ const server = await WeftServer.start({
   process.exit(1)
 })
 
-console.log(
-  `weft server listening on ${server.url} (${values.memory ? 'in memory' : `data in ${data}`}), identity ${server.serverId}`,
-)
+console.log(`weft server listening on ${server.url} (${where}), identity ${server.serverId}`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

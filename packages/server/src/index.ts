@@ -18,11 +18,13 @@
  * HTTP app.
  *
  * The entry exports what an operator calls: the server, its options, the default quotas, the
- * middleware and the webhook signature helpers. The request router, authenticator, member
- * registry and rate limiter are internal.
+ * middleware, the webhook signature helpers, and `moveStorage` (a server's stores from one backend
+ * to another, as `weft-server migrate` does). The request router, authenticator, member registry and
+ * rate limiter are internal.
  */
 export { WeftServer } from './WeftServer.ts'
 export { DEFAULT_QUOTAS } from './tenantQuota.ts'
+export { moveStorage } from './moveStorage.ts'
 export { createWeftHandler } from './tenancy/createWeftHandler.ts'
 export { signWebhook, verifyWebhook } from './tenancy/WebhookDispatcher.ts'
 export { createServerLogger, LOG_LEVELS } from './observability/serverLogger.ts'
@@ -48,3 +50,4 @@ export type { TenantEvent, TenantEventType } from './tenancy/TenantEventBus.ts'
 export type { WebhookOptions } from './tenancy/WebhookDispatcher.ts'
 export type { ApiKeyInfo } from './tenancy/ApiKeys.ts'
 export type { Scope } from './tenancy/scopes.ts'
+export type { MoveReport, StorageSource, StorageTarget } from './moveStorage.ts'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as server from '@weft/server'
 
 describe('@weft/server entry', () => {
-  it('exports what an operator calls: the server, its default quotas and directory limits, the middleware, the webhook signature helpers, its logger and metrics, nothing of its internals', () => {
+  it('exports what an operator calls: the server, its default quotas and directory limits, the middleware, the webhook signature helpers, its logger and metrics, the storage move, nothing of its internals', () => {
     expect(Object.keys(server).sort()).toEqual([
       'DEFAULT_DIRECTORY_LIMITS',
       'DEFAULT_QUOTAS',
@@ -11,6 +11,7 @@ describe('@weft/server entry', () => {
       'WeftServer',
       'createServerLogger',
       'createWeftHandler',
+      'moveStorage',
       'signWebhook',
       'verifyWebhook',
     ])

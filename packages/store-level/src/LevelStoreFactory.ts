@@ -2,6 +2,7 @@ import { ErrorCodes, WeftError, type StoreFactory, type StoreOptions } from '@we
 import { Level } from 'level'
 import { LevelChangeStore } from './LevelChangeStore.ts'
 import { LevelKeyValueStore } from './LevelKeyValueStore.ts'
+import { listStores, type StoreList } from './listStores.ts'
 import { storageCall } from './storageError.ts'
 import { StoreLayout, type LevelDatabase } from './StoreLayout.ts'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
@@ -111,7 +112,8 @@ export class LevelStoreFactory implements StoreFactory {
       )
       if (key === undefined) return names.sort()
       const escaped = key.slice(1, key.indexOf('!', 1))
-      names.push(storeNameOf(escaped))
+      const name = storeNameOf(escaped)
+      if (name !== undefined) names.push(name)
       from = { gte: `!${escaped}"` }
     }
   }
@@ -137,6 +139,12 @@ export class LevelStoreFactory implements StoreFactory {
     const compact = (db as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
     if (typeof compact === 'function')
       await storageCall(`compacting erased store ${name}`, () => compact.call(db, sub.prefix, `${sub.prefix}\uffff`))
+  }
+
+  /** The names of the change stores and record stores in the database (for copying it elsewhere). */
+  async listStores(): Promise<StoreList> {
+    this.#checkOpen()
+    return listStores(await this.#database())
   }
 
   /** Closes every store it opened, then the database (unless it was given one). Idempotent. */

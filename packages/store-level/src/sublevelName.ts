@@ -17,15 +17,26 @@ export function sublevelName(name: string): string {
   return out
 }
 
-/** The store name a {@link sublevelName} was made from. */
-export function storeNameOf(sub: string): string {
-  if (sub === '~') return ''
+/** The store name a {@link sublevelName} came from; undefined when it is not one. */
+export function storeNameOf(sublevel: string): string | undefined {
+  if (sublevel === '~') return ''
   const bytes: number[] = []
-  for (let i = 0; i < sub.length; i++) {
-    if (sub[i] === '~') {
-      bytes.push(parseInt(sub.slice(i + 1, i + 3), 16))
-      i += 2
-    } else bytes.push(sub.charCodeAt(i))
+  for (let i = 0; i < sublevel.length;) {
+    const ch = sublevel[i]!
+    if (ch === '~') {
+      const hex = sublevel.slice(i + 1, i + 3)
+      if (!/^[0-9a-f]{2}$/.test(hex)) return undefined
+      bytes.push(parseInt(hex, 16))
+      i += 3
+    } else if (PLAIN.test(ch)) {
+      bytes.push(ch.charCodeAt(0))
+      i++
+    } else return undefined
   }
-  return new TextDecoder().decode(new Uint8Array(bytes))
+  try {
+    const name = new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes))
+    return sublevelName(name) === sublevel ? name : undefined
+  } catch {
+    return undefined
+  }
 }

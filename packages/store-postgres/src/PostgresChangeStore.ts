@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto'
+import {
+  BaseChangeStore,
+  ErrorCodes,
+  WeftError,
+  type ChangeHash,
+  type DocId,
+  type EntryKind,
+  type HashRange,
+  type RangeFingerprint,
+  type ScanItem,
+  type StoreHead,
+  type StoreOptions,
+  type VerifiedEntry,
+} from '@weft/core/backend'
+import type { PoolClient } from 'pg'
+import { fingerprintFromIndex, hashesBetween, updateIndex, type StoreKey } from './postgresPrefixIndex.ts'
+import type { TenantScope } from './TenantScope.ts'
+
+const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot'])
+
+/**
+ * A change store in PostgreSQL. Appends are verified by {@link BaseChangeStore} (size, content
+ * hash, structure, signature); each batch is then one transaction that takes the store's counter
+ * row `FOR UPDATE`, skips entries already stored (by another process, say), writes the rest with
+ * the next arrival numbers, updates the range-fingerprint index and the counter. Writers in any
+ * number of processes therefore hand out arrival numbers 1, 2, 3… with no gap and no repeat, and
+ * a number is visible only once its entry is committed. Every query runs in the tenant's scope
+ * (role, schema, `app.tenant_id`), see {@link TenantScope}.
+ */
+export class PostgresChangeStore extends BaseChangeStore {
+  protected override readonly _dedupesOnAppend = true
+  readonly #scope: TenantScope
+  readonly #key: StoreKey
+  readonly #epoch: string
+  readonly #onClose: () => void
+
+  private constructor(scope: TenantScope, name: string, epoch: string, options: StoreOptions, onClose: () => void) {
+    super(options)
+    this.#scope = scope
+    this.#key = { tenant: scope.tenant, store: name }
+    this.#epoch = epoch
+    this.#onClose = onClose
+  }
+
+  /**
+   * Opens the store `name` in `scope`, creating its counter row when it is new, with a fresh random
+   * epoch or the one given (a store moved here from elsewhere keeps its epoch, so its readers'
+   * cursors stay valid). `onClose` runs once the store is closed.
+   */
+  static async open(
+    scope: TenantScope,
+    name: string,
+    options: StoreOptions & { readonly epoch?: string } = {},
+    onClose: () => void = () => {},
+  ): Promise<PostgresChangeStore> {
+    if (options.epoch !== undefined && !/^[\x21-\x7e]{1,128}$/.test(options.epoch))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an epoch is 1 to 128 printable ASCII characters')
+    const epoch = await scope.transaction(`opening change store ${name}`, async (c) => {
+      await c.query(
+        `INSERT INTO weft_stores (tenant_id, store, epoch, seq) VALUES ($1, $2, $3, 0)
+         ON CONFLICT (tenant_id, store) DO NOTHING`,
+        [scope.tenant, name, options.epoch ?? randomBytes(8).toString('hex')],
+      )
+      const { rows } = await c.query<{ epoch: string }>(
+        'SELECT epoch FROM weft_stores WHERE tenant_id = $1 AND store = $2',
+        [scope.tenant, name],
+      )
+      if (!rows[0]) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${name} has no counter row`)
+      return rows[0].epoch
+    })
+    return new PostgresChangeStore(scope, name, epoch, options, onClose)
+  }
+
+  /** The name this store was opened under. */
+  get name(): string {
+    return this.#key.store
+  }
+
+  protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<ChangeHash[]> {
+    const { tenant, store } = this.#key
+    return this.#scope.transaction(`appending ${entries.length} entries to ${store}`, async (c) => {
+      const { rows } = await c.query<{ seq: string }>(
+        'SELECT seq FROM weft_stores WHERE tenant_id = $1 AND store = $2 FOR UPDATE',
+        [tenant, store],
+      )
+      if (!rows[0]) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${store} has no counter row`)
+      const held = await c.query<{ hash: string }>(
+        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND hash = ANY($3::text[])',
+        [tenant, store, entries.map((e) => e.hash)],
+      )
+      const heldSet = new Set(held.rows.map((r) => r.hash))
+      const fresh = entries.filter((e) => !heldSet.has(e.hash))
+      if (fresh.length === 0) return []
+      const first = Number(rows[0].seq) + 1
+      await c.query(
+        `INSERT INTO weft_entries (tenant_id, store, hash, seq, doc_id, kind, bytes)
+         SELECT $1, $2, h, s, d, k, b
+         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[]) AS u(h, s, d, k, b)`,
+        [
+          tenant,
+          store,
+          fresh.map((e) => e.hash),
+          fresh.map((_, i) => first + i),
+          fresh.map((e) => e.docId),
+          fresh.map((e) => e.kind),
+          fresh.map((e) => Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength)),
+        ],
+      )
+      await updateIndex(
+        c,
+        this.#key,
+        fresh.map((e) => e.hash),
+      )
+      await c.query('UPDATE weft_stores SET seq = $3 WHERE tenant_id = $1 AND store = $2', [
+        tenant,
+        store,
+        first + fresh.length - 1,
+      ])
+      return fresh.map((e) => e.hash)
+    })
+  }
+
+  protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
+    const held = await this.#read(async (c) => {
+      const { rows } = await c.query<{ hash: string }>(
+        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND hash = ANY($3::text[])',
+        [this.#key.tenant, this.#key.store, hashes],
+      )
+      return new Set(rows.map((r) => r.hash))
+    })
+    return hashes.map((h) => held.has(h))
+  }
+
+  protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
+    const byHash = await this.#read(async (c) => {
+      const { rows } = await c.query<{ hash: string; bytes: Buffer }>(
+        'SELECT hash, bytes FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND hash = ANY($3::text[])',
+        [this.#key.tenant, this.#key.store, hashes],
+      )
+      return new Map(rows.map((r) => [r.hash, r.bytes]))
+    })
+    // pg hands out Buffers; give callers plain Uint8Arrays.
+    return hashes.map((h) => {
+      const b = byHash.get(h)
+      return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    })
+  }
+
+  protected _allHashes(): Promise<ChangeHash[]> {
+    return this.#read(async (c) => {
+      const { rows } = await c.query<{ hash: ChangeHash }>(
+        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 ORDER BY seq',
+        [this.#key.tenant, this.#key.store],
+      )
+      return rows.map((r) => r.hash)
+    })
+  }
+
+  protected _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
+    return this.#read(async (c) => {
+      const { rows } = await c.query<{ hash: ChangeHash }>(
+        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND doc_id = $3 ORDER BY seq',
+        [this.#key.tenant, this.#key.store, docId],
+      )
+      return rows.map((r) => r.hash)
+    })
+  }
+
+  protected _scan(afterSeq: number, limit: number): Promise<ScanItem[]> {
+    return this.#read(async (c) => {
+      const { rows } = await c.query<{ hash: ChangeHash; seq: string; doc_id: DocId; kind: string }>(
+        `SELECT hash, seq, doc_id, kind FROM weft_entries
+         WHERE tenant_id = $1 AND store = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+        [this.#key.tenant, this.#key.store, Math.max(0, Math.floor(afterSeq)), limit],
+      )
+      return rows.map((r) => {
+        if (!KINDS.has(r.kind))
+          throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${this.name} holds a malformed row`)
+        return { hash: r.hash, seq: Number(r.seq), docId: r.doc_id, kind: r.kind as EntryKind }
+      })
+    })
+  }
+
+  protected _head(): Promise<StoreHead> {
+    return this.#read(async (c) => {
+      const { rows } = await c.query<{ seq: string }>(
+        'SELECT seq FROM weft_stores WHERE tenant_id = $1 AND store = $2',
+        [this.#key.tenant, this.#key.store],
+      )
+      // Arrival numbers are gap-free: the count is the newest one.
+      const seq = Number(rows[0]?.seq ?? 0)
+      return { epoch: this.#epoch, seq, count: seq }
+    })
+  }
+
+  protected async _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]> {
+    if (limit <= 0 || (range.upper !== null && range.upper <= range.lower)) return []
+    return (await this.#read((c) => hashesBetween(c, this.#key, range, limit))) as ChangeHash[]
+  }
+
+  protected override _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return fingerprintFromIndex(this.#scope, this.#key, range)
+  }
+
+  protected async _close(): Promise<void> {
+    // The pool belongs to the factory: nothing to release here.
+    this.#onClose()
+  }
+
+  #read<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#scope.transaction(`reading ${this.name}`, fn, { readOnly: true })
+  }
+}

@@ -1,0 +1,411 @@
+import { ErrorCodes, WeftError, type KeyValueStore, type StoreFactory, type StoreOptions } from '@weft/core/backend'
+import pg, { type Pool, type PoolClient } from 'pg'
+import { Identifiers } from './identifiers.ts'
+import {
+  dropTenantDatabase,
+  dropTenantSchema,
+  poolFor,
+  prepareMainDatabase,
+  prepareTenantDatabase,
+  prepareTenantSchema,
+} from './locations.ts'
+import { copyTenant, type TenantCopy } from './copyTenant.ts'
+import { storageCall } from './pgError.ts'
+import { PostgresChangeStore } from './PostgresChangeStore.ts'
+import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
+import { TenantScope } from './TenantScope.ts'
+import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
+
+/** Options of a {@link PostgresStoreFactory}. */
+export interface PostgresStoreFactoryOptions {
+  /**
+   * Connection URL of the main database, as a user that owns Weft's tables and may create roles,
+   * schemas and (for the `database` model) databases. Queries of tenants' rows never run as this
+   * user: they switch, per transaction, to a role without those rights.
+   */
+  readonly url: string
+  /**
+   * How tenants are kept apart: one model for all, or `hybrid`: the tenants table says which model
+   * each tenant uses ({@link PostgresStoreFactory.createTenant}), `defaultModel` for tenants first
+   * seen without one. Default `shared`.
+   */
+  readonly isolation?: IsolationModel | 'hybrid'
+  /** The model of new tenants under `hybrid`. Default `shared`. */
+  readonly defaultModel?: IsolationModel
+  /** Most connections of each pool (the main database's, and each tenant database's). Default 10. */
+  readonly maxConnections?: number
+  /** Options for the change stores it opens (entry limits, most entries per append), or a function of the store name. */
+  readonly storeOptions?: StoreOptions | ((name: string) => StoreOptions)
+}
+
+interface Placement {
+  readonly scope: TenantScope
+  readonly record: TenantRecord
+  /** The tenant's own pool (`database` model), ended on erase and close. */
+  readonly ownPool?: Pool
+}
+
+/** Where a tenant of `model` keeps its rows: its database, its schema, or `public` (shared). */
+function locationOf(mainDb: string, tenant: string, model: IsolationModel): string {
+  return model === 'database'
+    ? Identifiers.database(mainDb, tenant)
+    : model === 'schema'
+      ? Identifiers.schema(tenant)
+      : 'public'
+}
+
+/** The tenant of a store named `<tenant>/<name>`: the part before the last slash; undefined without one. */
+export function tenantOfStore(name: string): string | undefined {
+  const i = name.lastIndexOf('/')
+  return i > 0 ? name.slice(0, i) : undefined
+}
+
+/**
+ * Keeps every store of a Weft server (or a `TenantFactory`) in PostgreSQL, each tenant isolated by
+ * the model chosen for it: its own database, its own schema, or shared tables under row-level
+ * security. Store names are `<tenant>/<db>`; the tenant is the part before the last slash. Record
+ * stores named without a slash belong to no tenant (the server's own records). The main database
+ * is migrated on first use, under an advisory lock; a tenant's schema or database is created and
+ * migrated when it is first opened. Pools are bounded (`maxConnections` each) and ended by
+ * {@link close}.
+ */
+export class PostgresStoreFactory implements StoreFactory {
+  readonly #url: string
+  readonly #isolation: IsolationModel | 'hybrid'
+  readonly #defaultModel: IsolationModel
+  readonly #max: number
+  readonly #storeOptions: (name: string) => StoreOptions
+  readonly #pool: Pool
+  readonly #tenants = new Map<string, Promise<Placement>>()
+  readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
+  readonly #records = new Map<string, PostgresKeyValueStore>()
+  #ready: Promise<{ mainDb: string; appRole: string }> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(options: PostgresStoreFactoryOptions) {
+    if (typeof options?.url !== 'string' || options.url.length === 0)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'PostgresStoreFactory needs a connection url')
+    const isolation = options.isolation ?? 'shared'
+    if (isolation !== 'hybrid' && !isIsolationModel(isolation))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(isolation)}`)
+    if (options.defaultModel !== undefined && !isIsolationModel(options.defaultModel))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(options.defaultModel)}`)
+    this.#url = options.url
+    this.#isolation = isolation
+    this.#defaultModel = isolation === 'hybrid' ? (options.defaultModel ?? 'shared') : isolation
+    this.#max = Math.max(1, options.maxConnections ?? 10)
+    const o = options.storeOptions ?? {}
+    this.#storeOptions = typeof o === 'function' ? o : () => o
+    this.#pool = new pg.Pool({ connectionString: this.#url, max: this.#max, idleTimeoutMillis: 10_000 })
+    // An idle connection that fails (server restarted) must not crash the process.
+    this.#pool.on('error', () => {})
+  }
+
+  /** How new tenants are placed: a model, or `hybrid`. */
+  get isolation(): IsolationModel | 'hybrid' {
+    return this.#isolation
+  }
+
+  /** Migrates the main database now (it is also done on first use). */
+  async migrate(): Promise<void> {
+    await this.#main()
+  }
+
+  /**
+   * The change store `name` (`<tenant>/<db>`), created on first use, with the tenant's schema or
+   * database if it is new. While it is open, every call returns the same instance. `epoch` is the
+   * epoch a new store gets (default: random), for a store moved here from another backend.
+   */
+  async openChangeStore(name: string, options: { epoch?: string } = {}): Promise<PostgresChangeStore> {
+    this.#checkOpen()
+    const tenant = tenantOfStore(name)
+    if (tenant === undefined)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `change store names are <tenant>/<db>, not ${JSON.stringify(name)}`,
+      )
+    for (;;) {
+      let pending = this.#stores.get(name)
+      if (!pending) {
+        const opening = this.#placement(tenant).then(({ scope }) =>
+          PostgresChangeStore.open(scope, name, {
+            ...this.#storeOptions(name),
+            ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+          }),
+        )
+        opening.catch(() => void (this.#stores.get(name) === opening && this.#stores.delete(name)))
+        this.#stores.set(name, (pending = opening))
+      }
+      const store = await pending
+      this.#checkOpen()
+      if (!store.closed) return store
+      if (this.#stores.get(name) === pending) this.#stores.delete(name)
+    }
+  }
+
+  /** The record store `name`: a tenant's (`<tenant>/<name>`) or, without a slash, the server's own. */
+  async openKeyValueStore(name: string): Promise<KeyValueStore> {
+    this.#checkOpen()
+    let kv = this.#records.get(name)
+    if (kv && !kv.closed) return kv
+    const tenant = tenantOfStore(name)
+    if (tenant === undefined) {
+      await this.#main()
+      kv = PostgresKeyValueStore.forServer(new TenantScope(this.#pool, '', 'public', undefined), name)
+    } else {
+      kv = PostgresKeyValueStore.forTenant((await this.#placement(tenant)).scope, name)
+    }
+    this.#checkOpen()
+    this.#records.set(name, kv)
+    return kv
+  }
+
+  /**
+   * Records a tenant with the model it is to use, before its first store is opened. Under a single
+   * model the model must be that one; under `hybrid` any model. Fails with `WEFT_TENANT_EXISTS`
+   * when the tenant is recorded already with another model.
+   */
+  async createTenant(tenant: string, options: { model?: IsolationModel } = {}): Promise<TenantRecord> {
+    this.#checkOpen()
+    const model = options.model ?? this.#defaultModel
+    if (!isIsolationModel(model))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(model)}`)
+    if (this.#isolation !== 'hybrid' && model !== this.#isolation)
+      throw new WeftError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `this factory keeps every tenant in the ${this.#isolation} model`,
+      )
+    const record = (await this.#placement(tenant, model)).record
+    if (record.model !== model)
+      throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenant} is kept in the ${record.model} model already`)
+    return record
+  }
+
+  /**
+   * Runs `fn` in one transaction in a tenant's context (its role, schema and `app.tenant_id`, as
+   * every store query runs), with a raw `pg` client: for operators' reports and exports. The
+   * tenant is recorded and placed first if it is new. What `fn` runs reaches only this tenant's
+   * rows, short of `RESET ROLE` (see docs/multi-tenancy.md).
+   */
+  async withTenant<T>(tenant: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    this.#checkOpen()
+    return (await this.#placement(tenant)).scope.transaction(`querying tenant ${tenant}`, fn)
+  }
+
+  /** The tenants recorded in the tenants table, by id. */
+  async listTenants(): Promise<TenantRecord[]> {
+    this.#checkOpen()
+    await this.#main()
+    const { rows } = await storageCall('listing tenants', () =>
+      this.#pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
+        'SELECT id, model, location, created_at FROM weft_tenants ORDER BY id',
+      ),
+    )
+    return rows.map((r) => ({ id: r.id, model: r.model, location: r.location, createdAt: r.created_at }))
+  }
+
+  /**
+   * The names of the tenant's databases that have a change store here, sorted (none for a tenant
+   * not recorded): with {@link PostgresStoreFactory.eraseTenant}, what the server's tenant export
+   * and deletion need.
+   */
+  async listDatabases(tenant: string): Promise<string[]> {
+    this.#checkOpen()
+    await this.#main()
+    if (!(await this.#lookup(tenant))) return []
+    return this.withTenant(tenant, async (client) => {
+      const { rows } = await client.query<{ store: string }>(
+        'SELECT store FROM weft_stores WHERE tenant_id = $1 ORDER BY store',
+        [tenant],
+      )
+      // Store names are `<tenant>/<db>`: the database is what follows the tenant.
+      const prefix = `${tenant}/`
+      return rows.filter((r) => r.store.startsWith(prefix)).map((r) => r.store.slice(prefix.length))
+    })
+  }
+
+  /**
+   * Erases a tenant completely: closes its open stores, then drops its database (`database`),
+   * drops its schema and role (`schema`) or deletes its rows from the shared tables (`shared`),
+   * and removes it from the tenants table. Records the server keeps about the tenant in its own
+   * record stores are the server's to delete. Resolves to false when the tenant was not recorded.
+   */
+  async eraseTenant(tenant: string): Promise<boolean> {
+    this.#checkOpen()
+    await this.#main()
+    const record = await this.#lookup(tenant)
+    if (!record) return false
+    await this.#closeTenant(tenant)
+    const placed = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
+    this.#tenants.delete(tenant)
+    await this.#drop(placed)
+    await storageCall(`erasing tenant ${tenant}`, () =>
+      this.#pool.query('DELETE FROM weft_tenants WHERE id = $1', [tenant]),
+    )
+    return true
+  }
+
+  /**
+   * Moves a tenant to another isolation model (`hybrid` factories only), with its writers stopped:
+   * closes its open stores, copies every store and record to the new place (each change store
+   * keeps its epoch and arrival order, every entry verified again), switches its row in the
+   * tenants table, then removes the old place. Cut short, it can be run again: the copy skips
+   * what is there, and the old place is read until the switch. `WEFT_TENANT_NOT_FOUND` for a
+   * tenant not recorded.
+   */
+  async moveTenant(tenant: string, model: IsolationModel): Promise<TenantRecord & { copied: TenantCopy }> {
+    this.#checkOpen()
+    if (this.#isolation !== 'hybrid')
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'tenants move between models only under hybrid isolation')
+    if (!isIsolationModel(model))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(model)}`)
+    const { mainDb } = await this.#main()
+    const record = await this.#lookup(tenant)
+    if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `tenant ${tenant} is not recorded`)
+    await this.#closeTenant(tenant)
+    const old = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
+    this.#tenants.delete(tenant)
+    if (record.model === model) return { ...record, copied: { changeStores: 0, entries: 0, records: 0 } }
+    const target = await this.#prepare({ ...record, model, location: locationOf(mainDb, tenant, model) })
+    const copied = await copyTenant(old.scope, target.scope)
+    await storageCall(`moving tenant ${tenant}`, () =>
+      this.#pool.query('UPDATE weft_tenants SET model = $2, location = $3 WHERE id = $1', [
+        tenant,
+        model,
+        target.record.location,
+      ]),
+    )
+    this.#tenants.set(tenant, Promise.resolve(target))
+    await this.#drop(old)
+    return { ...target.record, copied }
+  }
+
+  /** Closes every store it opened and ends its pools. Idempotent. */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#closeAll())
+  }
+
+  async #closeAll(): Promise<void> {
+    const stores = await Promise.allSettled(this.#stores.values())
+    for (const s of stores) if (s.status === 'fulfilled') await s.value.close()
+    for (const kv of this.#records.values()) await kv.close()
+    const placements = await Promise.allSettled(this.#tenants.values())
+    for (const p of placements) if (p.status === 'fulfilled') await p.value.ownPool?.end()
+    this.#stores.clear()
+    this.#records.clear()
+    this.#tenants.clear()
+    await this.#ready?.catch(() => undefined)
+    await this.#pool.end()
+  }
+
+  #main(): Promise<{ mainDb: string; appRole: string }> {
+    if (!this.#ready) {
+      const starting = storageCall('opening PostgreSQL', async () => {
+        const { rows } = await this.#pool.query<{ db: string }>('SELECT current_database() AS db')
+        const mainDb = rows[0]!.db
+        const appRole = Identifiers.appRole(mainDb)
+        await prepareMainDatabase(this.#pool, appRole)
+        return { mainDb, appRole }
+      })
+      this.#ready = starting
+      // A failed start (server down) may succeed later: do not keep the failure.
+      starting.catch(() => void (this.#ready === starting && (this.#ready = undefined)))
+    }
+    return this.#ready
+  }
+
+  async #lookup(tenant: string): Promise<TenantRecord | undefined> {
+    const { rows } = await storageCall(`reading tenant ${tenant}`, () =>
+      this.#pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
+        'SELECT id, model, location, created_at FROM weft_tenants WHERE id = $1',
+        [tenant],
+      ),
+    )
+    const r = rows[0]
+    return r && { id: r.id, model: r.model, location: r.location, createdAt: r.created_at }
+  }
+
+  /** Where a tenant lives, recording it (with `model`, or the default) if it is new; once per process. */
+  #placement(tenant: string, model?: IsolationModel): Promise<Placement> {
+    let p = this.#tenants.get(tenant)
+    if (!p) {
+      const placing = this.#place(tenant, model ?? this.#defaultModel)
+      placing.catch(() => void (this.#tenants.get(tenant) === placing && this.#tenants.delete(tenant)))
+      this.#tenants.set(tenant, (p = placing))
+    }
+    return p
+  }
+
+  async #place(tenant: string, model: IsolationModel): Promise<Placement> {
+    const { mainDb } = await this.#main()
+    await storageCall(`recording tenant ${tenant}`, () =>
+      this.#pool.query(
+        'INSERT INTO weft_tenants (id, model, location) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+        [tenant, model, locationOf(mainDb, tenant, model)],
+      ),
+    )
+    const record = (await this.#lookup(tenant))!
+    if (this.#isolation !== 'hybrid' && record.model !== this.#isolation)
+      throw new WeftError(
+        ErrorCodes.STORAGE_ERROR,
+        `tenant ${tenant} is kept in the ${record.model} model; this factory uses ${this.#isolation} (open it with hybrid)`,
+      )
+    return this.#prepare(record)
+  }
+
+  /** Creates (if missing) and migrates the place a record names, and the scope to reach it. */
+  async #prepare(record: TenantRecord): Promise<Placement> {
+    const { mainDb, appRole } = await this.#main()
+    const tenant = record.id
+    if (record.model === 'database') {
+      const ownPool = poolFor(this.#url, record.location, this.#max)
+      ownPool.on('error', () => {})
+      await prepareTenantDatabase(this.#pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
+        await ownPool.end()
+        throw err
+      })
+      return { record, ownPool, scope: new TenantScope(ownPool, tenant, 'public', appRole) }
+    }
+    if (record.model === 'schema') {
+      const role = Identifiers.schemaRole(mainDb, tenant)
+      await prepareTenantSchema(this.#pool, record.location, role)
+      return { record, scope: new TenantScope(this.#pool, tenant, record.location, role) }
+    }
+    return { record, scope: new TenantScope(this.#pool, tenant, 'public', appRole) }
+  }
+
+  /** Removes everything of a tenant at one place: its database, its schema and role, or its shared rows. */
+  async #drop(placed: Placement): Promise<void> {
+    const { mainDb } = await this.#main()
+    const { record } = placed
+    if (record.model === 'database') {
+      await placed.ownPool?.end()
+      await dropTenantDatabase(this.#pool, record.location)
+    } else if (record.model === 'schema') {
+      await dropTenantSchema(this.#pool, record.location, Identifiers.schemaRole(mainDb, record.id))
+    } else {
+      await placed.scope.transaction(`erasing tenant ${record.id}`, async (c) => {
+        for (const table of ['weft_kv', 'weft_sums', 'weft_entries', 'weft_stores'])
+          await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [record.id])
+      })
+    }
+  }
+
+  /** Closes a tenant's open stores and forgets them. */
+  async #closeTenant(tenant: string): Promise<void> {
+    for (const [name, p] of [...this.#stores]) {
+      if (tenantOfStore(name) !== tenant) continue
+      this.#stores.delete(name)
+      await (await p.catch(() => undefined))?.close()
+    }
+    for (const [name, kv] of [...this.#records]) {
+      if (tenantOfStore(name) !== tenant) continue
+      this.#records.delete(name)
+      await kv.close()
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new WeftError(ErrorCodes.CLOSED, 'store factory is closed')
+  }
+}

@@ -1,0 +1,89 @@
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
+import { Identifiers } from './identifiers.ts'
+import { storageCall } from './pgError.ts'
+
+/** Options of {@link TenantScope.transaction}. */
+export interface TransactionOptions {
+  /** A read-only transaction at REPEATABLE READ: every query in it sees one snapshot. */
+  readonly readOnly?: boolean
+}
+
+/**
+ * Where one tenant's rows are and how to reach them: a pool (the main database's, or the tenant's
+ * own database's), the schema to resolve table names in, and the role to act as. Every query of a
+ * tenant runs in {@link transaction}, which sets the role, the search path and `app.tenant_id`
+ * with `SET LOCAL` semantics (`set_config(..., true)`): they end with the transaction, so a pooled
+ * connection handed to another tenant next carries none of them.
+ */
+export class TenantScope {
+  readonly pool: Pool
+  readonly tenant: string
+  readonly schema: string
+  /** The role to act as; undefined: the connecting user. */
+  readonly role: string | undefined
+
+  constructor(pool: Pool, tenant: string, schema: string, role: string | undefined) {
+    this.pool = pool
+    this.tenant = tenant
+    this.schema = schema
+    this.role = role
+  }
+
+  /** Runs `fn` in one transaction with this tenant's context; commits if it resolves, rolls back if not. */
+  transaction<T>(what: string, fn: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return storageCall(what, async () => {
+      const client = await this.pool.connect()
+      let broken: Error | undefined
+      try {
+        try {
+          await client.query(this.beginSql(options))
+          const result = await fn(client)
+          await client.query('COMMIT')
+          return result
+        } catch (err) {
+          await client.query('ROLLBACK').catch((e: Error) => (broken = e))
+          throw err
+        }
+      } finally {
+        // A connection whose rollback failed is in an unknown state: destroy it, never reuse it.
+        client.release(broken)
+      }
+    })
+  }
+
+  /**
+   * Runs one read-only statement in this tenant's context in a single round trip: the opening of
+   * the transaction, its context, `sql` and the commit go as one simple query. `sql` takes no
+   * parameters, so every value in it must be quoted by the caller (`escapeLiteral`).
+   */
+  readOnce<R extends QueryResultRow>(what: string, sql: string): Promise<R[]> {
+    return storageCall(what, async () => {
+      const client = await this.pool.connect()
+      let broken: Error | undefined
+      try {
+        const results = (await client.query(
+          `${this.beginSql({ readOnly: true })}; ${sql}; COMMIT`,
+        )) as unknown as QueryResult<R>[]
+        return results[results.length - 2]!.rows
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e))
+        throw err
+      } finally {
+        client.release(broken)
+      }
+    })
+  }
+
+  /**
+   * The statements that open a transaction in this tenant's context, sent as one round trip: the
+   * role, the search path and `app.tenant_id`, each ending with the transaction.
+   */
+  beginSql(options: TransactionOptions = {}): string {
+    return [
+      options.readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN',
+      ...(this.role ? [`SET LOCAL ROLE ${Identifiers.quote(this.role)}`] : []),
+      `SELECT set_config('search_path', ${escapeLiteral(Identifiers.quote(this.schema))}, true), ` +
+        `set_config('app.tenant_id', ${escapeLiteral(this.tenant)}, true)`,
+    ].join('; ')
+  }
+}

@@ -1,0 +1,97 @@
+/** One versioned step of a schema: SQL that is safe to run again (every statement idempotent). */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+const STORE_TABLES = ['weft_stores', 'weft_entries', 'weft_sums', 'weft_kv'] as const
+
+/**
+ * The tables of change stores and record stores. They are created in every place tenants' rows
+ * live: the main database's `public` schema (the `shared` model), each tenant's schema (`schema`)
+ * and each tenant's database (`database`). Every row carries its `tenant_id` in every model, and
+ * row-level security confines every query to the tenant its transaction set, in every model: a
+ * second wall behind the schema or database. Text columns sort by bytes (`COLLATE "C"`), as hash
+ * ranges and key prefixes need.
+ */
+export const STORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'store tables',
+    sql: `
+CREATE TABLE IF NOT EXISTS weft_stores (
+  tenant_id text COLLATE "C" NOT NULL,
+  store text COLLATE "C" NOT NULL,
+  epoch text NOT NULL,
+  seq bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, store)
+);
+CREATE TABLE IF NOT EXISTS weft_entries (
+  tenant_id text COLLATE "C" NOT NULL,
+  store text COLLATE "C" NOT NULL,
+  hash text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL,
+  doc_id text COLLATE "C" NOT NULL,
+  kind text NOT NULL,
+  bytes bytea NOT NULL,
+  PRIMARY KEY (tenant_id, store, hash),
+  UNIQUE (tenant_id, store, seq)
+);
+CREATE INDEX IF NOT EXISTS weft_entries_by_doc ON weft_entries (tenant_id, store, doc_id, seq);
+CREATE TABLE IF NOT EXISTS weft_sums (
+  tenant_id text COLLATE "C" NOT NULL,
+  store text COLLATE "C" NOT NULL,
+  prefix text COLLATE "C" NOT NULL,
+  node text NOT NULL,
+  PRIMARY KEY (tenant_id, store, prefix)
+);
+CREATE TABLE IF NOT EXISTS weft_kv (
+  tenant_id text COLLATE "C" NOT NULL,
+  store text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  value bytea NOT NULL,
+  PRIMARY KEY (tenant_id, store, key)
+);`,
+  },
+  {
+    version: 2,
+    name: 'row-level security',
+    sql: STORE_TABLES.map(
+      (t) => `
+ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ${t} FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS weft_tenant ON ${t};
+CREATE POLICY weft_tenant ON ${t}
+  USING (tenant_id = current_setting('app.tenant_id', true))
+  WITH CHECK (tenant_id = current_setting('app.tenant_id', true));`,
+    ).join('\n'),
+  },
+]
+
+/**
+ * The main database's own tables: which tenant lives where (`weft_tenants`), and the records of
+ * stores that belong to no tenant (the server's own, named without a slash).
+ */
+export const CONTROL_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tenants and server records',
+    sql: `
+CREATE TABLE IF NOT EXISTS weft_tenants (
+  id text COLLATE "C" PRIMARY KEY,
+  model text NOT NULL CHECK (model IN ('database', 'schema', 'shared')),
+  location text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS weft_server_kv (
+  store text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  value bytea NOT NULL,
+  PRIMARY KEY (store, key)
+);`,
+  },
+]
+
+/** The store tables, for grants and for scans of what a tenant left. */
+export { STORE_TABLES }

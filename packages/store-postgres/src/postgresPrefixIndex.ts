@@ -1,0 +1,128 @@
+import {
+  addToIndex,
+  decodeSum,
+  encodeSum,
+  ErrorCodes,
+  indexedFingerprint,
+  nodesOf,
+  rangePlan,
+  WeftError,
+  type FingerprintSum,
+  type HashRange,
+  type RangeFingerprint,
+} from '@weft/core/backend'
+import { escapeLiteral, type PoolClient } from 'pg'
+import type { TenantScope } from './TenantScope.ts'
+
+/** Which store's index: the tenant and the store name. */
+export interface StoreKey {
+  readonly tenant: string
+  readonly store: string
+}
+
+/** Reads the stored index nodes of `prefixes` (undefined where no hash has that prefix). */
+async function readSums(
+  client: PoolClient,
+  key: StoreKey,
+  prefixes: readonly string[],
+): Promise<(FingerprintSum | undefined)[]> {
+  const { rows } = await client.query<{ prefix: string; node: string }>(
+    'SELECT prefix, node FROM weft_sums WHERE tenant_id = $1 AND store = $2 AND prefix = ANY($3::text[])',
+    [key.tenant, key.store, prefixes],
+  )
+  const byPrefix = new Map(rows.map((r) => [r.prefix, r.node]))
+  return prefixes.map((p) => {
+    const v = byPrefix.get(p)
+    if (v === undefined) return undefined
+    const sum = decodeSum(v)
+    if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(p)}`)
+    return sum
+  })
+}
+
+/**
+ * Adds `hashes` (all new to the store) to the range-fingerprint index, in the caller's append
+ * transaction: reads the nodes they count in, adds, writes them back. The caller holds the
+ * store's counter row `FOR UPDATE`, so no other append of this store reads the nodes in between.
+ */
+export async function updateIndex(client: PoolClient, key: StoreKey, hashes: readonly string[]): Promise<void> {
+  const prefixes = [...new Set(hashes.flatMap(nodesOf))]
+  const current = await readSums(client, key, prefixes)
+  const nodes = new Map<string, FingerprintSum>()
+  prefixes.forEach((p, i) => {
+    const s = current[i]
+    if (s) nodes.set(p, s)
+  })
+  addToIndex(nodes, hashes)
+  const entries = [...nodes]
+  await client.query(
+    `INSERT INTO weft_sums (tenant_id, store, prefix, node)
+     SELECT $1, $2, p, n FROM unnest($3::text[], $4::text[]) AS u(p, n)
+     ON CONFLICT (tenant_id, store, prefix) DO UPDATE SET node = EXCLUDED.node`,
+    [key.tenant, key.store, entries.map(([p]) => p), entries.map(([, s]) => encodeSum(s))],
+  )
+}
+
+/**
+ * A range's fingerprint from the index in one round trip: the nodes the range's plan names and
+ * the hashes of its (at most two) leaf-bucket edges, read by one statement in the tenant's scope.
+ */
+export async function fingerprintFromIndex(
+  scope: TenantScope,
+  key: StoreKey,
+  range: HashRange,
+): Promise<RangeFingerprint> {
+  const plan = rangePlan(range)
+  const lit = escapeLiteral
+  const where = `tenant_id = ${lit(key.tenant)} AND store = ${lit(key.store)}`
+  const parts: string[] = []
+  if (plan?.nodes.length)
+    parts.push(
+      `SELECT -1 AS part, prefix AS k, node AS v FROM weft_sums WHERE ${where} AND prefix IN (${plan.nodes.map((n) => lit(n.prefix)).join(', ')})`,
+    )
+  plan?.edges.forEach((e, i) =>
+    parts.push(
+      `SELECT ${i} AS part, hash AS k, NULL AS v FROM weft_entries WHERE ${where} AND hash >= ${lit(e.range.lower)}` +
+        (e.range.upper === null ? '' : ` AND hash < ${lit(e.range.upper)}`),
+    ),
+  )
+  const rows = parts.length
+    ? await scope.readOnce<{ part: number; k: string; v: string | null }>(
+        `reading ${key.store}`,
+        parts.join(' UNION ALL '),
+      )
+    : []
+  const nodes = new Map<string, string>()
+  const edges: string[][] = plan?.edges.map(() => []) ?? []
+  for (const r of rows) {
+    if (r.part < 0) nodes.set(r.k, r.v!)
+    else edges[r.part]!.push(r.k)
+  }
+  return indexedFingerprint(range, {
+    sums: async (prefixes) =>
+      prefixes.map((p) => {
+        const v = nodes.get(p)
+        if (v === undefined) return undefined
+        const sum = decodeSum(v)
+        if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(p)}`)
+        return sum
+      }),
+    hashes: async (r) => edges[plan!.edges.findIndex((e) => e.range.lower === r.lower && e.range.upper === r.upper)]!,
+  })
+}
+
+/** Hashes in `range`, in hash order, at most `limit` (Infinity: all). */
+export async function hashesBetween(
+  client: PoolClient,
+  key: StoreKey,
+  range: HashRange,
+  limit: number,
+): Promise<string[]> {
+  const { rows } = await client.query<{ hash: string }>(
+    `SELECT hash FROM weft_entries
+     WHERE tenant_id = $1 AND store = $2 AND hash >= $3 AND ($4::text IS NULL OR hash < $4)
+     ORDER BY hash LIMIT $5`,
+    [key.tenant, key.store, range.lower, range.upper, Number.isFinite(limit) ? limit : null],
+  )
+  return rows.map((r) => r.hash)
+}

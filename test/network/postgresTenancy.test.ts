@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ready } from '@weft/core/backend'
+import { WeftServer } from '@weft/server'
+import { PostgresStoreFactory, type IsolationModel } from '@weft/store-postgres'
+import {
+  adminQuery,
+  createTestDatabase,
+  type TestDatabase,
+} from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
+import { admin, memberOf, TEST_ADMIN_KEY as KEY } from './helpers/tenancy.ts'
+
+const fast = { requestsPerSecond: 100_000, burst: 100_000 }
+
+beforeAll(() => ready())
+
+describe.each(['shared', 'schema', 'database'] as IsolationModel[])(
+  'tenant lifecycle on PostgreSQL (%s)',
+  (isolation) => {
+    let db: TestDatabase
+    beforeAll(async () => {
+      db = await createTestDatabase('tenancy')
+    })
+    afterAll(() => db.drop())
+
+    it('deleting a tenant erases its database, schema or rows, and nothing of the others', async () => {
+      const factory = new PostgresStoreFactory({ url: db.url, isolation })
+      const server = await WeftServer.start({ storeFactory: factory, limits: fast, tenancy: { adminKey: KEY } })
+      const victim = `victim-${process.pid}`
+      const keeper = `keeper-${process.pid}`
+      const v = await memberOf(server.url, victim)
+      const k = await memberOf(server.url, keeper)
+      await v.push(v.entries(12, 300), 'orders')
+      await v.push(v.entries(5, 300), 'notes')
+      await k.push(k.entries(7, 300), 'orders')
+      const exported = await admin(server.url, 'GET', `/v1/admin/tenants/${victim}/export`, { key: KEY })
+      expect(exported.status).toBe(200)
+      const placed = (await factory.listTenants()).find((t) => t.id === victim)!
+      expect(await factory.listDatabases(victim)).toEqual(['notes', 'orders'])
+
+      const deleted = await admin(server.url, 'DELETE', `/v1/admin/tenants/${victim}`, { key: KEY })
+      expect(deleted.body).toMatchObject({ deleted: victim, databases: 2 })
+      expect((await factory.listTenants()).map((t) => t.id)).not.toContain(victim)
+      expect(await factory.listDatabases(victim)).toEqual([])
+      expect((await admin(server.url, 'GET', `/v1/tenants/${keeper}/stats`, { key: KEY })).body.entries).toBe(7)
+      await server.close()
+
+      // Scanned as the superuser: nothing of the victim is left where its model kept it.
+      const count = async (sql: string, params: unknown[], on = db.name) =>
+        Number((await adminQuery<{ n: string }>(sql, params, on)).rows[0]!.n)
+      if (isolation === 'database')
+        expect(
+          await count('SELECT count(*) AS n FROM pg_database WHERE datname = $1', [placed.location], 'postgres'),
+        ).toBe(0)
+      if (isolation === 'schema')
+        expect(
+          await count('SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name = $1', [
+            placed.location,
+          ]),
+        ).toBe(0)
+      for (const table of ['weft_entries', 'weft_stores', 'weft_kv'])
+        expect(await count(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = $1`, [victim])).toBe(0)
+    })
+  },
+)
