@@ -93,7 +93,6 @@ if (values.help) {
   console.log(
     'weft-server [--port N] [--host ADDR] [--data DIR | --postgres URL [--isolation database|schema|shared|hybrid]]\n' +
       '            [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
-      '            [--postgres URL [--isolation database|schema|shared|hybrid]]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
