@@ -1,27 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { useFixture } from './helpers/fixture.ts'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LevelStoreFactory } from '@weft/store-level'
-import { fixture, type Fixture } from './helpers/fixture.ts'
 import { weft } from './helpers/weft.ts'
 
-let f: Fixture
-let dir: string
-let env: Record<string, string>
-
-beforeAll(async () => {
-  f = await fixture()
-  ;({ dir, env } = f)
-})
-afterAll(() => f.remove())
+const f = useFixture()
 
 describe('weft verify', () => {
   it('passes on a sound folder and fails (exit 1) on a tampered entry', async () => {
-    expect((await weft(['verify'], env)).code).toBe(0)
-    const copy = join(dir, 'tampered')
-    expect((await weft(['backup', '--out', join(dir, 'for-tamper.weftbak')], env)).code).toBe(0)
-    expect((await weft(['restore', '--from', join(dir, 'for-tamper.weftbak')], { ...env, WEFT_DATA: copy })).code).toBe(
-      0,
-    )
+    expect((await weft(['verify'], f.env)).code).toBe(0)
+    const copy = join(f.dir, 'tampered')
+    expect((await weft(['backup', '--out', join(f.dir, 'for-tamper.weftbak')], f.env)).code).toBe(0)
+    expect(
+      (await weft(['restore', '--from', join(f.dir, 'for-tamper.weftbak')], { ...f.env, WEFT_DATA: copy })).code,
+    ).toBe(0)
     // Flip one byte of one stored entry, below the store's API.
     const level = new LevelStoreFactory({ path: copy })
     const store = await level.openChangeStore('acme/notes')
@@ -35,7 +27,7 @@ describe('weft verify', () => {
     bytes[bytes.length - 1]! ^= 1
     await raw.put(key, bytes)
     await raw.close()
-    const r = await weft(['verify', '--json'], { ...env, WEFT_DATA: copy })
+    const r = await weft(['verify', '--json'], { ...f.env, WEFT_DATA: copy })
     expect(r.code).toBe(1)
     const report = JSON.parse(r.stdout) as { ok: boolean; stores: { store: string; problems: string[] }[] }
     expect(report.ok).toBe(false)

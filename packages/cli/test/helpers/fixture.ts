@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { ready, TenantFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import { weft } from './weft.ts'
@@ -25,6 +26,17 @@ export async function fixture(): Promise<Fixture> {
   if (created.code !== 0) throw new Error(`weft tenant create failed: ${created.stderr}`)
   const [docId] = await writeNotes(data, 3)
   return { dir, data, env, docId: docId!, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A {@link fixture} for the tests of one file: made before them, removed after. Its fields are
+ * there once the tests run.
+ */
+export function useFixture(): Fixture {
+  const ctx = {} as { -readonly [K in keyof Fixture]: Fixture[K] }
+  beforeAll(async () => void Object.assign(ctx, await fixture()))
+  afterAll(() => ctx.remove())
+  return ctx
 }
 
 /** Writes `n` notes into acme's `notes` database in `folder`, in process (the CLI must not hold the folder). */
