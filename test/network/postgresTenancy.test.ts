@@ -62,3 +62,40 @@ describe.each(['shared', 'schema', 'database'] as IsolationModel[])(
     })
   },
 )
+
+describe('tenants created through the admin API on PostgreSQL', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase('placing')
+  })
+  afterAll(() => db.drop())
+
+  it('under hybrid, a tenant created as database gets a database of its own, others share tables; a single-model storage refuses another model and keeps no record', async () => {
+    const factory = new PostgresStoreFactory({ url: db.url, isolation: 'hybrid' })
+    const server = await WeftServer.start({ storeFactory: factory, limits: fast, tenancy: { adminKey: KEY } })
+    expect(
+      (
+        await admin(server.url, 'POST', '/v1/admin/tenants', {
+          key: KEY,
+          body: { id: 'bigcorp', isolation: 'database' },
+        })
+      ).status,
+    ).toBe(201)
+    expect((await admin(server.url, 'POST', '/v1/admin/tenants', { key: KEY, body: { id: 'smallco' } })).status).toBe(
+      201,
+    )
+    const models = Object.fromEntries((await factory.listTenants()).map((t) => [t.id, t.model]))
+    expect(models).toMatchObject({ bigcorp: 'database', smallco: 'shared' })
+    await server.close()
+
+    const single = new PostgresStoreFactory({ url: db.url, isolation: 'shared' })
+    const strict = await WeftServer.start({ storeFactory: single, limits: fast, tenancy: { adminKey: KEY } })
+    const refused = await admin(strict.url, 'POST', '/v1/admin/tenants', {
+      key: KEY,
+      body: { id: 'other', isolation: 'schema' },
+    })
+    expect(refused.status).toBeGreaterThanOrEqual(400)
+    expect((await admin(strict.url, 'GET', '/v1/admin/tenants/other', { key: KEY })).status).toBe(404)
+    await strict.close()
+  })
+})

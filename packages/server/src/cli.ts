@@ -150,15 +150,16 @@ const registration = {
   ...(perAddress !== undefined ? { perAddress: { tenants: perAddress, windowMs: 3_600_000 } } : {}),
   ...(tokens?.length ? { open: false, tokens } : {}),
 }
+const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
+const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
 const tenancy = {
   ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
   ...(process.env.WEFT_TENANT_ID ? { tenant: process.env.WEFT_TENANT_ID } : {}),
   ...(process.env.WEFT_DEFAULT_TENANT ? { defaultTenant: process.env.WEFT_DEFAULT_TENANT } : {}),
-  ...(process.env.WEFT_ISOLATION ? { isolation: process.env.WEFT_ISOLATION } : {}),
+  // New tenants get the storage's model; under hybrid, `shared` unless their creation names one.
+  ...(postgres || process.env.WEFT_ISOLATION ? { isolation: isolation === 'hybrid' ? 'shared' : isolation } : {}),
   ...(process.env.WEFT_MANAGED_TENANTS === '1' ? { managedOnly: true } : {}),
 }
-const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
-const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
 if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
   usage(`--isolation takes database, schema, shared or hybrid, not ${isolation}`)
 }

@@ -15,6 +15,7 @@ import { TenantCatalogue } from './TenantCatalogue.ts'
 import { tenantDataOf, type TenantDataStore } from './TenantDataStore.ts'
 import { TenantEventBus, type TenantEventType } from './TenantEventBus.ts'
 import { listTenantRecords } from './tenantRecordKeys.ts'
+import type { NewTenant } from './TenantCatalogue.ts'
 import { effectiveSettings, type EffectiveSettings, type TenantFlags, type TenantRecord } from './TenantRecord.ts'
 import type { TenancyOptions } from './TenancyOptions.ts'
 import { WebhookDispatcher } from './WebhookDispatcher.ts'
@@ -78,6 +79,26 @@ export class Tenancy {
     for (const id of await t.catalogue.deleting())
       void t.deleteTenant(id).catch((err: unknown) => deps.log(`finishing the deletion of ${id} failed`, err))
     return t
+  }
+
+  /**
+   * Creates a tenant: its catalogue record, then, where the storage places tenants itself
+   * (PostgreSQL's `createTenant`), its place under the record's isolation model, so a tenant created
+   * as `database` gets a database of its own before its first store opens. A storage that refuses
+   * the model (a factory with one model only) refuses the creation, and the record is removed.
+   */
+  async create(input: NewTenant): Promise<TenantRecord> {
+    const record = await this.catalogue.create(input)
+    const factory = this.#deps.factory as { createTenant?: (id: string, o: { model: string }) => Promise<unknown> }
+    if (typeof factory.createTenant === 'function') {
+      try {
+        await factory.createTenant(record.id, { model: record.isolation })
+      } catch (err) {
+        await this.catalogue.remove(record.id)
+        throw err
+      }
+    }
+    return record
   }
 
   /** The tenant data from before tenancy belongs to, and the one a single-tenant server serves. */

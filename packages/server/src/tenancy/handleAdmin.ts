@@ -118,7 +118,7 @@ async function route(
     return { body: { tenants: page.tenants.map(publicRecord), ...(page.next ? { next: page.next } : {}) } }
   }
   if (n === 2 && method === 'POST') {
-    const r = await tenancy.catalogue.create(parseNewTenant(await body()))
+    const r = await tenancy.create(parseNewTenant(await body()))
     return { status: 201, body: publicRecord(r) }
   }
   const id = tenantId(b)
