@@ -3,6 +3,7 @@ import { ready } from '@weft/core'
 import { backupCommands } from './commands/backup.ts'
 import { dbCommands } from './commands/db.ts'
 import { orchestrateCommand } from './commands/orchestrate.ts'
+import { serverCommands } from './commands/server.ts'
 import { syncCommand } from './commands/sync.ts'
 import { tenantCommands, type Run } from './commands/tenant.ts'
 import { verifyCommand } from './commands/verify.ts'
@@ -71,6 +72,7 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
   syncCommand(program, run)
   backupCommands(program, run)
   orchestrateCommand(program, run)
+  serverCommands(program, run)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

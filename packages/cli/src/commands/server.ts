@@ -1,0 +1,170 @@
+import type { Command } from 'commander'
+import { AdminClient } from '../adminClient.ts'
+import type { Run } from './tenant.ts'
+
+type Record_ = { id: string; name: string; status: string; isolation: string }
+
+/**
+ * `weft server …`: a running server's admin API (docs/multi-tenancy.md) from the command line:
+ * tenants (list, create, show, suspend, resume, delete, export), their stats, and API keys.
+ */
+export function serverCommands(program: Command, run: Run): void {
+  const server = program
+    .command('server')
+    .description("a running server's tenants, stats and API keys (its admin API)")
+    .option('--url <url>', 'the server; default $WEFT_SERVER_URL')
+    .option('--api-key-file <file>', 'a file holding an admin API key (else $WEFT_API_KEY)')
+  const client = (options: Record<string, unknown>, out: Parameters<Parameters<Run>[0]>[0]) =>
+    AdminClient.open(
+      {
+        ...(typeof options.url === 'string' ? { url: options.url } : {}),
+        ...(typeof options.apiKeyFile === 'string' ? { apiKeyFile: options.apiKeyFile } : {}),
+      },
+      out,
+    )
+  const tenants = server.command('tenants').description('tenants of the server')
+  const line = (t: Record_) => `${t.id}\t${t.status}\t${t.isolation}\t${t.name}`
+
+  tenants
+    .command('list')
+    .description('every tenant, page by page')
+    .action(
+      run(async (out, options) => {
+        const admin = await client(options, out)
+        const all: Record_[] = []
+        for (let after: string | undefined; ;) {
+          const page = await admin.call<{ tenants: Record_[]; next?: string }>(
+            'GET',
+            `/v1/admin/tenants?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+          )
+          all.push(...page.tenants)
+          if (!page.next) break
+          after = page.next
+        }
+        out.result({ tenants: all }, () => (all.length ? all.map(line) : ['(no tenants)']))
+      }),
+    )
+
+  tenants
+    .command('create <id>')
+    .description('create a tenant')
+    .option('--name <name>', 'display name')
+    .option('--isolation <model>', 'isolation model (database, schema, shared; the server decides by default)')
+    .action(
+      run(async (out, options, id) => {
+        const body = {
+          id,
+          ...(typeof options.name === 'string' ? { name: options.name } : {}),
+          ...(typeof options.isolation === 'string' ? { isolation: options.isolation } : {}),
+        }
+        const t = await (await client(options, out)).call<Record_>('POST', '/v1/admin/tenants', body)
+        out.result(t, () => [`created ${line(t)}`])
+      }),
+    )
+
+  for (const [verb, method, suffix, description] of [
+    ['show', 'GET', '', "a tenant's record"],
+    ['suspend', 'POST', '/suspend', 'refuse its members (data kept) and close their sockets'],
+    ['resume', 'POST', '/resume', 'serve a suspended tenant again'],
+  ] as const) {
+    tenants
+      .command(`${verb} <id>`)
+      .description(description)
+      .action(
+        run(async (out, options, id) => {
+          const t = await (
+            await client(options, out)
+          ).call<Record_>(method, `/v1/admin/tenants/${encodeURIComponent(id!)}${suffix}`)
+          out.result(t, () => [line(t)])
+        }),
+      )
+  }
+
+  tenants
+    .command('delete <id>')
+    .description('erase every store and record of a tenant (asks no question: export first)')
+    .action(
+      run(async (out, options, id) => {
+        const r = await (
+          await client(options, out)
+        ).call<{ deleted: string; databases: number; records: number }>(
+          'DELETE',
+          `/v1/admin/tenants/${encodeURIComponent(id!)}`,
+        )
+        out.result(r, () => [`deleted ${r.deleted}: ${r.databases} databases, ${r.records} records erased`])
+      }),
+    )
+
+  tenants
+    .command('export <id>')
+    .description("write a tenant's records and entries (ciphertext, NDJSON) to a new file")
+    .requiredOption('--out <file>', 'the file to create')
+    .action(
+      run(async (out, options, id) => {
+        const bytes = await (
+          await client(options, out)
+        ).download(`/v1/admin/tenants/${encodeURIComponent(id!)}/export`, String(options.out))
+        out.result({ tenant: id, file: options.out, bytes }, () => [
+          `exported ${id} to ${String(options.out)} (${bytes} bytes)`,
+        ])
+      }),
+    )
+
+  server
+    .command('stats <id>')
+    .description("a tenant's statistics: entries, bytes, databases, live connections, requests, quota use")
+    .action(
+      run(async (out, options, id) => {
+        const s = await (await client(options, out)).call('GET', `/v1/tenants/${encodeURIComponent(id!)}/stats`)
+        out.result(s, () =>
+          Object.entries(s).map(([k, v]) => `${k}\t${typeof v === 'object' ? JSON.stringify(v) : String(v)}`),
+        )
+      }),
+    )
+
+  const keys = server.command('keys').description('API keys of the server')
+  keys
+    .command('create')
+    .description('create an API key; it is shown once')
+    .requiredOption('--name <name>', 'what it is for')
+    .requiredOption(
+      '--scope <scope...>',
+      'scopes: admin:tenants, admin:keys, tenant:<id>:read-stats, tenant:<id>:events',
+    )
+    .action(
+      run(async (out, options) => {
+        const k = await (
+          await client(options, out)
+        ).call<{ key: string; prefix: string; scopes: string[] }>('POST', '/v1/admin/keys', {
+          name: options.name,
+          scopes: options.scope,
+        })
+        out.result(k, () => [k.key, `(shown once: keep it in your secret manager; prefix ${k.prefix})`])
+      }),
+    )
+  keys
+    .command('list')
+    .description('keys by prefix, name and scopes (never their secrets)')
+    .action(
+      run(async (out, options) => {
+        const r = await (
+          await client(options, out)
+        ).call<{ keys: { prefix: string; name: string; scopes: string[]; revoked?: boolean }[] }>(
+          'GET',
+          '/v1/admin/keys',
+        )
+        out.result(r, () =>
+          r.keys.map((k) => `${k.prefix}\t${k.name}\t${k.scopes.join(',')}${k.revoked ? '\trevoked' : ''}`),
+        )
+      }),
+    )
+  keys
+    .command('revoke <prefix>')
+    .description('revoke a key: it is refused from now on')
+    .action(
+      run(async (out, options, prefix) => {
+        const k = await (await client(options, out)).call('DELETE', `/v1/admin/keys/${encodeURIComponent(prefix!)}`)
+        out.result(k, () => [`revoked ${prefix}`])
+      }),
+    )
+}

@@ -1,0 +1,84 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ready } from '@weft/core'
+import { WeftServer } from '@weft/server'
+import { weft } from './helpers/weft.ts'
+
+const KEY = `weft_${'A'.repeat(16)}_${'B'.repeat(43)}`
+let server: WeftServer
+let dir: string
+let env: Record<string, string>
+
+beforeAll(async () => {
+  await ready()
+  dir = await mkdtemp(join(tmpdir(), 'weft-cli-server-'))
+  server = await WeftServer.start({ tenancy: { adminKey: KEY } })
+  env = { WEFT_SERVER_URL: server.url, WEFT_API_KEY: KEY }
+})
+afterAll(async () => {
+  await server.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const json = async (args: string[], e = env) => {
+  const r = await weft([...args, '--json'], e)
+  expect(r.code, r.stderr).toBe(0)
+  return JSON.parse(r.stdout) as Record<string, unknown>
+}
+
+describe('weft server', () => {
+  it("manages a running server's tenants: create, list, suspend, resume, stats, export, delete", async () => {
+    expect(await json(['server', 'tenants', 'create', 'acme', '--name', 'Acme'])).toMatchObject({
+      id: 'acme',
+      status: 'active',
+    })
+    const listed = (await json(['server', 'tenants', 'list'])).tenants as { id: string }[]
+    expect(listed.map((t) => t.id)).toContain('acme')
+    expect(await json(['server', 'tenants', 'suspend', 'acme'])).toMatchObject({ status: 'suspended' })
+    expect(await json(['server', 'tenants', 'resume', 'acme'])).toMatchObject({ status: 'active' })
+    expect(await json(['server', 'stats', 'acme'])).toMatchObject({ tenant: 'acme', entries: 0 })
+    const file = join(dir, 'acme.ndjson')
+    expect(await json(['server', 'tenants', 'export', 'acme', '--out', file])).toMatchObject({ tenant: 'acme' })
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string })
+    expect(lines[0]!.type).toBe('tenant')
+    expect(lines.at(-1)!.type).toBe('end')
+    expect(await json(['server', 'tenants', 'delete', 'acme'])).toMatchObject({ deleted: 'acme' })
+    const gone = await weft(['server', 'tenants', 'show', 'acme'], env)
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toMatch(/WEFT_\w+NOT_FOUND/)
+  })
+
+  it('creates, lists and revokes API keys; a key is shown once and its secret never listed', async () => {
+    const made = await json(['server', 'keys', 'create', '--name', 'dashboard', '--scope', 'admin:tenants'])
+    const secret = String(made.key)
+    expect(secret).toMatch(/^weft_/)
+    const listed = await weft(['server', 'keys', 'list', '--json'], env)
+    expect(listed.stdout).toContain(String(made.prefix))
+    expect(listed.stdout).not.toContain(secret.slice(-20))
+    // The new key works, until revoked.
+    expect((await weft(['server', 'tenants', 'list'], { ...env, WEFT_API_KEY: secret })).code).toBe(0)
+    expect((await weft(['server', 'keys', 'revoke', String(made.prefix)], env)).code).toBe(0)
+    const refused = await weft(['server', 'tenants', 'list'], { ...env, WEFT_API_KEY: secret })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('WEFT_UNAUTHORIZED')
+    expect(refused.stderr).toContain('remedy:')
+  })
+
+  it('says what is missing: no key source (exit 2), no server URL (exit 2), a server that is not there (exit 1)', async () => {
+    const noKey = await weft(['server', 'tenants', 'list'], { WEFT_SERVER_URL: server.url })
+    expect(noKey.code).toBe(2)
+    expect(noKey.stderr).toContain('WEFT_API_KEY')
+    const noUrl = await weft(['server', 'tenants', 'list'], { WEFT_API_KEY: KEY })
+    expect(noUrl.code).toBe(2)
+    expect(noUrl.stderr).toContain('WEFT_CLI_NO_SERVER')
+    const away = await weft(['server', 'tenants', 'list', '--url', 'http://127.0.0.1:9'], { WEFT_API_KEY: KEY })
+    expect(away.code).toBe(1)
+    expect(away.stderr).toContain('WEFT_CLI_SERVER_UNREACHABLE')
+    expect(away.stderr).not.toMatch(/\n\s+at /)
+  })
+})
