@@ -22,7 +22,8 @@ export const DEFAULT_QUOTAS: TenantQuota = {
 /** How many clients' worth of the per-client rate a tenant gets by default. */
 const TENANT_RATE_CLIENTS = 5
 
-const FIELDS = [
+/** The names of a tenant's quotas, as options, overrides and the admin API take them. */
+export const QUOTA_FIELDS = [
   'maxBytesPerTenant',
   'maxEntriesPerTenant',
   'maxDatabasesPerTenant',
@@ -73,13 +74,13 @@ export function limitsOnWire(q: TenantQuota): TenantLimits {
 
 /** The fields of a partial quota that are set (so `{ maxBytesPerTenant: undefined }` keeps the default). */
 function defined(q: Partial<TenantQuota>): Partial<TenantQuota> {
-  const out: Partial<Record<(typeof FIELDS)[number], number>> = {}
-  for (const f of FIELDS) if (q[f] !== undefined) out[f] = q[f]
+  const out: Partial<Record<(typeof QUOTA_FIELDS)[number], number>> = {}
+  for (const f of QUOTA_FIELDS) if (q[f] !== undefined) out[f] = q[f]
   return out
 }
 
 function checked(q: TenantQuota): TenantQuota {
-  for (const f of FIELDS) {
+  for (const f of QUOTA_FIELDS) {
     const v = q[f]
     const rate = f === 'tenantRequestsPerSecond' || f === 'tenantBurst'
     if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (rate && v === 0)) {

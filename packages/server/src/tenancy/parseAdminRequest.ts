@@ -1,23 +1,12 @@
 import { ErrorCodes, WeftError } from '@weft/core/backend'
 import { isTenantId } from '../parseRoute.ts'
-import type { TenantQuota } from '../ServerOptions.ts'
+import { QUOTA_FIELDS } from '../tenantQuota.ts'
 import type { NewTenant, TenantPatch } from './TenantCatalogue.ts'
 import type { TenantConfig, TenantFlags, TenantQuotaOverrides, WebhookConfig } from './TenantRecord.ts'
 
 /** Largest admin request body. */
 export const MAX_ADMIN_BODY_BYTES = 64 * 1024
 
-const QUOTA_FIELDS: readonly (keyof TenantQuota)[] = [
-  'maxBytesPerTenant',
-  'maxEntriesPerTenant',
-  'maxDatabasesPerTenant',
-  'tenantRequestsPerSecond',
-  'tenantBurst',
-  'maxHeldBytesPerTenant',
-  'maxMembersPerTenant',
-  'maxMailMessagesPerTenant',
-  'maxMailBytesPerTenant',
-]
 const MAX_FLAGS = 64
 const FLAG_NAME = /^[a-z][A-Za-z0-9-]{0,63}$/
 const ISOLATION = /^[a-z][a-z0-9-]{0,31}$/
@@ -80,7 +69,7 @@ export function parseNewKey(body: Record<string, unknown>): { name: string; scop
 /** Quota overrides: known fields, each a number ≥ 0 or `null` for no limit. */
 function parseQuotas(q: Record<string, unknown>): TenantQuotaOverrides {
   only(q, QUOTA_FIELDS, 'quotas')
-  const out: Partial<Record<keyof TenantQuota, number>> = {}
+  const out: Partial<Record<(typeof QUOTA_FIELDS)[number], number>> = {}
   for (const f of QUOTA_FIELDS) {
     const v = q[f]
     if (v === undefined) continue
