@@ -65,6 +65,14 @@ describe('request logs', () => {
     expect(refused).toMatchObject({ code: 'WEFT_UNAUTHORIZED', level: 40 })
   })
 
+  it('answers each request with the id its log line has', async () => {
+    const res = await fetch(`${server.url}/v1/t/observed/db/notes/scan`, { method: 'POST' })
+    const id = res.headers.get('x-request-id')
+    expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    await res.text()
+    await expect.poll(() => records().find((r) => r.reqId === id)).toMatchObject({ status: res.status })
+  })
+
   it('never holds a token, a password, a key or entry bytes', async () => {
     const text = lines.join('\n')
     const secrets = [PASSWORD, 'made-up-token', ...sent.authorization.map((a) => a.replace(/^Bearer /, ''))].filter(
