@@ -131,7 +131,24 @@ describe('server directory admission', () => {
           }
         },
       ),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Besides the random runs, one that surely has each standing: device 1 added then removed,
+        // device 2 added as a reader's, device 3 as a writer's; device 4 and the stranger unknown.
+        examples: [
+          [
+            [
+              { kind: 'add', device: 1, user: 1, role: 'writer', signer: 0, lamport: 1, forge: false },
+              { kind: 'add', device: 2, user: 2, role: 'reader', signer: 0, lamport: 2, forge: false },
+              { kind: 'add', device: 3, user: 3, role: 'writer', signer: 0, lamport: 3, forge: false },
+              { kind: 'remove-device', device: 1, user: 1, role: 'writer', signer: 0, lamport: 4, forge: false },
+            ],
+            true,
+            [2, 3],
+            fc.Stream.of(0.4, 0.1, 0.9, 0.3, 0.7),
+          ],
+        ],
+      },
     )
     // The runs covered devices admitted, readers, removed ones and strangers.
     expect([...seen].sort()).toEqual(['member', 'reader', 'revoked', 'unknown'])
