@@ -50,6 +50,10 @@ export {
   FingerprintAccumulator,
   FULL_RANGE,
   inRange,
+  LocalClusterHub,
+  encodeClusterMessage,
+  decodeClusterMessage,
+  MAX_CLUSTER_MESSAGE_BYTES,
 } from './store/index.ts'
 // The range-fingerprint index: partial sums per hash prefix, maintained on append.
 export {
@@ -134,6 +138,8 @@ export type {
   FingerprintSum,
   RangePlan,
   PrefixSumReader,
+  ClusterBus,
+  ClusterMessage,
 } from './store/index.ts'
 export type { DirectoryState, VerifiedRecord, SignedRecord, DirectoryOp, Role } from './members/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'

@@ -13,6 +13,7 @@ import { copyTenant, type TenantCopy } from './copyTenant.ts'
 import { storageCall } from './pgError.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
+import { PostgresClusterBus } from './PostgresClusterBus.ts'
 import { TenantScope } from './TenantScope.ts'
 import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
 
@@ -81,6 +82,7 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #records = new Map<string, PostgresKeyValueStore>()
   #ready: Promise<{ mainDb: string; appRole: string }> | undefined
   #closing: Promise<void> | undefined
+  readonly #buses = new Set<PostgresClusterBus>()
 
   constructor(options: PostgresStoreFactoryOptions) {
     if (typeof options?.url !== 'string' || options.url.length === 0)
@@ -280,12 +282,25 @@ export class PostgresStoreFactory implements StoreFactory {
     return { ...target.record, copied }
   }
 
+  /**
+   * Signals between the processes sharing this PostgreSQL (`LISTEN/NOTIFY` on the main database),
+   * published through this factory's pool. Close each bus before the factory.
+   */
+  clusterBus(): PostgresClusterBus {
+    this.#checkOpen()
+    const bus = new PostgresClusterBus({ url: this.#url, pool: this.#pool })
+    this.#buses.add(bus)
+    return bus
+  }
+
   /** Closes every store it opened and ends its pools. Idempotent. */
   close(): Promise<void> {
     return (this.#closing ??= this.#closeAll())
   }
 
   async #closeAll(): Promise<void> {
+    for (const bus of this.#buses) await bus.close()
+    this.#buses.clear()
     const stores = await Promise.allSettled(this.#stores.values())
     for (const s of stores) if (s.status === 'fulfilled') await s.value.close()
     for (const kv of this.#records.values()) await kv.close()

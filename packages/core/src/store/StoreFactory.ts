@@ -1,5 +1,6 @@
 import type { ChangeStore } from './ChangeStore.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
+import type { ClusterBus } from './ClusterBus.ts'
 import { MemoryChangeStore } from './MemoryChangeStore.ts'
 import type { StoreOptions } from './BaseChangeStore.ts'
 import { MemoryKeyValueStore } from './KeyValueStore.ts'
@@ -15,6 +16,11 @@ export interface StoreFactory {
   openKeyValueStore(name: string): Promise<KeyValueStore>
   /** Closes everything it opened. */
   close(): Promise<void>
+  /**
+   * Signals between the processes that share this storage (a storage only one process opens has
+   * none). Each call returns a new bus, which the caller closes.
+   */
+  clusterBus?(): ClusterBus
 }
 
 /** Keeps everything in memory, for as long as the factory lives. */
