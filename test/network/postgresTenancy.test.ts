@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ready } from '@weft/core/backend'
+import { ready, serverSignerOf } from '@weft/core/backend'
+import { resetTenant } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { PostgresStoreFactory, type IsolationModel } from '@weft/store-postgres'
 import {
@@ -97,5 +98,59 @@ describe('tenants created through the admin API on PostgreSQL', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400)
     expect((await admin(strict.url, 'GET', '/v1/admin/tenants/other', { key: KEY })).status).toBe(404)
     await strict.close()
+  })
+})
+
+describe('a reset tenant on PostgreSQL', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase('generations')
+  })
+  afterAll(() => db.drop())
+
+  it("keeps its new generation in the tenant's own model, exports and counts only it, and a delete erases every generation", async () => {
+    const factory = new PostgresStoreFactory({ url: db.url, isolation: 'hybrid' })
+    const server = await WeftServer.start({ storeFactory: factory, limits: fast, tenancy: { adminKey: KEY } })
+    try {
+      const id = 'resetco'
+      expect(
+        (await admin(server.url, 'POST', '/v1/admin/tenants', { key: KEY, body: { id, isolation: 'database' } }))
+          .status,
+      ).toBe(201)
+      const before = await memberOf(server.url, id)
+      await before.push(before.entries(4, 200), 'orders')
+      await resetTenant({ url: server.url, tenant: id, signer: serverSignerOf(before.adminKey) })
+
+      const after = await memberOf(server.url, id)
+      await after.push(after.entries(3, 200), 'notes')
+      const placed = await factory.listTenants()
+      expect(placed.filter((t) => t.id.startsWith(id)).map((t) => [t.id, t.model])).toEqual([
+        [id, 'database'],
+        [`${id}/g1`, 'database'],
+      ])
+      const stats = await admin(server.url, 'GET', `/v1/tenants/${id}/stats`, { key: KEY })
+      expect(stats.body).toMatchObject({ entries: 3, databases: 1 })
+      const exported = await admin(server.url, 'GET', `/v1/admin/tenants/${id}/export`, { key: KEY })
+      const lines = (exported.body as string)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+      expect(lines.filter((l) => l.type === 'database').map((l) => l.name)).toEqual(['notes'])
+      expect(lines.at(-1)).toEqual({ type: 'end', databases: 1, entries: 3 })
+
+      const deleted = await admin(server.url, 'DELETE', `/v1/admin/tenants/${id}`, { key: KEY })
+      expect(deleted.status).toBe(200)
+      expect((await factory.listTenants()).filter((t) => t.id.startsWith(id))).toEqual([])
+      const databases = await adminQuery<{ datname: string }>('SELECT datname FROM pg_database')
+      const left = databases.rows.filter((r) => placed.some((t) => t.id.startsWith(id) && t.location === r.datname))
+      expect(left).toEqual([])
+
+      // The id starts over: a new tenant of it sees none of the erased generations.
+      const again = await memberOf(server.url, id)
+      expect((await again.connection.db('orders', 'head', {})).count).toBe(0)
+      expect((await again.connection.db('notes', 'head', {})).count).toBe(0)
+    } finally {
+      await server.close()
+    }
   })
 })

@@ -27,11 +27,28 @@ export class TenantGenerations {
     return g === 0 ? tenant : `${tenant}/g${g}`
   }
 
-  /** Moves `tenant` to a new, empty generation. */
-  async next(tenant: string): Promise<void> {
-    const raw = await this.#kv.get(`generation/${tenant}`)
-    const g = (raw ? unpackValue<number>(raw, 64) : 0) + 1
+  /** Moves `tenant` to a new, empty generation; resolves to its storage name. */
+  async next(tenant: string): Promise<string> {
+    const g = (await this.#read(tenant)) + 1
     await this.#kv.put(`generation/${tenant}`, packValue(g))
     this.#cache.set(tenant, g)
+    return `${tenant}/g${g}`
+  }
+
+  /** The storage names of every generation `tenant` ever had, the current one last (for erasing all of them). */
+  async allStorageNames(tenant: string): Promise<string[]> {
+    const g = await this.#read(tenant)
+    return [tenant, ...Array.from({ length: g }, (_, i) => `${tenant}/g${i + 1}`)]
+  }
+
+  /** Forgets the tenant's generations (after every one of them was erased): a new tenant of the id starts at 0. */
+  async forget(tenant: string): Promise<void> {
+    await this.#kv.delete(`generation/${tenant}`)
+    this.#cache.delete(tenant)
+  }
+
+  async #read(tenant: string): Promise<number> {
+    const raw = await this.#kv.get(`generation/${tenant}`)
+    return raw ? unpackValue<number>(raw, 64) : 0
   }
 }

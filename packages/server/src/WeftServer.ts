@@ -170,7 +170,7 @@ export class WeftServer {
       serverId,
       registry: this.#registry,
       directory: this.#directory,
-      eraseData: (tenant) => this.#generations.next(tenant),
+      eraseData: (tenant) => this.#tenancy.nextGeneration(tenant),
       gate: this.#gate,
       auth: this.#auth,
       quotaFor: (tenant) => this.#tenantQuota(tenant),
@@ -228,6 +228,7 @@ export class WeftServer {
       factory: this.#factory,
       maxEntryBytes: this.#limits.maxEntryBytes,
       open: (tenant, db) => this.#stores.open(tenant, db),
+      generations: this.#generations,
       recheckLive,
       forget: (tenant) => {
         this.#registry.forget(tenant)

@@ -49,6 +49,8 @@ export async function memberOf(url: string, tenant: string) {
   let n = 0
   return {
     tenant,
+    /** The registered admin (it signs resets and transfers). */
+    adminKey,
     connection,
     factory,
     /** `count` new entries with `payload` bytes of ciphertext each. */

@@ -19,6 +19,7 @@ import type { NewTenant } from './TenantCatalogue.ts'
 import { effectiveSettings, type EffectiveSettings, type TenantFlags, type TenantRecord } from './TenantRecord.ts'
 import type { TenancyOptions } from './TenancyOptions.ts'
 import { WebhookDispatcher } from './WebhookDispatcher.ts'
+import type { TenantGenerations } from '../TenantGenerations.ts'
 
 /** What tenancy needs from the rest of the server. */
 export interface TenancyDeps {
@@ -26,6 +27,8 @@ export interface TenancyDeps {
   readonly factory: StoreFactory
   readonly maxEntryBytes: number
   readonly open: (tenant: string, db: string) => Promise<ChangeStore>
+  /** Where each tenant's data lives now, and lived before its resets. */
+  readonly generations: TenantGenerations
   /** The tenant's open sockets check their standing again now. */
   readonly recheckLive: (tenant: string) => void
   /** Drops what the server caches of a tenant (after its records were erased). */
@@ -195,11 +198,30 @@ export class Tenancy {
     return r
   }
 
-  /** The tenant's export stream (see {@link exportTenant}). */
+  /** The tenant's export stream (see {@link exportTenant}): its data now, not what a reset put out of reach. */
   async export(tenant: string): Promise<AsyncGenerator<string>> {
     const record = await this.catalogue.get(tenant)
     if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${tenant}`)
-    return exportTenant({ kv: this.#deps.kv, data: this.#requireData(), open: this.#deps.open }, record)
+    const storage = await this.storageName(tenant)
+    return exportTenant({ kv: this.#deps.kv, data: this.#requireData(), open: this.#deps.open }, record, storage)
+  }
+
+  /** Where the tenant's data lives now: its id, or `<id>/g<n>` after its n-th reset. */
+  storageName(tenant: string): Promise<string> {
+    return this.#deps.generations.storageName(tenant)
+  }
+
+  /**
+   * Moves the tenant's data out of reach (a reset): to a new, empty generation, placed in the
+   * storage under the tenant's own isolation model (a tenant kept in a database of its own gets a
+   * new database, not a place in the shared tables).
+   */
+  async nextGeneration(tenant: string): Promise<void> {
+    const name = await this.#deps.generations.next(tenant)
+    const record = await this.catalogue.get(tenant)
+    const factory = this.#deps.factory as { createTenant?: (id: string, o: { model: string }) => Promise<unknown> }
+    if (record && typeof factory.createTenant === 'function')
+      await factory.createTenant(name, { model: record.isolation })
   }
 
   /**
@@ -228,14 +250,17 @@ export class Tenancy {
     await this.catalogue.transition(tenant, 'delete')
     this.emit(tenant, 'tenant-deleting')
     this.#deps.recheckLive(tenant)
-    const databases = (await data.listDatabases(tenant)).length
-    await data.eraseTenant(tenant)
+    // Every generation: the data a reset put out of reach goes with the tenant too.
+    const names = await this.#deps.generations.allStorageNames(tenant)
+    const databases = (await data.listDatabases(names.at(-1)!)).length
+    for (const name of names) await data.eraseTenant(name)
     const keys = await listTenantRecords(this.#deps.kv, tenant)
     for (const k of keys) await this.#deps.kv.delete(k)
     await this.keys.forgetTenant(tenant)
     this.#deps.forget(tenant)
     // Requests admitted just before the mark may have written since: a second pass takes what they left.
-    await data.eraseTenant(tenant)
+    for (const name of names) await data.eraseTenant(name)
+    await this.#deps.generations.forget(tenant)
     for (const k of await listTenantRecords(this.#deps.kv, tenant)) await this.#deps.kv.delete(k)
     this.#deps.forget(tenant)
     this.counters.forget(tenant)

@@ -33,7 +33,10 @@ export function tenantDataOf(factory: StoreFactory): TenantDataStore | undefined
   const prefix = (tenant: string) => `${tenant}/`
   return {
     async listDatabases(tenant) {
-      return (await erasable.changeStoreNames(prefix(tenant))).map((n) => n.slice(prefix(tenant).length))
+      // A name with another slash is a later generation's (`<tenant>/g<n>/<db>`), not a database of this one.
+      return (await erasable.changeStoreNames(prefix(tenant)))
+        .map((n) => n.slice(prefix(tenant).length))
+        .filter((db) => !db.includes('/'))
     },
     async eraseTenant(tenant) {
       for (const name of await erasable.changeStoreNames(prefix(tenant))) await erasable.eraseChangeStore(name)

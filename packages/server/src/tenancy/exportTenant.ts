@@ -22,20 +22,25 @@ const PAGE_BYTES = 4 * 1024 * 1024
  * `{"type":"database","name"}` followed by its entries in arrival order,
  * `{"type":"entry","db","hash","bytes"}` (the signed, encrypted entry bytes, base64url), and a last
  * `{"type":"end","databases","entries"}`. It reads a page at a time: the caller's consumption
- * paces it, and it holds at most a page.
+ * paces it, and it holds at most a page. `storage` is where the tenant's data lives now (its id, or
+ * its generation's name after a reset).
  */
-export async function* exportTenant(sources: ExportSources, record: TenantRecord): AsyncGenerator<string> {
+export async function* exportTenant(
+  sources: ExportSources,
+  record: TenantRecord,
+  storage = record.id,
+): AsyncGenerator<string> {
   const tenant = record.id
   yield line({ type: 'tenant', tenant: publicRecord(record) })
   for (const key of await listTenantRecords(sources.kv, tenant)) {
     const value = await sources.kv.get(key)
     if (value) yield line({ type: 'record', key, value: toBase64Url(value) })
   }
-  const dbs = await sources.data.listDatabases(tenant)
+  const dbs = await sources.data.listDatabases(storage)
   let entries = 0
   for (const db of dbs) {
     yield line({ type: 'database', name: db })
-    const store = await sources.open(tenant, db)
+    const store = await sources.open(storage, db)
     let cursor: Cursor | null = null
     for (let done = false; !done;) {
       const page = await store.scan(cursor, { limit: PAGE })

@@ -24,9 +24,11 @@ export interface StatsSources {
  */
 export async function tenantStats(s: StatsSources, tenant: string): Promise<unknown> {
   const record = await s.tenancy.catalogue.get(tenant)
-  const used = await s.usage.usage(tenant)
+  // Usage and mail are kept under the tenant's storage name (which a reset changes); registrations under its id.
+  const storage = await s.tenancy.storageName(tenant)
+  const used = await s.usage.usage(storage)
   const keys = await s.registry.usage(tenant)
-  const mail = await s.mailbox.usage(tenant)
+  const mail = await s.mailbox.usage(storage)
   const q = s.quotaFor(tenant)
   const use = (n: number, limit: number) => ({ used: n, limit: Number.isFinite(limit) ? limit : null })
   return {
