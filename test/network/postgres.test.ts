@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready } from '@weft/core'
+import { EntryFactory } from '@weft/core/testing/fixtures'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
 import { PostgresStoreFactory, type IsolationModel } from '@weft/store-postgres'
@@ -101,10 +102,27 @@ describe('weft-server migrate --from <level folder> --to <postgres url>', () => 
     expect((await sync(p.supplier)).sent).toBe(2)
     expect((await sync(p.customer)).received).toBe(2)
     await server.close()
+    // A store from before tenancy (named without a tenant) in the same folder.
+    const old = new LevelStoreFactory({ path: level })
+    await (
+      await old.openChangeStore('journal')
+    ).appendMany(new EntryFactory().entries(3).map((e) => ({ hash: e.hash, bytes: e.bytes })))
+    await old.close()
 
-    const moved = await cli(['migrate', '--from', level, '--to', db.url, '--isolation', 'schema'])
+    const moved = await cli([
+      'migrate',
+      '--from',
+      level,
+      '--to',
+      db.url,
+      '--isolation',
+      'schema',
+      '--default-tenant',
+      'old',
+    ])
     expect(moved, moved.stderr).toMatchObject({ code: 0 })
     expect(moved.stdout).toMatch(/moved \d+ change stores \(\d+ entries\) and \d+ records/)
+    expect(moved.stdout).toContain('journal: from before tenancy, now old/journal')
 
     // The same port and identity, now on PostgreSQL.
     const factory = new PostgresStoreFactory({ url: db.url, isolation: 'schema' })
@@ -117,7 +135,8 @@ describe('weft-server migrate --from <level folder> --to <postgres url>', () => 
         const { changeStores } = await source.listStores()
         expect(changeStores.length).toBeGreaterThan(0)
         for (const name of changeStores) {
-          const [a, b] = [await source.openChangeStore(name), await factory.openChangeStore(name)]
+          const to = name.includes('/') ? name : `old/${name}`
+          const [a, b] = [await source.openChangeStore(name), await factory.openChangeStore(to)]
           expect(await b.head()).toEqual(await a.head())
           expect((await b.scan(null, { limit: 10_000 })).entries).toEqual(
             (await a.scan(null, { limit: 10_000 })).entries,
@@ -136,7 +155,17 @@ describe('weft-server migrate --from <level folder> --to <postgres url>', () => 
       expect((await sync(p.customer)).received).toBe(1)
       expect((await p.customerOrders.getDocument<Order>(first.getId()))!.getData().status).toBe('shipped')
       // Moving again copies nothing new and changes nothing.
-      const again = await cli(['migrate', '--from', level, '--to', db.url, '--isolation', 'schema'])
+      const again = await cli([
+        'migrate',
+        '--from',
+        level,
+        '--to',
+        db.url,
+        '--isolation',
+        'schema',
+        '--default-tenant',
+        'old',
+      ])
       expect(again.stdout).toMatch(/\(0 entries\)/)
     } finally {
       await p.close()
