@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { TenantFactory, type Tenant } from '@weft/core'
-import { LevelStoreFactory } from '@weft/store-level'
+import { isPostgresUrl, openStorage, type CliStorage } from './storage.ts'
 import { CliError } from './failure.ts'
 import { readPassword } from './password.ts'
 import type { Output } from './output.ts'
@@ -12,20 +12,25 @@ export interface TenantOptions {
   readonly passwordFile?: string
 }
 
-/** A data folder opened for a command; close it when done. */
+/** A data folder (or PostgreSQL database) opened for a command; close it when done. */
 export class Folder {
-  readonly storage: LevelStoreFactory
+  readonly storage: CliStorage
   readonly factory: TenantFactory
 
-  private constructor(path: string) {
-    this.storage = new LevelStoreFactory({ path, sync: true })
+  private constructor(location: string) {
+    this.storage = openStorage(location)
     this.factory = new TenantFactory({ storeFactory: this.storage })
   }
 
-  /** Opens `path` (it must exist unless `create`). */
+  /** Opens `path`, a folder (it must exist unless `create`) or a `postgres://` URL. */
   static open(path: string | undefined, options: { create?: boolean } = {}): Folder {
-    if (!path) throw new CliError('WEFT_CLI_NO_DATA', 'no data folder given', 'pass --data <folder> or set WEFT_DATA')
-    if (!options.create && !existsSync(path))
+    if (!path)
+      throw new CliError(
+        'WEFT_CLI_NO_DATA',
+        'no data folder given',
+        'pass --data <folder or postgres:// URL> or set WEFT_DATA',
+      )
+    if (!isPostgresUrl(path) && !options.create && !existsSync(path))
       throw new CliError(
         'WEFT_CLI_NO_DATA',
         `the data folder ${path} does not exist`,

@@ -27,7 +27,7 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
   let exitCode: number = ExitCode.ok
   const program = new Command('weft')
     .description('Weft: end-to-end encrypted, local-first sync. Tenants, databases, audit trails, sync and backups.')
-    .option('--data <folder>', 'the data folder (LevelDB); default $WEFT_DATA')
+    .option('--data <folder>', 'the data folder (LevelDB) or a postgres:// URL; default $WEFT_DATA')
     .option('--tenant <id>', 'the tenant; default $WEFT_TENANT')
     .option(
       '--password-file <file>',

@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ready, TenantFactory } from '@weft/core'
+import { PostgresStoreFactory } from '@weft/store-postgres'
+import { adminQuery, createTestDatabase, type TestDatabase } from '../../store-postgres/test/helpers/pgDatabase.ts'
+import { PASSWORD } from './helpers/fixture.ts'
+import { weft } from './helpers/weft.ts'
+
+let db: TestDatabase
+let dir: string
+beforeAll(async () => {
+  await ready()
+  db = await createTestDatabase('cli')
+  dir = await mkdtemp(join(tmpdir(), 'weft-cli-pg-'))
+})
+afterAll(async () => {
+  await db.drop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('weft on a PostgreSQL URL in place of a data folder', () => {
+  it('creates, lists and describes a tenant, shows and verifies its databases, backs it up into a folder, and flags a tampered entry', async () => {
+    const env = { WEFT_DATA: db.url, WEFT_TENANT: 'acme', WEFT_PASSWORD: PASSWORD }
+    const created = await weft(['tenant', 'create', '--json'], env)
+    expect(created.code, created.stderr).toBe(0)
+
+    // An application writes through the same storage.
+    const factory = new TenantFactory({ storeFactory: new PostgresStoreFactory({ url: db.url }) })
+    const t = await factory.openTenant('acme', { password: PASSWORD })
+    const notes = await t.openDB('notes')
+    for (let i = 0; i < 3; i++) await notes.createDocument({ data: { title: `note ${i}` } })
+    await t.close()
+    await factory.close()
+
+    expect((await weft(['tenant', 'list', '--json'], env)).stdout).toContain('"acme"')
+    const info = JSON.parse((await weft(['tenant', 'info', '--json'], env)).stdout) as { databases: string[] }
+    expect(info.databases).toContain('notes')
+    const shown = JSON.parse((await weft(['db', 'show', 'notes', '--json'], env)).stdout) as { documents: unknown[] }
+    expect(shown.documents).toHaveLength(3)
+    const verified = await weft(['verify', '--json'], env)
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0)
+
+    const file = join(dir, 'acme.weftbackup')
+    expect((await weft(['backup', '--out', file], env)).code).toBe(0)
+    const folder = join(dir, 'restored')
+    expect((await weft(['restore', '--from', file], { ...env, WEFT_DATA: folder })).code).toBe(0)
+    const restored = JSON.parse((await weft(['db', 'show', 'notes', '--json'], { ...env, WEFT_DATA: folder })).stdout)
+    expect(restored.documents).toHaveLength(3)
+
+    // One entry's bytes changed behind the store's back: verify names it and exits 1.
+    const changed = await adminQuery(
+      `UPDATE weft_entries SET bytes = set_byte(bytes, length(bytes) - 5, get_byte(bytes, length(bytes) - 5) # 1)
+       WHERE (tenant_id, store, hash) = (SELECT tenant_id, store, hash FROM weft_entries WHERE tenant_id = 'acme' AND store LIKE '%notes' ORDER BY seq LIMIT 1)`,
+      [],
+      db.name,
+    )
+    expect(changed.rowCount).toBe(1)
+    const tampered = await weft(['verify'], env)
+    expect(tampered.code).toBe(1)
+    expect(tampered.stdout).toMatch(/FAIL acme\/notes/)
+  })
+})
