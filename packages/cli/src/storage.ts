@@ -33,9 +33,10 @@ export function openStorage(location: string): CliStorage {
 
 function levelStorage(path: string): CliStorage {
   const level = new LevelStoreFactory({ path, sync: true })
+  const check = level.checkIntegrity.bind(level)
   return Object.assign(level, {
     async checkIntegrity(name: string): Promise<StoreCheck> {
-      const r = await level.checkIntegrity(name, { verifyEntries: true })
+      const r = await check(name, { verifyEntries: true })
       return { entries: r.entries, problems: r.problems }
     },
   })
