@@ -13,6 +13,7 @@ import { run as typeFilter } from '../examples/document-type-filter.ts'
 import { run as supplierCustomer } from '../examples/supplier-customer.ts'
 import { run as consortium } from '../examples/research-consortium.ts'
 import { run as limitedAccess } from '../examples/limited-access-tenant.ts'
+import { run as queriesAndHistory } from '../examples/queries-and-history.ts'
 
 const options = { kdf: TEST_KDF }
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
@@ -120,6 +121,23 @@ describe('examples', () => {
       expect(r.mainStatusAfterPush[id]).toBe('untrusted')
       expect(r.mainStatusAfterTrust[id]).toBe('locked')
     }
+  })
+
+  it('10. queries use an index, a live query follows a synced edit, search finds by title, history names who changed what', async () => {
+    const r = await queriesAndHistory(options)
+    expect(r.openByPriority).toEqual([
+      'Login fails with a long password',
+      'Slow search on large boards',
+      'Export to CSV',
+    ])
+    expect(r.usedIndex).toBe('byStatusAndPriority')
+    expect(r.liveCounts).toEqual([3, 2])
+    expect(r.searchHits).toEqual(['Login fails with a long password'])
+    expect(r.historyKinds).toEqual(['change', 'create'])
+    expect(r.historyAuthors).toEqual(['tracker-partner', 'tracker-team'])
+    expect([r.statusBefore, r.statusNow]).toEqual(['open', 'closed'])
+    // A string field's edit is a put and a splice of its text: every patch is under `status`.
+    expect(new Set(r.diffPaths.map((p) => p.split('.')[0]))).toEqual(new Set(['status']))
   })
 
   it('npm start runs the supplier-customer example and prints the synced status', async () => {
