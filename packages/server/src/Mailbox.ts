@@ -9,6 +9,7 @@ import {
 } from '@weft/core/backend'
 import { MAIL_LIMITS, type MailBodies, type MailMessage } from '@weft/protocol'
 import { MailIndex, type MailMeta } from './MailIndex.ts'
+import type { ClusterState } from './cluster/ClusterState.ts'
 
 const SEQ_DIGITS = 12
 
@@ -48,9 +49,19 @@ export class Mailbox {
   readonly #kv: KeyValueStore
   readonly #queues = new Map<string, Promise<unknown>>()
   readonly #indexes = new Map<string, Promise<MailIndex>>()
+  #cluster: ClusterState | undefined
 
   constructor(kv: KeyValueStore) {
     this.#kv = kv
+  }
+
+  /**
+   * Shares mailboxes with the other processes over the same storage: every operation runs under
+   * the tenant's mailbox lock in every process, after reading the index again if another process
+   * changed it, so numbers stay dense and quotas exact.
+   */
+  share(cluster: ClusterState): void {
+    this.#cluster = cluster
   }
 
   /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
@@ -242,7 +253,10 @@ export class Mailbox {
 
   /** Runs `fn` after every earlier operation of the same tenant, so numbers are dense, the quota exact, and the index one. */
   #serial<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(fn)
+    const cluster = this.#cluster
+    const shared = () =>
+      cluster!.section(`mail/${tenant}`, () => void this.#indexes.delete(tenant), fn, { write: true })
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(cluster ? shared : fn)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)
     void tail.then(() => this.#queues.get(tenant) === tail && this.#queues.delete(tenant))
