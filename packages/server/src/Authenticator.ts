@@ -159,14 +159,16 @@ export class Authenticator {
     this.#shared?.forget(tenant)
   }
 
-  /** A shared token's session: its tenant's state made fresh first, so sessions ended elsewhere count. */
+  /**
+   * A shared token's session: the key's standing first (with its tenant's state made fresh, so a
+   * revocation through another process counts: 403), then whether its sessions were ended (401).
+   */
   async #sharedSession(token: string): Promise<Session> {
-    const tenant = this.#shared!.tenantOf(token)
-    if (tenant === undefined) throw new WeftError(ErrorCodes.UNAUTHORIZED, 'unknown session token')
-    await this.#fresh(tenant)
-    const claims = await this.#shared!.verify(token)
-    if (!claims) throw new WeftError(ErrorCodes.UNAUTHORIZED, 'session token expired or ended')
+    const claims = this.#shared!.claims(token)
+    if (!claims) throw new WeftError(ErrorCodes.UNAUTHORIZED, 'unknown or expired session token')
     await this.#requireMember(claims.tenant, claims.key)
+    if (!(await this.#shared!.current(token)))
+      throw new WeftError(ErrorCodes.UNAUTHORIZED, 'the session ended: sign in again')
     return { token, ...claims }
   }
 

@@ -248,7 +248,7 @@ export class WeftServer {
       counters: this.#tenancy.counters,
       live,
       streams: (tenant) => this.#tenancy.events.listeners(tenant),
-      held: () => new Set([...this.#live].map((c) => c.tenant)),
+      held: () => new Set([...[...this.#live].map((c) => c.tenant), ...this.#tenancy.events.tenants()]),
       flushMs: cluster.statsIntervalMs,
       log: this.#log,
     })

@@ -83,16 +83,22 @@ export class SharedSessions {
 
   /** The session a token names, when it is ours, unexpired and no session end came after it. */
   async verify(token: string, now = Date.now()): Promise<TokenClaims | undefined> {
-    const claims = this.#parse(token)
-    if (!claims || claims.e < now) return undefined
-    const [a, b] = await this.#floorsOf(claims.t, claims.k)
-    if (claims.a !== a || claims.b !== b) return undefined
-    return { tenant: claims.t, key: claims.k, expiresAt: claims.e }
+    const claims = this.claims(token, now)
+    return claims && (await this.current(token)) ? claims : undefined
   }
 
-  /** The tenant a token claims, if its signature checks out (expiry and ended sessions not checked). */
-  tenantOf(token: string): string | undefined {
-    return this.#parse(token)?.t
+  /** The session a token names, when it is ours and unexpired (whether it was ended is {@link current}'s to say). */
+  claims(token: string, now = Date.now()): TokenClaims | undefined {
+    const c = this.#parse(token)
+    return c && c.e >= now ? { tenant: c.t, key: c.k, expiresAt: c.e } : undefined
+  }
+
+  /** False when the session of this (well-formed) token was ended after it was made. */
+  async current(token: string): Promise<boolean> {
+    const c = this.#parse(token)
+    if (!c) return false
+    const [a, b] = await this.#floorsOf(c.t, c.k)
+    return c.a === a && c.b === b
   }
 
   /** Ends every session of the given keys of `tenant`. */

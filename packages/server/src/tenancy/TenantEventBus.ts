@@ -84,6 +84,11 @@ export class TenantEventBus {
     return () => void this.#all.delete(listener)
   }
 
+  /** The tenants that have listeners now. */
+  tenants(): string[] {
+    return [...this.#listeners.keys()]
+  }
+
   /** How many listeners `tenant` has. */
   listeners(tenant: string): number {
     return this.#listeners.get(tenant)?.size ?? 0
