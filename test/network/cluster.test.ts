@@ -12,6 +12,7 @@ import { admin, closed, openEvents, TEST_ADMIN_KEY as KEY } from './helpers/tena
 const MAX_ENTRIES = 60
 
 /** POSTs a MessagePack body; the status and the decoded answer (or the error's JSON). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function post(url: string, path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url + path, {
     method: 'POST',

@@ -90,12 +90,14 @@ export class TenantDirectory {
     this.#held.delete(tenant)
   }
 
-  /** Runs `job` after the tenant's other changes, one at a time (in every process, when shared). */
+  /**
+   * Runs `job` after the tenant's other changes, one at a time. Shared, the tenant's section alone
+   * orders them: a reset erases the directory from inside the section it holds, and must not
+   * queue behind a post that waits for that section.
+   */
   #queued<T>(tenant: string, job: () => Promise<T>): Promise<T> {
-    const cluster = this.#cluster
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(() =>
-      cluster ? cluster.tenantSection(tenant, job) : job(),
-    )
+    if (this.#cluster) return this.#cluster.tenantSection(tenant, job)
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(job)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)
     void tail.then(() => this.#queues.get(tenant) === tail && this.#queues.delete(tenant))
