@@ -1,3 +1,4 @@
+import { createServer } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generateSigningKeyPair, ready, type SigningKeyPair } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
@@ -140,6 +141,15 @@ describe.each([2, 3])('%i relay processes over one PostgreSQL', (n) => {
       expect(refused, `process ${i}`).toMatchObject({ status: 403, body: { code: 'WEFT_FORBIDDEN' } })
     }
     for (const c of await Promise.all(closes)) expect(c.code).toBe(SOCKET_CLOSE.FORBIDDEN)
+    // Admitted again, the key signs in anew: the sessions the revocation ended stay ended everywhere.
+    await registerMembers({ url: urls[0]!, tenant: t.tenant, admin: t.adminKey, seq: 3, add: [t.member.publicKey] })
+    for (const [i, url] of urls.entries()) {
+      const ended = await post(url, `/v1/t/${t.tenant}/usage`, {}, tokens[i])
+      expect(ended, `process ${i}`).toMatchObject({ status: 401, body: { code: 'WEFT_UNAUTHORIZED' } })
+    }
+    expect(await post(urls[n - 1]!, `/v1/t/${t.tenant}/usage`, {}, await t.on(0).token())).toMatchObject({
+      status: 200,
+    })
   })
 })
 
@@ -195,8 +205,26 @@ describe('three relay processes: rates, statistics and events', () => {
     for (const ws of sockets) ws.close()
   })
 
-  it("an event emitted on one process reaches every process's subscribers exactly once", async () => {
+  it("an event emitted on one process reaches every process's subscribers exactly once, and its webhook once", async () => {
     const t = await tenantOn(urls, 'events')
+    // A webhook, configured through another process than the one that will emit.
+    const hooked: string[] = []
+    const receiver = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        hooked.push(body)
+        res.end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    const hook = { url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`, secret: 's'.repeat(32) }
+    await t.on(0).usage() // adopted into the catalogue
+    const patched = await admin(urls[1]!, 'PATCH', `/v1/admin/tenants/${t.tenant}`, {
+      key: KEY,
+      body: { config: { webhooks: [hook] } },
+    })
+    expect(patched.status).toBe(200)
     const streams = await Promise.all(urls.map((url) => openEvents(url, `/v1/tenants/${t.tenant}/events`, KEY)))
     for (const s of streams) expect(s.status).toBe(200)
     // Every stream is subscribed once its process reports it (summed over processes).
@@ -223,5 +251,10 @@ describe('three relay processes: rates, statistics and events', () => {
       expect(stored(s).every((e) => e.tenant === t.tenant)).toBe(true)
       s.close()
     }
+    // Webhooks are posted in order per process: once the second has come, a copy of the first would have too.
+    const hookedStored = () => hooked.filter((b) => JSON.parse(b).type === 'entry-stored')
+    await vi.waitFor(() => expect(hookedStored().length).toBeGreaterThanOrEqual(2), { timeout: 10_000 })
+    expect(hookedStored().map((b) => JSON.parse(b).data.count)).toEqual([1, 2])
+    receiver.close()
   })
 })
