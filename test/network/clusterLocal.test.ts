@@ -126,4 +126,35 @@ describe('servers joined by a cluster bus', () => {
     expect(answers.filter((x) => x === ErrorCodes.QUOTA_EXCEEDED)).toHaveLength(6)
     for (const c of connections) expect((await c.usage()).mailMessages).toBe(10)
   })
+
+  it('databases and bytes quotas hold when a tenant opens and pushes through both servers at once', async () => {
+    const t = await tenant('sizes')
+    const one = t.entries(1)[0]!.bytes.length
+    const patch = { quotas: { maxDatabasesPerTenant: 2, maxBytesPerTenant: 5 * one } }
+    expect((await admin(a.url, 'PATCH', `/v1/admin/tenants/${t.id}`, { key: KEY, body: patch })).status).toBe(200)
+    const connections = [t.on(a), t.on(b)]
+    const opened = await Promise.all(
+      ['d1', 'd2', 'd3', 'd4'].map((db, i) => codeOf(connections[i % 2]!.db(db, 'push', { entries: [] }))),
+    )
+    expect(opened.filter((c) => c === undefined)).toHaveLength(2)
+    expect(opened.filter((c) => c === ErrorCodes.QUOTA_EXCEEDED)).toHaveLength(2)
+    const db = ['d1', 'd2', 'd3', 'd4'][opened.indexOf(undefined)]!
+    const pushes = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => connections[i % 2]!.db(db, 'push', { entries: t.entries(2) })),
+    )
+    const added = pushes.flatMap((p) => p.results).filter((r) => r.status === 'added').length
+    expect(added).toBe(5)
+    for (const c of connections) expect(await c.usage()).toMatchObject({ entries: 5, bytes: 5 * one, databases: 2 })
+  })
+
+  it('a tenant deleted through one is refused by the other, which closes its sockets', async () => {
+    const t = await tenant('deleted')
+    const onB = t.on(b)
+    const ws = await socket(b, t.id, await onB.token())
+    const closing = closed(ws)
+    expect((await admin(a.url, 'DELETE', `/v1/admin/tenants/${t.id}`, { key: KEY })).status).toBe(200)
+    expect([SOCKET_CLOSE.SIGN_IN_AGAIN, SOCKET_CLOSE.FORBIDDEN]).toContain((await closing).code)
+    expect(await codeOf(onB.usage())).toBe(ErrorCodes.UNAUTHORIZED)
+    expect((await admin(b.url, 'GET', `/v1/admin/tenants/${t.id}`, { key: KEY })).status).toBe(404)
+  })
 })
