@@ -71,10 +71,14 @@ export class Mailbox {
 
   /** Messages and body bytes the tenant's mailbox holds. */
   usage(tenant: string): Promise<{ messages: number; bytes: number }> {
-    return this.#serial(tenant, async () => {
-      const index = await this.#index(tenant)
-      return { messages: index.count, bytes: index.bytes }
-    })
+    return this.#serial(
+      tenant,
+      async () => {
+        const index = await this.#index(tenant)
+        return { messages: index.count, bytes: index.bytes }
+      },
+      false,
+    )
   }
 
   /** Stores a message from `from` (base64url member key) within the tenant's quota; returns its number. */
@@ -129,23 +133,27 @@ export class Mailbox {
       Number.isSafeInteger(limit) && (limit as number) > 0
         ? Math.min(limit as number, MAIL_LIMITS.maxList)
         : MAIL_LIMITS.maxList
-    return this.#serial(tenant, async () => {
-      const page = (await this.#index(tenant)).after(from, max)
-      const messages: MailMessage[] = []
-      for (const seq of page.seqs) {
-        const bytes = await this.#kv.get(key(tenant, seq))
-        if (!bytes) continue
-        const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
-        messages.push({
-          seq,
-          from: m.from,
-          body: m.body,
-          ...(m.to ? { to: m.to } : {}),
-          ...(m.topic !== undefined ? { topic: m.topic } : {}),
-        })
-      }
-      return { messages, more: page.more }
-    })
+    return this.#serial(
+      tenant,
+      async () => {
+        const page = (await this.#index(tenant)).after(from, max)
+        const messages: MailMessage[] = []
+        for (const seq of page.seqs) {
+          const bytes = await this.#kv.get(key(tenant, seq))
+          if (!bytes) continue
+          const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
+          messages.push({
+            seq,
+            from: m.from,
+            body: m.body,
+            ...(m.to ? { to: m.to } : {}),
+            ...(m.topic !== undefined ? { topic: m.topic } : {}),
+          })
+        }
+        return { messages, more: page.more }
+      },
+      false,
+    )
   }
 
   /**
@@ -252,10 +260,13 @@ export class Mailbox {
   }
 
   /** Runs `fn` after every earlier operation of the same tenant, so numbers are dense, the quota exact, and the index one. */
-  #serial<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
+  #serial<T>(tenant: string, fn: () => Promise<T>, write = true): Promise<T> {
     const cluster = this.#cluster
     const shared = () =>
-      cluster!.section(`mail/${tenant}`, () => void this.#indexes.delete(tenant), fn, { write: true })
+      cluster!.section(`mail/${tenant}`, () => void this.#indexes.delete(tenant), fn, {
+        write,
+        lock: !this.#indexes.has(tenant),
+      })
     const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(cluster ? shared : fn)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)

@@ -250,7 +250,12 @@ export class UsageLedger {
   /** Runs `fn` after every earlier call for the same tenant has finished (in every process, when shared). */
   #serial<T>(tenant: string, fn: () => Promise<T>, write = true): Promise<T> {
     const cluster = this.#cluster
-    const shared = () => cluster!.section(`usage/${tenant}`, () => void this.#states.delete(tenant), fn, { write })
+    // A read of counts not cached reads the records, which another process's append may have half written: under the lock.
+    const shared = () =>
+      cluster!.section(`usage/${tenant}`, () => void this.#states.delete(tenant), fn, {
+        write,
+        lock: !this.#states.has(tenant),
+      })
     const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(cluster ? shared : fn)
     const tail = run.then(
       () => undefined,

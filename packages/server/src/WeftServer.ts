@@ -544,7 +544,8 @@ export class WeftServer {
       throw err
     }
     seen.tenant = session.tenant
-    await this.#tenancy.admit(session.tenant, { adopt: true })
+    // The session check just brought the tenant's cached state up to date.
+    await this.#tenancy.admit(session.tenant, { adopt: true, fresh: false })
     this.#rates.takeSession(session.token)
     await this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
     return session

@@ -79,16 +79,36 @@ export class ClusterState {
   /**
    * Runs `fn` holding the lock `name` in every process. If another process changed what `name`
    * guards since this one last did, `stale` runs first. With `write`, the version of `name` moves
-   * on afterwards (and, for a tenant's section, the other processes are told at once).
+   * on afterwards (and, for a tenant's section, the other processes are told at once). Without it
+   * (a read), `fn` runs without the lock when nothing changed elsewhere since: it sees what the
+   * last finished change left; `lock` makes a read take it all the same (one that reads the
+   * storage, where a change under way elsewhere may be half done).
    */
   section<T>(
+    name: string,
+    stale: () => void | Promise<void>,
+    fn: () => Promise<T>,
+    options: { write: boolean; tenant?: string; lock?: boolean },
+  ): Promise<T> {
+    const held = inside.getStore()
+    if (held?.has(name)) return fn()
+    if (!options.write && !options.lock) return this.#read(name, stale, fn)
+    return this.#locked(name, stale, fn, options)
+  }
+
+  /** A read: without the lock while this process's view is the newest, else under it (reading it again). */
+  async #read<T>(name: string, stale: () => void | Promise<void>, fn: () => Promise<T>): Promise<T> {
+    if (this.#seen.get(name) === (await addToCounter(this.#kv, name, 0))) return fn()
+    return this.#locked(name, stale, fn, { write: false })
+  }
+
+  #locked<T>(
     name: string,
     stale: () => void | Promise<void>,
     fn: () => Promise<T>,
     options: { write: boolean; tenant?: string },
   ): Promise<T> {
     const held = inside.getStore()
-    if (held?.has(name)) return fn()
     return exclusively(this.#kv, name, () =>
       inside.run(new Set([...(held ?? []), name]), async () => {
         const v = await addToCounter(this.#kv, name, 0)

@@ -126,10 +126,11 @@ export class Tenancy {
   /**
    * Checks that `tenant` may be served now: `WEFT_TENANT_SUSPENDED` when it is suspended or being
    * deleted. A signed-in tenant without a record (registered before tenancy, or by open
-   * registration) is adopted: it gets one, with the server's defaults.
+   * registration) is adopted: it gets one, with the server's defaults. `fresh: false` skips
+   * bringing the tenant's cached state up to date, for a caller that just did (a sign-in check).
    */
-  async admit(tenant: string, options: { adopt: boolean }): Promise<TenantRecord | undefined> {
-    await this.#fresh(tenant)
+  async admit(tenant: string, options: { adopt: boolean; fresh?: boolean }): Promise<TenantRecord | undefined> {
+    if (options.fresh !== false) await this.#fresh(tenant)
     const record = options.adopt ? await this.catalogue.ensure(tenant) : await this.catalogue.get(tenant)
     if (record && record.status !== 'active') {
       throw new WeftError(
