@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, LocalClusterHub, MemoryStoreFactory, ready } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
@@ -156,5 +157,43 @@ describe('servers joined by a cluster bus', () => {
     expect([SOCKET_CLOSE.SIGN_IN_AGAIN, SOCKET_CLOSE.FORBIDDEN]).toContain((await closing).code)
     expect(await codeOf(onB.usage())).toBe(ErrorCodes.UNAUTHORIZED)
     expect((await admin(b.url, 'GET', `/v1/admin/tenants/${t.id}`, { key: KEY })).status).toBe(404)
+  })
+
+  it('pushes of one tenant through both servers in any mix never pass its entry quota, and both report the same use (property)', async () => {
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(
+          fc.record({
+            server: fc.integer({ min: 0, max: 1 }),
+            count: fc.integer({ min: 1, max: 4 }),
+            again: fc.boolean(),
+          }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        async (max, pushes) => {
+          const t = await tenant(`prop-${run++}`)
+          const patch = { quotas: { maxEntriesPerTenant: max } }
+          expect((await admin(b.url, 'PATCH', `/v1/admin/tenants/${t.id}`, { key: KEY, body: patch })).status).toBe(200)
+          const connections = [t.on(a), t.on(b)]
+          let previous = t.entries(0)
+          const batches = pushes.map((p) => (previous = p.again && previous.length ? previous : t.entries(p.count)))
+          const results = await Promise.all(
+            pushes.map((p, i) => connections[p.server]!.db('notes', 'push', { entries: batches[i]! })),
+          )
+          const distinct = new Set(batches.flat().map((e) => e.hash)).size
+          const added = results.flatMap((r) => r.results).filter((r) => r.status === 'added').length
+          expect(added).toBe(Math.min(max, distinct))
+          const [onA, onB] = await Promise.all(connections.map((c) => c.usage()))
+          expect(onA!.entries).toBe(added)
+          expect(onB!.entries).toBe(added)
+        },
+      ),
+      { numRuns: 12 },
+    )
   })
 })
