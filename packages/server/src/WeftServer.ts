@@ -67,7 +67,8 @@ import { ServerMetrics } from './observability/ServerMetrics.ts'
 import { answerMetrics } from './observability/answerMetrics.ts'
 import { handleAdmin, type AdminContext } from './tenancy/handleAdmin.ts'
 import { Tenancy } from './tenancy/Tenancy.ts'
-import { ClusterStats } from './cluster/ClusterStats.ts'
+import type { ClusterStats } from './cluster/ClusterStats.ts'
+import { joinCluster } from './cluster/joinCluster.ts'
 import { openCluster, type Cluster } from './cluster/openCluster.ts'
 
 /** Where a request names its tenant, besides its session. */
@@ -239,48 +240,20 @@ export class WeftServer {
 
   /** Listens to the other processes over the same storage, and shares request counts with them. */
   async #joinCluster(): Promise<void> {
-    const cluster = this.#cluster
-    if (!cluster) return
-    this.#tenancy.share(cluster.state)
-    const live = (tenant: string) => [...this.#live].filter((c) => c.tenant === tenant).length
-    this.#stats = new ClusterStats(cluster.state.kv, {
-      process: cluster.process,
-      counters: this.#tenancy.counters,
-      live,
-      streams: (tenant) => this.#tenancy.events.listeners(tenant),
-      held: () => new Set([...[...this.#live].map((c) => c.tenant), ...this.#tenancy.events.tenants()]),
-      flushMs: cluster.statsIntervalMs,
+    if (!this.#cluster) return
+    const stats = await joinCluster(this.#cluster, {
+      tenancy: this.#tenancy,
+      registry: this.#registry,
+      directory: this.#directory,
+      generations: this.#generations,
+      auth: this.#auth,
+      usage: this.#usage,
+      mailbox: this.#mailbox,
+      sockets: () => this.#live,
       log: this.#log,
     })
-    const stats = this.#stats
+    this.#stats = stats
     this.#admin = { ...this.#admin, shared: (tenant) => stats.read(tenant) }
-    this.#tenancy.events.onEvery((e) => {
-      void cluster.state.publishEvent(e).catch((err: unknown) => this.#log('could not share an event', err))
-    })
-    cluster.state.attach({
-      invalidate: (tenant) => this.#invalidate(tenant),
-      event: (tenant, json) => void this.#tenancy.events.relay(tenant, json),
-      gap: () => {
-        for (const c of this.#live) void c.recheck()
-      },
-      log: this.#log,
-    })
-    await cluster.bus.ready()
-  }
-
-  /** Another process changed `tenant`: drops what this one caches of it, then checks its sockets. */
-  async #invalidate(tenant: string): Promise<void> {
-    this.#registry.invalidate(tenant)
-    this.#directory.invalidate(tenant)
-    this.#generations.invalidate(tenant)
-    this.#auth.forget(tenant)
-    this.#usage.forget(tenant)
-    this.#mailbox.forget(tenant)
-    await this.#tenancy.catalogue.reload(tenant)
-    const storage = await this.#generations.storageName(tenant)
-    this.#usage.forget(storage)
-    this.#mailbox.forget(storage)
-    for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
   }
 
   async #openTenancy(kv: KeyValueStore): Promise<void> {

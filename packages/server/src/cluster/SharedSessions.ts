@@ -33,7 +33,7 @@ export class SharedSessions {
   /** Sessions-ended counters read, per tenant: the tenant's under '', each key's under the key. */
   readonly #floors = new Map<string, Map<string, number>>()
   /** Challenges this process issued, oldest first, for erasing those never answered. */
-  readonly #issued: { id: string; expiresAt: number }[] = []
+  #issued: { id: string; expiresAt: number }[] = []
   readonly #sweep: ReturnType<typeof setInterval>
 
   private constructor(kv: KeyValueStore, secret: Uint8Array, serverId: string, sweepMs: number) {
@@ -167,10 +167,11 @@ export class SharedSessions {
   /** Erases the challenges this process issued that expired unanswered (an answered one is gone already). */
   async #eraseExpired(): Promise<void> {
     const now = Date.now()
-    while (this.#issued.length && this.#issued[0]!.expiresAt < now) {
-      const { id } = this.#issued.shift()!
-      await this.#kv.delete(challengeKey(id)).catch(() => undefined)
-    }
+    let expired = 0
+    while (expired < this.#issued.length && this.#issued[expired]!.expiresAt < now) expired++
+    const done = this.#issued.slice(0, expired)
+    this.#issued = this.#issued.slice(expired)
+    for (const { id } of done) await this.#kv.delete(challengeKey(id)).catch(() => undefined)
   }
 }
 
