@@ -9,6 +9,7 @@ import {
 } from '@weft/core/backend'
 import { MAIL_LIMITS, type MailBodies, type MailMessage } from '@weft/protocol'
 import { MailIndex, type MailMeta } from './MailIndex.ts'
+import type { ClusterState } from './cluster/ClusterState.ts'
 
 const SEQ_DIGITS = 12
 
@@ -48,9 +49,19 @@ export class Mailbox {
   readonly #kv: KeyValueStore
   readonly #queues = new Map<string, Promise<unknown>>()
   readonly #indexes = new Map<string, Promise<MailIndex>>()
+  #cluster: ClusterState | undefined
 
   constructor(kv: KeyValueStore) {
     this.#kv = kv
+  }
+
+  /**
+   * Shares mailboxes with the other processes over the same storage: every operation runs under
+   * the tenant's mailbox lock in every process, after reading the index again if another process
+   * changed it, so numbers stay dense and quotas exact.
+   */
+  share(cluster: ClusterState): void {
+    this.#cluster = cluster
   }
 
   /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
@@ -60,10 +71,14 @@ export class Mailbox {
 
   /** Messages and body bytes the tenant's mailbox holds. */
   usage(tenant: string): Promise<{ messages: number; bytes: number }> {
-    return this.#serial(tenant, async () => {
-      const index = await this.#index(tenant)
-      return { messages: index.count, bytes: index.bytes }
-    })
+    return this.#serial(
+      tenant,
+      async () => {
+        const index = await this.#index(tenant)
+        return { messages: index.count, bytes: index.bytes }
+      },
+      false,
+    )
   }
 
   /** Stores a message from `from` (base64url member key) within the tenant's quota; returns its number. */
@@ -118,23 +133,27 @@ export class Mailbox {
       Number.isSafeInteger(limit) && (limit as number) > 0
         ? Math.min(limit as number, MAIL_LIMITS.maxList)
         : MAIL_LIMITS.maxList
-    return this.#serial(tenant, async () => {
-      const page = (await this.#index(tenant)).after(from, max)
-      const messages: MailMessage[] = []
-      for (const seq of page.seqs) {
-        const bytes = await this.#kv.get(key(tenant, seq))
-        if (!bytes) continue
-        const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
-        messages.push({
-          seq,
-          from: m.from,
-          body: m.body,
-          ...(m.to ? { to: m.to } : {}),
-          ...(m.topic !== undefined ? { topic: m.topic } : {}),
-        })
-      }
-      return { messages, more: page.more }
-    })
+    return this.#serial(
+      tenant,
+      async () => {
+        const page = (await this.#index(tenant)).after(from, max)
+        const messages: MailMessage[] = []
+        for (const seq of page.seqs) {
+          const bytes = await this.#kv.get(key(tenant, seq))
+          if (!bytes) continue
+          const m = unpackValue<StoredMessage>(bytes, MAIL_LIMITS.maxMessageBytes * 2)
+          messages.push({
+            seq,
+            from: m.from,
+            body: m.body,
+            ...(m.to ? { to: m.to } : {}),
+            ...(m.topic !== undefined ? { topic: m.topic } : {}),
+          })
+        }
+        return { messages, more: page.more }
+      },
+      false,
+    )
   }
 
   /**
@@ -241,8 +260,14 @@ export class Mailbox {
   }
 
   /** Runs `fn` after every earlier operation of the same tenant, so numbers are dense, the quota exact, and the index one. */
-  #serial<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(fn)
+  #serial<T>(tenant: string, fn: () => Promise<T>, write = true): Promise<T> {
+    const cluster = this.#cluster
+    const shared = () =>
+      cluster!.section(`mail/${tenant}`, () => void this.#indexes.delete(tenant), fn, {
+        write,
+        lock: !this.#indexes.has(tenant),
+      })
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(cluster ? shared : fn)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)
     void tail.then(() => this.#queues.get(tenant) === tail && this.#queues.delete(tenant))

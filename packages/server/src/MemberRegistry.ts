@@ -5,6 +5,7 @@ import {
   type SignedRegistration,
   type SignedTenantControl,
 } from '@weft/protocol'
+import type { ClusterState } from './cluster/ClusterState.ts'
 
 interface Membership {
   admin: string
@@ -54,6 +55,7 @@ export class MemberRegistry {
   readonly #queues = new Map<string, Promise<unknown>>()
   /** Tenants stored, counted once from storage when first needed. */
   #tenants: number | undefined
+  #cluster: ClusterState | undefined
 
   constructor(kv: KeyValueStore) {
     this.#kv = kv
@@ -80,9 +82,26 @@ export class MemberRegistry {
     return this.#queued(tenant, () => this.#apply(tenant, r, limits))
   }
 
-  /** Runs `job` after the tenant's other changes, one at a time. */
+  /**
+   * Shares this state with the other processes over the same storage: every change runs in the
+   * tenant's cross-process section (see `ClusterState`), after what another process changed is
+   * read again.
+   */
+  share(cluster: ClusterState): void {
+    this.#cluster = cluster
+  }
+
+  /** Forgets what it read of `tenant` (another process changed it); the next use reads it again. */
+  invalidate(tenant: string): void {
+    this.#cache.delete(tenant)
+  }
+
+  /** Runs `job` after the tenant's other changes, one at a time (in every process, when shared). */
   #queued<T>(tenant: string, job: () => Promise<T>): Promise<T> {
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(job)
+    const cluster = this.#cluster
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(() =>
+      cluster ? cluster.tenantSection(tenant, job) : job(),
+    )
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)
     void tail.then(() => this.#queues.get(tenant) === tail && this.#queues.delete(tenant))
@@ -247,6 +266,8 @@ export class MemberRegistry {
       m.revoked.delete(k) // the oldest first (a Set keeps insertion order)
     }
     if (!current) {
+      // Shared: other processes create tenants too, so count them again (exact but for creations racing this one).
+      if (this.#cluster) this.#tenants = undefined
       await this.tenants()
       const held = this.#tenants! // read after the wait, so creations running side by side each count
       limits.admitTenant?.(held)

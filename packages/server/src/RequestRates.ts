@@ -1,3 +1,4 @@
+import { takeToken, type KeyValueStore } from '@weft/core/backend'
 import type { TenantQuota } from './ServerOptions.ts'
 import { rateLimited } from './http.ts'
 import { RateLimiter } from './RateLimiter.ts'
@@ -6,14 +7,18 @@ import { RateLimiter } from './RateLimiter.ts'
  * The request rates a server enforces: per client (an address before sign-in or for a token that
  * failed, a verified session after) and per tenant across all its sessions. Each `take…` counts one
  * request and throws `WEFT_RATE_LIMITED` (with its `retry-after`) when the key is over its rate.
+ * With `shared` (a store several processes share), a tenant's rate is one bucket in that store,
+ * held across every process; a client's rate stays this process's own.
  */
 export class RequestRates {
   readonly #perSecond: number
   readonly #clients: RateLimiter
   /** Every call passes the tenant's own rate, from its quota. */
   readonly #tenants = new RateLimiter(Infinity, 1)
+  readonly #shared: KeyValueStore | undefined
 
-  constructor(requestsPerSecond: number, burst: number) {
+  constructor(requestsPerSecond: number, burst: number, shared?: KeyValueStore) {
+    this.#shared = shared
     this.#perSecond = requestsPerSecond
     this.#clients = new RateLimiter(requestsPerSecond, burst)
   }
@@ -29,14 +34,17 @@ export class RequestRates {
   }
 
   /** One signed-in request of a tenant, from any of its sessions. */
-  takeTenant(tenant: string, quota: TenantQuota): void {
+  async takeTenant(tenant: string, quota: TenantQuota): Promise<void> {
     const limit = { rate: quota.tenantRequestsPerSecond, burst: quota.tenantBurst }
-    if (!this.#tenants.take(tenant, Date.now(), limit)) {
-      throw rateLimited(
-        `the tenant is over ${quota.tenantRequestsPerSecond} requests a second across its sessions; slow down`,
-        this.#tenants.retryAfter(tenant, Date.now(), limit),
-      )
+    const over = () =>
+      `the tenant is over ${quota.tenantRequestsPerSecond} requests a second across its sessions; slow down`
+    if (this.#shared) {
+      const wait = await takeToken(this.#shared, `rate/${tenant}`, limit)
+      if (wait > 0) throw rateLimited(over(), wait)
+      return
     }
+    if (!this.#tenants.take(tenant, Date.now(), limit))
+      throw rateLimited(over(), this.#tenants.retryAfter(tenant, Date.now(), limit))
   }
 
   #takeClient(key: string): void {

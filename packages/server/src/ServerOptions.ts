@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import type { ChallengeQuotas } from './ChallengeTable.ts'
 import type { DirectoryLimits } from './TenantDirectory.ts'
 import type { TenancyOptions } from './tenancy/TenancyOptions.ts'
+import type { ClusterOptions } from './cluster/openCluster.ts'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however
@@ -166,4 +167,12 @@ export interface WeftServerOptions {
    * `token`, a scrape must send `Authorization: Bearer <token>` (else 401).
    */
   readonly metrics?: { readonly token?: string; readonly registry?: ServerMetrics }
+  /**
+   * Several server processes over one storage acting as one server: sign-ins, quotas, the tenant
+   * request rate, revocations, statistics and events shared through the storage and its bus. On
+   * by default where the storage has a bus (`PostgresStoreFactory`); give a `bus` for another
+   * (a `LocalClusterHub`'s, for servers in one process), or `false` for a PostgreSQL server that
+   * is the only process. See "Running several processes" in docs/operations.md.
+   */
+  readonly cluster?: ClusterOptions | false
 }

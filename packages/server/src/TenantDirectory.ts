@@ -9,6 +9,7 @@ import {
   type VerifiedRecord,
 } from '@weft/core/backend'
 import { AsideRecords } from './AsideRecords.ts'
+import type { ClusterState } from './cluster/ClusterState.ts'
 
 /** What the tenant's directory says of a device key: absent when it does not list it. */
 export type DirectoryStanding = 'member' | 'reader' | 'revoked'
@@ -55,6 +56,7 @@ export class TenantDirectory {
   readonly #held = new Map<string, Promise<Held>>()
   readonly #aside: AsideRecords
   readonly #queues = new Map<string, Promise<unknown>>()
+  #cluster: ClusterState | undefined
 
   constructor(kv: KeyValueStore, limits: Partial<DirectoryLimits> = {}) {
     this.#kv = kv
@@ -74,8 +76,27 @@ export class TenantDirectory {
     return this.#queued(tenant, () => this.#post(tenant, root, raw))
   }
 
-  /** Runs `job` after the tenant's other changes, one at a time. */
+  /**
+   * Shares this state with the other processes over the same storage: every change runs in the
+   * tenant's cross-process section (see `ClusterState`), after what another process changed is
+   * read again.
+   */
+  share(cluster: ClusterState): void {
+    this.#cluster = cluster
+  }
+
+  /** Forgets the folded directory of `tenant` (another process changed it); the next use folds it again. */
+  invalidate(tenant: string): void {
+    this.#held.delete(tenant)
+  }
+
+  /**
+   * Runs `job` after the tenant's other changes, one at a time. Shared, the tenant's section alone
+   * orders them: a reset erases the directory from inside the section it holds, and must not
+   * queue behind a post that waits for that section.
+   */
   #queued<T>(tenant: string, job: () => Promise<T>): Promise<T> {
+    if (this.#cluster) return this.#cluster.tenantSection(tenant, job)
     const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(job)
     const tail = run.catch(() => undefined)
     this.#queues.set(tenant, tail)

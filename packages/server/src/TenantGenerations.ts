@@ -27,6 +27,11 @@ export class TenantGenerations {
     return g === 0 ? tenant : `${tenant}/g${g}`
   }
 
+  /** Forgets the generation read of `tenant` (another process may have moved it). */
+  invalidate(tenant: string): void {
+    this.#cache.delete(tenant)
+  }
+
   /** Moves `tenant` to a new, empty generation; resolves to its storage name. */
   async next(tenant: string): Promise<string> {
     const g = (await this.#read(tenant)) + 1

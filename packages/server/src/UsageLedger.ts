@@ -15,6 +15,7 @@ import {
 } from '@weft/core/backend'
 import type { TenantQuota } from './ServerOptions.ts'
 import type { TenantStores } from './TenantStores.ts'
+import type { ClusterState } from './cluster/ClusterState.ts'
 
 /** Entry bytes and entries, as counted for a quota. */
 export interface Usage {
@@ -60,6 +61,7 @@ export class UsageLedger {
   readonly #log: (message: string, error?: unknown) => void
   readonly #states = new Map<string, TenantState>()
   readonly #queues = new Map<string, Promise<void>>()
+  #cluster: ClusterState | undefined
 
   constructor(kv: KeyValueStore, stores: TenantStores, log: (message: string, error?: unknown) => void = () => {}) {
     this.#kv = kv
@@ -67,12 +69,25 @@ export class UsageLedger {
     this.#log = log
   }
 
+  /**
+   * Shares the counts with the other processes over the same storage: every step runs under the
+   * tenant's usage lock in every process, after reading the counts again if another process moved
+   * them, so quotas hold exactly whichever processes a tenant pushes through.
+   */
+  share(cluster: ClusterState): void {
+    this.#cluster = cluster
+  }
+
   /** The tenant's use now, across its databases. */
   usage(tenant: string): Promise<Usage & { databases: number }> {
-    return this.#serial(tenant, async () => {
-      const s = await this.#state(tenant)
-      return { bytes: s.total.bytes, entries: s.total.entries, databases: s.dbs.size }
-    })
+    return this.#serial(
+      tenant,
+      async () => {
+        const s = await this.#state(tenant)
+        return { bytes: s.total.bytes, entries: s.total.entries, databases: s.dbs.size }
+      },
+      false,
+    )
   }
 
   /**
@@ -232,9 +247,16 @@ export class UsageLedger {
     }
   }
 
-  /** Runs `fn` after every earlier call for the same tenant has finished. */
-  #serial<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(fn)
+  /** Runs `fn` after every earlier call for the same tenant has finished (in every process, when shared). */
+  #serial<T>(tenant: string, fn: () => Promise<T>, write = true): Promise<T> {
+    const cluster = this.#cluster
+    // A read of counts not cached reads the records, which another process's append may have half written: under the lock.
+    const shared = () =>
+      cluster!.section(`usage/${tenant}`, () => void this.#states.delete(tenant), fn, {
+        write,
+        lock: !this.#states.has(tenant),
+      })
+    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(cluster ? shared : fn)
     const tail = run.then(
       () => undefined,
       () => undefined,

@@ -67,6 +67,9 @@ import { ServerMetrics } from './observability/ServerMetrics.ts'
 import { answerMetrics } from './observability/answerMetrics.ts'
 import { handleAdmin, type AdminContext } from './tenancy/handleAdmin.ts'
 import { Tenancy } from './tenancy/Tenancy.ts'
+import type { ClusterStats } from './cluster/ClusterStats.ts'
+import { joinCluster } from './cluster/joinCluster.ts'
+import { openCluster, type Cluster } from './cluster/openCluster.ts'
 
 /** Where a request names its tenant, besides its session. */
 type NamedTenant = {
@@ -135,6 +138,9 @@ export class WeftServer {
   /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
   #tenancy!: Tenancy
   #admin!: AdminContext
+  /** What it shares with other processes over the same storage (absent: it is the only one). */
+  readonly #cluster: Cluster | undefined
+  #stats: ClusterStats | undefined
 
   private constructor(
     options: WeftServerOptions,
@@ -142,7 +148,9 @@ export class WeftServer {
     kv: KeyValueStore,
     quotaFor: (tenant: string) => TenantQuota,
     serverId: string,
+    cluster: Cluster | undefined,
   ) {
+    this.#cluster = cluster
     this.#options = options
     this.#serverId = serverId
     this.#factory = factory
@@ -159,9 +167,13 @@ export class WeftServer {
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
-    this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst)
+    this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst, cluster?.state.kv)
+    if (cluster) {
+      for (const part of [this.#registry, this.#directory, this.#usage, this.#mailbox]) part.share(cluster.state)
+    }
     this.#auth = new Authenticator(this.#admission, {
       serverId,
+      ...(cluster ? { shared: cluster.sessions, fresh: (t: string) => cluster.state.fresh(t) } : {}),
       ...(options.signIn ? { challenges: options.signIn } : {}),
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
@@ -175,8 +187,9 @@ export class WeftServer {
       auth: this.#auth,
       quotaFor: (tenant) => this.#tenantQuota(tenant),
       acceptsOrigin: this.#acceptsOrigin,
-      membershipsChanged: (tenant) => {
+      membershipsChanged: async (tenant) => {
         for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
+        await this.#cluster?.state.touch(tenant)
       },
     }
     this.#metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
@@ -214,9 +227,33 @@ export class WeftServer {
     const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
     const factory = options.storeFactory ?? new MemoryStoreFactory()
     const kv = await factory.openKeyValueStore('weft-server')
-    const server = new WeftServer(options, factory, kv, quotaFor, await serverIdentity(kv))
+    const serverId = await serverIdentity(kv)
+    const cluster = await openCluster(options.cluster, factory, kv, {
+      serverId,
+      challengeTtlMs: options.challengeTtlMs ?? 60_000,
+    })
+    const server = new WeftServer(options, factory, kv, quotaFor, serverId, cluster)
     await server.#openTenancy(kv)
+    await server.#joinCluster()
     return server
+  }
+
+  /** Listens to the other processes over the same storage, and shares request counts with them. */
+  async #joinCluster(): Promise<void> {
+    if (!this.#cluster) return
+    const stats = await joinCluster(this.#cluster, {
+      tenancy: this.#tenancy,
+      registry: this.#registry,
+      directory: this.#directory,
+      generations: this.#generations,
+      auth: this.#auth,
+      usage: this.#usage,
+      mailbox: this.#mailbox,
+      sockets: () => this.#live,
+      log: this.#log,
+    })
+    this.#stats = stats
+    this.#admin = { ...this.#admin, shared: (tenant) => stats.read(tenant) }
   }
 
   async #openTenancy(kv: KeyValueStore): Promise<void> {
@@ -308,10 +345,13 @@ export class WeftServer {
       this.#tenancy?.close()
       for (const ws of this.#wss.clients) ws.terminate()
       for (const c of this.#live) c.close()
+      this.#live.clear()
       await new Promise<void>((resolve) => {
         this.#http.close(() => resolve())
         this.#http.closeAllConnections()
       })
+      await this.#stats?.close()
+      await this.#cluster?.close()
       await this.#factory.close()
     })()
     return this.#closing
@@ -447,8 +487,10 @@ export class WeftServer {
 
   /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */
   #count(seen: Seen, refused: boolean): void {
-    if (seen.tenant !== undefined && this.#tenancy.catalogue.peek(seen.tenant))
+    if (seen.tenant !== undefined && this.#tenancy.catalogue.peek(seen.tenant)) {
       this.#tenancy.counters.count(seen.tenant, refused)
+      this.#stats?.changed(seen.tenant)
+    }
   }
 
   /** Where a request names its tenant: path, header, subdomain, the embedding app, the server's one tenant. */
@@ -476,9 +518,10 @@ export class WeftServer {
       throw err
     }
     seen.tenant = session.tenant
-    await this.#tenancy.admit(session.tenant, { adopt: true })
+    // The session check just brought the tenant's cached state up to date.
+    await this.#tenancy.admit(session.tenant, { adopt: true, fresh: false })
     this.#rates.takeSession(session.token)
-    this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
+    await this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
     return session
   }
 
@@ -541,9 +584,13 @@ export class WeftServer {
           log: this.#log,
         })
         this.#live.add(conn)
+        this.#stats?.changed(session.tenant)
         ;(ws as WebSocket & { alive?: boolean }).alive = true
         ws.on('pong', () => void ((ws as WebSocket & { alive?: boolean }).alive = true))
-        ws.on('close', () => this.#live.delete(conn))
+        ws.on('close', () => {
+          this.#live.delete(conn)
+          this.#stats?.changed(session.tenant)
+        })
       })
     } catch (err) {
       const w = toWeftError(err, ErrorCodes.SERVER_ERROR)

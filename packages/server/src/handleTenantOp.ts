@@ -22,8 +22,8 @@ export interface TenantOpContext {
   readonly quotaFor: (tenant: string) => TenantQuota
   /** Whether a sign-in made for `origin` is for this server, reached through `host`. */
   readonly acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
-  /** The tenant's memberships changed: its open sockets check theirs again. */
-  readonly membershipsChanged: (tenant: string) => void
+  /** The tenant's memberships changed: its open sockets check theirs again (in every process). */
+  readonly membershipsChanged: (tenant: string) => void | Promise<void>
 }
 
 /** Where a pre-sign-in request came from. */
@@ -49,9 +49,9 @@ export async function handleTenantOp(
         maxMembers: ctx.quotaFor(tenant).maxMembersPerTenant,
         admitTenant: (held) => ctx.gate.admit(caller.address, request.token, held),
       })
-      ctx.auth.revoke(tenant, r.revoked)
+      await ctx.auth.revoke(tenant, r.revoked)
       // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
-      ctx.membershipsChanged(tenant)
+      await ctx.membershipsChanged(tenant)
       return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
     }
     case 'directory': {
@@ -61,8 +61,8 @@ export async function handleTenantOp(
         throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}: register it first`)
       const r = await ctx.directory.post(tenant, keys.root, request.records)
       if (r.removed.length) {
-        ctx.auth.revoke(tenant, r.removed)
-        ctx.membershipsChanged(tenant)
+        await ctx.auth.revoke(tenant, r.removed)
+        await ctx.membershipsChanged(tenant)
       }
       if (request.records.length > 0 && r.refused.length === request.records.length)
         throw new WeftError(ErrorCodes.MEMBER_RECORD_REFUSED, r.refused[0]!.message)
@@ -82,13 +82,13 @@ export async function handleTenantOp(
         },
       })
       // Sessions signed in under the old admin or tenant are checked again (a reset ends them all).
-      if (request.op === 'reset') ctx.auth.endTenant(tenant)
-      ctx.membershipsChanged(tenant)
+      if (request.op === 'reset') await ctx.auth.endTenant(tenant)
+      await ctx.membershipsChanged(tenant)
       if (request.op === 'reset') return { reset: true, seq: r.seq } satisfies Bodies['reset']['res']
       return { admin: r.admin!, seq: r.seq } satisfies Bodies['transfer']['res']
     }
     case 'challenge':
-      return ctx.auth.challenge(tenant, request.publicKey, caller.address) satisfies Bodies['challenge']['res']
+      return (await ctx.auth.challenge(tenant, request.publicKey, caller.address)) satisfies Bodies['challenge']['res']
     case 'session': {
       const server = {
         origin: request.server,

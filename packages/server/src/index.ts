@@ -31,6 +31,7 @@ export { createServerLogger, LOG_LEVELS } from './observability/serverLogger.ts'
 export { ServerMetrics } from './observability/ServerMetrics.ts'
 export { DEFAULT_DIRECTORY_LIMITS } from './TenantDirectory.ts'
 export type { LogLevel } from './observability/serverLogger.ts'
+export type { ClusterOptions } from './cluster/openCluster.ts'
 export type { DirectoryLimits } from './TenantDirectory.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'

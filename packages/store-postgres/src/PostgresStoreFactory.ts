@@ -14,6 +14,7 @@ import { storageCall } from './pgError.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
+import { PostgresServerRecords } from './PostgresServerRecords.ts'
 import { TenantScope } from './TenantScope.ts'
 import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
 
@@ -79,7 +80,9 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #pool: Pool
   readonly #tenants = new Map<string, Promise<Placement>>()
   readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
-  readonly #records = new Map<string, PostgresKeyValueStore>()
+  readonly #records = new Map<string, PostgresKeyValueStore | PostgresServerRecords>()
+  /** Connections that hold the server records' locks (see `PostgresServerRecords.exclusive`), made on first use. */
+  #lockPool: Pool | undefined
   #ready: Promise<{ mainDb: string; appRole: string }> | undefined
   #closing: Promise<void> | undefined
   readonly #buses = new Set<PostgresClusterBus>()
@@ -145,7 +148,11 @@ export class PostgresStoreFactory implements StoreFactory {
     }
   }
 
-  /** The record store `name`: a tenant's (`<tenant>/<name>`) or, without a slash, the server's own. */
+  /**
+   * The record store `name`: a tenant's (`<tenant>/<name>`) or, without a slash, the server's own,
+   * which also takes single-use records, counters, locks and request buckets shared by every
+   * process on this database (see {@link PostgresServerRecords}).
+   */
   async openKeyValueStore(name: string): Promise<KeyValueStore> {
     this.#checkOpen()
     let kv = this.#records.get(name)
@@ -153,7 +160,8 @@ export class PostgresStoreFactory implements StoreFactory {
     const tenant = tenantOfStore(name)
     if (tenant === undefined) {
       await this.#main()
-      kv = PostgresKeyValueStore.forServer(new TenantScope(this.#pool, '', 'public', undefined), name)
+      const records = PostgresKeyValueStore.forServer(new TenantScope(this.#pool, '', 'public', undefined), name)
+      kv = new PostgresServerRecords(records, { pool: this.#pool, locks: () => this.#locks(), store: name })
     } else {
       kv = PostgresKeyValueStore.forTenant((await this.#placement(tenant)).scope, name)
     }
@@ -310,7 +318,17 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#records.clear()
     this.#tenants.clear()
     await this.#ready?.catch(() => undefined)
+    await this.#lockPool?.end()
     await this.#pool.end()
+  }
+
+  /** The pool lock connections come from: as large as the main pool, apart from it. */
+  #locks(): Pool {
+    if (!this.#lockPool) {
+      this.#lockPool = new pg.Pool({ connectionString: this.#url, max: this.#max, idleTimeoutMillis: 10_000 })
+      this.#lockPool.on('error', () => {})
+    }
+    return this.#lockPool
   }
 
   #main(): Promise<{ mainDb: string; appRole: string }> {

@@ -13,6 +13,7 @@
 export { PostgresStoreFactory, tenantOfStore } from './PostgresStoreFactory.ts'
 export { PostgresChangeStore } from './PostgresChangeStore.ts'
 export { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
+export { PostgresServerRecords } from './PostgresServerRecords.ts'
 export { PostgresClusterBus, CLUSTER_CHANNEL } from './PostgresClusterBus.ts'
 export { TenantScope } from './TenantScope.ts'
 export { Identifiers } from './identifiers.ts'

@@ -70,8 +70,10 @@ CREATE POLICY weft_tenant ON ${t}
 ]
 
 /**
- * The main database's own tables: which tenant lives where (`weft_tenants`), and the records of
- * stores that belong to no tenant (the server's own, named without a slash).
+ * The main database's own tables: which tenant lives where (`weft_tenants`), the records of
+ * stores that belong to no tenant (the server's own, named without a slash), and what several
+ * server processes share besides records: counters and request-rate buckets (unlogged: a bucket
+ * lost in a crash only starts full again).
  */
 export const CONTROL_MIGRATIONS: readonly Migration[] = [
   {
@@ -88,6 +90,24 @@ CREATE TABLE IF NOT EXISTS weft_server_kv (
   store text COLLATE "C" NOT NULL,
   key text COLLATE "C" NOT NULL,
   value bytea NOT NULL,
+  PRIMARY KEY (store, key)
+);`,
+  },
+  {
+    version: 2,
+    name: 'shared counters and request buckets',
+    sql: `
+CREATE TABLE IF NOT EXISTS weft_server_counters (
+  store text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (store, key)
+);
+CREATE UNLOGGED TABLE IF NOT EXISTS weft_server_buckets (
+  store text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  tokens double precision NOT NULL,
+  at double precision NOT NULL,
   PRIMARY KEY (store, key)
 );`,
   },

@@ -77,7 +77,7 @@ describe('two processes migrating one database at once', () => {
       db.name,
     )
     expect(rows.rows).toEqual([
-      { list: 'control', n: '1' },
+      { list: 'control', n: '2' },
       { list: 'store', n: '2' },
     ])
   })

@@ -34,7 +34,14 @@ const EXPECTED: Record<string, Record<number, { tables: string[]; rls: string[];
       policies: sorted(STORE_TABLES.map((t) => `${t}:weft_tenant`)),
     },
   },
-  control: { 1: { tables: ['weft_server_kv', 'weft_tenants'], rls: [], policies: [] } },
+  control: {
+    1: { tables: ['weft_server_kv', 'weft_tenants'], rls: [], policies: [] },
+    2: {
+      tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
+      rls: [],
+      policies: [],
+    },
+  },
 }
 const LISTS: [string, readonly Migration[]][] = [
   ['store', STORE_MIGRATIONS],

@@ -9,6 +9,30 @@ export interface KeyValueStore {
   /** Keys that start with `prefix`, sorted. */
   keys(prefix?: string): Promise<string[]>
   close(): Promise<void>
+  /**
+   * Optional, for a store several processes share: reads and deletes `key` in one step, so of
+   * processes taking the same key at once exactly one gets its value (a single-use record).
+   * Without it, {@link takeRecord} does the same within one process.
+   */
+  take?(key: string): Promise<Uint8Array | undefined>
+  /**
+   * Optional, for a store several processes share: adds `delta` (a whole number) to the counter
+   * `key` in one step and returns its new value (`delta` 0 reads it). Counters are a namespace of
+   * their own: `get` does not see them. Without it, {@link addToCounter} counts within one process.
+   */
+  increment?(key: string, delta: number): Promise<number>
+  /**
+   * Optional, for a store several processes share: runs `fn` holding the lock `name`, which no
+   * other caller in any process sharing the store holds meanwhile. Without it,
+   * {@link exclusively} excludes within one process.
+   */
+  exclusive?<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /**
+   * Optional, for a store several processes share: takes one token from the bucket `key`
+   * (`rate` tokens a second, holding at most `burst`), timed by the storage's own clock. Resolves
+   * to 0 when a token was taken, else to the whole seconds (at least 1) until one is free.
+   */
+  takeToken?(key: string, limit: { readonly rate: number; readonly burst: number }): Promise<number>
 }
 
 /** Key-value store in memory. */

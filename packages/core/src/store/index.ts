@@ -16,6 +16,7 @@ export type {
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
 export { MemoryKeyValueStore } from './KeyValueStore.ts'
+export { exclusively, takeRecord, addToCounter, takeToken } from './sharedRecords.ts'
 export type { KeyValueStore } from './KeyValueStore.ts'
 export { MemoryStoreFactory } from './StoreFactory.ts'
 export type { StoreFactory } from './StoreFactory.ts'

@@ -14,13 +14,37 @@ interface Rings {
   readonly hourOf: Float64Array
 }
 
+/** One tenant's rings, as {@link RequestCounters.snapshot} gives them. */
+export interface CounterSnapshot {
+  readonly minutes: readonly number[]
+  readonly hours: readonly number[]
+  readonly minuteOf: readonly number[]
+  readonly hourOf: readonly number[]
+}
+
+/** The counts of a snapshot at `now`; undefined when it is not a snapshot's shape. */
+export function countsOf(
+  s: CounterSnapshot,
+  now: number,
+): { lastHour: WindowCounts; lastDay: WindowCounts } | undefined {
+  const sizes = [s?.minutes?.length, s?.hours?.length, s?.minuteOf?.length, s?.hourOf?.length]
+  if (sizes.join() !== '120,48,60,24') return undefined
+  const all = [s.minutes, s.hours, s.minuteOf, s.hourOf].flat()
+  if (!all.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined
+  return {
+    lastHour: sum(s.minutes, s.minuteOf, Math.floor(now / MINUTE), 60),
+    lastDay: sum(s.hours, s.hourOf, Math.floor(now / HOUR), 24),
+  }
+}
+
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 
 /**
  * Requests and refusals per tenant in the last hour (by minute) and the last day (by hour), in
  * fixed-size rings: a tenant costs about 2 KiB, and at most `maxTenants` are tracked (the least
- * recently counted is forgotten first). Counts are this process's own.
+ * recently counted is forgotten first). Counts are this process's own (processes sharing a
+ * storage add theirs up through `ClusterStats`).
  */
 export class RequestCounters {
   readonly #rings = new Map<string, Rings>()
@@ -62,6 +86,12 @@ export class RequestCounters {
     }
   }
 
+  /** `tenant`'s rings as plain numbers (for another process to sum), or undefined when it has none. */
+  snapshot(tenant: string): CounterSnapshot | undefined {
+    const r = this.#rings.get(tenant)
+    return r && { minutes: [...r.minutes], hours: [...r.hours], minuteOf: [...r.minuteOf], hourOf: [...r.hourOf] }
+  }
+
   /** Forgets `tenant` (deleted). */
   forget(tenant: string): void {
     this.#rings.delete(tenant)
@@ -79,7 +109,7 @@ function bump(counts: Float64Array, of: Float64Array, unit: number, slots: numbe
   if (refused) counts[slots + i]!++
 }
 
-function sum(counts: Float64Array, of: Float64Array, unit: number, slots: number): WindowCounts {
+function sum(counts: ArrayLike<number>, of: ArrayLike<number>, unit: number, slots: number): WindowCounts {
   let requests = 0
   let refusals = 0
   for (let i = 0; i < slots; i++) {

@@ -20,6 +20,7 @@ import { effectiveSettings, type EffectiveSettings, type TenantFlags, type Tenan
 import type { TenancyOptions } from './TenancyOptions.ts'
 import { WebhookDispatcher } from './WebhookDispatcher.ts'
 import type { TenantGenerations } from '../TenantGenerations.ts'
+import type { ClusterState } from '../cluster/ClusterState.ts'
 
 /** What tenancy needs from the rest of the server. */
 export interface TenancyDeps {
@@ -55,6 +56,8 @@ export class Tenancy {
   /** Per tenant, the quota share it was last warned at (so a warning is sent once per crossing). */
   readonly #warned = new Map<string, number>()
   readonly #deleting = new Map<string, Promise<{ databases: number; records: number }>>()
+  /** Brings what this process caches of a tenant up to date with the shared storage (set by `share`). */
+  #fresh: (tenant: string) => Promise<void> = async () => {}
 
   private constructor(options: TenancyOptions, deps: TenancyDeps) {
     this.options = options
@@ -104,6 +107,20 @@ export class Tenancy {
     return record
   }
 
+  /**
+   * Shares the catalogue with the other processes over the same storage: changes run in the
+   * tenant's cross-process section, and `fresh` is asked before a tenant's record is trusted.
+   */
+  share(cluster: ClusterState): void {
+    this.catalogue.share(cluster)
+    this.#fresh = (tenant) => cluster.fresh(tenant)
+  }
+
+  /** Brings what this process caches of `tenant` up to date (a no-op for a storage one process holds). */
+  refresh(tenant: string): Promise<void> {
+    return this.#fresh(tenant)
+  }
+
   /** The tenant data from before tenancy belongs to, and the one a single-tenant server serves. */
   get defaultTenant(): string {
     return this.options.tenant ?? this.options.defaultTenant ?? 'default'
@@ -112,9 +129,11 @@ export class Tenancy {
   /**
    * Checks that `tenant` may be served now: `WEFT_TENANT_SUSPENDED` when it is suspended or being
    * deleted. A signed-in tenant without a record (registered before tenancy, or by open
-   * registration) is adopted: it gets one, with the server's defaults.
+   * registration) is adopted: it gets one, with the server's defaults. `fresh: false` skips
+   * bringing the tenant's cached state up to date, for a caller that just did (a sign-in check).
    */
-  async admit(tenant: string, options: { adopt: boolean }): Promise<TenantRecord | undefined> {
+  async admit(tenant: string, options: { adopt: boolean; fresh?: boolean }): Promise<TenantRecord | undefined> {
+    if (options.fresh !== false) await this.#fresh(tenant)
     const record = options.adopt ? await this.catalogue.ensure(tenant) : await this.catalogue.get(tenant)
     if (record && record.status !== 'active') {
       throw new WeftError(

@@ -7,6 +7,7 @@ import {
   type TenantRecord,
   type TenantTransition,
 } from './TenantRecord.ts'
+import type { ClusterState } from '../cluster/ClusterState.ts'
 
 /** What creating a tenant takes; everything but the id has a default. */
 export interface NewTenant {
@@ -42,11 +43,27 @@ export class TenantCatalogue {
   readonly #now: () => number
   readonly #cache = new Map<string, TenantRecord>()
   readonly #queues = new Map<string, Promise<unknown>>()
+  #cluster: ClusterState | undefined
 
   constructor(kv: KeyValueStore, options: { isolation: string; now?: () => number }) {
     this.#kv = kv
     this.#isolation = options.isolation
     this.#now = options.now ?? Date.now
+  }
+
+  /**
+   * Shares this state with the other processes over the same storage: every change runs in the
+   * tenant's cross-process section (see `ClusterState`), after what another process changed is
+   * read again.
+   */
+  share(cluster: ClusterState): void {
+    this.#cluster = cluster
+  }
+
+  /** Reads the record of `id` again (another process changed it). */
+  async reload(id: string): Promise<TenantRecord | undefined> {
+    this.#cache.delete(id)
+    return this.get(id)
   }
 
   /** The record of `id`, if it was read already (no storage read). */
@@ -164,7 +181,8 @@ export class TenantCatalogue {
   }
 
   #serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.#queues.get(id) ?? Promise.resolve()).then(fn)
+    const cluster = this.#cluster
+    const run = (this.#queues.get(id) ?? Promise.resolve()).then(() => (cluster ? cluster.tenantSection(id, fn) : fn()))
     const tail = run.catch(() => undefined)
     this.#queues.set(id, tail)
     void tail.then(() => this.#queues.get(id) === tail && this.#queues.delete(id))

@@ -1,4 +1,16 @@
 /** The events the server reports to a tenant's admin subscribers and webhooks. */
+export const TENANT_EVENT_TYPES = [
+  'entry-stored',
+  'member-registered',
+  'quota-warning',
+  'quota-refused',
+  'tenant-suspended',
+  'tenant-resumed',
+  'tenant-updated',
+  'tenant-deleting',
+] as const
+
+/** One of {@link TENANT_EVENT_TYPES}. */
 export type TenantEventType =
   | 'entry-stored'
   | 'member-registered'
@@ -9,7 +21,7 @@ export type TenantEventType =
   | 'tenant-updated'
   | 'tenant-deleting'
 
-/** One event: numbered in this server process's order, with the tenant it belongs to. */
+/** One event: numbered in the order of the server process that emitted it, with the tenant it belongs to. */
 export interface TenantEvent {
   readonly id: number
   readonly type: TenantEventType
@@ -40,6 +52,18 @@ export class TenantEventBus {
     return event
   }
 
+  /**
+   * Hands an event another process emitted to `tenant`'s listeners here (not to `onEvery`
+   * listeners: the emitting process sent its webhooks). `json` comes from the storage's bus, so it
+   * is parsed and checked: anything malformed, or of another tenant, is dropped. True when delivered.
+   */
+  relay(tenant: string, json: string): boolean {
+    const event = parseEvent(json)
+    if (!event || event.tenant !== tenant) return false
+    for (const l of this.#listeners.get(tenant) ?? []) l(event)
+    return true
+  }
+
   /** Calls `listener` with each later event of `tenant`; returns the unsubscribe. */
   subscribe(tenant: string, listener: Listener): () => void {
     let set = this.#listeners.get(tenant)
@@ -60,8 +84,29 @@ export class TenantEventBus {
     return () => void this.#all.delete(listener)
   }
 
+  /** The tenants that have listeners now. */
+  tenants(): string[] {
+    return [...this.#listeners.keys()]
+  }
+
   /** How many listeners `tenant` has. */
   listeners(tenant: string): number {
     return this.#listeners.get(tenant)?.size ?? 0
   }
+}
+
+/** An event from its JSON, or undefined when it is not one. */
+function parseEvent(json: string): TenantEvent | undefined {
+  let v: unknown
+  try {
+    v = JSON.parse(json)
+  } catch {
+    return undefined
+  }
+  const e = v as Partial<TenantEvent> | null
+  if (typeof e !== 'object' || e === null) return undefined
+  if (!Number.isSafeInteger(e.id) || !Number.isSafeInteger(e.at) || typeof e.tenant !== 'string') return undefined
+  if (!(TENANT_EVENT_TYPES as readonly unknown[]).includes(e.type)) return undefined
+  if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) return undefined
+  return { id: e.id!, type: e.type!, tenant: e.tenant, at: e.at!, data: e.data }
 }

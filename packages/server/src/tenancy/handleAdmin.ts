@@ -82,11 +82,13 @@ async function route(
   }
   if (area === 'tenant' && a === 'stats' && n === 2 && method === 'GET') {
     const { tenant } = await authorize(ctx, req, undefined, (t) => ({ tenant: t, right: 'read-stats' }))
+    await tenancy.refresh(tenant)
     return { body: await tenantStats(ctx, tenant) }
   }
   if (area === 'tenants' && n === 3 && (b === 'stats' || b === 'events') && method === 'GET') {
     const right = b === 'stats' ? 'read-stats' : 'events'
     const { tenant } = await authorize(ctx, req, tenantId(a), (t) => ({ tenant: t, right }))
+    await tenancy.refresh(tenant)
     if (!(await tenancy.catalogue.get(tenant))) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${tenant}`)
     if (b === 'stats') return { body: await tenantStats(ctx, tenant) }
     const limits = tenancy.options.events ?? {}
@@ -122,6 +124,7 @@ async function route(
     return { status: 201, body: publicRecord(r) }
   }
   const id = tenantId(b)
+  await tenancy.refresh(id)
   if (n === 3 && method === 'GET') return { body: publicRecord(await found(tenancy, id)) }
   if (n === 3 && method === 'PATCH') {
     const r = await tenancy.catalogue.update(id, parsePatch(await body()))

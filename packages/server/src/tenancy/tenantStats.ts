@@ -3,6 +3,7 @@ import type { MemberRegistry } from '../MemberRegistry.ts'
 import type { TenantQuota } from '../ServerOptions.ts'
 import type { UsageLedger } from '../UsageLedger.ts'
 import type { Tenancy } from './Tenancy.ts'
+import type { SharedFigures } from '../cluster/ClusterStats.ts'
 
 /** Where a tenant's statistics come from. */
 export interface StatsSources {
@@ -15,12 +16,15 @@ export interface StatsSources {
   readonly liveConnections: (tenant: string) => number
   readonly recheckLive: (tenant: string) => void
   readonly log: (message: string, error?: unknown) => void
+  /** Requests, sockets and streams summed over the processes sharing the storage; absent: this process's. */
+  readonly shared?: (tenant: string) => Promise<SharedFigures>
 }
 
 /**
  * A tenant's statistics, as `GET /v1/tenants/:id/stats` answers them. The server sees device keys,
  * not people (the directory that maps devices to users is encrypted), and no grants (they travel
- * sealed): `members` and `grants` are `null`. Request counts are this process's.
+ * sealed): `members` and `grants` are `null`. Request counts, live connections and event streams
+ * are this process's, or every process's when several share the storage.
  */
 export async function tenantStats(s: StatsSources, tenant: string): Promise<unknown> {
   const record = await s.tenancy.catalogue.get(tenant)
@@ -30,6 +34,13 @@ export async function tenantStats(s: StatsSources, tenant: string): Promise<unkn
   const keys = await s.registry.usage(tenant)
   const mail = await s.mailbox.usage(storage)
   const q = s.quotaFor(tenant)
+  const figures = s.shared
+    ? await s.shared(tenant)
+    : {
+        requests: s.tenancy.counters.counts(tenant),
+        liveConnections: s.liveConnections(tenant),
+        eventStreams: s.tenancy.events.listeners(tenant),
+      }
   const use = (n: number, limit: number) => ({ used: n, limit: Number.isFinite(limit) ? limit : null })
   return {
     tenant,
@@ -40,9 +51,9 @@ export async function tenantStats(s: StatsSources, tenant: string): Promise<unkn
     devices: keys.members,
     members: null,
     grants: { issued: null, received: null },
-    liveConnections: s.liveConnections(tenant),
-    eventStreams: s.tenancy.events.listeners(tenant),
-    requests: s.tenancy.counters.counts(tenant),
+    liveConnections: figures.liveConnections,
+    eventStreams: figures.eventStreams,
+    requests: figures.requests,
     quota: {
       bytes: use(used.bytes, q.maxBytesPerTenant),
       entries: use(used.entries, q.maxEntriesPerTenant),

@@ -1,0 +1,136 @@
+import { generateSigningKeyPair } from '@weft/core/backend'
+import { EntryFactory } from '@weft/core/testing'
+import { registerMembers, ServerConnection } from '@weft/client'
+import type { WireEntry } from '@weft/protocol'
+import { WeftServer } from '@weft/server'
+import { Identifiers, PostgresStoreFactory } from '@weft/store-postgres'
+import pg from 'pg'
+import { startEmbeddedPostgres } from '../test/helpers/embeddedPostgres.ts'
+import { fmtRate, progress, type Figure } from './report.ts'
+
+const CLIENTS = 8
+const REQUESTS_PER_CLIENT = 150
+const BATCH = 50
+const BATCHES_PER_CLIENT = 6
+
+/** A tenant on the servers at `urls` with `CLIENTS` signed-in connections spread over them, and entries to push. */
+async function tenantOn(urls: string[], tenant: string) {
+  const admin = generateSigningKeyPair()
+  const author = new EntryFactory(11)
+  await registerMembers({ url: urls[0]!, tenant, admin, seq: 1, add: [author.signer.publicKey] })
+  const connections = Array.from(
+    { length: CLIENTS },
+    (_, i) => new ServerConnection({ url: urls[i % urls.length]!, tenant, key: author.signer }),
+  )
+  await Promise.all(connections.map((c) => c.token()))
+  let n = 0
+  const batches = Array.from({ length: CLIENTS * BATCHES_PER_CLIENT }, () =>
+    Array.from({ length: BATCH }, (): WireEntry => {
+      const e = author.entry(n++, [], 200)
+      return { hash: e.hash, bytes: e.bytes }
+    }),
+  )
+  return { connections, batches }
+}
+
+/** Signed-in requests a second (`usage`, the smallest), with every client asking in a loop. */
+async function requestRate(connections: ServerConnection[]): Promise<number> {
+  const start = performance.now()
+  await Promise.all(
+    connections.map(async (c) => {
+      for (let i = 0; i < REQUESTS_PER_CLIENT; i++) await c.usage()
+    }),
+  )
+  return (connections.length * REQUESTS_PER_CLIENT) / ((performance.now() - start) / 1000)
+}
+
+/** Entries stored a second, every client pushing its batches in turn. */
+async function pushRate(t: Awaited<ReturnType<typeof tenantOn>>): Promise<number> {
+  const start = performance.now()
+  await Promise.all(
+    t.connections.map(async (c, i) => {
+      for (let k = 0; k < BATCHES_PER_CLIENT; k++)
+        await c.db('notes', 'push', { entries: t.batches[i * BATCHES_PER_CLIENT + k]! })
+    }),
+  )
+  return (t.batches.length * BATCH) / ((performance.now() - start) / 1000)
+}
+
+/**
+ * What sharing a server's state across processes costs (`npm run bench -- shared`): signed-in
+ * requests and pushes through one server on PostgreSQL that shares its state (versions checked,
+ * the tenant's rate bucket, locks around quota counts) beside the same server with `cluster: false`,
+ * and pushes through two servers over the same database (two pools, two buses) beside one.
+ */
+export async function benchSharedState(): Promise<Figure[]> {
+  const given = process.env.WEFT_BENCH_PG_URL
+  const embedded = given ? undefined : await startEmbeddedPostgres({ durable: true })
+  const adminUrl = given ?? embedded!.url
+  const dbName = `weft_bench_shared_${process.pid}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${dbName}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${dbName}`
+  const servers: WeftServer[] = []
+  const start = async (cluster: false | undefined) => {
+    const s = await WeftServer.start({
+      storeFactory: new PostgresStoreFactory({ url: url.toString() }),
+      limits: { requestsPerSecond: 1_000_000, burst: 1_000_000 },
+      quotas: { tenantRequestsPerSecond: 1_000_000, tenantBurst: 1_000_000 },
+      ...(cluster === false ? { cluster } : {}),
+    })
+    servers.push(s)
+    return s
+  }
+  try {
+    const alone = await start(false)
+    const shared = await start(undefined)
+    const other = await start(undefined)
+    progress('shared state: signed-in requests and pushes, alone and shared')
+    const a = await tenantOn([alone.url], 'alone')
+    const s = await tenantOn([shared.url], 'shared')
+    const two = await tenantOn([shared.url, other.url], 'two')
+    await requestRate(a.connections) // warm-up
+    const requestsAlone = await requestRate(a.connections)
+    const requestsShared = await requestRate(s.connections)
+    const pushAlone = await pushRate(a)
+    const pushShared = await pushRate(s)
+    const pushTwo = await pushRate(two)
+    return [
+      {
+        name: `Signed-in requests through a server sharing its state (${CLIENTS} clients)`,
+        value: fmtRate(requestsShared, 'requests'),
+        reference: `${fmtRate(requestsAlone, 'requests')} alone (cluster: false)`,
+        ratio: requestsShared / requestsAlone,
+        target: '>= 0.50',
+        met: requestsShared / requestsAlone >= 0.5,
+        notes: ['each signed-in request reads the tenant version and takes a token from its bucket in PostgreSQL'],
+      },
+      {
+        name: `Pushes (batches of ${BATCH}) through a server sharing its state`,
+        value: fmtRate(pushShared, 'entries'),
+        reference: `${fmtRate(pushAlone, 'entries')} alone`,
+        ratio: pushShared / pushAlone,
+        target: '>= 0.60',
+        met: pushShared / pushAlone >= 0.6,
+        notes: ["each push also takes the tenant's usage lock and moves its usage version"],
+      },
+      {
+        name: 'Pushes of one tenant through two servers over one PostgreSQL',
+        value: fmtRate(pushTwo, 'entries'),
+        reference: `${fmtRate(pushShared, 'entries')} through one`,
+        ratio: pushTwo / pushShared,
+        target: '>= 0.70',
+        met: pushTwo / pushShared >= 0.7,
+        notes: ["one tenant's pushes queue on its usage lock across servers; different tenants do not"],
+      },
+    ]
+  } finally {
+    for (const s of servers) await s.close()
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+    await admin.query(`DROP ROLE IF EXISTS ${Identifiers.appRole(dbName)}`)
+    await admin.end()
+    await embedded?.stop()
+  }
+}

@@ -1,0 +1,72 @@
+import { packValue, unpackValue } from '../codec/index.ts'
+import type { KeyValueStore } from './KeyValueStore.ts'
+import { Mutex } from './Mutex.ts'
+
+/**
+ * In-process stand-ins for the optional shared-storage steps of a {@link KeyValueStore}: each
+ * helper uses the store's own method when it has one (PostgreSQL, shared by several processes),
+ * else does the same within this process, which is all a store only one process opens needs.
+ */
+
+/** Locks per store and name, for stores without `exclusive`. */
+const locks = new WeakMap<KeyValueStore, Map<string, { mutex: Mutex; users: number }>>()
+/** Buckets per store, for stores without `takeToken`. */
+const buckets = new WeakMap<KeyValueStore, Map<string, { tokens: number; at: number }>>()
+
+/** Runs `fn` holding the lock `name` of `kv`: across processes where the store can, else in this one. */
+export function exclusively<T>(kv: KeyValueStore, name: string, fn: () => Promise<T>): Promise<T> {
+  if (kv.exclusive) return kv.exclusive(name, fn)
+  let byName = locks.get(kv)
+  if (!byName) locks.set(kv, (byName = new Map()))
+  let lock = byName.get(name)
+  if (!lock) byName.set(name, (lock = { mutex: new Mutex(), users: 0 }))
+  lock.users++
+  const held = lock
+  return held.mutex.run(fn).finally(() => {
+    if (--held.users === 0 && byName.get(name) === held) byName.delete(name)
+  })
+}
+
+/** Reads and deletes `key` in one step (single use): atomically across processes where the store can. */
+export function takeRecord(kv: KeyValueStore, key: string): Promise<Uint8Array | undefined> {
+  if (kv.take) return kv.take(key)
+  return exclusively(kv, `take:${key}`, async () => {
+    const value = await kv.get(key)
+    if (value) await kv.delete(key)
+    return value
+  })
+}
+
+/** Adds `delta` to the counter `key` and returns its value (0 reads it); kept under `counter/<key>` without `increment`. */
+export function addToCounter(kv: KeyValueStore, key: string, delta: number): Promise<number> {
+  if (kv.increment) return kv.increment(key, delta)
+  return exclusively(kv, `counter:${key}`, async () => {
+    const raw = await kv.get(`counter/${key}`)
+    const n = (raw ? unpackValue<number>(raw, 64) : 0) + delta
+    if (delta !== 0) await kv.put(`counter/${key}`, packValue(n))
+    return n
+  })
+}
+
+/** Takes a token from the bucket `key`: 0 when taken, else seconds until one is free (see `KeyValueStore.takeToken`). */
+export async function takeToken(
+  kv: KeyValueStore,
+  key: string,
+  limit: { readonly rate: number; readonly burst: number },
+): Promise<number> {
+  if (limit.rate === Infinity) return 0
+  if (kv.takeToken) return kv.takeToken(key, limit)
+  let table = buckets.get(kv)
+  if (!table) buckets.set(kv, (table = new Map()))
+  const now = Date.now()
+  const burst = Math.max(1, limit.burst)
+  const b = table.get(key) ?? { tokens: burst, at: now }
+  b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) / 1000) * limit.rate)
+  b.at = now
+  table.set(key, b)
+  if (b.tokens >= 1) {
+    b.tokens -= 1
+    return 0
+  }
+  return Math.max(1, Math.ceil((1 - b.tokens) / limit.rate))
+}

@@ -1,0 +1,143 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
+import type { Pool, PoolClient } from 'pg'
+import { storageCall } from './pgError.ts'
+import type { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
+
+/** The locks the current async call chain holds, by name (so a section nested in itself does not wait for itself). */
+const held = new AsyncLocalStorage<ReadonlySet<string>>()
+
+/**
+ * The server's own record store on PostgreSQL (`weft_server_kv`) with the steps several server
+ * processes need to share state exactly: single-use records (`take`, one `DELETE … RETURNING`),
+ * counters (`increment`, one upsert on `weft_server_counters`), locks (`exclusive`, a session
+ * advisory lock held on a connection of a separate small pool, so a section never waits for a
+ * connection its own work needs) and request-rate buckets (`takeToken`, one conditional upsert on
+ * `weft_server_buckets`, timed by PostgreSQL's clock so processes' clocks need not agree).
+ */
+export class PostgresServerRecords implements KeyValueStore {
+  readonly #records: PostgresKeyValueStore
+  readonly #pool: Pool
+  readonly #locks: () => Pool
+  readonly #store: string
+
+  constructor(records: PostgresKeyValueStore, options: { pool: Pool; locks: () => Pool; store: string }) {
+    this.#records = records
+    this.#pool = options.pool
+    this.#locks = options.locks
+    this.#store = options.store
+  }
+
+  get closed(): boolean {
+    return this.#records.closed
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.#records.get(key)
+  }
+
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.#records.put(key, value)
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#records.delete(key)
+  }
+
+  keys(prefix?: string): Promise<string[]> {
+    return this.#records.keys(prefix)
+  }
+
+  close(): Promise<void> {
+    return this.#records.close()
+  }
+
+  async take(key: string): Promise<Uint8Array | undefined> {
+    this.#checkOpen()
+    const { rows } = await storageCall(`taking a record of ${this.#store}`, () =>
+      this.#pool.query<{ value: Buffer }>('DELETE FROM weft_server_kv WHERE store = $1 AND key = $2 RETURNING value', [
+        this.#store,
+        key,
+      ]),
+    )
+    const b = rows[0]?.value
+    return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+  }
+
+  async increment(key: string, delta: number): Promise<number> {
+    this.#checkOpen()
+    if (!Number.isSafeInteger(delta))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a counter moves by whole numbers')
+    const { rows } = await storageCall(`counting in ${this.#store}`, () =>
+      delta === 0
+        ? this.#pool.query<{ n: string }>('SELECT n FROM weft_server_counters WHERE store = $1 AND key = $2', [
+            this.#store,
+            key,
+          ])
+        : this.#pool.query<{ n: string }>(
+            `INSERT INTO weft_server_counters AS c (store, key, n) VALUES ($1, $2, $3::float8)
+             ON CONFLICT (store, key) DO UPDATE SET n = c.n + EXCLUDED.n RETURNING n`,
+            [this.#store, key, delta],
+          ),
+    )
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.#checkOpen()
+    const mine = held.getStore()
+    if (mine?.has(name)) return fn()
+    const client: PoolClient = await storageCall('taking a lock', () => this.#locks().connect())
+    let broken: Error | undefined
+    try {
+      await storageCall('taking a lock', () =>
+        client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [this.#store, name]),
+      )
+      try {
+        return await held.run(new Set([...(mine ?? []), name]), fn)
+      } finally {
+        await client
+          .query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [this.#store, name])
+          .catch((e: Error) => (broken = e))
+      }
+    } catch (err) {
+      broken ??= err instanceof Error ? err : new Error(String(err))
+      throw err
+    } finally {
+      // A connection whose unlock failed may still hold the lock: destroy it, which releases it.
+      client.release(broken)
+    }
+  }
+
+  async takeToken(key: string, limit: { readonly rate: number; readonly burst: number }): Promise<number> {
+    this.#checkOpen()
+    if (limit.rate === Infinity) return 0
+    const burst = Math.max(1, limit.burst)
+    const { rows } = await storageCall(`taking a request token in ${this.#store}`, () =>
+      this.#pool.query<{ taken: boolean; tokens: number }>(
+        `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
+         up AS (
+           INSERT INTO weft_server_buckets AS b (store, key, tokens, at)
+           SELECT $1, $2, $4::float8 - 1, ms FROM now
+           ON CONFLICT (store, key) DO UPDATE
+             SET tokens = LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8) - 1,
+                 at = GREATEST(b.at, EXCLUDED.at)
+             WHERE LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8) >= 1
+           RETURNING tokens
+         )
+         SELECT true AS taken, tokens FROM up
+         UNION ALL
+         SELECT false, LEAST($4::float8, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * $3::float8)
+           FROM weft_server_buckets b, now WHERE b.store = $1 AND b.key = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
+        [this.#store, key, limit.rate, burst],
+      ),
+    )
+    const r = rows[0]
+    if (!r || r.taken) return 0
+    return Math.max(1, Math.ceil((1 - Number(r.tokens)) / limit.rate))
+  }
+
+  #checkOpen(): void {
+    if (this.#records.closed) throw new WeftError(ErrorCodes.CLOSED, `record store ${this.#store} is closed`)
+  }
+}

@@ -1,0 +1,81 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addToCounter, exclusively, takeRecord, takeToken, type KeyValueStore } from '@weft/core/backend'
+import { PostgresStoreFactory } from '../src/index.ts'
+import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
+
+/** Two factories on one database: two processes' views of the server's records. */
+let db: TestDatabase
+let factories: PostgresStoreFactory[]
+let kvs: KeyValueStore[]
+beforeAll(async () => {
+  db = await createTestDatabase('records')
+  factories = [0, 1].map(() => new PostgresStoreFactory({ url: db.url, maxConnections: 3 }))
+  kvs = await Promise.all(factories.map((f) => f.openKeyValueStore('weft-server')))
+})
+afterAll(async () => {
+  await Promise.all(factories.map((f) => f.close()))
+  await db.drop()
+})
+
+describe('the shared steps of the server records on PostgreSQL', () => {
+  it('has them all, so the helpers use the storage and not their in-process stand-ins', () => {
+    for (const kv of kvs)
+      for (const m of ['take', 'increment', 'exclusive', 'takeToken'] as const) expect(kv[m]).toBeTypeOf('function')
+  })
+
+  it('take: of many takers of one record across two pools, exactly one gets it', async () => {
+    await kvs[0]!.put('one-use', new Uint8Array([7]))
+    const got = await Promise.all(Array.from({ length: 12 }, (_, i) => takeRecord(kvs[i % 2]!, 'one-use')))
+    expect(got.filter((v) => v !== undefined)).toEqual([new Uint8Array([7])])
+    expect(await kvs[1]!.get('one-use')).toBeUndefined()
+  })
+
+  it('increment: concurrent additions from both pools all count, and counters are apart from records', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 20 }), async (deltas) => {
+        const key = `n/${Math.random()}`
+        await Promise.all(deltas.map((d, i) => addToCounter(kvs[i % 2]!, key, d)))
+        expect(await addToCounter(kvs[0]!, key, 0)).toBe(deltas.reduce((a, b) => a + b, 0))
+        expect(await kvs[0]!.get(key)).toBeUndefined()
+      }),
+      { numRuns: 10 },
+    )
+  })
+
+  it('exclusive: sections of one name never overlap across pools; a section nested in itself runs', async () => {
+    let inside = 0
+    let most = 0
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        exclusively(kvs[i % 2]!, 'critical', async () => {
+          most = Math.max(most, ++inside)
+          await new Promise((r) => setTimeout(r, 5))
+          await exclusively(kvs[i % 2]!, 'critical', async () => {}) // re-entered, not waited for
+          inside--
+        }),
+      ),
+    )
+    expect(most).toBe(1)
+  })
+
+  it('exclusive: a failing section releases its lock', async () => {
+    await expect(
+      exclusively(kvs[0]!, 'fails', async () => {
+        throw new Error('inside')
+      }),
+    ).rejects.toThrow('inside')
+    await expect(exclusively(kvs[1]!, 'fails', async () => 'free')).resolves.toBe('free')
+  })
+
+  it('takeToken: one bucket across both pools passes the burst and then its rate, no more', async () => {
+    const limit = { rate: 1, burst: 5 }
+    const started = Date.now()
+    const waits = await Promise.all(Array.from({ length: 20 }, (_, i) => takeToken(kvs[i % 2]!, 'rate/t', limit)))
+    const seconds = (Date.now() - started) / 1000
+    const taken = waits.filter((w) => w === 0).length
+    expect(taken).toBeGreaterThanOrEqual(5)
+    expect(taken).toBeLessThanOrEqual(5 + Math.ceil(seconds * limit.rate))
+    for (const w of waits.filter((x) => x > 0)) expect(w).toBeGreaterThanOrEqual(1)
+  })
+})
