@@ -365,6 +365,7 @@ export class WeftServer {
     if (graceful) {
       this.#http.closeIdleConnections()
       for (const c of this.#live) c.goAway()
+      this.#tenancy?.streams.closeAll() // event streams, like sockets, are reopened elsewhere
       if (!(await this.#inFlight.whenIdle(timeoutMs)))
         this.#log(`closing with ${this.#inFlight.count} requests still in flight after ${timeoutMs} ms`)
     }
