@@ -168,7 +168,8 @@ export interface WeftServerOptions {
    */
   readonly metrics?: { readonly token?: string; readonly registry?: ServerMetrics }
   /**
-   * Several server processes over one storage acting as one server: sign-ins, quotas, the tenant
+   * Several server processes over one storage acting as one server: live push (an entry stored
+   * through one process reaches subscribers of every other), sign-ins, quotas, the tenant
    * request rate, revocations, statistics and events shared through the storage and its bus. On
    * by default where the storage has a bus (`PostgresStoreFactory`); give a `bus` for another
    * (a `LocalClusterHub`'s, for servers in one process), or `false` for a PostgreSQL server that

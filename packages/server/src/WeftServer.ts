@@ -23,6 +23,7 @@ import {
   parseDbRequest,
   parseMailRequest,
   parseTenantRequest,
+  SOCKET_CLOSE,
   TENANT_HEADER,
   type MessageKind,
   type ProtocolLimits,
@@ -48,9 +49,11 @@ import {
   retryAfterOf,
   route404,
 } from './http.ts'
+import { InFlight } from './InFlight.ts'
+import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RequestRates } from './RequestRates.ts'
-import { answerProbe } from './probes.ts'
+import { answerProbe, answerReadiness } from './probes.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 import { serverIdentity } from './serverIdentity.ts'
@@ -135,6 +138,13 @@ export class WeftServer {
   readonly #observer: RequestObserver
   readonly #metrics: ServerMetrics | undefined
   #closing: Promise<void> | undefined
+  /** Set by a graceful close: the server takes no new work and says it is not ready. */
+  #draining = false
+  /** Requests being answered (a graceful close waits for them). */
+  readonly #inFlight = new InFlight()
+  readonly #kv: KeyValueStore
+  /** Live push to and from the other processes over the same storage, when there is a cluster. */
+  #livePush: ClusterLivePush | undefined
   /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
   #tenancy!: Tenancy
   #admin!: AdminContext
@@ -154,6 +164,7 @@ export class WeftServer {
     this.#options = options
     this.#serverId = serverId
     this.#factory = factory
+    this.#kv = kv
     this.#log = options.log ?? (() => {})
     this.#stores = new TenantStores(factory)
     this.#registry = new MemberRegistry(kv)
@@ -225,7 +236,7 @@ export class WeftServer {
   static async open(options: WeftServerOptions = {}): Promise<WeftServer> {
     await ready()
     const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
-    const factory = options.storeFactory ?? new MemoryStoreFactory()
+    const factory: StoreFactory = options.storeFactory ?? new MemoryStoreFactory()
     const kv = await factory.openKeyValueStore('weft-server')
     const serverId = await serverIdentity(kv)
     const cluster = await openCluster(options.cluster, factory, kv, {
@@ -254,6 +265,20 @@ export class WeftServer {
     })
     this.#stats = stats
     this.#admin = { ...this.#admin, shared: (tenant) => stats.read(tenant) }
+    // Live push: what other processes store wakes this one's subscribers (the cluster closes the bus).
+    this.#livePush = new ClusterLivePush(
+      this.#cluster.bus,
+      {
+        wake: (tenant, db, upTo) => {
+          for (const c of this.#live) if (c.tenant === tenant) c.poke(db, upTo)
+        },
+        wakeAll: () => {
+          for (const c of this.#live) c.pokeAll()
+        },
+      },
+      { owned: false, log: this.#log },
+    )
+    await this.#livePush.ready()
   }
 
   async #openTenancy(kv: KeyValueStore): Promise<void> {
@@ -338,26 +363,58 @@ export class WeftServer {
     return this.#budget.held(tenant)
   }
 
-  /** Stops listening, drops every connection and closes the storage. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      clearInterval(this.#ping)
-      this.#tenancy?.close()
-      for (const ws of this.#wss.clients) ws.terminate()
-      for (const c of this.#live) c.close()
-      this.#live.clear()
-      await new Promise<void>((resolve) => {
-        this.#http.close(() => resolve())
-        this.#http.closeAllConnections()
-      })
-      await this.#stats?.close()
-      await this.#cluster?.close()
-      await this.#factory.close()
-    })()
+  /** Whether a graceful close is under way: the server takes no new work and `/readyz` answers 503. */
+  get draining(): boolean {
+    return this.#draining
+  }
+
+  /**
+   * Stops listening, drops every connection and closes the storage. With `graceful`, drains first
+   * (see {@link drain}).
+   */
+  close(options: { readonly graceful?: boolean; readonly timeoutMs?: number } = {}): Promise<void> {
+    if (options.graceful) return this.drain(options)
+    this.#closing ??= this.#shutDown(false, 0)
     return this.#closing
   }
 
+  /**
+   * Shuts down gracefully: stops accepting connections and answers `/readyz` with 503 (so a load
+   * balancer sends nothing new), closes every live socket with `SOCKET_CLOSE.GOING_AWAY` (clients
+   * reconnect at once, to another process), ends kept-alive connections after their current
+   * answer, waits up to `timeoutMs` (default 30 s) for the requests in flight (and their storage
+   * transactions) to finish, then closes like {@link close}.
+   */
+  drain(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#shutDown(true, options.timeoutMs ?? 30_000)
+    return this.#closing
+  }
+
+  async #shutDown(graceful: boolean, timeoutMs: number): Promise<void> {
+    this.#draining = true
+    clearInterval(this.#ping)
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()))
+    if (graceful) {
+      this.#http.closeIdleConnections()
+      for (const c of this.#live) c.goAway()
+      this.#tenancy?.streams.closeAll() // event streams, like sockets, are reopened elsewhere
+      if (!(await this.#inFlight.whenIdle(timeoutMs)))
+        this.#log(`closing with ${this.#inFlight.count} requests still in flight after ${timeoutMs} ms`)
+    }
+    this.#tenancy?.close()
+    for (const ws of this.#wss.clients) ws.terminate()
+    for (const c of this.#live) c.close()
+    this.#live.clear()
+    this.#http.closeAllConnections()
+    await closed
+    await this.#stats?.close()
+    await this.#livePush?.close()
+    await this.#cluster?.close()
+    await this.#factory.close()
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once('close', this.#inFlight.begin())
     allowCors(req, res, this.#options.allowedOrigins ?? '*')
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-max-age': '600' }).end()
@@ -365,6 +422,8 @@ export class WeftServer {
     }
     const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
     if (answerProbe(req, res, state)) return
+    const readiness = { draining: this.#draining, checkStorage: () => this.#kv.get('server/identity') }
+    if (await answerReadiness(req, res, readiness)) return
     if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
     if (await handleAdmin(this.#admin, req, res)) return
     let bodyRead = false
@@ -399,6 +458,7 @@ export class WeftServer {
       const result = await this.#dispatch(route, req, session, named, body, holds, address, seen)
       this.#count(seen, false)
       const bytes = encodeBody(result)
+      this.#endIfDraining(res)
       res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
       res.end(bytes)
     } catch (err) {
@@ -413,6 +473,7 @@ export class WeftServer {
       const drop = status === 413 || (!bodyRead && hasBody(req))
       const close = drop && Number(req.headers['content-length'] ?? 0) > this.#limits.maxBodyBytes
       if (!res.headersSent) {
+        this.#endIfDraining(res)
         res.writeHead(status, {
           'content-type': 'application/json',
           ...(status === 429 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
@@ -472,6 +533,7 @@ export class WeftServer {
     const append = async (entries: readonly EntryEnvelope[]) => {
       const r = await this.#usage.append(storage, route.db, entries, quota)
       this.#metrics?.stored(r.added, entries)
+      this.#livePush?.stored(tenant, route.db, r.added.length, store)
       this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#usage.usage(storage))
       return r
     }
@@ -483,6 +545,11 @@ export class WeftServer {
       return h
     }
     return handleDbOp({ tenant, store, append, registry: this.#admission, limits, authors, hold }, request)
+  }
+
+  /** While draining, a kept-alive connection ends after its answer: the client's next request goes elsewhere. */
+  #endIfDraining(res: ServerResponse): void {
+    if (this.#draining) res.setHeader('connection', 'close')
   }
 
   /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */
@@ -563,6 +630,7 @@ export class WeftServer {
       const session = await this.#signedIn(token ?? undefined, named, addressOf(req), {})
       this.#tenancy.requireFlag(session.tenant, 'livePush')
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        if (this.#draining) return ws.close(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down')
         const conn = new LiveConnection(ws, {
           tenant: session.tenant,
           key: session.key,
