@@ -12,7 +12,7 @@ import { WebSocket } from 'ws'
 /** A signed-in socket subscribed to one database. */
 export class Subscriber {
   readonly #ws: WebSocket
-  /** Entries received since the subscription's first (catch-up) page. */
+  /** Entries received after each subscription's first (catch-up) page. */
   received = 0
   /** Called with the arrival time of every later page that holds entries. */
   onEntries: ((at: number, count: number) => void) | undefined
@@ -21,8 +21,14 @@ export class Subscriber {
     this.#ws = ws
   }
 
-  /** Signs in on `url` as `key`, opens the socket and subscribes to `db`; resolves after the first page. */
-  static async open(url: string, tenant: string, key: SigningKeyPair, db: string): Promise<Subscriber> {
+  /** Signs in on `url` as `key`, opens the socket and subscribes to `dbs`; resolves after the first page of each. */
+  static async open(
+    url: string,
+    tenant: string,
+    key: SigningKeyPair,
+    dbs: string | readonly string[],
+  ): Promise<Subscriber> {
+    const names = typeof dbs === 'string' ? [dbs] : dbs
     const token = await new ServerConnection({ url, tenant, key }).token()
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/t/${encodeURIComponent(tenant)}/ws?token=${token}`)
     await new Promise((resolve, reject) => {
@@ -30,15 +36,15 @@ export class Subscriber {
       ws.once('error', reject)
     })
     const s = new Subscriber(ws)
-    let first = true
+    const first = new Set(names)
     const caughtUp = new Promise<void>((resolve, reject) => {
       ws.on('message', (data: Buffer) => {
         const at = performance.now()
         const m = parseServerSocketMessage(decodeAnswer<unknown>(new Uint8Array(data)), DEFAULT_LIMITS)
         if (m.type === 'error') return reject(new Error(`${m.code}: ${m.message}`))
-        if (first) {
-          first = false
-          return resolve()
+        if (first.delete(m.db)) {
+          if (first.size === 0) resolve()
+          return
         }
         if (m.entries.length === 0) return
         s.received += m.entries.length
@@ -46,7 +52,7 @@ export class Subscriber {
       })
       ws.once('close', () => reject(new Error('socket closed before the first page')))
     })
-    ws.send(encodeBody({ type: 'subscribe', db, since: null }))
+    for (const db of names) ws.send(encodeBody({ type: 'subscribe', db, since: null }))
     await caughtUp
     return s
   }

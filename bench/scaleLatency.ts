@@ -54,7 +54,7 @@ export async function benchScaleLatency(db: BenchDatabase): Promise<Figure[]> {
     progress('scale: idle loopback round trips and bare sockets')
     const rtt = await echoRoundTrips(relays[0]!.echo, 300)
     const bareBefore = await relays[0]!.mem()
-    const bare = await inParallel(new Array(500).fill(relays[0]!.echo) as string[], SIGN_IN_WIDTH, openBare)
+    const bare = await inParallel(new Array(1_000).fill(relays[0]!.echo) as string[], SIGN_IN_WIDTH, openBare)
     const bareAfter = await relays[0]!.mem()
     for (const ws of bare) ws.close()
     const bytesPerBare = (bareAfter.rss - bareBefore.rss) / bare.length
@@ -165,10 +165,12 @@ async function run(
           const listeners = clients.slice(room * PER_ROOM + 1, (room + 1) * PER_ROOM)
           const arrived: number[] = []
           const wait = waitUntil(() => arrived.length === listeners.length, DELIVERY_WAIT_MS)
+          // A listener holds this push once it has received round + 1 entries (a late one from
+          // an earlier round is not taken for this one).
           const seen = new Set<Subscriber>()
           for (const l of listeners)
             l.onEntries = (at) => {
-              if (seen.has(l)) return
+              if (seen.has(l) || l.received < round + 1) return
               seen.add(l)
               arrived.push(at)
               wait.poke()
