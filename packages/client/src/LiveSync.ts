@@ -23,6 +23,7 @@ import { RefusedEntries } from './RefusedEntries.ts'
 import { StatusCell, type SyncStatus } from './SyncStatus.ts'
 import {
   closeError,
+  reconnectsAtOnce,
   socketUrl,
   webSocketOf,
   SOCKET_OPEN as OPEN,
@@ -94,6 +95,8 @@ export class LiveSync {
   #queue: Promise<void> = Promise.resolve()
   #unsubscribe: (() => void) | undefined
   #lastError: WeftError | undefined
+  /** The last drop reconnected at once (the server went away); the next waits. */
+  #hurried = false
 
   constructor(options: LiveSyncOptions) {
     this.#db = options.local instanceof Database ? options.local : undefined
@@ -179,6 +182,7 @@ export class LiveSync {
     }
     if (!this.#running) return
     const c = this.#remote.connection
+    const url = c.url
     const ws = new this.#WS(socketUrl(c, token))
     ws.binaryType = 'arraybuffer'
     this.#ws = ws
@@ -201,7 +205,10 @@ export class LiveSync {
       this.#caughtUp = false
       if (!opened) c.invalidate() // refused at the door: maybe a stale token
       this.#fail(
-        closeError(ev, c) ?? this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
+        closeError(ev, c, url) ??
+          this.#lastError ??
+          new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
+        reconnectsAtOnce(ev),
       )
     }
     ws.onerror = () => {}
@@ -235,6 +242,7 @@ export class LiveSync {
       await this.#repair()
       this.#caughtUp = true
       this.#attempt = 0 // only a link that got this far resets the backoff
+      this.#hurried = false
       this.#lastError = undefined
     }
     this.#update()
@@ -290,7 +298,12 @@ export class LiveSync {
     }
   }
 
-  #fail(error: WeftError): void {
+  /**
+   * Reports a drop and schedules the next connection: at once when the server process went away
+   * (once per link that caught up, so a service that keeps sending clients away still backs
+   * off), else after a backoff delay.
+   */
+  #fail(error: WeftError, atOnce = false): void {
     this.#lastError = undefined
     if (!this.#running) return
     if (error.code === ErrorCodes.FORBIDDEN || error.code === ErrorCodes.UNAUTHORIZED) {
@@ -298,7 +311,9 @@ export class LiveSync {
       this.#status.set({ state: 'error', error })
       return
     }
-    const delay = backoffDelay(++this.#attempt, Math.random, this.#backoff)
+    const hurry = atOnce && !this.#hurried
+    this.#hurried ||= hurry
+    const delay = hurry ? 0 : backoffDelay(++this.#attempt, Math.random, this.#backoff)
     this.#status.set({
       state: 'offline',
       pending: this.#pending.size,

@@ -3,6 +3,7 @@ import { decodeAnswer, encodeBody, parseServerSocketMessage, type WireEntry } fr
 import type { ServerConnection } from './ServerConnection.ts'
 import {
   closeError,
+  reconnectsAtOnce,
   socketBytes,
   socketUrl,
   SOCKET_OPEN,
@@ -52,6 +53,8 @@ export class RemoteFeed {
   #timer: ReturnType<typeof setTimeout> | undefined
   #queue: Promise<void> = Promise.resolve()
   #lastError: WeftError | undefined
+  /** The last drop reconnected at once (the server went away); the next waits. */
+  #hurried = false
 
   constructor(options: RemoteFeedOptions) {
     this.#o = options
@@ -103,6 +106,7 @@ export class RemoteFeed {
       return this.#fail(toWeftError(err, ErrorCodes.NETWORK))
     }
     if (!this.#running) return
+    const url = c.url
     const ws = new this.#o.webSocket(socketUrl(c, token))
     ws.binaryType = 'arraybuffer'
     this.#ws = ws
@@ -127,7 +131,10 @@ export class RemoteFeed {
       this.#ws = null
       if (!opened) c.invalidate() // refused at the door: maybe a stale token
       this.#fail(
-        closeError(ev, c) ?? this.#lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
+        closeError(ev, c, url) ??
+          this.#lastError ??
+          new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
+        reconnectsAtOnce(ev),
       )
     }
     ws.onerror = () => {}
@@ -159,12 +166,18 @@ export class RemoteFeed {
     this.#since = Promise.resolve(m.cursor) // only after the entries were handed on
     if (m.done) {
       this.#attempt = 0 // only a link that caught up resets the backoff
+      this.#hurried = false
       this.#lastError = undefined
       this.#set({ state: 'live' })
     }
   }
 
-  #fail(error: WeftError): void {
+  /**
+   * Reports a drop and schedules the next connection: at once when the server process went away
+   * (once per link that caught up, so a service that keeps sending clients away still backs
+   * off), else after a backoff delay.
+   */
+  #fail(error: WeftError, atOnce = false): void {
     this.#lastError = undefined
     if (!this.#running) return
     if (error.code === ErrorCodes.FORBIDDEN || error.code === ErrorCodes.UNAUTHORIZED) {
@@ -172,7 +185,9 @@ export class RemoteFeed {
       this.#set({ state: 'error', error })
       return
     }
-    const retryInMs = backoffDelay(++this.#attempt, Math.random, this.#o.backoff)
+    const hurry = atOnce && !this.#hurried
+    this.#hurried ||= hurry
+    const retryInMs = hurry ? 0 : backoffDelay(++this.#attempt, Math.random, this.#o.backoff)
     this.#set({ state: 'offline', retryInMs, error })
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => void this.#connect(), retryInMs)

@@ -22,6 +22,13 @@ import { readAnswer } from './readAnswer.ts'
 export interface ServerConnectionOptions {
   /** Base URL of the server, e.g. `https://sync.example.com`. */
   readonly url: string
+  /**
+   * Other addresses of the same service: processes serving one storage (the same server identity),
+   * e.g. each relay process behind a load balancer. The connection talks to one address at a time,
+   * starting with `url`; when that one cannot be reached, or its live socket closes saying it is
+   * going away, it moves to the next and signs in again there. Default: none.
+   */
+  readonly failoverUrls?: readonly string[]
   readonly tenant: string
   /**
    * A member signing key the tenant admin registered on the server, or a tenant's `serverSigner()`:
@@ -53,26 +60,47 @@ const RATE_RETRIES = 5
  * or `WEFT_NETWORK` when the server could not be reached.
  */
 export class ServerConnection {
-  readonly url: string
+  /** Every address of the service, in the order tried: `url` first, then `failoverUrls`. */
+  readonly urls: readonly string[]
   readonly tenant: string
   readonly limits: ProtocolLimits
   readonly #key: SigningKeyPair | ServerSigner
   readonly #fetch: typeof fetch
   readonly #timeoutMs: number
-  #session: Promise<{ token: string; expiresAt: number }> | undefined
+  /** The session, made at one address (a session is good only with the process that made it). */
+  #session: Promise<{ token: string; expiresAt: number; url: string }> | undefined
+  /** Which of {@link urls} is in use. */
+  #at = 0
   readonly #pinnedId: string | undefined
   #serverId: Promise<string> | undefined
   /** Directory records this connection handed the server (or found it held), so each goes once. */
   readonly #posted = new Set<string>()
 
   constructor(options: ServerConnectionOptions) {
-    this.url = options.url.replace(/\/+$/, '')
+    this.urls = [options.url, ...(options.failoverUrls ?? [])].map((u) => u.replace(/\/+$/, ''))
     this.tenant = options.tenant
     this.#key = options.key
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args))
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#pinnedId = options.serverId
+  }
+
+  /** The address in use now: `url`, or one of `failoverUrls` after a failover. */
+  get url(): string {
+    return this.urls[this.#at]!
+  }
+
+  /**
+   * Moves to the next address, when there are several and `from` (default: the one in use) is
+   * still the one in use, so that many requests failing together move only once. The next request
+   * signs in there. True when it moved.
+   */
+  failover(from: string = this.url): boolean {
+    if (this.urls.length < 2 || from !== this.url) return false
+    this.#at = (this.#at + 1) % this.urls.length
+    this.#session = undefined
+    return true
   }
 
   /**
@@ -102,7 +130,7 @@ export class ServerConnection {
     const current = this.#session
     if (current) {
       const s = await current.catch(() => undefined)
-      if (s && s.expiresAt - Date.now() > 10_000 && this.#session === current) return s.token
+      if (s && s.url === this.url && s.expiresAt - Date.now() > 10_000 && this.#session === current) return s.token
       if (this.#session === current) this.#session = undefined
     }
     this.#session ??= this.#signIn()
@@ -191,11 +219,13 @@ export class ServerConnection {
         `request of ${bytes.length} bytes is over the ${this.limits.maxBodyBytes} limit`,
       )
     }
+    let moves = 0
     for (let attempt = 0; ; attempt++) {
       let res: Response
       const timeout = AbortSignal.timeout(this.#timeoutMs)
+      const url = this.url
       try {
-        res = await this.#fetch(this.url + path, {
+        res = await this.#fetch(url + path, {
           method: 'POST',
           headers: { 'content-type': MSGPACK_TYPE, ...(token ? { authorization: `Bearer ${token}` } : {}) },
           body: bytes as BodyInit,
@@ -205,7 +235,13 @@ export class ServerConnection {
         if (signal?.aborted) throw new WeftError(ErrorCodes.ABORTED, 'request aborted', { cause: err })
         // A kept-alive connection the server had just closed: every operation is idempotent, so try once more.
         if (attempt === 0 && !timeout.aborted) continue
-        throw new WeftError(ErrorCodes.NETWORK, `cannot reach ${this.url}`, { cause: err })
+        // Another process of the service: every operation is idempotent, so try it there (a
+        // session of the last process is refused there with 401, and the caller signs in again).
+        if (moves < this.urls.length - 1 && this.failover(url)) {
+          moves++
+          continue
+        }
+        throw new WeftError(ErrorCodes.NETWORK, `cannot reach ${url}`, { cause: err })
       }
       let payload: Uint8Array
       try {
@@ -229,7 +265,20 @@ export class ServerConnection {
    * first; refused as unknown or revoked, it hands them all again (the server may have lost them:
    * a reset, a restore; or the directory was still loading) and tries once more if it had any.
    */
-  async #signIn(): Promise<{ token: string; expiresAt: number }> {
+  async #signIn(): Promise<{ token: string; expiresAt: number; url: string }> {
+    const url = this.url
+    try {
+      return await this.#signInHere()
+    } catch (err) {
+      // The challenge came from one process and the answer went to another (the first one went
+      // away): not a refusal of the key, so the caller may try again.
+      if (this.url !== url && isWeftError(err, ErrorCodes.UNAUTHORIZED))
+        throw new WeftError(ErrorCodes.NETWORK, `the server at ${url} went away during sign-in`, { cause: err })
+      throw err
+    }
+  }
+
+  async #signInHere(): Promise<{ token: string; expiresAt: number; url: string }> {
     await this.#handDirectory()
     try {
       return await this.#signInOnce()
@@ -253,20 +302,22 @@ export class ServerConnection {
     }
   }
 
-  async #signInOnce(): Promise<{ token: string; expiresAt: number }> {
+  async #signInOnce(): Promise<{ token: string; expiresAt: number; url: string }> {
     const { challenge, serverId } = await this.post<Bodies['challenge']['res']>(`${this.tenantPath}/challenge`, {
       publicKey: this.#key.publicKey,
     })
+    const url = this.url // where the challenge came from
     this.#checkIdentity(serverId)
-    const server = serverOrigin(this.url)
+    const server = serverOrigin(url)
     const signature = signChallenge({ origin: server, serverId }, this.tenant, challenge, this.#key)
-    return this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, {
+    const session = await this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, {
       publicKey: this.#key.publicKey,
       challenge,
       server,
       serverId,
       signature,
     })
+    return { ...session, url }
   }
 
   async #fetchIdentity(signal?: AbortSignal): Promise<string> {

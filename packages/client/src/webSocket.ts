@@ -40,11 +40,15 @@ export function socketBytes(data: unknown): Uint8Array {
 
 /**
  * What a server's close code means: the session ended (sign in again, then reconnect), the key's
- * membership ended (`WEFT_FORBIDDEN`: stop), or the client read too slowly (reconnect).
+ * membership ended (`WEFT_FORBIDDEN`: stop), the client read too slowly (reconnect), or the
+ * server process is going away (reconnect at once, see {@link reconnectsAtOnce}). A drop that is
+ * not one of these (a process killed, a connection refused) moves a connection with several
+ * addresses to the next one, as does going away: `url` is the address the socket was opened to.
  */
 export function closeError(
   ev: { code?: number; reason?: string },
-  connection: { invalidate(): void },
+  connection: { invalidate(): void; failover?(from: string): boolean },
+  url?: string,
 ): WeftError | undefined {
   const reason = ev.reason ? `: ${ev.reason}` : ''
   switch (ev.code) {
@@ -55,7 +59,16 @@ export function closeError(
       return new WeftError(ErrorCodes.FORBIDDEN, `the server refused this key${reason}`)
     case SOCKET_CLOSE.TOO_SLOW:
       return new WeftError(ErrorCodes.NETWORK, `the server dropped the link: this client read too slowly${reason}`)
+    case SOCKET_CLOSE.GOING_AWAY:
+      if (url !== undefined) connection.failover?.(url)
+      return new WeftError(ErrorCodes.NETWORK, `the server process is shutting down; reconnecting${reason}`)
     default:
+      if (url !== undefined) connection.failover?.(url)
       return undefined
   }
+}
+
+/** Whether a socket closed this way reconnects at once, without backoff: its server process went away. */
+export function reconnectsAtOnce(ev: { code?: number }): boolean {
+  return ev.code === SOCKET_CLOSE.GOING_AWAY
 }

@@ -91,10 +91,13 @@ export const MEMBERSHIP_EXPIRED = "this key's membership has expired"
  * WebSocket close codes a server uses to end a live connection, so a client knows what to do:
  * `SIGN_IN_AGAIN` (the session ended: sign in again and reconnect), `FORBIDDEN` (the key's
  * membership was revoked or ran out: do not retry), `TOO_SLOW` (the client read too slowly and
- * the server's buffer for it filled: reconnect from the saved cursor).
+ * the server's buffer for it filled: reconnect from the saved cursor), `GOING_AWAY` (this server
+ * process is shutting down: reconnect at once, without backoff, to another process serving the
+ * same storage).
  */
 export const SOCKET_CLOSE = {
   SIGN_IN_AGAIN: 4401,
   FORBIDDEN: 4403,
   TOO_SLOW: 4408,
+  GOING_AWAY: 4503,
 } as const

@@ -106,6 +106,28 @@ export class LiveConnection {
     this.#timer.unref?.()
   }
 
+  /**
+   * Entries were stored in `db` elsewhere (by another process over the same storage) up to
+   * arrival `upTo.seq` of `upTo.epoch`: sends them, unless the subscription is there already.
+   */
+  poke(db: string, upTo: { readonly epoch: string; readonly seq: number }): void {
+    const sub = this.#subs.get(db)
+    if (!sub) return
+    if (sub.cursor && sub.cursor.epoch === upTo.epoch && sub.cursor.seq >= upTo.seq) return
+    this.#wake(sub)
+  }
+
+  /** Every subscription reads the storage again after its cursor (stored entries may have gone unannounced). */
+  pokeAll(): void {
+    for (const sub of this.#subs.values()) this.#wake(sub)
+  }
+
+  /** Closes the socket with `SOCKET_CLOSE.GOING_AWAY`: the server is shutting down, the client reconnects elsewhere. */
+  goAway(): void {
+    this.#out.end(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down: reconnect to another')
+    this.close()
+  }
+
   close(): void {
     if (this.#closed) return
     this.#closed = true

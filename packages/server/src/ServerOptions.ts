@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { ServerMetrics } from './observability/ServerMetrics.ts'
 import type { StoreFactory } from '@weft/core'
+import type { ClusterBus } from '@weft/core/backend'
 import type { ProtocolLimits } from '@weft/protocol'
 import type { IncomingMessage } from 'node:http'
 import type { ChallengeQuotas } from './ChallengeTable.ts'
@@ -79,6 +80,13 @@ export interface WeftServerOptions {
    * `PostgresStoreFactory` for PostgreSQL shared by several processes, tenants isolated per model).
    */
   readonly storeFactory?: StoreFactory
+  /**
+   * Signals between the server processes that share the storage (several relays over one
+   * PostgreSQL): an entry stored through one process is pushed live to subscribers of the others.
+   * Default: the storage's own (`storeFactory.clusterBus()`, which PostgreSQL has), closed with
+   * the server; a bus given here is the caller's to close. None for a storage one process owns.
+   */
+  readonly cluster?: ClusterBus
   /** Port to listen on; 0 picks a free one. Default 0. */
   readonly port?: number
   /** Interface to listen on. Default `127.0.0.1`. */

@@ -8,6 +8,7 @@ import {
   ready,
   toWeftError,
   WeftError,
+  type ClusterBus,
   type EntryEnvelope,
   type KeyValueStore,
   type StoreFactory,
@@ -23,6 +24,7 @@ import {
   parseDbRequest,
   parseMailRequest,
   parseTenantRequest,
+  SOCKET_CLOSE,
   TENANT_HEADER,
   type MessageKind,
   type ProtocolLimits,
@@ -48,9 +50,11 @@ import {
   retryAfterOf,
   route404,
 } from './http.ts'
+import { InFlight } from './InFlight.ts'
+import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RequestRates } from './RequestRates.ts'
-import { answerProbe } from './probes.ts'
+import { answerProbe, answerReadiness } from './probes.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
 import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 import { serverIdentity } from './serverIdentity.ts'
@@ -132,6 +136,13 @@ export class WeftServer {
   readonly #observer: RequestObserver
   readonly #metrics: ServerMetrics | undefined
   #closing: Promise<void> | undefined
+  /** Set by a graceful close: the server takes no new work and says it is not ready. */
+  #draining = false
+  /** Requests being answered (a graceful close waits for them). */
+  readonly #inFlight = new InFlight()
+  readonly #kv: KeyValueStore
+  /** Live push to and from the other processes over the same storage, when there is a cluster bus. */
+  #cluster: ClusterLivePush | undefined
   /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
   #tenancy!: Tenancy
   #admin!: AdminContext
@@ -146,6 +157,7 @@ export class WeftServer {
     this.#options = options
     this.#serverId = serverId
     this.#factory = factory
+    this.#kv = kv
     this.#log = options.log ?? (() => {})
     this.#stores = new TenantStores(factory)
     this.#registry = new MemberRegistry(kv)
@@ -184,6 +196,9 @@ export class WeftServer {
     this.#observer = new RequestObserver(options.logger, this.#metrics)
     this.#http = createServer((req, res) => {
       this.#observer.begin(req, res)
+      res.once('close', this.#inFlight.begin())
+      // While draining, a kept-alive connection ends after its answer: the next request goes elsewhere.
+      if (this.#draining) res.setHeader('connection', 'close')
       void this.#handle(req, res)
     })
     this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
@@ -212,10 +227,11 @@ export class WeftServer {
   static async open(options: WeftServerOptions = {}): Promise<WeftServer> {
     await ready()
     const quotaFor = tenantQuotaResolver(options.quotas, { ...DEFAULT_LIMITS, ...options.limits })
-    const factory = options.storeFactory ?? new MemoryStoreFactory()
+    const factory: StoreFactory = options.storeFactory ?? new MemoryStoreFactory()
     const kv = await factory.openKeyValueStore('weft-server')
     const server = new WeftServer(options, factory, kv, quotaFor, await serverIdentity(kv))
     await server.#openTenancy(kv)
+    await server.#joinCluster(options.cluster ?? factory.clusterBus?.(), options.cluster === undefined)
     return server
   }
 
@@ -249,6 +265,24 @@ export class WeftServer {
       takeAddress: (req) => this.#rates.takeAddress(addressOf(req)),
       sessionTenant: async (token) => (await this.#auth.authenticate(token)).tenant,
     }
+  }
+
+  /** Pushes live what other processes over the same storage store, and tells them what this one stores. */
+  async #joinCluster(bus: ClusterBus | undefined, owned: boolean): Promise<void> {
+    if (!bus) return
+    this.#cluster = new ClusterLivePush(
+      bus,
+      {
+        wake: (tenant, db, upTo) => {
+          for (const c of this.#live) if (c.tenant === tenant) c.poke(db, upTo)
+        },
+        wakeAll: () => {
+          for (const c of this.#live) c.pokeAll()
+        },
+      },
+      { owned, log: this.#log },
+    )
+    await this.#cluster.ready()
   }
 
   /** The server's tenancy: catalogue, API keys, event bus and its streams, request counters. */
@@ -300,20 +334,50 @@ export class WeftServer {
     return this.#budget.held(tenant)
   }
 
-  /** Stops listening, drops every connection and closes the storage. */
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      clearInterval(this.#ping)
-      this.#tenancy?.close()
-      for (const ws of this.#wss.clients) ws.terminate()
-      for (const c of this.#live) c.close()
-      await new Promise<void>((resolve) => {
-        this.#http.close(() => resolve())
-        this.#http.closeAllConnections()
-      })
-      await this.#factory.close()
-    })()
+  /** Whether a graceful close is under way: the server takes no new work and `/readyz` answers 503. */
+  get draining(): boolean {
+    return this.#draining
+  }
+
+  /**
+   * Stops listening, drops every connection and closes the storage. With `graceful`, drains first
+   * (see {@link drain}).
+   */
+  close(options: { readonly graceful?: boolean; readonly timeoutMs?: number } = {}): Promise<void> {
+    if (options.graceful) return this.drain(options)
+    this.#closing ??= this.#shutDown(false, 0)
     return this.#closing
+  }
+
+  /**
+   * Shuts down gracefully: stops accepting connections and answers `/readyz` with 503 (so a load
+   * balancer sends nothing new), closes every live socket with `SOCKET_CLOSE.GOING_AWAY` (clients
+   * reconnect at once, to another process), ends kept-alive connections after their current
+   * answer, waits up to `timeoutMs` (default 30 s) for the requests in flight (and their storage
+   * transactions) to finish, then closes like {@link close}.
+   */
+  drain(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#shutDown(true, options.timeoutMs ?? 30_000)
+    return this.#closing
+  }
+
+  async #shutDown(graceful: boolean, timeoutMs: number): Promise<void> {
+    this.#draining = true
+    clearInterval(this.#ping)
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()))
+    if (graceful) {
+      this.#http.closeIdleConnections()
+      for (const c of this.#live) c.goAway()
+      if (!(await this.#inFlight.whenIdle(timeoutMs)))
+        this.#log(`closing with ${this.#inFlight.count} requests still in flight after ${timeoutMs} ms`)
+    }
+    this.#tenancy?.close()
+    for (const ws of this.#wss.clients) ws.terminate()
+    for (const c of this.#live) c.close()
+    this.#http.closeAllConnections()
+    await closed
+    await this.#cluster?.close()
+    await this.#factory.close()
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -324,6 +388,8 @@ export class WeftServer {
     }
     const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
     if (answerProbe(req, res, state)) return
+    const readiness = { draining: this.#draining, checkStorage: () => this.#kv.get('server/identity') }
+    if (await answerReadiness(req, res, readiness)) return
     if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
     if (await handleAdmin(this.#admin, req, res)) return
     let bodyRead = false
@@ -431,6 +497,7 @@ export class WeftServer {
     const append = async (entries: readonly EntryEnvelope[]) => {
       const r = await this.#usage.append(storage, route.db, entries, quota)
       this.#metrics?.stored(r.added, entries)
+      this.#cluster?.stored(tenant, route.db, r.added.length, store)
       this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#usage.usage(storage))
       return r
     }
@@ -519,6 +586,7 @@ export class WeftServer {
       const session = await this.#signedIn(token ?? undefined, named, addressOf(req), {})
       this.#tenancy.requireFlag(session.tenant, 'livePush')
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        if (this.#draining) return ws.close(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down')
         const conn = new LiveConnection(ws, {
           tenant: session.tenant,
           key: session.key,

@@ -22,16 +22,22 @@
  * (tenants are created through the admin API only). A bad flag prints `WEFT_CLI_USAGE` and a remedy,
  * and exits 2.
  *
+ * `--workers N` (WEFT_WORKERS) runs N server processes on the one port (`node:cluster`): the primary
+ * restarts a worker that dies and passes SIGTERM on. SIGTERM (or SIGINT) drains gracefully: no new
+ * connections, live sockets closed with the going-away code, requests in flight finished, then exit.
+ *
  * `weft-server admin-key` prints a new admin API key once, for WEFT_ADMIN_KEY.
  */
+import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
-import { createServerLogger, isLogLevel, LOG_LEVELS } from './observability/serverLogger.ts'
+import { createServerLogger, isLogLevel, LOG_LEVELS, type LogLevel } from './observability/serverLogger.ts'
 import { isIsolationModel, PostgresStoreFactory } from '@weft/store-postgres'
 import { migrateCommand } from './cliMigrate.ts'
 import type { TenantQuota } from './ServerOptions.ts'
 import { WeftServer } from './WeftServer.ts'
+import { runWorkers } from './cluster/runWorkers.ts'
 import { tenantCommand } from './tenantCommand.ts'
 
 if (process.argv[2] === 'tenant') process.exit(await tenantCommand(process.argv.slice(3)))
@@ -76,6 +82,7 @@ const FLAGS = {
   'registration-token': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   metrics: { type: 'boolean' },
+  workers: { type: 'string' },
   'metrics-token': { type: 'string' },
   help: { type: 'boolean' },
   ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
@@ -98,6 +105,7 @@ if (values.help) {
       '            [--max-mail-bytes-per-tenant N] [--max-held-bytes-per-tenant N]   (N: a number, or unlimited)\n' +
       '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
       '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]\n' +
+      '            [--workers N]   (N processes on one port, over --postgres; SIGTERM drains them)\n' +
       'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)\n' +
       'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)\n' +
       'weft-server migrate --from <level folder> --to <postgres url>   (moves a LevelDB server to PostgreSQL)',
@@ -151,6 +159,12 @@ const registration = {
   ...(tokens?.length ? { open: false, tokens } : {}),
 }
 const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
+const workersRaw = values.workers ?? process.env.WEFT_WORKERS
+const workers = workersRaw === undefined ? 1 : Number(workersRaw)
+if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+  usage(`--workers takes a number of processes from 1 to 64, not ${workersRaw}`)
+if (workers > 1 && !postgres)
+  usage('--workers needs storage the processes share', 'add --postgres URL (LevelDB and memory belong to one process)')
 const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
 const tenancy = {
   ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
@@ -163,43 +177,55 @@ const tenancy = {
 if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
   usage(`--isolation takes database, schema, shared or hybrid, not ${isolation}`)
 }
-const storeFactory = values.memory
-  ? new MemoryStoreFactory()
-  : postgres
-    ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid' })
-    : new LevelStoreFactory({ path: data })
-// Without a URL, the storage is named; with one, its password is not printed.
-const where = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
 
-const logger = createServerLogger({ level: logLevel })
-const server = await WeftServer.start({
-  logger,
-  ...(values.metrics || metricsToken !== undefined
-    ? { metrics: metricsToken !== undefined ? { token: metricsToken } : {} }
-    : {}),
-  port,
-  host,
-  storeFactory,
-  quotas,
-  registration,
-  tenancy,
-  ...(baseDomain ? { baseDomain } : {}),
-  ...(publicUrls?.length ? { publicUrls } : {}),
-  log: (message, error) => logger.error({ err: error }, message),
-}).catch((err: NodeJS.ErrnoException) => {
-  // A port in use or a folder another process holds: say so in one line, no stack trace.
-  const remedy =
-    err.code === 'EADDRINUSE'
-      ? 'another process listens there: pick another --port, or stop it'
-      : 'check the data folder (is another server using it?) and the flags'
-  console.error(`${(err as { code?: string }).code ?? 'WEFT_CLI_START'}: ${err.message}\n  remedy: ${remedy}`)
-  process.exit(1)
-})
+/** Starts one server process with the flags above. */
+async function serve(): Promise<void> {
+  const storeFactory = values.memory
+    ? new MemoryStoreFactory()
+    : postgres
+      ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid' })
+      : new LevelStoreFactory({ path: data })
+  // Without a URL, the storage is named; with one, its password is not printed.
+  const where = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
 
-console.log(`weft server listening on ${server.url} (${where}), identity ${server.serverId}`)
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void server.close().then(() => process.exit(0))
+  const logger = createServerLogger({ level: logLevel as LogLevel })
+  const server = await WeftServer.start({
+    logger,
+    ...(values.metrics || metricsToken !== undefined
+      ? { metrics: metricsToken !== undefined ? { token: metricsToken } : {} }
+      : {}),
+    port,
+    host,
+    storeFactory,
+    quotas,
+    registration,
+    tenancy,
+    ...(baseDomain ? { baseDomain } : {}),
+    ...(publicUrls?.length ? { publicUrls } : {}),
+    log: (message, error) => logger.error({ err: error }, message),
+  }).catch((err: NodeJS.ErrnoException) => {
+    // A port in use or a folder another process holds: say so in one line, no stack trace.
+    const remedy =
+      err.code === 'EADDRINUSE'
+        ? 'another process listens there: pick another --port, or stop it'
+        : 'check the data folder (is another server using it?) and the flags'
+    console.error(`${(err as { code?: string }).code ?? 'WEFT_CLI_START'}: ${err.message}\n  remedy: ${remedy}`)
+    process.exit(1)
   })
+
+  const worker = cluster.isWorker ? `, worker ${process.pid}` : ''
+  console.log(`weft server listening on ${server.url} (${where}), identity ${server.serverId}${worker}`)
+
+  // Drains: no new connections, sockets told to reconnect elsewhere, requests in flight finished.
+  const stop = () => void server.close({ graceful: true }).then(() => process.exit(0))
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
+  // A worker whose primary is gone stops too.
+  if (cluster.isWorker) process.once('disconnect', stop)
+}
+
+if (workers > 1 && cluster.isPrimary) {
+  await runWorkers({ count: workers, log: (line) => console.log(line) })
+  console.log(`weft server: ${workers} workers listening on ${host}:${port}`)
+} else {
+  await serve()
 }

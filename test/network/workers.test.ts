@@ -1,0 +1,71 @@
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ready } from '@weft/core/backend'
+import { createTestDatabase, type TestDatabase } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
+import { RemoteChangeStore, ServerConnection } from '@weft/client'
+import { eventually, setupTenant } from './helpers/devices.ts'
+import { stickyFetch } from './helpers/stickyFetch.ts'
+import { startServerProcess } from './helpers/serverProcess.ts'
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
+  const port = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+/** The worker pids that printed their listening line, in order. */
+const workerPids = (out: string) => [...out.matchAll(/worker (\d+)\n/g)].map((m) => Number(m[1]))
+
+beforeAll(ready)
+
+describe('weft-server --workers', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase('workers')
+  })
+  afterAll(() => db.drop())
+
+  it('serves from N processes on one port, replaces a killed worker, and drains them all on SIGTERM', async () => {
+    const port = await freePort()
+    const primary = await startServerProcess(['--postgres', db.url, '--port', String(port), '--workers', '2'])
+    try {
+      await primary.printed(/2 workers listening/)
+      const url = `http://127.0.0.1:${port}`
+      expect(workerPids(primary.stdout())).toHaveLength(2)
+      const probes = await Promise.all(['/healthz', '/readyz'].map((p) => fetch(url + p)))
+      expect(probes.map((r) => r.status)).toEqual([200, 200])
+      expect(await probes[1]!.json()).toEqual({ ready: true })
+
+      // It serves: a tenant registers and a device pushes and reads back.
+      const {
+        tenantId,
+        devices: [d],
+      } = await setupTenant(url, { count: 1 })
+      const remote = new RemoteChangeStore({
+        connection: new ServerConnection({ url, tenant: tenantId, key: d!.key, fetch: stickyFetch() }),
+        db: 'notes',
+      })
+      const doc = await d!.db.createDocument({ data: { v: 1 } })
+      await d!.db.pushChangesTo(remote)
+      expect(await remote.has([...(await d!.db.getStore().getAllChangeHashes())])).toEqual([true])
+
+      // A killed worker is replaced, and the port keeps serving.
+      const [victim] = workerPids(primary.stdout())
+      process.kill(victim!, 'SIGKILL')
+      await primary.printed(new RegExp(`worker ${victim} exited \\(SIGKILL\\); starting another`))
+      await eventually(() => workerPids(primary.stdout()).length === 3, 30_000, 'a new worker')
+      for (let i = 0; i < 4; i++) expect((await fetch(`${url}/readyz`)).status).toBe(200)
+      await d!.db.changeDoc(doc.getId(), (x) => void (x.getData().v = 2))
+      await d!.db.pushChangesTo(remote)
+      expect((await remote.head()).count).toBe(2)
+
+      expect(await primary.stop('SIGTERM')).toBe(0)
+      expect(primary.stdout()).toMatch(/SIGTERM: draining 2 workers/)
+    } finally {
+      await primary.stop()
+    }
+  })
+})
