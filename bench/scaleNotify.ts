@@ -2,12 +2,13 @@
  * What PostgreSQL's LISTEN/NOTIFY carries here: notifications a second one server delivers to a
  * listener with 1 and 4 publishing connections, each beside plain `SELECT 1` round trips on the
  * same connections (the ceiling of any query), and the delivery latency from just before
- * `pg_notify` to the listener, idle and under that load. The payload is a cluster message of
- * the relay's shape and size ("entries up to arrival n were stored in tenant t, database d").
+ * `pg_notify` to the listener, idle and under that load. The payload is the relay's own `stored`
+ * notice ("tenant t's database d grew up to arrival n of epoch e"), encoded as its bus encodes it.
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { decodeClusterMessage, encodeClusterMessage } from '@weft/core/backend'
 import pg from 'pg'
+import { createStoredNotice } from './internals.ts'
 import { fmtMs, fmtRate, progress, type Figure } from './report.ts'
 import type { BenchDatabase } from './scaleCluster.ts'
 import { summarize, type LatencySummary } from './scaleModel.ts'
@@ -16,13 +17,22 @@ const CHANNEL = 'weft_bench_notify'
 const RUN_MS = 2_000
 export const PUBLISHER_COUNTS = [1, 4] as const
 
-/** The payload of notification `id`: a `stored` message as a relay would send it. */
+/** A store epoch as long as the ones PostgreSQL stores make (8 random bytes in hex). */
+const EPOCH = randomBytes(8).toString('hex')
+
+/** The payload of notification `id`: the `stored` notice a relay publishes after an append. */
 export function storedMessage(origin: string, id: number): string {
-  return encodeClusterMessage(origin, {
-    topic: 'stored',
-    tenant: `tenant-${(id % 100_000).toString().padStart(6, '0')}`,
-    data: { db: 'orders', seq: 1_000_000 + id },
-  })
+  const to = 1_000_000 + id
+  return encodeClusterMessage(
+    origin,
+    createStoredNotice({
+      tenant: `tenant-${(id % 100_000).toString().padStart(6, '0')}`,
+      db: 'orders',
+      epoch: EPOCH,
+      from: to - 9,
+      to,
+    }),
+  )
 }
 
 /** One load step. */
@@ -46,7 +56,7 @@ export async function benchScaleNotify(
   let received = 0
   listener.on('notification', (n) => {
     const at = performance.now()
-    const seq = n.payload === undefined ? undefined : decodeClusterMessage(n.payload)?.message.data?.seq
+    const seq = n.payload === undefined ? undefined : decodeClusterMessage(n.payload)?.message.data?.to
     const t = typeof seq === 'number' ? sent.get(seq - 1_000_000) : undefined
     if (t !== undefined) latencies.push(at - t)
     received++
