@@ -1,8 +1,9 @@
 /**
  * Live-push latency with 1,000 signed-in WebSocket clients: 100 databases of 10 clients each, one
  * writer in each (10% writing). Every round each writer pushes one entry at a random moment of a
- * one-second window; the latency of a push is measured from just before its request to the moment
- * each of the 9 other clients of its database receives it. Run with every client on one process,
+ * ten-second window (10 pushes a second in all, each to 9 subscribers); the latency of a push is
+ * measured from just before its request to the moment each of the 9 other clients of its database
+ * receives it, and also from the push's answer (the entry stored) to each arrival. Run with every client on one process,
  * then spread over 2 (a database's clients alternate between the processes), beside an idle
  * loopback WebSocket round trip. Also: memory per connected client beside a bare socket, and the
  * PostgreSQL connections each process holds beside its pool's bound.
@@ -18,9 +19,9 @@ import { summarize, type LatencySummary } from './scaleModel.ts'
 
 const ROOMS = 100
 const PER_ROOM = 10
-const ROUNDS = 4
-/** Each writer pushes once in each window of this length: 100 writers make 25 pushes a second. */
-const ROUND_MS = 4_000
+const ROUNDS = 3
+/** Each writer pushes once in each window of this length: 100 writers make 10 pushes a second. */
+const ROUND_MS = 10_000
 /** Longest a push may take to reach its database's subscribers before it counts as not delivered. */
 const DELIVERY_WAIT_MS = 5_000
 const SIGN_IN_WIDTH = 32
@@ -31,6 +32,10 @@ interface LatencyRun {
   readonly latency: LatencySummary | undefined
   /** Share of (push, subscriber) pairs delivered within the wait. */
   readonly delivered: number
+  /** From just before each push request to its answer (the entry stored). */
+  readonly acked: LatencySummary
+  /** From each push's answer to each subscriber's arrival: the fan-out alone. */
+  readonly afterStored: LatencySummary | undefined
   /** Resident bytes per connected client, per process. */
   readonly bytesPerClient: number
   /** Most connections any process held, sampled during the run. */
@@ -85,6 +90,8 @@ export async function benchScaleLatency(db: BenchDatabase): Promise<Figure[]> {
         notes: [
           `idle loopback WebSocket round trip ${name}: ${fmtMs(echo)}; 2 processes / loopback: ${b === undefined ? '-' : fmtRatio(b / echo)}${name === 'p99' ? ' (target <= 5)' : ''}`,
           `1 process: ${missing(one)}; 2 processes: ${missing(two)}`,
+          `push answered (entry stored) ${name}: ${fmtMs(pick(one.acked))} on 1 process, ${fmtMs(pick(two.acked))} on 2`,
+          `from the push's answer to each subscriber ${name}: ${one.afterStored ? fmtMs(pick(one.afterStored)) : '-'} on 1 process, ${two.afterStored ? fmtMs(pick(two.afterStored)) : '-'} on 2 (a subscriber may be woken before the answer reaches the writer: 0 then)`,
         ],
       })
     }
@@ -148,6 +155,8 @@ async function run(
     }
   })()
   const latencies: number[] = []
+  const acks: number[] = []
+  const afterStored: number[] = []
   let pairs = 0
   try {
     const writers = Array.from(
@@ -179,9 +188,12 @@ async function run(
           const entry = envelope(authors.entry(room, [], 200))
           const start = performance.now()
           const r = await w.relay([entry])
+          const storedAt = performance.now()
+          acks.push(storedAt - start)
           if (r.added.length !== 1) throw new Error('a push was not stored')
           await wait.promise
           for (const at of arrived) latencies.push(at - start)
+          for (const at of arrived) afterStored.push(Math.max(0, at - storedAt))
           pairs += listeners.length
         }),
       )
@@ -195,6 +207,8 @@ async function run(
     processes: relays.length,
     latency: latencies.length ? summarize(latencies) : undefined,
     delivered: latencies.length / pairs,
+    acked: summarize(acks),
+    afterStored: afterStored.length ? summarize(afterStored) : undefined,
     bytesPerClient,
     maxConnections,
   }
