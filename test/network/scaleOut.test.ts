@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready } from '@weft/core/backend'
-import { LiveSync, RemoteChangeStore, ServerConnection, type SyncStatus } from '@weft/client'
+import { LiveSync, type RemoteChangeStore, type SyncStatus } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { PostgresStoreFactory } from '@weft/store-postgres'
 import { WebSocket } from 'ws'
@@ -12,38 +12,16 @@ import {
   type TestDatabase,
 } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
 import { contents, eventually, setupTenant, type Device } from './helpers/devices.ts'
+import { remoteAt, storedExactlyOnce } from './helpers/clusterClients.ts'
 import { startServerProcess, type ServerProcess } from './helpers/serverProcess.ts'
 
 const backoff = { initialMs: 50, maxMs: 400 }
-
-/** `d`'s database on the server at `url` (then the others of `failoverUrls`), signed in there with its own key. */
-function remoteAt(d: Device, url: string, failoverUrls: readonly string[] = []): RemoteChangeStore {
-  const connection = new ServerConnection({ url, failoverUrls, tenant: d.connection.tenant, key: d.key })
-  return new RemoteChangeStore({ connection, db: d.remote.db })
-}
 
 const live = (d: Device, remote: RemoteChangeStore) =>
   new LiveSync({ local: d.db, remote, webSocket: WebSocket, backoff })
 
 const same = async (a: Device, b: Device) =>
   JSON.stringify(await contents(a.db)) === JSON.stringify(await contents(b.db))
-
-/** Every store in the database holds each entry once, numbered 1..n without gaps. */
-async function storedExactlyOnce(dbName: string): Promise<number> {
-  const { rows } = await adminQuery<{ n: string; hashes: string; lo: string; hi: string }>(
-    `SELECT count(*) AS n, count(DISTINCT hash) AS hashes, min(seq) AS lo, max(seq) AS hi
-     FROM weft_entries GROUP BY tenant_id, store`,
-    [],
-    dbName,
-  )
-  let total = 0
-  for (const r of rows) {
-    expect(Number(r.hashes)).toBe(Number(r.n))
-    expect([Number(r.lo), Number(r.hi)]).toEqual([1, Number(r.n)])
-    total += Number(r.n)
-  }
-  return total
-}
 
 beforeAll(ready)
 

@@ -196,9 +196,6 @@ export class WeftServer {
     this.#observer = new RequestObserver(options.logger, this.#metrics)
     this.#http = createServer((req, res) => {
       this.#observer.begin(req, res)
-      res.once('close', this.#inFlight.begin())
-      // While draining, a kept-alive connection ends after its answer: the next request goes elsewhere.
-      if (this.#draining) res.setHeader('connection', 'close')
       void this.#handle(req, res)
     })
     this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
@@ -381,6 +378,7 @@ export class WeftServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once('close', this.#inFlight.begin())
     allowCors(req, res, this.#options.allowedOrigins ?? '*')
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-max-age': '600' }).end()
@@ -424,6 +422,7 @@ export class WeftServer {
       const result = await this.#dispatch(route, req, session, named, body, holds, address, seen)
       this.#count(seen, false)
       const bytes = encodeBody(result)
+      this.#endIfDraining(res)
       res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
       res.end(bytes)
     } catch (err) {
@@ -438,6 +437,7 @@ export class WeftServer {
       const drop = status === 413 || (!bodyRead && hasBody(req))
       const close = drop && Number(req.headers['content-length'] ?? 0) > this.#limits.maxBodyBytes
       if (!res.headersSent) {
+        this.#endIfDraining(res)
         res.writeHead(status, {
           'content-type': 'application/json',
           ...(status === 429 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
@@ -509,6 +509,11 @@ export class WeftServer {
       return h
     }
     return handleDbOp({ tenant, store, append, registry: this.#admission, limits, authors, hold }, request)
+  }
+
+  /** While draining, a kept-alive connection ends after its answer: the client's next request goes elsewhere. */
+  #endIfDraining(res: ServerResponse): void {
+    if (this.#draining) res.setHeader('connection', 'close')
   }
 
   /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */

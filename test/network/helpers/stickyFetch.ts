@@ -11,7 +11,8 @@ export function stickyFetch(): typeof fetch {
   return (input, init) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input instanceof Request ? input.url : String(input))
-      const headers = Object.fromEntries(new Headers(init?.headers).entries())
+      const headers: Record<string, string> = {}
+      new Headers(init?.headers).forEach((v, k) => (headers[k] = v))
       const req = request(
         url,
         { method: init?.method ?? 'GET', headers, agent, ...(init?.signal ? { signal: init.signal } : {}) },
