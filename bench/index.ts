@@ -21,6 +21,7 @@ import { benchQuery } from './query.ts'
 import { benchGrowth } from './growth.ts'
 import { benchPostgres } from './postgresStore.ts'
 import { benchSharedState } from './sharedState.ts'
+import { benchScale } from './scale.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -37,6 +38,7 @@ const GROUPS = [
   'growth',
   'postgres',
   'shared',
+  'scale',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -108,6 +110,10 @@ async function main(): Promise<void> {
   if (runs('shared')) {
     progress('servers sharing their state over PostgreSQL, beside one alone')
     figures.push(...(await benchSharedState()))
+  }
+  if (runs('scale')) {
+    progress('scale-out: relay processes over one PostgreSQL, 1,000 live clients, LISTEN/NOTIFY, the shard model')
+    figures.push(...(await benchScale()))
   }
 
   printMachine(machine)

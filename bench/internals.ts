@@ -16,3 +16,5 @@ export {
   decryptCommitted,
   blake2b256,
 } from '../packages/core/src/crypto/index.ts'
+/** The relay's own notice after an append, so the NOTIFY bench sends what a relay sends. */
+export { createStoredNotice } from '../packages/server/src/cluster/storedNotice.ts'
