@@ -33,6 +33,7 @@ import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
+import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
@@ -125,6 +126,8 @@ export class WeftServer {
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live = new Set<LiveConnection>()
+  /** Passes presence messages between a tenant's sockets; keeps none. */
+  readonly #presence: PresenceRelay
   /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
   readonly #budget: MemoryBudget
   readonly #ping: ReturnType<typeof setInterval>
@@ -159,6 +162,7 @@ export class WeftServer {
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#presence = new PresenceRelay(options.presence)
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst)
     this.#auth = new Authenticator(this.#admission, {
       serverId,
@@ -288,6 +292,11 @@ export class WeftServer {
   /** Number of open WebSocket clients. */
   get liveConnections(): number {
     return this.#live.size
+  }
+
+  /** Presence messages the server passed on to a watching socket, and refused, since it started. */
+  get presenceCounts(): { readonly forwarded: number; readonly refused: number } {
+    return this.#presence.counts
   }
 
   /** Append listeners on the stores the server opened: one per live subscription (for leak checks). */
@@ -538,6 +547,7 @@ export class WeftServer {
             slowMs: this.#options.slowSocketMs ?? 30_000,
           },
           log: this.#log,
+          presence: this.#presence,
         })
         this.#live.add(conn)
         ;(ws as WebSocket & { alive?: boolean }).alive = true
