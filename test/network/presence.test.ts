@@ -4,7 +4,7 @@ import { LiveSync, RemoteChangeStore } from '@weft/client'
 import { encodeBody, type ServerSocketMessage } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { WebSocket } from 'ws'
-import { recordingSocket } from '../adversarial/helpers/sockets.ts'
+import { recordingSocket, stalledSocket } from '../adversarial/helpers/sockets.ts'
 import { connect, joinDevice, rootDevice } from './helpers/directoryDevices.ts'
 import { eventually } from './helpers/devices.ts'
 
@@ -118,4 +118,34 @@ describe('presence through the relay', () => {
     s.ws.close()
     await a.close()
   })
+})
+
+describe('presence to a watcher that does not read', () => {
+  it('is skipped once its socket is backed up, while a reading watcher gets every message', async () => {
+    const unlimited = { rate: 1e9, burst: 1e9 }
+    const server = await WeftServer.start({
+      presence: { perConnection: unlimited, perTenant: unlimited, maxBufferedBytes: 64 * 1024 },
+    })
+    try {
+      const a = await rootDevice(server.url)
+      const token = await connect(server.url, a).token()
+      const stalled = await stalledSocket(server.url, a.id, token)
+      stalled.send({ type: 'presence-watch', scope: 'notes' })
+      const reader = await recordingSocket(server.url, a.id, token)
+      reader.send({ type: 'presence-watch', scope: 'notes' })
+      const sender = await recordingSocket(server.url, a.id, token)
+      await new Promise((r) => setTimeout(r, 200)) // the watches are in force
+      const count = 4_000
+      const data = new Uint8Array(4_000)
+      for (let i = 0; i < count; i++) sender.send({ type: 'presence', scope: 'notes', data })
+      await eventually(() => reader.messages.length === count, 20_000, 'every message at the reader')
+      // 16 MB were sent; far less went to the socket that reads nothing.
+      expect(server.presenceCounts.forwarded - count).toBeLessThan(count / 2)
+      stalled.socket.destroy()
+      for (const s of [reader, sender]) s.ws.close()
+      await a.close()
+    } finally {
+      await server.close()
+    }
+  }, 30_000)
 })

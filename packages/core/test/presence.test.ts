@@ -107,6 +107,32 @@ describe('presence', () => {
     b.close()
   })
 
+  it('a device with a state refreshes it every third of the timeout by itself, and stops when it leaves', async () => {
+    const { a, b } = pair(1_500)
+    const sent = capture(b)
+    b.set('here')
+    await new Promise((r) => setTimeout(r, 1_150))
+    const refreshed = sent.length
+    expect(refreshed).toBeGreaterThanOrEqual(3) // the hello, the set, and at least two refreshes
+    b.leave()
+    const afterLeave = sent.length
+    await new Promise((r) => setTimeout(r, 600))
+    expect(sent.length).toBe(afterLeave)
+    a.close()
+    b.close()
+  })
+
+  it('a message from more than a minute ahead is ignored', () => {
+    const { clock, a, b } = pair(5_000)
+    const sent = capture(b)
+    clock.now += 61_000
+    b.set('from the future')
+    clock.now -= 61_000
+    expect(refusedWith(a.receive(sent.at(-1)!))).toBe(ErrorCodes.PRESENCE_STALE)
+    a.close()
+    b.close()
+  })
+
   it('a message replayed, older than one taken, or older than the timeout is ignored', async () => {
     const { clock, a, b, fresh } = pair(5_000)
     const sent = capture(b)
