@@ -2,7 +2,7 @@ import {
   Database,
   ErrorCodes,
   WeftError,
-  type Presence,
+  type PresenceEndpoint,
   type BackoffOptions,
   type ChangeHash,
   type ChangeStore,
@@ -61,7 +61,7 @@ export interface LiveSyncOptions {
    * through the relay to the tenant's other sockets watching the same scope, while linked.
    * Default: none.
    */
-  readonly presence?: Presence | readonly Presence[]
+  readonly presence?: PresenceEndpoint | readonly PresenceEndpoint[]
 }
 
 const PUSH_BATCH = 1_000

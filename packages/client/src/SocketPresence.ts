@@ -1,4 +1,4 @@
-import type { Presence, PresenceLink } from '@weft/core'
+import type { PresenceEndpoint, PresenceLink } from '@weft/core'
 import type { ClientSocketMessage, ServerSocketMessage } from '@weft/protocol'
 
 type PresenceMessage = Extract<ServerSocketMessage, { type: 'presence' | 'presence-refused' }>
@@ -10,11 +10,11 @@ type PresenceMessage = Extract<ServerSocketMessage, { type: 'presence' | 'presen
  * and the socket stays up.
  */
 export class SocketPresence {
-  readonly #presences: ReadonlyMap<string, Presence>
+  readonly #presences: ReadonlyMap<string, PresenceEndpoint>
   readonly #links = new Map<string, PresenceLink>()
   #refused = 0
 
-  constructor(presences: readonly Presence[]) {
+  constructor(presences: readonly PresenceEndpoint[]) {
     this.#presences = new Map(presences.map((p) => [p.scope, p]))
   }
 

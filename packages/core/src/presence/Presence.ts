@@ -49,6 +49,12 @@ export interface PresenceLink {
   close(): void
 }
 
+/** What a transport needs of a presence, whatever its state type: its scope and a way to link to it. */
+export interface PresenceEndpoint {
+  readonly scope: string
+  connect(send: (bytes: Uint8Array) => void): PresenceLink
+}
+
 type Sender = (bytes: Uint8Array) => void
 
 /** Least time between two answers to peers that arrived (each arrival asks everyone to announce). */
@@ -67,7 +73,7 @@ const ANSWER_GAP_MS = 1_000
  * db.presence.subscribe((peers) => render(peers))
  * ```
  */
-export class Presence<T = unknown> {
+export class Presence<T = unknown> implements PresenceEndpoint {
   readonly scope: string
   /** This device's key, base64url: how peers list it. */
   readonly device: string

@@ -1,5 +1,5 @@
 export { Presence } from './Presence.ts'
-export type { PresenceOptions, PresencePeer, PresenceReceipt, PresenceLink } from './Presence.ts'
+export type { PresenceOptions, PresencePeer, PresenceReceipt, PresenceLink, PresenceEndpoint } from './Presence.ts'
 export { linkPresence } from './linkPresence.ts'
 export { createPresenceMessage } from './createPresenceMessage.ts'
 export type { PresenceSeal } from './createPresenceMessage.ts'

@@ -1,11 +1,11 @@
-import type { Presence } from './Presence.ts'
+import type { PresenceEndpoint } from './Presence.ts'
 
 /**
  * Links two in-process presences (two tenants' devices in one app, tests): each one's messages
  * reach the other asynchronously, as over a network, verified and decrypted like any other.
  * Returns a function that unlinks them.
  */
-export function linkPresence(a: Presence<unknown>, b: Presence<unknown>): () => void {
+export function linkPresence(a: PresenceEndpoint, b: PresenceEndpoint): () => void {
   let open = true
   const deliver = (to: () => { receive(bytes: Uint8Array): unknown }) => (bytes: Uint8Array) =>
     queueMicrotask(() => {
