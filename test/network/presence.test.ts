@@ -149,3 +149,44 @@ describe('presence to a watcher that does not read', () => {
     }
   }, 30_000)
 })
+
+describe('presence limits per tenant and per socket', () => {
+  it("caps a tenant's sockets together, and the scopes one socket watches", async () => {
+    const server = await WeftServer.start({
+      presence: { perConnection: { rate: 1e9, burst: 1e9 }, perTenant: { rate: 10, burst: 20 } },
+    })
+    try {
+      const a = await rootDevice(server.url)
+      const token = await connect(server.url, a).token()
+      const watcher = await recordingSocket(server.url, a.id, token)
+      watcher.send({ type: 'presence-watch', scope: 'notes' })
+      const senders = await Promise.all([1, 2, 3].map(() => recordingSocket(server.url, a.id, token)))
+      await new Promise((r) => setTimeout(r, 200)) // the watch is in force
+      const started = Date.now()
+      for (const s of senders)
+        for (let i = 0; i < 100; i++) s.send({ type: 'presence', scope: 'notes', data: new Uint8Array(8) })
+      await eventually(
+        () => server.presenceCounts.refused + server.presenceCounts.forwarded >= 300,
+        5_000,
+        'all handled',
+      )
+      const seconds = (Date.now() - started) / 1000
+      // Each socket on its own may send any number; the three together get the tenant's share only.
+      expect(server.presenceCounts.forwarded).toBeLessThanOrEqual(20 + Math.ceil(10 * (seconds + 0.5)))
+      expect(server.presenceCounts.forwarded).toBeGreaterThanOrEqual(20)
+      for (const s of senders)
+        expect(s.messages.some((x) => x.m.type === 'presence-refused' && x.m.code === 'WEFT_RATE_LIMITED')).toBe(true)
+
+      // 64 scopes a socket; the 65th watch is refused, the socket stays up.
+      const many = await recordingSocket(server.url, a.id, token)
+      for (let i = 0; i < 65; i++) many.send({ type: 'presence-watch', scope: `db${i}` })
+      await eventually(() => many.messages.length === 1, 5_000, 'the refusal')
+      expect(many.messages[0]!.m).toMatchObject({ type: 'presence-refused', scope: 'db64', code: 'WEFT_PROTOCOL' })
+      expect(many.ws.readyState).toBe(many.ws.OPEN)
+      for (const s of [watcher, many, ...senders]) s.ws.close()
+      await a.close()
+    } finally {
+      await server.close()
+    }
+  })
+})
