@@ -12,7 +12,7 @@ const MB = 1024 * 1024
 /** Growth of the server's memory over its idle level that the flood must stay under. */
 const RSS_BOUND = 96 * MB
 /** Health and a peer's presence must get through within this while the flood runs (the machine is shared). */
-const LIVENESS_MS = 1_500
+const LIVENESS_MS = 3_000
 const FLOOD_MS = 3_000
 /** The server's default presence rate per socket: 20 a second, bursts of 40. */
 const PER_SOCKET = { rate: 20, burst: 40 }
