@@ -28,8 +28,9 @@ export async function showDevices(
   const labels = new Map<string, string>()
   const online = () => sync !== undefined && sync.peek().state !== 'offline' && sync.peek().state !== 'error'
   const here = followHere(notes, (id) => labels.get(id) ?? 'a device not in the list yet', online)
-  // This device has the notebook open: the others see it once linked.
+  // This device has the notebook open: the others see it once linked, and at once when it goes.
   announce(notes, null)
+  addEventListener('pagehide', () => presenceOf(notes).leave())
 
   async function startSync(relay: string): Promise<void> {
     if (sync) return
