@@ -2,7 +2,8 @@
  * "Who is here": the notebook's other devices that have it open now, and the note each is
  * editing, from the notes database's presence. Each device announces `{ editing }` (a note id or
  * null), signed by the device and encrypted under the notebook's key; the relay passes it on and
- * keeps nothing. A device that closes the page is gone within 30 seconds; one that leaves says so.
+ * keeps nothing. A page that closes says it left (devices.ts); one that loses its network is gone
+ * within 30 seconds.
  */
 import type { Database, DocId, Presence } from '@weft/core'
 

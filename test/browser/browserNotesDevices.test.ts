@@ -139,10 +139,13 @@ describe('examples/browser-notes: a second device joins and syncs through the re
 
     // After a reload, device 2 opens with its own password and syncs again by itself.
     await run.reload(two, locked)
+    // The page that went said so: device 1 stops listing it at once, not after the 30 s timeout.
+    await expect.poll(() => one.locator('#here').getAttribute('data-count'), T).toBe('0')
     expect(await two.locator('#join').isVisible()).toBe(false)
     await two.locator('#password').fill('second device password')
     await two.locator('#unlock-button').click()
     await upToDate(two)
+    await expect.poll(() => hereIds(one), T).toEqual([twoId])
     await addNote(one, 'After the reload')
     await expect.poll(() => notesOf(two), T).toContain('After the reload')
     expect(run.pageErrors).toEqual([])
