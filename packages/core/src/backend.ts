@@ -169,5 +169,5 @@ export type {
   SavedRelationship,
   SavedDatabaseState,
 } from './orchestrator/index.ts'
-export { createPresenceMessage, parsePresenceMessage, openPresenceMessage, PRESENCE_LIMITS } from './presence/index.ts'
+export { createPresenceMessage, parsePresenceMessage, openPresenceMessage } from './presence/index.ts'
 export type { PresenceBody, PresenceHeader, ParsedPresence, PresenceSeal } from './presence/index.ts'

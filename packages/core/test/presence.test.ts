@@ -5,10 +5,17 @@ import {
   generateSigningKeyPair,
   openPresenceMessage,
   parsePresenceMessage,
-  PRESENCE_LIMITS,
   toBase64Url,
 } from '../src/backend.ts'
-import { ErrorCodes, KeyBag, linkPresence, Presence, ready, type PresenceReceipt } from '../src/index.ts'
+import {
+  ErrorCodes,
+  KeyBag,
+  linkPresence,
+  Presence,
+  PRESENCE_LIMITS,
+  ready,
+  type PresenceReceipt,
+} from '../src/index.ts'
 import { deviceId, firstDevice, joinDevice, syncDirectory } from './helpers/devices.ts'
 
 beforeAll(ready)

@@ -1,5 +1,5 @@
-import { isDbName } from '@weft/core'
-import { ErrorCodes, PRESENCE_LIMITS, WeftError } from '@weft/core/backend'
+import { isDbName, PRESENCE_LIMITS } from '@weft/core'
+import { ErrorCodes, WeftError } from '@weft/core/backend'
 import type { PresenceSocketMessage } from './messages.ts'
 import { bad, bytesField } from './parseFields.ts'
 

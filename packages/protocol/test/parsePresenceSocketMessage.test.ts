@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isWeftError, PRESENCE_LIMITS } from '@weft/core/backend'
+import { PRESENCE_LIMITS } from '@weft/core'
+import { isWeftError } from '@weft/core/backend'
 import { DEFAULT_LIMITS, parseClientSocketMessage, parseServerSocketMessage } from '../src/index.ts'
 
 const data = new Uint8Array([1, 2, 3])

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import type { ChallengeQuotas } from './ChallengeTable.ts'
 import type { DirectoryLimits } from './TenantDirectory.ts'
 import type { TenancyOptions } from './tenancy/TenancyOptions.ts'
-import type { PresenceRelayOptions } from './presence/PresenceRelay.ts'
+import type { PresenceRelayOptions } from './presence/PresenceRelayOptions.ts'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however

@@ -34,7 +34,7 @@ export type { LogLevel } from './observability/serverLogger.ts'
 export type { DirectoryLimits } from './TenantDirectory.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
-export type { PresenceRelayOptions } from './presence/PresenceRelay.ts'
+export type { PresenceRelayOptions } from './presence/PresenceRelayOptions.ts'
 export type { Rate } from './RateLimiter.ts'
 export type { WeftHandler, WeftHandlerOptions } from './tenancy/createWeftHandler.ts'
 export type { TenancyOptions } from './tenancy/TenancyOptions.ts'
