@@ -15,6 +15,7 @@ const LAYERS = [
   'store',
   'tenant',
   'members',
+  'presence',
   'db',
   'sync',
   'orchestrator',

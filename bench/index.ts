@@ -22,6 +22,7 @@ import { benchGrowth } from './growth.ts'
 import { benchPostgres } from './postgresStore.ts'
 import { benchSharedState } from './sharedState.ts'
 import { benchScale } from './scale.ts'
+import { benchPresence } from './presence.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -39,6 +40,7 @@ const GROUPS = [
   'postgres',
   'shared',
   'scale',
+  'presence',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -114,6 +116,11 @@ async function main(): Promise<void> {
   if (runs('scale')) {
     progress('scale-out: relay processes over one PostgreSQL, 1,000 live clients, LISTEN/NOTIFY, the shard model')
     figures.push(...(await benchScale()))
+  }
+
+  if (runs('presence')) {
+    progress('presence: messages a device takes a second')
+    figures.push(await benchPresence())
   }
 
   printMachine(machine)

@@ -42,6 +42,7 @@ export class Subscriber {
         const at = performance.now()
         const m = parseServerSocketMessage(decodeAnswer<unknown>(new Uint8Array(data)), DEFAULT_LIMITS)
         if (m.type === 'error') return reject(new Error(`${m.code}: ${m.message}`))
+        if (m.type !== 'entries') return
         if (first.delete(m.db)) {
           if (first.size === 0) resolve()
           return

@@ -6,16 +6,31 @@
 import type { Database, Tenant } from '@weft/core'
 import { toBase64Url } from '@weft/core/backend'
 import { IdbStoreFactory } from '@weft/store-idb'
+import { announce, followHere, presenceOf } from './here.ts'
 import { LastSeen } from './lastSeen.ts'
 import { registerNotebook, inviteToString, NotebookSync, relayUrl, SYNC_KEY, type NotebookSyncState } from './relay.ts'
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 
-/** Shows the panel for `tenant`; starts syncing when this notebook already does (after a join, or a reload). */
-export async function showDevices(tenant: Tenant, notes: Database, storage: IdbStoreFactory): Promise<void> {
+/**
+ * Shows the panel for `tenant`; starts syncing when this notebook already does (after a join, or
+ * a reload). Returns a function that stops syncing (to start over).
+ */
+export async function showDevices(
+  tenant: Tenant,
+  notes: Database,
+  storage: IdbStoreFactory,
+): Promise<() => Promise<void>> {
   const lastSeen = await LastSeen.follow(notes, () => void renderList())
   const self = toBase64Url(tenant.signingKey)
   let sync: NotebookSync | undefined
+  /** Device id → how the page names it. */
+  const labels = new Map<string, string>()
+  const online = () => sync !== undefined && sync.peek().state !== 'offline' && sync.peek().state !== 'error'
+  const here = followHere(notes, (id) => labels.get(id) ?? 'a device not in the list yet', online)
+  // This device has the notebook open: the others see it once linked, and at once when it goes.
+  announce(notes, null)
+  addEventListener('pagehide', () => presenceOf(notes).leave())
 
   async function startSync(relay: string): Promise<void> {
     if (sync) return
@@ -23,6 +38,7 @@ export async function showDevices(tenant: Tenant, notes: Database, storage: IdbS
     sync = await NotebookSync.start(tenant, relay, storage)
     sync.subscribe((s) => {
       renderStatus(s)
+      here.render()
       void renderList()
     })
     notes.on('docs-changed', (e) => e.source === 'received' && sync?.received())
@@ -36,6 +52,7 @@ export async function showDevices(tenant: Tenant, notes: Database, storage: IdbS
         .filter((d) => !d.removed)
         .map((d) => ({ name: u.name || 'this notebook’s creator', role: u.role, ...d })),
     )
+    for (const d of rows) labels.set(d.deviceId, `${d.name} (${d.role})`)
     if (rows.length === 0) rows.push({ name: 'this device', role: 'admin', deviceId: self, removed: false, self: true })
     $('device-list').replaceChildren(
       ...rows.map((d) => {
@@ -43,9 +60,11 @@ export async function showDevices(tenant: Tenant, notes: Database, storage: IdbS
         item.dataset.deviceId = d.deviceId
         item.dataset.self = String(d.deviceId === self)
         const at = lastSeen.at(d.deviceId)
-        const here = d.deviceId === self ? ` — this device, ${describe(sync?.peek())}` : ''
+        const present = d.deviceId !== self && here.present(d.deviceId)
+        item.dataset.here = String(present)
+        const status = d.deviceId === self ? ` — this device, ${describe(sync?.peek())}` : present ? ' — here now' : ''
         const seen = at ? `last change ${new Date(at).toLocaleTimeString()}` : 'no change seen yet'
-        item.textContent = `${d.name} (${d.role})${here} — ${seen}`
+        item.textContent = `${d.name} (${d.role})${status} — ${seen}`
         return item
       }),
     )
@@ -54,6 +73,8 @@ export async function showDevices(tenant: Tenant, notes: Database, storage: IdbS
   function renderStatus(s: NotebookSyncState): void {
     const status = $('sync-status')
     status.dataset.state = s.state
+    status.dataset.view = view(s)
+    status.dataset.pending = String(s.pending)
     status.textContent = `Sync: ${describe(s)}`
     const last = $('last-sync')
     if (s.lastSync) last.dataset.at = String(s.lastSync)
@@ -82,21 +103,37 @@ export async function showDevices(tenant: Tenant, notes: Database, storage: IdbS
     })
   })
 
+  presenceOf(notes).subscribe(() => void renderList())
   $('devices').hidden = false
   const relay = localStorage.getItem(SYNC_KEY)
   if (relay) await startSync(relay)
   await renderList()
+  here.render()
+  return async () => {
+    await sync?.close()
+    sync = undefined
+  }
+}
+
+/** The four states a person sees: offline, syncing, pending (linked, changes still to send), up to date. */
+function view(s: NotebookSyncState): 'offline' | 'syncing' | 'pending' | 'up-to-date' | 'error' {
+  if (s.state === 'up-to-date' && s.pending > 0) return 'pending'
+  return s.state
 }
 
 function describe(s: NotebookSyncState | undefined): string {
   if (!s) return 'not syncing (add a device to sync through the relay)'
-  switch (s.state) {
+  const changes = (n: number) => `${n} ${n === 1 ? 'change' : 'changes'}`
+  const refused = s.refused ? `; ${changes(s.refused)} refused by the relay (kept here, offered again)` : ''
+  switch (view(s)) {
     case 'up-to-date':
-      return s.pending ? `online, sending ${s.pending}` : 'online, up to date'
+      return `online, up to date${refused}`
+    case 'pending':
+      return `online, pending: ${changes(s.pending)} to send${refused}`
     case 'syncing':
-      return 'online, syncing'
+      return `online, syncing${s.pending ? `: ${changes(s.pending)} to send` : ''}${refused}`
     case 'offline':
-      return s.pending ? `offline, ${s.pending} changes waiting` : 'offline'
+      return `${s.pending ? `offline, ${changes(s.pending)} waiting` : 'offline, nothing waiting'}${refused}`
     case 'error':
       return 'stopped: the relay refused this device'
   }

@@ -1,7 +1,6 @@
 /**
  * When each device last wrote, as far as this device knows: the newest `createdAt` of the entries
- * it signed in a database. The relay keeps no presence, so this (and this device's own sync status)
- * is what the page can honestly show of who is around. `createdAt` is the writer's own clock.
+ * it signed in a database (who is here now is here.ts). `createdAt` is the writer's own clock.
  */
 import type { ChangeHash, Cursor, Database } from '@weft/core'
 import { parseEntry, toBase64Url } from '@weft/core/backend'

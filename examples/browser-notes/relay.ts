@@ -59,7 +59,10 @@ export async function registerNotebook(relay: string, tenant: Tenant): Promise<v
 export interface NotebookSyncState {
   /** The least advanced state of the databases' syncs. */
   readonly state: SyncStatus['state']
+  /** Local changes the relay does not have yet. */
   readonly pending: number
+  /** Local changes the relay refused (over its quota, say): kept here, offered again. */
+  readonly refused: number
   /** When every database was last up to date with the relay (ms since the epoch), or undefined. */
   readonly lastSync: number | undefined
 }
@@ -70,6 +73,7 @@ export class NotebookSync {
   readonly #syncs: LiveSync[] = []
   readonly #listeners = new Set<(s: NotebookSyncState) => void>()
   #lastSync: number | undefined
+  #closed = false
 
   private constructor(relay: string) {
     this.relay = relay
@@ -81,11 +85,14 @@ export class NotebookSync {
     const connection = new ServerConnection({ url: relay, tenant: tenant.id, key: tenant.serverSigner() })
     const cursors = await storage.openKeyValueStore('weft-sync-cursors')
     for (const name of DATABASES) {
+      const db = await tenant.openDB(name)
       const live = new LiveSync({
-        local: await tenant.openDB(name),
+        local: db,
         remote: new RemoteChangeStore({ connection, db: name }),
         cursors,
         backoff: { initialMs: 250, maxMs: 10_000 },
+        // "Who is here" travels with the notes' live sync: signed and encrypted, never stored.
+        ...(name === 'notes' ? { presence: db.presence } : {}),
       })
       live.subscribe(() => sync.#changed())
       sync.#syncs.push(live)
@@ -102,7 +109,8 @@ export class NotebookSync {
     const order: SyncStatus['state'][] = ['error', 'offline', 'syncing', 'up-to-date']
     const state = order.find((o) => states.some((s) => s.state === o)) ?? 'offline'
     const pending = states.reduce((n, s) => n + ('pending' in s ? s.pending : 0), 0)
-    return { state, pending, lastSync: this.#lastSync }
+    const refused = states.reduce((n, s) => n + ('refused' in s && s.refused ? s.refused.count : 0), 0)
+    return { state, pending, refused, lastSync: this.#lastSync }
   }
 
   subscribe(listener: (s: NotebookSyncState) => void): () => void {
@@ -115,7 +123,14 @@ export class NotebookSync {
     if (this.peek().state === 'up-to-date') this.#changed()
   }
 
+  /** Stops syncing for good (the notebook is being erased from this browser). */
+  async close(): Promise<void> {
+    this.#closed = true
+    await Promise.all(this.#syncs.map((s) => s.close()))
+  }
+
   #start(): void {
+    if (this.#closed) return
     for (const s of this.#syncs) s.start()
   }
 

@@ -15,8 +15,9 @@ describe('examples/browser-notes in Chromium', () => {
 
   const notes = () => page.locator('#notes input.note')
   const saved = () => page.locator('#status[data-state="saved"]').waitFor({ timeout: 20_000 })
-  const unlockWith = async (password: string) => {
+  const unlockWith = async (password: string, confirm?: string) => {
     await page.locator('#password').fill(password)
+    if (confirm !== undefined) await page.locator('#password-confirm').fill(confirm)
     await page.locator('#unlock-button').click()
   }
 
@@ -36,9 +37,13 @@ describe('examples/browser-notes in Chromium', () => {
     await run?.close()
   })
 
-  it('creates a notebook, edits it offline, and still has the notes after a reload', async () => {
+  it('creates a notebook (password typed twice), edits it offline as you type, and still has the notes after a reload', async () => {
     expect(await page.locator('#unlock-button').textContent()).toBe('Create notebook')
-    await unlockWith(PASSWORD)
+    // A typo in the repeated password creates nothing.
+    await unlockWith(PASSWORD, PASSWORD + '!')
+    await page.locator('#error', { hasText: 'The passwords do not match.' }).waitFor({ timeout: 20_000 })
+    expect(await page.locator('#notebook').isVisible()).toBe(false)
+    await unlockWith(PASSWORD, PASSWORD)
     await saved()
     expect(await page.locator('#notebook').isVisible()).toBe(true)
 
@@ -51,9 +56,17 @@ describe('examples/browser-notes in Chromium', () => {
     await expect
       .poll(() => notes().evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)))
       .toEqual(['Buy oat milk', 'Call the plumber', 'Draft to delete'])
-    await notes().first().fill('Buy oat milk and bread')
-    await notes().first().press('Tab')
+    // Saved as you type: no Enter, no leaving the field.
+    await notes().first().click()
+    await notes().first().press('End')
+    await notes().first().pressSequentially(' and bread')
+    await page.locator('#status[data-state="saving"]').waitFor({ timeout: 20_000 })
     await saved()
+    expect(
+      await notes()
+        .first()
+        .evaluate((e) => e === document.activeElement),
+    ).toBe(true)
     await page.locator('#notes li').nth(2).getByRole('button', { name: 'Delete' }).click()
     await saved()
     await expect.poll(() => notes().count()).toBe(2)
@@ -61,6 +74,7 @@ describe('examples/browser-notes in Chromium', () => {
 
     await run.reload(page, locked)
     expect(await page.locator('#unlock-button').textContent()).toBe('Open notebook')
+    expect(await page.locator('#password-confirm').isVisible()).toBe(false)
     expect(await notes().count()).toBe(0)
 
     await unlockWith('not the password')
@@ -73,6 +87,22 @@ describe('examples/browser-notes in Chromium', () => {
       'Buy oat milk and bread',
       'Call the plumber',
     ])
+    expect(run.pageErrors).toEqual([])
+  })
+
+  it('starts over: after a second click the notebook is erased from this browser and a new one can be made', async () => {
+    await page.locator('#start-over').click()
+    await page.locator('#start-over-cancel').click()
+    expect(await page.locator('#start-over-confirm').isVisible()).toBe(false)
+    expect(await notes().count()).toBe(2)
+    await page.locator('#start-over').click()
+    await page.locator('#start-over-erase').click()
+    await page.locator('#unlock-button', { hasText: 'Create notebook' }).waitFor({ timeout: 20_000 })
+    expect(await page.locator('#password-confirm').isVisible()).toBe(true)
+    // The old password opens nothing now: it makes a new, empty notebook.
+    await unlockWith('a new password', 'a new password')
+    await saved()
+    expect(await notes().count()).toBe(0)
     expect(run.pageErrors).toEqual([])
   })
 })

@@ -34,8 +34,11 @@ describe('examples/browser-notes: a second device joins and syncs through the re
     await page.locator('#status[data-state="saved"]').waitFor(T)
   }
   const upToDate = (page: Page) => page.locator('#sync-status[data-state="up-to-date"]').waitFor(T)
+  const selfId = (page: Page) => page.locator('#device-list li[data-self="true"]').getAttribute('data-device-id')
+  const hereIds = (page: Page) =>
+    page.locator('#here-list li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.deviceId))
 
-  it('adds a device by join string, request and answer; both sync live, edit offline and converge; each shows its devices and last sync', async () => {
+  it('adds a device by join string, request and answer; both sync live, edit offline and converge; each shows its devices, its last sync and who is here', async () => {
     const one = await run.open('main', locked)
     const otherContext = await run.browser.newContext()
     const two = await run.open('main', locked, { context: otherContext })
@@ -43,6 +46,7 @@ describe('examples/browser-notes: a second device joins and syncs through the re
     // Device 1 creates its notebook and writes a note; it syncs with nobody yet.
     expect(await two.locator('#join').isVisible()).toBe(true)
     await one.locator('#password').fill('first device password')
+    await one.locator('#password-confirm').fill('first device password')
     await one.locator('#unlock-button').click()
     await addNote(one, 'Written before the second device')
     expect(await one.locator('#sync-status').getAttribute('data-state')).toBe('off')
@@ -81,37 +85,67 @@ describe('examples/browser-notes: a second device joins and syncs through the re
       .poll(() => two.locator(`#device-list li[data-device-id="${oneId}"]`).textContent(), T)
       .toContain('last change')
 
+    // Who is here: each lists the other, and sees which note the other is in.
+    const twoId = await selfId(two)
+    await expect.poll(() => hereIds(one), T).toEqual([twoId])
+    await expect.poll(() => hereIds(two), T).toEqual([oneId])
+    expect(await one.locator(`#device-list li[data-device-id="${twoId}"]`).getAttribute('data-here')).toBe('true')
+
     // Live: a note written on device 2 shows up on device 1 by itself.
     await addNote(two, 'From the second device')
     await expect.poll(() => notesOf(one), T).toEqual(['From the second device', 'Written before the second device'])
+    await two.locator('#notes input.note').first().focus()
+    await one.locator('#notes li[data-editing-by]').waitFor(T)
+    expect(await one.locator('#here-list li').textContent()).toContain('editing')
+    await two.locator('#new-note').focus()
+    await expect.poll(() => one.locator('#notes li[data-editing-by]').count(), T).toBe(0)
+
+    // Typed on device 1, saved as typed, shows on device 2 without leaving the field.
+    const shared = one.locator('#notes li input.note').first()
+    const sharedText = await shared.inputValue()
+    expect(sharedText).toBe('Written before the second device')
+    await shared.click()
+    await shared.press('End')
+    await shared.pressSequentially(' (typed)')
+    await expect.poll(() => notesOf(two), T).toContain(`${sharedText} (typed)`)
+    await one.locator('#new-note').focus()
 
     // Both offline: each adds a note and edits the shared one; back online, both converge.
     await run.context.setOffline(true)
     await otherContext.setOffline(true)
     for (const page of [one, two]) await page.locator('#sync-status[data-state="offline"]').waitFor(T)
+    await expect.poll(() => one.locator('#here').getAttribute('data-count'), T).toBe('0')
     await addNote(one, 'Offline on device 1')
     await addNote(two, 'Offline on device 2')
     expect(await notesOf(one)).not.toContain('Offline on device 2')
-    expect(await one.locator('#sync-status').textContent()).toMatch(/offline, \d+ changes waiting/)
+    expect(await one.locator('#sync-status').textContent()).toMatch(/offline, \d+ changes? waiting/)
+    expect(Number(await one.locator('#sync-status').getAttribute('data-pending'))).toBeGreaterThan(0)
     await run.context.setOffline(false)
     await otherContext.setOffline(false)
     const all = [
       'From the second device',
       'Offline on device 1',
       'Offline on device 2',
-      'Written before the second device',
+      'Written before the second device (typed)',
     ]
     await expect.poll(() => notesOf(one), T).toEqual(all)
     await expect.poll(() => notesOf(two), T).toEqual(all)
     await upToDate(one)
     await upToDate(two)
+    expect(await one.locator('#sync-status').getAttribute('data-view')).toBe('up-to-date')
+    // Back online, each sees the other here again.
+    await expect.poll(() => hereIds(one), T).toEqual([twoId])
+    await expect.poll(() => hereIds(two), T).toEqual([oneId])
 
     // After a reload, device 2 opens with its own password and syncs again by itself.
     await run.reload(two, locked)
+    // The page that went said so: device 1 stops listing it at once, not after the 30 s timeout.
+    await expect.poll(() => one.locator('#here').getAttribute('data-count'), T).toBe('0')
     expect(await two.locator('#join').isVisible()).toBe(false)
     await two.locator('#password').fill('second device password')
     await two.locator('#unlock-button').click()
     await upToDate(two)
+    await expect.poll(() => hereIds(one), T).toEqual([twoId])
     await addNote(one, 'After the reload')
     await expect.poll(() => notesOf(two), T).toContain('After the reload')
     expect(run.pageErrors).toEqual([])

@@ -2,6 +2,7 @@ import {
   Database,
   ErrorCodes,
   WeftError,
+  type PresenceEndpoint,
   type BackoffOptions,
   type ChangeHash,
   type ChangeStore,
@@ -16,10 +17,17 @@ import {
   type EntryEnvelope,
   type KeyValueStore,
 } from '@weft/core/backend'
-import { decodeAnswer, encodeBody, parseServerSocketMessage, type ClientSocketMessage } from '@weft/protocol'
+import {
+  decodeAnswer,
+  encodeBody,
+  parseServerSocketMessage,
+  type ClientSocketMessage,
+  type ServerSocketMessage,
+} from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
+import { SocketPresence } from './SocketPresence.ts'
 import { StatusCell, type SyncStatus } from './SyncStatus.ts'
 import {
   closeError,
@@ -49,6 +57,12 @@ export interface LiveSyncOptions {
   readonly cursors?: KeyValueStore
   /** Reconnect delays (core's equal-jitter backoff). Default: from 250 ms, doubling, up to 30 s. */
   readonly backoff?: BackoffOptions
+  /**
+   * Presences to carry on this sync's socket (`db.presence`, `tenant.presence`): their messages go
+   * through the relay to the tenant's other sockets watching the same scope, while linked.
+   * Default: none.
+   */
+  readonly presence?: PresenceEndpoint | readonly PresenceEndpoint[]
 }
 
 const PUSH_BATCH = 1_000
@@ -97,6 +111,7 @@ export class LiveSync {
   #lastError: WeftError | undefined
   /** The last drop reconnected at once (the server went away); the next waits. */
   #hurried = false
+  readonly #presence: SocketPresence
 
   constructor(options: LiveSyncOptions) {
     this.#db = options.local instanceof Database ? options.local : undefined
@@ -115,6 +130,13 @@ export class LiveSync {
       `weft-live-confirmed/${c.url}/${c.tenant}/${options.remote.db}`,
     )
     this.#backoff = { initialMs: 250, maxMs: 30_000, ...options.backoff }
+    const presence = options.presence
+    this.#presence = new SocketPresence(presence === undefined ? [] : Array.isArray(presence) ? presence : [presence])
+  }
+
+  /** Presence messages of this client the relay refused (over its rate, too large), since it was made. */
+  get presenceRefused(): number {
+    return this.#presence.refused
   }
 
   /** The status now. */
@@ -159,6 +181,7 @@ export class LiveSync {
   async stop(): Promise<void> {
     this.#running = false
     clearTimeout(this.#timer)
+    this.#presence.close()
     this.#ws?.close()
     this.#ws = null
     await this.#queue
@@ -191,17 +214,32 @@ export class LiveSync {
       opened = true
       this.#caughtUp = false
       this.#update()
-      void this.#cursor().then((since) => this.#send(ws, { type: 'subscribe', db: this.#remote.db, since }))
+      void this.#cursor().then((since) => {
+        this.#send(ws, { type: 'subscribe', db: this.#remote.db, since })
+        if (this.#ws === ws) this.#presence.open((m) => this.#send(ws, m))
+      })
     }
     ws.onmessage = (ev: { data: unknown }) => {
       const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as Uint8Array)
+      let m: ServerSocketMessage
+      try {
+        m = parseServerSocketMessage(decodeAnswer<unknown>(data), this.#remote.connection.limits)
+      } catch (err) {
+        return this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL))
+      }
+      // Presence does not wait behind entries being stored.
+      if (m.type === 'presence' || m.type === 'presence-refused') {
+        if (this.#ws === ws) this.#presence.receive(m)
+        return
+      }
       this.#queue = this.#queue
-        .then(() => this.#receive(ws, data))
+        .then(() => this.#receive(ws, m))
         .catch((err) => this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL)))
     }
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.#ws !== ws) return
       this.#ws = null
+      this.#presence.close()
       this.#caughtUp = false
       if (!opened) c.invalidate() // refused at the door: maybe a stale token
       this.#fail(
@@ -214,9 +252,8 @@ export class LiveSync {
     ws.onerror = () => {}
   }
 
-  async #receive(ws: WebSocketLike, data: Uint8Array): Promise<void> {
+  async #receive(ws: WebSocketLike, m: ServerSocketMessage): Promise<void> {
     if (this.#ws !== ws) return
-    const m = parseServerSocketMessage(decodeAnswer<unknown>(data), this.#remote.connection.limits)
     if (m.type === 'error') {
       // The subscription failed (a database over the tenant's quota, the server's storage): drop
       // the link and retry with growing delays, the error in the status.

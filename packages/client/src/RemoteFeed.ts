@@ -160,7 +160,7 @@ export class RemoteFeed {
     const bytes = socketBytes(data)
     const m = parseServerSocketMessage(decodeAnswer<unknown>(bytes), this.#o.connection.limits)
     if (m.type === 'error') return this.#drop(ws, new WeftError(m.code as WeftError['code'], m.message))
-    if (m.db !== this.#o.db) return
+    if (m.type !== 'entries' || m.db !== this.#o.db) return
     if (m.entries.length) await this.#o.receive(m.entries)
     if (this.#ws !== ws) return
     this.#since = Promise.resolve(m.cursor) // only after the entries were handed on

@@ -33,6 +33,8 @@ import {
   type MembersHost,
 } from './members/index.ts'
 import { newRecordKey, openTenantRecord } from './tenant/index.ts'
+import { DEFAULT_KEY_ID } from './keys/index.ts'
+import { Presence } from './presence/index.ts'
 
 /** @internal What a tenant is built from; see {@link TenantFactory}. */
 export interface TenantParts {
@@ -71,6 +73,7 @@ export class Tenant {
   #clock: () => number = Date.now
   #sharing: SharingManager | undefined
   #audit: AuditLog | undefined
+  #presence: Presence | undefined
 
   /** @internal Use `TenantFactory.createTenant` or `openTenant`. */
   constructor(parts: TenantParts) {
@@ -229,6 +232,7 @@ export class Tenant {
         keyBag: this.keyBag,
         trust: this.#trust,
         mayWrite: () => this.#trust.isMember(this.#identity.signing.publicKey),
+        presenceAdmits: (key) => this.#presenceAdmits(key),
         onTrustChange: (l) => {
           this.#trustListeners.add(l)
           return () => this.#trustListeners.delete(l)
@@ -355,6 +359,38 @@ export class Tenant {
     }))
   }
 
+  /**
+   * Ephemeral "who is here" across the whole tenant (not tied to a database): like
+   * `db.presence`, encrypted under the `default` key every member holds. See docs/api-guide.md.
+   */
+  get presence(): Presence {
+    if (!this.#presence) {
+      this.#presence = new Presence({
+        tenantId: this.id,
+        scope: '',
+        signer: this.#identity.signing,
+        keyBag: this.keyBag,
+        keyId: () => DEFAULT_KEY_ID,
+        admits: (key) => this.#presenceAdmits(key),
+      })
+      this.#trustListeners.add(async () => this.#presence?.recheck())
+      if (this.#closed) this.#presence.close()
+    }
+    return this.#presence
+  }
+
+  /**
+   * Whether a device may take part in presence: with a directory, a device in it that is not
+   * removed (and whose user is not); without one, a member of the tenant record.
+   */
+  #presenceAdmits(key: Uint8Array): boolean {
+    const state = this.#hasDirectory ? this.#members?.state : undefined
+    if (!state) return this.#trust.isMember(key)
+    const d = state.devices.get(toBase64Url(key))
+    const user = d && state.users.get(d.userId)
+    return d !== undefined && !d.removed && user !== undefined && !user.removed
+  }
+
   /** This tenant's signed, hash-chained audit trail of sharing and sync events. */
   get audit(): AuditLog {
     return (this.#audit ??= new AuditLog({
@@ -389,6 +425,7 @@ export class Tenant {
   /** Closes every database this tenant opened. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#presence?.close()
     this.#members?.close()
     const dbs = await Promise.allSettled(this.#dbs.values())
     for (const d of dbs) if (d.status === 'fulfilled') await d.value.close()

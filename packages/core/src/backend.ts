@@ -173,3 +173,5 @@ export type {
   SavedRelationship,
   SavedDatabaseState,
 } from './orchestrator/index.ts'
+export { createPresenceMessage, parsePresenceMessage, openPresenceMessage } from './presence/index.ts'
+export type { PresenceBody, PresenceHeader, ParsedPresence, PresenceSeal } from './presence/index.ts'

@@ -124,6 +124,13 @@ export const ErrorCodes = {
   JOIN_REPLAYED: 'WEFT_JOIN_REPLAYED',
   /** A recovery code is malformed, or no recovery kit made with it is in the store given. */
   BAD_RECOVERY_CODE: 'WEFT_BAD_RECOVERY_CODE',
+  /** A presence message does not parse, is over its size limit, or names another tenant or scope. */
+  BAD_PRESENCE: 'WEFT_BAD_PRESENCE',
+  /**
+   * A presence message is older than one already taken from its sender, or older than the
+   * presence timeout: a replay (by a relay, say) is ignored.
+   */
+  PRESENCE_STALE: 'WEFT_PRESENCE_STALE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -15,6 +15,14 @@ export { TenantFactory } from './TenantFactory.ts'
 export { Tenant } from './Tenant.ts'
 export { Database, Document, ChangeIterator, whereField, matchesFilter, withFilterId } from './db/index.ts'
 export { KeyBag, DEFAULT_KEY_ID } from './keys/index.ts'
+export { Presence, linkPresence, PRESENCE_LIMITS, DEFAULT_PRESENCE_TIMEOUT_MS } from './presence/index.ts'
+export type {
+  PresencePeer,
+  PresenceReceipt,
+  PresenceLink,
+  PresenceOptions,
+  PresenceEndpoint,
+} from './presence/index.ts'
 export { MemoryStoreFactory } from './store/index.ts'
 export {
   syncStores,

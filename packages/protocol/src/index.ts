@@ -38,6 +38,11 @@ export { parseTenantRequest } from './parseTenantRequest.ts'
 export { parseRegistration } from './parseRegistration.ts'
 export { parseClientSocketMessage } from './parseSocketMessage.ts'
 export { parseServerSocketMessage } from './parseServerSocketMessage.ts'
+export {
+  parsePresenceSocketMessage,
+  isPresenceSocketType,
+  PRESENCE_SOCKET_TYPES,
+} from './parsePresenceSocketMessage.ts'
 export { parseMailRequest } from './parseMailRequest.ts'
 export { fieldsOf, cursorField, rangeField, hashListField, tenantField } from './parseFields.ts'
 export { createRegistration, verifyRegistration } from './registration.ts'
@@ -65,5 +70,6 @@ export type {
   SignedTenantControl,
   ClientSocketMessage,
   ServerSocketMessage,
+  PresenceSocketMessage,
 } from './messages.ts'
 export type { TenantUsage, TenantLimits, ServerIdentity } from './messages.ts'

@@ -220,6 +220,19 @@ export interface SignedTenantControl extends TenantControl {
 export type ClientSocketMessage =
   | { readonly type: 'subscribe'; readonly db: string; readonly since: Cursor | null }
   | { readonly type: 'unsubscribe'; readonly db: string }
+  | PresenceSocketMessage
+
+/**
+ * Presence on a live socket, client to server. `scope` is a database name, or `''` for the
+ * tenant's own presence. `presence-watch` asks for the presence messages other sockets of the
+ * tenant send in `scope`; `presence` sends one to them (`data`: a signed, encrypted presence
+ * message of at most `PRESENCE_LIMITS.maxMessageBytes`, opaque to the server). The server keeps
+ * none of them.
+ */
+export type PresenceSocketMessage =
+  | { readonly type: 'presence-watch'; readonly scope: string }
+  | { readonly type: 'presence-unwatch'; readonly scope: string }
+  | { readonly type: 'presence'; readonly scope: string; readonly data: Uint8Array }
 
 /** WebSocket messages, server to client. */
 export type ServerSocketMessage =
@@ -235,3 +248,10 @@ export type ServerSocketMessage =
       readonly done: boolean
     }
   | { readonly type: 'error'; readonly code: string; readonly message: string }
+  /** Another socket of the tenant sent this presence message in a `scope` this socket watches. */
+  | { readonly type: 'presence'; readonly scope: string; readonly data: Uint8Array }
+  /**
+   * A presence message of this socket was refused (`WEFT_RATE_LIMITED`, `WEFT_PAYLOAD_TOO_LARGE`,
+   * `WEFT_PROTOCOL`): nothing else about the socket changes, unlike an `error`. Sent at most once a second.
+   */
+  | { readonly type: 'presence-refused'; readonly scope: string; readonly code: string; readonly message: string }

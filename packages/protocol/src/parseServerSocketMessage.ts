@@ -3,6 +3,7 @@ import { ErrorCodes, WeftError } from '@weft/core/backend'
 import type { ProtocolLimits } from './constants.ts'
 import type { ServerSocketMessage, WireEntry } from './messages.ts'
 import { bad, bytesField, cursorField, fieldsOf, hashField } from './parseFields.ts'
+import { presenceDataField, presenceScopeField } from './parsePresenceSocketMessage.ts'
 
 /** Most entries one `entries` message may carry (the server sends pages of at most 500). */
 const MAX_SOCKET_ENTRIES = 2_000
@@ -14,11 +15,14 @@ const MAX_SOCKET_ENTRIES = 2_000
  */
 export function parseServerSocketMessage(raw: unknown, limits: ProtocolLimits): ServerSocketMessage {
   const m = fieldsOf(raw, 'a socket message')
-  if (m.type === 'error') {
+  if (m.type === 'error' || m.type === 'presence-refused') {
     if (typeof m.code !== 'string' || !/^WEFT_[A-Z_]{1,60}$/.test(m.code)) throw bad('an error carries a WEFT_ code')
     const message = typeof m.message === 'string' ? m.message.slice(0, 1_000) : ''
-    return { type: 'error', code: m.code, message }
+    if (m.type === 'error') return { type: 'error', code: m.code, message }
+    return { type: 'presence-refused', scope: presenceScopeField(m.scope), code: m.code, message }
   }
+  if (m.type === 'presence')
+    return { type: 'presence', scope: presenceScopeField(m.scope), data: presenceDataField(m.data) }
   if (m.type !== 'entries') throw bad('unknown socket message')
   if (!isDbName(m.db)) throw bad('db is a database name')
   if (!Array.isArray(m.entries)) throw bad('entries is a list')

@@ -10,6 +10,7 @@ import {
 } from '@weft/protocol'
 import type { WebSocket } from 'ws'
 import type { MemoryBudget } from './MemoryBudget.ts'
+import type { PresenceMember, PresenceRelay } from './presence/PresenceRelay.ts'
 import { readEntriesCapped } from './readEntriesCapped.ts'
 import { SocketOutflow, type OutflowLimits } from './SocketOutflow.ts'
 
@@ -41,6 +42,8 @@ export interface LiveConnectionOptions {
   readonly maxEntryBytes: number
   readonly outflow: OutflowLimits
   readonly log: (message: string, error?: unknown) => void
+  /** Passes the socket's presence messages on (absent: presence messages are refused as unknown). */
+  readonly presence?: PresenceRelay
 }
 
 /** Most entries in one page. */
@@ -71,12 +74,14 @@ export class LiveConnection {
   #producing = false
   #closed = false
   #timer: ReturnType<typeof setTimeout> | undefined
+  readonly #presence: PresenceMember | undefined
 
   constructor(ws: WebSocket, options: LiveConnectionOptions) {
     this.#options = options
     this.tenant = options.tenant
     this.key = options.key
     this.#out = new SocketOutflow(ws, options.tenant, options.budget, options.outflow)
+    this.#presence = options.presence?.join(ws, options.tenant)
     ws.on('message', (data, isBinary) => void this.#onMessage(data as Buffer, isBinary))
     ws.on('close', () => this.close())
     ws.on('error', () => this.close())
@@ -132,6 +137,7 @@ export class LiveConnection {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#timer)
+    this.#presence?.leave()
     for (const s of this.#subs.values()) s.unsubscribe()
     this.#subs.clear()
     this.#ready.clear()
@@ -142,7 +148,11 @@ export class LiveConnection {
     try {
       if (!isBinary) throw toWeftError(new Error('messages are binary MessagePack'), ErrorCodes.PROTOCOL)
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      const m = parseClientSocketMessage(decodeMessage(bytes, 'socket', DEFAULT_LIMITS, MAX_SOCKET_MESSAGE_BYTES))
+      const raw = decodeMessage(bytes, 'socket', DEFAULT_LIMITS, MAX_SOCKET_MESSAGE_BYTES)
+      if (this.#presence?.take(raw)) return
+      const m = parseClientSocketMessage(raw)
+      if (m.type !== 'subscribe' && m.type !== 'unsubscribe')
+        throw toWeftError(new Error('presence is off'), ErrorCodes.PROTOCOL)
       if (m.type === 'subscribe') await this.#subscribe(m.db, m.since)
       else this.#drop(m.db)
     } catch (err) {

@@ -7,6 +7,7 @@ import type { ChallengeQuotas } from './ChallengeTable.ts'
 import type { DirectoryLimits } from './TenantDirectory.ts'
 import type { TenancyOptions } from './tenancy/TenancyOptions.ts'
 import type { ClusterOptions } from './cluster/openCluster.ts'
+import type { PresenceRelayOptions } from './presence/PresenceRelayOptions.ts'
 
 /**
  * The limits one tenant has on a server. Storage counts each entry's exact bytes once, however
@@ -135,6 +136,12 @@ export interface WeftServerOptions {
    * that also carries partners' entries whose signers it does not know.
    */
   readonly authors?: 'members' | 'any'
+  /**
+   * How much presence the relay passes on between a tenant's live sockets (see
+   * docs/api-guide.md): messages a second per socket and per tenant, scopes per socket. It never
+   * stores or reads them.
+   */
+  readonly presence?: PresenceRelayOptions
   /**
    * A WebSocket client that leaves what the server sent unread this long (the server waits for it
    * before sending more) is dropped with close code `SOCKET_CLOSE.TOO_SLOW`, in milliseconds.

@@ -34,6 +34,7 @@ import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
+import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
@@ -131,6 +132,8 @@ export class WeftServer {
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live = new Set<LiveConnection>()
+  /** Passes presence messages between a tenant's sockets; keeps none. */
+  readonly #presence: PresenceRelay
   /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
   readonly #budget: MemoryBudget
   readonly #ping: ReturnType<typeof setInterval>
@@ -178,6 +181,7 @@ export class WeftServer {
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.#presence = new PresenceRelay(options.presence)
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst, cluster?.state.kv)
     if (cluster) {
       for (const part of [this.#registry, this.#directory, this.#usage, this.#mailbox]) part.share(cluster.state)
@@ -279,6 +283,7 @@ export class WeftServer {
       { owned: false, log: this.#log },
     )
     await this.#livePush.ready()
+    this.#presence.link(this.#cluster.bus)
   }
 
   async #openTenancy(kv: KeyValueStore): Promise<void> {
@@ -351,6 +356,11 @@ export class WeftServer {
   /** Number of open WebSocket clients. */
   get liveConnections(): number {
     return this.#live.size
+  }
+
+  /** Presence messages the server passed on to a watching socket, and refused, since it started. */
+  get presenceCounts(): { readonly forwarded: number; readonly refused: number } {
+    return this.#presence.counts
   }
 
   /** Append listeners on the stores the server opened: one per live subscription (for leak checks). */
@@ -650,6 +660,7 @@ export class WeftServer {
             slowMs: this.#options.slowSocketMs ?? 30_000,
           },
           log: this.#log,
+          presence: this.#presence,
         })
         this.#live.add(conn)
         this.#stats?.changed(session.tenant)

@@ -35,6 +35,8 @@ export type { ClusterOptions } from './cluster/openCluster.ts'
 export type { DirectoryLimits } from './TenantDirectory.ts'
 
 export type { WeftServerOptions, TenantQuota, QuotaOptions, RegistrationOptions } from './ServerOptions.ts'
+export type { PresenceRelayOptions } from './presence/PresenceRelayOptions.ts'
+export type { Rate } from './RateLimiter.ts'
 export type { WeftHandler, WeftHandlerOptions } from './tenancy/createWeftHandler.ts'
 export type { TenancyOptions } from './tenancy/TenancyOptions.ts'
 export type { Tenancy } from './tenancy/Tenancy.ts'

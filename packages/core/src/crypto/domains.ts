@@ -21,6 +21,8 @@ export const Domain = {
   serverRegistration: 'weft/v1/server/registration',
   serverChallenge: 'weft/v1/server/challenge',
   serverControl: 'weft/v1/server/tenant-control',
+  presenceSignature: 'weft/v1/presence/signature',
+  presenceAssociatedData: 'weft/v1/presence/ad',
 } as const
 
 export type DomainName = (typeof Domain)[keyof typeof Domain]

@@ -21,6 +21,7 @@ import {
   type KeyId,
   type Origin,
 } from '../types.ts'
+import { Presence } from '../presence/index.ts'
 import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
 import type { DatabaseContext } from './DatabaseContext.ts'
 import { DocState, type DocData } from './DocState.ts'
@@ -103,6 +104,8 @@ export class Database {
   #closed = false
   /** Indexes, queries and search, made on first use. */
   #query: QueryEngine | undefined
+  /** Presence in this database, made on first use. */
+  #presence: Presence | undefined
   /** The trust narrowings this database's documents were materialised under. */
   #narrowings: number
 
@@ -144,6 +147,7 @@ export class Database {
    * document again from the store instead, so nothing it may no longer have written stays applied.
    */
   async #trustChanged(): Promise<void> {
+    this.#presence?.recheck()
     if (this.#ctx.trust.narrowings === this.#narrowings) {
       await this.retryHeld()
       return
@@ -153,6 +157,29 @@ export class Database {
       this.#materialiser.reset()
       return this.#materialiser.ingestItems(await scanAll(this.#store))
     })
+  }
+
+  /**
+   * Ephemeral "who is here" in this database: each device's small state (a cursor, a name),
+   * signed by the device and encrypted under the database's key, sent to the other devices on
+   * the links it has (a relay's live socket through `LiveSync`'s `presence` option, or an
+   * in-process peer with `linkPresence`), stored nowhere, gone after the timeout unless
+   * refreshed. See docs/api-guide.md.
+   */
+  get presence(): Presence {
+    if (!this.#presence) {
+      const ctx = this.#ctx
+      this.#presence = new Presence({
+        tenantId: ctx.tenantId,
+        scope: this.name,
+        signer: ctx.signer,
+        keyBag: ctx.keyBag,
+        keyId: () => this.#settings.keyId,
+        admits: (key) => (ctx.presenceAdmits ? ctx.presenceAdmits(key) : ctx.trust.isMember(key)),
+      })
+      if (this.#closed) this.#presence.close()
+    }
+    return this.#presence
   }
 
   /** The change store behind this database. */
@@ -421,6 +448,7 @@ export class Database {
       if (this.#closed) return
       this.#closed = true
       this.#query?.close()
+      this.#presence?.close()
       for (const u of this.#unsubscribe) u()
       for (const s of this.#docs.values()) s.free()
       this.#docs.clear()

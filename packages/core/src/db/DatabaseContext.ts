@@ -13,4 +13,9 @@ export interface DatabaseContext {
   onTrustChange(listener: () => Promise<void>): () => void
   /** False when this device may not write (a reader, or removed by the tenant directory). Default: may write. */
   mayWrite?(): boolean
+  /**
+   * Whether a device key may take part in presence now: a device of the tenant that is not
+   * removed (readers included). Default: the tenant's trusted writers.
+   */
+  presenceAdmits?(signingKey: Uint8Array): boolean
 }
