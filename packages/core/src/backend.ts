@@ -54,7 +54,10 @@ export {
   encodeClusterMessage,
   decodeClusterMessage,
   MAX_CLUSTER_MESSAGE_BYTES,
+  ProgressReporter,
 } from './store/index.ts'
+// The typed event emitter the engine's classes use, for the network packages' own events.
+export { Emitter } from './events.ts'
 // The range-fingerprint index: partial sums per hash prefix, maintained on append.
 export {
   emptySum,
