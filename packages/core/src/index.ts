@@ -102,6 +102,7 @@ export type {
   RelationshipOptions,
   RelationshipDatabase,
   RelationshipStatus,
+  TransferLag,
   RelationshipState,
   DatabaseSyncStatus,
   OrchestratorStatus,
