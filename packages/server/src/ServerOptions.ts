@@ -166,4 +166,10 @@ export interface WeftServerOptions {
    * `token`, a scrape must send `Authorization: Bearer <token>` (else 401).
    */
   readonly metrics?: { readonly token?: string; readonly registry?: ServerMetrics }
+  /**
+   * The web console at `/console` (docs/console.md). Default true: the console this package
+   * ships. `{ dir }` serves a console built elsewhere (`index.html`, `console.js`, `console.css`);
+   * false answers it with `WEFT_FEATURE_DISABLED`.
+   */
+  readonly console?: boolean | { readonly dir: string }
 }
