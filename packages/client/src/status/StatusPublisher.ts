@@ -71,7 +71,7 @@ export class StatusPublisher {
       for (const e of ['sync-completed', 'sync-failed', 'relationship-enabled', 'relationship-disabled'] as const)
         this.#off.push(o.on(e, soon))
     this.#every = setInterval(() => void this.publish().catch(() => {}), this.#o.everyMs ?? 30_000)
-    this.#every.unref?.()
+    unref(this.#every)
     soon()
   }
 
@@ -91,7 +91,7 @@ export class StatusPublisher {
       this.#timer = undefined
       void this.publish().catch(() => {})
     }, wait)
-    this.#timer.unref?.()
+    unref(this.#timer)
   }
 
   async #publish(): Promise<void> {
@@ -126,7 +126,7 @@ export class StatusPublisher {
     } else {
       await db.changeDoc(id, (d) => {
         const data = d.getData() as Draft
-        for (const [k, v] of Object.entries(fields)) if (JSON.stringify(data[k]) !== JSON.stringify(v)) data[k] = v
+        for (const [k, v] of Object.entries(fields)) if (canonical(data[k]) !== canonical(v)) data[k] = v
         updateAudit(data, trail)
       })
     }
@@ -141,6 +141,20 @@ export class StatusPublisher {
     }
     return undefined
   }
+}
+
+/** JSON with every object's keys sorted: a document's maps come back in their own key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )
+}
+
+/** Lets Node exit while a timer waits (browsers have no such thing). */
+function unref(timer: unknown): void {
+  ;(timer as { unref?: () => void }).unref?.()
 }
 
 function reportRelationships(o: MultiTenantSyncOrchestrator, lag: readonly TransferLag[]): ReportedRelationship[] {
@@ -194,7 +208,7 @@ function updateAudit(data: Draft, trail: AuditTrailExport): void {
     return
   }
   if (a.head !== next.head) a.head = next.head
-  if (JSON.stringify(a.start) !== JSON.stringify(next.start)) a.start = next.start
+  if (canonical(a.start) !== canonical(next.start)) a.start = next.start
   const records = a.records
   const from = next.records[0]?.position ?? 0
   let drop = 0
