@@ -36,6 +36,7 @@ let orders: Database
 let orchestrator: MultiTenantSyncOrchestrator
 let publisher: StatusPublisher
 let host: ServerConnection
+let grantId: string
 const pageErrors: string[] = []
 
 /** Runs a step; on failure saves the page's screenshot under SHOTS/<name>.png and rethrows. */
@@ -84,6 +85,7 @@ beforeAll(async () => {
     permissions: ['read'],
   })
   await globex.sharing.accept(offer)
+  grantId = offer.grant.id
   orchestrator = new MultiTenantSyncOrchestrator()
   await orchestrator.addRelationship('acme-globex', acme, globex, ['orders'], {
     direction: 'push',
@@ -173,6 +175,19 @@ describe('the web console in Chromium', () => {
         .toBe('0')
       await expect.poll(() => page.locator('[data-db="orders"] td').nth(1).textContent(), { timeout: 20_000 }).toBe('8')
     })
+    await step(page, 'error', async () => {
+      // The grant ends: the next round is refused, and the console shows why and when it runs again.
+      await acme.sharing.revoke(grantId)
+      await orders.createDocument({ data: { after: 'revoke' } })
+      const r = await orchestrator.syncAll()
+      expect(r.failed).toHaveLength(1)
+      await publisher.publish()
+      const rel = page.locator('[data-testid="relationships"] tr[data-relationship="acme-globex"]')
+      await expect.poll(() => rel.textContent(), { timeout: 20_000 }).toContain(r.failed[0]!.error.code)
+      expect(await rel.textContent()).toContain('1 failed')
+      expect(await page.getByTestId('behind-acme-globex-orders-push').textContent()).toBe('1')
+      await expect.poll(() => page.getByTestId('grants').textContent()).toContain('revoked')
+    })
     await step(page, 'tampered', async () => {
       // Someone with the host's disk rewrites a byte of the first audit record.
       const kv = await acmeStorage.openKeyValueStore('weft-audit')
@@ -186,6 +201,10 @@ describe('the web console in Chromium', () => {
         .toBe('tampered')
       expect(await page.getByTestId('audit-status').textContent()).toContain('Record 0 is altered')
       await expect(page.locator('tr.flagged[data-seq="0"]').count()).resolves.toBe(1)
+    })
+    await step(page, 'phone-width', async () => {
+      await page.setViewportSize({ width: 375, height: 740 })
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
     })
     expect(pageErrors).toEqual([])
     await page.context().close()

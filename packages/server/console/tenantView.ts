@@ -146,7 +146,7 @@ async function membersSection(tenant: Tenant): Promise<HTMLElement> {
     'Members and devices',
     table(
       'Users, their role and their devices, from the signed directory',
-      ['User', 'Role', 'Device', 'Status', ''],
+      ['User', 'Role', 'Device', 'Status', 'Where'],
       rows,
       'members',
     ),
