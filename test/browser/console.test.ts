@@ -234,6 +234,11 @@ describe('the web console in Chromium', () => {
       expect(await row.locator('td').last().textContent()).toMatch(/^\d+$/)
       // Nothing wider than the phone but the tables, which scroll in their own box.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+      // Signing out reloads the page: the key is gone with it.
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.waitForSelector('body[data-ready="yes"]', { timeout: 30_000 })
+      expect(await page.getByLabel('API key', { exact: true }).inputValue()).toBe('')
+      expect(await page.getByTestId('tenants').count()).toBe(0)
     })
     await step(page, 'operator-refused', async () => {
       const other = await openConsole()
