@@ -55,6 +55,9 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
         t.name,
       ).toEqual([])
     }
+    // The web console the server serves, bundled at build time.
+    const server = project.tarballs.find((t) => t.name === '@weft/server')!
+    for (const f of ['index.html', 'console.js', 'console.css']) expect(server.files).toContain(`dist/console-app/${f}`)
   })
 
   it('installs from the tarballs only, with no path back into the repository', async () => {
@@ -118,7 +121,7 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
     }
   }, 120_000)
 
-  it('starts weft-server from the installed bin with plain node and answers /v1/health', async () => {
+  it('starts weft-server from the installed bin with plain node; it answers /v1/health and serves its web console', async () => {
     const bin = join(project.dir, 'node_modules/.bin/weft-server')
     const env = { ...cleanEnv(), PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }
     // The bin itself (its `#!/usr/bin/env node` line), not a loader or tsx.
@@ -141,6 +144,23 @@ describe('the packages, installed from their tarballs in a fresh project', () =>
       })
       const res = await fetch(new URL('/v1/health', url))
       expect(res.status).toBe(200)
+      // Its web console, from the installed package, starts in Chromium under its own CSP.
+      const page = await fetch(new URL('/console/', url))
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+      const browser = await launchChromium()
+      try {
+        const tab = await browser.newPage()
+        const errors: string[] = []
+        tab.on('pageerror', (e) => errors.push(e.message))
+        tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+        await tab.goto(new URL('/console/', url).href)
+        await tab.waitForSelector('body[data-ready="yes"]', { timeout: 30_000 })
+        expect(await tab.getByRole('button', { name: 'Show tenants' }).isVisible()).toBe(true)
+        expect(errors).toEqual([])
+      } finally {
+        await browser.close()
+      }
     } finally {
       child.kill()
     }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { ready } from '@weft/core'
 import { backupCommands } from './commands/backup.ts'
+import { consoleCommand } from './commands/console.ts'
 import { dbCommands } from './commands/db.ts'
 import { orchestrateCommand } from './commands/orchestrate.ts'
 import { serverCommands } from './commands/server.ts'
@@ -73,6 +74,7 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
   backupCommands(program, run)
   orchestrateCommand(program, run)
   serverCommands(program, run)
+  consoleCommand(program, run)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -7,9 +7,11 @@ import {
   type ChangeHash,
   type ChangeStore,
   type Cursor,
+  type ProgressOptions,
 } from '@weft/core'
 import {
   backoffDelay,
+  Emitter,
   MemoryKeyValueStore,
   packValue,
   toWeftError,
@@ -25,6 +27,7 @@ import {
   type ServerSocketMessage,
 } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
+import { LiveProgress, type LiveSyncEvents } from './LiveProgress.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
 import { SocketPresence } from './SocketPresence.ts'
@@ -41,8 +44,11 @@ import {
 
 export type { WebSocketLike, WebSocketConstructor } from './webSocket.ts'
 
-/** Options of a {@link LiveSync}. */
-export interface LiveSyncOptions {
+/**
+ * Options of a {@link LiveSync}. `onProgress` hears each catch-up's progress (see
+ * {@link LiveSync}), throttled to one report per `progressInterval` milliseconds (default 100).
+ */
+export interface LiveSyncOptions extends ProgressOptions {
   /** The local side: a database (received entries are materialised) or a bare store. */
   readonly local: Database | ChangeStore
   /** The same database on the server. */
@@ -76,6 +82,11 @@ const PUSH_BATCH = 1_000
  * retried with backoff and jitter; the status says where it stands. Local entries the server
  * refuses (over the tenant's quota, say) stay in the local store, are counted in the status's
  * `refused`, and are offered again on the next connection.
+ *
+ * Each catch-up reports progress like every other sync (`onProgress`, and the `sync-progress`
+ * event): it starts when the sync has work (a connection catching up, local entries to send) and
+ * ends with one `done` report, and a `sync-completed` event, when it is up to date with nothing
+ * pending. Entries the server pushes while the sync is up to date are not a catch-up.
  *
  * ```ts
  * const live = new LiveSync({ local: db, remote, webSocket: WebSocket })
@@ -112,8 +123,11 @@ export class LiveSync {
   /** The last drop reconnected at once (the server went away); the next waits. */
   #hurried = false
   readonly #presence: SocketPresence
+  readonly #events = new Emitter<LiveSyncEvents>()
+  readonly #progress: LiveProgress
 
   constructor(options: LiveSyncOptions) {
+    this.#progress = new LiveProgress(options, (event, payload) => this.#events.emit(event, payload))
     this.#db = options.local instanceof Database ? options.local : undefined
     this.#local = options.local instanceof Database ? options.local.getStore() : options.local
     this.#remote = options.remote
@@ -147,6 +161,11 @@ export class LiveSync {
   /** Calls `listener` with every new status; returns an unsubscribe function. */
   subscribe(listener: (s: SyncStatus) => void): () => void {
     return this.#status.subscribe(listener)
+  }
+
+  /** Adds an event listener (`sync-progress`, `sync-completed`); returns a function that removes it. */
+  on<K extends keyof LiveSyncEvents>(event: K, listener: (payload: LiveSyncEvents[K]) => void): () => void {
+    return this.#events.on(event, listener)
   }
 
   /** Resolves when up to date with nothing pending; rejects on a fatal error or through `signal`. */
@@ -213,6 +232,7 @@ export class LiveSync {
     ws.onopen = () => {
       opened = true
       this.#caughtUp = false
+      this.#progress.begin('copy', this.#pending.size)
       this.#update()
       void this.#cursor().then((since) => {
         this.#send(ws, { type: 'subscribe', db: this.#remote.db, since })
@@ -261,6 +281,7 @@ export class LiveSync {
       return
     }
     if (m.type !== 'entries' || m.db !== this.#remote.db) return
+    if (!this.#caughtUp || this.#progress.running) this.#progress.moved('received', m.entries, this.#pending.size)
     if (m.entries.length) {
       // Our own pushes come back too: skip what is held (a lookup is far cheaper than a signature check).
       const held = await this.#local.has(m.entries.map((e) => e.hash as ChangeHash))
@@ -290,10 +311,12 @@ export class LiveSync {
   async #repair(): Promise<void> {
     const presumed = (await this.#presumed) ?? new Set<ChangeHash>()
     this.#presumed = Promise.resolve(new Set())
+    this.#progress.reconciling()
     const { have, need } = await this.#remote.reconcileWith(this.#local)
     const lacking = new Set(have)
     for (const h of presumed) if (!lacking.has(h)) this.#pending.delete(h) // the server had it after all
     for (const h of have) this.#pending.add(h)
+    this.#progress.expect(need.length + this.#pending.size)
     for (let i = 0; i < need.length; i += PUSH_BATCH) {
       const vouched = this.#local.vouched ? { vouched: this.#local.vouched.bind(this.#local) } : {}
       const { entries } = await this.#remote.getChangesChecked(need.slice(i, i + PUSH_BATCH), vouched)
@@ -301,6 +324,7 @@ export class LiveSync {
       const r = await this.#local.appendMany(entries)
       for (const e of entries) this.#fromServer.delete(e.hash)
       if (this.#db && r.added.length) await this.#db.syncStoreChanges(r.added)
+      this.#progress.moved('received', entries, Math.max(0, need.length - i - PUSH_BATCH) + this.#pending.size)
     }
   }
 
@@ -325,6 +349,7 @@ export class LiveSync {
           this.#pending.delete(hash)
           this.#refused.refuse(hash, error)
         }
+        this.#progress.moved('sent', entries, this.#pending.size)
       }
     } catch (err) {
       this.#lastError = toWeftError(err, ErrorCodes.NETWORK)
@@ -380,6 +405,7 @@ export class LiveSync {
     }
     const state = this.#caughtUp && !(this.#pushing && pending) ? 'up-to-date' : 'syncing'
     this.#status.set({ state, pending, ...refused })
+    if (state === 'up-to-date' && pending === 0) this.#progress.finish()
     // Everything here is on the server: remember how far. A count only, so a failure costs nothing.
     const clear = () => this.#pending.size === 0 && !this.#refused.summary
     if (state === 'up-to-date' && clear()) void this.#confirmed.confirmAll(clear).catch(() => {})

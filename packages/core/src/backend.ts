@@ -58,7 +58,10 @@ export {
   encodeClusterMessage,
   decodeClusterMessage,
   MAX_CLUSTER_MESSAGE_BYTES,
+  ProgressReporter,
 } from './store/index.ts'
+// The typed event emitter the engine's classes use, for the network packages' own events.
+export { Emitter } from './events.ts'
 // The range-fingerprint index: partial sums per hash prefix, maintained on append.
 export {
   emptySum,
@@ -115,10 +118,13 @@ export {
   OPEN_PERMIT,
 } from './orchestrator/index.ts'
 export { GrantAuthority } from './sharing/index.ts'
+// An audit trail exported by its owner, verified elsewhere (the web console).
+export { verifyAuditTrail, verifyAuditTrailPart, openAuditRecord } from './audit/index.ts'
 // The tenant directory's signed records, which a server folds to admit the tenant's devices.
 export { createMemberRecord, verifyMemberRecord, foldDirectory } from './members/index.ts'
 
 export type { ErrorCode } from './errors.ts'
+export type { AuditTrailExport, StoredAuditRecord } from './audit/index.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
 export type { DomainName, ServerSigner, ServerDomain, SigningKeyPair } from './crypto/index.ts'
 export type {

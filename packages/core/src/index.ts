@@ -110,6 +110,7 @@ export type {
   RelationshipOptions,
   RelationshipDatabase,
   RelationshipStatus,
+  TransferLag,
   RelationshipState,
   DatabaseSyncStatus,
   OrchestratorStatus,

@@ -183,4 +183,10 @@ export interface WeftServerOptions {
    * is the only process. See "Running several processes" in docs/operations.md.
    */
   readonly cluster?: ClusterOptions | false
+  /**
+   * The web console at `/console` (docs/console.md). Default true: the console this package
+   * ships. `{ dir }` serves a console built elsewhere (`index.html`, `console.js`, `console.css`);
+   * false answers it with `WEFT_FEATURE_DISABLED`.
+   */
+  readonly console?: boolean | { readonly dir: string }
 }

@@ -70,6 +70,7 @@ import { routeShape } from './observability/routeShape.ts'
 import { ServerMetrics } from './observability/ServerMetrics.ts'
 import { answerMetrics } from './observability/answerMetrics.ts'
 import { handleAdmin, type AdminContext } from './tenancy/handleAdmin.ts'
+import { ConsoleRoute } from './console/answerConsole.ts'
 import { Tenancy } from './tenancy/Tenancy.ts'
 import type { ClusterStats } from './cluster/ClusterStats.ts'
 import { joinCluster } from './cluster/joinCluster.ts'
@@ -140,6 +141,7 @@ export class WeftServer {
   /** Request logs and metrics (see `logger` and `metrics` in the options). */
   readonly #observer: RequestObserver
   readonly #metrics: ServerMetrics | undefined
+  readonly #console: ConsoleRoute
   #closing: Promise<void> | undefined
   /** Set by a graceful close: the server takes no new work and says it is not ready. */
   #draining = false
@@ -210,6 +212,7 @@ export class WeftServer {
     this.#metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
     this.#metrics?.watchLiveConnections(() => this.#live.size)
     this.#observer = new RequestObserver(options.logger, this.#metrics)
+    this.#console = new ConsoleRoute(options.console ?? true)
     this.#http = createServer((req, res) => {
       this.#observer.begin(req, res)
       void this.#handle(req, res)
@@ -436,6 +439,7 @@ export class WeftServer {
     if (await answerReadiness(req, res, readiness)) return
     if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
     if (await handleAdmin(this.#admin, req, res)) return
+    if (await this.#console.answer(req, res)) return
     let bodyRead = false
     const seen: Seen = {}
     try {

@@ -14,6 +14,16 @@ export interface AuditLogHost {
   openRecords(): Promise<{ kv: KeyValueStore; prefix: string }>
 }
 
+/** A trail as {@link AuditLog.exportTrail} hands it out. */
+export interface AuditTrailExport {
+  readonly tenant: string
+  /** The Ed25519 key the records and the head are signed with. */
+  readonly signingKey: Uint8Array
+  /** Oldest first; the newest ones only when a limit cut the trail. */
+  readonly records: readonly StoredAuditRecord[]
+  readonly head: Uint8Array | null
+}
+
 const POSITION_DIGITS = 12
 
 /**
@@ -106,6 +116,20 @@ export class AuditLog implements AuditSink {
     const v = await this.verify(options)
     if (!v.ok) throw v.error
     return v.head
+  }
+
+  /**
+   * The stored trail as it is, for a verifier elsewhere (`verifyAuditTrail`, or
+   * `verifyAuditTrailPart` for the newest `limit` records): each record's bytes at its position,
+   * the signed head, and the key that signs them. Nothing is checked or left out here, so an
+   * altered record travels as it is and the verifier finds it.
+   */
+  async exportTrail(options: { limit?: number } = {}): Promise<AuditTrailExport> {
+    const { kv, prefix } = await this.#open()
+    let records = await this.#stored()
+    if (options.limit !== undefined && records.length > options.limit) records = records.slice(-options.limit)
+    const head = await kv.get(`${prefix}head`)
+    return { tenant: this.#host.tenantId, signingKey: this.#host.signer.publicKey, records, head: head ?? null }
   }
 
   /** The newest record's position and hash (an anchor for {@link verify}), or null when empty. */

@@ -21,6 +21,31 @@ export function verifyAuditTrail(
   owner: { tenant: string; signingKey: Uint8Array },
   expectedHead?: AuditHead,
 ): { verification: AuditVerification; records: AuditRecord[] } {
+  return verifyFrom(stored, headBytes, owner, expectedHead, { seq: 0, prev: GENESIS })
+}
+
+/**
+ * Verifies the newest part of a trail, which starts at `start.seq` and follows the record whose
+ * hash is `start.prev` (the first record of the part names it): the same checks as
+ * {@link verifyAuditTrail} over that part. What came before it is not checked, so `start` must come
+ * from the trail's owner (signed, for example, inside an entry of the owner's device).
+ */
+export function verifyAuditTrailPart(
+  stored: readonly StoredAuditRecord[],
+  headBytes: Uint8Array | undefined,
+  owner: { tenant: string; signingKey: Uint8Array },
+  start: { readonly seq: number; readonly prev: string },
+): { verification: AuditVerification; records: AuditRecord[] } {
+  return verifyFrom(stored, headBytes, owner, undefined, start)
+}
+
+function verifyFrom(
+  stored: readonly StoredAuditRecord[],
+  headBytes: Uint8Array | undefined,
+  owner: { tenant: string; signingKey: Uint8Array },
+  expectedHead: AuditHead | undefined,
+  start: { readonly seq: number; readonly prev: string },
+): { verification: AuditVerification; records: AuditRecord[] } {
   const records: AuditRecord[] = []
   const fail = (problem: AuditProblem, seq: number, why: string) => ({
     verification: {
@@ -31,12 +56,12 @@ export function verifyAuditTrail(
     },
     records,
   })
-  let prev = GENESIS
+  let prev = start.prev
   for (const s of stored) {
     const r = openAuditRecord(s.bytes, owner.signingKey)
     if (!r || r.tenant !== owner.tenant) return fail('altered', s.position, 'does not verify (altered or forged)')
     if (r.seq !== s.position) return fail('reordered', s.position, `holds record ${r.seq}`)
-    if (s.position !== records.length) return fail('removed', records.length, 'is missing')
+    if (s.position !== start.seq + records.length) return fail('removed', start.seq + records.length, 'is missing')
     if (r.prev !== prev) return fail('altered', s.position, 'does not follow the previous record')
     records.push(r)
     prev = r.hash
@@ -44,17 +69,19 @@ export function verifyAuditTrail(
   const heads: AuditHead[] = []
   if (headBytes) {
     const head = openAuditHead(headBytes, owner.tenant, owner.signingKey)
-    if (!head) return fail('altered', records.length, '(the signed head) does not verify')
+    if (!head) return fail('altered', start.seq + records.length, '(the signed head) does not verify')
     heads.push(head)
   }
   if (expectedHead) heads.push(expectedHead)
+  const end = start.seq + records.length
   for (const h of heads) {
-    if (h.seq >= records.length) return fail('removed', records.length, `is missing (the head names record ${h.seq})`)
-    if (records[h.seq]!.hash !== h.hash) return fail('altered', h.seq, 'differs from the one the head names')
+    if (h.seq >= end) return fail('removed', end, `is missing (the head names record ${h.seq})`)
+    if (h.seq >= start.seq && records[h.seq - start.seq]!.hash !== h.hash)
+      return fail('altered', h.seq, 'differs from the one the head names')
   }
   const last = records[records.length - 1]
   return {
-    verification: { ok: true, records: records.length, head: last ? { seq: last.seq, hash: last.hash } : null },
+    verification: { ok: true, records: end, head: last ? { seq: last.seq, hash: last.hash } : null },
     records,
   }
 }

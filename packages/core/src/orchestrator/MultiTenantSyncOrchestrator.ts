@@ -11,6 +11,7 @@ import type {
   RelationshipOptions,
   RelationshipStatus,
   SyncAllResult,
+  TransferLag,
 } from './status.ts'
 import type { LocalSyncPeer, SyncDirection, SyncPeer } from './SyncPeer.ts'
 
@@ -193,6 +194,15 @@ export class MultiTenantSyncOrchestrator {
       inFlight: relationships.filter((r) => r.state === 'syncing').length,
       relationships,
     }
+  }
+
+  /**
+   * How many entries each transfer of every relationship trails its sending store by (one `head()`
+   * per transfer): what the next round has to look at. Null for a relationship whose databases are
+   * not open yet (it has not run).
+   */
+  async getLag(): Promise<TransferLag[]> {
+    return (await Promise.all([...this.#relationships.values()].map((r) => r.lag()))).flat()
   }
 
   /** One relationship's status, or undefined. */

@@ -9,7 +9,13 @@ import type {
   SavedRelationship,
   SyncErrorInfo,
 } from './RelationshipStateStore.ts'
-import type { DatabaseSyncStatus, RelationshipDatabase, RelationshipOptions, RelationshipStatus } from './status.ts'
+import type {
+  DatabaseSyncStatus,
+  RelationshipDatabase,
+  RelationshipOptions,
+  RelationshipStatus,
+  TransferLag,
+} from './status.ts'
 import type { ChangeStore } from '../store/index.ts'
 import { environmentOf } from './environmentOf.ts'
 import { transferDue } from './transferDue.ts'
@@ -232,6 +238,32 @@ export class Relationship {
         return false
     }
     return true
+  }
+
+  /**
+   * How far each transfer's cursor trails its sending store: entries stored there past the cursor
+   * (all of them after an epoch change). One `head()` per transfer; `behind` is null until the
+   * databases are open, or when the sending store cannot say (a relay refusing us).
+   */
+  async lag(): Promise<TransferLag[]> {
+    return Promise.all(
+      this.plans.map(async (plan) => {
+        let behind: number | null = null
+        if (plan.sourceStore) {
+          const head = await plan.sourceStore.head().catch(() => undefined)
+          const cursor = plan.state.cursor
+          if (head)
+            behind = cursor === null || cursor.epoch !== head.epoch ? head.seq : Math.max(0, head.seq - cursor.seq)
+        }
+        return {
+          relationshipId: this.id,
+          db: plan.link.local,
+          remoteDb: plan.link.remote,
+          direction: plan.direction,
+          behind,
+        }
+      }),
+    )
   }
 
   /** Books a round that found nothing new. */

@@ -28,6 +28,7 @@ export type {
   RelationshipOptions,
   RelationshipDatabase,
   RelationshipStatus,
+  TransferLag,
   RelationshipState,
   DatabaseSyncStatus,
   OrchestratorStatus,

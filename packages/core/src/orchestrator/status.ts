@@ -45,6 +45,18 @@ export interface DatabaseSyncStatus {
   readonly upToDate: boolean
 }
 
+/** How far one transfer of a relationship trails its sending side (see `orchestrator.getLag()`). */
+export interface TransferLag {
+  readonly relationshipId: string
+  /** The local database, and the partner's. */
+  readonly db: DbName
+  readonly remoteDb: DbName
+  /** `push`: from the local database to the partner; `pull`: from the partner. */
+  readonly direction: 'push' | 'pull'
+  /** Entries in the sending store past the transfer's cursor; null when not known yet. */
+  readonly behind: number | null
+}
+
 /** Where a relationship stands. */
 export type RelationshipState = 'idle' | 'syncing' | 'backoff' | 'disabled'
 
