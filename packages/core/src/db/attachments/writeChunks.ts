@@ -89,25 +89,31 @@ export async function writeChunks(
     return !!t && t.every((b, i) => b === tag[i])
   }
 
-  for await (const piece of piecesOf(data)) {
-    if (!(piece instanceof Uint8Array))
-      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'attachment data must be bytes (Uint8Array pieces)')
-    for (let at = 0; at < piece.length; at += SLICE_BYTES) {
-      throwIfAborted(options.signal, 'attachment write')
-      const slice = piece.subarray(at, at + SLICE_BYTES)
-      let pos = 0
-      for (const length of cdc.push(slice)) {
-        const take = length - carriedBytes
-        await emit(concatBytes(...carried, slice.subarray(pos, pos + take)))
-        pos += take
-        carried = []
-        carriedBytes = 0
-      }
-      if (pos < slice.length) {
-        carried.push(slice.slice(pos))
-        carriedBytes += slice.length - pos
+  try {
+    for await (const piece of piecesOf(data)) {
+      if (!(piece instanceof Uint8Array))
+        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'attachment data must be bytes (Uint8Array pieces)')
+      for (let at = 0; at < piece.length; at += SLICE_BYTES) {
+        throwIfAborted(options.signal, 'attachment write')
+        const slice = piece.subarray(at, at + SLICE_BYTES)
+        let pos = 0
+        for (const length of cdc.push(slice)) {
+          const take = length - carriedBytes
+          await emit(concatBytes(...carried, slice.subarray(pos, pos + take)))
+          pos += take
+          carried = []
+          carriedBytes = 0
+        }
+        if (pos < slice.length) {
+          carried.push(slice.slice(pos))
+          carriedBytes += slice.length - pos
+        }
       }
     }
+  } catch (err) {
+    // Keep what was sealed before the failure: writing the same data again finds it by tag.
+    await flush().catch(() => undefined)
+    throw err
   }
   if (cdc.finish() !== undefined) await emit(concatBytes(...carried))
   await flush()
