@@ -8,8 +8,8 @@ import {
   TEST_KDF,
   type Database,
   type DatabaseOptions,
-  type EntryEnvelope,
 } from '../src/index.ts'
+import type { EntryEnvelope } from '../src/backend.ts'
 
 beforeAll(ready)
 
@@ -85,7 +85,9 @@ describe('attachments', () => {
     expect(stored).toBe(upload.record.chunks.length)
     // The same bytes again (another name, then a web stream): no chunk is stored twice.
     await db.changeDoc(doc, (d) => d.addAttachment('copy.mp4', data, { chunkSizes: SMALL }))
-    const again = await db.writeAttachment(doc, new Blob([data]).stream(), { chunkSizes: SMALL })
+    const again = await db.writeAttachment(doc, new Blob([data.slice().buffer as ArrayBuffer]).stream(), {
+      chunkSizes: SMALL,
+    })
     await db.changeDoc(doc, (d) => d.addAttachment('third.mp4', again))
     expect(await chunkCount(db)).toBe(stored)
     // An edit in the middle stores only the chunks around it.
