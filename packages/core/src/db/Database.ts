@@ -133,6 +133,7 @@ export class Database {
       signer: ctx.signer,
       origin: this.origin,
       defaultKeyId: () => this.#settings.keyId,
+      noteChunks: (hashes) => this.#materialiser.noteChunks(hashes),
     })
   }
 

@@ -140,6 +140,11 @@ export class Materialiser {
     this.#chunks.clear()
   }
 
+  /** Records attachment chunks this database is about to append, so it need not read them back. */
+  noteChunks(hashes: readonly ChangeHash[]): void {
+    for (const h of hashes) this.#chunks.add(h)
+  }
+
   /** Records an entry this database wrote itself. */
   noteLocal(state: DocState, entry: ParsedEntry): void {
     if (entry.header.kind === 'snapshot') state.applied.add(entry.hash)

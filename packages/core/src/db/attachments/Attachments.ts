@@ -51,6 +51,8 @@ export interface AttachmentsContext {
   /** The database's origin and default key, for documents that name neither yet. */
   readonly origin: Origin
   readonly defaultKeyId: () => KeyId
+  /** Tells the database which entries about to be appended are chunks (nothing to materialise). */
+  readonly noteChunks: (hashes: readonly ChangeHash[]) => void
 }
 
 /** Most chunk tags a database remembers between writes (older ones are found again from records). */
@@ -115,7 +117,7 @@ export class Attachments {
   async write(state: DocState, data: AttachmentData, options: AttachmentOptions = {}): Promise<AttachmentUpload> {
     const ctx = this.#writeContext(state)
     const known = this.#known(state)
-    const record = await writeChunks(ctx, data, storeSink(this.#ctx.store, known), {
+    const record = await writeChunks(ctx, data, storeSink(this.#ctx.store, known, this.#ctx.noteChunks), {
       type: checkType(options.type),
       ...(options.chunkSizes ? { sizes: options.chunkSizes } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -145,6 +147,7 @@ export class Attachments {
     const entries = draft ? pendingByDraft.get(draft) : undefined
     if (!entries?.length) return
     pendingByDraft.delete(draft!)
+    this.#ctx.noteChunks(entries.map((e) => e.hash))
     const result = await this.#ctx.store.appendMany(entries)
     if (result.rejected.length) throw result.rejected[0]!.error
   }

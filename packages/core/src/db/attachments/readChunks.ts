@@ -8,7 +8,7 @@ import type { AttachmentRecord, ChunkRef } from './attachmentRecord.ts'
 
 /** Chunks read (and fetched) per step, and the most bytes of them held at once. */
 const GROUP_CHUNKS = 16
-const GROUP_BYTES = 4 * 1024 * 1024
+const GROUP_BYTES = 1024 * 1024
 
 /** Where a document's chunks are read from. */
 export interface ChunkReadContext {

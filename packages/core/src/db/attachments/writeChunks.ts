@@ -13,7 +13,7 @@ import { chunkLengths, FastCdc, type ChunkSizes } from './fastcdc.ts'
 /** Input bytes scanned per step, so one huge `Uint8Array` is never copied whole. */
 const SLICE_BYTES = 1024 * 1024
 /** Encrypted chunks appended per store call. */
-const BATCH_BYTES = 4 * 1024 * 1024
+const BATCH_BYTES = 1024 * 1024
 
 /** How {@link writeChunks} finds chunks already stored and where it puts new ones. */
 export interface ChunkSink {
@@ -28,12 +28,17 @@ export interface ChunkSink {
 }
 
 /** Appends to a store, failing on the first refusal (a quota, a full disk). */
-export function storeSink(store: ChangeStore, known: Pick<ChunkSink, 'known' | 'remember' | 'reuse'>): ChunkSink {
+export function storeSink(
+  store: ChangeStore,
+  known: Pick<ChunkSink, 'known' | 'remember' | 'reuse'>,
+  beforeAppend: (hashes: ChangeHash[]) => void = () => undefined,
+): ChunkSink {
   return {
     known: (tag) => known.known(tag),
     reuse: (tag, plaintext) => known.reuse(tag, plaintext),
     remember: (tag, hash) => known.remember(tag, hash),
     append: async (entries) => {
+      beforeAppend(entries.map((e) => e.hash))
       const result = await store.appendMany(entries)
       if (result.rejected.length) throw result.rejected[0]!.error
     },
