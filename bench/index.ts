@@ -20,6 +20,7 @@ import { benchReconcile } from './reconcile.ts'
 import { benchQuery } from './query.ts'
 import { benchGrowth } from './growth.ts'
 import { benchPostgres } from './postgresStore.ts'
+import { benchAttachments } from './attachments.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -35,6 +36,7 @@ const GROUPS = [
   'query',
   'growth',
   'postgres',
+  'attachments',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -102,6 +104,10 @@ async function main(): Promise<void> {
   if (runs('postgres')) {
     progress('PostgreSQL store beside LevelDB: appends and reconciliation at 1k, 10k and 100k entries')
     figures.push(...(await benchPostgres()))
+  }
+  if (runs('attachments')) {
+    progress('attachments: write and read throughput beside the crypto floor')
+    figures.push(...(await benchAttachments()))
   }
 
   printMachine(machine)

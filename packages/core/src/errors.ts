@@ -51,7 +51,7 @@ export const ErrorCodes = {
   CLOSED: 'WEFT_CLOSED',
   /** A caller passed an argument that can never be valid. */
   INVALID_ARGUMENT: 'WEFT_INVALID_ARGUMENT',
-  /** `openDB` of a database already open with another value of an option this call gives (`keyId`, `snapshotEvery`). */
+  /** `openDB` of a database already open with another value of an option this call gives (`keyId`, `snapshotEvery`, `attachments`). */
   DB_OPTIONS_CONFLICT: 'WEFT_DB_OPTIONS_CONFLICT',
   /** An operation was aborted through its `AbortSignal`. */
   ABORTED: 'WEFT_ABORTED',
