@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { partners } from './helpers/partners.ts'
 import {
   ErrorCodes,
+  incrementalSync,
   MemoryStoreFactory,
   ready,
   TenantFactory,
@@ -202,6 +203,24 @@ describe('lazily synced attachments', () => {
     await db.changeDoc(doc, (d) => d.addAttachment('more.bin', bytes(5_000, 11), { chunkSizes: SMALL }))
     await lazy.pullChangesFrom(db)
     expect(await (await lazy.getDocument(doc.getId()))!.getAttachment('more.bin')).toEqual(bytes(5_000, 11))
+  })
+
+  it('incremental sync into a lazy database leaves chunks out and fetches them from its source on read', async () => {
+    const { dbs } = await partners(['inc-src', 'inc-dst'], 'files', 'files-key')
+    const [db, lazy] = [dbs[0]!, dbs[1]!]
+    lazy.adoptOptions({ attachments: 'lazy' })
+    expect(lazy.attachmentSync).toBe('lazy')
+    const doc = await db.createDocument({ data: { n: 1 } })
+    await db.changeDoc(doc, (d) => d.addAttachment('a.bin', bytes(30_000, 8), { chunkSizes: SMALL }))
+    const state = await incrementalSync(db, lazy)
+    expect(state.lastSent).toBe(2)
+    expect(await chunkCount(lazy)).toBe(0)
+    const copy = (await lazy.getDocument(doc.getId()))!
+    expect(await copy.getAttachment('a.bin')).toEqual(bytes(30_000, 8))
+    expect(await chunkCount(lazy)).toBe(await chunkCount(db))
+    // An eager target gets chunks with the documents.
+    const eager = await database()
+    expect((await incrementalSync(db, eager.db.getStore())).lastSent).toBe(2 + (await chunkCount(db)))
   })
 
   it('a lazy database with no source says the chunk is unavailable; the option is settled like the others', async () => {

@@ -364,6 +364,11 @@ export class Database {
     return this.#attachments.write(this.#writable(typeof doc === 'string' ? doc : doc.getId()), data, options)
   }
 
+  /** Whether pulls and incremental syncs into this database bring attachment chunks (`eager`) or leave them to be fetched when read (`lazy`). */
+  get attachmentSync(): AttachmentSync {
+    return this.#settings.attachments
+  }
+
   /** Adds a store to fetch attachment chunks this database lacks from (a lazy pull adds its source by itself). */
   fetchAttachmentsFrom(source: ChangeStore | Database): void {
     this.#attachments.addSource(source instanceof Database ? source.getStore() : source)
