@@ -14,7 +14,7 @@
 export { TenantFactory } from './TenantFactory.ts'
 export { Tenant } from './Tenant.ts'
 export { Database, Document, ChangeIterator, whereField, matchesFilter, withFilterId } from './db/index.ts'
-export { chunkLengths, FastCdc, DEFAULT_CHUNK_SIZES, MAX_CHUNK_BYTES, ATTACHMENTS_FIELD } from './db/index.ts'
+export { chunkLengths, FastCdc, DEFAULT_CHUNK_SIZES, MAX_CHUNK_BYTES, ATTACHMENT_FIELD_PREFIX } from './db/index.ts'
 export { KeyBag, DEFAULT_KEY_ID } from './keys/index.ts'
 export { MemoryStoreFactory } from './store/index.ts'
 export {

@@ -3,6 +3,7 @@ import { partners } from './helpers/partners.ts'
 import {
   ErrorCodes,
   incrementalSync,
+  syncDatabases,
   MemoryStoreFactory,
   ready,
   TenantFactory,
@@ -68,7 +69,9 @@ describe('attachments', () => {
       data.slice(1234, 40_001),
     )
     expect(await collect(read.streamAttachment('report.pdf', { start: 49_999, end: 10 }))).toEqual(new Uint8Array())
+    const stored = await chunkCount(db)
     await db.changeDoc(doc, (d) => d.removeAttachment('report.pdf'))
+    expect(await chunkCount(db)).toBe(stored) // removed from the document, kept in the history
     await expect(read.getAttachment('report.pdf')).rejects.toMatchObject({ code: ErrorCodes.ATTACHMENT_NOT_FOUND })
     expect(read.listAttachments()).toEqual([])
   })
@@ -122,6 +125,22 @@ describe('attachments', () => {
     expect(await db.getAllDocumentIds()).toHaveLength(2)
   })
 
+  it('merge: two writers adding different names concurrently both keep theirs', async () => {
+    const { dbs } = await partners(['merge-a', 'merge-b'], 'files', 'files-key')
+    const [a, b] = [dbs[0]!, dbs[1]!]
+    const doc = await a.createDocument({ data: { title: 'shared' } })
+    await b.pullChangesFrom(a)
+    await a.changeDoc(doc, (d) => d.addAttachment('from-a.txt', bytes(3_000, 1), { chunkSizes: SMALL }))
+    await b.changeDoc(doc.getId(), (d) => d.addAttachment('from-b.txt', bytes(3_000, 2), { chunkSizes: SMALL }))
+    await syncDatabases(a, b)
+    for (const db of [a, b]) {
+      const d = (await db.getDocument(doc.getId()))!
+      expect(d.listAttachments().map((x) => x.name)).toEqual(['from-a.txt', 'from-b.txt'])
+      expect(await d.getAttachment('from-a.txt')).toEqual(bytes(3_000, 1))
+      expect(await d.getAttachment('from-b.txt')).toEqual(bytes(3_000, 2))
+    }
+  })
+
   it('refuse misuse with typed errors', async () => {
     const { db } = await database()
     const doc = await db.createDocument()
@@ -145,7 +164,7 @@ describe('attachments', () => {
     // A record that does not parse is refused when read, not trusted.
     await db.changeDoc(
       doc,
-      (d) => void ((d.getData() as Record<string, unknown>)['weft:attachments'] = { bad: new Uint8Array([1, 2]) }),
+      (d) => void ((d.getData() as Record<string, unknown>)['weft:attachment/bad'] = new Uint8Array([1, 2])),
     )
     expect(() => doc.getAttachmentInfo('bad')).toThrow(
       expect.objectContaining({ code: ErrorCodes.MALFORMED_ATTACHMENT }),

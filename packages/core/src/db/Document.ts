@@ -1,10 +1,10 @@
 import { ErrorCodes, WeftError } from '../errors.ts'
 import type { ChangeHash, DocId, KeyId, Origin } from '../types.ts'
 import {
-  ATTACHMENTS_FIELD,
   attachmentsOf,
   encodeAttachmentRecord,
   parseAttachmentRecord,
+  recordFieldOf,
   recordsOf,
   type AttachmentInfo,
   type AttachmentOptions,
@@ -70,14 +70,12 @@ export class Document<T extends DocData = DocData> {
 
   /** The document's attachments: name, media type, size (see docs/api-guide.md, "Attachments"). */
   listAttachments(): AttachmentInfo[] {
-    return Object.keys(recordsOf(this.getData()) ?? {})
-      .sort()
-      .map((name) => this.getAttachmentInfo(name)!)
+    return [...recordsOf(this.getData()).keys()].sort().map((name) => this.getAttachmentInfo(name)!)
   }
 
   /** One attachment's name, media type and size; undefined when there is none of that name. */
   getAttachmentInfo(name: string): AttachmentInfo | undefined {
-    const bytes = recordsOf(this.getData())?.[name]
+    const bytes = (this.getData() as Record<string, unknown>)[recordFieldOf(name)]
     if (bytes === undefined) return undefined
     const r = parseAttachmentRecord(bytes)
     return { name, type: r.type, size: r.size, chunks: r.chunks.length }
@@ -103,19 +101,16 @@ export class Document<T extends DocData = DocData> {
         ErrorCodes.INVALID_ARGUMENT,
         'addAttachment takes bytes, or an upload db.writeAttachment made for this document',
       )
-    const root = draft as Record<string, unknown>
-    if (!recordsOf(root)) root[ATTACHMENTS_FIELD] = {}
-    // Read back: the draft's map, not the plain object assigned.
-    recordsOf(root)![name] = encodeAttachmentRecord(record)
+    ;(draft as Record<string, unknown>)[recordFieldOf(name)] = encodeAttachmentRecord(record)
   }
 
   /** Inside `changeDoc` only: removes an attachment from the document (its chunks stay in the store's history). */
   removeAttachment(name: string): void {
     const draft = this.#mutable('removeAttachment', name)
-    const field = recordsOf(draft)
-    if (!field || !(name in field))
+    const root = draft as Record<string, unknown>
+    if (root[recordFieldOf(name)] === undefined)
       throw new WeftError(ErrorCodes.ATTACHMENT_NOT_FOUND, `document ${this.getId()} has no attachment ${name}`)
-    delete field[name]
+    delete root[recordFieldOf(name)]
   }
 
   /** An attachment's bytes, read (and fetched, when synced lazily) chunk by chunk and checked. */
@@ -143,7 +138,7 @@ export class Document<T extends DocData = DocData> {
   }
 
   #record(name: string): AttachmentRecord {
-    const bytes = recordsOf(this.getData())?.[name]
+    const bytes = (this.getData() as Record<string, unknown>)[recordFieldOf(name)]
     if (bytes === undefined)
       throw new WeftError(ErrorCodes.ATTACHMENT_NOT_FOUND, `document ${this.getId()} has no attachment ${name}`)
     return parseAttachmentRecord(bytes)

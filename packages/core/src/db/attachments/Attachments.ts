@@ -14,8 +14,17 @@ import { pullWithoutChunks } from './pullWithoutChunks.ts'
 import { readChunks, type ByteRange } from './readChunks.ts'
 import { sealChunks, storeSink, writeChunks, type ChunkSink } from './writeChunks.ts'
 
-/** The root field of a document under which its attachment records are kept, by name. */
-export const ATTACHMENTS_FIELD = 'weft:attachments'
+/**
+ * Each attachment's record is kept in a root field of its document: this prefix, then its name. One
+ * field per attachment (not one map of them all), so two writers adding different attachments at
+ * once both keep theirs: concurrent creations of one shared map would leave only one of them.
+ */
+export const ATTACHMENT_FIELD_PREFIX = 'weft:attachment/'
+
+/** The root field holding the record of attachment `name`. */
+export function recordFieldOf(name: string): string {
+  return ATTACHMENT_FIELD_PREFIX + name
+}
 
 /** Whether a database pulls attachment chunks with the documents, or fetches them on first read. */
 export type AttachmentSync = 'eager' | 'lazy'
@@ -213,7 +222,7 @@ export class Attachments {
 /** Tag to chunk, from every attachment record `state`'s document holds now. */
 function recordTags(state: DocState): Map<string, ChangeHash> {
   const out = new Map<string, ChangeHash>()
-  for (const bytes of Object.values(recordsOf(state.am) ?? {})) {
+  for (const bytes of recordsOf(state.am).values()) {
     try {
       for (const c of parseAttachmentRecord(bytes).chunks) out.set(tagKey(state.id, c.tag), c.hash)
     } catch {
@@ -223,11 +232,13 @@ function recordTags(state: DocState): Map<string, ChangeHash> {
   return out
 }
 
-/** The attachment records field of a document's data, if it has one. */
-export function recordsOf(data: unknown): Record<string, unknown> | undefined {
-  if (!data || typeof data !== 'object') return undefined
-  const field = (data as Record<string, unknown>)[ATTACHMENTS_FIELD]
-  return field && typeof field === 'object' ? (field as Record<string, unknown>) : undefined
+/** A document's attachment records (still encoded), by name. */
+export function recordsOf(data: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>()
+  if (!data || typeof data !== 'object') return out
+  for (const [key, value] of Object.entries(data as Record<string, unknown>))
+    if (key.startsWith(ATTACHMENT_FIELD_PREFIX)) out.set(key.slice(ATTACHMENT_FIELD_PREFIX.length), value)
+  return out
 }
 
 function checkType(type: string | undefined): string {

@@ -1,5 +1,12 @@
 /** Encrypted attachments: content-defined chunks stored as signed, encrypted `chunk` entries. */
-export { Attachments, AttachmentDocs, attachmentsOf, recordsOf, ATTACHMENTS_FIELD } from './Attachments.ts'
+export {
+  Attachments,
+  AttachmentDocs,
+  attachmentsOf,
+  recordsOf,
+  recordFieldOf,
+  ATTACHMENT_FIELD_PREFIX,
+} from './Attachments.ts'
 export type {
   AttachmentInfo,
   AttachmentOptions,
