@@ -10,6 +10,7 @@ import {
   TEST_KDF,
   type Database,
   type DatabaseOptions,
+  type DocId,
 } from '../src/index.ts'
 import type { EntryEnvelope } from '../src/backend.ts'
 
@@ -150,6 +151,9 @@ describe('attachments', () => {
     )
     await expect(db.changeDoc(doc, (d) => d.addAttachment('', new Uint8Array(1)))).rejects.toMatchObject({
       code: ErrorCodes.INVALID_ARGUMENT,
+    })
+    await expect(db.writeAttachment('0'.repeat(32) as DocId, new Uint8Array(10))).rejects.toMatchObject({
+      code: ErrorCodes.DOCUMENT_NOT_FOUND,
     })
     const upload = await db.writeAttachment(other, new Uint8Array(10))
     await expect(db.changeDoc(doc, (d) => d.addAttachment('a', upload))).rejects.toMatchObject({

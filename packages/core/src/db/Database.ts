@@ -356,7 +356,7 @@ export class Database {
    * Chunks already stored for the document are not stored again, so a write cut short and started
    * over stores only what is left.
    */
-  writeAttachment(
+  async writeAttachment(
     doc: Document | DocId,
     data: AttachmentData,
     options: AttachmentOptions = {},
