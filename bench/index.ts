@@ -23,6 +23,7 @@ import { benchPostgres } from './postgresStore.ts'
 import { benchSharedState } from './sharedState.ts'
 import { benchScale } from './scale.ts'
 import { benchPresence } from './presence.ts'
+import { benchAttachments } from './attachments.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -41,6 +42,7 @@ const GROUPS = [
   'shared',
   'scale',
   'presence',
+  'attachments',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -121,6 +123,10 @@ async function main(): Promise<void> {
   if (runs('presence')) {
     progress('presence: messages a device takes a second')
     figures.push(await benchPresence())
+  }
+  if (runs('attachments')) {
+    progress('attachments: write and read throughput beside the crypto floor')
+    figures.push(...(await benchAttachments()))
   }
 
   printMachine(machine)

@@ -14,6 +14,7 @@ const CONFORMANCE_TESTS = [
   'is idempotent: any sequence of appends with repeats holds each entry once',
   'rejects a bad entry by itself and keeps the rest of the batch',
   'lists hashes in arrival order, overall and per document',
+  'stores every entry kind and names each one in its scan (attachment chunks too)',
   'findNewChanges is the set difference, in arrival order',
   'scans in arrival order, gap-free, for any page sizes',
   'resumes a scan from its cursor and sees later appends',

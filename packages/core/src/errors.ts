@@ -38,11 +38,20 @@ export const ErrorCodes = {
   DOCUMENT_NOT_FOUND: 'WEFT_DOCUMENT_NOT_FOUND',
   /** A change to a deleted document. */
   DOCUMENT_DELETED: 'WEFT_DOCUMENT_DELETED',
+  /** A document has no attachment of that name. */
+  ATTACHMENT_NOT_FOUND: 'WEFT_ATTACHMENT_NOT_FOUND',
+  /**
+   * A chunk of an attachment is neither in the local store nor in any source the database may
+   * fetch it from (a lazily synced database that has no source, or whose sources lack it).
+   */
+  ATTACHMENT_UNAVAILABLE: 'WEFT_ATTACHMENT_UNAVAILABLE',
+  /** A document's attachment record, or a chunk it names, does not parse or does not match the record. */
+  MALFORMED_ATTACHMENT: 'WEFT_MALFORMED_ATTACHMENT',
   /** The store (or database) was closed. */
   CLOSED: 'WEFT_CLOSED',
   /** A caller passed an argument that can never be valid. */
   INVALID_ARGUMENT: 'WEFT_INVALID_ARGUMENT',
-  /** `openDB` of a database already open with another value of an option this call gives (`keyId`, `snapshotEvery`). */
+  /** `openDB` of a database already open with another value of an option this call gives (`keyId`, `snapshotEvery`, `attachments`). */
   DB_OPTIONS_CONFLICT: 'WEFT_DB_OPTIONS_CONFLICT',
   /** An operation was aborted through its `AbortSignal`. */
   ABORTED: 'WEFT_ABORTED',

@@ -14,6 +14,7 @@
 export { TenantFactory } from './TenantFactory.ts'
 export { Tenant } from './Tenant.ts'
 export { Database, Document, ChangeIterator, whereField, matchesFilter, withFilterId } from './db/index.ts'
+export { chunkLengths, FastCdc, DEFAULT_CHUNK_SIZES, MAX_CHUNK_BYTES, ATTACHMENT_FIELD_PREFIX } from './db/index.ts'
 export { KeyBag, DEFAULT_KEY_ID } from './keys/index.ts'
 export { Presence, linkPresence, PRESENCE_LIMITS, DEFAULT_PRESENCE_TIMEOUT_MS } from './presence/index.ts'
 export type {
@@ -82,6 +83,13 @@ export type {
   SearchOptions,
   HistoryEntry,
   PointInHistory,
+  AttachmentData,
+  AttachmentInfo,
+  AttachmentOptions,
+  AttachmentSync,
+  AttachmentUpload,
+  ByteRange,
+  ChunkSizes,
 } from './db/index.ts'
 export type { KeyVersion } from './keys/index.ts'
 // The store contract an application passes around (`db.getStore()`, `syncStores`); implementing one is

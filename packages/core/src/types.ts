@@ -23,8 +23,8 @@ export interface Origin {
   readonly db: DbName
 }
 
-/** The four kinds of change entry. */
-export type EntryKind = 'create' | 'change' | 'delete' | 'snapshot'
+/** The kinds of change entry. A `chunk` carries an encrypted piece of an attachment (see db/attachments). */
+export type EntryKind = 'create' | 'change' | 'delete' | 'snapshot' | 'chunk'
 
 /**
  * A position in a store's local arrival order. `seq` is the order number of the last entry

@@ -38,7 +38,7 @@ export interface ArrivalRow {
 
 /** Widest arrival number (Number.MAX_SAFE_INTEGER has 16 digits), so keys sort numerically. */
 const SEQ_DIGITS = 16
-const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot'])
+const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot', 'chunk'])
 
 /**
  * Where one change store lives inside a Level database, under `weft-store/<name>/`:

@@ -17,7 +17,7 @@ import type { PoolClient } from 'pg'
 import { fingerprintFromIndex, hashesBetween, updateIndex, type StoreKey } from './postgresPrefixIndex.ts'
 import type { TenantScope } from './TenantScope.ts'
 
-const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot'])
+const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot', 'chunk'])
 
 /**
  * A change store in PostgreSQL. Appends are verified by {@link BaseChangeStore} (size, content

@@ -6,6 +6,7 @@ export const Domain = {
   entrySignature: 'weft/v1/entry/signature',
   entryAssociatedData: 'weft/v1/entry/ad',
   keyCommitment: 'weft/v1/aead/commit',
+  attachmentChunkTag: 'weft/v1/attachment/chunk-tag',
   profileSignature: 'weft/v1/profile/signature',
   keyBlob: 'weft/v1/key-blob',
   tenantRecord: 'weft/v1/tenant-record',

@@ -33,6 +33,14 @@ import { encodeSnapshotPayload } from './snapshotPayload.ts'
 import { scanAll } from './scanAll.ts'
 import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
 import {
+  AttachmentDocs,
+  Attachments,
+  type AttachmentData,
+  type AttachmentOptions,
+  type AttachmentSync,
+  type AttachmentUpload,
+} from './attachments/index.ts'
+import {
   QueryEngine,
   type IndexSpec,
   type Query,
@@ -52,6 +60,11 @@ export interface DatabaseOptions {
   readonly keyId?: string
   /** Write an encrypted snapshot after this many local changes to a document. Default 500. */
   readonly snapshotEvery?: number
+  /**
+   * `eager` (default): pulls bring attachment chunks with the documents. `lazy`: pulls leave them
+   * out and a read fetches the chunks it needs from the stores pulled from (see docs/api-guide.md).
+   */
+  readonly attachments?: AttachmentSync
 }
 
 /** Where a document stands for this reader. */
@@ -95,7 +108,8 @@ export class Database {
   readonly name: DbName
   readonly #ctx: DatabaseContext
   readonly #store: ChangeStore
-  readonly #docs = new Map<DocId, DocState>()
+  readonly #docs: Map<DocId, DocState> = new AttachmentDocs(() => this.#attachments)
+  readonly #attachments: Attachments
   readonly #materialiser: Materialiser
   readonly #lock = new Mutex()
   readonly #events = new Emitter<DatabaseEvents>()
@@ -116,6 +130,14 @@ export class Database {
     this.#settings = new DatabaseSettings(name, options)
     this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs)
     this.#narrowings = ctx.trust.narrowings
+    this.#attachments = new Attachments({
+      store,
+      keyBag: ctx.keyBag,
+      signer: ctx.signer,
+      origin: this.origin,
+      defaultKeyId: () => this.#settings.keyId,
+      noteChunks: (hashes) => this.#materialiser.noteChunks(hashes),
+    })
   }
 
   /**
@@ -231,8 +253,10 @@ export class Database {
     return this.#write(async () => {
       const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
       const before = state.am!
-      const after = A.change(before, (d) => fn(new Document<T>(state, d as T)))
+      let draft: Document<T> | undefined
+      const after = A.change(before, (d) => fn((draft = new Document<T>(state, d as T))))
       if (after === before) return new Document<T>(state)
+      await this.#attachments.flushDraft(draft) // chunks that addAttachment sealed, before the change naming them
       const change = A.getLastLocalChange(after)!
       const entry = await this.#commit(state, 'change', encodeChangePayload([change]))
       state.am = after
@@ -339,13 +363,42 @@ export class Database {
    */
   async pullChangesFrom(source: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
     let materialised = emptyReport()
-    const copy = await copyMissingEntries(source instanceof Database ? source.getStore() : source, this.#store, {
+    const from = source instanceof Database ? source.getStore() : source
+    const copyOptions = {
       ...options,
-      onBatch: async (added) => {
+      onBatch: async (added: ChangeHash[]) => {
         materialised = mergeReports(materialised, await this.syncStoreChanges(added))
       },
-    })
+    }
+    const copy =
+      this.#settings.attachments === 'lazy'
+        ? await this.#attachments.pullLazily(from, copyOptions)
+        : await copyMissingEntries(from, this.#store, copyOptions)
     return { transferred: copy.added.length, existing: copy.existing, rejected: copy.rejected, materialised }
+  }
+
+  /**
+   * Encrypts and stores `data` (bytes, a Blob, a stream) as chunks of a document, in bounded memory,
+   * and returns the upload to record with `d.addAttachment(name, upload)` inside `changeDoc`.
+   * Chunks already stored for the document are not stored again, so a write cut short and started
+   * over stores only what is left.
+   */
+  async writeAttachment(
+    doc: Document | DocId,
+    data: AttachmentData,
+    options: AttachmentOptions = {},
+  ): Promise<AttachmentUpload> {
+    return this.#attachments.write(this.#writable(typeof doc === 'string' ? doc : doc.getId()), data, options)
+  }
+
+  /** Whether pulls and incremental syncs into this database bring attachment chunks (`eager`) or leave them to be fetched when read (`lazy`). */
+  get attachmentSync(): AttachmentSync {
+    return this.#settings.attachments
+  }
+
+  /** Adds a store to fetch attachment chunks this database lacks from (a lazy pull adds its source by itself). */
+  fetchAttachmentsFrom(source: ChangeStore | Database): void {
+    this.#attachments.addSource(source instanceof Database ? source.getStore() : source)
   }
 
   /** Copies every entry this database has to `target` (materialising there if it is a database). */

@@ -1,6 +1,7 @@
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { DEFAULT_KEY_ID } from '../keys/index.ts'
 import { asKeyId, type DbName, type KeyId } from '../types.ts'
+import type { AttachmentSync } from './attachments/index.ts'
 import type { DatabaseOptions } from './Database.ts'
 
 const DEFAULT_SNAPSHOT_EVERY = 500
@@ -19,6 +20,7 @@ export class DatabaseSettings {
   readonly #db: DbName
   #keyId: KeyId | undefined
   #snapshotEvery: number | undefined
+  #attachments: AttachmentSync | undefined
 
   constructor(db: DbName, options: DatabaseOptions) {
     this.#db = db
@@ -35,6 +37,11 @@ export class DatabaseSettings {
     return this.#snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
   }
 
+  /** Whether pulls bring attachment chunks (`eager`, the default) or leave them to be fetched when read. */
+  get attachments(): AttachmentSync {
+    return this.#attachments ?? 'eager'
+  }
+
   /**
    * Checks `options` against what earlier calls chose and adopts what is new. Throws
    * `WEFT_DB_OPTIONS_CONFLICT` (changing nothing) when a given option differs from an earlier choice.
@@ -47,6 +54,12 @@ export class DatabaseSettings {
     if (snapshotEvery !== undefined && this.#snapshotEvery !== undefined && snapshotEvery !== this.#snapshotEvery) {
       throw this.#conflict('snapshotEvery', this.#snapshotEvery, snapshotEvery)
     }
+    const attachments = options.attachments
+    if (attachments !== undefined && attachments !== 'eager' && attachments !== 'lazy')
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `attachments must be 'eager' or 'lazy'`)
+    if (attachments !== undefined && this.#attachments !== undefined && attachments !== this.#attachments)
+      throw this.#conflict('attachments', this.#attachments, attachments)
+    this.#attachments ??= attachments
     this.#keyId ??= keyId
     this.#snapshotEvery ??= snapshotEvery
   }

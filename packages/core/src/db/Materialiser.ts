@@ -49,6 +49,8 @@ export class Materialiser {
   readonly #applied = new Map<ChangeHash, DocId>()
   /** Entries kept but not materialised yet, and why. */
   readonly #held = new Map<ChangeHash, HeldEntry>()
+  /** Attachment chunks seen: kept in the store and read through a manifest, never materialised. */
+  readonly #chunks = new Set<ChangeHash>()
 
   constructor(dbName: DbName, store: ChangeStore, keys: KeyBag, trust: TrustPolicy, docs: Map<DocId, DocState>) {
     this.#dbName = dbName
@@ -69,7 +71,8 @@ export class Materialiser {
       const applied = this.#applied.get(h)
       const held = this.#held.get(h)
       const rejected = this.#rejected.get(h)
-      if (applied) {
+      if (this.#chunks.has(h)) report.applied.push(h)
+      else if (applied) {
         report.applied.push(h)
         docs.add(applied)
       } else if (held) (held.code === ErrorCodes.KEY_NOT_FOUND ? report.locked : report.untrusted).push(held)
@@ -124,7 +127,7 @@ export class Materialiser {
   }
 
   #isApplied(hash: ChangeHash): boolean {
-    return this.#applied.has(hash)
+    return this.#applied.has(hash) || this.#chunks.has(hash)
   }
 
   /** Forgets every document and entry state, to materialise the store again from the start. */
@@ -134,6 +137,12 @@ export class Materialiser {
     this.#applied.clear()
     this.#held.clear()
     this.#rejected.clear()
+    this.#chunks.clear()
+  }
+
+  /** Records attachment chunks this database is about to append, so it need not read them back. */
+  noteChunks(hashes: readonly ChangeHash[]): void {
+    for (const h of hashes) this.#chunks.add(h)
   }
 
   /** Records an entry this database wrote itself. */
@@ -152,6 +161,10 @@ export class Materialiser {
   async #ingest(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
     const byDoc = new Map<DocId, IngestItem[]>()
     for (const it of items) {
+      if (it.kind === 'chunk') {
+        this.#chunks.add(it.hash)
+        continue
+      }
       let list = byDoc.get(it.docId)
       if (!list) byDoc.set(it.docId, (list = []))
       list.push(it)

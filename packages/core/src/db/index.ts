@@ -30,3 +30,19 @@ export type {
   Where,
 } from './query/index.ts'
 export type { HistoryEntry, PointInHistory } from './history/index.ts'
+export {
+  chunkLengths,
+  FastCdc,
+  DEFAULT_CHUNK_SIZES,
+  MAX_CHUNK_BYTES,
+  ATTACHMENT_FIELD_PREFIX,
+} from './attachments/index.ts'
+export type {
+  AttachmentData,
+  AttachmentInfo,
+  AttachmentOptions,
+  AttachmentSync,
+  AttachmentUpload,
+  ByteRange,
+  ChunkSizes,
+} from './attachments/index.ts'

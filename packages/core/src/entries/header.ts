@@ -27,8 +27,8 @@ import { FIELD_LIMITS, type EntryLimits } from './limits.ts'
 export const ENTRY_VERSION = 1
 const MAGIC = [0x57, 0x46] // "WF"
 
-const KIND_CODES: Record<EntryKind, number> = { create: 1, change: 2, delete: 3, snapshot: 4 }
-const KINDS: Record<number, EntryKind> = { 1: 'create', 2: 'change', 3: 'delete', 4: 'snapshot' }
+const KIND_CODES: Record<EntryKind, number> = { create: 1, change: 2, delete: 3, snapshot: 4, chunk: 5 }
+const KINDS: Record<number, EntryKind> = { 1: 'create', 2: 'change', 3: 'delete', 4: 'snapshot', 5: 'chunk' }
 
 /** The signed metadata of an entry; its canonical bytes are also the AEAD associated data. */
 export interface EntryHeader {

@@ -1,9 +1,9 @@
 import { ProgressReporter, type ProgressOptions } from '../store/index.ts'
 import { throwIfAborted } from '../abort.ts'
-import type { Database, DocFilter } from '../db/index.ts'
-import { filterFingerprint, matchesFilter } from '../db/index.ts'
+import type { DocFilter } from '../db/index.ts'
+import { Database, filterFingerprint, matchesFilter } from '../db/index.ts'
 import { copyEntries } from '../store/index.ts'
-import type { ChangeHash, DocId } from '../types.ts'
+import type { ChangeHash, DocId, EntryKind } from '../types.ts'
 import { initialSyncState, type SyncState } from './SyncState.ts'
 import { afterDelivery, storeOf, targetRegressed, type SyncTarget } from './target.ts'
 
@@ -25,7 +25,8 @@ export interface FilteredSyncOptions extends IncrementalSyncOptions {
 
 /**
  * Sends the target every source entry that arrived after `state.cursor` and that the target
- * lacks, then returns the new state. The cursor advances page by page, only after the target
+ * lacks, then returns the new state. Into a database opened with `attachments: 'lazy'`, attachment
+ * chunks are left out and the source becomes a store the database fetches them from when read. The cursor advances page by page, only after the target
  * committed the page, and over everything scanned. A cursor from another store epoch starts over,
  * and so does a state whose target has lost entries since (see {@link SyncState.target}).
  * The source may be a bare store (a relay's copy, say): unfiltered sync needs no keys.
@@ -36,7 +37,11 @@ export function incrementalSync(
   state: SyncState = initialSyncState(),
   options: IncrementalSyncOptions = {},
 ): Promise<SyncState> {
-  return runCursorSync(source, target, state, options, undefined, async (entries) => entries.map((e) => e.hash))
+  const lazy = target instanceof Database && target.attachmentSync === 'lazy'
+  if (lazy) target.fetchAttachmentsFrom(storeOf(source))
+  return runCursorSync(source, target, state, options, undefined, async (entries) =>
+    entries.filter((e) => !lazy || e.kind !== 'chunk').map((e) => e.hash),
+  )
 }
 
 /**
@@ -72,7 +77,7 @@ async function runCursorSync(
   state: SyncState,
   options: IncrementalSyncOptions,
   filter: string | undefined,
-  select: (entries: { hash: ChangeHash; docId: DocId }[]) => Promise<ChangeHash[]>,
+  select: (entries: { hash: ChangeHash; docId: DocId; kind: EntryKind }[]) => Promise<ChangeHash[]>,
 ): Promise<SyncState> {
   const sourceStore = storeOf(source)
   const targetStore = storeOf(target)

@@ -133,7 +133,7 @@ export class DocumentHistory {
     const out: ParsedEntry[] = []
     for (const env of await this.#src.store.getChanges(hashes)) {
       const entry = parseEntry(env.hash, env.bytes)
-      if (entry.header.kind !== 'snapshot') out.push(entry)
+      if (entry.header.kind !== 'snapshot' && entry.header.kind !== 'chunk') out.push(entry)
     }
     return out
   }

@@ -1,7 +1,7 @@
 import { toHex } from '../../codec/index.ts'
 import { generateKey, generateSigningKeyPair, randomBytes, type SigningKeyPair } from '../../crypto/index.ts'
 import { createEntry, encodeChangePayload, hashEntryBytes, type ParsedEntry } from '../../entries/index.ts'
-import { asDbName, asDocId, asKeyId, asTenantId, type ChangeHash, type DocId } from '../../types.ts'
+import { asDbName, asDocId, asKeyId, asTenantId, type ChangeHash, type DocId, type EntryKind } from '../../types.ts'
 
 /** Makes valid signed entries for store tests; the payloads are random bytes, never read. */
 export class EntryFactory {
@@ -23,6 +23,21 @@ export class EntryFactory {
       keyVersion: 1,
       key: this.key,
       payload: encodeChangePayload([randomBytes(payloadBytes)]),
+      author: this.signer,
+    })
+  }
+
+  /** An entry of the given kind (a `chunk` carries raw bytes and follows nothing). */
+  ofKind(kind: EntryKind, docIndex = 0): ParsedEntry {
+    return createEntry({
+      kind,
+      docId: this.docIds[docIndex % this.docIds.length]!,
+      origin: { tenant: asTenantId('conformance'), db: asDbName('db') },
+      deps: [],
+      keyId: asKeyId('default'),
+      keyVersion: 1,
+      key: this.key,
+      payload: kind === 'chunk' ? randomBytes(64) : encodeChangePayload([randomBytes(32)]),
       author: this.signer,
     })
   }

@@ -123,6 +123,20 @@ export function runChangeStoreTests(
       expect(await store.getAllChangeHashesForDoc(fx.docIds[1]!)).toEqual(doc1.map((e) => e.hash))
     })
 
+    it('stores every entry kind and names each one in its scan (attachment chunks too)', async () => {
+      const fx = f()
+      const kinds = ['create', 'change', 'delete', 'snapshot', 'chunk'] as const
+      const es = kinds.map((k) => fx.ofKind(k))
+      expect((await store.appendMany(es.map(envelope))).added).toHaveLength(kinds.length)
+      const scanned = async () => (await store.scan(null)).entries.map((e) => [e.hash, e.kind])
+      expect(await scanned()).toEqual(es.map((e, i) => [e.hash, kinds[i]]))
+      expect(await store.getAllChangeHashesForDoc(fx.docIds[0]!)).toEqual(es.map((e) => e.hash))
+      if (h.reopen) {
+        store = await h.reopen()
+        expect(await scanned()).toEqual(es.map((e, i) => [e.hash, kinds[i]]))
+      }
+    })
+
     it('findNewChanges is the set difference, in arrival order', async () => {
       const pool = f().entries(10)
       await store.appendMany(pool.map(envelope))

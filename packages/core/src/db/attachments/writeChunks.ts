@@ -1,0 +1,161 @@
+import { throwIfAborted } from '../../abort.ts'
+import { concatBytes, toHex } from '../../codec/index.ts'
+import type { ParsedEntry } from '../../entries/index.ts'
+import { ErrorCodes, WeftError } from '../../errors.ts'
+import type { ChangeStore } from '../../store/index.ts'
+import type { ChangeHash } from '../../types.ts'
+import { piecesOf, type AttachmentData } from './AttachmentSource.ts'
+import type { AttachmentRecord, ChunkRef } from './attachmentRecord.ts'
+import { MAX_CHUNKS } from './attachmentRecord.ts'
+import { chunkTag, createChunkEntry, type ChunkWriteContext } from './chunkEntry.ts'
+import { chunkLengths, FastCdc, type ChunkSizes } from './fastcdc.ts'
+
+/** Input bytes scanned per step, so one huge `Uint8Array` is never copied whole. */
+const SLICE_BYTES = 1024 * 1024
+/** Encrypted chunks appended per store call. */
+const BATCH_BYTES = 1024 * 1024
+
+/** How {@link writeChunks} finds chunks already stored and where it puts new ones. */
+export interface ChunkSink {
+  /** A chunk this writer stored with this plaintext tag, if it knows one. */
+  known(tag: Uint8Array): ChangeHash | undefined
+  /** A stored chunk with exactly this plaintext, found by tag and checked, if there is one. */
+  reuse(tag: Uint8Array, plaintext: Uint8Array): Promise<ChangeHash | undefined>
+  /** Remembers a chunk now stored. */
+  remember(tag: Uint8Array, hash: ChangeHash): void
+  /** Durably appends chunk entries; throws the first refusal. */
+  append(entries: ParsedEntry[]): Promise<void>
+}
+
+/** Appends to a store, failing on the first refusal (a quota, a full disk). */
+export function storeSink(
+  store: ChangeStore,
+  known: Pick<ChunkSink, 'known' | 'remember' | 'reuse'>,
+  beforeAppend: (hashes: ChangeHash[]) => void = () => undefined,
+): ChunkSink {
+  return {
+    known: (tag) => known.known(tag),
+    reuse: (tag, plaintext) => known.reuse(tag, plaintext),
+    remember: (tag, hash) => known.remember(tag, hash),
+    append: async (entries) => {
+      beforeAppend(entries.map((e) => e.hash))
+      const result = await store.appendMany(entries)
+      if (result.rejected.length) throw result.rejected[0]!.error
+    },
+  }
+}
+
+/**
+ * Splits `data` into content-defined chunks, encrypts each one it does not find already stored
+ * into its own `chunk` entry and appends them in batches of a few MiB, so memory stays bounded by
+ * a batch and a chunk whatever the size of the data. Returns the record the document keeps.
+ * A write cut short leaves the chunks appended so far in the store; writing the same data again
+ * finds them by tag and appends only the rest.
+ */
+export async function writeChunks(
+  ctx: ChunkWriteContext,
+  data: AttachmentData,
+  sink: ChunkSink,
+  options: { type: string; sizes?: ChunkSizes; signal?: AbortSignal },
+): Promise<AttachmentRecord> {
+  const cdc = new FastCdc(options.sizes)
+  const chunks: ChunkRef[] = []
+  let batch: ParsedEntry[] = []
+  let batchBytes = 0
+  let size = 0
+  let carried: Uint8Array[] = []
+  let carriedBytes = 0
+
+  const flush = async (): Promise<void> => {
+    if (batch.length) await sink.append(batch)
+    for (const e of batch) sink.remember(tags.get(e)!, e.hash)
+    batch = []
+    batchBytes = 0
+  }
+  const emit = async (plaintext: Uint8Array): Promise<void> => {
+    if (chunks.length >= MAX_CHUNKS)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `an attachment may have at most ${MAX_CHUNKS} chunks`)
+    const tag = chunkTag(plaintext, ctx.key.key)
+    let hash = sink.known(tag) ?? batch.find((e) => sameTag(e, tag))?.hash ?? (await sink.reuse(tag, plaintext))
+    if (!hash) {
+      const entry = createChunkEntry(ctx, plaintext)
+      tags.set(entry, tag)
+      batch.push(entry)
+      batchBytes += entry.bytes.length
+      hash = entry.hash
+    }
+    chunks.push({ hash, length: plaintext.length, tag })
+    size += plaintext.length
+    if (batchBytes >= BATCH_BYTES) await flush()
+  }
+  const tags = new WeakMap<ParsedEntry, Uint8Array>()
+  const sameTag = (e: ParsedEntry, tag: Uint8Array): boolean => {
+    const t = tags.get(e)
+    return !!t && t.every((b, i) => b === tag[i])
+  }
+
+  try {
+    for await (const piece of piecesOf(data)) {
+      if (!(piece instanceof Uint8Array))
+        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'attachment data must be bytes (Uint8Array pieces)')
+      for (let at = 0; at < piece.length; at += SLICE_BYTES) {
+        throwIfAborted(options.signal, 'attachment write')
+        const slice = piece.subarray(at, at + SLICE_BYTES)
+        let pos = 0
+        for (const length of cdc.push(slice)) {
+          const take = length - carriedBytes
+          await emit(concatBytes(...carried, slice.subarray(pos, pos + take)))
+          pos += take
+          carried = []
+          carriedBytes = 0
+        }
+        if (pos < slice.length) {
+          carried.push(slice.slice(pos))
+          carriedBytes += slice.length - pos
+        }
+      }
+    }
+  } catch (err) {
+    // Keep what was sealed before the failure: writing the same data again finds it by tag.
+    await flush().catch(() => undefined)
+    throw err
+  }
+  if (cdc.finish() !== undefined) await emit(concatBytes(...carried))
+  await flush()
+  return { type: options.type, size, chunks }
+}
+
+/**
+ * {@link writeChunks} for bytes in hand, without waiting: returns the record and the new chunk
+ * entries, for the caller to append before the change that records them (`addAttachment` inside
+ * `changeDoc`, whose callback is synchronous).
+ */
+export function sealChunks(
+  ctx: ChunkWriteContext,
+  data: Uint8Array,
+  known: Pick<ChunkSink, 'known'>,
+  options: { type: string; sizes?: ChunkSizes },
+): { record: AttachmentRecord; entries: ParsedEntry[]; tags: Uint8Array[] } {
+  const chunks: ChunkRef[] = []
+  const entries: ParsedEntry[] = []
+  const tags: Uint8Array[] = []
+  const fresh = new Map<string, ChangeHash>()
+  let pos = 0
+  for (const length of chunkLengths(data, options.sizes)) {
+    const plaintext = data.subarray(pos, pos + length)
+    pos += length
+    const tag = chunkTag(plaintext, ctx.key.key)
+    let hash = known.known(tag) ?? fresh.get(toHex(tag))
+    if (!hash) {
+      const entry = createChunkEntry(ctx, plaintext)
+      entries.push(entry)
+      tags.push(tag)
+      fresh.set(toHex(tag), entry.hash)
+      hash = entry.hash
+    }
+    chunks.push({ hash, length, tag })
+  }
+  if (chunks.length > MAX_CHUNKS)
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `an attachment may have at most ${MAX_CHUNKS} chunks`)
+  return { record: { type: options.type, size: data.length, chunks }, entries, tags }
+}
