@@ -21,6 +21,8 @@ export const Domain = {
   serverRegistration: 'weft/v1/server/registration',
   serverChallenge: 'weft/v1/server/challenge',
   serverControl: 'weft/v1/server/tenant-control',
+  dbIndexKey: 'weft/v1/db-index/key',
+  dbIndexRecord: 'weft/v1/db-index/record',
 } as const
 
 export type DomainName = (typeof Domain)[keyof typeof Domain]

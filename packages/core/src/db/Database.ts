@@ -26,10 +26,13 @@ import type { DatabaseContext } from './DatabaseContext.ts'
 import { DocState, type DocData } from './DocState.ts'
 import { Document } from './Document.ts'
 import { DatabaseSettings } from './DatabaseSettings.ts'
+import { DocDirectory } from './DocDirectory.ts'
+import { DocIndex } from './DocIndex.ts'
+import { IndexKeeper, type IndexOpening } from './IndexKeeper.ts'
+import { claimIndex } from './claimIndex.ts'
 import { Materialiser } from './Materialiser.ts'
 import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
-import { scanAll } from './scanAll.ts'
 import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
 import {
   QueryEngine,
@@ -51,6 +54,23 @@ export interface DatabaseOptions {
   readonly keyId?: string
   /** Write an encrypted snapshot after this many local changes to a document. Default 500. */
   readonly snapshotEvery?: number
+  /**
+   * How many documents stay materialised (Automerge documents in memory), least recently used
+   * evicted first and freed with `Automerge.free`. Default 1,000. Every other document is known by
+   * a small summary from the database's persisted index and is materialised again on its next
+   * use. A document a caller still holds a {@link Document} handle to is never evicted, so a handle
+   * stays live; the bound counts the documents no reachable handle refers to.
+   */
+  readonly cacheSize?: number
+}
+
+/** How many documents a database knows, holds materialised, and has evicted. */
+export interface CacheStats {
+  readonly documents: number
+  readonly materialised: number
+  readonly evictions: number
+  /** How the last open found its persisted index: current, caught up with the store, or rebuilt. */
+  readonly opened: IndexOpening
 }
 
 /** Where a document stands for this reader. */
@@ -94,8 +114,11 @@ export class Database {
   readonly name: DbName
   readonly #ctx: DatabaseContext
   readonly #store: ChangeStore
-  readonly #docs = new Map<DocId, DocState>()
+  readonly #docs = new DocDirectory()
   readonly #materialiser: Materialiser
+  readonly #keeper: IndexKeeper
+  #opened: IndexOpening = 'rebuilt'
+  #release: () => void = () => undefined
   readonly #lock = new Mutex()
   readonly #events = new Emitter<DatabaseEvents>()
   readonly #settings: DatabaseSettings
@@ -111,8 +134,20 @@ export class Database {
     this.#ctx = ctx
     this.#store = store
     this.#settings = new DatabaseSettings(name, options)
-    this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs)
+    this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs, {
+      docs: this.#settings.cacheSize,
+      between: () => this.#trim(),
+    })
     this.#narrowings = ctx.trust.narrowings
+    const claimed = ctx.index && claimIndex(ctx.index.prefix)
+    if (claimed) this.#release = claimed
+    this.#keeper = new IndexKeeper(
+      new DocIndex(claimed ? ctx.index : undefined, this.origin),
+      store,
+      this.#docs,
+      this.#materialiser,
+      () => ctx.trust.fingerprint(),
+    )
   }
 
   /**
@@ -123,7 +158,10 @@ export class Database {
     this.#settings.adopt(options)
   }
 
-  /** @internal Opens a database over `store`, loading documents from their newest snapshots. */
+  /**
+   * @internal Opens a database over `store` from its persisted index (rebuilt from the store when
+   * missing or stale), materialising no document until it is used.
+   */
   static async open(
     ctx: DatabaseContext,
     store: ChangeStore,
@@ -131,9 +169,18 @@ export class Database {
     options: DatabaseOptions = {},
   ): Promise<Database> {
     const db = new Database(ctx, store, name, options)
-    await db.#materialiser.ingestItems(await scanAll(store))
     // Entries other writers append to this store (another Database over it, a sync) materialise by themselves.
     db.#unsubscribe.push(store.subscribe((added) => void db.#background(() => db.#materialiser.ingestHashes(added))))
+    try {
+      await db.#write(async () => {
+        db.#opened = await db.#keeper.open()
+        if (db.#materialiser.heldCount) await db.#materialiser.retryHeld()
+      })
+    } catch (err) {
+      for (const u of db.#unsubscribe) u()
+      db.#release()
+      throw err
+    }
     db.#unsubscribe.push(ctx.keyBag.subscribe(() => db.retryHeld().then(() => undefined)))
     db.#unsubscribe.push(ctx.onTrustChange(() => db.#trustChanged()))
     return db
@@ -150,8 +197,7 @@ export class Database {
     }
     await this.#run(async () => {
       this.#narrowings = this.#ctx.trust.narrowings
-      this.#materialiser.reset()
-      return this.#materialiser.ingestItems(await scanAll(this.#store))
+      return this.#keeper.rebuild()
     })
   }
 
@@ -186,10 +232,10 @@ export class Database {
       state.writeKey = keyId
       const entry = await this.#commit(state, 'create', encodeChangePayload(A.getAllChanges(am)))
       state.am = am
-      this.#docs.set(id, state)
+      this.#docs.set(state)
       this.#materialiser.noteLocal(state, entry)
       this.#events.emit('docs-changed', { docIds: [id], source: 'local' })
-      return new Document<T>(state)
+      return this.#handle<T>(state)
     })
   }
 
@@ -202,24 +248,24 @@ export class Database {
     fn: (draft: Document<T>) => void,
   ): Promise<Document<T>> {
     return this.#write(async () => {
-      const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
+      const state = await this.#writable(typeof doc === 'string' ? doc : doc.getId())
       const before = state.am!
       const after = A.change(before, (d) => fn(new Document<T>(state, d as T)))
-      if (after === before) return new Document<T>(state)
+      if (after === before) return this.#handle<T>(state)
       const change = A.getLastLocalChange(after)!
       const entry = await this.#commit(state, 'change', encodeChangePayload([change]))
       state.am = after
       this.#materialiser.noteLocal(state, entry)
       if (++state.changesSinceSnapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot(state)
       this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
-      return new Document<T>(state)
+      return this.#handle<T>(state)
     })
   }
 
   /** Deletes a document (a `delete` entry; its history stays in the store). */
   deleteDocument(doc: Document | DocId): Promise<void> {
     return this.#write(async () => {
-      const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
+      const state = await this.#writable(typeof doc === 'string' ? doc : doc.getId())
       const entry = await this.#commit(state, 'delete', encodeChangePayload([]))
       state.deleted = true
       this.#materialiser.noteLocal(state, entry)
@@ -229,18 +275,25 @@ export class Database {
 
   /** Writes an encrypted snapshot of a document now; loading then starts from it. */
   snapshot(doc: Document | DocId): Promise<ChangeHash> {
-    return this.#write(async () => this.#writeSnapshot(this.#writable(typeof doc === 'string' ? doc : doc.getId())))
+    return this.#write(async () =>
+      this.#writeSnapshot(await this.#writable(typeof doc === 'string' ? doc : doc.getId())),
+    )
   }
 
   /** A readable document (deleted ones too, with `isDeleted()`), or undefined. */
   async getDocument<T extends DocData = DocData>(id: DocId | string): Promise<Document<T> | undefined> {
-    const state = this.#docs.get(id as DocId)
-    return state?.am ? new Document<T>(state) : undefined
+    const state = await this.#materialised(id as DocId)
+    return state?.am ? this.#handle<T>(state) : undefined
   }
 
-  /** Ids of readable documents that are not deleted. */
+  /** Ids of readable documents that are not deleted (from the index: no document is materialised). */
   async getAllDocumentIds(): Promise<DocId[]> {
-    return [...this.#docs.values()].filter((s) => s.am && !s.deleted).map((s) => s.id)
+    return [...this.#docs.values()].filter((s) => s.readable && !s.deleted).map((s) => s.id)
+  }
+
+  /** How many documents this database knows and holds materialised (see {@link DatabaseOptions.cacheSize}). */
+  cacheStats(): CacheStats {
+    return { ...this.#docs.stats(), opened: this.#opened }
   }
 
   /** Every document this database knows of, readable or not, own or shared. */
@@ -266,7 +319,7 @@ export class Database {
   getDocumentStatus(id: DocId | string): DocumentStatus {
     const s = this.#docs.get(id as DocId)
     if (!s) return 'unknown'
-    if (s.am) return s.deleted ? 'deleted' : 'ready'
+    if (s.readable) return s.deleted ? 'deleted' : 'ready'
     if ([...s.pending.values()].some((c) => c === ErrorCodes.KEY_NOT_FOUND)) return 'locked'
     return s.pending.size ? 'untrusted' : 'unknown'
   }
@@ -279,12 +332,14 @@ export class Database {
     return new ChangeIterator(
       {
         store: this.#store,
+        // Entries the index already covers are reflected in their documents (loaded or not).
         ensure: async (items) => {
-          if (items.length) await this.#run(() => this.#materialiser.ingestItems(items))
+          const fresh = items.filter((i) => !this.#keeper.covers(i.seq) || this.#docs.get(i.docId)?.loaded !== false)
+          if (fresh.length) await this.#run(() => this.#materialiser.ingestItems(fresh))
         },
-        document: (id) => {
-          const s = this.#docs.get(id)
-          return s?.am ? new Document(s) : undefined
+        document: async (id) => {
+          const s = await this.#materialised(id)
+          return s?.am ? this.#handle(s) : undefined
         },
       },
       cursor,
@@ -297,8 +352,13 @@ export class Database {
    * applied, held (locked or untrusted) or refused. Idempotent.
    */
   async syncStoreChanges(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
-    await this.#run(() => this.#materialiser.ingestHashes(hashes))
-    return this.#materialiser.statusReport(hashes)
+    let status = emptyReport()
+    await this.#run(async () => {
+      const report = await this.#materialiser.ingestHashes(hashes)
+      status = await this.#materialiser.statusReport(hashes)
+      return report
+    })
+    return status
   }
 
   /** Tries again every entry held for a missing key or trust. Runs by itself when either arrives. */
@@ -398,7 +458,10 @@ export class Database {
     return new DocumentHistory({
       store: this.#store,
       keyBag: this.#ctx.keyBag,
-      doc: (id) => this.#docs.get(id)?.am,
+      doc: async (id) => {
+        const s = await this.#materialised(id)
+        return s?.am ? this.#handle(s) : undefined
+      },
       ids: () => [...this.#docs.keys()],
     })
   }
@@ -422,9 +485,61 @@ export class Database {
       this.#closed = true
       this.#query?.close()
       for (const u of this.#unsubscribe) u()
-      for (const s of this.#docs.values()) s.free()
-      this.#docs.clear()
+      try {
+        await this.#keeper.flush()
+      } finally {
+        this.#release()
+        this.#docs.clear()
+      }
     })
+  }
+
+  /** A handle given to a caller: while it is reachable, its document is not evicted. */
+  #handle<T extends DocData>(state: DocState): Document<T> {
+    const doc = new Document<T>(state)
+    state.hold(doc)
+    return doc
+  }
+
+  /** The document's state, materialised (under the lock) if it is known only by its summary. */
+  async #materialised(id: DocId): Promise<DocState | undefined> {
+    const now = this.#docs.get(id)
+    if (now?.loaded) {
+      this.#docs.touch(now)
+      return now
+    }
+    if (!now || this.#closed) return undefined
+    return this.#lock.run(async () => {
+      if (this.#closed) return undefined
+      const state = await this.#ensureLoaded(id)
+      await this.#settle()
+      return state
+    })
+  }
+
+  /** Loads a document known only by its summary; the caller holds the lock. */
+  async #ensureLoaded(id: DocId): Promise<DocState | undefined> {
+    const state = this.#docs.get(id)
+    if (!state) return undefined
+    if (!state.loaded) await this.#materialiser.load([id])
+    this.#docs.touch(state)
+    return state
+  }
+
+  /** Evicts documents over the cache bound. */
+  #trim(): void {
+    if (this.#docs.trim(this.#settings.cacheSize)) this.#materialiser.pruneApplied()
+  }
+
+  /** After a change: keeps the cache within its bound and persists what changed. */
+  async #settle(): Promise<void> {
+    try {
+      await this.#keeper.flush()
+    } catch (error) {
+      // The index is a cache: a write that failed is re-derived from the store on the next open.
+      this.#events.emit('error', { error: toWeftError(error, ErrorCodes.STORAGE_ERROR) })
+    }
+    this.#trim()
   }
 
   /** Runs a materialisation under the lock and announces the documents it changed. */
@@ -449,7 +564,11 @@ export class Database {
   #write<T>(fn: () => Promise<T>): Promise<T> {
     return this.#lock.run(async () => {
       if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, `database ${this.name} is closed`)
-      return fn()
+      try {
+        return await fn()
+      } finally {
+        await this.#settle()
+      }
     })
   }
 
@@ -462,9 +581,9 @@ export class Database {
       )
   }
 
-  #writable(id: DocId): DocState {
+  async #writable(id: DocId): Promise<DocState> {
     this.#checkMayWrite()
-    const state = this.#docs.get(id)
+    const state = await this.#ensureLoaded(id)
     if (!state?.am) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id} in ${this.name}`)
     if (state.deleted) throw new WeftError(ErrorCodes.DOCUMENT_DELETED, `document ${id} is deleted`)
     return state

@@ -2,6 +2,7 @@ import type { SigningKeyPair } from '../crypto/index.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { TrustPolicy } from '../tenant/index.ts'
 import type { TenantId } from '../types.ts'
+import type { IndexStorage } from './DocIndex.ts'
 
 /** What a database needs from its tenant: who signs, which keys it holds, whom it trusts. */
 export interface DatabaseContext {
@@ -13,4 +14,6 @@ export interface DatabaseContext {
   onTrustChange(listener: () => Promise<void>): () => void
   /** False when this device may not write (a reader, or removed by the tenant directory). Default: may write. */
   mayWrite?(): boolean
+  /** Where the database keeps its persisted index; without it, every open materialises from the store. */
+  readonly index?: IndexStorage
 }

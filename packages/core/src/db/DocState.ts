@@ -26,9 +26,77 @@ export class DocState {
   changesSinceSnapshot = 0
   /** Entries of this document held back, by reason code. */
   readonly pending = new Map<ChangeHash, string>()
+  /**
+   * False while only the persisted index's summary of the document is in memory (it was never
+   * materialised in this process, or was evicted): `am`, `applied` and `referenced` are then empty,
+   * and `heads`, `pending`, {@link DocState.readable} and the gaps come from the summary.
+   */
+  loaded: boolean
+  /** The newest snapshot this document was loaded from or wrote: tried first on the next load. */
+  snapshot: ChangeHash | undefined
+  /** Readable when last materialised (for a document not loaded). */
+  #summaryReadable = false
+  /** Gaps when last materialised (for a document not loaded). */
+  #summaryMissing: ChangeHash[] = []
+  /** Handles given to callers: a document a live handle refers to is never evicted. */
+  #handles: WeakRef<object>[] = []
 
-  constructor(id: DocId) {
+  constructor(id: DocId, loaded = true) {
     this.id = id
+    this.loaded = loaded
+  }
+
+  /** Whether the document can be read (materialised, or was when last materialised). */
+  get readable(): boolean {
+    return this.loaded ? this.am !== null : this.#summaryReadable
+  }
+
+  /** Sets the summary of a document that is not loaded (from the persisted index). */
+  setSummary(readable: boolean, missing: readonly ChangeHash[]): void {
+    this.#summaryReadable = readable
+    this.#summaryMissing = [...missing]
+  }
+
+  /** Remembers a handle given to a caller. */
+  hold(handle: object): void {
+    if (this.#handles.length > 8) this.#handles = this.#handles.filter((r) => r.deref() !== undefined)
+    this.#handles.push(new WeakRef(handle))
+  }
+
+  /** True while a caller can still reach a handle on this document. */
+  isHeld(): boolean {
+    this.#handles = this.#handles.filter((r) => r.deref() !== undefined)
+    return this.#handles.length > 0
+  }
+
+  /**
+   * Frees the Automerge document and forgets what a load rebuilds (applied and followed entries),
+   * keeping the summary: heads, held entries, gaps, readability. A later use loads it again.
+   */
+  unload(): void {
+    this.#summaryReadable = this.am !== null
+    this.#summaryMissing = this.missing()
+    this.free()
+    this.applied.clear()
+    this.referenced.clear()
+    this.changesSinceSnapshot = 0
+    this.loaded = false
+  }
+
+  /** Forgets everything but the id, ready to be materialised from the store again. */
+  resetForLoad(): void {
+    this.free()
+    this.applied.clear()
+    this.referenced.clear()
+    this.heads = new Set()
+    this.pending.clear()
+    this.deleted = false
+    this.origin = undefined
+    this.keyId = undefined
+    this.writeKey = undefined
+    this.changesSinceSnapshot = 0
+    this.#summaryMissing = []
+    this.loaded = true
   }
 
   /** Records an applied entry in the DAG. Order-independent: a late parent never becomes a head. */
@@ -60,6 +128,7 @@ export class DocState {
 
   /** Entries some applied entry follows but that this database does not hold or hold back: gaps. */
   missing(): ChangeHash[] {
+    if (!this.loaded) return [...this.#summaryMissing]
     return [...this.referenced].filter((h) => !this.applied.has(h) && !this.pending.has(h))
   }
 
