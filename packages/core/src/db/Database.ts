@@ -58,8 +58,10 @@ export interface DatabaseOptions {
    * How many documents stay materialised (Automerge documents in memory), least recently used
    * evicted first and freed with `Automerge.free`. Default 1,000. Every other document is known by
    * a small summary from the database's persisted index and is materialised again on its next
-   * use. A document a caller still holds a {@link Document} handle to is never evicted, so a handle
-   * stays live; the bound counts the documents no reachable handle refers to.
+   * use. Eviction never frees a document under a caller's {@link Document} handle: a document
+   * handles were given out on is detached instead (it keeps its Automerge document for them, and
+   * Automerge frees that once they are unreachable), and a handle shows the newest state the
+   * database has materialised since (its data as at eviction until the document is used again).
    */
   readonly cacheSize?: number
 }
@@ -494,11 +496,10 @@ export class Database {
     })
   }
 
-  /** A handle given to a caller: while it is reachable, its document is not evicted. */
+  /** A handle given to a caller: evicting its document then detaches it instead of freeing it. */
   #handle<T extends DocData>(state: DocState): Document<T> {
-    const doc = new Document<T>(state)
-    state.hold(doc)
-    return doc
+    state.handedOut = true
+    return new Document<T>(state)
   }
 
   /** The document's state, materialised (under the lock) if it is known only by its summary. */

@@ -5,8 +5,8 @@ import type { DocState } from './DocState.ts'
  * Every document a database knows, and which of them are materialised. A document known only by
  * its summary (from the persisted index) costs a few hashes of memory; a materialised one holds its
  * Automerge document and lives in a least-recently-used cache that {@link DocDirectory.trim} keeps
- * within a bound, calling `Automerge.free` on what it evicts. A document a caller still holds a
- * handle to is never evicted (see `DatabaseOptions.cacheSize`).
+ * within a bound, calling `Automerge.free` on what it evicts, except on a document handles were
+ * given out on: that one is detached for its handles instead (see `DatabaseOptions.cacheSize`).
  */
 export class DocDirectory {
   readonly #all = new Map<DocId, DocState>()
@@ -52,16 +52,16 @@ export class DocDirectory {
   }
 
   /**
-   * Evicts the least recently used materialised documents until at most `limit` remain, passing
-   * over those a caller holds a handle to. Returns how many it evicted.
+   * Evicts the least recently used materialised documents until at most `limit` remain. Returns
+   * how many it evicted.
    */
   trim(limit: number): number {
     let evicted = 0
     for (const state of this.#lru.values()) {
       if (this.#lru.size <= limit) break
-      if (state.isHeld()) continue
       this.#lru.delete(state.id)
-      state.unload()
+      if (state.handedOut) this.#all.set(state.id, state.detach())
+      else state.unload()
       evicted++
     }
     this.#evictions += evicted

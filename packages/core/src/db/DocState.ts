@@ -38,8 +38,10 @@ export class DocState {
   #summaryReadable = false
   /** Gaps when last materialised (for a document not loaded). */
   #summaryMissing: ChangeHash[] = []
-  /** Handles given to callers: a document a live handle refers to is never evicted. */
-  #handles: WeakRef<object>[] = []
+  /** True once a handle on this state was given to a caller: evicting it then detaches instead of freeing. */
+  handedOut = false
+  /** Set when evicted while handed out: the state the database went on with (see {@link DocState.current}). */
+  successor: DocState | undefined
 
   constructor(id: DocId, loaded = true) {
     this.id = id
@@ -57,16 +59,41 @@ export class DocState {
     this.#summaryMissing = [...missing]
   }
 
-  /** Remembers a handle given to a caller. */
-  hold(handle: object): void {
-    if (this.#handles.length > 8) this.#handles = this.#handles.filter((r) => r.deref() !== undefined)
-    this.#handles.push(new WeakRef(handle))
+  /**
+   * The newest state a handle on this one should show: following the states the database went on
+   * with after evictions, the last one that is materialised, else the newest that still holds its
+   * Automerge document (a detached state keeps it for its handles).
+   */
+  current(): DocState {
+    let best: DocState = this
+    for (let s = this.successor; s; s = s.successor) if (s.am) best = s
+    return best
   }
 
-  /** True while a caller can still reach a handle on this document. */
-  isHeld(): boolean {
-    this.#handles = this.#handles.filter((r) => r.deref() !== undefined)
-    return this.#handles.length > 0
+  /** The state the database goes on with now (itself unless it was detached). */
+  newest(): DocState {
+    let s: DocState = this
+    while (s.successor) s = s.successor
+    return s
+  }
+
+  /**
+   * Evicts a state handles were given out on without freeing it: a new state, holding the same
+   * summary and no Automerge document, takes its place in the database, and this one keeps its
+   * Automerge document for the handles until they are unreachable (Automerge frees it then).
+   */
+  detach(): DocState {
+    const next = new DocState(this.id, false)
+    next.origin = this.origin
+    next.keyId = this.keyId
+    next.writeKey = this.writeKey
+    next.deleted = this.deleted
+    next.heads = new Set(this.heads)
+    for (const [h, c] of this.pending) next.pending.set(h, c)
+    next.snapshot = this.snapshot
+    next.setSummary(this.am !== null, this.missing())
+    this.successor = next
+    return next
   }
 
   /**
