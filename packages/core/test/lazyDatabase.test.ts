@@ -192,7 +192,9 @@ describe('lazy and eager databases agree', () => {
   it('for random writes, received changes, evictions and reopens, every read equals an eager open', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
-        let { factory, tenant, db } = await setup(2)
+        const first = await setup(2)
+        const factory = first.factory
+        let { tenant, db } = first
         // A second writer over the same store: what it writes reaches `db` as received entries.
         const peer = await reopen(factory, 100)
         const ids: DocId[] = [(await db.createDocument({ data: { n: -1 } })).getId()]

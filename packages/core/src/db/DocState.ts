@@ -65,16 +65,16 @@ export class DocState {
    * Automerge document (a detached state keeps it for its handles).
    */
   current(): DocState {
-    let best: DocState = this
+    let best: DocState | undefined
     for (let s = this.successor; s; s = s.successor) if (s.am) best = s
-    return best
+    return best ?? this
   }
 
   /** The state the database goes on with now (itself unless it was detached). */
   newest(): DocState {
-    let s: DocState = this
-    while (s.successor) s = s.successor
-    return s
+    let last: DocState | undefined
+    for (let s = this.successor; s; s = s.successor) last = s
+    return last ?? this
   }
 
   /**
