@@ -20,6 +20,7 @@ import { benchReconcile } from './reconcile.ts'
 import { benchQuery } from './query.ts'
 import { benchGrowth } from './growth.ts'
 import { benchPostgres } from './postgresStore.ts'
+import { benchOpen } from './openDatabase.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -34,6 +35,7 @@ const GROUPS = [
   'bundle',
   'query',
   'growth',
+  'open',
   'postgres',
 ] as const
 type Group = (typeof GROUPS)[number]
@@ -98,6 +100,10 @@ async function main(): Promise<void> {
   if (runs('growth')) {
     progress('growth: the same operations at three database sizes')
     figures.push(...(await benchGrowth()))
+  }
+  if (runs('open')) {
+    progress('open a 100,000-document database from its index, beside eager materialisation')
+    figures.push(...(await benchOpen()))
   }
   if (runs('postgres')) {
     progress('PostgreSQL store beside LevelDB: appends and reconciliation at 1k, 10k and 100k entries')

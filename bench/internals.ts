@@ -16,3 +16,5 @@ export {
   decryptCommitted,
   blake2b256,
 } from '../packages/core/src/crypto/index.ts'
+export { createEntry } from '../packages/core/src/entries/index.ts'
+export { openTenantRecord } from '../packages/core/src/tenant/index.ts'

@@ -1,16 +1,11 @@
 import * as A from '@automerge/automerge'
 import { toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
-import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
+import { encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
+import { commitEntry } from './commitEntry.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import {
-  copyMissingEntries,
-  Mutex,
-  type ChangeStore,
-  type ProgressOptions,
-  type RejectedEntry,
-} from '../store/index.ts'
+import { copyMissingEntries, Mutex, type ChangeStore } from '../store/index.ts'
 import {
   asDocId,
   asKeyId,
@@ -18,7 +13,7 @@ import {
   type Cursor,
   type DbName,
   type DocId,
-  type KeyId,
+  type EntryKind,
   type Origin,
 } from '../types.ts'
 import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
@@ -34,6 +29,15 @@ import { Materialiser } from './Materialiser.ts'
 import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
 import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
+import type {
+  CacheStats,
+  DatabaseEvents,
+  DatabaseOptions,
+  DocumentInfo,
+  DocumentStatus,
+  SyncCallOptions,
+  SyncReport,
+} from './databaseTypes.ts'
 import {
   QueryEngine,
   type IndexSpec,
@@ -43,70 +47,15 @@ import {
   type SearchOptions,
 } from './query/index.ts'
 
-/**
- * Options of a database. A database is open once per tenant and every `openDB` call shares it, so
- * options are settled across calls: one a call leaves out keeps the value settled before (or the
- * default), one a call gives is adopted if no earlier call chose it, and a different choice from
- * an earlier call fails with `WEFT_DB_OPTIONS_CONFLICT`. The order of calls does not matter.
- */
-export interface DatabaseOptions {
-  /** Key for new documents when `createDocument` names none. Default `default`. */
-  readonly keyId?: string
-  /** Write an encrypted snapshot after this many local changes to a document. Default 500. */
-  readonly snapshotEvery?: number
-  /**
-   * How many documents stay materialised (Automerge documents in memory), least recently used
-   * evicted first and freed with `Automerge.free`. Default 1,000. Every other document is known by
-   * a small summary from the database's persisted index and is materialised again on its next
-   * use. Eviction never frees a document under a caller's {@link Document} handle: a document
-   * handles were given out on is detached instead (it keeps its Automerge document for them, and
-   * Automerge frees that once they are unreachable), and a handle shows the newest state the
-   * database has materialised since (its data as at eviction until the document is used again).
-   */
-  readonly cacheSize?: number
-}
-
-/** How many documents a database knows, holds materialised, and has evicted. */
-export interface CacheStats {
-  readonly documents: number
-  readonly materialised: number
-  readonly evictions: number
-  /** How the last open found its persisted index: current, caught up with the store, or rebuilt. */
-  readonly opened: IndexOpening
-}
-
-/** Where a document stands for this reader. */
-export type DocumentStatus = 'ready' | 'deleted' | 'locked' | 'untrusted' | 'unknown'
-
-/** A row of {@link Database.listDocuments}. */
-export interface DocumentInfo {
-  readonly id: DocId
-  readonly status: DocumentStatus
-  /** True when this database created it; false for documents shared in by a partner. */
-  readonly own: boolean
-  readonly origin: Origin | undefined
-  readonly keyId: KeyId | undefined
-}
-
-/** Options of {@link Database.pullChangesFrom} and {@link Database.pushChangesTo}. */
-export interface SyncCallOptions extends ProgressOptions {
-  readonly signal?: AbortSignal
-}
-
-/** What a pull or push moved and what the receiving database made of it. */
-export interface SyncReport {
-  readonly transferred: number
-  readonly existing: number
-  readonly rejected: RejectedEntry[]
-  readonly materialised: MaterialiseReport
-}
-
-export interface DatabaseEvents extends Record<string, unknown> {
-  /** Documents whose state changed, and whether the change was written here or received. */
-  'docs-changed': { readonly docIds: DocId[]; readonly source: 'local' | 'received' }
-  /** A background materialisation (of entries appended by another writer) failed. */
-  error: { readonly error: WeftError }
-}
+export type {
+  CacheStats,
+  DatabaseEvents,
+  DatabaseOptions,
+  DocumentInfo,
+  DocumentStatus,
+  SyncCallOptions,
+  SyncReport,
+} from './databaseTypes.ts'
 
 /**
  * A named set of documents inside a tenant, backed by one change store. Every change is a signed,
@@ -141,7 +90,7 @@ export class Database {
       between: () => this.#trim(),
     })
     this.#narrowings = ctx.trust.narrowings
-    const claimed = ctx.index && claimIndex(ctx.index.prefix)
+    const claimed = ctx.index && claimIndex(ctx.index.kv, ctx.index.prefix)
     if (claimed) this.#release = claimed
     this.#keeper = new IndexKeeper(
       new DocIndex(claimed ? ctx.index : undefined, this.origin),
@@ -591,27 +540,15 @@ export class Database {
   }
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
-  async #commit(
-    state: DocState,
-    kind: 'create' | 'change' | 'delete' | 'snapshot',
-    payload: Uint8Array,
-  ): Promise<ParsedEntry> {
-    const keyId = state.writeKey ?? state.keyId ?? this.#settings.keyId
-    const key = this.#ctx.keyBag.current(keyId)
-    const entry = createEntry({
+  #commit(state: DocState, kind: EntryKind, payload: Uint8Array): Promise<ParsedEntry> {
+    return commitEntry(this.#store, state, {
       kind,
-      docId: state.id,
-      origin: state.origin ?? this.origin,
-      deps: [...state.heads],
-      keyId,
-      keyVersion: key.version,
-      key: key.key,
       payload,
-      author: this.#ctx.signer,
+      keyBag: this.#ctx.keyBag,
+      signer: this.#ctx.signer,
+      keyId: state.writeKey ?? state.keyId ?? this.#settings.keyId,
+      origin: state.origin ?? this.origin,
     })
-    const result = await this.#store.append(entry)
-    if (result.rejected.length) throw result.rejected[0]!.error
-    return entry
   }
 
   async #writeSnapshot(state: DocState): Promise<ChangeHash> {

@@ -1,7 +1,7 @@
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { DEFAULT_KEY_ID } from '../keys/index.ts'
 import { asKeyId, type DbName, type KeyId } from '../types.ts'
-import type { DatabaseOptions } from './Database.ts'
+import type { DatabaseOptions } from './databaseTypes.ts'
 
 const DEFAULT_SNAPSHOT_EVERY = 500
 const DEFAULT_CACHE_SIZE = 1_000
