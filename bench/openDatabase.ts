@@ -7,7 +7,7 @@ import * as A from '@automerge/automerge'
 import { asDocId, ready, TenantFactory, TEST_KDF, type DocId } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import { createEntry, encodeChangePayload, openTenantRecord } from './internals.ts'
-import { fmtMs, fmtRatio, progress, timeMs, type Figure } from './report.ts'
+import { fmtMs, fmtRatio, median, progress, timeMs, type Figure } from './report.ts'
 
 const LARGE = 100_000
 /** Eager materialisation is measured here and extrapolated to LARGE (at 100k it takes minutes and GBs on 2 cores). */
@@ -31,7 +31,15 @@ interface OpenResult {
   /** Resident memory (MB): before open, after open, after CACHE reads, after READS reads. */
   readonly rss: readonly [number, number, number, number]
   readonly materialised: number
+  /** Median µs of one read of a document not materialised yet, and of one write to it. */
+  readonly readUs: number
+  readonly writeUs: number
 }
+
+const SMALL = 1_000
+const SAMPLES = 20
+/** A per-operation cost at 100k above this multiple of the cost at 1k is a growth step. */
+const GROWTH_LIMIT = 2
 
 /**
  * The `open` group: opening a 100,000-document LevelDB database from its persisted index and reading
@@ -41,13 +49,36 @@ interface OpenResult {
  * 5,000 documents. Each size runs in its own process, so memory figures are its own.
  */
 export async function benchOpen(): Promise<Figure[]> {
+  const small = await inChild(SMALL)
   const eager = await inChild(EAGER)
   const large = await inChild(LARGE)
+  const sizes = [small, eager, large]
+  const growth = (row: string, pick: (r: OpenResult) => number, fmt: (v: number) => string, what: string): Figure => {
+    const ratio = pick(large) / pick(small)
+    return {
+      name: `growth: ${row}`,
+      value: `${fmt(pick(large))} at ${LARGE.toLocaleString('en-US')}`,
+      reference: `${fmt(pick(small))} at ${SMALL.toLocaleString('en-US')}`,
+      ratio,
+      target: `<= ${GROWTH_LIMIT.toFixed(2)}`,
+      met: ratio <= GROWTH_LIMIT,
+      notes: [what, sizes.map((r) => `${r.size.toLocaleString('en-US')} documents: ${fmt(pick(r))}`).join(', ')],
+    }
+  }
   const extrapolated = eager.eagerMs * (LARGE / EAGER)
   const ratio = extrapolated / large.lazyMs
   const [before, opened, cached, read] = large.rss
-  const growth = (read - before) / Math.max(1, cached - before)
+  const memGrowth = (read - before) / Math.max(1, cached - before)
+  const us = (v: number) => (v >= 1000 ? fmtMs(v / 1000) : `${v.toFixed(0)} µs`)
   return [
+    growth('database open + one read', (r) => r.lazyMs, fmtMs, 'openDB from the index and getDocument of one document'),
+    growth(
+      'one document read',
+      (r) => r.readUs,
+      us,
+      `getDocument of a document not materialised yet, median of ${SAMPLES}`,
+    ),
+    growth('one write', (r) => r.writeUs, us, `changeDoc of that document, median of ${SAMPLES}`),
     {
       name: `open a ${LARGE.toLocaleString('en-US')}-document LevelDB database and read one document`,
       value: fmtMs(large.lazyMs),
@@ -65,9 +96,9 @@ export async function benchOpen(): Promise<Figure[]> {
       name: `resident memory of an open ${LARGE.toLocaleString('en-US')}-document database, ${CACHE.toLocaleString('en-US')}-document cache`,
       value: `${read.toFixed(0)} MB after ${READS.toLocaleString('en-US')} reads`,
       reference: `${cached.toFixed(0)} MB after ${CACHE.toLocaleString('en-US')} reads`,
-      ratio: growth,
+      ratio: memGrowth,
       target: `growth <= ${MEMORY_LIMIT.toFixed(2)}x once the cache is full`,
-      met: growth <= MEMORY_LIMIT,
+      met: memGrowth <= MEMORY_LIMIT,
       notes: [
         `process RSS before open ${before.toFixed(0)} MB, after open ${opened.toFixed(0)} MB (index of ${LARGE.toLocaleString('en-US')} summaries), after ${CACHE.toLocaleString('en-US')} reads ${cached.toFixed(0)} MB, after ${READS.toLocaleString('en-US')} reads ${read.toFixed(0)} MB; ${large.materialised} documents materialised at the end`,
         `ratio: growth over the before-open RSS from ${CACHE.toLocaleString('en-US')} to ${READS.toLocaleString('en-US')} reads (1.00 = flat)`,
@@ -162,6 +193,8 @@ async function childMain(size: number): Promise<void> {
     let cached = 0
     let read = 0
     let materialised = 0
+    const readSamples: number[] = []
+    const writeSamples: number[] = []
     const lazyMs = await session(async (f) => {
       const tenant = await f.openTenant('bench-open', { password: PASSWORD })
       const ms = await timeMs(async () => {
@@ -171,17 +204,24 @@ async function childMain(size: number): Promise<void> {
       opened = rssMb()
       const db = await tenant.openDB('docs')
       if (db.cacheStats().opened !== 'current') throw new Error(`the index was ${db.cacheStats().opened}`)
+      // Right after open, from the far end of the list: none of these is materialised yet.
+      for (let i = 0; i < SAMPLES; i++) {
+        const id = ids[ids.length - 1 - i]!
+        readSamples.push((await timeMs(() => db.getDocument(id))) * 1000)
+        writeSamples.push((await timeMs(() => db.changeDoc(id, (d) => void (d.getData().status = `w${i}`)))) * 1000)
+      }
       for (let i = 0; i < Math.min(READS, size); i++) {
         await db.getDocument(ids[(i * 7919) % ids.length]!)
         if (i === CACHE - 1) cached = rssMb()
       }
       read = rssMb()
       materialised = db.cacheStats().materialised
+
       await tenant.close()
       return ms
     })
     let eagerMs = 0
-    if (size <= EAGER) {
+    if (size === EAGER) {
       progress(`open ${size.toLocaleString('en-US')}: eager open`)
       eagerMs = await session(async (f, sf) => {
         const kv = await sf.openKeyValueStore('weft-db-index')
@@ -196,7 +236,16 @@ async function childMain(size: number): Promise<void> {
         return ms
       })
     }
-    const result: OpenResult = { size, lazyMs, rebuildMs, eagerMs, rss: [before, opened, cached, read], materialised }
+    const result: OpenResult = {
+      size,
+      lazyMs,
+      rebuildMs,
+      eagerMs,
+      rss: [before, opened, cached, read],
+      materialised,
+      readUs: median(readSamples),
+      writeUs: median(writeSamples),
+    }
     process.send!(result, () => process.exit(0))
   } finally {
     await rm(path, { recursive: true, force: true })

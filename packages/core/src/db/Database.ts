@@ -469,10 +469,9 @@ export class Database {
 
   /** Loads a document known only by its summary; the caller holds the lock. */
   async #ensureLoaded(id: DocId): Promise<DocState | undefined> {
-    const state = this.#docs.get(id)
-    if (!state) return undefined
-    if (!state.loaded) await this.#materialiser.load([id])
-    this.#docs.touch(state)
+    if (this.#docs.get(id)?.loaded === false) await this.#materialiser.load([id])
+    const state = this.#docs.get(id) // the loaded state replaces the summary
+    if (state) this.#docs.touch(state)
     return state
   }
 

@@ -110,22 +110,6 @@ export class DocState {
     this.loaded = false
   }
 
-  /** Forgets everything but the id, ready to be materialised from the store again. */
-  resetForLoad(): void {
-    this.free()
-    this.applied.clear()
-    this.referenced.clear()
-    this.heads = new Set()
-    this.pending.clear()
-    this.deleted = false
-    this.origin = undefined
-    this.keyId = undefined
-    this.writeKey = undefined
-    this.changesSinceSnapshot = 0
-    this.#summaryMissing = []
-    this.loaded = true
-  }
-
   /** Records an applied entry in the DAG. Order-independent: a late parent never becomes a head. */
   noteApplied(hash: ChangeHash, deps: readonly ChangeHash[]): void {
     this.applied.add(hash)

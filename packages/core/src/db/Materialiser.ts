@@ -58,6 +58,8 @@ export class Materialiser {
   readonly touched = new Set<DocId>()
   /** Documents materialised per step of a large batch, with a hook between steps (to evict). */
   readonly #chunk: { readonly docs: number; readonly between: () => void }
+  /** Documents being loaded, in the new states that replace their summaries once complete. */
+  readonly #loading = new Map<DocId, DocState>()
 
   constructor(
     dbName: DbName,
@@ -146,16 +148,35 @@ export class Materialiser {
    * starting from the snapshot they were last loaded from (or the newest readable one).
    */
   async load(ids: readonly DocId[]): Promise<void> {
+    // Each document is built in a new state, swapped in when complete: a reader never sees a half-built one.
+    const olds: DocState[] = []
+    try {
+      for (const id of ids) {
+        const old = this.#docs.get(id)
+        if (!old || old.loaded || this.#loading.has(id)) continue
+        const fresh = new DocState(id)
+        fresh.snapshot = old.snapshot
+        this.#loading.set(id, fresh)
+        olds.push(old)
+      }
+      await this.#loadFresh(olds)
+      for (const old of olds) {
+        const fresh = this.#loading.get(old.id)!
+        for (const h of old.pending.keys()) if (!fresh.pending.has(h)) this.#held.delete(h)
+        old.successor = fresh
+        this.#docs.set(fresh)
+      }
+    } finally {
+      for (const old of olds) this.#loading.delete(old.id)
+    }
+  }
+
+  async #loadFresh(olds: readonly DocState[]): Promise<void> {
     const hashes: ChangeHash[] = []
     const pointers = new Set<ChangeHash>()
-    for (const id of ids) {
-      const state = this.#docs.get(id)
-      if (!state || state.loaded) continue
-      for (const h of state.pending.keys()) this.#held.delete(h)
-      if (state.snapshot) pointers.add(state.snapshot)
-      state.resetForLoad()
-      this.#docs.touch(state)
-      hashes.push(...(await this.#store.getAllChangeHashesForDoc(id)))
+    for (const old of olds) {
+      if (old.snapshot) pointers.add(old.snapshot)
+      hashes.push(...(await this.#store.getAllChangeHashesForDoc(old.id)))
     }
     const items: IngestItem[] = []
     const report = emptyReport()
@@ -222,7 +243,9 @@ export class Materialiser {
   }
 
   #state(docId: DocId): DocState {
-    let s = this.#docs.get(docId)
+    let s = this.#loading.get(docId)
+    if (s) return s
+    s = this.#docs.get(docId)
     if (!s) this.#docs.set((s = new DocState(docId)))
     else this.#docs.touch(s)
     this.touched.add(docId)
@@ -291,7 +314,7 @@ export class Materialiser {
     const queues = new Map<DocId, IngestItem[]>()
     for (const [docId, list] of byDoc) {
       const snaps = list.filter((i) => i.kind === 'snapshot')
-      if (snaps.length && !this.#docs.get(docId)?.am) queues.set(docId, snaps)
+      if (snaps.length && !(this.#loading.get(docId) ?? this.#docs.get(docId))?.am) queues.set(docId, snaps)
     }
     while (queues.size) {
       const round = [...queues.values()].map((q) => q.pop()!)
@@ -459,7 +482,7 @@ export class Materialiser {
     if (remember) this.#rejected.set(hash, error)
     const held = this.#held.get(hash)
     if (held) {
-      this.#docs.get(held.docId)?.pending.delete(hash)
+      ;(this.#loading.get(held.docId) ?? this.#docs.get(held.docId))?.pending.delete(hash)
       this.touched.add(held.docId)
     }
     this.#held.delete(hash)
