@@ -436,12 +436,10 @@ export class Database {
       this.#closed = true
       this.#query?.close()
       for (const u of this.#unsubscribe) u()
-      try {
-        await this.#keeper.flush()
-      } finally {
-        this.#release()
-        this.#docs.clear()
-      }
+      // The index is a cache: if the storage closed first, the next open re-derives what it missed.
+      await this.#keeper.flush().catch(() => undefined)
+      this.#release()
+      this.#docs.clear()
     })
   }
 
