@@ -14,8 +14,10 @@ export interface IndexStorage {
   readonly key: Uint8Array
 }
 
-/** Deltas kept before they are folded into a new base. */
-const MAX_DELTAS = 64
+/** At most this many deltas are kept: an open reads each of them. */
+const MAX_DELTAS = 1_024
+/** Below this many deltas, a new base is written only when they hold an eighth of the documents. */
+const MIN_DELTAS = 64
 
 /**
  * A database's persisted index: a summary of every document (id, heads, status, key, held entries,
@@ -25,14 +27,19 @@ const MAX_DELTAS = 64
  *
  * Stored as a base value holding every summary and deltas holding the summaries that changed since
  * (each one value, so each written atomically); a delta carries the position it brings the index
- * to. After {@link MAX_DELTAS} deltas, a new base folds them in and the folded deltas are deleted (a
- * crash in between leaves deltas the base already names, which a load skips).
+ * to. A new base folds the deltas in once they hold an eighth as many summaries as the base (so a
+ * write costs a constant number of summaries written, amortised) and at least {@link MIN_DELTAS}
+ * of them, or once there are {@link MAX_DELTAS}; the folded deltas are then deleted (a crash in
+ * between leaves deltas the base already names, which a load skips).
  */
 export class DocIndex {
   readonly #storage: IndexStorage | undefined
   readonly #own: Origin
   #next = 1
   #deltas = 0
+  /** Summaries written in deltas since the base, and in the base. */
+  #deltaDocs = 0
+  #baseDocs = 0
 
   constructor(storage: IndexStorage | undefined, own: Origin) {
     this.#storage = storage
@@ -47,6 +54,7 @@ export class DocIndex {
       const base = await this.#read(`${st.prefix}base`)
       if (!base) return undefined
       const docs = new Map(base.docs.map((s) => [s.id, s]))
+      this.#baseDocs = base.docs.length
       let { cursor, trust } = base
       let last = base.upTo
       for (const key of await st.kv.keys(`${st.prefix}d/`)) {
@@ -59,6 +67,7 @@ export class DocIndex {
         for (const s of delta.docs) docs.set(s.id, s)
         ;({ cursor, trust } = delta)
         this.#deltas++
+        this.#deltaDocs += delta.docs.length
       }
       this.#next = last + 1
       return { cursor, trust, upTo: last, docs: [...docs.values()] }
@@ -79,24 +88,21 @@ export class DocIndex {
   ): Promise<void> {
     const st = this.#storage
     if (!st) return
-    if (base || this.#deltas >= MAX_DELTAS) {
+    const fold = this.#deltas >= MAX_DELTAS || (this.#deltas >= MIN_DELTAS && this.#deltaDocs * 8 >= this.#baseDocs)
+    if (base || fold) {
       const upTo = this.#next - 1
-      await this.#put(`${st.prefix}base`, { ...payload, upTo, docs: all() })
+      const docs = all()
+      await this.#put(`${st.prefix}base`, { ...payload, upTo, docs })
       for (const key of await st.kv.keys(`${st.prefix}d/`)) await st.kv.delete(key)
       this.#deltas = 0
+      this.#deltaDocs = 0
+      this.#baseDocs = docs.length
       return
     }
     const key = `${st.prefix}d/${String(this.#next++).padStart(12, '0')}`
     await this.#put(key, { ...payload, upTo: 0, docs: changed })
     this.#deltas++
-  }
-
-  /** Deletes the stored index (a test of the rebuild, or a database being erased). */
-  async erase(): Promise<void> {
-    const st = this.#storage
-    if (!st) return
-    for (const key of await st.kv.keys(st.prefix)) await st.kv.delete(key)
-    this.#deltas = 0
+    this.#deltaDocs += changed.length
   }
 
   async #put(key: string, payload: IndexPayload): Promise<void> {
