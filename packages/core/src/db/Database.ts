@@ -3,9 +3,10 @@ import { toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
 import { encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
 import { commitEntry } from './commitEntry.ts'
+import { pullInto, pushFrom } from './pullPush.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import { copyMissingEntries, Mutex, type ChangeStore } from '../store/index.ts'
+import { Mutex, type ChangeStore } from '../store/index.ts'
 import {
   asDocId,
   asKeyId,
@@ -26,7 +27,7 @@ import { DocIndex } from './DocIndex.ts'
 import { IndexKeeper, type IndexOpening } from './IndexKeeper.ts'
 import { claimIndex } from './claimIndex.ts'
 import { Materialiser } from './Materialiser.ts'
-import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
+import { emptyReport, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
 import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
 import type {
@@ -321,27 +322,14 @@ export class Database {
    * Copies every entry `source` has and this database lacks, then materialises them.
    * `onProgress` hears how far the copy is (throttled; the last report has phase `done`).
    */
-  async pullChangesFrom(source: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
-    let materialised = emptyReport()
-    const copy = await copyMissingEntries(source instanceof Database ? source.getStore() : source, this.#store, {
-      ...options,
-      onBatch: async (added) => {
-        materialised = mergeReports(materialised, await this.syncStoreChanges(added))
-      },
-    })
-    return { transferred: copy.added.length, existing: copy.existing, rejected: copy.rejected, materialised }
+  pullChangesFrom(source: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
+    return pullInto(this, source instanceof Database ? source.getStore() : source, options)
   }
 
   /** Copies every entry this database has to `target` (materialising there if it is a database). */
   async pushChangesTo(target: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
     if (target instanceof Database) return target.pullChangesFrom(this, options)
-    const copy = await copyMissingEntries(this.#store, target, options)
-    return {
-      transferred: copy.added.length,
-      existing: copy.existing,
-      rejected: copy.rejected,
-      materialised: emptyReport(),
-    }
+    return pushFrom(this.#store, target, options)
   }
 
   /**
@@ -409,10 +397,7 @@ export class Database {
     return new DocumentHistory({
       store: this.#store,
       keyBag: this.#ctx.keyBag,
-      doc: async (id) => {
-        const s = await this.#materialised(id)
-        return s?.am ? this.#handle(s) : undefined
-      },
+      doc: (id) => this.getDocument(id),
       ids: () => [...this.#docs.keys()],
     })
   }
