@@ -107,20 +107,37 @@ export async function benchOpen(): Promise<Figure[]> {
   ]
 }
 
-function inChild(size: number): Promise<OpenResult> {
+/**
+ * Builds a database of `size` documents in one process (writing it and its first open, which
+ * builds the index) and measures it in another, so the measuring process's memory is its own.
+ */
+async function inChild(size: number): Promise<OpenResult> {
+  const path = await mkdtemp(join(tmpdir(), 'weft-bench-open-'))
+  try {
+    const built = await child<{ rebuildMs: number }>(size, path, 'build')
+    const measured = await child<OpenResult>(size, path, 'measure')
+    return { ...measured, rebuildMs: built.rebuildMs }
+  } finally {
+    await rm(path, { recursive: true, force: true })
+  }
+}
+
+function child<T>(size: number, path: string, phase: 'build' | 'measure'): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, String(size)], {
+    const proc = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, String(size), path, phase], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [...process.execArgv, '--expose-gc'],
     })
-    let result: OpenResult | undefined
-    child.on('message', (m) => (result = m as OpenResult))
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      result && code === 0 ? resolve(result) : reject(new Error(`open child for ${size} exited with ${code}`)),
+    let result: T | undefined
+    proc.on('message', (m) => (result = m as T))
+    proc.on('error', reject)
+    proc.on('exit', (code) =>
+      result && code === 0 ? resolve(result) : reject(new Error(`open ${phase} child for ${size} exited with ${code}`)),
     )
   })
 }
+
+const docIdOf = (j: number): DocId => asDocId(j.toString(16).padStart(32, '0'))
 
 function rssMb(): number {
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -128,7 +145,7 @@ function rssMb(): number {
 }
 
 /** Writes `size` one-entry documents straight into the store, signed by the tenant's own key. */
-async function build(path: string, size: number): Promise<DocId[]> {
+async function build(path: string, size: number): Promise<void> {
   const storeFactory = new LevelStoreFactory({ path })
   const factory = new TenantFactory({ storeFactory, kdf: TEST_KDF })
   const tenant = await factory.createTenant({ tenantId: 'bench-open', password: PASSWORD })
@@ -140,12 +157,10 @@ async function build(path: string, size: number): Promise<DocId[]> {
   const payloads = Array.from({ length: 100 }, (_, i) =>
     encodeChangePayload(A.getAllChanges(A.from({ n: i, status: 'new', title: `document ${i}` }))),
   )
-  const ids: DocId[] = []
   for (let i = 0; i < size; i += 1_000) {
     const batch = []
     for (let j = i; j < Math.min(size, i + 1_000); j++) {
-      const docId = asDocId(j.toString(16).padStart(32, '0'))
-      ids.push(docId)
+      const docId = docIdOf(j)
       batch.push(
         createEntry({
           kind: 'create',
@@ -163,15 +178,11 @@ async function build(path: string, size: number): Promise<DocId[]> {
     await store.appendMany(batch)
   }
   await factory.close()
-  return ids
 }
 
-async function childMain(size: number): Promise<void> {
+async function childMain(size: number, path: string, phase: string): Promise<void> {
   await ready()
-  const path = await mkdtemp(join(tmpdir(), 'weft-bench-open-'))
-  try {
-    progress(`open ${size.toLocaleString('en-US')}: writing documents`)
-    const ids = await build(path, size)
+  {
     const session = async <T>(fn: (f: TenantFactory, sf: LevelStoreFactory) => Promise<T>): Promise<T> => {
       const sf = new LevelStoreFactory({ path })
       const f = new TenantFactory({ storeFactory: sf, kdf: TEST_KDF })
@@ -181,13 +192,20 @@ async function childMain(size: number): Promise<void> {
         await f.close()
       }
     }
-    progress(`open ${size.toLocaleString('en-US')}: first open (builds the index)`)
-    const rebuildMs = await session(async (f) => {
-      const tenant = await f.openTenant('bench-open', { password: PASSWORD })
-      const ms = await timeMs(() => tenant.openDB('docs', { cacheSize: CACHE }))
-      await tenant.close()
-      return ms
-    })
+    if (phase === 'build') {
+      progress(`open ${size.toLocaleString('en-US')}: writing documents`)
+      await build(path, size)
+      progress(`open ${size.toLocaleString('en-US')}: first open (builds the index)`)
+      const rebuildMs = await session(async (f) => {
+        const tenant = await f.openTenant('bench-open', { password: PASSWORD })
+        const ms = await timeMs(() => tenant.openDB('docs', { cacheSize: CACHE }))
+        await tenant.close()
+        return ms
+      })
+      process.send!({ rebuildMs }, () => process.exit(0))
+      return
+    }
+    const ids = Array.from({ length: size }, (_, j) => docIdOf(j))
     const before = rssMb()
     let opened = 0
     let cached = 0
@@ -239,7 +257,7 @@ async function childMain(size: number): Promise<void> {
     const result: OpenResult = {
       size,
       lazyMs,
-      rebuildMs,
+      rebuildMs: 0,
       eagerMs,
       rss: [before, opened, cached, read],
       materialised,
@@ -247,14 +265,12 @@ async function childMain(size: number): Promise<void> {
       writeUs: median(writeSamples),
     }
     process.send!(result, () => process.exit(0))
-  } finally {
-    await rm(path, { recursive: true, force: true })
   }
 }
 
 // Entry point of a child started by inChild.
 if (process.argv[2] === CHILD_FLAG) {
-  childMain(Number(process.argv[3])).catch((err: unknown) => {
+  childMain(Number(process.argv[3]), process.argv[4]!, process.argv[5]!).catch((err: unknown) => {
     console.error(err)
     process.exit(1)
   })
