@@ -182,90 +182,88 @@ async function build(path: string, size: number): Promise<void> {
 
 async function childMain(size: number, path: string, phase: string): Promise<void> {
   await ready()
-  {
-    const session = async <T>(fn: (f: TenantFactory, sf: LevelStoreFactory) => Promise<T>): Promise<T> => {
-      const sf = new LevelStoreFactory({ path })
-      const f = new TenantFactory({ storeFactory: sf, kdf: TEST_KDF })
-      try {
-        return await fn(f, sf)
-      } finally {
-        await f.close()
-      }
+  const session = async <T>(fn: (f: TenantFactory, sf: LevelStoreFactory) => Promise<T>): Promise<T> => {
+    const sf = new LevelStoreFactory({ path })
+    const f = new TenantFactory({ storeFactory: sf, kdf: TEST_KDF })
+    try {
+      return await fn(f, sf)
+    } finally {
+      await f.close()
     }
-    if (phase === 'build') {
-      progress(`open ${size.toLocaleString('en-US')}: writing documents`)
-      await build(path, size)
-      progress(`open ${size.toLocaleString('en-US')}: first open (builds the index)`)
-      const rebuildMs = await session(async (f) => {
-        const tenant = await f.openTenant('bench-open', { password: PASSWORD })
-        const ms = await timeMs(() => tenant.openDB('docs', { cacheSize: CACHE }))
-        await tenant.close()
-        return ms
-      })
-      process.send!({ rebuildMs }, () => process.exit(0))
-      return
-    }
-    const ids = Array.from({ length: size }, (_, j) => docIdOf(j))
-    const before = rssMb()
-    let opened = 0
-    let cached = 0
-    let read = 0
-    let materialised = 0
-    const readSamples: number[] = []
-    const writeSamples: number[] = []
-    const lazyMs = await session(async (f) => {
+  }
+  if (phase === 'build') {
+    progress(`open ${size.toLocaleString('en-US')}: writing documents`)
+    await build(path, size)
+    progress(`open ${size.toLocaleString('en-US')}: first open (builds the index)`)
+    const rebuildMs = await session(async (f) => {
       const tenant = await f.openTenant('bench-open', { password: PASSWORD })
-      const ms = await timeMs(async () => {
-        const db = await tenant.openDB('docs', { cacheSize: CACHE })
-        if (!(await db.getDocument(ids[ids.length >> 1]!))) throw new Error('document not found')
-      })
-      opened = rssMb()
-      const db = await tenant.openDB('docs')
-      if (db.cacheStats().opened !== 'current') throw new Error(`the index was ${db.cacheStats().opened}`)
-      // Right after open, from the far end of the list: none of these is materialised yet.
-      for (let i = 0; i < SAMPLES; i++) {
-        const id = ids[ids.length - 1 - i]!
-        readSamples.push((await timeMs(() => db.getDocument(id))) * 1000)
-        writeSamples.push((await timeMs(() => db.changeDoc(id, (d) => void (d.getData().status = `w${i}`)))) * 1000)
-      }
-      for (let i = 0; i < Math.min(READS, size); i++) {
-        await db.getDocument(ids[(i * 7919) % ids.length]!)
-        if (i === CACHE - 1) cached = rssMb()
-      }
-      read = rssMb()
-      materialised = db.cacheStats().materialised
-
+      const ms = await timeMs(() => tenant.openDB('docs', { cacheSize: CACHE }))
       await tenant.close()
       return ms
     })
-    let eagerMs = 0
-    if (size === EAGER) {
-      progress(`open ${size.toLocaleString('en-US')}: eager open`)
-      eagerMs = await session(async (f, sf) => {
-        const kv = await sf.openKeyValueStore('weft-db-index')
-        for (const k of await kv.keys('bench-open/')) await kv.delete(k)
-        const tenant = await f.openTenant('bench-open', { password: PASSWORD })
-        const ms = await timeMs(async () => {
-          const db = await tenant.openDB('docs', { cacheSize: size })
-          if (db.cacheStats().materialised !== size) throw new Error('eager open held fewer documents')
-          await db.getDocument(ids[ids.length >> 1]!)
-        })
-        await tenant.close()
-        return ms
-      })
-    }
-    const result: OpenResult = {
-      size,
-      lazyMs,
-      rebuildMs: 0,
-      eagerMs,
-      rss: [before, opened, cached, read],
-      materialised,
-      readUs: median(readSamples),
-      writeUs: median(writeSamples),
-    }
-    process.send!(result, () => process.exit(0))
+    process.send!({ rebuildMs }, () => process.exit(0))
+    return
   }
+  const ids = Array.from({ length: size }, (_, j) => docIdOf(j))
+  const before = rssMb()
+  let opened = 0
+  let cached = 0
+  let read = 0
+  let materialised = 0
+  const readSamples: number[] = []
+  const writeSamples: number[] = []
+  const lazyMs = await session(async (f) => {
+    const tenant = await f.openTenant('bench-open', { password: PASSWORD })
+    const ms = await timeMs(async () => {
+      const db = await tenant.openDB('docs', { cacheSize: CACHE })
+      if (!(await db.getDocument(ids[ids.length >> 1]!))) throw new Error('document not found')
+    })
+    opened = rssMb()
+    const db = await tenant.openDB('docs')
+    if (db.cacheStats().opened !== 'current') throw new Error(`the index was ${db.cacheStats().opened}`)
+    // Right after open, from the far end of the list: none of these is materialised yet.
+    for (let i = 0; i < SAMPLES; i++) {
+      const id = ids[ids.length - 1 - i]!
+      readSamples.push((await timeMs(() => db.getDocument(id))) * 1000)
+      writeSamples.push((await timeMs(() => db.changeDoc(id, (d) => void (d.getData().status = `w${i}`)))) * 1000)
+    }
+    for (let i = 0; i < Math.min(READS, size); i++) {
+      await db.getDocument(ids[(i * 7919) % ids.length]!)
+      if (i === CACHE - 1) cached = rssMb()
+    }
+    read = rssMb()
+    materialised = db.cacheStats().materialised
+
+    await tenant.close()
+    return ms
+  })
+  let eagerMs = 0
+  if (size === EAGER) {
+    progress(`open ${size.toLocaleString('en-US')}: eager open`)
+    eagerMs = await session(async (f, sf) => {
+      const kv = await sf.openKeyValueStore('weft-db-index')
+      for (const k of await kv.keys('bench-open/')) await kv.delete(k)
+      const tenant = await f.openTenant('bench-open', { password: PASSWORD })
+      const ms = await timeMs(async () => {
+        const db = await tenant.openDB('docs', { cacheSize: size })
+        if (db.cacheStats().materialised !== size) throw new Error('eager open held fewer documents')
+        await db.getDocument(ids[ids.length >> 1]!)
+      })
+      await tenant.close()
+      return ms
+    })
+  }
+  const result: OpenResult = {
+    size,
+    lazyMs,
+    rebuildMs: 0,
+    eagerMs,
+    rss: [before, opened, cached, read],
+    materialised,
+    readUs: median(readSamples),
+    writeUs: median(writeSamples),
+  }
+  process.send!(result, () => process.exit(0))
 }
 
 // Entry point of a child started by inChild.
