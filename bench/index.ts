@@ -24,6 +24,7 @@ import { benchSharedState } from './sharedState.ts'
 import { benchScale } from './scale.ts'
 import { benchPresence } from './presence.ts'
 import { benchAttachments } from './attachments.ts'
+import { benchOpen } from './openDatabase.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -38,6 +39,7 @@ const GROUPS = [
   'bundle',
   'query',
   'growth',
+  'open',
   'postgres',
   'shared',
   'scale',
@@ -106,6 +108,10 @@ async function main(): Promise<void> {
   if (runs('growth')) {
     progress('growth: the same operations at three database sizes')
     figures.push(...(await benchGrowth()))
+  }
+  if (runs('open')) {
+    progress('open a 100,000-document database from its index, beside eager materialisation')
+    figures.push(...(await benchOpen()))
   }
   if (runs('postgres')) {
     progress('PostgreSQL store beside LevelDB: appends and reconciliation at 1k, 10k and 100k entries')

@@ -18,3 +18,5 @@ export {
 } from '../packages/core/src/crypto/index.ts'
 /** The relay's own notice after an append, so the NOTIFY bench sends what a relay sends. */
 export { createStoredNotice } from '../packages/server/src/cluster/storedNotice.ts'
+export { createEntry } from '../packages/core/src/entries/index.ts'
+export { openTenantRecord } from '../packages/core/src/tenant/index.ts'

@@ -17,10 +17,18 @@ import {
   type Vouches,
 } from './tenant/index.ts'
 import { asDbName, asKeyId, type DbName, type KeyId, type TenantId } from './types.ts'
-import { bytesEqual, canonicalTextProblem, fromBase64Url as fromB64, toBase64Url } from './codec/index.ts'
+import {
+  bytesEqual,
+  canonicalTextProblem,
+  concatBytes,
+  fromBase64Url as fromB64,
+  toBase64Url,
+  toHex,
+  utf8,
+} from './codec/index.ts'
 import { RelationshipStateStore, type SyncAuthority } from './orchestrator/index.ts'
 import { SharingManager } from './sharing/index.ts'
-import { serverSignerOf, type ServerSigner } from './crypto/index.ts'
+import { blake2b, Domain, serverSignerOf, type ServerSigner } from './crypto/index.ts'
 import { AuditLog } from './audit/index.ts'
 import {
   approveJoin,
@@ -224,6 +232,7 @@ export class Tenant {
     await this.sharing.loadTrust()
     if (this.#hasDirectory) await this.members.load()
     const store = await this.#openStore(dbName)
+    const index = await this.#parts.storeFactory.openKeyValueStore('weft-db-index')
     const trustVersion = this.#trustVersion
     const db = await Database.open(
       {
@@ -237,6 +246,7 @@ export class Tenant {
           this.#trustListeners.add(l)
           return () => this.#trustListeners.delete(l)
         },
+        index: { kv: index, prefix: `${this.id}/${dbName}/${this.#device()}/`, key: this.#indexKey() },
       },
       store,
       dbName,
@@ -245,6 +255,16 @@ export class Tenant {
     // Trust changed while it loaded, before it listened: retry what it held.
     if (this.#trustVersion !== trustVersion) await db.retryHeld()
     return db
+  }
+
+  /** This device's short name in record keys (each device keeps its own database indexes). */
+  #device(): string {
+    return toHex(blake2b(this.#identity.signing.publicKey, 8))
+  }
+
+  /** The key this device's database indexes are sealed under, derived from its signing key. */
+  #indexKey(): Uint8Array {
+    return blake2b(concatBytes(utf8(Domain.dbIndexKey), this.#identity.signing.privateKey), 32)
   }
 
   #openStore(dbName: DbName): Promise<ChangeStore> {

@@ -61,6 +61,7 @@ export { isChangeHash, isDocId, isDbName } from './ids.ts'
 export type { TenantFactoryOptions } from './TenantFactory.ts'
 export type {
   DatabaseOptions,
+  CacheStats,
   DocumentStatus,
   DocumentInfo,
   SyncReport,

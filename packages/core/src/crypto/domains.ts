@@ -24,6 +24,8 @@ export const Domain = {
   serverControl: 'weft/v1/server/tenant-control',
   presenceSignature: 'weft/v1/presence/signature',
   presenceAssociatedData: 'weft/v1/presence/ad',
+  dbIndexKey: 'weft/v1/db-index/key',
+  dbIndexRecord: 'weft/v1/db-index/record',
 } as const
 
 export type DomainName = (typeof Domain)[keyof typeof Domain]

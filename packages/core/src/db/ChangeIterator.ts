@@ -22,8 +22,8 @@ export interface IterationSource {
   readonly store: ChangeStore
   /** Materialises any of these entries the database has not seen yet. */
   ensure(items: readonly ScanItem[]): Promise<void>
-  /** The readable (or deleted) document, or undefined when it is locked or untrusted. */
-  document(id: DocId): Document | undefined
+  /** The readable (or deleted) document, materialised on demand; undefined when it is locked or untrusted. */
+  document(id: DocId): Promise<Document | undefined>
 }
 
 /**
@@ -60,7 +60,7 @@ export class ChangeIterator implements AsyncIterable<ChangedDocument> {
       for (let i = 0; i < page.entries.length; i++) {
         const item = page.entries[i]!
         if (last.get(item.docId) !== i) continue
-        const doc = this.#source.document(item.docId)
+        const doc = await this.#source.document(item.docId)
         if (!doc || !matchesFilter(filter, doc)) continue
         const cursor = { epoch: page.cursor.epoch, seq: item.seq, at: positionCheck(item.hash) }
         this.#cursor = cursor

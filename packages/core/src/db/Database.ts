@@ -1,16 +1,12 @@
 import * as A from '@automerge/automerge'
 import { toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
-import { createEntry, encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
+import { encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
+import { commitEntry } from './commitEntry.ts'
+import { pullInto, pushFrom } from './pullPush.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import {
-  copyMissingEntries,
-  Mutex,
-  type ChangeStore,
-  type ProgressOptions,
-  type RejectedEntry,
-} from '../store/index.ts'
+import { Mutex, type ChangeStore } from '../store/index.ts'
 import {
   asDocId,
   asKeyId,
@@ -18,7 +14,7 @@ import {
   type Cursor,
   type DbName,
   type DocId,
-  type KeyId,
+  type EntryKind,
   type Origin,
 } from '../types.ts'
 import { Presence } from '../presence/index.ts'
@@ -27,11 +23,22 @@ import type { DatabaseContext } from './DatabaseContext.ts'
 import { DocState, type DocData } from './DocState.ts'
 import { Document } from './Document.ts'
 import { DatabaseSettings } from './DatabaseSettings.ts'
+import { DocIndex } from './DocIndex.ts'
+import { IndexKeeper, type IndexOpening } from './IndexKeeper.ts'
+import { claimIndex } from './claimIndex.ts'
 import { Materialiser } from './Materialiser.ts'
-import { emptyReport, mergeReports, type MaterialiseReport } from './MaterialiseReport.ts'
+import { emptyReport, type MaterialiseReport } from './MaterialiseReport.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
-import { scanAll } from './scanAll.ts'
 import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
+import type {
+  CacheStats,
+  DatabaseEvents,
+  DatabaseOptions,
+  DocumentInfo,
+  DocumentStatus,
+  SyncCallOptions,
+  SyncReport,
+} from './databaseTypes.ts'
 import {
   AttachmentDocs,
   Attachments,
@@ -49,56 +56,15 @@ import {
   type SearchOptions,
 } from './query/index.ts'
 
-/**
- * Options of a database. A database is open once per tenant and every `openDB` call shares it, so
- * options are settled across calls: one a call leaves out keeps the value settled before (or the
- * default), one a call gives is adopted if no earlier call chose it, and a different choice from
- * an earlier call fails with `WEFT_DB_OPTIONS_CONFLICT`. The order of calls does not matter.
- */
-export interface DatabaseOptions {
-  /** Key for new documents when `createDocument` names none. Default `default`. */
-  readonly keyId?: string
-  /** Write an encrypted snapshot after this many local changes to a document. Default 500. */
-  readonly snapshotEvery?: number
-  /**
-   * `eager` (default): pulls bring attachment chunks with the documents. `lazy`: pulls leave them
-   * out and a read fetches the chunks it needs from the stores pulled from (see docs/api-guide.md).
-   */
-  readonly attachments?: AttachmentSync
-}
-
-/** Where a document stands for this reader. */
-export type DocumentStatus = 'ready' | 'deleted' | 'locked' | 'untrusted' | 'unknown'
-
-/** A row of {@link Database.listDocuments}. */
-export interface DocumentInfo {
-  readonly id: DocId
-  readonly status: DocumentStatus
-  /** True when this database created it; false for documents shared in by a partner. */
-  readonly own: boolean
-  readonly origin: Origin | undefined
-  readonly keyId: KeyId | undefined
-}
-
-/** Options of {@link Database.pullChangesFrom} and {@link Database.pushChangesTo}. */
-export interface SyncCallOptions extends ProgressOptions {
-  readonly signal?: AbortSignal
-}
-
-/** What a pull or push moved and what the receiving database made of it. */
-export interface SyncReport {
-  readonly transferred: number
-  readonly existing: number
-  readonly rejected: RejectedEntry[]
-  readonly materialised: MaterialiseReport
-}
-
-export interface DatabaseEvents extends Record<string, unknown> {
-  /** Documents whose state changed, and whether the change was written here or received. */
-  'docs-changed': { readonly docIds: DocId[]; readonly source: 'local' | 'received' }
-  /** A background materialisation (of entries appended by another writer) failed. */
-  error: { readonly error: WeftError }
-}
+export type {
+  CacheStats,
+  DatabaseEvents,
+  DatabaseOptions,
+  DocumentInfo,
+  DocumentStatus,
+  SyncCallOptions,
+  SyncReport,
+} from './databaseTypes.ts'
 
 /**
  * A named set of documents inside a tenant, backed by one change store. Every change is a signed,
@@ -108,9 +74,12 @@ export class Database {
   readonly name: DbName
   readonly #ctx: DatabaseContext
   readonly #store: ChangeStore
-  readonly #docs: Map<DocId, DocState> = new AttachmentDocs(() => this.#attachments)
+  readonly #docs = new AttachmentDocs(() => this.#attachments)
   readonly #attachments: Attachments
   readonly #materialiser: Materialiser
+  readonly #keeper: IndexKeeper
+  #opened: IndexOpening = 'rebuilt'
+  #release: () => void = () => undefined
   readonly #lock = new Mutex()
   readonly #events = new Emitter<DatabaseEvents>()
   readonly #settings: DatabaseSettings
@@ -128,7 +97,10 @@ export class Database {
     this.#ctx = ctx
     this.#store = store
     this.#settings = new DatabaseSettings(name, options)
-    this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs)
+    this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs, {
+      docs: this.#settings.cacheSize,
+      between: () => this.#trim(),
+    })
     this.#narrowings = ctx.trust.narrowings
     this.#attachments = new Attachments({
       store,
@@ -138,6 +110,15 @@ export class Database {
       defaultKeyId: () => this.#settings.keyId,
       noteChunks: (hashes) => this.#materialiser.noteChunks(hashes),
     })
+    const claimed = ctx.index && claimIndex(ctx.index.kv, ctx.index.prefix)
+    if (claimed) this.#release = claimed
+    this.#keeper = new IndexKeeper(
+      new DocIndex(claimed ? ctx.index : undefined, this.origin),
+      store,
+      this.#docs,
+      this.#materialiser,
+      () => ctx.trust.fingerprint(),
+    )
   }
 
   /**
@@ -148,7 +129,10 @@ export class Database {
     this.#settings.adopt(options)
   }
 
-  /** @internal Opens a database over `store`, loading documents from their newest snapshots. */
+  /**
+   * @internal Opens a database over `store` from its persisted index (rebuilt from the store when
+   * missing or stale), materialising no document until it is used.
+   */
   static async open(
     ctx: DatabaseContext,
     store: ChangeStore,
@@ -156,9 +140,18 @@ export class Database {
     options: DatabaseOptions = {},
   ): Promise<Database> {
     const db = new Database(ctx, store, name, options)
-    await db.#materialiser.ingestItems(await scanAll(store))
     // Entries other writers append to this store (another Database over it, a sync) materialise by themselves.
     db.#unsubscribe.push(store.subscribe((added) => void db.#background(() => db.#materialiser.ingestHashes(added))))
+    try {
+      await db.#write(async () => {
+        db.#opened = await db.#keeper.open()
+        if (db.#materialiser.heldCount) await db.#materialiser.retryHeld()
+      })
+    } catch (err) {
+      for (const u of db.#unsubscribe) u()
+      db.#release()
+      throw err
+    }
     db.#unsubscribe.push(ctx.keyBag.subscribe(() => db.retryHeld().then(() => undefined)))
     db.#unsubscribe.push(ctx.onTrustChange(() => db.#trustChanged()))
     return db
@@ -176,8 +169,7 @@ export class Database {
     }
     await this.#run(async () => {
       this.#narrowings = this.#ctx.trust.narrowings
-      this.#materialiser.reset()
-      return this.#materialiser.ingestItems(await scanAll(this.#store))
+      return this.#keeper.rebuild()
     })
   }
 
@@ -235,10 +227,10 @@ export class Database {
       state.writeKey = keyId
       const entry = await this.#commit(state, 'create', encodeChangePayload(A.getAllChanges(am)))
       state.am = am
-      this.#docs.set(id, state)
+      this.#docs.set(state)
       this.#materialiser.noteLocal(state, entry)
       this.#events.emit('docs-changed', { docIds: [id], source: 'local' })
-      return new Document<T>(state)
+      return this.#handle<T>(state)
     })
   }
 
@@ -251,11 +243,11 @@ export class Database {
     fn: (draft: Document<T>) => void,
   ): Promise<Document<T>> {
     return this.#write(async () => {
-      const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
+      const state = await this.#writable(typeof doc === 'string' ? doc : doc.getId())
       const before = state.am!
       let draft: Document<T> | undefined
       const after = A.change(before, (d) => fn((draft = new Document<T>(state, d as T))))
-      if (after === before) return new Document<T>(state)
+      if (after === before) return this.#handle<T>(state)
       await this.#attachments.flushDraft(draft) // chunks that addAttachment sealed, before the change naming them
       const change = A.getLastLocalChange(after)!
       const entry = await this.#commit(state, 'change', encodeChangePayload([change]))
@@ -263,14 +255,14 @@ export class Database {
       this.#materialiser.noteLocal(state, entry)
       if (++state.changesSinceSnapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot(state)
       this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
-      return new Document<T>(state)
+      return this.#handle<T>(state)
     })
   }
 
   /** Deletes a document (a `delete` entry; its history stays in the store). */
   deleteDocument(doc: Document | DocId): Promise<void> {
     return this.#write(async () => {
-      const state = this.#writable(typeof doc === 'string' ? doc : doc.getId())
+      const state = await this.#writable(typeof doc === 'string' ? doc : doc.getId())
       const entry = await this.#commit(state, 'delete', encodeChangePayload([]))
       state.deleted = true
       this.#materialiser.noteLocal(state, entry)
@@ -280,18 +272,25 @@ export class Database {
 
   /** Writes an encrypted snapshot of a document now; loading then starts from it. */
   snapshot(doc: Document | DocId): Promise<ChangeHash> {
-    return this.#write(async () => this.#writeSnapshot(this.#writable(typeof doc === 'string' ? doc : doc.getId())))
+    return this.#write(async () =>
+      this.#writeSnapshot(await this.#writable(typeof doc === 'string' ? doc : doc.getId())),
+    )
   }
 
   /** A readable document (deleted ones too, with `isDeleted()`), or undefined. */
   async getDocument<T extends DocData = DocData>(id: DocId | string): Promise<Document<T> | undefined> {
-    const state = this.#docs.get(id as DocId)
-    return state?.am ? new Document<T>(state) : undefined
+    const state = await this.#materialised(id as DocId)
+    return state?.am ? this.#handle<T>(state) : undefined
   }
 
-  /** Ids of readable documents that are not deleted. */
+  /** Ids of readable documents that are not deleted (from the index: no document is materialised). */
   async getAllDocumentIds(): Promise<DocId[]> {
-    return [...this.#docs.values()].filter((s) => s.am && !s.deleted).map((s) => s.id)
+    return [...this.#docs.values()].filter((s) => s.readable && !s.deleted).map((s) => s.id)
+  }
+
+  /** How many documents this database knows and holds materialised (see {@link DatabaseOptions.cacheSize}). */
+  cacheStats(): CacheStats {
+    return { ...this.#docs.stats(), opened: this.#opened }
   }
 
   /** Every document this database knows of, readable or not, own or shared. */
@@ -317,7 +316,7 @@ export class Database {
   getDocumentStatus(id: DocId | string): DocumentStatus {
     const s = this.#docs.get(id as DocId)
     if (!s) return 'unknown'
-    if (s.am) return s.deleted ? 'deleted' : 'ready'
+    if (s.readable) return s.deleted ? 'deleted' : 'ready'
     if ([...s.pending.values()].some((c) => c === ErrorCodes.KEY_NOT_FOUND)) return 'locked'
     return s.pending.size ? 'untrusted' : 'unknown'
   }
@@ -330,12 +329,14 @@ export class Database {
     return new ChangeIterator(
       {
         store: this.#store,
+        // Entries the index already covers are reflected in their documents (loaded or not).
         ensure: async (items) => {
-          if (items.length) await this.#run(() => this.#materialiser.ingestItems(items))
+          const fresh = items.filter((i) => !this.#keeper.covers(i.seq) || this.#docs.get(i.docId)?.loaded !== false)
+          if (fresh.length) await this.#run(() => this.#materialiser.ingestItems(fresh))
         },
-        document: (id) => {
-          const s = this.#docs.get(id)
-          return s?.am ? new Document(s) : undefined
+        document: async (id) => {
+          const s = await this.#materialised(id)
+          return s?.am ? this.#handle(s) : undefined
         },
       },
       cursor,
@@ -348,8 +349,13 @@ export class Database {
    * applied, held (locked or untrusted) or refused. Idempotent.
    */
   async syncStoreChanges(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
-    await this.#run(() => this.#materialiser.ingestHashes(hashes))
-    return this.#materialiser.statusReport(hashes)
+    let status = emptyReport()
+    await this.#run(async () => {
+      const report = await this.#materialiser.ingestHashes(hashes)
+      status = await this.#materialiser.statusReport(hashes)
+      return report
+    })
+    return status
   }
 
   /** Tries again every entry held for a missing key or trust. Runs by itself when either arrives. */
@@ -361,20 +367,11 @@ export class Database {
    * Copies every entry `source` has and this database lacks, then materialises them.
    * `onProgress` hears how far the copy is (throttled; the last report has phase `done`).
    */
-  async pullChangesFrom(source: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
-    let materialised = emptyReport()
+  pullChangesFrom(source: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
     const from = source instanceof Database ? source.getStore() : source
-    const copyOptions = {
-      ...options,
-      onBatch: async (added: ChangeHash[]) => {
-        materialised = mergeReports(materialised, await this.syncStoreChanges(added))
-      },
-    }
-    const copy =
-      this.#settings.attachments === 'lazy'
-        ? await this.#attachments.pullLazily(from, copyOptions)
-        : await copyMissingEntries(from, this.#store, copyOptions)
-    return { transferred: copy.added.length, existing: copy.existing, rejected: copy.rejected, materialised }
+    if (this.#settings.attachments === 'lazy')
+      return pullInto(this, from, options, (f, o) => this.#attachments.pullLazily(f, o))
+    return pullInto(this, from, options)
   }
 
   /**
@@ -388,7 +385,7 @@ export class Database {
     data: AttachmentData,
     options: AttachmentOptions = {},
   ): Promise<AttachmentUpload> {
-    return this.#attachments.write(this.#writable(typeof doc === 'string' ? doc : doc.getId()), data, options)
+    return this.#attachments.write(await this.#writable(typeof doc === 'string' ? doc : doc.getId()), data, options)
   }
 
   /** Whether pulls and incremental syncs into this database bring attachment chunks (`eager`) or leave them to be fetched when read (`lazy`). */
@@ -404,13 +401,7 @@ export class Database {
   /** Copies every entry this database has to `target` (materialising there if it is a database). */
   async pushChangesTo(target: ChangeStore | Database, options: SyncCallOptions = {}): Promise<SyncReport> {
     if (target instanceof Database) return target.pullChangesFrom(this, options)
-    const copy = await copyMissingEntries(this.#store, target, options)
-    return {
-      transferred: copy.added.length,
-      existing: copy.existing,
-      rejected: copy.rejected,
-      materialised: emptyReport(),
-    }
+    return pushFrom(this.#store, target, options)
   }
 
   /**
@@ -478,7 +469,7 @@ export class Database {
     return new DocumentHistory({
       store: this.#store,
       keyBag: this.#ctx.keyBag,
-      doc: (id) => this.#docs.get(id)?.am,
+      doc: (id) => this.getDocument(id),
       ids: () => [...this.#docs.keys()],
     })
   }
@@ -503,9 +494,57 @@ export class Database {
       this.#query?.close()
       this.#presence?.close()
       for (const u of this.#unsubscribe) u()
-      for (const s of this.#docs.values()) s.free()
+      // The index is a cache: if the storage closed first, the next open re-derives what it missed.
+      await this.#keeper.flush().catch(() => undefined)
+      this.#release()
       this.#docs.clear()
     })
+  }
+
+  /** A handle given to a caller: evicting its document then detaches it instead of freeing it. */
+  #handle<T extends DocData>(state: DocState): Document<T> {
+    state.handedOut = true
+    return new Document<T>(state)
+  }
+
+  /** The document's state, materialised (under the lock) if it is known only by its summary. */
+  async #materialised(id: DocId): Promise<DocState | undefined> {
+    const now = this.#docs.get(id)
+    if (now?.loaded) {
+      this.#docs.touch(now)
+      return now
+    }
+    if (!now || this.#closed) return undefined
+    return this.#lock.run(async () => {
+      if (this.#closed) return undefined
+      const state = await this.#ensureLoaded(id)
+      await this.#settle()
+      return state
+    })
+  }
+
+  /** Loads a document known only by its summary; the caller holds the lock. */
+  async #ensureLoaded(id: DocId): Promise<DocState | undefined> {
+    if (this.#docs.get(id)?.loaded === false) await this.#materialiser.load([id])
+    const state = this.#docs.get(id) // the loaded state replaces the summary
+    if (state) this.#docs.touch(state)
+    return state
+  }
+
+  /** Evicts documents over the cache bound. */
+  #trim(): void {
+    if (this.#docs.trim(this.#settings.cacheSize)) this.#materialiser.pruneApplied()
+  }
+
+  /** After a change: keeps the cache within its bound and persists what changed. */
+  async #settle(): Promise<void> {
+    try {
+      await this.#keeper.flush()
+    } catch (error) {
+      // The index is a cache: a write that failed is re-derived from the store on the next open.
+      this.#events.emit('error', { error: toWeftError(error, ErrorCodes.STORAGE_ERROR) })
+    }
+    this.#trim()
   }
 
   /** Runs a materialisation under the lock and announces the documents it changed. */
@@ -530,7 +569,11 @@ export class Database {
   #write<T>(fn: () => Promise<T>): Promise<T> {
     return this.#lock.run(async () => {
       if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, `database ${this.name} is closed`)
-      return fn()
+      try {
+        return await fn()
+      } finally {
+        await this.#settle()
+      }
     })
   }
 
@@ -543,36 +586,24 @@ export class Database {
       )
   }
 
-  #writable(id: DocId): DocState {
+  async #writable(id: DocId): Promise<DocState> {
     this.#checkMayWrite()
-    const state = this.#docs.get(id)
+    const state = await this.#ensureLoaded(id)
     if (!state?.am) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id} in ${this.name}`)
     if (state.deleted) throw new WeftError(ErrorCodes.DOCUMENT_DELETED, `document ${id} is deleted`)
     return state
   }
 
   /** Encrypts, signs and durably appends one entry of `state`'s document. */
-  async #commit(
-    state: DocState,
-    kind: 'create' | 'change' | 'delete' | 'snapshot',
-    payload: Uint8Array,
-  ): Promise<ParsedEntry> {
-    const keyId = state.writeKey ?? state.keyId ?? this.#settings.keyId
-    const key = this.#ctx.keyBag.current(keyId)
-    const entry = createEntry({
+  #commit(state: DocState, kind: EntryKind, payload: Uint8Array): Promise<ParsedEntry> {
+    return commitEntry(this.#store, state, {
       kind,
-      docId: state.id,
-      origin: state.origin ?? this.origin,
-      deps: [...state.heads],
-      keyId,
-      keyVersion: key.version,
-      key: key.key,
       payload,
-      author: this.#ctx.signer,
+      keyBag: this.#ctx.keyBag,
+      signer: this.#ctx.signer,
+      keyId: state.writeKey ?? state.keyId ?? this.#settings.keyId,
+      origin: state.origin ?? this.origin,
     })
-    const result = await this.#store.append(entry)
-    if (result.rejected.length) throw result.rejected[0]!.error
-    return entry
   }
 
   async #writeSnapshot(state: DocState): Promise<ChangeHash> {

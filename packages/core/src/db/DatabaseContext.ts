@@ -2,6 +2,7 @@ import type { SigningKeyPair } from '../crypto/index.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { TrustPolicy } from '../tenant/index.ts'
 import type { TenantId } from '../types.ts'
+import type { IndexStorage } from './DocIndex.ts'
 
 /** What a database needs from its tenant: who signs, which keys it holds, whom it trusts. */
 export interface DatabaseContext {
@@ -18,4 +19,6 @@ export interface DatabaseContext {
    * removed (readers included). Default: the tenant's trusted writers.
    */
   presenceAdmits?(signingKey: Uint8Array): boolean
+  /** Where the database keeps its persisted index; without it, every open materialises from the store. */
+  readonly index?: IndexStorage
 }

@@ -2,9 +2,10 @@ import { ErrorCodes, WeftError } from '../errors.ts'
 import { DEFAULT_KEY_ID } from '../keys/index.ts'
 import { asKeyId, type DbName, type KeyId } from '../types.ts'
 import type { AttachmentSync } from './attachments/index.ts'
-import type { DatabaseOptions } from './Database.ts'
+import type { DatabaseOptions } from './databaseTypes.ts'
 
 const DEFAULT_SNAPSHOT_EVERY = 500
+const DEFAULT_CACHE_SIZE = 1_000
 
 /**
  * The options of one open database, and which of them a caller chose. A database is opened once
@@ -21,6 +22,7 @@ export class DatabaseSettings {
   #keyId: KeyId | undefined
   #snapshotEvery: number | undefined
   #attachments: AttachmentSync | undefined
+  #cacheSize: number | undefined
 
   constructor(db: DbName, options: DatabaseOptions) {
     this.#db = db
@@ -42,6 +44,11 @@ export class DatabaseSettings {
     return this.#attachments ?? 'eager'
   }
 
+  /** Documents kept materialised. */
+  get cacheSize(): number {
+    return this.#cacheSize ?? DEFAULT_CACHE_SIZE
+  }
+
   /**
    * Checks `options` against what earlier calls chose and adopts what is new. Throws
    * `WEFT_DB_OPTIONS_CONFLICT` (changing nothing) when a given option differs from an earlier choice.
@@ -49,6 +56,9 @@ export class DatabaseSettings {
   adopt(options: DatabaseOptions): void {
     const keyId = options.keyId === undefined ? undefined : asKeyId(options.keyId)
     const snapshotEvery = options.snapshotEvery === undefined ? undefined : Math.max(1, options.snapshotEvery)
+    const cacheSize = options.cacheSize === undefined ? undefined : Math.max(1, Math.floor(options.cacheSize))
+    if (cacheSize !== undefined && this.#cacheSize !== undefined && cacheSize !== this.#cacheSize)
+      throw this.#conflict('cacheSize', this.#cacheSize, cacheSize)
     if (keyId !== undefined && this.#keyId !== undefined && keyId !== this.#keyId)
       throw this.#conflict('keyId', this.#keyId, keyId)
     if (snapshotEvery !== undefined && this.#snapshotEvery !== undefined && snapshotEvery !== this.#snapshotEvery) {
@@ -62,6 +72,7 @@ export class DatabaseSettings {
     this.#attachments ??= attachments
     this.#keyId ??= keyId
     this.#snapshotEvery ??= snapshotEvery
+    this.#cacheSize ??= cacheSize
   }
 
   #conflict(option: string, settled: unknown, asked: unknown): WeftError {

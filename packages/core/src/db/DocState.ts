@@ -26,9 +26,88 @@ export class DocState {
   changesSinceSnapshot = 0
   /** Entries of this document held back, by reason code. */
   readonly pending = new Map<ChangeHash, string>()
+  /**
+   * False while only the persisted index's summary of the document is in memory (it was never
+   * materialised in this process, or was evicted): `am`, `applied` and `referenced` are then empty,
+   * and `heads`, `pending`, {@link DocState.readable} and the gaps come from the summary.
+   */
+  loaded: boolean
+  /** The newest snapshot this document was loaded from or wrote: tried first on the next load. */
+  snapshot: ChangeHash | undefined
+  /** Readable when last materialised (for a document not loaded). */
+  #summaryReadable = false
+  /** Gaps when last materialised (for a document not loaded). */
+  #summaryMissing: ChangeHash[] = []
+  /** True once a handle on this state was given to a caller: evicting it then detaches instead of freeing. */
+  handedOut = false
+  /** Set when evicted while handed out: the state the database went on with (see {@link DocState.current}). */
+  successor: DocState | undefined
 
-  constructor(id: DocId) {
+  constructor(id: DocId, loaded = true) {
     this.id = id
+    this.loaded = loaded
+  }
+
+  /** Whether the document can be read (materialised, or was when last materialised). */
+  get readable(): boolean {
+    return this.loaded ? this.am !== null : this.#summaryReadable
+  }
+
+  /** Sets the summary of a document that is not loaded (from the persisted index). */
+  setSummary(readable: boolean, missing: readonly ChangeHash[]): void {
+    this.#summaryReadable = readable
+    this.#summaryMissing = [...missing]
+  }
+
+  /**
+   * The newest state a handle on this one should show: following the states the database went on
+   * with after evictions, the last one that is materialised, else the newest that still holds its
+   * Automerge document (a detached state keeps it for its handles).
+   */
+  current(): DocState {
+    let best: DocState | undefined
+    for (let s = this.successor; s; s = s.successor) if (s.am) best = s
+    return best ?? this
+  }
+
+  /** The state the database goes on with now (itself unless it was detached). */
+  newest(): DocState {
+    let last: DocState | undefined
+    for (let s = this.successor; s; s = s.successor) last = s
+    return last ?? this
+  }
+
+  /**
+   * Evicts a state handles were given out on without freeing it: a new state, holding the same
+   * summary and no Automerge document, takes its place in the database, and this one keeps its
+   * Automerge document for the handles until they are unreachable (Automerge frees it then).
+   */
+  detach(): DocState {
+    const next = new DocState(this.id, false)
+    next.origin = this.origin
+    next.keyId = this.keyId
+    next.writeKey = this.writeKey
+    next.deleted = this.deleted
+    next.heads = new Set(this.heads)
+    for (const [h, c] of this.pending) next.pending.set(h, c)
+    next.snapshot = this.snapshot
+    next.setSummary(this.am !== null, this.missing())
+    this.successor = next
+    return next
+  }
+
+  /**
+   * Frees the Automerge document and forgets what a load rebuilds (applied and followed entries),
+   * keeping the summary: heads, held entries, gaps, readability. A later use loads it again.
+   */
+  unload(): void {
+    this.#summaryReadable = this.am !== null
+    this.#summaryMissing = this.missing()
+    this.free()
+    this.applied.clear()
+    this.referenced.clear()
+    this.changesSinceSnapshot = 0
+    this.loaded = false
   }
 
   /** Records an applied entry in the DAG. Order-independent: a late parent never becomes a head. */
@@ -60,6 +139,7 @@ export class DocState {
 
   /** Entries some applied entry follows but that this database does not hold or hold back: gaps. */
   missing(): ChangeHash[] {
+    if (!this.loaded) return [...this.#summaryMissing]
     return [...this.referenced].filter((h) => !this.applied.has(h) && !this.pending.has(h))
   }
 

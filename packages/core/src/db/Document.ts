@@ -41,11 +41,11 @@ export class Document<T extends DocData = DocData> {
    * current read-only Automerge state.
    */
   getData(): T {
-    return (this.#draft ?? this.#state.am ?? {}) as T
+    return (this.#draft ?? this.#state.current().am ?? {}) as T
   }
 
   isDeleted(): boolean {
-    return this.#state.deleted
+    return this.#state.newest().deleted
   }
 
   /** Where the document was created: fixed for its life. */
@@ -60,7 +60,7 @@ export class Document<T extends DocData = DocData> {
 
   /** The entry hashes at the tip of its history. */
   getHeads(): ChangeHash[] {
-    return [...this.#state.heads].sort()
+    return [...this.#state.newest().heads].sort()
   }
 
   /** A JSON-safe copy of the data. */

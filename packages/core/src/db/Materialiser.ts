@@ -12,6 +12,7 @@ import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
 import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
+import type { DocDirectory } from './DocDirectory.ts'
 import { DocState, type DocData } from './DocState.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
 import { decodeSnapshotPayload, type SnapshotPayload } from './snapshotPayload.ts'
@@ -31,6 +32,8 @@ interface Readable {
 }
 
 const FETCH_CHUNK = 2_000
+/** Past this many remembered applied entries, those of documents not materialised are forgotten. */
+const APPLIED_MEMO = 200_000
 
 /**
  * Turns stored entries into document state. For a document not yet loaded it starts from the
@@ -43,7 +46,7 @@ export class Materialiser {
   readonly #store: ChangeStore
   readonly #keys: KeyBag
   readonly #trust: TrustPolicy
-  readonly #docs: Map<DocId, DocState>
+  readonly #docs: DocDirectory
   readonly #rejected = new Map<ChangeHash, WeftError>()
   /** Every entry applied to (or covered in) some document, with its document. */
   readonly #applied = new Map<ChangeHash, DocId>()
@@ -51,20 +54,40 @@ export class Materialiser {
   readonly #held = new Map<ChangeHash, HeldEntry>()
   /** Attachment chunks seen: kept in the store and read through a manifest, never materialised. */
   readonly #chunks = new Set<ChangeHash>()
+  /** Every entry handed to it since the index last drained this set: the index advances over them. */
+  readonly seen = new Set<ChangeHash>()
+  /** Documents whose state changed since the index last drained this set. */
+  readonly touched = new Set<DocId>()
+  /** Documents materialised per step of a large batch, with a hook between steps (to evict). */
+  readonly #chunk: { readonly docs: number; readonly between: () => void }
+  /** Documents being loaded, in the new states that replace their summaries once complete. */
+  readonly #loading = new Map<DocId, DocState>()
 
-  constructor(dbName: DbName, store: ChangeStore, keys: KeyBag, trust: TrustPolicy, docs: Map<DocId, DocState>) {
+  constructor(
+    dbName: DbName,
+    store: ChangeStore,
+    keys: KeyBag,
+    trust: TrustPolicy,
+    docs: DocDirectory,
+    chunk: { readonly docs: number; readonly between: () => void },
+  ) {
     this.#dbName = dbName
     this.#store = store
     this.#keys = keys
     this.#trust = trust
     this.#docs = docs
+    this.#chunk = chunk
   }
 
   /**
    * Where each of `hashes` stands now: applied, held (locked or untrusted), or refused. Derived
    * from state, so it is the same whoever materialised the entries and however often.
    */
-  statusReport(hashes: readonly ChangeHash[]): MaterialiseReport {
+  async statusReport(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
+    // An entry this process has not seen may be applied in a document known only by its summary:
+    // reading it loads that document.
+    const unknown = hashes.filter((h) => !this.#applied.has(h) && !this.#held.has(h) && !this.#rejected.has(h))
+    if (unknown.length) await this.ingestHashes(unknown)
     const report = emptyReport()
     const docs = new Set<DocId>()
     for (const h of new Set(hashes)) {
@@ -89,6 +112,7 @@ export class Materialiser {
   /** Materialises entries by hash (reads their bytes from the store). */
   async ingestHashes(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
     const report = emptyReport()
+    for (const h of hashes) this.seen.add(h)
     const todo = [...new Set(hashes)].filter((h) => !this.#rejected.has(h) && !this.#isApplied(h))
     const items: IngestItem[] = []
     for (let i = 0; i < todo.length; i += FETCH_CHUNK) {
@@ -114,6 +138,7 @@ export class Materialiser {
   /** Materialises entries known from a store scan, fetching only what it needs. */
   async ingestItems(items: readonly IngestItem[]): Promise<MaterialiseReport> {
     const report = emptyReport()
+    for (const i of items) this.seen.add(i.hash)
     await this.#ingest(
       items.filter((i) => !this.#rejected.has(i.hash) && !this.#isApplied(i.hash)),
       report,
@@ -121,9 +146,81 @@ export class Materialiser {
     return report
   }
 
+  /**
+   * Materialises documents known only by their summary from every entry the store holds of them,
+   * starting from the snapshot they were last loaded from (or the newest readable one).
+   */
+  async load(ids: readonly DocId[]): Promise<void> {
+    // Each document is built in a new state, swapped in when complete: a reader never sees a half-built one.
+    const olds: DocState[] = []
+    try {
+      for (const id of ids) {
+        const old = this.#docs.get(id)
+        if (!old || old.loaded || this.#loading.has(id)) continue
+        const fresh = new DocState(id)
+        fresh.snapshot = old.snapshot
+        this.#loading.set(id, fresh)
+        olds.push(old)
+      }
+      await this.#loadFresh(olds)
+      for (const old of olds) {
+        const fresh = this.#loading.get(old.id)!
+        for (const h of old.pending.keys()) if (!fresh.pending.has(h)) this.#held.delete(h)
+        old.successor = fresh
+        this.#docs.set(fresh)
+      }
+    } finally {
+      for (const old of olds) this.#loading.delete(old.id)
+    }
+  }
+
+  async #loadFresh(olds: readonly DocState[]): Promise<void> {
+    const hashes: ChangeHash[] = []
+    const pointers = new Set<ChangeHash>()
+    for (const old of olds) {
+      if (old.snapshot) pointers.add(old.snapshot)
+      // Attachment chunks known already are not read again: they are never materialised.
+      for (const h of await this.#store.getAllChangeHashesForDoc(old.id)) if (!this.#chunks.has(h)) hashes.push(h)
+    }
+    const items: IngestItem[] = []
+    const report = emptyReport()
+    for (let i = 0; i < hashes.length; i += FETCH_CHUNK) {
+      for (const env of await this.#store.getChanges(hashes.slice(i, i + FETCH_CHUNK))) {
+        try {
+          const parsed = parseEntry(env.hash, env.bytes)
+          if (parsed.header.kind === 'chunk') this.#chunks.add(env.hash)
+          else items.push({ hash: env.hash, docId: parsed.header.docId, kind: parsed.header.kind, parsed })
+        } catch (err) {
+          this.#reject(report, env.hash, toWeftError(err, ErrorCodes.MALFORMED_ENTRY))
+        }
+      }
+    }
+    // Snapshots are tried last first: the one last used, else the newest by its author's clock.
+    const rank = (i: IngestItem) =>
+      i.kind !== 'snapshot' ? 0 : pointers.has(i.hash) ? Infinity : i.parsed!.header.createdAt
+    items.sort((a, b) => rank(a) - rank(b))
+    await this.#ingestLoaded(items, report)
+  }
+
+  /** Restores a held entry of a document known only by its summary. */
+  restoreHeld(held: HeldEntry): void {
+    this.#held.set(held.hash, held)
+  }
+
+  /** Forgets remembered applied entries of documents not materialised, once there are many. */
+  pruneApplied(): void {
+    if (this.#applied.size <= APPLIED_MEMO) return
+    for (const [h, id] of this.#applied) if (!this.#docs.get(id)?.loaded) this.#applied.delete(h)
+  }
+
   /** Tries every held entry again (after a key or a partner was added). */
   async retryHeld(): Promise<MaterialiseReport> {
     return this.#held.size ? this.ingestHashes([...this.#held.keys()]) : emptyReport()
+  }
+
+  /** How many entries are held (locked or untrusted). */
+  get heldCount(): number {
+    return this.#held.size
   }
 
   #isApplied(hash: ChangeHash): boolean {
@@ -142,33 +239,62 @@ export class Materialiser {
 
   /** Records attachment chunks this database is about to append, so it need not read them back. */
   noteChunks(hashes: readonly ChangeHash[]): void {
-    for (const h of hashes) this.#chunks.add(h)
+    for (const h of hashes) {
+      this.#chunks.add(h)
+      this.seen.add(h)
+    }
   }
 
   /** Records an entry this database wrote itself. */
   noteLocal(state: DocState, entry: ParsedEntry): void {
-    if (entry.header.kind === 'snapshot') state.applied.add(entry.hash)
-    else state.noteApplied(entry.hash, entry.header.deps)
+    if (entry.header.kind === 'snapshot') {
+      state.applied.add(entry.hash)
+      state.snapshot = entry.hash
+    } else state.noteApplied(entry.hash, entry.header.deps)
     this.#applied.set(entry.hash, state.id)
+    this.seen.add(entry.hash)
+    this.touched.add(state.id)
   }
 
   #state(docId: DocId): DocState {
-    let s = this.#docs.get(docId)
-    if (!s) this.#docs.set(docId, (s = new DocState(docId)))
+    let s = this.#loading.get(docId)
+    if (s) return s
+    s = this.#docs.get(docId)
+    if (!s) this.#docs.set((s = new DocState(docId)))
+    else this.#docs.touch(s)
+    this.touched.add(docId)
     return s
   }
 
+  /**
+   * Materialises a batch, a bounded number of documents at a time (each step loads the documents
+   * it touches that are known only by their summary), evicting between steps.
+   */
   async #ingest(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
-    const byDoc = new Map<DocId, IngestItem[]>()
+    // Attachment chunks are kept in the store and read through a document's manifest, never materialised.
+    const docItems: IngestItem[] = []
     for (const it of items) {
-      if (it.kind === 'chunk') {
-        this.#chunks.add(it.hash)
-        continue
-      }
-      let list = byDoc.get(it.docId)
-      if (!list) byDoc.set(it.docId, (list = []))
-      list.push(it)
+      if (it.kind === 'chunk') this.#chunks.add(it.hash)
+      else docItems.push(it)
     }
+    const byDoc = groupByDoc(docItems)
+    if (byDoc.size <= this.#chunk.docs) return this.#ingestStep(byDoc, report)
+    const ids = [...byDoc.keys()]
+    for (let i = 0; i < ids.length; i += this.#chunk.docs) {
+      await this.#ingestStep(new Map(ids.slice(i, i + this.#chunk.docs).map((id) => [id, byDoc.get(id)!])), report)
+      this.#chunk.between()
+    }
+  }
+
+  async #ingestStep(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
+    const unloaded = [...byDoc.keys()].filter((id) => this.#docs.get(id)?.loaded === false)
+    if (unloaded.length) await this.load(unloaded)
+    await this.#ingestLoaded([...byDoc.values()].flat(), report)
+  }
+
+  /** Materialises entries of documents that are loaded (or new). */
+  async #ingestLoaded(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
+    const byDoc = groupByDoc(items)
     await this.#loadSnapshots(byDoc, report)
     const rest: IngestItem[] = []
     for (const [docId, list] of byDoc) {
@@ -208,7 +334,7 @@ export class Materialiser {
     const queues = new Map<DocId, IngestItem[]>()
     for (const [docId, list] of byDoc) {
       const snaps = list.filter((i) => i.kind === 'snapshot')
-      if (snaps.length && !this.#docs.get(docId)?.am) queues.set(docId, snaps)
+      if (snaps.length && !(this.#loading.get(docId) ?? this.#docs.get(docId))?.am) queues.set(docId, snaps)
     }
     while (queues.size) {
       const round = [...queues.values()].map((q) => q.pop()!)
@@ -267,6 +393,7 @@ export class Materialiser {
     }
     state.writeKey ??= key.keyId
     state.applied.add(entry.hash)
+    state.snapshot = entry.hash
     state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
     this.#markApplied(entry.hash, state.id)
     for (const h of snap.covers) this.#markApplied(h, state.id)
@@ -374,8 +501,21 @@ export class Materialiser {
   #reject(report: MaterialiseReport, hash: ChangeHash, error: WeftError, remember = true): void {
     if (remember) this.#rejected.set(hash, error)
     const held = this.#held.get(hash)
-    if (held) this.#docs.get(held.docId)?.pending.delete(hash)
+    if (held) {
+      ;(this.#loading.get(held.docId) ?? this.#docs.get(held.docId))?.pending.delete(hash)
+      this.touched.add(held.docId)
+    }
     this.#held.delete(hash)
     report.rejected.push({ hash, error })
   }
+}
+
+function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
+  const byDoc = new Map<DocId, IngestItem[]>()
+  for (const it of items) {
+    let list = byDoc.get(it.docId)
+    if (!list) byDoc.set(it.docId, (list = []))
+    list.push(it)
+  }
+  return byDoc
 }

@@ -7,7 +7,8 @@ export type {
   SyncReport,
   SyncCallOptions,
   DatabaseEvents,
-} from './Database.ts'
+  CacheStats,
+} from './databaseTypes.ts'
 export type { DatabaseContext } from './DatabaseContext.ts'
 export { Document } from './Document.ts'
 export type { DocData } from './DocState.ts'

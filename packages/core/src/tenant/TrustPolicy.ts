@@ -1,4 +1,5 @@
-import { toBase64Url } from '../codec/index.ts'
+import { packValue, toBase64Url, toHex } from '../codec/index.ts'
+import { blake2b } from '../crypto/index.ts'
 import { ErrorCodes, type ErrorCode } from '../errors.ts'
 import { asDbName, type ChangeHash, type DbName, type Origin, type TenantId } from '../types.ts'
 import type { VerifiedProfile } from './PublicProfile.ts'
@@ -178,6 +179,33 @@ export class TrustPolicy {
     return this.#cutoffs
   }
 
+  /**
+   * A digest of every rule {@link TrustPolicy.evaluate} and {@link TrustPolicy.isMember} decide
+   * by: equal digests decide every entry alike. A database's persisted index is trusted only under
+   * the digest it was built with.
+   */
+  fingerprint(): string {
+    const partners = [...this.#partners.values()].map((p) => ({
+      tenant: p.profile.tenantId,
+      members: p.profile.members.map(toBase64Url).sort(),
+      links: p.links.map((l) => `${l.local}\u0000${l.remote}\u0000${l.signersOnly === true}`).sort(),
+    }))
+    return toHex(
+      blake2b(
+        packValue(
+          stable({
+            members: [...this.#members],
+            devices: this.#devices,
+            partners,
+            cutoffs: this.#cutoffs,
+            vouches: this.#vouches,
+          }),
+        ),
+        16,
+      ),
+    )
+  }
+
   /** Decides whether database `db` may materialise the entry `hash` with this origin and author. */
   evaluate(db: DbName, origin: Origin, author: Uint8Array, hash: ChangeHash): TrustDecision {
     if (!this.#originLinked(db, origin)) return { ok: false, code: ErrorCodes.ORIGIN_NOT_LINKED }
@@ -225,4 +253,18 @@ function normaliseLink(spec: DbLinkSpec): DbLink {
   if (typeof spec === 'string') return { local: asDbName(spec), remote: asDbName(spec) }
   const link = { local: asDbName(spec.local), remote: asDbName(spec.remote) }
   return spec.signersOnly ? { ...link, signersOnly: true } : link
+}
+
+/** A value with maps, sets and object keys in a canonical order, for hashing. */
+function stable(v: unknown): unknown {
+  if (v instanceof Uint8Array) return v
+  if (v instanceof Map)
+    return [...v].map(([k, x]) => [String(k), stable(x)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  if (v instanceof Set) return [...v].map((x) => JSON.stringify(stable(x))).sort()
+  if (Array.isArray(v)) return v.map(stable)
+  if (v !== null && typeof v === 'object')
+    return Object.keys(v)
+      .sort()
+      .map((k) => [k, stable((v as Record<string, unknown>)[k])])
+  return v ?? null
 }

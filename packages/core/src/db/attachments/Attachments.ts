@@ -6,6 +6,7 @@ import type { KeyBag } from '../../keys/index.ts'
 import type { ChangeStore, CopyOptions, CopyResult } from '../../store/index.ts'
 import type { ChangeHash, DocId, KeyId, Origin } from '../../types.ts'
 import type { DocState } from '../DocState.ts'
+import { DocDirectory } from '../DocDirectory.ts'
 import type { AttachmentData } from './AttachmentSource.ts'
 import { parseAttachmentRecord, type AttachmentRecord } from './attachmentRecord.ts'
 import { tagKey, type ChunkWriteContext } from './chunkEntry.ts'
@@ -78,10 +79,11 @@ export function attachmentsOf(state: DocState): Attachments {
 }
 
 /**
- * A database's document map that ties each document it holds to the database's attachments, so a
- * `Document` handle can read its attachments without the database handing them to every handle.
+ * A database's document directory that ties each document it holds to the database's
+ * attachments, so a `Document` handle can read its attachments without the database handing them
+ * to every handle.
  */
-export class AttachmentDocs extends Map<DocId, DocState> {
+export class AttachmentDocs extends DocDirectory {
   readonly #owner: () => Attachments
 
   constructor(owner: () => Attachments) {
@@ -89,9 +91,9 @@ export class AttachmentDocs extends Map<DocId, DocState> {
     this.#owner = owner
   }
 
-  override set(id: DocId, state: DocState): this {
+  override set(state: DocState): void {
     owners.set(state, this.#owner())
-    return super.set(id, state)
+    super.set(state)
   }
 }
 

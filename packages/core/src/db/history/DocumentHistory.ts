@@ -28,8 +28,8 @@ export type PointInHistory = { readonly heads: readonly ChangeHash[] } | { reado
 export interface HistorySource {
   readonly store: ChangeStore
   readonly keyBag: KeyBag
-  /** The document's materialised Automerge state, if readable. */
-  doc(id: DocId): A.Doc<DocData> | null | undefined
+  /** A handle on the readable document (materialised on demand; holding it keeps it so). */
+  doc(id: DocId): Promise<{ getData(): DocData } | undefined>
   /** Every document id the database knows, readable or not. */
   ids(): DocId[]
 }
@@ -60,13 +60,13 @@ export class DocumentHistory {
    * not exist then, or was deleted.
    */
   async at(id: DocId, point: PointInHistory): Promise<DocData | undefined> {
-    const am = this.#src.doc(id)
-    if (!am) return undefined
+    const doc = await this.#src.doc(id)
+    if (!doc) return undefined
     const entries = await this.#entries(id)
     const chosen = this.#choose(entries, point)
     if (chosen.length === 0 || chosen.some((e) => e.header.kind === 'delete')) return undefined
     const heads = this.#automergeHeads(chosen)
-    return JSON.parse(JSON.stringify(A.view(am, heads))) as DocData
+    return JSON.parse(JSON.stringify(A.view(doc.getData() as A.Doc<DocData>, heads))) as DocData
   }
 
   /** Ids of the documents that existed, not deleted, at `time`. */
@@ -81,11 +81,11 @@ export class DocumentHistory {
 
   /** Automerge patches that turn the document at `from` into the document at `to` (entry heads). */
   async diff(id: DocId, from: readonly ChangeHash[], to: readonly ChangeHash[]): Promise<A.Patch[]> {
-    const am = this.#src.doc(id)
-    if (!am) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id}`)
+    const doc = await this.#src.doc(id)
+    if (!doc) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id}`)
     const entries = await this.#entries(id)
     const heads = (h: readonly ChangeHash[]) => this.#automergeHeads(this.#choose(entries, { heads: h }))
-    return A.diff(am, heads(from), heads(to))
+    return A.diff(doc.getData() as A.Doc<DocData>, heads(from), heads(to))
   }
 
   /** The entries the point covers. */

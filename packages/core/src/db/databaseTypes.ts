@@ -1,0 +1,76 @@
+import type { AttachmentSync } from './attachments/index.ts'
+import type { WeftError } from '../errors.ts'
+import type { ProgressOptions, RejectedEntry } from '../store/index.ts'
+import type { DocId, KeyId, Origin } from '../types.ts'
+import type { IndexOpening } from './IndexKeeper.ts'
+import type { MaterialiseReport } from './MaterialiseReport.ts'
+
+/**
+ * Options of a database. A database is open once per tenant and every `openDB` call shares it, so
+ * options are settled across calls: one a call leaves out keeps the value settled before (or the
+ * default), one a call gives is adopted if no earlier call chose it, and a different choice from
+ * an earlier call fails with `WEFT_DB_OPTIONS_CONFLICT`. The order of calls does not matter.
+ */
+export interface DatabaseOptions {
+  /** Key for new documents when `createDocument` names none. Default `default`. */
+  readonly keyId?: string
+  /** Write an encrypted snapshot after this many local changes to a document. Default 500. */
+  readonly snapshotEvery?: number
+  /**
+   * How many documents stay materialised (Automerge documents in memory), least recently used
+   * evicted first and freed with `Automerge.free`. Default 1,000. Every other document is known by
+   * a small summary from the database's persisted index and is materialised again on its next
+   * use. Eviction never frees a document under a caller's `Document` handle: a document
+   * handles were given out on is detached instead (it keeps its Automerge document for them, and
+   * Automerge frees that once they are unreachable), and a handle shows the newest state the
+   * database has materialised since (its data as at eviction until the document is used again).
+   */
+  readonly cacheSize?: number
+  /**
+   * `eager` (default): pulls bring attachment chunks with the documents. `lazy`: pulls leave them
+   * out and a read fetches the chunks it needs from the stores pulled from (see docs/api-guide.md).
+   */
+  readonly attachments?: AttachmentSync
+}
+
+/** How many documents a database knows, holds materialised, and has evicted. */
+export interface CacheStats {
+  readonly documents: number
+  readonly materialised: number
+  readonly evictions: number
+  /** How the last open found its persisted index: current, caught up with the store, or rebuilt. */
+  readonly opened: IndexOpening
+}
+
+/** Where a document stands for this reader. */
+export type DocumentStatus = 'ready' | 'deleted' | 'locked' | 'untrusted' | 'unknown'
+
+/** A row of `Database.listDocuments`. */
+export interface DocumentInfo {
+  readonly id: DocId
+  readonly status: DocumentStatus
+  /** True when this database created it; false for documents shared in by a partner. */
+  readonly own: boolean
+  readonly origin: Origin | undefined
+  readonly keyId: KeyId | undefined
+}
+
+/** Options of `Database.pullChangesFrom` and `Database.pushChangesTo`. */
+export interface SyncCallOptions extends ProgressOptions {
+  readonly signal?: AbortSignal
+}
+
+/** What a pull or push moved and what the receiving database made of it. */
+export interface SyncReport {
+  readonly transferred: number
+  readonly existing: number
+  readonly rejected: RejectedEntry[]
+  readonly materialised: MaterialiseReport
+}
+
+export interface DatabaseEvents extends Record<string, unknown> {
+  /** Documents whose state changed, and whether the change was written here or received. */
+  'docs-changed': { readonly docIds: DocId[]; readonly source: 'local' | 'received' }
+  /** A background materialisation (of entries appended by another writer) failed. */
+  error: { readonly error: WeftError }
+}
