@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready, type Tenant } from '@weft/core'
-import { LiveSync, RemoteChangeStore } from '@weft/client'
 import { encodeBody } from '@weft/protocol'
-import { WebSocket } from 'ws'
 import { healthLatency, startChildServer, type ChildServer } from './helpers/childServer.ts'
 import { peakRss, recordingSocket } from './helpers/sockets.ts'
 import { eventually } from '../network/helpers/devices.ts'
 import { connect, joinDevice, rootDevice } from '../network/helpers/directoryDevices.ts'
+import { linkedPresence } from '../network/helpers/presenceLink.ts'
 
 const MB = 1024 * 1024
 /** Growth of the server's memory over its idle level that the flood must stay under. */
@@ -19,19 +18,7 @@ const PER_SOCKET = { rate: 20, burst: 40 }
 
 beforeAll(ready)
 
-async function linked(url: string, tenant: Tenant): Promise<LiveSync> {
-  const db = await tenant.openDB('notes')
-  const live = new LiveSync({
-    local: db,
-    remote: new RemoteChangeStore({ connection: connect(url, tenant), db: 'notes' }),
-    webSocket: WebSocket,
-    backoff: { initialMs: 50, maxMs: 500 },
-    presence: db.presence,
-  })
-  live.start()
-  await live.whenReady()
-  return live
-}
+const linked = (url: string, tenant: Tenant) => linkedPresence(url, tenant)
 
 describe('presence flood', () => {
   let server: ChildServer

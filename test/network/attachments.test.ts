@@ -17,6 +17,7 @@ import { WeftServer } from '@weft/server'
 import { flipBit, underHash } from '../helpers/entries.ts'
 import { RawRelayStore } from '../helpers/RawRelayStore.ts'
 import { setupTenant } from './helpers/devices.ts'
+import { noiseBytes as bytes } from '@weft/core/testing/fixtures'
 
 /** Server storage that keeps and serves whatever it is given (a compromised disk or backend). */
 class RawStorage implements StoreFactory {
@@ -36,18 +37,6 @@ class RawStorage implements StoreFactory {
 }
 
 const SMALL = { min: 1024, avg: 4096, max: 16_384 }
-
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 async function chunkHashes(db: Database | ChangeStore): Promise<ChangeHash[]> {
   const store = 'getStore' in db ? db.getStore() : db

@@ -109,17 +109,8 @@ describe('weft-server migrate --from <level folder> --to <postgres url>', () => 
     ).appendMany(new EntryFactory().entries(3).map((e) => ({ hash: e.hash, bytes: e.bytes })))
     await old.close()
 
-    const moved = await cli([
-      'migrate',
-      '--from',
-      level,
-      '--to',
-      db.url,
-      '--isolation',
-      'schema',
-      '--default-tenant',
-      'old',
-    ])
+    const migrate = ['migrate', '--from', level, '--to', db.url, '--isolation', 'schema', '--default-tenant', 'old']
+    const moved = await cli(migrate)
     expect(moved, moved.stderr).toMatchObject({ code: 0 })
     expect(moved.stdout).toMatch(/moved \d+ change stores \(\d+ entries\) and \d+ records/)
     expect(moved.stdout).toContain('journal: from before tenancy, now old/journal')
@@ -155,17 +146,7 @@ describe('weft-server migrate --from <level folder> --to <postgres url>', () => 
       expect((await sync(p.customer)).received).toBe(1)
       expect((await p.customerOrders.getDocument<Order>(first.getId()))!.getData().status).toBe('shipped')
       // Moving again copies nothing new and changes nothing.
-      const again = await cli([
-        'migrate',
-        '--from',
-        level,
-        '--to',
-        db.url,
-        '--isolation',
-        'schema',
-        '--default-tenant',
-        'old',
-      ])
+      const again = await cli(migrate)
       expect(again.stdout).toMatch(/\(0 entries\)/)
     } finally {
       await p.close()

@@ -1,32 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready, type Presence, type Tenant } from '@weft/core'
-import { LiveSync, RemoteChangeStore } from '@weft/client'
+import { RemoteChangeStore } from '@weft/client'
 import { encodeBody, type ServerSocketMessage } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
-import { WebSocket } from 'ws'
 import { LocalClusterHub, MemoryStoreFactory } from '@weft/core/backend'
 import { recordingSocket, stalledSocket } from '../adversarial/helpers/sockets.ts'
 import { connect, joinDevice, rootDevice } from './helpers/directoryDevices.ts'
 import { eventually } from './helpers/devices.ts'
-
-const backoff = { initialMs: 50, maxMs: 500 }
+import { linkedPresence } from './helpers/presenceLink.ts'
 
 beforeAll(ready)
 
 /** A device's live sync of `notes` carrying the database's presence and the tenant's. */
-async function linked(url: string, tenant: Tenant): Promise<LiveSync> {
-  const db = await tenant.openDB('notes')
-  const live = new LiveSync({
-    local: db,
-    remote: new RemoteChangeStore({ connection: connect(url, tenant), db: 'notes' }),
-    webSocket: WebSocket,
-    backoff,
-    presence: [db.presence, tenant.presence],
-  })
-  live.start()
-  await live.whenReady()
-  return live
-}
+const linked = (url: string, tenant: Tenant) => linkedPresence(url, tenant, { tenantWide: true })
 
 const states = (p: Presence) => p.peers().map((x) => x.state)
 

@@ -33,6 +33,8 @@ describe('weft-server --workers', () => {
     const primary = await startServerProcess(['--postgres', db.url, '--port', String(port), '--workers', '2'])
     try {
       await primary.printed(/2 workers listening/)
+      // Each worker prints its own start line; the primary's may come first.
+      await primary.printed(/worker \d+\n[\s\S]*worker \d+\n/)
       const url = `http://127.0.0.1:${port}`
       expect(workerPids(primary.stdout())).toHaveLength(2)
       const probes = await Promise.all(['/healthz', '/readyz'].map((p) => fetch(url + p)))

@@ -13,23 +13,11 @@ import {
   type DocId,
 } from '../src/index.ts'
 import type { EntryEnvelope } from '../src/backend.ts'
+import { noiseBytes as bytes } from '../src/store/conformance/fixtures.ts'
 
 beforeAll(ready)
 
 const SMALL = { min: 256, avg: 1024, max: 4096 }
-
-/** Bytes that never repeat a chunk: a counter mixed through a multiply-xorshift. */
-function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 async function database(options: DatabaseOptions = {}, tenantId = `a-${Math.random().toString(36).slice(2)}`) {
   const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })

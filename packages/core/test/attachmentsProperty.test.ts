@@ -1,23 +1,11 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { chunkLengths, MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Document } from '../src/index.ts'
+import { noiseBytes as bytes } from '../src/store/conformance/fixtures.ts'
 
 beforeAll(ready)
 
 const SIZES = { min: 256, avg: 1024, max: 4096 }
-
-/** Seeded pseudo-random bytes (xorshift32). */
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 /** Cut positions (chunk ends) of `lengths`. */
 function cuts(lengths: number[]): number[] {

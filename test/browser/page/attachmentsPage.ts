@@ -5,6 +5,7 @@
  */
 import { ready, TenantFactory, TEST_KDF } from '@weft/core'
 import { IdbStoreFactory } from '@weft/store-idb'
+import { noiseBytes } from '@weft/core/testing/fixtures'
 
 /** What the page found. */
 export interface AttachmentsPageResult {
@@ -17,17 +18,7 @@ export interface AttachmentsPageResult {
   readonly lazyChunksAfterRead: number
 }
 
-function bytes(n: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n)
-  let x = 12345
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
+const bytes = (n: number) => noiseBytes(n, 12345)
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i])
 

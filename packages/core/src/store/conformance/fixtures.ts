@@ -61,3 +61,19 @@ export function withBadSignature(e: { bytes: Uint8Array }): { hash: ChangeHash; 
   bytes[bytes.length - 1]! ^= 0x01
   return { hash: hashEntryBytes(bytes), bytes }
 }
+
+/**
+ * `n` bytes that never repeat a run (a xorshift stream from `seed`): data content-defined
+ * chunking cuts everywhere and no two chunks of which are alike, for attachment tests.
+ */
+export function noiseBytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n)
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
