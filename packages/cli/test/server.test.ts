@@ -36,6 +36,31 @@ describe('weft server', () => {
     })
     const listed = (await json(['server', 'tenants', 'list'])).tenants as { id: string }[]
     expect(listed.map((t) => t.id)).toContain('acme')
+    const updated = await json([
+      'server',
+      'tenants',
+      'update',
+      'acme',
+      '--quota',
+      'maxEntriesPerTenant=500',
+      '--quota',
+      'maxBytesPerTenant=unlimited',
+      '--flag',
+      'livePush=off',
+    ])
+    expect(updated).toMatchObject({
+      name: 'Acme',
+      quotas: { maxEntriesPerTenant: 500, maxBytesPerTenant: null },
+      flags: { livePush: false },
+    })
+    // What was not named is kept: a second update changes one flag and leaves the quota.
+    expect(await json(['server', 'tenants', 'update', 'acme', '--flag', 'mailbox=off'])).toMatchObject({
+      quotas: { maxEntriesPerTenant: 500 },
+      flags: { livePush: false, mailbox: false },
+    })
+    const bad = await weft(['server', 'tenants', 'update', 'acme', '--quota', 'maxEntriesPerTenant=lots'], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('WEFT_CLI_BAD_VALUE')
     expect(await json(['server', 'tenants', 'suspend', 'acme'])).toMatchObject({ status: 'suspended' })
     expect(await json(['server', 'tenants', 'resume', 'acme'])).toMatchObject({ status: 'active' })
     expect(await json(['server', 'stats', 'acme'])).toMatchObject({ tenant: 'acme', entries: 0 })

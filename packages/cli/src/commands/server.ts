@@ -1,12 +1,13 @@
 import type { Command } from 'commander'
 import { AdminClient } from '../adminClient.ts'
+import { CliError } from '../failure.ts'
 import type { Run } from './tenant.ts'
 
 type Record_ = { id: string; name: string; status: string; isolation: string }
 
 /**
  * `weft server …`: a running server's admin API (docs/multi-tenancy.md) from the command line:
- * tenants (list, create, show, suspend, resume, delete, export), their stats, and API keys.
+ * tenants (list, create, show, update, suspend, resume, delete, export), their stats, and API keys.
  */
 export function serverCommands(program: Command, run: Run): void {
   const server = program
@@ -79,6 +80,39 @@ export function serverCommands(program: Command, run: Run): void {
         }),
       )
   }
+
+  tenants
+    .command('update <id>')
+    .description("change a tenant's name, quotas or flags (what is not named is kept)")
+    .option('--name <name>', 'display name')
+    .option('--quota <name=value>', 'a quota, e.g. maxEntriesPerTenant=50000 or =unlimited (repeatable)', collect, [])
+    .option('--flag <name=on|off>', 'a feature flag, e.g. livePush=off (repeatable)', collect, [])
+    .action(
+      run(async (out, options, id) => {
+        const admin = await client(options, out)
+        const path = `/v1/admin/tenants/${encodeURIComponent(id!)}`
+        // The admin API replaces a field whole: read the tenant, change what was named, write the field back.
+        const now = await admin.call<{ quotas: Record<string, number | null>; flags: Record<string, boolean> }>(
+          'GET',
+          path,
+        )
+        const quotas = pairs(options.quota as string[], '--quota', (v) =>
+          v === 'unlimited' ? null : Number.isFinite(Number(v)) && v.trim() !== '' ? Number(v) : undefined,
+        )
+        const flags = pairs(options.flag as string[], '--flag', (v) =>
+          v === 'on' || v === 'true' ? true : v === 'off' || v === 'false' ? false : undefined,
+        )
+        const body = {
+          ...(typeof options.name === 'string' ? { name: options.name } : {}),
+          ...(Object.keys(quotas).length ? { quotas: { ...now.quotas, ...quotas } } : {}),
+          ...(Object.keys(flags).length ? { flags: { ...now.flags, ...flags } } : {}),
+        }
+        if (Object.keys(body).length === 0)
+          throw new CliError('WEFT_CLI_BAD_VALUE', 'nothing to change', 'name at least one of --name, --quota, --flag')
+        const t = await admin.call<Record_>('PATCH', path, body)
+        out.result(t, () => [`updated ${line(t)}`])
+      }),
+    )
 
   tenants
     .command('delete <id>')
@@ -167,4 +201,26 @@ export function serverCommands(program: Command, run: Run): void {
         out.result(k, () => [`revoked ${prefix}`])
       }),
     )
+}
+
+/** Commander's collector for a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+/** `name=value` arguments as an object, each value read by `read` (undefined: refused as a usage error). */
+function pairs<T>(args: readonly string[], flag: string, read: (value: string) => T | undefined): Record<string, T> {
+  const out: Record<string, T> = {}
+  for (const arg of args) {
+    const i = arg.indexOf('=')
+    const value = i > 0 ? read(arg.slice(i + 1)) : undefined
+    if (value === undefined)
+      throw new CliError(
+        'WEFT_CLI_BAD_VALUE',
+        `${flag} ${arg}: not name=value`,
+        `see weft server tenants update --help`,
+      )
+    out[arg.slice(0, i)] = value
+  }
+  return out
 }
