@@ -122,3 +122,29 @@ export async function connectionsByProcess(db: BenchDatabase, names: readonly st
   for (const r of rows) out.set(r.name, Number(r.n))
   return out
 }
+
+/**
+ * Samples the PostgreSQL connections each relay process holds, every 200 ms, until stopped:
+ * `max()` is the largest count any process held so far.
+ */
+export function sampleConnections(
+  db: BenchDatabase,
+  names: readonly string[],
+): { max(): number; stop(): Promise<void> } {
+  let sampling = true
+  let most = 0
+  const sampler = (async () => {
+    while (sampling) {
+      const c = await connectionsByProcess(db, names)
+      most = Math.max(most, ...c.values())
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  })()
+  return {
+    max: () => most,
+    stop: async () => {
+      sampling = false
+      await sampler
+    },
+  }
+}

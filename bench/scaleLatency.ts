@@ -13,7 +13,7 @@ import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { WebSocket } from 'ws'
 import { fmtMs, fmtRatio, progress, type Figure } from './report.ts'
-import { connectionsByProcess, POOL_BOUND, startRelays, type BenchDatabase, type RelayProcess } from './scaleCluster.ts'
+import { sampleConnections, POOL_BOUND, startRelays, type BenchDatabase, type RelayProcess } from './scaleCluster.ts'
 import { inParallel, Subscriber, waitUntil } from './scaleClients.ts'
 import { summarize, type LatencySummary } from './scaleModel.ts'
 
@@ -142,18 +142,10 @@ async function run(
   )
   const after = await Promise.all(relays.map((r) => r.mem()))
   const bytesPerClient = after.reduce((a, m, i) => a + m.rss - before[i]!.rss, 0) / Math.max(1, clients.length)
-  let sampling = true
-  let maxConnections = 0
-  const sampler = (async () => {
-    while (sampling) {
-      const c = await connectionsByProcess(
-        db,
-        relays.map((r) => r.name),
-      )
-      maxConnections = Math.max(maxConnections, ...c.values())
-      await new Promise((r) => setTimeout(r, 200))
-    }
-  })()
+  const connections = sampleConnections(
+    db,
+    relays.map((r) => r.name),
+  )
   const latencies: number[] = []
   const acks: number[] = []
   const afterStored: number[] = []
@@ -199,8 +191,7 @@ async function run(
       )
     }
   } finally {
-    sampling = false
-    await sampler
+    await connections.stop()
     for (const c of clients) c.close()
   }
   return {
@@ -210,7 +201,7 @@ async function run(
     acked: summarize(acks),
     afterStored: afterStored.length ? summarize(afterStored) : undefined,
     bytesPerClient,
-    maxConnections,
+    maxConnections: connections.max(),
   }
 }
 

@@ -13,7 +13,7 @@ import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { PostgresStoreFactory } from '@weft/store-postgres'
 import { fmtRate, progress, type Figure } from './report.ts'
-import { connectionsByProcess, startRelays, type BenchDatabase } from './scaleCluster.ts'
+import { sampleConnections, startRelays, type BenchDatabase } from './scaleCluster.ts'
 import { inParallel, Subscriber, waitUntil } from './scaleClients.ts'
 
 /** Entries per run. */
@@ -141,18 +141,10 @@ async function runThrough(
 ): Promise<ThroughputPoint> {
   const relays = await startRelays(db, n, `tp${n}`)
   const subscribers: { s: Subscriber; process: number }[] = []
-  let sampling = true
-  let maxConnections = 0
-  const sampler = (async () => {
-    while (sampling) {
-      const c = await connectionsByProcess(
-        db,
-        relays.map((r) => r.name),
-      )
-      maxConnections = Math.max(maxConnections, ...c.values())
-      await new Promise((r) => setTimeout(r, 200))
-    }
-  })()
+  const connections = sampleConnections(
+    db,
+    relays.map((r) => r.name),
+  )
   try {
     const tenant = `throughput-${n}-${databases}`
     const admin = generateSigningKeyPair()
@@ -213,12 +205,11 @@ async function runThrough(
       fannedOutPerSecond: complete ? (entries.length / fanMs) * 1000 : undefined,
       delivered: got / pairs,
       lateMs,
-      maxConnections,
+      maxConnections: connections.max(),
       databases,
     }
   } finally {
-    sampling = false
-    await sampler
+    await connections.stop()
     for (const { s } of subscribers) s.close()
     await Promise.all(relays.map((r) => r.stop()))
   }

@@ -3,38 +3,13 @@
 // chunk tampered in the server's storage is refused, and the relay bounds chunks like any entry.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ErrorCodes,
-  MemoryStoreFactory,
-  ready,
-  type ChangeHash,
-  type ChangeStore,
-  type Database,
-  type StoreFactory,
-} from '@weft/core'
-import { copyEntries, copyMissingEntries, type KeyValueStore } from '@weft/core/backend'
+import { ErrorCodes, ready, type ChangeHash, type ChangeStore, type Database } from '@weft/core'
+import { copyEntries, copyMissingEntries } from '@weft/core/backend'
 import { WeftServer } from '@weft/server'
 import { flipBit, underHash } from '../helpers/entries.ts'
-import { RawRelayStore } from '../helpers/RawRelayStore.ts'
+import { RawStorage } from '../helpers/RawStorage.ts'
 import { setupTenant } from './helpers/devices.ts'
 import { noiseBytes as bytes } from '@weft/core/testing/fixtures'
-
-/** Server storage that keeps and serves whatever it is given (a compromised disk or backend). */
-class RawStorage implements StoreFactory {
-  readonly #kv = new MemoryStoreFactory()
-  readonly stores = new Map<string, RawRelayStore>()
-  async openChangeStore(name: string): Promise<ChangeStore> {
-    let s = this.stores.get(name)
-    if (!s) this.stores.set(name, (s = new RawRelayStore()))
-    return s
-  }
-  openKeyValueStore(name: string): Promise<KeyValueStore> {
-    return this.#kv.openKeyValueStore(name)
-  }
-  close(): Promise<void> {
-    return this.#kv.close()
-  }
-}
 
 const SMALL = { min: 1024, avg: 4096, max: 16_384 }
 

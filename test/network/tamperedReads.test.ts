@@ -3,29 +3,12 @@
 // entry as rejected with its code, instead of leaving it out as if the server did not hold it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, incrementalSync, MemoryStoreFactory, ready, type ChangeStore, type StoreFactory } from '@weft/core'
-import { type EntryEnvelope, type KeyValueStore } from '@weft/core/backend'
+import { ErrorCodes, incrementalSync, ready } from '@weft/core'
+import { type EntryEnvelope } from '@weft/core/backend'
 import { WeftServer } from '@weft/server'
 import { flipBit, rehashed, underHash } from '../helpers/entries.ts'
-import { RawRelayStore } from '../helpers/RawRelayStore.ts'
+import { RawStorage } from '../helpers/RawStorage.ts'
 import { setupTenant, type TenantSetup } from './helpers/devices.ts'
-
-/** Server storage that keeps and serves whatever it is given (a compromised disk or backend). */
-class RawStorage implements StoreFactory {
-  readonly #kv = new MemoryStoreFactory()
-  readonly stores = new Map<string, RawRelayStore>()
-  async openChangeStore(name: string): Promise<ChangeStore> {
-    let s = this.stores.get(name)
-    if (!s) this.stores.set(name, (s = new RawRelayStore()))
-    return s
-  }
-  openKeyValueStore(name: string): Promise<KeyValueStore> {
-    return this.#kv.openKeyValueStore(name)
-  }
-  close(): Promise<void> {
-    return this.#kv.close()
-  }
-}
 
 let server: WeftServer
 let storage: RawStorage
