@@ -56,16 +56,6 @@ import {
   type SearchOptions,
 } from './query/index.ts'
 
-export type {
-  CacheStats,
-  DatabaseEvents,
-  DatabaseOptions,
-  DocumentInfo,
-  DocumentStatus,
-  SyncCallOptions,
-  SyncReport,
-} from './databaseTypes.ts'
-
 /**
  * A named set of documents inside a tenant, backed by one change store. Every change is a signed,
  * encrypted entry in the store; document state is materialised from the entries it may read.
