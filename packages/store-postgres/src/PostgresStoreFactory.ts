@@ -1,5 +1,5 @@
 import { ErrorCodes, WeftError, type KeyValueStore, type StoreFactory, type StoreOptions } from '@weft/core/backend'
-import pg, { type Pool, type PoolClient } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import { Identifiers } from './identifiers.ts'
 import {
   dropTenantDatabase,
@@ -11,6 +11,7 @@ import {
 } from './locations.ts'
 import { copyTenant, type TenantCopy } from './copyTenant.ts'
 import { storageCall } from './pgError.ts'
+import { createPool } from './pool.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
@@ -101,9 +102,7 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#max = Math.max(1, options.maxConnections ?? 10)
     const o = options.storeOptions ?? {}
     this.#storeOptions = typeof o === 'function' ? o : () => o
-    this.#pool = new pg.Pool({ connectionString: this.#url, max: this.#max, idleTimeoutMillis: 10_000 })
-    // An idle connection that fails (server restarted) must not crash the process.
-    this.#pool.on('error', () => {})
+    this.#pool = createPool(this.#url, this.#max)
   }
 
   /** How new tenants are placed: a model, or `hybrid`. */
@@ -325,8 +324,7 @@ export class PostgresStoreFactory implements StoreFactory {
   /** The pool lock connections come from: as large as the main pool, apart from it. */
   #locks(): Pool {
     if (!this.#lockPool) {
-      this.#lockPool = new pg.Pool({ connectionString: this.#url, max: this.#max, idleTimeoutMillis: 10_000 })
-      this.#lockPool.on('error', () => {})
+      this.#lockPool = createPool(this.#url, this.#max)
     }
     return this.#lockPool
   }
@@ -392,7 +390,6 @@ export class PostgresStoreFactory implements StoreFactory {
     const tenant = record.id
     if (record.model === 'database') {
       const ownPool = poolFor(this.#url, record.location, this.#max)
-      ownPool.on('error', () => {})
       await prepareTenantDatabase(this.#pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
         await ownPool.end()
         throw err

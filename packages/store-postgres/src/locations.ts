@@ -1,8 +1,9 @@
-import pg, { escapeLiteral, type Pool, type PoolClient } from 'pg'
+import { escapeLiteral, type Pool, type PoolClient } from 'pg'
 import { Identifiers } from './identifiers.ts'
 import { CONTROL_MIGRATIONS, STORE_MIGRATIONS, STORE_TABLES } from './migrations.ts'
 import { migrate } from './migrate.ts'
 import { storageCall } from './pgError.ts'
+import { createPool } from './pool.ts'
 
 const q = Identifiers.quote
 
@@ -118,5 +119,5 @@ export async function dropTenantSchema(mainPool: Pool, schema: string, role: str
 export function poolFor(url: string, database: string, max: number): Pool {
   const u = new URL(url)
   u.pathname = `/${encodeURIComponent(database)}`
-  return new pg.Pool({ connectionString: u.toString(), max, idleTimeoutMillis: 10_000 })
+  return createPool(u.toString(), max)
 }
