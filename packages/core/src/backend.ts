@@ -44,6 +44,7 @@ export {
   MemoryChangeStore,
   MemoryKeyValueStore,
   exclusively,
+  Mutex,
   takeRecord,
   addToCounter,
   takeToken,

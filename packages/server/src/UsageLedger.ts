@@ -1,67 +1,74 @@
 import {
   ErrorCodes,
+  exclusively,
+  Mutex,
   packHashes,
-  packValue,
+  randomBytes,
+  toBase64Url,
   unpackHashes,
-  unpackValue,
   WeftError,
   type AppendResult,
   type ChangeHash,
   type ChangeStore,
-  type Cursor,
   type EntryEnvelope,
   type KeyValueStore,
   type RejectedEntry,
 } from '@weft/core/backend'
 import type { TenantQuota } from './ServerOptions.ts'
 import type { TenantStores } from './TenantStores.ts'
-import type { ClusterState } from './cluster/ClusterState.ts'
+import {
+  decodeState,
+  encodeState,
+  holdKey,
+  measure,
+  overQuota,
+  readLegacy,
+  stateKey,
+  usedBy,
+  type Usage,
+  type UsageState,
+} from './usageRecords.ts'
 
-/** Entry bytes and entries, as counted for a quota. */
-export interface Usage {
-  bytes: number
-  entries: number
-}
-
-/** What one tenant stores: per database, and in total. */
-interface TenantState {
-  readonly dbs: Map<string, Usage>
-  readonly total: Usage
-}
+export type { Usage } from './usageRecords.ts'
 
 /**
- * The record kept per (tenant, database) in the server's key-value store. `pending` (concatenated
- * 32-byte hashes) names the entries of an append under way: written before the append, cleared
- * after it, in the same put as the new counts.
+ * How long a hold of another process may stand before it is taken for the hold of a process that
+ * died mid-append and settled by what the store holds. Far longer than any append takes, and than
+ * the clocks of a cluster's processes disagree.
  */
-interface DbRecord {
-  readonly v: 1
-  readonly bytes: number
-  readonly entries: number
-  readonly pending?: Uint8Array
-}
+export const HOLD_TIMEOUT_MS = 10 * 60_000
 
-const SCAN_PAGE = 1_000
+/** How long a push that does not fit waits for the holds of other appends under way to settle. */
+const WAIT_FOR_HOLDS_MS = 5_000
 
 /**
  * Each tenant's storage use (entry bytes, entries, databases) across its databases, kept in the
  * server's key-value store so it survives restarts, and the quotas checked against it.
  *
- * Everything that changes a tenant's use runs one at a time per tenant (pushes from many clients
- * queue, as mailbox writes do), so concurrent pushes never overshoot a quota. Crashes: before an
- * append, the record of its database names the entries about to be written; after, one put
- * replaces that with the new counts. A server that stopped in between finds the names at start-up
- * and counts those the store holds, so the use is exact after a crash, never under. A database
- * the ledger has not seen before (created by a server without quotas) is measured once, when
- * first opened.
+ * The use is one record per tenant, changed in one put under the tenant's lock (in every process,
+ * when the storage is shared). An append does not hold the lock while it stores: it takes a hold
+ * (room for the entries it admits, counted as used), appends, then settles the hold into the
+ * database's count (what was added) and frees the rest. So concurrent pushes, through one process
+ * or many, never overshoot a quota, and the lock is held for two short record writes per push,
+ * never for signature checks or the store's write.
+ *
+ * Crashes: an append writes the hashes it admitted before it stores them. A hold left by a process
+ * that died is settled by what the store holds of those hashes: at once in a server that is the
+ * only one on its storage, after {@link HOLD_TIMEOUT_MS} when several share it. So the use is exact
+ * after a crash, never under. A database the ledger has not seen before (created by a server
+ * without quotas) is measured once, when first opened.
  */
 export class UsageLedger {
   readonly #kv: KeyValueStore
   readonly #stores: TenantStores
   readonly #log: (message: string, error?: unknown) => void
-  readonly #states = new Map<string, TenantState>()
-  readonly #queues = new Map<string, Promise<void>>()
-  #cluster: ClusterState | undefined
+  /** Single process only: each tenant's state as last written. Shared, every step reads it. */
+  readonly #cache = new Map<string, UsageState>()
+  readonly #known = new Map<string, Set<string>>()
+  readonly #locks = new Map<string, { mutex: Mutex; users: number }>()
+  /** Holds of appends under way in this process, which no load settles. */
+  readonly #mine = new Set<string>()
+  #shared = false
 
   constructor(kv: KeyValueStore, stores: TenantStores, log: (message: string, error?: unknown) => void = () => {}) {
     this.#kv = kv
@@ -70,36 +77,46 @@ export class UsageLedger {
   }
 
   /**
-   * Shares the counts with the other processes over the same storage: every step runs under the
-   * tenant's usage lock in every process, after reading the counts again if another process moved
-   * them, so quotas hold exactly whichever processes a tenant pushes through.
+   * Shares the counts with the other processes over the same storage: every step reads the
+   * tenant's record again under a lock every process takes, so quotas hold exactly whichever
+   * processes a tenant pushes through.
    */
-  share(cluster: ClusterState): void {
-    this.#cluster = cluster
+  share(): void {
+    this.#shared = true
+    this.#cache.clear()
   }
 
-  /** The tenant's use now, across its databases. */
+  /** The tenant's use now, across its databases (holds of appends under way included). */
   usage(tenant: string): Promise<Usage & { databases: number }> {
-    return this.#serial(
-      tenant,
-      async () => {
-        const s = await this.#state(tenant)
-        return { bytes: s.total.bytes, entries: s.total.entries, databases: s.dbs.size }
-      },
-      false,
-    )
+    return this.#locked(tenant, async () => {
+      const state = await this.#load(tenant)
+      return { ...usedBy(state), databases: state.dbs.size }
+    })
   }
 
   /**
    * A database of the tenant, opened. One the tenant never opened counts against
    * `maxDatabasesPerTenant`: over it, `WEFT_QUOTA_EXCEEDED`, and nothing is created.
    */
-  open(tenant: string, db: string, quota: TenantQuota): Promise<ChangeStore> {
-    if (this.#states.get(tenant)?.dbs.has(db)) return this.#stores.open(tenant, db)
-    return this.#serial(tenant, async () => {
-      await this.#database(await this.#state(tenant), tenant, db, quota)
-      return this.#stores.open(tenant, db)
+  async open(tenant: string, db: string, quota: TenantQuota): Promise<ChangeStore> {
+    if (this.#known.get(tenant)?.has(db)) return this.#stores.open(tenant, db)
+    await this.#locked(tenant, async () => {
+      const state = await this.#load(tenant)
+      if (!state.dbs.has(db)) {
+        if (state.dbs.size >= quota.maxDatabasesPerTenant) {
+          throw new WeftError(
+            ErrorCodes.QUOTA_EXCEEDED,
+            `the tenant has its limit of ${quota.maxDatabasesPerTenant} databases on this server`,
+          )
+        }
+        state.dbs.set(db, await measure(await this.#stores.open(tenant, db)))
+        await this.#save(tenant, state)
+      }
+      let known = this.#known.get(tenant)
+      if (!known) this.#known.set(tenant, (known = new Set()))
+      known.add(db)
     })
+    return this.#stores.open(tenant, db)
   }
 
   /**
@@ -110,218 +127,225 @@ export class UsageLedger {
    * (no gap in a document's history behind a later change). The store then verifies what was
    * admitted; one result per distinct hash.
    */
-  append(tenant: string, db: string, entries: readonly EntryEnvelope[], quota: TenantQuota): Promise<AppendResult> {
-    return this.#serial(tenant, async () => {
-      const state = await this.#state(tenant)
-      const usage = await this.#database(state, tenant, db, quota)
-      const store = await this.#stores.open(tenant, db)
-      const seen = new Set<string>()
-      const unique = entries.filter((e) => !seen.has(e.hash) && seen.add(e.hash))
-      const held = unique.length ? await store.has(unique.map((e) => e.hash)) : []
-      const existing: ChangeHash[] = []
-      const admitted: EntryEnvelope[] = []
-      const refused: RejectedEntry[] = []
-      let bytes = state.total.bytes
-      let count = state.total.entries
-      unique.forEach((e, i) => {
-        if (held[i]) return void existing.push(e.hash)
-        if (
-          refused.length ||
-          bytes + e.bytes.length > quota.maxBytesPerTenant ||
-          count + 1 > quota.maxEntriesPerTenant
-        ) {
-          return void refused.push({ hash: e.hash, error: overQuota(quota) })
-        }
-        bytes += e.bytes.length
-        count++
-        admitted.push(e)
-      })
-      if (admitted.length === 0) return { added: [], existing, rejected: refused }
+  async append(
+    tenant: string,
+    db: string,
+    entries: readonly EntryEnvelope[],
+    quota: TenantQuota,
+  ): Promise<AppendResult> {
+    const store = await this.open(tenant, db, quota)
+    const seen = new Set<string>()
+    const unique = entries.filter((e) => !seen.has(e.hash) && seen.add(e.hash))
+    const held = unique.length ? await store.has(unique.map((e) => e.hash)) : []
+    const existing = unique.filter((_, i) => held[i]).map((e) => e.hash)
+    const fresh = unique.filter((_, i) => !held[i])
+    if (fresh.length === 0) return { added: [], existing, rejected: [] }
 
-      const key = recordKey(tenant, db)
-      await this.#kv.put(
-        key,
-        encodeRecord(
-          usage,
-          admitted.map((e) => e.hash),
-        ),
-      )
+    const id = toBase64Url(randomBytes(12))
+    this.#mine.add(id)
+    try {
+      const { admitted, refused } = await this.#reserveWaiting(tenant, db, id, fresh, quota)
+      if (admitted.length === 0) return { added: [], existing, rejected: refused }
       let r: AppendResult
       try {
+        await this.#kv.put(holdKey(tenant, id), packHashes(admitted.map((e) => e.hash)))
         r = await store.appendMany(admitted)
       } catch (err) {
-        await this.#settleFailed(tenant, db, state, usage, store, admitted)
+        await this.#settleFailed(tenant, id, store, admitted)
         throw err
       }
       const sizes = new Map(admitted.map((e) => [e.hash, e.bytes.length]))
-      addStored(
-        state,
-        usage,
+      await this.#settle(
+        tenant,
+        id,
         r.added.map((h) => sizes.get(h)!),
-      )
-      try {
-        await this.#kv.put(key, encodeRecord(usage))
-      } catch (err) {
-        // The entries are stored; the record still names them as pending, so reloading it counts them.
+      ).catch((err: unknown) => {
+        // The entries are stored and the hold names them: the next load settles it from the store.
         this.#log(`could not record the storage use of ${tenant}/${db}`, err)
-        this.#states.delete(tenant)
-      }
+        this.#cache.delete(tenant)
+      })
       return { added: r.added, existing: [...existing, ...r.existing], rejected: [...r.rejected, ...refused] }
-    })
+    } finally {
+      this.#mine.delete(id)
+    }
   }
 
   /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
   forget(tenant: string): void {
-    this.#states.delete(tenant)
+    this.#cache.delete(tenant)
+    this.#known.delete(tenant)
   }
 
-  /** The tenant's use, loaded from its records once (counting what a crash left pending). */
-  async #state(tenant: string): Promise<TenantState> {
-    const known = this.#states.get(tenant)
-    if (known) return known
-    const state: TenantState = { dbs: new Map(), total: { bytes: 0, entries: 0 } }
-    const prefix = recordPrefix(tenant)
-    for (const key of await this.#kv.keys(prefix)) {
-      const raw = await this.#kv.get(key)
-      if (!raw) continue
-      const record = decodeRecord(raw)
-      const db = key.slice(prefix.length)
-      const usage: Usage = { bytes: record.bytes, entries: record.entries }
-      if (record.pending?.length) await this.#recover(tenant, db, usage, unpackHashes(record.pending))
-      state.dbs.set(db, usage)
-      state.total.bytes += usage.bytes
-      state.total.entries += usage.entries
+  /**
+   * Takes room for the prefix of `fresh` that fits, as the hold `id`. Holds of other appends under
+   * way may be for entries that turn out stored already (the same entries pushed twice at once) and
+   * free their room when they settle: so a push that would be refused while others hold room waits
+   * for those holds to settle (at most {@link WAIT_FOR_HOLDS_MS}) and tries again.
+   */
+  async #reserveWaiting(
+    tenant: string,
+    db: string,
+    id: string,
+    fresh: readonly EntryEnvelope[],
+    quota: TenantQuota,
+  ): Promise<{ admitted: EntryEnvelope[]; refused: RejectedEntry[] }> {
+    const deadline = Date.now() + WAIT_FOR_HOLDS_MS
+    for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+      const r = await this.#reserve(tenant, db, id, fresh, quota, Date.now() < deadline)
+      if (!r.waitFor) return r
+      const waitFor = r.waitFor
+      do await new Promise((resolve) => setTimeout(resolve, pause))
+      while (Date.now() < deadline && (await this.#holding(tenant, waitFor)))
     }
-    this.#states.set(tenant, state)
+  }
+
+  /** Whether any of the holds `ids` still stands. */
+  #holding(tenant: string, ids: readonly string[]): Promise<boolean> {
+    return this.#locked(tenant, async () => {
+      const state = await this.#load(tenant)
+      return ids.some((id) => state.holds.has(id))
+    })
+  }
+
+  #reserve(
+    tenant: string,
+    db: string,
+    id: string,
+    fresh: readonly EntryEnvelope[],
+    quota: TenantQuota,
+    mayWait: boolean,
+  ): Promise<{ admitted: EntryEnvelope[]; refused: RejectedEntry[]; waitFor?: string[] }> {
+    return this.#locked(tenant, async () => {
+      const state = await this.#load(tenant)
+      const used = usedBy(state)
+      const admitted: EntryEnvelope[] = []
+      const refused: RejectedEntry[] = []
+      let bytes = 0
+      for (const e of fresh) {
+        if (
+          refused.length ||
+          used.bytes + bytes + e.bytes.length > quota.maxBytesPerTenant ||
+          used.entries + admitted.length + 1 > quota.maxEntriesPerTenant
+        ) {
+          refused.push({ hash: e.hash, error: overQuota(quota) })
+          continue
+        }
+        bytes += e.bytes.length
+        admitted.push(e)
+      }
+      if (refused.length && mayWait && state.holds.size)
+        return { admitted: [], refused: [], waitFor: [...state.holds.keys()] }
+      if (admitted.length) {
+        state.holds.set(id, { db, bytes, entries: admitted.length, at: Date.now() })
+        await this.#save(tenant, state)
+      }
+      return { admitted, refused }
+    })
+  }
+
+  /** Turns the hold `id` into stored entries of its database (their sizes), freeing the rest. */
+  async #settle(tenant: string, id: string, added: readonly number[]): Promise<void> {
+    await this.#locked(tenant, async () => {
+      const state = await this.#load(tenant)
+      const hold = state.holds.get(id)
+      if (!hold) return
+      state.holds.delete(id)
+      const usage = state.dbs.get(hold.db) ?? { bytes: 0, entries: 0 }
+      for (const size of added) usage.bytes += size
+      usage.entries += added.length
+      state.dbs.set(hold.db, usage)
+      await this.#save(tenant, state)
+    })
+    await this.#kv
+      .delete(holdKey(tenant, id))
+      .catch((err: unknown) => this.#log('could not delete a settled hold', err))
+  }
+
+  /** After an append failed: counts what the store holds of it; if even that fails, the next load settles it. */
+  async #settleFailed(tenant: string, id: string, store: ChangeStore, admitted: EntryEnvelope[]): Promise<void> {
+    try {
+      const held = await store.has(admitted.map((e) => e.hash))
+      await this.#settle(
+        tenant,
+        id,
+        admitted.filter((_, i) => held[i]).map((e) => e.bytes.length),
+      )
+    } catch (err) {
+      this.#log(`could not settle the storage use of ${tenant} after a failed append`, err)
+      this.#cache.delete(tenant)
+    }
+  }
+
+  /** The tenant's state, read (or, single process, cached), with the holds of dead appends settled. */
+  async #load(tenant: string): Promise<UsageState> {
+    const cached = this.#shared ? undefined : this.#cache.get(tenant)
+    if (cached) return cached
+    const raw = await this.#kv.get(stateKey(tenant))
+    const state = raw ? decodeState(raw) : await this.#fromLegacy(tenant)
+    const now = Date.now()
+    const dead = [...state.holds].filter(
+      ([id, h]) => !this.#mine.has(id) && (!this.#shared || now - h.at > HOLD_TIMEOUT_MS),
+    )
+    for (const [id, hold] of dead) {
+      const names = await this.#kv.get(holdKey(tenant, id))
+      // No hashes written: the process died before its append began.
+      const stored = names ? await storedOf(await this.#stores.open(tenant, hold.db), unpackHashes(names)) : []
+      const usage = state.dbs.get(hold.db) ?? { bytes: 0, entries: 0 }
+      for (const size of stored) usage.bytes += size
+      usage.entries += stored.length
+      state.dbs.set(hold.db, usage)
+      state.holds.delete(id)
+    }
+    if (dead.length || !raw) await this.#save(tenant, state)
+    for (const [id] of dead) await this.#kv.delete(holdKey(tenant, id))
+    if (!this.#shared) this.#cache.set(tenant, state)
     return state
   }
 
-  /** An append was under way when the server stopped: counts those of its entries the store holds. */
-  async #recover(tenant: string, db: string, usage: Usage, pending: ChangeHash[]): Promise<void> {
-    const store = await this.#stores.open(tenant, db)
-    const held = await store.has(pending)
-    const kept = pending.filter((_, i) => held[i])
-    usage.entries += kept.length
-    for (const e of await store.getChanges(kept)) usage.bytes += e.bytes.length
-    await this.#kv.put(recordKey(tenant, db), encodeRecord(usage))
-  }
-
-  /** The use of a database; a database new to the ledger is admitted (or refused) and measured. */
-  async #database(state: TenantState, tenant: string, db: string, quota: TenantQuota): Promise<Usage> {
-    const known = state.dbs.get(db)
-    if (known) return known
-    if (state.dbs.size >= quota.maxDatabasesPerTenant) {
-      throw new WeftError(
-        ErrorCodes.QUOTA_EXCEEDED,
-        `the tenant has its limit of ${quota.maxDatabasesPerTenant} databases on this server`,
-      )
+  /** The state from the per-database records of an earlier version (moved into the one record by the caller, then deleted). */
+  async #fromLegacy(tenant: string): Promise<UsageState> {
+    const state: UsageState = { dbs: new Map(), holds: new Map() }
+    const legacy = await readLegacy(this.#kv, tenant)
+    for (const { db, usage, pending } of legacy) {
+      if (pending) {
+        const stored = await storedOf(await this.#stores.open(tenant, db), unpackHashes(pending))
+        for (const size of stored) usage.bytes += size
+        usage.entries += stored.length
+      }
+      state.dbs.set(db, usage)
     }
-    const usage = await measure(await this.#stores.open(tenant, db))
-    await this.#kv.put(recordKey(tenant, db), encodeRecord(usage))
-    state.dbs.set(db, usage)
-    state.total.bytes += usage.bytes
-    state.total.entries += usage.entries
-    return usage
+    if (legacy.length) {
+      await this.#save(tenant, state)
+      for (const { key } of legacy) await this.#kv.delete(key)
+    }
+    return state
   }
 
-  /** After an append failed: counts what the store holds of it, or forgets the tenant so its record is read again. */
-  async #settleFailed(
-    tenant: string,
-    db: string,
-    state: TenantState,
-    usage: Usage,
-    store: ChangeStore,
-    admitted: EntryEnvelope[],
-  ): Promise<void> {
+  async #save(tenant: string, state: UsageState): Promise<void> {
     try {
-      const held = await store.has(admitted.map((e) => e.hash))
-      addStored(
-        state,
-        usage,
-        admitted.filter((_, i) => held[i]).map((e) => e.bytes.length),
-      )
-      await this.#kv.put(recordKey(tenant, db), encodeRecord(usage))
+      await this.#kv.put(stateKey(tenant), encodeState(state))
     } catch (err) {
-      this.#log(`could not settle the storage use of ${tenant}/${db} after a failed append`, err)
-      this.#states.delete(tenant)
+      this.#cache.delete(tenant) // what is cached may be ahead of the record now
+      throw err
     }
   }
 
-  /** Runs `fn` after every earlier call for the same tenant has finished (in every process, when shared). */
-  #serial<T>(tenant: string, fn: () => Promise<T>, write = true): Promise<T> {
-    const cluster = this.#cluster
-    // A read of counts not cached reads the records, which another process's append may have half written: under the lock.
-    const shared = () =>
-      cluster!.section(`usage/${tenant}`, () => void this.#states.delete(tenant), fn, {
-        write,
-        lock: !this.#states.has(tenant),
-      })
-    const run = (this.#queues.get(tenant) ?? Promise.resolve()).then(cluster ? shared : fn)
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.#queues.set(tenant, tail)
-    void tail.then(() => {
-      if (this.#queues.get(tenant) === tail) this.#queues.delete(tenant)
+  /** Runs `fn` after every earlier step for the same tenant in this process, holding the tenant's lock in all of them when shared. */
+  #locked<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
+    let lock = this.#locks.get(tenant)
+    if (!lock) this.#locks.set(tenant, (lock = { mutex: new Mutex(), users: 0 }))
+    lock.users++
+    const held = lock
+    const run = this.#shared ? () => exclusively(this.#kv, `usage/${tenant}`, fn) : fn
+    return held.mutex.run(run).finally(() => {
+      if (--held.users === 0 && this.#locks.get(tenant) === held) this.#locks.delete(tenant)
     })
-    return run
   }
 }
 
-/** Adds newly stored entries (their sizes) to a database's and its tenant's use. */
-function addStored(state: TenantState, usage: Usage, sizes: readonly number[]): void {
-  for (const size of sizes) {
-    usage.bytes += size
-    state.total.bytes += size
-  }
-  usage.entries += sizes.length
-  state.total.entries += sizes.length
-}
-
-/** What a store holds already: nothing for a new one, a full read for one written before quotas. */
-async function measure(store: ChangeStore): Promise<Usage> {
-  const usage: Usage = { bytes: 0, entries: 0 }
-  if ((await store.head()).count === 0) return usage
-  for (let cursor: Cursor | null = null, done = false; !done;) {
-    const page = await store.scan(cursor, { limit: SCAN_PAGE })
-    for (const e of await store.getChanges(page.entries.map((x) => x.hash))) usage.bytes += e.bytes.length
-    usage.entries += page.entries.length
-    cursor = page.cursor
-    done = page.done
-  }
-  return usage
-}
-
-function overQuota(q: TenantQuota): WeftError {
-  return new WeftError(
-    ErrorCodes.QUOTA_EXCEEDED,
-    `the tenant's storage on this server is full (at most ${q.maxBytesPerTenant} bytes and ${q.maxEntriesPerTenant} entries)`,
-  )
-}
-
-function recordPrefix(tenant: string): string {
-  return `usage/${tenant}/`
-}
-
-function recordKey(tenant: string, db: string): string {
-  return recordPrefix(tenant) + db
-}
-
-function encodeRecord(usage: Usage, pending?: readonly ChangeHash[]): Uint8Array {
-  const r: DbRecord = {
-    v: 1,
-    bytes: usage.bytes,
-    entries: usage.entries,
-    ...(pending?.length ? { pending: packHashes(pending) } : {}),
-  }
-  return packValue(r)
-}
-
-function decodeRecord(bytes: Uint8Array): DbRecord {
-  const r = unpackValue<DbRecord>(bytes, 64 << 20)
-  if (r?.v !== 1 || !Number.isSafeInteger(r.bytes) || !Number.isSafeInteger(r.entries)) {
-    throw new WeftError(ErrorCodes.STORAGE_ERROR, 'a storage use record of the server does not parse')
-  }
-  return r
+/** The sizes of those of `hashes` the store holds. */
+async function storedOf(store: ChangeStore, hashes: ChangeHash[]): Promise<number[]> {
+  const held = await store.has(hashes)
+  const kept = hashes.filter((_, i) => held[i])
+  return (await store.getChanges(kept)).map((e) => e.bytes.length)
 }

@@ -186,7 +186,8 @@ export class WeftServer {
     this.#presence = new PresenceRelay(options.presence)
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst, cluster?.state.kv)
     if (cluster) {
-      for (const part of [this.#registry, this.#directory, this.#usage, this.#mailbox]) part.share(cluster.state)
+      for (const part of [this.#registry, this.#directory, this.#mailbox]) part.share(cluster.state)
+      this.#usage.share()
     }
     this.#auth = new Authenticator(this.#admission, {
       serverId,

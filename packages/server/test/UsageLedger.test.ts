@@ -139,10 +139,10 @@ describe('UsageLedger after a crash', () => {
     await expect(ledger.append('t', 'db', a, quota())).rejects.toMatchObject({ code: ErrorCodes.STORAGE_ERROR })
     expect(await ledger.usage('t')).toMatchObject({ entries: 0, bytes: 0 })
     failAppend = false
-    // The record write after the append fails (the first put names the pending entries, the second
-    // would settle them): the entries are stored and reported; the ledger reads its record again and
-    // counts them from the pending list.
-    puts = [false, true]
+    // The record write after the append fails (the first put takes the hold, the second names its
+    // entries, the third would settle it): the entries are stored and reported; the ledger reads its
+    // record again and settles the hold by what the store holds of the entries it names.
+    puts = [false, false, true]
     const r = await ledger.append('t', 'db', a, quota())
     expect(r.added).toHaveLength(2)
     expect(await ledger.usage('t')).toMatchObject({ entries: 2, bytes: size(a) })
@@ -178,7 +178,8 @@ describe('UsageLedger', () => {
     await ledger.open('t', 'a', quota({ maxDatabasesPerTenant: 1 }))
     const refused = await ledger.open('t', 'b', quota({ maxDatabasesPerTenant: 1 })).catch((e: unknown) => e)
     expect(isWeftError(refused, ErrorCodes.QUOTA_EXCEEDED)).toBe(true)
-    expect(await kv.keys('usage/t/')).toEqual(['usage/t/a'])
+    expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toMatchObject({ databases: 1 })
+    expect(await kv.keys('usage/t/')).toEqual(['usage/t/~/state'])
   })
 })
 
