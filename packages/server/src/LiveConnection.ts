@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws'
 import type { MemoryBudget } from './MemoryBudget.ts'
 import type { PresenceMember, PresenceRelay } from './presence/PresenceRelay.ts'
 import { readEntriesCapped } from './readEntriesCapped.ts'
+import { scanShared, sharedReader } from './sharedReads.ts'
 import { SocketOutflow, type OutflowLimits } from './SocketOutflow.ts'
 
 interface Subscription {
@@ -223,7 +224,7 @@ export class LiveConnection {
 
   /** Sends one page of `sub`; true when it is caught up (or the socket is gone). */
   async #page(sub: Subscription): Promise<boolean> {
-    const page = await sub.store.scan(sub.cursor, { limit: PAGE })
+    const page = await scanShared(sub.store, sub.cursor, PAGE)
     if (!(page.entries.length || page.reset || sub.first || (page.done && sub.owesDone))) {
       sub.cursor = page.cursor
       return page.done
@@ -237,7 +238,7 @@ export class LiveConnection {
     try {
       if (this.#subs.get(sub.db) !== sub) return true
       const read = await readEntriesCapped(
-        sub.store,
+        sharedReader(sub.store),
         page.entries.map((e) => e.hash),
         {
           maxBytes: this.#options.pageBytes,

@@ -17,7 +17,7 @@ export interface CappedRead {
  * many hashes are asked for.
  */
 export async function readEntriesCapped(
-  store: ChangeStore,
+  store: Pick<ChangeStore, 'getChanges'>,
   hashes: readonly ChangeHash[],
   limits: { readonly maxBytes: number; readonly maxEntryBytes: number },
 ): Promise<CappedRead> {

@@ -8,6 +8,7 @@ import {
   type KeyValueStore,
 } from '@weft/core/backend'
 import type { TenantEvent } from '../tenancy/TenantEventBus.ts'
+import { shareInTurn } from '../shareInTurn.ts'
 
 /** What the server does when the cluster says something changed elsewhere. */
 export interface ClusterHooks {
@@ -41,6 +42,7 @@ export class ClusterState {
   readonly #kv: KeyValueStore
   readonly #bus: ClusterBus
   readonly #seen = new Map<string, number>()
+  readonly #reading = new Map<string, Promise<number>>()
   #hooks: ClusterHooks | undefined
   readonly #unsubscribe: (() => void)[] = []
 
@@ -69,7 +71,7 @@ export class ClusterState {
   /** Makes sure what this process caches of `tenant` is as new as the shared storage. */
   async fresh(tenant: string): Promise<void> {
     const name = tenantSection(tenant)
-    const v = await addToCounter(this.#kv, name, 0)
+    const v = await this.#version(name)
     if (this.#seen.get(name) === v) return
     // Remembered first: the sockets the invalidation re-checks ask `fresh` again, and must not loop.
     this.#remember(name, v)
@@ -94,6 +96,15 @@ export class ClusterState {
     if (held?.has(name)) return fn()
     if (!options.write && !options.lock) return this.#read(name, stale, fn)
     return this.#locked(name, stale, fn, options)
+  }
+
+  /**
+   * The version of `name`. Calls in the same turn of the event loop share one read (every live
+   * subscription of a tenant asks when an entry arrives): the read starts in that turn, after
+   * anything that made them ask, so it is as new for each of them as a read of its own.
+   */
+  #version(name: string): Promise<number> {
+    return shareInTurn(this.#reading, name, () => addToCounter(this.#kv, name, 0))
   }
 
   /** A read: without the lock while this process's view is the newest, else under it (reading it again). */
