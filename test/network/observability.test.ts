@@ -130,7 +130,13 @@ describe('weft-server command line', () => {
     })
 
   it('a bad flag or port prints a code and a remedy, exit 2, no stack trace', async () => {
-    for (const args of [['--bogus'], ['--port', 'eighty'], ['--log-level', 'loud'], ['--max-tenants', 'many']]) {
+    for (const args of [
+      ['--bogus'],
+      ['--port', 'eighty'],
+      ['--log-level', 'loud'],
+      ['--max-tenants', 'many'],
+      ['--postgres', 'postgres://127.0.0.1:1/none', '--single-process', '--workers', '2'],
+    ]) {
       const r = await runServer(['--memory', ...args])
       expect(r.code, r.out).toBe(2)
       expect(r.out).toContain('WEFT_CLI_USAGE')

@@ -2,7 +2,11 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready } from '@weft/core/backend'
-import { createTestDatabase, type TestDatabase } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
+import {
+  adminQuery,
+  createTestDatabase,
+  type TestDatabase,
+} from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
 import { RemoteChangeStore, ServerConnection } from '@weft/client'
 import { eventually, setupTenant } from './helpers/devices.ts'
 import { stickyFetch } from './helpers/stickyFetch.ts'
@@ -68,6 +72,42 @@ describe('weft-server --workers', () => {
       expect(primary.stdout()).toMatch(/SIGTERM: draining 2 workers/)
     } finally {
       await primary.stop()
+    }
+  })
+})
+
+describe('weft-server --single-process', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase('single')
+  })
+  afterAll(() => db.drop())
+
+  const listeners = async () =>
+    Number(
+      (
+        await adminQuery<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'",
+          [db.name],
+        )
+      ).rows[0]!.n,
+    )
+
+  it('serves on PostgreSQL without a cluster bus; by default a server listens on one', async () => {
+    for (const [flags, listening] of [
+      [['--single-process'], 0],
+      [[], 1],
+    ] as const) {
+      const port = await freePort()
+      const server = await startServerProcess(['--postgres', db.url, '--port', String(port), ...flags])
+      try {
+        await server.printed(/listening/)
+        const url = `http://127.0.0.1:${port}`
+        expect((await fetch(`${url}/readyz`)).status).toBe(200)
+        expect(await listeners(), flags.join(' ') || 'default').toBe(listening)
+      } finally {
+        await server.stop()
+      }
     }
   })
 })

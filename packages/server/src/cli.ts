@@ -22,6 +22,8 @@
  * (tenants are created through the admin API only). A bad flag prints `WEFT_CLI_USAGE` and a remedy,
  * and exits 2.
  *
+ * `--single-process` (WEFT_SINGLE_PROCESS=1) tells a server on PostgreSQL that it is the only process
+ * on that storage: it keeps sessions, counts and caches in memory and opens no cluster bus.
  * `--workers N` (WEFT_WORKERS) runs N server processes on the one port (`node:cluster`): the primary
  * restarts a worker that dies and passes SIGTERM on. SIGTERM (or SIGINT) drains gracefully: no new
  * connections, live sockets closed with the going-away code, requests in flight finished, then exit.
@@ -83,6 +85,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   metrics: { type: 'boolean' },
   workers: { type: 'string' },
+  'single-process': { type: 'boolean' },
   'metrics-token': { type: 'string' },
   help: { type: 'boolean' },
   ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
@@ -106,6 +109,7 @@ if (values.help) {
       '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
       '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]\n' +
       '            [--workers N]   (N processes on one port, over --postgres; SIGTERM drains them)\n' +
+      '            [--single-process]   (the only process on its PostgreSQL: no cluster bus, state kept in memory)\n' +
       'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)\n' +
       'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)\n' +
       'weft-server migrate --from <level folder> --to <postgres url>   (moves a LevelDB server to PostgreSQL)',
@@ -165,6 +169,8 @@ if (!Number.isInteger(workers) || workers < 1 || workers > 64)
   usage(`--workers takes a number of processes from 1 to 64, not ${workersRaw}`)
 if (workers > 1 && !postgres)
   usage('--workers needs storage the processes share', 'add --postgres URL (LevelDB and memory belong to one process)')
+const singleProcess = values['single-process'] === true || process.env.WEFT_SINGLE_PROCESS === '1'
+if (singleProcess && workers > 1) usage('--single-process and --workers contradict each other', 'drop one of them')
 const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
 const tenancy = {
   ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
@@ -200,6 +206,7 @@ async function serve(): Promise<void> {
     quotas,
     registration,
     tenancy,
+    ...(singleProcess ? { cluster: false as const } : {}),
     ...(baseDomain ? { baseDomain } : {}),
     ...(publicUrls?.length ? { publicUrls } : {}),
     log: (message, error) => logger.error({ err: error }, message),
