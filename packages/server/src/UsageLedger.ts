@@ -68,6 +68,7 @@ export class UsageLedger {
   readonly #locks = new Map<string, { mutex: Mutex; users: number }>()
   /** Holds of appends under way in this process, which no load settles. */
   readonly #mine = new Set<string>()
+  readonly #queued = new Map<string, QueuedStep[]>()
   #shared = false
 
   constructor(kv: KeyValueStore, stores: TenantStores, log: (message: string, error?: unknown) => void = () => {}) {
@@ -88,10 +89,7 @@ export class UsageLedger {
 
   /** The tenant's use now, across its databases (holds of appends under way included). */
   usage(tenant: string): Promise<Usage & { databases: number }> {
-    return this.#locked(tenant, async () => {
-      const state = await this.#load(tenant)
-      return { ...usedBy(state), databases: state.dbs.size }
-    })
+    return this.#step(tenant, (state) => ({ ...usedBy(state), databases: state.dbs.size }))
   }
 
   /**
@@ -100,8 +98,7 @@ export class UsageLedger {
    */
   async open(tenant: string, db: string, quota: TenantQuota): Promise<ChangeStore> {
     if (this.#known.get(tenant)?.has(db)) return this.#stores.open(tenant, db)
-    await this.#locked(tenant, async () => {
-      const state = await this.#load(tenant)
+    await this.#step(tenant, async (state, changed) => {
       if (!state.dbs.has(db)) {
         if (state.dbs.size >= quota.maxDatabasesPerTenant) {
           throw new WeftError(
@@ -110,7 +107,7 @@ export class UsageLedger {
           )
         }
         state.dbs.set(db, await measure(await this.#stores.open(tenant, db)))
-        await this.#save(tenant, state)
+        changed()
       }
       let known = this.#known.get(tenant)
       if (!known) this.#known.set(tenant, (known = new Set()))
@@ -201,10 +198,7 @@ export class UsageLedger {
 
   /** Whether any of the holds `ids` still stands. */
   #holding(tenant: string, ids: readonly string[]): Promise<boolean> {
-    return this.#locked(tenant, async () => {
-      const state = await this.#load(tenant)
-      return ids.some((id) => state.holds.has(id))
-    })
+    return this.#step(tenant, (state) => ids.some((id) => state.holds.has(id)))
   }
 
   #reserve(
@@ -215,8 +209,7 @@ export class UsageLedger {
     quota: TenantQuota,
     mayWait: boolean,
   ): Promise<{ admitted: EntryEnvelope[]; refused: RejectedEntry[]; waitFor?: string[] }> {
-    return this.#locked(tenant, async () => {
-      const state = await this.#load(tenant)
+    return this.#step(tenant, (state, changed) => {
       const used = usedBy(state)
       const admitted: EntryEnvelope[] = []
       const refused: RejectedEntry[] = []
@@ -237,7 +230,7 @@ export class UsageLedger {
         return { admitted: [], refused: [], waitFor: [...state.holds.keys()] }
       if (admitted.length) {
         state.holds.set(id, { db, bytes, entries: admitted.length, at: Date.now() })
-        await this.#save(tenant, state)
+        changed()
       }
       return { admitted, refused }
     })
@@ -245,8 +238,7 @@ export class UsageLedger {
 
   /** Turns the hold `id` into stored entries of its database (their sizes), freeing the rest. */
   async #settle(tenant: string, id: string, added: readonly number[]): Promise<void> {
-    await this.#locked(tenant, async () => {
-      const state = await this.#load(tenant)
+    await this.#step(tenant, (state, changed) => {
       const hold = state.holds.get(id)
       if (!hold) return
       state.holds.delete(id)
@@ -254,7 +246,7 @@ export class UsageLedger {
       for (const size of added) usage.bytes += size
       usage.entries += added.length
       state.dbs.set(hold.db, usage)
-      await this.#save(tenant, state)
+      changed()
     })
     await this.#kv
       .delete(holdKey(tenant, id))
@@ -330,6 +322,45 @@ export class UsageLedger {
     }
   }
 
+  /**
+   * Runs `fn` on the tenant's state under its lock. Steps asked for while one runs or waits for the
+   * lock are run together, in order, on one read of the state and one write (when any of them
+   * `changed` it): under load, pushes of a tenant share the lock instead of queueing on it one by one.
+   */
+  #step<T>(tenant: string, fn: (state: UsageState, changed: () => void) => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let queue = this.#queued.get(tenant)
+      if (!queue) {
+        this.#queued.set(tenant, (queue = []))
+        void this.#locked(tenant, () => this.#runSteps(tenant)).catch(() => {})
+      }
+      queue.push({ fn, resolve, reject } as QueuedStep)
+    })
+  }
+
+  async #runSteps(tenant: string): Promise<void> {
+    const steps = this.#queued.get(tenant) ?? []
+    this.#queued.delete(tenant)
+    const settle: (() => void)[] = []
+    try {
+      const state = await this.#load(tenant)
+      let dirty = false
+      for (const step of steps) {
+        try {
+          const r = await step.fn(state, () => (dirty = true))
+          settle.push(() => step.resolve(r))
+        } catch (err) {
+          settle.push(() => step.reject(err))
+        }
+      }
+      if (dirty) await this.#save(tenant, state)
+    } catch (err) {
+      for (const step of steps) step.reject(err)
+      return
+    }
+    for (const s of settle) s()
+  }
+
   /** Runs `fn` after every earlier step for the same tenant in this process, holding the tenant's lock in all of them when shared. */
   #locked<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
     let lock = this.#locks.get(tenant)
@@ -341,6 +372,13 @@ export class UsageLedger {
       if (--held.users === 0 && this.#locks.get(tenant) === held) this.#locks.delete(tenant)
     })
   }
+}
+
+/** A step waiting for its tenant's lock. */
+interface QueuedStep {
+  readonly fn: (state: UsageState, changed: () => void) => unknown
+  readonly resolve: (value: unknown) => void
+  readonly reject: (reason: unknown) => void
 }
 
 /** The sizes of those of `hashes` the store holds. */

@@ -113,3 +113,29 @@ describe('UsageLedger over the records of an earlier version', () => {
     expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toEqual(expected)
   })
 })
+
+describe('UsageLedger under load', () => {
+  it('runs the steps of concurrent pushes together: far fewer writes of the use than two per push', async () => {
+    const { factory, kv, entries } = await setup()
+    let writes = 0
+    const counted = { ...kv, get: kv.get.bind(kv), keys: kv.keys.bind(kv), delete: kv.delete.bind(kv) }
+    counted.put = (k: string, v: Uint8Array) => {
+      if (k === 'usage/t/~/state') writes++
+      return kv.put(k, v)
+    }
+    const ledgers = [0, 1].map(() => {
+      const l = new UsageLedger(counted, new TenantStores(factory))
+      l.share()
+      return l
+    })
+    await ledgers[0]!.open('t', 'db', quota())
+    writes = 0
+    const pushes = 40
+    const results = await Promise.all(
+      Array.from({ length: pushes }, (_, i) => ledgers[i % 2]!.append('t', 'db', entries(2), quota())),
+    )
+    expect(results.every((r) => r.added.length === 2)).toBe(true)
+    expect(await ledgers[1]!.usage('t')).toMatchObject({ entries: 2 * pushes })
+    expect(writes).toBeLessThan(pushes)
+  })
+})
