@@ -112,8 +112,10 @@ export async function benchScaleLatency(db: BenchDatabase): Promise<Figure[]> {
       value: `${conns}`,
       reference: `pool bound ${POOL_BOUND}`,
       ratio: conns / POOL_BOUND,
-      target: '<= 1.10 (pool + a listener)',
-      met: conns <= POOL_BOUND + 1,
+      // The main pool, the pool lock sections hold their advisory locks on (as large, apart, so a
+      // section never waits for a connection its own work needs), and the listening connection.
+      target: '<= 2.10 (pool + lock pool + a listener)',
+      met: conns <= 2 * POOL_BOUND + 1,
       notes: ['largest count seen for any process, sampled every 200 ms through both latency runs'],
     })
     return figures
