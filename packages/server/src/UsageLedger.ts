@@ -21,6 +21,7 @@ import {
   encodeState,
   holdKey,
   measure,
+  NAMES_IN_RECORD,
   overQuota,
   readLegacy,
   stateKey,
@@ -145,7 +146,8 @@ export class UsageLedger {
       if (admitted.length === 0) return { added: [], existing, rejected: refused }
       let r: AppendResult
       try {
-        await this.#kv.put(holdKey(tenant, id), packHashes(admitted.map((e) => e.hash)))
+        if (admitted.length > NAMES_IN_RECORD)
+          await this.#kv.put(holdKey(tenant, id), packHashes(admitted.map((e) => e.hash)))
         r = await store.appendMany(admitted)
       } catch (err) {
         await this.#settleFailed(tenant, id, store, admitted)
@@ -156,6 +158,7 @@ export class UsageLedger {
         tenant,
         id,
         r.added.map((h) => sizes.get(h)!),
+        admitted.length > NAMES_IN_RECORD,
       ).catch((err: unknown) => {
         // The entries are stored and the hold names them: the next load settles it from the store.
         this.#log(`could not record the storage use of ${tenant}/${db}`, err)
@@ -229,15 +232,20 @@ export class UsageLedger {
       if (refused.length && mayWait && state.holds.size)
         return { admitted: [], refused: [], waitFor: [...state.holds.keys()] }
       if (admitted.length) {
-        state.holds.set(id, { db, bytes, entries: admitted.length, at: Date.now() })
+        // A few names go in the record with the hold (one write); more get a record of their own.
+        const names = admitted.length <= NAMES_IN_RECORD ? { names: packHashes(admitted.map((e) => e.hash)) } : {}
+        state.holds.set(id, { db, bytes, entries: admitted.length, at: Date.now(), ...names })
         changed()
       }
       return { admitted, refused }
     })
   }
 
-  /** Turns the hold `id` into stored entries of its database (their sizes), freeing the rest. */
-  async #settle(tenant: string, id: string, added: readonly number[]): Promise<void> {
+  /**
+   * Turns the hold `id` into stored entries of its database (their sizes), freeing the rest;
+   * `apart`: its names were written in a record of their own, deleted after.
+   */
+  async #settle(tenant: string, id: string, added: readonly number[], apart: boolean): Promise<void> {
     await this.#step(tenant, (state, changed) => {
       const hold = state.holds.get(id)
       if (!hold) return
@@ -248,9 +256,11 @@ export class UsageLedger {
       state.dbs.set(hold.db, usage)
       changed()
     })
-    await this.#kv
-      .delete(holdKey(tenant, id))
-      .catch((err: unknown) => this.#log('could not delete a settled hold', err))
+    if (apart) {
+      await this.#kv
+        .delete(holdKey(tenant, id))
+        .catch((err: unknown) => this.#log('could not delete a settled hold', err))
+    }
   }
 
   /** After an append failed: counts what the store holds of it; if even that fails, the next load settles it. */
@@ -261,6 +271,7 @@ export class UsageLedger {
         tenant,
         id,
         admitted.filter((_, i) => held[i]).map((e) => e.bytes.length),
+        admitted.length > NAMES_IN_RECORD,
       )
     } catch (err) {
       this.#log(`could not settle the storage use of ${tenant} after a failed append`, err)
@@ -279,7 +290,7 @@ export class UsageLedger {
       ([id, h]) => !this.#mine.has(id) && (!this.#shared || now - h.at > HOLD_TIMEOUT_MS),
     )
     for (const [id, hold] of dead) {
-      const names = await this.#kv.get(holdKey(tenant, id))
+      const names = hold.names ?? (await this.#kv.get(holdKey(tenant, id)))
       // No hashes written: the process died before its append began.
       const stored = names ? await storedOf(await this.#stores.open(tenant, hold.db), unpackHashes(names)) : []
       const usage = state.dbs.get(hold.db) ?? { bytes: 0, entries: 0 }
@@ -289,7 +300,7 @@ export class UsageLedger {
       state.holds.delete(id)
     }
     if (dead.length || !raw) await this.#save(tenant, state)
-    for (const [id] of dead) await this.#kv.delete(holdKey(tenant, id))
+    for (const [id, hold] of dead) if (!hold.names) await this.#kv.delete(holdKey(tenant, id))
     if (!this.#shared) this.#cache.set(tenant, state)
     return state
   }

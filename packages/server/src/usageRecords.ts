@@ -20,7 +20,12 @@ export interface Hold extends Usage {
   readonly db: string
   /** When the hold was taken (the taking process's clock, ms). */
   readonly at: number
+  /** The hashes of the entries it admitted (packed) when few; else they are in a record of their own ({@link holdKey}). */
+  readonly names?: Uint8Array
 }
+
+/** Most entries a hold names in the use record itself; a larger push writes its names apart. */
+export const NAMES_IN_RECORD = 8
 
 /** A tenant's storage use: what each database holds, and the holds of appends under way. */
 export interface UsageState {
@@ -62,15 +67,21 @@ interface StateRecord {
   readonly v: 2
   /** db → [bytes, entries] */
   readonly dbs: Record<string, [number, number]>
-  /** hold id → [db, bytes, entries, at] */
-  readonly holds: Record<string, [string, number, number, number]>
+  /** hold id → [db, bytes, entries, at, names?] */
+  readonly holds: Record<string, [string, number, number, number, Uint8Array?]>
 }
 
 export function encodeState(state: UsageState): Uint8Array {
   const r: StateRecord = {
     v: 2,
     dbs: Object.fromEntries([...state.dbs].map(([db, u]) => [db, [u.bytes, u.entries]])),
-    holds: Object.fromEntries([...state.holds].map(([id, h]) => [id, [h.db, h.bytes, h.entries, h.at]])),
+    holds: Object.fromEntries(
+      [...state.holds].map(([id, h]) => {
+        const row: [string, number, number, number, Uint8Array?] = [h.db, h.bytes, h.entries, h.at]
+        if (h.names) row.push(h.names)
+        return [id, row]
+      }),
+    ),
   }
   return packValue(r)
 }
@@ -87,7 +98,8 @@ export function decodeState(bytes: Uint8Array): UsageState {
   for (const [id, h] of Object.entries(r.holds)) {
     if (!Array.isArray(h) || typeof h[0] !== 'string' || !count(h[1]) || !count(h[2]) || !count(h[3]))
       throw unreadable()
-    state.holds.set(id, { db: h[0], bytes: h[1], entries: h[2], at: h[3] })
+    if (h[4] !== undefined && !(h[4] instanceof Uint8Array && h[4].length % 32 === 0)) throw unreadable()
+    state.holds.set(id, { db: h[0], bytes: h[1], entries: h[2], at: h[3], ...(h[4] ? { names: h[4] } : {}) })
   }
   return state
 }

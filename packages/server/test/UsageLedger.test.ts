@@ -133,18 +133,20 @@ describe('UsageLedger after a crash', () => {
       close: () => kv.close(),
       put: (k, v) => (puts.shift() ? Promise.reject(new WeftError(ErrorCodes.STORAGE_ERROR, 'full')) : kv.put(k, v)),
     }
-    const ledger = new UsageLedger(flaky, new TenantStores(failing))
+    const logged: string[] = []
+    const ledger = new UsageLedger(flaky, new TenantStores(failing), (m) => logged.push(m))
     const a = entries(2)
     failAppend = true
     await expect(ledger.append('t', 'db', a, quota())).rejects.toMatchObject({ code: ErrorCodes.STORAGE_ERROR })
     expect(await ledger.usage('t')).toMatchObject({ entries: 0, bytes: 0 })
     failAppend = false
-    // The record write after the append fails (the first put takes the hold, the second names its
-    // entries, the third would settle it): the entries are stored and reported; the ledger reads its
-    // record again and settles the hold by what the store holds of the entries it names.
-    puts = [false, false, true]
+    // The record write after the append fails (the first put takes the hold, naming its two entries;
+    // the second would settle it): the entries are stored and reported; the ledger reads its record
+    // again and settles the hold by what the store holds of the entries it names.
+    puts = [false, true]
     const r = await ledger.append('t', 'db', a, quota())
     expect(r.added).toHaveLength(2)
+    expect(logged).toEqual([expect.stringMatching(/could not record the storage use of t\/db/)])
     expect(await ledger.usage('t')).toMatchObject({ entries: 2, bytes: size(a) })
     expect(await new UsageLedger(kv, new TenantStores(factory)).usage('t')).toMatchObject({
       entries: 2,
