@@ -6,6 +6,7 @@ import {
   WeftError,
   type DirectoryState,
   type KeyValueStore,
+  type Role,
   type VerifiedRecord,
 } from '@weft/core/backend'
 import { AsideRecords } from './AsideRecords.ts'
@@ -31,6 +32,18 @@ export interface DirectoryPost {
   readonly refused: { index: number; code: string; message: string }[]
   /** Device keys the fold lists as removed now and did not before: their sessions end. */
   readonly removed: string[]
+  /** Device keys the fold admits now and did not before. */
+  readonly admitted: string[]
+}
+
+/** A device as the server's fold of the directory lists it (see {@link TenantDirectory.devices}). */
+export interface DirectoryDevice {
+  /** Its Ed25519 public key, base64url. */
+  readonly key: string
+  readonly userId: string
+  readonly role: Role
+  /** True when the device, or its user, was removed. */
+  readonly removed: boolean
 }
 
 interface Held {
@@ -155,10 +168,11 @@ export class TenantDirectory {
       this.#aside.add(tenant, f)
       refused.push({ index: f.index, code: error.code, message: error.message })
     }
-    const removed = removedSince(held.state, state)
+    const removed = admittedOnlyIn(held.state, state)
+    const admitted = admittedOnlyIn(state, held.state)
     held.state = state
     refused.sort((a, b) => a.index - b.index)
-    return { added: keep.length, held: held.records.size, refused, removed }
+    return { added: keep.length, held: held.records.size, refused, removed, admitted }
   }
 
   /** What the directory of `tenant` (root key `root`) says of device `key`; undefined when it does not list it. */
@@ -177,6 +191,21 @@ export class TenantDirectory {
     const d = state.devices.get(key)
     const user = d && state.users.get(d.userId)
     return !!d && !d.removed && !!user && !user.removed && user.role === 'admin'
+  }
+
+  /**
+   * Every device the directory of `tenant` (root key `root`) lists, removed ones included, with
+   * its user and that user's role: what the signed plaintext records say, never key records.
+   */
+  async devices(tenant: string, root: string): Promise<DirectoryDevice[]> {
+    const { state } = await this.#load(tenant, root)
+    const out: DirectoryDevice[] = []
+    for (const d of state.devices.values()) {
+      const user = state.users.get(d.userId)
+      if (!user) continue
+      out.push({ key: d.id, userId: d.userId, role: user.role, removed: d.removed || user.removed })
+    }
+    return out
   }
 
   /** The records held for a tenant (for its usage). */
@@ -243,14 +272,12 @@ function fromKey(key: string): Uint8Array {
   return new Uint8Array(Buffer.from(key, 'base64url'))
 }
 
-/** Device keys removed (or of a user removed) in `after` that were admitted in `before`. */
-function removedSince(before: DirectoryState, after: DirectoryState): string[] {
-  const out: string[] = []
-  const admitted = (s: DirectoryState, id: string) => {
-    const d = s.devices.get(id)
-    const u = d && s.users.get(d.userId)
-    return !!d && !d.removed && !!u && !u.removed
+/** Device keys `s` admits (listed, not removed, of a user not removed) that `other` does not. */
+function admittedOnlyIn(s: DirectoryState, other: DirectoryState): string[] {
+  const admitted = (d: DirectoryState, id: string) => {
+    const device = d.devices.get(id)
+    const user = device && d.users.get(device.userId)
+    return !!device && !device.removed && !!user && !user.removed
   }
-  for (const id of after.devices.keys()) if (!admitted(after, id) && admitted(before, id)) out.push(id)
-  return out
+  return [...s.devices.keys()].filter((id) => admitted(s, id) && !admitted(other, id))
 }
