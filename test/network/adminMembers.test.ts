@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, generateSigningKeyPair, ready, toBase64Url } from '@weft/core/backend'
-import { registerMembers } from '@weft/client'
+import { registerMembers, resetTenant, ServerConnection } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { recordingSocket } from '../adversarial/helpers/sockets.ts'
 import { eventually } from './helpers/devices.ts'
@@ -101,7 +101,7 @@ describe('members listing', () => {
     await eventually(async () => ((await members(root.id)).body.members as Row[]).every((r) => r.sockets === 0))
   })
 
-  it('lists keys a registration admitted or revoked, without a user', async () => {
+  it('lists keys a registration admitted or revoked, without a user; a reset erases their times', async () => {
     const tenant = `members-reg-${process.pid}`
     const owner = generateSigningKeyPair()
     const a = generateSigningKeyPair()
@@ -114,6 +114,21 @@ describe('members listing', () => {
     expect(of(a.publicKey)).toMatchObject({ role: null, status: 'active', source: 'registration' })
     expect(of(b.publicKey)).toMatchObject({ status: 'removed' })
     expect(of(a.publicKey)!.admittedAt).toEqual(expect.any(Number))
+    await new ServerConnection({ url: server.url, tenant, key: a }).token()
+    expect(
+      ((await members(tenant)).body.members as Row[]).find((r) => r.key === toBase64Url(a.publicKey)),
+    ).toMatchObject({
+      lastSignInAt: expect.any(Number),
+    })
+
+    // The id is reset and registered again: the same key is admitted anew, never signed in.
+    await resetTenant({ url: server.url, tenant, signer: owner, seq: 1 })
+    expect((await members(tenant)).body.members).toEqual([])
+    const resetAt = Date.now()
+    await registerMembers({ url: server.url, tenant, admin: owner, seq: 3, add: [a.publicKey] })
+    const again = ((await members(tenant)).body.members as Row[]).find((r) => r.key === toBase64Url(a.publicKey))!
+    expect(again.admittedAt).toBeGreaterThanOrEqual(resetAt)
+    expect(again.lastSignInAt).toBeNull()
   })
 
   it('refuses a bad API key (WEFT_UNAUTHORIZED) and names an unknown tenant (WEFT_TENANT_NOT_FOUND)', async () => {
