@@ -99,6 +99,14 @@ describe('members listing', () => {
 
     socket.ws.close()
     await eventually(async () => ((await members(root.id)).body.members as Row[]).every((r) => r.sockets === 0))
+
+    // Deleted, the tenant's directory and times go with it: registered again by the same key, it has one member, new.
+    expect((await admin(server.url, 'DELETE', `/v1/admin/tenants/${root.id}`, { key: KEY })).status).toBe(200)
+    const deletedAt = Date.now()
+    await registerMembers({ url: server.url, tenant: root.id, admin: root.serverSigner(), seq: 1 })
+    const anew = (await members(root.id)).body.members as Row[]
+    expect(anew).toEqual([expect.objectContaining({ key: ids.root, source: 'registration', lastSignInAt: null })])
+    expect(anew[0]!.admittedAt).toBeGreaterThanOrEqual(deletedAt)
   })
 
   it('lists keys a registration admitted or revoked, without a user; a reset erases their times', async () => {

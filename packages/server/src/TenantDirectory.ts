@@ -214,12 +214,18 @@ export class TenantDirectory {
     return { records: h.records.size, bytes: h.bytes }
   }
 
+  /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
+  forget(tenant: string): void {
+    this.#held.delete(tenant)
+    this.#aside.clear(tenant)
+  }
+
   /** Erases every record held for the tenant (a reset). */
   erase(tenant: string): Promise<void> {
     return this.#queued(tenant, async () => {
       this.#held.delete(tenant)
       this.#aside.clear(tenant)
-      for (const k of await this.#kv.keys(prefix(tenant))) await this.#kv.delete(k)
+      for (const k of await this.#kv.keys(directoryPrefix(tenant))) await this.#kv.delete(k)
     })
   }
 
@@ -243,7 +249,7 @@ export class TenantDirectory {
     const records = new Map<string, VerifiedRecord>()
     const signed = new Set<string>()
     let bytes = 0
-    for (const k of await this.#kv.keys(prefix(tenant))) {
+    for (const k of await this.#kv.keys(directoryPrefix(tenant))) {
       const raw = await this.#kv.get(k)
       if (!raw) continue
       const text = new TextDecoder().decode(raw)
@@ -260,12 +266,13 @@ export class TenantDirectory {
   }
 }
 
-function prefix(tenant: string): string {
+/** Where the directory records of a tenant are kept (tenant ids hold no `/`). */
+export function directoryPrefix(tenant: string): string {
   return `directory/${tenant}/`
 }
 
 function recordKey(tenant: string, id: string): string {
-  return prefix(tenant) + id
+  return directoryPrefix(tenant) + id
 }
 
 function fromKey(key: string): Uint8Array {

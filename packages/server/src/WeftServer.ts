@@ -307,6 +307,7 @@ export class WeftServer {
       recheckLive,
       forget: (tenant) => {
         this.#registry.forget(tenant)
+        this.#directory.forget(tenant)
         this.#usage.forget(tenant)
         this.#mailbox.forget(tenant)
         this.#stores.forget(tenant)
