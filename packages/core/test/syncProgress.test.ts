@@ -37,9 +37,12 @@ function checkReports(reports: SyncProgress[], total: number): void {
 describe('sync progress', () => {
   /** One source for every 10,000-entry sync (they only read it): made once, in chains, so syncs verify only their tips. */
   let source: MemoryChangeStore
+  /** A small one, where the size does not matter. */
+  let small: MemoryChangeStore
   beforeAll(async () => {
     await ready()
     source = await storeWith(N)
+    small = await storeWith(300)
   })
 
   it('a 10,000-entry syncStores reports monotonic progress and ends with the total', async () => {
@@ -88,16 +91,15 @@ describe('sync progress', () => {
 
   it('throttles: with a long interval only the first copy report and the last are sent', async () => {
     const reports: SyncProgress[] = []
-    await syncStores(source, new MemoryChangeStore(), { onProgress: (p) => reports.push(p), progressInterval: 60_000 })
+    await syncStores(small, new MemoryChangeStore(), { onProgress: (p) => reports.push(p), progressInterval: 60_000 })
     expect(reports.map((r) => r.phase)).toEqual(['reconcile', 'copy', 'done'])
   })
 
   it('whatever the batch sizes, progress is monotonic and ends at the total (property)', async () => {
-    const source = await storeWith(300)
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 400 }), async (pageSize) => {
         const reports: SyncProgress[] = []
-        await incrementalSync(source, new MemoryChangeStore(), undefined, {
+        await incrementalSync(small, new MemoryChangeStore(), undefined, {
           pageSize,
           onProgress: (p) => reports.push(p),
           progressInterval: 0,
