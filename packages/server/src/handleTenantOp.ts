@@ -55,10 +55,9 @@ export async function handleTenantOp(
       await ctx.auth.revoke(tenant, r.revoked)
       const { admin, add, revoke } = request.registration
       const gone = new Set(revoke.map(toBase64Url))
-      await ctx.times.admitted(
-        tenant,
-        [admin, ...add].map(toBase64Url).filter((k) => !gone.has(k)),
-      )
+      const admitted = [admin, ...add].map(toBase64Url).filter((k) => !gone.has(k))
+      // Informational, like every time noted here: the registration stands whether or not it is noted.
+      await ctx.times.admitted(tenant, admitted).catch(() => undefined)
       // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
       await ctx.membershipsChanged(tenant)
       return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
@@ -69,7 +68,7 @@ export async function handleTenantOp(
       if (!keys)
         throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}: register it first`)
       const r = await ctx.directory.post(tenant, keys.root, request.records)
-      await ctx.times.admitted(tenant, r.admitted)
+      await ctx.times.admitted(tenant, r.admitted).catch(() => undefined)
       if (r.removed.length) {
         await ctx.auth.revoke(tenant, r.removed)
         await ctx.membershipsChanged(tenant)
@@ -107,7 +106,7 @@ export async function handleTenantOp(
         accepted: ctx.acceptsOrigin(request.server, caller.host),
       }
       const s = await ctx.auth.session(tenant, request.publicKey, request.challenge, request.signature, server)
-      // Informational: a sign-in that could not be noted still succeeds.
+      // A sign-in that could not be noted still succeeds.
       await ctx.times.signedIn(tenant, s.key).catch(() => undefined)
       return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
     }
