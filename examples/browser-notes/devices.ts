@@ -12,9 +12,15 @@ import { registerNotebook, inviteToString, NotebookSync, relayUrl, SYNC_KEY, typ
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 
+/** Longest wait between two tries to link a lone notebook to the relay. */
+const LINK_RETRY_MAX_MS = 30_000
+
 /**
- * Shows the panel for `tenant`; starts syncing when this notebook already does (after a join, or
- * a reload). Returns a function that stops syncing (to start over).
+ * Shows the panel for `tenant` and syncs it with the page's relay, one device or many: a lone
+ * notebook is registered on the relay and pushes its notes there (so a device that joins later,
+ * or this one after a reinstall, finds them). Offline, or while the relay cannot be reached, it
+ * tries again when the browser is back online and with growing pauses. Returns a function that
+ * stops syncing (to start over).
  */
 export async function showDevices(
   tenant: Tenant,
@@ -32,10 +38,45 @@ export async function showDevices(
   announce(notes, null)
   addEventListener('pagehide', () => presenceOf(notes).leave())
 
-  async function startSync(relay: string): Promise<void> {
-    if (sync) return
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let retryMs = 1_000
+  let stopped = false
+
+  /** Registers the notebook on the relay (once, from its first device) and starts syncing with it. */
+  async function link(relay: string): Promise<void> {
+    if (!localStorage.getItem(SYNC_KEY)) await registerNotebook(relay, tenant)
+    await startSync(relay)
+  }
+
+  /** Links to the page's relay, trying again later when that fails (offline, relay down). */
+  function linkSoon(): void {
+    clearTimeout(retry)
+    const relay = localStorage.getItem(SYNC_KEY) ?? relayUrl()
+    if (stopped || sync || !relay || !navigator.onLine) return // offline: the `online` event calls again
+    link(relay).then(
+      () => void (retryMs = 1_000),
+      () => {
+        retry = setTimeout(linkSoon, retryMs)
+        retryMs = Math.min(retryMs * 2, LINK_RETRY_MAX_MS)
+      },
+    )
+  }
+
+  /** Starts syncing once, however many callers ask at the same time. */
+  let starting: Promise<void> | undefined
+  function startSync(relay: string): Promise<void> {
+    starting ??= begin(relay).catch((err: unknown) => {
+      starting = undefined
+      throw err
+    })
+    return starting
+  }
+
+  async function begin(relay: string): Promise<void> {
     localStorage.setItem(SYNC_KEY, relay)
-    sync = await NotebookSync.start(tenant, relay, storage)
+    const started = await NotebookSync.start(tenant, relay, storage)
+    if (stopped) return started.close() // started over meanwhile
+    sync = started
     sync.subscribe((s) => {
       renderStatus(s)
       here.render()
@@ -85,8 +126,7 @@ export async function showDevices(
     void run(async () => {
       const relay = sync?.relay ?? relayUrl()
       if (!relay) throw new Error('this page has no relay configured (add ?relay=<url> to its address)')
-      await registerNotebook(relay, tenant) // the first device registers the notebook on the relay
-      await startSync(relay)
+      await link(relay) // a linked notebook (offline now, say) needs nothing more
       $<HTMLTextAreaElement>('invite-text').value = inviteToString({ tenantId: tenant.id, relay })
       $('add-flow').hidden = false
     })
@@ -107,9 +147,14 @@ export async function showDevices(
   $('devices').hidden = false
   const relay = localStorage.getItem(SYNC_KEY)
   if (relay) await startSync(relay)
+  else linkSoon() // a lone notebook syncs too, once the relay answers
+  addEventListener('online', linkSoon)
   await renderList()
   here.render()
   return async () => {
+    stopped = true
+    clearTimeout(retry)
+    removeEventListener('online', linkSoon)
     await sync?.close()
     sync = undefined
   }
@@ -122,7 +167,7 @@ function view(s: NotebookSyncState): 'offline' | 'syncing' | 'pending' | 'up-to-
 }
 
 function describe(s: NotebookSyncState | undefined): string {
-  if (!s) return 'not syncing (add a device to sync through the relay)'
+  if (!s) return relayUrl() ? 'not linked to the relay yet' : 'not syncing (this page has no relay)'
   const changes = (n: number) => `${n} ${n === 1 ? 'change' : 'changes'}`
   const refused = s.refused ? `; ${changes(s.refused)} refused by the relay (kept here, offered again)` : ''
   switch (view(s)) {

@@ -1,9 +1,10 @@
 /**
  * An offline notebook: every note is a Weft document, encrypted and signed, kept in IndexedDB.
  * The first visit creates the tenant under the password typed (twice); later visits (a reload, a
- * new tab, no network) open it again with the same password. Notes are saved as you type. Nothing
- * leaves the browser until you add a second device: then both sync, end-to-end encrypted, through
- * a relay (devices.ts, join.ts), and each sees who else has the notebook open (here.ts). "Start
+ * new tab, no network) open it again with the same password. Notes are saved as you type. When the
+ * page has a relay, the notebook syncs with it whenever online, end-to-end encrypted, even on its
+ * only device (so a device added later finds every note); add a second device and both sync
+ * through it (devices.ts, join.ts), and each sees who else has the notebook open (here.ts). "Start
  * over" erases the notebook from this browser (startOver.ts).
  */
 import { ErrorCodes, isWeftError, TenantFactory, type Database, type DocId, type Tenant } from '@weft/core'

@@ -38,25 +38,30 @@ describe('examples/browser-notes: a second device joins and syncs through the re
   const hereIds = (page: Page) =>
     page.locator('#here-list li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.deviceId))
 
-  it('adds a device by join string, request and answer; both sync live, edit offline and converge; each shows its devices, its last sync and who is here', async () => {
+  it('a lone device syncs its notes to the relay; adds a device by join string, request and answer, which finds them with the first offline; both sync live, edit offline and converge; each shows its devices, its last sync and who is here', async () => {
     const one = await run.open('main', locked)
     const otherContext = await run.browser.newContext()
     const two = await run.open('main', locked, { context: otherContext })
 
-    // Device 1 creates its notebook and writes a note; it syncs with nobody yet.
+    // Device 1 creates its notebook offline and writes a note; once online, alone, it syncs it to the relay.
     expect(await two.locator('#join').isVisible()).toBe(true)
+    await run.context.setOffline(true)
     await one.locator('#password').fill('first device password')
     await one.locator('#password-confirm').fill('first device password')
     await one.locator('#unlock-button').click()
     await addNote(one, 'Written before the second device')
-    expect(await one.locator('#sync-status').getAttribute('data-state')).toBe('off')
+    expect(await one.locator('#sync-status').textContent()).toContain('not linked to the relay yet')
+    await run.context.setOffline(false)
+    await one.locator('#sync-status[data-view="up-to-date"]').waitFor(T) // nothing left to send
+    // Then it goes offline: what device 2 finds of its notes, it finds on the relay.
+    await run.context.setOffline(true)
+    await one.locator('#sync-status[data-state="offline"]').waitFor(T)
 
-    // "Add a device": the join string to copy.
+    // "Add a device" (offline: the notebook is on the relay already): the join string to copy.
     await one.locator('#add-device').click()
     await one.locator('#add-flow').waitFor({ state: 'visible', ...T })
     const invite = await one.locator('#invite-text').inputValue()
     expect(invite).toMatch(/^weft:\/\/invite\//)
-    await upToDate(one)
 
     // Device 2 pastes it and makes its request; device 1 approves it; device 2 pastes the answer.
     await two.locator('#invite').fill(invite)
@@ -72,9 +77,11 @@ describe('examples/browser-notes: a second device joins and syncs through the re
     await two.locator('#join-button').click()
     await two.locator('#notebook').waitFor({ state: 'visible', ...T })
 
-    // Device 2 has device 1's note, through the relay; both list both devices and a last sync time.
+    // Device 2 has device 1's note from the relay, device 1 still offline; both list both devices and a last sync time.
     await expect.poll(() => notesOf(two), T).toEqual(['Written before the second device'])
     await upToDate(two)
+    await run.context.setOffline(false)
+    await upToDate(one)
     for (const page of [one, two]) {
       await expect.poll(() => page.locator('#device-list li').count(), T).toBe(2)
       expect(Number(await page.locator('#last-sync').getAttribute('data-at'))).toBeGreaterThan(Date.now() - 60_000)
@@ -148,7 +155,7 @@ describe('examples/browser-notes: a second device joins and syncs through the re
     await expect.poll(() => hereIds(one), T).toEqual([twoId])
     await addNote(one, 'After the reload')
     await expect.poll(() => notesOf(two), T).toContain('After the reload')
-    expect(run.pageErrors).toEqual([])
+    expect(run.pageErrors, run.pageErrors.join('\n')).toEqual([])
     await otherContext.close()
   })
 })

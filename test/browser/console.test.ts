@@ -11,7 +11,7 @@ import {
   type Database,
   type Tenant,
 } from '@weft/core'
-import { ready } from '@weft/core/backend'
+import { ready, toBase64Url } from '@weft/core/backend'
 import { registerMembers, RemoteChangeStore, ServerConnection, StatusPublisher } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { LevelStoreFactory } from '@weft/store-level'
@@ -210,7 +210,7 @@ describe('the web console in Chromium', () => {
     await page.context().close()
   })
 
-  it('at phone width, with the keyboard only, an operator with an admin API key sees the tenants, their usage and live connections', async () => {
+  it("at phone width, with the keyboard only, an operator with an admin API key sees the tenants, their usage and live connections, and a tenant's members", async () => {
     const page = await openConsole()
     await page.setViewportSize({ width: 375, height: 740 })
     await step(page, 'operator', async () => {
@@ -231,7 +231,13 @@ describe('the web console in Chromium', () => {
       await row.waitFor({ timeout: 20_000 })
       expect(await row.textContent()).toContain('acme')
       expect(await page.getByTestId('operator-live').textContent()).toMatch(/^\d+ tenants, \d+ live connections/)
-      expect(await row.locator('td').last().textContent()).toMatch(/^\d+$/)
+      expect(await row.locator('td').nth(7).textContent()).toMatch(/^\d+$/)
+      // The tenant's members: its device keys, the admin's among them, active.
+      await row.getByRole('button', { name: 'Members of acme' }).click()
+      const admin = page.locator(`[data-testid="members"] tr[data-key="${toBase64Url(acme.serverSigner().publicKey)}"]`)
+      await admin.waitFor({ timeout: 20_000 })
+      expect(await admin.textContent()).toMatch(/active.*admin/)
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('members-h')
       // Nothing wider than the phone but the tables, which scroll in their own box.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
       // Signing out reloads the page: the key is gone with it.

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready } from '@weft/core'
+import { generateSigningKeyPair, toBase64Url } from '@weft/core/backend'
+import { registerMembers, ServerConnection } from '@weft/client'
 import { WeftServer } from '@weft/server'
 import { weft } from './helpers/weft.ts'
 
@@ -92,6 +94,21 @@ describe('weft server', () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('WEFT_UNAUTHORIZED')
     expect(refused.stderr).toContain('remedy:')
+  })
+
+  it("lists a tenant's members as JSON: every key, its status and last sign-in", async () => {
+    const tenant = 'cli-members'
+    const owner = generateSigningKeyPair()
+    const member = generateSigningKeyPair()
+    await registerMembers({ url: server.url, tenant, admin: owner, seq: 1, add: [member.publicKey] })
+    await new ServerConnection({ url: server.url, tenant, key: member }).token()
+    const listed = await json(['server', 'members', 'list', tenant])
+    const rows = listed.members as { key: string; role: string | null; status: string; lastSignInAt: number | null }[]
+    expect(listed.tenant).toBe(tenant)
+    expect(rows.map((r) => r.key).sort()).toEqual([toBase64Url(owner.publicKey), toBase64Url(member.publicKey)].sort())
+    const signedIn = rows.find((r) => r.key === toBase64Url(member.publicKey))!
+    expect(signedIn).toMatchObject({ status: 'active', role: null })
+    expect(signedIn.lastSignInAt).toEqual(expect.any(Number))
   })
 
   it('says what is missing: no key source (exit 2), no server URL (exit 2), a server that is not there (exit 1)', async () => {

@@ -1,12 +1,22 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { incrementalSync, ready, syncStores, type SyncProgress } from '../src/index.ts'
+import {
+  incrementalSync,
+  MemoryStoreFactory,
+  ready,
+  syncStores,
+  TenantFactory,
+  TEST_KDF,
+  type SyncProgress,
+} from '../src/index.ts'
 import { MemoryChangeStore } from '../src/backend.ts'
 import { EntryFactory } from '../src/store/conformance/fixtures.ts'
 
+const N = 10_000
+
 async function storeWith(n: number): Promise<MemoryChangeStore> {
   const store = new MemoryChangeStore()
-  await store.appendMany(new EntryFactory(50).entries(n))
+  await store.appendMany(new EntryFactory(50).chains(n))
   return store
 }
 
@@ -25,49 +35,71 @@ function checkReports(reports: SyncProgress[], total: number): void {
 }
 
 describe('sync progress', () => {
-  beforeAll(ready)
+  /** One source for every 10,000-entry sync (they only read it): made once, in chains, so syncs verify only their tips. */
+  let source: MemoryChangeStore
+  /** A small one, where the size does not matter. */
+  let small: MemoryChangeStore
+  beforeAll(async () => {
+    await ready()
+    source = await storeWith(N)
+    small = await storeWith(300)
+  })
 
   it('a 10,000-entry syncStores reports monotonic progress and ends with the total', async () => {
-    const source = await storeWith(10_000)
     const reports: SyncProgress[] = []
     const result = await syncStores(source, new MemoryChangeStore(), {
       onProgress: (p) => reports.push(p),
       progressInterval: 0,
     })
-    expect(result.added).toHaveLength(10_000)
-    checkReports(reports, 10_000)
+    expect(result.added).toHaveLength(N)
+    checkReports(reports, N)
     expect(reports[0]!.phase).toBe('reconcile')
     expect(reports.at(-1)!.bytes).toBe(result.bytes)
-    expect(result.bytes).toBeGreaterThan(10_000 * 32)
+    expect(result.bytes).toBeGreaterThan(N * 32)
   })
 
   it('a 10,000-entry incrementalSync reports monotonic progress, and a second run reports nothing left', async () => {
-    const source = await storeWith(10_000)
     const target = new MemoryChangeStore()
     const reports: SyncProgress[] = []
     const state = await incrementalSync(source, target, undefined, {
       onProgress: (p) => reports.push(p),
       pageSize: 1_000,
     })
-    checkReports(reports, 10_000)
+    checkReports(reports, N)
     const again: SyncProgress[] = []
     await incrementalSync(source, target, state, { onProgress: (p) => again.push(p) })
     expect(again.at(-1)).toMatchObject({ phase: 'done', entries: 0, totalEntries: 0 })
   })
 
+  it("a database's 10,000-entry pullChangesFrom and pushChangesTo report monotonic progress and end with the total", async () => {
+    const tenant = await new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF }).createTenant({
+      tenantId: 'progress',
+      password: 'pw',
+    })
+    const db = await tenant.openDB('notes')
+    const pulled: SyncProgress[] = []
+    await db.pullChangesFrom(source, { onProgress: (p) => pulled.push(p), progressInterval: 0 })
+    checkReports(pulled, N)
+    const pushed: SyncProgress[] = []
+    const target = new MemoryChangeStore()
+    await db.pushChangesTo(target, { onProgress: (p) => pushed.push(p), progressInterval: 0 })
+    const total = (await db.getStore().getAllChangeHashes()).length // the pulled entries and the database's own
+    expect(total).toBeGreaterThanOrEqual(N)
+    checkReports(pushed, total)
+    expect(await target.getAllChangeHashes()).toHaveLength(total)
+  })
+
   it('throttles: with a long interval only the first copy report and the last are sent', async () => {
-    const source = await storeWith(3_000)
     const reports: SyncProgress[] = []
-    await syncStores(source, new MemoryChangeStore(), { onProgress: (p) => reports.push(p), progressInterval: 60_000 })
+    await syncStores(small, new MemoryChangeStore(), { onProgress: (p) => reports.push(p), progressInterval: 60_000 })
     expect(reports.map((r) => r.phase)).toEqual(['reconcile', 'copy', 'done'])
   })
 
   it('whatever the batch sizes, progress is monotonic and ends at the total (property)', async () => {
-    const source = await storeWith(300)
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 400 }), async (pageSize) => {
         const reports: SyncProgress[] = []
-        await incrementalSync(source, new MemoryChangeStore(), undefined, {
+        await incrementalSync(small, new MemoryChangeStore(), undefined, {
           pageSize,
           onProgress: (p) => reports.push(p),
           progressInterval: 0,

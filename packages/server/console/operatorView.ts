@@ -1,10 +1,12 @@
 /**
  * The operator's view: with an admin API key (`admin:tenants`), the server's tenants, their usage
- * against their quotas and their live connections, from the admin API. These are the server's own
+ * against their quotas and their live connections, from the admin API, and a chosen tenant's
+ * members. These are the server's own
  * counters: the server holds no key, so nothing here is decrypted. The key stays in this page's
  * memory, never in storage.
  */
 import { bytes, el, message, row, table, use } from './dom.ts'
+import { membersSection } from './operatorMembers.ts'
 
 interface Use {
   readonly used: number
@@ -37,9 +39,18 @@ export async function showOperator(root: HTMLElement, key: string, signal: Abort
   const live = el('p', { role: 'status', 'data-testid': 'operator-live' }, 'Loading…')
   const holder = el('div', {})
   const error = el('p', { class: 'error', role: 'alert' })
+  const members = el('div', {})
   root.replaceChildren(
     el('section', { 'aria-labelledby': 'tenants-h' }, el('h2', { id: 'tenants-h' }, 'Tenants'), live, error, holder),
+    members,
   )
+  /** The tenant whose members are shown, kept across refreshes. */
+  let chosen: string | undefined
+  const showMembers = async (focus: boolean) => {
+    if (chosen === undefined) return
+    members.replaceChildren(await membersSection(chosen, (path) => api(key, path)))
+    if (focus) members.querySelector<HTMLElement>('h2')?.focus()
+  }
   const refresh = async () => {
     const [health, list] = await Promise.all([
       api<{ liveConnections: number }>(key, '/v1/health'),
@@ -61,12 +72,42 @@ export async function showOperator(root: HTMLElement, key: string, signal: Abort
           use(s.quota.databases.used, s.quota.databases.limit),
           use(s.quota.keys.used, s.quota.keys.limit),
           s.liveConnections,
+          el(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              'aria-label': `Members of ${t.id}`,
+              onclick: () => {
+                chosen = t.id
+                showMembers(true).catch(
+                  (err: unknown) => (error.textContent = `Could not read the members: ${message(err)}`),
+                )
+              },
+            },
+            'Members',
+          ),
         ],
         { 'data-tenant': t.id },
       )
     })
-    const head = ['Tenant', 'Name', 'Status', 'Entries', 'Bytes', 'Databases', 'Device keys', 'Live connections']
+    const head = [
+      'Tenant',
+      'Name',
+      'Status',
+      'Entries',
+      'Bytes',
+      'Databases',
+      'Device keys',
+      'Live connections',
+      'Members',
+    ]
     holder.replaceChildren(table('Tenants, their usage against quotas, and live connections', head, rows, 'tenants'))
+    // A tenant deleted meanwhile: its members go, the tenants stay.
+    await showMembers(false).catch((err: unknown) => {
+      chosen = undefined
+      members.replaceChildren(el('p', { class: 'error', role: 'alert' }, `Could not read the members: ${message(err)}`))
+    })
   }
   for (;;) {
     try {

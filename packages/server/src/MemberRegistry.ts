@@ -200,6 +200,22 @@ export class MemberRegistry {
     return m ? { members: keyCount(m), bytes: m.bytes } : { members: 0, bytes: 0 }
   }
 
+  /**
+   * The keys registered for `tenant`: the admin, the directory's root, the members (with the time their membership runs
+   * out, if it does) and the revoked keys it still remembers; null for a tenant the server does not hold.
+   */
+  async roster(
+    tenant: string,
+  ): Promise<{ admin: string; root: string; members: { key: string; until?: number }[]; revoked: string[] } | null> {
+    const m = await this.#load(tenant)
+    if (!m) return null
+    const members = [...m.members].map((key) => {
+      const until = m.until.get(key)
+      return until === undefined ? { key } : { key, until }
+    })
+    return { admin: m.admin, root: m.root, members, revoked: [...m.revoked] }
+  }
+
   /** How many tenants the server holds. */
   async tenants(): Promise<number> {
     this.#tenants ??= (await this.#kv.keys('tenant/')).length

@@ -6,6 +6,7 @@ import {
   WeftError,
   type DirectoryState,
   type KeyValueStore,
+  type Role,
   type VerifiedRecord,
 } from '@weft/core/backend'
 import { AsideRecords } from './AsideRecords.ts'
@@ -31,6 +32,18 @@ export interface DirectoryPost {
   readonly refused: { index: number; code: string; message: string }[]
   /** Device keys the fold lists as removed now and did not before: their sessions end. */
   readonly removed: string[]
+  /** Device keys the fold admits now and did not before. */
+  readonly admitted: string[]
+}
+
+/** A device as the server's fold of the directory lists it (see {@link TenantDirectory.devices}). */
+export interface DirectoryDevice {
+  /** Its Ed25519 public key, base64url. */
+  readonly key: string
+  readonly userId: string
+  readonly role: Role
+  /** True when the device, or its user, was removed. */
+  readonly removed: boolean
 }
 
 interface Held {
@@ -155,10 +168,11 @@ export class TenantDirectory {
       this.#aside.add(tenant, f)
       refused.push({ index: f.index, code: error.code, message: error.message })
     }
-    const removed = removedSince(held.state, state)
+    const removed = admittedOnlyIn(held.state, state)
+    const admitted = admittedOnlyIn(state, held.state)
     held.state = state
     refused.sort((a, b) => a.index - b.index)
-    return { added: keep.length, held: held.records.size, refused, removed }
+    return { added: keep.length, held: held.records.size, refused, removed, admitted }
   }
 
   /** What the directory of `tenant` (root key `root`) says of device `key`; undefined when it does not list it. */
@@ -179,10 +193,31 @@ export class TenantDirectory {
     return !!d && !d.removed && !!user && !user.removed && user.role === 'admin'
   }
 
+  /**
+   * Every device the directory of `tenant` (root key `root`) lists, removed ones included, with
+   * its user and that user's role: what the signed plaintext records say, never key records.
+   */
+  async devices(tenant: string, root: string): Promise<DirectoryDevice[]> {
+    const { state } = await this.#load(tenant, root)
+    const out: DirectoryDevice[] = []
+    for (const d of state.devices.values()) {
+      const user = state.users.get(d.userId)
+      if (!user) continue
+      out.push({ key: d.id, userId: d.userId, role: user.role, removed: d.removed || user.removed })
+    }
+    return out
+  }
+
   /** The records held for a tenant (for its usage). */
   async usage(tenant: string, root: string): Promise<{ records: number; bytes: number }> {
     const h = await this.#load(tenant, root)
     return { records: h.records.size, bytes: h.bytes }
+  }
+
+  /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
+  forget(tenant: string): void {
+    this.#held.delete(tenant)
+    this.#aside.clear(tenant)
   }
 
   /** Erases every record held for the tenant (a reset). */
@@ -190,7 +225,7 @@ export class TenantDirectory {
     return this.#queued(tenant, async () => {
       this.#held.delete(tenant)
       this.#aside.clear(tenant)
-      for (const k of await this.#kv.keys(prefix(tenant))) await this.#kv.delete(k)
+      for (const k of await this.#kv.keys(directoryPrefix(tenant))) await this.#kv.delete(k)
     })
   }
 
@@ -214,7 +249,7 @@ export class TenantDirectory {
     const records = new Map<string, VerifiedRecord>()
     const signed = new Set<string>()
     let bytes = 0
-    for (const k of await this.#kv.keys(prefix(tenant))) {
+    for (const k of await this.#kv.keys(directoryPrefix(tenant))) {
       const raw = await this.#kv.get(k)
       if (!raw) continue
       const text = new TextDecoder().decode(raw)
@@ -231,26 +266,25 @@ export class TenantDirectory {
   }
 }
 
-function prefix(tenant: string): string {
+/** Where the directory records of a tenant are kept (tenant ids hold no `/`). */
+export function directoryPrefix(tenant: string): string {
   return `directory/${tenant}/`
 }
 
 function recordKey(tenant: string, id: string): string {
-  return prefix(tenant) + id
+  return directoryPrefix(tenant) + id
 }
 
 function fromKey(key: string): Uint8Array {
   return new Uint8Array(Buffer.from(key, 'base64url'))
 }
 
-/** Device keys removed (or of a user removed) in `after` that were admitted in `before`. */
-function removedSince(before: DirectoryState, after: DirectoryState): string[] {
-  const out: string[] = []
-  const admitted = (s: DirectoryState, id: string) => {
-    const d = s.devices.get(id)
-    const u = d && s.users.get(d.userId)
-    return !!d && !d.removed && !!u && !u.removed
+/** Device keys `s` admits (listed, not removed, of a user not removed) that `other` does not. */
+function admittedOnlyIn(s: DirectoryState, other: DirectoryState): string[] {
+  const admitted = (d: DirectoryState, id: string) => {
+    const device = d.devices.get(id)
+    const user = device && d.users.get(device.userId)
+    return !!device && !device.removed && !!user && !user.removed
   }
-  for (const id of after.devices.keys()) if (!admitted(after, id) && admitted(before, id)) out.push(id)
-  return out
+  return [...s.devices.keys()].filter((id) => admitted(s, id) && !admitted(other, id))
 }

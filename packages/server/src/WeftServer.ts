@@ -38,6 +38,7 @@ import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
 import { MemberRegistry } from './MemberRegistry.ts'
+import { MemberTimes } from './MemberTimes.ts'
 import {
   addressOf,
   allowCors,
@@ -118,6 +119,8 @@ export class WeftServer {
   readonly #directory: TenantDirectory
   /** Registrations and directories together: what a key is to a tenant. */
   readonly #admission: Admission
+  /** When each device key was admitted and last signed in. */
+  readonly #times: MemberTimes
   /** Where each tenant's data lives (a reset moves it to a new, empty place). */
   readonly #generations: TenantGenerations
   readonly #mailbox: Mailbox
@@ -175,6 +178,7 @@ export class WeftServer {
     this.#registry = new MemberRegistry(kv)
     this.#directory = new TenantDirectory(kv, options.directory)
     this.#admission = new Admission(this.#registry, this.#directory)
+    this.#times = new MemberTimes(kv)
     this.#generations = new TenantGenerations(kv)
     this.#mailbox = new Mailbox(kv)
     this.#gate = new RegistrationGate(options.registration)
@@ -200,6 +204,7 @@ export class WeftServer {
       serverId,
       registry: this.#registry,
       directory: this.#directory,
+      times: this.#times,
       eraseData: (tenant) => this.#tenancy.nextGeneration(tenant),
       gate: this.#gate,
       auth: this.#auth,
@@ -303,6 +308,7 @@ export class WeftServer {
       recheckLive,
       forget: (tenant) => {
         this.#registry.forget(tenant)
+        this.#directory.forget(tenant)
         this.#usage.forget(tenant)
         this.#mailbox.forget(tenant)
         this.#stores.forget(tenant)
@@ -316,6 +322,13 @@ export class WeftServer {
       mailbox: this.#mailbox,
       quotaFor: (tenant) => this.#tenantQuota(tenant),
       liveConnections: (tenant) => [...this.#live].filter((c) => c.tenant === tenant).length,
+      directory: this.#directory,
+      times: this.#times,
+      socketsByKey: (tenant) => {
+        const byKey = new Map<string, number>()
+        for (const c of this.#live) if (c.tenant === tenant) byKey.set(c.key, (byKey.get(c.key) ?? 0) + 1)
+        return byKey
+      },
       recheckLive,
       log: this.#log,
       takeAddress: (req) => this.#rates.takeAddress(addressOf(req)),

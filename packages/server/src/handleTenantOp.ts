@@ -1,9 +1,10 @@
-import { ErrorCodes, WeftError } from '@weft/core/backend'
+import { ErrorCodes, toBase64Url, WeftError } from '@weft/core/backend'
 import { limitsOnWire } from './tenantQuota.ts'
 import type { Bodies, TenantRequest } from '@weft/protocol'
 import type { Authenticator, Session } from './Authenticator.ts'
 import type { Mailbox } from './Mailbox.ts'
 import type { MemberRegistry } from './MemberRegistry.ts'
+import type { MemberTimes } from './MemberTimes.ts'
 import type { RegistrationGate } from './RegistrationGate.ts'
 import type { TenantDirectory } from './TenantDirectory.ts'
 import type { TenantQuota } from './ServerOptions.ts'
@@ -14,6 +15,8 @@ export interface TenantOpContext {
   readonly serverId: string
   readonly registry: MemberRegistry
   readonly directory: TenantDirectory
+  /** When each key was admitted and last signed in. */
+  readonly times: MemberTimes
   /** Erases the tenant's data (its databases, usage and mailbox become unreachable): a reset. */
   readonly eraseData: (tenant: string) => Promise<void>
   /** Who may create tenants, and how many. */
@@ -50,6 +53,11 @@ export async function handleTenantOp(
         admitTenant: (held) => ctx.gate.admit(caller.address, request.token, held),
       })
       await ctx.auth.revoke(tenant, r.revoked)
+      const { admin, add, revoke } = request.registration
+      const gone = new Set(revoke.map(toBase64Url))
+      const admitted = [admin, ...add].map(toBase64Url).filter((k) => !gone.has(k))
+      // Informational, like every time noted here: the registration stands whether or not it is noted.
+      await ctx.times.admitted(tenant, admitted).catch(() => undefined)
       // Revoked keys, and memberships whose `until` changed: their open sockets are checked now.
       await ctx.membershipsChanged(tenant)
       return { members: r.members, seq: r.seq } satisfies Bodies['register']['res']
@@ -60,6 +68,7 @@ export async function handleTenantOp(
       if (!keys)
         throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `this server holds no tenant ${tenant}: register it first`)
       const r = await ctx.directory.post(tenant, keys.root, request.records)
+      await ctx.times.admitted(tenant, r.admitted).catch(() => undefined)
       if (r.removed.length) {
         await ctx.auth.revoke(tenant, r.removed)
         await ctx.membershipsChanged(tenant)
@@ -79,6 +88,7 @@ export async function handleTenantOp(
         erase: async () => {
           await ctx.eraseData(tenant)
           await ctx.directory.erase(tenant)
+          await ctx.times.erase(tenant)
         },
       })
       // Sessions signed in under the old admin or tenant are checked again (a reset ends them all).
@@ -96,6 +106,8 @@ export async function handleTenantOp(
         accepted: ctx.acceptsOrigin(request.server, caller.host),
       }
       const s = await ctx.auth.session(tenant, request.publicKey, request.challenge, request.signature, server)
+      // A sign-in that could not be noted still succeeds.
+      await ctx.times.signedIn(tenant, s.key).catch(() => undefined)
       return { token: s.token, expiresAt: s.expiresAt, tenant } satisfies Bodies['session']['res']
     }
   }

@@ -1,5 +1,6 @@
 import { ErrorCodes, fromBase64Url, WeftError, type StoreFactory } from '@weft/core/backend'
 import { MemberRegistry } from './MemberRegistry.ts'
+import { MemberTimes } from './MemberTimes.ts'
 import { isTenantId } from './parseRoute.ts'
 import { TenantDirectory } from './TenantDirectory.ts'
 import { TenantGenerations } from './TenantGenerations.ts'
@@ -39,5 +40,6 @@ export async function runOperatorCommand(factory: StoreFactory, cmd: OperatorCom
   await registry.operatorReset(cmd.tenant, async () => {
     await generations.next(cmd.tenant)
     await directory.erase(cmd.tenant)
+    await new MemberTimes(kv).erase(cmd.tenant)
   })
 }

@@ -4,15 +4,25 @@ import { CliError } from '../failure.ts'
 import type { Run } from './tenant.ts'
 
 type Record_ = { id: string; name: string; status: string; isolation: string }
+type Member = {
+  key: string
+  userId: string | null
+  role: string | null
+  status: string
+  admittedAt: number | null
+  lastSignInAt: number | null
+  sockets: number
+}
 
 /**
  * `weft server …`: a running server's admin API (docs/multi-tenancy.md) from the command line:
- * tenants (list, create, show, update, suspend, resume, delete, export), their stats, and API keys.
+ * tenants (list, create, show, update, suspend, resume, delete, export), their members and stats,
+ * and API keys.
  */
 export function serverCommands(program: Command, run: Run): void {
   const server = program
     .command('server')
-    .description("a running server's tenants, stats and API keys (its admin API)")
+    .description("a running server's tenants, members, stats and API keys (its admin API)")
     .option('--url <url>', 'the server; default $WEFT_SERVER_URL')
     .option('--api-key-file <file>', 'a file holding an admin API key (else $WEFT_API_KEY)')
   const client = (options: Record<string, unknown>, out: Parameters<Parameters<Run>[0]>[0]) =>
@@ -144,6 +154,27 @@ export function serverCommands(program: Command, run: Run): void {
       }),
     )
 
+  const members = server.command('members').description("a tenant's members: its device keys")
+  members
+    .command('list <tenant>')
+    .description('every device key of a tenant: user, role, status, admitted, last sign-in, open sockets')
+    .action(
+      run(async (out, options, tenant) => {
+        const admin = await client(options, out)
+        const all: Member[] = []
+        for (let after: string | undefined; ;) {
+          const page = await admin.call<{ members: Member[]; next?: string }>(
+            'GET',
+            `/v1/admin/tenants/${encodeURIComponent(tenant!)}/members?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+          )
+          all.push(...page.members)
+          if (!page.next) break
+          after = page.next
+        }
+        out.result({ tenant, members: all }, () => (all.length ? all.map(memberLine) : ['(no members)']))
+      }),
+    )
+
   server
     .command('stats <id>')
     .description("a tenant's statistics: entries, bytes, databases, live connections, requests, quota use")
@@ -201,6 +232,13 @@ export function serverCommands(program: Command, run: Run): void {
         out.result(k, () => [`revoked ${prefix}`])
       }),
     )
+}
+
+/** A member as one tab-separated line: key, status, role, user, admitted, last sign-in, sockets. */
+function memberLine(m: Member): string {
+  const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString())
+  const cells = [m.key, m.status, m.role ?? '-', m.userId ?? '-', time(m.admittedAt), time(m.lastSignInAt)]
+  return `${cells.join('\t')}\t${m.sockets} sockets`
 }
 
 /** Commander's collector for a repeatable option. */

@@ -9,11 +9,12 @@ import type { ApiKeyInfo } from './ApiKeys.ts'
 import { MAX_ADMIN_BODY_BYTES, parseJsonBody, parseNewKey, parseNewTenant, parsePatch } from './parseAdminRequest.ts'
 import { allows, type Need } from './scopes.ts'
 import type { Tenancy } from './Tenancy.ts'
+import { listMembers, type MemberSources } from './listMembers.ts'
 import { tenantStats, type StatsSources } from './tenantStats.ts'
 import { publicRecord } from './TenantRecord.ts'
 
 /** What the admin routes need from the server besides tenancy. */
-export interface AdminContext extends StatsSources {
+export interface AdminContext extends StatsSources, MemberSources {
   readonly tenancy: Tenancy
   /** Counts an unauthenticated request (or a failed key) against the client address's rate. */
   readonly takeAddress: (req: IncomingMessage) => void
@@ -115,8 +116,7 @@ async function route(
   if (a !== 'tenants') throw noSuch(method, url)
   await authorize(ctx, req, n > 2 ? tenantId(b) : undefined, () => 'admin:tenants')
   if (n === 2 && method === 'GET') {
-    const limit = Math.min(PAGE_MAX, Math.max(1, Number(url.searchParams.get('limit') ?? PAGE_DEFAULT) || PAGE_DEFAULT))
-    const page = await tenancy.catalogue.list(url.searchParams.get('after') ?? undefined, limit)
+    const page = await tenancy.catalogue.list(url.searchParams.get('after') ?? undefined, pageLimit(url))
     return { body: { tenants: page.tenants.map(publicRecord), ...(page.next ? { next: page.next } : {}) } }
   }
   if (n === 2 && method === 'POST') {
@@ -133,6 +133,12 @@ async function route(
     return { body: publicRecord(r) }
   }
   if (n === 3 && method === 'DELETE') return { body: { deleted: id, ...(await tenancy.deleteTenant(id)) } }
+  if (n === 4 && method === 'GET' && c === 'members') {
+    const after = url.searchParams.get('after') ?? undefined
+    const page = await listMembers(ctx, id, { ...(after !== undefined ? { after } : {}), limit: pageLimit(url) })
+    if (!page.members.length && after === undefined && !(await ctx.registry.keys(id))) await found(tenancy, id)
+    return { body: { tenant: id, ...page } }
+  }
   if (n === 4 && method === 'POST' && (c === 'suspend' || c === 'resume'))
     return { body: publicRecord(await tenancy.setSuspended(id, c === 'suspend')) }
   if (n === 4 && method === 'GET' && c === 'export') {
@@ -210,6 +216,12 @@ async function pipeLines(lines: AsyncGenerator<string>, res: ServerResponse): Pr
   } finally {
     await lines.return(undefined)
   }
+}
+
+/** A page's size from `?limit=`: 100 by default, 1 to 1,000. */
+function pageLimit(url: URL): number {
+  const n = Math.floor(Number(url.searchParams.get('limit') ?? PAGE_DEFAULT))
+  return Math.min(PAGE_MAX, Math.max(1, n || PAGE_DEFAULT))
 }
 
 function tenantId(s: string | undefined): string {

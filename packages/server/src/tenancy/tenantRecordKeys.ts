@@ -1,4 +1,6 @@
 import type { KeyValueStore } from '@weft/core/backend'
+import { memberTimesPrefix } from '../MemberTimes.ts'
+import { directoryPrefix } from '../TenantDirectory.ts'
 
 /**
  * Every record the server keeps of a tenant in its key-value store, by key: exact keys and key
@@ -11,7 +13,13 @@ export function tenantRecordKeys(tenant: string): {
 } {
   return {
     exact: [`tenant/${tenant}`, `mailseq/${tenant}`],
-    prefixes: [`usage/${tenant}/`, `mail/${tenant}/`, `mailmeta/${tenant}/`],
+    prefixes: [
+      `usage/${tenant}/`,
+      `mail/${tenant}/`,
+      `mailmeta/${tenant}/`,
+      memberTimesPrefix(tenant),
+      directoryPrefix(tenant),
+    ],
   }
 }
 

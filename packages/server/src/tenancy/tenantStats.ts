@@ -21,8 +21,8 @@ export interface StatsSources {
 }
 
 /**
- * A tenant's statistics, as `GET /v1/tenants/:id/stats` answers them. The server sees device keys,
- * not people (the directory that maps devices to users is encrypted), and no grants (they travel
+ * A tenant's statistics, as `GET /v1/tenants/:id/stats` answers them. People are not counted here
+ * (the members listing shows device keys with their users) and grants cannot be (they travel
  * sealed): `members` and `grants` are `null`. Request counts, live connections and event streams
  * are this process's, or every process's when several share the storage.
  */

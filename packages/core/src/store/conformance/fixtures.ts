@@ -46,6 +46,22 @@ export class EntryFactory {
   entries(n: number): ParsedEntry[] {
     return Array.from({ length: n }, (_, i) => this.entry(i))
   }
+
+  /**
+   * `n` entries spread over the documents, each following the previous entry of its document (one
+   * chain per document, as a database writes them): a receiver verifies the chains' tips and hashes
+   * the rest, so these are cheap to sync in bulk.
+   */
+  chains(n: number): ParsedEntry[] {
+    const heads = new Map<number, ChangeHash>()
+    return Array.from({ length: n }, (_, i) => {
+      const doc = i % this.docIds.length
+      const head = heads.get(doc)
+      const e = this.entry(doc, head ? [head] : [])
+      heads.set(doc, e.hash)
+      return e
+    })
+  }
 }
 
 /** The entry as a plain envelope (what arrives over a wire: no in-process signing marker). */
