@@ -18,7 +18,6 @@ import {
   encodeBody,
   httpStatusOf,
   MAX_PRE_AUTH_BODY_BYTES,
-  MAX_SOCKET_MESSAGE_BYTES,
   MSGPACK_TYPE,
   parseDbRequest,
   parseMailRequest,
@@ -28,12 +27,12 @@ import {
   type MessageKind,
   type ProtocolLimits,
 } from '@weft/protocol'
-import { WebSocketServer, type WebSocket } from 'ws'
 import { Admission } from './Admission.ts'
 import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
+import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
@@ -111,7 +110,6 @@ const SOCKET_HIGH_WATER = 1024 * 1024
 export class WeftServer {
   readonly #http: Server
   readonly #serverId: string
-  readonly #wss: WebSocketServer
   readonly #factory: StoreFactory
   readonly #stores: TenantStores
   readonly #registry: MemberRegistry
@@ -135,12 +133,11 @@ export class WeftServer {
   readonly #acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
-  readonly #live = new Set<LiveConnection>()
+  readonly #live: LiveSockets
   /** Passes presence messages between a tenant's sockets; keeps none. */
   readonly #presence: PresenceRelay
   /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
   readonly #budget: MemoryBudget
-  readonly #ping: ReturnType<typeof setInterval>
   /** Request logs and metrics (see `logger` and `metrics` in the options). */
   readonly #observer: RequestObserver
   readonly #metrics: ServerMetrics | undefined
@@ -211,7 +208,7 @@ export class WeftServer {
       quotaFor: (tenant) => this.#tenantQuota(tenant),
       acceptsOrigin: this.#acceptsOrigin,
       membershipsChanged: async (tenant) => {
-        for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
+        for (const c of this.#live.of(tenant)) void c.recheck()
         await this.#cluster?.state.touch(tenant)
       },
     }
@@ -227,9 +224,10 @@ export class WeftServer {
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
     this.#http.keepAliveTimeout = 65_000
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SOCKET_MESSAGE_BYTES })
-    this.#ping = setInterval(() => this.#keepAlive(), options.pingIntervalMs ?? 30_000)
-    this.#ping.unref()
+    this.#live = new LiveSockets({
+      pingIntervalMs: options.pingIntervalMs ?? 30_000,
+      changed: (tenant) => this.#stats?.changed(tenant),
+    })
   }
 
   /** Starts a server and resolves once it listens. */
@@ -273,7 +271,7 @@ export class WeftServer {
       auth: this.#auth,
       usage: this.#usage,
       mailbox: this.#mailbox,
-      sockets: () => this.#live,
+      sockets: () => this.#live.all(),
       log: this.#log,
     })
     this.#stats = stats
@@ -283,10 +281,10 @@ export class WeftServer {
       this.#cluster.bus,
       {
         wake: (tenant, db, upTo) => {
-          for (const c of this.#live) if (c.tenant === tenant) c.poke(db, upTo)
+          for (const c of this.#live.of(tenant)) c.poke(db, upTo)
         },
         wakeAll: () => {
-          for (const c of this.#live) c.pokeAll()
+          for (const c of this.#live.all()) c.pokeAll()
         },
       },
       { owned: false, log: this.#log },
@@ -297,7 +295,7 @@ export class WeftServer {
 
   async #openTenancy(kv: KeyValueStore): Promise<void> {
     const recheckLive = (tenant: string) => {
-      for (const c of this.#live) if (c.tenant === tenant) void c.recheck()
+      for (const c of this.#live.of(tenant)) void c.recheck()
     }
     this.#tenancy = await Tenancy.open(this.#options.tenancy ?? {}, {
       kv,
@@ -321,14 +319,10 @@ export class WeftServer {
       registry: this.#registry,
       mailbox: this.#mailbox,
       quotaFor: (tenant) => this.#tenantQuota(tenant),
-      liveConnections: (tenant) => [...this.#live].filter((c) => c.tenant === tenant).length,
+      liveConnections: (tenant) => this.#live.countOf(tenant),
       directory: this.#directory,
       times: this.#times,
-      socketsByKey: (tenant) => {
-        const byKey = new Map<string, number>()
-        for (const c of this.#live) if (c.tenant === tenant) byKey.set(c.key, (byKey.get(c.key) ?? 0) + 1)
-        return byKey
-      },
+      socketsByKey: (tenant) => this.#live.countByKey(tenant),
       recheckLive,
       log: this.#log,
       takeAddress: (req) => this.#rates.takeAddress(addressOf(req)),
@@ -419,19 +413,17 @@ export class WeftServer {
 
   async #shutDown(graceful: boolean, timeoutMs: number): Promise<void> {
     this.#draining = true
-    clearInterval(this.#ping)
+    this.#live.stopPinging()
     const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()))
     if (graceful) {
       this.#http.closeIdleConnections()
-      for (const c of this.#live) c.goAway()
+      this.#live.goAway()
       this.#tenancy?.streams.closeAll() // event streams, like sockets, are reopened elsewhere
       if (!(await this.#inFlight.whenIdle(timeoutMs)))
         this.#log(`closing with ${this.#inFlight.count} requests still in flight after ${timeoutMs} ms`)
     }
     this.#tenancy?.close()
-    for (const ws of this.#wss.clients) ws.terminate()
-    for (const c of this.#live) c.close()
-    this.#live.clear()
+    this.#live.close()
     this.#http.closeAllConnections()
     await closed
     await this.#stats?.close()
@@ -657,9 +649,12 @@ export class WeftServer {
       const named = await this.#named(route.pathTenant, req)
       const session = await this.#signedIn(token ?? undefined, named, addressOf(req), {})
       this.#tenancy.requireFlag(session.tenant, 'livePush')
-      this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        if (this.#draining) return ws.close(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down')
-        const conn = new LiveConnection(ws, {
+      this.#live.accept(req, socket, head, (ws) => {
+        if (this.#draining) {
+          ws.close(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down')
+          return undefined
+        }
+        return new LiveConnection(ws, {
           tenant: session.tenant,
           key: session.key,
           open: async (t, db) => this.#usage.open(await this.#generations.storageName(t), db, this.#tenantQuota(t)),
@@ -680,14 +675,6 @@ export class WeftServer {
           log: this.#log,
           presence: this.#presence,
         })
-        this.#live.add(conn)
-        this.#stats?.changed(session.tenant)
-        ;(ws as WebSocket & { alive?: boolean }).alive = true
-        ws.on('pong', () => void ((ws as WebSocket & { alive?: boolean }).alive = true))
-        ws.on('close', () => {
-          this.#live.delete(conn)
-          this.#stats?.changed(session.tenant)
-        })
       })
     } catch (err) {
       const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
@@ -697,17 +684,6 @@ export class WeftServer {
       socket.end(
         `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`,
       )
-    }
-  }
-
-  #keepAlive(): void {
-    for (const ws of this.#wss.clients as Set<WebSocket & { alive?: boolean }>) {
-      if (ws.alive === false) {
-        ws.terminate()
-        continue
-      }
-      ws.alive = false
-      ws.ping()
     }
   }
 }
