@@ -107,7 +107,13 @@ export type { SyncState, SyncTarget, IncrementalSyncOptions, FilteredSyncOptions
 export type { PublicProfile, TenantScope, DbLinkSpec, Partner } from './tenant/index.ts'
 export type { ErrorCode } from './errors.ts'
 export type { KdfParams, SigningKeyPair } from './crypto/index.ts'
-export type { SignatureCheck, SignatureVerifier, WebVerifierPoolOptions, VerifierPoolOptions } from './crypto/index.ts'
+export type {
+  SignatureCheck,
+  SignatureCheckScope,
+  SignatureVerifier,
+  WebVerifierPoolOptions,
+  VerifierPoolOptions,
+} from './crypto/index.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor } from './types.ts'
 
 // A device's signing key, for registering members with a server (`@weft/client`'s `registerMembers`).

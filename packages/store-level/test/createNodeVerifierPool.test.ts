@@ -2,85 +2,24 @@ import { Worker } from 'node:worker_threads'
 import {
   authenticateEntries,
   DEFAULT_ENTRY_LIMITS,
-  Domain,
   ErrorCodes,
-  hashEntryBytes,
   ready,
   utf8,
   VerifierPool,
   verifyEd25519,
   WeftError,
-  type ChangeHash,
   type SignatureCheck,
   type SignatureVerifier,
-  type SigningKeyPair,
 } from '@weft/core/backend'
-import { EntryFactory, envelope, withBadSignature } from '@weft/core/testing'
+import { EntryFactory, withBadSignature } from '@weft/core/testing'
 import fc from 'fast-check'
 import sodium from 'libsodium-wrappers-sumo'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNodeVerifierPool, LevelStoreFactory } from '../src/index.ts'
 import { tempDir } from './helpers/tempDir.ts'
+import { batchShape, concat, makeBatch, type Envelope } from '../../../test/helpers/spoiledBatches.ts'
 
-type Envelope = { hash: ChangeHash; bytes: Uint8Array }
 const plain = (e: Envelope): Envelope => ({ hash: e.hash, bytes: e.bytes.slice() })
-
-/** The group order L, little-endian. */
-const L = Uint8Array.from([
-  0xed,
-  0xd3,
-  0xf5,
-  0x5c,
-  0x1a,
-  0x63,
-  0x12,
-  0x58,
-  0xd6,
-  0x9c,
-  0xf7,
-  0xa2,
-  0xde,
-  0xf9,
-  0xde,
-  0x14,
-  ...new Array(15).fill(0),
-  0x10,
-])
-
-/** The same signature with `S + L` for `S`: the malleable form, which the rule refuses. */
-function malleated(e: Envelope): Envelope {
-  const bytes = e.bytes.slice()
-  const s = bytes.subarray(bytes.length - 32)
-  for (let i = 0, carry = 0; i < 32; i++) {
-    const v = s[i]! + L[i]! + carry
-    s[i] = v & 0xff
-    carry = v >> 8
-  }
-  return { hash: hashEntryBytes(bytes), bytes }
-}
-
-/** Re-signed with `R` = the identity and `S = H(R‖A‖M)·a`: WebCrypto alone would accept it, libsodium refuses. */
-function identityR(e: Envelope, signer: SigningKeyPair): Envelope {
-  const unsigned = e.bytes.subarray(0, e.bytes.length - 64)
-  const message = concat(utf8(Domain.entrySignature), new Uint8Array([0]), unsigned)
-  const clamped = sodium.crypto_hash_sha512(signer.privateKey.subarray(0, 32)).slice(0, 32)
-  clamped[0]! &= 248
-  clamped[31]! &= 127
-  clamped[31]! |= 64
-  const a = sodium.crypto_core_ed25519_scalar_reduce(concat(clamped, new Uint8Array(32)))
-  const r = new Uint8Array(32)
-  r[0] = 1
-  const h = sodium.crypto_core_ed25519_scalar_reduce(sodium.crypto_hash_sha512(concat(r, signer.publicKey, message)))
-  const bytes = concat(unsigned, r, sodium.crypto_core_ed25519_scalar_mul(h, a))
-  return { hash: hashEntryBytes(bytes), bytes }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) out.set(p, (at += p.length) - p.length)
-  return out
-}
 
 /** The pool with every round of at least `minBatch` sent to it (by default every round), counting what it was asked. */
 function everyRound(pool: SignatureVerifier, minBatch = 1): SignatureVerifier & { asked: number } {
@@ -95,8 +34,6 @@ function everyRound(pool: SignatureVerifier, minBatch = 1): SignatureVerifier & 
   return v
 }
 
-const KINDS = ['good', 'forged', 'identityR', 'malleated'] as const
-
 describe('the Node verifier pool', () => {
   let pool: VerifierPool
   beforeAll(async () => {
@@ -107,35 +44,11 @@ describe('the Node verifier pool', () => {
   afterAll(() => pool.close())
 
   it('accepts the same entries as the check on the calling thread, for valid, forged and vouched entries', async () => {
-    // Two authors; every entry lists earlier entries of its document, of either author (a same-author
-    // link vouches); signatures spoiled in three ways.
-    const shape = fc.array(
-      fc.record({
-        author: fc.nat(1),
-        kind: fc.constantFrom(...KINDS),
-        deps: fc.array(fc.nat(24), { maxLength: 2 }),
-      }),
-      { minLength: 1, maxLength: 24 },
-    )
     const authors = [new EntryFactory(1), new EntryFactory(1)]
     const verifier = everyRound(pool)
     await fc.assert(
-      fc.asyncProperty(shape, async (specs) => {
-        const made: Envelope[] = []
-        for (const s of specs) {
-          const deps = [...new Set(s.deps.filter((d) => d < made.length).map((d) => made[d]!.hash))]
-          const f = authors[s.author]!
-          const e = envelope(f.entry(0, deps))
-          made.push(
-            s.kind === 'good'
-              ? e
-              : s.kind === 'forged'
-                ? withBadSignature(e)
-                : s.kind === 'malleated'
-                  ? malleated(e)
-                  : identityR(e, f.signer),
-          )
-        }
+      fc.asyncProperty(batchShape(), async (specs) => {
+        const made = makeBatch(specs, authors)
         const accepted = async (options: { verifier?: SignatureVerifier }) => {
           const outcomes = await authenticateEntries(made.map(plain), DEFAULT_ENTRY_LIMITS, options)
           return made.filter((_, i) => !(outcomes[i] instanceof WeftError)).map((m) => m.hash)
