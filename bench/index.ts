@@ -25,6 +25,7 @@ import { benchScale } from './scale.ts'
 import { benchPresence } from './presence.ts'
 import { benchAttachments } from './attachments.ts'
 import { benchOpen } from './openDatabase.ts'
+import { benchVerify } from './verify.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -45,6 +46,7 @@ const GROUPS = [
   'scale',
   'presence',
   'attachments',
+  'verify',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -133,6 +135,11 @@ async function main(): Promise<void> {
   if (runs('attachments')) {
     progress('attachments: write and read throughput beside the crypto floor')
     figures.push(...(await benchAttachments()))
+  }
+
+  if (runs('verify')) {
+    progress('verify: one thread beside a pool of worker threads')
+    figures.push(...(await benchVerify()))
   }
 
   printMachine(machine)

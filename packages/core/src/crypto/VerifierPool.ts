@@ -24,8 +24,12 @@ export interface VerifierPoolOptions {
 
 /** Below this, a round trip to another thread costs more than the checks it spares (measured). */
 export const DEFAULT_POOL_MIN_BATCH = 64
-/** A thread gets at least this many checks of a batch, so small batches do not scatter. */
-const MIN_CHUNK = 16
+/** A batch is cut into about this many parts per thread, handed out as threads finish, so a slow thread holds little. */
+const PARTS_PER_THREAD = 4
+/** The fewest checks in a part. */
+const MIN_PART = 16
+/** Parts a thread holds at once: one being checked, one waiting, so it never idles between parts. */
+const IN_FLIGHT = 2
 
 interface Job {
   readonly checks: readonly SignatureCheck[]
@@ -34,16 +38,15 @@ interface Job {
 
 interface Worker {
   readonly thread: VerifierThread
+  /** Parts sent and not yet answered, by request id. */
   readonly jobs: Map<number, Job>
-  /** Checks sent and not yet answered, for balancing. */
-  load: number
 }
 
 /**
  * A {@link SignatureVerifier} over threads that check Ed25519 signatures with libsodium. Weft's
  * one rule (`passesEd25519Rule`) is applied here, before anything is sent, and the threads run the
  * same libsodium check as `verifyEd25519`: so the pool accepts exactly what the synchronous check
- * accepts. A batch is split across the threads, the least loaded first.
+ * accepts. A batch is cut into parts that the threads take as they finish the ones before.
  *
  * Never gives a wrong or a missing answer: a thread that fails (an error, an exit, a reply of the
  * wrong shape) is dropped and what it held is checked on the calling thread; with no thread left,
@@ -52,6 +55,8 @@ interface Worker {
 export class VerifierPool implements SignatureVerifier {
   readonly minBatch: number
   readonly #workers: Worker[] = []
+  /** Parts not yet sent to a thread, oldest first. */
+  readonly #queue: Job[] = []
   #nextId = 1
   #closed = false
 
@@ -61,7 +66,7 @@ export class VerifierPool implements SignatureVerifier {
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a verifier pool minBatch must be a whole number of at least 1')
     this.minBatch = minBatch
     for (const thread of threads) {
-      const worker: Worker = { thread, jobs: new Map(), load: 0 }
+      const worker: Worker = { thread, jobs: new Map() }
       this.#workers.push(worker)
       thread.listen({
         reply: (m) => this.#reply(worker, m),
@@ -75,23 +80,32 @@ export class VerifierPool implements SignatureVerifier {
     return this.#workers.length
   }
 
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
   async verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]> {
     const verdicts = new Array<boolean>(checks.length).fill(false)
     const sent: number[] = []
     checks.forEach((c, i) => passesEd25519Rule(c.signature, c.publicKey) && sent.push(i))
     if (sent.length === 0) return verdicts
-    const parts = Math.min(this.#workers.length, Math.ceil(sent.length / MIN_CHUNK))
-    if (parts === 0) {
-      for (const i of sent) verdicts[i] = verifyEd25519(checks[i]!.message, checks[i]!.signature, checks[i]!.publicKey)
+    if (this.#workers.length === 0) {
+      for (const i of sent) verdicts[i] = checkHere(checks[i]!)
       return verdicts
     }
-    const size = Math.ceil(sent.length / parts)
-    await Promise.all(
-      Array.from({ length: parts }, (_, p) => {
-        const indices = sent.slice(p * size, (p + 1) * size)
-        return this.#send(indices.map((i) => checks[i]!)).then((v) => indices.forEach((i, k) => (verdicts[i] = v[k]!)))
-      }),
-    )
+    const size = Math.max(MIN_PART, Math.ceil(sent.length / (this.#workers.length * PARTS_PER_THREAD)))
+    const parts: Promise<void>[] = []
+    for (let at = 0; at < sent.length; at += size) {
+      const indices = sent.slice(at, at + size)
+      parts.push(
+        new Promise<readonly boolean[]>((finish) =>
+          this.#queue.push({ checks: indices.map((i) => checks[i]!), finish }),
+        ).then((v) => indices.forEach((i, k) => (verdicts[i] = v[k]!))),
+      )
+    }
+    this.#pump()
+    await Promise.all(parts)
     return verdicts
   }
 
@@ -101,19 +115,26 @@ export class VerifierPool implements SignatureVerifier {
     for (const w of [...this.#workers]) this.#drop(w)
   }
 
-  #send(checks: readonly SignatureCheck[]): Promise<readonly boolean[]> {
-    const worker = this.#workers.reduce((a, b) => (b.load < a.load ? b : a))
-    const id = this.#nextId++
-    return new Promise((resolve) => {
-      worker.jobs.set(id, { checks, finish: resolve })
-      worker.load += checks.length
-      const batch = packSignatureChecks(checks)
-      try {
-        worker.thread.post({ id, batch }, [batch])
-      } catch {
-        this.#drop(worker)
+  /** Hands queued parts to threads with room; with no thread left, checks them here. */
+  #pump(): void {
+    if (this.#workers.length === 0) {
+      for (let job = this.#queue.shift(); job; job = this.#queue.shift()) job.finish(job.checks.map(checkHere))
+      return
+    }
+    for (const worker of this.#workers) {
+      while (worker.jobs.size < IN_FLIGHT && this.#queue.length) {
+        const job = this.#queue.shift()!
+        const id = this.#nextId++
+        worker.jobs.set(id, job)
+        const batch = packSignatureChecks(job.checks)
+        try {
+          worker.thread.post({ id, batch }, [batch])
+        } catch {
+          this.#drop(worker)
+          return
+        }
       }
-    })
+    }
   }
 
   #reply(worker: Worker, message: unknown): void {
@@ -124,12 +145,11 @@ export class VerifierPool implements SignatureVerifier {
       return
     }
     worker.jobs.delete(m!.id as number)
-    worker.load -= job.checks.length
-    const verdicts = m!.verdicts
-    job.finish(Array.from(verdicts, (v) => v === 1))
+    job.finish(Array.from(m!.verdicts, (v) => v === 1))
+    this.#pump()
   }
 
-  /** Takes a thread out of the pool and checks what it held here, with the same rule and library. */
+  /** Takes a thread out of the pool; what it held goes back to the queue for the others (or here). */
   #drop(worker: Worker): void {
     const at = this.#workers.indexOf(worker)
     if (at < 0) return
@@ -137,13 +157,13 @@ export class VerifierPool implements SignatureVerifier {
     try {
       worker.thread.terminate()
     } catch {}
-    for (const job of worker.jobs.values())
-      job.finish(job.checks.map((c) => verifyEd25519(c.message, c.signature, c.publicKey)))
+    this.#queue.unshift(...worker.jobs.values())
     worker.jobs.clear()
+    this.#pump()
   }
+}
 
-  /** Whether {@link close} was called. */
-  get closed(): boolean {
-    return this.#closed
-  }
+/** One check on the calling thread: Weft's rule (already passed) and libsodium, as `verifyEd25519`. */
+function checkHere(c: SignatureCheck): boolean {
+  return verifyEd25519(c.message, c.signature, c.publicKey)
 }
