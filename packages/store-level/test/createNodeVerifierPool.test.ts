@@ -148,6 +148,10 @@ describe('the Node verifier pool', () => {
       expect(a.rejected.map((r) => [r.hash, r.error.code])).toEqual(b.rejected.map((r) => [r.hash, r.error.code]))
       expect(a.rejected).toHaveLength(30)
       expect(verifier.asked).toBe(300)
+      // A round below the pool's minBatch stays on the calling thread.
+      const small = new EntryFactory(10).entries(10).map(plain)
+      expect((await (await pooled.openChangeStore('t/db')).appendMany(small)).added).toHaveLength(10)
+      expect(verifier.asked).toBe(300)
     } finally {
       await pooled.close()
       await alone.close()

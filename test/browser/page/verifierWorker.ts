@@ -1,4 +1,4 @@
 /** The Web Worker of the verifier pool page: answers the pool's signature batches. */
-import { serveSignatureChecks, type SignatureCheckScope } from '@weft/core'
+import { serveSignatureChecks } from '@weft/core'
 
-serveSignatureChecks(self as unknown as SignatureCheckScope)
+serveSignatureChecks()

@@ -11,15 +11,15 @@ export interface SignatureCheckScope {
 /**
  * The worker side of `createWebVerifierPool`: answers each batch of signature checks the pool
  * sends with `verifyEd25519` (Weft's one rule, then libsodium). Call it once at the top of the
- * worker module the pool's `createWorker` starts:
+ * worker module the pool's `createWorker` starts (`scope` defaults to the worker's global scope):
  *
  * ```ts fragment
  * // verifier.worker.ts
  * import { serveSignatureChecks } from '@weft/core'
- * serveSignatureChecks(self)
+ * serveSignatureChecks()
  * ```
  */
-export function serveSignatureChecks(scope: SignatureCheckScope): void {
+export function serveSignatureChecks(scope: SignatureCheckScope = globalThis as unknown as SignatureCheckScope): void {
   const loaded = ready()
   scope.addEventListener('message', (event) => {
     const { id, batch } = (event.data ?? {}) as { id?: unknown; batch?: unknown }
