@@ -26,6 +26,7 @@ import { benchPresence } from './presence.ts'
 import { benchAttachments } from './attachments.ts'
 import { benchOpen } from './openDatabase.ts'
 import { benchVerify } from './verify.ts'
+import { benchSyncOverNetwork } from './syncOverNetwork.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -47,6 +48,7 @@ const GROUPS = [
   'presence',
   'attachments',
   'verify',
+  'netsync',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -70,6 +72,10 @@ async function main(): Promise<void> {
   if (runs('sync')) {
     progress('sync vs automerge-repo')
     figures.push(await benchSync(machine.find((m) => m.name.startsWith('Ed25519 verify'))!.perSecond))
+  }
+  if (runs('netsync')) {
+    progress('sync over the network: Weft relay vs automerge-repo sync server, both on loopback')
+    figures.push(await benchSyncOverNetwork())
   }
   if (runs('snapshot')) {
     progress('snapshot load')

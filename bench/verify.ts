@@ -5,7 +5,7 @@
  * a pool of worker threads (`createNodeVerifierPool`), in one run. On 2 cores a pool can do at most
  * about 2x one thread, less what the calling thread spends packing and parsing.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { checkEntryBatch, DEFAULT_ENTRY_LIMITS, verifyEntry, WeftError, type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
 import { createNodeVerifierPool } from '@weft/store-level'
@@ -63,7 +63,7 @@ export async function benchVerify(options: { entries?: number; runs?: number } =
           `every signature checked (no vouching): size, hash, parse and Ed25519 per entry; median of ${runs}`,
           `1 thread: verifyEntry (libsodium) in a loop; pool: checkEntryBatch with createNodeVerifierPool({ threads: ${threads} }) (libsodium in each worker)`,
           `the store's default check, WebCrypto concurrently (Node runs it on its libuv thread pool): ${fmtRate(webCrypto, 'entry')} = ${fmtRatio(webCrypto / one)} one thread; pool / default = ${fmtRatio(pooled / webCrypto)}`,
-          `${threads} cores here: a pool can reach at most about ${threads}x one thread, less the calling thread's packing and parsing`,
+          `${threads} cores here: a pool can reach at most about ${threads}x one thread, less the calling thread's packing and parsing; load average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine takes cores from the pool first)`,
         ],
       },
     ]
