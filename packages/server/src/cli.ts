@@ -22,6 +22,9 @@
  * (tenants are created through the admin API only). A bad flag prints `WEFT_CLI_USAGE` and a remedy,
  * and exits 2.
  *
+ * `--verify-threads N` (WEFT_VERIFY_THREADS) checks the signatures of large pushes on N worker
+ * threads (a `createNodeVerifierPool` given to the store; off by default, see docs/storage.md).
+ *
  * `--workers N` (WEFT_WORKERS) runs N server processes on the one port (`node:cluster`): the primary
  * restarts a worker that dies and passes SIGTERM on. SIGTERM (or SIGINT) drains gracefully: no new
  * connections, live sockets closed with the going-away code, requests in flight finished, then exit.
@@ -31,7 +34,7 @@
 import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
-import { LevelStoreFactory } from '@weft/store-level'
+import { createNodeVerifierPool, LevelStoreFactory } from '@weft/store-level'
 import { createServerLogger, isLogLevel, LOG_LEVELS, type LogLevel } from './observability/serverLogger.ts'
 import { isIsolationModel, PostgresStoreFactory } from '@weft/store-postgres'
 import { migrateCommand } from './cliMigrate.ts'
@@ -83,6 +86,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   metrics: { type: 'boolean' },
   workers: { type: 'string' },
+  'verify-threads': { type: 'string' },
   'metrics-token': { type: 'string' },
   help: { type: 'boolean' },
   ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
@@ -106,6 +110,7 @@ if (values.help) {
       '            [--max-tenants N] [--tenants-per-address N (an hour)] [--registration-token TOKEN ...] (tokens close open registration)\n' +
       '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]\n' +
       '            [--workers N]   (N processes on one port, over --postgres; SIGTERM drains them)\n' +
+      '            [--verify-threads N]   (signatures of large pushes checked on N worker threads, 1 to 16)\n' +
       'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)\n' +
       'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)\n' +
       'weft-server migrate --from <level folder> --to <postgres url>   (moves a LevelDB server to PostgreSQL)',
@@ -165,6 +170,10 @@ if (!Number.isInteger(workers) || workers < 1 || workers > 64)
   usage(`--workers takes a number of processes from 1 to 64, not ${workersRaw}`)
 if (workers > 1 && !postgres)
   usage('--workers needs storage the processes share', 'add --postgres URL (LevelDB and memory belong to one process)')
+const verifyThreadsRaw = values['verify-threads'] ?? process.env.WEFT_VERIFY_THREADS
+const verifyThreads = verifyThreadsRaw === undefined ? 0 : Number(verifyThreadsRaw)
+if (verifyThreadsRaw !== undefined && (!Number.isInteger(verifyThreads) || verifyThreads < 1 || verifyThreads > 16))
+  usage(`--verify-threads takes a number of threads from 1 to 16, not ${verifyThreadsRaw}`)
 const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
 const tenancy = {
   ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
@@ -180,13 +189,15 @@ if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
 
 /** Starts one server process with the flags above. */
 async function serve(): Promise<void> {
+  const storeOptions = verifyThreads ? { verifier: createNodeVerifierPool({ threads: verifyThreads }) } : {}
   const storeFactory = values.memory
-    ? new MemoryStoreFactory()
+    ? new MemoryStoreFactory({ storeOptions })
     : postgres
-      ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid' })
-      : new LevelStoreFactory({ path: data })
+      ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid', storeOptions })
+      : new LevelStoreFactory({ path: data, storeOptions })
   // Without a URL, the storage is named; with one, its password is not printed.
-  const where = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
+  const stored = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
+  const where = verifyThreads ? `${stored}, signatures on ${verifyThreads} worker threads` : stored
 
   const logger = createServerLogger({ level: logLevel as LogLevel })
   const server = await WeftServer.start({
