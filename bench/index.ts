@@ -25,6 +25,8 @@ import { benchScale } from './scale.ts'
 import { benchPresence } from './presence.ts'
 import { benchAttachments } from './attachments.ts'
 import { benchOpen } from './openDatabase.ts'
+import { benchVerify } from './verify.ts'
+import { benchSyncOverNetwork } from './syncOverNetwork.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -45,6 +47,8 @@ const GROUPS = [
   'scale',
   'presence',
   'attachments',
+  'verify',
+  'netsync',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -68,6 +72,10 @@ async function main(): Promise<void> {
   if (runs('sync')) {
     progress('sync vs automerge-repo')
     figures.push(await benchSync(machine.find((m) => m.name.startsWith('Ed25519 verify'))!.perSecond))
+  }
+  if (runs('netsync')) {
+    progress('sync over the network: Weft relay vs automerge-repo sync server, both on loopback')
+    figures.push(await benchSyncOverNetwork())
   }
   if (runs('snapshot')) {
     progress('snapshot load')
@@ -133,6 +141,11 @@ async function main(): Promise<void> {
   if (runs('attachments')) {
     progress('attachments: write and read throughput beside the crypto floor')
     figures.push(...(await benchAttachments()))
+  }
+
+  if (runs('verify')) {
+    progress('verify: one thread beside a pool of worker threads')
+    figures.push(...(await benchVerify()))
   }
 
   printMachine(machine)

@@ -15,21 +15,22 @@ import {
 import { MessagePortNetworkAdapter } from './MessagePortNetworkAdapter.ts'
 import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
 
-const DOCS = 1_000
-const CHANGES = 10
+export const DOCS = 1_000
+export const CHANGES = 10
 const RUNS = 3
 const WARMUP_DOCS = 100
 const TARGET = 0.5
 const TIMEOUT_MS = 180_000
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered'] as const
 
-function edit(d: DocData, j: number): void {
+/** The `j`th edit every document of the sync benches gets. */
+export function edit(d: DocData, j: number): void {
   d.n = j
   d.status = STATUSES[j % STATUSES.length]
 }
 
 /** Each document ends with the last edit applied. */
-function complete(data: DocData | undefined): boolean {
+export function complete(data: DocData | undefined): boolean {
   return data?.n === CHANGES - 1 && data.status === STATUSES[(CHANGES - 1) % STATUSES.length]
 }
 
@@ -211,7 +212,7 @@ async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing>
   return timing
 }
 
-function headsKey(heads: readonly string[]): string {
+export function headsKey(heads: readonly string[]): string {
   return [...heads].sort().join(',')
 }
 
@@ -220,7 +221,7 @@ function headsKey(heads: readonly string[]): string {
  * up every few milliseconds; after that each one is checked on its own `heads-changed` event, so
  * the last arrival is seen at once and the watcher adds next to no work.
  */
-function whenAllArrived(repo: Repo, expected: ReadonlyMap<string, string>): Promise<void> {
+export function whenAllArrived(repo: Repo, expected: ReadonlyMap<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const remaining = new Set(expected.keys())
     const watched = new Set<string>()

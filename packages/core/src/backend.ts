@@ -22,10 +22,15 @@ export {
   generateSigningKeyPair,
   signDetached,
   verifyDetached,
+  verifyEd25519,
   serverSignerOf,
   isServerSigner,
   blake2b256,
   constantTimeEqual,
+  VerifierPool,
+  DEFAULT_POOL_MIN_BATCH,
+  packSignatureChecks,
+  unpackSignatureChecks,
 } from './crypto/index.ts'
 export {
   packValue,
@@ -128,6 +133,14 @@ export type { ErrorCode } from './errors.ts'
 export type { AuditTrailExport, StoredAuditRecord } from './audit/index.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor, EntryKind } from './types.ts'
 export type { DomainName, ServerSigner, ServerDomain, SigningKeyPair } from './crypto/index.ts'
+export type {
+  SignatureCheck,
+  SignatureVerifier,
+  SignatureBatchRequest,
+  SignatureBatchReply,
+  VerifierThread,
+  VerifierPoolOptions,
+} from './crypto/index.ts'
 export type {
   ChangeStore,
   AppendResult,

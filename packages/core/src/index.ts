@@ -107,10 +107,20 @@ export type { SyncState, SyncTarget, IncrementalSyncOptions, FilteredSyncOptions
 export type { PublicProfile, TenantScope, DbLinkSpec, Partner } from './tenant/index.ts'
 export type { ErrorCode } from './errors.ts'
 export type { KdfParams, SigningKeyPair } from './crypto/index.ts'
+export type {
+  SignatureCheck,
+  SignatureCheckScope,
+  SignatureVerifier,
+  WebVerifierPoolOptions,
+  VerifierPoolOptions,
+} from './crypto/index.ts'
 export type { ChangeHash, DocId, TenantId, KeyId, DbName, Origin, Cursor } from './types.ts'
 
 // A device's signing key, for registering members with a server (`@weft/client`'s `registerMembers`).
 export { generateSigningKeyPair } from './crypto/index.ts'
+
+// Signature checks of large batches on other threads: a Web Worker pool (Node's is in `@weft/store-level`).
+export { createWebVerifierPool, serveSignatureChecks, VerifierPool } from './crypto/index.ts'
 
 // Orchestrator, sharing (grants) and the audit trail.
 export { MultiTenantSyncOrchestrator } from './orchestrator/index.ts'

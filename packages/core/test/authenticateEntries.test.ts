@@ -30,7 +30,7 @@ describe('authenticating a batch under the vouching rule', () => {
     const f = new EntryFactory(5)
     const loose = f.entries(5)
     expect((await checkEntryBatch(loose.map(plain), DEFAULT_ENTRY_LIMITS)).signaturesChecked).toBe(5)
-    const trusted = await checkEntryBatch(loose, DEFAULT_ENTRY_LIMITS, () => true)
+    const trusted = await checkEntryBatch(loose, DEFAULT_ENTRY_LIMITS, { trusted: () => true })
     expect(trusted.signaturesChecked).toBe(0)
     // A chain of two authors alternating: no link is same-author, so each is checked.
     const x = new EntryFactory(1)

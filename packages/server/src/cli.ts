@@ -24,6 +24,9 @@
  *
  * `--single-process` (WEFT_SINGLE_PROCESS=1) tells a server on PostgreSQL that it is the only process
  * on that storage: it keeps sessions, counts and caches in memory and opens no cluster bus.
+ * `--verify-threads N` (WEFT_VERIFY_THREADS) checks the signatures of large pushes on N worker
+ * threads (a `createNodeVerifierPool` given to the store; off by default, see docs/storage.md).
+ *
  * `--workers N` (WEFT_WORKERS) runs N server processes on the one port (`node:cluster`): the primary
  * restarts a worker that dies and passes SIGTERM on. SIGTERM (or SIGINT) drains gracefully: no new
  * connections, live sockets closed with the going-away code, requests in flight finished, then exit.
@@ -33,7 +36,7 @@
 import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
 import { MemoryStoreFactory } from '@weft/core'
-import { LevelStoreFactory } from '@weft/store-level'
+import { createNodeVerifierPool, LevelStoreFactory } from '@weft/store-level'
 import { createServerLogger, isLogLevel, LOG_LEVELS, type LogLevel } from './observability/serverLogger.ts'
 import { isIsolationModel, PostgresStoreFactory } from '@weft/store-postgres'
 import { migrateCommand } from './cliMigrate.ts'
@@ -86,6 +89,7 @@ const FLAGS = {
   metrics: { type: 'boolean' },
   workers: { type: 'string' },
   'single-process': { type: 'boolean' },
+  'verify-threads': { type: 'string' },
   'metrics-token': { type: 'string' },
   help: { type: 'boolean' },
   ...Object.fromEntries(Object.keys(QUOTA_FLAGS).map((f) => [f, { type: 'string' as const }])),
@@ -110,6 +114,7 @@ if (values.help) {
       '            [--log-level fatal|error|warn|info|debug|trace|silent] [--metrics] [--metrics-token TOKEN]\n' +
       '            [--workers N]   (N processes on one port, over --postgres; SIGTERM drains them)\n' +
       '            [--single-process]   (the only process on its PostgreSQL: no cluster bus, state kept in memory)\n' +
+      '            [--verify-threads N]   (signatures of large pushes checked on N worker threads, 1 to 16)\n' +
       'weft-server admin-key   prints a new admin API key once (give it to the server as WEFT_ADMIN_KEY)\n' +
       'weft-server tenant reset|transfer <id> [--to KEY] [--data DIR]   (the server stopped: see docs/operations.md)\n' +
       'weft-server migrate --from <level folder> --to <postgres url>   (moves a LevelDB server to PostgreSQL)',
@@ -171,6 +176,10 @@ if (workers > 1 && !postgres)
   usage('--workers needs storage the processes share', 'add --postgres URL (LevelDB and memory belong to one process)')
 const singleProcess = values['single-process'] === true || process.env.WEFT_SINGLE_PROCESS === '1'
 if (singleProcess && workers > 1) usage('--single-process and --workers contradict each other', 'drop one of them')
+const verifyThreadsRaw = values['verify-threads'] ?? process.env.WEFT_VERIFY_THREADS
+const verifyThreads = verifyThreadsRaw === undefined ? 0 : Number(verifyThreadsRaw)
+if (verifyThreadsRaw !== undefined && (!Number.isInteger(verifyThreads) || verifyThreads < 1 || verifyThreads > 16))
+  usage(`--verify-threads takes a number of threads from 1 to 16, not ${verifyThreadsRaw}`)
 const isolation = values.isolation ?? process.env.WEFT_ISOLATION ?? 'shared'
 const tenancy = {
   ...(process.env.WEFT_ADMIN_KEY ? { adminKey: process.env.WEFT_ADMIN_KEY } : {}),
@@ -186,13 +195,15 @@ if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
 
 /** Starts one server process with the flags above. */
 async function serve(): Promise<void> {
+  const storeOptions = verifyThreads ? { verifier: createNodeVerifierPool({ threads: verifyThreads }) } : {}
   const storeFactory = values.memory
-    ? new MemoryStoreFactory()
+    ? new MemoryStoreFactory({ storeOptions })
     : postgres
-      ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid' })
-      : new LevelStoreFactory({ path: data })
+      ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid', storeOptions })
+      : new LevelStoreFactory({ path: data, storeOptions })
   // Without a URL, the storage is named; with one, its password is not printed.
-  const where = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
+  const stored = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`
+  const where = verifyThreads ? `${stored}, signatures on ${verifyThreads} worker threads` : stored
 
   const logger = createServerLogger({ level: logLevel as LogLevel })
   const server = await WeftServer.start({

@@ -15,10 +15,13 @@ export { LevelKeyValueStore } from './LevelKeyValueStore.ts'
 export { checkStoreIntegrity } from './checkStoreIntegrity.ts'
 export { StoreLayout } from './StoreLayout.ts'
 export { listStores } from './listStores.ts'
+// Signature checks of large batches on worker threads, for any store (the store option `verifier`).
+export { createNodeVerifierPool } from './createNodeVerifierPool.ts'
 
 export type { LevelStoreFactoryOptions } from './LevelStoreFactory.ts'
 export type { LevelChangeStoreOptions } from './LevelChangeStore.ts'
 export type { LevelKeyValueStoreOptions } from './LevelKeyValueStore.ts'
 export type { IntegrityOptions, IntegrityReport } from './checkStoreIntegrity.ts'
 export type { StoreList } from './listStores.ts'
+export type { NodeVerifierPoolOptions } from './createNodeVerifierPool.ts'
 export type { LevelDatabase, StoreMeta, ArrivalRow } from './StoreLayout.ts'

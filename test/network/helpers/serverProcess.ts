@@ -32,9 +32,12 @@ export async function startServerProcess(args: readonly string[]): Promise<Serve
   })
   child.stderr!.setEncoding('utf8').on('data', (c: string) => void (err += c))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  void exited.then(() => [...waiters].forEach((w) => w()))
   let done = false
-  void exited.then(() => (done = true))
+  // Marked done before the waiters look, so one waiting for a line the process never printed fails at once.
+  void exited.then(() => {
+    done = true
+    for (const w of [...waiters]) w()
+  })
   const printed = (pattern: RegExp, timeoutMs = 30_000) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`not printed: ${pattern}\n${out}\n${err}`)), timeoutMs)

@@ -1,9 +1,10 @@
 import { toHex } from '../codec/index.ts'
+import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { ChangeHash } from '../types.ts'
 import type { EntryLimits } from './limits.ts'
 import type { EntryEnvelope, ParsedEntry } from './ParsedEntry.ts'
-import { verifyEntry, verifySignatureAsync } from './verifyEntry.ts'
+import { signatureCheckOf, verifyEntry, verifySignatureAsync } from './verifyEntry.ts'
 
 /**
  * A question to a store: does an entry it holds, signed by `author` (hex Ed25519 public key), list
@@ -36,6 +37,18 @@ export interface EntryBatchCheck {
   settle(vouched: readonly boolean[]): EntryOutcome[]
 }
 
+/** How {@link checkEntryBatch} checks signatures. */
+export interface BatchCheckOptions {
+  /** Entries signed in this process: they count as verified. */
+  readonly trusted?: (entry: EntryEnvelope) => boolean
+  /**
+   * Checks a round of at least `verifier.minBatch` signatures on other threads (a worker pool);
+   * smaller rounds, and every round without it, are checked here. It accepts exactly what the
+   * check here accepts, so it changes only where the work runs.
+   */
+  readonly verifier?: SignatureVerifier
+}
+
 interface Node {
   readonly parsed: ParsedEntry
   readonly author: string
@@ -61,8 +74,9 @@ interface Node {
 export async function checkEntryBatch(
   list: readonly EntryEnvelope[],
   limits: EntryLimits,
-  trusted: (entry: EntryEnvelope) => boolean = () => false,
+  options: BatchCheckOptions = {},
 ): Promise<EntryBatchCheck> {
+  const { trusted = () => false, verifier } = options
   const outcomes: (Node | WeftError)[] = list.map((e) => {
     const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
     try {
@@ -96,12 +110,13 @@ export async function checkEntryBatch(
         }
   }
   const verify = async (which: Node[]): Promise<void> => {
-    await Promise.all(
-      which.map(async (n) => {
-        n.checked = true
-        n.authentic = await verifySignatureAsync(n.parsed)
-      }),
-    )
+    for (const n of which) n.checked = true
+    if (verifier && which.length >= verifier.minBatch) {
+      const verdicts = await verifier.verifyMany(which.map((n) => signatureCheckOf(n.parsed)))
+      which.forEach((n, i) => (n.authentic = verdicts[i] === true))
+    } else {
+      await Promise.all(which.map(async (n) => (n.authentic = await verifySignatureAsync(n.parsed))))
+    }
     spread(which)
   }
   const all = [...nodes.values()]
@@ -136,9 +151,9 @@ export async function checkEntryBatch(
 export async function authenticateEntries(
   list: readonly EntryEnvelope[],
   limits: EntryLimits,
-  options: { trusted?: (entry: EntryEnvelope) => boolean; vouched?: VouchLookup } = {},
+  options: BatchCheckOptions & { vouched?: VouchLookup } = {},
 ): Promise<EntryOutcome[]> {
-  const check = await checkEntryBatch(list, limits, options.trusted)
+  const check = await checkEntryBatch(list, limits, options)
   const claims = check.unresolved
   const answers = claims.length && options.vouched ? await options.vouched(claims) : []
   return check.settle(answers)

@@ -6,7 +6,14 @@
 export { createEntry, associatedData, isLocallySigned, markSignatureVerified } from './createEntry.ts'
 export type { CreateEntryInput } from './createEntry.ts'
 export { parseEntry } from './parseEntry.ts'
-export { verifyEntry, verifyEntryAsync, verifySignature, verifySignatureAsync, hashEntryBytes } from './verifyEntry.ts'
+export {
+  verifyEntry,
+  verifyEntryAsync,
+  verifySignature,
+  verifySignatureAsync,
+  hashEntryBytes,
+  signatureCheckOf,
+} from './verifyEntry.ts'
 export { decryptEntry, decryptEntryWithKey, findEntryKey } from './decryptEntry.ts'
 export type { HeldKey } from './decryptEntry.ts'
 export { encodeChangePayload, decodeChangePayload } from './payload.ts'
@@ -16,4 +23,10 @@ export { DEFAULT_ENTRY_LIMITS, FIELD_LIMITS } from './limits.ts'
 export type { EntryLimits } from './limits.ts'
 export type { EntryEnvelope, ParsedEntry } from './ParsedEntry.ts'
 export { authenticateEntries, checkEntryBatch } from './authenticateEntries.ts'
-export type { EntryBatchCheck, EntryOutcome, VouchClaim, VouchLookup } from './authenticateEntries.ts'
+export type {
+  BatchCheckOptions,
+  EntryBatchCheck,
+  EntryOutcome,
+  VouchClaim,
+  VouchLookup,
+} from './authenticateEntries.ts'

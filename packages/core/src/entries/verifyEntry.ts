@@ -1,5 +1,12 @@
 import { toHex } from '../codec/index.ts'
-import { blake2b256, Domain, verifyDetached, verifyDetachedAsync } from '../crypto/index.ts'
+import {
+  blake2b256,
+  Domain,
+  domainMessage,
+  verifyDetached,
+  verifyDetachedAsync,
+  type SignatureCheck,
+} from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { asChangeHash, type ChangeHash } from '../types.ts'
 import { DEFAULT_ENTRY_LIMITS, type EntryLimits } from './limits.ts'
@@ -68,4 +75,14 @@ export async function verifyEntryAsync(
 export function verifySignatureAsync(entry: ParsedEntry): Promise<boolean> {
   const signed = entry.bytes.subarray(0, entry.bytes.length - entry.signature.length)
   return verifyDetachedAsync(Domain.entrySignature, signed, entry.signature, entry.header.author)
+}
+
+/** The Ed25519 check of an entry's signature, for a `SignatureVerifier` (a pool of threads). */
+export function signatureCheckOf(entry: ParsedEntry): SignatureCheck {
+  const signed = entry.bytes.subarray(0, entry.bytes.length - entry.signature.length)
+  return {
+    message: domainMessage(Domain.entrySignature, signed),
+    signature: entry.signature,
+    publicKey: entry.header.author,
+  }
 }

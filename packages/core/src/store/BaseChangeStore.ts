@@ -1,4 +1,5 @@
 import { toHex } from '../codec/index.ts'
+import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
   authenticateEntries,
@@ -50,6 +51,12 @@ export interface StoreOptions {
    * left out, as if not held) or `signature` as well, for backends whose bytes cross a network.
    */
   readonly verifyReads?: 'hash' | 'signature'
+  /**
+   * Checks the signatures of large batches on other threads: a pool from `createNodeVerifierPool`
+   * (`@weft/store-level`) or `createWebVerifierPool`. Batches below its `minBatch` are checked
+   * here. It accepts exactly what the check here accepts; the store never closes it.
+   */
+  readonly verifier?: SignatureVerifier
 }
 
 const DEFAULT_MAX_BATCH = 10_000
@@ -71,6 +78,7 @@ export abstract class BaseChangeStore implements ChangeStore {
   readonly #limits: EntryLimits
   readonly #maxBatch: number
   readonly #verifyReads: 'hash' | 'signature'
+  readonly #verifier: SignatureVerifier | undefined
   readonly #appendLock = new Mutex()
   readonly #listeners = new Set<AppendListener>()
   /** What held entries vouch for but the store lacks; built on first need (see {@link _vouched}). */
@@ -81,6 +89,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     this.#limits = options.limits ?? DEFAULT_ENTRY_LIMITS
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH
     this.#verifyReads = options.verifyReads ?? 'hash'
+    this.#verifier = options.verifier
   }
 
   /**
@@ -132,7 +141,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     // and one vouched for by an authentic entry of its author needs none either (see
     // `checkEntryBatch`). Only entries left unauthenticated by the batch ask the store, inside the
     // turn, so every append that resolved before this one was called counts.
-    const check = checkEntryBatch(list, this.#limits, isLocallySigned)
+    const check = checkEntryBatch(list, this.#limits, { trusted: isLocallySigned, verifier: this.#verifier })
     const { added, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
       const batch = await check
       this.#open()
@@ -256,7 +265,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     bytes.forEach((b, i) => b && held.push({ hash: hashes[i]!, bytes: b }))
     if (this.#verifyReads === 'signature') {
       // The read authenticates itself (the backend's own records are not trusted here).
-      const outcomes = await authenticateEntries(held, this.#limits)
+      const outcomes = await authenticateEntries(held, this.#limits, { verifier: this.#verifier })
       return held.filter((_, i) => !(outcomes[i] instanceof WeftError))
     }
     return held.filter((e) => hashEntryBytes(e.bytes) === e.hash)
