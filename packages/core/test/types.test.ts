@@ -126,8 +126,10 @@ describe('three entry points: @weft/core, @weft/core/backend, @weft/core/testing
   })
 
   it('a name is in both entries only when an application calls it too', () => {
-    // Errors, ids, `ready`, key pairs and the in-memory factory: backends and applications use them alike.
+    // Errors, ids, `ready`, key pairs, the in-memory factory and the signature verifier pool (a browser
+    // application builds one for its store, a Node backend for its own): both use them alike.
     const shared = [
+      'VerifierPool',
       'WeftError',
       'ErrorCodes',
       'isWeftError',
