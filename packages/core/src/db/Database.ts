@@ -275,7 +275,7 @@ export class Database {
 
   /** A readable document (deleted ones too, with `isDeleted()`), or undefined. */
   async getDocument<T extends DocData = DocData>(id: DocId | string): Promise<Document<T> | undefined> {
-    const state = await this.#materialised(id as DocId)
+    const state = await this.#materialised(id as DocId, true)
     return state?.am ? this.#handle<T>(state) : undefined
   }
 
@@ -358,7 +358,7 @@ export class Database {
           if (fresh.length) await this.#run(() => this.#materialiser.ingestItems(fresh))
         },
         document: async (id) => {
-          const s = await this.#materialised(id)
+          const s = await this.#materialised(id, true)
           return s?.am ? this.#handle(s) : undefined
         },
       },
@@ -534,8 +534,12 @@ export class Database {
     return new Document<T>(state)
   }
 
-  /** The document's state, materialised (under the lock) if it is known only by its summary. */
-  async #materialised(id: DocId): Promise<DocState | undefined> {
+  /**
+   * The document's state, materialised (under the lock) if it is known only by its summary. With
+   * `handOut`, it is marked handed out before the cache is trimmed: a document larger than the
+   * byte bound is then detached for the caller's handle, not freed under it.
+   */
+  async #materialised(id: DocId, handOut = false): Promise<DocState | undefined> {
     const now = this.#docs.get(id)
     if (now?.loaded) {
       this.#docs.touch(now)
@@ -545,6 +549,7 @@ export class Database {
     return this.#lock.run(async () => {
       if (this.#closed) return undefined
       const state = await this.#ensureLoaded(id)
+      if (handOut && state?.am) state.handedOut = true
       await this.#settle()
       return state
     })
