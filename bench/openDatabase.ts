@@ -24,6 +24,10 @@ interface OpenResult {
   readonly size: number
   /** Open from the index and read one document. */
   readonly lazyMs: number
+  /** Open from the index alone (its header). */
+  readonly openMs: number
+  /** The cache's estimate of the bytes of its materialised documents, after READS reads. */
+  readonly cacheBytes: number
   /** First open of the same store without an index: every document materialised once, CACHE at a time. */
   readonly rebuildMs: number
   /** Open with the index erased and a cache of every document: what the eager open did. */
@@ -43,9 +47,10 @@ const GROWTH_LIMIT = 2
 
 /**
  * The `open` group: opening a 100,000-document LevelDB database from its persisted index and reading
- * one document, beside eager materialisation in the same run (measured at 10,000 documents and
- * extrapolated linearly, which flatters eager: its per-document cost rises with the documents it
- * holds); and the resident memory of the open database with a 1,000-document cache while it reads
+ * one document, beside materialising every document of the same store in the same run (the first
+ * open without an index, measured at 100,000) and eager materialisation (measured at 10,000
+ * documents and extrapolated linearly, which flatters eager: its per-document cost rises with the
+ * documents it holds); open alone at 1,000, 10,000 and 100,000 documents; and the resident memory of the open database with a 1,000-document cache while it reads
  * 5,000 documents. Each size runs in its own process, so memory figures are its own.
  */
 export async function benchOpen(): Promise<Figure[]> {
@@ -70,7 +75,9 @@ export async function benchOpen(): Promise<Figure[]> {
   const [before, opened, cached, read] = large.rss
   const memGrowth = (read - before) / Math.max(1, cached - before)
   const us = (v: number) => (v >= 1000 ? fmtMs(v / 1000) : `${v.toFixed(0)} µs`)
+  const measuredRatio = large.rebuildMs / large.lazyMs
   return [
+    growth('database open', (r) => r.openMs, fmtMs, 'openDB from the index: it reads the index header only'),
     growth('database open + one read', (r) => r.lazyMs, fmtMs, 'openDB from the index and getDocument of one document'),
     growth(
       'one document read',
@@ -82,14 +89,14 @@ export async function benchOpen(): Promise<Figure[]> {
     {
       name: `open a ${LARGE.toLocaleString('en-US')}-document LevelDB database and read one document`,
       value: fmtMs(large.lazyMs),
-      reference: `${fmtMs(extrapolated)} eager (extrapolated)`,
-      ratio,
+      reference: `${fmtMs(large.rebuildMs)} materialising every document (measured)`,
+      ratio: measuredRatio,
       target: `>= ${OPEN_TARGET}x faster`,
-      met: ratio >= OPEN_TARGET,
+      met: measuredRatio >= OPEN_TARGET,
       notes: [
-        `eager open (every document materialised and held) measured at ${EAGER.toLocaleString('en-US')} documents: ${fmtMs(eager.eagerMs)}; times ${LARGE / EAGER} for ${LARGE.toLocaleString('en-US')}`,
+        `reference measured at ${LARGE.toLocaleString('en-US')} in this run: the first open of the store without an index, which materialises every document once, ${CACHE.toLocaleString('en-US')} at a time (eager open minus holding them all)`,
+        `eager open (every document materialised and held) measured at ${EAGER.toLocaleString('en-US')} documents: ${fmtMs(eager.eagerMs)}; times ${LARGE / EAGER} for ${LARGE.toLocaleString('en-US')}: ${fmtMs(extrapolated)}, ${fmtRatio(ratio)} the lazy open`,
         `lazy open + one read at ${EAGER.toLocaleString('en-US')} documents: ${fmtMs(eager.lazyMs)} (${fmtRatio(eager.eagerMs / eager.lazyMs)} faster than eager there)`,
-        `measured at ${LARGE.toLocaleString('en-US')}: rebuilding the index (every document materialised once, ${CACHE.toLocaleString('en-US')} at a time, as eager does minus holding them) took ${fmtMs(large.rebuildMs)}, ${fmtRatio(large.rebuildMs / large.lazyMs)} the lazy open`,
       ],
     },
     {
@@ -100,7 +107,7 @@ export async function benchOpen(): Promise<Figure[]> {
       target: `growth <= ${MEMORY_LIMIT.toFixed(2)}x once the cache is full`,
       met: memGrowth <= MEMORY_LIMIT,
       notes: [
-        `process RSS before open ${before.toFixed(0)} MB, after open ${opened.toFixed(0)} MB (index of ${LARGE.toLocaleString('en-US')} summaries), after ${CACHE.toLocaleString('en-US')} reads ${cached.toFixed(0)} MB, after ${READS.toLocaleString('en-US')} reads ${read.toFixed(0)} MB; ${large.materialised} documents materialised at the end`,
+        `process RSS before open ${before.toFixed(0)} MB, after open and one read ${opened.toFixed(0)} MB (the index header only), after ${CACHE.toLocaleString('en-US')} reads ${cached.toFixed(0)} MB, after ${READS.toLocaleString('en-US')} reads ${read.toFixed(0)} MB; ${large.materialised} documents materialised at the end, estimated by the cache at ${(large.cacheBytes / 1e6).toFixed(2)} MB of changes`,
         `ratio: growth over the before-open RSS from ${CACHE.toLocaleString('en-US')} to ${READS.toLocaleString('en-US')} reads (1.00 = flat)`,
       ],
     },
@@ -210,12 +217,16 @@ async function childMain(size: number, path: string, phase: string): Promise<voi
   let cached = 0
   let read = 0
   let materialised = 0
+  let cacheBytes = 0
+  let openMs = 0
   const readSamples: number[] = []
   const writeSamples: number[] = []
   const lazyMs = await session(async (f) => {
     const tenant = await f.openTenant('bench-open', { password: PASSWORD })
     const ms = await timeMs(async () => {
+      const start = performance.now()
       const db = await tenant.openDB('docs', { cacheSize: CACHE })
+      openMs = performance.now() - start
       if (!(await db.getDocument(ids[ids.length >> 1]!))) throw new Error('document not found')
     })
     opened = rssMb()
@@ -233,6 +244,7 @@ async function childMain(size: number, path: string, phase: string): Promise<voi
     }
     read = rssMb()
     materialised = db.cacheStats().materialised
+    cacheBytes = db.cacheStats().bytes
 
     await tenant.close()
     return ms
@@ -256,6 +268,8 @@ async function childMain(size: number, path: string, phase: string): Promise<voi
   const result: OpenResult = {
     size,
     lazyMs,
+    openMs,
+    cacheBytes,
     rebuildMs: 0,
     eagerMs,
     rss: [before, opened, cached, read],
