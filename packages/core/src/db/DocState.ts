@@ -121,6 +121,28 @@ export class DocState {
     this.loaded = false
   }
 
+  /** True when `other` would be stored as the same summary (what the persisted index keeps of a document). */
+  sameSummary(other: DocState): boolean {
+    const sameSet = (a: Iterable<string>, b: Iterable<string>) => {
+      const x = new Set(a)
+      const y = [...b]
+      return x.size === y.length && y.every((v) => x.has(v))
+    }
+    return (
+      this.origin?.tenant === other.origin?.tenant &&
+      this.origin?.db === other.origin?.db &&
+      this.keyId === other.keyId &&
+      this.writeKey === other.writeKey &&
+      this.deleted === other.deleted &&
+      this.readable === other.readable &&
+      this.snapshot === other.snapshot &&
+      sameSet(this.heads, other.heads) &&
+      sameSet(this.missing(), other.missing()) &&
+      this.pending.size === other.pending.size &&
+      [...this.pending].every(([h, code]) => other.pending.get(h) === code)
+    )
+  }
+
   /** Records an applied entry in the DAG. Order-independent: a late parent never becomes a head. */
   noteApplied(hash: ChangeHash, deps: readonly ChangeHash[]): void {
     this.applied.add(hash)

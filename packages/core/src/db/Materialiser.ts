@@ -156,6 +156,7 @@ export class Materialiser {
     // Each document is built in a new state, swapped in when complete: a reader never sees a half-built one.
     const olds: DocState[] = []
     await this.#docs.fetch(ids)
+    const touchedBefore = new Set(ids.filter((id) => this.touched.has(id)))
     try {
       for (const id of ids) {
         const old = this.#docs.get(id)
@@ -172,6 +173,8 @@ export class Materialiser {
         old.successor = fresh
         fresh.hasPredecessor = old.hasPredecessor || old.handedOut
         this.#docs.set(fresh)
+        // A load that finds what the stored summary says leaves nothing to store again.
+        if (!touchedBefore.has(old.id) && !old.stale && old.sameSummary(fresh)) this.touched.delete(old.id)
       }
     } finally {
       for (const old of olds) this.#loading.delete(old.id)
