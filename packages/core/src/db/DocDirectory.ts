@@ -44,13 +44,9 @@ export class DocDirectory {
     return this.#all.get(id)
   }
 
-  /** Adds a document (or replaces the one with its id). */
-  set(state: DocState): void {
-    if (!this.#all.has(state.id)) this.#unstored.add(state.id)
-    this.#put(state)
-  }
-
-  #put(state: DocState): void {
+  /** Adds a document (or replaces the one with its id); `stored` when it was read from the index. */
+  set(state: DocState, stored = false): void {
+    if (!stored && !this.#all.has(state.id)) this.#unstored.add(state.id)
     this.#all.set(state.id, state)
     if (state.loaded) this.touch(state)
   }
@@ -79,7 +75,7 @@ export class DocDirectory {
         ghost.successor = state
         state.hasPredecessor = true
       }
-      this.#put(state)
+      this.set(state, true)
     }
   }
 
