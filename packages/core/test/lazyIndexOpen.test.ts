@@ -10,6 +10,7 @@ import {
   TenantFactory,
   TEST_KDF,
   type DocId,
+  type Tenant,
 } from '../src/index.ts'
 import { MemoryKeyValueStore, type KeyValueStore } from '../src/backend.ts'
 import { DocIndex } from '../src/db/DocIndex.ts'
@@ -97,6 +98,47 @@ describe('opening reads the index header only', () => {
       close: () => kv.close(),
     }
     expect(await paged(plain)).toEqual(pages)
+  })
+})
+
+describe('an index write cut short', () => {
+  it('at any write of a rebuild or of a change, a reopen reads what an open without the index reads', async () => {
+    const { storeFactory, factory, ids } = await written(Array.from({ length: 6 }, (_, i) => `n${i}`))
+    const kv = await storeFactory.openKeyValueStore('weft-db-index')
+    for (const k of await kv.keys('acme/')) await kv.delete(k)
+    const read = async (db: Awaited<ReturnType<Tenant['openDB']>>) => {
+      const out: Record<string, unknown> = {}
+      for (const info of await db.listDocuments())
+        out[info.id] = [info.status, (await db.getDocument(info.id))?.toJSON()]
+      return out
+    }
+    let expected: Record<string, unknown> | undefined
+    // The puts of one rebuild (six summaries and a header), then of a change (a summary and a header).
+    for (let failAt = 0; failAt < 9; failAt++) {
+      let puts = 0
+      const put = vi.spyOn(kv, 'put').mockImplementation(async function (this: unknown, key, value) {
+        if (puts++ === failAt) throw new Error('disk full')
+        return MemoryKeyValueStore.prototype.put.call(kv, key, value)
+      })
+      const tenant = await factory.openTenant('acme', { password: PASSWORD })
+      try {
+        const db = await tenant.openDB('notes')
+        await db.changeDoc(ids[failAt % ids.length]!, (d) => void (d.getData().text += '!'))
+      } catch {
+        // cut short: the open or the change failed part way through the index writes
+      }
+      await tenant.close()
+      put.mockRestore()
+      const again = await factory.openTenant('acme', { password: PASSWORD })
+      const lazy = await read(await again.openDB('notes'))
+      // Opened a second time while the first holds the index: materialised from the store alone.
+      const eager = await factory.openTenant('acme', { password: PASSWORD })
+      expect(lazy).toEqual(await read(await eager.openDB('notes')))
+      expected ??= lazy
+      expect(Object.keys(lazy).sort()).toEqual(Object.keys(expected).sort())
+      await eager.close()
+      await again.close()
+    }
   })
 })
 
