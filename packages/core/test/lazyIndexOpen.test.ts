@@ -101,6 +101,23 @@ describe('opening reads the index header only', () => {
   })
 })
 
+describe('documents known only by their summary', () => {
+  it('announce a change another writer makes to one, and read it', async () => {
+    const { factory, ids } = await written(['a', 'b'])
+    const tenant = await factory.openTenant('acme', { password: PASSWORD })
+    const db = await tenant.openDB('notes')
+    // The tenant opened again over the same storage: a second writer to the same store.
+    const peer = await factory.openTenant('acme', { password: PASSWORD })
+    const peerDb = await peer.openDB('notes')
+    const changed = new Promise<DocId[]>((resolve) => db.on('docs-changed', (e) => resolve(e.docIds)))
+    await peerDb.changeDoc(ids[1]!, (d) => void (d.getData().text = 'b2'))
+    expect(await changed).toEqual([ids[1]])
+    expect((await db.getDocument(ids[1]!))!.getData()).toEqual({ text: 'b2' })
+    await peer.close()
+    await tenant.close()
+  })
+})
+
 describe('an index write cut short', () => {
   it('at any write of a rebuild or of a change, a reopen reads what an open without the index reads', async () => {
     const { storeFactory, factory, ids } = await written(Array.from({ length: 6 }, (_, i) => `n${i}`))

@@ -303,7 +303,17 @@ export class Materialiser {
   async #ingestStep(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
     await this.#docs.fetch(byDoc.keys())
     const unloaded = [...byDoc.keys()].filter((id) => this.#docs.get(id)?.loaded === false)
-    if (unloaded.length) await this.load(unloaded)
+    if (unloaded.length) {
+      await this.load(unloaded)
+      // The load read every entry of its documents: the batch's entries it applied are reported here.
+      for (const id of unloaded) {
+        const state = this.#docs.get(id)
+        const applied = byDoc.get(id)!.filter((it) => it.kind !== 'snapshot' && state?.applied.has(it.hash))
+        if (applied.length === 0) continue
+        report.applied.push(...applied.map((it) => it.hash))
+        report.docIds.push(id)
+      }
+    }
     await this.#ingestLoaded([...byDoc.values()].flat(), report)
   }
 
