@@ -27,6 +27,7 @@ import { benchAttachments } from './attachments.ts'
 import { benchOpen } from './openDatabase.ts'
 import { benchVerify } from './verify.ts'
 import { benchSyncOverNetwork } from './syncOverNetwork.ts'
+import { benchCurrentValueView } from './currentValueView.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -42,6 +43,7 @@ const GROUPS = [
   'query',
   'growth',
   'open',
+  'view',
   'postgres',
   'shared',
   'scale',
@@ -120,6 +122,10 @@ async function main(): Promise<void> {
   if (runs('open')) {
     progress('open a 100,000-document database from its index, beside eager materialisation')
     figures.push(...(await benchOpen()))
+  }
+  if (runs('view')) {
+    progress('first read of a never-loaded document, with and without a current-value view')
+    figures.push(...(await benchCurrentValueView()))
   }
   if (runs('postgres')) {
     progress('PostgreSQL store beside LevelDB: appends and reconciliation at 1k, 10k and 100k entries')

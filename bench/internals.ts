@@ -19,4 +19,5 @@ export {
 /** The relay's own notice after an append, so the NOTIFY bench sends what a relay sends. */
 export { createStoredNotice } from '../packages/server/src/cluster/storedNotice.ts'
 export { createEntry } from '../packages/core/src/entries/index.ts'
+export { encodeSnapshotPayload } from '../packages/core/src/db/snapshotPayload.ts'
 export { openTenantRecord } from '../packages/core/src/tenant/index.ts'

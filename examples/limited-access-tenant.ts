@@ -63,14 +63,14 @@ export async function run(options: ExampleOptions = {}): Promise<LimitedAccessRe
   )
 
   const pushed = await internal.pushChangesTo(partnerDb)
-  const statuses = (): Record<string, DocumentStatus> =>
-    Object.fromEntries(mainIds.map((id) => [id, partnerDb.getDocumentStatus(id)]))
-  const mainStatusAfterPush = statuses()
+  const statuses = async (): Promise<Record<string, DocumentStatus>> =>
+    Object.fromEntries(await Promise.all(mainIds.map(async (id) => [id, await partnerDb.getDocumentStatus(id)])))
+  const mainStatusAfterPush = await statuses()
   log(`The main tenant's ${entries(pushed.transferred)} are pushed into ${partner.id}'s store anyway.`)
   log(`They stay ${Object.values(mainStatusAfterPush).join(', ')}: ${partner.id} never linked ${main.id}'s database.`)
 
   await partner.addPartner(main.publicProfile(), { dbs: ['orders'] })
-  const mainStatusAfterTrust = statuses()
+  const mainStatusAfterTrust = await statuses()
   log(
     `Even if ${partner.id} trusted ${main.id} too, they are only ${Object.values(mainStatusAfterTrust).join(', ')}: it never got the key.`,
   )

@@ -114,7 +114,7 @@ async function expectGoodApplied(fx: Fixture, reader: Database): Promise<void> {
   const goodDocs = new Set(fx.good.map(docIdOf))
   for (const info of await fx.writer.listDocuments()) {
     if (info.id === fx.victimDoc || !goodDocs.has(info.id)) continue
-    expect(reader.getDocumentStatus(info.id), `status of ${info.id}`).toBe(info.status)
+    expect(await reader.getDocumentStatus(info.id), `status of ${info.id}`).toBe(info.status)
     expect((await reader.getDocument(info.id))?.toJSON()).toEqual((await fx.writer.getDocument(info.id))?.toJSON())
   }
   expect((await reader.getDocument(fx.victimDoc))?.toJSON()).toEqual({ title: 'victim' })
@@ -342,12 +342,12 @@ describe('entries that are kept but not (yet) materialised', () => {
       expect(report.untrusted).toEqual([])
       expect(sorted(report.applied)).toEqual(hashes(fx.good))
       await expectGoodApplied(fx, reader)
-      expect(reader.getDocumentStatus(hidden.getId())).toBe('locked')
+      expect(await reader.getDocumentStatus(hidden.getId())).toBe('locked')
       expect(await reader.getDocument(hidden.getId())).toBeUndefined()
       expect(await reader.getAllDocumentIds()).not.toContain(hidden.getId())
 
       await fx.s.tenants[i + 1]!.keyBag.importKey('writer-only', blob, 'export password')
-      expect(reader.getDocumentStatus(hidden.getId())).toBe('ready')
+      expect(await reader.getDocumentStatus(hidden.getId())).toBe('ready')
       expect((await reader.getDocument(hidden.getId()))?.toJSON()).toEqual({ title: `${MARKERS[0]}hidden` })
     }
   })
@@ -448,7 +448,7 @@ describe('entries that are kept but not (yet) materialised', () => {
     await readerOrders.retryHeld()
     for (const id of replayedDocs) {
       expect(await readerOrders.getDocument(id)).toBeUndefined()
-      expect(readerOrders.getDocumentStatus(id)).not.toBe('ready')
+      expect(await readerOrders.getDocumentStatus(id)).not.toBe('ready')
     }
     expect(await readerOrders.getAllDocumentIds()).toEqual([order.getId()])
     expect(codesByHash(await readerOrders.syncStoreChanges(replayed.map((r) => r.hash)))).toEqual(
@@ -486,7 +486,7 @@ describe('entries that are kept but not (yet) materialised', () => {
       expect(report.rejected).toEqual([])
       expect(sorted(report.applied)).toEqual(hashes(fx.good))
       await expectGoodApplied(fx, reader)
-      expect(reader.getDocumentStatus(foreign.getId())).toBe('locked')
+      expect(await reader.getDocumentStatus(foreign.getId())).toBe('locked')
 
       // The key arrives under a name of the reader's choosing and the document opens.
       await fx.s.tenants[i + 1]!.keyBag.importKey('other-collab', blob, 'other password')

@@ -46,7 +46,7 @@ describe('devices on LevelDB', () => {
     await a.tenant.members.removeDevice(await deviceId(b.tenant))
     const late = await (await b.tenant.openDB('notes')).createDocument({ data: { late: true } })
     await syncDevices(a.tenant, b.tenant, ['notes'])
-    expect((await a.tenant.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
+    expect(await (await a.tenant.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
 
     // Both restart from their folders: the directory and the cut-off are read before anything materialises.
     await a.tenant.close()
@@ -58,10 +58,10 @@ describe('devices on LevelDB', () => {
       password: PASSWORD,
     })
     const dbA2 = await a2.openDB('notes')
-    expect(dbA2.getDocumentStatus(late.getId())).toBe('untrusted')
+    expect(await dbA2.getDocumentStatus(late.getId())).toBe('untrusted')
     expect((await dbA2.getDocument(shared.getId()))?.getData()).toEqual({ title: 'shared', a: 1, b: 2 })
     // The removed device, reopened, no longer materialises its own late write either.
-    expect((await b2.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
+    expect(await (await b2.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
     expect(await b2.members.self()).toBeUndefined()
     await a2.close()
     await b2.close()

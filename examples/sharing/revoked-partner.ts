@@ -61,11 +61,14 @@ export async function run(options: ExampleOptions = {}): Promise<RevokedPartnerR
   const result: RevokedPartnerResult = {
     revokedError,
     revokedAgency: {
-      before: revokedDb.getDocumentStatus(before.getId()),
-      after: revokedDb.getDocumentStatus(after.getId()),
+      before: await revokedDb.getDocumentStatus(before.getId()),
+      after: await revokedDb.getDocumentStatus(after.getId()),
       afterEntriesFromSync,
     },
-    validAgency: { before: validDb.getDocumentStatus(before.getId()), after: validDb.getDocumentStatus(after.getId()) },
+    validAgency: {
+      before: await validDb.getDocumentStatus(before.getId()),
+      after: await validDb.getDocumentStatus(after.getId()),
+    },
     keyVersions: {
       newsroom: newsroom.keyBag.current('stories-key').version,
       revoked: revokedAgency.keyBag.current('stories-key').version,

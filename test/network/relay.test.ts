@@ -155,7 +155,7 @@ describe('grants between processes, through a relay space on a server', () => {
     const round = await p.supplier.orchestrator.syncAll()
     expect(round.failed).toEqual([])
     expect(await p.orders.getDocument(own.getId())).toBeUndefined()
-    expect(p.orders.getDocumentStatus(own.getId())).toBe('untrusted')
+    expect(await p.orders.getDocumentStatus(own.getId())).toBe('untrusted')
     expect((await p.orders.retryHeld()).untrusted.map((h) => h.code)).toEqual([ErrorCodes.ORIGIN_NOT_LINKED])
     await space.close()
     await p.close()

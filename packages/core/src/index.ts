@@ -62,6 +62,7 @@ export type { TenantFactoryOptions } from './TenantFactory.ts'
 export type {
   DatabaseOptions,
   CacheStats,
+  CacheSize,
   DocumentStatus,
   DocumentInfo,
   SyncReport,

@@ -53,7 +53,7 @@ describe('Database', () => {
     expect(await db.getAllDocumentIds()).toEqual([doc.getId()])
     await db.deleteDocument(doc.getId())
     expect(doc.isDeleted()).toBe(true)
-    expect(db.getDocumentStatus(doc.getId())).toBe('deleted')
+    expect(await db.getDocumentStatus(doc.getId())).toBe('deleted')
     expect(await db.getAllDocumentIds()).toEqual([])
     expect((await db.getStore().head()).count).toBe(3)
     await expect(db.changeDoc(doc, (d) => void (d.getData().x = 1))).rejects.toSatisfy((e) =>
@@ -117,7 +117,7 @@ describe('Database', () => {
     const tenant2 = await factory.openTenant('acme', { password: 'pw' })
     const db2 = await tenant2.openDB('orders')
     expect((await db2.getDocument(a.getId()))?.toJSON()).toEqual({ name: 'a', i: 8 })
-    expect(db2.getDocumentStatus(b.getId())).toBe('deleted')
+    expect(await db2.getDocumentStatus(b.getId())).toBe('deleted')
     expect(await db2.getAllDocumentIds()).toEqual([a.getId()])
     expect((await db2.getDocument(a.getId()))?.getHeads()).toEqual(a.getHeads())
   })

@@ -74,7 +74,7 @@ describe('TenantFactory and Tenant', () => {
     const devDb = await dev.openDB('orders')
     const r = await devDb.pullChangesFrom(await prod.openDB('orders'))
     expect(r.transferred).toBe(1)
-    expect(devDb.getDocumentStatus(doc.getId())).toBe('untrusted')
+    expect(await devDb.getDocumentStatus(doc.getId())).toBe('untrusted')
     expect(r.materialised.untrusted.map((u) => u.code)).toEqual([ErrorCodes.ORIGIN_NOT_LINKED])
   })
 })

@@ -71,7 +71,7 @@ describe('a database opens from its persisted index and materialises documents o
     const again = await reopen(factory, 4)
     expect(again.db.cacheStats()).toMatchObject({ opened: 'current', materialised: 0, documents: 20 })
     expect((await again.db.getAllDocumentIds()).sort()).toEqual(before.ids)
-    expect(again.db.getDocumentStatus(ids[19]!)).toBe('deleted')
+    expect(await again.db.getDocumentStatus(ids[19]!)).toBe('deleted')
     expect(again.db.cacheStats().materialised).toBe(0)
     const after = await view(again.db)
     expect(after).toEqual(before)
@@ -113,18 +113,39 @@ describe('a database opens from its persisted index and materialises documents o
     await third.tenant.close()
   })
 
-  it('rebuilds an index that does not open (tampered) and one from another epoch of the store', async () => {
+  it('rebuilds an index whose header does not open (tampered)', async () => {
     const { storeFactory, factory, tenant, db } = await setup(3)
     for (let i = 0; i < 5; i++) await db.createDocument({ data: { n: i } })
     const before = await view(db)
     await tenant.close()
     const kv = await storeFactory.openKeyValueStore('weft-db-index')
-    const [base] = (await kv.keys('acme/notes/')).filter((k) => k.endsWith('/base'))
-    const bytes = (await kv.get(base!))!
+    const [header] = (await kv.keys('acme/notes/')).filter((k) => k.endsWith('/h'))
+    const bytes = (await kv.get(header!))!
     bytes[bytes.length - 1]! ^= 1
-    await kv.put(base!, bytes)
+    await kv.put(header!, bytes)
     const again = await reopen(factory, 3)
     expect(again.db.cacheStats().opened).toBe('rebuilt')
+    expect(await view(again.db)).toEqual(before)
+    await again.tenant.close()
+  })
+
+  it('materialises from the store a document whose summary does not open, or was swapped for another', async () => {
+    const { storeFactory, factory, tenant, db } = await setup(3)
+    const ids: DocId[] = []
+    for (let i = 0; i < 5; i++) ids.push((await db.createDocument({ data: { n: i } })).getId())
+    await db.deleteDocument(ids[0]!)
+    const before = await view(db)
+    await tenant.close()
+    const kv = await storeFactory.openKeyValueStore('weft-db-index')
+    const keyOf = async (id: DocId) => (await kv.keys('acme/notes/')).find((k) => k.endsWith(`/s/${id}`))!
+    const tampered = (await kv.get(await keyOf(ids[0]!)))!
+    tampered[tampered.length - 1]! ^= 1
+    await kv.put(await keyOf(ids[0]!), tampered)
+    // A valid summary under another document's key: bound to its key, it does not open there.
+    await kv.put(await keyOf(ids[1]!), (await kv.get(await keyOf(ids[2]!)))!)
+    const again = await reopen(factory, 3)
+    expect(again.db.cacheStats().opened).toBe('current')
+    expect(await again.db.getDocumentStatus(ids[0]!)).toBe('deleted')
     expect(await view(again.db)).toEqual(before)
     await again.tenant.close()
   })
@@ -156,14 +177,14 @@ describe('a database opens from its persisted index and materialises documents o
     await tenant.addPartner(globex.publicProfile(), { dbs: ['notes'] })
     const inbox = await globex.openDB('notes')
     await inbox.pullChangesFrom(db)
-    expect(inbox.getDocumentStatus(doc.getId())).toBe('locked')
+    expect(await inbox.getDocumentStatus(doc.getId())).toBe('locked')
     const sealed = tenant.shareKey('k', globex.publicProfile())
     await globex.close()
     const again = await factory.openTenant('globex', { password: PASSWORD })
     await again.acceptSharedKey(sealed)
     const inbox2 = await again.openDB('notes')
     expect(inbox2.cacheStats().opened).not.toBe('rebuilt')
-    expect(inbox2.getDocumentStatus(doc.getId())).toBe('ready')
+    expect(await inbox2.getDocumentStatus(doc.getId())).toBe('ready')
     expect((await inbox2.getDocument(doc.getId()))!.getData()).toEqual({ secret: 1 })
     await again.close()
     await tenant.close()
@@ -183,7 +204,7 @@ describe('a database opens from its persisted index and materialises documents o
     const again = await reopen(factory, 3)
     expect(again.db.cacheStats().opened).toBe('caught-up')
     expect((await again.db.getDocument(ids[0]!))!.getData()).toEqual({ n: 0, late: true })
-    expect(again.db.getDocumentStatus(ids[1]!)).toBe('deleted')
+    expect(await again.db.getDocumentStatus(ids[1]!)).toBe('deleted')
     expect(await view(again.db)).toEqual(await eagerView(factory))
     await again.tenant.close()
   })
@@ -240,7 +261,7 @@ describe('lazy and eager databases agree', () => {
         const ids: DocId[] = [(await db.createDocument({ data: { n: -1 } })).getId()]
         const live = async (i: number) => {
           const id = ids[i % ids.length]!
-          return db.getDocumentStatus(id) === 'ready' ? id : undefined
+          return (await db.getDocumentStatus(id)) === 'ready' ? id : undefined
         }
         for (const o of ops) {
           if (o.op === 'create') ids.push((await db.createDocument({ data: { n: o.n } })).getId())
@@ -256,7 +277,7 @@ describe('lazy and eager databases agree', () => {
             else if (o.op === 'snapshot') await db.snapshot(id)
             else {
               await peer.db.syncStoreChanges([])
-              if (peer.db.getDocumentStatus(id) !== 'ready') continue
+              if ((await peer.db.getDocumentStatus(id)) !== 'ready') continue
               await peer.db.changeDoc(id, (d) => void (d.getData().peer = o.n))
               await db.syncStoreChanges([]) // waits for the received entry to be materialised
             }

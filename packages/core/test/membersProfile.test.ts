@@ -29,7 +29,7 @@ describe('partner profiles and the directory', () => {
     ).createDocument({ data: { from: 'phone' } })
     const mine = await beta.openDB('shared')
     await mine.pullChangesFrom(await phone.openDB('shared'))
-    expect(mine.getDocumentStatus(written.getId())).toBe('ready')
+    expect(await mine.getDocumentStatus(written.getId())).toBe('ready')
     expect((await mine.getDocument(written.getId()))?.getData()).toEqual({ from: 'phone' })
   })
 

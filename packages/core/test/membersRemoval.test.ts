@@ -29,12 +29,12 @@ describe('removing a device', () => {
     for (const t of [a.tenant, c.tenant]) {
       const db = await t.openDB('notes')
       expect((await db.getDocument(before.getId()))?.getData().text).toBe('written before removal')
-      expect(db.getDocumentStatus(after.getId())).toBe('untrusted')
+      expect(await db.getDocumentStatus(after.getId())).toBe('untrusted')
       expect(await db.getDocument(after.getId())).toBeUndefined()
       expect((await db.getDocument(secret.getId()))?.getData().text).toBe('after removal, for members only')
     }
     // The laptop holds the new document's entries but not the key version they are under.
-    expect(dbB.getDocumentStatus(secret.getId())).toBe('locked')
+    expect(await dbB.getDocumentStatus(secret.getId())).toBe('locked')
     const bRow = (await a.tenant.members.list()).flatMap((m) => m.devices).find((d) => !d.self && d.removed)
     expect(bRow).toBeDefined()
     // Once it knows, the removed device may not write any more.

@@ -54,7 +54,7 @@ describe('roles', () => {
     await syncDevices(a.tenant, r.tenant, ['notes'])
     await syncDevices(a.tenant, w.tenant, ['notes'])
     for (const t of [a.tenant, r.tenant])
-      expect((await t.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
+      expect(await (await t.openDB('notes')).getDocumentStatus(late.getId())).toBe('untrusted')
 
     // Promoted again: new writes count, the one written as a reader still does not.
     await a.tenant.members.setRole((await w.tenant.members.self())!.userId, 'writer')
@@ -63,7 +63,7 @@ describe('roles', () => {
     await syncDevices(a.tenant, w.tenant, ['notes'])
     const dbA = await a.tenant.openDB('notes')
     expect((await dbA.getDocument(fresh.getId()))?.getData().by).toBe('writer again')
-    expect(dbA.getDocumentStatus(late.getId())).toBe('untrusted')
+    expect(await dbA.getDocumentStatus(late.getId())).toBe('untrusted')
   })
 
   it('a writer cannot change the directory, through the API or by forging records', async () => {

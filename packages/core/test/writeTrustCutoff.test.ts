@@ -173,7 +173,7 @@ describe('write trust after a write grant ends', () => {
     // A write grant never took in the partner's own documents: refused by origin, before any signer check.
     const notLinked = freshEntries.map((hash) => ({ hash, docId: fresh.getId(), code: ErrorCodes.ORIGIN_NOT_LINKED }))
     expect((await w.acmeOrders.syncStoreChanges(freshEntries)).untrusted).toEqual(notLinked)
-    expect(w.acmeOrders.getDocumentStatus(fresh.getId())).toBe('untrusted')
+    expect(await w.acmeOrders.getDocumentStatus(fresh.getId())).toBe('untrusted')
 
     // The old entries, delivered again, are still accepted; a trust change retries nothing into view.
     expect((await w.acmeOrders.syncStoreChanges(early)).applied).toEqual(early)
@@ -258,7 +258,7 @@ describe('write trust after a write grant ends', () => {
     expect(await dataOf(w.acmeOrders, id)).toEqual({ status: 'accepted', step: 2 })
     const again = await edit(w.globexOrders, id, { step: 3 })
     expect((await w.acmeOrders.pullChangesFrom(w.globexOrders)).materialised.applied).toEqual(again)
-    expect(invoicesA.getDocumentStatus(invoice.getId())).toBe('ready')
+    expect(await invoicesA.getDocumentStatus(invoice.getId())).toBe('ready')
     expect(await dataOf(invoicesA, invoice.getId())).toEqual({ total: 10 })
 
     // It ends too: cut off at its own end, everything delivered up to then kept, also after reopening.

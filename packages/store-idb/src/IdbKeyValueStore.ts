@@ -1,7 +1,7 @@
-import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
+import { ErrorCodes, WeftError, type KeyValueStore, type RecordPageOptions } from '@weft/core/backend'
 import type { IDBPObjectStore } from 'idb'
 import { exactBytes } from './exactBytes.ts'
-import { prefixKeyRange } from './keyRanges.ts'
+import { prefixKeyRange, prefixKeyRangeAfter } from './keyRanges.ts'
 import type { WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
 import { toStorageError } from './toStorageError.ts'
 
@@ -43,6 +43,18 @@ export class IdbKeyValueStore implements KeyValueStore {
     return this.#run('readonly', 'list records', async (records) => {
       const keys = await records.getAllKeys(prefixKeyRange(this.#name, prefix))
       return keys.map((k) => k[1])
+    })
+  }
+
+  entries(prefix: string, page: RecordPageOptions): Promise<[string, Uint8Array][]> {
+    return this.#run('readonly', 'list records', async (records) => {
+      const range = prefixKeyRangeAfter(this.#name, prefix, page.after)
+      if (!range) return []
+      const [keys, values] = await Promise.all([
+        records.getAllKeys(range, page.limit),
+        records.getAll(range, page.limit),
+      ])
+      return keys.map((k, i): [string, Uint8Array] => [k[1], values[i]!])
     })
   }
 

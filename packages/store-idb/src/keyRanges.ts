@@ -19,6 +19,17 @@ export function prefixKeyRange(name: string, prefix: string): IDBKeyRange {
   return IDBKeyRange.bound([name, prefix], [name, next ?? ABOVE_STRINGS], false, true)
 }
 
+/**
+ * Key range of the `[name, key]` keys whose key starts with `prefix` and sorts after `after` (when
+ * given), or null when there are none.
+ */
+export function prefixKeyRangeAfter(name: string, prefix: string, after: string | undefined): IDBKeyRange | null {
+  if (after === undefined || after < prefix) return prefixKeyRange(name, prefix)
+  const next = successor(prefix)
+  if (next !== null && after >= next) return null
+  return IDBKeyRange.bound([name, after], [name, next ?? ABOVE_STRINGS], true, true)
+}
+
 /** Key range of a store's `[store, seq]` arrival keys after `afterSeq`. */
 export function arrivalKeyRange(store: string, afterSeq: number): IDBKeyRange {
   return IDBKeyRange.bound([store, afterSeq], [store, Infinity], true, false)

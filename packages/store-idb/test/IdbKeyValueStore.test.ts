@@ -34,6 +34,21 @@ describe('IdbKeyValueStore', () => {
     expect(got!.buffer.byteLength).toBe(3)
   })
 
+  it('pages through records by prefix in key order, after a given key, and keeps record stores apart', async () => {
+    const f = fresh()
+    const [kv, other] = [await f.openKeyValueStore('one'), await f.openKeyValueStore('two')]
+    for (const k of ['p/s/c', 'p/s/a', 'p/s/b', 'p/t', 'p/s'])
+      await kv.put(k, new Uint8Array([k.charCodeAt(k.length - 1)]))
+    await other.put('p/s/0', new Uint8Array([0]))
+    const page = (after: string | undefined, limit: number) =>
+      kv.entries!('p/s/', { after, limit }).then((rows) => rows.map(([k, v]) => `${k}=${String.fromCharCode(v[0]!)}`))
+    expect(await page(undefined, 2)).toEqual(['p/s/a=a', 'p/s/b=b'])
+    expect(await page('p/s/b', 2)).toEqual(['p/s/c=c'])
+    expect(await page('p/s/c', 2)).toEqual([])
+    expect(await page('p/t', 2)).toEqual([])
+    expect(await page('a', 10)).toEqual(['p/s/a=a', 'p/s/b=b', 'p/s/c=c'])
+  })
+
   it('lists keys by prefix, sorted, and keeps record stores apart', async () => {
     const f = fresh()
     const [one, two] = [await f.openKeyValueStore('one'), await f.openKeyValueStore('two')]

@@ -1,4 +1,4 @@
-import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
+import { ErrorCodes, WeftError, type KeyValueStore, type RecordPageOptions } from '@weft/core/backend'
 import { guardedWrite } from './guardedWrite.ts'
 import { storageCall } from './storageError.ts'
 import { sublevelName } from './sublevelName.ts'
@@ -68,6 +68,19 @@ export class LevelKeyValueStore implements KeyValueStore {
       for await (const key of this.#sub.keys(prefix ? { gte: prefix } : {})) {
         if (!key.startsWith(prefix)) break
         out.push(key)
+      }
+      return out
+    })
+  }
+
+  async entries(prefix: string, page: RecordPageOptions): Promise<[string, Uint8Array][]> {
+    this.#open()
+    return storageCall(`reading ${this.#name}`, async () => {
+      const out: [string, Uint8Array][] = []
+      const from = page.after !== undefined && page.after >= prefix ? { gt: page.after } : { gte: prefix }
+      for await (const [key, value] of this.#sub.iterator({ ...from, limit: page.limit })) {
+        if (!key.startsWith(prefix)) break
+        out.push([key, new Uint8Array(value.buffer, value.byteOffset, value.byteLength)])
       }
       return out
     })

@@ -106,6 +106,17 @@ describe('LevelStoreFactory', () => {
     expect(await (await factory.openKeyValueStore('weft-tenants')).keys()).toEqual(['t1/z'])
   })
 
+  it('pages through records by prefix in key order, after a given key, with the same answers as keys and get', async () => {
+    const kv = await factory.openKeyValueStore('weft-db-index')
+    for (const k of ['p/s/c', 'p/s/a', 'p/s/b', 'p/t', 'p/s', 'o/s/a']) await kv.put(k, new Uint8Array([k.length]))
+    const page = (after: string | undefined, limit: number) =>
+      kv.entries!('p/s/', { after, limit }).then((rows) => rows.map(([k, v]) => `${k}=${v[0]}`))
+    expect(await page(undefined, 2)).toEqual(['p/s/a=5', 'p/s/b=5'])
+    expect(await page('p/s/b', 2)).toEqual(['p/s/c=5'])
+    expect(await page('p/s/c', 2)).toEqual([])
+    expect(await page('a', 10)).toEqual(['p/s/a=5', 'p/s/b=5', 'p/s/c=5'])
+  })
+
   it('keeps its own copy of a record', async () => {
     const kv = await factory.openKeyValueStore('records')
     const value = new Uint8Array([1, 2, 3])

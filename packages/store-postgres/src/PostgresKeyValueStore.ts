@@ -1,4 +1,4 @@
-import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
+import { ErrorCodes, WeftError, type KeyValueStore, type RecordPageOptions } from '@weft/core/backend'
 import type { PoolClient } from 'pg'
 import type { TenantScope } from './TenantScope.ts'
 
@@ -86,6 +86,20 @@ export class PostgresKeyValueStore implements KeyValueStore {
       true,
     )
     return rows.map((r) => r.key)
+  }
+
+  async entries(prefix: string, page: RecordPageOptions): Promise<[string, Uint8Array][]> {
+    const { rows } = await this.#run(
+      `reading ${this.#name}`,
+      (c) =>
+        c.query<{ key: string; value: Buffer }>(
+          `SELECT key, value FROM ${this.#table} WHERE ${this.#where} AND key >= $3 AND left(key, length($3)) = $3
+             AND ($4::text IS NULL OR key > $4) ORDER BY key LIMIT $5`,
+          [...this.#params, prefix, page.after ?? null, page.limit],
+        ),
+      true,
+    )
+    return rows.map((r) => [r.key, new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength)])
   }
 
   async close(): Promise<void> {

@@ -42,19 +42,23 @@ describe.each(['shared', 'schema', 'database'] as IsolationModel[])('record stor
     expect(await (await factory.openKeyValueStore(`other-${isolation}/records`)).keys()).toEqual([])
   })
 
-  it('keys(prefix) is the sorted keys starting with prefix, for any keys', async () => {
+  it('keys(prefix) is the sorted keys starting with prefix, for any keys, and entries pages through them', async () => {
     let n = 0
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 12 }),
         fc.string({ maxLength: 2 }),
-        async (keys, prefix) => {
+        fc.nat(),
+        async (keys, prefix, pick) => {
           const kv = await factory.openKeyValueStore(`prop-${isolation}/r${++n}`)
           for (const k of keys) await kv.put(k, new Uint8Array([1]))
           const expected = keys
             .filter((k) => k.startsWith(prefix))
             .sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1))
           expect(await kv.keys(prefix)).toEqual(expected)
+          const after = expected.length ? expected[pick % expected.length] : undefined
+          const rest = expected.slice(after === undefined ? 0 : expected.indexOf(after) + 1)
+          expect((await kv.entries!(prefix, { after, limit: 3 })).map(([k]) => k)).toEqual(rest.slice(0, 3))
         },
       ),
       { numRuns: 15 },

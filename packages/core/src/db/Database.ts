@@ -56,6 +56,16 @@ import {
   type SearchOptions,
 } from './query/index.ts'
 
+/** Documents read from the index per page by listings. */
+const LIST_PAGE = 1_000
+
+/** Where a document stands, from its state or summary. */
+function statusOf(s: DocState): DocumentStatus {
+  if (s.readable) return s.deleted ? 'deleted' : 'ready'
+  if ([...s.pending.values()].some((c) => c === ErrorCodes.KEY_NOT_FOUND)) return 'locked'
+  return s.pending.size ? 'untrusted' : 'unknown'
+}
+
 /**
  * A named set of documents inside a tenant, backed by one change store. Every change is a signed,
  * encrypted entry in the store; document state is materialised from the entries it may read.
@@ -102,13 +112,9 @@ export class Database {
     })
     const claimed = ctx.index && claimIndex(ctx.index.kv, ctx.index.prefix)
     if (claimed) this.#release = claimed
-    this.#keeper = new IndexKeeper(
-      new DocIndex(claimed ? ctx.index : undefined, this.origin),
-      store,
-      this.#docs,
-      this.#materialiser,
-      () => ctx.trust.fingerprint(),
-    )
+    const index = new DocIndex(claimed ? ctx.index : undefined, this.origin)
+    this.#docs.attach(index)
+    this.#keeper = new IndexKeeper(index, store, this.#docs, this.#materialiser, () => ctx.trust.fingerprint())
   }
 
   /**
@@ -269,13 +275,18 @@ export class Database {
 
   /** A readable document (deleted ones too, with `isDeleted()`), or undefined. */
   async getDocument<T extends DocData = DocData>(id: DocId | string): Promise<Document<T> | undefined> {
-    const state = await this.#materialised(id as DocId)
+    const state = await this.#materialised(id as DocId, true)
     return state?.am ? this.#handle<T>(state) : undefined
   }
 
-  /** Ids of readable documents that are not deleted (from the index: no document is materialised). */
+  /**
+   * Ids of readable documents that are not deleted. Read from the index a page at a time: no
+   * document is materialised, and only the ids are held.
+   */
   async getAllDocumentIds(): Promise<DocId[]> {
-    return [...this.#docs.values()].filter((s) => s.readable && !s.deleted).map((s) => s.id)
+    const ids: DocId[] = []
+    for await (const s of this.#everyDocument()) if (s.readable && !s.deleted) ids.push(s.id)
+    return ids
   }
 
   /** How many documents this database knows and holds materialised (see {@link DatabaseOptions.cacheSize}). */
@@ -283,15 +294,18 @@ export class Database {
     return { ...this.#docs.stats(), opened: this.#opened }
   }
 
-  /** Every document this database knows of, readable or not, own or shared. */
+  /** Every document this database knows of, readable or not, own or shared (read from the index a page at a time). */
   async listDocuments(): Promise<DocumentInfo[]> {
-    return [...this.#docs.values()].map((s) => ({
-      id: s.id,
-      status: this.getDocumentStatus(s.id),
-      own: s.origin?.tenant === this.#ctx.tenantId && s.origin.db === this.name,
-      origin: s.origin,
-      keyId: s.writeKey ?? s.keyId,
-    }))
+    const out: DocumentInfo[] = []
+    for await (const s of this.#everyDocument())
+      out.push({
+        id: s.id,
+        status: statusOf(s),
+        own: s.origin?.tenant === this.#ctx.tenantId && s.origin.db === this.name,
+        origin: s.origin,
+        keyId: s.writeKey ?? s.keyId,
+      })
+    return out
   }
 
   /**
@@ -299,16 +313,35 @@ export class Database {
    * partner withheld, or what has not arrived yet. Gaps are detected, not prevented.
    */
   getMissingEntries(): ChangeHash[] {
-    return [...this.#docs.values()].flatMap((s) => s.missing())
+    return this.#docs.missing()
   }
 
-  /** Whether a document is readable, deleted, locked (key missing) or untrusted (signer or origin). */
-  getDocumentStatus(id: DocId | string): DocumentStatus {
-    const s = this.#docs.get(id as DocId)
-    if (!s) return 'unknown'
-    if (s.readable) return s.deleted ? 'deleted' : 'ready'
-    if ([...s.pending.values()].some((c) => c === ErrorCodes.KEY_NOT_FOUND)) return 'locked'
-    return s.pending.size ? 'untrusted' : 'unknown'
+  /**
+   * Whether a document is readable, deleted, locked (key missing) or untrusted (signer or origin).
+   * Reads the document's summary from the index when it is not in memory.
+   */
+  async getDocumentStatus(id: DocId | string): Promise<DocumentStatus> {
+    const s = this.#docs.get(id as DocId) ?? (await this.#summary(id as DocId))
+    return s ? statusOf(s) : 'unknown'
+  }
+
+  /** The summary of a document not in memory, read from the index under the lock. */
+  async #summary(id: DocId): Promise<DocState | undefined> {
+    if (this.#closed) return undefined
+    return this.#lock.run(async () => {
+      await this.#docs.fetch([id])
+      const s = this.#docs.get(id)
+      return s?.stale ? this.#ensureLoaded(id) : s
+    })
+  }
+
+  /** Every document's state or summary, a page at a time; one whose summary does not read is materialised. */
+  async *#everyDocument(): AsyncGenerator<DocState> {
+    for await (const page of this.#docs.pages(LIST_PAGE))
+      for (const s of page) {
+        const live = s.stale ? await this.#materialised(s.id) : s
+        if (live) yield live
+      }
   }
 
   /**
@@ -321,11 +354,11 @@ export class Database {
         store: this.#store,
         // Entries the index already covers are reflected in their documents (loaded or not).
         ensure: async (items) => {
-          const fresh = items.filter((i) => !this.#keeper.covers(i.seq) || this.#docs.get(i.docId)?.loaded !== false)
+          const fresh = items.filter((i) => !this.#keeper.covers(i.seq) || this.#docs.get(i.docId)?.loaded === true)
           if (fresh.length) await this.#run(() => this.#materialiser.ingestItems(fresh))
         },
         document: async (id) => {
-          const s = await this.#materialised(id)
+          const s = await this.#materialised(id, true)
           return s?.am ? this.#handle(s) : undefined
         },
       },
@@ -460,7 +493,11 @@ export class Database {
       store: this.#store,
       keyBag: this.#ctx.keyBag,
       doc: (id) => this.getDocument(id),
-      ids: () => [...this.#docs.keys()],
+      ids: async () => {
+        const ids: DocId[] = []
+        for await (const s of this.#everyDocument()) ids.push(s.id)
+        return ids
+      },
     })
   }
 
@@ -497,17 +534,22 @@ export class Database {
     return new Document<T>(state)
   }
 
-  /** The document's state, materialised (under the lock) if it is known only by its summary. */
-  async #materialised(id: DocId): Promise<DocState | undefined> {
+  /**
+   * The document's state, materialised (under the lock) if it is known only by its summary. With
+   * `handOut`, it is marked handed out before the cache is trimmed: a document larger than the
+   * byte bound is then detached for the caller's handle, not freed under it.
+   */
+  async #materialised(id: DocId, handOut = false): Promise<DocState | undefined> {
     const now = this.#docs.get(id)
     if (now?.loaded) {
       this.#docs.touch(now)
       return now
     }
-    if (!now || this.#closed) return undefined
+    if (this.#closed) return undefined
     return this.#lock.run(async () => {
       if (this.#closed) return undefined
       const state = await this.#ensureLoaded(id)
+      if (handOut && state?.am) state.handedOut = true
       await this.#settle()
       return state
     })
@@ -515,6 +557,7 @@ export class Database {
 
   /** Loads a document known only by its summary; the caller holds the lock. */
   async #ensureLoaded(id: DocId): Promise<DocState | undefined> {
+    await this.#docs.fetch([id])
     if (this.#docs.get(id)?.loaded === false) await this.#materialiser.load([id])
     const state = this.#docs.get(id) // the loaded state replaces the summary
     if (state) this.#docs.touch(state)
@@ -523,7 +566,9 @@ export class Database {
 
   /** Evicts documents over the cache bound. */
   #trim(): void {
-    if (this.#docs.trim(this.#settings.cacheSize)) this.#materialiser.pruneApplied()
+    const bound = { documents: this.#settings.cacheSize, bytes: this.#settings.cacheBytes }
+    const touched = this.#materialiser.touched
+    if (this.#docs.trim(bound, (id) => touched.has(id))) this.#materialiser.pruneApplied()
   }
 
   /** After a change: keeps the cache within its bound and persists what changed. */

@@ -22,7 +22,8 @@ export class DatabaseSettings {
   #keyId: KeyId | undefined
   #snapshotEvery: number | undefined
   #attachments: AttachmentSync | undefined
-  #cacheSize: number | undefined
+  #cacheDocs: number | undefined
+  #cacheBytes: number | undefined
 
   constructor(db: DbName, options: DatabaseOptions) {
     this.#db = db
@@ -46,7 +47,12 @@ export class DatabaseSettings {
 
   /** Documents kept materialised. */
   get cacheSize(): number {
-    return this.#cacheSize ?? DEFAULT_CACHE_SIZE
+    return this.#cacheDocs ?? DEFAULT_CACHE_SIZE
+  }
+
+  /** Estimated bytes of the documents kept materialised (unbounded unless chosen). */
+  get cacheBytes(): number {
+    return this.#cacheBytes ?? Infinity
   }
 
   /**
@@ -56,9 +62,11 @@ export class DatabaseSettings {
   adopt(options: DatabaseOptions): void {
     const keyId = options.keyId === undefined ? undefined : asKeyId(options.keyId)
     const snapshotEvery = options.snapshotEvery === undefined ? undefined : Math.max(1, options.snapshotEvery)
-    const cacheSize = options.cacheSize === undefined ? undefined : Math.max(1, Math.floor(options.cacheSize))
-    if (cacheSize !== undefined && this.#cacheSize !== undefined && cacheSize !== this.#cacheSize)
-      throw this.#conflict('cacheSize', this.#cacheSize, cacheSize)
+    const { documents, bytes } = cacheBound(options.cacheSize)
+    if (documents !== undefined && this.#cacheDocs !== undefined && documents !== this.#cacheDocs)
+      throw this.#conflict('cacheSize.documents', this.#cacheDocs, documents)
+    if (bytes !== undefined && this.#cacheBytes !== undefined && bytes !== this.#cacheBytes)
+      throw this.#conflict('cacheSize.bytes', this.#cacheBytes, bytes)
     if (keyId !== undefined && this.#keyId !== undefined && keyId !== this.#keyId)
       throw this.#conflict('keyId', this.#keyId, keyId)
     if (snapshotEvery !== undefined && this.#snapshotEvery !== undefined && snapshotEvery !== this.#snapshotEvery) {
@@ -72,7 +80,8 @@ export class DatabaseSettings {
     this.#attachments ??= attachments
     this.#keyId ??= keyId
     this.#snapshotEvery ??= snapshotEvery
-    this.#cacheSize ??= cacheSize
+    this.#cacheDocs ??= documents
+    this.#cacheBytes ??= bytes
   }
 
   #conflict(option: string, settled: unknown, asked: unknown): WeftError {
@@ -81,4 +90,19 @@ export class DatabaseSettings {
       `database ${this.#db} is open with ${option} ${JSON.stringify(settled)}; this call asks for ${JSON.stringify(asked)}`,
     )
   }
+}
+
+/** The count and byte bounds an option names (a number is a count); `WEFT_INVALID_ARGUMENT` for one that is not a positive number. */
+function cacheBound(option: DatabaseOptions['cacheSize']): { documents?: number; bytes?: number } {
+  if (option === undefined) return {}
+  const bound = typeof option === 'number' ? { documents: option } : option
+  if (typeof bound !== 'object' || bound === null)
+    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'cacheSize must be a number or { documents?, bytes? }')
+  const positive = (name: string, v: unknown): number | undefined => {
+    if (v === undefined) return undefined
+    if (typeof v !== 'number' || Number.isNaN(v) || v <= 0)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `cacheSize ${name} must be a positive number`)
+    return Math.max(1, Math.floor(v))
+  }
+  return { documents: positive('documents', bound.documents), bytes: positive('bytes', bound.bytes) }
 }

@@ -38,6 +38,15 @@ export class DocState {
   #summaryReadable = false
   /** Gaps when last materialised (for a document not loaded). */
   #summaryMissing: ChangeHash[] = []
+  /** Its stored summary did not read: nothing is known of it until it is materialised from the store. */
+  stale = false
+  /**
+   * Estimated bytes of the materialised document: the sizes of the Automerge changes applied to
+   * it, or of the save it was loaded from plus the changes applied since. Zero when not loaded.
+   */
+  bytes = 0
+  /** Some state's `successor` is this one (a handle's chain of states leads here). */
+  hasPredecessor = false
   /** True once a handle on this state was given to a caller: evicting it then detaches instead of freeing. */
   handedOut = false
   /** Set when evicted while handed out: the state the database went on with (see {@link DocState.current}). */
@@ -92,6 +101,7 @@ export class DocState {
     for (const [h, c] of this.pending) next.pending.set(h, c)
     next.snapshot = this.snapshot
     next.setSummary(this.am !== null, this.missing())
+    next.hasPredecessor = true
     this.successor = next
     return next
   }
@@ -107,7 +117,30 @@ export class DocState {
     this.applied.clear()
     this.referenced.clear()
     this.changesSinceSnapshot = 0
+    this.bytes = 0
     this.loaded = false
+  }
+
+  /** True when `other` would be stored as the same summary (what the persisted index keeps of a document). */
+  sameSummary(other: DocState): boolean {
+    const sameSet = (a: Iterable<string>, b: Iterable<string>) => {
+      const x = new Set(a)
+      const y = [...b]
+      return x.size === y.length && y.every((v) => x.has(v))
+    }
+    return (
+      this.origin?.tenant === other.origin?.tenant &&
+      this.origin?.db === other.origin?.db &&
+      this.keyId === other.keyId &&
+      this.writeKey === other.writeKey &&
+      this.deleted === other.deleted &&
+      this.readable === other.readable &&
+      this.snapshot === other.snapshot &&
+      sameSet(this.heads, other.heads) &&
+      sameSet(this.missing(), other.missing()) &&
+      this.pending.size === other.pending.size &&
+      [...this.pending].every(([h, code]) => other.pending.get(h) === code)
+    )
   }
 
   /** Records an applied entry in the DAG. Order-independent: a late parent never becomes a head. */

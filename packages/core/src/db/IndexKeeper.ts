@@ -11,14 +11,15 @@ const SCAN_PAGE = 5_000
 export type IndexOpening = 'current' | 'caught-up' | 'rebuilt'
 
 /**
- * Keeps a database's persisted index in step with its documents. On open it reads the index and
- * checks it against the store: entries that arrived after the index's position have their
- * documents materialised again from the store; an index that is missing, unreadable, from another
- * store epoch or built under other trust is rebuilt from the store (every document materialised
- * once, a bounded number at a time). After each change it writes the summaries of the documents
- * that changed and moves the position over every entry the database has seen, in arrival order,
- * stopping at the first it has not: so a crash at any point leaves an index whose position no
- * unseen entry precedes, and the next open re-derives what came after.
+ * Keeps a database's persisted index in step with its documents. On open it reads the index's
+ * header only (no summary) and checks it against the store: entries that arrived after its
+ * position have their documents materialised again from the store; an index whose header is
+ * missing, unreadable, from another store epoch or built under other trust is rebuilt from the
+ * store (every document materialised once, a bounded number at a time). After each change it
+ * writes the summaries of the documents that changed, then the header, moving the position over
+ * every entry the database has seen, in arrival order, stopping at the first it has not: so a
+ * crash at any point leaves an index whose position no unseen entry precedes, and the next open
+ * re-derives what came after.
  */
 export class IndexKeeper {
   readonly #index: DocIndex
@@ -44,21 +45,19 @@ export class IndexKeeper {
     this.#trust = trust
   }
 
-  /** Loads the index, or rebuilds it, and catches up with the store. */
+  /** Reads the index header, or rebuilds the index, and catches up with the store. */
   async open(): Promise<IndexOpening> {
-    const stored = await this.#index.load()
+    const header = await this.#index.loadHeader()
     const trust = this.#trust()
-    if (!stored || stored.trust !== trust) return this.#rebuilt()
-    for (const s of stored.docs) {
-      this.#docs.set(s)
-      for (const [hash, code] of s.pending) this.#materialiser.restoreHeld({ hash, docId: s.id, code: code as never })
-    }
-    this.#cursor = stored.cursor
+    if (!header || header.trust !== trust) return this.#rebuilt()
+    this.#docs.restore(header)
+    for (const held of header.held) this.#materialiser.restoreHeld(held)
+    this.#cursor = header.cursor
     this.#built = trust
     const after: ScanItem[] = []
-    for (let cursor = stored.cursor; ;) {
+    for (let cursor = header.cursor; ;) {
       const page = await this.#store.scan(cursor, { limit: SCAN_PAGE })
-      if (page.reset && stored.cursor) return this.#rebuilt()
+      if (page.reset && header.cursor) return this.#rebuilt()
       after.push(...page.entries)
       cursor = page.cursor
       if (page.done) break
@@ -70,19 +69,24 @@ export class IndexKeeper {
     return 'caught-up'
   }
 
-  /** Forgets every document and materialises them all again from the store; writes a new base. */
+  /**
+   * Forgets every document, erases the stored index and materialises the store again from the
+   * start, page by page in arrival order, storing the summaries and moving the position after
+   * each page (so a rebuild cut short resumes from where it got to).
+   */
   async rebuild(): Promise<MaterialiseReport> {
     this.#materialiser.reset()
+    await this.#index.erase()
     this.#cursor = null
     this.#built = this.#trust()
     let report = emptyReport()
     for (let cursor: Cursor | null = null; ;) {
       const page = await this.#store.scan(cursor, { limit: SCAN_PAGE * 4 })
       report = mergeReports(report, await this.#materialiser.ingestItems(page.entries))
+      await this.flush(page.done)
       cursor = page.cursor
       if (page.done) break
     }
-    await this.flush(true)
     return report
   }
 
@@ -91,16 +95,28 @@ export class IndexKeeper {
     return 'rebuilt'
   }
 
-  /** Persists the summaries of documents that changed and moves the position over what was seen. */
-  async flush(base = false): Promise<void> {
+  /**
+   * Stores the summaries of documents that changed, then the header with the position moved over
+   * what was seen (`force`: the header even when nothing changed).
+   */
+  async flush(force = false): Promise<void> {
     const before = this.#cursor
     this.#cursor = await this.#advance()
-    const changed = [...this.#materialiser.touched].flatMap((id) => this.#docs.get(id) ?? [])
-    this.#materialiser.touched.clear()
-    if (!base && changed.length === 0 && sameCursor(before, this.#cursor)) return
-    await this.#index.write({ cursor: this.#cursor, trust: this.#built }, changed, () => [...this.#docs.values()], base)
+    const touched = this.#materialiser.touched
+    const changed = [...touched].flatMap((id) => this.#docs.get(id) ?? [])
+    if (!force && changed.length === 0 && sameCursor(before, this.#cursor)) return
+    // Until stored, the changed summaries stay dirty: held in memory, never read back older.
+    await this.#index.writeSummaries(changed)
+    touched.clear()
+    this.#docs.noteStored(changed)
+    await this.#index.writeHeader({
+      cursor: this.#cursor,
+      trust: this.#built,
+      documents: this.#docs.storedCount,
+      held: this.#materialiser.heldEntries(),
+      gaps: this.#docs.storedGaps,
+    })
   }
-
   /** True when every entry up to arrival number `seq` is reflected in the documents. */
   covers(seq: number): boolean {
     return this.#cursor !== null && seq <= this.#cursor.seq

@@ -114,6 +114,8 @@ export class Materialiser {
     const report = emptyReport()
     for (const h of hashes) this.seen.add(h)
     const todo = [...new Set(hashes)].filter((h) => !this.#rejected.has(h) && !this.#isApplied(h))
+    // Held entries' documents are brought into memory first: refusing one updates its summary.
+    await this.#docs.fetch(todo.flatMap((h) => this.#held.get(h)?.docId ?? []))
     const items: IngestItem[] = []
     for (let i = 0; i < todo.length; i += FETCH_CHUNK) {
       const chunk = todo.slice(i, i + FETCH_CHUNK)
@@ -153,6 +155,8 @@ export class Materialiser {
   async load(ids: readonly DocId[]): Promise<void> {
     // Each document is built in a new state, swapped in when complete: a reader never sees a half-built one.
     const olds: DocState[] = []
+    await this.#docs.fetch(ids)
+    const touchedBefore = new Set(ids.filter((id) => this.touched.has(id)))
     try {
       for (const id of ids) {
         const old = this.#docs.get(id)
@@ -167,7 +171,10 @@ export class Materialiser {
         const fresh = this.#loading.get(old.id)!
         for (const h of old.pending.keys()) if (!fresh.pending.has(h)) this.#held.delete(h)
         old.successor = fresh
+        fresh.hasPredecessor = old.hasPredecessor || old.handedOut
         this.#docs.set(fresh)
+        // A load that finds what the stored summary says leaves nothing to store again.
+        if (!touchedBefore.has(old.id) && !old.stale && old.sameSummary(fresh)) this.touched.delete(old.id)
       }
     } finally {
       for (const old of olds) this.#loading.delete(old.id)
@@ -207,6 +214,11 @@ export class Materialiser {
     this.#held.set(held.hash, held)
   }
 
+  /** Every held entry (stored in the index header, restored at open). */
+  heldEntries(): HeldEntry[] {
+    return [...this.#held.values()]
+  }
+
   /** Forgets remembered applied entries of documents not materialised, once there are many. */
   pruneApplied(): void {
     if (this.#applied.size <= APPLIED_MEMO) return
@@ -229,7 +241,6 @@ export class Materialiser {
 
   /** Forgets every document and entry state, to materialise the store again from the start. */
   reset(): void {
-    for (const s of this.#docs.values()) s.free()
     this.#docs.clear()
     this.#applied.clear()
     this.#held.clear()
@@ -250,7 +261,10 @@ export class Materialiser {
     if (entry.header.kind === 'snapshot') {
       state.applied.add(entry.hash)
       state.snapshot = entry.hash
-    } else state.noteApplied(entry.hash, entry.header.deps)
+    } else {
+      state.noteApplied(entry.hash, entry.header.deps)
+      state.bytes += entry.ciphertext.length
+    }
     this.#applied.set(entry.hash, state.id)
     this.seen.add(entry.hash)
     this.touched.add(state.id)
@@ -287,8 +301,19 @@ export class Materialiser {
   }
 
   async #ingestStep(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
+    await this.#docs.fetch(byDoc.keys())
     const unloaded = [...byDoc.keys()].filter((id) => this.#docs.get(id)?.loaded === false)
-    if (unloaded.length) await this.load(unloaded)
+    if (unloaded.length) {
+      await this.load(unloaded)
+      // The load read every entry of its documents: the batch's entries it applied are reported here.
+      for (const id of unloaded) {
+        const state = this.#docs.get(id)
+        const applied = byDoc.get(id)!.filter((it) => it.kind !== 'snapshot' && state?.applied.has(it.hash))
+        if (applied.length === 0) continue
+        report.applied.push(...applied.map((it) => it.hash))
+        report.docIds.push(id)
+      }
+    }
     await this.#ingestLoaded([...byDoc.values()].flat(), report)
   }
 
@@ -392,6 +417,7 @@ export class Materialiser {
       return false
     }
     state.writeKey ??= key.keyId
+    state.bytes += snap.save.length
     state.applied.add(entry.hash)
     state.snapshot = entry.hash
     state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
@@ -478,6 +504,7 @@ export class Materialiser {
     }
     state.am = am
     state.writeKey ??= entries[0]!.key.keyId
+    for (const d of decoded) for (const c of d.changes) state.bytes += c.length
     for (const { entry } of decoded) {
       state.noteApplied(entry.hash, entry.header.deps)
       this.#markApplied(entry.hash, state.id)

@@ -18,14 +18,15 @@ export interface DatabaseOptions {
   readonly snapshotEvery?: number
   /**
    * How many documents stay materialised (Automerge documents in memory), least recently used
-   * evicted first and freed with `Automerge.free`. Default 1,000. Every other document is known by
+   * evicted first and freed with `Automerge.free`: a count (default 1,000), or
+   * `{ documents?, bytes? }` to bound the count, the estimated bytes (see {@link CacheSize}), or both. Every other document is known by
    * a small summary from the database's persisted index and is materialised again on its next
    * use. Eviction never frees a document under a caller's `Document` handle: a document
    * handles were given out on is detached instead (it keeps its Automerge document for them, and
    * Automerge frees that once they are unreachable), and a handle shows the newest state the
    * database has materialised since (its data as at eviction until the document is used again).
    */
-  readonly cacheSize?: number
+  readonly cacheSize?: number | CacheSize
   /**
    * `eager` (default): pulls bring attachment chunks with the documents. `lazy`: pulls leave them
    * out and a read fetches the chunks it needs from the stores pulled from (see docs/api-guide.md).
@@ -33,10 +34,25 @@ export interface DatabaseOptions {
   readonly attachments?: AttachmentSync
 }
 
-/** How many documents a database knows, holds materialised, and has evicted. */
+/**
+ * Bounds of a database's cache of materialised documents; a document is evicted once either is
+ * passed. A document's bytes are estimated cheaply as the size of the Automerge changes applied to
+ * it (or of the save it was loaded from plus the changes since), not measured: Automerge's own
+ * memory for it is a multiple of that (see docs/architecture.md, "The document index and cache").
+ */
+export interface CacheSize {
+  /** Documents kept materialised. Default 1,000. */
+  readonly documents?: number
+  /** Estimated bytes of the documents kept materialised. Default: no byte bound. */
+  readonly bytes?: number
+}
+
+/** How many documents a database knows, holds materialised (and their estimated bytes), and has evicted. */
 export interface CacheStats {
   readonly documents: number
   readonly materialised: number
+  /** Estimated bytes of the materialised documents (see {@link CacheSize}). */
+  readonly bytes: number
   readonly evictions: number
   /** How the last open found its persisted index: current, caught up with the store, or rebuilt. */
   readonly opened: IndexOpening

@@ -1,23 +1,35 @@
 import { fromHex, packValue, toHex, unpackValue } from '../codec/index.ts'
 import { ErrorCodes, WeftError, type ErrorCode } from '../errors.ts'
-import { asChangeHash, asDbName, asDocId, asKeyId, type ChangeHash, type Cursor, type Origin } from '../types.ts'
+import {
+  asChangeHash,
+  asDbName,
+  asDocId,
+  asKeyId,
+  type ChangeHash,
+  type Cursor,
+  type DocId,
+  type Origin,
+} from '../types.ts'
 import { DocState } from './DocState.ts'
+import type { HeldEntry } from './MaterialiseReport.ts'
 
 /**
- * What a database's persisted index holds, in one stored value (the base or a delta): the store
- * position every entry up to which the documents reflect, the trust digest they were materialised
- * under, and a summary per document.
+ * The header of a database's persisted index, one small stored value read at open: the store
+ * position every entry up to which the summaries reflect, the trust digest they were made under,
+ * how many documents have a summary, and the exceptions a database must know without reading any
+ * summary: entries held back (locked or untrusted, retried when a key or partner arrives) and
+ * documents with gaps. Both are empty unless keys, partners or entries are missing.
  */
-export interface IndexPayload {
+export interface IndexHeader {
   readonly cursor: Cursor | null
   readonly trust: string
-  /** In a base: the last delta folded into it. */
-  readonly upTo: number
-  readonly docs: readonly DocState[]
+  readonly documents: number
+  readonly held: readonly HeldEntry[]
+  readonly gaps: ReadonlyMap<DocId, readonly ChangeHash[]>
 }
 
-/** Largest stored index value read back (a base of a few million documents). */
-export const MAX_INDEX_BYTES = 1 << 30
+/** Largest stored index value read back (a header with a few hundred thousand held entries). */
+export const MAX_INDEX_BYTES = 1 << 28
 
 const READABLE = 1
 const DELETED = 2
@@ -75,27 +87,51 @@ function fromRow(r: unknown, own: Origin): DocState {
   return s
 }
 
-export function encodeIndexPayload(p: IndexPayload, own: Origin): Uint8Array {
+/** One document's summary, as stored under its own key. */
+export function encodeSummary(s: DocState, own: Origin): Uint8Array {
+  return packValue(toRow(s, own))
+}
+
+/** Parses a stored summary; `WEFT_MALFORMED_ENTRY` when it is not one. */
+export function decodeSummary(bytes: Uint8Array, own: Origin): DocState {
+  return fromRow(unpackValue<unknown>(bytes, MAX_INDEX_BYTES), own)
+}
+
+export function encodeHeader(h: IndexHeader): Uint8Array {
   return packValue({
-    v: 1,
-    cursor: p.cursor,
-    trust: p.trust,
-    upTo: p.upTo,
-    docs: p.docs.map((s) => toRow(s, own)),
+    v: 2,
+    cursor: h.cursor,
+    trust: h.trust,
+    documents: h.documents,
+    held: h.held.map((e) => [fromHex(e.hash), e.docId, e.code]),
+    gaps: [...h.gaps].map(([id, hashes]) => [id, packHashes(hashes)]),
   })
 }
 
-/** Parses a stored index value; `WEFT_MALFORMED_ENTRY` when it is not one (the index is then rebuilt). */
-export function decodeIndexPayload(bytes: Uint8Array, own: Origin): IndexPayload {
+/** Parses a stored header; `WEFT_MALFORMED_ENTRY` when it is not one (the index is then rebuilt). */
+export function decodeHeader(bytes: Uint8Array): IndexHeader {
   const v = unpackValue<Record<string, unknown>>(bytes, MAX_INDEX_BYTES)
-  if (v?.v !== 1 || typeof v.trust !== 'string' || typeof v.upTo !== 'number' || !Array.isArray(v.docs))
-    throw bad('an index value')
-  return {
-    cursor: parseCursor(v.cursor),
-    trust: v.trust,
-    upTo: v.upTo,
-    docs: v.docs.map((r) => fromRow(r, own)),
+  if (
+    v?.v !== 2 ||
+    typeof v.trust !== 'string' ||
+    !Number.isSafeInteger(v.documents) ||
+    !Array.isArray(v.held) ||
+    !Array.isArray(v.gaps)
+  )
+    throw bad('a header')
+  const held = v.held.map((e: unknown): HeldEntry => {
+    if (!Array.isArray(e) || e.length !== 3 || typeof e[1] !== 'string' || typeof e[2] !== 'string')
+      throw bad('a held entry')
+    const [hash] = unpackHashes(e[0])
+    if (!hash || unpackHashes(e[0]).length !== 1) throw bad('a held entry')
+    return { hash, docId: asDocId(e[1]), code: e[2] as ErrorCode }
+  })
+  const gaps = new Map<DocId, ChangeHash[]>()
+  for (const g of v.gaps) {
+    if (!Array.isArray(g) || g.length !== 2 || typeof g[0] !== 'string') throw bad('a gap list')
+    gaps.set(asDocId(g[0]), unpackHashes(g[1]))
   }
+  return { cursor: parseCursor(v.cursor), trust: v.trust, documents: v.documents as number, held, gaps }
 }
 
 function parseCursor(c: unknown): Cursor | null {

@@ -8,6 +8,7 @@ export type {
   SyncCallOptions,
   DatabaseEvents,
   CacheStats,
+  CacheSize,
 } from './databaseTypes.ts'
 export type { DatabaseContext } from './DatabaseContext.ts'
 export { Document } from './Document.ts'

@@ -10,6 +10,12 @@ export interface KeyValueStore {
   keys(prefix?: string): Promise<string[]>
   close(): Promise<void>
   /**
+   * Optional: up to `limit` records whose keys start with `prefix` and sort after `after` (when
+   * given), in key order. Lets a caller page through many records without listing every key
+   * first; without it, {@link readRecordPage} pages with `keys` and `get`.
+   */
+  entries?(prefix: string, page: RecordPageOptions): Promise<[string, Uint8Array][]>
+  /**
    * Optional, for a store several processes share: reads and deletes `key` in one step, so of
    * processes taking the same key at once exactly one gets its value (a single-use record).
    * Without it, {@link takeRecord} does the same within one process.
@@ -35,6 +41,33 @@ export interface KeyValueStore {
   takeToken?(key: string, limit: { readonly rate: number; readonly burst: number }): Promise<number>
 }
 
+/** Which page of records {@link KeyValueStore.entries} reads. */
+export interface RecordPageOptions {
+  /** Only keys sorting after this one. */
+  readonly after?: string
+  readonly limit: number
+}
+
+/**
+ * Up to `limit` records whose keys start with `prefix` and sort after `after`, in key order: the
+ * store's own `entries` when it has one, else its `keys` then one `get` per key.
+ */
+export async function readRecordPage(
+  kv: KeyValueStore,
+  prefix: string,
+  page: RecordPageOptions,
+): Promise<[string, Uint8Array][]> {
+  const limit = Math.max(1, Math.floor(page.limit))
+  if (kv.entries) return kv.entries(prefix, { ...page, limit })
+  const keys = (await kv.keys(prefix)).filter((k) => page.after === undefined || k > page.after).slice(0, limit)
+  const out: [string, Uint8Array][] = []
+  for (const k of keys) {
+    const value = await kv.get(k)
+    if (value) out.push([k, value])
+  }
+  return out
+}
+
 /** Key-value store in memory. */
 export class MemoryKeyValueStore implements KeyValueStore {
   readonly #map = new Map<string, Uint8Array>()
@@ -53,6 +86,11 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   async keys(prefix = ''): Promise<string[]> {
     return [...this.#map.keys()].filter((k) => k.startsWith(prefix)).sort()
+  }
+
+  async entries(prefix: string, page: RecordPageOptions): Promise<[string, Uint8Array][]> {
+    const keys = (await this.keys(prefix)).filter((k) => page.after === undefined || k > page.after)
+    return keys.slice(0, page.limit).map((k) => [k, this.#map.get(k)!.slice()])
   }
 
   async close(): Promise<void> {}

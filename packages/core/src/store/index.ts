@@ -15,9 +15,9 @@ export type {
   CheckedReadOptions,
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
-export { MemoryKeyValueStore } from './KeyValueStore.ts'
+export { MemoryKeyValueStore, readRecordPage } from './KeyValueStore.ts'
 export { exclusively, takeRecord, addToCounter, takeToken } from './sharedRecords.ts'
-export type { KeyValueStore } from './KeyValueStore.ts'
+export type { KeyValueStore, RecordPageOptions } from './KeyValueStore.ts'
 export { MemoryStoreFactory } from './StoreFactory.ts'
 export type { StoreFactory } from './StoreFactory.ts'
 export { FingerprintAccumulator, fingerprintOf, inRange, FULL_RANGE } from './fingerprint.ts'

@@ -91,9 +91,9 @@ export class AttachmentDocs extends DocDirectory {
     this.#owner = owner
   }
 
-  override set(state: DocState): void {
+  override set(state: DocState, stored = false): void {
     owners.set(state, this.#owner())
-    super.set(state)
+    super.set(state, stored)
   }
 }
 

@@ -31,7 +31,7 @@ export interface HistorySource {
   /** A handle on the readable document (materialised on demand; holding it keeps it so). */
   doc(id: DocId): Promise<{ getData(): DocData } | undefined>
   /** Every document id the database knows, readable or not. */
-  ids(): DocId[]
+  ids(): Promise<DocId[]>
 }
 
 /**
@@ -72,7 +72,7 @@ export class DocumentHistory {
   /** Ids of the documents that existed, not deleted, at `time`. */
   async idsAt(time: number): Promise<DocId[]> {
     const out: DocId[] = []
-    for (const id of this.#src.ids()) {
+    for (const id of await this.#src.ids()) {
       const entries = (await this.#entries(id)).filter((e) => e.header.createdAt <= time)
       if (entries.length && !entries.some((e) => e.header.kind === 'delete')) out.push(id)
     }
