@@ -73,6 +73,8 @@ export type {
   DocFilter,
   MaterialiseReport,
   HeldEntry,
+  IndexOpened,
+  IndexReport,
   IndexSpec,
   Query,
   QueryHit,

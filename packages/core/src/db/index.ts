@@ -21,6 +21,8 @@ export { emptyReport, mergeReports } from './MaterialiseReport.ts'
 export type { MaterialiseReport, HeldEntry } from './MaterialiseReport.ts'
 export type {
   Condition,
+  IndexOpened,
+  IndexReport,
   IndexSpec,
   Query,
   QueryHit,

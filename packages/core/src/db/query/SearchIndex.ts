@@ -33,7 +33,7 @@ export class SearchIndex {
     this.#mini = this.#create()
   }
 
-  rebuild(docs: Iterable<[DocId, Readonly<Record<string, unknown>>]>): void {
+  rebuild(docs: Iterable<readonly [DocId, Readonly<Record<string, unknown>>, ...unknown[]]>): void {
     this.#mini = this.#create()
     this.#held.clear()
     for (const [id, data] of docs) this.update(id, data)
