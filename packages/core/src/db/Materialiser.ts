@@ -288,7 +288,11 @@ export class Materialiser {
 
   async #ingestStep(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
     const unloaded = [...byDoc.keys()].filter((id) => this.#docs.get(id)?.loaded === false)
-    if (unloaded.length) await this.load(unloaded)
+    if (unloaded.length) {
+      await this.load(unloaded)
+      // Loading reads every entry stored, these ones too: their documents changed all the same.
+      for (const id of unloaded) if (byDoc.get(id)!.some((i) => this.#isApplied(i.hash))) report.docIds.push(id)
+    }
     await this.#ingestLoaded([...byDoc.values()].flat(), report)
   }
 
