@@ -140,6 +140,21 @@ describe('query index states persisted, encrypted, beside the database index', (
     await again.tenant.close()
   })
 
+  it('stores the state again once 256 documents changed, without waiting for the close', async () => {
+    const { storeFactory, tenant, db } = await setup()
+    await db.createIndex('byStatus', BY_STATUS)
+    const kv = await storeFactory.openKeyValueStore('weft-db-index')
+    const [key] = await stateKeys(storeFactory)
+    const empty = (await kv.get(key!))!.length
+    for (let i = 0; i < 255; i++) await db.createDocument({ data: { status: 'open', n: i } })
+    await db.query({ where: { status: 'open' } }) // every change heard is in the indexes
+    expect((await kv.get(key!))!.length).toBe(empty)
+    await db.createDocument({ data: { status: 'open', n: 255 } })
+    await db.query({ where: { status: 'open' } })
+    expect((await kv.get(key!))!.length).toBeGreaterThan(empty + 256 * 32)
+    await tenant.close()
+  })
+
   it('rebuilds a state that was deleted, tampered with, or made under another definition', async () => {
     const { storeFactory, factory, tenant, db } = await setup()
     for (let i = 0; i < 12; i++)

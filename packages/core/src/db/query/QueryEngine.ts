@@ -21,7 +21,7 @@ import type {
 type Data = Readonly<Record<string, unknown>>
 
 /** Changed documents after which the indexes' states are stored again: at least this many... */
-const SAVE_AFTER = 1_000
+const SAVE_AFTER = 256
 /** ...and an eighth of the largest index, so storing costs a constant number of rows per change, amortised. */
 const SAVE_FRACTION = 8
 
