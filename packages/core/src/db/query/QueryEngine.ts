@@ -5,7 +5,7 @@ import { matchesWhere, parseWhere, type Bounds } from './matchWhere.ts'
 import { catchUpIndex } from './catchUpIndex.ts'
 import type { IndexStateStore } from './IndexStateStore.ts'
 import { SearchIndex, type SearchOptions, type SearchHit } from './SearchIndex.ts'
-import { SortedIndex } from './SortedIndex.ts'
+import { SortedIndex, type IndexStateRow } from './SortedIndex.ts'
 import type {
   IndexOpened,
   IndexReport,
@@ -74,9 +74,10 @@ export class QueryEngine {
         const stored = await this.#states?.load(name, index.definition)
         if (stored) found = await catchUpIndex(index, stored.rows, this.#source)
         else {
-          const docs = await this.#all()
-          index.rebuild(docs)
-          found = { opened: 'rebuilt', read: docs.length }
+          const rows: IndexStateRow[] = []
+          await this.#eachDoc((id, data, version) => rows.push([id, version, index.keyOf(data) ?? null]))
+          index.restore(rows)
+          found = { opened: 'rebuilt', read: rows.length }
         }
       },
       (id, r) => index.update(id, r.data, r.version),
@@ -103,7 +104,10 @@ export class QueryEngine {
   async createSearchIndex(options: SearchOptions): Promise<void> {
     const search = new SearchIndex(options)
     await this.#build(
-      async () => search.rebuild(await this.#all()),
+      async () => {
+        search.clear()
+        await this.#eachDoc((id, data) => search.update(id, data))
+      },
       (id, r) => search.update(id, r.data),
     )
     this.#search = search
@@ -298,13 +302,16 @@ export class QueryEngine {
     }
   }
 
-  async #all(): Promise<[DocId, Data, string][]> {
-    const out: [DocId, Data, string][] = []
+  /**
+   * Calls `fn` with every readable document's data as it is read, holding none of them: a build
+   * over many documents keeps only what it derives (holding every document's data would keep every
+   * Automerge document alive, as the handles they come from do).
+   */
+  async #eachDoc(fn: (id: DocId, data: Data, version: string) => void): Promise<void> {
     for (const id of await this.#source.ids()) {
       const { data, version } = await this.#source.read(id)
-      if (data) out.push([id, data, version])
+      if (data) fn(id, data, version)
     }
-    return out
   }
 
   /** Resolves once every change heard so far is in the indexes. */

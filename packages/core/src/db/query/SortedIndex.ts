@@ -50,13 +50,6 @@ export class SortedIndex {
     return key.length > 0 && key.every(isScalar) ? (key as Scalar[]) : undefined
   }
 
-  /** Builds the index from every document at once. */
-  rebuild(docs: Iterable<[DocId, Readonly<Record<string, unknown>>, string]>): void {
-    const state: IndexStateRow[] = []
-    for (const [id, data, version] of docs) state.push([id, version, this.keyOf(data) ?? null])
-    this.restore(state)
-  }
-
   /** Takes `rows` (a stored state, or part of it) as the whole index. */
   restore(rows: Iterable<IndexStateRow>): void {
     this.#keys.clear()
