@@ -22,6 +22,8 @@ export interface ConfigRelationship {
   readonly grant?: string
   readonly intervalMs?: number
   readonly filter?: { readonly where: Record<string, string | number | boolean | null> }
+  /** `lazy`: transfers into this tenant's databases leave attachment chunks to be fetched when read. */
+  readonly attachments?: 'eager' | 'lazy'
 }
 
 /** `weft.config.json`, checked. */
@@ -97,6 +99,9 @@ export function parseOrchestrateConfig(raw: unknown, path: string): OrchestrateC
     const direction = o.direction
     if (direction !== undefined && direction !== 'pull' && direction !== 'push' && direction !== 'both')
       throw bad(path, `${at}.direction`, 'is pull, push or both')
+    const attachments = o.attachments
+    if (attachments !== undefined && attachments !== 'eager' && attachments !== 'lazy')
+      throw bad(path, `${at}.attachments`, 'is eager or lazy')
     const filter = o.filter === undefined ? undefined : object(o.filter, path, `${at}.filter`)
     if (filter) {
       const where = object(filter.where, path, `${at}.filter.where`)
@@ -113,6 +118,7 @@ export function parseOrchestrateConfig(raw: unknown, path: string): OrchestrateC
       ...(o.grant !== undefined ? { grant: string(o.grant, path, `${at}.grant`) } : {}),
       ...(o.intervalMs !== undefined ? { intervalMs: positive(o.intervalMs, path, `${at}.intervalMs`) } : {}),
       ...(filter ? { filter: filter as ConfigRelationship['filter'] } : {}),
+      ...(attachments !== undefined ? { attachments } : {}),
     } as ConfigRelationship
   })
   if (new Set(relationships.map((r) => r.id)).size !== relationships.length)

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready, TenantFactory } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
+import { parseOrchestrateConfig } from '../src/orchestrateConfig.ts'
 import { weft } from './helpers/weft.ts'
 
 let dir: string
@@ -132,6 +133,31 @@ describe('weft orchestrate', () => {
     expect(noPassword.code).toBe(2)
     expect(noPassword.stderr).toContain('WEFT_CLI_NO_PASSWORD')
     expect(noPassword.stderr).toContain('ACME_PASSWORD')
+  })
+
+  it('a relationship takes attachments eager or lazy, and nothing else', () => {
+    const withAttachments = (attachments: unknown) => ({
+      tenants: [{ id: 'acme', data: 'acme', passwordEnv: 'X' }],
+      relationships: [
+        {
+          id: 'r',
+          local: 'acme',
+          partner: { relay: 'https://relay.example', grant: 'g' },
+          databases: ['orders'],
+          attachments,
+        },
+      ],
+    })
+    expect(parseOrchestrateConfig(withAttachments('lazy'), config).relationships[0]!.attachments).toBe('lazy')
+    expect(parseOrchestrateConfig(withAttachments(undefined), config).relationships[0]).not.toHaveProperty(
+      'attachments',
+    )
+    expect(() => parseOrchestrateConfig(withAttachments('sometimes'), config)).toThrow(
+      expect.objectContaining({
+        code: 'WEFT_CLI_BAD_CONFIG',
+        message: expect.stringContaining('relationships[0].attachments'),
+      }),
+    )
   })
 
   it('a revoked grant fails the round with its code: exit 1', async () => {

@@ -74,6 +74,8 @@ export type {
   DocFilter,
   MaterialiseReport,
   HeldEntry,
+  IndexOpened,
+  IndexReport,
   IndexSpec,
   Query,
   QueryHit,

@@ -45,6 +45,7 @@ export function orchestrateCommand(program: Command, run: Run): void {
               ...(r.direction ? { direction: r.direction } : {}),
               ...(r.intervalMs ? { intervalMs: r.intervalMs } : {}),
               ...(r.filter ? { filter: r.filter } : {}),
+              ...(r.attachments ? { attachments: r.attachments } : {}),
               ...(grantId !== undefined ? { grantId } : {}),
             })
           }

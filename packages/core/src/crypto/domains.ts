@@ -26,6 +26,7 @@ export const Domain = {
   presenceAssociatedData: 'weft/v1/presence/ad',
   dbIndexKey: 'weft/v1/db-index/key',
   dbIndexRecord: 'weft/v1/db-index/record',
+  dbQueryIndexRecord: 'weft/v1/db-index/query-index',
 } as const
 
 export type DomainName = (typeof Domain)[keyof typeof Domain]

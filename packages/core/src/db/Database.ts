@@ -48,7 +48,9 @@ import {
   type AttachmentUpload,
 } from './attachments/index.ts'
 import {
+  IndexStateStore,
   QueryEngine,
+  type IndexReport,
   type IndexSpec,
   type Query,
   type QueryResult,
@@ -79,6 +81,8 @@ export class Database {
   readonly #materialiser: Materialiser
   readonly #keeper: IndexKeeper
   #opened: IndexOpening = 'rebuilt'
+  /** Where query indexes keep their states: beside the persisted index, when this database holds it. */
+  readonly #indexStates: IndexStateStore | undefined
   #release: () => void = () => undefined
   readonly #lock = new Mutex()
   readonly #events = new Emitter<DatabaseEvents>()
@@ -112,6 +116,7 @@ export class Database {
     })
     const claimed = ctx.index && claimIndex(ctx.index.kv, ctx.index.prefix)
     if (claimed) this.#release = claimed
+    this.#indexStates = claimed && ctx.index ? new IndexStateStore(ctx.index) : undefined
     const index = new DocIndex(claimed ? ctx.index : undefined, this.origin)
     this.#docs.attach(index)
     this.#keeper = new IndexKeeper(index, store, this.#docs, this.#materialiser, () => ctx.trust.fingerprint())
@@ -429,12 +434,19 @@ export class Database {
 
   /**
    * Creates (or replaces) a local secondary index over the readable documents: by top-level
-   * `fields`, or by a `map` of a document's data to a value or tuple. It is built now, kept current
-   * as documents change here or arrive by sync, lives in this process's memory only (never stored,
-   * never sent), and is used by {@link Database.query} when it fits. See docs/queries.md.
+   * `fields`, or by a `map` of a document's data to a value or tuple. It is kept current as
+   * documents change here or arrive by sync, never sent, and used by {@link Database.query} when it
+   * fits. Its state is stored locally, encrypted, beside the database's persisted index: the next
+   * `createIndex` of the same name and definition after a reopen loads it and reads only the
+   * documents that changed since (`opened` in the report says which). See docs/queries.md.
    */
-  createIndex(name: string, spec: IndexSpec): Promise<void> {
+  createIndex(name: string, spec: IndexSpec): Promise<IndexReport> {
     return this.#queryEngine().createIndex(name, spec)
+  }
+
+  /** Drops an index and its stored state; true if this database had it. */
+  dropIndex(name: string): Promise<boolean> {
+    return this.#queryEngine().dropIndex(name)
   }
 
   /**
@@ -502,23 +514,38 @@ export class Database {
   }
 
   #queryEngine(): QueryEngine {
-    this.#query ??= new QueryEngine({
-      ids: () => this.getAllDocumentIds(),
-      data: async (id) => {
-        const doc = await this.getDocument(id)
-        return doc && !doc.isDeleted() ? doc.getData() : undefined
+    this.#query ??= new QueryEngine(
+      {
+        ids: () => this.getAllDocumentIds(),
+        data: async (id) => {
+          const doc = await this.getDocument(id)
+          return doc && !doc.isDeleted() ? doc.getData() : undefined
+        },
+        // A document's version is its entry heads: the same in its summary and once materialised.
+        read: async (id) => {
+          const doc = await this.getDocument(id)
+          return doc && !doc.isDeleted()
+            ? { data: doc.getData(), version: doc.getHeads().join('') }
+            : { data: undefined, version: '' }
+        },
+        version: (id) => {
+          const s = this.#docs.get(id)
+          return s ? [...s.heads].sort().join('') : ''
+        },
+        onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
       },
-      onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
-    })
+      this.#indexStates,
+    )
     return this.#query
   }
 
   /** Frees every document and stops listening; the store stays open (its owner closes it). */
   async close(): Promise<void> {
+    // Before the lock: storing the index states waits for updates that read documents under it.
+    if (!this.#closed) await this.#query?.close()
     await this.#lock.run(async () => {
       if (this.#closed) return
       this.#closed = true
-      this.#query?.close()
       this.#presence?.close()
       for (const u of this.#unsubscribe) u()
       // The index is a cache: if the storage closed first, the next open re-derives what it missed.

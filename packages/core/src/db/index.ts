@@ -22,6 +22,8 @@ export { emptyReport, mergeReports } from './MaterialiseReport.ts'
 export type { MaterialiseReport, HeldEntry } from './MaterialiseReport.ts'
 export type {
   Condition,
+  IndexOpened,
+  IndexReport,
   IndexSpec,
   Query,
   QueryHit,

@@ -158,6 +158,8 @@ export class Relationship {
       throw invalid('relationship ids are 1-256 characters')
     if (local.id === partner.id) throw invalid('a relationship needs two different tenants')
     if (!Array.isArray(dbIds) || dbIds.length === 0) throw invalid('a relationship needs at least one database')
+    if (options.attachments !== undefined && options.attachments !== 'eager' && options.attachments !== 'lazy')
+      throw invalid(`attachments is 'eager' or 'lazy'`)
     const links = dbIds.map(toLink)
     if (new Set(links.map((l) => l.local)).size !== links.length)
       throw invalid('a local database appears twice in one relationship')

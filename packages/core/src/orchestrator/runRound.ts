@@ -88,7 +88,10 @@ export async function runRound(
                 filterId: transferFilterId(rel.options.filter, permit.filters[plan.index]),
                 ...progress,
               })
-            : await incrementalSync(source, target, plan.state, progress)
+            : await incrementalSync(source, target, plan.state, {
+                ...progress,
+                ...(rel.options.attachments ? { attachments: rel.options.attachments } : {}),
+              })
         await rel.saveCursor(plan, next)
         moved.set(plan, (moved.get(plan) ?? 0) + next.lastSent)
         if (next.lastSent || next.lastRejected)

@@ -1,4 +1,4 @@
-import type { DocFilter } from '../db/index.ts'
+import type { AttachmentSync, DocFilter } from '../db/index.ts'
 import type { WeftError } from '../errors.ts'
 import type { SyncProgress } from '../store/index.ts'
 import type { DbLinkSpec } from '../tenant/index.ts'
@@ -23,6 +23,14 @@ export interface RelationshipOptions {
   readonly environment?: string
   /** Whether it starts enabled when no saved state says otherwise. Default true. */
   readonly enabled?: boolean
+  /**
+   * Whether its transfers into a database carry attachment chunks (`eager`) or leave them to be
+   * fetched from the sending side when first read (`lazy`), whatever the receiving database's own
+   * setting; default: that setting. So one partner can sync without chunk bodies while another
+   * gets them. Transfers into a bare store (a relay) and filtered transfers always carry the
+   * chunks of what they send.
+   */
+  readonly attachments?: AttachmentSync
 }
 
 /** A database of a relationship: `local` in the local tenant, `remote` in the partner. */

@@ -1,6 +1,6 @@
 import { ProgressReporter, type ProgressOptions } from '../store/index.ts'
 import { throwIfAborted } from '../abort.ts'
-import type { DocFilter } from '../db/index.ts'
+import type { AttachmentSync, DocFilter } from '../db/index.ts'
 import { Database, filterFingerprint, matchesFilter } from '../db/index.ts'
 import { copyEntries } from '../store/index.ts'
 import type { ChangeHash, DocId, EntryKind } from '../types.ts'
@@ -11,6 +11,13 @@ export interface IncrementalSyncOptions extends ProgressOptions {
   /** Source entries scanned per step. */
   readonly pageSize?: number
   readonly signal?: AbortSignal
+  /**
+   * Into a database: `lazy` leaves attachment chunks out (the database fetches them from the source
+   * when they are read), `eager` carries them. Default: the target database's own setting
+   * (`DatabaseOptions.attachments`). A target that is a bare store always gets the chunks: it
+   * cannot fetch them later. {@link syncFiltered} always carries a matching document's chunks.
+   */
+  readonly attachments?: AttachmentSync
 }
 
 /** Options of {@link syncFiltered}. */
@@ -25,8 +32,9 @@ export interface FilteredSyncOptions extends IncrementalSyncOptions {
 
 /**
  * Sends the target every source entry that arrived after `state.cursor` and that the target
- * lacks, then returns the new state. Into a database opened with `attachments: 'lazy'`, attachment
- * chunks are left out and the source becomes a store the database fetches them from when read. The cursor advances page by page, only after the target
+ * lacks, then returns the new state. Into a database opened with `attachments: 'lazy'` (or with
+ * the option `attachments: 'lazy'`), attachment chunks are left out and the source becomes a store
+ * the database fetches them from when read. The cursor advances page by page, only after the target
  * committed the page, and over everything scanned. A cursor from another store epoch starts over,
  * and so does a state whose target has lost entries since (see {@link SyncState.target}).
  * The source may be a bare store (a relay's copy, say): unfiltered sync needs no keys.
@@ -37,7 +45,7 @@ export function incrementalSync(
   state: SyncState = initialSyncState(),
   options: IncrementalSyncOptions = {},
 ): Promise<SyncState> {
-  const lazy = target instanceof Database && target.attachmentSync === 'lazy'
+  const lazy = target instanceof Database && (options.attachments ?? target.attachmentSync) === 'lazy'
   if (lazy) target.fetchAttachmentsFrom(storeOf(source))
   return runCursorSync(source, target, state, options, undefined, async (entries) =>
     entries.filter((e) => !lazy || e.kind !== 'chunk').map((e) => e.hash),

@@ -2,32 +2,59 @@ import { ErrorCodes, WeftError } from '../../errors.ts'
 import type { DocId } from '../../types.ts'
 import { compareValues, isScalar } from './compareValues.ts'
 import { matchesWhere, parseWhere, type Bounds } from './matchWhere.ts'
+import { catchUpIndex } from './catchUpIndex.ts'
+import type { IndexStateStore } from './IndexStateStore.ts'
 import { SearchIndex, type SearchOptions, type SearchHit } from './SearchIndex.ts'
-import { SortedIndex } from './SortedIndex.ts'
-import type { IndexSpec, Query, QueryHit, QueryResult, QuerySource, Scalar } from './types.ts'
+import { SortedIndex, type IndexStateRow } from './SortedIndex.ts'
+import type {
+  IndexOpened,
+  IndexReport,
+  IndexSpec,
+  Query,
+  QueryHit,
+  QueryResult,
+  QuerySource,
+  Scalar,
+  VersionedData,
+} from './types.ts'
 
 type Data = Readonly<Record<string, unknown>>
 
+/** Changed documents after which the indexes' states are stored again: at least this many... */
+const SAVE_AFTER = 256
+/** ...and an eighth of the largest index, so storing costs a constant number of rows per change, amortised. */
+const SAVE_FRACTION = 8
+
 /**
- * Indexes, queries, live queries and full-text search over one database's readable documents, all
- * in this process's memory: built from the documents when created, kept current as documents
- * change (written here or received by sync), never written anywhere and never sent.
+ * Indexes, queries, live queries and full-text search over one database's readable documents, in
+ * this process's memory, kept current as documents change (written here or received by sync) and
+ * never sent. With a state store, each index's state (key and version of every document) is also
+ * stored locally, encrypted: `createIndex` then loads it instead of reading every document, and
+ * reads again only the documents whose version moved since. The full-text index is built at each
+ * `createSearchIndex`.
  */
 export class QueryEngine {
   readonly #source: QuerySource
+  readonly #states: IndexStateStore | undefined
   readonly #indexes = new Map<string, SortedIndex>()
   #search: SearchIndex | undefined
   #unsubscribe: (() => void) | undefined
   #pending: Promise<void> = Promise.resolve()
   /** Documents changed while an index is being built, one set per build. */
   readonly #building = new Set<Set<DocId>>()
+  /** Document changes applied to the indexes since their states were stored. */
+  #unsaved = 0
 
-  constructor(source: QuerySource) {
+  constructor(source: QuerySource, states?: IndexStateStore) {
     this.#source = source
+    this.#states = states
   }
 
-  /** Creates (or replaces) an index and builds it from every document. */
-  async createIndex(name: string, spec: IndexSpec): Promise<void> {
+  /**
+   * Creates (or replaces) an index: from its stored state when there is one under the same
+   * definition (reading only the documents that changed since), else from every document.
+   */
+  async createIndex(name: string, spec: IndexSpec): Promise<IndexReport> {
     if (typeof name !== 'string' || !name) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'an index needs a name')
     const ok =
       ('fields' in spec &&
@@ -41,16 +68,31 @@ export class QueryEngine {
         `index ${name}: give fields (a non-empty list) or map (a function)`,
       )
     const index = new SortedIndex(name, spec)
-    await this.#build(
-      (docs) => index.rebuild(docs),
-      (id, data) => index.update(id, data),
+    let found: { opened: IndexOpened; read: number } = { opened: 'rebuilt', read: 0 }
+    const changed = await this.#build(
+      async () => {
+        const stored = await this.#states?.load(name, index.definition)
+        if (stored) found = await catchUpIndex(index, stored.rows, this.#source)
+        else {
+          const rows: IndexStateRow[] = []
+          await this.#eachDoc((id, data, version) => rows.push([id, version, index.keyOf(data) ?? null]))
+          index.restore(rows)
+          found = { opened: 'rebuilt', read: rows.length }
+        }
+      },
+      (id, r) => index.update(id, r.data, r.version),
     )
     this.#indexes.set(name, index)
+    const opened = changed && found.opened === 'current' ? 'caught-up' : found.opened
+    if (opened !== 'current') await this.#save(index)
+    return { name, opened, read: found.read + changed, size: index.size }
   }
 
-  /** Drops an index; true if there was one. */
-  dropIndex(name: string): boolean {
-    return this.#indexes.delete(name)
+  /** Drops an index and its stored state; true if there was one. */
+  async dropIndex(name: string): Promise<boolean> {
+    const had = this.#indexes.delete(name)
+    await this.#states?.delete(name)
+    return had
   }
 
   /** The indexes, by name, with how many documents each holds. */
@@ -62,27 +104,28 @@ export class QueryEngine {
   async createSearchIndex(options: SearchOptions): Promise<void> {
     const search = new SearchIndex(options)
     await this.#build(
-      (docs) => search.rebuild(docs),
-      (id, data) => search.update(id, data),
+      async () => {
+        search.clear()
+        await this.#eachDoc((id, data) => search.update(id, data))
+      },
+      (id, r) => search.update(id, r.data),
     )
     this.#search = search
   }
 
   /**
-   * Builds from every document, then applies again the documents that changed while it read them
-   * (the build's snapshot may predate them).
+   * Builds (or loads), then applies again the documents that changed meanwhile (what it read may
+   * predate them). Returns how many it applied again.
    */
-  async #build(
-    rebuild: (docs: [DocId, Data][]) => void,
-    update: (id: DocId, data: Data | undefined) => void,
-  ): Promise<void> {
+  async #build(build: () => Promise<void>, update: (id: DocId, r: VersionedData) => void): Promise<number> {
     this.#follow()
     const changed = new Set<DocId>()
     this.#building.add(changed)
     try {
-      rebuild(await this.#all())
+      await build()
       await this.#pending
-      for (const id of changed) update(id, await this.#source.data(id))
+      for (const id of changed) update(id, await this.#source.read(id))
+      return changed.size
     } finally {
       this.#building.delete(changed)
     }
@@ -176,10 +219,22 @@ export class QueryEngine {
     }
   }
 
-  /** Stops following the database. */
-  close(): void {
+  /** Stops following the database, and stores the states of indexes that changed since they were stored. */
+  async close(): Promise<void> {
     this.#unsubscribe?.()
     this.#unsubscribe = undefined
+    await this.#pending.catch(() => undefined)
+    if (this.#unsaved) for (const index of this.#indexes.values()) await this.#save(index)
+    this.#unsaved = 0
+  }
+
+  /** Stores an index's state; a failure is let go (the state is a cache, checked when loaded). */
+  async #save(index: SortedIndex): Promise<void> {
+    try {
+      await this.#states?.save(index.name, { definition: index.definition, rows: index.state() })
+    } catch {
+      // The stored state stays as it was: older versions, so the next load reads those documents again.
+    }
   }
 
   #follow(): void {
@@ -189,9 +244,15 @@ export class QueryEngine {
       for (const set of this.#building) for (const id of ids) set.add(id)
       updating = updating.then(async () => {
         for (const id of ids) {
-          const data = await this.#source.data(id)
-          for (const index of this.#indexes.values()) index.update(id, data)
-          this.#search?.update(id, data)
+          const r = await this.#source.read(id)
+          for (const index of this.#indexes.values()) index.update(id, r.data, r.version)
+          this.#search?.update(id, r.data)
+        }
+        this.#unsaved += ids.length
+        const largest = Math.max(0, ...[...this.#indexes.values()].map((i) => i.size))
+        if (this.#states && this.#unsaved >= Math.max(SAVE_AFTER, largest / SAVE_FRACTION)) {
+          this.#unsaved = 0
+          for (const index of this.#indexes.values()) await this.#save(index)
         }
       })
       this.#pending = updating
@@ -241,10 +302,16 @@ export class QueryEngine {
     }
   }
 
-  async #all(): Promise<[DocId, Data][]> {
-    const out: [DocId, Data][] = []
-    for await (const { id, data } of this.#everyDoc()) out.push([id, data])
-    return out
+  /**
+   * Calls `fn` with every readable document's data as it is read, holding none of them: a build
+   * over many documents keeps only what it derives (holding every document's data would keep every
+   * Automerge document alive, as the handles they come from do).
+   */
+  async #eachDoc(fn: (id: DocId, data: Data, version: string) => void): Promise<void> {
+    for (const id of await this.#source.ids()) {
+      const { data, version } = await this.#source.read(id)
+      if (data) fn(id, data, version)
+    }
   }
 
   /** Resolves once every change heard so far is in the indexes. */

@@ -33,10 +33,10 @@ export class SearchIndex {
     this.#mini = this.#create()
   }
 
-  rebuild(docs: Iterable<[DocId, Readonly<Record<string, unknown>>]>): void {
+  /** Empties the index (documents are then put in one by one with {@link SearchIndex.update}). */
+  clear(): void {
     this.#mini = this.#create()
     this.#held.clear()
-    for (const [id, data] of docs) this.update(id, data)
   }
 
   /** Puts a document's new text in; `undefined` takes it out. */

@@ -1,7 +1,11 @@
 import type { DocId } from '../../types.ts'
 import { compareTuples, compareValues, isScalar } from './compareValues.ts'
+import { indexDefinition } from './indexDefinition.ts'
 import type { Bounds } from './matchWhere.ts'
 import type { IndexSpec, Scalar } from './types.ts'
+
+/** One document's part of an index's state: its id, the version it was keyed at, its key (null: left out). */
+export type IndexStateRow = readonly [id: DocId, version: string, key: readonly Scalar[] | null]
 
 interface Row {
   readonly key: readonly Scalar[]
@@ -13,18 +17,25 @@ const compareRows = (a: Row, b: Row) => compareTuples(a.key, b.key) || (a.id < b
 /**
  * A secondary index kept in memory: rows (key, document id) in key order, updated as documents
  * change. Reads walk a range of the first key part, so a query that fits touches only its rows.
+ * It remembers the version (entry heads) of every document it keyed, so its state can be stored
+ * and, when loaded again, trusted for exactly the documents whose version has not moved since.
  */
 export class SortedIndex {
   readonly name: string
   readonly fields: readonly string[] | undefined
+  /** What its stored state is valid for (see `indexDefinition`). */
+  readonly definition: string
   readonly #spec: IndexSpec
   #rows: Row[] = []
   readonly #keys = new Map<DocId, readonly Scalar[]>()
+  /** The version each document was keyed at (documents left out too). */
+  readonly #versions = new Map<DocId, string>()
 
   constructor(name: string, spec: IndexSpec) {
     this.name = name
     this.#spec = spec
     this.fields = 'fields' in spec ? spec.fields : undefined
+    this.definition = indexDefinition(spec)
   }
 
   /** The key a document's data gets, or undefined when it is left out. */
@@ -39,21 +50,32 @@ export class SortedIndex {
     return key.length > 0 && key.every(isScalar) ? (key as Scalar[]) : undefined
   }
 
-  /** Builds the index from every document at once. */
-  rebuild(docs: Iterable<[DocId, Readonly<Record<string, unknown>>]>): void {
+  /** Takes `rows` (a stored state, or part of it) as the whole index. */
+  restore(rows: Iterable<IndexStateRow>): void {
     this.#keys.clear()
-    const rows: Row[] = []
-    for (const [id, data] of docs) {
-      const key = this.keyOf(data)
+    this.#versions.clear()
+    const sorted: Row[] = []
+    for (const [id, version, key] of rows) {
+      this.#versions.set(id, version)
       if (!key) continue
       this.#keys.set(id, key)
-      rows.push({ key, id })
+      sorted.push({ key, id })
     }
-    this.#rows = rows.sort(compareRows)
+    this.#rows = sorted.sort(compareRows)
   }
 
-  /** Puts a document's new state in (data undefined: the document is gone or unreadable). */
-  update(id: DocId, data: Readonly<Record<string, unknown>> | undefined): void {
+  /** Every document's id, version and key: what {@link SortedIndex.restore} takes back. */
+  state(): IndexStateRow[] {
+    return [...this.#versions].map(([id, version]) => [id, version, this.#keys.get(id) ?? null])
+  }
+
+  /**
+   * Puts a document's new state in (data undefined: the document is gone or unreadable), keyed at
+   * `version`.
+   */
+  update(id: DocId, data: Readonly<Record<string, unknown>> | undefined, version = ''): void {
+    if (data) this.#versions.set(id, version)
+    else this.#versions.delete(id)
     const old = this.#keys.get(id)
     const key = data ? this.keyOf(data) : undefined
     if (old && key && compareTuples(old, key) === 0) return

@@ -22,10 +22,36 @@ export type Where = Readonly<Record<string, Condition>>
  * What an index keys documents by: top-level `fields` (the key is their values, in order), or a
  * `map` from a document's data to one value or a tuple. Documents whose key holds a non-scalar, or
  * for which `map` returns `undefined` or throws, are left out of the index.
+ *
+ * A stored index state is loaded again only under the same definition: the same `fields`, or a map
+ * with the same `version` (without one, the same source text). Give a map a `version`, and change
+ * it, when what it computes changes without its code changing (values it closes over).
  */
 export type IndexSpec =
   | { readonly fields: readonly string[] }
-  | { readonly map: (data: Readonly<Record<string, unknown>>) => Scalar | readonly Scalar[] | undefined }
+  | {
+      readonly map: (data: Readonly<Record<string, unknown>>) => Scalar | readonly Scalar[] | undefined
+      readonly version?: string
+    }
+
+/** How `createIndex` found an index's stored state. */
+export type IndexOpened =
+  /** Stored and current for every document: loaded without reading one. */
+  | 'current'
+  /** Stored: loaded, and the documents that changed since were read again. */
+  | 'caught-up'
+  /** None stored (or unreadable, or under another definition): built from every document. */
+  | 'rebuilt'
+
+/** What `createIndex` did. */
+export interface IndexReport {
+  readonly name: string
+  readonly opened: IndexOpened
+  /** Documents read (materialised) to make the index current. */
+  readonly read: number
+  /** Documents the index keys. */
+  readonly size: number
+}
 
 /** A query over a database's readable, not deleted documents. */
 export interface Query {
@@ -57,9 +83,20 @@ export interface QueryResult<T = Record<string, unknown>> {
   readonly examined: number
 }
 
-/** What the query engine needs from its database: documents by id, and word of changes. */
+/** A document's data (undefined: deleted or unreadable) and the version it is at, read together. */
+export interface VersionedData {
+  readonly data: Readonly<Record<string, unknown>> | undefined
+  readonly version: string
+}
+
+/** What the query engine needs from its database: documents by id, their versions, and word of changes. */
 export interface QuerySource {
+  /** Readable documents that are not deleted (materialising none). */
   ids(): Promise<DocId[]>
   data(id: DocId): Promise<Readonly<Record<string, unknown>> | undefined>
+  /** The data and version, read at one moment. */
+  read(id: DocId): Promise<VersionedData>
+  /** A document's version from what the database knows of it, materialising nothing; '' when unknown. */
+  version(id: DocId): string
   onChange(listener: (ids: readonly DocId[]) => void): () => void
 }
