@@ -528,9 +528,12 @@ export class Database {
             ? { data: doc.getData(), version: doc.getHeads().join('') }
             : { data: undefined, version: '' }
         },
-        version: (id) => {
-          const s = this.#docs.get(id)
-          return s ? [...s.heads].sort().join('') : ''
+        versions: async (ids) => {
+          await this.#docs.fetch(ids) // summaries not read since open
+          return ids.map((id) => {
+            const s = this.#docs.get(id)
+            return s ? [...s.heads].sort().join('') : ''
+          })
         },
         onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
       },

@@ -2,6 +2,9 @@ import type { DocId } from '../../types.ts'
 import type { IndexStateRow, SortedIndex } from './SortedIndex.ts'
 import type { IndexOpened, QuerySource } from './types.ts'
 
+/** Documents whose versions are read from their summaries at once. */
+const PAGE = 1_000
+
 /**
  * Loads a stored index state into `index`, trusting a row only while its document is at the
  * version the row was keyed at (read from the database's summaries, so nothing is materialised):
@@ -16,10 +19,15 @@ export async function catchUpIndex(
   const stored = new Map(rows.map((r) => [r[0], r]))
   const kept: IndexStateRow[] = []
   const stale: DocId[] = []
-  for (const id of await source.ids()) {
-    const row = stored.get(id)
-    if (row && row[1] === source.version(id)) kept.push(row)
-    else stale.push(id)
+  const ids = await source.ids()
+  for (let i = 0; i < ids.length; i += PAGE) {
+    const page = ids.slice(i, i + PAGE)
+    const versions = await source.versions(page)
+    page.forEach((id, k) => {
+      const row = stored.get(id)
+      if (row && row[1] === versions[k]) kept.push(row)
+      else stale.push(id)
+    })
   }
   index.restore(kept)
   for (const id of stale) {

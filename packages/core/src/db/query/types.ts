@@ -96,7 +96,7 @@ export interface QuerySource {
   data(id: DocId): Promise<Readonly<Record<string, unknown>> | undefined>
   /** The data and version, read at one moment. */
   read(id: DocId): Promise<VersionedData>
-  /** A document's version from what the database knows of it, materialising nothing; '' when unknown. */
-  version(id: DocId): string
+  /** The documents' versions from what the database knows of them (their summaries), materialising nothing; '' when unknown. */
+  versions(ids: readonly DocId[]): Promise<string[]>
   onChange(listener: (ids: readonly DocId[]) => void): () => void
 }
