@@ -10,7 +10,7 @@
  * Every timed run is a fresh client process and a fresh server process, after a 100-document
  * warm-up through the same server, alternating the two systems (see `benchSync` for why).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import * as A from '@automerge/automerge'
@@ -22,15 +22,14 @@ import {
   ready,
   TenantFactory,
   TEST_KDF,
-  type ChangeStore,
   type Database,
   type DocData,
-  type StoreFactory,
 } from '@weft/core'
-import type { KeyValueStore } from '@weft/core/backend'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
+import { runInChild } from './runInChild.ts'
 import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
 import { CHANGES, complete, DOCS, edit, headsKey, whenAllArrived } from './syncVsAutomergeRepo.ts'
+import { DeviceStoreFactory } from '../test/network/helpers/devices.ts'
 
 const RUNS = 3
 const WARMUP_DOCS = 100
@@ -74,17 +73,7 @@ export async function benchSyncOverNetwork(): Promise<Figure> {
 
 /** Runs one warmed-up, timed sync of `system` in a fresh client process. */
 function inChild(system: System): Promise<NetworkTiming> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, system], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    let result: NetworkTiming | undefined
-    child.on('message', (m) => (result = m as NetworkTiming))
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      result && code === 0 ? resolve(result) : reject(new Error(`${system} network sync child exited with ${code}`)),
-    )
-  })
+  return runInChild<NetworkTiming>(fileURLToPath(import.meta.url), [CHILD_FLAG, system], `${system} network sync child`)
 }
 
 /** A server in its own process, its first stdout line parsed, and its later lines to read. */
@@ -108,24 +97,6 @@ async function childMain(system: System): Promise<void> {
 
 // ---- Weft -------------------------------------------------------------------------------------
 
-/** A device's storage: its own change stores, the tenant's records shared with the first device. */
-class DeviceStores implements StoreFactory {
-  readonly #own = new MemoryStoreFactory()
-  readonly #records: StoreFactory
-  constructor(records: StoreFactory) {
-    this.#records = records
-  }
-  openChangeStore(name: string): Promise<ChangeStore> {
-    return this.#own.openChangeStore(name)
-  }
-  openKeyValueStore(name: string): Promise<KeyValueStore> {
-    return this.#records.openKeyValueStore(name)
-  }
-  close(): Promise<void> {
-    return this.#own.close()
-  }
-}
-
 async function weftRuns(): Promise<NetworkTiming> {
   const server = await startServer('./networkServer.ts')
   try {
@@ -145,7 +116,7 @@ async function weftSyncOnce(url: string, tag: string, docs: number): Promise<Net
     tenantId,
     password: 'bench',
   })
-  const second = await new TenantFactory({ storeFactory: new DeviceStores(records), kdf: TEST_KDF }).openTenant(
+  const second = await new TenantFactory({ storeFactory: new DeviceStoreFactory(records), kdf: TEST_KDF }).openTenant(
     tenantId,
     { password: 'bench' },
   )

@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel } from 'node:worker_threads'
 import * as A from '@automerge/automerge'
@@ -13,6 +12,7 @@ import {
   type Tenant,
 } from '@weft/core'
 import { MessagePortNetworkAdapter } from './MessagePortNetworkAdapter.ts'
+import { runInChild } from './runInChild.ts'
 import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
 
 export const DOCS = 1_000
@@ -82,17 +82,7 @@ const CHILD_FLAG = '--bench-sync-child'
 
 /** Runs one warmed-up, timed sync of `system` in a fresh process. */
 function inChild(system: System): Promise<Timing> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, system], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    let result: Timing | undefined
-    child.on('message', (m) => (result = m as Timing))
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      result && code === 0 ? resolve(result) : reject(new Error(`${system} sync child exited with ${code}`)),
-    )
-  })
+  return runInChild<Timing>(fileURLToPath(import.meta.url), [CHILD_FLAG, system], `${system} sync child`)
 }
 
 async function childMain(system: System): Promise<void> {

@@ -13,7 +13,7 @@ import { type KeyValueStore } from '@weft/core/backend'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 
 /** A device's storage: its own change stores, the tenant records shared with the first device (the same tenant). */
-class DeviceStoreFactory implements StoreFactory {
+export class DeviceStoreFactory implements StoreFactory {
   readonly #own = new MemoryStoreFactory()
   readonly #records: StoreFactory
   constructor(records: StoreFactory) {
