@@ -13,7 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import * as A from '@automerge/automerge'
 import { Repo, type DocHandle, type PeerId } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import {
@@ -28,7 +27,7 @@ import {
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { runInChild } from './runInChild.ts'
 import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
-import { CHANGES, complete, DOCS, edit, headsKey, whenAllArrived } from './syncVsAutomergeRepo.ts'
+import { CHANGES, complete, DOCS, edit, senderRepo, whenAllArrived } from './syncVsAutomergeRepo.ts'
 import { DeviceStoreFactory } from '../test/network/helpers/devices.ts'
 
 const RUNS = 3
@@ -194,15 +193,7 @@ async function automergeRepoSyncOnce(
   docs: number,
   ask: (expected: ReadonlyMap<string, string>) => Promise<() => Promise<void>>,
 ): Promise<NetworkTiming> {
-  const sender = new Repo({ peerId: `sender-${tag}` as PeerId })
-  const handles: DocHandle<DocData>[] = []
-  for (let i = 0; i < docs; i++) {
-    const h = sender.create<DocData>()
-    for (let j = 0; j < CHANGES; j++) h.change((d) => edit(d, j))
-    handles.push(h)
-  }
-  const expected = new Map(handles.map((h) => [h.documentId as string, headsKey(A.getHeads(h.doc()))]))
-  await settle(250) // let the sender's change throttles (100 ms) lapse so none fires mid-sync
+  const { sender, expected } = await senderRepo(docs, tag)
   const serverHasAll = await ask(expected)
 
   const receiver = new Repo({ peerId: `receiver-${tag}` as PeerId })

@@ -170,8 +170,11 @@ class WeftPeers {
   }
 }
 
-/** One timed automerge-repo sync between fresh repos. Checks the result untimed. */
-async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing> {
+/**
+ * A repo holding `docs` documents of {@link CHANGES} changes each, and the heads each must reach
+ * at a receiver, once the sender's change throttles (100 ms) lapsed so none fires mid-sync.
+ */
+export async function senderRepo(docs: number, tag: string): Promise<{ sender: Repo; expected: Map<string, string> }> {
   const sender = new Repo({ peerId: `sender-${tag}` as PeerId })
   const handles: DocHandle<DocData>[] = []
   for (let i = 0; i < docs; i++) {
@@ -180,7 +183,13 @@ async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing>
     handles.push(h)
   }
   const expected = new Map(handles.map((h) => [h.documentId as string, headsKey(A.getHeads(h.doc()))]))
-  await settle(250) // let the sender's change throttles (100 ms) lapse so none fires mid-sync
+  await settle(250)
+  return { sender, expected }
+}
+
+/** One timed automerge-repo sync between fresh repos. Checks the result untimed. */
+async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing> {
+  const { sender, expected } = await senderRepo(docs, tag)
 
   const receiver = new Repo({ peerId: `receiver-${tag}` as PeerId })
   const { port1, port2 } = new MessageChannel()

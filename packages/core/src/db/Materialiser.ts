@@ -7,6 +7,7 @@ import {
   type HeldKey,
   type ParsedEntry,
 } from '../entries/index.ts'
+import { concatBytes } from '../codec/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
@@ -54,6 +55,11 @@ export class Materialiser {
   readonly #held = new Map<ChangeHash, HeldEntry>()
   /** Attachment chunks seen: kept in the store and read through a manifest, never materialised. */
   readonly #chunks = new Set<ChangeHash>()
+  /**
+   * Documents loaded from a snapshot in the batch being ingested, with the save they were loaded
+   * from: their tail is loaded together with the save (see {@link #applyToDoc}).
+   */
+  readonly #fromSave = new Map<DocState, { readonly save: Uint8Array; readonly am: A.Doc<DocData> }>()
   /** Every entry handed to it since the index last drained this set: the index advances over them. */
   readonly seen = new Set<ChangeHash>()
   /** Documents whose state changed since the index last drained this set. */
@@ -319,6 +325,14 @@ export class Materialiser {
 
   /** Materialises entries of documents that are loaded (or new). */
   async #ingestLoaded(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
+    try {
+      await this.#ingestLoadedBatch(items, report)
+    } finally {
+      this.#fromSave.clear()
+    }
+  }
+
+  async #ingestLoadedBatch(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
     const byDoc = groupByDoc(items)
     await this.#loadSnapshots(byDoc, report)
     const rest: IngestItem[] = []
@@ -416,6 +430,7 @@ export class Materialiser {
       this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
       return false
     }
+    this.#fromSave.set(state, { save: snap.save, am: state.am })
     state.writeKey ??= key.keyId
     state.bytes += snap.save.length
     state.applied.add(entry.hash)
@@ -482,11 +497,15 @@ export class Materialiser {
     }
     if (decoded.length === 0) return
     let am = state.am ?? A.init<DocData>()
+    const changes = decoded.flatMap((d) => d.changes)
+    const fromSave = this.#fromSave.get(state)
     try {
-      ;[am] = A.applyChanges(
-        am,
-        decoded.flatMap((d) => d.changes),
-      )
+      // A document just loaded from a snapshot takes its tail in one load of the save and the
+      // changes. Applying them to the loaded document instead can leave its JavaScript view behind
+      // its history when the tail holds concurrent writes to one key (Automerge 3.5: the view kept
+      // a value a concurrent delete lost to a concurrent set), while a load computes it afresh.
+      if (fromSave?.am === am) am = loadWithTail(fromSave.save, changes) ?? A.applyChanges(am, changes)[0]
+      else [am] = A.applyChanges(am, changes)
     } catch {
       // One malformed change inside a validly signed entry: apply entry by entry, refuse the bad one.
       for (const d of [...decoded]) {
@@ -545,4 +564,13 @@ function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
     list.push(it)
   }
   return byDoc
+}
+
+/** The document a save and changes after it make, loaded in one go; undefined when that fails. */
+function loadWithTail(save: Uint8Array, changes: readonly Uint8Array[]): A.Doc<DocData> | undefined {
+  try {
+    return A.load<DocData>(concatBytes(save, ...changes))
+  } catch {
+    return undefined
+  }
 }
