@@ -13,21 +13,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { Repo, type DocHandle, type PeerId } from '@automerge/automerge-repo'
+import { Repo, type PeerId } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
-import {
-  generateSigningKeyPair,
-  MemoryStoreFactory,
-  ready,
-  TenantFactory,
-  TEST_KDF,
-  type Database,
-  type DocData,
-} from '@weft/core'
+import { generateSigningKeyPair, MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Database } from '@weft/core'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { runInChild } from './runInChild.ts'
 import { fmtMs, measure, median, progress, settle, type Figure, type Timing } from './report.ts'
-import { CHANGES, complete, DOCS, edit, senderRepo, whenAllArrived } from './syncVsAutomergeRepo.ts'
+import { CHANGES, checkAndShutDown, complete, DOCS, edit, senderRepo, whenAllArrived } from './syncVsAutomergeRepo.ts'
 import { DeviceStoreFactory } from '../test/network/helpers/devices.ts'
 
 const RUNS = 3
@@ -208,12 +200,7 @@ async function automergeRepoSyncOnce(
     receiver.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(url))
     await arrived
   })
-  for (const id of expected.keys()) {
-    const h = receiver.handles[id as keyof typeof receiver.handles] as DocHandle<DocData> | undefined
-    if (!h?.isReady() || !complete(h.doc())) throw new Error(`automerge-repo document ${id} is missing changes`)
-  }
-  await sender.shutdown()
-  await receiver.shutdown()
+  await checkAndShutDown(sender, receiver, expected)
   return { ...timing, uploadMs }
 }
 

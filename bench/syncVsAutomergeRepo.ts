@@ -187,6 +187,20 @@ export async function senderRepo(docs: number, tag: string): Promise<{ sender: R
   return { sender, expected }
 }
 
+/** Checks (untimed) that every document reached the receiver whole, then shuts both repos down. */
+export async function checkAndShutDown(
+  sender: Repo,
+  receiver: Repo,
+  expected: ReadonlyMap<string, string>,
+): Promise<void> {
+  for (const id of expected.keys()) {
+    const h = receiver.handles[id as keyof typeof receiver.handles] as DocHandle<DocData> | undefined
+    if (!h?.isReady() || !complete(h.doc())) throw new Error(`automerge-repo document ${id} is missing changes`)
+  }
+  await sender.shutdown()
+  await receiver.shutdown()
+}
+
 /** One timed automerge-repo sync between fresh repos. Checks the result untimed. */
 async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing> {
   const { sender, expected } = await senderRepo(docs, tag)
@@ -200,12 +214,7 @@ async function automergeRepoSyncOnce(docs: number, tag: string): Promise<Timing>
     await arrived
   })
 
-  for (const id of expected.keys()) {
-    const h = receiver.handles[id as keyof typeof receiver.handles] as DocHandle<DocData> | undefined
-    if (!h?.isReady() || !complete(h.doc())) throw new Error(`automerge-repo document ${id} is missing changes`)
-  }
-  await sender.shutdown()
-  await receiver.shutdown()
+  await checkAndShutDown(sender, receiver, expected)
   port1.close()
   port2.close()
   return timing
