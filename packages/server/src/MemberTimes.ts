@@ -10,15 +10,23 @@ export interface KeyTimes {
 
 const ADMITTED = 'admitted'
 const SIGNED_IN = 'signin'
+/** A sign-in within this long of the last one this process noted for the same key is not written again. */
+export const SIGN_IN_GRANULARITY_MS = 60_000
+/** How many keys' last noted sign-ins a process remembers (the oldest are forgotten first). */
+const REMEMBERED_SIGN_INS = 4096
 
 /**
  * When the server admitted each device key of a tenant and when it last signed in: server-side
  * times (directory records and registrations carry none), one small record per key in the
- * server's key-value store, under `membertimes/<tenant>/`. A sign-in writes one record; a listing
- * reads only the page it answers.
+ * server's key-value store, under `membertimes/<tenant>/`. A sign-in writes one record, unless this
+ * process noted one for the same key less than `SIGN_IN_GRANULARITY_MS` before (so a sign-in storm
+ * costs no write per sign-in, and a last sign-in is exact to that granularity); a listing reads only
+ * the page it answers.
  */
 export class MemberTimes {
   readonly #kv: KeyValueStore
+  /** `tenant/key` → the sign-in time this process last wrote, oldest first. */
+  readonly #noted = new Map<string, number>()
 
   constructor(kv: KeyValueStore) {
     this.#kv = kv
@@ -32,9 +40,15 @@ export class MemberTimes {
     }
   }
 
-  /** Notes a sign-in of `key` (base64url) at `at`. */
-  signedIn(tenant: string, key: string, at = Date.now()): Promise<void> {
-    return this.#kv.put(recordKey(tenant, SIGNED_IN, key), packValue(at))
+  /** Notes a sign-in of `key` (base64url) at `at`, unless this process noted one less than `SIGN_IN_GRANULARITY_MS` before. */
+  async signedIn(tenant: string, key: string, at = Date.now()): Promise<void> {
+    const id = `${tenant}/${key}`
+    const last = this.#noted.get(id)
+    if (last !== undefined && at >= last && at - last < SIGN_IN_GRANULARITY_MS) return
+    await this.#kv.put(recordKey(tenant, SIGNED_IN, key), packValue(at))
+    this.#noted.delete(id)
+    this.#noted.set(id, at)
+    if (this.#noted.size > REMEMBERED_SIGN_INS) this.#noted.delete(this.#noted.keys().next().value!)
   }
 
   /** The times kept for each of `keys`. */
@@ -53,6 +67,7 @@ export class MemberTimes {
 
   /** Erases every time kept for the tenant (a reset). */
   async erase(tenant: string): Promise<void> {
+    for (const id of [...this.#noted.keys()]) if (id.startsWith(`${tenant}/`)) this.#noted.delete(id)
     for (const k of await this.#kv.keys(memberTimesPrefix(tenant))) await this.#kv.delete(k)
   }
 
