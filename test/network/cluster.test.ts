@@ -5,7 +5,11 @@ import { EntryFactory } from '@weft/core/testing'
 import { registerMembers, ServerConnection } from '@weft/client'
 import { decodeBody, encodeBody, MSGPACK_TYPE, signChallenge, SOCKET_CLOSE, type WireEntry } from '@weft/protocol'
 import { WebSocket } from 'ws'
-import { createTestDatabase, type TestDatabase } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
+import {
+  adminQuery,
+  createTestDatabase,
+  type TestDatabase,
+} from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
 import { startCluster, type ClusterProcesses } from './helpers/clusterProcesses.ts'
 import { admin, closed, openEvents, TEST_ADMIN_KEY as KEY } from './helpers/tenancy.ts'
 
@@ -62,21 +66,25 @@ function socket(url: string, tenant: string, token: string): Promise<WebSocket> 
   })
 }
 
-let db: TestDatabase
-beforeAll(async () => {
-  await ready()
-  db = await createTestDatabase('cluster')
-})
-afterAll(() => db.drop())
+beforeAll(() => ready())
 
-describe.each([2, 3])('%i relay processes over one PostgreSQL', (n) => {
+/** Each group of processes on a database of its own, in one of the isolation models (so each model runs across processes). */
+describe.each([
+  [2, 'schema'],
+  [3, 'shared'],
+] as const)('%i relay processes over one PostgreSQL (%s)', (n, isolation) => {
+  let db: TestDatabase
   let cluster: ClusterProcesses
   let urls: string[]
   beforeAll(async () => {
-    cluster = await startCluster(n, { pgUrl: db.url, adminKey: KEY, maxEntriesPerTenant: MAX_ENTRIES })
+    db = await createTestDatabase(`cluster${n}`)
+    cluster = await startCluster(n, { pgUrl: db.url, adminKey: KEY, maxEntriesPerTenant: MAX_ENTRIES, isolation })
     urls = cluster.urls
   }, 60_000)
-  afterAll(() => cluster?.stop())
+  afterAll(async () => {
+    await cluster?.stop()
+    await db?.drop()
+  })
 
   it('a client signs in on one process and pushes, reads and opens its socket on the others', async () => {
     const t = await tenantOn(urls, `signin-${n}`)
@@ -153,14 +161,19 @@ describe.each([2, 3])('%i relay processes over one PostgreSQL', (n) => {
   })
 })
 
-describe('three relay processes: rates, statistics and events', () => {
+describe('three relay processes: rates, statistics and events (hybrid, a database per tenant)', () => {
+  let db: TestDatabase
   let cluster: ClusterProcesses
   let urls: string[]
   beforeAll(async () => {
-    cluster = await startCluster(3, { pgUrl: db.url, adminKey: KEY })
+    db = await createTestDatabase('clusterhybrid')
+    cluster = await startCluster(3, { pgUrl: db.url, adminKey: KEY, isolation: 'hybrid', defaultModel: 'database' })
     urls = cluster.urls
   }, 60_000)
-  afterAll(() => cluster?.stop())
+  afterAll(async () => {
+    await cluster?.stop()
+    await db?.drop()
+  })
 
   it("a tenant's request rate, set through one process, holds across all of them together", async () => {
     const t = await tenantOn(urls, 'rates')
@@ -256,5 +269,16 @@ describe('three relay processes: rates, statistics and events', () => {
     await vi.waitFor(() => expect(hookedStored().length).toBeGreaterThanOrEqual(2), { timeout: 10_000 })
     expect(hookedStored().map((b) => JSON.parse(b).data.count)).toEqual([1, 2])
     receiver.close()
+  })
+
+  it('placed the tenant whose entries those processes stored in a PostgreSQL database of its own', async () => {
+    const placed = await adminQuery<{ id: string; model: string; location: string }>(
+      "SELECT id, model, location FROM weft_tenants WHERE id = 'events'",
+      [],
+      db.name,
+    )
+    expect(placed.rows).toMatchObject([{ id: 'events', model: 'database' }])
+    const found = await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [placed.rows[0]!.location])
+    expect(found.rowCount).toBe(1)
   })
 })

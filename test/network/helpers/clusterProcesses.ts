@@ -26,7 +26,14 @@ export interface ClusterProcesses {
 /** Starts `n` relay processes over `pgUrl`; every one accepts sign-ins made for any of them. */
 export async function startCluster(
   n: number,
-  options: { pgUrl: string; adminKey: string; maxEntriesPerTenant?: number },
+  options: {
+    pgUrl: string
+    adminKey: string
+    maxEntriesPerTenant?: number
+    /** The storage's isolation model (default `shared`), and under `hybrid` the model new tenants get. */
+    isolation?: 'database' | 'schema' | 'shared' | 'hybrid'
+    defaultModel?: 'database' | 'schema' | 'shared'
+  },
 ): Promise<ClusterProcesses> {
   const ports = await Promise.all(Array.from({ length: n }, freePort))
   const publicUrls = ports.map((p) => `http://127.0.0.1:${p}`)

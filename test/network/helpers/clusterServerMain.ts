@@ -12,10 +12,17 @@ const config = JSON.parse(process.argv[2]!) as {
   publicUrls: string[]
   adminKey: string
   maxEntriesPerTenant: number
+  isolation?: 'database' | 'schema' | 'shared' | 'hybrid'
+  defaultModel?: 'database' | 'schema' | 'shared'
 }
 
 const server = await WeftServer.start({
-  storeFactory: new PostgresStoreFactory({ url: config.pgUrl, maxConnections: 4 }),
+  storeFactory: new PostgresStoreFactory({
+    url: config.pgUrl,
+    maxConnections: 4,
+    ...(config.isolation ? { isolation: config.isolation } : {}),
+    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
+  }),
   port: config.port,
   publicUrls: config.publicUrls,
   limits: { requestsPerSecond: 100_000, burst: 100_000 },
