@@ -9,6 +9,7 @@ import {
   createTestDatabase,
   type TestDatabase,
 } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
+import { eventually } from './helpers/devices.ts'
 import { admin, memberOf, TEST_ADMIN_KEY as KEY } from './helpers/tenancy.ts'
 
 const fast = { requestsPerSecond: 100_000, burst: 100_000 }
@@ -86,6 +87,35 @@ describe('the tenants table on PostgreSQL is the catalogue', () => {
     const shown = await call('GET', '/walk-in')
     expect(shown.body).toMatchObject({ id: 'walk-in', name: 'walk-in', isolation: 'shared', adopted: true })
     expect(await rowOf(db, 'walk-in')).toEqual(shown.body)
+  })
+
+  it('an erasure leaves the row of a tenant being deleted for the server, which finishes the deletion at its next start', async () => {
+    const created = await admin(server.url, 'POST', '/v1/admin/tenants', {
+      key: KEY,
+      body: { id: 'doomed', isolation: 'schema' },
+    })
+    expect(created.status).toBe(201)
+    await server.tenancy.catalogue.transition('doomed', 'delete') // as a deletion that a stop cut short
+    const other = new PostgresStoreFactory({ url: db.url, isolation: 'hybrid' })
+    try {
+      expect(await other.eraseTenant('doomed')).toBe(true)
+      expect(await rowOf(db, 'doomed')).toMatchObject({ status: 'deleting', isolation: 'schema' })
+      expect(await other.eraseTenant('doomed')).toBe(true) // again: the schema is not made again to be dropped
+      const schemas = await adminQuery(
+        'SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = (SELECT location FROM weft_tenants WHERE id = $1)',
+        ['doomed'],
+        db.name,
+      )
+      expect(schemas.rows[0].n).toBe(0)
+      const next = await WeftServer.start({ storeFactory: other, limits: fast, tenancy: { adminKey: KEY } })
+      try {
+        await eventually(async () => (await rowOf(db, 'doomed')) === undefined, 10_000, 'the deletion finished')
+      } finally {
+        await next.close()
+      }
+    } finally {
+      await other.close()
+    }
   })
 
   it("the admin API's pages list every tenant present throughout exactly once while tenants come and go between pages (property)", async () => {

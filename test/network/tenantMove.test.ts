@@ -59,6 +59,8 @@ describe('moving a tenant between isolation models through the admin API', () =>
     })
     expect(patched.status).toBe(200)
 
+    const events: { type: string; data: Record<string, unknown> }[] = []
+    a.tenancy.events.onEvery((e) => void (e.tenant === tenant && events.push(e)))
     const sockets = await Promise.all([m.socket(), onB.socket()])
     const closes = sockets.map((s) => closed(s.ws!))
     const moved = await admin(a.url, 'POST', `/v1/admin/tenants/${tenant}/move`, {
@@ -70,6 +72,15 @@ describe('moving a tenant between isolation models through the admin API', () =>
     expect(moved.body.moving).toBeUndefined()
     // Both sockets, on this process and the other, were closed to be opened again later.
     for (const c of await Promise.all(closes)) expect(c.code).toBe(SOCKET_CLOSE.TRY_LATER)
+    expect(events.filter((e) => e.type === 'tenant-moved').map((e) => e.data)).toEqual([
+      { from: 'shared', to: 'database' },
+    ])
+    // Moving it where it is changes nothing.
+    const again = await admin(b.url, 'POST', `/v1/admin/tenants/${tenant}/move`, {
+      key: KEY,
+      body: { isolation: 'database' },
+    })
+    expect(again).toMatchObject({ status: 200, body: { isolation: 'database', updatedAt: moved.body.updatedAt } })
 
     await m.push(m.entries(5), 'notes')
     const next = await scan(m, first.cursor)
@@ -107,6 +118,12 @@ describe('moving a tenant between isolation models through the admin API', () =>
     const held = await fetch(`${a!.url}/v1/admin/tenants/${tenant}`, { headers: { authorization: `Bearer ${KEY}` } })
     expect((await held.json()).moving).toBe('schema')
     await expect(m.push(m.entries(1), 'notes')).rejects.toMatchObject({ code: ErrorCodes.TENANT_MOVING })
+    const settings = await fetch(`${a!.url}/v1/settings`, {
+      headers: { authorization: `Bearer ${await m.connection.token()}` },
+    })
+    expect(settings.status).toBe(503)
+    expect(settings.headers.get('retry-after')).toBe('2')
+    expect((await settings.json()).code).toBe(ErrorCodes.TENANT_MOVING)
     for (const s of servers.splice(0)) await s.close()
     const restarted = await start()
     await eventually(
