@@ -106,7 +106,7 @@ describe('the tenants table on PostgreSQL is the catalogue', () => {
         ['doomed'],
         db.name,
       )
-      expect(schemas.rows[0].n).toBe(0)
+      expect(schemas.rows[0]?.n).toBe(0)
       const next = await WeftServer.start({ storeFactory: other, limits: fast, tenancy: { adminKey: KEY } })
       try {
         await eventually(async () => (await rowOf(db, 'doomed')) === undefined, 10_000, 'the deletion finished')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, ready } from '@weft/core/backend'
-import { SOCKET_CLOSE, type Cursor } from '@weft/protocol'
+import { ErrorCodes, ready, type Cursor } from '@weft/core/backend'
+import { SOCKET_CLOSE } from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { PostgresStoreFactory } from '@weft/store-postgres'
 import {
@@ -89,13 +89,19 @@ describe('moving a tenant between isolation models through the admin API', () =>
     expect((await scan(onB, first.cursor)).entries).toHaveLength(5) // the other process reads the new place
     expect((await scan(onB, null)).entries).toHaveLength(25)
 
-    const row = (await adminQuery('SELECT model, location FROM weft_tenants WHERE id = $1', [tenant], db.name)).rows[0]
-    expect(row.model).toBe('database')
+    const count = async (sql: string, params: unknown[], on: string) =>
+      (await adminQuery<{ n: number }>(sql, params, on)).rows[0]?.n
+    const [row] = (
+      await adminQuery<{ model: string; location: string }>(
+        'SELECT model, location FROM weft_tenants WHERE id = $1',
+        [tenant],
+        db.name,
+      )
+    ).rows
+    expect(row?.model).toBe('database')
     for (const table of ['weft_entries', 'weft_stores', 'weft_kv'])
-      expect(
-        (await adminQuery(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenant], db.name)).rows[0].n,
-      ).toBe(0)
-    expect((await adminQuery(`SELECT count(*)::int AS n FROM weft_entries`, [], row.location)).rows[0].n).toBe(25)
+      expect(await count(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenant], db.name)).toBe(0)
+    expect(await count(`SELECT count(*)::int AS n FROM weft_entries`, [], row!.location)).toBe(25)
   })
 
   it('a move the configuration does not allow changes nothing; a hold a stop left is released at the next start', async () => {
