@@ -73,7 +73,12 @@ describe('weft server tenants move', () => {
     })
     try {
       const env = { WEFT_SERVER_URL: server.url, WEFT_API_KEY: KEY }
-      expect((await weft(['server', 'tenants', 'create', 'moving-co'], env)).code).toBe(0)
+      const created = await fetch(`${server.url}/v1/admin/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'moving-co' }),
+      })
+      expect(created.status).toBe(201)
       const moved = await weft(['server', 'tenants', 'move', 'moving-co', 'schema', '--json'], env)
       expect(moved.code, moved.stderr).toBe(0)
       expect(JSON.parse(moved.stdout)).toMatchObject({ id: 'moving-co', isolation: 'schema', status: 'active' })
