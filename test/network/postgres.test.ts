@@ -10,6 +10,7 @@ import { LevelStoreFactory } from '@weft/store-level'
 import { PostgresStoreFactory, type IsolationModel } from '@weft/store-postgres'
 import { createTestDatabase, type TestDatabase } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
 import { relayGrant, relaySide, type RelaySide } from './helpers/relaySide.ts'
+import { startServerProcess } from './helpers/serverProcess.ts'
 
 type Order = { item: string; status: string }
 
@@ -201,6 +202,39 @@ describe('npm run serve -- --postgres URL', () => {
     } finally {
       child.kill('SIGTERM')
       await new Promise((r) => child.once('close', r))
+    }
+  })
+})
+
+describe('the relay command on PostgreSQL under hybrid isolation', () => {
+  let db: TestDatabase
+  beforeAll(async () => void (db = await createTestDatabase('servemove')))
+  afterAll(() => db.drop())
+
+  it('moves a tenant through the admin API to the models WEFT_ISOLATION_CHANGES allows, and no other', async () => {
+    const key = `weft_${'A'.repeat(16)}_${'B'.repeat(43)}`
+    const server = await startServerProcess(['--postgres', db.url, '--isolation', 'hybrid', '--port', '0'], {
+      WEFT_ADMIN_KEY: key,
+      WEFT_ISOLATION_CHANGES: 'schema',
+    })
+    try {
+      const call = (path: string, body: unknown) =>
+        fetch(`${server.url}/v1/admin/tenants${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: await r.json() }))
+      expect((await call('', { id: 'roomy' })).status).toBe(201)
+      expect(await call('/roomy/move', { isolation: 'database' })).toMatchObject({
+        status: 409,
+        body: { code: 'WEFT_MOVE_NOT_ALLOWED' },
+      })
+      expect(await call('/roomy/move', { isolation: 'schema' })).toMatchObject({
+        status: 200,
+        body: { isolation: 'schema' },
+      })
+    } finally {
+      await server.stop('SIGTERM')
     }
   })
 })

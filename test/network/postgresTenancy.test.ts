@@ -95,8 +95,9 @@ describe('tenants created through the admin API on PostgreSQL', () => {
       key: KEY,
       body: { id: 'other', isolation: 'schema' },
     })
-    expect(refused.status).toBeGreaterThanOrEqual(400)
+    expect(refused).toMatchObject({ status: 400, body: { code: 'WEFT_INVALID_ARGUMENT' } })
     expect((await admin(strict.url, 'GET', '/v1/admin/tenants/other', { key: KEY })).status).toBe(404)
+    expect((await single.listTenants()).map((t) => t.id)).not.toContain('other')
     await strict.close()
   })
 })

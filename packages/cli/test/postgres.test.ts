@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ready, TenantFactory } from '@weft/core'
 import { PostgresStoreFactory } from '@weft/store-postgres'
+import { WeftServer } from '@weft/server'
 import { adminQuery, createTestDatabase, type TestDatabase } from '../../store-postgres/test/helpers/pgDatabase.ts'
 import { PASSWORD } from './helpers/fixture.ts'
 import { weft } from './helpers/weft.ts'
@@ -60,5 +61,31 @@ describe('weft on a PostgreSQL URL in place of a data folder', () => {
     const tampered = await weft(['verify'], env)
     expect(tampered.code).toBe(1)
     expect(tampered.stdout).toMatch(/FAIL acme\/notes/)
+  })
+})
+
+describe('weft server tenants move', () => {
+  it("moves a tenant of a server on PostgreSQL (hybrid) to another model, as the server's setting allows", async () => {
+    const KEY = `weft_${'A'.repeat(16)}_${'B'.repeat(43)}`
+    const server = await WeftServer.start({
+      storeFactory: new PostgresStoreFactory({ url: db.url, isolation: 'hybrid' }),
+      tenancy: { adminKey: KEY, isolationChanges: ['schema'] },
+    })
+    try {
+      const env = { WEFT_SERVER_URL: server.url, WEFT_API_KEY: KEY }
+      const created = await fetch(`${server.url}/v1/admin/tenants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'moving-co' }),
+      })
+      expect(created.status).toBe(201)
+      const moved = await weft(['server', 'tenants', 'move', 'moving-co', 'schema', '--json'], env)
+      expect(moved.code, moved.stderr).toBe(0)
+      expect(JSON.parse(moved.stdout)).toMatchObject({ id: 'moving-co', isolation: 'schema', status: 'active' })
+      const row = await adminQuery(`SELECT model FROM weft_tenants WHERE id = 'moving-co'`, [], db.name)
+      expect(row.rows).toEqual([{ model: 'schema' }])
+    } finally {
+      await server.close()
+    }
   })
 })

@@ -63,6 +63,10 @@ describe('weft server', () => {
     const bad = await weft(['server', 'tenants', 'update', 'acme', '--quota', 'maxEntriesPerTenant=lots'], env)
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('WEFT_CLI_BAD_VALUE')
+    // This server's storage (memory) cannot move tenants between isolation models.
+    const move = await weft(['server', 'tenants', 'move', 'acme', 'database'], env)
+    expect(move.code).toBe(1)
+    expect(move.stderr).toContain('WEFT_MOVE_NOT_ALLOWED')
     expect(await json(['server', 'tenants', 'suspend', 'acme'])).toMatchObject({ status: 'suspended' })
     expect(await json(['server', 'tenants', 'resume', 'acme'])).toMatchObject({ status: 'active' })
     expect(await json(['server', 'stats', 'acme'])).toMatchObject({ tenant: 'acme', entries: 0 })

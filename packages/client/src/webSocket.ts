@@ -59,6 +59,8 @@ export function closeError(
       return new WeftError(ErrorCodes.FORBIDDEN, `the server refused this key${reason}`)
     case SOCKET_CLOSE.TOO_SLOW:
       return new WeftError(ErrorCodes.NETWORK, `the server dropped the link: this client read too slowly${reason}`)
+    case SOCKET_CLOSE.TRY_LATER:
+      return new WeftError(ErrorCodes.NETWORK, `the server holds this tenant for a while; reconnecting${reason}`)
     case SOCKET_CLOSE.GOING_AWAY:
       if (url !== undefined) connection.failover?.(url)
       return new WeftError(ErrorCodes.NETWORK, `the server process is shutting down; reconnecting${reason}`)

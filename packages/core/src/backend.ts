@@ -166,6 +166,9 @@ export type {
   PrefixSumReader,
   ClusterBus,
   ClusterMessage,
+  TenantCatalogueStore,
+  CatalogueRow,
+  CatalogueStatus,
 } from './store/index.ts'
 export type { DirectoryState, VerifiedRecord, SignedRecord, DirectoryOp, Role } from './members/index.ts'
 export type { EntryEnvelope, ParsedEntry, EntryHeader, EntryLimits, CreateEntryInput } from './entries/index.ts'

@@ -110,6 +110,18 @@ export const ErrorCodes = {
   TENANT_SUSPENDED: 'WEFT_TENANT_SUSPENDED',
   /** The tenant's status does not allow this lifecycle step, e.g. resuming a tenant being deleted (HTTP 409). */
   TENANT_STATE: 'WEFT_TENANT_STATE',
+  /**
+   * The tenant is held while the server's operator moves it to another isolation model: every
+   * operation of its members is refused for now and its open sockets are closed; retry after the
+   * `Retry-After` seconds (HTTP 503).
+   */
+  TENANT_MOVING: 'WEFT_TENANT_MOVING',
+  /**
+   * A move of a tenant to another isolation model is refused: the tenant's configuration (or the
+   * server's default) does not allow a move to that model, or the server's storage cannot move
+   * tenants (only PostgreSQL under hybrid isolation can). Nothing changed (HTTP 409).
+   */
+  MOVE_NOT_ALLOWED: 'WEFT_MOVE_NOT_ALLOWED',
   /** A server feature the tenant's feature flags switch off (live push, mailbox) (HTTP 403). */
   FEATURE_DISABLED: 'WEFT_FEATURE_DISABLED',
   /** The server could not be reached, or the connection dropped before an answer. */

@@ -93,11 +93,13 @@ export const MEMBERSHIP_EXPIRED = "this key's membership has expired"
  * membership was revoked or ran out: do not retry), `TOO_SLOW` (the client read too slowly and
  * the server's buffer for it filled: reconnect from the saved cursor), `GOING_AWAY` (this server
  * process is shutting down: reconnect at once, without backoff, to another process serving the
- * same storage).
+ * same storage), `TRY_LATER` (the tenant is held for a while, being moved to another isolation
+ * model: reconnect after a backoff, from the saved cursor).
  */
 export const SOCKET_CLOSE = {
   SIGN_IN_AGAIN: 4401,
   FORBIDDEN: 4403,
   TOO_SLOW: 4408,
   GOING_AWAY: 4503,
+  TRY_LATER: 4429,
 } as const

@@ -83,6 +83,7 @@ export function httpStatusOf(code: string): number {
       return 404
     case ErrorCodes.TENANT_EXISTS:
     case ErrorCodes.TENANT_STATE:
+    case ErrorCodes.MOVE_NOT_ALLOWED:
       return 409
     case ErrorCodes.PAYLOAD_TOO_LARGE:
     case ErrorCodes.TOO_MANY_ENTRIES:
@@ -92,6 +93,8 @@ export function httpStatusOf(code: string): number {
     case ErrorCodes.STORAGE_ERROR:
     case ErrorCodes.SERVER_ERROR:
       return 500
+    case ErrorCodes.TENANT_MOVING:
+      return 503
     case ErrorCodes.QUOTA_EXCEEDED:
     case ErrorCodes.SERVER_FULL:
       return 507

@@ -300,7 +300,12 @@ export class LiveConnection {
         ? err.message
         : `${err.code}: ${err.message}`
       : 'the session could not be checked'
-    this.#out.end(forbidden ? SOCKET_CLOSE.FORBIDDEN : SOCKET_CLOSE.SIGN_IN_AGAIN, message)
+    // A tenant held for a move is back soon: the client reconnects after a backoff.
+    const later = isWeftError(err) && err.code === ErrorCodes.TENANT_MOVING
+    this.#out.end(
+      later ? SOCKET_CLOSE.TRY_LATER : forbidden ? SOCKET_CLOSE.FORBIDDEN : SOCKET_CLOSE.SIGN_IN_AGAIN,
+      message,
+    )
     this.close()
   }
 }

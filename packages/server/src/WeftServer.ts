@@ -496,7 +496,7 @@ export class WeftServer {
         this.#endIfDraining(res)
         res.writeHead(status, {
           'content-type': 'application/json',
-          ...(status === 429 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
+          ...(status === 429 || status === 503 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
           ...(close ? { connection: 'close' } : {}),
         })
       }
@@ -680,7 +680,7 @@ export class WeftServer {
       const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
       const status = httpStatusOf(w.code)
       const text = JSON.stringify({ code: w.code, message: w.message })
-      const retry = status === 429 ? `retry-after: ${retryAfterOf(err)}\r\n` : ''
+      const retry = status === 429 || status === 503 ? `retry-after: ${retryAfterOf(err)}\r\n` : ''
       socket.end(
         `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`,
       )

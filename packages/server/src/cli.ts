@@ -18,8 +18,9 @@
  * (comma-separated: when set, only these operator tokens create tenants); WEFT_LOG_LEVEL (JSON
  * request logs on stdout, default info) and WEFT_METRICS_TOKEN (serves /metrics to scrapes that send it);
  * for tenancy WEFT_ADMIN_KEY (the bootstrap admin API key), WEFT_TENANT_ID (a single-tenant server),
- * WEFT_DEFAULT_TENANT, WEFT_ISOLATION (the isolation model of new tenants) and WEFT_MANAGED_TENANTS=1
- * (tenants are created through the admin API only). A bad flag prints `WEFT_CLI_USAGE` and a remedy,
+ * WEFT_DEFAULT_TENANT, WEFT_ISOLATION (the isolation model of new tenants), WEFT_MANAGED_TENANTS=1
+ * (tenants are created through the admin API only) and WEFT_ISOLATION_CHANGES (comma-separated: the
+ * models a tenant may be moved to through the admin API unless its own configuration says). A bad flag prints `WEFT_CLI_USAGE` and a remedy,
  * and exits 2.
  *
  * `--single-process` (WEFT_SINGLE_PROCESS=1) tells a server on PostgreSQL that it is the only process
@@ -188,7 +189,12 @@ const tenancy = {
   // New tenants get the storage's model; under hybrid, `shared` unless their creation names one.
   ...(postgres || process.env.WEFT_ISOLATION ? { isolation: isolation === 'hybrid' ? 'shared' : isolation } : {}),
   ...(process.env.WEFT_MANAGED_TENANTS === '1' ? { managedOnly: true } : {}),
+  ...(process.env.WEFT_ISOLATION_CHANGES
+    ? { isolationChanges: process.env.WEFT_ISOLATION_CHANGES.split(',').map((m) => m.trim()) }
+    : {}),
 }
+for (const m of tenancy.isolationChanges ?? [])
+  if (!isIsolationModel(m)) usage(`WEFT_ISOLATION_CHANGES takes database, schema or shared, comma-separated, not ${m}`)
 if (postgres && !(isIsolationModel(isolation) || isolation === 'hybrid')) {
   usage(`--isolation takes database, schema, shared or hybrid, not ${isolation}`)
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, MemoryKeyValueStore } from '@weft/core/backend'
+import { KeyValueCatalogueStore } from '../src/tenancy/KeyValueCatalogueStore.ts'
 import { TenantCatalogue } from '../src/tenancy/TenantCatalogue.ts'
 import type { TenantStatus } from '../src/tenancy/TenantRecord.ts'
 
@@ -35,7 +36,10 @@ describe('TenantCatalogue', () => {
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), fc.integer({ min: 1, max: 4 }), async (ops, pageSize) => {
         const kv = new MemoryKeyValueStore()
         let clock = 1_000
-        const catalogue = new TenantCatalogue(kv, { isolation: 'shared', now: () => clock++ })
+        const catalogue = new TenantCatalogue(await KeyValueCatalogueStore.open(kv), {
+          isolation: 'shared',
+          now: () => clock++,
+        })
         const model = new Map<string, { status: TenantStatus; name: string }>()
         for (const o of ops) {
           const before = model.get(o.id)
@@ -58,7 +62,10 @@ describe('TenantCatalogue', () => {
             model.set(o.id, { status: want as TenantStatus, name: o.op === 'rename' ? o.name : (before?.name ?? o.id) })
         }
         // The same records, read through a catalogue with nothing cached, page by page.
-        for (const c of [catalogue, new TenantCatalogue(kv, { isolation: 'shared' })]) {
+        for (const c of [
+          catalogue,
+          new TenantCatalogue(await KeyValueCatalogueStore.open(kv), { isolation: 'shared' }),
+        ]) {
           const listed = []
           let after: string | undefined
           for (;;) {
@@ -86,7 +93,9 @@ describe('TenantCatalogue', () => {
   })
 
   it('adopts a tenant found in use once, however many requests race to', async () => {
-    const catalogue = new TenantCatalogue(new MemoryKeyValueStore(), { isolation: 'schema' })
+    const catalogue = new TenantCatalogue(await KeyValueCatalogueStore.open(new MemoryKeyValueStore()), {
+      isolation: 'schema',
+    })
     const all = await Promise.all(Array.from({ length: 10 }, () => catalogue.ensure('x')))
     expect(new Set(all.map((r) => r.createdAt)).size).toBe(1)
     expect(all[0]).toMatchObject({ id: 'x', adopted: true, isolation: 'schema', status: 'active' })

@@ -15,6 +15,7 @@ import { createPool } from './pool.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
+import { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 import { PostgresServerRecords } from './PostgresServerRecords.ts'
 import { TenantScope } from './TenantScope.ts'
 import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
@@ -236,7 +237,9 @@ export class PostgresStoreFactory implements StoreFactory {
   /**
    * Erases a tenant completely: closes its open stores, then drops its database (`database`),
    * drops its schema and role (`schema`) or deletes its rows from the shared tables (`shared`),
-   * and removes it from the tenants table. Records the server keeps about the tenant in its own
+   * and removes it from the tenants table, unless the server's catalogue marks the row `deleting`:
+   * that row stays until the server removes it, the last step of its deletion, so a deletion cut
+   * short is finished at the next start. Records the server keeps about the tenant in its own
    * record stores are the server's to delete. Resolves to false when the tenant was not recorded.
    */
   async eraseTenant(tenant: string): Promise<boolean> {
@@ -245,13 +248,42 @@ export class PostgresStoreFactory implements StoreFactory {
     const record = await this.#lookup(tenant)
     if (!record) return false
     await this.#closeTenant(tenant)
-    const placed = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
+    const cached = await this.#tenants.get(tenant)?.catch(() => undefined)
     this.#tenants.delete(tenant)
-    await this.#drop(placed)
+    // A place dropped already (an erasure run again) is not made again only to be dropped.
+    const placed = cached ?? ((await this.#exists(record)) ? await this.#prepare(record) : undefined)
+    if (placed) await this.#drop(placed)
     await storageCall(`erasing tenant ${tenant}`, () =>
-      this.#pool.query('DELETE FROM weft_tenants WHERE id = $1', [tenant]),
+      this.#pool.query(`DELETE FROM weft_tenants WHERE id = $1 AND status <> 'deleting'`, [tenant]),
     )
     return true
+  }
+
+  /**
+   * Closes the tenant's open stores and forgets where it lives: the next open reads its row again.
+   * For a server process whose tenant another process moved to another model.
+   */
+  async closeTenant(tenant: string): Promise<void> {
+    this.#checkOpen()
+    await this.#closeTenant(tenant)
+    const placed = await this.#tenants.get(tenant)?.catch(() => undefined)
+    this.#tenants.delete(tenant)
+    await placed?.ownPool?.end()
+  }
+
+  /**
+   * The server's tenant catalogue, kept in the tenants table: one row per tenant says both where
+   * it lives and the catalogue's fields (see {@link PostgresCatalogueStore}).
+   */
+  catalogueStore(): PostgresCatalogueStore {
+    this.#checkOpen()
+    return new PostgresCatalogueStore({
+      pool: this.#pool,
+      main: () => this.#main(),
+      isolation: this.#isolation,
+      defaultModel: this.#defaultModel,
+      locationOf,
+    })
   }
 
   /**
@@ -402,6 +434,19 @@ export class PostgresStoreFactory implements StoreFactory {
       return { record, scope: new TenantScope(this.#pool, tenant, record.location, role) }
     }
     return { record, scope: new TenantScope(this.#pool, tenant, 'public', appRole) }
+  }
+
+  /** Whether the place a record names exists (a database or schema dropped already does not). */
+  async #exists(record: TenantRecord): Promise<boolean> {
+    if (record.model === 'shared') return true
+    const sql =
+      record.model === 'database'
+        ? 'SELECT 1 FROM pg_database WHERE datname = $1'
+        : 'SELECT 1 FROM pg_namespace WHERE nspname = $1'
+    const { rowCount } = await storageCall(`finding tenant ${record.id}`, () =>
+      this.#pool.query(sql, [record.location]),
+    )
+    return (rowCount ?? 0) > 0
   }
 
   /** Removes everything of a tenant at one place: its database, its schema and role, or its shared rows. */

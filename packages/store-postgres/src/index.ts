@@ -12,6 +12,7 @@
 
 export { PostgresStoreFactory, tenantOfStore } from './PostgresStoreFactory.ts'
 export { PostgresChangeStore } from './PostgresChangeStore.ts'
+export { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 export { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 export { PostgresServerRecords } from './PostgresServerRecords.ts'
 export { PostgresClusterBus, CLUSTER_CHANNEL } from './PostgresClusterBus.ts'
@@ -24,6 +25,7 @@ export { ISOLATION_MODELS, isIsolationModel } from './types.ts'
 
 export type { PostgresStoreFactoryOptions } from './PostgresStoreFactory.ts'
 export type { PostgresClusterBusOptions } from './PostgresClusterBus.ts'
+export type { CatalogueContext } from './PostgresCatalogueStore.ts'
 export type { TenantCopy } from './copyTenant.ts'
 export type { TransactionOptions } from './TenantScope.ts'
 export type { MigrateTarget } from './migrate.ts'

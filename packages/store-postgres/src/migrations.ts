@@ -70,7 +70,8 @@ CREATE POLICY weft_tenant ON ${t}
 ]
 
 /**
- * The main database's own tables: which tenant lives where (`weft_tenants`), the records of
+ * The main database's own tables: the tenants (`weft_tenants`: where each lives, and the server's
+ * catalogue of it: name, status, times, quotas, configuration, flags), the records of
  * stores that belong to no tenant (the server's own, named without a slash), and what several
  * server processes share besides records: counters and request-rate buckets (unlogged: a bucket
  * lost in a crash only starts full again).
@@ -110,6 +111,26 @@ CREATE UNLOGGED TABLE IF NOT EXISTS weft_server_buckets (
   at double precision NOT NULL,
   PRIMARY KEY (store, key)
 );`,
+  },
+  {
+    // The server's tenant catalogue in the same row as the placement. A row placed before (or
+    // by a first store open) reads as an adopted, active tenant named by its id; \`updated_at\` is
+    // null until the catalogue writes the row, so records of an older server move in over it.
+    version: 3,
+    name: 'tenant catalogue columns',
+    sql: `
+ALTER TABLE weft_tenants
+  ADD COLUMN IF NOT EXISTS name text,
+  ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'active',
+  ADD COLUMN IF NOT EXISTS updated_at timestamptz,
+  ADD COLUMN IF NOT EXISTS quotas jsonb NOT NULL DEFAULT '{}',
+  ADD COLUMN IF NOT EXISTS config jsonb NOT NULL DEFAULT '{}',
+  ADD COLUMN IF NOT EXISTS flags jsonb NOT NULL DEFAULT '{}',
+  ADD COLUMN IF NOT EXISTS adopted boolean NOT NULL DEFAULT true,
+  ADD COLUMN IF NOT EXISTS moving text;
+ALTER TABLE weft_tenants DROP CONSTRAINT IF EXISTS weft_tenants_status;
+ALTER TABLE weft_tenants ADD CONSTRAINT weft_tenants_status CHECK (status IN ('active', 'suspended', 'deleting'));
+CREATE INDEX IF NOT EXISTS weft_tenants_pending ON weft_tenants (id) WHERE status = 'deleting' OR moving IS NOT NULL;`,
   },
 ]
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { ready, toHex } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing/fixtures'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PostgresStoreFactory, type IsolationModel } from '../src/index.ts'
+import { CONTROL_MIGRATIONS, PostgresStoreFactory, STORE_MIGRATIONS, type IsolationModel } from '../src/index.ts'
 import { adminQuery, createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
 import { runFixture } from './helpers/runFixture.ts'
 
@@ -77,8 +77,8 @@ describe('two processes migrating one database at once', () => {
       db.name,
     )
     expect(rows.rows).toEqual([
-      { list: 'control', n: '2' },
-      { list: 'store', n: '2' },
+      { list: 'control', n: String(CONTROL_MIGRATIONS.length) },
+      { list: 'store', n: String(STORE_MIGRATIONS.length) },
     ])
   })
 })

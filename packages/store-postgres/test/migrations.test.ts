@@ -11,7 +11,7 @@ import {
 import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
 
 /** What each version of a list leaves behind, checked from the catalog. */
-async function shape(pool: pg.Pool): Promise<{ tables: string[]; rls: string[]; policies: string[] }> {
+async function shape(pool: pg.Pool): Promise<Shape> {
   const tables = await pool.query<{ t: string }>(
     `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'weft_migrations' ORDER BY 1`,
   )
@@ -21,25 +21,51 @@ async function shape(pool: pg.Pool): Promise<{ tables: string[]; rls: string[]; 
   const policies = await pool.query<{ t: string }>(
     `SELECT tablename || ':' || policyname AS t FROM pg_policies WHERE schemaname = 'public' ORDER BY 1`,
   )
-  return { tables: tables.rows.map((r) => r.t), rls: rls.rows.map((r) => r.t), policies: policies.rows.map((r) => r.t) }
+  const columns = await pool.query<{ t: string }>(
+    `SELECT column_name AS t FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'weft_tenants' ORDER BY 1`,
+  )
+  return {
+    tables: tables.rows.map((r) => r.t),
+    rls: rls.rows.map((r) => r.t),
+    policies: policies.rows.map((r) => r.t),
+    tenantColumns: columns.rows.map((r) => r.t),
+  }
+}
+
+interface Shape {
+  tables: string[]
+  rls: string[]
+  policies: string[]
+  /** The columns of the tenants table (none where the list does not make it). */
+  tenantColumns: string[]
 }
 
 const sorted = (xs: readonly string[]) => [...xs].sort()
-const EXPECTED: Record<string, Record<number, { tables: string[]; rls: string[]; policies: string[] }>> = {
+const PLACEMENT = ['created_at', 'id', 'location', 'model']
+const CATALOGUE = ['adopted', 'config', 'flags', 'moving', 'name', 'quotas', 'status', 'updated_at']
+const EXPECTED: Record<string, Record<number, Shape>> = {
   store: {
-    1: { tables: sorted(STORE_TABLES), rls: [], policies: [] },
+    1: { tables: sorted(STORE_TABLES), rls: [], policies: [], tenantColumns: [] },
     2: {
       tables: sorted(STORE_TABLES),
       rls: sorted(STORE_TABLES),
       policies: sorted(STORE_TABLES.map((t) => `${t}:weft_tenant`)),
+      tenantColumns: [],
     },
   },
   control: {
-    1: { tables: ['weft_server_kv', 'weft_tenants'], rls: [], policies: [] },
+    1: { tables: ['weft_server_kv', 'weft_tenants'], rls: [], policies: [], tenantColumns: PLACEMENT },
     2: {
       tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
       rls: [],
       policies: [],
+      tenantColumns: PLACEMENT,
+    },
+    3: {
+      tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
+      rls: [],
+      policies: [],
+      tenantColumns: sorted([...PLACEMENT, ...CATALOGUE]),
     },
   },
 }
@@ -85,6 +111,31 @@ describe.each(LISTS)('migrations: %s', (list, migrations) => {
       if (list === 'store' && m.version > 1)
         expect((await pool.query('SELECT key FROM weft_kv')).rows).toEqual([{ key: 'k' }]) // the owner here is a superuser
     })
+
+    if (list === 'control' && m.version === 3)
+      it('version 3 reads a tenant placed before it as an adopted, active tenant named by its id', async () => {
+        await migrate(pool, { list, migrations, schema: 'public', to: 2 })
+        await pool.query(`INSERT INTO weft_tenants (id, model, location) VALUES ('acme', 'schema', 'weft_t_acme')`)
+        await migrate(pool, { list, migrations, schema: 'public', to: 3 })
+        const { rows } = await pool.query(
+          `SELECT id, model, coalesce(name, id) AS name, status, adopted, updated_at, quotas, config, flags, moving FROM weft_tenants`,
+        )
+        expect(rows).toEqual([
+          {
+            id: 'acme',
+            model: 'schema',
+            name: 'acme',
+            status: 'active',
+            adopted: true,
+            updated_at: null,
+            quotas: {},
+            config: {},
+            flags: {},
+            moving: null,
+          },
+        ])
+        await expect(pool.query(`UPDATE weft_tenants SET status = 'gone'`)).rejects.toMatchObject({ code: '23514' })
+      })
 
     it(`version ${m.version}'s SQL is idempotent on its own`, async () => {
       await migrate(pool, { list, migrations, schema: 'public', to: m.version })

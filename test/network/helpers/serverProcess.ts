@@ -18,10 +18,17 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>
 }
 
-/** Runs `weft-server` with `args` (e.g. `--postgres URL --port 0`) and resolves once it listens. */
-export async function startServerProcess(args: readonly string[]): Promise<ServerProcess> {
+/**
+ * Runs `weft-server` with `args` (e.g. `--postgres URL --port 0`) and `env` over this process's
+ * environment, and resolves once it listens.
+ */
+export async function startServerProcess(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, '--log-level', 'silent', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   })
   let out = ''
   let err = ''

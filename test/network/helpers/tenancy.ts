@@ -45,10 +45,21 @@ export async function memberOf(url: string, tenant: string) {
   const factory = new EntryFactory(4)
   const key: SigningKeyPair = generateSigningKeyPair()
   await registerMembers({ url, tenant, admin: adminKey, seq: 1, add: [factory.signer.publicKey, key.publicKey] })
+  return memberAt(url, { tenant, adminKey, factory, key })
+}
+
+/** The same member signed in at `url` (another process over the same storage, say). */
+export function memberAt(
+  url: string,
+  m: { tenant: string; adminKey: SigningKeyPair; factory: EntryFactory; key: SigningKeyPair },
+) {
+  const { tenant, adminKey, factory, key } = m
   const connection = new ServerConnection({ url, tenant, key })
   let n = 0
   return {
     tenant,
+    /** The member device's key. */
+    key,
     /** The registered admin (it signs resets and transfers). */
     adminKey,
     connection,

@@ -16,7 +16,7 @@ type Member = {
 
 /**
  * `weft server …`: a running server's admin API (docs/multi-tenancy.md) from the command line:
- * tenants (list, create, show, update, suspend, resume, delete, export), their members and stats,
+ * tenants (list, create, show, update, suspend, resume, move, delete, export), their members and stats,
  * and API keys.
  */
 export function serverCommands(program: Command, run: Run): void {
@@ -90,6 +90,20 @@ export function serverCommands(program: Command, run: Run): void {
         }),
       )
   }
+
+  tenants
+    .command('move <id> <model>')
+    .description(
+      'move a tenant to another isolation model (database, schema, shared), held meanwhile; the server must allow it',
+    )
+    .action(
+      run(async (out, options, id, model) => {
+        const t = await (
+          await client(options, out)
+        ).call<Record_>('POST', `/v1/admin/tenants/${encodeURIComponent(id!)}/move`, { isolation: model })
+        out.result(t, () => [`moved ${line(t)}`])
+      }),
+    )
 
   tenants
     .command('update <id>')

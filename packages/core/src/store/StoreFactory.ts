@@ -1,6 +1,7 @@
 import type { ChangeStore } from './ChangeStore.ts'
 import type { KeyValueStore } from './KeyValueStore.ts'
 import type { ClusterBus } from './ClusterBus.ts'
+import type { TenantCatalogueStore } from './TenantCatalogueStore.ts'
 import { MemoryChangeStore } from './MemoryChangeStore.ts'
 import type { StoreOptions } from './BaseChangeStore.ts'
 import { MemoryKeyValueStore } from './KeyValueStore.ts'
@@ -21,6 +22,11 @@ export interface StoreFactory {
    * none). Each call returns a new bus, which the caller closes.
    */
   clusterBus?(): ClusterBus
+  /**
+   * Where a server keeps its tenant catalogue, for a storage that places tenants itself (one row
+   * per tenant, beside its placement). Without it, the server keeps the catalogue in its record store.
+   */
+  catalogueStore?(): TenantCatalogueStore
 }
 
 /** Keeps everything in memory, for as long as the factory lives. */

@@ -52,7 +52,15 @@ export async function joinCluster(cluster: Cluster, m: ClusterMember): Promise<C
       m.auth.forget(tenant)
       m.usage.forget(tenant)
       m.mailbox.forget(tenant)
-      await m.tenancy.catalogue.reload(tenant)
+      const before = m.tenancy.catalogue.peek(tenant)
+      const after = await m.tenancy.catalogue.reload(tenant)
+      // Held for a move, or moved: what this process holds open of it is closed, and placed again when next opened.
+      if (
+        before?.moving !== undefined ||
+        after?.moving !== undefined ||
+        (before && before.isolation !== after?.isolation)
+      )
+        await m.tenancy.closeStorage(tenant)
       // Its data is kept under its storage name, which a reset changes.
       const storage = await m.generations.storageName(tenant)
       m.usage.forget(storage)

@@ -19,6 +19,7 @@ import type { NewTenant } from './TenantCatalogue.ts'
 import { effectiveSettings, type EffectiveSettings, type TenantFlags, type TenantRecord } from './TenantRecord.ts'
 import type { TenancyOptions } from './TenancyOptions.ts'
 import { WebhookDispatcher } from './WebhookDispatcher.ts'
+import { moveTenant, releaseStaleHold, type MovableStoreFactory, type MoveContext } from './moveTenant.ts'
 import type { TenantGenerations } from '../TenantGenerations.ts'
 import type { ClusterState } from '../cluster/ClusterState.ts'
 
@@ -59,10 +60,10 @@ export class Tenancy {
   /** Brings what this process caches of a tenant up to date with the shared storage (set by `share`). */
   #fresh: (tenant: string) => Promise<void> = async () => {}
 
-  private constructor(options: TenancyOptions, deps: TenancyDeps) {
+  private constructor(options: TenancyOptions, deps: TenancyDeps, catalogue: TenantCatalogue) {
     this.options = options
     this.#deps = deps
-    this.catalogue = new TenantCatalogue(deps.kv, { isolation: options.isolation ?? 'shared' })
+    this.catalogue = catalogue
     this.keys = new ApiKeys(deps.kv)
     this.counters = new RequestCounters(options.maxCountedTenants)
     this.webhooks = new WebhookDispatcher(options.webhooks, deps.log)
@@ -75,15 +76,20 @@ export class Tenancy {
   }
 
   /**
-   * Opens tenancy over the server's records: makes the default tenant's record, stores the
-   * operator's bootstrap admin key, and finishes deletions a stop interrupted.
+   * Opens tenancy over the server's records: opens the catalogue (moving an older server's records
+   * into the storage's tenants table, where it has one), makes the default tenant's record, stores
+   * the operator's bootstrap admin key, finishes deletions a stop interrupted and releases the holds
+   * of moves a stop interrupted (each tenant stays where its row says: moves switch it last).
    */
   static async open(options: TenancyOptions, deps: TenancyDeps): Promise<Tenancy> {
-    const t = new Tenancy(options, deps)
+    const catalogue = await TenantCatalogue.open(deps.kv, deps.factory, { isolation: options.isolation ?? 'shared' })
+    const t = new Tenancy(options, deps, catalogue)
     await t.catalogue.ensure(t.defaultTenant)
     if (options.adminKey) await t.keys.add(options.adminKey, 'bootstrap', ['admin:tenants', 'admin:keys'])
     for (const id of await t.catalogue.deleting())
       void t.deleteTenant(id).catch((err: unknown) => deps.log(`finishing the deletion of ${id} failed`, err))
+    for (const id of await t.catalogue.moving())
+      void t.#releaseStale(id).catch((err: unknown) => deps.log(`releasing the hold of ${id} failed`, err))
     return t
   }
 
@@ -141,6 +147,10 @@ export class Tenancy {
         record.status === 'deleting' ? 'the tenant is being deleted' : 'the tenant is suspended',
       )
     }
+    if (record?.moving !== undefined)
+      throw Object.assign(new WeftError(ErrorCodes.TENANT_MOVING, `the tenant is being moved; retry shortly`), {
+        retryAfter: MOVE_RETRY_AFTER_S,
+      })
     return record
   }
 
@@ -257,6 +267,26 @@ export class Tenancy {
     return p
   }
 
+  /**
+   * Moves the tenant to the isolation model `isolation` (see {@link moveTenant}), when its
+   * configuration allows it (`config.isolationChanges`, else the server's `isolationChanges`).
+   */
+  move(tenant: string, isolation: string): Promise<TenantRecord> {
+    return moveTenant(this.#moveContext(), tenant, isolation)
+  }
+
+  /**
+   * Closes what this process holds open of the tenant's storage (every generation), so the next
+   * request opens it where its row says now: after a move here or in another process.
+   */
+  async closeStorage(tenant: string): Promise<void> {
+    const factory = this.#deps.factory as MovableStoreFactory
+    for (const name of await this.#deps.generations.allStorageNames(tenant)) {
+      this.#deps.forget(name)
+      await factory.closeTenant?.(name)
+    }
+  }
+
   close(): void {
     this.webhooks.close()
     this.streams.closeAll()
@@ -289,12 +319,33 @@ export class Tenancy {
     return { databases, records: keys.length }
   }
 
+  #moveContext(): MoveContext {
+    return {
+      catalogue: this.catalogue,
+      factory: this.#deps.factory as MovableStoreFactory,
+      kv: this.#deps.kv,
+      allowed: this.options.isolationChanges ?? [],
+      storageNames: (t) => this.#deps.generations.allStorageNames(t),
+      closeStorage: (t) => this.closeStorage(t),
+      recheckLive: this.#deps.recheckLive,
+      emit: (t, type, data) => this.emit(t, type, data),
+    }
+  }
+
+  /** Releases a hold no move holds any more (its process stopped): the lock of the move tells. */
+  #releaseStale(tenant: string): Promise<void> {
+    return releaseStaleHold(this.#moveContext(), tenant)
+  }
+
   #requireData(): TenantDataStore {
     if (!this.data)
       throw new WeftError(ErrorCodes.FEATURE_DISABLED, "this server's storage cannot list or erase a tenant's stores")
     return this.data
   }
 }
+
+/** Seconds a member refused while its tenant is moved waits before it retries. */
+const MOVE_RETRY_AFTER_S = 2
 
 function finite(n: number): number | null {
   return Number.isFinite(n) ? n : null

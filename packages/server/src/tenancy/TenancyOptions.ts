@@ -30,6 +30,12 @@ export interface TenancyOptions {
    * registration creates tenants, which the catalogue adopts).
    */
   readonly managedOnly?: boolean
+  /**
+   * The isolation models a tenant may be moved to through the admin API (`POST
+   * /v1/admin/tenants/:id/move`) unless its own `config.isolationChanges` says otherwise. Default
+   * none: every move must be allowed first.
+   */
+  readonly isolationChanges?: readonly string[]
   /** Feature flags every tenant has unless its own say otherwise (`livePush`, `mailbox` default to on). */
   readonly flags?: TenantFlags
   /** Share of a storage quota past which a `quota-warning` event is sent. Default 0.8. */

@@ -1,4 +1,13 @@
-import { ErrorCodes, packValue, unpackValue, WeftError, type KeyValueStore } from '@weft/core/backend'
+import {
+  ErrorCodes,
+  readRecordPage,
+  WeftError,
+  type KeyValueStore,
+  type StoreFactory,
+  type TenantCatalogueStore,
+} from '@weft/core/backend'
+import { recordOf, rowOf } from './catalogueRow.ts'
+import { CATALOGUE_PREFIX, decodeRow, KeyValueCatalogueStore } from './KeyValueCatalogueStore.ts'
 import {
   nextStatus,
   type TenantConfig,
@@ -27,28 +36,52 @@ export interface TenantPatch {
   readonly flags?: TenantFlags
 }
 
-const PREFIX = 'catalogue/'
-/** Largest stored record read back (a record is bounded far below this by the admin API's parsers). */
-const MAX_RECORD_BYTES = 1 << 20
+/** Most tenants being deleted or moved that one start finishes (the rest at the next). */
+const MAX_PENDING = 10_000
 
 /**
- * The server's tenants: one record each in the server's key-value store (so it lives wherever the
- * storage does), with its lifecycle status, quotas, configuration and flags. Records once read stay
- * cached, so the request path reads a tenant's status and quotas without a storage read; every
- * change to one tenant runs after the previous one finished.
+ * The server's tenants: one row each in a {@link TenantCatalogueStore}: the storage's own tenants
+ * table where it places tenants itself (PostgreSQL: the same row says where the tenant's data
+ * lives), else records of the server's key-value store. Each row holds the tenant's lifecycle
+ * status, quotas, configuration and flags. Records once read stay cached, so the request path
+ * reads a tenant's status and quotas without a storage read; every change to one tenant runs after
+ * the previous one finished. Listing reads one page of rows, never all of them.
  */
 export class TenantCatalogue {
-  readonly #kv: KeyValueStore
+  readonly #store: TenantCatalogueStore
   readonly #isolation: string
   readonly #now: () => number
   readonly #cache = new Map<string, TenantRecord>()
   readonly #queues = new Map<string, Promise<unknown>>()
   #cluster: ClusterState | undefined
 
-  constructor(kv: KeyValueStore, options: { isolation: string; now?: () => number }) {
-    this.#kv = kv
+  constructor(store: TenantCatalogueStore, options: { isolation: string; now?: () => number }) {
+    this.#store = store
     this.#isolation = options.isolation
     this.#now = options.now ?? Date.now
+  }
+
+  /**
+   * The catalogue of a server: in the storage's tenants table when `factory` offers one (the
+   * records an older server kept in `kv` are moved into it first, each once: a record is deleted
+   * from `kv` after its row is written, and never written over a row changed since), else in `kv`.
+   */
+  static async open(
+    kv: KeyValueStore,
+    factory: StoreFactory,
+    options: { isolation: string; now?: () => number },
+  ): Promise<TenantCatalogue> {
+    const own = factory.catalogueStore?.()
+    if (!own) return new TenantCatalogue(await KeyValueCatalogueStore.open(kv), options)
+    for (;;) {
+      const page = await readRecordPage(kv, CATALOGUE_PREFIX, { limit: 500 })
+      for (const [key, bytes] of page) {
+        await own.put(decodeRow(bytes), { keepNewer: true })
+        await kv.delete(key)
+      }
+      if (page.length < 500) break
+    }
+    return new TenantCatalogue(own, options)
   }
 
   /**
@@ -75,9 +108,9 @@ export class TenantCatalogue {
   async get(id: string): Promise<TenantRecord | undefined> {
     const cached = this.#cache.get(id)
     if (cached) return cached
-    const raw = await this.#kv.get(PREFIX + id)
-    if (!raw) return undefined
-    const record = decodeRecord(raw)
+    const row = await this.#store.get(id)
+    if (!row) return undefined
+    const record = recordOf(row)
     this.#cache.set(id, record)
     return record
   }
@@ -128,55 +161,84 @@ export class TenantCatalogue {
     return this.#change(id, (r) => ({ ...r, status: nextStatus(r.status, step) }))
   }
 
+  /**
+   * Holds the tenant for a move to `model` (its members are refused meanwhile):
+   * `WEFT_TENANT_MOVING` when it is held already, `WEFT_TENANT_STATE` when it is being deleted.
+   */
+  hold(id: string, model: string): Promise<TenantRecord> {
+    return this.#change(id, (r) => {
+      if (r.moving !== undefined) throw new WeftError(ErrorCodes.TENANT_MOVING, `tenant ${id} is being moved already`)
+      if (r.status === 'deleting') throw new WeftError(ErrorCodes.TENANT_STATE, 'the tenant is being deleted')
+      return { ...r, moving: model }
+    })
+  }
+
+  /** Ends the hold of a move (the record is read again first: the move changed its isolation). */
+  release(id: string): Promise<TenantRecord> {
+    return this.#serial(id, async () => {
+      this.#cache.delete(id)
+      return this.#changeNow(id, ({ moving: _moving, ...r }) => r)
+    })
+  }
+
   /** Removes the record of `id` (the last step of deleting a tenant). */
   remove(id: string): Promise<void> {
     return this.#serial(id, async () => {
-      await this.#kv.delete(PREFIX + id)
+      await this.#store.delete(id)
       this.#cache.delete(id)
     })
   }
 
   /** Up to `limit` records in id order, after the id `after`; `next` is the `after` of the next page. */
   async list(after: string | undefined, limit: number): Promise<{ tenants: TenantRecord[]; next?: string }> {
-    const ids = (await this.#kv.keys(PREFIX)).map((k) => k.slice(PREFIX.length))
-    const start = after === undefined ? 0 : ids.findIndex((id) => id > after)
-    const page = start < 0 ? [] : ids.slice(start, start + limit)
-    const tenants: TenantRecord[] = []
-    for (const id of page) {
-      const r = await this.get(id)
-      if (r) tenants.push(r)
-    }
-    const more = start >= 0 && start + limit < ids.length
-    return more ? { tenants, next: page.at(-1)! } : { tenants }
+    const rows = await this.#store.page(after, limit + 1)
+    const tenants = rows.slice(0, limit).map((row) => {
+      const record = recordOf(row)
+      this.#cache.set(record.id, record)
+      return record
+    })
+    return rows.length > limit ? { tenants, next: tenants.at(-1)!.id } : { tenants }
   }
 
   /** Ids of tenants being deleted (a deletion a restart interrupted is finished from these). */
   async deleting(): Promise<string[]> {
-    const out: string[] = []
-    for (const key of await this.#kv.keys(PREFIX)) {
-      const r = await this.get(key.slice(PREFIX.length))
-      if (r?.status === 'deleting') out.push(r.id)
+    return (await this.#pending()).filter((r) => r.status === 'deleting').map((r) => r.id)
+  }
+
+  /** Ids of tenants held for a move (a hold a restart interrupted is released from these). */
+  async moving(): Promise<string[]> {
+    return (await this.#pending()).filter((r) => r.moving !== undefined).map((r) => r.id)
+  }
+
+  async #pending(): Promise<TenantRecord[]> {
+    const out: TenantRecord[] = []
+    for (const id of await this.#store.pending(MAX_PENDING)) {
+      const r = await this.reload(id)
+      if (r) out.push(r)
     }
     return out
   }
 
   #change(id: string, fn: (r: TenantRecord) => TenantRecord): Promise<TenantRecord> {
-    return this.#serial(id, async () => {
-      const current = await this.get(id)
-      if (!current) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${id}`)
-      const next = {
-        ...fn(current),
-        id,
-        createdAt: current.createdAt,
-        updatedAt: Math.max(this.#now(), current.updatedAt),
-      }
-      await this.#write(next)
-      return next
-    })
+    return this.#serial(id, () => this.#changeNow(id, fn))
+  }
+
+  async #changeNow(id: string, fn: (r: TenantRecord) => TenantRecord): Promise<TenantRecord> {
+    const current = await this.get(id)
+    if (!current) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `no tenant ${id}`)
+    const next = {
+      ...fn(current),
+      id,
+      isolation: current.isolation,
+      createdAt: current.createdAt,
+      updatedAt: Math.max(this.#now(), current.updatedAt),
+    }
+    await this.#write(next)
+    return next
   }
 
   async #write(record: TenantRecord): Promise<void> {
-    await this.#kv.put(PREFIX + record.id, packValue({ v: 1, ...record }))
+    await this.#store.put(rowOf(record))
     this.#cache.set(record.id, record)
   }
 
@@ -188,21 +250,4 @@ export class TenantCatalogue {
     void tail.then(() => this.#queues.get(id) === tail && this.#queues.delete(id))
     return run
   }
-}
-
-function decodeRecord(bytes: Uint8Array): TenantRecord {
-  const r = unpackValue<TenantRecord & { v: number }>(bytes, MAX_RECORD_BYTES)
-  if (
-    r?.v !== 1 ||
-    typeof r.id !== 'string' ||
-    typeof r.name !== 'string' ||
-    typeof r.isolation !== 'string' ||
-    !['active', 'suspended', 'deleting'].includes(r.status) ||
-    !Number.isSafeInteger(r.createdAt) ||
-    !Number.isSafeInteger(r.updatedAt)
-  ) {
-    throw new WeftError(ErrorCodes.STORAGE_ERROR, 'a tenant record of the server does not parse')
-  }
-  const { v: _v, ...record } = r
-  return { ...record, quotas: r.quotas ?? {}, config: r.config ?? {}, flags: r.flags ?? {} }
 }

@@ -19,6 +19,7 @@ export type TenantEventType =
   | 'tenant-suspended'
   | 'tenant-resumed'
   | 'tenant-updated'
+  | 'tenant-moved'
   | 'tenant-deleting'
 
 /** One event: numbered in the order of the server process that emitted it, with the tenant it belongs to. */

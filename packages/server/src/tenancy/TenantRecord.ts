@@ -37,6 +37,11 @@ export interface WebhookConfig {
 export interface TenantConfig {
   readonly maxEntryBytes?: number
   readonly webhooks?: readonly WebhookConfig[]
+  /**
+   * The isolation models the tenant may be moved to through the admin API (`POST
+   * /v1/admin/tenants/:id/move`); left out, the server's `tenancy.isolationChanges`.
+   */
+  readonly isolationChanges?: readonly string[]
 }
 
 /**
@@ -63,6 +68,8 @@ export interface TenantRecord {
   readonly flags: TenantFlags
   /** Set when the tenant was not created through the admin API but found in use (see "Tenant lifecycle"). */
   readonly adopted?: boolean
+  /** Set while the tenant is held for a move to this isolation model (its members' requests are refused meanwhile). */
+  readonly moving?: string
 }
 
 /** Flags every tenant has unless its record or the server's defaults say otherwise. */

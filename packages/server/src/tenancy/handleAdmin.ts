@@ -6,7 +6,14 @@ import { isTenantId } from '../parseRoute.ts'
 import { resolveTenant } from '../resolveTenant.ts'
 import type { TenantQuota } from '../ServerOptions.ts'
 import type { ApiKeyInfo } from './ApiKeys.ts'
-import { MAX_ADMIN_BODY_BYTES, parseJsonBody, parseNewKey, parseNewTenant, parsePatch } from './parseAdminRequest.ts'
+import {
+  MAX_ADMIN_BODY_BYTES,
+  parseJsonBody,
+  parseMove,
+  parseNewKey,
+  parseNewTenant,
+  parsePatch,
+} from './parseAdminRequest.ts'
 import { allows, type Need } from './scopes.ts'
 import type { Tenancy } from './Tenancy.ts'
 import { listMembers, type MemberSources } from './listMembers.ts'
@@ -53,7 +60,7 @@ export async function handleAdmin(ctx: AdminContext, req: IncomingMessage, res: 
     const status = w.message.startsWith('no such operation') ? 404 : httpStatusOf(w.code)
     if (!res.headersSent) {
       res.setHeader('content-type', 'application/json')
-      if (status === 429) res.setHeader('retry-after', String(retryAfterOf(err)))
+      if (status === 429 || status === 503) res.setHeader('retry-after', String(retryAfterOf(err)))
       res.writeHead(status)
       res.end(JSON.stringify({ code: w.code, message: w.message }))
     } else res.destroy()
@@ -141,6 +148,8 @@ async function route(
   }
   if (n === 4 && method === 'POST' && (c === 'suspend' || c === 'resume'))
     return { body: publicRecord(await tenancy.setSuspended(id, c === 'suspend')) }
+  if (n === 4 && method === 'POST' && c === 'move')
+    return { body: publicRecord(await tenancy.move(id, parseMove(await body()).isolation)) }
   if (n === 4 && method === 'GET' && c === 'export') {
     const lines = await tenancy.export(id)
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })

@@ -11,6 +11,7 @@ const MAX_FLAGS = 64
 const FLAG_NAME = /^[a-z][A-Za-z0-9-]{0,63}$/
 const ISOLATION = /^[a-z][a-z0-9-]{0,31}$/
 const MAX_WEBHOOKS = 8
+const MAX_ISOLATIONS = 8
 
 const bad = (message: string) => new WeftError(ErrorCodes.INVALID_ARGUMENT, message)
 
@@ -39,6 +40,14 @@ export function parseNewTenant(body: Record<string, unknown>): NewTenant {
     ...parsePatch({ ...body, id: undefined, isolation: undefined }),
     ...(isolation !== undefined ? { isolation: isolation as string } : {}),
   }
+}
+
+/** `POST /v1/admin/tenants/:id/move`: the isolation model to move the tenant to. */
+export function parseMove(body: Record<string, unknown>): { isolation: string } {
+  only(body, ['isolation'], 'a move')
+  if (typeof body.isolation !== 'string' || !ISOLATION.test(body.isolation))
+    throw bad('isolation: a lowercase name of at most 32 characters')
+  return { isolation: body.isolation }
 }
 
 /** `PATCH /v1/admin/tenants/:id`: each field given replaces the record's. */
@@ -82,8 +91,9 @@ function parseQuotas(q: Record<string, unknown>): TenantQuotaOverrides {
 }
 
 function parseConfig(c: Record<string, unknown>): TenantConfig {
-  only(c, ['maxEntryBytes', 'webhooks'], 'config')
-  const out: { maxEntryBytes?: number; webhooks?: WebhookConfig[] } = {}
+  only(c, ['maxEntryBytes', 'webhooks', 'isolationChanges'], 'config')
+  const out: { maxEntryBytes?: number; webhooks?: WebhookConfig[]; isolationChanges?: string[] } = {}
+  if (c.isolationChanges !== undefined) out.isolationChanges = parseIsolations(c.isolationChanges)
   if (c.maxEntryBytes !== undefined) {
     if (!Number.isSafeInteger(c.maxEntryBytes) || (c.maxEntryBytes as number) < 1)
       throw bad('config.maxEntryBytes: a whole number of bytes above 0')
@@ -95,6 +105,12 @@ function parseConfig(c: Record<string, unknown>): TenantConfig {
     out.webhooks = c.webhooks.map((w, i) => parseWebhook(object(w, `config.webhooks[${i}]`)))
   }
   return out
+}
+
+function parseIsolations(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > MAX_ISOLATIONS || !v.every((m) => typeof m === 'string' && ISOLATION.test(m)))
+    throw bad(`config.isolationChanges: a list of at most ${MAX_ISOLATIONS} isolation model names`)
+  return [...new Set(v as string[])]
 }
 
 function parseWebhook(w: Record<string, unknown>): WebhookConfig {
