@@ -19,6 +19,7 @@ import { benchBundle } from './bundle.ts'
 import { benchReconcile } from './reconcile.ts'
 import { benchQuery } from './query.ts'
 import { benchGrowth } from './growth.ts'
+import { benchGrowthFanout } from './growthFanout.ts'
 import { benchPostgres } from './postgresStore.ts'
 import { benchSharedState } from './sharedState.ts'
 import { benchScale } from './scale.ts'
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
   if (runs('growth')) {
     progress('growth: the same operations at three database sizes')
     figures.push(...(await benchGrowth()))
+    progress('growth: server fan-out to 10, 100 and 1,000 live subscribers')
+    figures.push(await benchGrowthFanout())
   }
   if (runs('open')) {
     progress('open a 100,000-document database from its index, beside eager materialisation')

@@ -28,8 +28,18 @@ export class Subscriber {
     key: SigningKeyPair,
     dbs: string | readonly string[],
   ): Promise<Subscriber> {
-    const names = typeof dbs === 'string' ? [dbs] : dbs
     const token = await new ServerConnection({ url, tenant, key }).token()
+    return Subscriber.connect(url, tenant, token, dbs)
+  }
+
+  /** Opens a socket with a session `token` already held (one sign-in for many sockets) and subscribes to `dbs`. */
+  static async connect(
+    url: string,
+    tenant: string,
+    token: string,
+    dbs: string | readonly string[],
+  ): Promise<Subscriber> {
+    const names = typeof dbs === 'string' ? [dbs] : dbs
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/t/${encodeURIComponent(tenant)}/ws?token=${token}`)
     await new Promise((resolve, reject) => {
       ws.once('open', resolve)

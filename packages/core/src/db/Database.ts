@@ -142,7 +142,9 @@ export class Database {
   ): Promise<Database> {
     const db = new Database(ctx, store, name, options)
     // Entries other writers append to this store (another Database over it, a sync) materialise by themselves.
-    db.#unsubscribe.push(store.subscribe((added) => void db.#background(() => db.#materialiser.ingestHashes(added))))
+    db.#unsubscribe.push(
+      store.subscribe((added, entries) => void db.#background(() => db.#materialiser.ingestHashes(added, entries))),
+    )
     try {
       await db.#write(async () => {
         db.#opened = await db.#keeper.open()

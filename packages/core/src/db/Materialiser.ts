@@ -4,6 +4,7 @@ import {
   decryptEntryWithKey,
   findEntryKey,
   parseEntry,
+  type EntryEnvelope,
   type HeldKey,
   type ParsedEntry,
 } from '../entries/index.ts'
@@ -115,17 +116,22 @@ export class Materialiser {
     return report
   }
 
-  /** Materialises entries by hash (reads their bytes from the store). */
-  async ingestHashes(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
+  /**
+   * Materialises entries by hash, reading their bytes from the store, except those in `appended`:
+   * the store's own copies of entries it has just verified and stored (as its append listeners
+   * hear them), taken as they are instead of read back.
+   */
+  async ingestHashes(hashes: readonly ChangeHash[], appended?: readonly EntryEnvelope[]): Promise<MaterialiseReport> {
     const report = emptyReport()
     for (const h of hashes) this.seen.add(h)
     const todo = [...new Set(hashes)].filter((h) => !this.#rejected.has(h) && !this.#isApplied(h))
     // Held entries' documents are brought into memory first: refusing one updates its summary.
     await this.#docs.fetch(todo.flatMap((h) => this.#held.get(h)?.docId ?? []))
     const items: IngestItem[] = []
+    const given = new Map(appended?.map((e) => [e.hash, e]))
     for (let i = 0; i < todo.length; i += FETCH_CHUNK) {
       const chunk = todo.slice(i, i + FETCH_CHUNK)
-      const envelopes = await this.#store.getChanges(chunk)
+      const envelopes = await this.#envelopes(chunk, given)
       const found = new Set(envelopes.map((e) => e.hash))
       for (const h of chunk)
         if (!found.has(h))
@@ -141,6 +147,23 @@ export class Materialiser {
     }
     await this.#ingest(items, report)
     return report
+  }
+
+  /** The envelopes of `hashes`: those in `given` as they are, the rest read from the store. */
+  async #envelopes(
+    hashes: readonly ChangeHash[],
+    given: ReadonlyMap<ChangeHash, EntryEnvelope>,
+  ): Promise<EntryEnvelope[]> {
+    if (given.size === 0) return this.#store.getChanges(hashes)
+    const out: EntryEnvelope[] = []
+    const read: ChangeHash[] = []
+    for (const h of hashes) {
+      const e = given.get(h)
+      if (e) out.push(e)
+      else read.push(h)
+    }
+    if (read.length) out.push(...(await this.#store.getChanges(read)))
+    return out
   }
 
   /** Materialises entries known from a store scan, fetching only what it needs. */

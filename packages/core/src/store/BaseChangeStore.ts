@@ -142,7 +142,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     // `checkEntryBatch`). Only entries left unauthenticated by the batch ask the store, inside the
     // turn, so every append that resolved before this one was called counts.
     const check = checkEntryBatch(list, this.#limits, { trusted: isLocallySigned, verifier: this.#verifier })
-    const { added, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
+    const { added, stored, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
       const batch = await check
       this.#open()
       const claims = batch.unresolved
@@ -158,12 +158,13 @@ export abstract class BaseChangeStore implements ChangeStore {
       const addedSet = new Set(addedNow)
       return {
         added: addedNow,
+        stored: reported ? fresh.filter((c) => addedSet.has(c.hash)) : fresh,
         existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)),
         duplicates,
         rejected,
       }
     })
-    this._announce(added)
+    this._announce(added, stored)
     return { added, existing: [...existing, ...duplicates], rejected }
   }
 
@@ -332,13 +333,14 @@ export abstract class BaseChangeStore implements ChangeStore {
   /**
    * Tells subscribers that entries became durable. The base class calls it after each append; a
    * backend calls it for entries another writer (another tab or process) added. A throwing
-   * listener never affects the append or the other listeners.
+   * listener never affects the append or the other listeners. `entries` are the stored copies of
+   * the added entries, when the caller holds them verified.
    */
-  protected _announce(added: readonly ChangeHash[]): void {
+  protected _announce(added: readonly ChangeHash[], entries?: readonly EntryEnvelope[]): void {
     if (added.length === 0) return
     for (const l of [...this.#listeners]) {
       try {
-        l(added)
+        l(added, entries)
       } catch (err) {
         queueMicrotask(() => {
           throw err

@@ -80,7 +80,12 @@ export interface RangeFingerprint {
 }
 
 /** Listener for newly durable entries. */
-export type AppendListener = (added: readonly ChangeHash[]) => void
+/**
+ * Hears entries that became durable. `entries`, when given, are the store's own copies of the added
+ * entries, just verified and stored (an append in this process); a listener may use them instead
+ * of reading the entries back. Entries another writer added come with hashes only.
+ */
+export type AppendListener = (added: readonly ChangeHash[], entries?: readonly EntryEnvelope[]) => void
 
 /**
  * An append-only, content-addressed store of change entries. Every backend implements it by
