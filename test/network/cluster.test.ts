@@ -280,5 +280,9 @@ describe('three relay processes: rates, statistics and events (hybrid, a databas
     expect(placed.rows).toMatchObject([{ id: 'events', model: 'database' }])
     const found = await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [placed.rows[0]!.location])
     expect(found.rowCount).toBe(1)
+    for (const url of urls) {
+      const record = await admin(url, 'GET', '/v1/admin/tenants/events', { key: KEY })
+      expect(record.body, url).toMatchObject({ id: 'events', isolation: 'database' })
+    }
   })
 })

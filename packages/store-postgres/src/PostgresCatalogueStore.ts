@@ -120,15 +120,17 @@ export class PostgresCatalogueStore implements TenantCatalogueStore {
   }
 
   /**
-   * The model a new row is placed under: the row's, when this storage keeps that model. An adopted
-   * tenant, or a record moved from an older layout, gets the default model instead; an operator's
-   * new tenant in a model this storage cannot keep is refused.
+   * The model a new row is placed under. An adopted tenant (found in use, never given a model by an
+   * operator) gets the storage's default model, as a tenant first placed by its stores does. Otherwise
+   * the row's, when this storage keeps that model; a record moved from an older layout in a model it
+   * cannot keep gets the default model; an operator's new tenant in such a model is refused.
    */
   #modelFor(row: CatalogueRow, imported: boolean): IsolationModel {
+    if (row.adopted) return this.#c.defaultModel
     const keeps = (m: string): m is IsolationModel =>
       isIsolationModel(m) && (this.#c.isolation === 'hybrid' || this.#c.isolation === m)
     if (keeps(row.isolation)) return row.isolation
-    if (row.adopted || imported) return this.#c.defaultModel
+    if (imported) return this.#c.defaultModel
     throw new WeftError(
       ErrorCodes.INVALID_ARGUMENT,
       this.#c.isolation === 'hybrid' || !isIsolationModel(row.isolation)
