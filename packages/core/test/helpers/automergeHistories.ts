@@ -104,7 +104,7 @@ export function historyOf(actors: number, steps: readonly Step[]): Uint8Array[] 
   return A.getAllChanges(all)
 }
 
-function edit(d: Data, s: Exclude<Step, { k: 'sync' }>): void {
+export function edit(d: Data, s: Exclude<Step, { k: 'sync' }>): void {
   const target: Record<string, unknown> = s.k === 'set' || s.k === 'del' ? (s.nested ? d.m : d) : d
   if (s.k === 'set') target[s.key] = s.obj ? { v: s.v } : s.v
   else if (s.k === 'del') {
