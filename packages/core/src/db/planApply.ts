@@ -52,7 +52,9 @@ export function planApply(
     if (header) add(header)
     else unreadable.push(bytes)
   }
-  const inDoc = new Map<string, boolean>()
+  // Most dependencies outside the batch are the document's heads; others are looked up (it costs more).
+  const heads = A.getHeads(doc)
+  const inDoc = new Map<string, boolean>(heads.map((h) => [h, true]))
   const has = (hash: string) => {
     let v = inDoc.get(hash)
     if (v === undefined) inDoc.set(hash, (v = A.hasHeads(doc, [hash])))
@@ -67,7 +69,7 @@ export function planApply(
       } else if (!has(dep)) node.missing = Infinity
     }
 
-  const empty = A.getHeads(doc).length === 0
+  const empty = heads.length === 0
   const calls: Uint8Array[][] = unreadable.length ? [unreadable] : []
   const queue = nodes.filter((n) => n.missing === 0)
   let next: Node | undefined
