@@ -29,6 +29,7 @@ import { benchOpen } from './openDatabase.ts'
 import { benchVerify } from './verify.ts'
 import { benchSyncOverNetwork } from './syncOverNetwork.ts'
 import { benchCurrentValueView } from './currentValueView.ts'
+import { benchConcurrentApply } from './concurrentApply.ts'
 
 /** `npm run bench -- sync network` runs only the named groups; no names runs them all. */
 const GROUPS = [
@@ -52,6 +53,7 @@ const GROUPS = [
   'attachments',
   'verify',
   'netsync',
+  'apply',
 ] as const
 type Group = (typeof GROUPS)[number]
 const asked = process.argv.slice(2).filter((a): a is Group => (GROUPS as readonly string[]).includes(a))
@@ -79,6 +81,10 @@ async function main(): Promise<void> {
   if (runs('netsync')) {
     progress('sync over the network: Weft relay vs automerge-repo sync server, both on loopback')
     figures.push(await benchSyncOverNetwork())
+  }
+  if (runs('apply')) {
+    progress('apply received changes to held documents: one author, two concurrent authors')
+    figures.push(...(await benchConcurrentApply()))
   }
   if (runs('snapshot')) {
     progress('snapshot load')

@@ -21,3 +21,5 @@ export { createStoredNotice } from '../packages/server/src/cluster/storedNotice.
 export { createEntry } from '../packages/core/src/entries/index.ts'
 export { encodeSnapshotPayload } from '../packages/core/src/db/snapshotPayload.ts'
 export { openTenantRecord } from '../packages/core/src/tenant/index.ts'
+/** How the materialiser splits a document's changes into Automerge calls. */
+export { planApply } from '../packages/core/src/db/planApply.ts'

@@ -14,3 +14,8 @@ export function blake2b(data: Uint8Array, outLen: number, key?: Uint8Array): Uin
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && sodium().memcmp(a, b)
 }
+
+/** SHA-256 of `data` (the hash Automerge names its changes by). */
+export function sha256(data: Uint8Array): Uint8Array {
+  return sodium().crypto_hash_sha256(data)
+}

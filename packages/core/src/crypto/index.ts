@@ -1,7 +1,7 @@
 /** Cryptographic primitives, all from libsodium, each bound to a domain-separation string. */
 export { ready, sodium } from './sodium.ts'
 export { randomBytes } from './random.ts'
-export { blake2b256, blake2b, constantTimeEqual } from './hash.ts'
+export { blake2b256, blake2b, constantTimeEqual, sha256 } from './hash.ts'
 export { Domain } from './domains.ts'
 export type { DomainName } from './domains.ts'
 export { generateSigningKeyPair, signDetached, verifyDetached, verifyEd25519, domainMessage } from './sign.ts'

@@ -677,7 +677,7 @@ export class Database {
     const entry = await this.#commit(
       state,
       'snapshot',
-      encodeSnapshotPayload(A.save(state.am!), state.applied, state.unappliedRefs()),
+      encodeSnapshotPayload(state.save(), state.applied, state.unappliedRefs()),
     )
     this.#materialiser.noteLocal(state, entry)
     state.changesSinceSnapshot = 0

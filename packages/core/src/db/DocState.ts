@@ -1,5 +1,7 @@
 import * as A from '@automerge/automerge'
+import { concatBytes } from '../codec/index.ts'
 import type { ChangeHash, DocId, KeyId, Origin } from '../types.ts'
+import type { ChangeHeader } from './changeHeader.ts'
 
 /** Plain data of a document: an Automerge root map. */
 export type DocData = Record<string, any>
@@ -16,6 +18,11 @@ export class DocState {
   /** Our local name of the key that opens this document: new entries are written under it. */
   writeKey: KeyId | undefined
   am: A.Doc<DocData> | null = null
+  /**
+   * Automerge changes of applied entries whose Automerge dependencies `am` lacks yet: held here, not
+   * in Automerge's own queue, so that they reach it in a call of their own (see `planApply`).
+   */
+  waiting: ChangeHeader[] = []
   deleted = false
   /** Entries applied to `am` (or covered by the snapshot it was loaded from). */
   readonly applied = new Set<ChangeHash>()
@@ -176,9 +183,19 @@ export class DocState {
     return [...this.referenced].filter((h) => !this.applied.has(h) && !this.pending.has(h))
   }
 
+  /**
+   * The document's `Automerge.save`, followed by the changes it holds back, as Automerge itself saves
+   * the changes it queues: a snapshot keeps them (`splitSave` parts them again).
+   */
+  save(): Uint8Array {
+    const save = A.save(this.am!)
+    return this.waiting.length ? concatBytes(save, ...this.waiting.map((w) => w.bytes)) : save
+  }
+
   /** Releases the Automerge document's WebAssembly memory. */
   free(): void {
     if (this.am) A.free(this.am)
     this.am = null
+    this.waiting = []
   }
 }

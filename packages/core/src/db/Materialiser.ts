@@ -16,6 +16,8 @@ import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
 import type { DocDirectory } from './DocDirectory.ts'
 import { DocState, type DocData } from './DocState.ts'
+import { planApply } from './planApply.ts'
+import { splitSave } from './changeHeader.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
 import { decodeSnapshotPayload, type SnapshotPayload } from './snapshotPayload.ts'
 
@@ -446,7 +448,13 @@ export class Materialiser {
     let snap: SnapshotPayload
     try {
       snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
-      state.am = A.load<DocData>(snap.save)
+      // Changes the writer held back for missing dependencies follow its save: held back here too.
+      const { doc, changes } = splitSave(snap.save)
+      let am = A.load<DocData>(doc)
+      const plan = planApply([], changes, am)
+      for (const call of plan.calls) [am] = A.applyChanges(am, call)
+      state.am = am
+      state.waiting = plan.waiting
     } catch (err) {
       // A payload of the wrong shape keeps its WEFT_MALFORMED_ENTRY; anything else that fails to
       // open or load is WEFT_DECRYPT_FAILED, as docs/errors.md lists.
@@ -507,7 +515,10 @@ export class Materialiser {
     return key
   }
 
-  /** Decrypts a document's entries and applies all their changes in one Automerge call. */
+  /**
+   * Decrypts a document's entries and applies their changes in as few Automerge calls as keep its
+   * view true (see {@link planApply}): one call for one author's changes.
+   */
   #applyToDoc(state: DocState, entries: Readable[], report: MaterialiseReport): void {
     const decoded: { entry: ParsedEntry; changes: Uint8Array[] }[] = []
     for (const { entry, key } of entries) {
@@ -520,20 +531,26 @@ export class Materialiser {
     }
     if (decoded.length === 0) return
     let am = state.am ?? A.init<DocData>()
+    // Each call of the plan is one Automerge call; `am` is always the newest document, also when one throws.
+    const apply = (changes: readonly Uint8Array[]) => {
+      const plan = planApply(state.waiting, changes, am)
+      for (const call of plan.calls) [am] = A.applyChanges(am, call)
+      state.waiting = plan.waiting
+    }
     const changes = decoded.flatMap((d) => d.changes)
     const fromSave = this.#fromSave.get(state)
     try {
       // A document just loaded from a snapshot takes its tail in one load of the save and the
-      // changes. Applying them to the loaded document instead can leave its JavaScript view behind
-      // its history when the tail holds concurrent writes to one key (Automerge 3.5: the view kept
-      // a value a concurrent delete lost to a concurrent set), while a load computes it afresh.
-      if (fromSave?.am === am) am = loadWithTail(fromSave.save, changes) ?? A.applyChanges(am, changes)[0]
-      else [am] = A.applyChanges(am, changes)
+      // changes: a load computes the view afresh, and costs less than applying the tail.
+      const loaded =
+        fromSave?.am === am && state.waiting.length === 0 ? loadWithTail(fromSave.save, changes) : undefined
+      if (loaded) am = loaded
+      else apply(changes)
     } catch {
       // One malformed change inside a validly signed entry: apply entry by entry, refuse the bad one.
       for (const d of [...decoded]) {
         try {
-          ;[am] = A.applyChanges(am, d.changes)
+          apply(d.changes)
         } catch (err) {
           decoded.splice(decoded.indexOf(d), 1)
           this.#reject(
@@ -589,11 +606,18 @@ function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
   return byDoc
 }
 
-/** The document a save and changes after it make, loaded in one go; undefined when that fails. */
+/**
+ * The document a save and changes after it make, loaded in one go; undefined when that fails or
+ * leaves a change waiting for a missing dependency (Automerge would queue it: see `planApply`).
+ */
 function loadWithTail(save: Uint8Array, changes: readonly Uint8Array[]): A.Doc<DocData> | undefined {
+  let doc: A.Doc<DocData>
   try {
-    return A.load<DocData>(concatBytes(save, ...changes))
+    doc = A.load<DocData>(concatBytes(save, ...changes))
   } catch {
     return undefined
   }
+  if (A.getMissingDeps(doc, A.getHeads(doc)).length === 0) return doc
+  A.free(doc)
+  return undefined
 }

@@ -1,0 +1,115 @@
+import * as A from '@automerge/automerge'
+import { readChangeHeader, type ChangeHeader } from './changeHeader.ts'
+
+/** How to hand a document's changes to Automerge: in which calls, and which to hold back. */
+export interface ApplyPlan {
+  /** The `Automerge.applyChanges` calls to make, in order. */
+  readonly calls: Uint8Array[][]
+  /** Valid changes whose dependencies neither the document nor the batch holds: held until they arrive. */
+  readonly waiting: ChangeHeader[]
+}
+
+interface Node {
+  readonly header: ChangeHeader
+  readonly children: Node[]
+  missing: number
+  done: boolean
+}
+
+/**
+ * Plans the `Automerge.applyChanges` calls that bring `changes` (and the ones held back earlier)
+ * into a document so that its JavaScript view stays equal to its history.
+ *
+ * Automerge 3.5.0 computes the view of one call from the state before and after the whole call, and
+ * gets it wrong when a call holds concurrent changes (docs/architecture.md): a key whose winning
+ * value is deleted while a concurrent value with a lower op id survives keeps showing the deleted
+ * value. No call here holds two concurrent changes unless the document is empty (a first load, where
+ * there is no earlier value to keep): each call is a causal chain, every change after the first
+ * naming the one before it as a dependency (one author's successive changes, the common case, are one
+ * call). A change whose dependencies are missing is never handed to Automerge, which would queue it
+ * and apply it later in one call with whatever releases it; it waits in the plan's `waiting`.
+ *
+ * `held` are changes held back by an earlier plan; `inDoc` tells whether the document has a change.
+ * Bytes that are not a change come first, in a call of their own: Automerge refuses that call.
+ */
+export function planApply(
+  held: readonly ChangeHeader[],
+  changes: readonly Uint8Array[],
+  doc: A.Doc<unknown>,
+): ApplyPlan {
+  const unreadable: Uint8Array[] = []
+  const byHash = new Map<string, Node>()
+  const nodes: Node[] = []
+  const add = (header: ChangeHeader) => {
+    if (byHash.has(header.hash)) return
+    const node: Node = { header, children: [], missing: 0, done: false }
+    byHash.set(header.hash, node)
+    nodes.push(node)
+  }
+  for (const h of held) add(h)
+  for (const bytes of changes) {
+    const header = readChangeHeader(bytes)
+    if (header) add(header)
+    else unreadable.push(bytes)
+  }
+  // Most dependencies outside the batch are the document's heads; others are looked up (it costs more).
+  const heads = A.getHeads(doc)
+  const inDoc = new Map<string, boolean>(heads.map((h) => [h, true]))
+  const has = (hash: string) => {
+    let v = inDoc.get(hash)
+    if (v === undefined) inDoc.set(hash, (v = A.hasHeads(doc, [hash])))
+    return v
+  }
+  for (const node of nodes)
+    for (const dep of node.header.deps) {
+      const parent = byHash.get(dep)
+      if (parent) {
+        parent.children.push(node)
+        node.missing++
+      } else if (!has(dep)) node.missing = Infinity
+    }
+
+  const empty = heads.length === 0
+  const calls: Uint8Array[][] = unreadable.length ? [unreadable] : []
+  const queue = nodes.filter((n) => n.missing === 0)
+  let next: Node | undefined
+  let run: Uint8Array[] | undefined
+  for (let qi = 0; ;) {
+    let node = next
+    next = undefined
+    if (!node) {
+      while (qi < queue.length && queue[qi]!.done) qi++
+      node = queue[qi++]
+      if (!node) break
+      if (!empty) run = undefined
+    }
+    node.done = true
+    if (!run) calls.push((run = []))
+    run.push(node.header.bytes)
+    for (const child of node.children) {
+      if (--child.missing !== 0) continue
+      if (next) queue.push(child)
+      else next = child
+    }
+  }
+
+  const waiting: ChangeHeader[] = []
+  const invalid: Uint8Array[] = []
+  for (const node of nodes) {
+    if (node.done) continue
+    if (isChange(node.header.bytes)) waiting.push(node.header)
+    else invalid.push(node.header.bytes)
+  }
+  if (invalid.length) calls.unshift(invalid)
+  return { calls, waiting }
+}
+
+/** Whether bytes decode as an Automerge change (checked only for changes held back: it costs). */
+function isChange(bytes: Uint8Array): boolean {
+  try {
+    A.decodeChange(bytes)
+    return true
+  } catch {
+    return false
+  }
+}
