@@ -63,6 +63,16 @@ describe('weft server', () => {
     const bad = await weft(['server', 'tenants', 'update', 'acme', '--quota', 'maxEntriesPerTenant=lots'], env)
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('WEFT_CLI_BAD_VALUE')
+    // Allowing a move keeps the rest of the configuration; a model that does not exist is refused.
+    expect(await json(['server', 'tenants', 'update', 'acme', '--isolation-changes', 'database,schema'])).toMatchObject(
+      {
+        config: { isolationChanges: ['database', 'schema'] },
+        flags: { livePush: false, mailbox: false },
+      },
+    )
+    const badModel = await weft(['server', 'tenants', 'update', 'acme', '--isolation-changes', 'cloud'], env)
+    expect(badModel.code).toBe(2)
+    expect(badModel.stderr).toContain('WEFT_CLI_BAD_VALUE')
     // This server's storage (memory) cannot move tenants between isolation models.
     const move = await weft(['server', 'tenants', 'move', 'acme', 'database'], env)
     expect(move.code).toBe(1)

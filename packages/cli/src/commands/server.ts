@@ -107,8 +107,12 @@ export function serverCommands(program: Command, run: Run): void {
 
   tenants
     .command('update <id>')
-    .description("change a tenant's name, quotas or flags (what is not named is kept)")
+    .description("change a tenant's name, quotas, flags or allowed model moves (what is not named is kept)")
     .option('--name <name>', 'display name')
+    .option(
+      '--isolation-changes <models>',
+      'the isolation models it may be moved to, comma-separated (e.g. database,schema), or none',
+    )
     .option('--quota <name=value>', 'a quota, e.g. maxEntriesPerTenant=50000 or =unlimited (repeatable)', collect, [])
     .option('--flag <name=on|off>', 'a feature flag, e.g. livePush=off (repeatable)', collect, [])
     .action(
@@ -116,23 +120,37 @@ export function serverCommands(program: Command, run: Run): void {
         const admin = await client(options, out)
         const path = `/v1/admin/tenants/${encodeURIComponent(id!)}`
         // The admin API replaces a field whole: read the tenant, change what was named, write the field back.
-        const now = await admin.call<{ quotas: Record<string, number | null>; flags: Record<string, boolean> }>(
-          'GET',
-          path,
-        )
+        const now = await admin.call<{
+          quotas: Record<string, number | null>
+          flags: Record<string, boolean>
+          config: Record<string, unknown>
+        }>('GET', path)
         const quotas = pairs(options.quota as string[], '--quota', (v) =>
           v === 'unlimited' ? null : Number.isFinite(Number(v)) && v.trim() !== '' ? Number(v) : undefined,
         )
         const flags = pairs(options.flag as string[], '--flag', (v) =>
           v === 'on' || v === 'true' ? true : v === 'off' || v === 'false' ? false : undefined,
         )
+        const changes = options.isolationChanges as string | undefined
+        const models = changes === undefined || changes === 'none' ? [] : changes.split(',').map((m) => m.trim())
+        if (models.some((m) => !['database', 'schema', 'shared'].includes(m)))
+          throw new CliError(
+            'WEFT_CLI_BAD_VALUE',
+            `--isolation-changes takes database, schema or shared, comma-separated, or none, not ${changes}`,
+            'for example --isolation-changes database,schema',
+          )
         const body = {
           ...(typeof options.name === 'string' ? { name: options.name } : {}),
+          ...(changes !== undefined ? { config: { ...now.config, isolationChanges: models } } : {}),
           ...(Object.keys(quotas).length ? { quotas: { ...now.quotas, ...quotas } } : {}),
           ...(Object.keys(flags).length ? { flags: { ...now.flags, ...flags } } : {}),
         }
         if (Object.keys(body).length === 0)
-          throw new CliError('WEFT_CLI_BAD_VALUE', 'nothing to change', 'name at least one of --name, --quota, --flag')
+          throw new CliError(
+            'WEFT_CLI_BAD_VALUE',
+            'nothing to change',
+            'name at least one of --name, --quota, --flag, --isolation-changes',
+          )
         const t = await admin.call<Record_>('PATCH', path, body)
         out.result(t, () => [`updated ${line(t)}`])
       }),
