@@ -18,6 +18,7 @@ import { PostgresClusterBus } from './PostgresClusterBus.ts'
 import { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 import { PostgresServerRecords } from './PostgresServerRecords.ts'
 import { TenantScope } from './TenantScope.ts'
+import { tenantOfStore } from './tenantOfStore.ts'
 import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
 
 /** Options of a {@link PostgresStoreFactory}. */
@@ -56,12 +57,6 @@ function locationOf(mainDb: string, tenant: string, model: IsolationModel): stri
     : model === 'schema'
       ? Identifiers.schema(tenant)
       : 'public'
-}
-
-/** The tenant of a store named `<tenant>/<name>`: the part before the last slash; undefined without one. */
-export function tenantOfStore(name: string): string | undefined {
-  const i = name.lastIndexOf('/')
-  return i > 0 ? name.slice(0, i) : undefined
 }
 
 /**

@@ -10,7 +10,8 @@
  * migrations run under an advisory lock. Failures surface as `WEFT_STORAGE_ERROR`.
  */
 
-export { PostgresStoreFactory, tenantOfStore } from './PostgresStoreFactory.ts'
+export { PostgresStoreFactory } from './PostgresStoreFactory.ts'
+export { tenantOfStore } from './tenantOfStore.ts'
 export { PostgresChangeStore } from './PostgresChangeStore.ts'
 export { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 export { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
