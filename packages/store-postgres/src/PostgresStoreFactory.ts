@@ -4,6 +4,7 @@ import { Identifiers } from './identifiers.ts'
 import {
   dropTenantDatabase,
   dropTenantSchema,
+  locationOf,
   poolFor,
   prepareMainDatabase,
   prepareTenantDatabase,
@@ -48,15 +49,6 @@ interface Placement {
   readonly record: TenantRecord
   /** The tenant's own pool (`database` model), ended on erase and close. */
   readonly ownPool?: Pool
-}
-
-/** Where a tenant of `model` keeps its rows: its database, its schema, or `public` (shared). */
-function locationOf(mainDb: string, tenant: string, model: IsolationModel): string {
-  return model === 'database'
-    ? Identifiers.database(mainDb, tenant)
-    : model === 'schema'
-      ? Identifiers.schema(tenant)
-      : 'public'
 }
 
 /**

@@ -4,8 +4,18 @@ import { CONTROL_MIGRATIONS, STORE_MIGRATIONS, STORE_TABLES } from './migrations
 import { migrate } from './migrate.ts'
 import { storageCall } from './pgError.ts'
 import { createPool } from './pool.ts'
+import type { IsolationModel } from './types.ts'
 
 const q = Identifiers.quote
+
+/** Where a tenant of `model` keeps its rows: its database, its schema, or `public` (shared). */
+export function locationOf(mainDb: string, tenant: string, model: IsolationModel): string {
+  return model === 'database'
+    ? Identifiers.database(mainDb, tenant)
+    : model === 'schema'
+      ? Identifiers.schema(tenant)
+      : 'public'
+}
 
 /** Creates `role` (no login, no BYPASSRLS) unless it exists, and lets the connecting user act as it. */
 async function ensureRole(client: PoolClient, role: string): Promise<void> {
