@@ -5,14 +5,12 @@ import {
   dropTenantDatabase,
   dropTenantSchema,
   locationOf,
-  poolFor,
-  prepareMainDatabase,
   prepareTenantDatabase,
   prepareTenantSchema,
 } from './locations.ts'
 import { copyTenant, type TenantCopy } from './copyTenant.ts'
+import { MainDatabase } from './MainDatabase.ts'
 import { storageCall } from './pgError.ts'
-import { createPool } from './pool.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
@@ -64,15 +62,11 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #url: string
   readonly #isolation: IsolationModel | 'hybrid'
   readonly #defaultModel: IsolationModel
-  readonly #max: number
   readonly #storeOptions: (name: string) => StoreOptions
-  readonly #pool: Pool
+  readonly #main: MainDatabase
   readonly #tenants = new Map<string, Promise<Placement>>()
   readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
   readonly #records = new Map<string, PostgresKeyValueStore | PostgresServerRecords>()
-  /** Connections that hold the server records' locks (see `PostgresServerRecords.exclusive`), made on first use. */
-  #lockPool: Pool | undefined
-  #ready: Promise<{ mainDb: string; appRole: string }> | undefined
   #closing: Promise<void> | undefined
   readonly #buses = new Set<PostgresClusterBus>()
 
@@ -87,10 +81,9 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#url = options.url
     this.#isolation = isolation
     this.#defaultModel = isolation === 'hybrid' ? (options.defaultModel ?? 'shared') : isolation
-    this.#max = Math.max(1, options.maxConnections ?? 10)
     const o = options.storeOptions ?? {}
     this.#storeOptions = typeof o === 'function' ? o : () => o
-    this.#pool = createPool(this.#url, this.#max)
+    this.#main = new MainDatabase(this.#url, Math.max(1, options.maxConnections ?? 10))
   }
 
   /** How new tenants are placed: a model, or `hybrid`. */
@@ -100,7 +93,7 @@ export class PostgresStoreFactory implements StoreFactory {
 
   /** Migrates the main database now (it is also done on first use). */
   async migrate(): Promise<void> {
-    await this.#main()
+    await this.#main.ready()
   }
 
   /**
@@ -146,9 +139,9 @@ export class PostgresStoreFactory implements StoreFactory {
     if (kv && !kv.closed) return kv
     const tenant = tenantOfStore(name)
     if (tenant === undefined) {
-      await this.#main()
-      const records = PostgresKeyValueStore.forServer(new TenantScope(this.#pool, '', 'public', undefined), name)
-      kv = new PostgresServerRecords(records, { pool: this.#pool, locks: () => this.#locks(), store: name })
+      await this.#main.ready()
+      const records = PostgresKeyValueStore.forServer(new TenantScope(this.#main.pool, '', 'public', undefined), name)
+      kv = new PostgresServerRecords(records, { pool: this.#main.pool, locks: () => this.#main.locks(), store: name })
     } else {
       kv = PostgresKeyValueStore.forTenant((await this.#placement(tenant)).scope, name)
     }
@@ -192,9 +185,9 @@ export class PostgresStoreFactory implements StoreFactory {
   /** The tenants recorded in the tenants table, by id. */
   async listTenants(): Promise<TenantRecord[]> {
     this.#checkOpen()
-    await this.#main()
+    await this.#main.ready()
     const { rows } = await storageCall('listing tenants', () =>
-      this.#pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
+      this.#main.pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
         'SELECT id, model, location, created_at FROM weft_tenants ORDER BY id',
       ),
     )
@@ -208,7 +201,7 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   async listDatabases(tenant: string): Promise<string[]> {
     this.#checkOpen()
-    await this.#main()
+    await this.#main.ready()
     if (!(await this.#lookup(tenant))) return []
     return this.withTenant(tenant, async (client) => {
       const { rows } = await client.query<{ store: string }>(
@@ -231,7 +224,7 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   async eraseTenant(tenant: string): Promise<boolean> {
     this.#checkOpen()
-    await this.#main()
+    await this.#main.ready()
     const record = await this.#lookup(tenant)
     if (!record) return false
     await this.#closeTenant(tenant)
@@ -241,7 +234,7 @@ export class PostgresStoreFactory implements StoreFactory {
     const placed = cached ?? ((await this.#exists(record)) ? await this.#prepare(record) : undefined)
     if (placed) await this.#drop(placed)
     await storageCall(`erasing tenant ${tenant}`, () =>
-      this.#pool.query(`DELETE FROM weft_tenants WHERE id = $1 AND status <> 'deleting'`, [tenant]),
+      this.#main.pool.query(`DELETE FROM weft_tenants WHERE id = $1 AND status <> 'deleting'`, [tenant]),
     )
     return true
   }
@@ -265,8 +258,8 @@ export class PostgresStoreFactory implements StoreFactory {
   catalogueStore(): PostgresCatalogueStore {
     this.#checkOpen()
     return new PostgresCatalogueStore({
-      pool: this.#pool,
-      main: () => this.#main(),
+      pool: this.#main.pool,
+      main: () => this.#main.ready(),
       isolation: this.#isolation,
       defaultModel: this.#defaultModel,
       locationOf,
@@ -287,7 +280,7 @@ export class PostgresStoreFactory implements StoreFactory {
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'tenants move between models only under hybrid isolation')
     if (!isIsolationModel(model))
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(model)}`)
-    const { mainDb } = await this.#main()
+    const { mainDb } = await this.#main.ready()
     const record = await this.#lookup(tenant)
     if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `tenant ${tenant} is not recorded`)
     await this.#closeTenant(tenant)
@@ -297,7 +290,7 @@ export class PostgresStoreFactory implements StoreFactory {
     const target = await this.#prepare({ ...record, model, location: locationOf(mainDb, tenant, model) })
     const copied = await copyTenant(old.scope, target.scope)
     await storageCall(`moving tenant ${tenant}`, () =>
-      this.#pool.query('UPDATE weft_tenants SET model = $2, location = $3 WHERE id = $1', [
+      this.#main.pool.query('UPDATE weft_tenants SET model = $2, location = $3 WHERE id = $1', [
         tenant,
         model,
         target.record.location,
@@ -314,7 +307,7 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   clusterBus(): PostgresClusterBus {
     this.#checkOpen()
-    const bus = new PostgresClusterBus({ url: this.#url, pool: this.#pool })
+    const bus = new PostgresClusterBus({ url: this.#url, pool: this.#main.pool })
     this.#buses.add(bus)
     return bus
   }
@@ -335,38 +328,12 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#stores.clear()
     this.#records.clear()
     this.#tenants.clear()
-    await this.#ready?.catch(() => undefined)
-    await this.#lockPool?.end()
-    await this.#pool.end()
-  }
-
-  /** The pool lock connections come from: as large as the main pool, apart from it. */
-  #locks(): Pool {
-    if (!this.#lockPool) {
-      this.#lockPool = createPool(this.#url, this.#max)
-    }
-    return this.#lockPool
-  }
-
-  #main(): Promise<{ mainDb: string; appRole: string }> {
-    if (!this.#ready) {
-      const starting = storageCall('opening PostgreSQL', async () => {
-        const { rows } = await this.#pool.query<{ db: string }>('SELECT current_database() AS db')
-        const mainDb = rows[0]!.db
-        const appRole = Identifiers.appRole(mainDb)
-        await prepareMainDatabase(this.#pool, appRole)
-        return { mainDb, appRole }
-      })
-      this.#ready = starting
-      // A failed start (server down) may succeed later: do not keep the failure.
-      starting.catch(() => void (this.#ready === starting && (this.#ready = undefined)))
-    }
-    return this.#ready
+    await this.#main.end()
   }
 
   async #lookup(tenant: string): Promise<TenantRecord | undefined> {
     const { rows } = await storageCall(`reading tenant ${tenant}`, () =>
-      this.#pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
+      this.#main.pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
         'SELECT id, model, location, created_at FROM weft_tenants WHERE id = $1',
         [tenant],
       ),
@@ -387,9 +354,9 @@ export class PostgresStoreFactory implements StoreFactory {
   }
 
   async #place(tenant: string, model: IsolationModel): Promise<Placement> {
-    const { mainDb } = await this.#main()
+    const { mainDb } = await this.#main.ready()
     await storageCall(`recording tenant ${tenant}`, () =>
-      this.#pool.query(
+      this.#main.pool.query(
         'INSERT INTO weft_tenants (id, model, location) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
         [tenant, model, locationOf(mainDb, tenant, model)],
       ),
@@ -405,11 +372,11 @@ export class PostgresStoreFactory implements StoreFactory {
 
   /** Creates (if missing) and migrates the place a record names, and the scope to reach it. */
   async #prepare(record: TenantRecord): Promise<Placement> {
-    const { mainDb, appRole } = await this.#main()
+    const { mainDb, appRole } = await this.#main.ready()
     const tenant = record.id
     if (record.model === 'database') {
-      const ownPool = poolFor(this.#url, record.location, this.#max)
-      await prepareTenantDatabase(this.#pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
+      const ownPool = this.#main.poolOn(record.location)
+      await prepareTenantDatabase(this.#main.pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
         await ownPool.end()
         throw err
       })
@@ -417,10 +384,10 @@ export class PostgresStoreFactory implements StoreFactory {
     }
     if (record.model === 'schema') {
       const role = Identifiers.schemaRole(mainDb, tenant)
-      await prepareTenantSchema(this.#pool, record.location, role)
-      return { record, scope: new TenantScope(this.#pool, tenant, record.location, role) }
+      await prepareTenantSchema(this.#main.pool, record.location, role)
+      return { record, scope: new TenantScope(this.#main.pool, tenant, record.location, role) }
     }
-    return { record, scope: new TenantScope(this.#pool, tenant, 'public', appRole) }
+    return { record, scope: new TenantScope(this.#main.pool, tenant, 'public', appRole) }
   }
 
   /** Whether the place a record names exists (a database or schema dropped already does not). */
@@ -431,20 +398,20 @@ export class PostgresStoreFactory implements StoreFactory {
         ? 'SELECT 1 FROM pg_database WHERE datname = $1'
         : 'SELECT 1 FROM pg_namespace WHERE nspname = $1'
     const { rowCount } = await storageCall(`finding tenant ${record.id}`, () =>
-      this.#pool.query(sql, [record.location]),
+      this.#main.pool.query(sql, [record.location]),
     )
     return (rowCount ?? 0) > 0
   }
 
   /** Removes everything of a tenant at one place: its database, its schema and role, or its shared rows. */
   async #drop(placed: Placement): Promise<void> {
-    const { mainDb } = await this.#main()
+    const { mainDb } = await this.#main.ready()
     const { record } = placed
     if (record.model === 'database') {
       await placed.ownPool?.end()
-      await dropTenantDatabase(this.#pool, record.location)
+      await dropTenantDatabase(this.#main.pool, record.location)
     } else if (record.model === 'schema') {
-      await dropTenantSchema(this.#pool, record.location, Identifiers.schemaRole(mainDb, record.id))
+      await dropTenantSchema(this.#main.pool, record.location, Identifiers.schemaRole(mainDb, record.id))
     } else {
       await placed.scope.transaction(`erasing tenant ${record.id}`, async (c) => {
         for (const table of ['weft_kv', 'weft_sums', 'weft_entries', 'weft_stores'])
