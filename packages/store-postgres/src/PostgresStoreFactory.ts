@@ -17,6 +17,7 @@ import { PostgresClusterBus } from './PostgresClusterBus.ts'
 import { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 import { PostgresServerRecords } from './PostgresServerRecords.ts'
 import { TenantScope } from './TenantScope.ts'
+import { TenantsTable } from './TenantsTable.ts'
 import { tenantOfStore } from './tenantOfStore.ts'
 import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
 
@@ -64,6 +65,7 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #defaultModel: IsolationModel
   readonly #storeOptions: (name: string) => StoreOptions
   readonly #main: MainDatabase
+  readonly #table: TenantsTable
   readonly #tenants = new Map<string, Promise<Placement>>()
   readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
   readonly #records = new Map<string, PostgresKeyValueStore | PostgresServerRecords>()
@@ -84,6 +86,7 @@ export class PostgresStoreFactory implements StoreFactory {
     const o = options.storeOptions ?? {}
     this.#storeOptions = typeof o === 'function' ? o : () => o
     this.#main = new MainDatabase(this.#url, Math.max(1, options.maxConnections ?? 10))
+    this.#table = new TenantsTable(this.#main.pool)
   }
 
   /** How new tenants are placed: a model, or `hybrid`. */
@@ -186,12 +189,7 @@ export class PostgresStoreFactory implements StoreFactory {
   async listTenants(): Promise<TenantRecord[]> {
     this.#checkOpen()
     await this.#main.ready()
-    const { rows } = await storageCall('listing tenants', () =>
-      this.#main.pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
-        'SELECT id, model, location, created_at FROM weft_tenants ORDER BY id',
-      ),
-    )
-    return rows.map((r) => ({ id: r.id, model: r.model, location: r.location, createdAt: r.created_at }))
+    return this.#table.list()
   }
 
   /**
@@ -202,7 +200,7 @@ export class PostgresStoreFactory implements StoreFactory {
   async listDatabases(tenant: string): Promise<string[]> {
     this.#checkOpen()
     await this.#main.ready()
-    if (!(await this.#lookup(tenant))) return []
+    if (!(await this.#table.get(tenant))) return []
     return this.withTenant(tenant, async (client) => {
       const { rows } = await client.query<{ store: string }>(
         'SELECT store FROM weft_stores WHERE tenant_id = $1 ORDER BY store',
@@ -225,7 +223,7 @@ export class PostgresStoreFactory implements StoreFactory {
   async eraseTenant(tenant: string): Promise<boolean> {
     this.#checkOpen()
     await this.#main.ready()
-    const record = await this.#lookup(tenant)
+    const record = await this.#table.get(tenant)
     if (!record) return false
     await this.#closeTenant(tenant)
     const cached = await this.#tenants.get(tenant)?.catch(() => undefined)
@@ -233,9 +231,7 @@ export class PostgresStoreFactory implements StoreFactory {
     // A place dropped already (an erasure run again) is not made again only to be dropped.
     const placed = cached ?? ((await this.#exists(record)) ? await this.#prepare(record) : undefined)
     if (placed) await this.#drop(placed)
-    await storageCall(`erasing tenant ${tenant}`, () =>
-      this.#main.pool.query(`DELETE FROM weft_tenants WHERE id = $1 AND status <> 'deleting'`, [tenant]),
-    )
+    await this.#table.remove(tenant)
     return true
   }
 
@@ -281,7 +277,7 @@ export class PostgresStoreFactory implements StoreFactory {
     if (!isIsolationModel(model))
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `unknown isolation model ${String(model)}`)
     const { mainDb } = await this.#main.ready()
-    const record = await this.#lookup(tenant)
+    const record = await this.#table.get(tenant)
     if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `tenant ${tenant} is not recorded`)
     await this.#closeTenant(tenant)
     const old = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
@@ -289,13 +285,7 @@ export class PostgresStoreFactory implements StoreFactory {
     if (record.model === model) return { ...record, copied: { changeStores: 0, entries: 0, records: 0 } }
     const target = await this.#prepare({ ...record, model, location: locationOf(mainDb, tenant, model) })
     const copied = await copyTenant(old.scope, target.scope)
-    await storageCall(`moving tenant ${tenant}`, () =>
-      this.#main.pool.query('UPDATE weft_tenants SET model = $2, location = $3 WHERE id = $1', [
-        tenant,
-        model,
-        target.record.location,
-      ]),
-    )
+    await this.#table.move(tenant, model, target.record.location)
     this.#tenants.set(tenant, Promise.resolve(target))
     await this.#drop(old)
     return { ...target.record, copied }
@@ -331,17 +321,6 @@ export class PostgresStoreFactory implements StoreFactory {
     await this.#main.end()
   }
 
-  async #lookup(tenant: string): Promise<TenantRecord | undefined> {
-    const { rows } = await storageCall(`reading tenant ${tenant}`, () =>
-      this.#main.pool.query<{ id: string; model: IsolationModel; location: string; created_at: Date }>(
-        'SELECT id, model, location, created_at FROM weft_tenants WHERE id = $1',
-        [tenant],
-      ),
-    )
-    const r = rows[0]
-    return r && { id: r.id, model: r.model, location: r.location, createdAt: r.created_at }
-  }
-
   /** Where a tenant lives, recording it (with `model`, or the default) if it is new; once per process. */
   #placement(tenant: string, model?: IsolationModel): Promise<Placement> {
     let p = this.#tenants.get(tenant)
@@ -355,13 +334,8 @@ export class PostgresStoreFactory implements StoreFactory {
 
   async #place(tenant: string, model: IsolationModel): Promise<Placement> {
     const { mainDb } = await this.#main.ready()
-    await storageCall(`recording tenant ${tenant}`, () =>
-      this.#main.pool.query(
-        'INSERT INTO weft_tenants (id, model, location) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-        [tenant, model, locationOf(mainDb, tenant, model)],
-      ),
-    )
-    const record = (await this.#lookup(tenant))!
+    await this.#table.insert(tenant, model, locationOf(mainDb, tenant, model))
+    const record = (await this.#table.get(tenant))!
     if (this.#isolation !== 'hybrid' && record.model !== this.#isolation)
       throw new WeftError(
         ErrorCodes.STORAGE_ERROR,
