@@ -1,22 +1,15 @@
 import { ErrorCodes, WeftError, type KeyValueStore, type StoreFactory, type StoreOptions } from '@weft/core/backend'
-import type { Pool, PoolClient } from 'pg'
-import { Identifiers } from './identifiers.ts'
-import {
-  dropTenantDatabase,
-  dropTenantSchema,
-  locationOf,
-  prepareTenantDatabase,
-  prepareTenantSchema,
-} from './locations.ts'
+import type { PoolClient } from 'pg'
+import { locationOf } from './locations.ts'
 import { copyTenant, type TenantCopy } from './copyTenant.ts'
 import { MainDatabase } from './MainDatabase.ts'
-import { storageCall } from './pgError.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
 import { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 import { PostgresServerRecords } from './PostgresServerRecords.ts'
 import { TenantScope } from './TenantScope.ts'
+import { TenantPlacements } from './TenantPlacements.ts'
 import { TenantsTable } from './TenantsTable.ts'
 import { tenantOfStore } from './tenantOfStore.ts'
 import { isIsolationModel, type IsolationModel, type TenantRecord } from './types.ts'
@@ -43,13 +36,6 @@ export interface PostgresStoreFactoryOptions {
   readonly storeOptions?: StoreOptions | ((name: string) => StoreOptions)
 }
 
-interface Placement {
-  readonly scope: TenantScope
-  readonly record: TenantRecord
-  /** The tenant's own pool (`database` model), ended on erase and close. */
-  readonly ownPool?: Pool
-}
-
 /**
  * Keeps every store of a Weft server (or a `TenantFactory`) in PostgreSQL, each tenant isolated by
  * the model chosen for it: its own database, its own schema, or shared tables under row-level
@@ -66,7 +52,7 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #storeOptions: (name: string) => StoreOptions
   readonly #main: MainDatabase
   readonly #table: TenantsTable
-  readonly #tenants = new Map<string, Promise<Placement>>()
+  readonly #placements: TenantPlacements
   readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
   readonly #records = new Map<string, PostgresKeyValueStore | PostgresServerRecords>()
   #closing: Promise<void> | undefined
@@ -87,6 +73,12 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#storeOptions = typeof o === 'function' ? o : () => o
     this.#main = new MainDatabase(this.#url, Math.max(1, options.maxConnections ?? 10))
     this.#table = new TenantsTable(this.#main.pool)
+    this.#placements = new TenantPlacements({
+      main: this.#main,
+      table: this.#table,
+      isolation,
+      defaultModel: this.#defaultModel,
+    })
   }
 
   /** How new tenants are placed: a model, or `hybrid`. */
@@ -115,7 +107,7 @@ export class PostgresStoreFactory implements StoreFactory {
     for (;;) {
       let pending = this.#stores.get(name)
       if (!pending) {
-        const opening = this.#placement(tenant).then(({ scope }) =>
+        const opening = this.#placements.get(tenant).then(({ scope }) =>
           PostgresChangeStore.open(scope, name, {
             ...this.#storeOptions(name),
             ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
@@ -146,7 +138,7 @@ export class PostgresStoreFactory implements StoreFactory {
       const records = PostgresKeyValueStore.forServer(new TenantScope(this.#main.pool, '', 'public', undefined), name)
       kv = new PostgresServerRecords(records, { pool: this.#main.pool, locks: () => this.#main.locks(), store: name })
     } else {
-      kv = PostgresKeyValueStore.forTenant((await this.#placement(tenant)).scope, name)
+      kv = PostgresKeyValueStore.forTenant((await this.#placements.get(tenant)).scope, name)
     }
     this.#checkOpen()
     this.#records.set(name, kv)
@@ -168,7 +160,7 @@ export class PostgresStoreFactory implements StoreFactory {
         ErrorCodes.INVALID_ARGUMENT,
         `this factory keeps every tenant in the ${this.#isolation} model`,
       )
-    const record = (await this.#placement(tenant, model)).record
+    const record = (await this.#placements.get(tenant, model)).record
     if (record.model !== model)
       throw new WeftError(ErrorCodes.TENANT_EXISTS, `tenant ${tenant} is kept in the ${record.model} model already`)
     return record
@@ -182,7 +174,7 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   async withTenant<T>(tenant: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
     this.#checkOpen()
-    return (await this.#placement(tenant)).scope.transaction(`querying tenant ${tenant}`, fn)
+    return (await this.#placements.get(tenant)).scope.transaction(`querying tenant ${tenant}`, fn)
   }
 
   /** The tenants recorded in the tenants table, by id. */
@@ -226,11 +218,12 @@ export class PostgresStoreFactory implements StoreFactory {
     const record = await this.#table.get(tenant)
     if (!record) return false
     await this.#closeTenant(tenant)
-    const cached = await this.#tenants.get(tenant)?.catch(() => undefined)
-    this.#tenants.delete(tenant)
+    const cached = await this.#placements.known(tenant)
+    this.#placements.forget(tenant)
     // A place dropped already (an erasure run again) is not made again only to be dropped.
-    const placed = cached ?? ((await this.#exists(record)) ? await this.#prepare(record) : undefined)
-    if (placed) await this.#drop(placed)
+    const placed =
+      cached ?? ((await this.#placements.exists(record)) ? await this.#placements.prepare(record) : undefined)
+    if (placed) await this.#placements.drop(placed)
     await this.#table.remove(tenant)
     return true
   }
@@ -242,8 +235,8 @@ export class PostgresStoreFactory implements StoreFactory {
   async closeTenant(tenant: string): Promise<void> {
     this.#checkOpen()
     await this.#closeTenant(tenant)
-    const placed = await this.#tenants.get(tenant)?.catch(() => undefined)
-    this.#tenants.delete(tenant)
+    const placed = await this.#placements.known(tenant)
+    this.#placements.forget(tenant)
     await placed?.ownPool?.end()
   }
 
@@ -280,14 +273,14 @@ export class PostgresStoreFactory implements StoreFactory {
     const record = await this.#table.get(tenant)
     if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `tenant ${tenant} is not recorded`)
     await this.#closeTenant(tenant)
-    const old = (await this.#tenants.get(tenant)?.catch(() => undefined)) ?? (await this.#prepare(record))
-    this.#tenants.delete(tenant)
+    const old = (await this.#placements.known(tenant)) ?? (await this.#placements.prepare(record))
+    this.#placements.forget(tenant)
     if (record.model === model) return { ...record, copied: { changeStores: 0, entries: 0, records: 0 } }
-    const target = await this.#prepare({ ...record, model, location: locationOf(mainDb, tenant, model) })
+    const target = await this.#placements.prepare({ ...record, model, location: locationOf(mainDb, tenant, model) })
     const copied = await copyTenant(old.scope, target.scope)
     await this.#table.move(tenant, model, target.record.location)
-    this.#tenants.set(tenant, Promise.resolve(target))
-    await this.#drop(old)
+    this.#placements.set(tenant, target)
+    await this.#placements.drop(old)
     return { ...target.record, copied }
   }
 
@@ -313,85 +306,10 @@ export class PostgresStoreFactory implements StoreFactory {
     const stores = await Promise.allSettled(this.#stores.values())
     for (const s of stores) if (s.status === 'fulfilled') await s.value.close()
     for (const kv of this.#records.values()) await kv.close()
-    const placements = await Promise.allSettled(this.#tenants.values())
-    for (const p of placements) if (p.status === 'fulfilled') await p.value.ownPool?.end()
+    await this.#placements.endAll()
     this.#stores.clear()
     this.#records.clear()
-    this.#tenants.clear()
     await this.#main.end()
-  }
-
-  /** Where a tenant lives, recording it (with `model`, or the default) if it is new; once per process. */
-  #placement(tenant: string, model?: IsolationModel): Promise<Placement> {
-    let p = this.#tenants.get(tenant)
-    if (!p) {
-      const placing = this.#place(tenant, model ?? this.#defaultModel)
-      placing.catch(() => void (this.#tenants.get(tenant) === placing && this.#tenants.delete(tenant)))
-      this.#tenants.set(tenant, (p = placing))
-    }
-    return p
-  }
-
-  async #place(tenant: string, model: IsolationModel): Promise<Placement> {
-    const { mainDb } = await this.#main.ready()
-    await this.#table.insert(tenant, model, locationOf(mainDb, tenant, model))
-    const record = (await this.#table.get(tenant))!
-    if (this.#isolation !== 'hybrid' && record.model !== this.#isolation)
-      throw new WeftError(
-        ErrorCodes.STORAGE_ERROR,
-        `tenant ${tenant} is kept in the ${record.model} model; this factory uses ${this.#isolation} (open it with hybrid)`,
-      )
-    return this.#prepare(record)
-  }
-
-  /** Creates (if missing) and migrates the place a record names, and the scope to reach it. */
-  async #prepare(record: TenantRecord): Promise<Placement> {
-    const { mainDb, appRole } = await this.#main.ready()
-    const tenant = record.id
-    if (record.model === 'database') {
-      const ownPool = this.#main.poolOn(record.location)
-      await prepareTenantDatabase(this.#main.pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
-        await ownPool.end()
-        throw err
-      })
-      return { record, ownPool, scope: new TenantScope(ownPool, tenant, 'public', appRole) }
-    }
-    if (record.model === 'schema') {
-      const role = Identifiers.schemaRole(mainDb, tenant)
-      await prepareTenantSchema(this.#main.pool, record.location, role)
-      return { record, scope: new TenantScope(this.#main.pool, tenant, record.location, role) }
-    }
-    return { record, scope: new TenantScope(this.#main.pool, tenant, 'public', appRole) }
-  }
-
-  /** Whether the place a record names exists (a database or schema dropped already does not). */
-  async #exists(record: TenantRecord): Promise<boolean> {
-    if (record.model === 'shared') return true
-    const sql =
-      record.model === 'database'
-        ? 'SELECT 1 FROM pg_database WHERE datname = $1'
-        : 'SELECT 1 FROM pg_namespace WHERE nspname = $1'
-    const { rowCount } = await storageCall(`finding tenant ${record.id}`, () =>
-      this.#main.pool.query(sql, [record.location]),
-    )
-    return (rowCount ?? 0) > 0
-  }
-
-  /** Removes everything of a tenant at one place: its database, its schema and role, or its shared rows. */
-  async #drop(placed: Placement): Promise<void> {
-    const { mainDb } = await this.#main.ready()
-    const { record } = placed
-    if (record.model === 'database') {
-      await placed.ownPool?.end()
-      await dropTenantDatabase(this.#main.pool, record.location)
-    } else if (record.model === 'schema') {
-      await dropTenantSchema(this.#main.pool, record.location, Identifiers.schemaRole(mainDb, record.id))
-    } else {
-      await placed.scope.transaction(`erasing tenant ${record.id}`, async (c) => {
-        for (const table of ['weft_kv', 'weft_sums', 'weft_entries', 'weft_stores'])
-          await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [record.id])
-      })
-    }
   }
 
   /** Closes a tenant's open stores and forgets them. */
