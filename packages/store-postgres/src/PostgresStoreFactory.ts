@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg'
 import { locationOf } from './locations.ts'
 import { copyTenant, type TenantCopy } from './copyTenant.ts'
 import { MainDatabase } from './MainDatabase.ts'
+import { OpenStores } from './OpenStores.ts'
 import { PostgresChangeStore } from './PostgresChangeStore.ts'
 import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
@@ -53,8 +54,7 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #main: MainDatabase
   readonly #table: TenantsTable
   readonly #placements: TenantPlacements
-  readonly #stores = new Map<string, Promise<PostgresChangeStore>>()
-  readonly #records = new Map<string, PostgresKeyValueStore | PostgresServerRecords>()
+  readonly #open = new OpenStores(() => this.#checkOpen())
   #closing: Promise<void> | undefined
   readonly #buses = new Set<PostgresClusterBus>()
 
@@ -104,23 +104,14 @@ export class PostgresStoreFactory implements StoreFactory {
         ErrorCodes.INVALID_ARGUMENT,
         `change store names are <tenant>/<db>, not ${JSON.stringify(name)}`,
       )
-    for (;;) {
-      let pending = this.#stores.get(name)
-      if (!pending) {
-        const opening = this.#placements.get(tenant).then(({ scope }) =>
-          PostgresChangeStore.open(scope, name, {
-            ...this.#storeOptions(name),
-            ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
-          }),
-        )
-        opening.catch(() => void (this.#stores.get(name) === opening && this.#stores.delete(name)))
-        this.#stores.set(name, (pending = opening))
-      }
-      const store = await pending
-      this.#checkOpen()
-      if (!store.closed) return store
-      if (this.#stores.get(name) === pending) this.#stores.delete(name)
-    }
+    return this.#open.changeStore(name, () =>
+      this.#placements.get(tenant).then(({ scope }) =>
+        PostgresChangeStore.open(scope, name, {
+          ...this.#storeOptions(name),
+          ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+        }),
+      ),
+    )
   }
 
   /**
@@ -130,8 +121,8 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   async openKeyValueStore(name: string): Promise<KeyValueStore> {
     this.#checkOpen()
-    let kv = this.#records.get(name)
-    if (kv && !kv.closed) return kv
+    let kv = this.#open.records(name)
+    if (kv) return kv
     const tenant = tenantOfStore(name)
     if (tenant === undefined) {
       await this.#main.ready()
@@ -141,7 +132,7 @@ export class PostgresStoreFactory implements StoreFactory {
       kv = PostgresKeyValueStore.forTenant((await this.#placements.get(tenant)).scope, name)
     }
     this.#checkOpen()
-    this.#records.set(name, kv)
+    this.#open.addRecords(name, kv)
     return kv
   }
 
@@ -217,7 +208,7 @@ export class PostgresStoreFactory implements StoreFactory {
     await this.#main.ready()
     const record = await this.#table.get(tenant)
     if (!record) return false
-    await this.#closeTenant(tenant)
+    await this.#open.closeTenant(tenant)
     const cached = await this.#placements.known(tenant)
     this.#placements.forget(tenant)
     // A place dropped already (an erasure run again) is not made again only to be dropped.
@@ -234,7 +225,7 @@ export class PostgresStoreFactory implements StoreFactory {
    */
   async closeTenant(tenant: string): Promise<void> {
     this.#checkOpen()
-    await this.#closeTenant(tenant)
+    await this.#open.closeTenant(tenant)
     const placed = await this.#placements.known(tenant)
     this.#placements.forget(tenant)
     await placed?.ownPool?.end()
@@ -272,7 +263,7 @@ export class PostgresStoreFactory implements StoreFactory {
     const { mainDb } = await this.#main.ready()
     const record = await this.#table.get(tenant)
     if (!record) throw new WeftError(ErrorCodes.TENANT_NOT_FOUND, `tenant ${tenant} is not recorded`)
-    await this.#closeTenant(tenant)
+    await this.#open.closeTenant(tenant)
     const old = (await this.#placements.known(tenant)) ?? (await this.#placements.prepare(record))
     this.#placements.forget(tenant)
     if (record.model === model) return { ...record, copied: { changeStores: 0, entries: 0, records: 0 } }
@@ -303,27 +294,9 @@ export class PostgresStoreFactory implements StoreFactory {
   async #closeAll(): Promise<void> {
     for (const bus of this.#buses) await bus.close()
     this.#buses.clear()
-    const stores = await Promise.allSettled(this.#stores.values())
-    for (const s of stores) if (s.status === 'fulfilled') await s.value.close()
-    for (const kv of this.#records.values()) await kv.close()
+    await this.#open.closeAll()
     await this.#placements.endAll()
-    this.#stores.clear()
-    this.#records.clear()
     await this.#main.end()
-  }
-
-  /** Closes a tenant's open stores and forgets them. */
-  async #closeTenant(tenant: string): Promise<void> {
-    for (const [name, p] of [...this.#stores]) {
-      if (tenantOfStore(name) !== tenant) continue
-      this.#stores.delete(name)
-      await (await p.catch(() => undefined))?.close()
-    }
-    for (const [name, kv] of [...this.#records]) {
-      if (tenantOfStore(name) !== tenant) continue
-      this.#records.delete(name)
-      await kv.close()
-    }
   }
 
   #checkOpen(): void {
