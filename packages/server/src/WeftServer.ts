@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import {
   ErrorCodes,
-  isWeftError,
   MemoryStoreFactory,
   ready,
   toWeftError,
@@ -23,7 +22,6 @@ import {
   parseMailRequest,
   parseTenantRequest,
   SOCKET_CLOSE,
-  TENANT_HEADER,
   type MessageKind,
   type ProtocolLimits,
 } from '@weft/protocol'
@@ -44,7 +42,6 @@ import {
   bearer,
   discardThenClose,
   hasBody,
-  headerValue,
   rateLimited,
   readBody,
   retryAfterOf,
@@ -54,9 +51,10 @@ import { InFlight } from './InFlight.ts'
 import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RequestRates } from './RequestRates.ts'
+import { RequestSignIn, type NamedTenant, type Seen } from './RequestSignIn.ts'
 import { answerProbe, answerReadiness } from './probes.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
-import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
+import { resolveTenant } from './resolveTenant.ts'
 import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
@@ -75,18 +73,6 @@ import { Tenancy } from './tenancy/Tenancy.ts'
 import type { ClusterStats } from './cluster/ClusterStats.ts'
 import { joinCluster } from './cluster/joinCluster.ts'
 import { openCluster, type Cluster } from './cluster/openCluster.ts'
-
-/** Where a request names its tenant, besides its session. */
-type NamedTenant = {
-  readonly path?: string
-  readonly header?: string
-  readonly subdomain?: string
-  readonly app?: string
-  readonly fixed?: string
-}
-
-/** The tenant a request turned out to be for, once known (for its tenant's request counts). */
-type Seen = { tenant?: string }
 
 /** The decode budget of a route's body. */
 function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
@@ -125,6 +111,8 @@ export class WeftServer {
   /** Who may create tenants, and how many. */
   readonly #gate: RegistrationGate
   readonly #auth: Authenticator
+  /** The tenant a request names, and its session. */
+  readonly #signIn: RequestSignIn
   readonly #tenantOps: TenantOpContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
@@ -196,6 +184,13 @@ export class WeftServer {
       ...(options.signIn ? { challenges: options.signIn } : {}),
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
+    })
+    this.#signIn = new RequestSignIn({
+      auth: this.#auth,
+      rates: this.#rates,
+      options,
+      tenancy: () => this.#tenancy,
+      quotaFor: (tenant) => this.#tenantQuota(tenant),
     })
     this.#tenantOps = {
       serverId,
@@ -456,10 +451,10 @@ export class WeftServer {
         throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
       if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
       const address = addressOf(req)
-      const named = await this.#named(route.pathTenant, req)
+      const named = await this.#signIn.named(route.pathTenant, req)
       // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
       const preAuth = route.kind === 'tenant' && route.op !== 'usage'
-      const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address, seen)
+      const session = preAuth ? undefined : await this.#signIn.signedIn(bearer(req), named, address, seen)
       const tenant = session?.tenant ?? resolveTenant(named)
       if (tenant !== undefined) this.#observer.note(res, { tenant })
       if (preAuth) this.#rates.takeAddress(address)
@@ -580,38 +575,6 @@ export class WeftServer {
     }
   }
 
-  /** Where a request names its tenant: path, header, subdomain, the embedding app, the server's one tenant. */
-  async #named(pathTenant: string | undefined, req: IncomingMessage): Promise<NamedTenant> {
-    return {
-      path: pathTenant,
-      header: headerValue(req.headers[TENANT_HEADER]),
-      subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
-      app: (await this.#options.resolveTenant?.(req)) ?? undefined,
-      fixed: this.#tenancy.options.tenant,
-    }
-  }
-
-  /**
-   * The session of a signed-in request, checked before its body is read, then counted against the
-   * session's rate and its tenant's. A request whose token fails counts against its address, so
-   * made-up tokens are slowed like any anonymous call.
-   */
-  async #signedIn(token: string | undefined, named: NamedTenant, address: string, seen: Seen): Promise<Session> {
-    let session: Session
-    try {
-      session = await this.#session(token, named)
-    } catch (err) {
-      if (isWeftError(err, ErrorCodes.UNAUTHORIZED)) this.#rates.takeAddress(address)
-      throw err
-    }
-    seen.tenant = session.tenant
-    // The session check just brought the tenant's cached state up to date.
-    await this.#tenancy.admit(session.tenant, { adopt: true, fresh: false })
-    this.#rates.takeSession(session.token)
-    await this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
-    return session
-  }
-
   /** Holds a request body (its declared size, or the most it may be) in the tenant's memory budget. */
   #holdBody(tenant: string, req: IncomingMessage, maxBytes: number): Hold {
     const declared = Number(req.headers['content-length'])
@@ -633,21 +596,14 @@ export class WeftServer {
     }
   }
 
-  /** The session of a request, checked against every tenant the request names. */
-  async #session(token: string | undefined, named: NamedTenant): Promise<Session> {
-    const session = await this.#auth.authenticate(token)
-    resolveTenant({ ...named, token: session.tenant })
-    return session
-  }
-
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const route = parseRoute(url.pathname)
       if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
       const token = url.searchParams.get('token') ?? bearer(req)
-      const named = await this.#named(route.pathTenant, req)
-      const session = await this.#signedIn(token ?? undefined, named, addressOf(req), {})
+      const named = await this.#signIn.named(route.pathTenant, req)
+      const session = await this.#signIn.signedIn(token ?? undefined, named, addressOf(req), {})
       this.#tenancy.requireFlag(session.tenant, 'livePush')
       this.#live.accept(req, socket, head, (ws) => {
         if (this.#draining) {
