@@ -25,17 +25,13 @@ import {
   type MessageKind,
   type ProtocolLimits,
 } from '@weft/protocol'
-import { Admission } from './Admission.ts'
 import { Authenticator, type Session } from './Authenticator.ts'
 import { handleDbOp } from './handleDbOp.ts'
 import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
-import { Mailbox } from './Mailbox.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
-import { MemberRegistry } from './MemberRegistry.ts'
-import { MemberTimes } from './MemberTimes.ts'
 import {
   addressOf,
   allowCors,
@@ -59,10 +55,7 @@ import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { tenantQuotaResolver } from './tenantQuota.ts'
-import { TenantDirectory } from './TenantDirectory.ts'
-import { TenantGenerations } from './TenantGenerations.ts'
-import { TenantStores } from './TenantStores.ts'
-import { UsageLedger } from './UsageLedger.ts'
+import { TenantState } from './TenantState.ts'
 import { RequestObserver } from './observability/RequestObserver.ts'
 import { routeShape } from './observability/routeShape.ts'
 import { ServerMetrics } from './observability/ServerMetrics.ts'
@@ -97,17 +90,8 @@ export class WeftServer {
   readonly #http: Server
   readonly #serverId: string
   readonly #factory: StoreFactory
-  readonly #stores: TenantStores
-  readonly #registry: MemberRegistry
-  /** The tenants' directories: the devices they admit, from signed records. */
-  readonly #directory: TenantDirectory
-  /** Registrations and directories together: what a key is to a tenant. */
-  readonly #admission: Admission
-  /** When each device key was admitted and last signed in. */
-  readonly #times: MemberTimes
-  /** Where each tenant's data lives (a reset moves it to a new, empty place). */
-  readonly #generations: TenantGenerations
-  readonly #mailbox: Mailbox
+  /** Members, directories, data generations, stores, usage and mailboxes of the tenants. */
+  readonly #tenants: TenantState
   /** Who may create tenants, and how many. */
   readonly #gate: RegistrationGate
   readonly #auth: Authenticator
@@ -116,7 +100,6 @@ export class WeftServer {
   readonly #tenantOps: TenantOpContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
-  readonly #usage: UsageLedger
   readonly #quotaFor: (tenant: string) => TenantQuota
   readonly #acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
   readonly #options: WeftServerOptions
@@ -159,26 +142,16 @@ export class WeftServer {
     this.#factory = factory
     this.#kv = kv
     this.#log = options.log ?? (() => {})
-    this.#stores = new TenantStores(factory)
-    this.#registry = new MemberRegistry(kv)
-    this.#directory = new TenantDirectory(kv, options.directory)
-    this.#admission = new Admission(this.#registry, this.#directory)
-    this.#times = new MemberTimes(kv)
-    this.#generations = new TenantGenerations(kv)
-    this.#mailbox = new Mailbox(kv)
+    this.#tenants = new TenantState(kv, factory, { directory: options.directory, log: this.#log })
     this.#gate = new RegistrationGate(options.registration)
-    this.#usage = new UsageLedger(kv, this.#stores, this.#log)
     this.#quotaFor = quotaFor
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
     this.#acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#presence = new PresenceRelay(options.presence)
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst, cluster?.state.kv)
-    if (cluster) {
-      for (const part of [this.#registry, this.#directory, this.#mailbox]) part.share(cluster.state)
-      this.#usage.share()
-    }
-    this.#auth = new Authenticator(this.#admission, {
+    if (cluster) this.#tenants.share(cluster.state)
+    this.#auth = new Authenticator(this.#tenants.admission, {
       serverId,
       ...(cluster ? { shared: cluster.sessions, fresh: (t: string) => cluster.state.fresh(t) } : {}),
       ...(options.signIn ? { challenges: options.signIn } : {}),
@@ -194,9 +167,9 @@ export class WeftServer {
     })
     this.#tenantOps = {
       serverId,
-      registry: this.#registry,
-      directory: this.#directory,
-      times: this.#times,
+      registry: this.#tenants.registry,
+      directory: this.#tenants.directory,
+      times: this.#tenants.times,
       eraseData: (tenant) => this.#tenancy.nextGeneration(tenant),
       gate: this.#gate,
       auth: this.#auth,
@@ -260,12 +233,12 @@ export class WeftServer {
     if (!this.#cluster) return
     const stats = await joinCluster(this.#cluster, {
       tenancy: this.#tenancy,
-      registry: this.#registry,
-      directory: this.#directory,
-      generations: this.#generations,
+      registry: this.#tenants.registry,
+      directory: this.#tenants.directory,
+      generations: this.#tenants.generations,
       auth: this.#auth,
-      usage: this.#usage,
-      mailbox: this.#mailbox,
+      usage: this.#tenants.usage,
+      mailbox: this.#tenants.mailbox,
       sockets: () => this.#live.all(),
       log: this.#log,
     })
@@ -296,27 +269,21 @@ export class WeftServer {
       kv,
       factory: this.#factory,
       maxEntryBytes: this.#limits.maxEntryBytes,
-      open: (tenant, db) => this.#stores.open(tenant, db),
-      generations: this.#generations,
+      open: (tenant, db) => this.#tenants.stores.open(tenant, db),
+      generations: this.#tenants.generations,
       recheckLive,
-      forget: (tenant) => {
-        this.#registry.forget(tenant)
-        this.#directory.forget(tenant)
-        this.#usage.forget(tenant)
-        this.#mailbox.forget(tenant)
-        this.#stores.forget(tenant)
-      },
+      forget: (tenant) => this.#tenants.forget(tenant),
       log: this.#log,
     })
     this.#admin = {
       tenancy: this.#tenancy,
-      usage: this.#usage,
-      registry: this.#registry,
-      mailbox: this.#mailbox,
+      usage: this.#tenants.usage,
+      registry: this.#tenants.registry,
+      mailbox: this.#tenants.mailbox,
       quotaFor: (tenant) => this.#tenantQuota(tenant),
       liveConnections: (tenant) => this.#live.countOf(tenant),
-      directory: this.#directory,
-      times: this.#times,
+      directory: this.#tenants.directory,
+      times: this.#tenants.times,
       socketsByKey: (tenant) => this.#live.countByKey(tenant),
       recheckLive,
       log: this.#log,
@@ -371,7 +338,7 @@ export class WeftServer {
 
   /** Append listeners on the stores the server opened: one per live subscription (for leak checks). */
   storeListeners(): Promise<number> {
-    return this.#stores.listenerCount()
+    return this.#tenants.stores.listenerCount()
   }
 
   /** Bytes the server holds in memory for `tenant` now (responses being written, pages buffered on its sockets). */
@@ -528,28 +495,33 @@ export class WeftServer {
     const session = signedIn!
     const quota = this.#tenantQuota(session.tenant)
     // The tenant's data is kept under its storage name (which a reset changes).
-    const storage = await this.#generations.storageName(session.tenant)
+    const storage = await this.#tenants.generations.storageName(session.tenant)
     if (route.kind === 'tenant') {
-      const parts = { usage: this.#usage, registry: this.#registry, mailbox: this.#mailbox, storage }
+      const parts = {
+        usage: this.#tenants.usage,
+        registry: this.#tenants.registry,
+        mailbox: this.#tenants.mailbox,
+        storage,
+      }
       return tenantUsage(session, parts, quota)
     }
     if (route.kind === 'mail') {
       this.#tenancy.requireFlag(session.tenant, 'mailbox')
       const request = parseMailRequest(route.op, body)
-      if (request.op === 'put') return this.#mailbox.put(storage, session.key, request, quota)
-      if (request.op === 'delete') return this.#mailbox.delete(storage, session.key, request)
-      return this.#mailbox.list(storage, request.after, request.limit)
+      if (request.op === 'put') return this.#tenants.mailbox.put(storage, session.key, request, quota)
+      if (request.op === 'delete') return this.#tenants.mailbox.delete(storage, session.key, request)
+      return this.#tenants.mailbox.list(storage, request.after, request.limit)
     }
     const { tenant } = session
     // The tenant's own entry size limit, when it sets one below the server's.
     const limits = { ...this.#limits, maxEntryBytes: this.#tenancy.settings(tenant).config.maxEntryBytes }
     const request = parseDbRequest(route.op, body, limits)
-    const store = await this.#usage.open(storage, route.db, quota)
+    const store = await this.#tenants.usage.open(storage, route.db, quota)
     const append = async (entries: readonly EntryEnvelope[]) => {
-      const r = await this.#usage.append(storage, route.db, entries, quota)
+      const r = await this.#tenants.usage.append(storage, route.db, entries, quota)
       this.#metrics?.stored(r.added, entries)
       this.#livePush?.stored(tenant, route.db, r.added.length, store)
-      this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#usage.usage(storage))
+      this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#tenants.usage.usage(storage))
       return r
     }
     const authors = this.#options.authors ?? 'members'
@@ -559,7 +531,7 @@ export class WeftServer {
       holds.push(h)
       return h
     }
-    return handleDbOp({ tenant, store, append, registry: this.#admission, limits, authors, hold }, request)
+    return handleDbOp({ tenant, store, append, registry: this.#tenants.admission, limits, authors, hold }, request)
   }
 
   /** While draining, a kept-alive connection ends after its answer: the client's next request goes elsewhere. */
@@ -613,7 +585,8 @@ export class WeftServer {
         return new LiveConnection(ws, {
           tenant: session.tenant,
           key: session.key,
-          open: async (t, db) => this.#usage.open(await this.#generations.storageName(t), db, this.#tenantQuota(t)),
+          open: async (t, db) =>
+            this.#tenants.usage.open(await this.#tenants.generations.storageName(t), db, this.#tenantQuota(t)),
           // The tenant's status and flags too: suspending it, or switching live push off, closes its sockets.
           authorize: async () => {
             await this.#tenancy.admit(session.tenant, { adopt: false })
