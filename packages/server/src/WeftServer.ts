@@ -7,7 +7,6 @@ import {
   ready,
   toWeftError,
   WeftError,
-  type EntryEnvelope,
   type KeyValueStore,
   type StoreFactory,
 } from '@weft/core/backend'
@@ -18,16 +17,13 @@ import {
   httpStatusOf,
   MAX_PRE_AUTH_BODY_BYTES,
   MSGPACK_TYPE,
-  parseDbRequest,
-  parseMailRequest,
-  parseTenantRequest,
   SOCKET_CLOSE,
   type MessageKind,
   type ProtocolLimits,
 } from '@weft/protocol'
-import { Authenticator, type Session } from './Authenticator.ts'
-import { handleDbOp } from './handleDbOp.ts'
-import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
+import { Authenticator } from './Authenticator.ts'
+import { handleOp, type OpContext } from './handleOp.ts'
+import type { TenantOpContext } from './handleTenantOp.ts'
 import { LiveConnection } from './LiveConnection.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
@@ -47,7 +43,7 @@ import { InFlight } from './InFlight.ts'
 import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
 import { parseRoute, type Route } from './parseRoute.ts'
 import { RequestRates } from './RequestRates.ts'
-import { RequestSignIn, type NamedTenant, type Seen } from './RequestSignIn.ts'
+import { RequestSignIn, type Seen } from './RequestSignIn.ts'
 import { answerProbe, answerReadiness } from './probes.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
 import { resolveTenant } from './resolveTenant.ts'
@@ -98,6 +94,8 @@ export class WeftServer {
   /** The tenant a request names, and its session. */
   readonly #signIn: RequestSignIn
   readonly #tenantOps: TenantOpContext
+  /** What the relay's operations need. */
+  readonly #ops: OpContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
   readonly #quotaFor: (tenant: string) => TenantQuota
@@ -182,6 +180,17 @@ export class WeftServer {
     }
     this.#metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
     this.#metrics?.watchLiveConnections(() => this.#live.size)
+    this.#ops = {
+      tenants: this.#tenants,
+      tenantOps: this.#tenantOps,
+      tenancy: () => this.#tenancy,
+      quotaFor: (tenant) => this.#tenantQuota(tenant),
+      limits: this.#limits,
+      options,
+      budget: this.#budget,
+      metrics: this.#metrics,
+      livePush: () => this.#livePush,
+    }
     this.#observer = new RequestObserver(options.logger, this.#metrics)
     this.#console = new ConsoleRoute(options.console ?? true)
     this.#http = createServer((req, res) => {
@@ -437,7 +446,7 @@ export class WeftServer {
       this.#observer.note(res, { bytesIn: raw.length })
       holds[0]?.resize(raw.length)
       const body = decodeMessage(raw, messageKind(route), this.#limits, maxBytes)
-      const result = await this.#dispatch(route, req, session, named, body, holds, address, seen)
+      const result = await handleOp(this.#ops, { route, req, session, named, body, holds, address, seen })
       this.#count(seen, false)
       const bytes = encodeBody(result)
       this.#endIfDraining(res)
@@ -465,73 +474,6 @@ export class WeftServer {
       res.end(text)
       if (drop) discardThenClose(req, this.#limits.maxBodyBytes)
     }
-  }
-
-  async #dispatch(
-    route: Exclude<Route, { kind: 'ws' }>,
-    req: IncomingMessage,
-    signedIn: Session | undefined,
-    named: NamedTenant,
-    body: unknown,
-    holds: Hold[],
-    address: string,
-    seen: Seen,
-  ): Promise<unknown> {
-    if (route.kind === 'tenant' && route.op !== 'usage') {
-      const tenant = resolveTenant(named)
-      if (tenant === undefined)
-        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
-      seen.tenant = tenant
-      if (route.op === 'register') await this.#tenancy.admitRegistration(tenant)
-      else await this.#tenancy.admit(tenant, { adopt: false })
-      const caller = { address, host: req.headers.host }
-      const result = await handleTenantOp(this.#tenantOps, tenant, parseTenantRequest(route.op, body), caller)
-      if (route.op === 'register') {
-        await this.#tenancy.catalogue.ensure(tenant)
-        this.#tenancy.emit(tenant, 'member-registered', result as Record<string, unknown>)
-      }
-      return result
-    }
-    const session = signedIn!
-    const quota = this.#tenantQuota(session.tenant)
-    // The tenant's data is kept under its storage name (which a reset changes).
-    const storage = await this.#tenants.generations.storageName(session.tenant)
-    if (route.kind === 'tenant') {
-      const parts = {
-        usage: this.#tenants.usage,
-        registry: this.#tenants.registry,
-        mailbox: this.#tenants.mailbox,
-        storage,
-      }
-      return tenantUsage(session, parts, quota)
-    }
-    if (route.kind === 'mail') {
-      this.#tenancy.requireFlag(session.tenant, 'mailbox')
-      const request = parseMailRequest(route.op, body)
-      if (request.op === 'put') return this.#tenants.mailbox.put(storage, session.key, request, quota)
-      if (request.op === 'delete') return this.#tenants.mailbox.delete(storage, session.key, request)
-      return this.#tenants.mailbox.list(storage, request.after, request.limit)
-    }
-    const { tenant } = session
-    // The tenant's own entry size limit, when it sets one below the server's.
-    const limits = { ...this.#limits, maxEntryBytes: this.#tenancy.settings(tenant).config.maxEntryBytes }
-    const request = parseDbRequest(route.op, body, limits)
-    const store = await this.#tenants.usage.open(storage, route.db, quota)
-    const append = async (entries: readonly EntryEnvelope[]) => {
-      const r = await this.#tenants.usage.append(storage, route.db, entries, quota)
-      this.#metrics?.stored(r.added, entries)
-      this.#livePush?.stored(tenant, route.db, r.added.length, store)
-      this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#tenants.usage.usage(storage))
-      return r
-    }
-    const authors = this.#options.authors ?? 'members'
-    const hold = (bytes: number): Hold => {
-      const h = this.#budget.hold(tenant, bytes)
-      if (!h) throw rateLimited("the server holds too much for this tenant's responses now; retry shortly", 1)
-      holds.push(h)
-      return h
-    }
-    return handleDbOp({ tenant, store, append, registry: this.#tenants.admission, limits, authors, hold }, request)
   }
 
   /** While draining, a kept-alive connection ends after its answer: the client's next request goes elsewhere. */
