@@ -17,14 +17,13 @@ import {
   httpStatusOf,
   MAX_PRE_AUTH_BODY_BYTES,
   MSGPACK_TYPE,
-  SOCKET_CLOSE,
   type MessageKind,
   type ProtocolLimits,
 } from '@weft/protocol'
 import { Authenticator } from './Authenticator.ts'
 import { handleOp, type OpContext } from './handleOp.ts'
+import { handleUpgrade, type UpgradeContext } from './handleUpgrade.ts'
 import type { TenantOpContext } from './handleTenantOp.ts'
-import { LiveConnection } from './LiveConnection.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { MemoryBudget, type Hold } from './MemoryBudget.ts'
@@ -68,9 +67,6 @@ function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
   return route.kind === 'mail' ? `mail/${route.op}` : route.op
 }
 
-/** A socket's producer pauses while more than this is buffered for the client. */
-const SOCKET_HIGH_WATER = 1024 * 1024
-
 /**
  * The Weft relay: stores and serves encrypted entries for many tenants and databases over HTTP
  * (MessagePack bodies) and pushes new entries to subscribed WebSocket clients. It holds no keys
@@ -96,6 +92,8 @@ export class WeftServer {
   readonly #tenantOps: TenantOpContext
   /** What the relay's operations need. */
   readonly #ops: OpContext
+  /** What accepting a live socket needs. */
+  readonly #upgrades: UpgradeContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
   readonly #quotaFor: (tenant: string) => TenantQuota
@@ -197,7 +195,7 @@ export class WeftServer {
       this.#observer.begin(req, res)
       void this.#handle(req, res)
     })
-    this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
+    this.#http.on('upgrade', (req, socket, head) => void handleUpgrade(this.#upgrades, req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
     this.#http.keepAliveTimeout = 65_000
@@ -205,6 +203,20 @@ export class WeftServer {
       pingIntervalMs: options.pingIntervalMs ?? 30_000,
       changed: (tenant) => this.#stats?.changed(tenant),
     })
+    this.#upgrades = {
+      signIn: this.#signIn,
+      auth: this.#auth,
+      tenants: this.#tenants,
+      tenancy: () => this.#tenancy,
+      quotaFor: (tenant) => this.#tenantQuota(tenant),
+      live: this.#live,
+      draining: () => this.#draining,
+      budget: this.#budget,
+      limits: this.#limits,
+      options,
+      presence: this.#presence,
+      log: this.#log,
+    }
   }
 
   /** Starts a server and resolves once it listens. */
@@ -313,7 +325,7 @@ export class WeftServer {
 
   /** Serves one WebSocket upgrade (for a server made by {@link open}, mounted in another app). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    return this.#upgrade(req, socket, head)
+    return handleUpgrade(this.#upgrades, req, socket, head)
   }
 
   /** The port it listens on. */
@@ -507,54 +519,6 @@ export class WeftServer {
     } catch (err) {
       this.#log(`quotas.forTenant failed for ${tenant}`, err)
       throw new WeftError(ErrorCodes.SERVER_ERROR, "the server could not work out the tenant's limits", { cause: err })
-    }
-  }
-
-  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      const route = parseRoute(url.pathname)
-      if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
-      const token = url.searchParams.get('token') ?? bearer(req)
-      const named = await this.#signIn.named(route.pathTenant, req)
-      const session = await this.#signIn.signedIn(token ?? undefined, named, addressOf(req), {})
-      this.#tenancy.requireFlag(session.tenant, 'livePush')
-      this.#live.accept(req, socket, head, (ws) => {
-        if (this.#draining) {
-          ws.close(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down')
-          return undefined
-        }
-        return new LiveConnection(ws, {
-          tenant: session.tenant,
-          key: session.key,
-          open: async (t, db) =>
-            this.#tenants.usage.open(await this.#tenants.generations.storageName(t), db, this.#tenantQuota(t)),
-          // The tenant's status and flags too: suspending it, or switching live push off, closes its sockets.
-          authorize: async () => {
-            await this.#tenancy.admit(session.tenant, { adopt: false })
-            this.#tenancy.requireFlag(session.tenant, 'livePush')
-            return this.#auth.check(session)
-          },
-          budget: this.#budget,
-          pageBytes: this.#limits.maxResponseBytes,
-          maxEntryBytes: this.#limits.maxEntryBytes,
-          outflow: {
-            highWaterBytes: SOCKET_HIGH_WATER,
-            maxBufferedBytes: SOCKET_HIGH_WATER + 2 * this.#limits.maxResponseBytes,
-            slowMs: this.#options.slowSocketMs ?? 30_000,
-          },
-          log: this.#log,
-          presence: this.#presence,
-        })
-      })
-    } catch (err) {
-      const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
-      const status = httpStatusOf(w.code)
-      const text = JSON.stringify({ code: w.code, message: w.message })
-      const retry = status === 429 || status === 503 ? `retry-after: ${retryAfterOf(err)}\r\n` : ''
-      socket.end(
-        `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`,
-      )
     }
   }
 }
