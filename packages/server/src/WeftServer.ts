@@ -5,67 +5,37 @@ import {
   ErrorCodes,
   MemoryStoreFactory,
   ready,
-  toWeftError,
   WeftError,
   type KeyValueStore,
   type StoreFactory,
 } from '@weft/core/backend'
-import {
-  DEFAULT_LIMITS,
-  decodeMessage,
-  encodeBody,
-  httpStatusOf,
-  MAX_PRE_AUTH_BODY_BYTES,
-  MSGPACK_TYPE,
-  type MessageKind,
-  type ProtocolLimits,
-} from '@weft/protocol'
+import { DEFAULT_LIMITS, type ProtocolLimits } from '@weft/protocol'
 import { Authenticator } from './Authenticator.ts'
-import { handleOp, type OpContext } from './handleOp.ts'
+import { handleRequest, type RequestContext } from './handleRequest.ts'
 import { handleUpgrade, type UpgradeContext } from './handleUpgrade.ts'
 import type { TenantOpContext } from './handleTenantOp.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
-import { MemoryBudget, type Hold } from './MemoryBudget.ts'
-import {
-  addressOf,
-  allowCors,
-  bearer,
-  discardThenClose,
-  hasBody,
-  rateLimited,
-  readBody,
-  retryAfterOf,
-  route404,
-} from './http.ts'
+import { MemoryBudget } from './MemoryBudget.ts'
+import { addressOf } from './http.ts'
 import { InFlight } from './InFlight.ts'
 import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
-import { parseRoute, type Route } from './parseRoute.ts'
 import { RequestRates } from './RequestRates.ts'
-import { RequestSignIn, type Seen } from './RequestSignIn.ts'
-import { answerProbe, answerReadiness } from './probes.ts'
+import { RequestSignIn } from './RequestSignIn.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
-import { resolveTenant } from './resolveTenant.ts'
 import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { tenantQuotaResolver } from './tenantQuota.ts'
 import { TenantState } from './TenantState.ts'
 import { RequestObserver } from './observability/RequestObserver.ts'
-import { routeShape } from './observability/routeShape.ts'
 import { ServerMetrics } from './observability/ServerMetrics.ts'
-import { answerMetrics } from './observability/answerMetrics.ts'
-import { handleAdmin, type AdminContext } from './tenancy/handleAdmin.ts'
+import type { AdminContext } from './tenancy/handleAdmin.ts'
 import { ConsoleRoute } from './console/answerConsole.ts'
 import { Tenancy } from './tenancy/Tenancy.ts'
 import type { ClusterStats } from './cluster/ClusterStats.ts'
 import { joinCluster } from './cluster/joinCluster.ts'
 import { openCluster, type Cluster } from './cluster/openCluster.ts'
-
-/** The decode budget of a route's body. */
-function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
-  return route.kind === 'mail' ? `mail/${route.op}` : route.op
-}
 
 /**
  * The Weft relay: stores and serves encrypted entries for many tenants and databases over HTTP
@@ -84,20 +54,12 @@ export class WeftServer {
   readonly #factory: StoreFactory
   /** Members, directories, data generations, stores, usage and mailboxes of the tenants. */
   readonly #tenants: TenantState
-  /** Who may create tenants, and how many. */
-  readonly #gate: RegistrationGate
   readonly #auth: Authenticator
-  /** The tenant a request names, and its session. */
-  readonly #signIn: RequestSignIn
-  readonly #tenantOps: TenantOpContext
-  /** What the relay's operations need. */
-  readonly #ops: OpContext
-  /** What accepting a live socket needs. */
-  readonly #upgrades: UpgradeContext
+  /** What serving requests and sockets needs (see `handleRequest` and `handleUpgrade`). */
+  readonly #serving: RequestContext & UpgradeContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
   readonly #quotaFor: (tenant: string) => TenantQuota
-  readonly #acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
   readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live: LiveSockets
@@ -105,16 +67,11 @@ export class WeftServer {
   readonly #presence: PresenceRelay
   /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
   readonly #budget: MemoryBudget
-  /** Request logs and metrics (see `logger` and `metrics` in the options). */
-  readonly #observer: RequestObserver
-  readonly #metrics: ServerMetrics | undefined
-  readonly #console: ConsoleRoute
   #closing: Promise<void> | undefined
   /** Set by a graceful close: the server takes no new work and says it is not ready. */
   #draining = false
   /** Requests being answered (a graceful close waits for them). */
   readonly #inFlight = new InFlight()
-  readonly #kv: KeyValueStore
   /** Live push to and from the other processes over the same storage, when there is a cluster. */
   #livePush: ClusterLivePush | undefined
   /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
@@ -136,13 +93,13 @@ export class WeftServer {
     this.#options = options
     this.#serverId = serverId
     this.#factory = factory
-    this.#kv = kv
     this.#log = options.log ?? (() => {})
     this.#tenants = new TenantState(kv, factory, { directory: options.directory, log: this.#log })
-    this.#gate = new RegistrationGate(options.registration)
+    // Who may create tenants, and how many.
+    const gate = new RegistrationGate(options.registration)
     this.#quotaFor = quotaFor
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
-    this.#acceptsOrigin = signInOrigins(options)
+    const acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#presence = new PresenceRelay(options.presence)
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst, cluster?.state.kv)
@@ -154,48 +111,34 @@ export class WeftServer {
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
-    this.#signIn = new RequestSignIn({
-      auth: this.#auth,
-      rates: this.#rates,
-      options,
-      tenancy: () => this.#tenancy,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-    })
-    this.#tenantOps = {
+    const tenancy = () => this.#tenancy
+    const quotaOf = (tenant: string) => this.#tenantQuota(tenant)
+    const signIn = new RequestSignIn({ auth: this.#auth, rates: this.#rates, options, tenancy, quotaFor: quotaOf })
+    const tenantOps: TenantOpContext = {
       serverId,
       registry: this.#tenants.registry,
       directory: this.#tenants.directory,
       times: this.#tenants.times,
       eraseData: (tenant) => this.#tenancy.nextGeneration(tenant),
-      gate: this.#gate,
+      gate,
       auth: this.#auth,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-      acceptsOrigin: this.#acceptsOrigin,
+      quotaFor: quotaOf,
+      acceptsOrigin,
       membershipsChanged: async (tenant) => {
         for (const c of this.#live.of(tenant)) void c.recheck()
         await this.#cluster?.state.touch(tenant)
       },
     }
-    this.#metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
-    this.#metrics?.watchLiveConnections(() => this.#live.size)
-    this.#ops = {
-      tenants: this.#tenants,
-      tenantOps: this.#tenantOps,
-      tenancy: () => this.#tenancy,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-      limits: this.#limits,
-      options,
-      budget: this.#budget,
-      metrics: this.#metrics,
-      livePush: () => this.#livePush,
-    }
-    this.#observer = new RequestObserver(options.logger, this.#metrics)
-    this.#console = new ConsoleRoute(options.console ?? true)
+    const metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
+    metrics?.watchLiveConnections(() => this.#live.size)
+    // Request logs and metrics (see `logger` and `metrics` in the options).
+    const observer = new RequestObserver(options.logger, metrics)
+    const consoleRoute = new ConsoleRoute(options.console ?? true)
     this.#http = createServer((req, res) => {
-      this.#observer.begin(req, res)
-      void this.#handle(req, res)
+      observer.begin(req, res)
+      void handleRequest(this.#serving, req, res)
     })
-    this.#http.on('upgrade', (req, socket, head) => void handleUpgrade(this.#upgrades, req, socket, head))
+    this.#http.on('upgrade', (req, socket, head) => void handleUpgrade(this.#serving, req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
     this.#http.keepAliveTimeout = 65_000
@@ -203,18 +146,30 @@ export class WeftServer {
       pingIntervalMs: options.pingIntervalMs ?? 30_000,
       changed: (tenant) => this.#stats?.changed(tenant),
     })
-    this.#upgrades = {
-      signIn: this.#signIn,
-      auth: this.#auth,
-      tenants: this.#tenants,
-      tenancy: () => this.#tenancy,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-      live: this.#live,
-      draining: () => this.#draining,
-      budget: this.#budget,
-      limits: this.#limits,
+    this.#serving = {
+      serverId,
       options,
+      kv,
+      limits: this.#limits,
+      tenants: this.#tenants,
+      tenantOps,
+      tenancy,
+      quotaFor: quotaOf,
+      signIn,
+      auth: this.#auth,
+      rates: this.#rates,
+      budget: this.#budget,
+      metrics,
+      observer,
+      console: consoleRoute,
+      live: this.#live,
+      inFlight: this.#inFlight,
       presence: this.#presence,
+      admin: () => this.#admin,
+      stats: () => this.#stats,
+      livePush: () => this.#livePush,
+      closing: () => this.#closing !== undefined,
+      draining: () => this.#draining,
       log: this.#log,
     }
   }
@@ -320,12 +275,12 @@ export class WeftServer {
 
   /** Serves one HTTP request (for a server made by {@link open}, mounted in another app). */
   handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return this.#handle(req, res)
+    return handleRequest(this.#serving, req, res)
   }
 
   /** Serves one WebSocket upgrade (for a server made by {@link open}, mounted in another app). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    return handleUpgrade(this.#upgrades, req, socket, head)
+    return handleUpgrade(this.#serving, req, socket, head)
   }
 
   /** The port it listens on. */
@@ -413,103 +368,6 @@ export class WeftServer {
     await this.#livePush?.close()
     await this.#cluster?.close()
     await this.#factory.close()
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.once('close', this.#inFlight.begin())
-    allowCors(req, res, this.#options.allowedOrigins ?? '*')
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-max-age': '600' }).end()
-      return
-    }
-    const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
-    if (answerProbe(req, res, state)) return
-    const readiness = { draining: this.#draining, checkStorage: () => this.#kv.get('server/identity') }
-    if (await answerReadiness(req, res, readiness)) return
-    if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
-    if (await handleAdmin(this.#admin, req, res)) return
-    if (await this.#console.answer(req, res)) return
-    let bodyRead = false
-    const seen: Seen = {}
-    try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      const route = parseRoute(url.pathname)
-      this.#observer.note(res, { route: routeShape(route, url.pathname) })
-      if (!route || route.kind === 'ws')
-        throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
-      if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
-      const address = addressOf(req)
-      const named = await this.#signIn.named(route.pathTenant, req)
-      // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
-      const preAuth = route.kind === 'tenant' && route.op !== 'usage'
-      const session = preAuth ? undefined : await this.#signIn.signedIn(bearer(req), named, address, seen)
-      const tenant = session?.tenant ?? resolveTenant(named)
-      if (tenant !== undefined) this.#observer.note(res, { tenant })
-      if (preAuth) this.#rates.takeAddress(address)
-      const maxBytes = preAuth
-        ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes)
-        : this.#limits.maxBodyBytes
-      // The body, then the response, held in the tenant's memory budget until the response is written or dropped.
-      const holds: Hold[] = []
-      res.once('close', () => holds.forEach((h) => h.release()))
-      if (session) holds.push(this.#holdBody(session.tenant, req, maxBytes))
-      const raw = await readBody(req, maxBytes)
-      bodyRead = true
-      this.#observer.note(res, { bytesIn: raw.length })
-      holds[0]?.resize(raw.length)
-      const body = decodeMessage(raw, messageKind(route), this.#limits, maxBytes)
-      const result = await handleOp(this.#ops, { route, req, session, named, body, holds, address, seen })
-      this.#count(seen, false)
-      const bytes = encodeBody(result)
-      this.#endIfDraining(res)
-      res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
-      res.end(bytes)
-    } catch (err) {
-      this.#count(seen, true)
-      const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
-      this.#observer.note(res, { code: w.code })
-      if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
-      const status = route404(w) ? 404 : httpStatusOf(w.code)
-      const text = JSON.stringify({ code: w.code, message: w.message })
-      // A body we refused to read (too large, or sent without a valid session) is thrown away as it
-      // arrives, never kept; one declared larger than any body we take closes the connection.
-      const drop = status === 413 || (!bodyRead && hasBody(req))
-      const close = drop && Number(req.headers['content-length'] ?? 0) > this.#limits.maxBodyBytes
-      if (!res.headersSent) {
-        this.#endIfDraining(res)
-        res.writeHead(status, {
-          'content-type': 'application/json',
-          ...(status === 429 || status === 503 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
-          ...(close ? { connection: 'close' } : {}),
-        })
-      }
-      res.end(text)
-      if (drop) discardThenClose(req, this.#limits.maxBodyBytes)
-    }
-  }
-
-  /** While draining, a kept-alive connection ends after its answer: the client's next request goes elsewhere. */
-  #endIfDraining(res: ServerResponse): void {
-    if (this.#draining) res.setHeader('connection', 'close')
-  }
-
-  /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */
-  #count(seen: Seen, refused: boolean): void {
-    if (seen.tenant !== undefined && this.#tenancy.catalogue.peek(seen.tenant)) {
-      this.#tenancy.counters.count(seen.tenant, refused)
-      this.#stats?.changed(seen.tenant)
-    }
-  }
-
-  /** Holds a request body (its declared size, or the most it may be) in the tenant's memory budget. */
-  #holdBody(tenant: string, req: IncomingMessage, maxBytes: number): Hold {
-    const declared = Number(req.headers['content-length'])
-    const h = this.#budget.hold(
-      tenant,
-      Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBytes) : maxBytes,
-    )
-    if (!h) throw rateLimited("the server holds too much for this tenant's requests now; retry shortly", 1)
-    return h
   }
 
   /** The tenant's limits; an operator's `forTenant` that fails is the server's failure, not the client's. */
