@@ -19,7 +19,6 @@ import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { MemoryBudget } from './MemoryBudget.ts'
 import { addressOf } from './http.ts'
 import { InFlight } from './InFlight.ts'
-import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
 import { RequestRates } from './RequestRates.ts'
 import { RequestSignIn } from './RequestSignIn.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
@@ -33,8 +32,7 @@ import { ServerMetrics } from './observability/ServerMetrics.ts'
 import type { AdminContext } from './tenancy/handleAdmin.ts'
 import { ConsoleRoute } from './console/answerConsole.ts'
 import { Tenancy } from './tenancy/Tenancy.ts'
-import type { ClusterStats } from './cluster/ClusterStats.ts'
-import { joinCluster } from './cluster/joinCluster.ts'
+import { ClusterLink } from './cluster/ClusterLink.ts'
 import { openCluster, type Cluster } from './cluster/openCluster.ts'
 
 /**
@@ -72,14 +70,13 @@ export class WeftServer {
   #draining = false
   /** Requests being answered (a graceful close waits for them). */
   readonly #inFlight = new InFlight()
-  /** Live push to and from the other processes over the same storage, when there is a cluster. */
-  #livePush: ClusterLivePush | undefined
   /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
   #tenancy!: Tenancy
   #admin!: AdminContext
   /** What it shares with other processes over the same storage (absent: it is the only one). */
   readonly #cluster: Cluster | undefined
-  #stats: ClusterStats | undefined
+  /** Its statistics and live push shared with the other processes, once joined (when there is a cluster). */
+  #link: ClusterLink | undefined
 
   private constructor(
     options: WeftServerOptions,
@@ -144,7 +141,7 @@ export class WeftServer {
     this.#http.keepAliveTimeout = 65_000
     this.#live = new LiveSockets({
       pingIntervalMs: options.pingIntervalMs ?? 30_000,
-      changed: (tenant) => this.#stats?.changed(tenant),
+      changed: (tenant) => this.#link?.stats.changed(tenant),
     })
     this.#serving = {
       serverId,
@@ -166,8 +163,8 @@ export class WeftServer {
       inFlight: this.#inFlight,
       presence: this.#presence,
       admin: () => this.#admin,
-      stats: () => this.#stats,
-      livePush: () => this.#livePush,
+      stats: () => this.#link?.stats,
+      livePush: () => this.#link?.livePush,
       closing: () => this.#closing !== undefined,
       draining: () => this.#draining,
       log: this.#log,
@@ -207,7 +204,7 @@ export class WeftServer {
   /** Listens to the other processes over the same storage, and shares request counts with them. */
   async #joinCluster(): Promise<void> {
     if (!this.#cluster) return
-    const stats = await joinCluster(this.#cluster, {
+    const link = await ClusterLink.join(this.#cluster, {
       tenancy: this.#tenancy,
       registry: this.#tenants.registry,
       directory: this.#tenants.directory,
@@ -215,26 +212,12 @@ export class WeftServer {
       auth: this.#auth,
       usage: this.#tenants.usage,
       mailbox: this.#tenants.mailbox,
-      sockets: () => this.#live.all(),
+      live: this.#live,
+      presence: this.#presence,
       log: this.#log,
     })
-    this.#stats = stats
-    this.#admin = { ...this.#admin, shared: (tenant) => stats.read(tenant) }
-    // Live push: what other processes store wakes this one's subscribers (the cluster closes the bus).
-    this.#livePush = new ClusterLivePush(
-      this.#cluster.bus,
-      {
-        wake: (tenant, db, upTo) => {
-          for (const c of this.#live.of(tenant)) c.poke(db, upTo)
-        },
-        wakeAll: () => {
-          for (const c of this.#live.all()) c.pokeAll()
-        },
-      },
-      { owned: false, log: this.#log },
-    )
-    await this.#livePush.ready()
-    this.#presence.link(this.#cluster.bus)
+    this.#link = link
+    this.#admin = { ...this.#admin, shared: (tenant) => link.stats.read(tenant) }
   }
 
   async #openTenancy(kv: KeyValueStore): Promise<void> {
@@ -364,8 +347,7 @@ export class WeftServer {
     this.#live.close()
     this.#http.closeAllConnections()
     await closed
-    await this.#stats?.close()
-    await this.#livePush?.close()
+    await this.#link?.close()
     await this.#cluster?.close()
     await this.#factory.close()
   }
