@@ -17,7 +17,6 @@ import type { TenantOpContext } from './handleTenantOp.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
 import { MemoryBudget } from './MemoryBudget.ts'
-import { addressOf } from './http.ts'
 import { InFlight } from './InFlight.ts'
 import { RequestRates } from './RequestRates.ts'
 import { RequestSignIn } from './RequestSignIn.ts'
@@ -31,7 +30,8 @@ import { RequestObserver } from './observability/RequestObserver.ts'
 import { ServerMetrics } from './observability/ServerMetrics.ts'
 import type { AdminContext } from './tenancy/handleAdmin.ts'
 import { ConsoleRoute } from './console/answerConsole.ts'
-import { Tenancy } from './tenancy/Tenancy.ts'
+import type { Tenancy } from './tenancy/Tenancy.ts'
+import { openServerTenancy } from './tenancy/openServerTenancy.ts'
 import { ClusterLink } from './cluster/ClusterLink.ts'
 import { openCluster, type Cluster } from './cluster/openCluster.ts'
 
@@ -58,7 +58,6 @@ export class WeftServer {
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
   readonly #quotaFor: (tenant: string) => TenantQuota
-  readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live: LiveSockets
   /** Passes presence messages between a tenant's sockets; keeps none. */
@@ -87,7 +86,6 @@ export class WeftServer {
     cluster: Cluster | undefined,
   ) {
     this.#cluster = cluster
-    this.#options = options
     this.#serverId = serverId
     this.#factory = factory
     this.#log = options.log ?? (() => {})
@@ -196,7 +194,20 @@ export class WeftServer {
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
     const server = new WeftServer(options, factory, kv, quotaFor, serverId, cluster)
-    await server.#openTenancy(kv)
+    const opened = await openServerTenancy({
+      options,
+      kv,
+      factory,
+      maxEntryBytes: server.#limits.maxEntryBytes,
+      tenants: server.#tenants,
+      live: server.#live,
+      rates: server.#rates,
+      auth: server.#auth,
+      quotaFor: (tenant) => server.#tenantQuota(tenant),
+      log: server.#log,
+    })
+    server.#tenancy = opened.tenancy
+    server.#admin = opened.admin
     await server.#joinCluster()
     return server
   }
@@ -218,37 +229,6 @@ export class WeftServer {
     })
     this.#link = link
     this.#admin = { ...this.#admin, shared: (tenant) => link.stats.read(tenant) }
-  }
-
-  async #openTenancy(kv: KeyValueStore): Promise<void> {
-    const recheckLive = (tenant: string) => {
-      for (const c of this.#live.of(tenant)) void c.recheck()
-    }
-    this.#tenancy = await Tenancy.open(this.#options.tenancy ?? {}, {
-      kv,
-      factory: this.#factory,
-      maxEntryBytes: this.#limits.maxEntryBytes,
-      open: (tenant, db) => this.#tenants.stores.open(tenant, db),
-      generations: this.#tenants.generations,
-      recheckLive,
-      forget: (tenant) => this.#tenants.forget(tenant),
-      log: this.#log,
-    })
-    this.#admin = {
-      tenancy: this.#tenancy,
-      usage: this.#tenants.usage,
-      registry: this.#tenants.registry,
-      mailbox: this.#tenants.mailbox,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-      liveConnections: (tenant) => this.#live.countOf(tenant),
-      directory: this.#tenants.directory,
-      times: this.#tenants.times,
-      socketsByKey: (tenant) => this.#live.countByKey(tenant),
-      recheckLive,
-      log: this.#log,
-      takeAddress: (req) => this.#rates.takeAddress(addressOf(req)),
-      sessionTenant: async (token) => (await this.#auth.authenticate(token)).tenant,
-    }
   }
 
   /** The server's tenancy: catalogue, API keys, event bus and its streams, request counters. */
