@@ -11,8 +11,8 @@ import {
 } from '@weft/core/backend'
 import { DEFAULT_LIMITS, type ProtocolLimits } from '@weft/protocol'
 import { Authenticator } from './Authenticator.ts'
-import { handleRequest, type RequestContext } from './handleRequest.ts'
-import { handleUpgrade, type UpgradeContext } from './handleUpgrade.ts'
+import { serveRequest, type RequestContext } from './serveRequest.ts'
+import { serveUpgrade, type UpgradeContext } from './serveUpgrade.ts'
 import type { TenantOpContext } from './handleTenantOp.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
@@ -53,7 +53,7 @@ export class WeftServer {
   /** Members, directories, data generations, stores, usage and mailboxes of the tenants. */
   readonly #tenants: TenantState
   readonly #auth: Authenticator
-  /** What serving requests and sockets needs (see `handleRequest` and `handleUpgrade`). */
+  /** What serving requests and sockets needs (see `serveRequest` and `serveUpgrade`). */
   readonly #serving: RequestContext & UpgradeContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
@@ -131,9 +131,9 @@ export class WeftServer {
     const consoleRoute = new ConsoleRoute(options.console ?? true)
     this.#http = createServer((req, res) => {
       observer.begin(req, res)
-      void handleRequest(this.#serving, req, res)
+      void serveRequest(this.#serving, req, res)
     })
-    this.#http.on('upgrade', (req, socket, head) => void handleUpgrade(this.#serving, req, socket, head))
+    this.#http.on('upgrade', (req, socket, head) => void serveUpgrade(this.#serving, req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
     this.#http.keepAliveTimeout = 65_000
@@ -238,12 +238,12 @@ export class WeftServer {
 
   /** Serves one HTTP request (for a server made by {@link open}, mounted in another app). */
   handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return handleRequest(this.#serving, req, res)
+    return serveRequest(this.#serving, req, res)
   }
 
   /** Serves one WebSocket upgrade (for a server made by {@link open}, mounted in another app). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    return handleUpgrade(this.#serving, req, socket, head)
+    return serveUpgrade(this.#serving, req, socket, head)
   }
 
   /** The port it listens on. */

@@ -72,7 +72,7 @@ function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
  * the body is read within its limit and held in the tenant's memory budget, with the response,
  * until the response is written. A refusal is answered `{ code, message }` with its HTTP status.
  */
-export async function handleRequest(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function serveRequest(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.once('close', ctx.inFlight.begin())
   const { options, limits, observer } = ctx
   allowCors(req, res, options.allowedOrigins ?? '*')

@@ -42,7 +42,7 @@ const SOCKET_HIGH_WATER = 1024 * 1024
  * checks its session, the tenant's status and flags again over its life. A refused upgrade is
  * answered with the refusal's HTTP status and `{ code, message }`, and closed.
  */
-export async function handleUpgrade(
+export async function serveUpgrade(
   ctx: UpgradeContext,
   req: IncomingMessage,
   socket: Duplex,
