@@ -3,98 +3,37 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import {
   ErrorCodes,
-  isWeftError,
   MemoryStoreFactory,
   ready,
-  toWeftError,
   WeftError,
-  type EntryEnvelope,
   type KeyValueStore,
   type StoreFactory,
 } from '@weft/core/backend'
-import {
-  DEFAULT_LIMITS,
-  decodeMessage,
-  encodeBody,
-  httpStatusOf,
-  MAX_PRE_AUTH_BODY_BYTES,
-  MSGPACK_TYPE,
-  parseDbRequest,
-  parseMailRequest,
-  parseTenantRequest,
-  SOCKET_CLOSE,
-  TENANT_HEADER,
-  type MessageKind,
-  type ProtocolLimits,
-} from '@weft/protocol'
-import { Admission } from './Admission.ts'
-import { Authenticator, type Session } from './Authenticator.ts'
-import { handleDbOp } from './handleDbOp.ts'
-import { handleTenantOp, tenantUsage, type TenantOpContext } from './handleTenantOp.ts'
-import { LiveConnection } from './LiveConnection.ts'
+import { DEFAULT_LIMITS, type ProtocolLimits } from '@weft/protocol'
+import { Authenticator } from './Authenticator.ts'
+import { serveRequest, type RequestContext } from './serveRequest.ts'
+import { serveUpgrade, type UpgradeContext } from './serveUpgrade.ts'
+import type { TenantOpContext } from './handleTenantOp.ts'
 import { LiveSockets } from './LiveSockets.ts'
 import { PresenceRelay } from './presence/PresenceRelay.ts'
-import { Mailbox } from './Mailbox.ts'
-import { MemoryBudget, type Hold } from './MemoryBudget.ts'
-import { MemberRegistry } from './MemberRegistry.ts'
-import { MemberTimes } from './MemberTimes.ts'
-import {
-  addressOf,
-  allowCors,
-  bearer,
-  discardThenClose,
-  hasBody,
-  headerValue,
-  rateLimited,
-  readBody,
-  retryAfterOf,
-  route404,
-} from './http.ts'
+import { MemoryBudget } from './MemoryBudget.ts'
 import { InFlight } from './InFlight.ts'
-import { ClusterLivePush } from './cluster/ClusterLivePush.ts'
-import { parseRoute, type Route } from './parseRoute.ts'
 import { RequestRates } from './RequestRates.ts'
-import { answerProbe, answerReadiness } from './probes.ts'
+import { RequestSignIn } from './RequestSignIn.ts'
 import { RegistrationGate } from './RegistrationGate.ts'
-import { resolveTenant, subdomainTenant } from './resolveTenant.ts'
 import { serverIdentity } from './serverIdentity.ts'
 import { signInOrigins } from './signInOrigins.ts'
 import type { TenantQuota, WeftServerOptions } from './ServerOptions.ts'
 import { tenantQuotaResolver } from './tenantQuota.ts'
-import { TenantDirectory } from './TenantDirectory.ts'
-import { TenantGenerations } from './TenantGenerations.ts'
-import { TenantStores } from './TenantStores.ts'
-import { UsageLedger } from './UsageLedger.ts'
+import { TenantState } from './TenantState.ts'
 import { RequestObserver } from './observability/RequestObserver.ts'
-import { routeShape } from './observability/routeShape.ts'
 import { ServerMetrics } from './observability/ServerMetrics.ts'
-import { answerMetrics } from './observability/answerMetrics.ts'
-import { handleAdmin, type AdminContext } from './tenancy/handleAdmin.ts'
+import type { AdminContext } from './tenancy/handleAdmin.ts'
 import { ConsoleRoute } from './console/answerConsole.ts'
-import { Tenancy } from './tenancy/Tenancy.ts'
-import type { ClusterStats } from './cluster/ClusterStats.ts'
-import { joinCluster } from './cluster/joinCluster.ts'
+import type { Tenancy } from './tenancy/Tenancy.ts'
+import { openServerTenancy } from './tenancy/openServerTenancy.ts'
+import { ClusterLink } from './cluster/ClusterLink.ts'
 import { openCluster, type Cluster } from './cluster/openCluster.ts'
-
-/** Where a request names its tenant, besides its session. */
-type NamedTenant = {
-  readonly path?: string
-  readonly header?: string
-  readonly subdomain?: string
-  readonly app?: string
-  readonly fixed?: string
-}
-
-/** The tenant a request turned out to be for, once known (for its tenant's request counts). */
-type Seen = { tenant?: string }
-
-/** The decode budget of a route's body. */
-function messageKind(route: Exclude<Route, { kind: 'ws' }>): MessageKind {
-  return route.kind === 'mail' ? `mail/${route.op}` : route.op
-}
-
-/** A socket's producer pauses while more than this is buffered for the client. */
-const SOCKET_HIGH_WATER = 1024 * 1024
 
 /**
  * The Weft relay: stores and serves encrypted entries for many tenants and databases over HTTP
@@ -111,51 +50,32 @@ export class WeftServer {
   readonly #http: Server
   readonly #serverId: string
   readonly #factory: StoreFactory
-  readonly #stores: TenantStores
-  readonly #registry: MemberRegistry
-  /** The tenants' directories: the devices they admit, from signed records. */
-  readonly #directory: TenantDirectory
-  /** Registrations and directories together: what a key is to a tenant. */
-  readonly #admission: Admission
-  /** When each device key was admitted and last signed in. */
-  readonly #times: MemberTimes
-  /** Where each tenant's data lives (a reset moves it to a new, empty place). */
-  readonly #generations: TenantGenerations
-  readonly #mailbox: Mailbox
-  /** Who may create tenants, and how many. */
-  readonly #gate: RegistrationGate
+  /** Members, directories, data generations, stores, usage and mailboxes of the tenants. */
+  readonly #tenants: TenantState
   readonly #auth: Authenticator
-  readonly #tenantOps: TenantOpContext
+  /** What serving requests and sockets needs (see `serveRequest` and `serveUpgrade`). */
+  readonly #serving: RequestContext & UpgradeContext
   readonly #limits: ProtocolLimits
   readonly #rates: RequestRates
-  readonly #usage: UsageLedger
   readonly #quotaFor: (tenant: string) => TenantQuota
-  readonly #acceptsOrigin: (origin: unknown, host: string | undefined) => boolean
-  readonly #options: WeftServerOptions
   readonly #log: (message: string, error?: unknown) => void
   readonly #live: LiveSockets
   /** Passes presence messages between a tenant's sockets; keeps none. */
   readonly #presence: PresenceRelay
   /** What the server holds in memory per tenant: responses being written, pages buffered on sockets. */
   readonly #budget: MemoryBudget
-  /** Request logs and metrics (see `logger` and `metrics` in the options). */
-  readonly #observer: RequestObserver
-  readonly #metrics: ServerMetrics | undefined
-  readonly #console: ConsoleRoute
   #closing: Promise<void> | undefined
   /** Set by a graceful close: the server takes no new work and says it is not ready. */
   #draining = false
   /** Requests being answered (a graceful close waits for them). */
   readonly #inFlight = new InFlight()
-  readonly #kv: KeyValueStore
-  /** Live push to and from the other processes over the same storage, when there is a cluster. */
-  #livePush: ClusterLivePush | undefined
   /** Tenants' lifecycle, settings, keys, events and stats (set by `open`, before any request). */
   #tenancy!: Tenancy
   #admin!: AdminContext
   /** What it shares with other processes over the same storage (absent: it is the only one). */
   readonly #cluster: Cluster | undefined
-  #stats: ClusterStats | undefined
+  /** Its statistics and live push shared with the other processes, once joined (when there is a cluster). */
+  #link: ClusterLink | undefined
 
   private constructor(
     options: WeftServerOptions,
@@ -166,68 +86,87 @@ export class WeftServer {
     cluster: Cluster | undefined,
   ) {
     this.#cluster = cluster
-    this.#options = options
     this.#serverId = serverId
     this.#factory = factory
-    this.#kv = kv
     this.#log = options.log ?? (() => {})
-    this.#stores = new TenantStores(factory)
-    this.#registry = new MemberRegistry(kv)
-    this.#directory = new TenantDirectory(kv, options.directory)
-    this.#admission = new Admission(this.#registry, this.#directory)
-    this.#times = new MemberTimes(kv)
-    this.#generations = new TenantGenerations(kv)
-    this.#mailbox = new Mailbox(kv)
-    this.#gate = new RegistrationGate(options.registration)
-    this.#usage = new UsageLedger(kv, this.#stores, this.#log)
+    this.#tenants = new TenantState(kv, factory, { directory: options.directory, log: this.#log })
+    // Who may create tenants, and how many.
+    const gate = new RegistrationGate(options.registration)
     this.#quotaFor = quotaFor
     this.#budget = new MemoryBudget((tenant) => this.#tenantQuota(tenant).maxHeldBytesPerTenant)
-    this.#acceptsOrigin = signInOrigins(options)
+    const acceptsOrigin = signInOrigins(options)
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.#presence = new PresenceRelay(options.presence)
     this.#rates = new RequestRates(this.#limits.requestsPerSecond, this.#limits.burst, cluster?.state.kv)
-    if (cluster) {
-      for (const part of [this.#registry, this.#directory, this.#mailbox]) part.share(cluster.state)
-      this.#usage.share()
-    }
-    this.#auth = new Authenticator(this.#admission, {
+    if (cluster) this.#tenants.share(cluster.state)
+    this.#auth = new Authenticator(this.#tenants.admission, {
       serverId,
       ...(cluster ? { shared: cluster.sessions, fresh: (t: string) => cluster.state.fresh(t) } : {}),
       ...(options.signIn ? { challenges: options.signIn } : {}),
       sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
-    this.#tenantOps = {
+    const tenancy = () => this.#tenancy
+    const quotaOf = (tenant: string) => this.#tenantQuota(tenant)
+    const signIn = new RequestSignIn({ auth: this.#auth, rates: this.#rates, options, tenancy, quotaFor: quotaOf })
+    const tenantOps: TenantOpContext = {
       serverId,
-      registry: this.#registry,
-      directory: this.#directory,
-      times: this.#times,
+      registry: this.#tenants.registry,
+      directory: this.#tenants.directory,
+      times: this.#tenants.times,
       eraseData: (tenant) => this.#tenancy.nextGeneration(tenant),
-      gate: this.#gate,
+      gate,
       auth: this.#auth,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-      acceptsOrigin: this.#acceptsOrigin,
+      quotaFor: quotaOf,
+      acceptsOrigin,
       membershipsChanged: async (tenant) => {
         for (const c of this.#live.of(tenant)) void c.recheck()
         await this.#cluster?.state.touch(tenant)
       },
     }
-    this.#metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
-    this.#metrics?.watchLiveConnections(() => this.#live.size)
-    this.#observer = new RequestObserver(options.logger, this.#metrics)
-    this.#console = new ConsoleRoute(options.console ?? true)
+    const metrics = options.metrics ? (options.metrics.registry ?? new ServerMetrics()) : undefined
+    metrics?.watchLiveConnections(() => this.#live.size)
+    // Request logs and metrics (see `logger` and `metrics` in the options).
+    const observer = new RequestObserver(options.logger, metrics)
+    const consoleRoute = new ConsoleRoute(options.console ?? true)
     this.#http = createServer((req, res) => {
-      this.#observer.begin(req, res)
-      void this.#handle(req, res)
+      observer.begin(req, res)
+      void serveRequest(this.#serving, req, res)
     })
-    this.#http.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head))
+    this.#http.on('upgrade', (req, socket, head) => void serveUpgrade(this.#serving, req, socket, head))
     this.#http.on('clientError', (_err, socket) => socket.destroy())
     // Longer than clients keep idle connections, so a request never races the server closing one.
     this.#http.keepAliveTimeout = 65_000
     this.#live = new LiveSockets({
       pingIntervalMs: options.pingIntervalMs ?? 30_000,
-      changed: (tenant) => this.#stats?.changed(tenant),
+      changed: (tenant) => this.#link?.stats.changed(tenant),
     })
+    this.#serving = {
+      serverId,
+      options,
+      kv,
+      limits: this.#limits,
+      tenants: this.#tenants,
+      tenantOps,
+      tenancy,
+      quotaFor: quotaOf,
+      signIn,
+      auth: this.#auth,
+      rates: this.#rates,
+      budget: this.#budget,
+      metrics,
+      observer,
+      console: consoleRoute,
+      live: this.#live,
+      inFlight: this.#inFlight,
+      presence: this.#presence,
+      admin: () => this.#admin,
+      stats: () => this.#link?.stats,
+      livePush: () => this.#link?.livePush,
+      closing: () => this.#closing !== undefined,
+      draining: () => this.#draining,
+      log: this.#log,
+    }
   }
 
   /** Starts a server and resolves once it listens. */
@@ -255,7 +194,20 @@ export class WeftServer {
       challengeTtlMs: options.challengeTtlMs ?? 60_000,
     })
     const server = new WeftServer(options, factory, kv, quotaFor, serverId, cluster)
-    await server.#openTenancy(kv)
+    const opened = await openServerTenancy({
+      options,
+      kv,
+      factory,
+      maxEntryBytes: server.#limits.maxEntryBytes,
+      tenants: server.#tenants,
+      live: server.#live,
+      rates: server.#rates,
+      auth: server.#auth,
+      quotaFor: (tenant) => server.#tenantQuota(tenant),
+      log: server.#log,
+    })
+    server.#tenancy = opened.tenancy
+    server.#admin = opened.admin
     await server.#joinCluster()
     return server
   }
@@ -263,71 +215,20 @@ export class WeftServer {
   /** Listens to the other processes over the same storage, and shares request counts with them. */
   async #joinCluster(): Promise<void> {
     if (!this.#cluster) return
-    const stats = await joinCluster(this.#cluster, {
+    const link = await ClusterLink.join(this.#cluster, {
       tenancy: this.#tenancy,
-      registry: this.#registry,
-      directory: this.#directory,
-      generations: this.#generations,
+      registry: this.#tenants.registry,
+      directory: this.#tenants.directory,
+      generations: this.#tenants.generations,
       auth: this.#auth,
-      usage: this.#usage,
-      mailbox: this.#mailbox,
-      sockets: () => this.#live.all(),
+      usage: this.#tenants.usage,
+      mailbox: this.#tenants.mailbox,
+      live: this.#live,
+      presence: this.#presence,
       log: this.#log,
     })
-    this.#stats = stats
-    this.#admin = { ...this.#admin, shared: (tenant) => stats.read(tenant) }
-    // Live push: what other processes store wakes this one's subscribers (the cluster closes the bus).
-    this.#livePush = new ClusterLivePush(
-      this.#cluster.bus,
-      {
-        wake: (tenant, db, upTo) => {
-          for (const c of this.#live.of(tenant)) c.poke(db, upTo)
-        },
-        wakeAll: () => {
-          for (const c of this.#live.all()) c.pokeAll()
-        },
-      },
-      { owned: false, log: this.#log },
-    )
-    await this.#livePush.ready()
-    this.#presence.link(this.#cluster.bus)
-  }
-
-  async #openTenancy(kv: KeyValueStore): Promise<void> {
-    const recheckLive = (tenant: string) => {
-      for (const c of this.#live.of(tenant)) void c.recheck()
-    }
-    this.#tenancy = await Tenancy.open(this.#options.tenancy ?? {}, {
-      kv,
-      factory: this.#factory,
-      maxEntryBytes: this.#limits.maxEntryBytes,
-      open: (tenant, db) => this.#stores.open(tenant, db),
-      generations: this.#generations,
-      recheckLive,
-      forget: (tenant) => {
-        this.#registry.forget(tenant)
-        this.#directory.forget(tenant)
-        this.#usage.forget(tenant)
-        this.#mailbox.forget(tenant)
-        this.#stores.forget(tenant)
-      },
-      log: this.#log,
-    })
-    this.#admin = {
-      tenancy: this.#tenancy,
-      usage: this.#usage,
-      registry: this.#registry,
-      mailbox: this.#mailbox,
-      quotaFor: (tenant) => this.#tenantQuota(tenant),
-      liveConnections: (tenant) => this.#live.countOf(tenant),
-      directory: this.#directory,
-      times: this.#times,
-      socketsByKey: (tenant) => this.#live.countByKey(tenant),
-      recheckLive,
-      log: this.#log,
-      takeAddress: (req) => this.#rates.takeAddress(addressOf(req)),
-      sessionTenant: async (token) => (await this.#auth.authenticate(token)).tenant,
-    }
+    this.#link = link
+    this.#admin = { ...this.#admin, shared: (tenant) => link.stats.read(tenant) }
   }
 
   /** The server's tenancy: catalogue, API keys, event bus and its streams, request counters. */
@@ -337,12 +238,12 @@ export class WeftServer {
 
   /** Serves one HTTP request (for a server made by {@link open}, mounted in another app). */
   handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return this.#handle(req, res)
+    return serveRequest(this.#serving, req, res)
   }
 
   /** Serves one WebSocket upgrade (for a server made by {@link open}, mounted in another app). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    return this.#upgrade(req, socket, head)
+    return serveUpgrade(this.#serving, req, socket, head)
   }
 
   /** The port it listens on. */
@@ -376,7 +277,7 @@ export class WeftServer {
 
   /** Append listeners on the stores the server opened: one per live subscription (for leak checks). */
   storeListeners(): Promise<number> {
-    return this.#stores.listenerCount()
+    return this.#tenants.stores.listenerCount()
   }
 
   /** Bytes the server holds in memory for `tenant` now (responses being written, pages buffered on its sockets). */
@@ -426,201 +327,9 @@ export class WeftServer {
     this.#live.close()
     this.#http.closeAllConnections()
     await closed
-    await this.#stats?.close()
-    await this.#livePush?.close()
+    await this.#link?.close()
     await this.#cluster?.close()
     await this.#factory.close()
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.once('close', this.#inFlight.begin())
-    allowCors(req, res, this.#options.allowedOrigins ?? '*')
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-max-age': '600' }).end()
-      return
-    }
-    const state = { serverId: this.#serverId, live: this.#closing === undefined, liveConnections: this.#live.size }
-    if (answerProbe(req, res, state)) return
-    const readiness = { draining: this.#draining, checkStorage: () => this.#kv.get('server/identity') }
-    if (await answerReadiness(req, res, readiness)) return
-    if (this.#options.metrics && (await answerMetrics(req, res, this.#metrics!, this.#options.metrics.token))) return
-    if (await handleAdmin(this.#admin, req, res)) return
-    if (await this.#console.answer(req, res)) return
-    let bodyRead = false
-    const seen: Seen = {}
-    try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      const route = parseRoute(url.pathname)
-      this.#observer.note(res, { route: routeShape(route, url.pathname) })
-      if (!route || route.kind === 'ws')
-        throw new WeftError(ErrorCodes.PROTOCOL, `no such operation: ${req.method} ${url.pathname}`)
-      if (req.method !== 'POST') throw new WeftError(ErrorCodes.PROTOCOL, 'every operation is a POST')
-      const address = addressOf(req)
-      const named = await this.#named(route.pathTenant, req)
-      // Signed in before a byte of the body is read; before sign-in, a small body and the address's rate.
-      const preAuth = route.kind === 'tenant' && route.op !== 'usage'
-      const session = preAuth ? undefined : await this.#signedIn(bearer(req), named, address, seen)
-      const tenant = session?.tenant ?? resolveTenant(named)
-      if (tenant !== undefined) this.#observer.note(res, { tenant })
-      if (preAuth) this.#rates.takeAddress(address)
-      const maxBytes = preAuth
-        ? Math.min(MAX_PRE_AUTH_BODY_BYTES, this.#limits.maxBodyBytes)
-        : this.#limits.maxBodyBytes
-      // The body, then the response, held in the tenant's memory budget until the response is written or dropped.
-      const holds: Hold[] = []
-      res.once('close', () => holds.forEach((h) => h.release()))
-      if (session) holds.push(this.#holdBody(session.tenant, req, maxBytes))
-      const raw = await readBody(req, maxBytes)
-      bodyRead = true
-      this.#observer.note(res, { bytesIn: raw.length })
-      holds[0]?.resize(raw.length)
-      const body = decodeMessage(raw, messageKind(route), this.#limits, maxBytes)
-      const result = await this.#dispatch(route, req, session, named, body, holds, address, seen)
-      this.#count(seen, false)
-      const bytes = encodeBody(result)
-      this.#endIfDraining(res)
-      res.writeHead(200, { 'content-type': MSGPACK_TYPE, 'content-length': bytes.length })
-      res.end(bytes)
-    } catch (err) {
-      this.#count(seen, true)
-      const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
-      this.#observer.note(res, { code: w.code })
-      if (w.code === ErrorCodes.SERVER_ERROR || w.code === ErrorCodes.STORAGE_ERROR) this.#log('request failed', err)
-      const status = route404(w) ? 404 : httpStatusOf(w.code)
-      const text = JSON.stringify({ code: w.code, message: w.message })
-      // A body we refused to read (too large, or sent without a valid session) is thrown away as it
-      // arrives, never kept; one declared larger than any body we take closes the connection.
-      const drop = status === 413 || (!bodyRead && hasBody(req))
-      const close = drop && Number(req.headers['content-length'] ?? 0) > this.#limits.maxBodyBytes
-      if (!res.headersSent) {
-        this.#endIfDraining(res)
-        res.writeHead(status, {
-          'content-type': 'application/json',
-          ...(status === 429 || status === 503 ? { 'retry-after': String(retryAfterOf(err)) } : {}),
-          ...(close ? { connection: 'close' } : {}),
-        })
-      }
-      res.end(text)
-      if (drop) discardThenClose(req, this.#limits.maxBodyBytes)
-    }
-  }
-
-  async #dispatch(
-    route: Exclude<Route, { kind: 'ws' }>,
-    req: IncomingMessage,
-    signedIn: Session | undefined,
-    named: NamedTenant,
-    body: unknown,
-    holds: Hold[],
-    address: string,
-    seen: Seen,
-  ): Promise<unknown> {
-    if (route.kind === 'tenant' && route.op !== 'usage') {
-      const tenant = resolveTenant(named)
-      if (tenant === undefined)
-        throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'name the tenant in the path, X-Tenant-ID header or subdomain')
-      seen.tenant = tenant
-      if (route.op === 'register') await this.#tenancy.admitRegistration(tenant)
-      else await this.#tenancy.admit(tenant, { adopt: false })
-      const caller = { address, host: req.headers.host }
-      const result = await handleTenantOp(this.#tenantOps, tenant, parseTenantRequest(route.op, body), caller)
-      if (route.op === 'register') {
-        await this.#tenancy.catalogue.ensure(tenant)
-        this.#tenancy.emit(tenant, 'member-registered', result as Record<string, unknown>)
-      }
-      return result
-    }
-    const session = signedIn!
-    const quota = this.#tenantQuota(session.tenant)
-    // The tenant's data is kept under its storage name (which a reset changes).
-    const storage = await this.#generations.storageName(session.tenant)
-    if (route.kind === 'tenant') {
-      const parts = { usage: this.#usage, registry: this.#registry, mailbox: this.#mailbox, storage }
-      return tenantUsage(session, parts, quota)
-    }
-    if (route.kind === 'mail') {
-      this.#tenancy.requireFlag(session.tenant, 'mailbox')
-      const request = parseMailRequest(route.op, body)
-      if (request.op === 'put') return this.#mailbox.put(storage, session.key, request, quota)
-      if (request.op === 'delete') return this.#mailbox.delete(storage, session.key, request)
-      return this.#mailbox.list(storage, request.after, request.limit)
-    }
-    const { tenant } = session
-    // The tenant's own entry size limit, when it sets one below the server's.
-    const limits = { ...this.#limits, maxEntryBytes: this.#tenancy.settings(tenant).config.maxEntryBytes }
-    const request = parseDbRequest(route.op, body, limits)
-    const store = await this.#usage.open(storage, route.db, quota)
-    const append = async (entries: readonly EntryEnvelope[]) => {
-      const r = await this.#usage.append(storage, route.db, entries, quota)
-      this.#metrics?.stored(r.added, entries)
-      this.#livePush?.stored(tenant, route.db, r.added.length, store)
-      this.#tenancy.reportAppend(tenant, route.db, r, quota, () => this.#usage.usage(storage))
-      return r
-    }
-    const authors = this.#options.authors ?? 'members'
-    const hold = (bytes: number): Hold => {
-      const h = this.#budget.hold(tenant, bytes)
-      if (!h) throw rateLimited("the server holds too much for this tenant's responses now; retry shortly", 1)
-      holds.push(h)
-      return h
-    }
-    return handleDbOp({ tenant, store, append, registry: this.#admission, limits, authors, hold }, request)
-  }
-
-  /** While draining, a kept-alive connection ends after its answer: the client's next request goes elsewhere. */
-  #endIfDraining(res: ServerResponse): void {
-    if (this.#draining) res.setHeader('connection', 'close')
-  }
-
-  /** Counts a request of a tenant the catalogue holds, refused or not (for its statistics). */
-  #count(seen: Seen, refused: boolean): void {
-    if (seen.tenant !== undefined && this.#tenancy.catalogue.peek(seen.tenant)) {
-      this.#tenancy.counters.count(seen.tenant, refused)
-      this.#stats?.changed(seen.tenant)
-    }
-  }
-
-  /** Where a request names its tenant: path, header, subdomain, the embedding app, the server's one tenant. */
-  async #named(pathTenant: string | undefined, req: IncomingMessage): Promise<NamedTenant> {
-    return {
-      path: pathTenant,
-      header: headerValue(req.headers[TENANT_HEADER]),
-      subdomain: subdomainTenant(req.headers.host, this.#options.baseDomain),
-      app: (await this.#options.resolveTenant?.(req)) ?? undefined,
-      fixed: this.#tenancy.options.tenant,
-    }
-  }
-
-  /**
-   * The session of a signed-in request, checked before its body is read, then counted against the
-   * session's rate and its tenant's. A request whose token fails counts against its address, so
-   * made-up tokens are slowed like any anonymous call.
-   */
-  async #signedIn(token: string | undefined, named: NamedTenant, address: string, seen: Seen): Promise<Session> {
-    let session: Session
-    try {
-      session = await this.#session(token, named)
-    } catch (err) {
-      if (isWeftError(err, ErrorCodes.UNAUTHORIZED)) this.#rates.takeAddress(address)
-      throw err
-    }
-    seen.tenant = session.tenant
-    // The session check just brought the tenant's cached state up to date.
-    await this.#tenancy.admit(session.tenant, { adopt: true, fresh: false })
-    this.#rates.takeSession(session.token)
-    await this.#rates.takeTenant(session.tenant, this.#tenantQuota(session.tenant))
-    return session
-  }
-
-  /** Holds a request body (its declared size, or the most it may be) in the tenant's memory budget. */
-  #holdBody(tenant: string, req: IncomingMessage, maxBytes: number): Hold {
-    const declared = Number(req.headers['content-length'])
-    const h = this.#budget.hold(
-      tenant,
-      Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBytes) : maxBytes,
-    )
-    if (!h) throw rateLimited("the server holds too much for this tenant's requests now; retry shortly", 1)
-    return h
   }
 
   /** The tenant's limits; an operator's `forTenant` that fails is the server's failure, not the client's. */
@@ -630,60 +339,6 @@ export class WeftServer {
     } catch (err) {
       this.#log(`quotas.forTenant failed for ${tenant}`, err)
       throw new WeftError(ErrorCodes.SERVER_ERROR, "the server could not work out the tenant's limits", { cause: err })
-    }
-  }
-
-  /** The session of a request, checked against every tenant the request names. */
-  async #session(token: string | undefined, named: NamedTenant): Promise<Session> {
-    const session = await this.#auth.authenticate(token)
-    resolveTenant({ ...named, token: session.tenant })
-    return session
-  }
-
-  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    try {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      const route = parseRoute(url.pathname)
-      if (route?.kind !== 'ws') throw new WeftError(ErrorCodes.PROTOCOL, 'no such socket')
-      const token = url.searchParams.get('token') ?? bearer(req)
-      const named = await this.#named(route.pathTenant, req)
-      const session = await this.#signedIn(token ?? undefined, named, addressOf(req), {})
-      this.#tenancy.requireFlag(session.tenant, 'livePush')
-      this.#live.accept(req, socket, head, (ws) => {
-        if (this.#draining) {
-          ws.close(SOCKET_CLOSE.GOING_AWAY, 'this server process is shutting down')
-          return undefined
-        }
-        return new LiveConnection(ws, {
-          tenant: session.tenant,
-          key: session.key,
-          open: async (t, db) => this.#usage.open(await this.#generations.storageName(t), db, this.#tenantQuota(t)),
-          // The tenant's status and flags too: suspending it, or switching live push off, closes its sockets.
-          authorize: async () => {
-            await this.#tenancy.admit(session.tenant, { adopt: false })
-            this.#tenancy.requireFlag(session.tenant, 'livePush')
-            return this.#auth.check(session)
-          },
-          budget: this.#budget,
-          pageBytes: this.#limits.maxResponseBytes,
-          maxEntryBytes: this.#limits.maxEntryBytes,
-          outflow: {
-            highWaterBytes: SOCKET_HIGH_WATER,
-            maxBufferedBytes: SOCKET_HIGH_WATER + 2 * this.#limits.maxResponseBytes,
-            slowMs: this.#options.slowSocketMs ?? 30_000,
-          },
-          log: this.#log,
-          presence: this.#presence,
-        })
-      })
-    } catch (err) {
-      const w = toWeftError(err, ErrorCodes.SERVER_ERROR)
-      const status = httpStatusOf(w.code)
-      const text = JSON.stringify({ code: w.code, message: w.message })
-      const retry = status === 429 || status === 503 ? `retry-after: ${retryAfterOf(err)}\r\n` : ''
-      socket.end(
-        `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${retry}connection: close\r\n\r\n${text}`,
-      )
     }
   }
 }
