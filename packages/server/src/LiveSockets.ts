@@ -40,6 +40,11 @@ export class LiveSockets {
     return this.#byTenant.get(tenant) ?? []
   }
 
+  /** Has every open socket of `tenant` check its standing again (a membership, status or setting changed). */
+  recheck(tenant: string): void {
+    for (const c of this.of(tenant)) void c.recheck()
+  }
+
   /** How many sockets `tenant` has open. */
   countOf(tenant: string): number {
     return this.#byTenant.get(tenant)?.size ?? 0

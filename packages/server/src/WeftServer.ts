@@ -120,7 +120,7 @@ export class WeftServer {
       quotaFor: quotaOf,
       acceptsOrigin,
       membershipsChanged: async (tenant) => {
-        for (const c of this.#live.of(tenant)) void c.recheck()
+        this.#live.recheck(tenant)
         await this.#cluster?.state.touch(tenant)
       },
     }

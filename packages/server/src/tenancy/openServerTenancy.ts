@@ -30,9 +30,7 @@ export interface ServerTenancyParts {
  */
 export async function openServerTenancy(p: ServerTenancyParts): Promise<{ tenancy: Tenancy; admin: AdminContext }> {
   const { tenants, live } = p
-  const recheckLive = (tenant: string) => {
-    for (const c of live.of(tenant)) void c.recheck()
-  }
+  const recheckLive = (tenant: string) => live.recheck(tenant)
   const tenancy = await Tenancy.open(p.options.tenancy ?? {}, {
     kv: p.kv,
     factory: p.factory,
