@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -89,6 +90,8 @@ describe('a database opens from its persisted index and materialises documents o
     // Evicted (the cache holds two), yet the handle still reads its data: detached, not freed.
     expect(db.cacheStats().materialised).toBe(2)
     expect(held.getData()).toEqual({ v: 1 })
+    // Its Automerge document was freed at eviction: the handle reads the plain view it left.
+    expect(() => A.getHeads(held.getData())).toThrow()
     await db.changeDoc(held.getId(), (d) => void (d.getData().v = 2))
     expect(held.getData()).toEqual({ v: 2 })
     expect(held.getHeads()).toEqual((await db.getDocument(held.getId()))!.getHeads())

@@ -560,7 +560,7 @@ export class Database {
     })
   }
 
-  /** A handle given to a caller: evicting its document then detaches it instead of freeing it. */
+  /** A handle given to a caller: evicting its document then detaches it (its Automerge document freed, its view kept). */
   #handle<T extends DocData>(state: DocState): Document<T> {
     state.handedOut = true
     return new Document<T>(state)

@@ -13,8 +13,8 @@ export interface CacheBound {
  * The documents of a database this process holds, and where the rest are. A materialised document
  * holds its Automerge document and lives in a least-recently-used cache that
  * {@link DocDirectory.trim} keeps within a count and a byte bound, calling `Automerge.free` on
- * what it evicts, except on a document handles were given out on: that one is detached for its
- * handles instead (see `DatabaseOptions.cacheSize`). Any other document is known by its summary,
+ * what it evicts; a document handles were given out on is detached, its handles keeping the plain
+ * view of the freed document (see `DatabaseOptions.cacheSize`). Any other document is known by its summary,
  * read from the persisted index when first needed ({@link DocDirectory.fetch}) and dropped from
  * memory again once it is stored; listings page through the stored summaries
  * ({@link DocDirectory.pages}). Without a persisted index every summary stays in memory.

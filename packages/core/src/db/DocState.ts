@@ -54,8 +54,10 @@ export class DocState {
   bytes = 0
   /** Some state's `successor` is this one (a handle's chain of states leads here). */
   hasPredecessor = false
-  /** True once a handle on this state was given to a caller: evicting it then detaches instead of freeing. */
+  /** True once a handle on this state was given to a caller: evicting it then detaches it (see {@link DocState.detach}). */
   handedOut = false
+  /** Detached: `am` is only the JavaScript view of a freed Automerge document, for handles to read. */
+  #viewOnly = false
   /** Set when evicted while handed out: the state the database went on with (see {@link DocState.current}). */
   successor: DocState | undefined
 
@@ -78,7 +80,7 @@ export class DocState {
   /**
    * The newest state a handle on this one should show: following the states the database went on
    * with after evictions, the last one that is materialised, else the newest that still holds its
-   * Automerge document (a detached state keeps it for its handles).
+   * document view (a detached state keeps the view of its freed Automerge document for its handles).
    */
   current(): DocState {
     let best: DocState | undefined
@@ -94,9 +96,10 @@ export class DocState {
   }
 
   /**
-   * Evicts a state handles were given out on without freeing it: a new state, holding the same
-   * summary and no Automerge document, takes its place in the database, and this one keeps its
-   * Automerge document for the handles until they are unreachable (Automerge frees it then).
+   * Evicts a state handles were given out on: a new state, holding the same summary and no
+   * Automerge document, takes its place in the database. This one frees its Automerge document's
+   * WebAssembly memory now and keeps only the document's JavaScript view (plain, already
+   * materialised objects) for the handles to read, which the garbage collector reclaims with them.
    */
   detach(): DocState {
     const next = new DocState(this.id, false)
@@ -110,6 +113,9 @@ export class DocState {
     next.setSummary(this.am !== null, this.missing())
     next.hasPredecessor = true
     this.successor = next
+    if (this.am && !this.#viewOnly) A.free(this.am)
+    this.#viewOnly = true
+    this.waiting = []
     return next
   }
 
@@ -194,7 +200,7 @@ export class DocState {
 
   /** Releases the Automerge document's WebAssembly memory. */
   free(): void {
-    if (this.am) A.free(this.am)
+    if (this.am && !this.#viewOnly) A.free(this.am)
     this.am = null
     this.waiting = []
   }

@@ -21,10 +21,10 @@ export interface DatabaseOptions {
    * evicted first and freed with `Automerge.free`: a count (default 1,000), or
    * `{ documents?, bytes? }` to bound the count, the estimated bytes (see {@link CacheSize}), or both. Every other document is known by
    * a small summary from the database's persisted index and is materialised again on its next
-   * use. Eviction never frees a document under a caller's `Document` handle: a document
-   * handles were given out on is detached instead (it keeps its Automerge document for them, and
-   * Automerge frees that once they are unreachable), and a handle shows the newest state the
-   * database has materialised since (its data as at eviction until the document is used again).
+   * use. Eviction frees the Automerge document even under a caller's `Document` handle: the
+   * handle keeps the document's plain JavaScript view (its data as at eviction, reclaimed by the
+   * garbage collector with the handle) until the database materialises the document again, and
+   * then shows the newest state. Handles therefore never hold Automerge memory beyond the bound.
    */
   readonly cacheSize?: number | CacheSize
   /**
