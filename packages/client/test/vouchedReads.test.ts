@@ -2,11 +2,31 @@
 // is authentic when an authentic entry of its author, read with it or held by the store the read
 // is for, lists its hash. So a pull accepts exactly what a direct append would.
 
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { copyEntries, ErrorCodes, generateSigningKeyPair, MemoryChangeStore, ready, toHex } from '@weft/core/backend'
+import {
+  copyEntries,
+  ErrorCodes,
+  generateSigningKeyPair,
+  MemoryChangeStore,
+  ready,
+  toHex,
+  type AppendResult,
+  type ChangeHash,
+  type EntryEnvelope,
+} from '@weft/core/backend'
 import { EntryFactory, envelope, withBadSignature } from '@weft/core/testing'
 import { WeftServer } from '@weft/server'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '../src/index.ts'
+
+/** A store that takes a while to append, as a disk-backed one under load does. */
+class SlowStore extends MemoryChangeStore {
+  override async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {
+    const list = [...entries]
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    return super.appendMany(list)
+  }
+}
 
 let server: WeftServer
 let remote: RemoteChangeStore
@@ -73,5 +93,62 @@ describe('reading vouched entries from a server', () => {
     const claim = (author: Uint8Array) => ({ hash: foreign.hash, author: toHex(author) })
     expect(await holder.vouched([claim(y.signer.publicKey), claim(x.signer.publicKey)])).toEqual([false, true])
     expect((await copyEntries(remote, holder, [foreign.hash])).rejected).toHaveLength(0) // the server never took it
+  })
+
+  it('takes what a copy one batch at a time takes, though it reads each batch ahead of storing the one before', async () => {
+    const f = new EntryFactory(1)
+    const bad = withBadSignature(f.entry(0))
+    const tip = envelope(f.entry(0, [bad.hash]))
+    await remote.appendMany([bad, tip])
+    // The voucher comes first, one entry per batch: the bad-signature entry is read (ahead) before
+    // the voucher is stored, and taken once it is.
+    const target = new SlowStore()
+    const copied = await copyEntries(remote, target, [tip.hash, bad.hash], 1)
+    expect(copied.rejected).toEqual([])
+    expect(new Set(copied.added)).toEqual(new Set([tip.hash, bad.hash]))
+  })
+
+  it('accepts what a copy one batch at a time accepts, whatever the batch size and order (property)', async () => {
+    // A chain by one author in which every other entry carries a bad signature, vouched for by the
+    // next link. Whether a copy takes a bad entry depends on whether its voucher was stored first;
+    // a copy that reads ahead must decide every entry as a copy that reads each batch only once
+    // the one before it is stored.
+    const x = new EntryFactory(1)
+    const chain: { hash: ChangeHash; bytes: Uint8Array }[] = []
+    let deps: ChangeHash[] = []
+    for (let i = 0; i < 6; i++) {
+      const e = i % 2 === 0 ? withBadSignature(x.entry(0, deps)) : envelope(x.entry(0, deps))
+      chain.push(e)
+      deps = [e.hash]
+    }
+    const all = chain
+    await remote.appendMany(all)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(
+          all.map((e) => e.hash),
+          { minLength: all.length },
+        ),
+        fc.integer({ min: 1, max: all.length }),
+        async (order, batchSize) => {
+          const reference = new MemoryChangeStore()
+          const taken: ChangeHash[] = []
+          const refused: ChangeHash[] = []
+          for (let i = 0; i < order.length; i += batchSize) {
+            const one = await copyEntries(remote, reference, order.slice(i, i + batchSize), batchSize)
+            taken.push(...one.added)
+            refused.push(...one.rejected.map((r) => r.hash))
+          }
+          // A target slower to store than the server is to answer: each read-ahead is checked
+          // before the batch before it is stored.
+          const target = new SlowStore()
+          const copied = await copyEntries(remote, target, order, batchSize)
+          expect(new Set(copied.added)).toEqual(new Set(taken))
+          expect(new Set(copied.rejected.map((r) => r.hash))).toEqual(new Set(refused))
+          expect(taken.length + refused.length).toBe(all.length)
+        },
+      ),
+      { numRuns: 40 },
+    )
   })
 })

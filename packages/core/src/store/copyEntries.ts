@@ -1,4 +1,4 @@
-import type { AppendResult, ChangeStore, RejectedEntry } from './ChangeStore.ts'
+import type { AppendResult, ChangeStore, CheckedRead, RejectedEntry } from './ChangeStore.ts'
 import type { EntryEnvelope } from '../entries/index.ts'
 import { ErrorCodes, isWeftError } from '../errors.ts'
 import type { ChangeHash } from '../types.ts'
@@ -66,14 +66,27 @@ export async function copyEntries(
   let done = 0
   let bytes = 0
   progress.report({ phase: 'copy', entries: 0, totalEntries: total, bytes: 0 })
+  // The target answers for what it holds, so an entry is accepted as if appended to it directly.
+  const vouched = target.vouched ? { vouched: target.vouched.bind(target) } : {}
+  const readBatch = (batch: readonly ChangeHash[]): Promise<CheckedRead> =>
+    source.getChangesChecked
+      ? source.getChangesChecked(batch, vouched)
+      : source.getChanges(batch).then((entries) => ({ entries, rejected: [] }))
+  // One batch is read ahead while the one before it is appended (and, with `onBatch`,
+  // materialised), so a remote source's transfer overlaps the target's work.
+  let ahead: Promise<CheckedRead> | undefined
   for (let i = 0; i < hashes.length; i += batchSize) {
     throwIfAborted(options.signal, 'copy')
-    const batch = hashes.slice(i, i + batchSize)
-    // The target answers for what it holds, so an entry is accepted as if appended to it directly.
-    const vouched = target.vouched ? { vouched: target.vouched.bind(target) } : {}
-    const read = source.getChangesChecked
-      ? await source.getChangesChecked(batch, vouched)
-      : { entries: await source.getChanges(batch), rejected: [] }
+    let read = await (ahead ?? readBatch(hashes.slice(i, i + batchSize)))
+    // Read ahead, an entry was checked before the batch before it was stored, which may vouch for
+    // it: what that check refused is read and checked again now, so acceptance is what a copy one
+    // batch at a time decides (refusals are rare, so this costs nothing in the usual case).
+    if (ahead && read.rejected.length) {
+      const again = await readBatch(read.rejected.map((r) => r.hash))
+      read = { entries: [...read.entries, ...again.entries], rejected: again.rejected }
+    }
+    ahead = i + batchSize < hashes.length ? readBatch(hashes.slice(i + batchSize, i + 2 * batchSize)) : undefined
+    ahead?.catch(() => undefined) // awaited on the next turn, which throws a failure there
     rejected.push(...read.rejected)
     const entries = read.entries
     for (const result of await appendSplitting(target, entries)) {
@@ -82,7 +95,7 @@ export async function copyEntries(
       existing += result.existing.length
       if (result.added.length && options.onBatch) await options.onBatch(result.added)
     }
-    done += batch.length
+    done += Math.min(batchSize, hashes.length - i)
     for (const e of entries) bytes += e.bytes.length
     progress.report({ phase: 'copy', entries: done, totalEntries: total, bytes })
   }
