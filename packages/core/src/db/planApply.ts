@@ -12,6 +12,8 @@ export interface ApplyPlan {
 interface Node {
   readonly header: ChangeHeader
   readonly children: Node[]
+  /** Held back by an earlier plan, which found it a valid change. */
+  readonly wasHeld: boolean
   missing: number
   done: boolean
 }
@@ -29,8 +31,9 @@ interface Node {
  * call). A change whose dependencies are missing is never handed to Automerge, which would queue it
  * and apply it later in one call with whatever releases it; it waits in the plan's `waiting`.
  *
- * `held` are changes held back by an earlier plan; `inDoc` tells whether the document has a change.
- * Bytes that are not a change come first, in a call of their own: Automerge refuses that call.
+ * `held` are changes held back by an earlier plan (each decoded once, when it was first held back,
+ * and not again); `inDoc` tells whether the document has a change. Bytes that are not a change come
+ * first, in a call of their own: Automerge refuses that call.
  */
 export function planApply(
   held: readonly ChangeHeader[],
@@ -40,16 +43,16 @@ export function planApply(
   const unreadable: Uint8Array[] = []
   const byHash = new Map<string, Node>()
   const nodes: Node[] = []
-  const add = (header: ChangeHeader) => {
+  const add = (header: ChangeHeader, wasHeld: boolean) => {
     if (byHash.has(header.hash)) return
-    const node: Node = { header, children: [], missing: 0, done: false }
+    const node: Node = { header, children: [], missing: 0, done: false, wasHeld }
     byHash.set(header.hash, node)
     nodes.push(node)
   }
-  for (const h of held) add(h)
+  for (const h of held) add(h, true)
   for (const bytes of changes) {
     const header = readChangeHeader(bytes)
-    if (header) add(header)
+    if (header) add(header, false)
     else unreadable.push(bytes)
   }
   // Most dependencies outside the batch are the document's heads; others are looked up (it costs more).
@@ -97,7 +100,7 @@ export function planApply(
   const invalid: Uint8Array[] = []
   for (const node of nodes) {
     if (node.done) continue
-    if (isChange(node.header.bytes)) waiting.push(node.header)
+    if (node.wasHeld || isChange(node.header.bytes)) waiting.push(node.header)
     else invalid.push(node.header.bytes)
   }
   if (invalid.length) calls.unshift(invalid)
