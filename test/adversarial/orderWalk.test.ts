@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { packHashes, ready, type ChangeHash } from '@weft/core/backend'
+import { copyMissingEntries, MemoryChangeStore, packHashes, ready, type ChangeHash } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { RemoteChangeStore, ServerConnection } from '@weft/client'
 import type { Bodies } from '@weft/protocol'
@@ -49,5 +49,28 @@ describe('order', () => {
     const found = await remote.findNewChanges(hashes.filter((h) => !lacking.has(h)))
     expect(found).toEqual(hashes.filter((h) => lacking.has(h)))
     expect(orders).toBeGreaterThanOrEqual(3)
+  })
+
+  it('orders more hashes than one request takes by their arrival numbers, and a copy follows that order', async () => {
+    const {
+      tenantId,
+      devices: [a],
+    } = await setupTenant(server.url, { count: 1 })
+    const connection = new ServerConnection({ url: server.url, tenant: tenantId, key: a!.key, limits })
+    const remote = new RemoteChangeStore({ connection, db: 'chains' })
+    const factory = new EntryFactory(90)
+    const entries = Array.from({ length: 90 }, (_, i) => envelope(factory.entry(i)))
+    for (let i = 0; i < entries.length; i += 20) await remote.relay(entries.slice(i, i + 20))
+    const arrival = entries.map((e) => e.hash)
+
+    // 90 hashes asked in hash order: five requests of at most 20, merged into one arrival order.
+    expect(await remote.inArrivalOrder([...arrival].sort())).toEqual(arrival)
+
+    // A copy of more than one batch takes the entries in the server's arrival order, not in the
+    // hash order reconciliation finds them in.
+    const target = new MemoryChangeStore()
+    const copied = await copyMissingEntries(remote, target, { batchSize: 25 })
+    expect(copied.added).toEqual(arrival)
+    expect(await target.getAllChangeHashes()).toEqual(arrival)
   })
 })

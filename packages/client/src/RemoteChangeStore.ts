@@ -57,6 +57,9 @@ export interface RemoteLiveOptions {
   readonly backoff?: BackoffOptions
 }
 
+/** Hashes per `get` request (fewer when the server takes fewer): an answer is cut short past `maxResponseBytes` anyway. */
+const GET_HASHES = 500
+
 /** Bytes of entries per push request, well under the default body limit. */
 const PUSH_BYTES = 4 * 1024 * 1024
 
@@ -200,37 +203,64 @@ export class RemoteChangeStore extends BaseChangeStore {
   }
 
   /**
-   * The hashes the server holds that are not in `knownHashes`, in the server's arrival order
-   * (within each run of 10,000): found by set reconciliation (bytes ∝ the difference), then put
-   * in order by the server.
+   * The hashes the server holds that are not in `knownHashes`, in the server's arrival order: found
+   * by set reconciliation (bytes ∝ the difference), then put in order by the server
+   * ({@link inArrivalOrder}).
    */
   override async findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]> {
     if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
     const { need } = await this.reconcileWith(new SortedHashSet(knownHashes))
-    const out: ChangeHash[] = []
-    for (const chunk of chunks(need, this.connection.limits.maxHashesPerRequest))
-      out.push(...(await this.#order(chunk)))
-    return out
+    return this.inArrivalOrder(need)
   }
 
-  /** The given hashes the server holds, in its arrival order: the server walks its order a stretch per request. */
-  async #order(hashes: readonly ChangeHash[]): Promise<ChangeHash[]> {
+  /**
+   * The given hashes the server holds, in its arrival order: the server walks its order a stretch
+   * per request, for at most `maxHashesPerRequest` hashes at a time, and names each hash's arrival
+   * number, by which the answers for more hashes are merged. (From a server that names none, each
+   * run of `maxHashesPerRequest` is in order, one after another.)
+   */
+  override async inArrivalOrder(hashes: readonly ChangeHash[]): Promise<ChangeHash[]> {
+    if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
+    const size = this.connection.limits.maxHashesPerRequest
+    for (let attempt = 0; ; attempt++) {
+      const runs: Ordered[] = []
+      for (const chunk of chunks(hashes, size)) runs.push(await this.#order(chunk))
+      if (runs.length <= 1) return runs[0]?.hashes ?? []
+      // Merged only when every answer numbers its hashes in one epoch; a store that started over
+      // between them is asked again (once), else the runs are taken as they are.
+      const epoch = runs[0]!.epoch
+      if (runs.every((r) => r.seqs && r.epoch === epoch)) {
+        const all = runs.flatMap((r) => r.hashes.map((hash, i) => ({ hash, seq: r.seqs![i]! })))
+        return all.sort((a, b) => a.seq - b.seq).map((x) => x.hash)
+      }
+      if (attempt > 0 || runs.some((r) => !r.seqs)) return runs.flatMap((r) => r.hashes)
+    }
+  }
+
+  async #order(hashes: readonly ChangeHash[]): Promise<Ordered> {
     const found: ChangeHash[] = []
+    const seqs: number[] = []
+    let numbered = true
     let wanted = hashes
+    let epoch = ''
     for (let since: Cursor | null = null; wanted.length;) {
       const r: Bodies['order']['res'] = await this.connection.db(this.db, 'order', {
         hashes: packHashes(wanted),
         since,
       })
       if (since && r.cursor.epoch !== since.epoch) return this.#order(hashes) // the server's store started over
+      epoch = r.cursor.epoch
       const got = unpackHashes(r.hashes)
       found.push(...got)
+      if (Array.isArray(r.seqs) && r.seqs.length === got.length && r.seqs.every(Number.isSafeInteger))
+        seqs.push(...r.seqs)
+      else numbered = false
       if (r.done) break
       const seen = new Set<string>(got)
       wanted = wanted.filter((h) => !seen.has(h))
       since = r.cursor
     }
-    return found
+    return numbered ? { hashes: found, seqs, epoch } : { hashes: found, epoch }
   }
 
   /** One request: the server's page after `since` (its epoch decides whether it starts over). */
@@ -287,7 +317,7 @@ export class RemoteChangeStore extends BaseChangeStore {
     for (const [h, bytes] of fed) byHash.set(h, bytes)
     for (const chunk of chunks(
       [...new Set(hashes)].filter((h) => !fed.has(h)),
-      500,
+      Math.min(GET_HASHES, this.connection.limits.maxHashesPerRequest),
     )) {
       // A response holds at most the server's maxResponseBytes: `next` says how far it got; ask for the rest.
       for (let rest = chunk; rest.length;) {
@@ -354,6 +384,13 @@ const wire = (e: EntryEnvelope): WireEntry => ({ hash: e.hash, bytes: e.bytes })
 
 function* chunks<T>(xs: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size)
+}
+
+/** Hashes in a server's arrival order, with their arrival numbers in `epoch` when it named them. */
+interface Ordered {
+  readonly hashes: ChangeHash[]
+  readonly seqs?: number[]
+  readonly epoch: string
 }
 
 /** Splits entries into batches of at most `count` entries and about `bytes` bytes. */

@@ -60,11 +60,13 @@ export interface Bodies {
   'doc-hashes': { req: { docId: string }; res: { hashes: Uint8Array } }
   /**
    * The given hashes the server holds, in its arrival order, found by walking a bounded stretch of
-   * that order from `since` (null: the start): pass `cursor` back until `done`.
+   * that order from `since` (null: the start): pass `cursor` back until `done`. `seqs[i]` is the
+   * arrival number of the i-th hash (in the epoch of `cursor`), so a client ordering more hashes
+   * than one request takes merges the answers; a server before it sends none.
    */
   order: {
     req: { hashes: Uint8Array; since?: Cursor | null }
-    res: { hashes: Uint8Array; cursor: Cursor; done: boolean }
+    res: { hashes: Uint8Array; cursor: Cursor; done: boolean; seqs?: number[] }
   }
   /** What the signed-in tenant stores on the server, across its databases, and its limits there. */
   usage: { req: Record<string, never>; res: TenantUsage }

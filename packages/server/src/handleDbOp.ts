@@ -75,15 +75,20 @@ export async function handleDbOp(ctx: DbOpContext, request: DbRequest): Promise<
       // ending early once every hash is found; the client passes the cursor back until done.
       const wanted = new Set<string>(request.hashes)
       const found: ChangeHash[] = []
+      const seqs: number[] = []
       let at = request.since
       for (let pages = 1; ; pages++) {
         const page = await store.scan(at, { limit: ctx.limits.maxHashesPerRequest })
-        if (page.reset) found.length = 0
-        for (const e of page.entries) if (wanted.has(e.hash)) found.push(e.hash)
+        if (page.reset) found.length = seqs.length = 0
+        for (const e of page.entries)
+          if (wanted.has(e.hash)) {
+            found.push(e.hash)
+            seqs.push(e.seq)
+          }
         at = page.cursor
         const done = page.done || found.length === wanted.size
         if (done || pages >= ORDER_PAGES)
-          return { hashes: packHashes(found), cursor: at, done } satisfies Bodies['order']['res']
+          return { hashes: packHashes(found), cursor: at, done, seqs } satisfies Bodies['order']['res']
       }
     }
     case 'doc-hashes':

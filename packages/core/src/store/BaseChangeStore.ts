@@ -69,6 +69,9 @@ export function positionCheck(hash: ChangeHash): string {
   return hash.slice(0, CURSOR_CHECK_CHARS)
 }
 
+/** Arrival positions {@link BaseChangeStore.inArrivalOrder} reads at a time. */
+const ARRIVAL_WALK_PAGE = 10_000
+
 /**
  * The public face of every store. It verifies each appended entry (size, content hash, structure,
  * signature), dedupes, serialises appends so arrival numbers are handed out in order, and emits
@@ -280,6 +283,24 @@ export abstract class BaseChangeStore implements ChangeStore {
   async getAllChangeHashesForDoc(docId: DocId): Promise<ChangeHash[]> {
     this.#open()
     return this._hashesForDoc(docId)
+  }
+
+  /**
+   * The held hashes among `hashes`, in arrival order: walks the arrival index from the start,
+   * 10,000 positions a read, until every asked hash is found or the index ends. Time grows with
+   * the position of the last one found, memory with `hashes` only.
+   */
+  async inArrivalOrder(hashes: readonly ChangeHash[]): Promise<ChangeHash[]> {
+    this.#open()
+    const wanted = new Set(hashes)
+    const found: ChangeHash[] = []
+    for (let after = 0; found.length < wanted.size;) {
+      const page = await this._scan(after, ARRIVAL_WALK_PAGE)
+      for (const item of page) if (wanted.has(item.hash)) found.push(item.hash)
+      if (page.length < ARRIVAL_WALK_PAGE) break
+      after = page.at(-1)!.seq
+    }
+    return found
   }
 
   async findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]> {

@@ -119,6 +119,14 @@ export interface ChangeStore {
   getAllChangeHashes(): Promise<ChangeHash[]>
   /** Every held hash of one document, in arrival order. */
   getAllChangeHashesForDoc(docId: DocId): Promise<ChangeHash[]>
+  /**
+   * Optional: the held hashes among `hashes`, in this store's arrival order (unknown ones left
+   * out). A copy of more than one batch asks its source, so each batch follows the order the
+   * entries were written in: dependencies come before what depends on them, a document's chain
+   * arrives together, and the target checks one signature per chain and materialises as it goes.
+   * Every `BaseChangeStore` answers it.
+   */
+  inArrivalOrder?(hashes: readonly ChangeHash[]): Promise<ChangeHash[]>
   /** The hashes held here that are not in `knownHashes`, in arrival order. */
   findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]>
   /**

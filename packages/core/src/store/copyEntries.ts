@@ -32,7 +32,8 @@ export interface CopyOptions extends ProgressOptions {
  * Copies every entry `source` holds and `target` lacks, in batches. The target verifies each
  * entry; refusals are reported, never fatal. When either store is remote (offers
  * `reconcileWith`), the difference is found by set reconciliation, so bytes exchanged grow with
- * the difference; otherwise by comparing hash lists in memory, in the source's arrival order.
+ * the difference, and put in the source's arrival order when it is more than one batch; otherwise
+ * by comparing hash lists in memory, in the source's arrival order.
  */
 export async function copyMissingEntries(
   source: ChangeStore,
@@ -42,11 +43,17 @@ export async function copyMissingEntries(
   const batchSize = options.batchSize ?? 2_000
   const signal = options.signal ? { signal: options.signal } : {}
   new ProgressReporter(options).report({ phase: 'reconcile', entries: 0, bytes: 0 })
-  const missing = target.reconcileWith
+  let missing = target.reconcileWith
     ? (await target.reconcileWith(source, signal)).have
     : source.reconcileWith
       ? (await source.reconcileWith(target, signal)).need
       : await source.findNewChanges(new Set(await target.getAllChangeHashes()))
+  // Reconciliation finds the difference in hash order. Copied in that order, most entries would
+  // reach the target in a batch before the entries they depend on: each would cost its own
+  // signature check (its voucher not yet there) and wait to be materialised. In the source's
+  // arrival order, a chain arrives together. One batch is checked and applied whole, in any order.
+  if (missing.length > batchSize && source.inArrivalOrder && (target.reconcileWith || source.reconcileWith))
+    missing = await source.inArrivalOrder(missing)
   return copyEntries(source, target, missing, batchSize, options)
 }
 

@@ -153,6 +153,20 @@ export function runChangeStoreTests(
       )
     })
 
+    it('inArrivalOrder gives the held hashes asked for, in arrival order, whatever order they are asked in', async () => {
+      const pool = f().entries(12)
+      await store.appendMany(pool.slice(0, 5).map(envelope))
+      await store.appendMany(pool.slice(5).map(envelope))
+      const arrival = await store.getAllChangeHashes()
+      await fc.assert(
+        fc.asyncProperty(fc.shuffledSubarray(arrival), fc.array(hex(64, 64), { maxLength: 3 }), async (asked, junk) => {
+          const got = await store.inArrivalOrder!([...asked, ...(junk as ChangeHash[])])
+          expect(got).toEqual(arrival.filter((h) => asked.includes(h)))
+        }),
+        { numRuns: 40 },
+      )
+    })
+
     it('scans in arrival order, gap-free, for any page sizes', async () => {
       const pool = f().entries(25)
       await store.appendMany(pool.slice(0, 10).map(envelope))
