@@ -540,12 +540,18 @@ export class Materialiser {
     const changes = decoded.flatMap((d) => d.changes)
     const fromSave = this.#fromSave.get(state)
     try {
-      // A document just loaded from a snapshot takes its tail in one load of the save and the
-      // changes: a load computes the view afresh, and costs less than applying the tail.
-      const loaded =
-        fromSave?.am === am && state.waiting.length === 0 ? loadWithTail(fromSave.save, changes) : undefined
-      if (loaded) am = loaded
-      else apply(changes)
+      if (fromSave?.am === am && state.waiting.length === 0) {
+        // A document just loaded from a snapshot takes a tail of a few chains as any document
+        // does. A tail of many (concurrent writers) costs an Automerge call each, each about a
+        // tenth of a load on a long history: it is taken in one load of the save and the changes.
+        const plan = planApply([], changes, am)
+        const loaded = plan.calls.length > TAIL_CALLS ? loadWithTail(fromSave.save, changes) : undefined
+        if (loaded) am = loaded
+        else {
+          for (const call of plan.calls) [am] = A.applyChanges(am, call)
+          state.waiting = plan.waiting
+        }
+      } else apply(changes)
     } catch {
       // One malformed change inside a validly signed entry: apply entry by entry, refuse the bad one.
       for (const d of [...decoded]) {
@@ -605,6 +611,9 @@ function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
   }
   return byDoc
 }
+
+/** Automerge calls a snapshot's tail may take before loading the save again with the tail is cheaper. */
+const TAIL_CALLS = 4
 
 /**
  * The document a save and changes after it make, loaded in one go; undefined when that fails or
