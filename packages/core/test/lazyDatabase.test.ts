@@ -8,8 +8,10 @@ import {
   TEST_KDF,
   type Database,
   type DocId,
+  type ChangeHash,
   type Tenant,
 } from '../src/index.ts'
+import { parseEntry } from '../src/backend.ts'
 
 beforeAll(ready)
 
@@ -96,6 +98,31 @@ describe('a database opens from its persisted index and materialises documents o
     expect(held.getData()).toEqual({ v: 2 })
     expect(held.getHeads()).toEqual((await db.getDocument(held.getId()))!.getHeads())
     await tenant.close()
+  })
+
+  it('loads a document from the snapshot it was last loaded from, reading none of the entries it covers', async () => {
+    const { factory, tenant, db } = await setup(10)
+    const doc = await db.createDocument({ data: { n: 0 } })
+    for (let i = 1; i <= 10; i++) await db.changeDoc(doc, (d) => void (d.getData().n = i))
+    await db.snapshot(doc)
+    await db.changeDoc(doc, (d) => void (d.getData().n = 11)) // the one change after the snapshot
+    const expected = { data: doc.toJSON(), heads: doc.getHeads() }
+    await tenant.close()
+
+    const again = await reopen(factory, 10)
+    const store = again.db.getStore()
+    const asked = new Set<ChangeHash>()
+    const read = store.getChanges.bind(store)
+    store.getChanges = (hashes) => {
+      for (const h of hashes) asked.add(h)
+      return read(hashes)
+    }
+    const loaded = await again.db.getDocument(doc.getId())
+    expect({ data: loaded?.toJSON(), heads: loaded?.getHeads() }).toEqual(expected)
+    const kinds = (await read([...asked])).map((e) => parseEntry(e.hash, e.bytes).header.kind)
+    expect(kinds.filter((k) => k === 'change')).toHaveLength(1) // the change after it, no other
+    expect(kinds).toContain('snapshot')
+    await again.tenant.close()
   })
 
   it('rebuilds a deleted index from the store', async () => {

@@ -63,6 +63,8 @@ export class Materialiser {
    * from: their tail is loaded together with the save (see {@link #applyToDoc}).
    */
   readonly #fromSave = new Map<DocState, { readonly save: Uint8Array; readonly am: A.Doc<DocData> }>()
+  /** The snapshot each document state was loaded from. */
+  readonly #loadedSnapshot = new WeakMap<DocState, ChangeHash>()
   /** Every entry handed to it since the index last drained this set: the index advances over them. */
   readonly seen = new Set<ChangeHash>()
   /** Documents whose state changed since the index last drained this set. */
@@ -213,12 +215,55 @@ export class Materialiser {
   }
 
   async #loadFresh(olds: readonly DocState[]): Promise<void> {
+    // What the snapshot a document was last loaded from covers is not read: that snapshot loads
+    // it. Should the snapshot not load after all, the document is built again from every entry.
+    const covered = await this.#pointerCovers(olds)
+    await this.#loadFreshReading(olds, covered)
+    const again = olds.filter((o) => {
+      const c = covered.get(o.id)
+      return c && this.#loadedSnapshot.get(this.#loading.get(o.id)!) !== c.pointer
+    })
+    if (again.length === 0) return
+    for (const old of again) {
+      const fresh = new DocState(old.id)
+      fresh.snapshot = old.snapshot
+      this.#loading.set(old.id, fresh)
+    }
+    await this.#loadFreshReading(again, new Map())
+  }
+
+  /** For documents whose last snapshot opens here (a member's, under a key held), what it covers. */
+  async #pointerCovers(olds: readonly DocState[]): Promise<Map<DocId, { pointer: ChangeHash; covers: Set<string> }>> {
+    const out = new Map<DocId, { pointer: ChangeHash; covers: Set<string> }>()
+    const pointers = olds.flatMap((o) => (o.snapshot ? [o.snapshot] : []))
+    for (const env of pointers.length ? await this.#store.getChanges(pointers) : []) {
+      try {
+        const entry = parseEntry(env.hash, env.bytes)
+        const { kind, docId, author } = entry.header
+        if (kind !== 'snapshot' || !this.#trust.isMember(author)) continue
+        const key = findEntryKey(entry, this.#keys)
+        if (!key) continue
+        const { covers } = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
+        out.set(docId, { pointer: env.hash, covers: new Set(covers) })
+      } catch {
+        // Read in full: the load refuses it with its code, or passes it over.
+      }
+    }
+    return out
+  }
+
+  async #loadFreshReading(
+    olds: readonly DocState[],
+    covered: ReadonlyMap<DocId, { readonly covers: ReadonlySet<string> }>,
+  ): Promise<void> {
     const hashes: ChangeHash[] = []
     const pointers = new Set<ChangeHash>()
     for (const old of olds) {
       if (old.snapshot) pointers.add(old.snapshot)
       // Attachment chunks known already are not read again: they are never materialised.
-      for (const h of await this.#store.getAllChangeHashesForDoc(old.id)) if (!this.#chunks.has(h)) hashes.push(h)
+      const skip = covered.get(old.id)?.covers
+      for (const h of await this.#store.getAllChangeHashesForDoc(old.id))
+        if (!this.#chunks.has(h) && !skip?.has(h)) hashes.push(h)
     }
     const items: IngestItem[] = []
     const report = emptyReport()
@@ -466,6 +511,7 @@ export class Materialiser {
     state.bytes += snap.save.length
     state.applied.add(entry.hash)
     state.snapshot = entry.hash
+    this.#loadedSnapshot.set(state, entry.hash)
     state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
     this.#markApplied(entry.hash, state.id)
     for (const h of snap.covers) this.#markApplied(h, state.id)
