@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   }
   if (runs('snapshot')) {
     progress('snapshot load')
-    figures.push(await benchSnapshotLoad())
+    figures.push(...(await benchSnapshotLoad()))
   }
   if (runs('level')) {
     progress('LevelDB store')
