@@ -16,6 +16,7 @@ const CONFORMANCE_TESTS = [
   'lists hashes in arrival order, overall and per document',
   'stores every entry kind and names each one in its scan (attachment chunks too)',
   'findNewChanges is the set difference, in arrival order',
+  'inArrivalOrder gives the held hashes asked for, in arrival order, whatever order they are asked in',
   'scans in arrival order, gap-free, for any page sizes',
   'resumes a scan from its cursor and sees later appends',
   'starts over when a cursor carries another epoch',
