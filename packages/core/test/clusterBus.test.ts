@@ -28,6 +28,10 @@ describe('cluster messages', () => {
     )
     expect(decodeClusterMessage('{"o":"x","t":"stored","n":"a","d":{"k":{}}}')).toBeUndefined()
     expect(decodeClusterMessage('[1]')).toBeUndefined()
+    // A field named __proto__ stays a field (found by the property above), and sets no prototype.
+    const decoded = decodeClusterMessage('{"o":"x","t":"t","n":"a","d":{"__proto__":"v"}}')!
+    expect(Object.getOwnPropertyDescriptor(decoded.message.data, '__proto__')?.value).toBe('v')
+    expect(Object.getPrototypeOf(decoded.message.data)).toBe(Object.prototype)
   })
 
   it('refuse a message past the NOTIFY limit', () => {

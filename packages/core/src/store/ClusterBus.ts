@@ -54,11 +54,10 @@ export function decodeClusterMessage(text: string): { origin: string; message: C
   const { o, t, n, d } = v as Record<string, unknown>
   if (typeof o !== 'string' || typeof t !== 'string' || typeof n !== 'string') return undefined
   if (typeof d !== 'object' || d === null || Array.isArray(d)) return undefined
-  const data: Record<string, string | number> = {}
-  for (const [k, x] of Object.entries(d)) {
-    if (typeof x !== 'string' && typeof x !== 'number') return undefined
-    data[k] = x
-  }
+  const fields = Object.entries(d)
+  for (const [, x] of fields) if (typeof x !== 'string' && typeof x !== 'number') return undefined
+  // Own properties whatever their names: assigning a `__proto__` key would set the prototype and lose the field.
+  const data = Object.fromEntries(fields) as Record<string, string | number>
   return { origin: o, message: { topic: t, tenant: n, data } }
 }
 
