@@ -19,6 +19,7 @@ import { DocState, type DocData } from './DocState.ts'
 import { planApply } from './planApply.ts'
 import { splitSave } from './changeHeader.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
+import { snapshotCovers, type SnapshotCovers } from './snapshotCovers.ts'
 import { decodeSnapshotPayload, type SnapshotPayload } from './snapshotPayload.ts'
 
 /** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
@@ -217,7 +218,11 @@ export class Materialiser {
   async #loadFresh(olds: readonly DocState[]): Promise<void> {
     // What the snapshot a document was last loaded from covers is not read: that snapshot loads
     // it. Should the snapshot not load after all, the document is built again from every entry.
-    const covered = await this.#pointerCovers(olds)
+    const covered = await snapshotCovers(
+      this.#store,
+      olds.flatMap((o) => (o.snapshot ? [o.snapshot] : [])),
+      { keys: this.#keys, isMember: (author) => this.#trust.isMember(author) },
+    )
     await this.#loadFreshReading(olds, covered)
     const again = olds.filter((o) => {
       const c = covered.get(o.id)
@@ -232,30 +237,7 @@ export class Materialiser {
     await this.#loadFreshReading(again, new Map())
   }
 
-  /** For documents whose last snapshot opens here (a member's, under a key held), what it covers. */
-  async #pointerCovers(olds: readonly DocState[]): Promise<Map<DocId, { pointer: ChangeHash; covers: Set<string> }>> {
-    const out = new Map<DocId, { pointer: ChangeHash; covers: Set<string> }>()
-    const pointers = olds.flatMap((o) => (o.snapshot ? [o.snapshot] : []))
-    for (const env of pointers.length ? await this.#store.getChanges(pointers) : []) {
-      try {
-        const entry = parseEntry(env.hash, env.bytes)
-        const { kind, docId, author } = entry.header
-        if (kind !== 'snapshot' || !this.#trust.isMember(author)) continue
-        const key = findEntryKey(entry, this.#keys)
-        if (!key) continue
-        const { covers } = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
-        out.set(docId, { pointer: env.hash, covers: new Set(covers) })
-      } catch {
-        // Read in full: the load refuses it with its code, or passes it over.
-      }
-    }
-    return out
-  }
-
-  async #loadFreshReading(
-    olds: readonly DocState[],
-    covered: ReadonlyMap<DocId, { readonly covers: ReadonlySet<string> }>,
-  ): Promise<void> {
+  async #loadFreshReading(olds: readonly DocState[], covered: ReadonlyMap<DocId, SnapshotCovers>): Promise<void> {
     const hashes: ChangeHash[] = []
     const pointers = new Set<ChangeHash>()
     for (const old of olds) {

@@ -1,0 +1,38 @@
+import { decryptEntryWithKey, findEntryKey, parseEntry } from '../entries/index.ts'
+import type { KeyBag } from '../keys/index.ts'
+import type { ChangeStore } from '../store/index.ts'
+import type { ChangeHash, DocId } from '../types.ts'
+import { decodeSnapshotPayload } from './snapshotPayload.ts'
+
+/** A snapshot a document loads from, and the entries it covers. */
+export interface SnapshotCovers {
+  readonly pointer: ChangeHash
+  readonly covers: ReadonlySet<string>
+}
+
+/**
+ * For each snapshot in `pointers` that opens here (a snapshot, by a member, under a key held), the
+ * entries it covers, by its document: a load from it need not read them. One that does not open
+ * is left out, so its document's entries are all read and the load refuses or passes it over.
+ */
+export async function snapshotCovers(
+  store: ChangeStore,
+  pointers: readonly ChangeHash[],
+  opens: { readonly keys: KeyBag; readonly isMember: (author: Uint8Array) => boolean },
+): Promise<Map<DocId, SnapshotCovers>> {
+  const out = new Map<DocId, SnapshotCovers>()
+  for (const env of pointers.length ? await store.getChanges(pointers) : []) {
+    try {
+      const entry = parseEntry(env.hash, env.bytes)
+      const { kind, docId, author } = entry.header
+      if (kind !== 'snapshot' || !opens.isMember(author)) continue
+      const key = findEntryKey(entry, opens.keys)
+      if (!key) continue
+      const { covers } = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
+      out.set(docId, { pointer: env.hash, covers: new Set(covers) })
+    } catch {
+      // Read in full instead.
+    }
+  }
+  return out
+}
