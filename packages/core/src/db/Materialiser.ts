@@ -61,7 +61,7 @@ export class Materialiser {
   readonly #chunks = new Set<ChangeHash>()
   /**
    * Documents loaded from a snapshot in the batch being ingested, with the save they were loaded
-   * from: their tail is loaded together with the save (see {@link #applyToDoc}).
+   * from: a tail of many causal chains is loaded together with the save (see {@link #applyToDoc}).
    */
   readonly #fromSave = new Map<DocState, { readonly save: Uint8Array; readonly am: A.Doc<DocData> }>()
   /** The snapshot each document state was loaded from. */
