@@ -112,8 +112,10 @@ describe('a database opens from its persisted index and materialises documents o
     const again = await reopen(factory, 10)
     const store = again.db.getStore()
     const asked = new Set<ChangeHash>()
+    const readTwice: ChangeHash[] = []
     const read = store.getChanges.bind(store)
     store.getChanges = (hashes) => {
+      for (const h of hashes) if (asked.has(h)) readTwice.push(h)
       for (const h of hashes) asked.add(h)
       return read(hashes)
     }
@@ -122,6 +124,7 @@ describe('a database opens from its persisted index and materialises documents o
     const kinds = (await read([...asked])).map((e) => parseEntry(e.hash, e.bytes).header.kind)
     expect(kinds.filter((k) => k === 'change')).toHaveLength(1) // the change after it, no other
     expect(kinds).toContain('snapshot')
+    expect(readTwice).toEqual([]) // the snapshot too is read once
     await again.tenant.close()
   })
 

@@ -19,8 +19,8 @@ import { DocState, type DocData } from './DocState.ts'
 import { planApply } from './planApply.ts'
 import { splitSave } from './changeHeader.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
-import { snapshotCovers, type SnapshotCovers } from './snapshotCovers.ts'
-import { decodeSnapshotPayload, type SnapshotPayload } from './snapshotPayload.ts'
+import { snapshotCovers, snapshotPayloadOf, type SnapshotCovers } from './snapshotCovers.ts'
+import type { SnapshotPayload } from './snapshotPayload.ts'
 
 /** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
 export interface IngestItem {
@@ -243,11 +243,16 @@ export class Materialiser {
     for (const old of olds) {
       if (old.snapshot) pointers.add(old.snapshot)
       // Attachment chunks known already are not read again: they are never materialised.
-      const skip = covered.get(old.id)?.covers
+      const c = covered.get(old.id)
       for (const h of await this.#store.getAllChangeHashesForDoc(old.id))
-        if (!this.#chunks.has(h) && !skip?.has(h)) hashes.push(h)
+        if (!this.#chunks.has(h) && !c?.covers.has(h) && h !== c?.pointer) hashes.push(h)
     }
     const items: IngestItem[] = []
+    // The snapshots that opened to find what they cover are taken as read.
+    for (const old of olds) {
+      const c = covered.get(old.id)
+      if (c) items.push({ hash: c.pointer, docId: old.id, kind: 'snapshot', parsed: c.entry })
+    }
     const report = emptyReport()
     for (let i = 0; i < hashes.length; i += FETCH_CHUNK) {
       for (const env of await this.#store.getChanges(hashes.slice(i, i + FETCH_CHUNK))) {
@@ -449,7 +454,7 @@ export class Materialiser {
     if (!this.#trust.hasDeviceLimits()) return true
     let covers: readonly ChangeHash[]
     try {
-      covers = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key)).covers
+      covers = snapshotPayloadOf(entry, key.key).covers
     } catch {
       return true // #loadSnapshot refuses it with its code
     }
@@ -474,7 +479,7 @@ export class Materialiser {
   #loadSnapshot(state: DocState, entry: ParsedEntry, key: HeldKey, report: MaterialiseReport): boolean {
     let snap: SnapshotPayload
     try {
-      snap = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
+      snap = snapshotPayloadOf(entry, key.key)
       // Changes the writer held back for missing dependencies follow its save: held back here too.
       const { doc, changes } = splitSave(snap.save)
       let am = A.load<DocData>(doc)

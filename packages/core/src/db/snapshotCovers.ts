@@ -1,13 +1,27 @@
-import { decryptEntryWithKey, findEntryKey, parseEntry } from '../entries/index.ts'
+import { decryptEntryWithKey, findEntryKey, parseEntry, type ParsedEntry } from '../entries/index.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
 import type { ChangeHash, DocId } from '../types.ts'
-import { decodeSnapshotPayload } from './snapshotPayload.ts'
+import { decodeSnapshotPayload, type SnapshotPayload } from './snapshotPayload.ts'
 
-/** A snapshot a document loads from, and the entries it covers. */
+/** A snapshot a document loads from, as read and opened, and the entries it covers. */
 export interface SnapshotCovers {
   readonly pointer: ChangeHash
+  readonly entry: ParsedEntry
   readonly covers: ReadonlySet<string>
+}
+
+const opened = new WeakMap<ParsedEntry, SnapshotPayload>()
+
+/**
+ * A snapshot entry's payload, decrypted under `key` and decoded once per parsed entry: a load that
+ * read what the snapshot covers before it loads the snapshot does not open it twice. Throws as
+ * decryption and decoding do.
+ */
+export function snapshotPayloadOf(entry: ParsedEntry, key: Uint8Array): SnapshotPayload {
+  let payload = opened.get(entry)
+  if (!payload) opened.set(entry, (payload = decodeSnapshotPayload(decryptEntryWithKey(entry, key))))
+  return payload
 }
 
 /**
@@ -28,8 +42,8 @@ export async function snapshotCovers(
       if (kind !== 'snapshot' || !opens.isMember(author)) continue
       const key = findEntryKey(entry, opens.keys)
       if (!key) continue
-      const { covers } = decodeSnapshotPayload(decryptEntryWithKey(entry, key.key))
-      out.set(docId, { pointer: env.hash, covers: new Set(covers) })
+      const { covers } = snapshotPayloadOf(entry, key.key)
+      out.set(docId, { pointer: env.hash, entry, covers: new Set(covers) })
     } catch {
       // Read in full instead.
     }
