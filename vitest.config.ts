@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -33,6 +34,10 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     // A real PostgreSQL for the PostgreSQL tests (or the one WEFT_TEST_PG_URL names).
     globalSetup: ['test/setup/postgres.ts'],
+    // One test file per core. Vitest's default leaves a core free (one worker on a 2-core machine),
+    // but many files spend much of their time waiting on the servers, PostgreSQL and Chromium
+    // they start, so the second worker halves the suite's wall time there.
+    maxWorkers: availableParallelism(),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: process.env.WEFT_JSON_REPORT
