@@ -240,18 +240,15 @@ export class Materialiser {
   async #loadFreshReading(olds: readonly DocState[], covered: ReadonlyMap<DocId, SnapshotCovers>): Promise<void> {
     const hashes: ChangeHash[] = []
     const pointers = new Set<ChangeHash>()
+    const items: IngestItem[] = []
     for (const old of olds) {
       if (old.snapshot) pointers.add(old.snapshot)
-      // Attachment chunks known already are not read again: they are never materialised.
       const c = covered.get(old.id)
+      // A snapshot opened to find what it covers is taken as read.
+      if (c) items.push({ hash: c.pointer, docId: old.id, kind: 'snapshot', parsed: c.entry })
+      // Attachment chunks known already are not read again: they are never materialised.
       for (const h of await this.#store.getAllChangeHashesForDoc(old.id))
         if (!this.#chunks.has(h) && !c?.covers.has(h) && h !== c?.pointer) hashes.push(h)
-    }
-    const items: IngestItem[] = []
-    // The snapshots that opened to find what they cover are taken as read.
-    for (const old of olds) {
-      const c = covered.get(old.id)
-      if (c) items.push({ hash: c.pointer, docId: old.id, kind: 'snapshot', parsed: c.entry })
     }
     const report = emptyReport()
     for (let i = 0; i < hashes.length; i += FETCH_CHUNK) {
