@@ -34,7 +34,7 @@ async function readSums(layout: StoreLayout, prefixes: readonly string[]): Promi
  * read and moved on. Called under the store's append lock, so no other append reads in between.
  */
 export async function indexUpdate(layout: StoreLayout, hashes: readonly string[], what: string): Promise<Op[]> {
-  const prefixes = [...new Set(hashes.flatMap(nodesOf))]
+  const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
   const current = await storageCall(what, () => readSums(layout, prefixes))
   const nodes = new Map<string, FingerprintSum>()
   prefixes.forEach((p, i) => {

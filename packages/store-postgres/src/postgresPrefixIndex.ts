@@ -46,7 +46,7 @@ async function readSums(
  * store's counter row `FOR UPDATE`, so no other append of this store reads the nodes in between.
  */
 export async function updateIndex(client: PoolClient, key: StoreKey, hashes: readonly string[]): Promise<void> {
-  const prefixes = [...new Set(hashes.flatMap(nodesOf))]
+  const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
   const current = await readSums(client, key, prefixes)
   const nodes = new Map<string, FingerprintSum>()
   prefixes.forEach((p, i) => {

@@ -15,18 +15,22 @@ export const INDEX_DEPTH = 4
 
 const HEX = '0123456789abcdef'
 
-/** The node prefixes a hash counts in: its first 0 to `INDEX_DEPTH` characters. */
-export function nodesOf(hash: string): string[] {
+/**
+ * The node prefixes a hash counts in: its first 0 to `depth` characters. Every function here takes
+ * the index's depth, `INDEX_DEPTH` unless a backend keeps a shallower one (fewer nodes to move on
+ * per append, longer leaf scans per fingerprint).
+ */
+export function nodesOf(hash: string, depth = INDEX_DEPTH): string[] {
   const out: string[] = []
-  for (let d = 0; d <= INDEX_DEPTH; d++) out.push(hash.slice(0, d))
+  for (let d = 0; d <= depth; d++) out.push(hash.slice(0, d))
   return out
 }
 
 /** Adds `hashes` to their nodes in `nodes`, creating missing nodes. */
-export function addToIndex(nodes: Map<string, FingerprintSum>, hashes: Iterable<string>): void {
+export function addToIndex(nodes: Map<string, FingerprintSum>, hashes: Iterable<string>, depth = INDEX_DEPTH): void {
   for (const hash of hashes) {
     const one = { count: 1, limbs: hashLimbs(hash) }
-    for (let d = 0; d <= INDEX_DEPTH; d++) {
+    for (let d = 0; d <= depth; d++) {
       const p = hash.slice(0, d)
       let node = nodes.get(p)
       if (!node) nodes.set(p, (node = emptySum()))
@@ -58,11 +62,11 @@ export interface RangePlan {
 }
 
 /** The nodes and the leaf scan that make up every hash below `x`. */
-function below(x: string): { nodes: string[]; edge: HashRange | null } {
+function below(x: string, depth: number): { nodes: string[]; edge: HashRange | null } {
   const nodes: string[] = []
   for (let d = 0; d < x.length; d++) {
     const q = x.slice(0, d)
-    if (d === INDEX_DEPTH) return { nodes, edge: { lower: q, upper: x } }
+    if (d === depth) return { nodes, edge: { lower: q, upper: x } }
     const c = x[d]!
     for (const digit of HEX) if (digit < c) nodes.push(q + digit)
     if (!HEX.includes(c)) break // no hash goes on with this character
@@ -71,10 +75,10 @@ function below(x: string): { nodes: string[]; edge: HashRange | null } {
 }
 
 /** How to compute the fingerprint of `range` from the index; null when the range is empty. */
-export function rangePlan(range: HashRange): RangePlan | null {
+export function rangePlan(range: HashRange, depth = INDEX_DEPTH): RangePlan | null {
   if (range.upper !== null && range.upper <= range.lower) return null
-  const upper = range.upper === null ? { nodes: [''], edge: null } : below(range.upper)
-  const lower = below(range.lower)
+  const upper = range.upper === null ? { nodes: [''], edge: null } : below(range.upper, depth)
+  const lower = below(range.lower, depth)
   const signs = new Map<string, number>()
   for (const p of upper.nodes) signs.set(p, (signs.get(p) ?? 0) + 1)
   for (const p of lower.nodes) signs.set(p, (signs.get(p) ?? 0) - 1)
@@ -98,8 +102,12 @@ export interface PrefixSumReader {
 }
 
 /** A range's fingerprint from a backend's index: one read of nodes and at most two leaf scans, at once. */
-export async function indexedFingerprint(range: HashRange, reader: PrefixSumReader): Promise<RangeFingerprint> {
-  const plan = rangePlan(range)
+export async function indexedFingerprint(
+  range: HashRange,
+  reader: PrefixSumReader,
+  depth = INDEX_DEPTH,
+): Promise<RangeFingerprint> {
+  const plan = rangePlan(range, depth)
   const total = emptySum()
   if (!plan) return finishSum(total)
   const prefixes = plan.nodes.map((n) => n.prefix)

@@ -1,0 +1,69 @@
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  addToIndex,
+  fingerprintOf,
+  indexedFingerprint,
+  inRange,
+  ready,
+  type FingerprintSum,
+  type HashRange,
+} from '../src/backend.ts'
+
+beforeAll(ready)
+
+const hex = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length })
+/** Hashes crowded under a few prefixes, so ranges cut through nodes of every depth. */
+const hashes = fc.uniqueArray(
+  fc.tuple(fc.constantFrom('', '0', 'a7', 'a7c', 'ff0f'), hex(64)).map(([p, h]) => (p + h).slice(0, 64)),
+  { maxLength: 60 },
+)
+const bound = fc.oneof(
+  hex(0),
+  hex(1),
+  hex(2),
+  hex(3),
+  hex(4),
+  hex(5),
+  hex(64),
+  fc.constantFrom('a7', 'a7c', 'ff0f', 'g'),
+)
+
+describe('the prefix-sum index at any depth', () => {
+  it('gives every range the fingerprint of the hashes in it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        hashes,
+        fc.integer({ min: 0, max: 5 }),
+        bound,
+        fc.option(bound),
+        async (held, depth, lower, upper) => {
+          const nodes = new Map<string, FingerprintSum>()
+          addToIndex(nodes, held.slice(0, held.length >> 1), depth)
+          addToIndex(nodes, held.slice(held.length >> 1), depth) // in two appends, as a store would
+          const range: HashRange = { lower, upper }
+          const got = await indexedFingerprint(
+            range,
+            {
+              sums: async (prefixes) => {
+                // Only nodes of the index's own depths are asked for.
+                for (const p of prefixes) expect(p.length).toBeLessThanOrEqual(depth)
+                return prefixes.map((p) => nodes.get(p))
+              },
+              hashes: async (r) => {
+                // A leaf scan stays inside one bucket: both bounds share their first `depth` characters.
+                expect(r.upper).not.toBeNull()
+                expect(r.lower.slice(0, depth)).toBe(r.upper!.slice(0, depth))
+                return held.filter((h) => inRange(h, r))
+              },
+            },
+            depth,
+          )
+          expect(got).toEqual(fingerprintOf(held.filter((h) => inRange(h, range))))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
