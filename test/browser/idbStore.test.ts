@@ -99,6 +99,24 @@ describe('IdbChangeStore in Chromium', () => {
     await page.evaluate(() => globalThis.weftIdbPage!.dispose(['reload']))
   })
 
+  it.each([1, 2] as const)(
+    'upgrades a version %i database in place: same entries, order, documents and fingerprints',
+    async (version) => {
+      const database = `upgrade-v${version}`
+      const r = await page.evaluate(([d, v]) => globalThis.weftIdbPage!.upgradeOldLayout(d, v, 2_500), [
+        database,
+        version,
+      ] as const)
+      expect(r.scanned).toEqual(r.written)
+      expect(r.seqs).toEqual(r.written.map((_, i) => i + 1))
+      expect(r.head).toEqual({ epoch: 'e1', seq: 2_500, count: 2_500 })
+      expect(r.docsMatching).toBe(r.docs)
+      expect(r.fingerprintsMatching).toBe(r.ranges)
+      expect(r.nextSeq).toBe(2_501)
+      await page.evaluate((d) => globalThis.weftIdbPage!.dispose([d]), database)
+    },
+  )
+
   describe('two tabs on one database', () => {
     let other: Page
 

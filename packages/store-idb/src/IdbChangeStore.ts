@@ -13,9 +13,9 @@ import {
 } from '@weft/core/backend'
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
-import { ensureIndex, fingerprintInTx, writeIndexNodes } from './idbPrefixIndex.ts'
-import { arrivalKeyRange, hashKeyRange } from './keyRanges.ts'
-import type { ArrivalRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
+import { ensureIndex, fingerprintInTx, INDEX_MARK, writeIndexNodes } from './idbPrefixIndex.ts'
+import { docKeyRange, hashKeyRange, logKeyRange } from './keyRanges.ts'
+import type { LogRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
 import { toStorageError } from './toStorageError.ts'
 
 /** Options of {@link IdbChangeStore}. */
@@ -35,7 +35,7 @@ interface AppendAnnouncement {
 }
 
 const HASH = /^[0-9a-f]{64}$/
-const APPEND_STORES = ['entries', 'arrival', 'meta', 'sums'] as const
+const APPEND_STORES = ['entries', 'log', 'docs', 'meta', 'prefixSums'] as const
 
 type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = IDBPTransaction<WeftIdbSchema, S, M>
 
@@ -44,14 +44,17 @@ type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = I
  * keeps its entries under its own name:
  *
  * - entries by hash, so a hash range is one key range;
- * - its arrival order (`seq` → hash, document, kind), with an index by document;
+ * - its arrival order, one `log` record per append (hashes, documents and kinds of the entries it
+ *   added, keyed by the first one's arrival number), and per document one `docs` record per append;
  * - a meta record with its epoch and last arrival number;
- * - its range-fingerprint index (partial sums per hash prefix), so a range's fingerprint reads a
- *   few nodes and at most two small leaf buckets, whatever the store's size.
+ * - its range-fingerprint index (partial sums per hash prefix, in 17 records), so a range's
+ *   fingerprint reads at most three records and two small leaf buckets, whatever the store's size.
  *
- * An append is one readwrite transaction that reads the last arrival number, writes the entries
- * and their arrival records, and moves the number on: an entry is visible exactly when its
- * arrival number is, and a failed or aborted append leaves nothing behind. Verification and
+ * An append is one readwrite transaction that reads the last arrival number, writes the entries,
+ * their log and document records and the index, and moves the number on: an entry is visible
+ * exactly when its arrival number is, and a failed or aborted append leaves nothing behind. Its
+ * requests are one per entry (the `add`) plus about 40 whatever the batch size, and one per
+ * document the batch touches (see `openWeftIdb.ts` for the layout). Verification and
  * copying happen in `BaseChangeStore` before the transaction opens, and the transaction awaits
  * nothing but its own requests (IndexedDB commits a transaction as soon as it sits idle).
  *
@@ -73,10 +76,10 @@ export class IdbChangeStore extends BaseChangeStore {
    */
   static async open(db: WeftIdb, name: string, options: IdbChangeStoreOptions = {}): Promise<IdbChangeStore> {
     try {
-      const tx = db.transaction(['meta', 'entries', 'sums'], 'readwrite')
+      const tx = db.transaction(['meta', 'entries', 'prefixSums'], 'readwrite')
       const create = async (): Promise<void> => {
         const meta = await tx.objectStore('meta').get(name)
-        if (!meta) await tx.objectStore('meta').put({ epoch: newEpoch(), seq: 0, index: 1 }, name)
+        if (!meta) await tx.objectStore('meta').put({ epoch: newEpoch(), seq: 0, index: INDEX_MARK }, name)
         else await ensureIndex(tx, name, meta)
       }
       await Promise.all([create(), tx.done])
@@ -117,9 +120,9 @@ export class IdbChangeStore extends BaseChangeStore {
   /**
    * One readwrite transaction, in plain IndexedDB requests and callbacks (no awaits, so it cannot
    * commit early): read the meta record, `add` each entry (an entry another tab added since
-   * `BaseChangeStore` checked fails with a `ConstraintError`, which is handled and skipped), give
-   * each added entry the next arrival number from its success callback (callbacks run in request
-   * order), and write the meta record after the last. Resolves with the added hashes once the
+   * `BaseChangeStore` checked fails with a `ConstraintError`, which is handled and skipped), take
+   * each added entry in arrival order from its success callback (callbacks run in request order),
+   * and after the last write the log record, the document records, the index and the meta record. Resolves with the added hashes once the
    * transaction has committed; rejects with the first failure, and then nothing was committed.
    */
   #appendInTransaction(entries: readonly VerifiedEntry[]): Promise<string[]> {
@@ -144,17 +147,25 @@ export class IdbChangeStore extends BaseChangeStore {
         reject(failure ?? tx.error ?? new DOMException('the append transaction was aborted', 'AbortError'))
 
       const entryStore = tx.objectStore('entries')
-      const arrival = tx.objectStore('arrival')
       const metaStore = tx.objectStore('meta')
       const added: string[] = []
+      const docIds: string[] = []
+      const kinds: VerifiedEntry['kind'][] = []
       let meta: StoreMeta | undefined
-      let seq = 0
       let pending = entries.length
       const settled = (): void => {
         if (--pending > 0 || failure !== undefined || !added.length) return
-        // The index nodes of the added hashes, then the meta record, in this same transaction.
-        writeIndexNodes(tx.objectStore('sums'), name, added, guard, () =>
-          metaStore.put({ epoch: meta!.epoch, seq, index: 1 } satisfies StoreMeta, name),
+        // The added entries take the arrival numbers after the meta record's, without gaps.
+        const first = meta!.seq + 1
+        tx.objectStore('log').put({ hashes: added, docIds, kinds } satisfies LogRecord, [name, first])
+        const docs = tx.objectStore('docs')
+        for (const [docId, hashes] of groupByDoc(added, docIds)) docs.put(hashes, [name, docId, first])
+        // The index records of the added hashes, then the meta record, in this same transaction.
+        writeIndexNodes(tx.objectStore('prefixSums'), name, added, guard, () =>
+          metaStore.put(
+            { epoch: meta!.epoch, seq: meta!.seq + added.length, index: INDEX_MARK } satisfies StoreMeta,
+            name,
+          ),
         )
       }
       guard(() => {
@@ -163,16 +174,15 @@ export class IdbChangeStore extends BaseChangeStore {
           guard(() => {
             meta = read.result as StoreMeta | undefined
             if (!meta) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${name} has no meta record`)
-            seq = meta.seq
           })
         for (const e of entries) {
           const request = entryStore.add(exactBytes(e.bytes), [name, e.hash])
           request.onsuccess = () =>
             guard(() => {
               if (failure !== undefined) return
-              seq++
-              arrival.put({ s: name, seq, hash: e.hash, docId: e.docId, kind: e.kind } satisfies ArrivalRecord)
               added.push(e.hash)
+              docIds.push(e.docId)
+              kinds.push(e.kind)
               settled()
             })
           request.onerror = (event) => {
@@ -198,23 +208,48 @@ export class IdbChangeStore extends BaseChangeStore {
   }
 
   protected _allHashes(): Promise<ChangeHash[]> {
-    return this.#read('arrival', 'list entries', async (tx) => {
-      const records = await tx.store.getAll(arrivalKeyRange(this.#name, 0))
-      return records.map((r) => r.hash as ChangeHash)
+    return this.#read('log', 'list entries', async (tx) => {
+      const records = await tx.store.getAll(logKeyRange(this.#name, 0))
+      return records.flatMap((r) => r.hashes as ChangeHash[])
     })
   }
 
   protected _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
-    return this.#read('arrival', 'list entries of a document', async (tx) => {
-      const records = await tx.store.index('byDoc').getAll(IDBKeyRange.only([this.#name, docId]))
-      return records.map((r) => r.hash as ChangeHash)
+    return this.#read('docs', 'list entries of a document', async (tx) => {
+      const records = await tx.store.getAll(docKeyRange(this.#name, docId))
+      return records.flat() as ChangeHash[]
     })
   }
 
+  /**
+   * The log record holding `afterSeq + 1` (the last one keyed at or below it), then the records
+   * after it, fetched a few at a time until `limit` entries are in hand.
+   */
   protected _scan(afterSeq: number, limit: number): Promise<ScanItem[]> {
-    return this.#read('arrival', 'scan entries', async (tx) => {
-      const records = await tx.store.getAll(arrivalKeyRange(this.#name, afterSeq), limit)
-      return records.map((r) => ({ hash: r.hash as ChangeHash, seq: r.seq, docId: r.docId as DocId, kind: r.kind }))
+    return this.#read('log', 'scan entries', async (tx) => {
+      const items: ScanItem[] = []
+      const take = (first: number, r: LogRecord): void => {
+        for (let i = Math.max(0, afterSeq + 1 - first); i < r.hashes.length && items.length < limit; i++)
+          items.push({
+            hash: r.hashes[i] as ChangeHash,
+            seq: first + i,
+            docId: r.docIds[i] as DocId,
+            kind: r.kinds[i]!,
+          })
+      }
+      const holding = await tx.store.openCursor(IDBKeyRange.bound([this.#name, 0], [this.#name, afterSeq + 1]), 'prev')
+      if (holding) take(holding.primaryKey[1], holding.value)
+      let after = afterSeq + 1
+      let batch = 16
+      while (items.length < limit) {
+        const range = IDBKeyRange.bound([this.#name, after], [this.#name, Infinity], true)
+        const [keys, records] = await Promise.all([tx.store.getAllKeys(range, batch), tx.store.getAll(range, batch)])
+        records.forEach((r, i) => take(keys[i]![1], r))
+        if (records.length < batch) break
+        after = keys[keys.length - 1]![1]
+        batch = Math.min(batch * 4, 1_024)
+      }
+      return items
     })
   }
 
@@ -237,7 +272,7 @@ export class IdbChangeStore extends BaseChangeStore {
 
   protected override async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
     try {
-      const tx = this.#db.transaction(['sums', 'entries'], 'readonly')
+      const tx = this.#db.transaction(['prefixSums', 'entries'], 'readonly')
       const [value] = await Promise.all([fingerprintInTx(tx, this.#name, range), tx.done])
       return value
     } catch (err) {
@@ -309,4 +344,15 @@ function abortQuietly(tx: { abort(): void }): void {
   } catch {
     // Already committed or aborted.
   }
+}
+
+/** The hashes of each document, in arrival order. */
+function groupByDoc(hashes: readonly string[], docIds: readonly string[]): Map<string, string[]> {
+  const byDoc = new Map<string, string[]>()
+  hashes.forEach((hash, i) => {
+    const list = byDoc.get(docIds[i]!)
+    if (list) list.push(hash)
+    else byDoc.set(docIds[i]!, [hash])
+  })
+  return byDoc
 }

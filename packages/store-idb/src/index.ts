@@ -15,4 +15,4 @@ export { toStorageError } from './toStorageError.ts'
 
 export type { IdbStoreFactoryOptions } from './IdbStoreFactory.ts'
 export type { IdbChangeStoreOptions } from './IdbChangeStore.ts'
-export type { WeftIdb, WeftIdbSchema, ArrivalRecord, StoreMeta } from './openWeftIdb.ts'
+export type { WeftIdb, WeftIdbSchema, LogRecord, StoreMeta } from './openWeftIdb.ts'

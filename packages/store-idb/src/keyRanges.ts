@@ -30,9 +30,14 @@ export function prefixKeyRangeAfter(name: string, prefix: string, after: string 
   return IDBKeyRange.bound([name, after], [name, next ?? ABOVE_STRINGS], true, true)
 }
 
-/** Key range of a store's `[store, seq]` arrival keys after `afterSeq`. */
-export function arrivalKeyRange(store: string, afterSeq: number): IDBKeyRange {
+/** Key range of a store's `[store, firstSeq]` log keys after `afterSeq`. */
+export function logKeyRange(store: string, afterSeq: number): IDBKeyRange {
   return IDBKeyRange.bound([store, afterSeq], [store, Infinity], true, false)
+}
+
+/** Key range of one document's `[store, docId, firstSeq]` keys. */
+export function docKeyRange(store: string, docId: string): IDBKeyRange {
+  return IDBKeyRange.bound([store, docId, -Infinity], [store, docId, Infinity])
 }
 
 /**

@@ -1,14 +1,15 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
 import type { EntryKind } from '@weft/core/backend'
+import { migrateArrivalRows } from './migrateArrivalRows.ts'
 
-/** One entry in a change store's arrival order: the `arrival` object store's value. */
-export interface ArrivalRecord {
-  /** Name of the change store (several share one IndexedDB database). */
-  readonly s: string
-  readonly seq: number
-  readonly hash: string
-  readonly docId: string
-  readonly kind: EntryKind
+/**
+ * The entries one append added, in arrival order: the `log` object store's value, keyed by the
+ * arrival number of its first entry (the others follow without gaps).
+ */
+export interface LogRecord {
+  readonly hashes: readonly string[]
+  readonly docIds: readonly string[]
+  readonly kinds: readonly EntryKind[]
 }
 
 /** Where a change store's arrival order stands: the `meta` object store's value. */
@@ -16,53 +17,73 @@ export interface StoreMeta {
   readonly epoch: string
   /** Arrival number of the newest entry; entries are never removed, so it is also the count. */
   readonly seq: number
-  /** 1 when the store's range-fingerprint index (`sums`) is complete; otherwise it is rebuilt on open. */
-  readonly index?: 1
+  /**
+   * 2 when the store's range-fingerprint index (`prefixSums`) is complete; anything else (a store
+   * written by an older layout) has it rebuilt from the entries on open.
+   */
+  readonly index?: number
 }
 
 /**
  * The layout of one Weft IndexedDB database. Every change store and record store opened through
- * one {@link IdbStoreFactory} lives in these four object stores, keyed first by its own name.
+ * one {@link IdbStoreFactory} lives in these object stores, keyed first by its own name.
  *
  * - `entries`: `[store, hash]` → the exact entry bytes. Key order is hash order, so a hash range
  *   is one key range.
- * - `arrival`: `[store, seq]` → {@link ArrivalRecord}, with the index `byDoc` on `[store, docId]`
- *   (index order within one key is primary-key order, that is arrival order).
+ * - `log`: `[store, firstSeq]` → {@link LogRecord}: the arrival order, one record per append.
+ * - `docs`: `[store, docId, firstSeq]` → the hashes one append added to that document, in
+ *   arrival order; a document's history is one key range.
  * - `meta`: `store` → {@link StoreMeta}.
- * - `sums`: `[store, prefix]` → `<count>:<sum>`: the range-fingerprint index, one node per hex
- *   prefix of 0 to 4 characters that some entry's hash starts with (`prefixSums.ts` in the core).
+ * - `prefixSums`: `[store, group]` → the range-fingerprint index (`prefixSums.ts` in the core) at
+ *   depth 3, in 17 binary records: group `''` holds the nodes of prefixes of 0 and 1 characters,
+ *   group `d` those of 2 and 3 characters starting with `d`.
  * - `records`: `[recordStore, key]` → bytes, for {@link IdbKeyValueStore}.
+ *
+ * One record per append rather than one per entry is what makes an append cheap: IndexedDB
+ * charges per request and per index far more than per byte.
  */
 export interface WeftIdbSchema extends DBSchema {
   entries: { key: [string, string]; value: Uint8Array }
-  arrival: { key: [string, number]; value: ArrivalRecord; indexes: { byDoc: [string, string] } }
+  log: { key: [string, number]; value: LogRecord }
+  docs: { key: [string, string, number]; value: string[] }
   meta: { key: string; value: StoreMeta }
   records: { key: [string, string]; value: Uint8Array }
-  sums: { key: [string, string]; value: string }
+  prefixSums: { key: [string, string]; value: Uint8Array }
 }
 
 /** An open Weft IndexedDB database. */
 export type WeftIdb = IDBPDatabase<WeftIdbSchema>
 
 /** Layout version; a new version adds an upgrade step below. */
-export const WEFT_IDB_VERSION = 2
+export const WEFT_IDB_VERSION = 3
 
 /**
  * Opens (creating or upgrading) the Weft IndexedDB database `name`. When another tab asks to
  * upgrade it, this connection closes so the upgrade is not blocked; later calls on it fail with
  * `WEFT_STORAGE_ERROR`.
+ *
+ * Upgrading a version 1 or 2 database rewrites its per-entry arrival rows as per-append `log` and
+ * `docs` records in the upgrade transaction (all or nothing: a failed upgrade leaves version 2), and
+ * drops the old index, which each store rebuilds when next opened.
  */
 export function openWeftIdb(name: string): Promise<WeftIdb> {
   const opening: Promise<WeftIdb> = openDB<WeftIdbSchema>(name, WEFT_IDB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
         db.createObjectStore('entries')
-        db.createObjectStore('arrival', { keyPath: ['s', 'seq'] }).createIndex('byDoc', ['s', 'docId'])
         db.createObjectStore('meta')
         db.createObjectStore('records')
       }
-      // Version 2: the range-fingerprint index. Stores opened afterwards build theirs (their meta lacks `index`).
-      if (oldVersion < 2) db.createObjectStore('sums')
+      if (oldVersion < 3) {
+        db.createObjectStore('log')
+        db.createObjectStore('docs')
+        db.createObjectStore('prefixSums')
+        if (oldVersion >= 1) {
+          // A failed migration aborts the upgrade; the open then fails with the abort, reported there.
+          tx.done.catch(() => undefined)
+          migrateArrivalRows(db, tx)
+        }
+      }
     },
     blocking() {
       void opening.then((db) => db.close())

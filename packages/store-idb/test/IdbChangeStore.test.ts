@@ -5,6 +5,7 @@ import { IdbChangeStore, IdbStoreFactory, openWeftIdb } from '@weft/store-idb'
 import { openDB } from 'idb'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { idbConformanceHarness } from './conformanceHarness.ts'
+import { writeOldLayout } from './oldLayouts.ts'
 
 let databases = 0
 
@@ -30,7 +31,7 @@ describe('IdbChangeStore', () => {
       const es = new EntryFactory().entries(6)
       await store.appendMany(es.slice(0, 2).map(envelope))
       const before = await store.head()
-      // `add` writes the entries (thrown in the transaction's first pass), `put` their arrival records (thrown from a callback).
+      // `add` writes the entries (thrown in the transaction's first pass), `put` the log, document, index and meta records (thrown from a callback).
       const restore = failNthCall(
         method,
         3,
@@ -110,41 +111,67 @@ describe('IdbChangeStore', () => {
     expect((await b.getChanges(es.map((e) => e.hash))).length).toBe(3)
   })
 
-  it('builds the fingerprint index of a store written before it existed (a version 1 database)', async () => {
-    const name = `v1-${++databases}`
-    const es = new EntryFactory().entries(30)
-    // The version 1 layout, written as that version did: entries, arrival records and meta, no index.
-    const old = await openDB(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('entries')
-        db.createObjectStore('arrival', { keyPath: ['s', 'seq'] }).createIndex('byDoc', ['s', 'docId'])
-        db.createObjectStore('meta')
-        db.createObjectStore('records')
-      },
-    })
-    const tx = old.transaction(['entries', 'arrival', 'meta'], 'readwrite')
-    es.forEach((e, i) => {
-      void tx.objectStore('entries').put(e.bytes, ['tenant/db', e.hash])
-      void tx
-        .objectStore('arrival')
-        .put({ s: 'tenant/db', seq: i + 1, hash: e.hash, docId: e.header.docId, kind: e.header.kind })
-    })
-    void tx.objectStore('meta').put({ epoch: 'e1', seq: es.length }, 'tenant/db')
-    await tx.done
-    old.close()
+  it.each([1, 2] as const)(
+    'upgrades a version %i database: same entries, arrival order, documents and fingerprints, numbering continues',
+    async (version) => {
+      const name = `v${version}-${++databases}`
+      const fx = new EntryFactory(7)
+      // More rows than one migrated log record holds, and a second store in the same database.
+      const es = fx.entries(2_300)
+      const other = fx.entries(5)
+      await writeOldLayout(name, version, { 'tenant/db': es, 'tenant/other': other })
 
-    const store = await open(name)
-    const sorted = es.map((e) => e.hash).sort()
-    for (const range of [
-      { lower: '', upper: null },
-      { lower: sorted[3]!, upper: sorted[20]! },
-      { lower: '4', upper: 'c' },
-    ]) {
-      const inside = sorted.filter((h) => h >= range.lower && (range.upper === null || h < range.upper))
-      expect(await store.fingerprint(range)).toEqual(fingerprintOf(inside))
-    }
-    await store.appendMany(new EntryFactory().entries(3).map(envelope))
-    expect(await store.fingerprint({ lower: '', upper: null })).toEqual(fingerprintOf(await store.getAllChangeHashes()))
+      const store = await open(name)
+      const page = await store.scan(null, { limit: 10_000 })
+      expect(page.entries.map((e) => e.seq)).toEqual(es.map((_, i) => i + 1))
+      expect(page.entries.map((e) => e.hash)).toEqual(es.map((e) => e.hash))
+      expect(page.entries.map((e) => e.docId)).toEqual(es.map((e) => e.header.docId))
+      const mid = await store.scan({ epoch: 'e1', seq: 999 }, { limit: 3 })
+      expect(mid.entries.map((e) => e.seq)).toEqual([1000, 1001, 1002])
+      for (const docId of fx.docIds)
+        expect(await store.getAllChangeHashesForDoc(docId)).toEqual(
+          es.filter((e) => e.header.docId === docId).map((e) => e.hash),
+        )
+      expect(await store.head()).toEqual({ epoch: 'e1', seq: es.length, count: es.length })
+      const sorted = es.map((e) => e.hash).sort()
+      for (const range of [
+        { lower: '', upper: null },
+        { lower: sorted[3]!, upper: sorted[2_000]! },
+        { lower: '4', upper: 'c' },
+        { lower: sorted[7]!.slice(0, 3), upper: sorted[7]!.slice(0, 3) + 'g' },
+      ]) {
+        const inside = sorted.filter((h) => h >= range.lower && (range.upper === null || h < range.upper))
+        expect(await store.fingerprint(range)).toEqual(fingerprintOf(inside))
+      }
+      const more = new EntryFactory().entries(3)
+      await store.appendMany(more.map(envelope))
+      expect((await store.scan({ epoch: 'e1', seq: es.length })).entries.map((e) => e.seq)).toEqual([
+        es.length + 1,
+        es.length + 2,
+        es.length + 3,
+      ])
+      expect(await store.fingerprint({ lower: '', upper: null })).toEqual(
+        fingerprintOf(await store.getAllChangeHashes()),
+      )
+      const factory = new IdbStoreFactory({ name })
+      factories.push(factory)
+      const second = await factory.openChangeStore('tenant/other')
+      expect(await second.getAllChangeHashes()).toEqual(other.map((e) => e.hash))
+    },
+  )
+
+  it('refuses to upgrade a database with a malformed arrival row, and leaves it as it was', async () => {
+    const name = `v2-bad-${++databases}`
+    await writeOldLayout(name, 2, { 'tenant/db': new EntryFactory().entries(4) }, { s: 'tenant/db', seq: 5 })
+    const factory = new IdbStoreFactory({ name })
+    factories.push(factory)
+    await expect(factory.openChangeStore('tenant/db')).rejects.toSatisfy((e) =>
+      isWeftError(e, ErrorCodes.STORAGE_ERROR),
+    )
+    const old = await openDB(name)
+    expect(old.version).toBe(2)
+    expect(await old.count('arrival')).toBe(5)
+    old.close()
   })
 
   it('keeps stores of one database apart', async () => {

@@ -40,15 +40,16 @@ export async function idbConformanceHarness(): Promise<StoreHarness> {
 }
 
 const STORE = 'tenant/db'
-const OBJECT_STORES = ['entries', 'arrival', 'meta', 'sums'] as const
+const OBJECT_STORES = ['entries', 'log', 'docs', 'meta', 'prefixSums'] as const
 
 /** Keys of one change store's records in each object store. */
 function keysOf(store: string): Record<(typeof OBJECT_STORES)[number], IDBKeyRange> {
   const byName = IDBKeyRange.bound([store, ''], [store, []])
   return {
     entries: byName,
-    sums: byName,
-    arrival: IDBKeyRange.bound([store, -Infinity], [store, Infinity]),
+    prefixSums: byName,
+    log: IDBKeyRange.bound([store, -Infinity], [store, Infinity]),
+    docs: IDBKeyRange.bound([store], [store, []]),
     meta: IDBKeyRange.only(store),
   }
 }
@@ -77,8 +78,7 @@ async function putStoreRecords(database: string, store: string, saved: Saved): P
     for (const os of OBJECT_STORES) {
       const s = tx.objectStore(os)
       writes.push(s.delete(keysOf(store)[os]))
-      // `arrival` has in-line keys; the others take the key apart.
-      saved[os]!.values.forEach((v, i) => writes.push(os === 'arrival' ? s.put(v) : s.put(v, saved[os]!.keys[i])))
+      saved[os]!.values.forEach((v, i) => writes.push(s.put(v, saved[os]!.keys[i])))
     }
     await Promise.all([...writes, tx.done])
   } finally {

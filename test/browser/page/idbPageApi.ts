@@ -25,6 +25,22 @@ export interface FailedAppend {
   readonly batchesBeforeFailure: number
 }
 
+/** What a store upgraded from an older layout reads back, beside what was written. */
+export interface UpgradeCheck {
+  readonly written: string[]
+  readonly scanned: string[]
+  readonly seqs: number[]
+  readonly head: StoreSnapshot['head']
+  /** Documents whose hashes read back in arrival order. */
+  readonly docsMatching: number
+  readonly docs: number
+  /** Ranges whose fingerprint equals that of the written hashes in them. */
+  readonly fingerprintsMatching: number
+  readonly ranges: number
+  /** The arrival number the next append took. */
+  readonly nextSeq: number
+}
+
 export interface IdbPageApi {
   /** Runs the core `ChangeStore` conformance suite against `IdbChangeStore` in this page. */
   runConformance(): Promise<TestResult[]>
@@ -47,7 +63,12 @@ export interface IdbPageApi {
   waitForDocument(id: string, timeoutMs: number): Promise<unknown>
   /** An append whose 4th entry write (`IDBObjectStore.add`) throws a `QuotaExceededError`. */
   failWithThrownQuotaError(database: string): Promise<FailedAppend>
-  /** An append whose transaction is aborted after its 4th arrival record write (`IDBObjectStore.put`). */
+  /**
+   * Writes `count` entries over 7 documents in the layout of IndexedDB version `version` (1 or 2),
+   * opens the store (which upgrades the database) and compares what it reads with what was written.
+   */
+  upgradeOldLayout(database: string, version: 1 | 2, count: number): Promise<UpgradeCheck>
+  /** An append whose transaction is aborted after its 4th record write (`IDBObjectStore.put`). */
   failWithAbortedTransaction(database: string): Promise<FailedAppend>
   /** Appends batches of large entries until the browser refuses one (set a small quota first). */
   fillUntilQuota(database: string, entryBytes: number, batchSize: number, maxBatches: number): Promise<FailedAppend>

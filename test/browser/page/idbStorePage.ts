@@ -13,13 +13,14 @@ import {
   type DocId,
   type Tenant,
 } from '@weft/core'
-import { type EntryEnvelope } from '@weft/core/backend'
+import { fingerprintOf, type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { IdbStoreFactory } from '@weft/store-idb'
 import { deleteDB } from 'idb'
 import type { FailedAppend, IdbPageApi, StoreSnapshot } from './idbPageApi.ts'
 import { runCollectedTests } from './vitestInPage.ts'
 import { idbConformanceHarness } from '../../../packages/store-idb/test/conformanceHarness.ts'
+import { writeOldLayout } from '../../../packages/store-idb/test/oldLayouts.ts'
 
 runChangeStoreTests('IdbChangeStore (Chromium)', idbConformanceHarness, { persistent: true, restore: true })
 
@@ -134,6 +135,45 @@ const api: IdbPageApi = {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     return { ...(await tenant.db.getDocument(id as DocId))?.getData() }
+  },
+
+  async upgradeOldLayout(database, version, count) {
+    const fx = new EntryFactory(7)
+    const es = fx.entries(count)
+    await writeOldLayout(database, version, { 'tenant/db': es })
+    const store = await openStore(database, 'tenant/db')
+    const page = await store.scan(null, { limit: count + 10 })
+    let docsMatching = 0
+    for (const docId of fx.docIds) {
+      const want = es.filter((e) => e.header.docId === docId).map((e) => e.hash)
+      if (JSON.stringify(await store.getAllChangeHashesForDoc(docId)) === JSON.stringify(want)) docsMatching++
+    }
+    const sorted = es.map((e) => e.hash).sort()
+    const ranges = [
+      { lower: '', upper: null },
+      { lower: sorted[3]!, upper: sorted[count - 3]! },
+      { lower: '4', upper: 'c' },
+      { lower: sorted[7]!.slice(0, 2), upper: sorted[7]!.slice(0, 3) },
+    ]
+    let fingerprintsMatching = 0
+    for (const range of ranges) {
+      const inside = sorted.filter((h) => h >= range.lower && (range.upper === null || h < range.upper))
+      if (JSON.stringify(await store.fingerprint(range)) === JSON.stringify(fingerprintOf(inside)))
+        fingerprintsMatching++
+    }
+    const head = await store.head()
+    await store.appendMany([envelope(new EntryFactory().entry())])
+    return {
+      written: es.map((e) => e.hash),
+      scanned: page.entries.map((e) => e.hash),
+      seqs: page.entries.map((e) => e.seq),
+      head,
+      docsMatching,
+      docs: fx.docIds.length,
+      fingerprintsMatching,
+      ranges: ranges.length,
+      nextSeq: (await store.head()).seq,
+    }
   },
 
   failWithThrownQuotaError: (database) =>
