@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   }
   if (runs('idb')) {
     progress('IndexedDB store in Chromium')
-    figures.push(await benchIdbStore())
+    figures.push(...(await benchIdbStore()))
   }
   if (runs('network')) {
     progress('network: reconciliation, throughput through the server, memory per client')
