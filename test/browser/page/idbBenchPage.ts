@@ -20,11 +20,15 @@ export interface IdbBenchOptions {
 export interface IdbBenchResult {
   /** Entries/s through `IdbChangeStore`, per run (entries made in this page: no signature re-check). */
   readonly store: number[]
+  /** The same, for entries each of its own document (the most document records per batch), per run. */
+  readonly storeManyDocs: number[]
   /** Puts/s of the same bytes with plain IndexedDB, per run. */
   readonly raw: number[]
   /** Entries/s through `IdbChangeStore` for entries as received from elsewhere (signature verified), one run. */
   readonly received: number
   readonly entryBytes: number
+  /** Documents the entries of `store` are spread over. */
+  readonly docs: number
 }
 
 export interface IdbBenchApi {
@@ -36,6 +40,8 @@ declare global {
 }
 
 let databases = 0
+/** Documents the main run's entries are spread over (about 60 entries of each per batch). */
+const DOCS = 16
 
 async function throughStore(
   batches: readonly EntryEnvelope[][],
@@ -89,16 +95,19 @@ async function rawPuts(
 const api: IdbBenchApi = {
   async run(options) {
     await ready()
-    const fx = new EntryFactory(16)
-    const made = Array.from({ length: options.batches }, (_, b) =>
-      Array.from({ length: options.batchSize }, (_, i) =>
-        fx.entry(b * options.batchSize + i, [], options.payloadBytes),
-      ),
-    )
+    const make = (fx: EntryFactory) =>
+      Array.from({ length: options.batches }, (_, b) =>
+        Array.from({ length: options.batchSize }, (_, i) =>
+          fx.entry(b * options.batchSize + i, [], options.payloadBytes),
+        ),
+      )
+    const made = make(new EntryFactory(DOCS))
+    const manyDocs = make(new EntryFactory(options.batches * options.batchSize))
     // Warm up both paths (JIT, IndexedDB backing files) on one batch.
     await throughStore([made[0]!], options.durability)
     await rawPuts([made[0]!], options.durability)
     const store: number[] = []
+    const storeManyDocs: number[] = []
     const raw: number[] = []
     for (let run = 0; run < options.runs; run++) {
       // Alternate which goes first, so neither always runs on a warmer disk cache.
@@ -109,12 +118,13 @@ const api: IdbBenchApi = {
         raw.push(await rawPuts(made, options.durability))
         store.push(await throughStore(made, options.durability))
       }
+      storeManyDocs.push(await throughStore(manyDocs, options.durability))
     }
     const received = await throughStore(
       made.map((batch) => batch.map(envelope)),
       options.durability,
     )
-    return { store, raw, received, entryBytes: made[0]![0]!.bytes.length }
+    return { store, storeManyDocs, raw, received, entryBytes: made[0]![0]!.bytes.length, docs: DOCS }
   },
 }
 
