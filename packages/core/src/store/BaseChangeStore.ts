@@ -1,4 +1,4 @@
-import { toHex } from '../codec/index.ts'
+import { bytesEqual, toHex } from '../codec/index.ts'
 import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
@@ -180,6 +180,8 @@ export abstract class BaseChangeStore implements ChangeStore {
     const duplicates: ChangeHash[] = []
     const rejected: RejectedEntry[] = []
     const seen = new Set<string>()
+    const authors = new AuthorHex()
+    const taken: Uint8Array[] = []
     outcomes.forEach((o, i) => {
       const e = list[i]!
       const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
@@ -187,16 +189,18 @@ export abstract class BaseChangeStore implements ChangeStore {
       else if (seen.has(hash)) duplicates.push(hash)
       else {
         seen.add(hash)
+        taken.push(e.bytes)
         candidates.push({
           hash,
-          bytes: copyBytes(e.bytes),
+          bytes: e.bytes,
           docId: o.header.docId,
           kind: o.header.kind,
-          author: toHex(o.header.author),
+          author: authors.of(o.header.author),
           deps: o.header.deps,
         })
       }
     })
+    copyAll(taken).forEach((bytes, i) => ((candidates[i] as { bytes: Uint8Array }).bytes = bytes))
     return { candidates, duplicates, rejected }
   }
 
@@ -399,9 +403,31 @@ export abstract class BaseChangeStore implements ChangeStore {
 }
 
 /**
- * Stores keep their own copy, so a caller reusing its buffer cannot change a stored entry. (Not
- * `slice()`: on a Node `Buffer` that returns a view of the same memory.)
+ * Stores keep their own copy, so a caller reusing its buffer cannot change a stored entry: one
+ * buffer for the batch, an exact view of it per entry (one allocation instead of one per entry).
+ * (Not `slice()`: on a Node `Buffer` that returns a view of the same memory.)
  */
-function copyBytes(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b)
+function copyAll(list: readonly Uint8Array[]): Uint8Array[] {
+  let total = 0
+  for (const b of list) total += b.length
+  const all = new Uint8Array(total)
+  let at = 0
+  return list.map((b) => {
+    all.set(b, at)
+    return all.subarray(at, (at += b.length))
+  })
 }
+
+/** Hex of author keys, computed once per run of entries by the same author (batches mostly are). */
+class AuthorHex {
+  #last: Uint8Array | undefined
+  #hex = ''
+  of(key: Uint8Array): string {
+    if (!this.#last || !bytesEqual(this.#last, key)) {
+      this.#last = key
+      this.#hex = toHex(key)
+    }
+    return this.#hex
+  }
+}
+
