@@ -430,4 +430,3 @@ class AuthorHex {
     return this.#hex
   }
 }
-
