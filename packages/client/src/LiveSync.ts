@@ -317,6 +317,9 @@ export class LiveSync {
     // order, most entries would arrive before the later entry of their chain that vouches for
     // them, and be signature-checked one by one (by the server and by the receiver); in arrival
     // order each batch costs one check per chain. One batch is ordered inside its append anyway.
+    // The price: a store without an arrival index by hash walks its order up to the newest of
+    // `have` (the newest entries, after an offline spell), and the server answers in requests of
+    // `maxHashesPerRequest` hashes; both far cheaper than a signature check per entry.
     const have = found.have.length > PUSH_BATCH ? await arrivalOrder(this.#local, found.have) : found.have
     const need = found.need.length > PUSH_BATCH ? await arrivalOrder(this.#remote, found.need) : found.need
     const lacking = new Set(have)

@@ -13,6 +13,7 @@ import {
 } from '@weft/core/backend'
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
+import { groupByDoc } from './groupByDoc.ts'
 import { ensureIndex, fingerprintInTx, INDEX_MARK, writeIndexNodes } from './idbPrefixIndex.ts'
 import { docKeyRange, hashKeyRange, logKeyRange } from './keyRanges.ts'
 import type { LogRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
@@ -344,15 +345,4 @@ function abortQuietly(tx: { abort(): void }): void {
   } catch {
     // Already committed or aborted.
   }
-}
-
-/** The hashes of each document, in arrival order. */
-function groupByDoc(hashes: readonly string[], docIds: readonly string[]): Map<string, string[]> {
-  const byDoc = new Map<string, string[]>()
-  hashes.forEach((hash, i) => {
-    const list = byDoc.get(docIds[i]!)
-    if (list) list.push(hash)
-    else byDoc.set(docIds[i]!, [hash])
-  })
-  return byDoc
 }

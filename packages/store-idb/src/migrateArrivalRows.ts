@@ -1,4 +1,5 @@
 import { unwrap, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
+import { groupByDoc } from './groupByDoc.ts'
 import type { LogRecord, WeftIdbSchema } from './openWeftIdb.ts'
 
 /** An arrival row of layouts 1 and 2: one per entry, keyed by `[s, seq]` in-line. */
@@ -52,13 +53,7 @@ export function migrateArrivalRows(
       kinds: rows.map((r) => r.kind),
     }
     log.put(record, [s, first])
-    const byDoc = new Map<string, string[]>()
-    for (const r of rows) {
-      const list = byDoc.get(r.docId)
-      if (list) list.push(r.hash)
-      else byDoc.set(r.docId, [r.hash])
-    }
-    for (const [docId, hashes] of byDoc) docs.put(hashes, [s, docId, first])
+    for (const [docId, hashes] of groupByDoc(record.hashes, record.docIds)) docs.put(hashes, [s, docId, first])
     chunk = null
   }
 
