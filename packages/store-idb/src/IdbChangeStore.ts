@@ -104,6 +104,11 @@ export class IdbChangeStore extends BaseChangeStore {
     return this.#name
   }
 
+  /** Each entry in a buffer of its own: IndexedDB would clone the whole buffer of a view. */
+  protected override _copyAppended(bytes: readonly Uint8Array[]): Uint8Array[] {
+    return bytes.map((b) => new Uint8Array(b))
+  }
+
   /** Duplicates (another tab's appends included) are skipped inside the append transaction. */
   protected override readonly _dedupesOnAppend = true
 
@@ -123,8 +128,9 @@ export class IdbChangeStore extends BaseChangeStore {
    * commit early): read the meta record, `add` each entry (an entry another tab added since
    * `BaseChangeStore` checked fails with a `ConstraintError`, which is handled and skipped), take
    * each added entry in arrival order from its success callback (callbacks run in request order),
-   * and after the last write the log record, the document records, the index and the meta record. Resolves with the added hashes once the
-   * transaction has committed; rejects with the first failure, and then nothing was committed.
+   * and after the last write the log record, the document records, the index and the meta record.
+   * Resolves with the added hashes once the transaction has committed; rejects with the first
+   * failure, and then nothing was committed.
    */
   #appendInTransaction(entries: readonly VerifiedEntry[]): Promise<string[]> {
     const tx = unwrap(this.#db).transaction([...APPEND_STORES], 'readwrite', { durability: this.#durability })

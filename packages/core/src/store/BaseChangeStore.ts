@@ -1,4 +1,5 @@
 import { bytesEqual, toHex } from '../codec/index.ts'
+import { copyBytesInto } from './copyBytesInto.ts'
 import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import {
@@ -172,6 +173,16 @@ export abstract class BaseChangeStore implements ChangeStore {
   }
 
   /** Sorts a settled batch: what passed (first copy of each), repeats, and refusals. */
+  /**
+   * The store's own copies of the bytes of a batch it is about to append, so a caller reusing its
+   * buffers cannot change a stored entry: by default one buffer for the batch and a view each. A
+   * backend that needs each entry in a buffer of its own (IndexedDB clones a view's whole buffer)
+   * overrides it, rather than copying a second time.
+   */
+  protected _copyAppended(bytes: readonly Uint8Array[]): Uint8Array[] {
+    return copyBytesInto(bytes)
+  }
+
   #sort(
     list: readonly EntryEnvelope[],
     outcomes: readonly (ParsedEntry | WeftError)[],
@@ -200,7 +211,7 @@ export abstract class BaseChangeStore implements ChangeStore {
         })
       }
     })
-    copyAll(taken).forEach((bytes, i) => ((candidates[i] as { bytes: Uint8Array }).bytes = bytes))
+    this._copyAppended(taken).forEach((bytes, i) => ((candidates[i] as { bytes: Uint8Array }).bytes = bytes))
     return { candidates, duplicates, rejected }
   }
 
@@ -400,22 +411,6 @@ export abstract class BaseChangeStore implements ChangeStore {
   #open(): void {
     if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
   }
-}
-
-/**
- * Stores keep their own copy, so a caller reusing its buffer cannot change a stored entry: one
- * buffer for the batch, an exact view of it per entry (one allocation instead of one per entry).
- * (Not `slice()`: on a Node `Buffer` that returns a view of the same memory.)
- */
-function copyAll(list: readonly Uint8Array[]): Uint8Array[] {
-  let total = 0
-  for (const b of list) total += b.length
-  const all = new Uint8Array(total)
-  let at = 0
-  return list.map((b) => {
-    all.set(b, at)
-    return all.subarray(at, (at += b.length))
-  })
 }
 
 /** Hex of author keys, computed once per run of entries by the same author (batches mostly are). */

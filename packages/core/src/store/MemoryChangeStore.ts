@@ -4,6 +4,7 @@ import type { ChangeHash, DocId, EntryKind } from '../types.ts'
 import { BaseChangeStore, type StoreOptions, type VerifiedEntry } from './BaseChangeStore.ts'
 import type { HashRange, RangeFingerprint, ScanItem, StoreHead } from './ChangeStore.ts'
 import { MemoryPrefixIndex } from './MemoryPrefixIndex.ts'
+import { copyBytesInto } from './copyBytesInto.ts'
 
 interface Held {
   readonly bytes: Uint8Array
@@ -59,18 +60,8 @@ export class MemoryChangeStore extends BaseChangeStore {
   }
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
-    // Copies: a caller editing what it read must not change the stored entry. One buffer for
-    // all of them, an exact view each (one allocation instead of one per entry).
-    const held = hashes.map((h) => this.#entries.get(h)?.bytes)
-    let total = 0
-    for (const b of held) total += b?.length ?? 0
-    const all = new Uint8Array(total)
-    let at = 0
-    return held.map((b) => {
-      if (!b) return undefined
-      all.set(b, at)
-      return all.subarray(at, (at += b.length))
-    })
+    // Copies: a caller editing what it read must not change the stored entry.
+    return copyBytesInto(hashes.map((h) => this.#entries.get(h)?.bytes))
   }
 
   protected async _allHashes(): Promise<ChangeHash[]> {
