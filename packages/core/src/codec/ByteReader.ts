@@ -61,12 +61,7 @@ export class ByteReader {
    * string, never stripped, so the caller sees exactly what the bytes say.
    */
   string(maxBytes: number): string {
-    const raw = this.bytes(maxBytes)
-    try {
-      return utf8Decoder.decode(raw)
-    } catch (cause) {
-      throw new CodecError('malformed', 'invalid UTF-8', { cause })
-    }
+    return strictUtf8(this.bytes(maxBytes))
   }
 
   /** Throws unless every byte was consumed. */
@@ -88,3 +83,12 @@ export class CodecError extends Error {
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** `bytes` as UTF-8 text, refused (`CodecError`) as {@link ByteReader.string} refuses it. */
+export function strictUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8Decoder.decode(bytes)
+  } catch (cause) {
+    throw new CodecError('malformed', 'invalid UTF-8', { cause })
+  }
+}

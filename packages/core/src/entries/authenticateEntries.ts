@@ -1,4 +1,4 @@
-import { toHex } from '../codec/index.ts'
+import { RecentText, toHex } from '../codec/index.ts'
 import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { ChangeHash } from '../types.ts'
@@ -49,12 +49,16 @@ export interface BatchCheckOptions {
   readonly verifier?: SignatureVerifier
 }
 
+const NONE: readonly Node[] = []
+
 interface Node {
   readonly parsed: ParsedEntry
   readonly author: string
   authentic: boolean
   /** Own signature checked (and failed, when not authentic). */
   checked: boolean
+  /** The entries of the batch by the same author that this one lists in `deps`. */
+  vouchees: readonly Node[]
 }
 
 /**
@@ -77,11 +81,18 @@ export async function checkEntryBatch(
   options: BatchCheckOptions = {},
 ): Promise<EntryBatchCheck> {
   const { trusted = () => false, verifier } = options
+  const authors = new RecentText() // author keys repeat in runs: hex each run once
   const outcomes: (Node | WeftError)[] = list.map((e) => {
     const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
     try {
       const parsed = verifyEntry(hash, e?.bytes, limits, { signature: false })
-      return { parsed, author: toHex(parsed.header.author), authentic: trusted(e), checked: false }
+      return {
+        parsed,
+        author: authors.of(parsed.header.author, toHex),
+        authentic: trusted(e),
+        checked: false,
+        vouchees: NONE,
+      }
     } catch (err) {
       return toWeftError(err, ErrorCodes.MALFORMED_ENTRY)
     }
@@ -95,15 +106,23 @@ export async function checkEntryBatch(
     else first.authentic ||= o.authentic
     return first ?? o
   })
-  const vouchees = (n: Node): Node[] =>
-    n.parsed.header.deps.flatMap((d) => {
+  // Each entry's same-author links into the batch, found once (most entries list one dep or none).
+  const listed = new Set<Node>()
+  for (const n of nodes.values()) {
+    let found: Node[] | undefined
+    for (const d of n.parsed.header.deps) {
       const v = nodes.get(d)
-      return v && v.author === n.author ? [v] : []
-    })
+      if (v && v.author === n.author) (found ??= []).push(v)
+    }
+    if (found) {
+      n.vouchees = found
+      for (const v of found) listed.add(v)
+    }
+  }
   const spread = (from: Iterable<Node>): void => {
     const stack = [...from].filter((n) => n.authentic)
     for (let n = stack.pop(); n; n = stack.pop())
-      for (const v of vouchees(n))
+      for (const v of n.vouchees)
         if (!v.authentic) {
           v.authentic = true
           stack.push(v)
@@ -122,7 +141,6 @@ export async function checkEntryBatch(
   const all = [...nodes.values()]
   spread(all)
   // First the tips: entries no same-author entry of the batch lists, so nothing here can vouch for them.
-  const listed = new Set<Node>(all.flatMap(vouchees))
   await verify(all.filter((n) => !n.authentic && !listed.has(n)))
   // Then whatever their vouching did not reach (a voucher whose own signature failed).
   await verify(all.filter((n) => !n.authentic && !n.checked))

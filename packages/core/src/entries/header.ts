@@ -2,6 +2,8 @@ import {
   canonicalTextProblem,
   CodecError,
   fromHex,
+  RecentText,
+  strictUtf8,
   toHex,
   utf8,
   type ByteReader,
@@ -85,8 +87,8 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
     if (!kind) throw new CodecError('malformed', 'unknown entry kind')
     const docId = asDocId(toHex(r.fixed(16)))
     const origin = {
-      tenant: asTenantId(name(r, FIELD_LIMITS.tenantBytes)),
-      db: asDbName(name(r, FIELD_LIMITS.dbBytes)),
+      tenant: asTenantId(name(r, FIELD_LIMITS.tenantBytes, recentTenant)),
+      db: asDbName(name(r, FIELD_LIMITS.dbBytes, recentDb)),
     }
     const depCount = r.varint(limits.maxDeps)
     const deps: ChangeHash[] = []
@@ -95,7 +97,7 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
       if (i > 0 && d <= deps[i - 1]!) throw new CodecError('malformed', 'deps not strictly ascending')
       deps.push(asChangeHash(d))
     }
-    const keyId = asKeyId(name(r, FIELD_LIMITS.keyIdBytes))
+    const keyId = asKeyId(name(r, FIELD_LIMITS.keyIdBytes, recentKeyId))
     const keyVersion = r.varint()
     if (keyVersion < 1) throw new CodecError('malformed', 'key version 0')
     const author = r.fixed(32)
@@ -107,9 +109,19 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
   }
 }
 
+// The name fields of the entry last read: a batch's entries mostly repeat them, so each is decoded
+// and checked once per run of equal bytes.
+const recentTenant = new RecentText()
+const recentDb = new RecentText()
+const recentKeyId = new RecentText()
+
 /** A name field: valid UTF-8, non-empty, canonical text; the same bytes a writer would produce. */
-function name(r: ByteReader, maxBytes: number): string {
-  const s = r.string(maxBytes)
+function name(r: ByteReader, maxBytes: number, recent: RecentText): string {
+  return recent.of(r.bytes(maxBytes), checkedName)
+}
+
+function checkedName(raw: Uint8Array): string {
+  const s = strictUtf8(raw)
   if (s.length === 0) throw new CodecError('malformed', 'empty name')
   const problem = canonicalTextProblem(s)
   if (problem) throw new CodecError('malformed', `name with ${problem}`)

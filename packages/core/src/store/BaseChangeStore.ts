@@ -1,4 +1,4 @@
-import { bytesEqual, toHex } from '../codec/index.ts'
+import { RecentText, toHex } from '../codec/index.ts'
 import { copyBytesInto } from './copyBytesInto.ts'
 import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
@@ -191,7 +191,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     const duplicates: ChangeHash[] = []
     const rejected: RejectedEntry[] = []
     const seen = new Set<string>()
-    const authors = new AuthorHex()
+    const authors = new RecentText() // author keys repeat in runs: hex each run once
     const taken: Uint8Array[] = []
     outcomes.forEach((o, i) => {
       const e = list[i]!
@@ -206,7 +206,7 @@ export abstract class BaseChangeStore implements ChangeStore {
           bytes: e.bytes,
           docId: o.header.docId,
           kind: o.header.kind,
-          author: authors.of(o.header.author),
+          author: authors.of(o.header.author, toHex),
           deps: o.header.deps,
         })
       }
@@ -410,18 +410,5 @@ export abstract class BaseChangeStore implements ChangeStore {
 
   #open(): void {
     if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
-  }
-}
-
-/** Hex of author keys, computed once per run of entries by the same author (batches mostly are). */
-class AuthorHex {
-  #last: Uint8Array | undefined
-  #hex = ''
-  of(key: Uint8Array): string {
-    if (!this.#last || !bytesEqual(this.#last, key)) {
-      this.#last = key
-      this.#hex = toHex(key)
-    }
-    return this.#hex
   }
 }
