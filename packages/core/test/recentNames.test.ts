@@ -7,24 +7,27 @@ import { createEntry, encodeChangePayload, parseEntry } from '../src/entries/ind
 
 beforeAll(ready)
 
+/** An entry with the given name fields (one author and key for all). */
+function entryNamed(tenant: string, db: string, keyId: string) {
+  keys ??= { author: generateSigningKeyPair(), key: generateKey() }
+  return createEntry({
+    kind: 'create',
+    docId: asDocId('ab'.repeat(16)),
+    origin: { tenant: asTenantId(tenant), db: asDbName(db) },
+    deps: [],
+    keyId: asKeyId(keyId),
+    keyVersion: 1,
+    key: keys.key,
+    payload: encodeChangePayload([new Uint8Array([1])]),
+    author: keys.author,
+  })
+}
+let keys: { author: ReturnType<typeof generateSigningKeyPair>; key: Uint8Array } | undefined
+
 // Entries of a batch mostly repeat their name fields, so the parser decodes and checks each run of
 // equal bytes once. These tests hold it to what a fresh decode of every entry would give.
 describe('repeated names in a run of entries', () => {
   it('gives every entry its own names, whatever the order of repeats', () => {
-    const author = generateSigningKeyPair()
-    const key = generateKey()
-    const make = (tenant: string, db: string, keyId: string) =>
-      createEntry({
-        kind: 'create',
-        docId: asDocId('ab'.repeat(16)),
-        origin: { tenant: asTenantId(tenant), db: asDbName(db) },
-        deps: [],
-        keyId: asKeyId(keyId),
-        keyVersion: 1,
-        key,
-        payload: encodeChangePayload([new Uint8Array([1])]),
-        author,
-      })
     const pool = ['acme', 'acmf', 'globex', 'é', 'ü', 'x']
     fc.assert(
       fc.property(
@@ -34,7 +37,7 @@ describe('repeated names in a run of entries', () => {
         }),
         (names) => {
           for (const [tenant, db, keyId] of names) {
-            const e = make(tenant, db, keyId)
+            const e = entryNamed(tenant, db, keyId)
             const back = parseEntry(e.hash, e.bytes.slice())
             expect([back.header.origin.tenant, back.header.origin.db, back.header.keyId]).toEqual([tenant, db, keyId])
           }
@@ -45,17 +48,7 @@ describe('repeated names in a run of entries', () => {
   })
 
   it('refuses a bad name right after a good one of the same length', () => {
-    const e = createEntry({
-      kind: 'create',
-      docId: asDocId('cd'.repeat(16)),
-      origin: { tenant: asTenantId('ab'), db: asDbName('db') },
-      deps: [],
-      keyId: asKeyId('default'),
-      keyVersion: 1,
-      key: generateKey(),
-      payload: encodeChangePayload([]),
-      author: generateSigningKeyPair(),
-    })
+    const e = entryNamed('ab', 'db', 'default')
     expect(parseEntry(e.hash, e.bytes).header.origin.tenant).toBe('ab')
     // magic (2), version, kind, document id (16), then the tenant's length and bytes.
     expect(e.bytes[20]).toBe(2)
