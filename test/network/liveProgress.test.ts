@@ -76,7 +76,7 @@ describe('LiveSync progress', () => {
 
     // Entries the server pushes while up to date are not a catch-up; local ones sent are.
     await writer.relay(made.slice(N))
-    await expect.poll(async () => (await local.getAllChangeHashes()).length).toBe(N + 1)
+    await expect.poll(async () => (await local.getAllChangeHashes()).length, { timeout: 10_000 }).toBe(N + 1)
     expect(completed).toHaveLength(1)
     const before = reports.length
     await live.stop()
