@@ -2,7 +2,7 @@ import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ready } from '../src/index.ts'
-import { planApply } from '../src/db/planApply.ts'
+import { planApply, wholeLoad } from '../src/db/planApply.ts'
 import type { ChangeHeader } from '../src/db/changeHeader.ts'
 import {
   anyOrder,
@@ -67,7 +67,9 @@ function planned(): (doc: A.Doc<Data>, batch: Uint8Array[]) => A.Doc<Data> {
   let waiting: ChangeHeader[] = []
   return (doc, batch) => {
     const plan = planApply(waiting, batch, doc)
-    for (const call of plan.calls) doc = A.applyChanges(doc, call)[0]
+    const whole = wholeLoad(plan, doc)
+    if (whole) doc = A.load<Data>(whole)
+    else for (const call of plan.calls) doc = A.applyChanges(doc, call)[0]
     waiting = plan.waiting
     return doc
   }
@@ -208,5 +210,23 @@ describe('Automerge batched applyChanges (upstream fault, Automerge 3.5.0)', () 
     const plan = planApply([], [junk], doc)
     expect(plan.calls).toEqual([[junk]])
     expect(() => A.applyChanges(doc, plan.calls[0]!)).toThrow()
+  })
+
+  it('loads an empty document in one go only from exact change chunks it holds back nothing of', () => {
+    let x = A.init<Data>({ actor: 'aaaa' })
+    for (let i = 0; i < 4; i++) x = A.change(x, (d) => void (d.n = i))
+    const all = A.getAllChanges(x)
+    const empty = A.init<Data>()
+    const whole = wholeLoad(planApply([], [...all].reverse(), empty), empty)
+    expect(whole).toBeDefined()
+    expect(plain(A.load<Data>(whole!))).toEqual({ n: 3 })
+    // Not into a document that has changes, nor with a change held back, nor with bytes that are not a change.
+    const some = A.applyChanges(A.init<Data>(), all.slice(0, 1))[0]
+    expect(wholeLoad(planApply([], all.slice(1), some), some)).toBeUndefined()
+    expect(wholeLoad(planApply([], all.slice(2), empty), empty)).toBeUndefined()
+    const save = A.save(x) // a whole document passed off as a change: `load` would take it
+    expect(wholeLoad(planApply([], [...all, save], empty), empty)).toBeUndefined()
+    const trailing = new Uint8Array([...all[0]!, ...save]) // a change with a document after it
+    expect(wholeLoad(planApply([], [trailing, ...all.slice(1)], empty), empty)).toBeUndefined()
   })
 })

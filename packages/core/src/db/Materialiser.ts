@@ -16,7 +16,7 @@ import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
 import type { DocDirectory } from './DocDirectory.ts'
 import { DocState, type DocData } from './DocState.ts'
-import { planApply } from './planApply.ts'
+import { planApply, wholeLoad } from './planApply.ts'
 import { splitSave } from './changeHeader.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
 import { snapshotCovers, snapshotPayloadOf, type SnapshotCovers } from './snapshotCovers.ts'
@@ -564,7 +564,9 @@ export class Materialiser {
     // Each call of the plan is one Automerge call; `am` is always the newest document, also when one throws.
     const apply = (changes: readonly Uint8Array[]) => {
       const plan = planApply(state.waiting, changes, am)
-      for (const call of plan.calls) [am] = A.applyChanges(am, call)
+      const whole = wholeLoad(plan, am)
+      if (whole) am = A.load<DocData>(whole)
+      else for (const call of plan.calls) [am] = A.applyChanges(am, call)
       state.waiting = plan.waiting
     }
     const changes = decoded.flatMap((d) => d.changes)

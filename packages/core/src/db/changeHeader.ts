@@ -24,6 +24,17 @@ export function readChangeHeader(bytes: Uint8Array): ChangeHeader | undefined {
   return readUncompressed(bytes) ?? decodeFully(bytes)
 }
 
+/**
+ * Whether `bytes` are exactly one uncompressed change chunk (magic, type and stated length; the
+ * checksum is left to Automerge). Cheap: nothing is hashed or decoded.
+ */
+export function isOneUncompressedChange(bytes: Uint8Array): boolean {
+  if (bytes.length < 9 || MAGIC.some((b, i) => bytes[i] !== b) || bytes[8] !== CHANGE_CHUNK) return false
+  const at = { pos: 9 }
+  const length = readUleb(bytes, at)
+  return length !== undefined && at.pos + length === bytes.length
+}
+
 function readUncompressed(bytes: Uint8Array): ChangeHeader | undefined {
   if (bytes.length < 9 || MAGIC.some((b, i) => bytes[i] !== b) || bytes[8] !== CHANGE_CHUNK) return undefined
   const at = { pos: 9 }

@@ -1,5 +1,6 @@
 import * as A from '@automerge/automerge'
-import { readChangeHeader, type ChangeHeader } from './changeHeader.ts'
+import { concatBytes } from '../codec/index.ts'
+import { isOneUncompressedChange, readChangeHeader, type ChangeHeader } from './changeHeader.ts'
 
 /** How to hand a document's changes to Automerge: in which calls, and which to hold back. */
 export interface ApplyPlan {
@@ -105,6 +106,19 @@ export function planApply(
   }
   if (invalid.length) calls.unshift(invalid)
   return { calls, waiting }
+}
+
+/**
+ * For a plan that brings an empty document everything it holds back nothing of, the bytes whose
+ * `Automerge.load` makes the document the plan's calls would: its changes one after another. About
+ * twice as fast as `applyChanges` on a fresh document, which also works out the view change by
+ * change. Undefined otherwise, and when any change is not exactly one uncompressed change chunk
+ * (so nothing but changes reaches `load`, which would also take a whole document).
+ */
+export function wholeLoad(plan: ApplyPlan, doc: A.Doc<unknown>): Uint8Array | undefined {
+  if (plan.waiting.length || plan.calls.length !== 1 || A.getHeads(doc).length) return undefined
+  const call = plan.calls[0]!
+  return call.every(isOneUncompressedChange) ? concatBytes(...call) : undefined
 }
 
 /** Whether bytes decode as an Automerge change (checked only for changes held back: it costs). */
