@@ -11,20 +11,21 @@ import {
   MemoryChangeStore,
   ready,
   toHex,
-  type AppendResult,
   type ChangeHash,
-  type EntryEnvelope,
+  type VerifiedEntry,
 } from '@weft/core/backend'
 import { EntryFactory, envelope, withBadSignature } from '@weft/core/testing'
 import { WeftServer } from '@weft/server'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '../src/index.ts'
 
-/** A store that takes a while to append, as a disk-backed one under load does. */
+/**
+ * A store that takes a while to store what it checked, as a disk-backed one under load does:
+ * overlapping appends queue for their turn, taken when called.
+ */
 class SlowStore extends MemoryChangeStore {
-  override async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {
-    const list = [...entries]
+  protected override async _appendVerified(entries: readonly VerifiedEntry[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 30))
-    return super.appendMany(list)
+    return super._appendVerified(entries)
   }
 }
 
@@ -130,7 +131,8 @@ describe('reading vouched entries from a server', () => {
           { minLength: all.length },
         ),
         fc.integer({ min: 1, max: all.length }),
-        async (order, batchSize) => {
+        fc.integer({ min: 1, max: all.length }),
+        async (order, batchSize, maxBatch) => {
           const reference = new MemoryChangeStore()
           const taken: ChangeHash[] = []
           const refused: ChangeHash[] = []
@@ -146,6 +148,17 @@ describe('reading vouched entries from a server', () => {
           expect(new Set(copied.added)).toEqual(new Set(taken))
           expect(new Set(copied.rejected.map((r) => r.hash))).toEqual(new Set(refused))
           expect(taken.length + refused.length).toBe(all.length)
+          // A target slow to commit, whose appends overlap (each batch's starts before the one
+          // before it is stored), in batches cut to what it takes in one append: it decides as a
+          // copy of batches of that size one at a time.
+          const size = Math.min(batchSize, maxBatch)
+          const inTurn = new MemoryChangeStore()
+          const inTurnTaken: ChangeHash[] = []
+          for (let i = 0; i < order.length; i += size)
+            inTurnTaken.push(...(await copyEntries(remote, inTurn, order.slice(i, i + size), size)).added)
+          const overlapped = await copyEntries(remote, new SlowStore({ maxBatch }), order, batchSize)
+          expect(new Set(overlapped.added)).toEqual(new Set(inTurnTaken))
+          expect(overlapped.added.length + overlapped.rejected.length).toBe(all.length)
         },
       ),
       { numRuns: 40 },

@@ -126,6 +126,11 @@ export abstract class BaseChangeStore implements ChangeStore {
     return fingerprintOf(await this._hashesInRange(range, Infinity))
   }
 
+  /** Most entries one `appendMany` call may carry (more is refused with `WEFT_TOO_MANY_ENTRIES`). */
+  get maxBatch(): number {
+    return this.#maxBatch
+  }
+
   append(entry: EntryEnvelope): Promise<AppendResult> {
     return this.appendMany([entry])
   }

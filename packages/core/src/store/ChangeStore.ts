@@ -93,9 +93,16 @@ export type AppendListener = (added: readonly ChangeHash[], entries?: readonly E
  * (`runChangeStoreTests`) checks any implementation.
  */
 export interface ChangeStore {
+  /** Most entries one `appendMany` call may carry, when the store says (more is refused with `WEFT_TOO_MANY_ENTRIES`). */
+  readonly maxBatch?: number
   /** Verifies and appends one entry. */
   append(entry: EntryEnvelope): Promise<AppendResult>
-  /** Verifies and appends many; returns which were new, held already, or refused (per entry). */
+  /**
+   * Verifies and appends many; returns which were new, held already, or refused (per entry).
+   * Appends may overlap: they commit in the order they were called, and what a batch cannot
+   * authenticate by itself is settled against the store after every earlier call committed, so
+   * overlapping calls decide what calls made one after another would.
+   */
   appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult>
   /** For each hash, whether it is held. */
   has(hashes: readonly ChangeHash[]): Promise<boolean[]>

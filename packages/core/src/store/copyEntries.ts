@@ -80,31 +80,58 @@ export async function copyEntries(
       ? source.getChangesChecked(batch, vouched)
       : source.getChanges(batch).then((entries) => ({ entries, rejected: [] }))
   // One batch is read ahead while the one before it is appended (and, with `onBatch`,
-  // materialised), so a remote source's transfer overlaps the target's work.
+  // materialised), so a remote source's transfer overlaps the target's work. And when the target
+  // says how many entries an append may carry (so no batch is split after the next has started),
+  // a batch's append starts before the one before it has committed: the target checks it while the
+  // earlier batch is still being stored (a remote target: still on the wire and being checked by
+  // the server). The target commits appends in the order they were called and settles what a
+  // batch cannot authenticate by itself after every earlier append committed, so the outcome is
+  // what appending one batch at a time decides; results and `onBatch` calls are taken in order too.
+  const overlap = target.maxBatch !== undefined
+  const size = overlap ? Math.max(1, Math.min(batchSize, target.maxBatch!)) : batchSize
   let ahead: Promise<CheckedRead> | undefined
-  for (let i = 0; i < hashes.length; i += batchSize) {
-    throwIfAborted(options.signal, 'copy')
-    let read = await (ahead ?? readBatch(hashes.slice(i, i + batchSize)))
-    // Read ahead, an entry was checked before the batch before it was stored, which may vouch for
-    // it: what that check refused is read and checked again now, so acceptance is what a copy one
-    // batch at a time decides (refusals are rare, so this costs nothing in the usual case).
-    if (ahead && read.rejected.length) {
-      const again = await readBatch(read.rejected.map((r) => r.hash))
-      read = { entries: [...read.entries, ...again.entries], rejected: again.rejected }
-    }
-    ahead = i + batchSize < hashes.length ? readBatch(hashes.slice(i + batchSize, i + 2 * batchSize)) : undefined
-    ahead?.catch(() => undefined) // awaited on the next turn, which throws a failure there
-    rejected.push(...read.rejected)
-    const entries = read.entries
-    for (const result of await appendSplitting(target, entries)) {
+  let appending: { results: Promise<AppendResult[]>; done: number; bytes: number } | undefined
+  const settle = async (pending: NonNullable<typeof appending>): Promise<void> => {
+    for (const result of await pending.results) {
       added.push(...result.added)
       rejected.push(...result.rejected)
       existing += result.existing.length
       if (result.added.length && options.onBatch) await options.onBatch(result.added)
     }
-    done += Math.min(batchSize, hashes.length - i)
-    for (const e of entries) bytes += e.bytes.length
-    progress.report({ phase: 'copy', entries: done, totalEntries: total, bytes })
+    progress.report({ phase: 'copy', entries: pending.done, totalEntries: total, bytes: pending.bytes })
+  }
+  // On a failure (or an abort), the appends still in flight are waited for before the copy throws
+  // (the last one called commits last), so nothing it started goes on after it: what they stored
+  // stays stored, unreported.
+  let latest: Promise<unknown> | undefined
+  try {
+    for (let i = 0; i < hashes.length; i += size) {
+      throwIfAborted(options.signal, 'copy')
+      let read = await (ahead ?? readBatch(hashes.slice(i, i + size)))
+      // Read ahead, an entry was checked before the batch before it was stored, which may vouch for
+      // it: what that check refused is read and checked again now (the target answers once the
+      // earlier appends commit), so acceptance is what a copy one batch at a time decides (refusals
+      // are rare, so this costs nothing in the usual case).
+      if (ahead && read.rejected.length) {
+        const again = await readBatch(read.rejected.map((r) => r.hash))
+        read = { entries: [...read.entries, ...again.entries], rejected: again.rejected }
+      }
+      ahead = i + size < hashes.length ? readBatch(hashes.slice(i + size, i + 2 * size)) : undefined
+      ahead?.catch(() => undefined) // awaited on the next turn, which throws a failure there
+      rejected.push(...read.rejected)
+      done += Math.min(size, hashes.length - i)
+      for (const e of read.entries) bytes += e.bytes.length
+      const next = { results: appendSplitting(target, read.entries), done, bytes }
+      next.results.catch(() => undefined) // awaited below or on the next turn, which throws a failure there
+      latest = next.results
+      if (appending) await settle(appending)
+      if (overlap) appending = next
+      else await settle(next)
+    }
+    if (appending) await settle(appending)
+  } catch (err) {
+    await latest?.catch(() => undefined)
+    throw err
   }
   progress.report({ phase: 'done', entries: done, totalEntries: total, bytes })
   return { added, existing, rejected, bytes }

@@ -170,6 +170,62 @@ export function vouchingTests(
     expect((await store().appendMany([copy(a)])).added).toEqual([a.hash])
   })
 
+  it('decides overlapping appends as it would the same appends one after another', async () => {
+    const f = new EntryFactory(1)
+    const a = withBadSignature(f.entry(0))
+    const tip = envelope(f.entry(0, [a.hash]))
+    // Called first, the voucher commits first: the entry it vouches for is accepted.
+    const [first, second] = await Promise.all([store().appendMany([tip]), store().appendMany([copy(a)])])
+    expect([first.added, second.added, second.rejected]).toEqual([[tip.hash], [a.hash], []])
+    // Called before its voucher, an entry is judged without it, even if the voucher is checked first.
+    const b = withBadSignature(f.entry(1))
+    const tipB = envelope(f.entry(1, [b.hash]))
+    const [early, late] = await Promise.all([store().appendMany([copy(b)]), store().appendMany([tipB])])
+    expect(early.rejected.map((e) => e.error.code)).toEqual([ErrorCodes.BAD_SIGNATURE])
+    expect(late.added).toEqual([tipB.hash])
+  })
+
+  it('gives overlapping appends of any batching the outcome of the same appends in turn', async () => {
+    const pool = vouchingPool()
+    const outcome = (r: Awaited<ReturnType<ChangeStore['appendMany']>>) => ({
+      added: new Set(r.added),
+      existing: new Set(r.existing),
+      rejected: new Map(r.rejected.map((x) => [x.hash, x.error.code])),
+    })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(
+          pool.map((_, i) => i),
+          { minLength: pool.length, maxLength: pool.length },
+        ),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 12 }),
+        async (perm, sizes) => {
+          const batches: Envelope[][] = []
+          for (let i = 0, k = 0; i < perm.length; k++) {
+            const n = sizes[k % sizes.length]!
+            batches.push(perm.slice(i, i + n).map((j) => copy(pool[j]!.env)))
+            i += n
+          }
+          const inTurn = await setup()
+          const overlapping = await setup()
+          try {
+            const expected = []
+            for (const b of batches) expected.push(outcome(await inTurn.store.appendMany(b.map(copy))))
+            const got = await Promise.all(batches.map((b) => overlapping.store.appendMany(b.map(copy))))
+            expect(got.map(outcome)).toEqual(expected)
+            expect(new Set(await overlapping.store.getAllChangeHashes())).toEqual(
+              new Set(await inTurn.store.getAllChangeHashes()),
+            )
+          } finally {
+            await inTurn.teardown()
+            await overlapping.teardown()
+          }
+        },
+      ),
+      { numRuns: 12 },
+    )
+  })
+
   it('holds the same set whatever the batching and order of delivery (sync re-offering what it lacks)', async () => {
     const pool = vouchingPool()
     const expected = authenticSet(pool)
