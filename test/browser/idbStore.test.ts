@@ -36,6 +36,8 @@ const CONFORMANCE_TESTS = [
   'verifies bytes that are not the ones a voucher listed on their own',
   'authenticates an entry arriving after its voucher by its hash alone',
   'refuses an entry arriving before its voucher, and accepts it when offered again after',
+  'decides overlapping appends as it would the same appends one after another',
+  'gives overlapping appends of any batching the outcome of the same appends in turn',
   'holds the same set whatever the batching and order of delivery (sync re-offering what it lacks)',
 ]
 
