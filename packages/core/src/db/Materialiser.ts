@@ -560,13 +560,19 @@ export class Materialiser {
       }
     }
     if (decoded.length === 0) return
-    let am = state.am ?? A.init<DocData>()
+    // A document not held yet is planned against one shared empty document, never changed: most
+    // are then loaded in one go (see `wholeLoad`), and only the others get a document of their own.
+    const EMPTY = emptyDoc()
+    let am = state.am ?? EMPTY
     // Each call of the plan is one Automerge call; `am` is always the newest document, also when one throws.
     const apply = (changes: readonly Uint8Array[]) => {
       const plan = planApply(state.waiting, changes, am)
       const whole = wholeLoad(plan, am)
       if (whole) am = A.load<DocData>(whole)
-      else for (const call of plan.calls) [am] = A.applyChanges(am, call)
+      else {
+        if (am === EMPTY && plan.calls.length) am = A.init<DocData>()
+        for (const call of plan.calls) [am] = A.applyChanges(am, call)
+      }
       state.waiting = plan.waiting
     }
     const changes = decoded.flatMap((d) => d.changes)
@@ -599,7 +605,7 @@ export class Materialiser {
         }
       }
     }
-    state.am = am
+    state.am = am === EMPTY ? A.init<DocData>() : am
     state.writeKey ??= entries[0]!.key.keyId
     for (const d of decoded) for (const c of d.changes) state.bytes += c.length
     for (const { entry } of decoded) {
@@ -643,6 +649,10 @@ function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
   }
   return byDoc
 }
+
+/** The empty document fresh documents are planned against (see `#applyToDoc`); nothing changes it. */
+let empty: A.Doc<DocData> | undefined
+const emptyDoc = (): A.Doc<DocData> => (empty ??= A.init<DocData>())
 
 /** Automerge calls a snapshot's tail may take before loading the save again with the tail is cheaper. */
 const TAIL_CALLS = 4
