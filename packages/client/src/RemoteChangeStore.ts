@@ -62,12 +62,6 @@ const GET_HASHES = 500
 
 /** Bytes of entries per push request, well under the default body limit. */
 const PUSH_BYTES = 4 * 1024 * 1024
-/** Push requests of one batch on the wire at once. */
-const PUSH_IN_FLIGHT = 2
-/** A batch is sent as about this many requests, so that they overlap ... */
-const PUSH_SPLIT = 4
-/** ... of at least this many entries each, so small batches go whole. */
-const PUSH_MIN_ENTRIES = 250
 
 /**
  * One database on a Weft server, as a {@link ChangeStore}: `db.pullChangesFrom(remote)`,
@@ -282,25 +276,13 @@ export class RemoteChangeStore extends BaseChangeStore {
     return page
   }
 
-  /**
-   * Sends entries that a local store already verified; the server verifies each again. A large
-   * batch goes as a few requests, {@link PUSH_IN_FLIGHT} at a time, so this side encodes and
-   * sends the next while the server checks and stores the one before; the server may take them in
-   * any order (each entry is judged by the vouching rule against what it holds then, and one
-   * refused for want of a voucher still on the wire is accepted when offered again, as sync does).
-   */
+  /** Sends entries that a local store already verified, in batches; the server verifies each again. */
   async relay(entries: readonly EntryEnvelope[]): Promise<AppendResult> {
     const added: ChangeHash[] = []
     const existing: ChangeHash[] = []
     const rejected: RejectedEntry[] = []
-    const perRequest = Math.min(
-      this.connection.limits.maxEntriesPerRequest,
-      Math.max(PUSH_MIN_ENTRIES, Math.ceil(entries.length / PUSH_SPLIT)),
-    )
-    const answers = await inOrderAtMost(PUSH_IN_FLIGHT, [...batches(entries, perRequest, PUSH_BYTES)], (batch) =>
-      this.connection.db(this.db, 'push', { entries: batch.map(wire) }),
-    )
-    for (const { results } of answers) {
+    for (const batch of batches(entries, this.connection.limits.maxEntriesPerRequest, PUSH_BYTES)) {
+      const { results } = await this.connection.db(this.db, 'push', { entries: batch.map(wire) })
       for (const r of results) {
         const h = asChangeHash(r.hash)
         if (r.status === 'added') added.push(h)
@@ -402,33 +384,6 @@ const wire = (e: EntryEnvelope): WireEntry => ({ hash: e.hash, bytes: e.bytes })
 
 function* chunks<T>(xs: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size)
-}
-
-/**
- * Runs `run` on each item, at most `limit` at once, and resolves with the answers in item order.
- * The first failure (in item order) is thrown once the runs started before it have settled; no
- * run starts after a failure.
- */
-async function inOrderAtMost<T, R>(limit: number, items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
-  const started: Promise<R>[] = []
-  let failed = false
-  const start = (i: number): void => {
-    const p = run(items[i]!)
-    p.catch(() => (failed = true))
-    started.push(p)
-  }
-  for (let i = 0; i < Math.min(limit, items.length); i++) start(i)
-  const out: R[] = []
-  for (let i = 0; i < items.length; i++) {
-    try {
-      out.push(await started[i]!)
-    } catch (err) {
-      await Promise.allSettled(started)
-      throw err
-    }
-    if (!failed && started.length < items.length) start(started.length)
-  }
-  return out
 }
 
 /** Hashes in a server's arrival order, with their arrival numbers in `epoch` when it named them. */
