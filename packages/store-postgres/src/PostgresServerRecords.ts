@@ -113,6 +113,22 @@ export class PostgresServerRecords implements KeyValueStore {
     this.#checkOpen()
     if (limit.rate === Infinity) return 0
     const burst = Math.max(1, limit.burst)
+    // A statement that raced the one creating the bucket finds the row only once that commits,
+    // after its own snapshot was taken: refused the token, it reads no row. The next statement
+    // sees the row, so it asks again rather than guess.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await this.#takeTokenOnce(key, limit.rate, burst)
+      if (r) return r.taken ? 0 : Math.max(1, Math.ceil((1 - Number(r.tokens)) / limit.rate))
+    }
+    return Math.max(1, Math.ceil(1 / limit.rate))
+  }
+
+  /** One try at a token: whether it was taken and the tokens left, or nothing when no row was read. */
+  async #takeTokenOnce(
+    key: string,
+    rate: number,
+    burst: number,
+  ): Promise<{ taken: boolean; tokens: number } | undefined> {
     const { rows } = await storageCall(`taking a request token in ${this.#store}`, () =>
       this.#pool.query<{ taken: boolean; tokens: number }>(
         `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
@@ -129,12 +145,10 @@ export class PostgresServerRecords implements KeyValueStore {
          UNION ALL
          SELECT false, LEAST($4::float8, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * $3::float8)
            FROM weft_server_buckets b, now WHERE b.store = $1 AND b.key = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
-        [this.#store, key, limit.rate, burst],
+        [this.#store, key, rate, burst],
       ),
     )
-    const r = rows[0]
-    if (!r || r.taken) return 0
-    return Math.max(1, Math.ceil((1 - Number(r.tokens)) / limit.rate))
+    return rows[0]
   }
 
   #checkOpen(): void {

@@ -78,4 +78,14 @@ describe('the shared steps of the server records on PostgreSQL', () => {
     expect(taken).toBeLessThanOrEqual(5 + Math.ceil(seconds * limit.rate))
     for (const w of waits.filter((x) => x > 0)) expect(w).toBeGreaterThanOrEqual(1)
   })
+
+  it('takeToken: a bucket made by many requests at once passes its burst, no more', async () => {
+    // Requests that race the one creating the bucket row find it only after their statement began:
+    // each must still be judged by the row, never counted as passing for want of one to read.
+    const limit = { rate: 0.001, burst: 3 }
+    for (let k = 0; k < 15; k++) {
+      const waits = await Promise.all(Array.from({ length: 12 }, (_, i) => takeToken(kvs[i % 2]!, `race/${k}`, limit)))
+      expect(waits.filter((w) => w === 0)).toHaveLength(3)
+    }
+  })
 })
