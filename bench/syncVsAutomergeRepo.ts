@@ -57,6 +57,7 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
   const w = median(weft.map((t) => t.ms))
   const a = median(am.map((t) => t.ms))
   const floor = median(weft.map((t) => t.floorMs))
+  const applyFloor = median(weft.map((t) => t.applyFloorMs))
   const wCpu = median(weft.map((t) => t.cpuMs))
   const aCpu = median(am.map((t) => t.cpuMs))
   const entries = DOCS * (CHANGES + 1)
@@ -73,6 +74,7 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
       `automerge-repo 2 over a MessageChannel (structured clone), ${DOCS.toLocaleString('en-US')} docs x (1 empty create + ${CHANGES} changes), until every receiver doc reached the sender's heads`,
       `median of ${RUNS}, each in a fresh process; weft runs ${weft.map((t) => fmtMs(t.ms)).join(', ')}; automerge-repo runs ${am.map((t) => fmtMs(t.ms)).join(', ')}`,
       `floor: Automerge alone applying the same ${entries.toLocaleString('en-US')} changes to fresh documents (one Automerge.load of its changes per document, no store, no cryptography), in the weft children after their timed run: ${fmtMs(floor)} = ${(floor / a).toFixed(2)}x automerge-repo's time, ${(floor / w).toFixed(2)} of weft's`,
+      `the same documents made by init + one applyChanges each (how the materialiser made a document it had not held before it loaded them whole), same processes: ${fmtMs(applyFloor)}, ${(applyFloor / floor).toFixed(2)}x the load`,
       `Ed25519 verification alone at this run's rate: ${fmtMs(verifyMs)} on one core = ${(verifyMs / a).toFixed(2)}x automerge-repo's time`,
       `process CPU time (all threads), median: weft ${fmtMs(wCpu)}, automerge-repo ${fmtMs(aCpu)}, ratio ${(wCpu / aCpu).toFixed(2)}`,
     ],
@@ -86,6 +88,8 @@ const CHILD_FLAG = '--bench-sync-child'
 interface WeftTiming extends Timing {
   /** Automerge alone applying the same changes (see {@link automergeFloorMs}). */
   readonly floorMs: number
+  /** The same documents made by `init` and one `applyChanges` each, as the Materialiser did before it loaded them whole. */
+  readonly applyFloorMs: number
 }
 
 /** Runs one warmed-up, timed sync of `system` in a fresh process. */
@@ -103,7 +107,7 @@ function inChild(system: System): Promise<Timing> {
  * twice as long). No store, no cryptography, no network: what any receiver of these changes pays
  * at the least.
  */
-function automergeFloorMs(docs: number): number {
+function automergeFloorMs(docs: number, make: 'load' | 'apply' = 'load'): number {
   const all: Uint8Array[][] = []
   for (let i = 0; i < docs; i++) {
     let d = A.emptyChange(A.init<DocData>())
@@ -112,7 +116,9 @@ function automergeFloorMs(docs: number): number {
     A.free(d)
   }
   const start = performance.now()
-  const applied = all.map((changes) => A.load<DocData>(Buffer.concat(changes)))
+  const applied = all.map((changes) =>
+    make === 'load' ? A.load<DocData>(Buffer.concat(changes)) : A.applyChanges(A.init<DocData>(), changes)[0],
+  )
   const ms = performance.now() - start
   for (const d of applied) if (!complete(d)) throw new Error('the floor run lost changes')
   for (const d of applied) A.free(d)
@@ -130,7 +136,9 @@ async function childMain(system: System): Promise<void> {
     const run = await peers.syncOnce(1)
     await settle()
     automergeFloorMs(WARMUP_DOCS)
-    timing = { ...run, floorMs: automergeFloorMs(DOCS) } satisfies WeftTiming
+    automergeFloorMs(WARMUP_DOCS, 'apply')
+    const floorMs = automergeFloorMs(DOCS)
+    timing = { ...run, floorMs, applyFloorMs: automergeFloorMs(DOCS, 'apply') } satisfies WeftTiming
   } else {
     await automergeRepoSyncOnce(WARMUP_DOCS, 'warmup')
     await settle()

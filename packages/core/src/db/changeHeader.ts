@@ -29,17 +29,21 @@ export function readChangeHeader(bytes: Uint8Array): ChangeHeader | undefined {
  * checksum is left to Automerge). Cheap: nothing is hashed or decoded.
  */
 export function isOneUncompressedChange(bytes: Uint8Array): boolean {
-  if (bytes.length < 9 || MAGIC.some((b, i) => bytes[i] !== b) || bytes[8] !== CHANGE_CHUNK) return false
-  const at = { pos: 9 }
-  const length = readUleb(bytes, at)
-  return length !== undefined && at.pos + length === bytes.length
+  return uncompressedBody(bytes) !== undefined
 }
 
-function readUncompressed(bytes: Uint8Array): ChangeHeader | undefined {
+/** Where the body of exactly one uncompressed change chunk starts (after its length); undefined if `bytes` are not one. */
+function uncompressedBody(bytes: Uint8Array): number | undefined {
   if (bytes.length < 9 || MAGIC.some((b, i) => bytes[i] !== b) || bytes[8] !== CHANGE_CHUNK) return undefined
   const at = { pos: 9 }
   const length = readUleb(bytes, at)
-  if (length === undefined || at.pos + length !== bytes.length) return undefined
+  return length !== undefined && at.pos + length === bytes.length ? at.pos : undefined
+}
+
+function readUncompressed(bytes: Uint8Array): ChangeHeader | undefined {
+  const body = uncompressedBody(bytes)
+  if (body === undefined) return undefined
+  const at = { pos: body }
   const count = readUleb(bytes, at)
   if (count === undefined || count > (bytes.length - at.pos) / HASH_BYTES) return undefined
   const deps: string[] = []

@@ -100,10 +100,9 @@ export async function copyEntries(
     }
     progress.report({ phase: 'copy', entries: pending.done, totalEntries: total, bytes: pending.bytes })
   }
-  // On a failure (or an abort), the appends still in flight are waited for before the copy throws
-  // (the last one called commits last), so nothing it started goes on after it: what they stored
+  // On a failure (or an abort), the append still in flight is waited for before the copy throws
+  // (the last one called commits last), so nothing it started goes on after it: what it stored
   // stays stored, unreported.
-  let latest: Promise<unknown> | undefined
   try {
     for (let i = 0; i < hashes.length; i += size) {
       throwIfAborted(options.signal, 'copy')
@@ -123,14 +122,14 @@ export async function copyEntries(
       for (const e of read.entries) bytes += e.bytes.length
       const next = { results: appendSplitting(target, read.entries), done, bytes }
       next.results.catch(() => undefined) // awaited below or on the next turn, which throws a failure there
-      latest = next.results
-      if (appending) await settle(appending)
-      if (overlap) appending = next
-      else await settle(next)
+      const before = appending
+      appending = overlap ? next : undefined
+      if (before) await settle(before)
+      if (!overlap) await settle(next)
     }
     if (appending) await settle(appending)
   } catch (err) {
-    await latest?.catch(() => undefined)
+    await appending?.results.catch(() => undefined)
     throw err
   }
   progress.report({ phase: 'done', entries: done, totalEntries: total, bytes })
