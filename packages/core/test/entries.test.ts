@@ -111,4 +111,36 @@ describe('entries', () => {
       expect.objectContaining({ code: ErrorCodes.ENTRY_TOO_LARGE }),
     )
   })
+
+  it('decrypt in any order whatever the sizes of the headers around them', () => {
+    const author = generateSigningKeyPair()
+    const bag = KeyBag.create()
+    const { key, version } = bag.current('default')
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(name(60), fc.integer({ min: 0, max: 5 })), { minLength: 2, maxLength: 8 }),
+        (shapes) => {
+          const made = shapes.map(([tenant, deps], i) =>
+            createEntry({
+              kind: 'change',
+              docId: asDocId('ab'.repeat(16)),
+              origin: { tenant: asTenantId(tenant), db: asDbName('orders') },
+              deps: Array.from({ length: deps }, (_, d) => `${d}`.padStart(64, '0') as ChangeHash),
+              keyId: asKeyId('default'),
+              keyVersion: version,
+              key,
+              payload: encodeChangePayload([new Uint8Array([i])]),
+              author,
+              createdAt: i,
+            }),
+          )
+          for (const i of [...made.keys()].reverse())
+            expect(decodeChangePayload(decryptEntry(verifyEntry(made[i]!.hash, made[i]!.bytes), bag))).toEqual([
+              new Uint8Array([i]),
+            ])
+        },
+      ),
+      { numRuns: 30 },
+    )
+  })
 })

@@ -9,6 +9,8 @@ import {
   type FingerprintSum,
   type HashRange,
 } from '../src/backend.ts'
+import { toHex } from '../src/codec/index.ts'
+import { hashLimbsInto } from '../src/store/fingerprint.ts'
 
 beforeAll(ready)
 
@@ -65,5 +67,30 @@ describe('the prefix-sum index at any depth', () => {
       ),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('reading a hash into fingerprint limbs', () => {
+  it('reads the first 16 bytes big-endian, as the bytes of the hex say', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (bytes) => {
+        const view = new DataView(bytes.buffer, bytes.byteOffset)
+        const expected = [0, 1, 2, 3].map((i) => view.getUint32(i * 4))
+        expect([...hashLimbsInto(toHex(bytes), new Uint32Array(4))]).toEqual(expected)
+      }),
+    )
+  })
+
+  it('refuses a hash that does not start with 32 lowercase hex digits', () => {
+    const good = 'ab'.repeat(32)
+    for (const bad of [
+      good.slice(0, 31),
+      'AB' + good.slice(2),
+      good.slice(0, 20) + 'g' + good.slice(21),
+      ' '.repeat(64),
+    ])
+      expect(() => hashLimbsInto(bad, new Uint32Array(4))).toThrow(RangeError)
+    // Past the first 32 digits nothing is read.
+    expect([...hashLimbsInto(good.slice(0, 32) + 'zz', new Uint32Array(4))]).toEqual(Array(4).fill(0xabababab))
   })
 })

@@ -17,7 +17,8 @@ export function toHex(bytes: Uint8Array): string {
   return ascii.decode(chars)
 }
 
-function nibble(code: number): number {
+/** The value of one lowercase hex digit's char code; -1 for anything else. */
+export function nibble(code: number): number {
   if (code >= 48 && code <= 57) return code - 48
   if (code >= 97 && code <= 102) return code - 87
   return -1

@@ -12,13 +12,17 @@ const TAG_BYTES = 16
 export const AEAD_OVERHEAD = COMMIT_BYTES + TAG_BYTES
 
 const commitLabel = utf8(Domain.keyCommitment)
+/** The commitment's input, the label then a nonce: one buffer for every call. */
+const commitInput = concatBytes(commitLabel, new Uint8Array(NONCE_BYTES))
 
 /**
  * Key commitment: a keyed BLAKE2b of the nonce. XChaCha20-Poly1305 alone lets one ciphertext
  * decrypt under two different keys; prefixing this tag binds the ciphertext to exactly one key.
  */
 function commitment(key: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return blake2b256(concatBytes(commitLabel, nonce), key)
+  if (nonce.length !== NONCE_BYTES) throw new RangeError('the nonce must be 24 bytes')
+  commitInput.set(nonce, commitLabel.length) // libsodium copies its input before it returns
+  return blake2b256(commitInput, key)
 }
 
 export function generateKey(): Uint8Array {

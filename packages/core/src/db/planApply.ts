@@ -1,5 +1,4 @@
 import * as A from '@automerge/automerge'
-import { concatBytes } from '../codec/index.ts'
 import { isOneUncompressedChange, readChangeHeader, type ChangeHeader } from './changeHeader.ts'
 
 /** How to hand a document's changes to Automerge: in which calls, and which to hold back. */
@@ -113,13 +112,29 @@ export function planApply(
  * `Automerge.load` makes the document the plan's calls would: its changes one after another. About
  * twice as fast as `applyChanges` on a fresh document, which also works out the view change by
  * change. Undefined otherwise, and when any change is not exactly one uncompressed change chunk
- * (so nothing but changes reaches `load`, which would also take a whole document).
+ * (so nothing but changes reaches `load`, which would also take a whole document). The bytes
+ * are valid until the next call: hand them to `load` at once.
  */
 export function wholeLoad(plan: ApplyPlan, doc: A.Doc<unknown>): Uint8Array | undefined {
   if (plan.waiting.length || plan.calls.length !== 1 || A.getHeads(doc).length) return undefined
   const call = plan.calls[0]!
-  return call.every(isOneUncompressedChange) ? concatBytes(...call) : undefined
+  if (!call.every(isOneUncompressedChange)) return undefined
+  let length = 0
+  for (const change of call) length += change.length
+  if (loadScratch.length < length) loadScratch = new Uint8Array(Math.max(length, 2 * loadScratch.length))
+  let offset = 0
+  for (const change of call) {
+    loadScratch.set(change, offset)
+    offset += change.length
+  }
+  return loadScratch.subarray(0, length)
 }
+
+/**
+ * What {@link wholeLoad} returns is written here, reused by every call: `Automerge.load` copies
+ * its input into its own memory, and a fresh array per document added to the garbage of a sync.
+ */
+let loadScratch = new Uint8Array(4096)
 
 /** Whether bytes decode as an Automerge change (checked only for changes held back: it costs). */
 function isChange(bytes: Uint8Array): boolean {

@@ -2,7 +2,7 @@ import { decryptCommitted, keyCommits } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { KeyId } from '../types.ts'
-import { associatedData } from './createEntry.ts'
+import { passingAssociatedData } from './createEntry.ts'
 import type { ParsedEntry } from './ParsedEntry.ts'
 
 /**
@@ -40,7 +40,12 @@ export function decryptEntry(entry: ParsedEntry, keys: KeyBag): Uint8Array {
 
 /** Decrypts with a key already found by {@link findEntryKey}. */
 export function decryptEntryWithKey(entry: ParsedEntry, key: Uint8Array): Uint8Array {
-  const plaintext = decryptCommitted(entry.ciphertext, key, entry.header.nonce, associatedData(entry.headerBytes))
+  const plaintext = decryptCommitted(
+    entry.ciphertext,
+    key,
+    entry.header.nonce,
+    passingAssociatedData(entry.headerBytes),
+  )
   if (plaintext === null) throw new WeftError(ErrorCodes.DECRYPT_FAILED, `entry ${entry.hash} does not decrypt`)
   return plaintext
 }

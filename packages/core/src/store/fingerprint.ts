@@ -1,4 +1,4 @@
-import { fromHex, toHex } from '../codec/index.ts'
+import { nibble, toHex } from '../codec/index.ts'
 import { blake2b } from '../crypto/index.ts'
 import type { HashRange, RangeFingerprint } from './ChangeStore.ts'
 
@@ -13,10 +13,24 @@ export const emptySum = (): FingerprintSum => ({ count: 0, limbs: new Uint32Arra
 
 /** The first 16 bytes of `hash` as four 32-bit limbs, most significant first. */
 export function hashLimbs(hash: string): Uint32Array {
-  const b = fromHex(hash.slice(0, 32))
-  const limbs = new Uint32Array(4)
-  for (let i = 0; i < 4; i++)
-    limbs[i] = ((b[i * 4]! << 24) | (b[i * 4 + 1]! << 16) | (b[i * 4 + 2]! << 8) | b[i * 4 + 3]!) >>> 0
+  return hashLimbsInto(hash, new Uint32Array(4))
+}
+
+/**
+ * Writes the first 16 bytes of `hash` (32 lowercase hex digits) into `limbs`, most significant
+ * first, and returns `limbs`. Throws a `RangeError` when `hash` does not start with 32 of them.
+ */
+export function hashLimbsInto(hash: string, limbs: Uint32Array): Uint32Array {
+  if (hash.length < 32) throw new RangeError('not lowercase hex')
+  for (let i = 0; i < 4; i++) {
+    let limb = 0
+    for (let j = i * 8; j < i * 8 + 8; j++) {
+      const n = nibble(hash.charCodeAt(j))
+      if (n < 0) throw new RangeError('not lowercase hex')
+      limb = limb * 16 + n
+    }
+    limbs[i] = limb
+  }
   return limbs
 }
 

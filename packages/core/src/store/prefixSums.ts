@@ -1,5 +1,5 @@
 import type { HashRange, RangeFingerprint } from './ChangeStore.ts'
-import { addHashToSum, combineSums, emptySum, finishSum, hashLimbs, type FingerprintSum } from './fingerprint.ts'
+import { addHashToSum, combineSums, emptySum, finishSum, hashLimbsInto, type FingerprintSum } from './fingerprint.ts'
 
 /**
  * The range-fingerprint index every backend keeps: for each hex prefix of 0 to `INDEX_DEPTH`
@@ -28,8 +28,9 @@ export function nodesOf(hash: string, depth = INDEX_DEPTH): string[] {
 
 /** Adds `hashes` to their nodes in `nodes`, creating missing nodes. */
 export function addToIndex(nodes: Map<string, FingerprintSum>, hashes: Iterable<string>, depth = INDEX_DEPTH): void {
+  const one: FingerprintSum = { count: 1, limbs: new Uint32Array(4) }
   for (const hash of hashes) {
-    const one = { count: 1, limbs: hashLimbs(hash) }
+    hashLimbsInto(hash, one.limbs)
     for (let d = 0; d <= depth; d++) {
       const p = hash.slice(0, d)
       let node = nodes.get(p)
