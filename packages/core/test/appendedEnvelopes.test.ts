@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { ready } from '../src/index.ts'
-import type { EntryEnvelope } from '../src/backend.ts'
+import { parseEntry, type EntryEnvelope, type VerifiedEntry } from '../src/backend.ts'
 import { partners } from './helpers/partners.ts'
 
 beforeAll(ready)
@@ -46,5 +46,28 @@ describe('a database materialises what its store just stored without reading it 
       expect(report.applied).toHaveLength(envelopes.length)
       expect((await b.getDocument(id))?.toJSON()).toEqual({ x: 2 })
     }
+  })
+
+  it('hears each stored entry parsed over the store copy, so a caller reusing its buffers changes nothing', async () => {
+    const { b, id, envelopes } = await setUp()
+    const mine = envelopes.map((e) => ({ hash: e.hash, bytes: e.bytes.slice() }))
+    const heard: VerifiedEntry[] = []
+    b.getStore().subscribe((_, entries) => {
+      heard.push(...((entries ?? []) as VerifiedEntry[]))
+      for (const e of mine) e.bytes.fill(0) // the caller reuses its buffers before the database materialises
+    })
+    const r = await b.getStore().appendMany(mine)
+    expect(heard.map((e) => e.hash).sort()).toEqual([...r.added].sort())
+    for (const e of heard) {
+      const { parsed } = e
+      expect(parsed.bytes).toBe(e.bytes)
+      for (const view of [parsed.headerBytes, parsed.ciphertext, parsed.signature, parsed.header.nonce])
+        expect(view.buffer).toBe(e.bytes.buffer)
+      expect(parsed).toEqual(parseEntry(e.hash, e.bytes))
+    }
+    const report = await b.syncStoreChanges(r.added) // materialised from what the listener heard
+    expect(report.rejected).toEqual([])
+    expect(report.applied).toHaveLength(envelopes.length)
+    expect((await b.getDocument(id))?.toJSON()).toEqual({ x: 2 })
   })
 })

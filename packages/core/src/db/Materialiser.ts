@@ -143,7 +143,7 @@ export class Materialiser {
           this.#reject(report, h, new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`), false)
       for (const env of envelopes) {
         try {
-          const parsed = parseEntry(env.hash, env.bytes)
+          const parsed = parsedByStore(env) ?? parseEntry(env.hash, env.bytes)
           items.push({ hash: env.hash, docId: parsed.header.docId, kind: parsed.header.kind, parsed })
         } catch (err) {
           this.#reject(report, env.hash, toWeftError(err, ErrorCodes.MALFORMED_ENTRY))
@@ -671,4 +671,13 @@ function loadWithTail(save: Uint8Array, changes: readonly Uint8Array[]): A.Doc<D
   if (A.getMissingDeps(doc, A.getHeads(doc)).length === 0) return doc
   A.free(doc)
   return undefined
+}
+
+/**
+ * The store's parse of an entry it has just verified and stored, which its append listeners hear
+ * (`VerifiedEntry.parsed`), when it is a parse of these very bytes.
+ */
+function parsedByStore(env: EntryEnvelope): ParsedEntry | undefined {
+  const parsed = (env as { readonly parsed?: ParsedEntry }).parsed
+  return parsed?.bytes === env.bytes && parsed.hash === env.hash ? parsed : undefined
 }

@@ -5,7 +5,7 @@
  */
 export { createEntry, isLocallySigned, markSignatureVerified } from './createEntry.ts'
 export type { CreateEntryInput } from './createEntry.ts'
-export { parseEntry } from './parseEntry.ts'
+export { parseEntry, parsedOnCopy } from './parseEntry.ts'
 export {
   verifyEntry,
   verifyEntryAsync,

@@ -37,3 +37,29 @@ export function parseEntry(
     throw codecToWeft(err)
   }
 }
+
+/**
+ * `parsed` (a parse of some bytes) moved onto `copy`, an exact copy of those bytes: the same
+ * header, with every view into the old bytes replaced by the same range of the copy. What a store
+ * that verified an entry and copied its bytes hands on, so the entry is not parsed a second time.
+ * Throws when `copy` is not the same length; a caller passes the very bytes it copied.
+ */
+export function parsedOnCopy(parsed: ParsedEntry, copy: Uint8Array): ParsedEntry {
+  const from = parsed.bytes
+  if (copy.length !== from.length) throw new RangeError('not a copy of the parsed bytes')
+  const view = (v: Uint8Array): Uint8Array => {
+    const start = v.byteOffset - from.byteOffset
+    return v.buffer === from.buffer && start >= 0 && start + v.length <= from.length
+      ? copy.subarray(start, start + v.length)
+      : v.slice()
+  }
+  const { header } = parsed
+  return {
+    hash: parsed.hash,
+    bytes: copy,
+    header: { ...header, author: view(header.author), nonce: view(header.nonce) },
+    headerBytes: view(parsed.headerBytes),
+    ciphertext: view(parsed.ciphertext),
+    signature: view(parsed.signature),
+  }
+}

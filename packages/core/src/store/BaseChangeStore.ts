@@ -9,6 +9,7 @@ import {
   hashEntryBytes,
   isLocallySigned,
   parseEntry,
+  parsedOnCopy,
   type EntryEnvelope,
   type EntryLimits,
   type ParsedEntry,
@@ -40,6 +41,11 @@ export interface VerifiedEntry {
   readonly author: string
   /** The hashes the entry lists in its signed `deps`. */
   readonly deps: readonly ChangeHash[]
+  /**
+   * The entry parsed, its views into `bytes` (the store's own copy). Append listeners hear these
+   * objects as the stored entries, and a database materialising them does not parse them again.
+   */
+  readonly parsed: ParsedEntry
 }
 
 /** Options every store accepts. */
@@ -197,26 +203,28 @@ export abstract class BaseChangeStore implements ChangeStore {
     const rejected: RejectedEntry[] = []
     const seen = new Set<string>()
     const authors = new RecentText() // author keys repeat in runs: hex each run once
-    const taken: Uint8Array[] = []
+    const taken: ParsedEntry[] = []
     outcomes.forEach((o, i) => {
-      const e = list[i]!
-      const hash = (typeof e?.hash === 'string' ? e.hash : '') as ChangeHash
+      const hash = (typeof list[i]?.hash === 'string' ? list[i]!.hash : '') as ChangeHash
       if (o instanceof WeftError) rejected.push({ hash, error: o })
       else if (seen.has(hash)) duplicates.push(hash)
       else {
         seen.add(hash)
-        taken.push(e.bytes)
-        candidates.push({
-          hash,
-          bytes: e.bytes,
-          docId: o.header.docId,
-          kind: o.header.kind,
-          author: authors.of(o.header.author, toHex),
-          deps: o.header.deps,
-        })
+        taken.push(o)
       }
     })
-    this._copyAppended(taken).forEach((bytes, i) => ((candidates[i] as { bytes: Uint8Array }).bytes = bytes))
+    this._copyAppended(taken.map((o) => o.bytes)).forEach((bytes, i) => {
+      const o = taken[i]!
+      candidates.push({
+        hash: o.hash,
+        bytes,
+        docId: o.header.docId,
+        kind: o.header.kind,
+        author: authors.of(o.header.author, toHex),
+        deps: o.header.deps,
+        parsed: parsedOnCopy(o, bytes),
+      })
+    })
     return { candidates, duplicates, rejected }
   }
 
