@@ -2,7 +2,7 @@ import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ready } from '../src/index.ts'
-import { planApply, wholeLoad } from '../src/db/planApply.ts'
+import { loadChanges, planApply, wholeLoad } from '../src/db/planApply.ts'
 import type { ChangeHeader } from '../src/db/changeHeader.ts'
 import {
   anyOrder,
@@ -228,5 +228,23 @@ describe('Automerge batched applyChanges (upstream fault, Automerge 3.5.0)', () 
     expect(wholeLoad(planApply([], [...all, save], empty), empty)).toBeUndefined()
     const trailing = new Uint8Array([...all[0]!, ...save]) // a change with a document after it
     expect(wholeLoad(planApply([], [trailing, ...all.slice(1)], empty), empty)).toBeUndefined()
+  })
+
+  it('makes a new document in one load of its changes in any order, and nothing when a dependency is missing', () => {
+    let x = A.init<Data>({ actor: 'aaaa' })
+    for (let i = 0; i < 4; i++) x = A.change(x, (d) => void (d.n = i))
+    let y = A.clone(x, { actor: 'bbbb' })
+    y = A.change(y, (d) => void (d.m = 1))
+    x = A.change(x, (d) => void (d.n = 9))
+    const all = [...A.getAllChanges(A.merge(A.clone(x), y))]
+    for (const order of [all, [...all].reverse()]) {
+      const loaded = loadChanges<Data>(order)
+      expect(loaded && plain(loaded)).toEqual(plain(A.merge(A.clone(x), y)))
+    }
+    expect(loadChanges<Data>(all.slice(1))).toBeUndefined() // the first change is missing
+    expect(loadChanges<Data>([])).toBeUndefined()
+    const save = A.save(x) // a whole document passed off as a change: `load` would take it
+    expect(loadChanges<Data>([save])).toBeUndefined()
+    expect(loadChanges<Data>([new Uint8Array([...all[0]!, ...save]), ...all.slice(1)])).toBeUndefined()
   })
 })

@@ -37,10 +37,32 @@ export function fromHex(hex: string): Uint8Array {
   return out
 }
 
+const BASE64URL_DIGITS = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+
+/**
+ * Unpadded base64url of `bytes`, built as one flat string like {@link toHex}: author keys become
+ * Map and Set keys on every entry a database admits.
+ */
 export function toBase64Url(bytes: Uint8Array): string {
-  let bin = ''
-  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]!)
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  const n = bytes.length
+  const chars = new Uint8Array(Math.floor(n / 3) * 4 + [0, 2, 3][n % 3]!)
+  const digit = (v: number) => BASE64URL_DIGITS[v & 63]!
+  let o = 0
+  let i = 0
+  for (; i + 2 < n; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    chars[o++] = digit(v >> 18)
+    chars[o++] = digit(v >> 12)
+    chars[o++] = digit(v >> 6)
+    chars[o++] = digit(v)
+  }
+  if (i < n) {
+    const v = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8)
+    chars[o++] = digit(v >> 18)
+    chars[o++] = digit(v >> 12)
+    if (i + 1 < n) chars[o] = digit(v >> 6)
+  }
+  return ascii.decode(chars)
 }
 
 export function fromBase64Url(text: string): Uint8Array {

@@ -16,7 +16,7 @@ import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
 import type { DocDirectory } from './DocDirectory.ts'
 import { DocState, type DocData } from './DocState.ts'
-import { planApply, wholeLoad } from './planApply.ts'
+import { loadChanges, planApply, wholeLoad } from './planApply.ts'
 import { splitSave } from './changeHeader.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
 import { snapshotCovers, snapshotPayloadOf, type SnapshotCovers } from './snapshotCovers.ts'
@@ -560,12 +560,18 @@ export class Materialiser {
       }
     }
     if (decoded.length === 0) return
-    // A document not held yet is planned against one shared empty document, never changed: most
-    // are then loaded in one go (see `wholeLoad`), and only the others get a document of their own.
+    // A document not held yet is loaded in one go when it can be (see `loadChanges`); if not, it is
+    // planned against one shared empty document, never changed, and gets a document of its own
+    // only when the plan applies something.
     const EMPTY = emptyDoc()
     let am = state.am ?? EMPTY
     // Each call of the plan is one Automerge call; `am` is always the newest document, also when one throws.
     const apply = (changes: readonly Uint8Array[]) => {
+      const loaded = am === EMPTY && state.waiting.length === 0 ? loadChanges<DocData>(changes) : undefined
+      if (loaded) {
+        am = loaded
+        return
+      }
       const plan = planApply(state.waiting, changes, am)
       const whole = wholeLoad(plan, am)
       if (whole) am = A.load<DocData>(whole)
