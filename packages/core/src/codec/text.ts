@@ -39,6 +39,11 @@ export function fromHex(hex: string): Uint8Array {
 
 const BASE64URL_DIGITS = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
 
+/** The base64url digit of the low six bits of `v`. */
+function digit(v: number): number {
+  return BASE64URL_DIGITS[v & 63]!
+}
+
 /**
  * Unpadded base64url of `bytes`, built as one flat string like {@link toHex}: author keys become
  * Map and Set keys on every entry a database admits.
@@ -46,7 +51,6 @@ const BASE64URL_DIGITS = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabc
 export function toBase64Url(bytes: Uint8Array): string {
   const n = bytes.length
   const chars = new Uint8Array(Math.floor(n / 3) * 4 + [0, 2, 3][n % 3]!)
-  const digit = (v: number) => BASE64URL_DIGITS[v & 63]!
   let o = 0
   let i = 0
   for (; i + 2 < n; i += 3) {

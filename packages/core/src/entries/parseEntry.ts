@@ -45,21 +45,26 @@ export function parseEntry(
  * Throws when `copy` is not the same length; a caller passes the very bytes it copied.
  */
 export function parsedOnCopy(parsed: ParsedEntry, copy: Uint8Array): ParsedEntry {
-  const from = parsed.bytes
-  if (copy.length !== from.length) throw new RangeError('not a copy of the parsed bytes')
-  const view = (v: Uint8Array): Uint8Array => {
-    const start = v.byteOffset - from.byteOffset
-    return v.buffer === from.buffer && start >= 0 && start + v.length <= from.length
-      ? copy.subarray(start, start + v.length)
-      : v.slice()
-  }
+  if (copy.length !== parsed.bytes.length) throw new RangeError('not a copy of the parsed bytes')
   const { header } = parsed
   return {
     hash: parsed.hash,
     bytes: copy,
-    header: { ...header, author: view(header.author), nonce: view(header.nonce) },
-    headerBytes: view(parsed.headerBytes),
-    ciphertext: view(parsed.ciphertext),
-    signature: view(parsed.signature),
+    header: {
+      ...header,
+      author: sameRange(header.author, parsed.bytes, copy),
+      nonce: sameRange(header.nonce, parsed.bytes, copy),
+    },
+    headerBytes: sameRange(parsed.headerBytes, parsed.bytes, copy),
+    ciphertext: sameRange(parsed.ciphertext, parsed.bytes, copy),
+    signature: sameRange(parsed.signature, parsed.bytes, copy),
   }
+}
+
+/** The range of `copy` that `view` covers of `from`; a copy of `view` if it is not inside `from`. */
+function sameRange(view: Uint8Array, from: Uint8Array, copy: Uint8Array): Uint8Array {
+  const start = view.byteOffset - from.byteOffset
+  return view.buffer === from.buffer && start >= 0 && start + view.length <= from.length
+    ? copy.subarray(start, start + view.length)
+    : view.slice()
 }
