@@ -147,6 +147,27 @@ describe('roles and forged records', () => {
     expect(viaAdmin.rejected.map((r) => r.error.code)).toEqual([ErrorCodes.READ_ONLY])
   })
 
+  it('an append the server refuses in part reports each refusal, and the store tells its listeners only what the server added', async () => {
+    const admin = await rootDevice(server.url)
+    const reader = await joinDevice(admin, { role: 'reader' })
+    const adminConn = connect(server.url, admin)
+    const fromReader = envelope(Object.assign(new EntryFactory(1), { signer: await signingKeyOf(reader) }).entry(0))
+    const fromAdmin = envelope(Object.assign(new EntryFactory(1), { signer: await signingKeyOf(admin) }).entry(0))
+    const store = new RemoteChangeStore({ connection: adminConn, db: 'notes' })
+    const heard: string[] = []
+    store.subscribe((added) => heard.push(...added))
+    const r = await store.appendMany([fromReader, fromAdmin])
+    expect(r.added).toEqual([fromAdmin.hash])
+    expect(r.rejected.map((x) => [x.hash, x.error.code])).toEqual([[fromReader.hash, ErrorCodes.READ_ONLY]])
+    expect(heard).toEqual([fromAdmin.hash])
+    // Offered again: the added one is held, the refused one refused again.
+    const again = await store.appendMany([fromReader, fromAdmin])
+    expect(again.existing).toEqual([fromAdmin.hash])
+    expect(again.rejected.map((x) => x.error.code)).toEqual([ErrorCodes.READ_ONLY])
+    expect(heard).toEqual([fromAdmin.hash])
+    await store.close()
+  })
+
   it('a writer cannot change the directory: its records, tampered and foreign records are refused and change nothing', async () => {
     const admin = await rootDevice(server.url)
     const writer = await joinDevice(admin, { role: 'writer' })

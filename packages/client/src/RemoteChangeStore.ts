@@ -177,20 +177,22 @@ export class RemoteChangeStore extends BaseChangeStore {
     return claims.map(() => true)
   }
 
+  /**
+   * Appends through the server. What the server did not add comes back from the base class as
+   * existing; each the server refused is moved to `rejected` with the server's code.
+   */
   override async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {
     const r = await super.appendMany(entries)
     if (this.#outcome.size === 0) return r
-    const added: ChangeHash[] = []
-    const existing = [...r.existing]
+    const existing: ChangeHash[] = []
     const rejected: RejectedEntry[] = [...r.rejected]
-    for (const h of r.added) {
+    for (const h of r.existing) {
       const o = this.#outcome.get(h)
       this.#outcome.delete(h)
-      if (!o) added.push(h)
-      else if (o.existing) existing.push(h)
-      else rejected.push({ hash: h, error: o.error })
+      if (o && !o.existing) rejected.push({ hash: h, error: o.error })
+      else existing.push(h)
     }
-    return { added, existing, rejected }
+    return { added: r.added, existing, rejected }
   }
 
   /** Reconciles this database with `local` (any store or hash set): what each side lacks. */
@@ -297,10 +299,12 @@ export class RemoteChangeStore extends BaseChangeStore {
     return { added, existing, rejected }
   }
 
-  protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<void> {
+  /** The server's answer decides: only what it added is reported added (and heard by listeners). */
+  protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<ChangeHash[]> {
     const r = await this.relay(entries)
     for (const h of r.existing) this.#outcome.set(h, { existing: true })
     for (const { hash, error } of r.rejected) this.#outcome.set(hash, { existing: false, error })
+    return r.added
   }
 
   protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
