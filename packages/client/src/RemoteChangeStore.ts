@@ -88,6 +88,11 @@ const PUSH_BYTES = 4 * 1024 * 1024
 export class RemoteChangeStore extends BaseChangeStore {
   readonly connection: ServerConnection
   readonly db: string
+  /**
+   * The server drops what it holds inside its push and says so per entry: no `has` request of
+   * its own before each push (a sync has asked the server already, to find what to send).
+   */
+  protected override readonly _dedupesOnAppend = true
   /** What the server said of entries it did not add, for `appendMany` to report. */
   readonly #outcome = new Map<string, { existing: true } | { existing: false; error: WeftError }>()
 
