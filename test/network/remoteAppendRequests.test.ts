@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 /** The database operations a connection asked the server for, in order. */
-function counted(tenant: string, key: ReturnType<typeof generateSigningKeyPair>) {
+function counted(tenant: string, key: ConstructorParameters<typeof ServerConnection>[0]['key']) {
   const ops: string[] = []
   const fetchCounting: typeof fetch = (input, init) => {
     const path = new URL(String(input instanceof Request ? input.url : input)).pathname

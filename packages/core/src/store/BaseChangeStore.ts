@@ -9,7 +9,6 @@ import {
   hashEntryBytes,
   isLocallySigned,
   parseEntry,
-  parsedOnCopy,
   type EntryEnvelope,
   type EntryLimits,
   type ParsedEntry,
@@ -30,6 +29,7 @@ import type {
 import { fingerprintOf } from './fingerprint.ts'
 import { MissingVouches, type Vouching } from './MissingVouches.ts'
 import { Mutex } from './Mutex.ts'
+import { StoredEntry } from './StoredEntry.ts'
 
 /** An entry that passed verification, ready for a backend to make durable. */
 export interface VerifiedEntry {
@@ -42,8 +42,9 @@ export interface VerifiedEntry {
   /** The hashes the entry lists in its signed `deps`. */
   readonly deps: readonly ChangeHash[]
   /**
-   * The entry parsed, its views into `bytes` (the store's own copy). Append listeners hear these
-   * objects as the stored entries, and a database materialising them does not parse them again.
+   * The entry parsed, its views into `bytes` (the store's own copy), made on first use. Append
+   * listeners hear these objects as the stored entries, and a database materialising them does
+   * not parse them again.
    */
   readonly parsed: ParsedEntry
 }
@@ -215,15 +216,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     })
     this._copyAppended(taken.map((o) => o.bytes)).forEach((bytes, i) => {
       const o = taken[i]!
-      candidates.push({
-        hash: o.hash,
-        bytes,
-        docId: o.header.docId,
-        kind: o.header.kind,
-        author: authors.of(o.header.author, toHex),
-        deps: o.header.deps,
-        parsed: parsedOnCopy(o, bytes),
-      })
+      candidates.push(new StoredEntry(o, bytes, authors.of(o.header.author, toHex)))
     })
     return { candidates, duplicates, rejected }
   }
