@@ -184,7 +184,6 @@ export abstract class BaseChangeStore implements ChangeStore {
     return { added, existing: [...existing, ...duplicates], rejected }
   }
 
-  /** Sorts a settled batch: what passed (first copy of each), repeats, and refusals. */
   /**
    * The store's own copies of the bytes of a batch it is about to append, so a caller reusing its
    * buffers cannot change a stored entry: by default one buffer for the batch and a view each. A
@@ -195,6 +194,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     return copyBytesInto(bytes)
   }
 
+  /** Sorts a settled batch: what passed (first copy of each), repeats, and refusals. */
   #sort(
     list: readonly EntryEnvelope[],
     outcomes: readonly (ParsedEntry | WeftError)[],
