@@ -2,6 +2,7 @@
  * Timing helpers and the printed table. Every figure is shown beside a reference measured in the
  * same run, so a slow or busy machine moves both and the ratio stays meaningful.
  */
+import { PerformanceObserver } from 'node:perf_hooks'
 
 /** One row of the results table. */
 export interface Figure {
@@ -45,16 +46,26 @@ export async function timeMs(fn: () => unknown): Promise<number> {
 export interface Timing {
   readonly ms: number
   readonly cpuMs: number
+  /** Garbage-collection pauses during the section, as V8 reports them (`gc` performance entries). */
+  readonly gcMs: number
 }
 
-/** Times `fn` on the wall clock and in process CPU time. */
+/** Times `fn` on the wall clock, in process CPU time and in garbage-collection pauses. */
 export async function measure(fn: () => unknown): Promise<Timing> {
+  let gcMs = 0
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration
+  })
+  gc.observe({ entryTypes: ['gc'] })
   const cpu = process.cpuUsage()
   const start = performance.now()
   await fn()
   const ms = performance.now() - start
   const used = process.cpuUsage(cpu)
-  return { ms, cpuMs: (used.user + used.system) / 1000 }
+  // Node hands over `gc` entries on a later turn of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  gc.disconnect()
+  return { ms, cpuMs: (used.user + used.system) / 1000, gcMs }
 }
 
 /** Runs `fn` repeatedly for about `budgetMs` and returns operations per second. */

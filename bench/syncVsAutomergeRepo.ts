@@ -60,6 +60,8 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
   const applyFloor = median(weft.map((t) => t.applyFloorMs))
   const wCpu = median(weft.map((t) => t.cpuMs))
   const aCpu = median(am.map((t) => t.cpuMs))
+  const wGc = median(weft.map((t) => t.gcMs))
+  const aGc = median(am.map((t) => t.gcMs))
   const entries = DOCS * (CHANGES + 1)
   const verifyMs = (entries / verifyPerSecond) * 1000
   return {
@@ -77,6 +79,7 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
       `the same documents made by init + one applyChanges each (how the materialiser made a document it had not held before it loaded them whole), same processes: ${fmtMs(applyFloor)}, ${(applyFloor / floor).toFixed(2)}x the load`,
       `Ed25519 verification alone at this run's rate: ${fmtMs(verifyMs)} on one core = ${(verifyMs / a).toFixed(2)}x automerge-repo's time`,
       `process CPU time (all threads), median: weft ${fmtMs(wCpu)}, automerge-repo ${fmtMs(aCpu)}, ratio ${(wCpu / aCpu).toFixed(2)}`,
+      `garbage-collection pauses in the timed run, median: weft ${fmtMs(wGc)} (${((100 * wGc) / w).toFixed(0)}% of its time), automerge-repo ${fmtMs(aGc)} (${((100 * aGc) / a).toFixed(0)}%)`,
     ],
   }
 }
