@@ -8,6 +8,7 @@
  * The server runs in a child process. Exported as `benchNetwork()`; wired into `npm run bench`.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { generateSigningKeyPair, syncStores, type ChangeStore } from '@weft/core'
@@ -16,7 +17,7 @@ import { EntryFactory, envelope } from '@weft/core/testing'
 import { LiveSync, registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { encodeBody } from '@weft/protocol'
 import { WebSocket } from 'ws'
-import { fmtRate, fmtRatio, progress, type Figure } from './report.ts'
+import { fmtMs, fmtRate, fmtRatio, progress, type Figure } from './report.ts'
 
 const BIG = 100_000
 const NEW = 10
@@ -75,17 +76,10 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
     // 2. Throughput through the server against the same sync in one process.
     progress(`network: ${THROUGHPUT.toLocaleString('en')} entries through the server`)
     const batch = entries.slice(0, THROUGHPUT).map(envelope) // plain envelopes: every hop verifies
-    const inProcessMs = await bestOf(async () => {
-      const a = new MemoryChangeStore()
-      await a.appendMany(entries.slice(0, THROUGHPUT))
-      const b = new MemoryChangeStore()
-      const t = performance.now()
-      await syncStores(a, b)
-      return performance.now() - t
-    })
-    const viaServerMs = await bestOf(() => throughputRun(server.url, tenant, device, batch))
-    const inProcessPerSecond = (THROUGHPUT / inProcessMs) * 1000
-    const throughputPerSecond = (THROUGHPUT / viaServerMs) * 1000
+    const inProcess = await bestOf(() => inProcessRun(entries.slice(0, THROUGHPUT)))
+    const viaServer = await bestOf(() => throughputRun(server, tenant, device, batch))
+    const inProcessPerSecond = (THROUGHPUT / inProcess.ms) * 1000
+    const throughputPerSecond = (THROUGHPUT / viaServer.ms) * 1000
 
     // 3. Memory per idle client, in a server process of its own: one that served the runs above
     // holds memory its collector freed but the allocator kept, which hides or inflates the figure.
@@ -94,16 +88,9 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
 
     // 2b. Throughput again with entries chained per document, as a database writes them.
     const chained = authors.chains(THROUGHPUT)
-    const chainedInProcessMs = await bestOf(async () => {
-      const a = new MemoryChangeStore()
-      await a.appendMany(chained)
-      const b = new MemoryChangeStore()
-      const t = performance.now()
-      await syncStores(a, b)
-      return performance.now() - t
-    })
-    const chainedViaServerMs = await bestOf(() => throughputRun(server.url, tenant, device, chained.map(envelope)))
-    const chainedRatio = chainedInProcessMs / chainedViaServerMs
+    const chainedInProcess = await bestOf(() => inProcessRun(chained))
+    const chainedViaServer = await bestOf(() => throughputRun(server, tenant, device, chained.map(envelope)))
+    const chainedRatio = chainedInProcess.ms / chainedViaServer.ms
 
     const figures: Figure[] = [
       {
@@ -125,17 +112,19 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
         notes: [
           'client A pushes, the server (own process) verifies and stores, client B receives live and verifies',
           'entries without dependencies: every one is signature-checked by the server and again by B, on the same cores',
+          cpuNote(inProcess, viaServer),
         ],
       },
       {
         name: `Sync ${THROUGHPUT.toLocaleString('en')} chained entries through the server`,
-        value: fmtRate((THROUGHPUT / chainedViaServerMs) * 1000, 'entries'),
-        reference: `${fmtRate((THROUGHPUT / chainedInProcessMs) * 1000, 'entries')} in one process`,
+        value: fmtRate((THROUGHPUT / chainedViaServer.ms) * 1000, 'entries'),
+        reference: `${fmtRate((THROUGHPUT / chainedInProcess.ms) * 1000, 'entries')} in one process`,
         ratio: chainedRatio,
         target: '>= 0.70',
         met: chainedRatio >= 0.7,
         notes: [
           `the same, with the entries in ${authors.docIds.length} chains (each entry depends on the previous one of its document, as a database writes them): the server and B each check one signature per chain in a batch and authenticate the rest by hash`,
+          cpuNote(chainedInProcess, chainedViaServer),
         ],
       },
       {
@@ -179,19 +168,58 @@ async function load(remote: RemoteChangeStore, entries: readonly ParsedEntry[]):
   for (let i = 0; i < entries.length; i += 2_000) await remote.relay(entries.slice(i, i + 2_000))
 }
 
-/** The faster of two runs (after a warm-up): both sides get the same treatment on a busy machine. */
-async function bestOf(fn: () => Promise<number>): Promise<number> {
-  await fn()
-  return Math.min(await fn(), await fn())
+/** One timed sync: wall-clock time, and CPU time (all threads) of each process that took part. */
+interface Run {
+  readonly ms: number
+  /** This process: both stores in one process, or clients A and B through the server. */
+  readonly cpuMs: number
+  /** The server process (through the server only). */
+  readonly serverCpuMs: number
 }
 
-/** Milliseconds from A starting to push until B holds every entry. */
+/** The faster of two runs (after a warm-up): both sides get the same treatment on a busy machine. */
+async function bestOf(fn: () => Promise<Run>): Promise<Run> {
+  await fn()
+  const [x, y] = [await fn(), await fn()]
+  return x.ms <= y.ms ? x : y
+}
+
+const cpuNow = (): number => {
+  const used = process.cpuUsage()
+  return (used.user + used.system) / 1000
+}
+
+/** The reference: `syncStores` between two memory stores in this process. */
+async function inProcessRun(entries: readonly ParsedEntry[]): Promise<Run> {
+  const a = new MemoryChangeStore()
+  await a.appendMany(entries)
+  const b = new MemoryChangeStore()
+  const cpu = cpuNow()
+  const t = performance.now()
+  await syncStores(a, b)
+  return { ms: performance.now() - t, cpuMs: cpuNow() - cpu, serverCpuMs: 0 }
+}
+
+/**
+ * The CPU both ways and what it allows: the run through the server cannot take less wall-clock
+ * time than its processes' CPU time shared over every core, so the ratio it can reach here is at
+ * most the in-process time times the cores, over that CPU time.
+ */
+function cpuNote(inProcess: Run, viaServer: Run): string {
+  const cores = availableParallelism()
+  const total = viaServer.cpuMs + viaServer.serverCpuMs
+  const ceiling = (inProcess.ms * cores) / total
+  return `CPU time (all threads): in one process ${fmtMs(inProcess.cpuMs)} over ${fmtMs(inProcess.ms)}; through the server ${fmtMs(viaServer.serverCpuMs)} server + ${fmtMs(viaServer.cpuMs)} clients = ${(total / inProcess.cpuMs).toFixed(1)}x the in-process CPU, so on these ${cores} cores the ratio is at most ${ceiling.toFixed(2)}`
+}
+
+/** From A starting to push until B holds every entry. */
 async function throughputRun(
-  url: string,
+  server: ServerProcess,
   tenant: string,
   device: ReturnType<typeof generateSigningKeyPair>,
   entries: ReturnType<typeof envelope>[],
-): Promise<number> {
+): Promise<Run> {
+  const url = server.url
   const db = `through-${Date.now()}`
   const a = new MemoryChangeStore()
   await a.appendMany(entries)
@@ -206,6 +234,8 @@ async function throughputRun(
   receiver.start()
   await receiver.whenReady()
   const sender = mk(a)
+  const serverCpu = await server.cpu()
+  const cpu = cpuNow()
   const start = performance.now()
   sender.start()
   await new Promise<void>((resolve) => {
@@ -213,8 +243,10 @@ async function throughputRun(
     check()
   })
   const ms = performance.now() - start
+  const cpuMs = cpuNow() - cpu
+  const serverCpuMs = (await server.cpu()) - serverCpu
   await Promise.all([sender.stop(), receiver.stop()])
-  return ms
+  return { ms, cpuMs, serverCpuMs }
 }
 
 /**
@@ -282,6 +314,8 @@ interface ServerProcess {
   readonly url: string
   readonly plain: string
   mem(): Promise<Mem>
+  /** CPU milliseconds the server process has used so far. */
+  cpu(): Promise<number>
   stop(): void
 }
 
@@ -297,6 +331,10 @@ async function startServer(): Promise<ServerProcess> {
     async mem() {
       child.stdin!.write('mem\n')
       return JSON.parse((await lines.next()).value as string) as Mem
+    },
+    async cpu() {
+      child.stdin!.write('cpu\n')
+      return (JSON.parse((await lines.next()).value as string) as { cpuMs: number }).cpuMs
     },
     stop() {
       child.kill()

@@ -1,7 +1,8 @@
 /**
  * The server side of the network bench, in its own process (its own core, as in production).
  * Prints its URL and a plain WebSocket server's URL (the memory reference), then answers each
- * `mem` line on stdin with the process memory after a full garbage collection.
+ * `mem` line on stdin with the process memory after a full garbage collection, and each `cpu` line
+ * with the CPU time the process has used (all its threads, in milliseconds).
  */
 import { createInterface } from 'node:readline'
 import type { AddressInfo } from 'node:net'
@@ -15,6 +16,10 @@ console.log(JSON.stringify({ url: server.url, plain: `ws://127.0.0.1:${(plain.ad
 
 const gc = (globalThis as { gc?: () => void }).gc
 for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'cpu') {
+    const used = process.cpuUsage()
+    console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000 }))
+  }
   if (line === 'mem') {
     for (let i = 0; i < 3; i++) gc?.()
     await new Promise((r) => setTimeout(r, 50))
