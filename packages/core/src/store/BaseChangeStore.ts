@@ -151,23 +151,30 @@ export abstract class BaseChangeStore implements ChangeStore {
         `${list.length} entries in one append; the limit is ${this.#maxBatch}`,
       )
     }
+    // The store's own copy of the bytes is made now, before any check: the checks and the stored
+    // entry then read the same bytes, which a caller changing or reusing its buffers while the
+    // append is under way cannot touch.
+    const own = this.#ownCopies(list)
     // Signatures are checked concurrently (on every core where the platform allows), and while
     // earlier appends commit; this append's turn to commit is taken now, so appends commit in the
     // order they were called. An entry this process just signed needs no second signature check,
     // and one vouched for by an authentic entry of its author needs none either (see
     // `checkEntryBatch`). Only entries left unauthenticated by the batch ask the store, inside the
     // turn, so every append that resolved before this one was called counts.
-    const check = checkEntryBatch(list, this.#limits, { trusted: isLocallySigned, verifier: this.#verifier })
+    const check = checkEntryBatch(own.list, this.#limits, { trusted: own.signedHere, verifier: this.#verifier })
     const { added, stored, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
       const batch = await check
       this.#open()
       const claims = batch.unresolved
-      const { candidates, duplicates, rejected } = this.#sort(
-        list,
+      const { taken, duplicates, rejected } = this.#sort(
+        own.list,
         batch.settle(claims.length ? await this.#vouchedHere(claims) : []),
       )
-      const held = candidates.length && !this._dedupesOnAppend ? await this._has(candidates.map((c) => c.hash)) : []
-      const fresh = candidates.filter((_, i) => !held[i])
+      const held = taken.length && !this._dedupesOnAppend ? await this._has(taken.map((c) => c.hash)) : []
+      const fresh = this.#stored(
+        taken.filter((_, i) => !held[i]),
+        own.copied,
+      )
       const reported = fresh.length ? await this._appendVerified(fresh) : []
       const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
       if (this.#vouches && fresh.length) await this.#vouches.add(fresh, { has: (h) => this._has(h) })
@@ -175,7 +182,10 @@ export abstract class BaseChangeStore implements ChangeStore {
       return {
         added: addedNow,
         stored: reported ? fresh.filter((c) => addedSet.has(c.hash)) : fresh,
-        existing: candidates.map((c) => c.hash).filter((h) => !addedSet.has(h)),
+        existing: [
+          ...taken.filter((_, i) => held[i]).map((c) => c.hash),
+          ...fresh.map((c) => c.hash).filter((h) => !addedSet.has(h)),
+        ],
         duplicates,
         rejected,
       }
@@ -194,16 +204,51 @@ export abstract class BaseChangeStore implements ChangeStore {
     return copyBytesInto(bytes)
   }
 
+  /**
+   * A batch as the checks see it: each entry that can be one (bytes within the size limit) on the
+   * store's own copy of its bytes, the rest as given, for the checks to refuse. What this process
+   * signed stays trusted on its copy. `copied` counts the copies, so that {@link #stored} can tell
+   * whether anything else shares their buffer.
+   */
+  #ownCopies(list: readonly EntryEnvelope[]): {
+    list: EntryEnvelope[]
+    signedHere: (e: EntryEnvelope) => boolean
+    copied: number
+  } {
+    const max = this.#limits.maxEntryBytes
+    const given = list.map((e) => (e !== null && typeof e === 'object' ? e.bytes : undefined)) // each read once
+    const fits = given.map((b) => b instanceof Uint8Array && b.length <= max)
+    const copies = this._copyAppended(given.filter((_, i) => fits[i]) as Uint8Array[])
+    const signed = new Set<EntryEnvelope>()
+    let next = 0
+    const own = list.map((e, i) => {
+      if (!fits[i]) return e
+      const copy: EntryEnvelope = { hash: e.hash, bytes: copies[next++]! }
+      if (isLocallySigned(e)) signed.add(copy)
+      return copy
+    })
+    return { list: own, signedHere: (e) => signed.has(e), copied: copies.length }
+  }
+
+  /**
+   * The entries to store, on the copies the checks read. When the batch dropped any (refused,
+   * repeated, already held), the rest are copied again so that a shared buffer does not keep the
+   * dropped bytes alive for as long as the store holds the entries.
+   */
+  #stored(fresh: readonly ParsedEntry[], copied: number): StoredEntry[] {
+    const bytes = fresh.length < copied ? this._copyAppended(fresh.map((o) => o.bytes)) : fresh.map((o) => o.bytes)
+    const authors = new RecentText() // author keys repeat in runs: hex each run once
+    return fresh.map((o, i) => new StoredEntry(o, bytes[i]!, authors.of(o.header.author, toHex)))
+  }
+
   /** Sorts a settled batch: what passed (first copy of each), repeats, and refusals. */
   #sort(
     list: readonly EntryEnvelope[],
     outcomes: readonly (ParsedEntry | WeftError)[],
-  ): { candidates: VerifiedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] } {
-    const candidates: VerifiedEntry[] = []
+  ): { taken: ParsedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] } {
     const duplicates: ChangeHash[] = []
     const rejected: RejectedEntry[] = []
     const seen = new Set<string>()
-    const authors = new RecentText() // author keys repeat in runs: hex each run once
     const taken: ParsedEntry[] = []
     outcomes.forEach((o, i) => {
       const hash = (typeof list[i]?.hash === 'string' ? list[i]!.hash : '') as ChangeHash
@@ -214,11 +259,7 @@ export abstract class BaseChangeStore implements ChangeStore {
         taken.push(o)
       }
     })
-    this._copyAppended(taken.map((o) => o.bytes)).forEach((bytes, i) => {
-      const o = taken[i]!
-      candidates.push(new StoredEntry(o, bytes, authors.of(o.header.author, toHex)))
-    })
-    return { candidates, duplicates, rejected }
+    return { taken, duplicates, rejected }
   }
 
   /**

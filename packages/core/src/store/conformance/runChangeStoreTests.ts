@@ -272,6 +272,41 @@ export function runChangeStoreTests(
       expect(got!.bytes.some((b) => b !== 0)).toBe(true)
     })
 
+    it('stores the bytes it was given at the call, whatever the caller does to them before the append settles', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 5 }),
+          fc.nat(),
+          fc.nat(),
+          fc.constantFrom('at once', 'after a microtask', 'after a timer'),
+          async (n, which, at, when) => {
+            const pool = f().entries(n)
+            const sent = pool.map(envelope) // plain envelopes: their signatures are checked after the call
+            const heard: ChangeHash[] = []
+            const off = store.subscribe((added) => heard.push(...added))
+            const pending = store.appendMany(sent)
+            const spoil = () => {
+              const bytes = sent[which % n]!.bytes
+              const i = at % bytes.length
+              bytes[i] = bytes[i]! ^ 0xff
+              sent[(which + 1) % n]!.bytes.fill(0)
+            }
+            if (when === 'at once') spoil()
+            else if (when === 'after a microtask') await Promise.resolve().then(spoil)
+            else await new Promise((r) => setTimeout(r, 0)).then(spoil)
+            const r = await pending
+            off()
+            expect(r.rejected).toEqual([])
+            expect(r.added).toEqual(pool.map((e) => e.hash))
+            expect(heard).toEqual(r.added)
+            const got = await store.getChanges(pool.map((e) => e.hash))
+            expect(got.map((e) => [...e.bytes])).toEqual(pool.map((e) => [...e.bytes]))
+          },
+        ),
+        { numRuns: 12 },
+      )
+    })
+
     it('hands out gap-free arrival numbers under concurrent appends', async () => {
       const pool = f().entries(40)
       const batches = [0, 1, 2, 3].map((k) => pool.filter((_, i) => i % 4 === k).map(envelope))
