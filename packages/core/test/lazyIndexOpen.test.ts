@@ -74,6 +74,23 @@ describe('opening reads the index header only', () => {
     await tenant.close()
   })
 
+  it('encrypts each summary of a batch under a nonce of its own, across batches too', async () => {
+    const kv = new MemoryKeyValueStore()
+    const own = { tenant: asTenantId('acme'), db: asDbName('notes') }
+    const index = new DocIndex({ kv, prefix: 'acme/notes/dev/', key: new Uint8Array(32).fill(7) }, own)
+    const ids = Array.from({ length: 40 }, (_, i) => asDocId(i.toString(16).padStart(32, '0')))
+    await index.writeSummaries(ids.slice(0, 30).map((id) => new DocState(id, false)))
+    await index.writeSummaries(ids.slice(20).map((id) => new DocState(id, true)))
+    const nonces: string[] = []
+    for (const key of await kv.keys('acme/notes/dev/'))
+      nonces.push(Buffer.from((await kv.get(key))!.subarray(0, 24)).toString('hex'))
+    expect(nonces).toHaveLength(40)
+    expect(new Set(nonces).size).toBe(40)
+    const pages: DocId[] = []
+    for await (const page of index.summaryPages(100)) pages.push(...page.map(([id]) => id))
+    expect(pages).toEqual(ids)
+  })
+
   it('pages through stored summaries in key order, each once, with a store that has no paged read too', async () => {
     const kv = new MemoryKeyValueStore()
     const own = { tenant: asTenantId('acme'), db: asDbName('notes') }

@@ -93,7 +93,12 @@ export class DocIndex {
   async writeSummaries(states: Iterable<DocState>): Promise<void> {
     const st = this.#storage
     if (!st) return
-    for (const s of states) await this.#put(st.prefix + SUMMARY + s.id, encodeSummary(s, this.#own))
+    const list = [...states]
+    const nonces = randomBytes(NONCE_BYTES * list.length) // one call to the generator for the batch
+    for (const [i, s] of list.entries()) {
+      const nonce = nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)
+      await this.#put(st.prefix + SUMMARY + s.id, encodeSummary(s, this.#own), nonce)
+    }
   }
 
   /** Writes the header: after the summaries it covers. */
@@ -120,9 +125,8 @@ export class DocIndex {
     }
   }
 
-  async #put(key: string, plain: Uint8Array): Promise<void> {
+  async #put(key: string, plain: Uint8Array, nonce = randomBytes(NONCE_BYTES)): Promise<void> {
     const st = this.#storage!
-    const nonce = randomBytes(NONCE_BYTES)
     await st.kv.put(key, concatBytes(nonce, encryptCommitted(plain, st.key, nonce, ad(key))))
   }
 
