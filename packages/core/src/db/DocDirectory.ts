@@ -3,6 +3,9 @@ import type { DocIndex } from './DocIndex.ts'
 import type { IndexHeader } from './docIndexRecord.ts'
 import { DocState } from './DocState.ts'
 
+/** States (or ghosts) a sweep leaves waiting at the least before the next: small sets are swept often. */
+const SWEEP_SLACK = 64
+
 /** How many documents, and how many estimated bytes of them, stay materialised. */
 export interface CacheBound {
   readonly documents: number
@@ -33,6 +36,10 @@ export class DocDirectory {
   #index: DocIndex | undefined
   #stored = 0
   #evictions = 0
+  /** States in memory after the last sweep for stored summaries: the next waits until they double. */
+  #sweptAll = 0
+  /** Ghosts after the last sweep for collected ones: the next waits until they double. */
+  #sweptGhosts = 0
 
   /** Reads summaries from `index` (when it is persisted, summaries are dropped from memory once stored). */
   attach(index: DocIndex): void {
@@ -174,17 +181,27 @@ export class DocDirectory {
       evicted++
     }
     this.#evictions += evicted
-    if (this.#index?.persisted) this.#dropStored(dirty)
+    if (this.#index?.persisted && this.#all.size >= 2 * this.#sweptAll + SWEEP_SLACK) this.#dropStored(dirty)
     return evicted
   }
 
+  /**
+   * Drops the stored summaries, and forgets the ghosts the collector took. Each sweep reads every
+   * state (or ghost) in memory, so it runs only once their number has doubled since the last: a
+   * scan materialising one document after another then costs a constant amortised time per
+   * document, not one read of everything in memory each (which made a scan of n documents take
+   * time growing with n squared). What waits for the next sweep is at most as much again.
+   */
   #dropStored(dirty: (id: DocId) => boolean): void {
     for (const [id, s] of this.#all) {
       if (s.loaded || s.stale || this.#unstored.has(id) || dirty(id)) continue
       this.#all.delete(id)
       if (s.hasPredecessor) this.#ghosts.set(id, new WeakRef(s))
     }
+    this.#sweptAll = this.#all.size
+    if (this.#ghosts.size < 2 * this.#sweptGhosts + SWEEP_SLACK) return
     for (const [id, ref] of this.#ghosts) if (!ref.deref()) this.#ghosts.delete(id)
+    this.#sweptGhosts = this.#ghosts.size
   }
 
   /** Frees every materialised document and forgets every document. */
