@@ -1,4 +1,5 @@
 import * as A from '@automerge/automerge'
+import { AppliedMemo } from './AppliedMemo.ts'
 import {
   decodeChangePayload,
   decryptEntryWithKey,
@@ -54,7 +55,7 @@ export class Materialiser {
   readonly #docs: DocDirectory
   readonly #rejected = new Map<ChangeHash, WeftError>()
   /** Every entry applied to (or covered in) some document, with its document. */
-  readonly #applied = new Map<ChangeHash, DocId>()
+  readonly #applied = new AppliedMemo(APPLIED_MEMO)
   /** Entries kept but not materialised yet, and why. */
   readonly #held = new Map<ChangeHash, HeldEntry>()
   /** Attachment chunks seen: kept in the store and read through a manifest, never materialised. */
@@ -281,8 +282,7 @@ export class Materialiser {
 
   /** Forgets remembered applied entries of documents not materialised, once there are many. */
   pruneApplied(): void {
-    if (this.#applied.size <= APPLIED_MEMO) return
-    for (const [h, id] of this.#applied) if (!this.#docs.get(id)?.loaded) this.#applied.delete(h)
+    this.#applied.prune((id) => this.#docs.get(id)?.loaded === true)
   }
 
   /** Tries every held entry again (after a key or a partner was added). */
