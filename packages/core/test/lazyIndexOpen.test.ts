@@ -74,6 +74,28 @@ describe('opening reads the index header only', () => {
     await tenant.close()
   })
 
+  it('reads back exactly the stored summaries of any ids asked, in any order and number', async () => {
+    const kv = new MemoryKeyValueStore()
+    const own = { tenant: asTenantId('acme'), db: asDbName('notes') }
+    const index = new DocIndex({ kv, prefix: 'acme/notes/dev/', key: new Uint8Array(32).fill(7) }, own)
+    const id = (i: number) => asDocId(i.toString(16).padStart(32, '0'))
+    const states = Array.from({ length: 150 }, (_, i) => {
+      const s = new DocState(id(i), false)
+      s.deleted = i % 3 === 0
+      return s
+    })
+    await index.writeSummaries(states)
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(299), { maxLength: 200 }), async (asked) => {
+        const got = await index.readSummaries(asked.map(id))
+        const want = [...new Set(asked.filter((i) => i < 150))]
+        expect([...got.keys()].sort()).toEqual(want.map(id).sort())
+        for (const i of want) expect(got.get(id(i))).toMatchObject({ id: id(i), deleted: i % 3 === 0 })
+      }),
+      { numRuns: 30 },
+    )
+  })
+
   it('encrypts each summary of a batch under a nonce of its own, across batches too', async () => {
     const kv = new MemoryKeyValueStore()
     const own = { tenant: asTenantId('acme'), db: asDbName('notes') }

@@ -5,6 +5,9 @@ import type { DocId, Origin } from '../types.ts'
 import type { DocState } from './DocState.ts'
 import { decodeHeader, decodeSummary, encodeHeader, encodeSummary, type IndexHeader } from './docIndexRecord.ts'
 
+/** Summary reads one `readSummaries` keeps in flight at a time. */
+const READS_IN_FLIGHT = 64
+
 /** Where a database keeps its persisted index: a record store, a key prefix, and the key that seals it. */
 export interface IndexStorage {
   readonly kv: KeyValueStore
@@ -64,10 +67,15 @@ export class DocIndex {
     const out = new Map<DocId, StoredSummary>()
     const st = this.#storage
     if (!st) return out
-    for (const id of ids) {
-      const key = st.prefix + SUMMARY + id
-      const bytes = await st.kv.get(key)
-      if (bytes) out.set(id, this.#summary(id, key, bytes))
+    const list = [...ids]
+    // A window of reads in flight at a time: a page of summaries (an index loading 1,000 versions
+    // at once) costs about one storage round trip per window, not one per summary.
+    for (let i = 0; i < list.length; i += READS_IN_FLIGHT) {
+      const keys = list.slice(i, i + READS_IN_FLIGHT).map((id) => st.prefix + SUMMARY + id)
+      const values = await Promise.all(keys.map((key) => st.kv.get(key)))
+      values.forEach((bytes, k) => {
+        if (bytes) out.set(list[i + k]!, this.#summary(list[i + k]!, keys[k]!, bytes))
+      })
     }
     return out
   }
