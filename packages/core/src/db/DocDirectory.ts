@@ -213,6 +213,8 @@ export class DocDirectory {
     this.#ghosts.clear()
     this.#gaps.clear()
     this.#stored = 0
+    this.#sweptAll = 0
+    this.#sweptGhosts = 0
   }
 }
 
