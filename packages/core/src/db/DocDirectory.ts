@@ -165,8 +165,9 @@ export class DocDirectory {
 
   /**
    * Evicts the least recently used materialised documents until at most `bound.documents` remain
-   * and their estimated bytes are at most `bound.bytes`; then, with a persisted index, drops from
-   * memory the summaries that are stored and not `dirty`. Returns how many documents it evicted.
+   * and their estimated bytes are at most `bound.bytes`; then, with a persisted index and once
+   * enough states have gathered since the last sweep (see `#dropStored`), drops from memory the
+   * summaries that are stored and not `dirty`. Returns how many documents it evicted.
    */
   trim(bound: CacheBound, dirty: (id: DocId) => boolean = () => true): number {
     let bytes = 0
