@@ -24,6 +24,7 @@ const CONFORMANCE_TESTS = [
   'fingerprints ranges consistently with the hashes they hold',
   'tells subscribers about new entries only',
   'keeps its own copy of appended bytes',
+  'stores the bytes it was given at the call, whatever the caller does to them before the append settles',
   'hands out gap-free arrival numbers under concurrent appends',
   'fails with WEFT_CLOSED after close',
   'keeps range fingerprints equal to the fingerprint of the hashes in the range, after any appends',
