@@ -12,7 +12,7 @@ import type { WebSocket } from 'ws'
 import type { MemoryBudget } from './MemoryBudget.ts'
 import type { PresenceMember, PresenceRelay } from './presence/PresenceRelay.ts'
 import { readEntriesCapped } from './readEntriesCapped.ts'
-import { scanShared, sharedReader } from './sharedReads.ts'
+import { scanShared, sharedReader, storedSince } from './sharedReads.ts'
 import { SocketOutflow, type OutflowLimits } from './SocketOutflow.ts'
 
 interface Subscription {
@@ -120,12 +120,19 @@ export class LiveConnection {
     const sub = this.#subs.get(db)
     if (!sub) return
     if (sub.cursor && sub.cursor.epoch === upTo.epoch && sub.cursor.seq >= upTo.seq) return
+    storedSince(sub.store, upTo)
     this.#wake(sub)
   }
 
-  /** Every subscription reads the storage again after its cursor (stored entries may have gone unannounced). */
-  pokeAll(): void {
-    for (const sub of this.#subs.values()) this.#wake(sub)
+  /**
+   * Every subscription reads the storage again after its cursor (stored entries may have gone
+   * unannounced). `cause` is the notice, the same object for every connection it reaches.
+   */
+  pokeAll(cause: object = {}): void {
+    for (const sub of this.#subs.values()) {
+      storedSince(sub.store, cause)
+      this.#wake(sub)
+    }
   }
 
   /** Closes the socket with `SOCKET_CLOSE.GOING_AWAY`: the server is shutting down, the client reconnects elsewhere. */
@@ -178,7 +185,10 @@ export class LiveConnection {
     if (this.#closed) return
     this.#drop(db) // a subscription of the same database, maybe one made while this one waited
     const sub: Subscription = { db, store, cursor: since, unsubscribe: () => {}, first: true, owesDone: false }
-    sub.unsubscribe = store.subscribe(() => this.#wake(sub))
+    sub.unsubscribe = store.subscribe((added) => {
+      storedSince(store, added) // a read begun before this append may lack it: this wake reads anew
+      this.#wake(sub)
+    })
     this.#subs.set(db, sub)
     this.#wake(sub)
   }

@@ -39,7 +39,8 @@ export class ClusterLink {
           for (const c of live.of(tenant)) c.poke(db, upTo)
         },
         wakeAll: () => {
-          for (const c of live.all()) c.pokeAll()
+          const notice = {}
+          for (const c of live.all()) c.pokeAll(notice)
         },
       },
       { owned: false, log },
