@@ -538,6 +538,7 @@ export class Database {
           })
         },
         onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
+        prefetch: (ids) => this.#prefetch(ids),
       },
       this.#indexStates,
     )
@@ -584,6 +585,26 @@ export class Database {
       if (handOut && state?.am) state.handedOut = true
       await this.#settle()
       return state
+    })
+  }
+
+  /**
+   * Materialises together those of `ids` known only by their summaries, as many as half the cache
+   * holds (so none is evicted before it is read): a scan then reads the storage once per page of
+   * documents, not once per document. Under a byte bound the documents' sizes are not known before
+   * they load, so each is read alone.
+   */
+  async #prefetch(ids: readonly DocId[]): Promise<void> {
+    const room = Math.min(ids.length, Math.floor(this.#settings.cacheSize / 2))
+    if (room < 2 || this.#settings.cacheBytes !== Infinity || this.#closed) return
+    await this.#lock.run(async () => {
+      if (this.#closed) return
+      const page = ids.slice(0, room)
+      await this.#docs.fetch(page)
+      const cold = page.filter((id) => this.#docs.get(id)?.loaded === false)
+      if (cold.length < 2) return
+      await this.#materialiser.load(cold)
+      await this.#settle()
     })
   }
 

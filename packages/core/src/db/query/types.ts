@@ -99,4 +99,9 @@ export interface QuerySource {
   /** The documents' versions from what the database knows of them (their summaries), materialising nothing; '' when unknown. */
   versions(ids: readonly DocId[]): Promise<string[]>
   onChange(listener: (ids: readonly DocId[]) => void): () => void
+  /**
+   * The engine is about to read these documents, in this order: a source may load them together
+   * (one read of the storage for many documents rather than one each). Optional; a hint only.
+   */
+  prefetch?(ids: readonly DocId[]): Promise<void>
 }

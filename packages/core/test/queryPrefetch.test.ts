@@ -1,0 +1,73 @@
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Database, type DatabaseOptions } from '../src/index.ts'
+
+beforeAll(ready)
+
+const PASSWORD = 'pw'
+
+/** A database of `count` documents written and closed, then opened again under `cacheSize`: every document known by its summary only. */
+async function reopened(count: number, cacheSize: DatabaseOptions['cacheSize']) {
+  const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
+  const first = await factory.createTenant({ tenantId: 'acme', password: PASSWORD })
+  const db = await first.openDB('notes', { cacheSize: 8 })
+  for (let i = 0; i < count; i++) {
+    const id = (await db.createDocument({ data: { n: i, kind: i % 3 === 0 ? 'a' : 'b' } })).getId()
+    await db.changeDoc(id, (d) => void (d.getData().edited = true))
+  }
+  await first.close()
+  const tenant = await factory.openTenant('acme', { password: PASSWORD })
+  return { tenant, db: await tenant.openDB('notes', { cacheSize }) }
+}
+
+/** Counts the store reads of entry bytes the database makes while `fn` runs. */
+async function readsDuring<T>(db: Database, fn: () => Promise<T>): Promise<{ result: T; reads: number }> {
+  const store = db.getStore()
+  const getChanges = store.getChanges.bind(store)
+  let reads = 0
+  store.getChanges = (hashes) => (reads++, getChanges(hashes))
+  try {
+    return { result: await fn(), reads }
+  } finally {
+    store.getChanges = getChanges
+  }
+}
+
+describe('a query over documents not in memory loads them a page at a time', () => {
+  it('reads the storage once per page of documents, not once per document, and answers as reading one by one does', async () => {
+    const count = 300
+    const paged = await reopened(count, 256)
+    const single = await reopened(count, { documents: 256, bytes: 1e12 }) // a byte bound: read one at a time
+    const query = { where: { kind: 'a' }, orderBy: 'n' }
+    const a = await readsDuring(paged.db, () => paged.db.query(query))
+    const b = await readsDuring(single.db, () => single.db.query(query))
+    expect(a.result.docs.map((d) => d.data)).toEqual(b.result.docs.map((d) => d.data))
+    expect(a.result.docs).toHaveLength(100)
+    expect(b.reads).toBeGreaterThanOrEqual(count) // one read at least per document
+    expect(a.reads).toBeLessThanOrEqual(Math.ceil(count / 64) * 2)
+    expect(paged.db.cacheStats().materialised).toBeLessThanOrEqual(256)
+    await Promise.all([paged.tenant.close(), single.tenant.close()])
+  })
+
+  it('gives the same results, under any cache bound and filter, as a database holding every document (property)', async () => {
+    const count = 40
+    const all = await reopened(count, 1_000)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 50 }),
+        fc.constantFrom('a', 'b'),
+        fc.integer({ min: 0, max: count }),
+        async (cacheSize, kind, from) => {
+          const some = await reopened(count, cacheSize)
+          const query = { where: { kind, n: { gte: from } }, orderBy: 'n' }
+          const got = await some.db.query(query)
+          expect(got.docs.map((d) => d.data)).toEqual((await all.db.query(query)).docs.map((d) => d.data))
+          expect(some.db.cacheStats().materialised).toBeLessThanOrEqual(cacheSize)
+          await some.tenant.close()
+        },
+      ),
+      { numRuns: 12 },
+    )
+    await all.tenant.close()
+  })
+})
