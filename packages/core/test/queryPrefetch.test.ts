@@ -1,6 +1,13 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MemoryStoreFactory, ready, TenantFactory, TEST_KDF, type Database, type DatabaseOptions } from '../src/index.ts'
+import {
+  MemoryStoreFactory,
+  ready,
+  TenantFactory,
+  TEST_KDF,
+  type Database,
+  type DatabaseOptions,
+} from '../src/index.ts'
 
 beforeAll(ready)
 
