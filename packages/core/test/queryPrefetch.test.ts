@@ -24,7 +24,7 @@ async function reopened(count: number, cacheSize: DatabaseOptions['cacheSize']) 
   }
   await first.close()
   const tenant = await factory.openTenant('acme', { password: PASSWORD })
-  return { tenant, db: await tenant.openDB('notes', { cacheSize }) }
+  return { factory, tenant, db: await tenant.openDB('notes', { cacheSize }) }
 }
 
 /** Counts the store reads of entry bytes the database makes while `fn` runs. */
@@ -54,6 +54,33 @@ describe('a query over documents not in memory loads them a page at a time', () 
     expect(a.reads).toBeLessThanOrEqual(Math.ceil(count / 64) * 2)
     expect(paged.db.cacheStats().materialised).toBeLessThanOrEqual(256)
     await Promise.all([paged.tenant.close(), single.tenant.close()])
+  })
+
+  it('reads the documents that moved since an index was stored a page at a time when it loads', async () => {
+    const count = 200
+    const outcomes = []
+    for (const cacheSize of [256, { documents: 256, bytes: 1e12 }]) {
+      const { factory, tenant, db } = await reopened(count, cacheSize)
+      await db.createIndex('byKind', { fields: ['kind'] })
+      const ids = (await db.query({ orderBy: 'n' })).docs.map((d) => d.id) // the same documents in both databases
+      await tenant.close()
+      // Another session, without the index, changes 150 documents: the stored state is behind on them.
+      const writer = await factory.openTenant('acme', { password: PASSWORD })
+      const wdb = await writer.openDB('notes', { cacheSize })
+      for (const id of ids.slice(0, 150)) await wdb.changeDoc(id, (d) => void (d.getData().kind = 'c'))
+      await writer.close()
+      const reader = await factory.openTenant('acme', { password: PASSWORD })
+      const rdb = await reader.openDB('notes', { cacheSize })
+      const { result, reads } = await readsDuring(rdb, () => rdb.createIndex('byKind', { fields: ['kind'] }))
+      expect(result).toMatchObject({ opened: 'caught-up', read: 150, size: count })
+      outcomes.push({ reads, docs: (await rdb.query({ where: { kind: 'c' }, orderBy: 'n' })).docs.map((d) => d.data) })
+      await reader.close()
+    }
+    const [paged, single] = outcomes
+    expect(paged!.docs).toEqual(single!.docs)
+    expect(paged!.docs).toHaveLength(150)
+    expect(single!.reads).toBeGreaterThanOrEqual(150)
+    expect(paged!.reads).toBeLessThanOrEqual(Math.ceil(150 / 64) * 2)
   })
 
   it('gives the same results, under any cache bound and filter, as a database holding every document (property)', async () => {

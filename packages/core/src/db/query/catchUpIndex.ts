@@ -4,6 +4,8 @@ import type { IndexOpened, QuerySource } from './types.ts'
 
 /** Documents whose versions are read from their summaries at once. */
 const PAGE = 1_000
+/** Documents that moved, announced to the source at a time before they are read again. */
+const READ_AHEAD = 64
 
 /**
  * Loads a stored index state into `index`, trusting a row only while its document is at the
@@ -30,9 +32,10 @@ export async function catchUpIndex(
     })
   }
   index.restore(kept)
-  for (const id of stale) {
-    const r = await source.read(id)
-    index.update(id, r.data, r.version)
+  for (let i = 0; i < stale.length; i++) {
+    if (i % READ_AHEAD === 0) await source.prefetch?.(stale.slice(i, i + READ_AHEAD))
+    const r = await source.read(stale[i]!)
+    index.update(stale[i]!, r.data, r.version)
   }
   return { opened: stale.length === 0 && kept.length === rows.length ? 'current' : 'caught-up', read: stale.length }
 }
