@@ -530,12 +530,11 @@ export class Database {
             ? { data: doc.getData(), version: doc.getHeads().join('') }
             : { data: undefined, version: '' }
         },
-        versions: async (ids) => {
-          await this.#docs.fetch(ids) // summaries not read since open
-          return ids.map((id) => {
-            const s = this.#docs.get(id)
-            return s ? [...s.heads].sort().join('') : ''
-          })
+        versionsOfAll: async () => {
+          const out: { id: DocId; version: string }[] = []
+          for await (const s of this.#everyDocument())
+            if (s.readable && !s.deleted) out.push({ id: s.id, version: [...s.heads].sort().join('') })
+          return out
         },
         onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
         prefetch: (ids) => this.#prefetch(ids),

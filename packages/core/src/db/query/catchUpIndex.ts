@@ -2,8 +2,6 @@ import type { DocId } from '../../types.ts'
 import type { IndexStateRow, SortedIndex } from './SortedIndex.ts'
 import type { IndexOpened, QuerySource } from './types.ts'
 
-/** Documents whose versions are read from their summaries at once. */
-const PAGE = 1_000
 /** Documents that moved, announced to the source at a time before they are read again. */
 const READ_AHEAD = 64
 
@@ -21,15 +19,10 @@ export async function catchUpIndex(
   const stored = new Map(rows.map((r) => [r[0], r]))
   const kept: IndexStateRow[] = []
   const stale: DocId[] = []
-  const ids = await source.ids()
-  for (let i = 0; i < ids.length; i += PAGE) {
-    const page = ids.slice(i, i + PAGE)
-    const versions = await source.versions(page)
-    page.forEach((id, k) => {
-      const row = stored.get(id)
-      if (row && row[1] === versions[k]) kept.push(row)
-      else stale.push(id)
-    })
+  for (const { id, version } of await source.versionsOfAll()) {
+    const row = stored.get(id)
+    if (row && row[1] === version) kept.push(row)
+    else stale.push(id)
   }
   index.restore(kept)
   for (let i = 0; i < stale.length; i++) {

@@ -96,8 +96,11 @@ export interface QuerySource {
   data(id: DocId): Promise<Readonly<Record<string, unknown>> | undefined>
   /** The data and version, read at one moment. */
   read(id: DocId): Promise<VersionedData>
-  /** The documents' versions from what the database knows of them (their summaries), materialising nothing; '' when unknown. */
-  versions(ids: readonly DocId[]): Promise<string[]>
+  /**
+   * Every readable, not deleted document with its version, from what the database knows of them
+   * (their summaries), in one pass that materialises nothing.
+   */
+  versionsOfAll(): Promise<{ readonly id: DocId; readonly version: string }[]>
   onChange(listener: (ids: readonly DocId[]) => void): () => void
   /**
    * The engine is about to read these documents, in this order: a source may load them together
