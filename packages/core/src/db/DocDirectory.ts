@@ -170,8 +170,9 @@ export class DocDirectory {
    * summaries that are stored and not `dirty`. Returns how many documents it evicted.
    */
   trim(bound: CacheBound, dirty: (id: DocId) => boolean = () => true): number {
+    // Summed only under a byte bound: without one, a trim costs what it evicts, not the cache's size.
     let bytes = 0
-    for (const s of this.#lru.values()) bytes += s.bytes
+    if (bound.bytes !== Infinity) for (const s of this.#lru.values()) bytes += s.bytes
     let evicted = 0
     for (const state of this.#lru.values()) {
       if (this.#lru.size <= bound.documents && bytes <= bound.bytes) break
