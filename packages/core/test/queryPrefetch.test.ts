@@ -105,3 +105,29 @@ describe('a query over documents not in memory loads them a page at a time', () 
     await all.tenant.close()
   })
 })
+
+describe('a query over documents in memory', () => {
+  it('does not wait for a write in progress', async () => {
+    const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
+    const tenant = await factory.createTenant({ tenantId: 'acme', password: PASSWORD })
+    const db = await tenant.openDB('notes')
+    const ids = []
+    for (let i = 0; i < 5; i++) ids.push((await db.createDocument({ data: { n: i } })).getId())
+    // Hold the next write inside the store, where the database holds its lock.
+    const store = db.getStore()
+    const append = store.append.bind(store)
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    store.append = async (entry) => (await gate, append(entry))
+    const write = db.changeDoc(ids[0]!, (d) => void (d.getData().n = 99))
+    const result = await Promise.race([
+      db.query({ orderBy: { field: 'n' } }),
+      new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 2000)),
+    ])
+    release()
+    await write
+    expect(result === 'blocked' ? result : result.docs.map((d) => d.data.n)).toEqual([0, 1, 2, 3, 4])
+    await tenant.close()
+    await factory.close()
+  })
+})

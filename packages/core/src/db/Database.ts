@@ -596,9 +596,11 @@ export class Database {
   async #prefetch(ids: readonly DocId[]): Promise<void> {
     const room = Math.min(ids.length, Math.floor(this.#settings.cacheSize / 2))
     if (room < 2 || this.#settings.cacheBytes !== Infinity || this.#closed) return
+    const page = ids.slice(0, room)
+    // Documents in memory need no lock: a query over them must not wait for a write in progress.
+    if (page.every((id) => this.#docs.get(id)?.loaded === true)) return
     await this.#lock.run(async () => {
       if (this.#closed) return
-      const page = ids.slice(0, room)
       await this.#docs.fetch(page)
       const cold = page.filter((id) => this.#docs.get(id)?.loaded === false)
       if (cold.length < 2) return
