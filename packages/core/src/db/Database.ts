@@ -1,34 +1,23 @@
-import * as A from '@automerge/automerge'
-import { toHex } from '../codec/index.ts'
-import { randomBytes } from '../crypto/index.ts'
-import { encodeChangePayload, type ParsedEntry } from '../entries/index.ts'
-import { commitEntry } from './commitEntry.ts'
+import type * as A from '@automerge/automerge'
 import { pullInto, pushFrom } from './pullPush.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
 import { Mutex, type ChangeStore } from '../store/index.ts'
-import {
-  asDocId,
-  asKeyId,
-  type ChangeHash,
-  type Cursor,
-  type DbName,
-  type DocId,
-  type EntryKind,
-  type Origin,
-} from '../types.ts'
+import { type ChangeHash, type Cursor, type DbName, type DocId, type Origin } from '../types.ts'
 import { Presence } from '../presence/index.ts'
 import { ChangeIterator, type IterateOptions } from './ChangeIterator.ts'
 import type { DatabaseContext } from './DatabaseContext.ts'
-import { DocState, type DocData } from './DocState.ts'
+import { type DocState, type DocData } from './DocState.ts'
 import { Document } from './Document.ts'
 import { DatabaseSettings } from './DatabaseSettings.ts'
 import { DocIndex } from './DocIndex.ts'
 import { IndexKeeper, type IndexOpening } from './IndexKeeper.ts'
 import { claimIndex } from './claimIndex.ts'
 import { Materialiser } from './Materialiser.ts'
+import { Residency } from './Residency.ts'
+import { DocumentWriter } from './DocumentWriter.ts'
+import { databaseQuerySource } from './databaseQuerySource.ts'
 import { emptyReport, type MaterialiseReport } from './MaterialiseReport.ts'
-import { encodeSnapshotPayload } from './snapshotPayload.ts'
 import { DocumentHistory, type HistoryEntry, type PointInHistory } from './history/index.ts'
 import type {
   CacheStats,
@@ -58,15 +47,15 @@ import {
   type SearchOptions,
 } from './query/index.ts'
 
-/** Documents read from the index per page by listings. */
-const LIST_PAGE = 1_000
-
 /** Where a document stands, from its state or summary. */
 function statusOf(s: DocState): DocumentStatus {
   if (s.readable) return s.deleted ? 'deleted' : 'ready'
   if ([...s.pending.values()].some((c) => c === ErrorCodes.KEY_NOT_FOUND)) return 'locked'
   return s.pending.size ? 'untrusted' : 'unknown'
 }
+
+/** The id of a document or of its handle. */
+const idOf = (doc: Document | DocId): DocId => (typeof doc === 'string' ? doc : doc.getId())
 
 /**
  * A named set of documents inside a tenant, backed by one change store. Every change is a signed,
@@ -80,6 +69,8 @@ export class Database {
   readonly #attachments: Attachments
   readonly #materialiser: Materialiser
   readonly #keeper: IndexKeeper
+  readonly #residency: Residency
+  readonly #writer: DocumentWriter
   #opened: IndexOpening = 'rebuilt'
   /** Where query indexes keep their states: beside the persisted index, when this database holds it. */
   readonly #indexStates: IndexStateStore | undefined
@@ -103,7 +94,7 @@ export class Database {
     this.#settings = new DatabaseSettings(name, options)
     this.#materialiser = new Materialiser(name, store, ctx.keyBag, ctx.trust, this.#docs, {
       docs: this.#settings.cacheSize,
-      between: () => this.#trim(),
+      between: () => this.#residency.trim(),
     })
     this.#narrowings = ctx.trust.narrowings
     this.#attachments = new Attachments({
@@ -120,6 +111,26 @@ export class Database {
     const index = new DocIndex(claimed ? ctx.index : undefined, this.origin)
     this.#docs.attach(index)
     this.#keeper = new IndexKeeper(index, store, this.#docs, this.#materialiser, () => ctx.trust.fingerprint())
+    this.#residency = new Residency({
+      lock: this.#lock,
+      docs: this.#docs,
+      materialiser: this.#materialiser,
+      keeper: this.#keeper,
+      settings: this.#settings,
+      closed: () => this.#closed,
+      onError: (error) => this.#events.emit('error', { error }),
+    })
+    this.#writer = new DocumentWriter({
+      ctx,
+      store,
+      name,
+      origin: this.origin,
+      settings: this.#settings,
+      docs: this.#docs,
+      materialiser: this.#materialiser,
+      attachments: this.#attachments,
+      residency: this.#residency,
+    })
   }
 
   /**
@@ -219,20 +230,8 @@ export class Database {
     options: { keyId?: string; data?: NoInfer<T> } = {},
   ): Promise<Document<T>> {
     return this.#write(async () => {
-      this.#checkMayWrite()
-      const keyId = options.keyId ? asKeyId(options.keyId) : this.#settings.keyId
-      const id = asDocId(toHex(randomBytes(16)))
-      let am = A.init<DocData>()
-      if (options.data) am = A.change(am, (d) => void Object.assign(d, options.data))
-      const state = new DocState(id)
-      state.origin = this.origin
-      state.keyId = keyId
-      state.writeKey = keyId
-      const entry = await this.#commit(state, 'create', encodeChangePayload(A.getAllChanges(am)))
-      state.am = am
-      this.#docs.set(state)
-      this.#materialiser.noteLocal(state, entry)
-      this.#events.emit('docs-changed', { docIds: [id], source: 'local' })
+      const state = await this.#writer.create(options)
+      this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
       return this.#handle<T>(state)
     })
   }
@@ -246,18 +245,8 @@ export class Database {
     fn: (draft: Document<T>) => void,
   ): Promise<Document<T>> {
     return this.#write(async () => {
-      const state = await this.#writable(typeof doc === 'string' ? doc : doc.getId())
-      const before = state.am!
-      let draft: Document<T> | undefined
-      const after = A.change(before, (d) => fn((draft = new Document<T>(state, d as T))))
-      if (after === before) return this.#handle<T>(state)
-      await this.#attachments.flushDraft(draft) // chunks that addAttachment sealed, before the change naming them
-      const change = A.getLastLocalChange(after)!
-      const entry = await this.#commit(state, 'change', encodeChangePayload([change]))
-      state.am = after
-      this.#materialiser.noteLocal(state, entry)
-      if (++state.changesSinceSnapshot >= this.#settings.snapshotEvery) await this.#writeSnapshot(state)
-      this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
+      const { state, changed } = await this.#writer.change(idOf(doc), fn)
+      if (changed) this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
       return this.#handle<T>(state)
     })
   }
@@ -265,24 +254,19 @@ export class Database {
   /** Deletes a document (a `delete` entry; its history stays in the store). */
   deleteDocument(doc: Document | DocId): Promise<void> {
     return this.#write(async () => {
-      const state = await this.#writable(typeof doc === 'string' ? doc : doc.getId())
-      const entry = await this.#commit(state, 'delete', encodeChangePayload([]))
-      state.deleted = true
-      this.#materialiser.noteLocal(state, entry)
+      const state = await this.#writer.delete(idOf(doc))
       this.#events.emit('docs-changed', { docIds: [state.id], source: 'local' })
     })
   }
 
   /** Writes an encrypted snapshot of a document now; loading then starts from it. */
   snapshot(doc: Document | DocId): Promise<ChangeHash> {
-    return this.#write(async () =>
-      this.#writeSnapshot(await this.#writable(typeof doc === 'string' ? doc : doc.getId())),
-    )
+    return this.#write(async () => this.#writer.snapshot(await this.#writer.writable(idOf(doc))))
   }
 
   /** A readable document (deleted ones too, with `isDeleted()`), or undefined. */
   async getDocument<T extends DocData = DocData>(id: DocId | string): Promise<Document<T> | undefined> {
-    const state = await this.#materialised(id as DocId, true)
+    const state = await this.#residency.materialised(id as DocId, true)
     return state?.am ? this.#handle<T>(state) : undefined
   }
 
@@ -292,7 +276,7 @@ export class Database {
    */
   async getAllDocumentIds(): Promise<DocId[]> {
     const ids: DocId[] = []
-    for await (const s of this.#everyDocument()) if (s.readable && !s.deleted) ids.push(s.id)
+    for await (const s of this.#residency.everyDocument()) if (s.readable && !s.deleted) ids.push(s.id)
     return ids
   }
 
@@ -304,7 +288,7 @@ export class Database {
   /** Every document this database knows of, readable or not, own or shared (read from the index a page at a time). */
   async listDocuments(): Promise<DocumentInfo[]> {
     const out: DocumentInfo[] = []
-    for await (const s of this.#everyDocument())
+    for await (const s of this.#residency.everyDocument())
       out.push({
         id: s.id,
         status: statusOf(s),
@@ -328,27 +312,8 @@ export class Database {
    * Reads the document's summary from the index when it is not in memory.
    */
   async getDocumentStatus(id: DocId | string): Promise<DocumentStatus> {
-    const s = this.#docs.get(id as DocId) ?? (await this.#summary(id as DocId))
+    const s = await this.#residency.stateOrSummary(id as DocId)
     return s ? statusOf(s) : 'unknown'
-  }
-
-  /** The summary of a document not in memory, read from the index under the lock. */
-  async #summary(id: DocId): Promise<DocState | undefined> {
-    if (this.#closed) return undefined
-    return this.#lock.run(async () => {
-      await this.#docs.fetch([id])
-      const s = this.#docs.get(id)
-      return s?.stale ? this.#ensureLoaded(id) : s
-    })
-  }
-
-  /** Every document's state or summary, a page at a time; one whose summary does not read is materialised. */
-  async *#everyDocument(): AsyncGenerator<DocState> {
-    for await (const page of this.#docs.pages(LIST_PAGE))
-      for (const s of page) {
-        const live = s.stale ? await this.#materialised(s.id) : s
-        if (live) yield live
-      }
   }
 
   /**
@@ -365,7 +330,7 @@ export class Database {
           if (fresh.length) await this.#run(() => this.#materialiser.ingestItems(fresh))
         },
         document: async (id) => {
-          const s = await this.#materialised(id, true)
+          const s = await this.#residency.materialised(id, true)
           return s?.am ? this.#handle(s) : undefined
         },
       },
@@ -415,7 +380,7 @@ export class Database {
     data: AttachmentData,
     options: AttachmentOptions = {},
   ): Promise<AttachmentUpload> {
-    return this.#attachments.write(await this.#writable(typeof doc === 'string' ? doc : doc.getId()), data, options)
+    return this.#attachments.write(await this.#writer.writable(idOf(doc)), data, options)
   }
 
   /** Whether pulls and incremental syncs into this database bring attachment chunks (`eager`) or leave them to be fetched when read (`lazy`). */
@@ -509,7 +474,7 @@ export class Database {
       doc: (id) => this.getDocument(id),
       ids: async () => {
         const ids: DocId[] = []
-        for await (const s of this.#everyDocument()) ids.push(s.id)
+        for await (const s of this.#residency.everyDocument()) ids.push(s.id)
         return ids
       },
     })
@@ -517,28 +482,14 @@ export class Database {
 
   #queryEngine(): QueryEngine {
     this.#query ??= new QueryEngine(
-      {
-        ids: () => this.getAllDocumentIds(),
-        data: async (id) => {
-          const doc = await this.getDocument(id)
-          return doc && !doc.isDeleted() ? doc.getData() : undefined
+      databaseQuerySource(
+        {
+          getDocument: (id) => this.getDocument(id),
+          getAllDocumentIds: () => this.getAllDocumentIds(),
+          onDocsChanged: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
         },
-        // A document's version is its entry heads: the same in its summary and once materialised.
-        read: async (id) => {
-          const doc = await this.getDocument(id)
-          return doc && !doc.isDeleted()
-            ? { data: doc.getData(), version: doc.getHeads().join('') }
-            : { data: undefined, version: '' }
-        },
-        versionsOfAll: async () => {
-          const out: { id: DocId; version: string }[] = []
-          for await (const s of this.#everyDocument())
-            if (s.readable && !s.deleted) out.push({ id: s.id, version: [...s.heads].sort().join('') })
-          return out
-        },
-        onChange: (listener) => this.on('docs-changed', (e) => listener(e.docIds)),
-        prefetch: (ids) => this.#prefetch(ids),
-      },
+        this.#residency,
+      ),
       this.#indexStates,
     )
     return this.#query
@@ -566,76 +517,6 @@ export class Database {
     return new Document<T>(state)
   }
 
-  /**
-   * The document's state, materialised (under the lock) if it is known only by its summary. With
-   * `handOut`, it is marked handed out before the cache is trimmed: a document larger than the
-   * byte bound is then detached for the caller's handle, not freed under it.
-   */
-  async #materialised(id: DocId, handOut = false): Promise<DocState | undefined> {
-    const now = this.#docs.get(id)
-    if (now?.loaded) {
-      this.#docs.touch(now)
-      return now
-    }
-    if (this.#closed) return undefined
-    return this.#lock.run(async () => {
-      if (this.#closed) return undefined
-      const state = await this.#ensureLoaded(id)
-      if (handOut && state?.am) state.handedOut = true
-      await this.#settle()
-      return state
-    })
-  }
-
-  /**
-   * Materialises together those of `ids` known only by their summaries, as many as half the cache
-   * holds (so none is evicted before it is read): a scan then reads the storage once per page of
-   * documents, not once per document. Under a byte bound the documents' sizes are not known before
-   * they load, so each is read alone.
-   */
-  async #prefetch(ids: readonly DocId[]): Promise<void> {
-    const room = Math.min(ids.length, Math.floor(this.#settings.cacheSize / 2))
-    if (room < 2 || this.#settings.cacheBytes !== Infinity || this.#closed) return
-    const page = ids.slice(0, room)
-    // Documents in memory need no lock: a query over them must not wait for a write in progress.
-    if (page.every((id) => this.#docs.get(id)?.loaded === true)) return
-    await this.#lock.run(async () => {
-      if (this.#closed) return
-      await this.#docs.fetch(page)
-      const cold = page.filter((id) => this.#docs.get(id)?.loaded === false)
-      if (cold.length < 2) return
-      await this.#materialiser.load(cold)
-      await this.#settle()
-    })
-  }
-
-  /** Loads a document known only by its summary; the caller holds the lock. */
-  async #ensureLoaded(id: DocId): Promise<DocState | undefined> {
-    await this.#docs.fetch([id])
-    if (this.#docs.get(id)?.loaded === false) await this.#materialiser.load([id])
-    const state = this.#docs.get(id) // the loaded state replaces the summary
-    if (state) this.#docs.touch(state)
-    return state
-  }
-
-  /** Evicts documents over the cache bound. */
-  #trim(): void {
-    const bound = { documents: this.#settings.cacheSize, bytes: this.#settings.cacheBytes }
-    const touched = this.#materialiser.touched
-    if (this.#docs.trim(bound, (id) => touched.has(id))) this.#materialiser.pruneApplied()
-  }
-
-  /** After a change: keeps the cache within its bound and persists what changed. */
-  async #settle(): Promise<void> {
-    try {
-      await this.#keeper.flush()
-    } catch (error) {
-      // The index is a cache: a write that failed is re-derived from the store on the next open.
-      this.#events.emit('error', { error: toWeftError(error, ErrorCodes.STORAGE_ERROR) })
-    }
-    this.#trim()
-  }
-
   /** Runs a materialisation under the lock and announces the documents it changed. */
   #run(fn: () => Promise<MaterialiseReport>): Promise<MaterialiseReport> {
     return this.#write(async () => {
@@ -661,48 +542,8 @@ export class Database {
       try {
         return await fn()
       } finally {
-        await this.#settle()
+        await this.#residency.settle()
       }
     })
-  }
-
-  /** Refuses a write before it touches any document state (an Automerge document is spent once changed). */
-  #checkMayWrite(): void {
-    if (this.#ctx.mayWrite?.() === false)
-      throw new WeftError(
-        ErrorCodes.READ_ONLY,
-        `this device may not write to ${this.name}: it is a reader or was removed`,
-      )
-  }
-
-  async #writable(id: DocId): Promise<DocState> {
-    this.#checkMayWrite()
-    const state = await this.#ensureLoaded(id)
-    if (!state?.am) throw new WeftError(ErrorCodes.DOCUMENT_NOT_FOUND, `no readable document ${id} in ${this.name}`)
-    if (state.deleted) throw new WeftError(ErrorCodes.DOCUMENT_DELETED, `document ${id} is deleted`)
-    return state
-  }
-
-  /** Encrypts, signs and durably appends one entry of `state`'s document. */
-  #commit(state: DocState, kind: EntryKind, payload: Uint8Array): Promise<ParsedEntry> {
-    return commitEntry(this.#store, state, {
-      kind,
-      payload,
-      keyBag: this.#ctx.keyBag,
-      signer: this.#ctx.signer,
-      keyId: state.writeKey ?? state.keyId ?? this.#settings.keyId,
-      origin: state.origin ?? this.origin,
-    })
-  }
-
-  async #writeSnapshot(state: DocState): Promise<ChangeHash> {
-    const entry = await this.#commit(
-      state,
-      'snapshot',
-      encodeSnapshotPayload(state.save(), state.applied, state.unappliedRefs()),
-    )
-    this.#materialiser.noteLocal(state, entry)
-    state.changesSinceSnapshot = 0
-    return entry.hash
   }
 }
