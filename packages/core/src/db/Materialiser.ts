@@ -1,5 +1,3 @@
-import * as A from '@automerge/automerge'
-import { AppliedMemo } from './AppliedMemo.ts'
 import {
   decodeChangePayload,
   decryptEntryWithKey,
@@ -9,19 +7,19 @@ import {
   type HeldKey,
   type ParsedEntry,
 } from '../entries/index.ts'
-import { concatBytes } from '../codec/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
 import type { TrustPolicy } from '../tenant/index.ts'
 import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
+import { applyDecoded, type DecodedEntry, type LoadedFromSave } from './applyDecoded.ts'
 import type { DocDirectory } from './DocDirectory.ts'
-import { DocState, type DocData } from './DocState.ts'
-import { loadChanges, planApply, wholeLoad } from './planApply.ts'
-import { splitSave } from './changeHeader.ts'
+import { DocState } from './DocState.ts'
+import { EntryLedger } from './EntryLedger.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
-import { snapshotCovers, snapshotPayloadOf, type SnapshotCovers } from './snapshotCovers.ts'
-import type { SnapshotPayload } from './snapshotPayload.ts'
+import { openSnapshot, type OpenedSnapshot } from './openSnapshot.ts'
+import { snapshotCovers, type SnapshotCovers } from './snapshotCovers.ts'
+import { snapshotCoversTrusted } from './snapshotCoversTrusted.ts'
 
 /** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
 export interface IngestItem {
@@ -38,8 +36,6 @@ interface Readable {
 }
 
 const FETCH_CHUNK = 2_000
-/** Past this many remembered applied entries, those of documents not materialised are forgotten. */
-const APPLIED_MEMO = 200_000
 
 /**
  * Turns stored entries into document state. For a document not yet loaded it starts from the
@@ -53,18 +49,13 @@ export class Materialiser {
   readonly #keys: KeyBag
   readonly #trust: TrustPolicy
   readonly #docs: DocDirectory
-  readonly #rejected = new Map<ChangeHash, WeftError>()
-  /** Every entry applied to (or covered in) some document, with its document. */
-  readonly #applied = new AppliedMemo(APPLIED_MEMO)
-  /** Entries kept but not materialised yet, and why. */
-  readonly #held = new Map<ChangeHash, HeldEntry>()
-  /** Attachment chunks seen: kept in the store and read through a manifest, never materialised. */
-  readonly #chunks = new Set<ChangeHash>()
+  /** What became of each entry: applied, held, refused, or a chunk. */
+  readonly #ledger = new EntryLedger()
   /**
    * Documents loaded from a snapshot in the batch being ingested, with the save they were loaded
    * from: a tail of many causal chains is loaded together with the save (see {@link #applyToDoc}).
    */
-  readonly #fromSave = new Map<DocState, { readonly save: Uint8Array; readonly am: A.Doc<DocData> }>()
+  readonly #fromSave = new Map<DocState, LoadedFromSave>()
   /** The snapshot each document state was loaded from. */
   readonly #loadedSnapshot = new WeakMap<DocState, ChangeHash>()
   /** Every entry handed to it since the index last drained this set: the index advances over them. */
@@ -99,27 +90,9 @@ export class Materialiser {
   async statusReport(hashes: readonly ChangeHash[]): Promise<MaterialiseReport> {
     // An entry this process has not seen may be applied in a document known only by its summary:
     // reading it loads that document.
-    const unknown = hashes.filter((h) => !this.#applied.has(h) && !this.#held.has(h) && !this.#rejected.has(h))
+    const unknown = hashes.filter((h) => !this.#ledger.knows(h))
     if (unknown.length) await this.ingestHashes(unknown)
-    const report = emptyReport()
-    const docs = new Set<DocId>()
-    for (const h of new Set(hashes)) {
-      const applied = this.#applied.get(h)
-      const held = this.#held.get(h)
-      const rejected = this.#rejected.get(h)
-      if (this.#chunks.has(h)) report.applied.push(h)
-      else if (applied) {
-        report.applied.push(h)
-        docs.add(applied)
-      } else if (held) (held.code === ErrorCodes.KEY_NOT_FOUND ? report.locked : report.untrusted).push(held)
-      else
-        report.rejected.push({
-          hash: h,
-          error: rejected ?? new WeftError(ErrorCodes.INVALID_ARGUMENT, `entry ${h} is not in the store`),
-        })
-    }
-    report.docIds.push(...docs)
-    return report
+    return this.#ledger.status(hashes)
   }
 
   /**
@@ -130,9 +103,9 @@ export class Materialiser {
   async ingestHashes(hashes: readonly ChangeHash[], appended?: readonly EntryEnvelope[]): Promise<MaterialiseReport> {
     const report = emptyReport()
     for (const h of hashes) this.seen.add(h)
-    const todo = [...new Set(hashes)].filter((h) => !this.#rejected.has(h) && !this.#isApplied(h))
+    const todo = [...new Set(hashes)].filter((h) => !this.#ledger.isRejected(h) && !this.#ledger.isDone(h))
     // Held entries' documents are brought into memory first: refusing one updates its summary.
-    await this.#docs.fetch(todo.flatMap((h) => this.#held.get(h)?.docId ?? []))
+    await this.#docs.fetch(todo.flatMap((h) => this.#ledger.heldDoc(h) ?? []))
     const items: IngestItem[] = []
     const given = new Map(appended?.map((e) => [e.hash, e]))
     for (let i = 0; i < todo.length; i += FETCH_CHUNK) {
@@ -177,7 +150,7 @@ export class Materialiser {
     const report = emptyReport()
     for (const i of items) this.seen.add(i.hash)
     await this.#ingest(
-      items.filter((i) => !this.#rejected.has(i.hash) && !this.#isApplied(i.hash)),
+      items.filter((i) => !this.#ledger.isRejected(i.hash) && !this.#ledger.isDone(i.hash)),
       report,
     )
     return report
@@ -204,7 +177,7 @@ export class Materialiser {
       await this.#loadFresh(olds)
       for (const old of olds) {
         const fresh = this.#loading.get(old.id)!
-        for (const h of old.pending.keys()) if (!fresh.pending.has(h)) this.#held.delete(h)
+        for (const h of old.pending.keys()) if (!fresh.pending.has(h)) this.#ledger.forgetHeld(h)
         old.successor = fresh
         fresh.hasPredecessor = old.hasPredecessor || old.handedOut
         this.#docs.set(fresh)
@@ -249,14 +222,14 @@ export class Materialiser {
       if (c) items.push({ hash: c.pointer, docId: old.id, kind: 'snapshot', parsed: c.entry })
       // Attachment chunks known already are not read again: they are never materialised.
       for (const h of await this.#store.getAllChangeHashesForDoc(old.id))
-        if (!this.#chunks.has(h) && !c?.covers.has(h) && h !== c?.pointer) hashes.push(h)
+        if (!this.#ledger.isChunk(h) && !c?.covers.has(h) && h !== c?.pointer) hashes.push(h)
     }
     const report = emptyReport()
     for (let i = 0; i < hashes.length; i += FETCH_CHUNK) {
       for (const env of await this.#store.getChanges(hashes.slice(i, i + FETCH_CHUNK))) {
         try {
           const parsed = parseEntry(env.hash, env.bytes)
-          if (parsed.header.kind === 'chunk') this.#chunks.add(env.hash)
+          if (parsed.header.kind === 'chunk') this.#ledger.addChunk(env.hash)
           else items.push({ hash: env.hash, docId: parsed.header.docId, kind: parsed.header.kind, parsed })
         } catch (err) {
           this.#reject(report, env.hash, toWeftError(err, ErrorCodes.MALFORMED_ENTRY))
@@ -272,46 +245,39 @@ export class Materialiser {
 
   /** Restores a held entry of a document known only by its summary. */
   restoreHeld(held: HeldEntry): void {
-    this.#held.set(held.hash, held)
+    this.#ledger.hold(held)
   }
 
   /** Every held entry (stored in the index header, restored at open). */
   heldEntries(): HeldEntry[] {
-    return [...this.#held.values()]
+    return this.#ledger.heldEntries()
   }
 
   /** Forgets remembered applied entries of documents not materialised, once there are many. */
   pruneApplied(): void {
-    this.#applied.prune((id) => this.#docs.get(id)?.loaded === true)
+    this.#ledger.pruneApplied((id) => this.#docs.get(id)?.loaded === true)
   }
 
   /** Tries every held entry again (after a key or a partner was added). */
   async retryHeld(): Promise<MaterialiseReport> {
-    return this.#held.size ? this.ingestHashes([...this.#held.keys()]) : emptyReport()
+    return this.#ledger.heldCount ? this.ingestHashes(this.#ledger.heldHashes()) : emptyReport()
   }
 
   /** How many entries are held (locked or untrusted). */
   get heldCount(): number {
-    return this.#held.size
-  }
-
-  #isApplied(hash: ChangeHash): boolean {
-    return this.#applied.has(hash) || this.#chunks.has(hash)
+    return this.#ledger.heldCount
   }
 
   /** Forgets every document and entry state, to materialise the store again from the start. */
   reset(): void {
     this.#docs.clear()
-    this.#applied.clear()
-    this.#held.clear()
-    this.#rejected.clear()
-    this.#chunks.clear()
+    this.#ledger.clear()
   }
 
   /** Records attachment chunks this database is about to append, so it need not read them back. */
   noteChunks(hashes: readonly ChangeHash[]): void {
     for (const h of hashes) {
-      this.#chunks.add(h)
+      this.#ledger.addChunk(h)
       this.seen.add(h)
     }
   }
@@ -325,7 +291,7 @@ export class Materialiser {
       state.noteApplied(entry.hash, entry.header.deps)
       state.bytes += entry.ciphertext.length
     }
-    this.#applied.set(entry.hash, state.id)
+    this.#ledger.markApplied(entry.hash, state.id)
     this.seen.add(entry.hash)
     this.touched.add(state.id)
   }
@@ -348,7 +314,7 @@ export class Materialiser {
     // Attachment chunks are kept in the store and read through a document's manifest, never materialised.
     const docItems: IngestItem[] = []
     for (const it of items) {
-      if (it.kind === 'chunk') this.#chunks.add(it.hash)
+      if (it.kind === 'chunk') this.#ledger.addChunk(it.hash)
       else docItems.push(it)
     }
     const byDoc = groupByDoc(docItems)
@@ -397,7 +363,7 @@ export class Materialiser {
           // A held snapshot is retried only while its document is not loaded; once it is, the
           // snapshot is not needed. Used, superseded or not: a snapshot is never a head.
           // A snapshot refused just now (it did not open) stays refused, not seen.
-          if ((state.pending.has(it.hash) && !state.am) || this.#rejected.has(it.hash)) continue
+          if ((state.pending.has(it.hash) && !state.am) || this.#ledger.isRejected(it.hash)) continue
           state.pending.delete(it.hash)
           state.applied.add(it.hash)
           this.#markApplied(it.hash, docId)
@@ -434,7 +400,7 @@ export class Materialiser {
       for (const entry of await this.#parsedAll(round, report)) {
         if (!this.#trust.isMember(entry.header.author)) continue
         const key = this.#admit(entry, report)
-        if (!key || !(await this.#coversTrusted(entry, key))) continue
+        if (!key || !(await snapshotCoversTrusted(this.#store, this.#trust, this.#dbName, entry, key.key))) continue
         if (this.#loadSnapshot(this.#state(entry.header.docId), entry, key, report)) queues.delete(entry.header.docId)
       }
       for (const [docId, q] of queues) if (q.length === 0) queues.delete(docId)
@@ -442,55 +408,23 @@ export class Materialiser {
   }
 
   /**
-   * True when every entry a snapshot covers is one this database may materialise. Checked only
-   * when some device counts on fewer than all its entries (removed, a reader): a member's snapshot
-   * written before it heard of a removal may cover entries no longer trusted, and is then passed
-   * over for older snapshots or the entries themselves. Reads the covered entries' headers only.
-   */
-  async #coversTrusted(entry: ParsedEntry, key: HeldKey): Promise<boolean> {
-    if (!this.#trust.hasDeviceLimits()) return true
-    let covers: readonly ChangeHash[]
-    try {
-      covers = snapshotPayloadOf(entry, key.key).covers
-    } catch {
-      return true // #loadSnapshot refuses it with its code
-    }
-    for (let i = 0; i < covers.length; i += FETCH_CHUNK) {
-      for (const env of await this.#store.getChanges(covers.slice(i, i + FETCH_CHUNK))) {
-        try {
-          const h = parseEntry(env.hash, env.bytes).header
-          if (!this.#trust.evaluate(this.#dbName, h.origin, h.author, env.hash).ok) return false
-        } catch {
-          return false
-        }
-      }
-    }
-    return true
-  }
-
-  /**
    * Loads one snapshot into a document that has no state yet and marks the entries it covers
-   * applied without reading them. Nearly all the time goes to `Automerge.load`, which rebuilds and
-   * hashes every change of the saved history (see docs/architecture.md, "What a snapshot load costs").
+   * applied without reading them (see {@link openSnapshot}).
    */
   #loadSnapshot(state: DocState, entry: ParsedEntry, key: HeldKey, report: MaterialiseReport): boolean {
-    let snap: SnapshotPayload
+    let opened: OpenedSnapshot
     try {
-      snap = snapshotPayloadOf(entry, key.key)
-      // Changes the writer held back for missing dependencies follow its save: held back here too.
-      const { doc, changes } = splitSave(snap.save)
-      let am = A.load<DocData>(doc)
-      const plan = planApply([], changes, am)
-      for (const call of plan.calls) [am] = A.applyChanges(am, call)
-      state.am = am
-      state.waiting = plan.waiting
+      opened = openSnapshot(entry, key.key)
     } catch (err) {
       // A payload of the wrong shape keeps its WEFT_MALFORMED_ENTRY; anything else that fails to
       // open or load is WEFT_DECRYPT_FAILED, as docs/errors.md lists.
       this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
       return false
     }
-    this.#fromSave.set(state, { save: snap.save, am: state.am })
+    const { snap, am } = opened
+    state.am = am
+    state.waiting = opened.waiting
+    this.#fromSave.set(state, { save: snap.save, am })
     state.writeKey ??= key.keyId
     state.bytes += snap.save.length
     state.applied.add(entry.hash)
@@ -550,7 +484,7 @@ export class Materialiser {
    * view true (see {@link planApply}): one call for one author's changes.
    */
   #applyToDoc(state: DocState, entries: Readable[], report: MaterialiseReport): void {
-    const decoded: { entry: ParsedEntry; changes: Uint8Array[] }[] = []
+    const decoded: DecodedEntry[] = []
     for (const { entry, key } of entries) {
       try {
         const plaintext = decryptEntryWithKey(entry, key.key)
@@ -560,58 +494,12 @@ export class Materialiser {
       }
     }
     if (decoded.length === 0) return
-    // A document not held yet is loaded in one go when it can be (see `loadChanges`); if not, it is
-    // planned against one shared empty document, never changed, and gets a document of its own
-    // only when the plan applies something.
-    const EMPTY = emptyDoc()
-    let am = state.am ?? EMPTY
-    // Each call of the plan is one Automerge call; `am` is always the newest document, also when one throws.
-    const apply = (changes: readonly Uint8Array[]) => {
-      const loaded = am === EMPTY && state.waiting.length === 0 ? loadChanges<DocData>(changes) : undefined
-      if (loaded) {
-        am = loaded
-        return
-      }
-      const plan = planApply(state.waiting, changes, am)
-      const whole = wholeLoad(plan, am)
-      if (whole) am = A.load<DocData>(whole)
-      else {
-        if (am === EMPTY && plan.calls.length) am = A.init<DocData>()
-        for (const call of plan.calls) [am] = A.applyChanges(am, call)
-      }
-      state.waiting = plan.waiting
-    }
-    const changes = decoded.flatMap((d) => d.changes)
-    const fromSave = this.#fromSave.get(state)
-    try {
-      if (fromSave?.am === am && state.waiting.length === 0) {
-        // A document just loaded from a snapshot takes a tail of a few chains as any document
-        // does. A tail of many (concurrent writers) costs an Automerge call each, each about a
-        // tenth of a load on a long history: it is taken in one load of the save and the changes.
-        const plan = planApply([], changes, am)
-        const loaded = plan.calls.length > TAIL_CALLS ? loadWithTail(fromSave.save, changes) : undefined
-        if (loaded) am = loaded
-        else {
-          for (const call of plan.calls) [am] = A.applyChanges(am, call)
-          state.waiting = plan.waiting
-        }
-      } else apply(changes)
-    } catch {
-      // One malformed change inside a validly signed entry: apply entry by entry, refuse the bad one.
-      for (const d of [...decoded]) {
-        try {
-          apply(d.changes)
-        } catch (err) {
-          decoded.splice(decoded.indexOf(d), 1)
-          this.#reject(
-            report,
-            d.entry.hash,
-            new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry payload is not a valid Automerge change', { cause: err }),
-          )
-        }
-      }
-    }
-    state.am = am === EMPTY ? A.init<DocData>() : am
+    for (const { entry, error } of applyDecoded(state, decoded, this.#fromSave.get(state)))
+      this.#reject(
+        report,
+        entry.hash,
+        new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry payload is not a valid Automerge change', { cause: error }),
+      )
     state.writeKey ??= entries[0]!.key.keyId
     for (const d of decoded) for (const c of d.changes) state.bytes += c.length
     for (const { entry } of decoded) {
@@ -625,23 +513,20 @@ export class Materialiser {
 
   #hold(state: DocState, list: HeldEntry[], held: HeldEntry): void {
     state.pending.set(held.hash, held.code)
-    this.#held.set(held.hash, held)
+    this.#ledger.hold(held)
     list.push(held)
   }
 
   #markApplied(hash: ChangeHash, docId: DocId): void {
-    this.#applied.set(hash, docId)
-    if (this.#held.size) this.#held.delete(hash)
+    this.#ledger.markApplied(hash, docId)
   }
 
   #reject(report: MaterialiseReport, hash: ChangeHash, error: WeftError, remember = true): void {
-    if (remember) this.#rejected.set(hash, error)
-    const held = this.#held.get(hash)
+    const held = this.#ledger.reject(hash, error, remember)
     if (held) {
       ;(this.#loading.get(held.docId) ?? this.#docs.get(held.docId))?.pending.delete(hash)
       this.touched.add(held.docId)
     }
-    this.#held.delete(hash)
     report.rejected.push({ hash, error })
   }
 }
@@ -654,29 +539,6 @@ function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
     list.push(it)
   }
   return byDoc
-}
-
-/** The empty document fresh documents are planned against (see `#applyToDoc`); nothing changes it. */
-let empty: A.Doc<DocData> | undefined
-const emptyDoc = (): A.Doc<DocData> => (empty ??= A.init<DocData>())
-
-/** Automerge calls a snapshot's tail may take before loading the save again with the tail is cheaper. */
-const TAIL_CALLS = 4
-
-/**
- * The document a save and changes after it make, loaded in one go; undefined when that fails or
- * leaves a change waiting for a missing dependency (Automerge would queue it: see `planApply`).
- */
-function loadWithTail(save: Uint8Array, changes: readonly Uint8Array[]): A.Doc<DocData> | undefined {
-  let doc: A.Doc<DocData>
-  try {
-    doc = A.load<DocData>(concatBytes(save, ...changes))
-  } catch {
-    return undefined
-  }
-  if (A.getMissingDeps(doc, A.getHeads(doc)).length === 0) return doc
-  A.free(doc)
-  return undefined
 }
 
 /**
