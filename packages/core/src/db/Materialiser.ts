@@ -53,7 +53,7 @@ export class Materialiser {
   readonly #ledger = new EntryLedger()
   /**
    * Documents loaded from a snapshot in the batch being ingested, with the save they were loaded
-   * from: a tail of many causal chains is loaded together with the save (see {@link #applyToDoc}).
+   * from: a tail of many causal chains is loaded together with the save (see {@link applyDecoded}).
    */
   readonly #fromSave = new Map<DocState, LoadedFromSave>()
   /** The snapshot each document state was loaded from. */
