@@ -86,6 +86,10 @@ describe('operator command', () => {
     const badKey = await tenantCommand(['transfer', 'nobody-here', '--to', 'short', '--data', dir])
     expect(badKey.code).toBe(1)
     expect(badKey.err).toContain(ErrorCodes.INVALID_ARGUMENT)
+    // A base64url key may start with '-': it is still the value of --to, not a flag.
+    const dashKey = await tenantCommand(['transfer', 'nobody-here', '--to', `-${'A'.repeat(42)}`, '--data', dir])
+    expect(dashKey.code).toBe(1)
+    expect(dashKey.err).toContain(ErrorCodes.TENANT_NOT_FOUND)
     expect((await tenantCommand(['transfer', 'x', '--data', dir])).code).toBe(2)
     expect((await tenantCommand(['erase', 'x'])).code).toBe(2)
   })

@@ -8,12 +8,28 @@ const USAGE =
   'weft-server tenant transfer <tenant> --to <Ed25519 public key, base64url> [--data DIR]\n' +
   'Run with the server stopped: it opens the data folder (default WEFT_DATA_DIR or ./weft-data).'
 
+/**
+ * `--to KEY` as `--to=KEY`: a base64url key starts with `-` one time in 64, and the argument
+ * parser would otherwise take it for a flag and refuse the command.
+ */
+function joinKeyValue(args: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1]
+    if (args[i] === '--to' && next !== undefined) {
+      out.push(`--to=${next}`)
+      i++
+    } else out.push(args[i]!)
+  }
+  return out
+}
+
 /** The `tenant` subcommand of the server CLI; resolves to the exit code. */
 export async function tenantCommand(args: string[]): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
-      args,
+      args: joinKeyValue(args),
       allowPositionals: true,
       options: { data: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean' } },
     })
