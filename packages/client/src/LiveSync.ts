@@ -27,6 +27,7 @@ import {
   type ServerSocketMessage,
 } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
+import { takeMerged, type Received } from './mergePages.ts'
 import { LiveProgress, type LiveSyncEvents } from './LiveProgress.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
@@ -72,6 +73,8 @@ export interface LiveSyncOptions extends ProgressOptions {
 }
 
 const PUSH_BATCH = 1_000
+/** Most entries in one append of received pages (pages queued behind each other are merged). */
+const RECEIVE_BATCH = 2_000
 
 /**
  * Keeps a local database and its copy on a server in sync while it runs. On each connection it
@@ -118,6 +121,8 @@ export class LiveSync {
   #caughtUp = false
   #pushing = false
   #queue: Promise<void> = Promise.resolve()
+  /** Socket messages received and not yet handled, in order; `#queue` handles them one at a time. */
+  readonly #inbox: Received[] = []
   #unsubscribe: (() => void) | undefined
   #lastError: WeftError | undefined
   /** The last drop reconnected at once (the server went away); the next waits. */
@@ -252,9 +257,8 @@ export class LiveSync {
         if (this.#ws === ws) this.#presence.receive(m)
         return
       }
-      this.#queue = this.#queue
-        .then(() => this.#receive(ws, m))
-        .catch((err) => this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL)))
+      this.#inbox.push({ ws, m })
+      this.#queue = this.#queue.then(() => this.#next())
     }
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.#ws !== ws) return
@@ -270,6 +274,18 @@ export class LiveSync {
       )
     }
     ws.onerror = () => {}
+  }
+
+  /** Handles the next message waiting, merged with the pages queued behind it. */
+  async #next(): Promise<void> {
+    const next = takeMerged(this.#inbox, RECEIVE_BATCH)
+    if (!next) return // merged into an earlier one
+    const ws = next.ws as WebSocketLike
+    try {
+      await this.#receive(ws, next.m)
+    } catch (err) {
+      this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL))
+    }
   }
 
   async #receive(ws: WebSocketLike, m: ServerSocketMessage): Promise<void> {
