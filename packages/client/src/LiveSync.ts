@@ -26,11 +26,13 @@ import {
   type ClientSocketMessage,
   type ServerSocketMessage,
 } from '@weft/protocol'
+import { arrivalOrder } from './arrivalOrder.ts'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
 import { takeMerged, type Received } from './mergePages.ts'
 import { LiveProgress, type LiveSyncEvents } from './LiveProgress.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
+import { ServerInflow } from './ServerInflow.ts'
 import { SocketPresence } from './SocketPresence.ts'
 import { StatusCell, type SyncStatus } from './SyncStatus.ts'
 import {
@@ -108,7 +110,7 @@ export class LiveSync {
   readonly #backoff: BackoffOptions
   readonly #status = new StatusCell({ state: 'offline', pending: 0 })
   readonly #pending = new Set<ChangeHash>()
-  readonly #fromServer = new Set<ChangeHash>()
+  readonly #inflow: ServerInflow
   /** Local entries the server refused on their last push, and why. */
   readonly #refused = new RefusedEntries()
   readonly #confirmed: ConfirmedCursor
@@ -136,6 +138,7 @@ export class LiveSync {
     this.#db = options.local instanceof Database ? options.local : undefined
     this.#local = options.local instanceof Database ? options.local.getStore() : options.local
     this.#remote = options.remote
+    this.#inflow = new ServerInflow(this.#local, this.#db)
     const WS = webSocketOf(options.webSocket)
     if (!WS)
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
@@ -191,7 +194,7 @@ export class LiveSync {
       () => new Set<ChangeHash>(), // a count only: reconciliation finds them anyway
     )
     this.#unsubscribe ??= this.#local.subscribe((added) => {
-      for (const h of added) if (!this.#fromServer.delete(h)) this.#pending.add(h)
+      for (const h of added) if (!this.#inflow.landed(h)) this.#pending.add(h)
       this.#update()
       void this.#push()
     })
@@ -301,15 +304,9 @@ export class LiveSync {
     if (m.entries.length) {
       // Our own pushes come back too: skip what is held (a lookup is far cheaper than a signature check).
       const held = await this.#local.has(m.entries.map((e) => e.hash as ChangeHash))
-      const fresh = m.entries.filter((_, i) => !held[i]) as EntryEnvelope[]
-      for (const e of fresh) this.#fromServer.add(e.hash)
-      const r = fresh.length ? await this.#local.appendMany(fresh) : undefined
-      for (const e of m.entries) {
-        this.#fromServer.delete(e.hash as ChangeHash)
-        this.#pending.delete(e.hash as ChangeHash)
-      }
+      await this.#inflow.append(m.entries.filter((_, i) => !held[i]) as EntryEnvelope[])
+      for (const e of m.entries) this.#pending.delete(e.hash as ChangeHash)
       this.#refused.forget(m.entries.map((e) => e.hash as ChangeHash))
-      if (this.#db && r?.added.length) await this.#db.syncStoreChanges(r.added)
     }
     await this.#cursors.put(this.#cursorKey, packValue(m.cursor)) // only after the entries are durable here
     if (m.done && !this.#caughtUp && this.#ws === ws) {
@@ -345,10 +342,7 @@ export class LiveSync {
     for (let i = 0; i < need.length; i += PUSH_BATCH) {
       const vouched = this.#local.vouched ? { vouched: this.#local.vouched.bind(this.#local) } : {}
       const { entries } = await this.#remote.getChangesChecked(need.slice(i, i + PUSH_BATCH), vouched)
-      for (const e of entries) this.#fromServer.add(e.hash)
-      const r = await this.#local.appendMany(entries)
-      for (const e of entries) this.#fromServer.delete(e.hash)
-      if (this.#db && r.added.length) await this.#db.syncStoreChanges(r.added)
+      await this.#inflow.append(entries)
       this.#progress.moved('received', entries, Math.max(0, need.length - i - PUSH_BATCH) + this.#pending.size)
     }
   }
@@ -444,12 +438,4 @@ export class LiveSync {
   #send(ws: WebSocketLike, m: ClientSocketMessage): void {
     if (ws.readyState === OPEN) ws.send(encodeBody(m))
   }
-}
-
-/** `hashes` in `store`'s arrival order where the store can tell it (the held ones only), else as given. */
-async function arrivalOrder(store: ChangeStore, hashes: readonly ChangeHash[]): Promise<readonly ChangeHash[]> {
-  if (!store.inArrivalOrder) return hashes
-  const ordered = await store.inArrivalOrder(hashes)
-  const placed = new Set(ordered)
-  return [...ordered, ...hashes.filter((h) => !placed.has(h))]
 }
