@@ -139,7 +139,7 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
         target: 'reported',
         met: true,
         notes: [
-          'the server holds the chained entries before B connects: B subscribes from nothing and verifies every page; pages queued behind each other are appended together, up to 2,000 entries, so one signature per chain is checked per append rather than per page',
+          'the server holds the chained entries before B connects: B subscribes from nothing and verifies every page; pages queued behind each other are appended together, up to 2,000 entries (16 MiB), so one signature per chain is checked per append rather than per page',
           cpuNote(chainedInProcess, catchUp),
         ],
       },

@@ -75,8 +75,8 @@ export interface LiveSyncOptions extends ProgressOptions {
 }
 
 const PUSH_BATCH = 1_000
-/** Most entries in one append of received pages (pages queued behind each other are merged). */
-const RECEIVE_BATCH = 2_000
+/** Most entries and entry bytes in one append of received pages (pages queued behind each other are merged). */
+const RECEIVE_BATCH = { entries: 2_000, bytes: 16 * 1024 * 1024 }
 
 /**
  * Keeps a local database and its copy on a server in sync while it runs. On each connection it

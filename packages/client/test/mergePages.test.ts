@@ -7,7 +7,7 @@ import { takeMerged, type Received } from '../src/mergePages.ts'
 // the same entries in the same order, with the cursor of the last page merged, and never merge
 // across a socket, a database, another kind of message or the end of a catch-up.
 
-const MAX = 7
+const MAX = { entries: 7, bytes: 40 }
 const sockets = [{ id: 'a' }, { id: 'b' }]
 let n = 0
 
@@ -18,13 +18,13 @@ const arbReceived: fc.Arbitrary<Received> = fc.oneof(
       .record({
         ws: fc.constantFrom(...sockets),
         db: fc.constantFrom('x', 'y'),
-        count: fc.nat({ max: MAX + 2 }),
+        sizes: fc.array(fc.nat({ max: 12 }), { maxLength: MAX.entries + 2 }),
         done: fc.boolean(),
         reset: fc.boolean(),
       })
-      .map(({ ws, db, count, done, reset }) => {
+      .map(({ ws, db, sizes, done, reset }) => {
         const seq = n++
-        const entries = Array.from({ length: count }, (_, i) => ({ hash: `${seq}.${i}` })) as never[]
+        const entries = sizes.map((size, i) => ({ hash: `${seq}.${i}`, bytes: new Uint8Array(size) }))
         const m: ServerSocketMessage = { type: 'entries', db, entries, cursor: { epoch: 'e', seq }, done, reset }
         return { ws, m }
       }),
@@ -39,6 +39,7 @@ const arbReceived: fc.Arbitrary<Received> = fc.oneof(
 
 type Entries = Extract<ServerSocketMessage, { type: 'entries' }>
 const hashes = (m: Entries) => m.entries.map((e) => e.hash)
+const bytes = (m: Entries) => m.entries.reduce((n, e) => n + e.bytes.length, 0)
 
 describe('takeMerged', () => {
   it('partitions the inbox into runs of pages merged greedily, entries and order kept, the last cursor carried', () => {
@@ -65,11 +66,16 @@ describe('takeMerged', () => {
           expect(out.m.cursor).toBe(pages.at(-1)!.cursor)
           expect(out.m.done).toBe(pages.at(-1)!.done)
           expect(out.m.reset).toBe(pages.some((p) => p.reset))
-          if (taken.length > 1) expect(out.m.entries.length).toBeLessThanOrEqual(MAX)
+          if (taken.length > 1) {
+            expect(out.m.entries.length).toBeLessThanOrEqual(MAX.entries)
+            expect(bytes(out.m)).toBeLessThanOrEqual(MAX.bytes)
+          }
           // Greedy: what follows could not have joined.
           const next = inbox[0]
           if (next && !out.m.done && next.ws === out.ws && next.m.type === 'entries' && next.m.db === out.m.db)
-            expect(out.m.entries.length + next.m.entries.length).toBeGreaterThan(MAX)
+            expect(
+              out.m.entries.length + next.m.entries.length > MAX.entries || bytes(out.m) + bytes(next.m) > MAX.bytes,
+            ).toBe(true)
         }
         expect(i).toBe(input.length)
       }),
