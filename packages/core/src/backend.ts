@@ -86,6 +86,7 @@ export {
 export {
   createEntry,
   parseEntry,
+  readEntryAuthor,
   verifyEntry,
   decryptEntry,
   hashEntryBytes,

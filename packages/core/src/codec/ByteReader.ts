@@ -50,6 +50,12 @@ export class ByteReader {
     return out
   }
 
+  /** Moves past `n` bytes without reading them. */
+  skip(n: number): void {
+    if (n > this.remaining) throw new CodecError('truncated', `need ${n} bytes, have ${this.remaining}`)
+    this.#pos += n
+  }
+
   /** Length-prefixed bytes, at most `max` long. */
   bytes(max: number): Uint8Array {
     return this.fixed(this.varint(max))

@@ -1,4 +1,5 @@
 import {
+  ByteReader,
   canonicalTextProblem,
   CodecError,
   fromHex,
@@ -6,7 +7,6 @@ import {
   strictUtf8,
   toHex,
   utf8,
-  type ByteReader,
   type ByteWriter,
 } from '../codec/index.ts'
 import { NONCE_BYTES } from '../crypto/index.ts'
@@ -104,6 +104,37 @@ export function readHeader(r: ByteReader, limits: EntryLimits): EntryHeader {
     const createdAt = r.varint()
     const nonce = r.fixed(NONCE_BYTES)
     return { v, kind, docId, origin, deps, keyId, keyVersion, author, createdAt, nonce }
+  } catch (err) {
+    throw codecToWeft(err)
+  }
+}
+
+/**
+ * The author key of an entry, read by walking its header without decoding it: for a server that
+ * decides who may push an entry before its store checks the whole of it. Bounds are checked as in
+ * {@link readHeader} (the size limit first, then each field's length); whatever it does not look
+ * at (the names' text, the order of deps, the body, the signature) the full check refuses later.
+ * Throws `WEFT_ENTRY_TOO_LARGE`, `WEFT_UNSUPPORTED_VERSION` or `WEFT_MALFORMED_ENTRY`.
+ */
+export function readEntryAuthor(bytes: Uint8Array, limits: EntryLimits): Uint8Array {
+  if (bytes.length > limits.maxEntryBytes)
+    throw new WeftError(
+      ErrorCodes.ENTRY_TOO_LARGE,
+      `entry of ${bytes.length} bytes is over the ${limits.maxEntryBytes} limit`,
+    )
+  const r = new ByteReader(bytes)
+  try {
+    if (r.u8() !== MAGIC[0] || r.u8() !== MAGIC[1]) throw new CodecError('malformed', 'not a Weft entry')
+    const v = r.u8()
+    if (v !== ENTRY_VERSION) throw new WeftError(ErrorCodes.UNSUPPORTED_VERSION, `entry format v${v} is not supported`)
+    if (!KINDS[r.u8()]) throw new CodecError('malformed', 'unknown entry kind')
+    r.skip(16)
+    r.skip(r.varint(FIELD_LIMITS.tenantBytes))
+    r.skip(r.varint(FIELD_LIMITS.dbBytes))
+    r.skip(32 * r.varint(limits.maxDeps))
+    r.skip(r.varint(FIELD_LIMITS.keyIdBytes))
+    if (r.varint() < 1) throw new CodecError('malformed', 'key version 0')
+    return r.fixed(32)
   } catch (err) {
     throw codecToWeft(err)
   }

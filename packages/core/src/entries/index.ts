@@ -17,7 +17,7 @@ export {
 export { decryptEntry, decryptEntryWithKey, findEntryKey } from './decryptEntry.ts'
 export type { HeldKey } from './decryptEntry.ts'
 export { encodeChangePayload, decodeChangePayload } from './payload.ts'
-export { ENTRY_VERSION } from './header.ts'
+export { ENTRY_VERSION, readEntryAuthor } from './header.ts'
 export type { EntryHeader } from './header.ts'
 export { DEFAULT_ENTRY_LIMITS, FIELD_LIMITS } from './limits.ts'
 export type { EntryLimits } from './limits.ts'
