@@ -250,19 +250,28 @@ async function throughputRun(
   receiver.start()
   await receiver.whenReady()
   const sender = mk(a)
+  const run = await timedUntilHeld(server, b, entries.length, () => sender.start())
+  await Promise.all([sender.stop(), receiver.stop()])
+  return run
+}
+
+/** Times from `begin` until `store` holds `count` entries, with the CPU time of each process. */
+async function timedUntilHeld(
+  server: ServerProcess,
+  store: ChangeStore,
+  count: number,
+  begin: () => void,
+): Promise<Run> {
   const serverCpu = await server.cpu()
   const cpu = cpuNow()
   const start = performance.now()
-  sender.start()
+  begin()
   await new Promise<void>((resolve) => {
-    const check = () => void b.head().then((h) => (h.count >= entries.length ? resolve() : setTimeout(check, 5)))
+    const check = () => void store.head().then((h) => (h.count >= count ? resolve() : setTimeout(check, 5)))
     check()
   })
   const ms = performance.now() - start
-  const cpuMs = cpuNow() - cpu
-  const serverCpuMs = (await server.cpu()) - serverCpu
-  await Promise.all([sender.stop(), receiver.stop()])
-  return { ms, cpuMs, serverCpuMs }
+  return { ms, cpuMs: cpuNow() - cpu, serverCpuMs: (await server.cpu()) - serverCpu }
 }
 
 let catchUps = 0
@@ -283,19 +292,9 @@ async function catchUpRun(
     remote: new RemoteChangeStore({ connection: new ServerConnection({ url, tenant, key: device }), db }),
     webSocket: WebSocket,
   })
-  const serverCpu = await server.cpu()
-  const cpu = cpuNow()
-  const start = performance.now()
-  receiver.start()
-  await new Promise<void>((resolve) => {
-    const check = () => void b.head().then((h) => (h.count >= entries.length ? resolve() : setTimeout(check, 5)))
-    check()
-  })
-  const ms = performance.now() - start
-  const cpuMs = cpuNow() - cpu
-  const serverCpuMs = (await server.cpu()) - serverCpu
+  const run = await timedUntilHeld(server, b, entries.length, () => receiver.start())
   await receiver.stop()
-  return { ms, cpuMs, serverCpuMs }
+  return run
 }
 
 /**

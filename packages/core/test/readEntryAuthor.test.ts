@@ -33,7 +33,9 @@ beforeAll(() => {
   key = generateKey()
 })
 
-function make(e: fc.GeneratedValueType<typeof arbEntry>) {
+type Generated = typeof arbEntry extends fc.Arbitrary<infer T> ? T : never
+
+function make(e: Generated) {
   return createEntry({
     kind: 'change',
     docId: asDocId(e.docId),
