@@ -27,6 +27,7 @@ import { benchPresence } from './presence.ts'
 import { benchAttachments } from './attachments.ts'
 import { benchOpen } from './openDatabase.ts'
 import { benchVerify } from './verify.ts'
+import { benchAuthorRead } from './authorRead.ts'
 import { benchSyncOverNetwork } from './syncOverNetwork.ts'
 import { benchCurrentValueView } from './currentValueView.ts'
 import { benchConcurrentApply } from './concurrentApply.ts'
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
   if (runs('verify')) {
     progress('verify: one thread beside a pool of worker threads')
     figures.push(...(await benchVerify()))
+    figures.push(benchAuthorRead())
   }
 
   printMachine(machine)
