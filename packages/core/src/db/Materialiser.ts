@@ -1,41 +1,18 @@
-import {
-  decodeChangePayload,
-  decryptEntryWithKey,
-  findEntryKey,
-  parseEntry,
-  type EntryEnvelope,
-  type HeldKey,
-  type ParsedEntry,
-} from '../entries/index.ts'
+import { parseEntry, type EntryEnvelope, type ParsedEntry } from '../entries/index.ts'
 import { ErrorCodes, toWeftError, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { ChangeStore } from '../store/index.ts'
 import type { TrustPolicy } from '../tenant/index.ts'
-import { sameOrigin, type ChangeHash, type DbName, type DocId, type EntryKind } from '../types.ts'
-import { applyDecoded, type DecodedEntry, type LoadedFromSave } from './applyDecoded.ts'
+import type { ChangeHash, DbName, DocId } from '../types.ts'
 import type { DocDirectory } from './DocDirectory.ts'
 import { DocState } from './DocState.ts'
+import { EntryApplier } from './EntryApplier.ts'
 import { EntryLedger } from './EntryLedger.ts'
+import { FETCH_CHUNK, groupByDoc, parsedByStore, type IngestItem } from './ingestItem.ts'
 import { emptyReport, type HeldEntry, type MaterialiseReport } from './MaterialiseReport.ts'
-import { openSnapshot, type OpenedSnapshot } from './openSnapshot.ts'
 import { snapshotCovers, type SnapshotCovers } from './snapshotCovers.ts'
-import { snapshotCoversTrusted } from './snapshotCoversTrusted.ts'
 
-/** An entry to materialise, known by its index fields; `parsed` when its bytes are already read. */
-export interface IngestItem {
-  readonly hash: ChangeHash
-  readonly docId: DocId
-  readonly kind: EntryKind
-  readonly parsed?: ParsedEntry
-}
-
-/** An admitted entry and the key that opens it. */
-interface Readable {
-  readonly entry: ParsedEntry
-  readonly key: HeldKey
-}
-
-const FETCH_CHUNK = 2_000
+export type { IngestItem } from './ingestItem.ts'
 
 /**
  * Turns stored entries into document state. For a document not yet loaded it starts from the
@@ -44,20 +21,14 @@ const FETCH_CHUNK = 2_000
  * yet are held (locked or untrusted) and retried on {@link Materialiser.retryHeld}.
  */
 export class Materialiser {
-  readonly #dbName: DbName
   readonly #store: ChangeStore
   readonly #keys: KeyBag
   readonly #trust: TrustPolicy
   readonly #docs: DocDirectory
   /** What became of each entry: applied, held, refused, or a chunk. */
   readonly #ledger = new EntryLedger()
-  /**
-   * Documents loaded from a snapshot in the batch being ingested, with the save they were loaded
-   * from: a tail of many causal chains is loaded together with the save (see {@link applyDecoded}).
-   */
-  readonly #fromSave = new Map<DocState, LoadedFromSave>()
-  /** The snapshot each document state was loaded from. */
-  readonly #loadedSnapshot = new WeakMap<DocState, ChangeHash>()
+  /** Admits, decrypts and applies entries of documents that are loaded (or new). */
+  readonly #applier: EntryApplier
   /** Every entry handed to it since the index last drained this set: the index advances over them. */
   readonly seen = new Set<ChangeHash>()
   /** Documents whose state changed since the index last drained this set. */
@@ -75,12 +46,21 @@ export class Materialiser {
     docs: DocDirectory,
     chunk: { readonly docs: number; readonly between: () => void },
   ) {
-    this.#dbName = dbName
     this.#store = store
     this.#keys = keys
     this.#trust = trust
     this.#docs = docs
     this.#chunk = chunk
+    this.#applier = new EntryApplier({
+      dbName,
+      store,
+      keys,
+      trust,
+      ledger: this.#ledger,
+      state: (docId) => this.#state(docId),
+      current: (docId) => this.#current(docId),
+      reject: (report, hash, error) => this.#reject(report, hash, error),
+    })
   }
 
   /**
@@ -200,7 +180,7 @@ export class Materialiser {
     await this.#loadFreshReading(olds, covered)
     const again = olds.filter((o) => {
       const c = covered.get(o.id)
-      return c && this.#loadedSnapshot.get(this.#loading.get(o.id)!) !== c.pointer
+      return c && this.#applier.loadedSnapshot(this.#loading.get(o.id)!) !== c.pointer
     })
     if (again.length === 0) return
     for (const old of again) {
@@ -240,7 +220,7 @@ export class Materialiser {
     const rank = (i: IngestItem) =>
       i.kind !== 'snapshot' ? 0 : pointers.has(i.hash) ? Infinity : i.parsed!.header.createdAt
     items.sort((a, b) => rank(a) - rank(b))
-    await this.#ingestLoaded(items, report)
+    await this.#applier.apply(items, report)
   }
 
   /** Restores a held entry of a document known only by its summary. */
@@ -340,212 +320,20 @@ export class Materialiser {
         report.docIds.push(id)
       }
     }
-    await this.#ingestLoaded([...byDoc.values()].flat(), report)
+    await this.#applier.apply([...byDoc.values()].flat(), report)
   }
 
-  /** Materialises entries of documents that are loaded (or new). */
-  async #ingestLoaded(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
-    try {
-      await this.#ingestLoadedBatch(items, report)
-    } finally {
-      this.#fromSave.clear()
-    }
-  }
-
-  async #ingestLoadedBatch(items: readonly IngestItem[], report: MaterialiseReport): Promise<void> {
-    const byDoc = groupByDoc(items)
-    await this.#loadSnapshots(byDoc, report)
-    const rest: IngestItem[] = []
-    for (const [docId, list] of byDoc) {
-      const state = this.#state(docId)
-      for (const it of list) {
-        if (it.kind === 'snapshot') {
-          // A held snapshot is retried only while its document is not loaded; once it is, the
-          // snapshot is not needed. Used, superseded or not: a snapshot is never a head.
-          // A snapshot refused just now (it did not open) stays refused, not seen.
-          if ((state.pending.has(it.hash) && !state.am) || this.#ledger.isRejected(it.hash)) continue
-          state.pending.delete(it.hash)
-          state.applied.add(it.hash)
-          this.#markApplied(it.hash, docId)
-        } else if (!state.applied.has(it.hash)) rest.push(it)
-      }
-    }
-    const ready = new Map<DocId, Readable[]>()
-    for (const entry of await this.#parsedAll(rest, report)) {
-      const key = this.#admit(entry, report)
-      if (!key) continue
-      let list = ready.get(entry.header.docId)
-      if (!list) ready.set(entry.header.docId, (list = []))
-      list.push({ entry, key })
-    }
-    for (const [docId, entries] of ready) this.#applyToDoc(this.#state(docId), entries, report)
-  }
-
-  /**
-   * For documents not loaded yet, loads the newest snapshot in the batch that one of this tenant's
-   * own members wrote and that opens, falling back to older ones. Snapshots are an optimisation
-   * whose covered-entry list is believed, so a partner's snapshot is never used: the partner's
-   * changes arrive as entries anyway.
-   */
-  async #loadSnapshots(byDoc: Map<DocId, IngestItem[]>, report: MaterialiseReport): Promise<void> {
-    // Newest first, one batched read per round across documents; a document leaves the queue
-    // once a snapshot loads or it has none left to try.
-    const queues = new Map<DocId, IngestItem[]>()
-    for (const [docId, list] of byDoc) {
-      const snaps = list.filter((i) => i.kind === 'snapshot')
-      if (snaps.length && !(this.#loading.get(docId) ?? this.#docs.get(docId))?.am) queues.set(docId, snaps)
-    }
-    while (queues.size) {
-      const round = [...queues.values()].map((q) => q.pop()!)
-      for (const entry of await this.#parsedAll(round, report)) {
-        if (!this.#trust.isMember(entry.header.author)) continue
-        const key = this.#admit(entry, report)
-        if (!key || !(await snapshotCoversTrusted(this.#store, this.#trust, this.#dbName, entry, key.key))) continue
-        if (this.#loadSnapshot(this.#state(entry.header.docId), entry, key, report)) queues.delete(entry.header.docId)
-      }
-      for (const [docId, q] of queues) if (q.length === 0) queues.delete(docId)
-    }
-  }
-
-  /**
-   * Loads one snapshot into a document that has no state yet and marks the entries it covers
-   * applied without reading them (see {@link openSnapshot}).
-   */
-  #loadSnapshot(state: DocState, entry: ParsedEntry, key: HeldKey, report: MaterialiseReport): boolean {
-    let opened: OpenedSnapshot
-    try {
-      opened = openSnapshot(entry, key.key)
-    } catch (err) {
-      // A payload of the wrong shape keeps its WEFT_MALFORMED_ENTRY; anything else that fails to
-      // open or load is WEFT_DECRYPT_FAILED, as docs/errors.md lists.
-      this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
-      return false
-    }
-    const { snap, am } = opened
-    state.am = am
-    state.waiting = opened.waiting
-    this.#fromSave.set(state, { save: snap.save, am })
-    state.writeKey ??= key.keyId
-    state.bytes += snap.save.length
-    state.applied.add(entry.hash)
-    state.snapshot = entry.hash
-    this.#loadedSnapshot.set(state, entry.hash)
-    state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)
-    this.#markApplied(entry.hash, state.id)
-    for (const h of snap.covers) this.#markApplied(h, state.id)
-    report.applied.push(entry.hash)
-    report.docIds.push(state.id)
-    return true
-  }
-
-  async #parsedAll(items: readonly IngestItem[], report: MaterialiseReport): Promise<ParsedEntry[]> {
-    const out: ParsedEntry[] = []
-    const need = items.filter((i) => !i.parsed)
-    for (const i of items) if (i.parsed) out.push(i.parsed)
-    for (let i = 0; i < need.length; i += FETCH_CHUNK) {
-      for (const env of await this.#store.getChanges(need.slice(i, i + FETCH_CHUNK).map((n) => n.hash))) {
-        try {
-          out.push(parseEntry(env.hash, env.bytes))
-        } catch (err) {
-          this.#reject(report, env.hash, toWeftError(err, ErrorCodes.MALFORMED_ENTRY))
-        }
-      }
-    }
-    return out
-  }
-
-  /** Trust and key checks; returns the entry's key, or holds the entry (and says why). */
-  #admit(entry: ParsedEntry, report: MaterialiseReport): HeldKey | undefined {
-    const { header } = entry
-    const state = this.#state(header.docId)
-    const trust = this.#trust.evaluate(this.#dbName, header.origin, header.author, entry.hash)
-    if (!trust.ok) {
-      this.#hold(state, report.untrusted, { hash: entry.hash, docId: header.docId, code: trust.code })
-      return undefined
-    }
-    if (state.origin && !sameOrigin(state.origin, header.origin)) {
-      this.#reject(
-        report,
-        entry.hash,
-        new WeftError(ErrorCodes.ORIGIN_NOT_LINKED, `entry ${entry.hash} names another origin than its document`),
-      )
-      return undefined
-    }
-    state.origin ??= header.origin
-    state.keyId ??= header.keyId
-    const key = findEntryKey(entry, this.#keys)
-    if (!key)
-      this.#hold(state, report.locked, { hash: entry.hash, docId: header.docId, code: ErrorCodes.KEY_NOT_FOUND })
-    return key
-  }
-
-  /**
-   * Decrypts a document's entries and applies their changes in as few Automerge calls as keep its
-   * view true (see {@link planApply}): one call for one author's changes.
-   */
-  #applyToDoc(state: DocState, entries: Readable[], report: MaterialiseReport): void {
-    const decoded: DecodedEntry[] = []
-    for (const { entry, key } of entries) {
-      try {
-        const plaintext = decryptEntryWithKey(entry, key.key)
-        decoded.push({ entry, changes: entry.header.kind === 'delete' ? [] : decodeChangePayload(plaintext) })
-      } catch (err) {
-        this.#reject(report, entry.hash, toWeftError(err, ErrorCodes.DECRYPT_FAILED))
-      }
-    }
-    if (decoded.length === 0) return
-    for (const { entry, error } of applyDecoded(state, decoded, this.#fromSave.get(state)))
-      this.#reject(
-        report,
-        entry.hash,
-        new WeftError(ErrorCodes.MALFORMED_ENTRY, 'entry payload is not a valid Automerge change', { cause: error }),
-      )
-    state.writeKey ??= entries[0]!.key.keyId
-    for (const d of decoded) for (const c of d.changes) state.bytes += c.length
-    for (const { entry } of decoded) {
-      state.noteApplied(entry.hash, entry.header.deps)
-      this.#markApplied(entry.hash, state.id)
-      if (entry.header.kind === 'delete') state.deleted = true
-      report.applied.push(entry.hash)
-    }
-    report.docIds.push(state.id)
-  }
-
-  #hold(state: DocState, list: HeldEntry[], held: HeldEntry): void {
-    state.pending.set(held.hash, held.code)
-    this.#ledger.hold(held)
-    list.push(held)
-  }
-
-  #markApplied(hash: ChangeHash, docId: DocId): void {
-    this.#ledger.markApplied(hash, docId)
+  /** The state of `docId` being loaded, else the one in memory, if any. */
+  #current(docId: DocId): DocState | undefined {
+    return this.#loading.get(docId) ?? this.#docs.get(docId)
   }
 
   #reject(report: MaterialiseReport, hash: ChangeHash, error: WeftError, remember = true): void {
     const held = this.#ledger.reject(hash, error, remember)
     if (held) {
-      ;(this.#loading.get(held.docId) ?? this.#docs.get(held.docId))?.pending.delete(hash)
+      this.#current(held.docId)?.pending.delete(hash)
       this.touched.add(held.docId)
     }
     report.rejected.push({ hash, error })
   }
-}
-
-function groupByDoc(items: readonly IngestItem[]): Map<DocId, IngestItem[]> {
-  const byDoc = new Map<DocId, IngestItem[]>()
-  for (const it of items) {
-    let list = byDoc.get(it.docId)
-    if (!list) byDoc.set(it.docId, (list = []))
-    list.push(it)
-  }
-  return byDoc
-}
-
-/**
- * The store's parse of an entry it has just verified and stored, which its append listeners hear
- * (`VerifiedEntry.parsed`), when it is a parse of these very bytes.
- */
-function parsedByStore(env: EntryEnvelope): ParsedEntry | undefined {
-  const parsed = (env as { readonly parsed?: ParsedEntry }).parsed
-  return parsed?.bytes === env.bytes && parsed.hash === env.hash ? parsed : undefined
 }

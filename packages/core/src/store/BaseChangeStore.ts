@@ -1,4 +1,4 @@
-import { RecentText, toHex } from '../codec/index.ts'
+import { toHex } from '../codec/index.ts'
 import { copyBytesInto } from './copyBytesInto.ts'
 import type { SignatureVerifier } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
@@ -7,21 +7,20 @@ import {
   checkEntryBatch,
   DEFAULT_ENTRY_LIMITS,
   hashEntryBytes,
-  isLocallySigned,
   parseEntry,
   type EntryEnvelope,
   type EntryLimits,
-  type ParsedEntry,
   type VouchClaim,
 } from '../entries/index.ts'
-import type { ChangeHash, Cursor, DocId, EntryKind } from '../types.ts'
+import type { ChangeHash, Cursor, DocId } from '../types.ts'
+import { ownCopies, sortOutcomes, storedEntries } from './appendBatch.ts'
+import { findInArrivalOrder, scanPage } from './arrivalScan.ts'
 import type {
   AppendListener,
   AppendResult,
   ChangeStore,
   HashRange,
   RangeFingerprint,
-  RejectedEntry,
   ScanItem,
   ScanPage,
   StoreHead,
@@ -29,56 +28,13 @@ import type {
 import { fingerprintOf } from './fingerprint.ts'
 import { MissingVouches, type Vouching } from './MissingVouches.ts'
 import { Mutex } from './Mutex.ts'
-import { StoredEntry } from './StoredEntry.ts'
+import type { StoreOptions, VerifiedEntry } from './storeTypes.ts'
 
-/** An entry that passed verification, ready for a backend to make durable. */
-export interface VerifiedEntry {
-  readonly hash: ChangeHash
-  readonly bytes: Uint8Array
-  readonly docId: DocId
-  readonly kind: EntryKind
-  /** The signer's Ed25519 public key, hex. */
-  readonly author: string
-  /** The hashes the entry lists in its signed `deps`. */
-  readonly deps: readonly ChangeHash[]
-  /**
-   * The entry parsed, its views into `bytes` (the store's own copy), made on first use. Append
-   * listeners hear these objects as the stored entries, and a database materialising them does
-   * not parse them again.
-   */
-  readonly parsed: ParsedEntry
-}
-
-/** Options every store accepts. */
-export interface StoreOptions {
-  readonly limits?: EntryLimits
-  /** Most entries one `appendMany` call may carry. */
-  readonly maxBatch?: number
-  /**
-   * What `getChanges` checks of the bytes a backend returns: `hash` (default; a corrupted entry is
-   * left out, as if not held) or `signature` as well, for backends whose bytes cross a network.
-   */
-  readonly verifyReads?: 'hash' | 'signature'
-  /**
-   * Checks the signatures of large batches on other threads: a pool from `createNodeVerifierPool`
-   * (`@weft/store-level`) or `createWebVerifierPool`. Batches below its `minBatch` are checked
-   * here. It accepts exactly what the check here accepts; the store never closes it.
-   */
-  readonly verifier?: SignatureVerifier
-}
+export { positionCheck } from './arrivalScan.ts'
+export type { StoreOptions, VerifiedEntry } from './storeTypes.ts'
 
 const DEFAULT_MAX_BATCH = 10_000
 const DEFAULT_SCAN_LIMIT = 1_000
-/** Hex characters of an entry hash a cursor keeps as the check of its position (64 bits). */
-const CURSOR_CHECK_CHARS = 16
-
-/** The position check a cursor at the entry `hash` carries. */
-export function positionCheck(hash: ChangeHash): string {
-  return hash.slice(0, CURSOR_CHECK_CHARS)
-}
-
-/** Arrival positions {@link BaseChangeStore.inArrivalOrder} reads at a time. */
-const ARRIVAL_WALK_PAGE = 10_000
 
 /**
  * The public face of every store. It verifies each appended entry (size, content hash, structure,
@@ -154,7 +110,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     // The store's own copy of the bytes is made now, before any check: the checks and the stored
     // entry then read the same bytes, which a caller changing or reusing its buffers while the
     // append is under way cannot touch.
-    const own = this.#ownCopies(list)
+    const own = ownCopies(list, this.#limits.maxEntryBytes, (b) => this._copyAppended(b))
     // Signatures are checked concurrently (on every core where the platform allows), and while
     // earlier appends commit; this append's turn to commit is taken now, so appends commit in the
     // order they were called. An entry this process just signed needs no second signature check,
@@ -166,14 +122,15 @@ export abstract class BaseChangeStore implements ChangeStore {
       const batch = await check
       this.#open()
       const claims = batch.unresolved
-      const { taken, duplicates, rejected } = this.#sort(
+      const { taken, duplicates, rejected } = sortOutcomes(
         own.list,
         batch.settle(claims.length ? await this.#vouchedHere(claims) : []),
       )
       const held = taken.length && !this._dedupesOnAppend ? await this._has(taken.map((c) => c.hash)) : []
-      const fresh = this.#stored(
+      const fresh = storedEntries(
         taken.filter((_, i) => !held[i]),
         own.copied,
+        (b) => this._copyAppended(b),
       )
       const reported = fresh.length ? await this._appendVerified(fresh) : []
       const addedNow = reported ? [...reported] : fresh.map((c) => c.hash)
@@ -202,64 +159,6 @@ export abstract class BaseChangeStore implements ChangeStore {
    */
   protected _copyAppended(bytes: readonly Uint8Array[]): Uint8Array[] {
     return copyBytesInto(bytes)
-  }
-
-  /**
-   * A batch as the checks see it: each entry that can be one (bytes within the size limit) on the
-   * store's own copy of its bytes, the rest as given, for the checks to refuse. What this process
-   * signed stays trusted on its copy. `copied` counts the copies, so that {@link #stored} can tell
-   * whether anything else shares their buffer.
-   */
-  #ownCopies(list: readonly EntryEnvelope[]): {
-    list: EntryEnvelope[]
-    signedHere: (e: EntryEnvelope) => boolean
-    copied: number
-  } {
-    const max = this.#limits.maxEntryBytes
-    const given = list.map((e) => (e !== null && typeof e === 'object' ? e.bytes : undefined)) // each read once
-    const fits = given.map((b) => b instanceof Uint8Array && b.length <= max)
-    const copies = this._copyAppended(given.filter((_, i) => fits[i]) as Uint8Array[])
-    const signed = new Set<EntryEnvelope>()
-    let next = 0
-    const own = list.map((e, i) => {
-      if (!fits[i]) return e
-      const copy: EntryEnvelope = { hash: e.hash, bytes: copies[next++]! }
-      if (isLocallySigned(e)) signed.add(copy)
-      return copy
-    })
-    return { list: own, signedHere: (e) => signed.has(e), copied: copies.length }
-  }
-
-  /**
-   * The entries to store, on the copies the checks read. When the batch dropped any (refused,
-   * repeated, already held), the rest are copied again so that a shared buffer does not keep the
-   * dropped bytes alive for as long as the store holds the entries.
-   */
-  #stored(fresh: readonly ParsedEntry[], copied: number): StoredEntry[] {
-    const bytes = fresh.length < copied ? this._copyAppended(fresh.map((o) => o.bytes)) : fresh.map((o) => o.bytes)
-    const authors = new RecentText() // author keys repeat in runs: hex each run once
-    return fresh.map((o, i) => new StoredEntry(o, bytes[i]!, authors.of(o.header.author, toHex)))
-  }
-
-  /** Sorts a settled batch: what passed (first copy of each), repeats, and refusals. */
-  #sort(
-    list: readonly EntryEnvelope[],
-    outcomes: readonly (ParsedEntry | WeftError)[],
-  ): { taken: ParsedEntry[]; duplicates: ChangeHash[]; rejected: RejectedEntry[] } {
-    const duplicates: ChangeHash[] = []
-    const rejected: RejectedEntry[] = []
-    const seen = new Set<string>()
-    const taken: ParsedEntry[] = []
-    outcomes.forEach((o, i) => {
-      const hash = (typeof list[i]?.hash === 'string' ? list[i]!.hash : '') as ChangeHash
-      if (o instanceof WeftError) rejected.push({ hash, error: o })
-      else if (seen.has(hash)) duplicates.push(hash)
-      else {
-        seen.add(hash)
-        taken.push(o)
-      }
-    })
-    return { taken, duplicates, rejected }
   }
 
   /**
@@ -354,15 +253,7 @@ export abstract class BaseChangeStore implements ChangeStore {
    */
   async inArrivalOrder(hashes: readonly ChangeHash[]): Promise<ChangeHash[]> {
     this.#open()
-    const wanted = new Set(hashes)
-    const found: ChangeHash[] = []
-    for (let after = 0; found.length < wanted.size;) {
-      const page = await this._scan(after, ARRIVAL_WALK_PAGE)
-      for (const item of page) if (wanted.has(item.hash)) found.push(item.hash)
-      if (page.length < ARRIVAL_WALK_PAGE) break
-      after = page.at(-1)!.seq
-    }
-    return found
+    return findInArrivalOrder(hashes, (after, limit) => this._scan(after, limit))
   }
 
   async findNewChanges(knownHashes: Iterable<ChangeHash>): Promise<ChangeHash[]> {
@@ -374,28 +265,7 @@ export abstract class BaseChangeStore implements ChangeStore {
   async scan(since: Cursor | null, options: { limit?: number } = {}): Promise<ScanPage> {
     this.#open()
     const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_SCAN_LIMIT, 100_000))
-    const head = await this._head()
-    // A cursor of another epoch, or past the newest entry of its own (a copy of this store that had
-    // gone further, and this one was restored from an older backup), starts over. So does one whose
-    // position check names another entry than this store holds at its `seq`: a restored store that
-    // has since taken other entries past the cursor's number.
-    let reset = since !== null && (since.epoch !== head.epoch || since.seq > head.seq)
-    let at: string | undefined
-    if (since !== null && !reset && since.seq > 0) {
-      const [held] = await this._scan(since.seq - 1, 1)
-      if (!held || held.seq !== since.seq || (typeof since.at === 'string' && !held.hash.startsWith(since.at)))
-        reset = true
-      else at = positionCheck(held.hash)
-    }
-    const after = since === null || reset ? 0 : since.seq
-    const entries = await this._scan(after, limit)
-    const last = entries[entries.length - 1]
-    const cursor: Cursor = last
-      ? { epoch: head.epoch, seq: last.seq, at: positionCheck(last.hash) }
-      : after > 0 && at !== undefined
-        ? { epoch: head.epoch, seq: after, at }
-        : { epoch: head.epoch, seq: after }
-    return { entries, cursor, reset, done: entries.length < limit }
+    return scanPage(since, limit, await this._head(), (after, max) => this._scan(after, max))
   }
 
   async head(): Promise<StoreHead> {
