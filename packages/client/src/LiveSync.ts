@@ -6,35 +6,24 @@ import {
   type BackoffOptions,
   type ChangeHash,
   type ChangeStore,
-  type Cursor,
   type ProgressOptions,
 } from '@weft/core'
-import {
-  backoffDelay,
-  Emitter,
-  MemoryKeyValueStore,
-  packValue,
-  toWeftError,
-  unpackValue,
-  type EntryEnvelope,
-  type KeyValueStore,
-} from '@weft/core/backend'
-import {
-  decodeAnswer,
-  encodeBody,
-  parseServerSocketMessage,
-  type ClientSocketMessage,
-  type ServerSocketMessage,
-} from '@weft/protocol'
-import { arrivalOrder } from './arrivalOrder.ts'
+import { Emitter, MemoryKeyValueStore, toWeftError, type EntryEnvelope, type KeyValueStore } from '@weft/core/backend'
+import { encodeBody, type ClientSocketMessage, type ServerSocketMessage } from '@weft/protocol'
 import { ConfirmedCursor } from './ConfirmedCursor.ts'
-import { takeMerged, type Received } from './mergePages.ts'
+import { GapRepair } from './GapRepair.ts'
+import { listenSocket } from './listenSocket.ts'
 import { LiveProgress, type LiveSyncEvents } from './LiveProgress.ts'
+import { LiveStatus } from './LiveStatus.ts'
+import { LocalOutflow } from './LocalOutflow.ts'
+import { Reconnects } from './Reconnects.ts'
 import type { RemoteChangeStore } from './RemoteChangeStore.ts'
 import { RefusedEntries } from './RefusedEntries.ts'
+import { ServerCursor } from './ServerCursor.ts'
 import { ServerInflow } from './ServerInflow.ts'
+import { SocketInbox } from './SocketInbox.ts'
 import { SocketPresence } from './SocketPresence.ts'
-import { StatusCell, type SyncStatus } from './SyncStatus.ts'
+import type { SyncStatus } from './SyncStatus.ts'
 import {
   closeError,
   reconnectsAtOnce,
@@ -105,30 +94,26 @@ export class LiveSync {
   readonly #db: Database | undefined
   readonly #remote: RemoteChangeStore
   readonly #WS: WebSocketConstructor
-  readonly #cursors: KeyValueStore
-  readonly #cursorKey: string
-  readonly #backoff: BackoffOptions
-  readonly #status = new StatusCell({ state: 'offline', pending: 0 })
+  readonly #serverCursor: ServerCursor
+  readonly #reconnects: Reconnects
+  readonly #status: LiveStatus
   readonly #pending = new Set<ChangeHash>()
   readonly #inflow: ServerInflow
   /** Local entries the server refused on their last push, and why. */
   readonly #refused = new RefusedEntries()
   readonly #confirmed: ConfirmedCursor
-  /** Local entries counted as pending from the confirmed cursor, until the first reconciliation says which the server lacks. */
-  #presumed: Promise<Set<ChangeHash>> | undefined
+  readonly #repair: GapRepair
+  readonly #outflow: LocalOutflow
+  readonly #inbox = new SocketInbox(
+    RECEIVE_BATCH,
+    (ws, m) => this.#receive(ws, m),
+    (ws, e) => this.#drop(ws, e),
+  )
   #ws: WebSocketLike | null = null
-  #attempt = 0
-  #timer: ReturnType<typeof setTimeout> | undefined
   #running = false
   #caughtUp = false
-  #pushing = false
-  #queue: Promise<void> = Promise.resolve()
-  /** Socket messages received and not yet handled, in order; `#queue` handles them one at a time. */
-  readonly #inbox: Received[] = []
   #unsubscribe: (() => void) | undefined
   #lastError: WeftError | undefined
-  /** The last drop reconnected at once (the server went away); the next waits. */
-  #hurried = false
   readonly #presence: SocketPresence
   readonly #events = new Emitter<LiveSyncEvents>()
   readonly #progress: LiveProgress
@@ -143,15 +128,34 @@ export class LiveSync {
     if (!WS)
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'no WebSocket here: pass one (the `ws` package in Node 20)')
     this.#WS = WS
-    this.#cursors = options.cursors ?? new MemoryKeyValueStore()
+    const cursors = options.cursors ?? new MemoryKeyValueStore()
     const c = options.remote.connection
-    this.#cursorKey = `weft-live/${c.url}/${c.tenant}/${options.remote.db}`
+    this.#serverCursor = new ServerCursor(cursors, `weft-live/${c.url}/${c.tenant}/${options.remote.db}`)
     this.#confirmed = new ConfirmedCursor(
       this.#local,
-      this.#cursors,
+      cursors,
       `weft-live-confirmed/${c.url}/${c.tenant}/${options.remote.db}`,
     )
-    this.#backoff = { initialMs: 250, maxMs: 30_000, ...options.backoff }
+    this.#reconnects = new Reconnects(options.backoff)
+    this.#status = new LiveStatus({
+      pending: this.#pending,
+      refused: this.#refused,
+      progress: this.#progress,
+      confirmed: this.#confirmed,
+    })
+    const parts = { local: this.#local, remote: this.#remote, pending: this.#pending, progress: this.#progress }
+    this.#repair = new GapRepair({ ...parts, inflow: this.#inflow, confirmed: this.#confirmed, batch: PUSH_BATCH })
+    this.#outflow = new LocalOutflow({
+      ...parts,
+      refused: this.#refused,
+      batch: PUSH_BATCH,
+      canSend: () => this.#running && this.#ws?.readyState === OPEN && this.#caughtUp,
+      update: () => this.#update(),
+      failed: (error) => {
+        this.#lastError = error
+        this.#ws?.close() // reconnect, reconcile, and try again
+      },
+    })
     const presence = options.presence
     this.#presence = new SocketPresence(presence === undefined ? [] : Array.isArray(presence) ? presence : [presence])
   }
@@ -185,18 +189,11 @@ export class LiveSync {
   start(): void {
     if (this.#running) return
     this.#running = true
-    this.#presumed ??= this.#confirmed.unconfirmed().then(
-      (hashes) => {
-        for (const h of hashes) this.#pending.add(h)
-        this.#update()
-        return new Set(hashes)
-      },
-      () => new Set<ChangeHash>(), // a count only: reconciliation finds them anyway
-    )
+    this.#repair.presume(() => this.#update())
     this.#unsubscribe ??= this.#local.subscribe((added) => {
       for (const h of added) if (!this.#inflow.landed(h)) this.#pending.add(h)
       this.#update()
-      void this.#push()
+      void this.#outflow.push()
     })
     void this.#connect()
   }
@@ -207,12 +204,12 @@ export class LiveSync {
    */
   async stop(): Promise<void> {
     this.#running = false
-    clearTimeout(this.#timer)
+    this.#reconnects.cancel()
     this.#presence.close()
     this.#ws?.close()
     this.#ws = null
-    await this.#queue
-    this.#status.set({ state: 'offline', pending: this.#pending.size, ...this.#refused.part() })
+    await this.#inbox.idle()
+    this.#status.offline()
   }
 
   /** Stops and stops listening to the local store; the instance is done. */
@@ -236,59 +233,39 @@ export class LiveSync {
     const ws = new this.#WS(socketUrl(c, token))
     ws.binaryType = 'arraybuffer'
     this.#ws = ws
-    let opened = false
-    ws.onopen = () => {
-      opened = true
-      this.#caughtUp = false
-      this.#progress.begin('copy', this.#pending.size)
-      this.#update()
-      void this.#cursor().then((since) => {
-        this.#send(ws, { type: 'subscribe', db: this.#remote.db, since })
-        if (this.#ws === ws) this.#presence.open((m) => this.#send(ws, m))
-      })
-    }
-    ws.onmessage = (ev: { data: unknown }) => {
-      const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as Uint8Array)
-      let m: ServerSocketMessage
-      try {
-        m = parseServerSocketMessage(decodeAnswer<unknown>(data), this.#remote.connection.limits)
-      } catch (err) {
-        return this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL))
-      }
-      // Presence does not wait behind entries being stored.
-      if (m.type === 'presence' || m.type === 'presence-refused') {
-        if (this.#ws === ws) this.#presence.receive(m)
-        return
-      }
-      this.#inbox.push({ ws, m })
-      this.#queue = this.#queue.then(() => this.#next())
-    }
-    ws.onclose = (ev: { code?: number; reason?: string }) => {
-      if (this.#ws !== ws) return
-      this.#ws = null
-      this.#presence.close()
-      this.#caughtUp = false
-      if (!opened) c.invalidate() // refused at the door: maybe a stale token
-      this.#fail(
-        closeError(ev, c, url) ??
-          this.#lastError ??
-          new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
-        reconnectsAtOnce(ev),
-      )
-    }
-    ws.onerror = () => {}
-  }
-
-  /** Handles the next message waiting, merged with the pages queued behind it. */
-  async #next(): Promise<void> {
-    const next = takeMerged(this.#inbox, RECEIVE_BATCH)
-    if (!next) return // merged into an earlier one
-    const ws = next.ws as WebSocketLike
-    try {
-      await this.#receive(ws, next.m)
-    } catch (err) {
-      this.#drop(ws, toWeftError(err, ErrorCodes.PROTOCOL))
-    }
+    listenSocket(ws, c, {
+      open: () => {
+        this.#caughtUp = false
+        this.#progress.begin('copy', this.#pending.size)
+        this.#update()
+        void this.#serverCursor.load().then((since) => {
+          this.#send(ws, { type: 'subscribe', db: this.#remote.db, since })
+          if (this.#ws === ws) this.#presence.open((m) => this.#send(ws, m))
+        })
+      },
+      message: (m) => {
+        // Presence does not wait behind entries being stored.
+        if (m.type === 'presence' || m.type === 'presence-refused') {
+          if (this.#ws === ws) this.#presence.receive(m)
+          return
+        }
+        this.#inbox.push(ws, m)
+      },
+      unreadable: (error) => this.#drop(ws, error),
+      close: (ev, opened) => {
+        if (this.#ws !== ws) return
+        this.#ws = null
+        this.#presence.close()
+        this.#caughtUp = false
+        if (!opened) c.invalidate() // refused at the door: maybe a stale token
+        this.#fail(
+          closeError(ev, c, url) ??
+            this.#lastError ??
+            new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
+          reconnectsAtOnce(ev),
+        )
+      },
+    })
   }
 
   async #receive(ws: WebSocketLike, m: ServerSocketMessage): Promise<void> {
@@ -308,75 +285,15 @@ export class LiveSync {
       for (const e of m.entries) this.#pending.delete(e.hash as ChangeHash)
       this.#refused.forget(m.entries.map((e) => e.hash as ChangeHash))
     }
-    await this.#cursors.put(this.#cursorKey, packValue(m.cursor)) // only after the entries are durable here
+    await this.#serverCursor.save(m.cursor) // only after the entries are durable here
     if (m.done && !this.#caughtUp && this.#ws === ws) {
-      await this.#repair()
+      await this.#repair.run()
       this.#caughtUp = true
-      this.#attempt = 0 // only a link that got this far resets the backoff
-      this.#hurried = false
+      this.#reconnects.reset() // only a link that got this far resets the backoff
       this.#lastError = undefined
     }
     this.#update()
-    void this.#push()
-  }
-
-  /** Reconciles with the server: fetches what it missed, queues what the server lacks. */
-  async #repair(): Promise<void> {
-    const presumed = (await this.#presumed) ?? new Set<ChangeHash>()
-    this.#presumed = Promise.resolve(new Set())
-    this.#progress.reconciling()
-    const found = await this.#remote.reconcileWith(this.#local)
-    // Reconciliation names hashes in hash order. Sent or fetched over several batches in that
-    // order, most entries would arrive before the later entry of their chain that vouches for
-    // them, and be signature-checked one by one (by the server and by the receiver); in arrival
-    // order each batch costs one check per chain. One batch is ordered inside its append anyway.
-    // The price: a store without an arrival index by hash walks its order up to the newest of
-    // `have` (the newest entries, after an offline spell), and the server answers in requests of
-    // `maxHashesPerRequest` hashes; both far cheaper than a signature check per entry.
-    const have = found.have.length > PUSH_BATCH ? await arrivalOrder(this.#local, found.have) : found.have
-    const need = found.need.length > PUSH_BATCH ? await arrivalOrder(this.#remote, found.need) : found.need
-    const lacking = new Set(have)
-    for (const h of presumed) if (!lacking.has(h)) this.#pending.delete(h) // the server had it after all
-    for (const h of have) this.#pending.add(h)
-    this.#progress.expect(need.length + this.#pending.size)
-    for (let i = 0; i < need.length; i += PUSH_BATCH) {
-      const vouched = this.#local.vouched ? { vouched: this.#local.vouched.bind(this.#local) } : {}
-      const { entries } = await this.#remote.getChangesChecked(need.slice(i, i + PUSH_BATCH), vouched)
-      await this.#inflow.append(entries)
-      this.#progress.moved('received', entries, Math.max(0, need.length - i - PUSH_BATCH) + this.#pending.size)
-    }
-  }
-
-  /**
-   * Sends pending local entries while connected and caught up. One batch at a time: measured,
-   * a second batch in flight only makes the server's verification compete with itself.
-   */
-  async #push(): Promise<void> {
-    if (this.#pushing) return
-    this.#pushing = true
-    try {
-      while (this.#running && this.#ws?.readyState === OPEN && this.#caughtUp && this.#pending.size) {
-        this.#update()
-        const batch = [...this.#pending].slice(0, PUSH_BATCH)
-        const entries = await this.#local.getChanges(batch)
-        const r = await this.#remote.relay(entries)
-        const found = new Set(entries.map((e) => e.hash))
-        const gone = batch.filter((h) => !found.has(h)) // no longer held here: nothing to send
-        for (const h of [...r.added, ...r.existing, ...gone]) this.#pending.delete(h)
-        this.#refused.forget([...r.added, ...r.existing, ...gone])
-        for (const { hash, error } of r.rejected) {
-          this.#pending.delete(hash)
-          this.#refused.refuse(hash, error)
-        }
-        this.#progress.moved('sent', entries, this.#pending.size)
-      }
-    } catch (err) {
-      this.#lastError = toWeftError(err, ErrorCodes.NETWORK)
-      this.#ws?.close() // reconnect, reconcile, and try again
-    } finally {
-      this.#pushing = false
-      this.#update()
-    }
+    void this.#outflow.push()
   }
 
   /**
@@ -392,18 +309,9 @@ export class LiveSync {
       this.#status.set({ state: 'error', error })
       return
     }
-    const hurry = atOnce && !this.#hurried
-    this.#hurried ||= hurry
-    const delay = hurry ? 0 : backoffDelay(++this.#attempt, Math.random, this.#backoff)
-    this.#status.set({
-      state: 'offline',
-      pending: this.#pending.size,
-      retryInMs: delay,
-      error,
-      ...this.#refused.part(),
-    })
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => void this.#connect(), delay)
+    const delay = this.#reconnects.delay(atOnce)
+    this.#status.offline({ retryInMs: delay, error })
+    this.#reconnects.schedule(() => void this.#connect(), delay)
   }
 
   #drop(ws: WebSocketLike, error: WeftError): void {
@@ -412,27 +320,7 @@ export class LiveSync {
   }
 
   #update(): void {
-    const pending = this.#pending.size
-    const now = this.#status.peek()
-    const refused = this.#refused.part()
-    if (!this.#running || this.#ws?.readyState !== OPEN) {
-      if (now.state === 'offline') {
-        const { refused: _, ...rest } = now
-        this.#status.set({ ...rest, pending, ...refused })
-      }
-      return
-    }
-    const state = this.#caughtUp && !(this.#pushing && pending) ? 'up-to-date' : 'syncing'
-    this.#status.set({ state, pending, ...refused })
-    if (state === 'up-to-date' && pending === 0) this.#progress.finish()
-    // Everything here is on the server: remember how far. A count only, so a failure costs nothing.
-    const clear = () => this.#pending.size === 0 && !this.#refused.summary
-    if (state === 'up-to-date' && clear()) void this.#confirmed.confirmAll(clear).catch(() => {})
-  }
-
-  async #cursor(): Promise<Cursor | null> {
-    const bytes = await this.#cursors.get(this.#cursorKey)
-    return bytes ? unpackValue<Cursor>(bytes, 1024) : null
+    this.#status.update(this.#running && this.#ws?.readyState === OPEN, this.#caughtUp, this.#outflow.pushing)
   }
 
   #send(ws: WebSocketLike, m: ClientSocketMessage): void {
