@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint'
 /**
  * The layer order of packages/core/src: a folder may import only from folders before it (and from
  * the shared leaf files errors.ts, types.ts, ids.ts, abort.ts, events.ts). Nothing imports upward,
- * and no layer imports the root files that assemble them (Tenant.ts, TenantFactory.ts, index.ts).
+ * and no layer imports the root files that assemble them (Tenant.ts, TenantDatabases.ts,
+ * TenantFactory.ts, index.ts).
  */
 const LAYERS = [
   'codec',
@@ -22,7 +23,7 @@ const LAYERS = [
   'sharing',
   'audit',
 ]
-const ROOT_ASSEMBLY = ['**/Tenant.ts', '**/TenantFactory.ts', '../index.ts', '../../index.ts']
+const ROOT_ASSEMBLY = ['**/Tenant.ts', '**/TenantDatabases.ts', '**/TenantFactory.ts', '../index.ts', '../../index.ts']
 
 /** @param {readonly string[]} above */
 const forbid = (above, message) => ({
@@ -47,7 +48,7 @@ const layerRules = LAYERS.map((layer, i) => ({
             : []),
           {
             group: ROOT_ASSEMBLY,
-            message: `core layer order: ${layer}/ must not import the root assembly (Tenant, TenantFactory, index)`,
+            message: `core layer order: ${layer}/ must not import the root assembly (Tenant, TenantDatabases, TenantFactory, index)`,
           },
         ],
       },
