@@ -25,7 +25,7 @@ import { SocketInbox } from './SocketInbox.ts'
 import { SocketPresence } from './SocketPresence.ts'
 import type { SyncStatus } from './SyncStatus.ts'
 import {
-  closeError,
+  droppedError,
   reconnectsAtOnce,
   socketUrl,
   webSocketOf,
@@ -257,13 +257,7 @@ export class LiveSync {
         this.#ws = null
         this.#presence.close()
         this.#caughtUp = false
-        if (!opened) c.invalidate() // refused at the door: maybe a stale token
-        this.#fail(
-          closeError(ev, c, url) ??
-            this.#lastError ??
-            new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
-          reconnectsAtOnce(ev),
-        )
+        this.#fail(droppedError(ev, c, url, opened, this.#lastError), reconnectsAtOnce(ev))
       },
     })
   }

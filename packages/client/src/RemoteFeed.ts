@@ -2,7 +2,7 @@ import { backoffDelay, ErrorCodes, toWeftError, WeftError, type BackoffOptions, 
 import { decodeAnswer, encodeBody, parseServerSocketMessage, type WireEntry } from '@weft/protocol'
 import type { ServerConnection } from './ServerConnection.ts'
 import {
-  closeError,
+  droppedError,
   reconnectsAtOnce,
   socketBytes,
   socketUrl,
@@ -129,13 +129,7 @@ export class RemoteFeed {
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.#ws !== ws) return
       this.#ws = null
-      if (!opened) c.invalidate() // refused at the door: maybe a stale token
-      this.#fail(
-        closeError(ev, c, url) ??
-          this.#lastError ??
-          new WeftError(ErrorCodes.NETWORK, 'connection to the server closed'),
-        reconnectsAtOnce(ev),
-      )
+      this.#fail(droppedError(ev, c, url, opened, this.#lastError), reconnectsAtOnce(ev))
     }
     ws.onerror = () => {}
   }

@@ -70,6 +70,24 @@ export function closeError(
   }
 }
 
+/**
+ * Why a sync's socket closed, to report and reconnect on: the server's reason (see
+ * {@link closeError}), else the last failure seen on the socket, else a plain network error. A
+ * socket that never opened was refused at the door, maybe for a stale token: the token is dropped.
+ */
+export function droppedError(
+  ev: { code?: number; reason?: string },
+  connection: { invalidate(): void; failover?(from: string): boolean },
+  url: string,
+  opened: boolean,
+  lastError: WeftError | undefined,
+): WeftError {
+  if (!opened) connection.invalidate()
+  return (
+    closeError(ev, connection, url) ?? lastError ?? new WeftError(ErrorCodes.NETWORK, 'connection to the server closed')
+  )
+}
+
 /** Whether a socket closed this way reconnects at once, without backoff: its server process went away. */
 export function reconnectsAtOnce(ev: { code?: number }): boolean {
   return ev.code === SOCKET_CLOSE.GOING_AWAY
