@@ -6,24 +6,7 @@ import {
   type SignedTenantControl,
 } from '@weft/protocol'
 import type { ClusterState } from './cluster/ClusterState.ts'
-
-interface Membership {
-  admin: string
-  /**
-   * The key that first registered the tenant: the root its directory is folded from. A transfer
-   * changes the admin, never the root; a reset forgets both.
-   */
-  root: string
-  seq: number
-  members: Set<string>
-  revoked: Set<string>
-  /** Members whose membership ends, and when (ms since the epoch). */
-  until: Map<string, number>
-  /** Keys accepted as authors of entries only: they cannot sign in. */
-  authors: Set<string>
-  /** Size of the stored record, in bytes. */
-  bytes: number
-}
+import { decodeMembership, encodeMembership, keyCount, type Membership } from './memberRecords.ts'
 
 /** Bounds a registration is applied within. */
 export interface RegistrationLimits {
@@ -299,15 +282,7 @@ export class MemberRegistry {
   }
 
   async #write(tenant: string, m: Membership): Promise<void> {
-    const record = packValue({
-      admin: m.admin,
-      root: m.root,
-      seq: m.seq,
-      members: [...m.members],
-      revoked: [...m.revoked],
-      until: [...m.until],
-      authors: [...m.authors],
-    })
+    const record = encodeMembership(m)
     m.bytes = record.length
     await this.#kv.put(`tenant/${tenant}`, record)
     this.#cache.set(tenant, m)
@@ -343,33 +318,8 @@ export class MemberRegistry {
     if (cached) return cached
     const bytes = await this.#kv.get(`tenant/${tenant}`)
     if (!bytes) return null
-    const raw = unpackValue<{
-      admin: string
-      root?: string
-      seq: number
-      members: string[]
-      revoked: string[]
-      until?: [string, number][]
-      authors?: string[]
-    }>(bytes, 16 << 20)
-    const m: Membership = {
-      admin: raw.admin,
-      root: raw.root ?? raw.admin,
-      seq: raw.seq,
-      members: new Set(raw.members),
-      revoked: new Set(raw.revoked),
-      until: new Map(raw.until ?? []),
-      authors: new Set(raw.authors ?? []),
-      bytes: bytes.length,
-    }
+    const m = decodeMembership(bytes)
     this.#cache.set(tenant, m)
     return m
   }
-}
-
-/** Keys a tenant holds: its members (the admin among them) and its author-only keys. */
-function keyCount(m: Membership): number {
-  let n = m.members.size
-  for (const k of m.authors) if (!m.members.has(k)) n++
-  return n
 }

@@ -1,14 +1,10 @@
 import {
   ErrorCodes,
-  exclusively,
-  Mutex,
   packHashes,
   randomBytes,
   toBase64Url,
-  unpackHashes,
   WeftError,
   type AppendResult,
-  type ChangeHash,
   type ChangeStore,
   type EntryEnvelope,
   type KeyValueStore,
@@ -16,28 +12,11 @@ import {
 } from '@weft/core/backend'
 import type { TenantQuota } from './ServerOptions.ts'
 import type { TenantStores } from './TenantStores.ts'
-import {
-  decodeState,
-  encodeState,
-  holdKey,
-  measure,
-  NAMES_IN_RECORD,
-  overQuota,
-  readLegacy,
-  stateKey,
-  usedBy,
-  type Usage,
-  type UsageState,
-} from './usageRecords.ts'
+import { holdKey, measure, NAMES_IN_RECORD, overQuota, usedBy, type Usage } from './usageRecords.ts'
+import { HOLD_TIMEOUT_MS, UsageSteps } from './UsageSteps.ts'
 
 export type { Usage } from './usageRecords.ts'
-
-/**
- * How long a hold of another process may stand before it is taken for the hold of a process that
- * died mid-append and settled by what the store holds. Far longer than any append takes, and than
- * the clocks of a cluster's processes disagree.
- */
-export const HOLD_TIMEOUT_MS = 10 * 60_000
+export { HOLD_TIMEOUT_MS }
 
 /** How long a push that does not fit waits for the holds of other appends under way to settle. */
 const WAIT_FOR_HOLDS_MS = 5_000
@@ -63,19 +42,17 @@ export class UsageLedger {
   readonly #kv: KeyValueStore
   readonly #stores: TenantStores
   readonly #log: (message: string, error?: unknown) => void
-  /** Single process only: each tenant's state as last written. Shared, every step reads it. */
-  readonly #cache = new Map<string, UsageState>()
   readonly #known = new Map<string, Set<string>>()
-  readonly #locks = new Map<string, { mutex: Mutex; users: number }>()
   /** Holds of appends under way in this process, which no load settles. */
   readonly #mine = new Set<string>()
-  readonly #queued = new Map<string, QueuedStep[]>()
-  #shared = false
+  /** Each tenant's state, read and written under its lock. */
+  readonly #steps: UsageSteps
 
   constructor(kv: KeyValueStore, stores: TenantStores, log: (message: string, error?: unknown) => void = () => {}) {
     this.#kv = kv
     this.#stores = stores
     this.#log = log
+    this.#steps = new UsageSteps({ kv, stores, mine: this.#mine })
   }
 
   /**
@@ -84,13 +61,12 @@ export class UsageLedger {
    * processes a tenant pushes through.
    */
   share(): void {
-    this.#shared = true
-    this.#cache.clear()
+    this.#steps.share()
   }
 
   /** The tenant's use now, across its databases (holds of appends under way included). */
   usage(tenant: string): Promise<Usage & { databases: number }> {
-    return this.#step(tenant, (state) => ({ ...usedBy(state), databases: state.dbs.size }))
+    return this.#steps.step(tenant, (state) => ({ ...usedBy(state), databases: state.dbs.size }))
   }
 
   /**
@@ -99,7 +75,7 @@ export class UsageLedger {
    */
   async open(tenant: string, db: string, quota: TenantQuota): Promise<ChangeStore> {
     if (this.#known.get(tenant)?.has(db)) return this.#stores.open(tenant, db)
-    await this.#step(tenant, async (state, changed) => {
+    await this.#steps.step(tenant, async (state, changed) => {
       if (!state.dbs.has(db)) {
         if (state.dbs.size >= quota.maxDatabasesPerTenant) {
           throw new WeftError(
@@ -162,7 +138,7 @@ export class UsageLedger {
       ).catch((err: unknown) => {
         // The entries are stored and the hold names them: the next load settles it from the store.
         this.#log(`could not record the storage use of ${tenant}/${db}`, err)
-        this.#cache.delete(tenant)
+        this.#steps.uncache(tenant)
       })
       return { added: r.added, existing: [...existing, ...r.existing], rejected: [...r.rejected, ...refused] }
     } finally {
@@ -172,7 +148,7 @@ export class UsageLedger {
 
   /** Drops what is cached of `tenant` after its records were erased (the tenant was deleted). */
   forget(tenant: string): void {
-    this.#cache.delete(tenant)
+    this.#steps.uncache(tenant)
     this.#known.delete(tenant)
   }
 
@@ -201,7 +177,7 @@ export class UsageLedger {
 
   /** Whether any of the holds `ids` still stands. */
   #holding(tenant: string, ids: readonly string[]): Promise<boolean> {
-    return this.#step(tenant, (state) => ids.some((id) => state.holds.has(id)))
+    return this.#steps.step(tenant, (state) => ids.some((id) => state.holds.has(id)))
   }
 
   #reserve(
@@ -212,7 +188,7 @@ export class UsageLedger {
     quota: TenantQuota,
     mayWait: boolean,
   ): Promise<{ admitted: EntryEnvelope[]; refused: RejectedEntry[]; waitFor?: string[] }> {
-    return this.#step(tenant, (state, changed) => {
+    return this.#steps.step(tenant, (state, changed) => {
       const used = usedBy(state)
       const admitted: EntryEnvelope[] = []
       const refused: RejectedEntry[] = []
@@ -246,7 +222,7 @@ export class UsageLedger {
    * `apart`: its names were written in a record of their own, deleted after.
    */
   async #settle(tenant: string, id: string, added: readonly number[], apart: boolean): Promise<void> {
-    await this.#step(tenant, (state, changed) => {
+    await this.#steps.step(tenant, (state, changed) => {
       const hold = state.holds.get(id)
       if (!hold) return
       state.holds.delete(id)
@@ -275,126 +251,7 @@ export class UsageLedger {
       )
     } catch (err) {
       this.#log(`could not settle the storage use of ${tenant} after a failed append`, err)
-      this.#cache.delete(tenant)
+      this.#steps.uncache(tenant)
     }
   }
-
-  /** The tenant's state, read (or, single process, cached), with the holds of dead appends settled. */
-  async #load(tenant: string): Promise<UsageState> {
-    const cached = this.#shared ? undefined : this.#cache.get(tenant)
-    if (cached) return cached
-    const raw = await this.#kv.get(stateKey(tenant))
-    const state = raw ? decodeState(raw) : await this.#fromLegacy(tenant)
-    const now = Date.now()
-    const dead = [...state.holds].filter(
-      ([id, h]) => !this.#mine.has(id) && (!this.#shared || now - h.at > HOLD_TIMEOUT_MS),
-    )
-    for (const [id, hold] of dead) {
-      const names = hold.names ?? (await this.#kv.get(holdKey(tenant, id)))
-      // No hashes written: the process died before its append began.
-      const stored = names ? await storedOf(await this.#stores.open(tenant, hold.db), unpackHashes(names)) : []
-      const usage = state.dbs.get(hold.db) ?? { bytes: 0, entries: 0 }
-      for (const size of stored) usage.bytes += size
-      usage.entries += stored.length
-      state.dbs.set(hold.db, usage)
-      state.holds.delete(id)
-    }
-    if (dead.length || !raw) await this.#save(tenant, state)
-    for (const [id, hold] of dead) if (!hold.names) await this.#kv.delete(holdKey(tenant, id))
-    if (!this.#shared) this.#cache.set(tenant, state)
-    return state
-  }
-
-  /** The state from the per-database records of an earlier version (moved into the one record by the caller, then deleted). */
-  async #fromLegacy(tenant: string): Promise<UsageState> {
-    const state: UsageState = { dbs: new Map(), holds: new Map() }
-    const legacy = await readLegacy(this.#kv, tenant)
-    for (const { db, usage, pending } of legacy) {
-      if (pending) {
-        const stored = await storedOf(await this.#stores.open(tenant, db), unpackHashes(pending))
-        for (const size of stored) usage.bytes += size
-        usage.entries += stored.length
-      }
-      state.dbs.set(db, usage)
-    }
-    if (legacy.length) {
-      await this.#save(tenant, state)
-      for (const { key } of legacy) await this.#kv.delete(key)
-    }
-    return state
-  }
-
-  async #save(tenant: string, state: UsageState): Promise<void> {
-    try {
-      await this.#kv.put(stateKey(tenant), encodeState(state))
-    } catch (err) {
-      this.#cache.delete(tenant) // what is cached may be ahead of the record now
-      throw err
-    }
-  }
-
-  /**
-   * Runs `fn` on the tenant's state under its lock. Steps asked for while one runs or waits for the
-   * lock are run together, in order, on one read of the state and one write (when any of them
-   * `changed` it): under load, pushes of a tenant share the lock instead of queueing on it one by one.
-   */
-  #step<T>(tenant: string, fn: (state: UsageState, changed: () => void) => T | Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let queue = this.#queued.get(tenant)
-      if (!queue) {
-        this.#queued.set(tenant, (queue = []))
-        void this.#locked(tenant, () => this.#runSteps(tenant)).catch(() => {})
-      }
-      queue.push({ fn, resolve, reject } as QueuedStep)
-    })
-  }
-
-  async #runSteps(tenant: string): Promise<void> {
-    const steps = this.#queued.get(tenant) ?? []
-    this.#queued.delete(tenant)
-    const settle: (() => void)[] = []
-    try {
-      const state = await this.#load(tenant)
-      let dirty = false
-      for (const step of steps) {
-        try {
-          const r = await step.fn(state, () => (dirty = true))
-          settle.push(() => step.resolve(r))
-        } catch (err) {
-          settle.push(() => step.reject(err))
-        }
-      }
-      if (dirty) await this.#save(tenant, state)
-    } catch (err) {
-      for (const step of steps) step.reject(err)
-      return
-    }
-    for (const s of settle) s()
-  }
-
-  /** Runs `fn` after every earlier step for the same tenant in this process, holding the tenant's lock in all of them when shared. */
-  #locked<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
-    let lock = this.#locks.get(tenant)
-    if (!lock) this.#locks.set(tenant, (lock = { mutex: new Mutex(), users: 0 }))
-    lock.users++
-    const held = lock
-    const run = this.#shared ? () => exclusively(this.#kv, `usage/${tenant}`, fn) : fn
-    return held.mutex.run(run).finally(() => {
-      if (--held.users === 0 && this.#locks.get(tenant) === held) this.#locks.delete(tenant)
-    })
-  }
-}
-
-/** A step waiting for its tenant's lock. */
-interface QueuedStep {
-  readonly fn: (state: UsageState, changed: () => void) => unknown
-  readonly resolve: (value: unknown) => void
-  readonly reject: (reason: unknown) => void
-}
-
-/** The sizes of those of `hashes` the store holds. */
-async function storedOf(store: ChangeStore, hashes: ChangeHash[]): Promise<number[]> {
-  const held = await store.has(hashes)
-  const kept = hashes.filter((_, i) => held[i])
-  return (await store.getChanges(kept)).map((e) => e.bytes.length)
 }
