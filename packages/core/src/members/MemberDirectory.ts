@@ -1,14 +1,15 @@
 import { bytesEqual, toBase64Url, toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
-import { openSealedKeyVersions, sealKeyVersions, type KeyBag } from '../keys/index.ts'
+import { sealKeyVersions, type KeyBag } from '../keys/index.ts'
 import { Mutex, type ChangeStore } from '../store/index.ts'
 import type { DeviceTrust, Identity, TrustPolicy } from '../tenant/index.ts'
-import { asKeyId, type ChangeHash, type Cursor, type TenantId } from '../types.ts'
-import { appendRecord, readRecords } from './directoryEntries.ts'
+import type { ChangeHash, TenantId } from '../types.ts'
+import { appendRecord } from './directoryEntries.ts'
+import { DirectoryReader } from './DirectoryReader.ts'
 import { entriesByDevice } from './entriesByDevice.ts'
-import { compareRecords, foldDirectory, type DirectoryState } from './foldDirectory.ts'
-import { createMemberRecord, verifyMemberRecord, type DirectoryOp, type VerifiedRecord } from './MemberRecord.ts'
+import type { DirectoryState } from './foldDirectory.ts'
+import { createMemberRecord, type DirectoryOp } from './MemberRecord.ts'
 import { canWrite, isRole, type Role } from './roles.ts'
 
 /** What the directory needs from its tenant. */
@@ -56,15 +57,6 @@ export interface DirectoryReport {
   readonly locked: number
 }
 
-const EMPTY: DirectoryState = {
-  users: new Map(),
-  devices: new Map(),
-  joinIds: new Set(),
-  keyRecords: [],
-  refused: [],
-  lamport: 0,
-}
-
 /**
  * A tenant's directory of users and devices (`tenant.members`): signed records in the database
  * `_directory`, folded the same way on every device. Only a device of an admin changes it; every
@@ -74,21 +66,15 @@ const EMPTY: DirectoryState = {
 export class MemberDirectory {
   readonly #host: MembersHost
   readonly #lock = new Mutex()
-  readonly #records = new Map<string, VerifiedRecord>()
-  /** The signed form of each record in {@link MemberDirectory.#records}, by id. */
-  readonly #signed = new Map<string, string>()
-  readonly #malformed: { id: string; error: WeftError }[] = []
-  #locked = new Set<ChangeHash>()
-  #state: DirectoryState = EMPTY
+  readonly #reader: DirectoryReader
   #store: ChangeStore | undefined
-  #cursor: Cursor | null = null
   #loading: Promise<void> | undefined
-  #usedKeyRecords = new Set<string>()
   readonly #unsubscribe: (() => void)[] = []
 
   /** @internal Use `tenant.members`. */
   constructor(host: MembersHost) {
     this.#host = host
+    this.#reader = new DirectoryReader(host)
   }
 
   /** @internal Reads the directory and puts its device trust in force; once per tenant. */
@@ -100,7 +86,9 @@ export class MemberDirectory {
       // Records that arrive later (a sync) or become readable (a key) apply by themselves.
       this.#unsubscribe.push(
         store.subscribe(() => void this.refresh().catch(() => undefined)),
-        this.#host.keyBag.subscribe(() => void (this.#locked.size ? this.refresh().catch(() => undefined) : undefined)),
+        this.#host.keyBag.subscribe(
+          () => void (this.#reader.lockedCount ? this.refresh().catch(() => undefined) : undefined),
+        ),
       )
     })())
   }
@@ -115,45 +103,12 @@ export class MemberDirectory {
       this.#store = store
       // Keys a record hands this device may open entries that were locked: read those again.
       for (let round = 0; round < 1_000; round++) {
-        const before = this.#locked.size
-        const keysAdded = await this.#readNew(store)
-        if (!keysAdded || this.#locked.size === 0 || this.#locked.size >= before) break
+        const before = this.#reader.lockedCount
+        const keysAdded = await this.#reader.readNew(store)
+        if (!keysAdded || this.#reader.lockedCount === 0 || this.#reader.lockedCount >= before) break
       }
-      return { refused: [...this.#malformed, ...this.#state.refused], locked: this.#locked.size }
+      return this.#reader.report()
     })
-  }
-
-  /** Reads new and locked entries, folds, installs; true when a record handed this device keys. */
-  async #readNew(store: ChangeStore): Promise<boolean> {
-    const hashes: ChangeHash[] = [...this.#locked]
-    for (;;) {
-      const page = await store.scan(this.#cursor, { limit: 2_000 })
-      if (page.reset) {
-        this.#records.clear()
-        this.#signed.clear()
-      }
-      hashes.push(...page.entries.map((e) => e.hash))
-      this.#cursor = page.cursor
-      if (page.done) break
-    }
-    const { records, locked } = await readRecords(store, hashes, this.#host.keyBag, this.#host.tenantId)
-    this.#locked = new Set(locked)
-    let changed = false
-    for (const raw of records) {
-      try {
-        const r = verifyMemberRecord(raw, this.#host.tenantId)
-        if (!this.#records.has(r.id)) {
-          this.#records.set(r.id, r)
-          this.#signed.set(r.id, raw as string)
-          changed = true
-        }
-      } catch (err) {
-        this.#malformed.push({ id: `malformed-${this.#malformed.length}`, error: err as WeftError })
-      }
-    }
-    return changed || this.#state === EMPTY
-      ? this.#install(foldDirectory(this.#host.root, this.#records.values()))
-      : false
   }
 
   /** @internal Stops following the directory store and the key bag (the tenant closes). */
@@ -165,12 +120,12 @@ export class MemberDirectory {
   async list(): Promise<MemberInfo[]> {
     await this.load()
     const me = toBase64Url(this.#host.identity.signing.publicKey)
-    return [...this.#state.users.values()].map((u) => ({
+    return [...this.#reader.state.users.values()].map((u) => ({
       userId: u.id,
       name: u.name,
       role: u.role,
       removed: u.removed,
-      devices: [...this.#state.devices.values()]
+      devices: [...this.#reader.state.devices.values()]
         .filter((d) => d.userId === u.id)
         .map((d) => ({ deviceId: d.id, removed: d.removed, self: d.id === me })),
     }))
@@ -179,8 +134,8 @@ export class MemberDirectory {
   /** This device's user and role, or undefined before the device is in the directory. */
   async self(): Promise<{ userId: string; role: Role; deviceId: string } | undefined> {
     await this.load()
-    const d = this.#state.devices.get(toBase64Url(this.#host.identity.signing.publicKey))
-    const u = d && this.#state.users.get(d.userId)
+    const d = this.#reader.state.devices.get(toBase64Url(this.#host.identity.signing.publicKey))
+    const u = d && this.#reader.state.users.get(d.userId)
     return d && u && !d.removed && !u.removed ? { userId: u.id, role: u.role, deviceId: d.id } : undefined
   }
 
@@ -260,22 +215,18 @@ export class MemberDirectory {
     // Loads the directory if nothing has started to. A load under way is not awaited: it may be
     // waiting for the very server connection that asks (a directory store on that server).
     if (!this.#loading) await this.load()
-    const refused = new Set(this.#state.refused.map((r) => r.id))
-    return [...this.#records.values()]
-      .filter((r) => r.op !== 'keys' && !refused.has(r.id))
-      .sort(compareRecords)
-      .map((r) => this.#signed.get(r.id)!)
+    return this.#reader.membershipRecords()
   }
 
   /** @internal The directory as folded now. */
   get state(): DirectoryState {
-    return this.#state
+    return this.#reader.state
   }
 
   /** @internal Checks this device may change the directory; writes the genesis first if it is the root. */
   async requireAdmin(): Promise<DirectoryState> {
     await this.load()
-    if (this.#state.devices.size === 0 && bytesEqual(this.#host.identity.signing.publicKey, this.#host.root)) {
+    if (this.#reader.state.devices.size === 0 && bytesEqual(this.#host.identity.signing.publicKey, this.#host.root)) {
       await this.#write({
         op: 'genesis',
         userId: toHex(randomBytes(16)),
@@ -284,11 +235,11 @@ export class MemberDirectory {
       })
       await this.#host.directoryStarted()
     }
-    const d = this.#state.devices.get(toBase64Url(this.#host.identity.signing.publicKey))
-    if (!d || d.removed || this.#state.users.get(d.userId)?.role !== 'admin') {
+    const d = this.#reader.state.devices.get(toBase64Url(this.#host.identity.signing.publicKey))
+    if (!d || d.removed || this.#reader.state.users.get(d.userId)?.role !== 'admin') {
       throw new WeftError(ErrorCodes.NOT_ADMIN, 'only a device of an admin may change the tenant directory')
     }
-    return this.#state
+    return this.#reader.state
   }
 
   async #change(make: (state: DirectoryState) => Promise<DirectoryOp>): Promise<void> {
@@ -300,7 +251,7 @@ export class MemberDirectory {
     const { identity, tenantId, keyBag } = this.#host
     const record = createMemberRecord(
       op,
-      { tenant: tenantId, lamport: this.#state.lamport + 1, nonce: randomBytes(16) },
+      { tenant: tenantId, lamport: this.#reader.state.lamport + 1, nonce: randomBytes(16) },
       identity.signing,
     )
     await appendRecord(this.#store ?? (await this.#host.openDirectoryStore()), record, {
@@ -323,7 +274,7 @@ export class MemberDirectory {
     for (const id of await this.#host.ownKeyIds()) await keyBag.rotateKey(id)
     const me = toBase64Url(identity.signing.publicKey)
     const sealed: [string, Uint8Array[]][] = []
-    for (const d of this.#state.devices.values()) {
+    for (const d of this.#reader.state.devices.values()) {
       if (d.removed || d.id === me) continue
       sealed.push([
         d.id,
@@ -341,7 +292,7 @@ export class MemberDirectory {
     const found = await entriesByDevice(await this.#host.databaseStores(), new Set(deviceIds))
     return [...found].map(([id, hashes]) => [
       id,
-      hashes.filter((h) => allows(this.#state.devices.get(id)?.trust, h) === (which === 'trusted')),
+      hashes.filter((h) => allows(this.#reader.state.devices.get(id)?.trust, h) === (which === 'trusted')),
     ])
   }
 
@@ -353,40 +304,6 @@ export class MemberDirectory {
     const user = state.users.get(userId)
     if (!user || user.removed) throw new WeftError(ErrorCodes.MEMBER_NOT_FOUND, `no user ${userId} in the directory`)
     return user
-  }
-
-  async #install(state: DirectoryState): Promise<boolean> {
-    this.#state = state
-    let keysAdded = false
-    const me = toBase64Url(this.#host.identity.signing.publicKey)
-    for (const r of state.keyRecords) {
-      if (r.op !== 'keys' || this.#usedKeyRecords.has(r.id)) continue
-      this.#usedKeyRecords.add(r.id)
-      for (const [device, blobs] of r.sealed) {
-        if (device !== me) continue
-        for (const blob of blobs) {
-          try {
-            const opened = openSealedKeyVersions(blob, this.#host.identity.box)
-            await this.#host.keyBag.addVersions(asKeyId(opened.keyId), opened.versions)
-            keysAdded = true
-          } catch {
-            // A hand-off this device cannot use (another key under the same name): skipped.
-          }
-        }
-      }
-    }
-    if (state.devices.size === 0) return keysAdded
-    const trusts = new Map<string, DeviceTrust>()
-    for (const d of state.devices.values()) {
-      const role = state.users.get(d.userId)?.role
-      trusts.set(
-        d.id,
-        role && canWrite(role) ? d.trust : d.trust.mode === 'only' ? d.trust : { mode: 'only', hashes: new Set() },
-      )
-    }
-    this.#host.trust.setDevices(trusts)
-    await this.#host.trustChanged()
-    return keysAdded
   }
 }
 

@@ -1,14 +1,9 @@
 import type { Database } from '../db/index.ts'
-import { ErrorCodes, WeftError } from '../errors.ts'
+import type { WeftError } from '../errors.ts'
 import { initialSyncState, storeOf, type SyncState, type SyncStateStore, type SyncTarget } from '../sync/index.ts'
 import type { DbLink } from '../tenant/index.ts'
-import { asDbName, type DbName } from '../types.ts'
-import type {
-  RelationshipStateStore,
-  SavedDatabaseState,
-  SavedRelationship,
-  SyncErrorInfo,
-} from './RelationshipStateStore.ts'
+import type { DbName } from '../types.ts'
+import type { RelationshipStateStore, SavedRelationship, SyncErrorInfo } from './RelationshipStateStore.ts'
 import type {
   DatabaseSyncStatus,
   RelationshipDatabase,
@@ -17,7 +12,9 @@ import type {
   TransferLag,
 } from './status.ts'
 import type { ChangeStore } from '../store/index.ts'
+import { DatabaseCounters } from './DatabaseCounters.ts'
 import { environmentOf } from './environmentOf.ts'
+import { relationshipLinks } from './relationshipLinks.ts'
 import { transferDue } from './transferDue.ts'
 import type { LocalSyncPeer, SyncDirection, SyncPeer, SyncRequest, Transfer } from './SyncPeer.ts'
 
@@ -43,15 +40,6 @@ export interface OpenLink {
   readonly remote: SyncTarget
 }
 
-interface DbCounters {
-  lastSyncAt: number | null
-  lastError: SyncErrorInfo | null
-  sent: number
-  received: number
-  lastSent: number
-  lastReceived: number
-}
-
 /** What a relationship is: its peers, databases and options. */
 interface RelationshipDefinition {
   readonly id: string
@@ -61,8 +49,6 @@ interface RelationshipDefinition {
   readonly options: RelationshipOptions
   readonly direction: SyncDirection
 }
-
-const DB_NAME = /^[^\u0000-\u001f/]{1,128}$/
 
 /**
  * A relationship's definition and live state: transfers and their cursors, counters, failures,
@@ -84,7 +70,7 @@ export class Relationship {
   syncing = false
   /** The round running or queued now. */
   inFlight: Promise<unknown> | undefined
-  readonly #counters = new Map<DbName, DbCounters>()
+  readonly #counters: DatabaseCounters
   readonly #syncStates: SyncStateStore
   readonly #saved: RelationshipStateStore
   #open: Promise<OpenLink[]> | undefined
@@ -115,17 +101,9 @@ export class Relationship {
     this.lastError = saved?.lastError ?? null
     this.nextRunAt = now
     this.#persistNeeded = saved === undefined
+    this.#counters = new DatabaseCounters(this.links, saved)
     const plans: TransferPlan[] = []
     for (const link of this.links) {
-      const c = saved?.databases[link.local]
-      this.#counters.set(link.local, {
-        lastSyncAt: c?.lastSyncAt ?? null,
-        lastError: c?.lastError ?? null,
-        sent: c?.sent ?? 0,
-        received: c?.received ?? 0,
-        lastSent: 0,
-        lastReceived: 0,
-      })
       for (const direction of ['push', 'pull'] as const) {
         if (this.direction !== 'both' && this.direction !== direction) continue
         const localEnd = { tenant: this.local.id, db: link.local }
@@ -154,15 +132,7 @@ export class Relationship {
     options: RelationshipOptions,
     defaults: { direction: SyncDirection; now: number },
   ): Promise<Relationship> {
-    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
-      throw invalid('relationship ids are 1-256 characters')
-    if (local.id === partner.id) throw invalid('a relationship needs two different tenants')
-    if (!Array.isArray(dbIds) || dbIds.length === 0) throw invalid('a relationship needs at least one database')
-    if (options.attachments !== undefined && options.attachments !== 'eager' && options.attachments !== 'lazy')
-      throw invalid(`attachments is 'eager' or 'lazy'`)
-    const links = dbIds.map(toLink)
-    if (new Set(links.map((l) => l.local)).size !== links.length)
-      throw invalid('a local database appears twice in one relationship')
+    const links = relationshipLinks(id, local, partner, dbIds, options)
     const [syncStates, saved] = await Promise.all([local.syncStates(), local.relationshipStates()])
     let state = await saved.get(id)
     if (state && state.partner !== partner.id) state = undefined
@@ -271,7 +241,7 @@ export class Relationship {
   /** Books a round that found nothing new. */
   idle(now: number): void {
     for (const plan of this.plans) plan.dirty = false
-    for (const c of this.#counters.values()) c.lastSyncAt = now
+    this.#counters.idle(now)
     this.lastSyncAt = now
   }
 
@@ -295,29 +265,7 @@ export class Relationship {
 
   /** Books a successful round: per database, what moved. */
   succeeded(now: number, moved: ReadonlyMap<TransferPlan, number>): void {
-    const touched = new Set<DbName>()
-    for (const [plan, sent] of moved) {
-      if (sent === 0) continue
-      const c = this.#counters.get(plan.link.local)!
-      if (!touched.has(plan.link.local)) {
-        touched.add(plan.link.local)
-        c.lastSent = 0
-        c.lastReceived = 0
-      }
-      if (plan.direction === 'push') {
-        c.sent += sent
-        c.lastSent += sent
-      } else {
-        c.received += sent
-        c.lastReceived += sent
-      }
-    }
-    for (const c of this.#counters.values()) {
-      if (c.lastError) this.#persistNeeded = true
-      c.lastSyncAt = now
-      c.lastError = null
-    }
-    if (touched.size || this.failures || this.lastError) this.#persistNeeded = true
+    if (this.#counters.succeeded(now, moved) || this.failures || this.lastError) this.#persistNeeded = true
     this.failures = 0
     this.lastError = null
     this.lastSyncAt = now
@@ -328,7 +276,7 @@ export class Relationship {
     const info: SyncErrorInfo = { code: error.code, message: error.message, at: now }
     this.failures++
     this.lastError = info
-    for (const [name, c] of this.#counters) if (db === undefined || db === name) c.lastError = info
+    this.#counters.failed(info, db)
     for (const plan of this.plans) if (db === undefined || plan.link.local === db) plan.dirty = true
     this.#persistNeeded = true
   }
@@ -342,9 +290,7 @@ export class Relationship {
   async persist(): Promise<void> {
     if (!this.#persistNeeded) return
     this.#persistNeeded = false
-    const databases: Record<string, SavedDatabaseState> = {}
-    for (const [name, c] of this.#counters)
-      databases[name] = { lastSyncAt: c.lastSyncAt, lastError: c.lastError, sent: c.sent, received: c.received }
+    const databases = this.#counters.saved()
     await this.#saved.put(this.id, {
       v: 1,
       partner: this.partner.id,
@@ -370,21 +316,7 @@ export class Relationship {
   }
 
   status(): RelationshipStatus {
-    const databases: DatabaseSyncStatus[] = this.links.map((link) => {
-      const c = this.#counters.get(link.local)!
-      const plans = this.plans.filter((p) => p.link === link)
-      return {
-        db: link.local,
-        remoteDb: link.remote,
-        lastSyncAt: c.lastSyncAt,
-        lastError: c.lastError,
-        sent: c.sent,
-        received: c.received,
-        lastSent: c.lastSent,
-        lastReceived: c.lastReceived,
-        upToDate: c.lastError === null && c.lastSyncAt !== null && plans.every((p) => !p.dirty),
-      }
-    })
+    const databases: DatabaseSyncStatus[] = this.links.map((link) => this.#counters.status(link, this.plans))
     return {
       id: this.id,
       localTenant: this.local.id,
@@ -404,15 +336,4 @@ export class Relationship {
 
 function cursorKey(id: string, link: DbLink, direction: 'push' | 'pull'): string {
   return `rel/${encodeURIComponent(id)}/${encodeURIComponent(link.local)}/${encodeURIComponent(link.remote)}/${direction}`
-}
-
-function toLink(spec: RelationshipDatabase): DbLink {
-  const link = typeof spec === 'string' ? { local: spec, remote: spec } : spec
-  if (!link || !DB_NAME.test(link.local) || !DB_NAME.test(link.remote))
-    throw invalid('database names are 1-128 characters without / or control characters')
-  return { local: asDbName(link.local), remote: asDbName(link.remote) }
-}
-
-function invalid(message: string): WeftError {
-  return new WeftError(ErrorCodes.INVALID_ARGUMENT, message)
 }
