@@ -1,5 +1,4 @@
 import {
-  asChangeHash,
   BaseChangeStore,
   ErrorCodes,
   packHashes,
@@ -16,7 +15,6 @@ import {
   type RangeFingerprint,
   type ReconcileResult,
   type ReconcileSource,
-  type RejectedEntry,
   type ScanItem,
   type ScanPage,
   type StoreHead,
@@ -29,11 +27,12 @@ import {
   type BackoffOptions,
   type VouchClaim,
 } from '@weft/core/backend'
-import { DIRECTORY_DB } from '@weft/core'
-import type { Bodies, WireEntry } from '@weft/protocol'
+import { chunks } from './chunks.ts'
 import { FedEntries } from './FedEntries.ts'
 import { RemoteFeed, type LiveFeedState } from './RemoteFeed.ts'
 import type { ServerConnection } from './ServerConnection.ts'
+import { ServerPush } from './ServerPush.ts'
+import { serverOrder, type Ordered } from './serverOrder.ts'
 import { verifyServedEntries } from './verifyServedEntries.ts'
 import { webSocketOf, type WebSocketConstructor } from './webSocket.ts'
 
@@ -59,9 +58,6 @@ export interface RemoteLiveOptions {
 
 /** Hashes per `get` request (fewer when the server takes fewer): an answer is cut short past `maxResponseBytes` anyway. */
 const GET_HASHES = 500
-
-/** Bytes of entries per push request, well under the default body limit. */
-const PUSH_BYTES = 4 * 1024 * 1024
 
 /**
  * One database on a Weft server, as a {@link ChangeStore}: `db.pullChangesFrom(remote)`,
@@ -93,8 +89,8 @@ export class RemoteChangeStore extends BaseChangeStore {
    * its own before each push (a sync has asked the server already, to find what to send).
    */
   protected override readonly _dedupesOnAppend = true
-  /** What the server said of entries it did not add, for `appendMany` to report. */
-  readonly #outcome = new Map<string, { existing: true } | { existing: false; error: WeftError }>()
+  /** Pushes to the server, and what the server said of entries it did not add, for `appendMany` to report. */
+  readonly #push: ServerPush
 
   readonly #limits: EntryLimits | undefined
   readonly #feed: RemoteFeed | undefined
@@ -107,6 +103,7 @@ export class RemoteChangeStore extends BaseChangeStore {
     super(options)
     this.connection = options.connection
     this.db = options.db
+    this.#push = new ServerPush(options.connection, options.db)
     this.#limits = options.limits
     if (options.live) {
       const webSocket = webSocketOf(options.live.webSocket)
@@ -188,16 +185,7 @@ export class RemoteChangeStore extends BaseChangeStore {
    */
   override async appendMany(entries: Iterable<EntryEnvelope>): Promise<AppendResult> {
     const r = await super.appendMany(entries)
-    if (this.#outcome.size === 0) return r
-    const existing: ChangeHash[] = []
-    const rejected: RejectedEntry[] = [...r.rejected]
-    for (const h of r.existing) {
-      const o = this.#outcome.get(h)
-      this.#outcome.delete(h)
-      if (o && !o.existing) rejected.push({ hash: h, error: o.error })
-      else existing.push(h)
-    }
-    return { added: r.added, existing, rejected }
+    return this.#push.report(r)
   }
 
   /** Reconciles this database with `local` (any store or hash set): what each side lacks. */
@@ -231,7 +219,7 @@ export class RemoteChangeStore extends BaseChangeStore {
     const size = this.connection.limits.maxHashesPerRequest
     for (let attempt = 0; ; attempt++) {
       const runs: Ordered[] = []
-      for (const chunk of chunks(hashes, size)) runs.push(await this.#order(chunk))
+      for (const chunk of chunks(hashes, size)) runs.push(await serverOrder(this.connection, this.db, chunk))
       if (runs.length <= 1) return runs[0]?.hashes ?? []
       // Merged only when every answer numbers its hashes in one epoch; a store that started over
       // between them is asked again (once), else the runs are taken as they are.
@@ -242,32 +230,6 @@ export class RemoteChangeStore extends BaseChangeStore {
       }
       if (attempt > 0 || runs.some((r) => !r.seqs)) return runs.flatMap((r) => r.hashes)
     }
-  }
-
-  async #order(hashes: readonly ChangeHash[]): Promise<Ordered> {
-    const found: ChangeHash[] = []
-    const seqs: number[] = []
-    let numbered = true
-    let wanted = hashes
-    let epoch = ''
-    for (let since: Cursor | null = null; wanted.length;) {
-      const r: Bodies['order']['res'] = await this.connection.db(this.db, 'order', {
-        hashes: packHashes(wanted),
-        since,
-      })
-      if (since && r.cursor.epoch !== since.epoch) return this.#order(hashes) // the server's store started over
-      epoch = r.cursor.epoch
-      const got = unpackHashes(r.hashes)
-      found.push(...got)
-      if (Array.isArray(r.seqs) && r.seqs.length === got.length && r.seqs.every(Number.isSafeInteger))
-        seqs.push(...r.seqs)
-      else numbered = false
-      if (r.done) break
-      const seen = new Set<string>(got)
-      wanted = wanted.filter((h) => !seen.has(h))
-      since = r.cursor
-    }
-    return numbered ? { hashes: found, seqs, epoch } : { hashes: found, epoch }
   }
 
   /** One request: the server's page after `since` (its epoch decides whether it starts over). */
@@ -284,31 +246,14 @@ export class RemoteChangeStore extends BaseChangeStore {
   }
 
   /** Sends entries that a local store already verified, in batches; the server verifies each again. */
-  async relay(entries: readonly EntryEnvelope[]): Promise<AppendResult> {
-    const added: ChangeHash[] = []
-    const existing: ChangeHash[] = []
-    const rejected: RejectedEntry[] = []
-    for (const batch of batches(entries, this.connection.limits.maxEntriesPerRequest, PUSH_BYTES)) {
-      const { results } = await this.connection.db(this.db, 'push', { entries: batch.map(wire) })
-      for (const r of results) {
-        const h = asChangeHash(r.hash)
-        if (r.status === 'added') added.push(h)
-        else if (r.status === 'existing') existing.push(h)
-        else if (r.status === 'rejected')
-          rejected.push({ hash: h, error: new WeftError(r.code as WeftError['code'], r.message) })
-      }
-    }
-    // New directory entries: the server also gets the directory's plaintext signed records, so it
-    // admits (and stops admitting) the devices they name now, not at the next sign-in.
-    if (this.db === DIRECTORY_DB && added.length) await this.connection.syncDirectory().catch(() => undefined)
-    return { added, existing, rejected }
+  relay(entries: readonly EntryEnvelope[]): Promise<AppendResult> {
+    return this.#push.relay(entries)
   }
 
   /** The server's answer decides: only what it added is reported added (and heard by listeners). */
   protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<ChangeHash[]> {
     const r = await this.relay(entries)
-    for (const h of r.existing) this.#outcome.set(h, { existing: true })
-    for (const { hash, error } of r.rejected) this.#outcome.set(hash, { existing: false, error })
+    this.#push.remember(r)
     return r.added
   }
 
@@ -387,33 +332,4 @@ export class RemoteChangeStore extends BaseChangeStore {
   protected async _close(): Promise<void> {
     this.#stopFeed()
   }
-}
-
-const wire = (e: EntryEnvelope): WireEntry => ({ hash: e.hash, bytes: e.bytes })
-
-function* chunks<T>(xs: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < xs.length; i += size) yield xs.slice(i, i + size)
-}
-
-/** Hashes in a server's arrival order, with their arrival numbers in `epoch` when it named them. */
-interface Ordered {
-  readonly hashes: ChangeHash[]
-  readonly seqs?: number[]
-  readonly epoch: string
-}
-
-/** Splits entries into batches of at most `count` entries and about `bytes` bytes. */
-function* batches(entries: readonly EntryEnvelope[], count: number, bytes: number): Generator<EntryEnvelope[]> {
-  let batch: EntryEnvelope[] = []
-  let size = 0
-  for (const e of entries) {
-    if (batch.length && (batch.length >= count || size + e.bytes.length > bytes)) {
-      yield batch
-      batch = []
-      size = 0
-    }
-    batch.push(e)
-    size += e.bytes.length + 80
-  }
-  if (batch.length) yield batch
 }

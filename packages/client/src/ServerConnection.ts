@@ -4,8 +4,6 @@ import {
   decodeAnswer,
   MAX_ANSWER_BYTES,
   encodeBody,
-  MAX_DIRECTORY_RECORDS_PER_REQUEST,
-  MAX_PRE_AUTH_BODY_BYTES,
   MSGPACK_TYPE,
   serverOrigin,
   signChallenge,
@@ -14,9 +12,11 @@ import {
   type MailBodies,
   type MailOp,
   type ProtocolLimits,
-  type ServerIdentity,
 } from '@weft/protocol'
+import { DirectoryHandoff } from './DirectoryHandoff.ts'
+import { errorFrom } from './errorFrom.ts'
 import { readAnswer } from './readAnswer.ts'
+import { ServerIdentityCheck } from './ServerIdentityCheck.ts'
 
 /** How to reach a server as one member of one tenant. */
 export interface ServerConnectionOptions {
@@ -71,10 +71,8 @@ export class ServerConnection {
   #session: Promise<{ token: string; expiresAt: number; url: string }> | undefined
   /** Which of {@link urls} is in use. */
   #at = 0
-  readonly #pinnedId: string | undefined
-  #serverId: Promise<string> | undefined
-  /** Directory records this connection handed the server (or found it held), so each goes once. */
-  readonly #posted = new Set<string>()
+  readonly #identity: ServerIdentityCheck
+  readonly #directory: DirectoryHandoff
 
   constructor(options: ServerConnectionOptions) {
     this.urls = [options.url, ...(options.failoverUrls ?? [])].map((u) => u.replace(/\/+$/, ''))
@@ -83,7 +81,13 @@ export class ServerConnection {
     this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args))
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
-    this.#pinnedId = options.serverId
+    this.#identity = new ServerIdentityCheck({
+      connection: this,
+      fetch: this.#fetch,
+      timeoutMs: this.#timeoutMs,
+      pinnedId: options.serverId,
+    })
+    this.#directory = new DirectoryHandoff({ connection: this, key: this.#key })
   }
 
   /** The address in use now: `url`, or one of `failoverUrls` after a failover. */
@@ -108,11 +112,7 @@ export class ServerConnection {
    * for; asked once. `WEFT_UNAUTHORIZED` when it is not the `serverId` this connection was given.
    */
   serverId(signal?: AbortSignal): Promise<string> {
-    const p = (this.#serverId ??= this.#fetchIdentity(signal))
-    p.catch(() => {
-      if (this.#serverId === p) this.#serverId = undefined
-    })
-    return p
+    return this.#identity.serverId(signal)
   }
 
   /** The public key this connection signs in with. */
@@ -149,30 +149,8 @@ export class ServerConnection {
    * directory (removing a device) to make the server act on it now. Returns how many records the
    * server added; records it refused are reported in `refused` (their signed form).
    */
-  async syncDirectory(signal?: AbortSignal): Promise<{ added: number; refused: string[] }> {
-    const source = (this.#key as ServerSigner).directory
-    if (typeof source !== 'function') return { added: 0, refused: [] }
-    const records = (await source.call(this.#key, this.tenant)).filter((r) => !this.#posted.has(r))
-    let added = 0
-    const refused: string[] = []
-    for (const batch of batches(records, MAX_PRE_AUTH_BODY_BYTES - 1024, MAX_DIRECTORY_RECORDS_PER_REQUEST)) {
-      let res: Bodies['directory']['res']
-      try {
-        res = await this.post<Bodies['directory']['res']>(
-          `${this.tenantPath}/directory`,
-          { records: batch },
-          undefined,
-          signal,
-        )
-      } catch (err) {
-        if (!isWeftError(err, ErrorCodes.MEMBER_RECORD_REFUSED)) throw err
-        res = { added: 0, held: 0, refused: batch.map((_, index) => ({ index, code: err.code, message: err.message })) }
-      }
-      added += res.added
-      const no = new Set(res.refused.map((r) => r.index))
-      batch.forEach((r, i) => (no.has(i) ? refused.push(r) : this.#posted.add(r)))
-    }
-    return { added, refused }
+  syncDirectory(signal?: AbortSignal): Promise<{ added: number; refused: string[] }> {
+    return this.#directory.sync(signal)
   }
 
   /** Forgets the session token, so the next request signs in again. */
@@ -279,26 +257,15 @@ export class ServerConnection {
   }
 
   async #signInHere(): Promise<{ token: string; expiresAt: number; url: string }> {
-    await this.#handDirectory()
+    await this.#directory.hand()
     try {
       return await this.#signInOnce()
     } catch (err) {
       const refused = isWeftError(err, ErrorCodes.UNAUTHORIZED) || isWeftError(err, ErrorCodes.FORBIDDEN)
-      if (!refused || typeof (this.#key as ServerSigner).directory !== 'function') throw err
-      this.#posted.clear()
-      if ((await this.#handDirectory()) === 0) throw err
+      if (!refused || !this.#directory.provided) throw err
+      this.#directory.forget()
+      if ((await this.#directory.hand()) === 0) throw err
       return this.#signInOnce()
-    }
-  }
-
-  /** {@link ServerConnection.syncDirectory}; a server that cannot take records (an older one, a tenant it does not hold) still gets the sign-in. */
-  async #handDirectory(): Promise<number> {
-    try {
-      const { added, refused } = await this.syncDirectory()
-      return added + refused.length + this.#posted.size
-    } catch (err) {
-      if (isWeftError(err, ErrorCodes.NETWORK) || isWeftError(err, ErrorCodes.ABORTED)) throw err
-      return 0
     }
   }
 
@@ -307,7 +274,7 @@ export class ServerConnection {
       publicKey: this.#key.publicKey,
     })
     const url = this.url // where the challenge came from
-    this.#checkIdentity(serverId)
+    this.#identity.check(serverId)
     const server = serverOrigin(url)
     const signature = signChallenge({ origin: server, serverId }, this.tenant, challenge, this.#key)
     const session = await this.post<Bodies['session']['res']>(`${this.tenantPath}/session`, {
@@ -319,69 +286,6 @@ export class ServerConnection {
     })
     return { ...session, url }
   }
-
-  async #fetchIdentity(signal?: AbortSignal): Promise<string> {
-    let res: Response
-    try {
-      const timeout = AbortSignal.timeout(this.#timeoutMs)
-      res = await this.#fetch(`${this.url}/v1/identity`, {
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      })
-    } catch (err) {
-      throw new WeftError(signal?.aborted ? ErrorCodes.ABORTED : ErrorCodes.NETWORK, `cannot reach ${this.url}`, {
-        cause: err,
-      })
-    }
-    const text = await res.text().catch(() => '')
-    if (!res.ok) throw errorFrom(res.status, new TextEncoder().encode(text))
-    let id: unknown
-    try {
-      id = (JSON.parse(text) as Partial<ServerIdentity>).serverId
-    } catch {
-      // not JSON: refused below
-    }
-    if (typeof id !== 'string' || id.length === 0 || id.length > 512)
-      throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
-    return this.#checkIdentity(id)
-  }
-
-  #checkIdentity(serverId: unknown): string {
-    if (typeof serverId !== 'string' || serverId.length === 0)
-      throw new WeftError(ErrorCodes.PROTOCOL, `${this.url} did not say who it is`)
-    if (this.#pinnedId !== undefined && serverId !== this.#pinnedId) {
-      throw new WeftError(ErrorCodes.UNAUTHORIZED, `${this.url} says it is server ${serverId}, not ${this.#pinnedId}`)
-    }
-    return serverId
-  }
-}
-
-/** Splits records into batches of at most `maxBytes` (by their length) and `maxCount` records. */
-function batches(records: readonly string[], maxBytes: number, maxCount: number): string[][] {
-  const out: string[][] = []
-  let current: string[] = []
-  let bytes = 0
-  for (const r of records) {
-    if (current.length && (bytes + r.length + 8 > maxBytes || current.length >= maxCount)) {
-      out.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(r)
-    bytes += r.length + 8
-  }
-  if (current.length) out.push(current)
-  return out
-}
-
-function errorFrom(status: number, payload: Uint8Array): WeftError {
-  try {
-    const body = JSON.parse(new TextDecoder().decode(payload)) as { code?: string; message?: string }
-    if (typeof body.code === 'string')
-      return new WeftError(body.code as WeftError['code'], body.message ?? `HTTP ${status}`)
-  } catch {
-    // not a Weft error body: fall through
-  }
-  return new WeftError(status >= 500 ? ErrorCodes.SERVER_ERROR : ErrorCodes.PROTOCOL, `HTTP ${status}`)
 }
 
 /** Waits `ms`, or rejects with `WEFT_ABORTED`. */
