@@ -6,7 +6,9 @@ import {
   createEntry,
   decodeChangePayload,
   decryptEntry,
+  decryptEntryWithKey,
   encodeChangePayload,
+  findEntryKey,
   hashEntryBytes,
   parseEntry,
   verifyEntry,
@@ -56,6 +58,47 @@ describe('entries', () => {
         },
       ),
       { numRuns: 60 },
+    )
+  })
+
+  it('decrypts with the key it found without checking its commitment again, and still refuses what does not open', () => {
+    const author = generateSigningKeyPair()
+    const bag = KeyBag.create()
+    const { key, version } = bag.current('default')
+    const payload = encodeChangePayload([Uint8Array.of(1, 2, 3)])
+    const e = createEntry({
+      kind: 'change',
+      docId: asDocId('cd'.repeat(16)),
+      origin: { tenant: asTenantId('t'), db: asDbName('d') },
+      deps: [],
+      keyId: asKeyId('default'),
+      keyVersion: version,
+      key,
+      payload,
+      author,
+    })
+    const found = findEntryKey(e, bag)!
+    expect(found.key).toBe(key)
+    expect(decodeChangePayload(decryptEntryWithKey(e, found.key))).toEqual([Uint8Array.of(1, 2, 3)])
+    // Any other key is checked in full: it does not commit, so it does not open.
+    expect(() => decryptEntryWithKey(e, generateKey())).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }),
+    )
+    // Past the 32-byte commitment, any flipped bit leaves the commitment whole (the key is still
+    // found) and Poly1305 refuses the ciphertext.
+    const start = e.ciphertext.byteOffset - e.bytes.byteOffset + 32
+    fc.assert(
+      fc.property(fc.nat((e.ciphertext.length - 32) * 8 - 1), (bit) => {
+        const bytes = e.bytes.slice()
+        bytes[start + (bit >> 3)]! ^= 1 << (bit & 7)
+        const tampered = parseEntry(e.hash, bytes)
+        const again = findEntryKey(tampered, bag)
+        expect(again?.key).toBe(key)
+        expect(() => decryptEntryWithKey(tampered, again!.key)).toThrow(
+          expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }),
+        )
+      }),
+      { numRuns: 50 },
     )
   })
 

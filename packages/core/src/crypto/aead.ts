@@ -58,6 +58,29 @@ export function decryptCommitted(
   associatedData: Uint8Array,
 ): Uint8Array | null {
   if (!keyCommits(ciphertext, key, nonce)) return null
+  return openCommitted(ciphertext, key, nonce, associatedData)
+}
+
+/**
+ * {@link decryptCommitted} without checking the key commitment again: only for a caller that has
+ * just seen {@link keyCommits} return true for this exact ciphertext, key and nonce. (Poly1305
+ * still authenticates the ciphertext.)
+ */
+export function decryptCommitmentChecked(
+  ciphertext: Uint8Array,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array | null {
+  return openCommitted(ciphertext, key, nonce, associatedData)
+}
+
+function openCommitted(
+  ciphertext: Uint8Array,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array | null {
   try {
     return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,

@@ -13,6 +13,7 @@ export type { ServerSigner, ServerDomain } from './serverSigner.ts'
 export {
   encryptCommitted,
   decryptCommitted,
+  decryptCommitmentChecked,
   keyCommits,
   generateKey,
   generateNonce,

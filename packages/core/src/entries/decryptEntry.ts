@@ -1,4 +1,4 @@
-import { decryptCommitted, keyCommits } from '../crypto/index.ts'
+import { decryptCommitmentChecked, decryptCommitted, keyCommits } from '../crypto/index.ts'
 import { ErrorCodes, WeftError } from '../errors.ts'
 import type { KeyBag } from '../keys/index.ts'
 import type { KeyId } from '../types.ts'
@@ -13,10 +13,23 @@ import type { ParsedEntry } from './ParsedEntry.ts'
 export function findEntryKey(entry: ParsedEntry, keys: KeyBag): HeldKey | undefined {
   const { keyId, keyVersion, nonce } = entry.header
   const named = keys.get(keyId, keyVersion)
-  if (named && keyCommits(entry.ciphertext, named, nonce)) return { keyId, version: keyVersion, key: named }
-  for (const k of keys.allKeys()) if (k.key !== named && keyCommits(entry.ciphertext, k.key, nonce)) return k
-  return undefined
+  let found: HeldKey | undefined
+  if (named && keyCommits(entry.ciphertext, named, nonce)) found = { keyId, version: keyVersion, key: named }
+  else
+    for (const k of keys.allKeys())
+      if (k.key !== named && keyCommits(entry.ciphertext, k.key, nonce)) {
+        found = k
+        break
+      }
+  if (found) committedKey.set(entry, found.key)
+  return found
 }
+
+/**
+ * The key whose commitment {@link findEntryKey} checked for an entry (a parsed entry's bytes never
+ * change), so decrypting it with that same key need not check the commitment again.
+ */
+const committedKey = new WeakMap<ParsedEntry, Uint8Array>()
 
 /** A key version found in the bag: the local name it is held under, its version, its bytes. */
 export interface HeldKey {
@@ -40,12 +53,8 @@ export function decryptEntry(entry: ParsedEntry, keys: KeyBag): Uint8Array {
 
 /** Decrypts with a key already found by {@link findEntryKey}. */
 export function decryptEntryWithKey(entry: ParsedEntry, key: Uint8Array): Uint8Array {
-  const plaintext = decryptCommitted(
-    entry.ciphertext,
-    key,
-    entry.header.nonce,
-    passingAssociatedData(entry.headerBytes),
-  )
+  const open = committedKey.get(entry) === key ? decryptCommitmentChecked : decryptCommitted
+  const plaintext = open(entry.ciphertext, key, entry.header.nonce, passingAssociatedData(entry.headerBytes))
   if (plaintext === null) throw new WeftError(ErrorCodes.DECRYPT_FAILED, `entry ${entry.hash} does not decrypt`)
   return plaintext
 }
