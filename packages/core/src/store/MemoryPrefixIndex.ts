@@ -6,27 +6,14 @@ import { addToIndex, HEX_DIGITS, INDEX_DEPTH, indexedFingerprint, prefixEnd } fr
 /**
  * The hashes of a memory store in hash order, with the range-fingerprint index of `prefixSums.ts`:
  * hashes sit in leaf buckets (by their first `INDEX_DEPTH` characters), each kept sorted, and
- * node sums are brought up to date with the hashes added before the first read that follows them
- * (a store that is appended to and never reconciled never pays for the index). A range's
- * fingerprint reads a few nodes and at most two buckets; a range listing walks only non-empty nodes
- * and stops at its limit.
+ * node sums are updated as hashes are added. A range's fingerprint reads a few nodes and at most
+ * two buckets; a range listing walks only non-empty nodes and stops at its limit.
  */
 export class MemoryPrefixIndex {
   readonly #nodes = new Map<string, FingerprintSum>()
   readonly #leaves = new Map<string, ChangeHash[]>()
-  /** Hashes added since the last read, not yet in the index. */
-  #pending: ChangeHash[] = []
 
-  /** Adds hashes the store now holds (each once: the store adds only what it did not hold). */
   add(hashes: readonly ChangeHash[]): void {
-    for (const h of hashes) this.#pending.push(h)
-  }
-
-  /** Brings the index up to date with every hash added. */
-  #catchUp(): void {
-    if (this.#pending.length === 0) return
-    const hashes = this.#pending
-    this.#pending = []
     addToIndex(this.#nodes, hashes)
     for (const h of hashes) {
       const key = h.slice(0, INDEX_DEPTH)
@@ -37,7 +24,6 @@ export class MemoryPrefixIndex {
   }
 
   fingerprint(range: HashRange): Promise<RangeFingerprint> {
-    this.#catchUp()
     return indexedFingerprint(range, {
       sums: async (prefixes) => prefixes.map((p) => this.#nodes.get(p)),
       hashes: async (r) => this.hashesInRange(r, Infinity),
@@ -46,7 +32,6 @@ export class MemoryPrefixIndex {
 
   /** Hashes in `range` in hash order, at most `limit`; reads nothing past the limit. */
   hashesInRange(range: HashRange, limit: number): ChangeHash[] {
-    this.#catchUp()
     const out: ChangeHash[] = []
     if (limit <= 0 || (range.upper !== null && range.upper <= range.lower)) return out
     const walk = (prefix: string): void => {

@@ -46,11 +46,7 @@ export function indexTests(setup: () => Promise<StoreHarness>): void {
     )
     await fc.assert(
       fc.asyncProperty(
-        // Each batch says whether the ranges are read after it: an index may catch up only when read.
-        fc.array(fc.tuple(fc.array(fc.nat(39), { minLength: 1, maxLength: 8 }), fc.boolean()), {
-          minLength: 1,
-          maxLength: 4,
-        }),
+        fc.array(fc.array(fc.nat(39), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
         fc.array(fc.tuple(bound, fc.option(bound, { nil: null }), fc.integer({ min: 1, max: 12 })), {
           minLength: 1,
           maxLength: 6,
@@ -59,10 +55,9 @@ export function indexTests(setup: () => Promise<StoreHarness>): void {
           const local = await setup()
           try {
             const held = new Set<string>()
-            for (const [b, readNow] of batches) {
+            for (const b of batches) {
               await local.store.appendMany(b.map((i) => envelope(pool[i]!)))
               b.forEach((i) => held.add(pool[i]!.hash))
-              if (!readNow) continue
               for (const [lower, upper, limit] of ranges) {
                 const range: HashRange = { lower, upper }
                 const inside = sorted([...held].filter((x) => x >= lower && (upper === null || x < upper)))
