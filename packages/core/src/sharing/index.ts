@@ -4,7 +4,7 @@
  * hand-off and rotation, and listings of own and shared documents.
  */
 export { SharingManager } from './SharingManager.ts'
-export type { ShareOptions, AcceptOptions } from './SharingManager.ts'
+export type { ShareOptions, AcceptOptions } from './shareOptions.ts'
 export type { SharingHost } from './SharingHost.ts'
 export { GrantAuthority } from './GrantAuthority.ts'
 export { createGrant } from './createGrant.ts'
