@@ -12,6 +12,8 @@ import { fmtRatio, median, progress, settle, timeMs, type Figure } from './repor
 const DEFAULT_SIZES = [1_000, 3_000, 10_000] as const
 const NEW_ENTRIES = 10
 const SAMPLES = 20
+/** Timed rounds of incremental sync and of reconciliation, at each size: one round of either takes tens of milliseconds, which one stray pause on a busy machine doubles. */
+const ROUNDS = 5
 const PASSWORD = 'bench'
 /** A per-item cost at the largest size above this multiple of the smallest's is a super-linear step. */
 const GROWTH_LIMIT = 2
@@ -36,12 +38,12 @@ const ROWS: readonly { row: Row; item: string; what: string }[] = [
   {
     row: 'incremental sync',
     item: 'new entry',
-    what: `incrementalSync of ${NEW_ENTRIES} new entries from its saved cursor`,
+    what: `incrementalSync of ${NEW_ENTRIES} new entries from its saved cursor (median of ${ROUNDS} rounds)`,
   },
   {
     row: 'reconciliation',
     item: 'new entry',
-    what: `set reconciliation of two stores that differ by ${NEW_ENTRIES} entries`,
+    what: `set reconciliation of two stores that differ by ${NEW_ENTRIES} entries (median of ${ROUNDS})`,
   },
   { row: 'open', item: 'document', what: 'openDB of the database from LevelDB (new factory over the same folder)' },
   { row: 'read', item: 'read', what: `getDocument of one document after open (median of ${SAMPLES})` },
@@ -136,19 +138,28 @@ async function measureSize(size: number): Promise<Point> {
     )
     await expectDocs(target, size)
 
-    await touch(source, ids, NEW_ENTRIES, 1)
-    await settle()
-    const incremental = await timed(async () => (state = await incrementalSync(source, target, state)))
+    const incrementals: { ms: number; cpuMs: number }[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      await touch(source, ids, NEW_ENTRIES, round)
+      await settle()
+      incrementals.push(await timed(async () => (state = await incrementalSync(source, target, state))))
+    }
     void state
 
-    await touch(source, ids, NEW_ENTRIES, 2)
+    await touch(source, ids, NEW_ENTRIES, ROUNDS + 1)
     await settle()
-    let differ = 0
-    const reconciled = await timed(async () => {
-      const r = await reconcileInProcess(source.getStore(), target.getStore())
-      differ = r.have.length + r.need.length
-    })
-    if (differ !== NEW_ENTRIES) throw new Error(`reconciliation found ${differ} differences, expected ${NEW_ENTRIES}`)
+    const reconciles: { ms: number; cpuMs: number }[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      let differ = 0
+      reconciles.push(
+        await timed(async () => {
+          const r = await reconcileInProcess(source.getStore(), target.getStore())
+          differ = r.have.length + r.need.length
+        }),
+      )
+      if (differ !== NEW_ENTRIES) throw new Error(`reconciliation found ${differ} differences, expected ${NEW_ENTRIES}`)
+      await settle()
+    }
     await factory.close()
 
     const again = new TenantFactory({ storeFactory: new LevelStoreFactory({ path }), kdf: TEST_KDF })
@@ -167,8 +178,8 @@ async function measureSize(size: number): Promise<Point> {
     progress(`growth ${size.toLocaleString('en-US')}: measured`)
     const per = (key: 'ms' | 'cpuMs'): Record<Row, number> => ({
       'full sync': (full[key] * 1000) / size,
-      'incremental sync': (incremental[key] * 1000) / NEW_ENTRIES,
-      reconciliation: (reconciled[key] * 1000) / NEW_ENTRIES,
+      'incremental sync': (median(incrementals.map((r) => r[key])) * 1000) / NEW_ENTRIES,
+      reconciliation: (median(reconciles.map((r) => r[key])) * 1000) / NEW_ENTRIES,
       open: (opened[key] * 1000) / size,
       read: median(reads.map((r) => r[key])) * 1000,
       write: median(writes.map((w) => w[key])) * 1000,
