@@ -6,11 +6,13 @@ import {
   CodecError,
   fromBase64Url,
   fromHex,
+  fromHexInto,
   packValue,
   toBase64Url,
   toHex,
   unpackValue,
 } from '../src/codec/index.ts'
+import { packHashes, unpackHashes } from '../src/sync/reconcile/index.ts'
 
 type Field =
   { t: 'varint'; v: number } | { t: 'bytes'; v: Uint8Array } | { t: 'string'; v: string } | { t: 'u8'; v: number }
@@ -87,6 +89,29 @@ describe('text codecs', () => {
         expect(toBase64Url(b)).toBe(Buffer.from(b).toString('base64url'))
       }),
     )
+  })
+
+  it('writes hex into a buffer at an offset, as fromHex would, and packs hashes without a copy each', () => {
+    const hash = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHex(b))
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(8), (b, offset) => {
+        const out = new Uint8Array(offset + b.length + 3).fill(7)
+        fromHexInto(toHex(b), out, offset)
+        expect(out.subarray(offset, offset + b.length)).toEqual(b)
+        // Nothing outside its range is touched.
+        expect([...out.subarray(0, offset), ...out.subarray(offset + b.length)].every((x) => x === 7)).toBe(true)
+      }),
+    )
+    fc.assert(
+      fc.property(fc.array(hash, { maxLength: 20 }), (hashes) => {
+        const packed = packHashes(hashes)
+        expect(packed).toEqual(Uint8Array.from(hashes.flatMap((h) => [...fromHex(h)])))
+        expect(unpackHashes(packed)).toEqual(hashes)
+      }),
+    )
+    expect(() => fromHexInto('abcd', new Uint8Array(2), 1)).toThrow(RangeError) // past the end
+    expect(() => fromHexInto('zz', new Uint8Array(2), 0)).toThrow(RangeError)
+    expect(() => packHashes(['AB'.repeat(32)])).toThrow(RangeError)
   })
 
   it('refuses malformed text', () => {

@@ -5,4 +5,14 @@ export { RecentText } from './RecentText.ts'
 export type { CodecFailure } from './ByteReader.ts'
 export { packValue, unpackValue } from './msgpack.ts'
 export { canonicalTextProblem } from './canonicalText.ts'
-export { toHex, fromHex, nibble, toBase64Url, fromBase64Url, bytesEqual, concatBytes, utf8 } from './text.ts'
+export {
+  toHex,
+  fromHex,
+  fromHexInto,
+  nibble,
+  toBase64Url,
+  fromBase64Url,
+  bytesEqual,
+  concatBytes,
+  utf8,
+} from './text.ts'

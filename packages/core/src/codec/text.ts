@@ -26,15 +26,25 @@ export function nibble(code: number): number {
 
 /** Bytes of lowercase hex; `RangeError` for anything else. */
 export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  fromHexInto(hex, out, 0)
+  return out
+}
+
+/**
+ * Writes the bytes of lowercase hex into `out` from `offset` (no array per call, for packing many
+ * hashes into one buffer); `RangeError` for anything not lowercase hex or past the end of `out`.
+ */
+export function fromHexInto(hex: string, out: Uint8Array, offset: number): void {
   if (hex.length % 2 !== 0) throw new RangeError('not lowercase hex')
-  const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) {
+  const n = hex.length / 2
+  if (offset < 0 || offset + n > out.length) throw new RangeError('hex does not fit')
+  for (let i = 0; i < n; i++) {
     const hi = nibble(hex.charCodeAt(2 * i))
     const lo = nibble(hex.charCodeAt(2 * i + 1))
     if (hi < 0 || lo < 0) throw new RangeError('not lowercase hex')
-    out[i] = (hi << 4) | lo
+    out[offset + i] = (hi << 4) | lo
   }
-  return out
 }
 
 const BASE64URL_DIGITS = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')

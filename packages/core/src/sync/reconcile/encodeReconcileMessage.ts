@@ -1,4 +1,4 @@
-import { fromHex, packValue, toHex, unpackValue } from '../../codec/index.ts'
+import { fromHexInto, packValue, toHex, unpackValue } from '../../codec/index.ts'
 import { ErrorCodes, WeftError } from '../../errors.ts'
 import { asChangeHash, type ChangeHash } from '../../types.ts'
 import {
@@ -84,7 +84,7 @@ function fail(message: string): never {
 /** Hashes as concatenated 32-byte values. */
 export function packHashes(hashes: readonly string[]): Uint8Array {
   const out = new Uint8Array(hashes.length * HASH_BYTES)
-  hashes.forEach((h, i) => out.set(fromHex(h), i * HASH_BYTES))
+  hashes.forEach((h, i) => fromHexInto(h, out, i * HASH_BYTES))
   return out
 }
 
