@@ -17,7 +17,7 @@ import { fmtMs, measure, median, progress, settle, type Figure, type Timing } fr
 
 export const DOCS = 1_000
 export const CHANGES = 10
-const RUNS = 3
+const RUNS = 5
 const WARMUP_DOCS = 100
 const TARGET = 0.3
 const TIMEOUT_MS = 180_000
@@ -76,6 +76,7 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
       `weft: dbB.pullChangesFrom(dbA) across tenants (partner link + shared key), ${entries.toLocaleString('en-US')} entries (create + ${CHANGES} changes per doc) verified, decrypted, applied; ${((w * 1000) / entries).toFixed(0)} µs/entry`,
       `automerge-repo 2 over a MessageChannel (structured clone), ${DOCS.toLocaleString('en-US')} docs x (1 empty create + ${CHANGES} changes), until every receiver doc reached the sender's heads`,
       `median of ${RUNS}, each in a fresh process; weft runs ${weft.map((t) => fmtMs(t.ms)).join(', ')}; automerge-repo runs ${am.map((t) => fmtMs(t.ms)).join(', ')}`,
+      `each weft run over the automerge-repo run after it (the two ran back to back, so a slow spell on the machine tends to hit both): ${weft.map((t, i) => (t.ms / am[i]!.ms).toFixed(2)).join(', ')}; median ${median(weft.map((t, i) => t.ms / am[i]!.ms)).toFixed(2)}`,
       `floor: Automerge alone applying the same ${entries.toLocaleString('en-US')} changes to fresh documents (one Automerge.load of its changes per document, no store, no cryptography), in the weft children after their timed run: ${fmtMs(floor)} = ${(floor / a).toFixed(2)}x automerge-repo's time, ${(floor / w).toFixed(2)} of weft's`,
       `the same floor measured while the sender's and the receiver's ${DOCS.toLocaleString('en-US')} documents are still in memory (as they are during the sync; the figure above is after the receiver closed): ${fmtMs(heldFloor)} = ${(heldFloor / a).toFixed(2)}x automerge-repo's time, ${(heldFloor / w).toFixed(2)} of weft's`,
       `the same documents made by init + one applyChanges each (how the materialiser made a document it had not held before it loaded them whole), same processes: ${fmtMs(applyFloor)}, ${(applyFloor / floor).toFixed(2)}x the load`,
