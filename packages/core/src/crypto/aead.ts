@@ -58,7 +58,7 @@ export function decryptCommitted(
   associatedData: Uint8Array,
 ): Uint8Array | null {
   if (!keyCommits(ciphertext, key, nonce)) return null
-  return openCommitted(ciphertext, key, nonce, associatedData)
+  return decryptCommitmentChecked(ciphertext, key, nonce, associatedData)
 }
 
 /**
@@ -67,15 +67,6 @@ export function decryptCommitted(
  * still authenticates the ciphertext.)
  */
 export function decryptCommitmentChecked(
-  ciphertext: Uint8Array,
-  key: Uint8Array,
-  nonce: Uint8Array,
-  associatedData: Uint8Array,
-): Uint8Array | null {
-  return openCommitted(ciphertext, key, nonce, associatedData)
-}
-
-function openCommitted(
   ciphertext: Uint8Array,
   key: Uint8Array,
   nonce: Uint8Array,
