@@ -61,7 +61,7 @@ describe('entries', () => {
     )
   })
 
-  it('decrypts with the key it found without checking its commitment again, and still refuses what does not open', () => {
+  it('opens an entry with the key findEntryKey found, and refuses any other key and any bit flipped past the commitment', () => {
     const author = generateSigningKeyPair()
     const bag = KeyBag.create()
     const { key, version } = bag.current('default')
