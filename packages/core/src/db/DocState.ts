@@ -25,9 +25,14 @@ export class DocState {
   waiting: ChangeHeader[] = []
   deleted = false
   /** Entries applied to `am` (or covered by the snapshot it was loaded from). */
-  readonly applied = new Set<ChangeHash>()
+  readonly #applied = new Set<ChangeHash>()
   /** Entries named as a dep by some applied entry. */
-  readonly referenced = new Set<ChangeHash>()
+  readonly #referenced = new Set<ChangeHash>()
+  /**
+   * Referenced entries not applied, kept as entries are applied and referenced: the gaps then cost
+   * what they hold, not the document's whole history (read at every write, in its summary).
+   */
+  readonly #unapplied = new Set<ChangeHash>()
   /** Applied entries nothing applied follows yet; the deps of the next local entry. */
   heads = new Set<ChangeHash>()
   changesSinceSnapshot = 0
@@ -64,6 +69,28 @@ export class DocState {
   constructor(id: DocId, loaded = true) {
     this.id = id
     this.loaded = loaded
+  }
+
+  /** Entries applied to `am` (or covered by the snapshot it was loaded from). */
+  get applied(): ReadonlySet<ChangeHash> {
+    return this.#applied
+  }
+
+  /** Entries named as a dep by some applied entry. */
+  get referenced(): ReadonlySet<ChangeHash> {
+    return this.#referenced
+  }
+
+  /** Records an entry as applied to `am` (or covered by its snapshot), without touching the DAG's heads. */
+  markApplied(hash: ChangeHash): void {
+    this.#applied.add(hash)
+    this.#unapplied.delete(hash)
+  }
+
+  #reference(hash: ChangeHash): void {
+    if (this.#referenced.has(hash)) return
+    this.#referenced.add(hash)
+    if (!this.#applied.has(hash)) this.#unapplied.add(hash)
   }
 
   /** Whether the document can be read (materialised, or was when last materialised). */
@@ -127,8 +154,9 @@ export class DocState {
     this.#summaryReadable = this.am !== null
     this.#summaryMissing = this.missing()
     this.free()
-    this.applied.clear()
-    this.referenced.clear()
+    this.#applied.clear()
+    this.#referenced.clear()
+    this.#unapplied.clear()
     this.changesSinceSnapshot = 0
     this.bytes = 0
     this.loaded = false
@@ -158,35 +186,35 @@ export class DocState {
 
   /** Records an applied entry in the DAG. Order-independent: a late parent never becomes a head. */
   noteApplied(hash: ChangeHash, deps: readonly ChangeHash[]): void {
-    this.applied.add(hash)
+    this.markApplied(hash)
     this.pending.delete(hash)
     for (const d of deps) {
-      this.referenced.add(d)
+      this.#reference(d)
       this.heads.delete(d)
     }
-    if (!this.referenced.has(hash)) this.heads.add(hash)
+    if (!this.#referenced.has(hash)) this.heads.add(hash)
   }
 
   /** Marks everything a snapshot covers as applied; its deps were the heads when it was written. */
   noteSnapshot(covers: readonly ChangeHash[], heads: readonly ChangeHash[], refs: readonly ChangeHash[] = []): void {
     const held = this.pending.size > 0
     for (const h of covers) {
-      this.applied.add(h)
+      this.markApplied(h)
       if (held) this.pending.delete(h)
     }
-    for (const h of refs) this.referenced.add(h)
-    this.heads = new Set(heads.filter((h) => !this.referenced.has(h)))
+    for (const h of refs) this.#reference(h)
+    this.heads = new Set(heads.filter((h) => !this.#referenced.has(h)))
   }
 
   /** Entries that applied entries follow but that are not applied: what a snapshot must remember. */
   unappliedRefs(): ChangeHash[] {
-    return [...this.referenced].filter((h) => !this.applied.has(h))
+    return [...this.#unapplied]
   }
 
   /** Entries some applied entry follows but that this database does not hold or hold back: gaps. */
   missing(): ChangeHash[] {
     if (!this.loaded) return [...this.#summaryMissing]
-    return [...this.referenced].filter((h) => !this.applied.has(h) && !this.pending.has(h))
+    return [...this.#unapplied].filter((h) => !this.pending.has(h))
   }
 
   /**

@@ -90,7 +90,7 @@ export class EntryApplier {
           // A snapshot refused just now (it did not open) stays refused, not seen.
           if ((state.pending.has(it.hash) && !state.am) || this.#p.ledger.isRejected(it.hash)) continue
           state.pending.delete(it.hash)
-          state.applied.add(it.hash)
+          state.markApplied(it.hash)
           this.#markApplied(it.hash, docId)
         } else if (!state.applied.has(it.hash)) rest.push(it)
       }
@@ -153,7 +153,7 @@ export class EntryApplier {
     this.#fromSave.set(state, { save: snap.save, am })
     state.writeKey ??= key.keyId
     state.bytes += snap.save.length
-    state.applied.add(entry.hash)
+    state.markApplied(entry.hash)
     state.snapshot = entry.hash
     this.#loadedSnapshot.set(state, entry.hash)
     state.noteSnapshot(snap.covers, entry.header.deps, snap.refs)

@@ -265,7 +265,7 @@ export class Materialiser {
   /** Records an entry this database wrote itself. */
   noteLocal(state: DocState, entry: ParsedEntry): void {
     if (entry.header.kind === 'snapshot') {
-      state.applied.add(entry.hash)
+      state.markApplied(entry.hash)
       state.snapshot = entry.hash
     } else {
       state.noteApplied(entry.hash, entry.header.deps)
