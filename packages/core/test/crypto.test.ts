@@ -10,6 +10,7 @@ import {
   generateNonce,
   generateSigningKeyPair,
   openSealed,
+  randomBytes,
   ready,
   sealTo,
   signDetached,
@@ -45,6 +46,37 @@ describe('committed AEAD', () => {
         expect(decryptCommitted(t, key, nonce, new Uint8Array())).toBeNull()
       }),
     )
+  })
+})
+
+describe('random bytes', () => {
+  it('gives each request its own bytes of the asked length, never the same bytes twice, small or large', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 1, maxLength: 60 }), (sizes) => {
+        const got = sizes.map((n) => randomBytes(n))
+        got.forEach((b, i) => expect(b.length).toBe(sizes[i]))
+        // Own buffers: writing one changes no other (a pool's view would).
+        for (const b of got) expect(b.byteLength).toBe(b.buffer.byteLength)
+        // 16 random bytes repeat with probability about 2^-128: a repeat is bytes handed out twice.
+        const heads = got.filter((b) => b.length >= 16).map((b) => Buffer.from(b.subarray(0, 16)).toString('hex'))
+        expect(new Set(heads).size).toBe(heads.length)
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('draws bytes that look uniform across many small requests (no zeroed or repeated stretch)', () => {
+    const counts = new Array<number>(256).fill(0)
+    let total = 0
+    for (let i = 0; i < 4_000; i++)
+      for (const x of randomBytes(24)) {
+        counts[x]!++
+        total++
+      }
+    // 96,000 bytes: each value expected 375 times; a zeroed pool would pile thousands on 0.
+    expect(Math.max(...counts)).toBeLessThan(500)
+    expect(Math.min(...counts)).toBeGreaterThan(260)
+    expect(total).toBe(96_000)
   })
 })
 
