@@ -3,7 +3,7 @@ const POOL_BYTES = 4096
 /** Requests above this go straight to the CSPRNG. */
 const POOLED_MAX = 256
 
-let pool = new Uint8Array(0)
+let pool: Uint8Array = new Uint8Array(0)
 let at = 0
 
 /**
