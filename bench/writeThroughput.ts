@@ -19,6 +19,8 @@ import { fmtRate, fmtRatio, median, progress, settle, timeMs, type Figure } from
 const CHANGES = 3_000
 const WARMUP = 300
 const RUNS = 3
+/** Writes to one document in the history run, timed in four equal parts. */
+const HISTORY = 12_000
 const TARGET = 0.6
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered'] as const
 
@@ -52,6 +54,8 @@ export async function benchWriteThroughput(): Promise<Figure> {
       `write run ${run + 1}/${RUNS}: changeDoc ${fmtRate(engine[run]!, 'change')}, raw ${fmtRate(raw[run]!, 'change')}`,
     )
   }
+  await settle()
+  const history = await historyRun(db, HISTORY)
   await factory.close()
 
   const e = median(engine)
@@ -67,8 +71,24 @@ export async function benchWriteThroughput(): Promise<Figure> {
       `${CHANGES.toLocaleString('en-US')} changes to one document per run, median of ${RUNS}; engine ${(1e6 / e).toFixed(0)} µs/change, raw ${(1e6 / r).toFixed(0)} µs/change`,
       `engine runs: ${engine.map((x) => fmtRate(x, 'change')).join(', ')}; raw runs: ${raw.map((x) => fmtRate(x, 'change')).join(', ')}`,
       `the engine also appends to the store (hash + parse check) and writes a snapshot every 500 changes (default), ratio ${fmtRatio(e / r)}`,
+      `one document written ${HISTORY.toLocaleString('en-US')} times, µs per change over each ${(HISTORY / 4).toLocaleString('en-US')}: ${history.map((us) => us.toFixed(0)).join(', ')} (the entry, its append and the summary cost the same at any length of history; the snapshot every 500 changes saves the whole document, the one part that grows with it)`,
     ],
   }
+}
+
+/** µs per `changeDoc` over each quarter of `count` sequential calls on a fresh document. */
+async function historyRun(db: Database, count: number): Promise<number[]> {
+  const doc = await db.createDocument({ data: { n: 0, status: 'new' } })
+  const quarter = count / 4
+  const out: number[] = []
+  for (let part = 0; part < 4; part++) {
+    const ms = await timeMs(async () => {
+      for (let i = part * quarter; i < (part + 1) * quarter; i++)
+        await db.changeDoc(doc, (draft) => edit(draft.getData(), i))
+    })
+    out.push((ms * 1000) / quarter)
+  }
+  return out
 }
 
 /** changes/s for `count` sequential `changeDoc` calls on a fresh document. */
