@@ -81,23 +81,26 @@ async function historyRun(db: Database, count: number): Promise<number[]> {
   const doc = await db.createDocument({ data: { n: 0, status: 'new' } })
   const quarter = count / 4
   const out: number[] = []
-  for (let part = 0; part < 4; part++) {
-    const ms = await timeMs(async () => {
-      for (let i = part * quarter; i < (part + 1) * quarter; i++)
-        await db.changeDoc(doc, (draft) => edit(draft.getData(), i))
-    })
-    out.push((ms * 1000) / quarter)
-  }
+  for (let part = 0; part < 4; part++) out.push((await writesMs(db, doc, part * quarter, quarter)) * (1000 / quarter))
   return out
 }
 
 /** changes/s for `count` sequential `changeDoc` calls on a fresh document. */
 async function engineRun(db: Database, count: number): Promise<number> {
   const doc = await db.createDocument({ data: { n: 0, status: 'new' } })
-  const ms = await timeMs(async () => {
-    for (let i = 0; i < count; i++) await db.changeDoc(doc, (draft) => edit(draft.getData(), i))
+  return (count / (await writesMs(db, doc, 0, count))) * 1000
+}
+
+/** Milliseconds of `count` sequential `changeDoc` calls on `doc`, the edits numbered from `from`. */
+function writesMs(
+  db: Database,
+  doc: Parameters<Database['changeDoc']>[0],
+  from: number,
+  count: number,
+): Promise<number> {
+  return timeMs(async () => {
+    for (let i = from; i < from + count; i++) await db.changeDoc(doc, (draft) => edit(draft.getData(), i))
   })
-  return (count / ms) * 1000
 }
 
 /** changes/s for the same work done by hand: change, encode, createEntry, chaining deps. */

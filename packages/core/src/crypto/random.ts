@@ -12,7 +12,7 @@ let at = 0
  * requests (nonces, keys, ids: a few per write) are cut from a pool filled 4 KiB at a time,
  * since in Node each call costs about 6 µs whatever its size, and a 4 KiB call about 15 µs. The
  * caller gets its own copy, and the pool's bytes are zeroed as they are handed out, so no byte is
- * given twice and none stays behind in the pool.
+ * given twice and a byte handed out (a key, say) does not stay behind in the pool.
  */
 export function randomBytes(n: number): Uint8Array {
   if (n > POOLED_MAX) return drawn(n)
