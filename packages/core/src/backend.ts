@@ -82,6 +82,7 @@ export {
   decodeSum,
   rangePlan,
   indexedFingerprint,
+  indexedFingerprints,
 } from './store/index.ts'
 export {
   createEntry,

@@ -4,6 +4,7 @@ import {
   addToIndex,
   fingerprintOf,
   indexedFingerprint,
+  indexedFingerprints,
   inRange,
   ready,
   type FingerprintSum,
@@ -63,6 +64,38 @@ describe('the prefix-sum index at any depth', () => {
             depth,
           )
           expect(got).toEqual(fingerprintOf(held.filter((h) => inRange(h, range))))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('the prefix-sum index, many ranges at once', () => {
+  it('gives each range what it gives alone, with one read of nodes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        hashes,
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.record({ lower: bound, upper: fc.option(bound) }), { maxLength: 12 }),
+        async (held, depth, ranges) => {
+          const nodes = new Map<string, FingerprintSum>()
+          addToIndex(nodes, held, depth)
+          let sumsReads = 0
+          const got = await indexedFingerprints(
+            ranges,
+            {
+              sums: async (prefixes) => {
+                sumsReads++
+                expect(new Set(prefixes).size).toBe(prefixes.length) // each node read once
+                return prefixes.map((p) => nodes.get(p))
+              },
+              hashes: async (r) => held.filter((h) => inRange(h, r)),
+            },
+            depth,
+          )
+          expect(got).toEqual(ranges.map((r) => fingerprintOf(held.filter((h) => inRange(h, r)))))
+          expect(sumsReads).toBeLessThanOrEqual(1)
         },
       ),
       { numRuns: 300 },

@@ -14,8 +14,11 @@ import {
   createReconcileMessage,
   type ChangeHash,
   type ReconcileOptions,
+  type ReconcileMessage,
+  type ReconcileSource,
 } from '../src/backend.ts'
 import { EntryFactory, envelope } from '../src/store/conformance/index.ts'
+import { MemoryPrefixIndex } from '../src/store/MemoryPrefixIndex.ts'
 
 beforeAll(ready)
 
@@ -102,6 +105,41 @@ describe('set reconciliation', () => {
     const r = await reconcileInProcess(b, a)
     expect(sorted(r.need)).toEqual(sorted(es.map((e) => e.hash)))
     expect(r.have).toEqual([])
+  })
+
+  it('answers every message alike whether a side reads ranges together or one at a time', async () => {
+    await fc.assert(
+      fc.asyncProperty(twoSets, options, async ({ a, b }, opts) => {
+        const indexed = new MemoryPrefixIndex()
+        indexed.add(b)
+        const calls = { together: 0, single: 0 }
+        // The same store seen two ways: with `fingerprints` (counted) and without it.
+        const batched: ReconcileSource = {
+          fingerprint: (r) => (calls.single++, indexed.fingerprint(r)),
+          fingerprints: (rs) => (calls.together++, indexed.fingerprints(rs)),
+          hashesInRange: async (r, o) => indexed.hashesInRange(r, o?.limit ?? Infinity),
+        }
+        const single: ReconcileSource = {
+          fingerprint: (r) => indexed.fingerprint(r),
+          hashesInRange: async (r, o) => indexed.hashesInRange(r, o?.limit ?? Infinity),
+        }
+        const A = new SortedHashSet(a)
+        let message: ReconcileMessage | null = await createReconcileMessage(A, opts)
+        for (let round = 0; message && round < 40; round++) {
+          calls.single = 0
+          calls.together = 0
+          const one = await processReconcileMessage(single, message, { ...opts, role: 'responder' })
+          const both = await processReconcileMessage(batched, message, { ...opts, role: 'responder' })
+          expect(both).toEqual(one)
+          // Read together: one call per run of items and one per split, never one per range.
+          expect(calls.single).toBe(0)
+          expect(calls.together).toBeLessThanOrEqual(message.items.length + (both.message?.items.length ?? 0))
+          message = (await processReconcileMessage(A, both.message!, { ...opts, role: 'initiator' })).message
+        }
+        expect(message).toBeNull()
+      }),
+      { numRuns: 60 },
+    )
   })
 
   it('refuses malformed messages with WEFT_PROTOCOL', () => {

@@ -14,7 +14,7 @@ import {
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
 import { groupByDoc } from './groupByDoc.ts'
-import { ensureIndex, fingerprintInTx, INDEX_MARK, writeIndexNodes } from './idbPrefixIndex.ts'
+import { ensureIndex, fingerprintsInTx, INDEX_MARK, writeIndexNodes } from './idbPrefixIndex.ts'
 import { docKeyRange, hashKeyRange, logKeyRange } from './keyRanges.ts'
 import type { LogRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
 import { toStorageError } from './toStorageError.ts'
@@ -278,10 +278,14 @@ export class IdbChangeStore extends BaseChangeStore {
   }
 
   protected override async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return (await this._fingerprints([range]))[0]!
+  }
+
+  protected override async _fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
     try {
       const tx = this.#db.transaction(['prefixSums', 'entries'], 'readonly')
-      const [value] = await Promise.all([fingerprintInTx(tx, this.#name, range), tx.done])
-      return value
+      const [values] = await Promise.all([fingerprintsInTx(tx, this.#name, ranges), tx.done])
+      return values
     } catch (err) {
       throw toStorageError(err, 'fingerprint a hash range')
     }

@@ -2,7 +2,7 @@ import {
   addToIndex,
   ErrorCodes,
   FULL_RANGE,
-  indexedFingerprint,
+  indexedFingerprints,
   nodesOf,
   WeftError,
   type FingerprintSum,
@@ -121,10 +121,13 @@ export function writeIndexNodes(
 
 type IndexTx = IDBPTransaction<WeftIdbSchema, ('prefixSums' | 'entries')[], 'readonly' | 'readwrite'>
 
-/** A range's fingerprint from the index, in one transaction: record reads and leaf scans issued at once. */
-export function fingerprintInTx(tx: IndexTx, name: string, range: HashRange): Promise<RangeFingerprint> {
-  return indexedFingerprint(
-    range,
+/**
+ * Ranges' fingerprints from the index, in their order, in one transaction: the records holding
+ * every node their plans name (each read once) and their leaf scans, issued at once.
+ */
+export function fingerprintsInTx(tx: IndexTx, name: string, ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+  return indexedFingerprints(
+    ranges,
     {
       sums: async (prefixes) => {
         const wanted = [...new Set(prefixes.map(groupOf))]

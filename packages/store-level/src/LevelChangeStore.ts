@@ -15,7 +15,7 @@ import {
 import type { BatchOperation } from 'level'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
 import { guardedWrite } from './guardedWrite.ts'
-import { fingerprintFromIndex, indexUpdate, rebuildIndex } from './levelPrefixIndex.ts'
+import { fingerprintsFromIndex, indexUpdate, rebuildIndex } from './levelPrefixIndex.ts'
 import { storageCall } from './storageError.ts'
 import { StoreLayout, type LevelDatabase, type StoreMeta } from './StoreLayout.ts'
 
@@ -184,8 +184,12 @@ export class LevelChangeStore extends BaseChangeStore {
     return keys as ChangeHash[]
   }
 
-  protected override _fingerprint(range: HashRange): Promise<RangeFingerprint> {
-    return storageCall(`reading ${this.#name}`, () => fingerprintFromIndex(this.#layout, range))
+  protected override async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return (await this._fingerprints([range]))[0]!
+  }
+
+  protected override _fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+    return storageCall(`reading ${this.#name}`, () => fingerprintsFromIndex(this.#layout, ranges))
   }
 
   protected async _close(): Promise<void> {

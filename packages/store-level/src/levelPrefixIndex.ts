@@ -3,7 +3,7 @@ import {
   decodeSum,
   encodeSum,
   ErrorCodes,
-  indexedFingerprint,
+  indexedFingerprints,
   nodesOf,
   WeftError,
   type FingerprintSum,
@@ -47,9 +47,12 @@ export async function indexUpdate(layout: StoreLayout, hashes: readonly string[]
   )
 }
 
-/** A range's fingerprint from the index: one `getMany` of nodes and at most two leaf-bucket key ranges. */
-export function fingerprintFromIndex(layout: StoreLayout, range: HashRange): Promise<RangeFingerprint> {
-  return indexedFingerprint(range, {
+/**
+ * Ranges' fingerprints from the index, in their order: one `getMany` of every node their plans
+ * name, and at most two leaf-bucket key ranges each, at once.
+ */
+export function fingerprintsFromIndex(layout: StoreLayout, ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+  return indexedFingerprints(ranges, {
     sums: (prefixes) => readSums(layout, prefixes),
     hashes: (r) => {
       const bounds: { gte?: string; lt?: string } = {}

@@ -14,7 +14,7 @@ import {
   type VerifiedEntry,
 } from '@weft/core/backend'
 import type { PoolClient } from 'pg'
-import { fingerprintFromIndex, hashesBetween, updateIndex, type StoreKey } from './postgresPrefixIndex.ts'
+import { fingerprintsFromIndex, hashesBetween, updateIndex, type StoreKey } from './postgresPrefixIndex.ts'
 import type { TenantScope } from './TenantScope.ts'
 
 const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot', 'chunk'])
@@ -199,8 +199,12 @@ export class PostgresChangeStore extends BaseChangeStore {
     return (await this.#read((c) => hashesBetween(c, this.#key, range, limit))) as ChangeHash[]
   }
 
-  protected override _fingerprint(range: HashRange): Promise<RangeFingerprint> {
-    return fingerprintFromIndex(this.#scope, this.#key, range)
+  protected override async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
+    return (await this._fingerprints([range]))[0]!
+  }
+
+  protected override _fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+    return fingerprintsFromIndex(this.#scope, this.#key, ranges)
   }
 
   protected async _close(): Promise<void> {

@@ -3,7 +3,7 @@ import {
   decodeSum,
   encodeSum,
   ErrorCodes,
-  indexedFingerprint,
+  indexedFingerprints,
   nodesOf,
   rangePlan,
   WeftError,
@@ -64,26 +64,29 @@ export async function updateIndex(client: PoolClient, key: StoreKey, hashes: rea
 }
 
 /**
- * A range's fingerprint from the index in one round trip: the nodes the range's plan names and
- * the hashes of its (at most two) leaf-bucket edges, read by one statement in the tenant's scope.
+ * Ranges' fingerprints from the index in one round trip, in their order: the nodes their plans
+ * name and the hashes of their (at most two each) leaf-bucket edges, read by one statement in the
+ * tenant's scope.
  */
-export async function fingerprintFromIndex(
+export async function fingerprintsFromIndex(
   scope: TenantScope,
   key: StoreKey,
-  range: HashRange,
-): Promise<RangeFingerprint> {
-  const plan = rangePlan(range)
+  ranges: readonly HashRange[],
+): Promise<RangeFingerprint[]> {
+  const plans = ranges.map((r) => rangePlan(r))
+  const prefixes = [...new Set(plans.flatMap((plan) => plan?.nodes.map((n) => n.prefix) ?? []))]
+  const edges = plans.flatMap((plan) => plan?.edges.map((e) => e.range) ?? [])
   const lit = escapeLiteral
   const where = `tenant_id = ${lit(key.tenant)} AND store = ${lit(key.store)}`
   const parts: string[] = []
-  if (plan?.nodes.length)
+  if (prefixes.length)
     parts.push(
-      `SELECT -1 AS part, prefix AS k, node AS v FROM weft_sums WHERE ${where} AND prefix IN (${plan.nodes.map((n) => lit(n.prefix)).join(', ')})`,
+      `SELECT -1 AS part, prefix AS k, node AS v FROM weft_sums WHERE ${where} AND prefix IN (${prefixes.map(lit).join(', ')})`,
     )
-  plan?.edges.forEach((e, i) =>
+  edges.forEach((e, i) =>
     parts.push(
-      `SELECT ${i} AS part, hash AS k, NULL AS v FROM weft_entries WHERE ${where} AND hash >= ${lit(e.range.lower)}` +
-        (e.range.upper === null ? '' : ` AND hash < ${lit(e.range.upper)}`),
+      `SELECT ${i} AS part, hash AS k, NULL AS v FROM weft_entries WHERE ${where} AND hash >= ${lit(e.lower)}` +
+        (e.upper === null ? '' : ` AND hash < ${lit(e.upper)}`),
     ),
   )
   const rows = parts.length
@@ -93,21 +96,23 @@ export async function fingerprintFromIndex(
       )
     : []
   const nodes = new Map<string, string>()
-  const edges: string[][] = plan?.edges.map(() => []) ?? []
+  const edgeHashes: string[][] = edges.map(() => [])
   for (const r of rows) {
     if (r.part < 0) nodes.set(r.k, r.v!)
-    else edges[r.part]!.push(r.k)
+    else edgeHashes[r.part]!.push(r.k)
   }
-  return indexedFingerprint(range, {
-    sums: async (prefixes) =>
-      prefixes.map((p) => {
+  // The reader hands back what the statement read: edges are asked for in the order listed above.
+  let edge = 0
+  return indexedFingerprints(ranges, {
+    sums: async (asked) =>
+      asked.map((p) => {
         const v = nodes.get(p)
         if (v === undefined) return undefined
         const sum = decodeSum(v)
         if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(p)}`)
         return sum
       }),
-    hashes: async (r) => edges[plan!.edges.findIndex((e) => e.range.lower === r.lower && e.range.upper === r.upper)]!,
+    hashes: async () => edgeHashes[edge++]!,
   })
 }
 

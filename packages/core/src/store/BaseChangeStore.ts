@@ -89,6 +89,11 @@ export abstract class BaseChangeStore implements ChangeStore {
     return fingerprintOf(await this._hashesInRange(range, Infinity))
   }
 
+  /** Backends that can read many ranges' index nodes in one go may override this. */
+  protected _fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+    return Promise.all(ranges.map((r) => this._fingerprint(r)))
+  }
+
   /** Most entries one `appendMany` call may carry (more is refused with `WEFT_TOO_MANY_ENTRIES`). */
   get maxBatch(): number {
     return this.#maxBatch
@@ -276,6 +281,11 @@ export abstract class BaseChangeStore implements ChangeStore {
   async fingerprint(range: HashRange): Promise<RangeFingerprint> {
     this.#open()
     return this._fingerprint(range)
+  }
+
+  async fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+    this.#open()
+    return ranges.length ? this._fingerprints(ranges) : []
   }
 
   async hashesInRange(range: HashRange, options: { limit?: number } = {}): Promise<ChangeHash[]> {

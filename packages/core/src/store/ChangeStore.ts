@@ -145,6 +145,12 @@ export interface ChangeStore {
   head(): Promise<StoreHead>
   /** Count and fingerprint of the hashes in a range. */
   fingerprint(range: HashRange): Promise<RangeFingerprint>
+  /**
+   * What {@link fingerprint} gives each of `ranges`, in their order, read together: the stores of
+   * this repository read every range's index nodes in one round trip to their storage. Optional
+   * for other implementations; reconciliation reads range by range without it.
+   */
+  fingerprints?(ranges: readonly HashRange[]): Promise<RangeFingerprint[]>
   /** Hashes in a range in hash order, at most `limit`. */
   hashesInRange(range: HashRange, options?: { limit?: number }): Promise<ChangeHash[]>
   /**

@@ -91,5 +91,9 @@ export class MemoryChangeStore extends BaseChangeStore {
     return this.#index.fingerprint(range)
   }
 
+  protected override _fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+    return this.#index.fingerprints(ranges)
+  }
+
   protected async _close(): Promise<void> {}
 }

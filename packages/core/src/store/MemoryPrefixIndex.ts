@@ -2,7 +2,7 @@ import { nibble } from '../codec/index.ts'
 import type { ChangeHash } from '../types.ts'
 import type { HashRange, RangeFingerprint } from './ChangeStore.ts'
 import { hashLimbsInto, inRange, type FingerprintSum } from './fingerprint.ts'
-import { HEX_DIGITS, indexedFingerprint, prefixEnd } from './prefixSums.ts'
+import { HEX_DIGITS, indexedFingerprint, indexedFingerprints, prefixEnd, type PrefixSumReader } from './prefixSums.ts'
 
 /** Prefixes of up to this many characters have a node; the hashes under one such prefix share a bucket. */
 const DEPTH = 3
@@ -49,14 +49,16 @@ export class MemoryPrefixIndex {
   }
 
   fingerprint(range: HashRange): Promise<RangeFingerprint> {
-    return indexedFingerprint(
-      range,
-      {
-        sums: async (prefixes) => prefixes.map((p) => this.#sum(p)),
-        hashes: async (r) => this.hashesInRange(r, Infinity),
-      },
-      DEPTH,
-    )
+    return indexedFingerprint(range, this.#reader, DEPTH)
+  }
+
+  fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
+    return indexedFingerprints(ranges, this.#reader, DEPTH)
+  }
+
+  readonly #reader: PrefixSumReader = {
+    sums: async (prefixes) => prefixes.map((p) => this.#sum(p)),
+    hashes: async (r) => this.hashesInRange(r, Infinity),
   }
 
   /** Hashes in `range` in hash order, at most `limit`; reads nothing past the limit. */

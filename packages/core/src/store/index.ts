@@ -23,7 +23,16 @@ export type { StoreFactory } from './StoreFactory.ts'
 export { FingerprintAccumulator, fingerprintOf, inRange, FULL_RANGE } from './fingerprint.ts'
 export { emptySum, addHashToSum, combineSums, finishSum } from './fingerprint.ts'
 export type { FingerprintSum } from './fingerprint.ts'
-export { INDEX_DEPTH, nodesOf, addToIndex, encodeSum, decodeSum, rangePlan, indexedFingerprint } from './prefixSums.ts'
+export {
+  INDEX_DEPTH,
+  nodesOf,
+  addToIndex,
+  encodeSum,
+  decodeSum,
+  rangePlan,
+  indexedFingerprint,
+  indexedFingerprints,
+} from './prefixSums.ts'
 export type { RangePlan, PrefixSumReader } from './prefixSums.ts'
 export { Mutex } from './Mutex.ts'
 export { copyMissingEntries, copyEntries } from './copyEntries.ts'

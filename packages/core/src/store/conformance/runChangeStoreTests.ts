@@ -253,6 +253,24 @@ export function runChangeStoreTests(
       expect(await store.hashesInRange({ lower: '', upper: null }, { limit: 4 })).toEqual(sorted.slice(0, 4))
     })
 
+    it('fingerprints many ranges together exactly as one at a time, in their order', async () => {
+      const pool = f().entries(30)
+      await store.appendMany(pool.map(envelope))
+      const sorted = pool.map((e) => e.hash).sort()
+      const bound = fc.oneof(fc.constant(''), hex(1, 64), fc.constantFrom(...sorted))
+      const range = fc.record({ lower: bound, upper: fc.option(bound, { nil: null }) })
+      await fc.assert(
+        fc.asyncProperty(fc.array(range, { maxLength: 20 }), async (ranges) => {
+          // Repeats, empty and inverted ranges included: each answer is that range's own.
+          const all = await store.fingerprints!(ranges)
+          expect(all).toEqual(
+            ranges.map((r) => fingerprintOf(sorted.filter((x) => x >= r.lower && (r.upper === null || x < r.upper)))),
+          )
+        }),
+        { numRuns: 30 },
+      )
+    })
+
     it('tells subscribers about new entries only', async () => {
       const pool = f().entries(3)
       const heard: ChangeHash[][] = []

@@ -7,7 +7,7 @@ export const RECONCILE_VERSION = 1
  * What reconciliation reads from a side: range fingerprints and the hashes in small ranges. A
  * `ChangeStore` is one; so is a {@link SortedHashSet} over a plain list of hashes.
  */
-export type ReconcileSource = Pick<ChangeStore, 'fingerprint' | 'hashesInRange'>
+export type ReconcileSource = Pick<ChangeStore, 'fingerprint' | 'fingerprints' | 'hashesInRange'>
 
 /**
  * Which side a participant plays. The initiator starts, learns both differences and decides

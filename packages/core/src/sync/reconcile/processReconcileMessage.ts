@@ -1,5 +1,6 @@
 import { concatBytes, fromHex, toHex } from '../../codec/index.ts'
 import { ErrorCodes, WeftError } from '../../errors.ts'
+import type { RangeFingerprint } from '../../store/index.ts'
 import type { ChangeHash } from '../../types.ts'
 import { packHashes, unpackHashes } from './encodeReconcileMessage.ts'
 import { childPrefixes, prefixRange } from './prefixRange.ts'
@@ -67,18 +68,15 @@ export async function processReconcileMessage(
     out.push({ t: 'ids', p, ids: packHashes(mine) })
   }
   const split = async (p: string) => {
-    const n: number[] = []
-    const fps: Uint8Array[] = []
-    for (const child of childPrefixes(p)) {
-      const f = await source.fingerprint(prefixRange(child))
-      n.push(f.count)
-      fps.push(fromHex(f.fingerprint))
-    }
-    out.push({ t: 'split', p, n, fp: concatBytes(...fps) })
+    const fps = await fingerprintsOf(source, childPrefixes(p))
+    out.push({ t: 'split', p, n: fps.map((f) => f.count), fp: concatBytes(...fps.map((f) => fromHex(f.fingerprint))) })
   }
+  // The fingerprints of the ranges the items being handled compare, read together beforehand.
+  let known = new Map<string, RangeFingerprint>()
+  const mineOf = async (p: string) => known.get(p) ?? (await source.fingerprint(prefixRange(p)))
   const compare = async (p: string, theirCount: number, theirFp: Uint8Array) => {
     const range = prefixRange(p)
-    const mine = await source.fingerprint(range)
+    const mine = await mineOf(p)
     if (mine.count === theirCount && mine.fingerprint === toHex(theirFp)) return
     if (theirCount === 0) {
       // The peer holds nothing here: everything of mine is new to it.
@@ -92,7 +90,7 @@ export async function processReconcileMessage(
     }
   }
 
-  for (const item of message.items) {
+  const handle = async (item: ReconcileItem) => {
     switch (item.t) {
       case 'fingerprint':
         await compare(item.p, item.n, item.fp)
@@ -112,7 +110,7 @@ export async function processReconcileMessage(
           diffInto(mine, theirs, have, need)
           break
         }
-        const count = (await source.fingerprint(range)).count
+        const count = (await mineOf(item.p)).count
         if ((count <= o.diffSize && count <= budget) || item.p.length === 64) {
           const give: ChangeHash[] = []
           const want: ChangeHash[] = []
@@ -133,8 +131,59 @@ export async function processReconcileMessage(
         break
     }
   }
+
+  // Items are handled in order, a run of them at a time: first the fingerprints of every range the
+  // run compares, in one read (at most READ_TOGETHER of them, so what is held stays small whatever
+  // the message), then each item as if alone.
+  const { items } = message
+  for (let start = 0; start < items.length;) {
+    const asked: string[] = []
+    let end = start
+    while (end < items.length) {
+      const more = comparedBy(items[end]!, initiator)
+      if (asked.length > 0 && asked.length + more.length > READ_TOGETHER) break
+      asked.push(...more)
+      end++
+    }
+    const fps = await fingerprintsOf(source, asked)
+    known = new Map(asked.map((p, i) => [p, fps[i]!]))
+    for (let i = start; i < end; i++) await handle(items[i]!)
+    start = end
+  }
   const reply: ReconcileMessage = { v: RECONCILE_VERSION, items: out }
   return { message: initiator && out.length === 0 ? null : reply, have, need }
+}
+
+/** Most range fingerprints read together (one storage round trip for the stores of this repository). */
+const READ_TOGETHER = 256
+/** Without `fingerprints`, how many single reads are made at once. */
+const SINGLE_READS_AT_ONCE = 16
+
+/** The prefixes whose fingerprints handling `item` compares first. */
+function comparedBy(item: ReconcileItem, initiator: boolean): string[] {
+  switch (item.t) {
+    case 'fingerprint':
+      return [item.p]
+    case 'split':
+      return childPrefixes(item.p)
+    case 'ids':
+      return initiator ? [] : [item.p]
+    case 'diff':
+      return []
+  }
+}
+
+/**
+ * The fingerprints of the ranges of `prefixes`, in their order, read together where the source
+ * can (a store on disk then reads them in one round trip, not one each), else a few at a time.
+ */
+async function fingerprintsOf(source: ReconcileSource, prefixes: readonly string[]): Promise<RangeFingerprint[]> {
+  const ranges = prefixes.map(prefixRange)
+  if (source.fingerprints) return ranges.length ? source.fingerprints(ranges) : []
+  const out: RangeFingerprint[] = []
+  for (let i = 0; i < ranges.length; i += SINGLE_READS_AT_ONCE)
+    out.push(...(await Promise.all(ranges.slice(i, i + SINGLE_READS_AT_ONCE).map((r) => source.fingerprint(r)))))
+  return out
 }
 
 /** `mineOnly` gets what only `mine` holds, `theirsOnly` what only `theirs` holds. */
