@@ -3,9 +3,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ready } from '../../crypto/index.ts'
 import { ErrorCodes, isWeftError } from '../../errors.ts'
 import type { ChangeHash } from '../../types.ts'
-import type { ChangeStore, HashRange } from '../ChangeStore.ts'
-import { fingerprintOf } from '../fingerprint.ts'
+import type { ChangeStore } from '../ChangeStore.ts'
 import { EntryFactory, envelope } from './fixtures.ts'
+import { fingerprintTests } from './fingerprintTests.ts'
 import { cursorCheckTests, indexTests, restoreTests } from './indexAndRestoreTests.ts'
 import { vouchingTests } from './vouchingTests.ts'
 
@@ -234,43 +234,6 @@ export function runChangeStoreTests(
       expect((await store.scan(next.cursor)).reset).toBe(false)
     })
 
-    it('fingerprints ranges consistently with the hashes they hold', async () => {
-      const pool = f().entries(30)
-      await store.appendMany(pool.map(envelope))
-      const sorted = pool.map((e) => e.hash).sort()
-      const bound = fc.oneof(fc.constant(''), hex(1, 64), fc.constantFrom(...sorted))
-      await fc.assert(
-        fc.asyncProperty(bound, fc.option(bound, { nil: null }), async (lower, upper) => {
-          const range: HashRange = { lower, upper }
-          const inside = sorted.filter((x) => x >= lower && (upper === null || x < upper))
-          expect(await store.hashesInRange(range)).toEqual(inside)
-          expect(await store.fingerprint(range)).toEqual(fingerprintOf(inside))
-        }),
-        { numRuns: 60 },
-      )
-      const all = await store.fingerprint({ lower: '', upper: null })
-      expect(all.count).toBe(30)
-      expect(await store.hashesInRange({ lower: '', upper: null }, { limit: 4 })).toEqual(sorted.slice(0, 4))
-    })
-
-    it('fingerprints many ranges together exactly as one at a time, in their order', async () => {
-      const pool = f().entries(30)
-      await store.appendMany(pool.map(envelope))
-      const sorted = pool.map((e) => e.hash).sort()
-      const bound = fc.oneof(fc.constant(''), hex(1, 64), fc.constantFrom(...sorted))
-      const range = fc.record({ lower: bound, upper: fc.option(bound, { nil: null }) })
-      await fc.assert(
-        fc.asyncProperty(fc.array(range, { maxLength: 20 }), async (ranges) => {
-          // Repeats, empty and inverted ranges included: each answer is that range's own.
-          const all = await store.fingerprints!(ranges)
-          expect(all).toEqual(
-            ranges.map((r) => fingerprintOf(sorted.filter((x) => x >= r.lower && (r.upper === null || x < r.upper)))),
-          )
-        }),
-        { numRuns: 30 },
-      )
-    })
-
     it('tells subscribers about new entries only', async () => {
       const pool = f().entries(3)
       const heard: ChangeHash[][] = []
@@ -344,6 +307,7 @@ export function runChangeStoreTests(
     })
 
     indexTests(setup)
+    fingerprintTests(() => h)
     cursorCheckTests(() => h)
     vouchingTests(setup, () => h, capabilities.persistent)
     if (capabilities.restore) restoreTests(() => h)
