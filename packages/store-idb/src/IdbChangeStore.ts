@@ -17,6 +17,7 @@ import { groupByDoc } from './groupByDoc.ts'
 import { ensureIndex, fingerprintsInTx, INDEX_MARK, writeIndexNodes } from './idbPrefixIndex.ts'
 import { docKeyRange, hashKeyRange, logKeyRange } from './keyRanges.ts'
 import type { LogRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
+import { announcement, channelName, parseAnnouncement } from './tabAnnouncements.ts'
 import { toStorageError } from './toStorageError.ts'
 
 /** Options of {@link IdbChangeStore}. */
@@ -29,13 +30,6 @@ export interface IdbChangeStoreOptions extends StoreOptions {
   readonly durability?: 'strict' | 'relaxed'
 }
 
-/** What one store tells the same store in other tabs (and other connections in this one). */
-interface AppendAnnouncement {
-  readonly v: 1
-  readonly hashes: readonly string[]
-}
-
-const HASH = /^[0-9a-f]{64}$/
 const APPEND_STORES = ['entries', 'log', 'docs', 'meta', 'prefixSums'] as const
 
 type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = IDBPTransaction<WeftIdbSchema, S, M>
@@ -311,7 +305,7 @@ export class IdbChangeStore extends BaseChangeStore {
   }
 
   #announce(hashes: readonly string[]): void {
-    const message: AppendAnnouncement = { v: 1, hashes }
+    const message = announcement(hashes)
     try {
       this.#channel?.postMessage(message)
     } catch {
@@ -331,17 +325,6 @@ export class IdbChangeStore extends BaseChangeStore {
       () => undefined, // closed or failing meanwhile: the entries are still found by the next scan
     )
   }
-}
-
-function channelName(database: string, store: string): string {
-  return `weft-idb:${JSON.stringify([database, store])}`
-}
-
-function parseAnnouncement(data: unknown): ChangeHash[] {
-  if (typeof data !== 'object' || data === null || (data as AppendAnnouncement).v !== 1) return []
-  const hashes = (data as AppendAnnouncement).hashes
-  if (!Array.isArray(hashes)) return []
-  return hashes.filter((h): h is ChangeHash => typeof h === 'string' && HASH.test(h))
 }
 
 function newEpoch(): string {
