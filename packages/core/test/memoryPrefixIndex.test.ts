@@ -3,27 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { fingerprintOf, inRange, ready, type HashRange } from '../src/backend.ts'
 import { MemoryPrefixIndex } from '../src/store/MemoryPrefixIndex.ts'
 import type { ChangeHash } from '../src/types.ts'
+import { crowdedHashes, rangeBound } from './helpers/crowdedHashes.ts'
 
 beforeAll(ready)
 
-const hex = (length: number) =>
-  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length })
 /** Hashes crowded under a few prefixes, so ranges cut through nodes and buckets of every depth. */
-const hashes = fc.uniqueArray(
-  fc
-    .tuple(fc.constantFrom('', '0', 'a7', 'a7c', 'a7cf', 'fff'), hex(64))
-    .map(([p, h]) => (p + h).slice(0, 64) as ChangeHash),
-  { maxLength: 80 },
-)
-const bound = fc.oneof(
-  hex(0),
-  hex(1),
-  hex(2),
-  hex(3),
-  hex(4),
-  hex(64),
-  fc.constantFrom('a7', 'a7c', 'a7cf', 'fff', 'ffff', 'g'),
-)
+const PREFIXES = ['0', 'a7', 'a7c', 'a7cf', 'fff', 'ffff']
+const hashes = crowdedHashes(PREFIXES, 80)
+const bound = rangeBound(PREFIXES, 3)
 
 describe('the memory store prefix index', () => {
   it('gives every range the fingerprint and the hashes in it, however the hashes were added', async () => {

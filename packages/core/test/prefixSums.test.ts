@@ -12,26 +12,14 @@ import {
 } from '../src/backend.ts'
 import { toHex } from '../src/codec/index.ts'
 import { hashLimbsInto } from '../src/store/fingerprint.ts'
+import { crowdedHashes, rangeBound } from './helpers/crowdedHashes.ts'
 
 beforeAll(ready)
 
-const hex = (length: number) =>
-  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length })
 /** Hashes crowded under a few prefixes, so ranges cut through nodes of every depth. */
-const hashes = fc.uniqueArray(
-  fc.tuple(fc.constantFrom('', '0', 'a7', 'a7c', 'ff0f'), hex(64)).map(([p, h]) => (p + h).slice(0, 64)),
-  { maxLength: 60 },
-)
-const bound = fc.oneof(
-  hex(0),
-  hex(1),
-  hex(2),
-  hex(3),
-  hex(4),
-  hex(5),
-  hex(64),
-  fc.constantFrom('a7', 'a7c', 'ff0f', 'g'),
-)
+const PREFIXES = ['0', 'a7', 'a7c', 'ff0f']
+const hashes = crowdedHashes(PREFIXES, 60)
+const bound = rangeBound(PREFIXES, 4)
 
 describe('the prefix-sum index at any depth', () => {
   it('gives every range the fingerprint of the hashes in it', async () => {
