@@ -22,6 +22,7 @@ const CONFORMANCE_TESTS = [
   'starts over when a cursor carries another epoch',
   'starts over when a cursor of its epoch is past its newest entry (a store restored from an older copy)',
   'fingerprints ranges consistently with the hashes they hold',
+  'fingerprints many ranges together exactly as one at a time, in their order',
   'tells subscribers about new entries only',
   'keeps its own copy of appended bytes',
   'stores the bytes it was given at the call, whatever the caller does to them before the append settles',
