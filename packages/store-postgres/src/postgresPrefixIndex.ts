@@ -101,8 +101,8 @@ export async function fingerprintsFromIndex(
     if (r.part < 0) nodes.set(r.k, r.v!)
     else edgeHashes[r.part]!.push(r.k)
   }
-  // The reader hands back what the statement read: edges are asked for in the order listed above.
-  let edge = 0
+  // The reader hands back what the statement read; two edges with the same bounds hold the same hashes.
+  const byBounds = new Map(edges.map((e, i) => [boundsKey(e), edgeHashes[i]!]))
   return indexedFingerprints(ranges, {
     sums: async (asked) =>
       asked.map((p) => {
@@ -112,9 +112,11 @@ export async function fingerprintsFromIndex(
         if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(p)}`)
         return sum
       }),
-    hashes: async () => edgeHashes[edge++]!,
+    hashes: async (r) => byBounds.get(boundsKey(r))!,
   })
 }
+
+const boundsKey = (r: HashRange): string => JSON.stringify([r.lower, r.upper])
 
 /** Hashes in `range`, in hash order, at most `limit` (Infinity: all). */
 export async function hashesBetween(

@@ -78,7 +78,7 @@ export class MemoryPrefixIndex {
       }
       for (const digit of HEX_DIGITS) {
         const child = prefix + digit
-        if (!this.#sum(child)?.count) continue
+        if (!this.#count(child)) continue
         if (range.upper !== null && child >= range.upper) return // this child and all after it are above the range
         const end = prefixEnd(child)
         if (end !== null && end <= range.lower) continue // wholly below the range
@@ -96,15 +96,26 @@ export class MemoryPrefixIndex {
       const bucket = this.#buckets.get(parseInt(prefix, 16))
       return bucket && { count: bucket.hashes.length, limbs: bucket.limbs }
     }
-    const node = LEVEL_START[prefix.length as 0 | 1 | 2] + (prefix.length ? parseInt(prefix, 16) : 0)
+    const node = flatNode(prefix)
     const count = this.#counts[node]!
     return count ? { count, limbs: this.#limbs.subarray(node * 4, node * 4 + 4) } : undefined
+  }
+
+  /** How many hashes start with a hex prefix of at most {@link DEPTH} characters. */
+  #count(prefix: string): number {
+    if (prefix.length === DEPTH) return this.#buckets.get(parseInt(prefix, 16))?.hashes.length ?? 0
+    return this.#counts[flatNode(prefix)]!
   }
 
   #addToNode(node: number, limbs: Uint32Array): void {
     this.#counts[node] = this.#counts[node]! + 1
     addLimbs(this.#limbs, node * 4, limbs)
   }
+}
+
+/** Where the node of a hex prefix shorter than {@link DEPTH} sits in the flat arrays. */
+function flatNode(prefix: string): number {
+  return LEVEL_START[prefix.length as 0 | 1 | 2] + (prefix.length ? parseInt(prefix, 16) : 0)
 }
 
 /** `into[at..at+4] += limbs`, modulo 2^128 (most significant limb first). */
