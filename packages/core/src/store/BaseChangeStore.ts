@@ -25,7 +25,7 @@ import type {
   ScanPage,
   StoreHead,
 } from './ChangeStore.ts'
-import { fingerprintOf } from './fingerprint.ts'
+import { fingerprintOf, fingerprintsFewAtOnce } from './fingerprint.ts'
 import { MissingVouches, type Vouching } from './MissingVouches.ts'
 import { Mutex } from './Mutex.ts'
 import type { StoreOptions, VerifiedEntry } from './storeTypes.ts'
@@ -91,7 +91,7 @@ export abstract class BaseChangeStore implements ChangeStore {
 
   /** Backends that can read many ranges' index nodes in one go may override this. */
   protected _fingerprints(ranges: readonly HashRange[]): Promise<RangeFingerprint[]> {
-    return Promise.all(ranges.map((r) => this._fingerprint(r)))
+    return fingerprintsFewAtOnce(ranges, (r) => this._fingerprint(r))
   }
 
   /** Most entries one `appendMany` call may carry (more is refused with `WEFT_TOO_MANY_ENTRIES`). */

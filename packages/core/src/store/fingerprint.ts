@@ -91,3 +91,20 @@ export function inRange(hash: string, range: HashRange): boolean {
 
 /** The full hash range. */
 export const FULL_RANGE: HashRange = { lower: '', upper: null }
+
+/** Without a batched read, how many single range fingerprints are read at once. */
+const SINGLE_READS_AT_ONCE = 16
+
+/**
+ * The fingerprints of `ranges`, in their order, by `read` one range at a time, a few at once: for
+ * a source that cannot read them together (a remote store asks one request each).
+ */
+export async function fingerprintsFewAtOnce(
+  ranges: readonly HashRange[],
+  read: (range: HashRange) => Promise<RangeFingerprint>,
+): Promise<RangeFingerprint[]> {
+  const out: RangeFingerprint[] = []
+  for (let i = 0; i < ranges.length; i += SINGLE_READS_AT_ONCE)
+    out.push(...(await Promise.all(ranges.slice(i, i + SINGLE_READS_AT_ONCE).map(read))))
+  return out
+}

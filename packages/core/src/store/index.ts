@@ -20,7 +20,7 @@ export { exclusively, takeRecord, addToCounter, takeToken } from './sharedRecord
 export type { KeyValueStore, RecordPageOptions } from './KeyValueStore.ts'
 export { MemoryStoreFactory } from './StoreFactory.ts'
 export type { StoreFactory } from './StoreFactory.ts'
-export { FingerprintAccumulator, fingerprintOf, inRange, FULL_RANGE } from './fingerprint.ts'
+export { FingerprintAccumulator, fingerprintOf, fingerprintsFewAtOnce, inRange, FULL_RANGE } from './fingerprint.ts'
 export { emptySum, addHashToSum, combineSums, finishSum } from './fingerprint.ts'
 export type { FingerprintSum } from './fingerprint.ts'
 export {

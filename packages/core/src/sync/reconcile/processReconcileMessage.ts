@@ -1,6 +1,6 @@
 import { concatBytes, fromHex, toHex } from '../../codec/index.ts'
 import { ErrorCodes, WeftError } from '../../errors.ts'
-import type { RangeFingerprint } from '../../store/index.ts'
+import { fingerprintsFewAtOnce, type RangeFingerprint } from '../../store/index.ts'
 import type { ChangeHash } from '../../types.ts'
 import { packHashes, unpackHashes } from './encodeReconcileMessage.ts'
 import { childPrefixes, prefixRange } from './prefixRange.ts'
@@ -156,8 +156,6 @@ export async function processReconcileMessage(
 
 /** Most range fingerprints read together (one storage round trip for the stores of this repository). */
 const READ_TOGETHER = 256
-/** Without `fingerprints`, how many single reads are made at once. */
-const SINGLE_READS_AT_ONCE = 16
 
 /** The prefixes whose fingerprints handling `item` compares first. */
 function comparedBy(item: ReconcileItem, initiator: boolean): string[] {
@@ -180,10 +178,7 @@ function comparedBy(item: ReconcileItem, initiator: boolean): string[] {
 async function fingerprintsOf(source: ReconcileSource, prefixes: readonly string[]): Promise<RangeFingerprint[]> {
   const ranges = prefixes.map(prefixRange)
   if (source.fingerprints) return ranges.length ? source.fingerprints(ranges) : []
-  const out: RangeFingerprint[] = []
-  for (let i = 0; i < ranges.length; i += SINGLE_READS_AT_ONCE)
-    out.push(...(await Promise.all(ranges.slice(i, i + SINGLE_READS_AT_ONCE).map((r) => source.fingerprint(r)))))
-  return out
+  return fingerprintsFewAtOnce(ranges, (r) => source.fingerprint(r))
 }
 
 /** `mineOnly` gets what only `mine` holds, `theirsOnly` what only `theirs` holds. */
