@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { incrementalSync, ready, TenantFactory, TEST_KDF, type Database, type DocId, type SyncState } from '@weft/core'
-import { reconcileInProcess } from '@weft/core/backend'
+import { reconcileInProcess, type ReconcileSource } from '@weft/core/backend'
 import { LevelStoreFactory } from '@weft/store-level'
 import { fmtRatio, median, progress, settle, timeMs, type Figure } from './report.ts'
 
@@ -23,6 +23,9 @@ interface Point {
   readonly size: number
   readonly us: Record<Row, number>
   readonly cpuUs: Record<Row, number>
+  /** Range fingerprints one reconciliation read (both sides together), and the messages it took. */
+  readonly reconcileReads: number
+  readonly reconcileRounds: number
 }
 
 const CHILD_FLAG = '--bench-growth-child'
@@ -74,9 +77,23 @@ export async function benchGrowth(sizes: readonly number[] = DEFAULT_SIZES): Pro
         `per ${item} at ${points.map((p) => `${p.size.toLocaleString('en-US')} documents: ${fmtUs(p.us[row])}`).join(', ')}`,
         `process CPU time per ${item} (all threads; what other load on the machine does not change): ${points.map((p) => fmtUs(p.cpuUs[row])).join(', ')}`,
         `largest / smallest cost per ${item}: ${fmtRatio(ratio)}, for ${(last.size / first.size).toFixed(0)} times the documents`,
+        ...(row === 'reconciliation' ? reconcileWork(points) : []),
       ],
     }
   })
+}
+
+/**
+ * What one reconciliation reads at each size: it walks down one level of ranges more whenever the
+ * ranges of the level above hold more than a leaf's worth of hashes, so its reads grow in steps
+ * with the logarithm of the store (a cost per read that stays flat says the store is not the cause).
+ */
+function reconcileWork(points: readonly Point[]): string[] {
+  const each = (f: (p: Point) => string) => points.map(f).join(', ')
+  return [
+    `range fingerprints read by both sides, and messages: ${each((p) => `${p.reconcileReads} in ${p.reconcileRounds}`)}`,
+    `per range read: ${each((p) => fmtUs((p.us.reconciliation * NEW_ENTRIES) / p.reconcileReads))}`,
+  ]
 }
 
 /**
@@ -149,12 +166,15 @@ async function measureSize(size: number): Promise<Point> {
     await touch(source, ids, NEW_ENTRIES, ROUNDS + 1)
     await settle()
     const reconciles: { ms: number; cpuMs: number }[] = []
+    const tally = { reads: 0, rounds: 0 }
     for (let round = 1; round <= ROUNDS; round++) {
       let differ = 0
+      tally.reads = 0
       reconciles.push(
         await timed(async () => {
-          const r = await reconcileInProcess(source.getStore(), target.getStore())
+          const r = await reconcileInProcess(counted(source.getStore(), tally), counted(target.getStore(), tally))
           differ = r.have.length + r.need.length
+          tally.rounds = r.rounds
         }),
       )
       if (differ !== NEW_ENTRIES) throw new Error(`reconciliation found ${differ} differences, expected ${NEW_ENTRIES}`)
@@ -184,9 +204,19 @@ async function measureSize(size: number): Promise<Point> {
       read: median(reads.map((r) => r[key])) * 1000,
       write: median(writes.map((w) => w[key])) * 1000,
     })
-    return { size, us: per('ms'), cpuUs: per('cpuMs') }
+    return { size, us: per('ms'), cpuUs: per('cpuMs'), reconcileReads: tally.reads, reconcileRounds: tally.rounds }
   } finally {
     await rm(path, { recursive: true, force: true })
+  }
+}
+
+/** `store` as a reconciliation source that counts the range fingerprints read through it. */
+function counted(store: ReconcileSource, tally: { reads: number }): ReconcileSource {
+  const many = store.fingerprints?.bind(store)
+  return {
+    fingerprint: (range) => (tally.reads++, store.fingerprint(range)),
+    ...(many && { fingerprints: (ranges) => ((tally.reads += ranges.length), many(ranges)) }),
+    hashesInRange: (range) => store.hashesInRange(range),
   }
 }
 
