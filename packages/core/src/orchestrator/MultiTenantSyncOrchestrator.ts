@@ -1,8 +1,10 @@
 import { ErrorCodes, WeftError } from '../errors.ts'
 import { Emitter } from '../events.ts'
-import { backoffDelay, type BackoffOptions } from './backoff.ts'
+import { backoffDelay } from './backoff.ts'
+import type { OrchestratorOptions } from './orchestratorOptions.ts'
 import { Relationship } from './Relationship.ts'
-import { RoundError, runRound, type RoundResult } from './runRound.ts'
+import { asWeftError, foldReports, IDLE_REPORT, type RoundReport } from './roundReport.ts'
+import { RoundError, runRound } from './runRound.ts'
 import { Semaphore } from './Semaphore.ts'
 import type {
   OrchestratorEvents,
@@ -13,32 +15,9 @@ import type {
   SyncAllResult,
   TransferLag,
 } from './status.ts'
-import type { LocalSyncPeer, SyncDirection, SyncPeer } from './SyncPeer.ts'
-
-export interface OrchestratorOptions {
-  /** Relationship rounds that may run at once. Default 4. */
-  readonly concurrency?: number
-  /** Default milliseconds between rounds of a relationship while running. Default 30 s. */
-  readonly intervalMs?: number
-  /** Default direction of relationships. Default `both`. */
-  readonly direction?: SyncDirection
-  /** Retry delays of failing relationships. */
-  readonly backoff?: BackoffOptions
-  /** Environment this process runs in, checked against grants' `allowedEnvironments`. */
-  readonly environment?: string
-  /** Milliseconds since the epoch; drives schedules and status times. Default `Date.now`. */
-  readonly clock?: () => number
-  /** Uniform in [0, 1); drives backoff jitter. Default `Math.random`. */
-  readonly random?: () => number
-}
-
-type RoundReport = { ok: true; result: RoundResult } | { ok: false; error: WeftError }
+import type { LocalSyncPeer, SyncPeer } from './SyncPeer.ts'
 
 const MAX_TIMER_MS = 2 ** 31 - 1
-const IDLE_REPORT: RoundReport = Object.freeze({
-  ok: true,
-  result: Object.freeze({ moved: new Map(), sent: 0, received: 0 }),
-})
 
 /**
  * Keeps a set of partner relationships in sync. Each relationship links a local tenant with a
@@ -238,22 +217,10 @@ export class MultiTenantSyncOrchestrator {
       if (idle && !rel.inFlight && this.#relationships.has(rel.id)) pending.push(this.#bookIdle(rel))
       else pending.push(this.#launch(rel))
     }
-    const reports = await Promise.all(pending)
-    const result: { synced: string[]; failed: { id: string; error: WeftError }[]; sent: number; received: number } = {
-      synced: [],
-      failed: [],
-      sent: 0,
-      received: 0,
-    }
-    reports.forEach((report, i) => {
-      const id = rels[i]!.id
-      if (report.ok) {
-        result.synced.push(id)
-        result.sent += report.result.sent
-        result.received += report.result.received
-      } else result.failed.push({ id, error: report.error })
-    })
-    return result
+    return foldReports(
+      rels.map((r) => r.id),
+      await Promise.all(pending),
+    )
   }
 
   /** Without a grant, yes; under one, when both authorities say an idle round would pass untouched. */
@@ -355,10 +322,4 @@ export class MultiTenantSyncOrchestrator {
       this.#schedule()
     }, delay)
   }
-}
-
-function asWeftError(err: unknown): WeftError {
-  return err instanceof WeftError
-    ? err
-    : new WeftError(ErrorCodes.PARTNER_UNAVAILABLE, err instanceof Error ? err.message : String(err), { cause: err })
 }

@@ -4,7 +4,7 @@
  * (sharing) plug into.
  */
 export { MultiTenantSyncOrchestrator } from './MultiTenantSyncOrchestrator.ts'
-export type { OrchestratorOptions } from './MultiTenantSyncOrchestrator.ts'
+export type { OrchestratorOptions } from './orchestratorOptions.ts'
 export { RelationshipStateStore } from './RelationshipStateStore.ts'
 export type { SavedRelationship, SavedDatabaseState, SyncErrorInfo } from './RelationshipStateStore.ts'
 export { OPEN_PERMIT, isSyncDirection } from './SyncPeer.ts'
