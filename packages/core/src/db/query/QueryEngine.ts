@@ -1,7 +1,9 @@
 import { ErrorCodes, WeftError } from '../../errors.ts'
 import type { DocId } from '../../types.ts'
-import { compareValues, isScalar } from './compareValues.ts'
+import { isScalar } from './compareValues.ts'
 import { matchesWhere, parseWhere, type Bounds } from './matchWhere.ts'
+import { decodeCursor, encodeCursor, orderOf, pageOf } from './queryPage.ts'
+import { pickIndex } from './pickIndex.ts'
 import { catchUpIndex } from './catchUpIndex.ts'
 import type { IndexStateStore } from './IndexStateStore.ts'
 import { SearchIndex, type SearchOptions, type SearchHit } from './SearchIndex.ts'
@@ -150,7 +152,7 @@ export class QueryEngine {
     if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0))
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'query: limit is a non-negative integer')
     const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
-    const index = this.#pick(q.index, where, order?.field)
+    const index = pickIndex(this.#indexes, q.index, where, order?.field)
     let examined = 0
     let candidates: AsyncIterable<{ id: DocId; data: Data }>
     if (index) {
@@ -169,26 +171,11 @@ export class QueryEngine {
       const sortValue = order ? c.data[order.field] : null
       hits.push({ id: c.id, data: c.data, sort: isScalar(sortValue) ? sortValue : null })
     }
-    {
-      // Ties by id, whatever order an index gave (a longer key orders ties by its later parts).
-      const sign = order?.direction === 'desc' ? -1 : 1
-      hits.sort((a, b) => sign * compareValues(a.sort, b.sort) || (a.id < b.id ? -sign : a.id > b.id ? sign : 0))
-    }
-    let start = 0
-    if (after) {
-      const sign = order?.direction === 'desc' ? -1 : 1
-      start = hits.findIndex((h) => {
-        const c = sign * compareValues(h.sort, after.sort) || (h.id < after.id ? -sign : h.id > after.id ? sign : 0)
-        return c > 0
-      })
-      if (start < 0) start = hits.length
-    }
-    const end = q.limit === undefined ? hits.length : Math.min(hits.length, start + q.limit)
-    const page = hits.slice(start, end)
+    const { page, more } = pageOf(hits, order?.direction ?? 'asc', after, q.limit)
     const last = page[page.length - 1]
     return {
       docs: page.map((h) => ({ id: h.id, data: JSON.parse(JSON.stringify(h.data)) as T })),
-      ...(end < hits.length && last ? { cursor: encodeCursor(last.sort, last.id) } : {}),
+      ...(more && last ? { cursor: encodeCursor(last.sort, last.id) } : {}),
       ...(index ? { usedIndex: index.name } : {}),
       examined,
     }
@@ -262,31 +249,6 @@ export class QueryEngine {
     })
   }
 
-  #pick(
-    named: string | undefined,
-    where: ReadonlyMap<string, Bounds>,
-    orderField: string | undefined,
-  ): SortedIndex | undefined {
-    if (named !== undefined) {
-      const index = this.#indexes.get(named)
-      if (!index) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `query: no index ${named}`)
-      return index
-    }
-    let best: SortedIndex | undefined
-    for (const index of this.#indexes.values()) {
-      const first = index.fields?.[0]
-      if (first === undefined) continue
-      const b = where.get(first)
-      if (
-        b &&
-        (b.eq !== undefined || b.gt !== undefined || b.gte !== undefined || b.lt !== undefined || b.lte !== undefined)
-      )
-        return index
-      if (first === orderField) best ??= index
-    }
-    return best
-  }
-
   async *#fromIndex(
     index: SortedIndex,
     bounds: Bounds | undefined,
@@ -328,28 +290,6 @@ export class QueryEngine {
   /** Resolves once every change heard so far is in the indexes. */
   settled(): Promise<void> {
     return this.#pending
-  }
-}
-
-function orderOf(o: Query['orderBy']): { field: string; direction: 'asc' | 'desc' } | undefined {
-  if (o === undefined) return undefined
-  if (typeof o === 'string') return { field: o, direction: 'asc' }
-  if (o.direction !== undefined && o.direction !== 'asc' && o.direction !== 'desc')
-    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'query: orderBy direction is asc or desc')
-  return { field: o.field, direction: o.direction ?? 'asc' }
-}
-
-function encodeCursor(sort: Scalar, id: DocId): string {
-  return btoa(JSON.stringify([sort, id]))
-}
-
-function decodeCursor(cursor: string): { sort: Scalar; id: DocId } {
-  try {
-    const [sort, id] = JSON.parse(atob(cursor)) as [Scalar, DocId]
-    if (!isScalar(sort) || typeof id !== 'string') throw new Error('shape')
-    return { sort, id }
-  } catch {
-    throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'query: the cursor is not one this database gave')
   }
 }
 
