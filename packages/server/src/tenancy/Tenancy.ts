@@ -14,7 +14,8 @@ import { EventStreams } from './serveEvents.ts'
 import { TenantCatalogue } from './TenantCatalogue.ts'
 import { tenantDataOf, type TenantDataStore } from './TenantDataStore.ts'
 import { TenantEventBus, type TenantEventType } from './TenantEventBus.ts'
-import { listTenantRecords } from './tenantRecordKeys.ts'
+import { eraseTenant, type EraseContext } from './eraseTenant.ts'
+import { QuotaWarnings } from './QuotaWarnings.ts'
 import type { NewTenant } from './TenantCatalogue.ts'
 import { effectiveSettings, type EffectiveSettings, type TenantFlags, type TenantRecord } from './TenantRecord.ts'
 import type { TenancyOptions } from './TenancyOptions.ts'
@@ -54,8 +55,7 @@ export class Tenancy {
   readonly data: TenantDataStore | undefined
   readonly #deps: TenancyDeps
   readonly #defaults: { flags: TenantFlags; maxEntryBytes: number }
-  /** Per tenant, the quota share it was last warned at (so a warning is sent once per crossing). */
-  readonly #warned = new Map<string, number>()
+  readonly #quota: QuotaWarnings
   readonly #deleting = new Map<string, Promise<{ databases: number; records: number }>>()
   /** Brings what this process caches of a tenant up to date with the shared storage (set by `share`). */
   #fresh: (tenant: string) => Promise<void> = async () => {}
@@ -69,6 +69,7 @@ export class Tenancy {
     this.webhooks = new WebhookDispatcher(options.webhooks, deps.log)
     this.data = options.data ?? tenantDataOf(deps.factory)
     this.#defaults = { flags: options.flags ?? {}, maxEntryBytes: deps.maxEntryBytes }
+    this.#quota = new QuotaWarnings((t, type, data) => this.emit(t, type, data), deps.log, options.quotaWarningAt)
     this.events.onEvery((e) => {
       const hooks = this.catalogue.peek(e.tenant)?.config.webhooks
       if (hooks?.length) this.webhooks.deliver(e, hooks)
@@ -183,7 +184,7 @@ export class Tenancy {
     this.events.emit(tenant, type, data)
   }
 
-  /** The events of an append: entries stored, entries refused over quota, the quota's warning share passed. */
+  /** The events of an append: entries stored, entries refused over quota, the quota's warning share passed (see {@link QuotaWarnings}). */
   reportAppend(
     tenant: string,
     db: string,
@@ -191,32 +192,7 @@ export class Tenancy {
     quota: TenantQuota,
     used: () => Promise<{ bytes: number; entries: number }>,
   ): void {
-    if (r.added.length) this.emit(tenant, 'entry-stored', { db, count: r.added.length, hashes: r.added.slice(0, 100) })
-    const refused = r.rejected.filter((x) => x.error.code === ErrorCodes.QUOTA_EXCEEDED).length
-    if (refused) this.emit(tenant, 'quota-refused', { db, count: refused })
-    if (r.added.length)
-      void used().then(
-        (u) => this.checkQuota(tenant, u, quota),
-        (err: unknown) => this.#deps.log(`reading the storage use of ${tenant} failed`, err),
-      )
-  }
-
-  /**
-   * After a push: a `quota-warning` when the tenant's use passes the warning share of a limit
-   * (once per crossing, again after it fell below).
-   */
-  checkQuota(tenant: string, used: { bytes: number; entries: number }, quota: TenantQuota): void {
-    const share = Math.max(used.bytes / quota.maxBytesPerTenant, used.entries / quota.maxEntriesPerTenant)
-    const at = this.options.quotaWarningAt ?? 0.8
-    const warned = this.#warned.get(tenant)
-    if (share >= at && warned === undefined) {
-      this.#warned.set(tenant, share)
-      this.emit(tenant, 'quota-warning', {
-        share,
-        bytes: { used: used.bytes, limit: finite(quota.maxBytesPerTenant) },
-        entries: { used: used.entries, limit: finite(quota.maxEntriesPerTenant) },
-      })
-    } else if (share < at && warned !== undefined) this.#warned.delete(tenant)
+    this.#quota.reportAppend(tenant, db, r, quota, used)
   }
 
   /** Suspends or resumes a tenant; its open sockets are checked at once (a suspended tenant's close). */
@@ -261,7 +237,8 @@ export class Tenancy {
   deleteTenant(tenant: string): Promise<{ databases: number; records: number }> {
     let p = this.#deleting.get(tenant)
     if (!p) {
-      p = this.#erase(tenant).finally(() => this.#deleting.delete(tenant))
+      // Async, so a storage that cannot erase refuses with a rejection, not a throw.
+      p = (async () => eraseTenant(this.#eraseContext(), tenant))().finally(() => this.#deleting.delete(tenant))
       this.#deleting.set(tenant, p)
     }
     return p
@@ -292,33 +269,6 @@ export class Tenancy {
     this.streams.closeAll()
   }
 
-  async #erase(tenant: string): Promise<{ databases: number; records: number }> {
-    const data = this.#requireData()
-    if (tenant === this.defaultTenant)
-      throw new WeftError(ErrorCodes.TENANT_STATE, 'the default tenant cannot be deleted (suspend it instead)')
-    await this.catalogue.transition(tenant, 'delete')
-    this.emit(tenant, 'tenant-deleting')
-    this.#deps.recheckLive(tenant)
-    // Every generation: the data a reset put out of reach goes with the tenant too.
-    const names = await this.#deps.generations.allStorageNames(tenant)
-    const databases = (await data.listDatabases(names.at(-1)!)).length
-    for (const name of names) await data.eraseTenant(name)
-    const keys = await listTenantRecords(this.#deps.kv, tenant)
-    for (const k of keys) await this.#deps.kv.delete(k)
-    await this.keys.forgetTenant(tenant)
-    this.#deps.forget(tenant)
-    // Requests admitted just before the mark may have written since: a second pass takes what they left.
-    for (const name of names) await data.eraseTenant(name)
-    await this.#deps.generations.forget(tenant)
-    for (const k of await listTenantRecords(this.#deps.kv, tenant)) await this.#deps.kv.delete(k)
-    this.#deps.forget(tenant)
-    this.counters.forget(tenant)
-    this.#warned.delete(tenant)
-    await this.catalogue.remove(tenant)
-    this.streams.closeTenant(tenant)
-    return { databases, records: keys.length }
-  }
-
   #moveContext(): MoveContext {
     return {
       catalogue: this.catalogue,
@@ -329,6 +279,26 @@ export class Tenancy {
       closeStorage: (t) => this.closeStorage(t),
       recheckLive: this.#deps.recheckLive,
       emit: (t, type, data) => this.emit(t, type, data),
+    }
+  }
+
+  #eraseContext(): EraseContext {
+    const deps = this.#deps
+    return {
+      data: this.#requireData(),
+      catalogue: this.catalogue,
+      kv: deps.kv,
+      keys: this.keys,
+      generations: deps.generations,
+      defaultTenant: this.defaultTenant,
+      recheckLive: deps.recheckLive,
+      emit: (t, type) => this.emit(t, type),
+      forget: (t) => {
+        deps.forget(t)
+        this.counters.forget(t)
+        this.#quota.forget(t)
+      },
+      closeStreams: (t) => this.streams.closeTenant(t),
     }
   }
 
@@ -346,7 +316,3 @@ export class Tenancy {
 
 /** Seconds a member refused while its tenant is moved waits before it retries. */
 const MOVE_RETRY_AFTER_S = 2
-
-function finite(n: number): number | null {
-  return Number.isFinite(n) ? n : null
-}
