@@ -91,7 +91,7 @@ export async function handleOp(ctx: OpContext, call: OpCall): Promise<unknown> {
     const r = await usage.append(storage, route.db, entries, quota)
     ctx.metrics?.stored(r.added, entries)
     ctx.livePush()?.stored(tenant, route.db, r.added.length, store)
-    tenancy.reportAppend(tenant, route.db, r, quota, () => usage.usage(storage))
+    tenancy.appends.report(tenant, route.db, r, quota, () => usage.usage(storage))
     return r
   }
   const authors = ctx.options.authors ?? 'members'

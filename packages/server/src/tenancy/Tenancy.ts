@@ -1,11 +1,4 @@
-import {
-  ErrorCodes,
-  WeftError,
-  type AppendResult,
-  type ChangeStore,
-  type KeyValueStore,
-  type StoreFactory,
-} from '@weft/core/backend'
+import { ErrorCodes, WeftError, type ChangeStore, type KeyValueStore, type StoreFactory } from '@weft/core/backend'
 import type { TenantQuota } from '../ServerOptions.ts'
 import { ApiKeys } from './ApiKeys.ts'
 import { exportTenant } from './exportTenant.ts'
@@ -15,7 +8,7 @@ import { TenantCatalogue } from './TenantCatalogue.ts'
 import { tenantDataOf, type TenantDataStore } from './TenantDataStore.ts'
 import { TenantEventBus, type TenantEventType } from './TenantEventBus.ts'
 import { eraseTenant, type EraseContext } from './eraseTenant.ts'
-import { QuotaWarnings } from './QuotaWarnings.ts'
+import { AppendEvents } from './AppendEvents.ts'
 import type { NewTenant } from './TenantCatalogue.ts'
 import { effectiveSettings, type EffectiveSettings, type TenantFlags, type TenantRecord } from './TenantRecord.ts'
 import type { TenancyOptions } from './TenancyOptions.ts'
@@ -51,11 +44,12 @@ export class Tenancy {
   readonly streams = new EventStreams()
   readonly webhooks: WebhookDispatcher
   readonly counters: RequestCounters
+  /** The events of each append (stored, refused over quota, the quota's warning share passed). */
+  readonly appends: AppendEvents
   readonly options: TenancyOptions
   readonly data: TenantDataStore | undefined
   readonly #deps: TenancyDeps
   readonly #defaults: { flags: TenantFlags; maxEntryBytes: number }
-  readonly #quota: QuotaWarnings
   readonly #deleting = new Map<string, Promise<{ databases: number; records: number }>>()
   /** Brings what this process caches of a tenant up to date with the shared storage (set by `share`). */
   #fresh: (tenant: string) => Promise<void> = async () => {}
@@ -69,7 +63,7 @@ export class Tenancy {
     this.webhooks = new WebhookDispatcher(options.webhooks, deps.log)
     this.data = options.data ?? tenantDataOf(deps.factory)
     this.#defaults = { flags: options.flags ?? {}, maxEntryBytes: deps.maxEntryBytes }
-    this.#quota = new QuotaWarnings((t, type, data) => this.emit(t, type, data), deps.log, options.quotaWarningAt)
+    this.appends = new AppendEvents((t, type, data) => this.emit(t, type, data), deps.log, options.quotaWarningAt)
     this.events.onEvery((e) => {
       const hooks = this.catalogue.peek(e.tenant)?.config.webhooks
       if (hooks?.length) this.webhooks.deliver(e, hooks)
@@ -184,17 +178,6 @@ export class Tenancy {
     this.events.emit(tenant, type, data)
   }
 
-  /** The events of an append: entries stored, entries refused over quota, the quota's warning share passed (see {@link QuotaWarnings}). */
-  reportAppend(
-    tenant: string,
-    db: string,
-    r: AppendResult,
-    quota: TenantQuota,
-    used: () => Promise<{ bytes: number; entries: number }>,
-  ): void {
-    this.#quota.reportAppend(tenant, db, r, quota, used)
-  }
-
   /** Suspends or resumes a tenant; its open sockets are checked at once (a suspended tenant's close). */
   async setSuspended(tenant: string, suspended: boolean): Promise<TenantRecord> {
     const r = await this.catalogue.transition(tenant, suspended ? 'suspend' : 'resume')
@@ -296,7 +279,7 @@ export class Tenancy {
       forget: (t) => {
         deps.forget(t)
         this.counters.forget(t)
-        this.#quota.forget(t)
+        this.appends.forget(t)
       },
       closeStreams: (t) => this.streams.closeTenant(t),
     }

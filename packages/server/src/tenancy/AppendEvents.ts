@@ -3,10 +3,11 @@ import type { TenantQuota } from '../ServerOptions.ts'
 import type { TenantEventType } from './TenantEventBus.ts'
 
 /**
- * The quota events of a tenant's appends: entries refused over quota, and a `quota-warning` when
- * its use passes the warning share of a limit, once per crossing (again after it fell below).
+ * The events of a tenant's appends: entries stored, entries refused over quota, and a
+ * `quota-warning` when its use passes the warning share of a limit, once per crossing (again
+ * after it fell below).
  */
-export class QuotaWarnings {
+export class AppendEvents {
   /** Per tenant, the quota share it was last warned at. */
   readonly #warned = new Map<string, number>()
   readonly #emit: (tenant: string, type: TenantEventType, data: Record<string, unknown>) => void
@@ -25,7 +26,7 @@ export class QuotaWarnings {
   }
 
   /** The events of an append: entries stored, entries refused over quota, then (once `used` answers) the warning. */
-  reportAppend(
+  report(
     tenant: string,
     db: string,
     r: AppendResult,
