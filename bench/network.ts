@@ -83,7 +83,7 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
 
     // 3. Memory per idle client, in a server process of its own: one that served the runs above
     // holds memory its collector freed but the allocator kept, which hides or inflates the figure.
-    progress(`network: ${IDLE_CLIENTS} idle clients, in a fresh server`)
+    progress(`network: ${2 * IDLE_CLIENTS} idle clients and ${2 * IDLE_CLIENTS} bare sockets, in a fresh server`)
     const idle = await idleClientMemory(tenant, admin, device)
 
     // 2b. Throughput again with entries chained per document, as a database writes them.
@@ -145,14 +145,15 @@ export async function benchNetwork(options: { size?: number } = {}): Promise<Net
       },
       {
         name: 'Server memory per idle client',
-        value: `${(idle.perClient / 1024).toFixed(1)} KiB`,
-        reference: `${(idle.perPlain / 1024).toFixed(1)} KiB per bare WebSocket`,
+        value: kib(idle.perClient),
+        reference: `${kib(idle.perPlain)} per bare WebSocket`,
         ratio: idle.perClient / idle.perPlain,
         target: 'reported',
         met: true,
         notes: [
-          `${IDLE_CLIENTS} signed-in, subscribed sockets in a fresh server process; resident memory after GC, ${fmtRatio(idle.perClient / idle.perPlain)} of a bare socket`,
-          `JavaScript heap and buffers alone: ${(idle.heapPerClient / 1024).toFixed(1)} KiB per client, ${(idle.heapPerPlain / 1024).toFixed(1)} KiB per bare socket`,
+          `a fresh server process: ${IDLE_CLIENTS} bare sockets, ${IDLE_CLIENTS} more, then ${IDLE_CLIENTS} signed-in, subscribed sockets and ${IDLE_CLIENTS} more; each figure is resident memory after GC grown by the second ${IDLE_CLIENTS} of its kind, ${fmtRatio(idle.perClient / idle.perPlain)} of a bare socket`,
+          `the first ${IDLE_CLIENTS} of each kind: ${kib(idle.firstClients)} per client, ${kib(idle.firstPlain)} per bare socket (with what the process grows once, at its first sign-ins)`,
+          `JavaScript heap and buffers alone, second ${IDLE_CLIENTS}: ${kib(idle.heapPerClient)} per client, ${kib(idle.heapPerPlain)} per bare socket`,
         ],
       },
     ]
@@ -299,38 +300,57 @@ async function catchUpRun(
 
 /**
  * Server memory per idle client, in a server process started for it: bare sockets first, kept
- * open, then signed-in subscribed ones, so neither measurement reuses memory the other freed.
+ * open, then signed-in subscribed ones, so neither measurement reuses memory the other freed. Each
+ * kind is opened in two equal steps and the figure is the second step's growth: the first step's
+ * also holds what the process grows once, whatever the number of clients after it (its first
+ * sign-ins grow V8's young generation by some MiB that stay resident), so it overstates the cost
+ * of one more client. The first step's figure is printed beside it.
  */
 async function idleClientMemory(
   tenant: string,
   admin: ReturnType<typeof generateSigningKeyPair>,
   device: ReturnType<typeof generateSigningKeyPair>,
-): Promise<{ perClient: number; perPlain: number; heapPerClient: number; heapPerPlain: number }> {
+): Promise<IdleMemory> {
   const server = await startServer()
   try {
     await registerMembers({ url: server.url, tenant, admin, seq: 1, add: [device.publicKey] })
     const token = await new ServerConnection({ url: server.url, tenant, key: device }).token()
-    const plainBase = await server.mem()
-    const plainSockets = await openSockets(server.plain, IDLE_CLIENTS, false)
-    const withPlain = await server.mem()
-    const sockets = await openSockets(
-      `${server.url.replace('http', 'ws')}/v1/t/${tenant}/ws?token=${token}`,
-      IDLE_CLIENTS,
-      true,
-    )
-    const withClients = await server.mem()
-    for (const s of [...sockets, ...plainSockets]) s.close()
-    const per = (a: Mem, b: Mem, f: (m: Mem) => number) => (f(b) - f(a)) / IDLE_CLIENTS
+    const clientUrl = `${server.url.replace('http', 'ws')}/v1/t/${tenant}/ws?token=${token}`
+    const mems: Mem[] = [await server.mem()]
+    const sockets: WebSocket[] = []
+    for (const [url, subscribe] of [
+      [server.plain, false],
+      [server.plain, false],
+      [clientUrl, true],
+      [clientUrl, true],
+    ] as const) {
+      sockets.push(...(await openSockets(url, IDLE_CLIENTS, subscribe)))
+      mems.push(await server.mem())
+    }
+    for (const s of sockets) s.close()
+    const step = (i: number, f: (m: Mem) => number) => (f(mems[i + 1]!) - f(mems[i]!)) / IDLE_CLIENTS
     const heap = (m: Mem) => m.heap + m.external
     return {
-      perClient: per(withPlain, withClients, used),
-      perPlain: Math.max(1, per(plainBase, withPlain, used)),
-      heapPerClient: per(withPlain, withClients, heap),
-      heapPerPlain: per(plainBase, withPlain, heap),
+      perPlain: Math.max(1, step(1, used)),
+      perClient: step(3, used),
+      firstPlain: step(0, used),
+      firstClients: step(2, used),
+      heapPerPlain: step(1, heap),
+      heapPerClient: step(3, heap),
     }
   } finally {
     server.stop()
   }
+}
+
+/** Bytes per socket (resident, or heap and buffers) of the second step of each kind, and of the first. */
+interface IdleMemory {
+  readonly perClient: number
+  readonly perPlain: number
+  readonly firstClients: number
+  readonly firstPlain: number
+  readonly heapPerClient: number
+  readonly heapPerPlain: number
 }
 
 async function openSockets(url: string, n: number, subscribe: boolean): Promise<WebSocket[]> {
@@ -348,6 +368,10 @@ async function openSockets(url: string, n: number, subscribe: boolean): Promise<
     out.push(ws)
   }
   return out
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`
 }
 
 interface Mem {

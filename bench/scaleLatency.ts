@@ -103,7 +103,7 @@ export async function benchScaleLatency(db: BenchDatabase): Promise<Figure[]> {
       target: 'reported',
       met: true,
       notes: [
-        `resident memory after GC; ${(one.bytesPerClient / 1024).toFixed(1)} KiB with all clients on one process`,
+        `resident memory after GC; ${(one.bytesPerClient / 1024).toFixed(1)} KiB with all clients on one process (its first sign-ins: with what the process grows once, see the network group)`,
       ],
     })
     const conns = Math.max(one.maxConnections, two.maxConnections)
