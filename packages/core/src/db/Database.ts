@@ -162,7 +162,7 @@ export class Database {
 
   /** How many documents this database knows and holds materialised (see {@link DatabaseOptions.cacheSize}). */
   cacheStats(): CacheStats {
-    return { ...this.#p.docs.stats(), opened: this.#life.opened }
+    return { ...this.#p.docs.stats(), opened: this.#life.opened, caughtUp: this.#p.keeper.caughtUp }
   }
 
   /** Every document this database knows of, readable or not, own or shared (read from the index a page at a time). */

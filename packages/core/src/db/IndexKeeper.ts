@@ -30,6 +30,7 @@ export class IndexKeeper {
   #cursor: Cursor | null = null
   /** The trust digest the documents were materialised under (set when they all were). */
   #built = ''
+  #caughtUp = 0
 
   constructor(
     index: DocIndex,
@@ -43,6 +44,14 @@ export class IndexKeeper {
     this.#docs = docs
     this.#materialiser = materialiser
     this.#trust = trust
+  }
+
+  /**
+   * Entries the last open (or rebuild) read from the store and materialised again: none when the
+   * index was current, those after its position when it caught up, every entry when it was rebuilt.
+   */
+  get caughtUp(): number {
+    return this.#caughtUp
   }
 
   /** Reads the index header, or rebuilds the index, and catches up with the store. */
@@ -62,6 +71,7 @@ export class IndexKeeper {
       cursor = page.cursor
       if (page.done) break
     }
+    this.#caughtUp = after.length
     if (after.length === 0) return 'current'
     // Documents named after the position are materialised again from every entry they have.
     await this.#materialiser.ingestItems(after)
@@ -79,9 +89,11 @@ export class IndexKeeper {
     await this.#index.erase()
     this.#cursor = null
     this.#built = this.#trust()
+    this.#caughtUp = 0
     let report = emptyReport()
     for (let cursor: Cursor | null = null; ;) {
       const page = await this.#store.scan(cursor, { limit: SCAN_PAGE * 4 })
+      this.#caughtUp += page.entries.length
       report = mergeReports(report, await this.#materialiser.ingestItems(page.entries))
       await this.flush(page.done)
       cursor = page.cursor

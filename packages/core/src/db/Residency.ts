@@ -11,6 +11,13 @@ import type { Materialiser } from './Materialiser.ts'
 /** Documents read from the index per page by listings. */
 const LIST_PAGE = 1_000
 
+/**
+ * Entries seen, or documents changed, since the index was last written, at which a change writes
+ * it again. Between two writes a crash loses no data (the store holds every entry): the next open
+ * materialises again the documents of the entries after the index's position, fewer than this.
+ */
+export const INDEX_WRITE_EVERY = 256
+
 /** What a database lends its residency: its lock, its documents and how to report a failed index write. */
 export interface ResidencyParts {
   readonly lock: Mutex
@@ -118,10 +125,19 @@ export class Residency {
     if (docs.trim(bound, (id) => touched.has(id))) materialiser.pruneApplied()
   }
 
-  /** After a change: keeps the cache within its bound and persists what changed. */
+  /**
+   * After a change: keeps the cache within its bound, and persists the index once
+   * {@link INDEX_WRITE_EVERY} entries or documents changed since it was last written (closing the
+   * database writes the rest). Until then the changed summaries stay in memory, never evicted.
+   */
   async settle(): Promise<void> {
+    const { materialiser, keeper } = this.#p
+    if (materialiser.seen.size < INDEX_WRITE_EVERY && materialiser.touched.size < INDEX_WRITE_EVERY) {
+      this.trim()
+      return
+    }
     try {
-      await this.#p.keeper.flush()
+      await keeper.flush()
     } catch (error) {
       // The index is a cache: a write that failed is re-derived from the store on the next open.
       this.#p.onError(toWeftError(error, ErrorCodes.STORAGE_ERROR))

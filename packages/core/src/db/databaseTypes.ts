@@ -56,6 +56,13 @@ export interface CacheStats {
   readonly evictions: number
   /** How the last open found its persisted index: current, caught up with the store, or rebuilt. */
   readonly opened: IndexOpening
+  /**
+   * Entries the last open (or rebuild, after a trust change) read from the store and materialised
+   * again: 0 when the index was current; those after the index's position when it caught up
+   * (after a crash, fewer than 256, as the index is written at least that often); every entry of
+   * the store when it was rebuilt.
+   */
+  readonly caughtUp: number
 }
 
 /** Where a document stands for this reader. */
