@@ -59,8 +59,8 @@ export interface CacheStats {
   /**
    * Entries the last open (or rebuild, after a trust change) read from the store and materialised
    * again: 0 when the index was current; those after the index's position when it caught up
-   * (after a crash, fewer than 256, as the index is written at least that often); every entry of
-   * the store when it was rebuilt.
+   * (after a crash, at most 256 and the entries of the write under way, as the index is written at
+   * least that often); every entry of the store when it was rebuilt.
    */
   readonly caughtUp: number
 }
