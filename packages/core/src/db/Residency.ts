@@ -14,9 +14,10 @@ const LIST_PAGE = 1_000
 /**
  * Entries seen, or documents changed, since the index was last written, at which a change writes
  * it again. Between two writes a crash loses no data (the store holds every entry): the next open
- * materialises again the documents of the entries after the index's position, fewer than this.
+ * materialises again the documents of the entries after the index's position, at most this many
+ * and those of the write under way.
  */
-export const INDEX_WRITE_EVERY = 256
+const INDEX_WRITE_EVERY = 256
 
 /** What a database lends its residency: its lock, its documents and how to report a failed index write. */
 export interface ResidencyParts {
