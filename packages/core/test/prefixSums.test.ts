@@ -2,6 +2,8 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   addToIndex,
+  decodeSum,
+  encodeSum,
   fingerprintOf,
   indexedFingerprint,
   indexedFingerprints,
@@ -113,5 +115,25 @@ describe('reading a hash into fingerprint limbs', () => {
       expect(() => hashLimbsInto(bad, new Uint32Array(4))).toThrow(RangeError)
     // Past the first 32 digits nothing is read.
     expect([...hashLimbsInto(good.slice(0, 32) + 'zz', new Uint32Array(4))]).toEqual(Array(4).fill(0xabababab))
+  })
+})
+
+describe('an index node as stored', () => {
+  it('is the count and the four limbs as 32 hex digits, most significant first, and reads back the same', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 4, maxLength: 4 }),
+        (count, limbs) => {
+          const sum: FingerprintSum = { count, limbs: Uint32Array.from(limbs) }
+          const stored = encodeSum(sum)
+          // Stores written by earlier versions hold this exact text, so it must not change.
+          expect(stored).toBe(`${count}:${limbs.map((l) => l.toString(16).padStart(8, '0')).join('')}`)
+          const read = decodeSum(stored)!
+          expect(read.count).toBe(count)
+          expect([...read.limbs]).toEqual(limbs)
+        },
+      ),
+    )
   })
 })

@@ -12,9 +12,8 @@ import {
   type StoreOptions,
   type VerifiedEntry,
 } from '@weft/core/backend'
-import type { BatchOperation } from 'level'
 import { checkStoreIntegrity, type IntegrityOptions, type IntegrityReport } from './checkStoreIntegrity.ts'
-import { guardedWrite } from './guardedWrite.ts'
+import { guardedWrite, writeBatch, type BatchOp } from './guardedWrite.ts'
 import { fingerprintsFromIndex, indexUpdate, rebuildIndex } from './levelPrefixIndex.ts'
 import { storageCall } from './storageError.ts'
 import { StoreLayout, type LevelDatabase, type StoreMeta } from './StoreLayout.ts'
@@ -110,7 +109,7 @@ export class LevelChangeStore extends BaseChangeStore {
   protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<void> {
     const { db, entries: bytes, arrivals, byDoc, meta } = this.#layout
     let seq = this.#seq
-    const ops: BatchOperation<LevelDatabase, string, string | Uint8Array>[] = []
+    const ops: BatchOp[] = []
     for (const e of entries) {
       seq++
       ops.push(
@@ -133,7 +132,7 @@ export class LevelChangeStore extends BaseChangeStore {
       value: StoreLayout.encodeMeta({ v: 1, epoch: this.#epoch, seq, index: 1 }),
     })
     await guardedWrite(db, `appending ${entries.length} entries to ${this.#name}`, () =>
-      db.batch(ops, { sync: this.#sync }),
+      writeBatch(db, ops, this.#sync),
     )
     // Only now, with the batch durable, do the new arrival numbers exist.
     this.#seq = seq
@@ -218,7 +217,7 @@ async function readOrCreateMeta(layout: StoreLayout, name: string, sync: boolean
       key: StoreLayout.META_KEY,
       value: StoreLayout.encodeMeta(meta),
     }
-    await guardedWrite(layout.db, `creating change store ${name}`, () => layout.db.batch([op], { sync }))
+    await guardedWrite(layout.db, `creating change store ${name}`, () => writeBatch(layout.db, [op], sync))
     return meta
   }
   const meta = StoreLayout.decodeMeta(stored)

@@ -1,5 +1,5 @@
 import { ErrorCodes, WeftError, type KeyValueStore, type RecordPageOptions } from '@weft/core/backend'
-import { guardedWrite } from './guardedWrite.ts'
+import { guardedWrite, writeBatch } from './guardedWrite.ts'
 import { storageCall } from './storageError.ts'
 import { sublevelName } from './sublevelName.ts'
 import type { LevelDatabase, Sublevel } from './StoreLayout.ts'
@@ -50,14 +50,14 @@ export class LevelKeyValueStore implements KeyValueStore {
   async put(key: string, value: Uint8Array): Promise<void> {
     this.#open()
     await guardedWrite(this.#db, `writing ${this.#name}`, () =>
-      this.#db.batch([{ type: 'put', sublevel: this.#sub, key, value }], { sync: this.#sync }),
+      writeBatch(this.#db, [{ type: 'put', sublevel: this.#sub, key, value }], this.#sync),
     )
   }
 
   async delete(key: string): Promise<void> {
     this.#open()
     await guardedWrite(this.#db, `writing ${this.#name}`, () =>
-      this.#db.batch([{ type: 'del', sublevel: this.#sub, key }], { sync: this.#sync }),
+      writeBatch(this.#db, [{ type: 'del', sublevel: this.#sub, key }], this.#sync),
     )
   }
 

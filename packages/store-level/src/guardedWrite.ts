@@ -1,5 +1,6 @@
 import { ErrorCodes, WeftError } from '@weft/core'
 import { storageCall } from './storageError.ts'
+import type { BatchOperation } from 'level'
 import type { LevelDatabase } from './StoreLayout.ts'
 
 /**
@@ -33,4 +34,20 @@ export async function guardedWrite(db: LevelDatabase, what: string, write: () =>
       throw err
     }
   })
+}
+
+/** An operation of a batch on a Weft database, in any of its sublevels. */
+export type BatchOp = BatchOperation<LevelDatabase, string, string | Uint8Array>
+
+const SYNC = Object.freeze({ sync: true })
+
+/**
+ * Writes `ops` to `db` as one atomic batch, flushed to disk before it resolves when `sync`.
+ * Passes no options unless `sync`: abstract-level copies a batch's options into each of its
+ * operations, and V8 then prepares a large batch several times more slowly. With `{ sync: false }`
+ * a batch of 3,000 puts took 20 to 45 ms of the caller's thread, against 2.3 ms with no options;
+ * a synced write waits for the disk far longer than that.
+ */
+export function writeBatch(db: LevelDatabase, ops: BatchOp[], sync: boolean): Promise<void> {
+  return sync ? db.batch(ops, SYNC) : db.batch(ops)
 }

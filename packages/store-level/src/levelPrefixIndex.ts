@@ -10,12 +10,9 @@ import {
   type HashRange,
   type RangeFingerprint,
 } from '@weft/core/backend'
-import type { BatchOperation } from 'level'
-import { guardedWrite } from './guardedWrite.ts'
+import { guardedWrite, writeBatch, type BatchOp } from './guardedWrite.ts'
 import { storageCall } from './storageError.ts'
-import { StoreLayout, type LevelDatabase, type StoreMeta } from './StoreLayout.ts'
-
-type Op = BatchOperation<LevelDatabase, string, string | Uint8Array>
+import { StoreLayout, type StoreMeta } from './StoreLayout.ts'
 
 /** Reads the stored index nodes of `prefixes`. */
 async function readSums(layout: StoreLayout, prefixes: readonly string[]): Promise<(FingerprintSum | undefined)[]> {
@@ -33,7 +30,7 @@ async function readSums(layout: StoreLayout, prefixes: readonly string[]): Promi
  * The index rows an append of `hashes` (all new to the store) writes: each node they count in,
  * read and moved on. Called under the store's append lock, so no other append reads in between.
  */
-export async function indexUpdate(layout: StoreLayout, hashes: readonly string[], what: string): Promise<Op[]> {
+export async function indexUpdate(layout: StoreLayout, hashes: readonly string[], what: string): Promise<BatchOp[]> {
   const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
   const current = await storageCall(what, () => readSums(layout, prefixes))
   const nodes = new Map<string, FingerprintSum>()
@@ -43,7 +40,8 @@ export async function indexUpdate(layout: StoreLayout, hashes: readonly string[]
   })
   addToIndex(nodes, hashes)
   return [...nodes].map(
-    ([p, sum]) => ({ type: 'put', sublevel: layout.sums, key: StoreLayout.sumKey(p), value: encodeSum(sum) }) as Op,
+    ([p, sum]) =>
+      ({ type: 'put', sublevel: layout.sums, key: StoreLayout.sumKey(p), value: encodeSum(sum) }) as BatchOp,
   )
 }
 
@@ -85,13 +83,13 @@ export async function rebuildIndex(
     addToIndex(nodes, batch)
   })
   const indexed: StoreMeta = { ...meta, index: 1 }
-  const ops: Op[] = [...nodes].map(([p, sum]) => ({
+  const ops: BatchOp[] = [...nodes].map(([p, sum]) => ({
     type: 'put',
     sublevel: layout.sums,
     key: StoreLayout.sumKey(p),
     value: encodeSum(sum),
   }))
   ops.push({ type: 'put', sublevel: layout.meta, key: StoreLayout.META_KEY, value: StoreLayout.encodeMeta(indexed) })
-  await guardedWrite(layout.db, what, () => layout.db.batch(ops, { sync }))
+  await guardedWrite(layout.db, what, () => writeBatch(layout.db, ops, sync))
   return indexed
 }

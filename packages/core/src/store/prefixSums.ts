@@ -40,9 +40,18 @@ export function addToIndex(nodes: Map<string, FingerprintSum>, hashes: Iterable<
   }
 }
 
+/** Two hex digits of each byte value. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+
+/** Eight hex digits of a 32-bit limb, most significant first (an append encodes thousands). */
+function limbHex(l: number): string {
+  return BYTE_HEX[l >>> 24]! + BYTE_HEX[(l >>> 16) & 255]! + BYTE_HEX[(l >>> 8) & 255]! + BYTE_HEX[l & 255]!
+}
+
 /** A node as stored: `<count>:<32 hex digits of the sum>`. */
 export function encodeSum(sum: FingerprintSum): string {
-  return `${sum.count}:${Array.from(sum.limbs, (l) => l.toString(16).padStart(8, '0')).join('')}`
+  const [a, b, c, d] = sum.limbs
+  return `${sum.count}:${limbHex(a!)}${limbHex(b!)}${limbHex(c!)}${limbHex(d!)}`
 }
 
 /** Parses a stored node; undefined when it is not one. */
