@@ -1,15 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { asDbName, asDocId, asKeyId, asTenantId, TenantFactory, TEST_KDF, type ChangeHash } from '@weft/core'
-import { createEntry, verifyEntry, type EntryEnvelope, type ParsedEntry } from '@weft/core/backend'
+import { TenantFactory, TEST_KDF } from '@weft/core'
+import { INDEX_DEPTH, verifyEntry, type EntryEnvelope } from '@weft/core/backend'
 import { LevelStoreFactory } from '@weft/store-level'
-import { Level } from 'level'
-import { encodeChangePayload, generateKey, generateSigningKeyPair } from './internals.ts'
+import { appendRateInChild, BATCH, inTempDir, makeEntries, PAYLOAD_BYTES, type AppendKind } from './levelAppend.ts'
 import { fmtMs, fmtRate, fmtRatio, median, progress, settle, timeMs, type Figure } from './report.ts'
 
-const BATCH = 1_000
-const PAYLOAD_BYTES = 200
 const APPEND_TARGET = 0.5
 const PASSWORD = 'bench'
 
@@ -21,109 +15,6 @@ export interface LevelBenchOptions {
   readonly docs?: number
   /** Measured runs (median reported). Default 3. */
   readonly runs?: number
-}
-
-/** A fresh folder under the OS temp dir for `fn`, removed afterwards. */
-async function inTempDir<T>(fn: (path: string) => Promise<T>): Promise<T> {
-  const path = await mkdtemp(join(tmpdir(), 'weft-bench-level-'))
-  try {
-    return await fn(path)
-  } finally {
-    await rm(path, { recursive: true, force: true })
-  }
-}
-
-/**
- * `count` signed, encrypted entries of `PAYLOAD_BYTES` over 100 documents, as `createEntry` returns
- * them; each lists its document's previous entry in `deps`, as every change does.
- */
-function makeEntries(count: number): ParsedEntry[] {
-  const author = generateSigningKeyPair()
-  const key = generateKey()
-  const docIds = Array.from({ length: 100 }, (_, i) => asDocId(i.toString(16).padStart(32, '0')))
-  const payload = encodeChangePayload([globalThis.crypto.getRandomValues(new Uint8Array(PAYLOAD_BYTES))])
-  const heads = new Map<number, ChangeHash>()
-  return Array.from({ length: count }, (_, i) => {
-    const doc = i % docIds.length
-    const head = heads.get(doc)
-    const entry = createEntry({
-      kind: 'change',
-      docId: docIds[doc]!,
-      origin: { tenant: asTenantId('bench'), db: asDbName('level') },
-      deps: head ? [head] : [],
-      keyId: asKeyId('default'),
-      keyVersion: 1,
-      key,
-      payload,
-      author,
-    })
-    heads.set(doc, entry.hash)
-    return entry
-  })
-}
-
-/** entries/s through `LevelChangeStore.appendMany`, in batches of `BATCH`, into a fresh folder. */
-async function storeRun(entries: readonly EntryEnvelope[]): Promise<number> {
-  return inTempDir(async (path) => {
-    const factory = new LevelStoreFactory({ path })
-    const store = await factory.openChangeStore('bench/level')
-    const ms = await timeMs(async () => {
-      for (let i = 0; i < entries.length; i += BATCH) {
-        const r = await store.appendMany(entries.slice(i, i + BATCH))
-        if (r.added.length !== Math.min(BATCH, entries.length - i)) throw new Error('bench entries were not all added')
-      }
-    })
-    await factory.close()
-    return (entries.length / ms) * 1000
-  })
-}
-
-/** entries/s for plain `level` batch puts of the same bytes under their hashes, into a fresh folder. */
-async function rawRun(entries: readonly EntryEnvelope[]): Promise<number> {
-  return inTempDir(async (path) => {
-    const db = new Level<string, Uint8Array>(path, { valueEncoding: 'view' })
-    await db.open()
-    const ms = await timeMs(async () => {
-      for (let i = 0; i < entries.length; i += BATCH) {
-        await db.batch(entries.slice(i, i + BATCH).map((e) => ({ type: 'put' as const, key: e.hash, value: e.bytes })))
-      }
-    })
-    await db.close()
-    return (entries.length / ms) * 1000
-  })
-}
-
-/**
- * entries/s for plain `level` batch puts of the rows the store writes per entry (entry bytes,
- * arrival row, per-document row), without sublevels, verification or duplicate checks.
- */
-async function rawRowsRun(entries: readonly ParsedEntry[]): Promise<number> {
-  return inTempDir(async (path) => {
-    const db = new Level<string, Uint8Array | string>(path, { valueEncoding: 'view' })
-    await db.open()
-    let seq = 0
-    const ms = await timeMs(async () => {
-      for (let i = 0; i < entries.length; i += BATCH) {
-        const ops = []
-        for (const e of entries.slice(i, i + BATCH)) {
-          const n = String(++seq).padStart(16, '0')
-          ops.push(
-            { type: 'put' as const, key: `!e!${e.hash}`, value: e.bytes },
-            {
-              type: 'put' as const,
-              key: `!a!${n}`,
-              value: `${e.hash} ${e.header.docId} ${e.header.kind}`,
-              valueEncoding: 'utf8',
-            },
-            { type: 'put' as const, key: `!d!${e.header.docId}:${n}`, value: e.hash, valueEncoding: 'utf8' },
-          )
-        }
-        await db.batch(ops)
-      }
-    })
-    await db.close()
-    return (entries.length / ms) * 1000
-  })
 }
 
 /** entries/s for `verifyEntry` alone (hash, parse, signature): the ceiling verification puts on appends. */
@@ -145,32 +36,20 @@ export async function benchLevelStore(options: LevelBenchOptions = {}): Promise<
 }
 
 async function benchAppend(count: number, runs: number): Promise<Figure[]> {
-  const parsed = makeEntries(count)
-  // Plain envelopes, as entries arrive from a peer or relay: every signature is checked.
-  const wire: EntryEnvelope[] = parsed.map((e) => ({ hash: e.hash, bytes: e.bytes.slice() }))
-  progress(`level append: ${count.toLocaleString('en-US')} entries of ${PAYLOAD_BYTES} B payload made`)
-  await storeRun(wire.slice(0, BATCH)) // warm-up
-  await rawRun(wire.slice(0, BATCH))
-
-  const verified: number[] = []
-  const local: number[] = []
-  const raw: number[] = []
-  const rawRows: number[] = []
+  const kinds: AppendKind[] = ['wire', 'local', 'raw', 'raw3']
+  const rates: Record<AppendKind, number[]> = { wire: [], local: [], raw: [], raw3: [] }
   for (let run = 0; run < runs; run++) {
-    await settle()
-    verified.push(await storeRun(wire))
-    await settle()
-    local.push(await storeRun(parsed))
-    await settle()
-    raw.push(await rawRun(wire))
-    await settle()
-    rawRows.push(await rawRowsRun(parsed))
+    for (const kind of kinds) rates[kind].push(await appendRateInChild(kind, count))
     progress(
-      `level append run ${run + 1}/${runs}: verified ${fmtRate(verified[run]!, 'entry')}, local ${fmtRate(local[run]!, 'entry')}, ` +
-        `raw ${fmtRate(raw[run]!, 'entry')}, raw 3 rows ${fmtRate(rawRows[run]!, 'entry')}`,
+      `level append run ${run + 1}/${runs}: verified ${fmtRate(rates.wire[run]!, 'entry')}, local ${fmtRate(rates.local[run]!, 'entry')}, ` +
+        `raw ${fmtRate(rates.raw[run]!, 'entry')}, raw 3 rows ${fmtRate(rates.raw3[run]!, 'entry')}`,
     )
   }
+  const { wire: verified, local, raw, raw3: rawRows } = rates
+  const sample = makeEntries(Math.min(count, 3_000))
+  const wire = sample.map((e) => ({ hash: e.hash, bytes: e.bytes }))
   const ceiling = verifyRate(wire)
+  const indexRows = nodesPerEntry(sample.map((e) => e.hash))
   const v = median(verified)
   const l = median(local)
   const r = median(raw)
@@ -185,7 +64,7 @@ async function benchAppend(count: number, runs: number): Promise<Figure[]> {
       target: `>= ${APPEND_TARGET.toFixed(2)}`,
       met: v / l >= APPEND_TARGET,
       notes: [
-        `${count.toLocaleString('en-US')} pre-made entries (${PAYLOAD_BYTES} B payload, ${wire[0]!.bytes.length} B each) per run, LevelChangeStore.appendMany in batches of ${BATCH.toLocaleString('en-US')}, fresh folder per run, median of ${runs}: ${listRates(verified)}`,
+        `${count.toLocaleString('en-US')} pre-made entries (${PAYLOAD_BYTES} B payload, ${wire[0]!.bytes.length} B each) per run, LevelChangeStore.appendMany in batches of ${BATCH.toLocaleString('en-US')}, fresh folder per run, each run (of every kind in this row and the next) in a fresh process after a warm-up run there, median of ${runs}: ${listRates(verified)}`,
         `each entry lists its document's previous one, so a batch holds 100 same-author chains of 10: 100 signatures checked, 900 entries vouched for by hash (the vouching rule, docs/security.md)`,
         `against raw level (one batch put per entry of the same bytes under its hash, same batches: ${listRates(raw)}): ${fmtRatio(v / r)}`,
         `verifyEntry of every entry alone (hash, parse, Ed25519) runs at ${fmtRate(ceiling, 'entry')} here: ${fmtRatio(ceiling / l)} of the local append`,
@@ -200,10 +79,20 @@ async function benchAppend(count: number, runs: number): Promise<Figure[]> {
       met: l / r >= APPEND_TARGET,
       notes: [
         `the same entries as createEntry returned them: the store still hashes and parses each, and skips only the signature check (as for every local write): ${listRates(local)}`,
-        `the store writes 3 rows per entry (entry, arrival number, per-document index) in one atomic batch, after a duplicate check; plain level writing those same 3 rows per entry: ${listRates(rawRows)}, so appendMany runs at ${fmtRatio(l / r3)} of raw level doing the same writes`,
+        `the store writes 3 rows per entry (entry, arrival number, per-document index) and the fingerprint index's nodes the batch moves (${indexRows.toFixed(2)} per entry in batches of ${BATCH.toLocaleString('en-US')}, each read first) in one atomic batch, after a duplicate check; plain level writing the 3 rows per entry: ${listRates(rawRows)}, so appendMany runs at ${fmtRatio(l / r3)} of raw level doing those writes`,
       ],
     },
   ]
+}
+
+/** Index nodes an append of `hashes` in batches of {@link BATCH} moves on, per entry: each distinct prefix of 0 to 4 characters per batch. */
+function nodesPerEntry(hashes: readonly string[]): number {
+  let nodes = 0
+  for (let i = 0; i < hashes.length; i += BATCH) {
+    const batch = hashes.slice(i, i + BATCH)
+    for (let d = 0; d <= INDEX_DEPTH; d++) nodes += new Set(batch.map((h) => h.slice(0, d))).size
+  }
+  return nodes / hashes.length
 }
 
 async function benchOpen(docs: number, runs: number): Promise<Figure> {
