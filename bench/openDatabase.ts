@@ -7,7 +7,7 @@ import * as A from '@automerge/automerge'
 import { asDocId, ready, TenantFactory, TEST_KDF, type DocId } from '@weft/core'
 import { LevelStoreFactory } from '@weft/store-level'
 import { createEntry, encodeChangePayload, openTenantRecord } from './internals.ts'
-import { fmtMs, fmtRatio, median, progress, timeMs, type Figure } from './report.ts'
+import { fmtMs, fmtRatio, measure, median, progress, timeMs, type Figure, type Timing } from './report.ts'
 
 const LARGE = 100_000
 /** Eager materialisation is measured here and extrapolated to LARGE (at 100k it takes minutes and GBs on 2 cores). */
@@ -38,12 +38,19 @@ interface OpenResult {
   /** Median µs of one read of a document not materialised yet, and of one write to it. */
   readonly readUs: number
   readonly writeUs: number
+  /** The whole of those samples: wall clock and process CPU (all threads). */
+  readonly sampled: Timing
 }
 
 const SMALL = 1_000
 const SAMPLES = 20
-/** Reads and writes before the samples, so they measure the steady state, not the first calls after open. */
-const WARM_UP = 20
+/**
+ * Reads and writes before the samples, so they measure the steady state, not the first calls after
+ * open. V8 compiles Automerge's WebAssembly with its optimising tier, in the background, only as
+ * its functions get hot: after 20, the samples often ran on the baseline code while the compiler
+ * took the other core (4 to 8 ms per write, against about 1 with the module compiled up front).
+ */
+const WARM_UP = 200
 /** Opens timed per size, each in a fresh factory. */
 const OPENS = 5
 /** A per-operation cost at 100k above this multiple of the cost at 1k is a growth step. */
@@ -99,7 +106,12 @@ export async function benchOpen(): Promise<Figure[]> {
       us,
       `getDocument of a document not materialised yet, median of ${SAMPLES} after ${WARM_UP} reads and writes`,
     ),
-    growth('one write', (r) => r.writeUs, us, `changeDoc of that document, median of ${SAMPLES}`),
+    growth(
+      'one write',
+      (r) => r.writeUs,
+      us,
+      `changeDoc of that document, median of ${SAMPLES}; the ${SAMPLES} reads and writes took ${sizes.map((r) => `${fmtMs(r.sampled.ms)} (process CPU, all threads: ${fmtMs(r.sampled.cpuMs)})`).join(', ')}`,
+    ),
     {
       name: `open a ${LARGE.toLocaleString('en-US')}-document LevelDB database and read one document`,
       value: fmtMs(large.lazyMs),
@@ -255,6 +267,7 @@ async function childMain(size: number, path: string, phase: string): Promise<voi
   let cacheBytes = 0
   const readSamples: number[] = []
   const writeSamples: number[] = []
+  let sampled: Timing = { ms: 0, cpuMs: 0, gcMs: 0 }
   await session(async (f) => {
     const tenant = await f.openTenant('bench-open', { password: PASSWORD })
     const db = await tenant.openDB('docs', { cacheSize: CACHE })
@@ -266,11 +279,13 @@ async function childMain(size: number, path: string, phase: string): Promise<voi
       await db.getDocument(ids[i]!)
       await db.changeDoc(ids[i]!, (d) => void (d.getData().status = `warm${i}`))
     }
-    for (let i = 0; i < SAMPLES; i++) {
-      const id = ids[ids.length - 1 - i]!
-      readSamples.push((await timeMs(() => db.getDocument(id))) * 1000)
-      writeSamples.push((await timeMs(() => db.changeDoc(id, (d) => void (d.getData().status = `w${i}`)))) * 1000)
-    }
+    sampled = await measure(async () => {
+      for (let i = 0; i < SAMPLES; i++) {
+        const id = ids[ids.length - 1 - i]!
+        readSamples.push((await timeMs(() => db.getDocument(id))) * 1000)
+        writeSamples.push((await timeMs(() => db.changeDoc(id, (d) => void (d.getData().status = `w${i}`)))) * 1000)
+      }
+    })
     for (let i = 0; i < Math.min(READS, size); i++) {
       await db.getDocument(ids[(i * 7919) % ids.length]!)
       if (i === CACHE - 1) cached = await rssMb()
@@ -307,6 +322,7 @@ async function childMain(size: number, path: string, phase: string): Promise<voi
     materialised,
     readUs: median(readSamples),
     writeUs: median(writeSamples),
+    sampled,
   }
   process.send!(result, () => process.exit(0))
 }
