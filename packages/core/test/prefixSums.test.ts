@@ -136,4 +136,32 @@ describe('an index node as stored', () => {
       ),
     )
   })
+
+  it('reads exactly the texts of that form and refuses every other', () => {
+    const form = /^(\d{1,16}):([0-9a-f]{32})$/
+    const good = fc
+      .tuple(
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 4, maxLength: 4 }),
+      )
+      .map(([count, limbs]) => encodeSum({ count, limbs: Uint32Array.from(limbs) }))
+    // Stored texts with one character changed, dropped or added, and arbitrary strings.
+    const near = fc
+      .tuple(good, fc.nat(), fc.constantFrom('', '0', 'a', 'A', 'g', ':', ' ', '-'))
+      .chain(([text, at, c]) =>
+        fc.constantFrom(
+          text.slice(0, at % (text.length + 1)) + c + text.slice((at % (text.length + 1)) + 1),
+          text.slice(0, at % (text.length + 1)) + c + text.slice(at % (text.length + 1)),
+        ),
+      )
+    fc.assert(
+      fc.property(fc.oneof(good, near, fc.string({ maxLength: 60 })), (text) => {
+        const read = decodeSum(text)
+        const m = form.exec(text)
+        expect(read !== undefined).toBe(m !== null)
+        if (m && read) expect(encodeSum(read)).toBe(`${Number(m[1])}:${m[2]}`)
+      }),
+      { numRuns: 2_000 },
+    )
+  })
 })

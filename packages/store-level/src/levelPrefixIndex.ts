@@ -31,7 +31,9 @@ async function readSums(layout: StoreLayout, prefixes: readonly string[]): Promi
  * read and moved on. Called under the store's append lock, so no other append reads in between.
  */
 export async function indexUpdate(layout: StoreLayout, hashes: readonly string[], what: string): Promise<BatchOp[]> {
-  const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
+  const distinct = new Set<string>()
+  for (const h of hashes) for (const p of nodesOf(h)) distinct.add(p)
+  const prefixes = [...distinct]
   const current = await storageCall(what, () => readSums(layout, prefixes))
   const nodes = new Map<string, FingerprintSum>()
   prefixes.forEach((p, i) => {

@@ -54,13 +54,19 @@ export function encodeSum(sum: FingerprintSum): string {
   return `${sum.count}:${limbHex(a!)}${limbHex(b!)}${limbHex(c!)}${limbHex(d!)}`
 }
 
-/** Parses a stored node; undefined when it is not one. */
+/** Parses a stored node (`<1 to 16 digits>:<32 lowercase hex digits>`); undefined when it is not one. */
 export function decodeSum(value: string): FingerprintSum | undefined {
-  const m = /^(\d{1,16}):([0-9a-f]{32})$/.exec(value)
-  if (!m) return undefined
-  const limbs = new Uint32Array(4)
-  for (let i = 0; i < 4; i++) limbs[i] = parseInt(m[2]!.slice(i * 8, i * 8 + 8), 16)
-  return { count: Number(m[1]), limbs }
+  const colon = value.indexOf(':')
+  if (colon < 1 || colon > 16 || value.length !== colon + 33) return undefined
+  for (let i = 0; i < colon; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 48 || c > 57) return undefined
+  }
+  try {
+    return { count: Number(value.slice(0, colon)), limbs: hashLimbsInto(value.slice(colon + 1), new Uint32Array(4)) }
+  } catch {
+    return undefined // not lowercase hex
+  }
 }
 
 /** Which nodes and edge scans make up one range's fingerprint. */
