@@ -110,6 +110,25 @@ describe('weft server', () => {
     expect(refused.stderr).toContain('remedy:')
   })
 
+  it("revokes a key whose prefix starts with '-' when it comes after '--'", async () => {
+    const dashKey = `weft_-${'C'.repeat(15)}_${'D'.repeat(43)}`
+    const other = await WeftServer.start({ tenancy: { adminKey: dashKey } })
+    try {
+      const dashEnv = { WEFT_SERVER_URL: other.url, WEFT_API_KEY: dashKey }
+      const made = await json(['server', 'keys', 'create', '--name', 'ops', '--scope', 'admin:keys'], dashEnv)
+      const opsEnv = { ...dashEnv, WEFT_API_KEY: String(made.key) }
+      // Without '--' the prefix reads as an option: a usage error, and nothing is revoked.
+      expect((await weft(['server', 'keys', 'revoke', `-${'C'.repeat(15)}`], opsEnv)).code).toBe(2)
+      expect((await weft(['server', 'keys', 'list'], dashEnv)).code).toBe(0)
+      expect((await weft(['server', 'keys', 'revoke', '--', `-${'C'.repeat(15)}`], opsEnv)).code).toBe(0)
+      const refused = await weft(['server', 'keys', 'list'], dashEnv)
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toContain('WEFT_UNAUTHORIZED')
+    } finally {
+      await other.close()
+    }
+  })
+
   it("lists a tenant's members as JSON: every key, its status and last sign-in", async () => {
     const tenant = 'cli-members'
     const owner = generateSigningKeyPair()

@@ -257,7 +257,7 @@ export function serverCommands(program: Command, run: Run): void {
     )
   keys
     .command('revoke <prefix>')
-    .description('revoke a key: it is refused from now on')
+    .description("revoke a key: it is refused from now on (a prefix that starts with '-' goes after '--')")
     .action(
       run(async (out, options, prefix) => {
         const k = await (await client(options, out)).call('DELETE', `/v1/admin/keys/${encodeURIComponent(prefix!)}`)

@@ -139,9 +139,16 @@ export class ApiKeys {
   }
 }
 
-/** A new random key, `weft_<12 random bytes>_<32 random bytes>` in base64url; stored nowhere. */
+/**
+ * A new random key, `weft_<12 random bytes>_<32 random bytes>` in base64url; stored nowhere. The
+ * prefix never starts with `-` (drawn again, 1 time in 64): it is typed on command lines, where it
+ * would read as an option.
+ */
 export function newApiKey(): string {
-  return `weft_${toBase64Url(randomBytes(12))}_${toBase64Url(randomBytes(32))}`
+  let prefix: string
+  do prefix = toBase64Url(randomBytes(12))
+  while (prefix.startsWith('-'))
+  return `weft_${prefix}_${toBase64Url(randomBytes(32))}`
 }
 
 function hashSecret(secret: string): Uint8Array {
