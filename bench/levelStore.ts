@@ -1,5 +1,5 @@
 import { TenantFactory, TEST_KDF } from '@weft/core'
-import { INDEX_DEPTH, verifyEntry, type EntryEnvelope } from '@weft/core/backend'
+import { nodesOf, verifyEntry, type EntryEnvelope } from '@weft/core/backend'
 import { LevelStoreFactory } from '@weft/store-level'
 import { appendRateInChild, BATCH, inTempDir, makeEntries, PAYLOAD_BYTES, type AppendKind } from './levelAppend.ts'
 import { fmtMs, fmtRate, fmtRatio, median, progress, settle, timeMs, type Figure } from './report.ts'
@@ -85,13 +85,11 @@ async function benchAppend(count: number, runs: number): Promise<Figure[]> {
   ]
 }
 
-/** Index nodes an append of `hashes` in batches of {@link BATCH} moves on, per entry: each distinct prefix of 0 to 4 characters per batch. */
+/** Index nodes an append of `hashes` in batches of {@link BATCH} moves on, per entry: each batch's distinct `nodesOf`. */
 function nodesPerEntry(hashes: readonly string[]): number {
   let nodes = 0
-  for (let i = 0; i < hashes.length; i += BATCH) {
-    const batch = hashes.slice(i, i + BATCH)
-    for (let d = 0; d <= INDEX_DEPTH; d++) nodes += new Set(batch.map((h) => h.slice(0, d))).size
-  }
+  for (let i = 0; i < hashes.length; i += BATCH)
+    nodes += new Set(hashes.slice(i, i + BATCH).flatMap((h) => nodesOf(h))).size
   return nodes / hashes.length
 }
 
