@@ -14,6 +14,7 @@ const CONFORMANCE_TESTS = [
   'is idempotent: any sequence of appends with repeats holds each entry once',
   'rejects a bad entry by itself and keeps the rest of the batch',
   'lists hashes in arrival order, overall and per document',
+  "lists each document's history in arrival order, however the appends spread over documents",
   'stores every entry kind and names each one in its scan (attachment chunks too)',
   'findNewChanges is the set difference, in arrival order',
   'inArrivalOrder gives the held hashes asked for, in arrival order, whatever order they are asked in',

@@ -13,7 +13,7 @@ import {
 } from '@weft/core/backend'
 import { unwrap, type IDBPTransaction, type StoreNames } from 'idb'
 import { exactBytes } from './exactBytes.ts'
-import { groupByDoc } from './groupByDoc.ts'
+import { docGroupRecords } from './groupByDoc.ts'
 import { ensureIndex, fingerprintsInTx, INDEX_MARK, writeIndexNodes } from './idbPrefixIndex.ts'
 import { docKeyRange, hashKeyRange, logKeyRange } from './keyRanges.ts'
 import type { LogRecord, StoreMeta, WeftIdb, WeftIdbSchema } from './openWeftIdb.ts'
@@ -30,7 +30,7 @@ export interface IdbChangeStoreOptions extends StoreOptions {
   readonly durability?: 'strict' | 'relaxed'
 }
 
-const APPEND_STORES = ['entries', 'log', 'docs', 'meta', 'prefixSums'] as const
+const APPEND_STORES = ['entries', 'log', 'docGroups', 'meta', 'prefixSums'] as const
 
 type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = IDBPTransaction<WeftIdbSchema, S, M>
 
@@ -40,7 +40,8 @@ type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = I
  *
  * - entries by hash, so a hash range is one key range;
  * - its arrival order, one `log` record per append (hashes, documents and kinds of the entries it
- *   added, keyed by the first one's arrival number), and per document one `docs` record per append;
+ *   added, keyed by the first one's arrival number), and its documents' histories, one `docGroups`
+ *   record per 32 documents an append touched;
  * - a meta record with its epoch and last arrival number;
  * - its range-fingerprint index (partial sums per hash prefix, in 17 records), so a range's
  *   fingerprint reads at most three records and two small leaf buckets, whatever the store's size.
@@ -48,8 +49,8 @@ type Tx<S extends StoreNames<WeftIdbSchema>[], M extends IDBTransactionMode> = I
  * An append is one readwrite transaction that reads the last arrival number, writes the entries,
  * their log and document records and the index, and moves the number on: an entry is visible
  * exactly when its arrival number is, and a failed or aborted append leaves nothing behind. Its
- * requests are one per entry (the `add`) plus about 40 whatever the batch size, and one per
- * document the batch touches (see `openWeftIdb.ts` for the layout). Verification and
+ * requests are one per entry (the `add`) plus about 40 whatever the batch size, and one per 32
+ * documents the batch touches (see `openWeftIdb.ts` for the layout). Verification and
  * copying happen in `BaseChangeStore` before the transaction opens, and the transaction awaits
  * nothing but its own requests (IndexedDB commits a transaction as soon as it sits idle).
  *
@@ -159,8 +160,8 @@ export class IdbChangeStore extends BaseChangeStore {
         // The added entries take the arrival numbers after the meta record's, without gaps.
         const first = meta!.seq + 1
         tx.objectStore('log').put({ hashes: added, docIds, kinds } satisfies LogRecord, [name, first])
-        const docs = tx.objectStore('docs')
-        for (const [docId, hashes] of groupByDoc(added, docIds)) docs.put(hashes, [name, docId, first])
+        const groups = tx.objectStore('docGroups')
+        docGroupRecords(name, added, docIds).forEach((record, group) => groups.put(record, [name, first, group]))
         // The index records of the added hashes, then the meta record, in this same transaction.
         writeIndexNodes(tx.objectStore('prefixSums'), name, added, guard, () =>
           metaStore.put(
@@ -215,11 +216,21 @@ export class IdbChangeStore extends BaseChangeStore {
     })
   }
 
-  protected _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
-    return this.#read('docs', 'list entries of a document', async (tx) => {
-      const records = await tx.store.getAll(docKeyRange(this.#name, docId))
-      return records.flat() as ChangeHash[]
-    })
+  protected async _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
+    try {
+      const tx = this.#db.transaction(['docs', 'docGroups'], 'readonly')
+      const [before, groups] = await Promise.all([
+        tx.objectStore('docs').getAll(docKeyRange(this.#name, docId)),
+        tx.objectStore('docGroups').index('byDoc').getAll([this.#name, docId]),
+        tx.done,
+      ])
+      // Version 3's records first: every append since the upgrade to version 4 came after them.
+      const hashes = before.flat()
+      for (const g of groups) hashes.push(...(g.hashes[g.docs.findIndex((d) => d[1] === docId)] ?? []))
+      return hashes as ChangeHash[]
+    } catch (err) {
+      throw toStorageError(err, 'list entries of a document')
+    }
   }
 
   /**

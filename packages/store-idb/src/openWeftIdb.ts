@@ -12,6 +12,16 @@ export interface LogRecord {
   readonly kinds: readonly EntryKind[]
 }
 
+/**
+ * The documents of one append, up to 32 of them (`DOCS_PER_GROUP`): the `docGroups` object
+ * store's value. `docs[i]` is `[store, docId]` (what the `byDoc` index is built on) and `hashes[i]`
+ * the hashes the append added to that document, in arrival order.
+ */
+export interface DocGroupRecord {
+  readonly docs: readonly (readonly [string, string])[]
+  readonly hashes: readonly (readonly string[])[]
+}
+
 /** Where a change store's arrival order stands: the `meta` object store's value. */
 export interface StoreMeta {
   readonly epoch: string
@@ -31,8 +41,13 @@ export interface StoreMeta {
  * - `entries`: `[store, hash]` → the exact entry bytes. Key order is hash order, so a hash range
  *   is one key range.
  * - `log`: `[store, firstSeq]` → {@link LogRecord}: the arrival order, one record per append.
- * - `docs`: `[store, docId, firstSeq]` → the hashes one append added to that document, in
- *   arrival order; a document's history is one key range.
+ * - `docGroups`: `[store, firstSeq, group]` → {@link DocGroupRecord}: the documents one append
+ *   touched, 32 to a record, with the hashes it added to each. The multi-entry
+ *   index `byDoc` lists each record under every `[store, docId]` it holds, so a document's history
+ *   is one index key, in arrival order (an index keeps equal keys in primary-key order).
+ * - `docs`: `[store, docId, firstSeq]` → the hashes one append added to that document: how version
+ *   3 kept a document's history, one record per document per append. Kept and read, never written:
+ *   every append since the upgrade to version 4 came after those in it.
  * - `meta`: `store` → {@link StoreMeta}.
  * - `prefixSums`: `[store, group]` → the range-fingerprint index (`prefixSums.ts` in the core) at
  *   depth 3, in 17 binary records: group `''` holds the nodes of prefixes of 0 and 1 characters,
@@ -46,6 +61,7 @@ export interface WeftIdbSchema extends DBSchema {
   entries: { key: [string, string]; value: Uint8Array }
   log: { key: [string, number]; value: LogRecord }
   docs: { key: [string, string, number]; value: string[] }
+  docGroups: { key: [string, number, number]; value: DocGroupRecord; indexes: { byDoc: [string, string] } }
   meta: { key: string; value: StoreMeta }
   records: { key: [string, string]; value: Uint8Array }
   prefixSums: { key: [string, string]; value: Uint8Array }
@@ -55,7 +71,7 @@ export interface WeftIdbSchema extends DBSchema {
 export type WeftIdb = IDBPDatabase<WeftIdbSchema>
 
 /** Layout version; a new version adds an upgrade step below. */
-export const WEFT_IDB_VERSION = 3
+export const WEFT_IDB_VERSION = 4
 
 /**
  * Opens (creating or upgrading) the Weft IndexedDB database `name`. When another tab asks to
@@ -64,7 +80,10 @@ export const WEFT_IDB_VERSION = 3
  *
  * Upgrading a version 1 or 2 database rewrites its per-entry arrival rows as per-append `log` and
  * `docs` records in the upgrade transaction (all or nothing: a failed upgrade leaves version 2), and
- * drops the old index, which each store rebuilds when next opened.
+ * drops the old index, which each store rebuilds when next opened. Upgrading to version 4 adds
+ * `docGroups`: one record per 32 documents of an append rather than one per document, which made
+ * an append touching many documents take twice the requests of one touching few. Its `docs`
+ * records stay as they are.
  */
 export function openWeftIdb(name: string): Promise<WeftIdb> {
   const opening: Promise<WeftIdb> = openDB<WeftIdbSchema>(name, WEFT_IDB_VERSION, {
@@ -84,6 +103,7 @@ export function openWeftIdb(name: string): Promise<WeftIdb> {
           migrateArrivalRows(db, tx)
         }
       }
+      if (oldVersion < 4) db.createObjectStore('docGroups').createIndex('byDoc', 'docs', { multiEntry: true })
     },
     blocking() {
       void opening.then((db) => db.close())

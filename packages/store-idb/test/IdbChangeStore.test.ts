@@ -5,7 +5,7 @@ import { IdbChangeStore, IdbStoreFactory, openWeftIdb } from '@weft/store-idb'
 import { openDB } from 'idb'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { idbConformanceHarness } from './conformanceHarness.ts'
-import { writeOldLayout } from './oldLayouts.ts'
+import { writeOldLayout, writeVersion3Layout } from './oldLayouts.ts'
 
 let databases = 0
 
@@ -159,6 +159,40 @@ describe('IdbChangeStore', () => {
       expect(await second.getAllChangeHashes()).toEqual(other.map((e) => e.hash))
     },
   )
+
+  it("upgrades a version 3 database: each document's history is its old appends, then its new ones", async () => {
+    const name = `v3-${++databases}`
+    const fx = new EntryFactory(40)
+    const es = Array.from({ length: 300 }, (_, i) => fx.entry(i % 40))
+    const other = new EntryFactory(2).entries(4)
+    await writeVersion3Layout(name, { 'tenant/db': es.slice(0, 200), 'tenant/other': other }, 50)
+
+    const store = await open(name)
+    const upgraded = await openWeftIdb(name)
+    expect(upgraded.version).toBe(4)
+    upgraded.close()
+    for (const docId of fx.docIds)
+      expect(await store.getAllChangeHashesForDoc(docId)).toEqual(
+        es
+          .slice(0, 200)
+          .filter((e) => e.header.docId === docId)
+          .map((e) => e.hash),
+      )
+    // The same documents again, 40 to an append: more than one group record each time.
+    for (let i = 200; i < 300; i += 40) await store.appendMany(es.slice(i, i + 40).map(envelope))
+    for (const docId of fx.docIds)
+      expect(await store.getAllChangeHashesForDoc(docId)).toEqual(
+        es.filter((e) => e.header.docId === docId).map((e) => e.hash),
+      )
+    expect((await store.scan(null, { limit: 1_000 })).entries.map((e) => e.hash)).toEqual(es.map((e) => e.hash))
+    expect(await store.fingerprint({ lower: '', upper: null })).toEqual(fingerprintOf(es.map((e) => e.hash).sort()))
+    const factory = new IdbStoreFactory({ name })
+    factories.push(factory)
+    const second = await factory.openChangeStore('tenant/other')
+    expect(await second.getAllChangeHashesForDoc(other[0]!.header.docId)).toEqual(
+      other.filter((e) => e.header.docId === other[0]!.header.docId).map((e) => e.hash),
+    )
+  })
 
   it('refuses to upgrade a database with a malformed arrival row, and leaves it as it was', async () => {
     const name = `v2-bad-${++databases}`

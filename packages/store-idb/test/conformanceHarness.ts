@@ -40,7 +40,7 @@ export async function idbConformanceHarness(): Promise<StoreHarness> {
 }
 
 const STORE = 'tenant/db'
-const OBJECT_STORES = ['entries', 'log', 'docs', 'meta', 'prefixSums'] as const
+const OBJECT_STORES = ['entries', 'log', 'docs', 'docGroups', 'meta', 'prefixSums'] as const
 
 /** Keys of one change store's records in each object store. */
 function keysOf(store: string): Record<(typeof OBJECT_STORES)[number], IDBKeyRange> {
@@ -50,6 +50,7 @@ function keysOf(store: string): Record<(typeof OBJECT_STORES)[number], IDBKeyRan
     prefixSums: byName,
     log: IDBKeyRange.bound([store, -Infinity], [store, Infinity]),
     docs: IDBKeyRange.bound([store], [store, []]),
+    docGroups: IDBKeyRange.bound([store], [store, []]),
     meta: IDBKeyRange.only(store),
   }
 }

@@ -35,3 +35,40 @@ export async function writeOldLayout(
   await tx.done
   old.close()
 }
+
+/**
+ * Writes stores in the layout of version 3 (entries, one `log` record and one `docs` record per
+ * document per append, meta, and a `prefixSums` index left empty: the meta record does not mark
+ * it complete, so the store rebuilds it), with epoch `e1`, each store's entries in appends of
+ * `perAppend`.
+ */
+export async function writeVersion3Layout(
+  name: string,
+  stores: Record<string, ParsedEntry[]>,
+  perAppend: number,
+): Promise<void> {
+  const old = await openDB(name, 3, {
+    upgrade(db) {
+      for (const s of ['entries', 'meta', 'records', 'log', 'docs', 'prefixSums']) db.createObjectStore(s)
+    },
+  })
+  const tx = old.transaction(['entries', 'log', 'docs', 'meta'], 'readwrite')
+  for (const [store, es] of Object.entries(stores)) {
+    for (let first = 1; first <= es.length; first += perAppend) {
+      const append = es.slice(first - 1, first - 1 + perAppend)
+      for (const e of append) void tx.objectStore('entries').put(e.bytes, [store, e.hash])
+      const docIds = append.map((e) => e.header.docId)
+      void tx
+        .objectStore('log')
+        .put({ hashes: append.map((e) => e.hash), docIds, kinds: append.map((e) => e.header.kind) }, [store, first])
+      for (const docId of new Set(docIds))
+        void tx.objectStore('docs').put(
+          append.filter((e) => e.header.docId === docId).map((e) => e.hash),
+          [store, docId, first],
+        )
+    }
+    void tx.objectStore('meta').put({ epoch: 'e1', seq: es.length }, store)
+  }
+  await tx.done
+  old.close()
+}

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ready } from '../../crypto/index.ts'
 import { ErrorCodes, isWeftError } from '../../errors.ts'
+import type { ParsedEntry } from '../../entries/index.ts'
 import type { ChangeHash } from '../../types.ts'
 import type { ChangeStore } from '../ChangeStore.ts'
 import { EntryFactory, envelope } from './fixtures.ts'
@@ -121,6 +122,36 @@ export function runChangeStoreTests(
       expect(await store.getAllChangeHashes()).toEqual(es.map((e) => e.hash))
       const doc1 = es.filter((e) => e.header.docId === fx.docIds[1])
       expect(await store.getAllChangeHashesForDoc(fx.docIds[1]!)).toEqual(doc1.map((e) => e.hash))
+    })
+
+    it("lists each document's history in arrival order, however the appends spread over documents", async () => {
+      // Up to 80 documents in one append: backends that group a batch's documents (IndexedDB,
+      // 32 to a record) split it, and a document's history then spans groups and appends.
+      const fx = new EntryFactory(80)
+      const pool = Array.from({ length: 240 }, (_, i) => fx.entry(i % 80))
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.shuffledSubarray(pool, { minLength: 1, maxLength: 120 }), { minLength: 1, maxLength: 4 }),
+          async (batches) => {
+            const local = await setup()
+            try {
+              const arrived: ParsedEntry[] = []
+              for (const b of batches) {
+                const r = await local.store.appendMany(b.map(envelope))
+                const added = new Set(r.added)
+                arrived.push(...b.filter((e) => added.has(e.hash)))
+              }
+              for (const docId of fx.docIds)
+                expect(await local.store.getAllChangeHashesForDoc(docId)).toEqual(
+                  arrived.filter((e) => e.header.docId === docId).map((e) => e.hash),
+                )
+            } finally {
+              await local.teardown()
+            }
+          },
+        ),
+        { numRuns: 8 },
+      )
     })
 
     it('stores every entry kind and names each one in its scan (attachment chunks too)', async () => {
