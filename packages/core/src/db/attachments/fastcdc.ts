@@ -33,6 +33,9 @@ const GEAR = (() => {
   return gear
 })()
 
+/** The gear values, for the tests' plain statement of the cut rule; nothing else reads them. */
+export const FASTCDC_GEAR_FOR_TESTS: Readonly<Uint32Array> = GEAR
+
 /** A mask of the `bits` highest bits: with a left-shifting gear hash they carry the most recent 32 bytes. */
 function highMask(bits: number): number {
   return bits <= 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
@@ -80,18 +83,54 @@ export class FastCdc {
     this.#maskEasy = highMask(bits - 2)
   }
 
-  /** Scans `bytes`, which continue the data fed before; returns the lengths of the chunks closed in it. */
+  /**
+   * Scans `bytes`, which continue the data fed before; returns the lengths of the chunks closed in it.
+   *
+   * The cuts are those of the plain loop (each byte hashed, then tested from `min` on with the hard
+   * mask below `avg` and the easy one from it, a cut forced at `max`), found in less time: the gear
+   * hash keeps only its last 32 bytes (each shift pushes the oldest out of the word), so the first
+   * `min - 32` bytes of a chunk are skipped unhashed, and each stretch between those sizes runs in
+   * a loop of its own with no test of the length per byte.
+   */
   push(bytes: Uint8Array): number[] {
     const cuts: number[] = []
     const { min, avg, max } = this.#sizes
+    const n = bytes.length
     let fp = this.#fp
     let length = this.#length
-    for (let i = 0; i < bytes.length; i++) {
-      length++
-      fp = ((fp << 1) + GEAR[bytes[i]!]!) >>> 0
-      if (length < min) continue
-      const mask = length < avg ? this.#maskHard : this.#maskEasy
-      if ((fp & mask) === 0 || length >= max) {
+    let i = 0
+    while (i < n) {
+      if (length < min - 32) {
+        const step = Math.min(min - 32 - length, n - i)
+        i += step
+        length += step
+        continue
+      }
+      // This stretch's last length, and the mask tested up to it (none before `min`).
+      let last = max
+      let mask = this.#maskEasy
+      let test = true
+      if (length < min - 1) {
+        last = min - 1
+        test = false
+      } else if (length < avg - 1) {
+        last = avg - 1
+        mask = this.#maskHard
+      }
+      const from = i
+      const stop = i + Math.min(last - length, n - i)
+      let cut = false
+      if (test) {
+        while (i < stop) {
+          fp = ((fp << 1) + GEAR[bytes[i++]!]!) >>> 0
+          if ((fp & mask) === 0) {
+            cut = true
+            break
+          }
+        }
+      } else for (; i < stop; i++) fp = ((fp << 1) + GEAR[bytes[i]!]!) >>> 0
+      length += i - from
+      if (cut || length >= max) {
         cuts.push(length)
         length = 0
         fp = 0
