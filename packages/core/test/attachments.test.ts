@@ -12,7 +12,7 @@ import {
   type DatabaseOptions,
   type DocId,
 } from '../src/index.ts'
-import type { EntryEnvelope } from '../src/backend.ts'
+import { verifyEntry, type EntryEnvelope } from '../src/backend.ts'
 import { noiseBytes as bytes } from '../src/store/conformance/fixtures.ts'
 
 beforeAll(ready)
@@ -91,6 +91,27 @@ describe('attachments', () => {
     const read = (await db.getDocument(doc.getId()))!
     expect(await read.getAttachment('clip.mp4')).toEqual(edited)
     expect(await read.getAttachment('third.mp4')).toEqual(data)
+  })
+
+  it('store a chunk repeated inside one write once, its entries signed and verifiable', async () => {
+    const { db } = await database()
+    const block = bytes(30_000, 11)
+    const data = new Uint8Array(4 * block.length)
+    for (let i = 0; i < 4; i++) data.set(block, i * block.length)
+    const doc = await db.createDocument()
+    async function* pieces() {
+      for (let i = 0; i < data.length; i += 5_000) yield data.subarray(i, i + 5_000)
+    }
+    const upload = await db.writeAttachment(doc, pieces(), { chunkSizes: SMALL })
+    const hashes = upload.record.chunks.map((c) => c.hash)
+    // After the first copy the cuts fall in the same places: the same chunks again, in one batch.
+    expect(new Set(hashes).size).toBeLessThan(hashes.length - 20)
+    expect(await chunkCount(db)).toBe(new Set(hashes).size)
+    const stored = await db.getStore().getChanges([...new Set(hashes)])
+    expect(stored).toHaveLength(new Set(hashes).size)
+    for (const e of stored) expect(verifyEntry(e.hash, e.bytes).header.kind).toBe('chunk') // signature checked
+    await db.changeDoc(doc, (d) => d.addAttachment('four.bin', upload))
+    expect(await (await db.getDocument(doc.getId()))!.getAttachment('four.bin')).toEqual(data)
   })
 
   it('reveal nothing of the plaintext: identical files in two documents are different ciphertexts', async () => {

@@ -1,5 +1,12 @@
 import { ByteWriter, concatBytes, utf8 } from '../codec/index.ts'
-import { Domain, encryptCommitted, generateNonce, signDetached, type SigningKeyPair } from '../crypto/index.ts'
+import {
+  Domain,
+  encryptCommitted,
+  generateNonce,
+  signDetached,
+  signDetachedAsync,
+  type SigningKeyPair,
+} from '../crypto/index.ts'
 import type { ChangeHash, DocId, EntryKind, KeyId, Origin } from '../types.ts'
 import { ENTRY_VERSION, writeHeader, type EntryHeader } from './header.ts'
 import type { EntryEnvelope, ParsedEntry } from './ParsedEntry.ts'
@@ -71,6 +78,30 @@ export function passingAssociatedData(headerBytes: Uint8Array): Uint8Array {
  * associated data, then an Ed25519 signature over header and ciphertext. Returns it parsed.
  */
 export function createEntry(input: CreateEntryInput): ParsedEntry {
+  const sealed = sealEntry(input)
+  return signedEntry(sealed, signDetached(Domain.entrySignature, sealed.unsigned, input.author.privateKey))
+}
+
+/**
+ * {@link createEntry} with the signature made by {@link signDetachedAsync}: the same entry (Ed25519
+ * is deterministic), and for large payloads signed off the calling thread where the platform
+ * allows. For many large entries at once (attachment chunks), whose signing dominates their cost.
+ */
+export async function createEntryAsync(input: CreateEntryInput): Promise<ParsedEntry> {
+  const sealed = sealEntry(input)
+  return signedEntry(sealed, await signDetachedAsync(Domain.entrySignature, sealed.unsigned, input.author))
+}
+
+/** An entry's header and ciphertext, ready to sign. */
+interface SealedEntry {
+  readonly header: EntryHeader
+  readonly headerLength: number
+  readonly ciphertextLength: number
+  /** Header and ciphertext: what the signature covers. */
+  readonly unsigned: Uint8Array
+}
+
+function sealEntry(input: CreateEntryInput): SealedEntry {
   const header: EntryHeader = {
     v: ENTRY_VERSION,
     kind: input.kind,
@@ -89,15 +120,18 @@ export function createEntry(input: CreateEntryInput): ParsedEntry {
   const headerBytes = w.finish()
   const ciphertext = encryptCommitted(input.payload, input.key, header.nonce, passingAssociatedData(headerBytes))
   w.bytes(ciphertext)
-  const unsigned = w.finish()
-  const signature = signDetached(Domain.entrySignature, unsigned, input.author.privateKey)
+  return { header, headerLength, ciphertextLength: ciphertext.length, unsigned: w.finish() }
+}
+
+function signedEntry(sealed: SealedEntry, signature: Uint8Array): ParsedEntry {
+  const { unsigned, headerLength, ciphertextLength } = sealed
   const bytes = concatBytes(unsigned, signature)
   const entry: ParsedEntry = {
     hash: hashEntryBytes(bytes),
     bytes,
-    header,
+    header: sealed.header,
     headerBytes: bytes.subarray(0, headerLength),
-    ciphertext: bytes.subarray(unsigned.length - ciphertext.length, unsigned.length),
+    ciphertext: bytes.subarray(unsigned.length - ciphertextLength, unsigned.length),
     signature: bytes.subarray(unsigned.length),
   }
   locallySigned.add(entry)

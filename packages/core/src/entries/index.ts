@@ -3,7 +3,7 @@
  * key-committed XChaCha20-Poly1305 ciphertext bound to that header, and an Ed25519 signature over
  * both; its content address is BLAKE2b-256 of the exact bytes.
  */
-export { createEntry, isLocallySigned, markSignatureVerified } from './createEntry.ts'
+export { createEntry, createEntryAsync, isLocallySigned, markSignatureVerified } from './createEntry.ts'
 export type { CreateEntryInput } from './createEntry.ts'
 export { parseEntry, parsedOnCopy } from './parseEntry.ts'
 export {

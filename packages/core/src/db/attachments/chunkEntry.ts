@@ -1,6 +1,6 @@
 import { concatBytes, toHex, utf8 } from '../../codec/index.ts'
 import { blake2b, Domain, type SigningKeyPair } from '../../crypto/index.ts'
-import { createEntry, type ParsedEntry } from '../../entries/index.ts'
+import { createEntry, createEntryAsync, type CreateEntryInput, type ParsedEntry } from '../../entries/index.ts'
 import type { DocId, KeyId, Origin } from '../../types.ts'
 import { TAG_BYTES } from './attachmentRecord.ts'
 
@@ -41,7 +41,16 @@ export function tagKey(docId: DocId, tag: Uint8Array): string {
  * is the hash of these encrypted bytes, so nothing about the plaintext can be read from it.
  */
 export function createChunkEntry(ctx: ChunkWriteContext, plaintext: Uint8Array): ParsedEntry {
-  return createEntry({
+  return createEntry(chunkEntryInput(ctx, plaintext))
+}
+
+/** {@link createChunkEntry}, signed by `createEntryAsync` (off this thread where the platform allows). */
+export function createChunkEntryAsync(ctx: ChunkWriteContext, plaintext: Uint8Array): Promise<ParsedEntry> {
+  return createEntryAsync(chunkEntryInput(ctx, plaintext))
+}
+
+function chunkEntryInput(ctx: ChunkWriteContext, plaintext: Uint8Array): CreateEntryInput {
+  return {
     kind: 'chunk',
     docId: ctx.docId,
     origin: ctx.origin,
@@ -51,5 +60,5 @@ export function createChunkEntry(ctx: ChunkWriteContext, plaintext: Uint8Array):
     key: ctx.key.key,
     payload: plaintext,
     author: ctx.author,
-  })
+  }
 }

@@ -7,7 +7,7 @@ import type { ChangeHash } from '../../types.ts'
 import { piecesOf, type AttachmentData } from './AttachmentSource.ts'
 import type { AttachmentRecord, ChunkRef } from './attachmentRecord.ts'
 import { MAX_CHUNKS } from './attachmentRecord.ts'
-import { chunkTag, createChunkEntry, type ChunkWriteContext } from './chunkEntry.ts'
+import { chunkTag, createChunkEntry, createChunkEntryAsync, type ChunkWriteContext } from './chunkEntry.ts'
 import { chunkLengths, FastCdc, type ChunkSizes } from './fastcdc.ts'
 
 /** Input bytes scanned per step, so one huge `Uint8Array` is never copied whole. */
@@ -59,39 +59,49 @@ export async function writeChunks(
   options: { type: string; sizes?: ChunkSizes; signal?: AbortSignal },
 ): Promise<AttachmentRecord> {
   const cdc = new FastCdc(options.sizes)
-  const chunks: ChunkRef[] = []
-  let batch: ParsedEntry[] = []
+  const chunks: ChunkSlot[] = []
+  /** Chunks of this batch being sealed and signed, by tag. */
+  let batch = new Map<string, SealingChunk>()
+  /** Slots of this batch waiting for their chunk's hash. */
+  let waiting: ChunkSlot[] = []
   let batchBytes = 0
   let size = 0
   let carried: Uint8Array[] = []
   let carriedBytes = 0
 
   const flush = async (): Promise<void> => {
-    if (batch.length) await sink.append(batch)
-    for (const e of batch) sink.remember(tags.get(e)!, e.hash)
-    batch = []
+    const sealing = [...batch.values()]
+    const entries = await Promise.all(sealing.map((c) => c.entry))
+    if (entries.length) await sink.append(entries)
+    entries.forEach((e, i) => sink.remember(sealing[i]!.tag, e.hash))
+    for (const slot of waiting) {
+      slot.hash = (await slot.sealing!.entry).hash
+      slot.sealing = undefined // the entry and its bytes go with the batch
+    }
+    batch = new Map()
+    waiting = []
     batchBytes = 0
   }
   const emit = async (plaintext: Uint8Array): Promise<void> => {
     if (chunks.length >= MAX_CHUNKS)
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `an attachment may have at most ${MAX_CHUNKS} chunks`)
     const tag = chunkTag(plaintext, ctx.key.key)
-    let hash = sink.known(tag) ?? batch.find((e) => sameTag(e, tag))?.hash ?? (await sink.reuse(tag, plaintext))
-    if (!hash) {
-      const entry = createChunkEntry(ctx, plaintext)
-      tags.set(entry, tag)
-      batch.push(entry)
-      batchBytes += entry.bytes.length
-      hash = entry.hash
+    const sealing = batch.get(toHex(tag))
+    const hash = sealing ? undefined : (sink.known(tag) ?? (await sink.reuse(tag, plaintext)))
+    const slot: ChunkSlot = { hash, length: plaintext.length, tag, sealing }
+    if (!hash && !sealing) {
+      // Signed off this thread where the platform allows (see createEntryAsync): the chunks of a
+      // batch are signed together, on every core. Awaited at the flush; a failure surfaces there.
+      const entry = createChunkEntryAsync(ctx, plaintext)
+      entry.catch(() => undefined)
+      slot.sealing = { tag, entry }
+      batch.set(toHex(tag), slot.sealing)
+      batchBytes += plaintext.length
     }
-    chunks.push({ hash, length: plaintext.length, tag })
+    if (slot.sealing) waiting.push(slot)
+    chunks.push(slot)
     size += plaintext.length
     if (batchBytes >= BATCH_BYTES) await flush()
-  }
-  const tags = new WeakMap<ParsedEntry, Uint8Array>()
-  const sameTag = (e: ParsedEntry, tag: Uint8Array): boolean => {
-    const t = tags.get(e)
-    return !!t && t.every((b, i) => b === tag[i])
   }
 
   try {
@@ -122,7 +132,21 @@ export async function writeChunks(
   }
   if (cdc.finish() !== undefined) await emit(concatBytes(...carried))
   await flush()
-  return { type: options.type, size, chunks }
+  return { type: options.type, size, chunks: chunks.map(({ hash, length, tag }) => ({ hash: hash!, length, tag })) }
+}
+
+/** A new chunk entry being made: its plaintext tag, and the entry once sealed and signed. */
+interface SealingChunk {
+  readonly tag: Uint8Array
+  readonly entry: Promise<ParsedEntry>
+}
+
+/** One chunk of the record: its hash is known once the chunk it names is stored (or found). */
+interface ChunkSlot {
+  hash: ChangeHash | undefined
+  readonly length: number
+  readonly tag: Uint8Array
+  sealing: SealingChunk | undefined
 }
 
 /**
