@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { chunkLengths, DEFAULT_CHUNK_SIZES, FastCdc } from '../src/index.ts'
 import { FASTCDC_GEAR_FOR_TESTS } from '../src/db/attachments/fastcdc.ts'
+import { noiseBytes as noise } from '../src/store/conformance/fixtures.ts'
 
 interface Sizes {
   readonly min: number
@@ -32,19 +33,6 @@ function referenceCuts(data: Uint8Array, sizes: Sizes): number[] {
     }
   }
   return length ? [...cuts, length] : cuts
-}
-
-/** Bytes of an xorshift stream: data that cuts everywhere, made fast. */
-function noise(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
 }
 
 const sizes = fc
