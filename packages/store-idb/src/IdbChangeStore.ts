@@ -226,7 +226,7 @@ export class IdbChangeStore extends BaseChangeStore {
       ])
       // Version 3's records first: every append since the upgrade to version 4 came after them.
       const hashes = before.flat()
-      for (const g of groups) hashes.push(...(g.hashes[g.docs.findIndex((d) => d[1] === docId)] ?? []))
+      for (const g of groups) for (const h of g.hashes[g.docs.findIndex((d) => d[1] === docId)] ?? []) hashes.push(h)
       return hashes as ChangeHash[]
     } catch (err) {
       throw toStorageError(err, 'list entries of a document')
