@@ -1,25 +1,9 @@
+import { fromHex } from '../codec/index.ts'
 import type { DomainName } from './domains.ts'
 import { domainMessage, signDetached, type SigningKeyPair } from './sign.ts'
 
 /** PKCS #8 wrapping of an Ed25519 seed (RFC 8410): this prefix, then the 32-byte seed. */
-const PKCS8_PREFIX = Uint8Array.of(
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-)
+const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
 
 type SignKey = CryptoKey | 'unsupported'
 

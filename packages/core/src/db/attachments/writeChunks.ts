@@ -73,9 +73,10 @@ export async function writeChunks(
     const sealing = [...batch.values()]
     const entries = await Promise.all(sealing.map((c) => c.entry))
     if (entries.length) await sink.append(entries)
-    entries.forEach((e, i) => sink.remember(sealing[i]!.tag, e.hash))
+    const hashes = new Map(sealing.map((c, i) => [c, entries[i]!.hash]))
+    for (const [c, hash] of hashes) sink.remember(c.tag, hash)
     for (const slot of waiting) {
-      slot.hash = (await slot.sealing!.entry).hash
+      slot.hash = hashes.get(slot.sealing!)
       slot.sealing = undefined // the entry and its bytes go with the batch
     }
     batch = new Map()
@@ -86,7 +87,8 @@ export async function writeChunks(
     if (chunks.length >= MAX_CHUNKS)
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `an attachment may have at most ${MAX_CHUNKS} chunks`)
     const tag = chunkTag(plaintext, ctx.key.key)
-    const sealing = batch.get(toHex(tag))
+    const tagHex = toHex(tag)
+    const sealing = batch.get(tagHex)
     const hash = sealing ? undefined : (sink.known(tag) ?? (await sink.reuse(tag, plaintext)))
     const slot: ChunkSlot = { hash, length: plaintext.length, tag, sealing }
     if (!hash && !sealing) {
@@ -95,7 +97,7 @@ export async function writeChunks(
       const entry = createChunkEntryAsync(ctx, plaintext)
       entry.catch(() => undefined)
       slot.sealing = { tag, entry }
-      batch.set(toHex(tag), slot.sealing)
+      batch.set(tagHex, slot.sealing)
       batchBytes += plaintext.length
     }
     if (slot.sealing) waiting.push(slot)
