@@ -105,7 +105,9 @@ export async function benchSharedState(): Promise<Figure[]> {
         ratio: requestsShared / requestsAlone,
         target: '>= 0.50',
         met: requestsShared / requestsAlone >= 0.5,
-        notes: ['each signed-in request reads the tenant version and takes a token from its bucket in PostgreSQL'],
+        notes: [
+          "each request (`usage`) is four PostgreSQL round trips the server alone does not make: the tenant's version, a token from its rate bucket, the mailbox's version, and the use record (read without the tenant's lock)",
+        ],
       },
       {
         name: `Pushes (batches of ${BATCH}) through a server sharing its state`,

@@ -66,7 +66,7 @@ export class UsageLedger {
 
   /** The tenant's use now, across its databases (holds of appends under way included). */
   usage(tenant: string): Promise<Usage & { databases: number }> {
-    return this.#steps.step(tenant, (state) => ({ ...usedBy(state), databases: state.dbs.size }))
+    return this.#steps.read(tenant, (state) => ({ ...usedBy(state), databases: state.dbs.size }))
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   type KeyValueStore,
 } from '@weft/core/backend'
 import type { TenantStores } from './TenantStores.ts'
-import { decodeState, encodeState, holdKey, readLegacy, stateKey, type UsageState } from './usageRecords.ts'
+import { decodeState, encodeState, holdKey, readLegacy, stateKey, type Hold, type UsageState } from './usageRecords.ts'
 
 /**
  * How long a hold of another process may stand before it is taken for the hold of a process that
@@ -68,6 +68,21 @@ export class UsageSteps {
     })
   }
 
+  /**
+   * Runs `fn` on the tenant's state without changing it. Shared, the record is read without the
+   * lock (one row, written whole by each step, so the read sees the state one finished step left)
+   * unless a hold in it is old enough to be settled, or there is no record yet: then `fn` runs as
+   * a step. So reads of the use do not queue behind each other, or behind pushes, across processes.
+   */
+  async read<T>(tenant: string, fn: (state: UsageState) => T): Promise<T> {
+    if (this.#shared) {
+      const raw = await this.#p.kv.get(stateKey(tenant))
+      const state = raw && decodeState(raw)
+      if (state && !this.#deadHolds(state).length) return fn(state)
+    }
+    return this.step(tenant, fn)
+  }
+
   async #runSteps(tenant: string): Promise<void> {
     const steps = this.#queued.get(tenant) ?? []
     this.#queued.delete(tenant)
@@ -109,10 +124,7 @@ export class UsageSteps {
     if (cached) return cached
     const raw = await this.#p.kv.get(stateKey(tenant))
     const state = raw ? decodeState(raw) : await this.#fromLegacy(tenant)
-    const now = Date.now()
-    const dead = [...state.holds].filter(
-      ([id, h]) => !this.#p.mine.has(id) && (!this.#shared || now - h.at > HOLD_TIMEOUT_MS),
-    )
+    const dead = this.#deadHolds(state)
     for (const [id, hold] of dead) {
       const names = hold.names ?? (await this.#p.kv.get(holdKey(tenant, id)))
       // No hashes written: the process died before its append began.
@@ -127,6 +139,14 @@ export class UsageSteps {
     for (const [id, hold] of dead) if (!hold.names) await this.#p.kv.delete(holdKey(tenant, id))
     if (!this.#shared) this.#cache.set(tenant, state)
     return state
+  }
+
+  /** The holds in `state` of appends that died: any not this process's own, or (shared) only those timed out. */
+  #deadHolds(state: UsageState): [string, Hold][] {
+    const now = Date.now()
+    return [...state.holds].filter(
+      ([id, h]) => !this.#p.mine.has(id) && (!this.#shared || now - h.at > HOLD_TIMEOUT_MS),
+    )
   }
 
   /** The state from the per-database records of an earlier version (moved into the one record by the caller, then deleted). */

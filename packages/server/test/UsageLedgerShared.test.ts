@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { MemoryStoreFactory, packHashes, packValue, ready, type EntryEnvelope } from '@weft/core/backend'
+import { exclusively, MemoryStoreFactory, packHashes, packValue, ready, type EntryEnvelope } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { DEFAULT_QUOTAS, type TenantQuota } from '../src/index.ts'
 import { TenantStores } from '../src/TenantStores.ts'
@@ -72,6 +72,30 @@ describe('UsageLedger shared by several processes', () => {
     const [ra, rb] = await Promise.all([a.append('t', 'db', same, quota()), b.append('t', 'db', same, quota())])
     expect(ra.added.length + rb.added.length).toBe(5)
     expect(await b.usage('t')).toEqual({ bytes: size(same), entries: 5, databases: 1 })
+  })
+
+  it("reads the use without waiting for the tenant's lock, and a read during pushes sees a state a push left", async () => {
+    const { kv, process, entries } = await setup()
+    const [a, b] = [process(), process()]
+    const first = entries(4)
+    await a.append('t', 'db', first, quota())
+    // Another process holds the tenant's lock (a step under way there): a read still answers.
+    let release!: () => void
+    const held = exclusively(kv, 'usage/t', () => new Promise<void>((r) => (release = r)))
+    const read = await Promise.race([b.usage('t'), new Promise((r) => setTimeout(() => r('waited'), 1_000))])
+    release()
+    await held
+    expect(read).toEqual({ bytes: size(first), entries: 4, databases: 1 })
+    // Reads racing pushes each see the use before, between or after them, never a part of one.
+    const more = [entries(2), entries(3)]
+    const totals = new Set([4, 6, 7, 9])
+    const [, , ...reads] = await Promise.all([
+      a.append('t', 'db', more[0]!, quota()),
+      b.append('t', 'db', more[1]!, quota()),
+      ...Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).usage('t')),
+    ])
+    for (const r of reads) expect(totals.has((r as { entries: number }).entries)).toBe(true)
+    expect(await b.usage('t')).toMatchObject({ entries: 9 })
   })
 
   for (const apart of [false, true]) {
