@@ -1,12 +1,13 @@
 import { ErrorCodes, WeftError, type KeyValueStore, type RecordPageOptions } from '@weft/core/backend'
-import type { PoolClient } from 'pg'
+import { escapeLiteral, type PoolClient, type QueryResultRow } from 'pg'
 import type { TenantScope } from './TenantScope.ts'
 
 /**
  * The core `KeyValueStore` on a PostgreSQL table. A tenant's record store (named
  * `<tenant>/<name>`) keeps its rows in `weft_kv` in the tenant's scope, isolated like its change
  * stores; a store named without a slash belongs to no tenant (the server's own records) and keeps
- * its rows in the main database's `weft_server_kv`. Every write is its own transaction.
+ * its rows in the main database's `weft_server_kv`. Every write is its own transaction; every read
+ * is one round trip (its transaction, context and statement sent as one simple query).
  */
 export class PostgresKeyValueStore implements KeyValueStore {
   readonly #scope: TenantScope
@@ -15,6 +16,8 @@ export class PostgresKeyValueStore implements KeyValueStore {
   readonly #table: string
   readonly #where: string
   readonly #params: readonly [string, string]
+  /** The same condition with its values quoted in (reads go as one simple query, which takes no parameters). */
+  readonly #whereQuoted: string
   #closed = false
 
   private constructor(scope: TenantScope, name: string, tenantScoped: boolean) {
@@ -23,6 +26,9 @@ export class PostgresKeyValueStore implements KeyValueStore {
     this.#table = tenantScoped ? 'weft_kv' : 'weft_server_kv'
     this.#where = tenantScoped ? 'tenant_id = $1 AND store = $2' : '$1::text IS NOT NULL AND store = $2'
     this.#params = [scope.tenant, name]
+    this.#whereQuoted = tenantScoped
+      ? `tenant_id = ${escapeLiteral(scope.tenant)} AND store = ${escapeLiteral(name)}`
+      : `store = ${escapeLiteral(name)}`
   }
 
   /** A tenant's record store `name` in `scope`. */
@@ -40,14 +46,8 @@ export class PostgresKeyValueStore implements KeyValueStore {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    const { rows } = await this.#run(
-      `reading ${this.#name}`,
-      (c) =>
-        c.query<{ value: Buffer }>(`SELECT value FROM ${this.#table} WHERE ${this.#where} AND key = $3`, [
-          ...this.#params,
-          key,
-        ]),
-      true,
+    const rows = await this.#read<{ value: Buffer }>(
+      `SELECT value FROM ${this.#table} WHERE ${this.#whereQuoted} AND key = ${escapeLiteral(key)}`,
     )
     const b = rows[0]?.value
     return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
@@ -75,29 +75,21 @@ export class PostgresKeyValueStore implements KeyValueStore {
   }
 
   async keys(prefix = ''): Promise<string[]> {
-    const { rows } = await this.#run(
-      `reading ${this.#name}`,
-      (c) =>
-        // Keys sort by bytes (COLLATE "C"); the prefix is matched exactly, not as a LIKE pattern.
-        c.query<{ key: string }>(
-          `SELECT key FROM ${this.#table} WHERE ${this.#where} AND key >= $3 AND left(key, length($3)) = $3 ORDER BY key`,
-          [...this.#params, prefix],
-        ),
-      true,
+    const p = escapeLiteral(prefix)
+    // Keys sort by bytes (COLLATE "C"); the prefix is matched exactly, not as a LIKE pattern.
+    const rows = await this.#read<{ key: string }>(
+      `SELECT key FROM ${this.#table} WHERE ${this.#whereQuoted} AND key >= ${p} AND left(key, length(${p})) = ${p} ORDER BY key`,
     )
     return rows.map((r) => r.key)
   }
 
   async entries(prefix: string, page: RecordPageOptions): Promise<[string, Uint8Array][]> {
-    const { rows } = await this.#run(
-      `reading ${this.#name}`,
-      (c) =>
-        c.query<{ key: string; value: Buffer }>(
-          `SELECT key, value FROM ${this.#table} WHERE ${this.#where} AND key >= $3 AND left(key, length($3)) = $3
-             AND ($4::text IS NULL OR key > $4) ORDER BY key LIMIT $5`,
-          [...this.#params, prefix, page.after ?? null, page.limit],
-        ),
-      true,
+    if (!Number.isSafeInteger(page.limit) || page.limit < 0)
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a page limit is a whole number')
+    const p = escapeLiteral(prefix)
+    const after = page.after === undefined ? '' : ` AND key > ${escapeLiteral(page.after)}`
+    const rows = await this.#read<{ key: string; value: Buffer }>(
+      `SELECT key, value FROM ${this.#table} WHERE ${this.#whereQuoted} AND key >= ${p} AND left(key, length(${p})) = ${p}${after} ORDER BY key LIMIT ${page.limit}`,
     )
     return rows.map((r) => [r.key, new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength)])
   }
@@ -106,8 +98,18 @@ export class PostgresKeyValueStore implements KeyValueStore {
     this.#closed = true
   }
 
-  #run<T>(what: string, fn: (c: PoolClient) => Promise<T>, readOnly = false): Promise<T> {
+  #run<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    this.#checkOpen()
+    return this.#scope.transaction(what, fn)
+  }
+
+  /** One read-only statement, its values quoted in, in one round trip. */
+  #read<R extends QueryResultRow>(sql: string): Promise<R[]> {
+    this.#checkOpen()
+    return this.#scope.readOnce<R>(`reading ${this.#name}`, sql)
+  }
+
+  #checkOpen(): void {
     if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, `record store ${this.#name} is closed`)
-    return this.#scope.transaction(what, fn, { readOnly })
   }
 }
