@@ -247,4 +247,19 @@ describe('Automerge batched applyChanges (upstream fault, Automerge 3.5.0)', () 
     expect(loadChanges<Data>([save])).toBeUndefined()
     expect(loadChanges<Data>([new Uint8Array([...all[0]!, ...save]), ...all.slice(1)])).toBeUndefined()
   })
+
+  it('gives every document it loads an actor of its own, which its next local change carries', () => {
+    let x = A.init<Data>({ actor: 'aaaa' })
+    x = A.change(x, (d) => void (d.n = 1))
+    const changes = A.getAllChanges(x)
+    const actors = Array.from({ length: 200 }, () => {
+      const loaded = A.change(loadChanges<Data>(changes)!, (d) => void (d.n = 2))
+      const actor = A.getActorId(loaded)
+      expect(A.decodeChange(A.getLastLocalChange(loaded)!).actor).toBe(actor)
+      A.free(loaded)
+      return actor
+    })
+    expect(actors.every((a) => /^[0-9a-f]{32}$/.test(a))).toBe(true)
+    expect(new Set([...actors, 'aaaa']).size).toBe(201)
+  })
 })

@@ -12,6 +12,7 @@ import type { DatabaseSettings } from './DatabaseSettings.ts'
 import type { DocDirectory } from './DocDirectory.ts'
 import { DocState, type DocData } from './DocState.ts'
 import { Document } from './Document.ts'
+import { freshActor } from './freshActor.ts'
 import type { Materialiser } from './Materialiser.ts'
 import type { Residency } from './Residency.ts'
 import { encodeSnapshotPayload } from './snapshotPayload.ts'
@@ -45,7 +46,7 @@ export class DocumentWriter {
     this.#checkMayWrite()
     const keyId = options.keyId ? asKeyId(options.keyId) : this.#p.settings.keyId
     const id = asDocId(toHex(randomBytes(16)))
-    let am = A.init<DocData>()
+    let am = A.init<DocData>(freshActor())
     if (options.data) am = A.change(am, (d) => void Object.assign(d, options.data))
     const state = new DocState(id)
     state.origin = this.#p.origin

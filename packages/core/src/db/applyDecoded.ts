@@ -2,6 +2,7 @@ import * as A from '@automerge/automerge'
 import { concatBytes } from '../codec/index.ts'
 import type { ParsedEntry } from '../entries/index.ts'
 import type { DocState, DocData } from './DocState.ts'
+import { freshActor } from './freshActor.ts'
 import { loadChanges, planApply, wholeLoad } from './planApply.ts'
 
 /** A decrypted entry and the Automerge changes it carries. */
@@ -49,9 +50,9 @@ export function applyDecoded(
     }
     const plan = planApply(state.waiting, changes, am)
     const whole = wholeLoad(plan, am)
-    if (whole) am = A.load<DocData>(whole)
+    if (whole) am = A.load<DocData>(whole, { actor: freshActor() })
     else {
-      if (am === EMPTY && plan.calls.length) am = A.init<DocData>()
+      if (am === EMPTY && plan.calls.length) am = A.init<DocData>(freshActor())
       for (const call of plan.calls) [am] = A.applyChanges(am, call)
     }
     state.waiting = plan.waiting
@@ -81,7 +82,7 @@ export function applyDecoded(
       }
     }
   }
-  state.am = am === EMPTY ? A.init<DocData>() : am
+  state.am = am === EMPTY ? A.init<DocData>(freshActor()) : am
   return bad
 }
 
@@ -92,7 +93,7 @@ export function applyDecoded(
 function loadWithTail(save: Uint8Array, changes: readonly Uint8Array[]): A.Doc<DocData> | undefined {
   let doc: A.Doc<DocData>
   try {
-    doc = A.load<DocData>(concatBytes(save, ...changes))
+    doc = A.load<DocData>(concatBytes(save, ...changes), { actor: freshActor() })
   } catch {
     return undefined
   }

@@ -2,6 +2,7 @@ import * as A from '@automerge/automerge'
 import type { ParsedEntry } from '../entries/index.ts'
 import { splitSave, type ChangeHeader } from './changeHeader.ts'
 import type { DocData } from './DocState.ts'
+import { freshActor } from './freshActor.ts'
 import { planApply } from './planApply.ts'
 import { snapshotPayloadOf } from './snapshotCovers.ts'
 import type { SnapshotPayload } from './snapshotPayload.ts'
@@ -24,7 +25,7 @@ export function openSnapshot(entry: ParsedEntry, key: Uint8Array): OpenedSnapsho
   const snap = snapshotPayloadOf(entry, key)
   // Changes the writer held back for missing dependencies follow its save.
   const { doc, changes } = splitSave(snap.save)
-  let am = A.load<DocData>(doc)
+  let am = A.load<DocData>(doc, { actor: freshActor() })
   const plan = planApply([], changes, am)
   for (const call of plan.calls) [am] = A.applyChanges(am, call)
   return { snap, am, waiting: plan.waiting }

@@ -1,5 +1,6 @@
 import * as A from '@automerge/automerge'
 import { isOneUncompressedChange, readChangeHeader, type ChangeHeader } from './changeHeader.ts'
+import { freshActor } from './freshActor.ts'
 
 /** How to hand a document's changes to Automerge: in which calls, and which to hold back. */
 export interface ApplyPlan {
@@ -118,7 +119,7 @@ export function planApply(
 export function loadChanges<T>(changes: readonly Uint8Array[]): A.Doc<T> | undefined {
   if (changes.length === 0 || !changes.every(isOneUncompressedChange)) return undefined
   try {
-    return A.load<T>(joined(changes))
+    return A.load<T>(joined(changes), { actor: freshActor() })
   } catch {
     return undefined
   }
