@@ -91,7 +91,9 @@ export async function benchSharedState(): Promise<Figure[]> {
     const a = await tenantOn([alone.url], 'alone')
     const s = await tenantOn([shared.url], 'shared')
     const two = await tenantOn([shared.url, other.url], 'two')
-    await requestRate(a.connections) // warm-up
+    // A warm-up pass of each, untimed: the first requests through a server compile its paths.
+    await requestRate(a.connections)
+    await requestRate(s.connections)
     const requestsAlone = await requestRate(a.connections)
     const requestsShared = await requestRate(s.connections)
     const pushAlone = await pushRate(a)

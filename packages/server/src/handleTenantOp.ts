@@ -119,9 +119,12 @@ export async function tenantUsage(
   parts: { usage: UsageLedger; registry: MemberRegistry; mailbox: Mailbox; storage: string },
   quota: TenantQuota,
 ): Promise<Bodies['usage']['res']> {
-  const used = await parts.usage.usage(parts.storage)
-  const registered = await parts.registry.usage(session.tenant)
-  const mail = await parts.mailbox.usage(parts.storage)
+  // Three independent reads (each its own round trip on shared storage), made at once.
+  const [used, registered, mail] = await Promise.all([
+    parts.usage.usage(parts.storage),
+    parts.registry.usage(session.tenant),
+    parts.mailbox.usage(parts.storage),
+  ])
   return {
     ...used,
     members: registered.members,
