@@ -62,7 +62,7 @@ describe.each(['shared', 'schema', 'database'] as IsolationModel[])('record stor
         const rest = expected.slice(after === undefined ? 0 : expected.indexOf(after) + 1)
         const page = await kv.entries!(prefix, { after, limit: 3 })
         expect(page.map(([k]) => k)).toEqual(rest.slice(0, 3))
-        for (const [k, v] of page) expect([k, v]).toEqual([k, new Uint8Array([1])])
+        for (const [, value] of page) expect(value).toEqual(new Uint8Array([1]))
         if (keys.length) expect(await kv.get(keys[pick % keys.length]!)).toEqual(new Uint8Array([1]))
         expect(await kv.get(`${prefix}'; DROP TABLE weft_kv; --`)).toBeUndefined()
       }),
