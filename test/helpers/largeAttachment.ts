@@ -33,11 +33,15 @@ function rssAnon(): number {
 
 let samples = 0
 /**
- * Samples memory every 8th call (8 MiB), after a full GC: the peak is what the pipeline holds, not
- * garbage the collector has not come to yet (that depends on the engine's heuristics, not on Weft).
+ * Samples memory every 8th call (8 MiB), after two full GCs: the peak is what the pipeline holds,
+ * not garbage the collector has not come to yet (that depends on the engine's heuristics, not on
+ * Weft). One was not enough: in the first 8 to 24 MiB of a write, one collection left up to 33 MiB
+ * of array buffers that a second one freed, so single samples read up to 41 MiB where the pipeline
+ * held about 5.
  */
 function sample(): void {
   if (++samples % 8 !== 0) return
+  gc()
   gc()
   const m = process.memoryUsage()
   peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers)
