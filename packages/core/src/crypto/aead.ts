@@ -40,8 +40,22 @@ export function encryptCommitted(
   nonce: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
+  const { commitment, sealed } = sealCommitted(plaintext, key, nonce, associatedData)
+  return concatBytes(commitment, sealed)
+}
+
+/**
+ * {@link encryptCommitted} in its two parts, for a caller that writes them into a buffer of its
+ * own (`commitment || sealed` is the output): a large payload is then not copied once more here.
+ */
+export function sealCommitted(
+  plaintext: Uint8Array,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  associatedData: Uint8Array,
+): { commitment: Uint8Array; sealed: Uint8Array } {
   const sealed = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData, null, nonce, key)
-  return concatBytes(commitment(key, nonce), sealed)
+  return { commitment: commitment(key, nonce), sealed }
 }
 
 /** True when `ciphertext` was made with `key` (checks the key commitment only; constant time). */

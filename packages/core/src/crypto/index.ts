@@ -1,18 +1,30 @@
 /** Cryptographic primitives, all from libsodium, each bound to a domain-separation string. */
 export { ready, sodium } from './sodium.ts'
 export { randomBytes } from './random.ts'
-export { blake2b256, blake2b, constantTimeEqual, sha256 } from './hash.ts'
+export { blake2b256, blake2b, blake2bOfParts, constantTimeEqual, sha256 } from './hash.ts'
 export { Domain } from './domains.ts'
 export type { DomainName } from './domains.ts'
-export { generateSigningKeyPair, signDetached, verifyDetached, verifyEd25519, domainMessage } from './sign.ts'
+export {
+  generateSigningKeyPair,
+  signDetached,
+  signDomainMessage,
+  verifyDetached,
+  verifyEd25519,
+  domainMessage,
+  asDomainMessage,
+  writeDomainPrefix,
+  domainPrefixLength,
+} from './sign.ts'
+export type { DomainMessage } from './sign.ts'
 export { verifyDetachedAsync, verifyEd25519Async } from './verifyAsync.ts'
-export { signDetachedAsync } from './signAsync.ts'
+export { signDetachedAsync, signDomainMessageAsync } from './signAsync.ts'
 export { passesEd25519Rule, isAcceptablePublicKey } from './ed25519Rule.ts'
 export type { SigningKeyPair } from './sign.ts'
 export { serverSignerOf, isServerSigner } from './serverSigner.ts'
 export type { ServerSigner, ServerDomain } from './serverSigner.ts'
 export {
   encryptCommitted,
+  sealCommitted,
   decryptCommitted,
   decryptCommitmentChecked,
   keyCommits,

@@ -1,6 +1,6 @@
 import { fromHex } from '../codec/index.ts'
 import type { DomainName } from './domains.ts'
-import { domainMessage, signDetached, type SigningKeyPair } from './sign.ts'
+import { domainMessage, signDomainMessage, type DomainMessage, type SigningKeyPair } from './sign.ts'
 
 /** PKCS #8 wrapping of an Ed25519 seed (RFC 8410): this prefix, then the 32-byte seed. */
 const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
@@ -17,21 +17,25 @@ const keys = new WeakMap<SigningKeyPair, Promise<SignKey>>()
  * runs on every core, each several times faster than libsodium's WebAssembly on one. For a few
  * small messages the sync {@link signDetached} costs less.
  */
-export async function signDetachedAsync(
+export function signDetachedAsync(
   domain: DomainName,
   message: Uint8Array,
   author: SigningKeyPair,
 ): Promise<Uint8Array> {
+  return signDomainMessageAsync(domainMessage(domain, message), author)
+}
+
+/** {@link signDetachedAsync} over a domain message built by the caller (no copy of it here). */
+export async function signDomainMessageAsync(message: DomainMessage, author: SigningKeyPair): Promise<Uint8Array> {
   const key = await signKeyFor(author)
   if (key !== 'unsupported') {
     try {
-      const data = domainMessage(domain, message)
-      return new Uint8Array(await globalThis.crypto.subtle.sign('Ed25519', key, data as BufferSource))
+      return new Uint8Array(await globalThis.crypto.subtle.sign('Ed25519', key, message as BufferSource))
     } catch {
       // Fall through to libsodium.
     }
   }
-  return signDetached(domain, message, author.privateKey)
+  return signDomainMessage(message, author.privateKey)
 }
 
 function signKeyFor(author: SigningKeyPair): Promise<SignKey> {

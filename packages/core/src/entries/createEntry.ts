@@ -1,15 +1,20 @@
 import { ByteWriter, concatBytes, utf8 } from '../codec/index.ts'
 import {
+  asDomainMessage,
   Domain,
-  encryptCommitted,
+  domainPrefixLength,
   generateNonce,
-  signDetached,
-  signDetachedAsync,
+  sealCommitted,
+  signDomainMessage,
+  signDomainMessageAsync,
+  writeDomainPrefix,
+  type DomainMessage,
   type SigningKeyPair,
 } from '../crypto/index.ts'
 import type { ChangeHash, DocId, EntryKind, KeyId, Origin } from '../types.ts'
 import { ENTRY_VERSION, writeHeader, type EntryHeader } from './header.ts'
 import type { EntryEnvelope, ParsedEntry } from './ParsedEntry.ts'
+import { SIGNATURE_BYTES } from './parseEntry.ts'
 import { hashEntryBytes } from './verifyEntry.ts'
 
 /** What a writer supplies to make an entry. */
@@ -79,28 +84,38 @@ export function passingAssociatedData(headerBytes: Uint8Array): Uint8Array {
  */
 export function createEntry(input: CreateEntryInput): ParsedEntry {
   const sealed = sealEntry(input)
-  return signedEntry(sealed, signDetached(Domain.entrySignature, sealed.unsigned, input.author.privateKey))
+  return signedEntry(sealed, signDomainMessage(sealed.signed, input.author.privateKey))
 }
 
 /**
- * {@link createEntry} with the signature made by {@link signDetachedAsync}: the same entry (Ed25519
+ * {@link createEntry} with the signature made by {@link signDomainMessageAsync}: the same entry (Ed25519
  * is deterministic), and for large payloads signed off the calling thread where the platform
  * allows. For many large entries at once (attachment chunks), whose signing dominates their cost.
  */
 export async function createEntryAsync(input: CreateEntryInput): Promise<ParsedEntry> {
   const sealed = sealEntry(input)
-  return signedEntry(sealed, await signDetachedAsync(Domain.entrySignature, sealed.unsigned, input.author))
+  return signedEntry(sealed, await signDomainMessageAsync(sealed.signed, input.author))
 }
 
-/** An entry's header and ciphertext, ready to sign. */
+/** An entry's header and ciphertext, ready to sign, in the buffer its signature will end. */
 interface SealedEntry {
   readonly header: EntryHeader
   readonly headerLength: number
   readonly ciphertextLength: number
-  /** Header and ciphertext: what the signature covers. */
-  readonly unsigned: Uint8Array
+  /** The signature's domain prefix, the entry's bytes, then room for the signature. */
+  readonly buffer: Uint8Array
+  /** Where the entry's bytes start in `buffer` (after the domain prefix). */
+  readonly start: number
+  /** The domain prefix, header and ciphertext: what the signature covers. */
+  readonly signed: DomainMessage
 }
 
+/**
+ * Header, then the committed ciphertext, written once into one buffer that starts with the
+ * signature's domain prefix and ends with room for the signature: the domain message is signed
+ * in place and the entry is a view of the rest. A large payload (an attachment chunk) is copied
+ * once here, not once per step.
+ */
 function sealEntry(input: CreateEntryInput): SealedEntry {
   const header: EntryHeader = {
     v: ENTRY_VERSION,
@@ -114,25 +129,47 @@ function sealEntry(input: CreateEntryInput): SealedEntry {
     createdAt: Math.max(0, Math.floor(input.createdAt ?? Date.now())),
     nonce: generateNonce(),
   }
-  const w = new ByteWriter(256 + input.payload.length)
+  const w = new ByteWriter(256)
   writeHeader(w, header)
-  const headerLength = w.length
   const headerBytes = w.finish()
-  const ciphertext = encryptCommitted(input.payload, input.key, header.nonce, passingAssociatedData(headerBytes))
-  w.bytes(ciphertext)
-  return { header, headerLength, ciphertextLength: ciphertext.length, unsigned: w.finish() }
+  const { commitment, sealed } = sealCommitted(
+    input.payload,
+    input.key,
+    header.nonce,
+    passingAssociatedData(headerBytes),
+  )
+  const ciphertextLength = commitment.length + sealed.length
+  const lengthField = new ByteWriter(10).varint(ciphertextLength).finish()
+  const start = domainPrefixLength(Domain.entrySignature)
+  const buffer = new Uint8Array(start + headerBytes.length + lengthField.length + ciphertextLength + SIGNATURE_BYTES)
+  let at = writeDomainPrefix(Domain.entrySignature, buffer)
+  for (const part of [headerBytes, lengthField, commitment, sealed]) {
+    buffer.set(part, at)
+    at += part.length
+  }
+  return {
+    header,
+    headerLength: headerBytes.length,
+    ciphertextLength,
+    buffer,
+    start,
+    signed: asDomainMessage(Domain.entrySignature, buffer.subarray(0, at)),
+  }
 }
 
 function signedEntry(sealed: SealedEntry, signature: Uint8Array): ParsedEntry {
-  const { unsigned, headerLength, ciphertextLength } = sealed
-  const bytes = concatBytes(unsigned, signature)
+  const { buffer, start, signed, headerLength, ciphertextLength } = sealed
+  if (signature.length !== SIGNATURE_BYTES) throw new RangeError('an Ed25519 signature is 64 bytes')
+  buffer.set(signature, signed.length)
+  const bytes = buffer.subarray(start)
+  const unsignedLength = signed.length - start
   const entry: ParsedEntry = {
     hash: hashEntryBytes(bytes),
     bytes,
     header: sealed.header,
     headerBytes: bytes.subarray(0, headerLength),
-    ciphertext: bytes.subarray(unsigned.length - ciphertextLength, unsigned.length),
-    signature: bytes.subarray(unsigned.length),
+    ciphertext: bytes.subarray(unsignedLength - ciphertextLength, unsignedLength),
+    signature: bytes.subarray(unsignedLength),
   }
   locallySigned.add(entry)
   return entry

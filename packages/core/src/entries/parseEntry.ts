@@ -5,7 +5,8 @@ import { codecToWeft, readHeader } from './header.ts'
 import { DEFAULT_ENTRY_LIMITS, type EntryLimits } from './limits.ts'
 import type { ParsedEntry } from './ParsedEntry.ts'
 
-const SIGNATURE_BYTES = 64
+/** The length of an entry's Ed25519 signature. */
+export const SIGNATURE_BYTES = 64
 
 /**
  * Parses the structure of an entry without any cryptography. The size limit is checked first;

@@ -195,7 +195,7 @@ export class Attachments {
    * and those its records name, reused only once the chunk, held locally, is found to hold the very
    * same bytes (a record is a co-writer's claim; a wrong tag must not swap another's content in).
    */
-  #known(state: DocState): Pick<ChunkSink, 'known' | 'remember' | 'reuse'> {
+  #known(state: DocState): Pick<ChunkSink, 'known' | 'remember' | 'named' | 'holds'> {
     let fromRecords: Map<string, ChangeHash> | undefined
     const key = (tag: Uint8Array): string => tagKey(state.id, tag)
     return {
@@ -204,17 +204,14 @@ export class Attachments {
         if (this.#tags.size >= MAX_REMEMBERED) this.#tags.clear()
         this.#tags.set(key(tag), hash)
       },
-      reuse: async (tag, plaintext) => {
-        fromRecords ??= recordTags(state)
-        const hash = fromRecords.get(key(tag))
-        if (!hash) return undefined
+      named: (tag) => (fromRecords ??= recordTags(state)).get(key(tag)),
+      holds: async (hash, plaintext) => {
         const [held] = await this.#ctx.store.getChanges([hash])
-        if (!held) return undefined
+        if (!held) return false
         try {
-          const opened = decryptEntry(parseEntry(hash, held.bytes), this.#ctx.keyBag)
-          return bytesEqual(opened, plaintext) ? hash : undefined
+          return bytesEqual(decryptEntry(parseEntry(hash, held.bytes), this.#ctx.keyBag), plaintext)
         } catch {
-          return undefined
+          return false
         }
       },
     }

@@ -1,5 +1,5 @@
 import { concatBytes, toHex, utf8 } from '../../codec/index.ts'
-import { blake2b, Domain, type SigningKeyPair } from '../../crypto/index.ts'
+import { blake2bOfParts, Domain, type SigningKeyPair } from '../../crypto/index.ts'
 import { createEntry, createEntryAsync, type CreateEntryInput, type ParsedEntry } from '../../entries/index.ts'
 import type { DocId, KeyId, Origin } from '../../types.ts'
 import { TAG_BYTES } from './attachmentRecord.ts'
@@ -26,7 +26,7 @@ const tagPrefix = concatBytes(utf8(Domain.attachmentChunkTag), new Uint8Array([0
  * It never leaves the encrypted document; without the key it says nothing about the plaintext.
  */
 export function chunkTag(plaintext: Uint8Array, key: Uint8Array): Uint8Array {
-  return blake2b(concatBytes(tagPrefix, plaintext), TAG_BYTES, key)
+  return blake2bOfParts([tagPrefix, plaintext], TAG_BYTES, key)
 }
 
 /** The dedup key of a tag within one document. */

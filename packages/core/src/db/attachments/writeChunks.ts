@@ -19,8 +19,10 @@ const BATCH_BYTES = 1024 * 1024
 export interface ChunkSink {
   /** A chunk this writer stored with this plaintext tag, if it knows one. */
   known(tag: Uint8Array): ChangeHash | undefined
-  /** A stored chunk with exactly this plaintext, found by tag and checked, if there is one. */
-  reuse(tag: Uint8Array, plaintext: Uint8Array): Promise<ChangeHash | undefined>
+  /** A stored chunk a record names by this tag, to check with {@link ChunkSink.holds} before reuse. */
+  named(tag: Uint8Array): ChangeHash | undefined
+  /** True when the stored chunk `hash` holds exactly `plaintext`. */
+  holds(hash: ChangeHash, plaintext: Uint8Array): Promise<boolean>
   /** Remembers a chunk now stored. */
   remember(tag: Uint8Array, hash: ChangeHash): void
   /** Durably appends chunk entries; throws the first refusal. */
@@ -30,12 +32,13 @@ export interface ChunkSink {
 /** Appends to a store, failing on the first refusal (a quota, a full disk). */
 export function storeSink(
   store: ChangeStore,
-  known: Pick<ChunkSink, 'known' | 'remember' | 'reuse'>,
+  known: Pick<ChunkSink, 'known' | 'remember' | 'named' | 'holds'>,
   beforeAppend: (hashes: ChangeHash[]) => void = () => undefined,
 ): ChunkSink {
   return {
     known: (tag) => known.known(tag),
-    reuse: (tag, plaintext) => known.reuse(tag, plaintext),
+    named: (tag) => known.named(tag),
+    holds: (hash, plaintext) => known.holds(hash, plaintext),
     remember: (tag, hash) => known.remember(tag, hash),
     append: async (entries) => {
       beforeAppend(entries.map((e) => e.hash))
@@ -83,13 +86,23 @@ export async function writeChunks(
     waiting = []
     batchBytes = 0
   }
+  /**
+   * One chunk. `plaintext` may be a view of the caller's data: its tag is taken and it is sealed
+   * in this same turn, and it is copied before the one wait that reads it later.
+   */
   const emit = async (plaintext: Uint8Array): Promise<void> => {
     if (chunks.length >= MAX_CHUNKS)
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `an attachment may have at most ${MAX_CHUNKS} chunks`)
     const tag = chunkTag(plaintext, ctx.key.key)
     const tagHex = toHex(tag)
     const sealing = batch.get(tagHex)
-    const hash = sealing ? undefined : (sink.known(tag) ?? (await sink.reuse(tag, plaintext)))
+    let hash = sealing ? undefined : sink.known(tag)
+    const named = hash || sealing ? undefined : sink.named(tag)
+    if (named) {
+      // The caller's bytes may change while the stored chunk is read: check, and seal, a copy.
+      plaintext = new Uint8Array(plaintext) // (not slice(): on a Buffer, a view)
+      if (await sink.holds(named, plaintext)) hash = named
+    }
     const slot: ChunkSlot = { hash, length: plaintext.length, tag, sealing }
     if (!hash && !sealing) {
       // Signed off this thread where the platform allows (see createEntryAsync): the chunks of a
@@ -116,7 +129,8 @@ export async function writeChunks(
         let pos = 0
         for (const length of cdc.push(slice)) {
           const take = length - carriedBytes
-          await emit(concatBytes(...carried, slice.subarray(pos, pos + take)))
+          const rest = slice.subarray(pos, pos + take)
+          await emit(carried.length ? concatBytes(...carried, rest) : rest)
           pos += take
           carried = []
           carriedBytes = 0
