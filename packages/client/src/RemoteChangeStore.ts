@@ -167,7 +167,9 @@ export class RemoteChangeStore extends BaseChangeStore {
   async getChangesChecked(hashes: readonly ChangeHash[], options: CheckedReadOptions = {}): Promise<CheckedRead> {
     if (this.closed) throw new WeftError(ErrorCodes.CLOSED, 'store is closed')
     if (hashes.length === 0) return { entries: [], rejected: [] }
-    return verifyServedEntries(hashes, await this._get(hashes), this.#limits, options.vouched)
+    const { served, taken } = await this.#read(hashes, options.maxBytes ?? Infinity)
+    const read = await verifyServedEntries(hashes.slice(0, taken), served, this.#limits, options.vouched)
+    return taken < hashes.length ? { ...read, taken } : read
   }
 
   /**
@@ -266,23 +268,55 @@ export class RemoteChangeStore extends BaseChangeStore {
   }
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
+    return (await this.#read(hashes, Infinity)).served
+  }
+
+  /**
+   * What the server answers for `hashes`, in order, from the first, until the bytes read reach
+   * `maxBytes` (one request at least): `served` answers the first `taken` hashes. Each request
+   * names at most {@link GET_HASHES}, and its answer holds at most the server's `maxResponseBytes`,
+   * so a read stops within one answer of `maxBytes`.
+   */
+  async #read(
+    hashes: readonly ChangeHash[],
+    maxBytes: number,
+  ): Promise<{ served: (Uint8Array | undefined)[]; taken: number }> {
     const byHash = new Map<string, Uint8Array>()
-    const fed = this.#fed.take(hashes) // verified by the caller like any bytes from the server
-    for (const [h, bytes] of fed) byHash.set(h, bytes)
-    for (const chunk of chunks(
-      [...new Set(hashes)].filter((h) => !fed.has(h)),
-      Math.min(GET_HASHES, this.connection.limits.maxHashesPerRequest),
-    )) {
-      // A response holds at most the server's maxResponseBytes: `next` says how far it got; ask for the rest.
-      for (let rest = chunk; rest.length;) {
-        const r = await this.connection.db(this.db, 'get', { hashes: packHashes(rest) })
-        for (const e of r.entries) byHash.set(e.hash, e.bytes)
-        const next = r.next ?? rest.length
-        if (!(next > 0)) throw new WeftError(ErrorCodes.PROTOCOL, 'the server answered a get with no progress')
-        rest = rest.slice(next)
-      }
+    let bytes = 0
+    for (const [h, b] of this.#fed.take(hashes)) {
+      // verified by the caller like any bytes from the server
+      byHash.set(h, b)
+      bytes += b.length
     }
-    return hashes.map((h) => byHash.get(h))
+    const perRequest = Math.min(GET_HASHES, this.connection.limits.maxHashesPerRequest)
+    let taken = 0
+    while (taken < hashes.length && (taken === 0 || bytes < maxBytes)) {
+      // The next hashes not answered yet, each once, and where each first appears.
+      const ask: ChangeHash[] = []
+      const at: number[] = []
+      const asked = new Set<string>()
+      let end = taken
+      for (; end < hashes.length && ask.length < perRequest; end++) {
+        const h = hashes[end]!
+        if (byHash.has(h) || asked.has(h)) continue
+        asked.add(h)
+        ask.push(h)
+        at.push(end)
+      }
+      if (ask.length) {
+        const r = await this.connection.db(this.db, 'get', { hashes: packHashes(ask) })
+        for (const e of r.entries) {
+          byHash.set(e.hash, e.bytes)
+          bytes += e.bytes.length
+        }
+        // An answer stops at the server's maxResponseBytes: `next` says how far it got.
+        const next = r.next ?? ask.length
+        if (!(next > 0)) throw new WeftError(ErrorCodes.PROTOCOL, 'the server answered a get with no progress')
+        if (next < ask.length) end = at[next]!
+      }
+      taken = end
+    }
+    return { served: hashes.slice(0, taken).map((h) => byHash.get(h)), taken }
   }
 
   protected async _allHashes(): Promise<ChangeHash[]> {

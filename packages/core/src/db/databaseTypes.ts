@@ -81,6 +81,12 @@ export interface DocumentInfo {
 /** Options of `Database.pullChangesFrom` and `Database.pushChangesTo`. */
 export interface SyncCallOptions extends ProgressOptions {
   readonly signal?: AbortSignal
+  /**
+   * Bytes of entries a pull or push reads and appends per batch, about (default 32 MiB): what it
+   * holds at once is about two such batches however large the entries (attachment chunks). See
+   * `CopyOptions.maxBatchBytes`.
+   */
+  readonly maxBatchBytes?: number
 }
 
 /** What a pull or push moved and what the receiving database made of it. */

@@ -21,6 +21,11 @@ export interface AppendResult {
 export interface CheckedRead {
   readonly entries: EntryEnvelope[]
   readonly rejected: RejectedEntry[]
+  /**
+   * How many of the hashes asked for the read answers, from the first, when `maxBytes` stopped it
+   * short; absent when it answers all. Its entries and refusals are of those hashes only.
+   */
+  readonly taken?: number
 }
 
 /** Options of {@link ChangeStore.getChangesChecked}. */
@@ -30,6 +35,11 @@ export interface CheckedReadOptions {
    * fails and that nothing read with it vouches for is accepted when that store vouches for it.
    */
   readonly vouched?: VouchLookup
+  /**
+   * Stop reading once the entries read reach about this many bytes (the first answer always
+   * counts): the read then answers a first part of the hashes, and says how many in `taken`.
+   */
+  readonly maxBytes?: number
 }
 
 /** One entry in local arrival order. */

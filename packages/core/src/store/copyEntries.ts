@@ -1,9 +1,19 @@
 import type { AppendResult, ChangeStore, CheckedRead, RejectedEntry } from './ChangeStore.ts'
-import type { EntryEnvelope } from '../entries/index.ts'
-import { ErrorCodes, isWeftError } from '../errors.ts'
+import type { EntryEnvelope, VouchLookup } from '../entries/index.ts'
+import { ErrorCodes, isWeftError, WeftError } from '../errors.ts'
 import type { ChangeHash } from '../types.ts'
 import { throwIfAborted } from '../abort.ts'
 import { ProgressReporter, type ProgressOptions } from './SyncProgress.ts'
+
+/** Entries per batch unless the caller says otherwise. */
+const DEFAULT_BATCH_SIZE = 2_000
+/** Bytes of entries per batch, about, unless the caller says otherwise. */
+const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+/**
+ * The entry size a read from a store that does not check what it reads plans for: a little over
+ * the largest attachment chunk (512 KiB of plaintext) sealed.
+ */
+const ASSUMED_ENTRY_BYTES = 513 * 1024
 
 /** What copying entries between two stores did. */
 export interface CopyResult {
@@ -21,8 +31,18 @@ export interface CopyResult {
 }
 
 export interface CopyOptions extends ProgressOptions {
-  /** Entries per read and append. */
+  /** Entries per read and append, at most. */
   readonly batchSize?: number
+  /**
+   * Bytes of entries per read and append, about (default 32 MiB): a batch ends once its entries
+   * reach it, so a copy of large entries (attachment chunks) holds about two batches of this size
+   * (one appended while the next is read). From a server, a batch passes it by at most one answer
+   * (at most the server's `maxResponseBytes`). Any other store is read a few entries at a time
+   * (`maxBatchBytes / 513 KiB`, 63 by default), and a batch stays within the cap unless it meets
+   * an entry larger than an attachment chunk's (then by less than that many such entries), or the
+   * cap is smaller than one entry (a batch holds one entry at least).
+   */
+  readonly maxBatchBytes?: number
   /** Called after each batch is durable in the target, with the entries it added. */
   readonly onBatch?: (added: ChangeHash[]) => Promise<void>
   readonly signal?: AbortSignal
@@ -40,7 +60,7 @@ export async function copyMissingEntries(
   target: ChangeStore,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const batchSize = options.batchSize ?? 2_000
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
   const signal = options.signal ? { signal: options.signal } : {}
   new ProgressReporter(options).report({ phase: 'reconcile', entries: 0, bytes: 0 })
   let missing = target.reconcileWith
@@ -62,7 +82,7 @@ export async function copyEntries(
   source: ChangeStore,
   target: ChangeStore,
   hashes: readonly ChangeHash[],
-  batchSize = 2_000,
+  batchSize = DEFAULT_BATCH_SIZE,
   options: Omit<CopyOptions, 'batchSize'> = {},
 ): Promise<CopyResult> {
   const added: ChangeHash[] = []
@@ -75,10 +95,8 @@ export async function copyEntries(
   progress.report({ phase: 'copy', entries: 0, totalEntries: total, bytes: 0 })
   // The target answers for what it holds, so an entry is accepted as if appended to it directly.
   const vouched = target.vouched ? { vouched: target.vouched.bind(target) } : {}
-  const readBatch = (batch: readonly ChangeHash[]): Promise<CheckedRead> =>
-    source.getChangesChecked
-      ? source.getChangesChecked(batch, vouched)
-      : source.getChanges(batch).then((entries) => ({ entries, rejected: [] }))
+  const maxBytes = options.maxBatchBytes ?? DEFAULT_BATCH_BYTES
+  if (!(maxBytes > 0)) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'maxBatchBytes must be a positive number')
   // One batch is read ahead while the one before it is appended (and, with `onBatch`,
   // materialised), so a remote source's transfer overlaps the target's work. And when the target
   // says how many entries an append may carry (so no batch is split after the next has started),
@@ -89,7 +107,9 @@ export async function copyEntries(
   // what appending one batch at a time decides; results and `onBatch` calls are taken in order too.
   const overlap = target.maxBatch !== undefined
   const size = overlap ? Math.max(1, Math.min(batchSize, target.maxBatch!)) : batchSize
-  let ahead: Promise<CheckedRead> | undefined
+  const readBatch = (from: number): Promise<BatchRead> =>
+    readCapped(source, hashes.slice(from, from + size), maxBytes, vouched)
+  let ahead: Promise<BatchRead> | undefined
   let appending: { results: Promise<AppendResult[]>; done: number; bytes: number } | undefined
   const settle = async (pending: NonNullable<typeof appending>): Promise<void> => {
     for (const result of await pending.results) {
@@ -104,21 +124,28 @@ export async function copyEntries(
   // (the last one called commits last), so nothing it started goes on after it: what it stored
   // stays stored, unreported.
   try {
-    for (let i = 0; i < hashes.length; i += size) {
+    for (let i = 0; i < hashes.length;) {
       throwIfAborted(options.signal, 'copy')
-      let read = await (ahead ?? readBatch(hashes.slice(i, i + size)))
+      let read = await (ahead ?? readBatch(i))
+      const taken = read.taken
       // Read ahead, an entry was checked before the batch before it was stored, which may vouch for
       // it: what that check refused is read and checked again now (the target answers once the
       // earlier appends commit), so acceptance is what a copy one batch at a time decides (refusals
       // are rare, so this costs nothing in the usual case).
       if (ahead && read.rejected.length) {
-        const again = await readBatch(read.rejected.map((r) => r.hash))
-        read = { entries: [...read.entries, ...again.entries], rejected: again.rejected }
+        const again = await readCapped(
+          source,
+          read.rejected.map((r) => r.hash),
+          Infinity,
+          vouched,
+        )
+        read = { entries: [...read.entries, ...again.entries], rejected: again.rejected, taken }
       }
-      ahead = i + size < hashes.length ? readBatch(hashes.slice(i + size, i + 2 * size)) : undefined
+      i += taken
+      ahead = i < hashes.length ? readBatch(i) : undefined
       ahead?.catch(() => undefined) // awaited on the next turn, which throws a failure there
       rejected.push(...read.rejected)
-      done += Math.min(size, hashes.length - i)
+      done += taken
       for (const e of read.entries) bytes += e.bytes.length
       const next = { results: appendSplitting(target, read.entries), done, bytes }
       next.results.catch(() => undefined) // awaited below or on the next turn, which throws a failure there
@@ -134,6 +161,47 @@ export async function copyEntries(
   }
   progress.report({ phase: 'done', entries: done, totalEntries: total, bytes })
   return { added, existing, rejected, bytes }
+}
+
+/** One batch read: its entries and refusals, of the first `taken` hashes asked for. */
+interface BatchRead extends CheckedRead {
+  readonly taken: number
+}
+
+/**
+ * Reads `names` from `source`, from the first, until the entries read reach `maxBytes` (one entry
+ * at least). A store that checks what it reads (a server) stops within one of its answers; any
+ * other store is read a few entries at a time, each read no more than the room left holds of
+ * entries of {@link ASSUMED_ENTRY_BYTES} (or of the largest read so far, if larger).
+ */
+async function readCapped(
+  source: ChangeStore,
+  names: readonly ChangeHash[],
+  maxBytes: number,
+  vouched: { vouched?: VouchLookup },
+): Promise<BatchRead> {
+  if (source.getChangesChecked) {
+    const read = await source.getChangesChecked(names, { ...vouched, maxBytes })
+    return { entries: read.entries, rejected: read.rejected, taken: read.taken ?? names.length }
+  }
+  const entries: EntryEnvelope[] = []
+  let bytes = 0
+  let largest = ASSUMED_ENTRY_BYTES
+  let taken = 0
+  while (taken < names.length) {
+    // As many as the room left holds of entries that large; the first read of a batch takes one at least.
+    const room = Math.floor((maxBytes - bytes) / largest)
+    if (room < 1 && taken > 0) break
+    const step = Math.max(1, room)
+    const part = names.slice(taken, taken + step)
+    for (const e of await source.getChanges(part)) {
+      entries.push(e)
+      bytes += e.bytes.length
+      if (e.bytes.length > largest) largest = e.bytes.length
+    }
+    taken += part.length
+  }
+  return { entries, rejected: [], taken }
 }
 
 /** Appends, halving the batch whenever the target says it is over its per-call limit. */

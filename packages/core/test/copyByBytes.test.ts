@@ -1,0 +1,130 @@
+// A copy between stores holds a bounded number of bytes, however large its entries: each batch ends
+// once its entries reach `maxBatchBytes`, and a store is read a few entries at a time.
+
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { copyEntries, type ChangeHash, type EntryEnvelope } from '../src/backend.ts'
+import { ready } from '../src/crypto/index.ts'
+import type { ParsedEntry } from '../src/entries/index.ts'
+import { MemoryChangeStore } from '../src/store/MemoryChangeStore.ts'
+import { EntryFactory } from '../src/store/conformance/fixtures.ts'
+import { MemoryStoreFactory, TenantFactory, TEST_KDF } from '../src/index.ts'
+
+beforeAll(ready)
+
+const KiB = 1024
+
+const bytesOf = (entries: readonly EntryEnvelope[]): number => entries.reduce((n, e) => n + e.bytes.length, 0)
+
+/** A memory store that records the bytes of every read it answers. */
+class ReadRecorder extends MemoryChangeStore {
+  readonly reads: number[] = []
+  override async getChanges(hashes: readonly ChangeHash[]): Promise<EntryEnvelope[]> {
+    const entries = await super.getChanges(hashes)
+    this.reads.push(bytesOf(entries))
+    return entries
+  }
+}
+
+/** A memory store that records the bytes of every append it is given. */
+class AppendRecorder extends MemoryChangeStore {
+  readonly appends: number[] = []
+  override async appendMany(entries: Iterable<EntryEnvelope>) {
+    const list = [...entries]
+    this.appends.push(bytesOf(list))
+    return super.appendMany(list)
+  }
+}
+
+/** Entries of the given payload sizes, in that order, over a few documents of one author. */
+function entriesOfSizes(sizes: readonly number[]): ParsedEntry[] {
+  const f = new EntryFactory(4)
+  return sizes.map((size, i) => f.entry(i, [], size))
+}
+
+async function sourceOf(entries: readonly ParsedEntry[]): Promise<ReadRecorder> {
+  const source = new ReadRecorder()
+  await source.appendMany(entries.map((e) => ({ hash: e.hash, bytes: e.bytes.slice() })))
+  source.reads.length = 0
+  return source
+}
+
+describe('copying large entries', () => {
+  it('reads and appends at most maxBatchBytes at a time, even where small entries give way to large ones', async () => {
+    // Small entries, then large ones (an attachment's chunks, in arrival order), then small again:
+    // 6 MB in all, which one batch of the default size would have held whole.
+    const sizes = [...Array(200).fill(32), ...Array(60).fill(100 * KiB), ...Array(200).fill(32)]
+    const entries = entriesOfSizes(sizes)
+    const source = await sourceOf(entries)
+    const target = new AppendRecorder()
+    const maxBatchBytes = 1024 * KiB
+    const copied = await copyEntries(
+      source,
+      target,
+      entries.map((e) => e.hash),
+      2_000,
+      { maxBatchBytes },
+    )
+    expect(copied.added).toHaveLength(entries.length)
+    expect(copied.bytes).toBe(bytesOf(entries))
+    expect(copied.bytes).toBeGreaterThan(5.5 * maxBatchBytes)
+    for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
+    for (const bytes of source.reads) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
+    expect(target.appends.length).toBeGreaterThanOrEqual(6)
+    // Small entries still go in few batches: the cap cuts only where the bytes are.
+    expect(target.appends.length).toBeLessThan(12)
+  })
+
+  it('a database pushes its attachment in batches within the cap it is given', async () => {
+    const tenant = await new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF }).createTenant({
+      tenantId: 'bytes',
+      password: 'pw',
+    })
+    const db = await tenant.openDB('files')
+    const doc = await db.createDocument()
+    const data = new Uint8Array(3 * 1024 * KiB).map((_, i) => (i * 2654435761) >>> 24)
+    const upload = await db.writeAttachment(doc, data)
+    await db.changeDoc(doc, (d) => d.addAttachment('file.bin', upload))
+    const target = new AppendRecorder()
+    const maxBatchBytes = 600 * KiB
+    const report = await db.pushChangesTo(target, { maxBatchBytes })
+    expect(report.rejected).toEqual([])
+    expect(new Set(await target.getAllChangeHashes())).toEqual(new Set(await db.getStore().getAllChangeHashes()))
+    expect(target.appends.length).toBeGreaterThanOrEqual(5)
+    for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
+    await tenant.close()
+  })
+
+  it('refuses a cap that is not a positive number', async () => {
+    const source = await sourceOf(entriesOfSizes([32]))
+    for (const maxBatchBytes of [0, -1, Number.NaN])
+      await expect(
+        copyEntries(source, new MemoryChangeStore(), await source.getAllChangeHashes(), 10, { maxBatchBytes }),
+      ).rejects.toMatchObject({ code: 'WEFT_INVALID_ARGUMENT' })
+  })
+
+  it('copies every entry whatever the sizes, batch size and cap, each batch within the cap and one entry (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 20 * KiB, max: 300 * KiB })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 16 * KiB, max: 2048 * KiB }),
+        async (sizes, batchSize, maxBatchBytes) => {
+          const entries = entriesOfSizes(sizes)
+          const source = await sourceOf(entries)
+          const target = new AppendRecorder()
+          const hashes = entries.map((e) => e.hash)
+          const copied = await copyEntries(source, target, hashes, batchSize, { maxBatchBytes })
+          expect(new Set(copied.added)).toEqual(new Set(hashes))
+          expect(new Set(await target.getAllChangeHashes())).toEqual(new Set(hashes))
+          const largest = Math.max(...entries.map((e) => e.bytes.length))
+          for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes + largest)
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+})
