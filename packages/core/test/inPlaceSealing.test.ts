@@ -110,13 +110,42 @@ describe('entries sealed in place', () => {
 })
 
 describe('writing chunks from the caller’s own bytes', () => {
-  it('seals a chunk from a copy taken before the wait that checks a stored one, whatever the caller does meanwhile', async () => {
-    const ctx: ChunkWriteContext = {
-      docId: asDocId('c'.repeat(32)),
-      origin: { tenant: asTenantId('t'), db: asDbName('db') },
-      key: { keyId: asKeyId('k'), version: 1, key: generateKey() },
-      author: generateSigningKeyPair(),
+  const context = (): ChunkWriteContext => ({
+    docId: asDocId('c'.repeat(32)),
+    origin: { tenant: asTenantId('t'), db: asDbName('db') },
+    key: { keyId: asKeyId('k'), version: 1, key: generateKey() },
+    author: generateSigningKeyPair(),
+  })
+  const collectingSink = (appended: ParsedEntry[]): ChunkSink => ({
+    known: () => undefined,
+    remember: () => undefined,
+    named: () => undefined,
+    holds: async () => false,
+    append: async (entries) => void appended.push(...entries),
+  })
+
+  it('keeps what it carries between pieces, though the caller refills one Node Buffer for every piece', async () => {
+    const ctx = context()
+    const data = new Uint8Array(200_000).map((_, i) => (i * 2654435761) >>> 24)
+    const piece = Buffer.alloc(7_000) // not a multiple of any chunk size: every chunk spans pieces
+    async function* refilled(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < data.length; at += piece.length) {
+        const part = data.subarray(at, at + piece.length)
+        piece.set(part)
+        yield piece.subarray(0, part.length)
+      }
     }
+    const appended: ParsedEntry[] = []
+    const sizes = { min: 1024, avg: 4096, max: 16384 }
+    const record = await writeChunks(ctx, refilled(), collectingSink(appended), { type: 'x', sizes })
+    const byHash = new Map(appended.map((e) => [e.hash, decryptEntryWithKey(e, ctx.key.key)]))
+    const read = concatBytes(...record.chunks.map((c) => byHash.get(c.hash)!))
+    expect(record.size).toBe(data.length)
+    expect(read).toEqual(data)
+  })
+
+  it('seals a chunk from a copy taken before the wait that checks a stored one, whatever the caller does meanwhile', async () => {
+    const ctx = context()
     const data = new Uint8Array(3_000).map((_, i) => (i * 31) & 0xff)
     const original = data.slice()
     const appended: ParsedEntry[] = []

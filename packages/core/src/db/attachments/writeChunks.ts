@@ -136,7 +136,7 @@ export async function writeChunks(
           carriedBytes = 0
         }
         if (pos < slice.length) {
-          carried.push(slice.slice(pos))
+          carried.push(new Uint8Array(slice.subarray(pos))) // a copy (slice() on a Buffer is a view)
           carriedBytes += slice.length - pos
         }
       }
