@@ -13,7 +13,7 @@ export class RecentText {
   of(bytes: Uint8Array, make: (bytes: Uint8Array) => string): string {
     if (this.#bytes && bytesEqual(this.#bytes, bytes)) return this.#text
     const text = make(bytes) // may throw: then nothing is remembered
-    this.#bytes = bytes.slice()
+    this.#bytes = new Uint8Array(bytes) // a copy: slice() on a Buffer is a view of memory its owner may reuse
     this.#text = text
     return text
   }
