@@ -311,7 +311,8 @@ export class RemoteChangeStore extends BaseChangeStore {
         }
         // An answer stops at the server's maxResponseBytes: `next` says how far it got.
         const next = r.next ?? ask.length
-        if (!(next > 0)) throw new WeftError(ErrorCodes.PROTOCOL, 'the server answered a get with no progress')
+        if (!(Number.isInteger(next) && next > 0))
+          throw new WeftError(ErrorCodes.PROTOCOL, 'the server answered a get with no progress')
         if (next < ask.length) end = at[next]!
       }
       taken = end

@@ -14,6 +14,7 @@ import {
 } from '@weft/core/backend'
 import { EntryFactory, envelope, withBadSignature } from '@weft/core/testing'
 import { WeftServer } from '@weft/server'
+import { ErrorCodes } from '@weft/core'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '../src/index.ts'
 
 const KiB = 1024
@@ -126,5 +127,30 @@ describe('reading large entries from a server under a byte cap', () => {
       }),
       { numRuns: 15 },
     )
+  })
+})
+
+describe('a server answering a capped read with no progress', () => {
+  it('fails the read with WEFT_PROTOCOL, never loops, whatever it says for how far it got', async () => {
+    const real = server
+    for (const next of [0, -1, 0.5, Number.NaN]) {
+      /** The real connection, except that every `get` is answered with nothing and this `next`. */
+      class Stalling extends ServerConnection {
+        override db(...args: Parameters<ServerConnection['db']>): ReturnType<ServerConnection['db']> {
+          if (args[1] === 'get') return Promise.resolve({ entries: [], next }) as ReturnType<ServerConnection['db']>
+          return super.db(...args)
+        }
+      }
+      const key = generateSigningKeyPair()
+      const stalled = new RemoteChangeStore({
+        connection: new Stalling({ url: real.url, tenant: 'capped', key }),
+        db: 'db',
+      })
+      const hash = 'ab'.repeat(32) as ChangeHash
+      await expect(stalled.getChangesChecked([hash], { maxBytes: 1 })).rejects.toMatchObject({
+        code: ErrorCodes.PROTOCOL,
+      })
+      await stalled.close()
+    }
   })
 })

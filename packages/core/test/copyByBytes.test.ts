@@ -95,6 +95,16 @@ describe('copying large entries', () => {
     await tenant.close()
   })
 
+  it('fails with a storage error, never loops, when a checked read answers none of the hashes', async () => {
+    const source = await sourceOf(entriesOfSizes([32, 32]))
+    const stuck = Object.assign(source, {
+      getChangesChecked: async () => ({ entries: [], rejected: [], taken: 0 }),
+    })
+    await expect(
+      copyEntries(stuck, new MemoryChangeStore(), await source.getAllChangeHashes(), 10),
+    ).rejects.toMatchObject({ code: 'WEFT_STORAGE_ERROR' })
+  })
+
   it('refuses a cap that is not a positive number', async () => {
     const source = await sourceOf(entriesOfSizes([32]))
     for (const maxBatchBytes of [0, -1, Number.NaN])

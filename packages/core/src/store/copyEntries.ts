@@ -182,7 +182,11 @@ async function readCapped(
 ): Promise<BatchRead> {
   if (source.getChangesChecked) {
     const read = await source.getChangesChecked(names, { ...vouched, maxBytes })
-    return { entries: read.entries, rejected: read.rejected, taken: read.taken ?? names.length }
+    const taken = read.taken ?? names.length
+    // A read that answered none of the hashes would copy nothing and never end.
+    if (names.length && !(Number.isInteger(taken) && taken >= 1 && taken <= names.length))
+      throw new WeftError(ErrorCodes.STORAGE_ERROR, `a checked read answered ${taken} of ${names.length} hashes`)
+    return { entries: read.entries, rejected: read.rejected, taken }
   }
   const entries: EntryEnvelope[] = []
   let bytes = 0
