@@ -1,9 +1,9 @@
 // A 100 MiB attachment written from a stream into LevelDB and read back by stream, in a child
 // process of its own so its memory is measured alone (see helpers/largeAttachment.ts).
 
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runChildJson } from './helpers/runChild.ts'
 
 const script = fileURLToPath(new URL('./helpers/largeAttachment.ts', import.meta.url))
 const MB = 1024 * 1024
@@ -21,18 +21,7 @@ interface Measured {
 }
 
 function run(mb: number): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
-      env: { ...process.env, WEFT_MB: String(mb) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.once('error', reject)
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Measured) : reject(new Error(`exit ${code}`)),
-    )
-  })
+  return runChildJson<Measured>(script, { WEFT_MB: String(mb) })
 }
 
 describe('a 100 MiB attachment', () => {

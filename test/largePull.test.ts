@@ -2,13 +2,13 @@
 // a child process of its own (see helpers/largePull.ts) so its memory is measured alone, with the
 // server here, in this process.
 
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigningKeyPair, ready, toHex, type SigningKeyPair } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
 import { WeftServer } from '@weft/server'
+import { runChildJson } from './helpers/runChild.ts'
 
 const script = fileURLToPath(new URL('./helpers/largePull.ts', import.meta.url))
 const MiB = 1024 * 1024
@@ -55,23 +55,11 @@ afterAll(async () => {
 })
 
 function pull(): Promise<Pulled> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
-      env: {
-        ...process.env,
-        WEFT_URL: server.url,
-        WEFT_TENANT: 'large-pull',
-        WEFT_KEY: `${toHex(key.publicKey)}:${toHex(key.privateKey)}`,
-        WEFT_BATCH_BYTES: String(BATCH_BYTES),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.once('error', reject)
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Pulled) : reject(new Error(`exit ${code}`)),
-    )
+  return runChildJson<Pulled>(script, {
+    WEFT_URL: server.url,
+    WEFT_TENANT: 'large-pull',
+    WEFT_KEY: `${toHex(key.publicKey)}:${toHex(key.privateKey)}`,
+    WEFT_BATCH_BYTES: String(BATCH_BYTES),
   })
 }
 

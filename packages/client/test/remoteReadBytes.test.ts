@@ -12,7 +12,7 @@ import {
   type ChangeHash,
   type EntryEnvelope,
 } from '@weft/core/backend'
-import { EntryFactory, envelope, withBadSignature } from '@weft/core/testing'
+import { AppendRecorder, EntryFactory, envelope, withBadSignature } from '@weft/core/testing'
 import { WeftServer } from '@weft/server'
 import { ErrorCodes } from '@weft/core'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '../src/index.ts'
@@ -40,16 +40,6 @@ afterAll(async () => {
 })
 
 const bytesOf = (entries: readonly EntryEnvelope[]): number => entries.reduce((n, e) => n + e.bytes.length, 0)
-
-/** A memory store that records the bytes of every append it is given. */
-class AppendRecorder extends MemoryChangeStore {
-  readonly appends: number[] = []
-  override async appendMany(entries: Iterable<EntryEnvelope>) {
-    const list = [...entries]
-    this.appends.push(bytesOf(list))
-    return super.appendMany(list)
-  }
-}
 
 describe('reading large entries from a server under a byte cap', () => {
   let hashes: ChangeHash[]

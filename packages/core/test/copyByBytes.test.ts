@@ -8,6 +8,7 @@ import { ready } from '../src/crypto/index.ts'
 import type { ParsedEntry } from '../src/entries/index.ts'
 import { MemoryChangeStore } from '../src/store/MemoryChangeStore.ts'
 import { EntryFactory } from '../src/store/conformance/fixtures.ts'
+import { AppendRecorder } from '../src/store/conformance/AppendRecorder.ts'
 import { MemoryStoreFactory, TenantFactory, TEST_KDF } from '../src/index.ts'
 
 beforeAll(ready)
@@ -23,16 +24,6 @@ class ReadRecorder extends MemoryChangeStore {
     const entries = await super.getChanges(hashes)
     this.reads.push(bytesOf(entries))
     return entries
-  }
-}
-
-/** A memory store that records the bytes of every append it is given. */
-class AppendRecorder extends MemoryChangeStore {
-  readonly appends: number[] = []
-  override async appendMany(entries: Iterable<EntryEnvelope>) {
-    const list = [...entries]
-    this.appends.push(bytesOf(list))
-    return super.appendMany(list)
   }
 }
 

@@ -6,3 +6,4 @@
 export { runChangeStoreTests } from './runChangeStoreTests.ts'
 export type { StoreHarness, StoreCapabilities } from './runChangeStoreTests.ts'
 export { EntryFactory, envelope, withBadSignature } from './fixtures.ts'
+export { AppendRecorder } from './AppendRecorder.ts'
