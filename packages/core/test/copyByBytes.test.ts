@@ -86,6 +86,43 @@ describe('copying large entries', () => {
     await tenant.close()
   })
 
+  it('a database pulling an attachment does not read its chunks back from its own store', async () => {
+    const factory = new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF })
+    const supplier = await factory.createTenant({ tenantId: 'supplier', password: 'pw' })
+    await supplier.keyBag.generateKey('files-key')
+    const source = await supplier.openDB('files')
+    const doc = await source.createDocument({ keyId: 'files-key' })
+    const data = new Uint8Array(2 * 1024 * KiB)
+    for (let i = 0, x = 88172645; i < data.length; i++) {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      data[i] = x & 0xff
+    }
+    await source.changeDoc(doc, (d) => d.addAttachment('file.bin', data))
+    const customer = await factory.createTenant({ tenantId: 'customer', password: 'pw' })
+    await customer.addPartner(supplier.publicProfile(), { dbs: ['files'] })
+    await customer.acceptSharedKey(supplier.shareKey('files-key', customer.publicProfile()))
+    const target = await customer.openDB('files')
+    const store = target.getStore()
+    let readBack = 0
+    const getChanges = store.getChanges.bind(store)
+    store.getChanges = async (hashes) => {
+      const entries = await getChanges(hashes)
+      readBack += bytesOf(entries)
+      return entries
+    }
+    const report = await target.pullChangesFrom(source, { maxBatchBytes: 512 * KiB })
+    expect(report.rejected).toEqual([])
+    expect(report.transferred).toBeGreaterThan(20)
+    // The chunks (2 MiB) were not read back to learn their kind; the document materialised.
+    expect(readBack).toBeLessThan(64 * KiB)
+    const pulled = await target.getDocument(doc.getId())
+    expect(await pulled!.getAttachment('file.bin')).toEqual(data)
+    await customer.close()
+    await supplier.close()
+  })
+
   it('fails with a storage error, never loops, when a checked read answers none of the hashes', async () => {
     const source = await sourceOf(entriesOfSizes([32, 32]))
     const stuck = Object.assign(source, {
