@@ -9,7 +9,7 @@ import type { ParsedEntry } from '../src/entries/index.ts'
 import { MemoryChangeStore } from '../src/store/MemoryChangeStore.ts'
 import { EntryFactory } from '../src/store/conformance/fixtures.ts'
 import { AppendRecorder } from '../src/store/conformance/AppendRecorder.ts'
-import { MemoryStoreFactory, TenantFactory, TEST_KDF } from '../src/index.ts'
+import { incrementalSync, MemoryStoreFactory, TenantFactory, TEST_KDF } from '../src/index.ts'
 
 beforeAll(ready)
 
@@ -131,6 +131,18 @@ describe('copying large entries', () => {
     await expect(
       copyEntries(stuck, new MemoryChangeStore(), await source.getAllChangeHashes(), 10),
     ).rejects.toMatchObject({ code: 'WEFT_STORAGE_ERROR' })
+  })
+
+  it('an incremental sync appends batches within the cap it is given', async () => {
+    const sizes = [...Array(20).fill(32), ...Array(30).fill(100 * KiB)]
+    const entries = entriesOfSizes(sizes)
+    const source = await sourceOf(entries)
+    const target = new AppendRecorder()
+    const maxBatchBytes = 1024 * KiB
+    const state = await incrementalSync(source, target, undefined, { maxBatchBytes })
+    expect(state.lastSent).toBe(entries.length)
+    expect(target.appends.length).toBeGreaterThanOrEqual(3)
+    for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
   })
 
   it('refuses a cap that is not a positive number', async () => {

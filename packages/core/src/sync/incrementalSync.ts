@@ -12,6 +12,11 @@ export interface IncrementalSyncOptions extends ProgressOptions {
   readonly pageSize?: number
   readonly signal?: AbortSignal
   /**
+   * Bytes of entries read and appended per batch, about (default 32 MiB), however large the
+   * entries: see `CopyOptions.maxBatchBytes`.
+   */
+  readonly maxBatchBytes?: number
+  /**
    * Into a database: `lazy` leaves attachment chunks out (the database fetches them from the source
    * when they are read), `eager` carries them. Default: the target database's own setting
    * (`DatabaseOptions.attachments`). A target that is a bare store always gets the chunks: it
@@ -108,7 +113,9 @@ async function runCursorSync(
     const wanted = await select(page.entries)
     const held = wanted.length ? await targetStore.has(wanted) : []
     const missing = wanted.filter((_, i) => !held[i])
-    const copy = await copyEntries(sourceStore, targetStore, missing)
+    const copy = await copyEntries(sourceStore, targetStore, missing, undefined, {
+      maxBatchBytes: options.maxBatchBytes,
+    })
     await afterDelivery(target, copy.added)
     sent += copy.added.length
     rejected += copy.rejected.length
