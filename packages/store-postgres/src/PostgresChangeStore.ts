@@ -13,7 +13,7 @@ import {
   type StoreOptions,
   type VerifiedEntry,
 } from '@weft/core/backend'
-import type { PoolClient } from 'pg'
+import { escapeLiteral, type PoolClient, type QueryResultRow } from 'pg'
 import { fingerprintsFromIndex, hashesBetween, updateIndex, type StoreKey } from './postgresPrefixIndex.ts'
 import type { TenantScope } from './TenantScope.ts'
 
@@ -34,6 +34,8 @@ export class PostgresChangeStore extends BaseChangeStore {
   readonly #key: StoreKey
   readonly #epoch: string
   readonly #onClose: () => void
+  /** The condition that picks this store's rows, its values quoted in (for {@link #readOnce}). */
+  readonly #where: string
 
   private constructor(scope: TenantScope, name: string, epoch: string, options: StoreOptions, onClose: () => void) {
     super(options)
@@ -41,6 +43,7 @@ export class PostgresChangeStore extends BaseChangeStore {
     this.#key = { tenant: scope.tenant, store: name }
     this.#epoch = epoch
     this.#onClose = onClose
+    this.#where = `tenant_id = ${escapeLiteral(scope.tenant)} AND store = ${escapeLiteral(name)}`
   }
 
   /**
@@ -122,24 +125,18 @@ export class PostgresChangeStore extends BaseChangeStore {
   }
 
   protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
-    const held = await this.#read(async (c) => {
-      const { rows } = await c.query<{ hash: string }>(
-        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND hash = ANY($3::text[])',
-        [this.#key.tenant, this.#key.store, hashes],
-      )
-      return new Set(rows.map((r) => r.hash))
-    })
+    const rows = await this.#readOnce<{ hash: string }>(
+      `SELECT hash FROM weft_entries WHERE ${this.#where} AND hash = ANY(${textArray(hashes)})`,
+    )
+    const held = new Set(rows.map((r) => r.hash))
     return hashes.map((h) => held.has(h))
   }
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
-    const byHash = await this.#read(async (c) => {
-      const { rows } = await c.query<{ hash: string; bytes: Buffer }>(
-        'SELECT hash, bytes FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND hash = ANY($3::text[])',
-        [this.#key.tenant, this.#key.store, hashes],
-      )
-      return new Map(rows.map((r) => [r.hash, r.bytes]))
-    })
+    const rows = await this.#readOnce<{ hash: string; bytes: Buffer }>(
+      `SELECT hash, bytes FROM weft_entries WHERE ${this.#where} AND hash = ANY(${textArray(hashes)})`,
+    )
+    const byHash = new Map(rows.map((r) => [r.hash, r.bytes]))
     // pg hands out Buffers; give callers plain Uint8Arrays.
     return hashes.map((h) => {
       const b = byHash.get(h)
@@ -147,51 +144,38 @@ export class PostgresChangeStore extends BaseChangeStore {
     })
   }
 
-  protected _allHashes(): Promise<ChangeHash[]> {
-    return this.#read(async (c) => {
-      const { rows } = await c.query<{ hash: ChangeHash }>(
-        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 ORDER BY seq',
-        [this.#key.tenant, this.#key.store],
-      )
-      return rows.map((r) => r.hash)
+  protected async _allHashes(): Promise<ChangeHash[]> {
+    const rows = await this.#readOnce<{ hash: ChangeHash }>(
+      `SELECT hash FROM weft_entries WHERE ${this.#where} ORDER BY seq`,
+    )
+    return rows.map((r) => r.hash)
+  }
+
+  protected async _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
+    const rows = await this.#readOnce<{ hash: ChangeHash }>(
+      `SELECT hash FROM weft_entries WHERE ${this.#where} AND doc_id = ${escapeLiteral(docId)} ORDER BY seq`,
+    )
+    return rows.map((r) => r.hash)
+  }
+
+  protected async _scan(afterSeq: number, limit: number): Promise<ScanItem[]> {
+    const after = wholeNumber(Math.max(0, Math.floor(afterSeq)))
+    const rows = await this.#readOnce<{ hash: ChangeHash; seq: string; doc_id: DocId; kind: string }>(
+      `SELECT hash, seq, doc_id, kind FROM weft_entries
+       WHERE ${this.#where} AND seq > ${after} ORDER BY seq LIMIT ${limitOf(limit)}`,
+    )
+    return rows.map((r) => {
+      if (!KINDS.has(r.kind))
+        throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${this.name} holds a malformed row`)
+      return { hash: r.hash, seq: Number(r.seq), docId: r.doc_id, kind: r.kind as EntryKind }
     })
   }
 
-  protected _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
-    return this.#read(async (c) => {
-      const { rows } = await c.query<{ hash: ChangeHash }>(
-        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND doc_id = $3 ORDER BY seq',
-        [this.#key.tenant, this.#key.store, docId],
-      )
-      return rows.map((r) => r.hash)
-    })
-  }
-
-  protected _scan(afterSeq: number, limit: number): Promise<ScanItem[]> {
-    return this.#read(async (c) => {
-      const { rows } = await c.query<{ hash: ChangeHash; seq: string; doc_id: DocId; kind: string }>(
-        `SELECT hash, seq, doc_id, kind FROM weft_entries
-         WHERE tenant_id = $1 AND store = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-        [this.#key.tenant, this.#key.store, Math.max(0, Math.floor(afterSeq)), limit],
-      )
-      return rows.map((r) => {
-        if (!KINDS.has(r.kind))
-          throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${this.name} holds a malformed row`)
-        return { hash: r.hash, seq: Number(r.seq), docId: r.doc_id, kind: r.kind as EntryKind }
-      })
-    })
-  }
-
-  protected _head(): Promise<StoreHead> {
-    return this.#read(async (c) => {
-      const { rows } = await c.query<{ seq: string }>(
-        'SELECT seq FROM weft_stores WHERE tenant_id = $1 AND store = $2',
-        [this.#key.tenant, this.#key.store],
-      )
-      // Arrival numbers are gap-free: the count is the newest one.
-      const seq = Number(rows[0]?.seq ?? 0)
-      return { epoch: this.#epoch, seq, count: seq }
-    })
+  protected async _head(): Promise<StoreHead> {
+    const rows = await this.#readOnce<{ seq: string }>(`SELECT seq FROM weft_stores WHERE ${this.#where}`)
+    // Arrival numbers are gap-free: the count is the newest one.
+    const seq = Number(rows[0]?.seq ?? 0)
+    return { epoch: this.#epoch, seq, count: seq }
   }
 
   protected async _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]> {
@@ -215,4 +199,25 @@ export class PostgresChangeStore extends BaseChangeStore {
   #read<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     return this.#scope.transaction(`reading ${this.name}`, fn, { readOnly: true })
   }
+
+  /** One statement of the store's rows (its values quoted in), with its transaction, in one round trip. */
+  #readOnce<R extends QueryResultRow>(sql: string): Promise<R[]> {
+    return this.#scope.readOnce<R>(`reading ${this.name}`, sql)
+  }
+}
+
+/** `values` as a quoted `text[]` literal. */
+function textArray(values: readonly string[]): string {
+  return `ARRAY[${values.map(escapeLiteral).join(', ')}]::text[]`
+}
+
+/** A whole number, checked before it is written into a statement. */
+function wholeNumber(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new WeftError(ErrorCodes.INVALID_ARGUMENT, `not a whole number: ${n}`)
+  return String(n)
+}
+
+/** A row limit: `ALL` when unbounded. */
+function limitOf(limit: number): string {
+  return Number.isFinite(limit) ? wholeNumber(Math.max(0, Math.floor(limit))) : 'ALL'
 }

@@ -14,6 +14,10 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>()
  * advisory lock held on a connection of a separate small pool, so a section never waits for a
  * connection its own work needs) and request-rate buckets (`takeToken`, one conditional upsert on
  * `weft_server_buckets`, timed by PostgreSQL's clock so processes' clocks need not agree).
+ *
+ * Each of these, and each read, write and delete of one record, is a single statement: its own
+ * transaction, one round trip, with no tenant context to set (these rows belong to no tenant).
+ * They go as named prepared statements, so PostgreSQL plans each once per connection.
  */
 export class PostgresServerRecords implements KeyValueStore {
   readonly #records: PostgresKeyValueStore
@@ -32,16 +36,42 @@ export class PostgresServerRecords implements KeyValueStore {
     return this.#records.closed
   }
 
-  get(key: string): Promise<Uint8Array | undefined> {
-    return this.#records.get(key)
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.#checkOpen()
+    // One statement reads one row consistently: no transaction or tenant context to open first.
+    const { rows } = await storageCall(`reading ${this.#store}`, () =>
+      this.#pool.query<{ value: Buffer }>({
+        name: 'weft-server-kv-get',
+        text: 'SELECT value FROM weft_server_kv WHERE store = $1 AND key = $2',
+        values: [this.#store, key],
+      }),
+    )
+    const b = rows[0]?.value
+    return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
   }
 
-  put(key: string, value: Uint8Array): Promise<void> {
-    return this.#records.put(key, value)
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.#checkOpen()
+    // One statement is its own transaction: nothing to open, no tenant context to set.
+    await storageCall(`writing ${this.#store}`, () =>
+      this.#pool.query({
+        name: 'weft-server-kv-put',
+        text: `INSERT INTO weft_server_kv (store, key, value) VALUES ($1, $2, $3)
+               ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value`,
+        values: [this.#store, key, Buffer.from(value.buffer, value.byteOffset, value.byteLength)],
+      }),
+    )
   }
 
-  delete(key: string): Promise<void> {
-    return this.#records.delete(key)
+  async delete(key: string): Promise<void> {
+    this.#checkOpen()
+    await storageCall(`writing ${this.#store}`, () =>
+      this.#pool.query({
+        name: 'weft-server-kv-delete',
+        text: 'DELETE FROM weft_server_kv WHERE store = $1 AND key = $2',
+        values: [this.#store, key],
+      }),
+    )
   }
 
   keys(prefix?: string): Promise<string[]> {
@@ -55,10 +85,11 @@ export class PostgresServerRecords implements KeyValueStore {
   async take(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen()
     const { rows } = await storageCall(`taking a record of ${this.#store}`, () =>
-      this.#pool.query<{ value: Buffer }>('DELETE FROM weft_server_kv WHERE store = $1 AND key = $2 RETURNING value', [
-        this.#store,
-        key,
-      ]),
+      this.#pool.query<{ value: Buffer }>({
+        name: 'weft-server-kv-take',
+        text: 'DELETE FROM weft_server_kv WHERE store = $1 AND key = $2 RETURNING value',
+        values: [this.#store, key],
+      }),
     )
     const b = rows[0]?.value
     return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
@@ -70,15 +101,17 @@ export class PostgresServerRecords implements KeyValueStore {
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a counter moves by whole numbers')
     const { rows } = await storageCall(`counting in ${this.#store}`, () =>
       delta === 0
-        ? this.#pool.query<{ n: string }>('SELECT n FROM weft_server_counters WHERE store = $1 AND key = $2', [
-            this.#store,
-            key,
-          ])
-        : this.#pool.query<{ n: string }>(
-            `INSERT INTO weft_server_counters AS c (store, key, n) VALUES ($1, $2, $3::float8)
-             ON CONFLICT (store, key) DO UPDATE SET n = c.n + EXCLUDED.n RETURNING n`,
-            [this.#store, key, delta],
-          ),
+        ? this.#pool.query<{ n: string }>({
+            name: 'weft-counter-read',
+            text: 'SELECT n FROM weft_server_counters WHERE store = $1 AND key = $2',
+            values: [this.#store, key],
+          })
+        : this.#pool.query<{ n: string }>({
+            name: 'weft-counter-add',
+            text: `INSERT INTO weft_server_counters AS c (store, key, n) VALUES ($1, $2, $3::float8)
+                   ON CONFLICT (store, key) DO UPDATE SET n = c.n + EXCLUDED.n RETURNING n`,
+            values: [this.#store, key, delta],
+          }),
     )
     return Number(rows[0]?.n ?? 0)
   }
@@ -91,13 +124,21 @@ export class PostgresServerRecords implements KeyValueStore {
     let broken: Error | undefined
     try {
       await storageCall('taking a lock', () =>
-        client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [this.#store, name]),
+        client.query({
+          name: 'weft-lock',
+          text: 'SELECT pg_advisory_lock(hashtext($1), hashtext($2))',
+          values: [this.#store, name],
+        }),
       )
       try {
         return await held.run(new Set([...(mine ?? []), name]), fn)
       } finally {
         await client
-          .query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [this.#store, name])
+          .query({
+            name: 'weft-unlock',
+            text: 'SELECT pg_advisory_unlock(hashtext($1), hashtext($2))',
+            values: [this.#store, name],
+          })
           .catch((e: Error) => (broken = e))
       }
     } catch (err) {
@@ -130,8 +171,9 @@ export class PostgresServerRecords implements KeyValueStore {
     burst: number,
   ): Promise<{ taken: boolean; tokens: number } | undefined> {
     const { rows } = await storageCall(`taking a request token in ${this.#store}`, () =>
-      this.#pool.query<{ taken: boolean; tokens: number }>(
-        `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
+      this.#pool.query<{ taken: boolean; tokens: number }>({
+        name: 'weft-take-token',
+        text: `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
          up AS (
            INSERT INTO weft_server_buckets AS b (store, key, tokens, at)
            SELECT $1, $2, $4::float8 - 1, ms FROM now
@@ -145,8 +187,8 @@ export class PostgresServerRecords implements KeyValueStore {
          UNION ALL
          SELECT false, LEAST($4::float8, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * $3::float8)
            FROM weft_server_buckets b, now WHERE b.store = $1 AND b.key = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
-        [this.#store, key, rate, burst],
-      ),
+        values: [this.#store, key, rate, burst],
+      }),
     )
     return rows[0]
   }

@@ -79,6 +79,27 @@ export function runChangeStoreTests(
       expect((await store.getChanges(ask)).map((g) => g.hash)).toEqual([es[2]!.hash, es[0]!.hash])
     })
 
+    it('answers any text asked for as a hash or a document id as unknown (quotes, backslashes, any Unicode)', async () => {
+      const es = f().entries(2)
+      await store.appendMany(es.map(envelope))
+      // Text a backend could mistake for part of a statement or a pattern; NUL is left out (no
+      // SQL text type holds it).
+      const tricky = fc.oneof(
+        fc.constantFrom("'", "''", '\\', "\\'", '%', '_', "') OR true --", '"', '$1', ']', '*'),
+        fc.string({ unit: 'binary', maxLength: 80 }).filter((s) => !s.includes('\0')),
+      )
+      await fc.assert(
+        fc.asyncProperty(fc.array(tricky, { minLength: 1, maxLength: 4 }), async (asked) => {
+          const hashes = [...asked, es[1]!.hash] as ChangeHash[]
+          expect(await store.has(hashes)).toEqual([...asked.map(() => false), true])
+          expect((await store.getChanges(hashes)).map((g) => g.hash)).toEqual([es[1]!.hash])
+          for (const docId of asked) expect(await store.getAllChangeHashesForDoc(docId as never)).toEqual([])
+        }),
+        { numRuns: 25 },
+      )
+      expect(await store.getAllChangeHashes()).toEqual(es.map((e) => e.hash))
+    })
+
     it('is idempotent: any sequence of appends with repeats holds each entry once', async () => {
       const pool = f().entries(12)
       await fc.assert(
