@@ -6,12 +6,14 @@ import { WeftServer } from '@weft/server'
 import { Identifiers, PostgresStoreFactory } from '@weft/store-postgres'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../test/helpers/embeddedPostgres.ts'
-import { fmtRate, progress, type Figure } from './report.ts'
+import { fmtRate, median, progress, type Figure } from './report.ts'
 
 const CLIENTS = 8
 const REQUESTS_PER_CLIENT = 150
 const BATCH = 50
 const BATCHES_PER_CLIENT = 6
+/** Passes of signed-in requests alone and shared, in turn. */
+const REQUEST_PAIRS = 5
 
 /** A tenant on the servers at `urls` with `CLIENTS` signed-in connections spread over them, and entries to push. */
 async function tenantOn(urls: string[], tenant: string) {
@@ -94,8 +96,17 @@ export async function benchSharedState(): Promise<Figure[]> {
     // A warm-up pass of each, untimed: the first requests through a server compile its paths.
     await requestRate(a.connections)
     await requestRate(s.connections)
-    const requestsAlone = await requestRate(a.connections)
-    const requestsShared = await requestRate(s.connections)
+    // Pairs in turn, so a slow spell of the machine falls on both sides of a pair.
+    const alonePasses: number[] = []
+    const sharedPasses: number[] = []
+    for (let i = 0; i < REQUEST_PAIRS; i++) {
+      alonePasses.push(await requestRate(a.connections))
+      sharedPasses.push(await requestRate(s.connections))
+    }
+    const requestsAlone = median(alonePasses)
+    const requestsShared = median(sharedPasses)
+    const pairRatios = sharedPasses.map((r, i) => r / alonePasses[i]!)
+    const requestRatio = median(pairRatios)
     const pushAlone = await pushRate(a)
     const pushShared = await pushRate(s)
     const pushTwo = await pushRate(two)
@@ -104,11 +115,12 @@ export async function benchSharedState(): Promise<Figure[]> {
         name: `Signed-in requests through a server sharing its state (${CLIENTS} clients)`,
         value: fmtRate(requestsShared, 'requests'),
         reference: `${fmtRate(requestsAlone, 'requests')} alone (cluster: false)`,
-        ratio: requestsShared / requestsAlone,
+        ratio: requestRatio,
         target: '>= 0.50',
-        met: requestsShared / requestsAlone >= 0.5,
+        met: requestRatio >= 0.5,
         notes: [
-          "each request (`usage`) is four PostgreSQL round trips the server alone does not make: the tenant's version, a token from its rate bucket, the mailbox's version, and the use record (read without the tenant's lock)",
+          "each request (`usage`) is four PostgreSQL statements the server alone does not make, each a named prepared statement: the tenant's version, a token from its rate bucket, then at once the mailbox's version and the use record (read without the tenant's lock)",
+          `${REQUEST_PAIRS} passes of each, in turn; the figures are medians, the ratio the median of each pair's (${pairRatios.map((r) => r.toFixed(2)).join(', ')})`,
         ],
       },
       {
