@@ -11,10 +11,11 @@ import {
   type ScanItem,
   type StoreHead,
   type StoreOptions,
+  nodesOf,
   type VerifiedEntry,
 } from '@weft/core/backend'
-import { escapeLiteral, type PoolClient, type QueryResultRow } from 'pg'
-import { fingerprintsFromIndex, hashesBetween, updateIndex, type StoreKey } from './postgresPrefixIndex.ts'
+import { escapeLiteral, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
+import { fingerprintsFromIndex, hashesBetween, indexAfter, type StoreKey } from './postgresPrefixIndex.ts'
 import type { TenantScope } from './TenantScope.ts'
 
 const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot', 'chunk'])
@@ -82,24 +83,42 @@ export class PostgresChangeStore extends BaseChangeStore {
 
   protected async _appendVerified(entries: readonly VerifiedEntry[]): Promise<ChangeHash[]> {
     const { tenant, store } = this.#key
-    return this.#scope.transaction(`appending ${entries.length} entries to ${store}`, async (c) => {
-      const { rows } = await c.query<{ seq: string }>(
-        'SELECT seq FROM weft_stores WHERE tenant_id = $1 AND store = $2 FOR UPDATE',
-        [tenant, store],
-      )
-      if (!rows[0]) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${store} has no counter row`)
-      const held = await c.query<{ hash: string }>(
-        'SELECT hash FROM weft_entries WHERE tenant_id = $1 AND store = $2 AND hash = ANY($3::text[])',
-        [tenant, store, entries.map((e) => e.hash)],
-      )
+    const hashes = entries.map((e) => e.hash)
+    const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
+    // Three round trips: the transaction's opening with every read it needs (the counter row,
+    // taken FOR UPDATE first, then which entries are held and the index nodes they all count in),
+    // one statement for every write, and the commit.
+    const reads = [
+      `SELECT seq FROM weft_stores WHERE ${this.#where} FOR UPDATE`,
+      `SELECT hash FROM weft_entries WHERE ${this.#where} AND hash = ANY(${textArray(hashes)})`,
+      `SELECT prefix, node FROM weft_sums WHERE ${this.#where} AND prefix = ANY(${textArray(prefixes)})`,
+    ].join('; ')
+    return this.#scope.transactionWith(`appending ${entries.length} entries to ${store}`, reads, async (c, results) => {
+      const [counter, held, sums] = results as [
+        QueryResult<{ seq: string }>,
+        QueryResult<{ hash: string }>,
+        QueryResult<{ prefix: string; node: string }>,
+      ]
+      if (!counter.rows[0]) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${store} has no counter row`)
       const heldSet = new Set(held.rows.map((r) => r.hash))
       const fresh = entries.filter((e) => !heldSet.has(e.hash))
       if (fresh.length === 0) return []
-      const first = Number(rows[0].seq) + 1
+      const first = Number(counter.rows[0].seq) + 1
+      const nodes = indexAfter(
+        sums.rows,
+        fresh.map((e) => e.hash),
+      )
       await c.query(
-        `INSERT INTO weft_entries (tenant_id, store, hash, seq, doc_id, kind, bytes)
-         SELECT $1, $2, h, s, d, k, b
-         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[]) AS u(h, s, d, k, b)`,
+        `WITH entries AS (
+           INSERT INTO weft_entries (tenant_id, store, hash, seq, doc_id, kind, bytes)
+           SELECT $1, $2, h, s, d, k, b
+           FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[]) AS u(h, s, d, k, b)
+         ), sums AS (
+           INSERT INTO weft_sums (tenant_id, store, prefix, node)
+           SELECT $1, $2, p, n FROM unnest($8::text[], $9::text[]) AS u(p, n)
+           ON CONFLICT (tenant_id, store, prefix) DO UPDATE SET node = EXCLUDED.node
+         )
+         UPDATE weft_stores SET seq = $10 WHERE tenant_id = $1 AND store = $2`,
         [
           tenant,
           store,
@@ -108,18 +127,11 @@ export class PostgresChangeStore extends BaseChangeStore {
           fresh.map((e) => e.docId),
           fresh.map((e) => e.kind),
           fresh.map((e) => Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength)),
+          nodes.map(([p]) => p),
+          nodes.map(([, n]) => n),
+          first + fresh.length - 1,
         ],
       )
-      await updateIndex(
-        c,
-        this.#key,
-        fresh.map((e) => e.hash),
-      )
-      await c.query('UPDATE weft_stores SET seq = $3 WHERE tenant_id = $1 AND store = $2', [
-        tenant,
-        store,
-        first + fresh.length - 1,
-      ])
       return fresh.map((e) => e.hash)
     })
   }

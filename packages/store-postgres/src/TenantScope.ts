@@ -31,13 +31,35 @@ export class TenantScope {
 
   /** Runs `fn` in one transaction with this tenant's context; commits if it resolves, rolls back if not. */
   transaction<T>(what: string, fn: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#inTransaction(what, async (client) => {
+      await client.query(this.beginSql(options))
+      return fn(client)
+    })
+  }
+
+  /**
+   * Like {@link transaction}, with the statements `sql` (values quoted in: no parameters) sent with
+   * the transaction's opening in one round trip; `fn` gets their results, in order.
+   */
+  transactionWith<T>(
+    what: string,
+    sql: string,
+    fn: (client: PoolClient, results: QueryResult[]) => Promise<T>,
+  ): Promise<T> {
+    return this.#inTransaction(what, async (client) => {
+      const results = (await client.query(`${this.beginSql()}; ${sql}`)) as unknown as QueryResult[]
+      return fn(client, results.slice(this.#beginStatements()))
+    })
+  }
+
+  /** Runs `open` then COMMIT on one pooled connection; ROLLBACK when either fails. */
+  #inTransaction<T>(what: string, open: (client: PoolClient) => Promise<T>): Promise<T> {
     return storageCall(what, async () => {
       const client = await this.pool.connect()
       let broken: Error | undefined
       try {
         try {
-          await client.query(this.beginSql(options))
-          const result = await fn(client)
+          const result = await open(client)
           await client.query('COMMIT')
           return result
         } catch (err) {
@@ -64,7 +86,7 @@ export class TenantScope {
         const results = (await client.query(
           `${this.beginSql({ readOnly: true })}; ${sql}; COMMIT`,
         )) as unknown as QueryResult<R>[]
-        return results[results.length - 2]!.rows
+        return results[this.#beginStatements()]!.rows
       } catch (err) {
         await client.query('ROLLBACK').catch((e: Error) => (broken = e))
         throw err
@@ -85,5 +107,10 @@ export class TenantScope {
       `SELECT set_config('search_path', ${escapeLiteral(Identifiers.quote(this.schema))}, true), ` +
         `set_config('app.tenant_id', ${escapeLiteral(this.tenant)}, true)`,
     ].join('; ')
+  }
+
+  /** How many statements {@link beginSql} is. */
+  #beginStatements(): number {
+    return this.role ? 3 : 2
   }
 }

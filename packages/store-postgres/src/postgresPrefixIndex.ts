@@ -20,47 +20,27 @@ export interface StoreKey {
   readonly store: string
 }
 
-/** Reads the stored index nodes of `prefixes` (undefined where no hash has that prefix). */
-async function readSums(
-  client: PoolClient,
-  key: StoreKey,
-  prefixes: readonly string[],
-): Promise<(FingerprintSum | undefined)[]> {
-  const { rows } = await client.query<{ prefix: string; node: string }>(
-    'SELECT prefix, node FROM weft_sums WHERE tenant_id = $1 AND store = $2 AND prefix = ANY($3::text[])',
-    [key.tenant, key.store, prefixes],
-  )
-  const byPrefix = new Map(rows.map((r) => [r.prefix, r.node]))
-  return prefixes.map((p) => {
-    const v = byPrefix.get(p)
-    if (v === undefined) return undefined
-    const sum = decodeSum(v)
-    if (!sum) throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(p)}`)
-    return sum
-  })
-}
-
 /**
- * Adds `hashes` (all new to the store) to the range-fingerprint index, in the caller's append
- * transaction: reads the nodes they count in, adds, writes them back. The caller holds the
- * store's counter row `FOR UPDATE`, so no other append of this store reads the nodes in between.
+ * The index nodes an append of `hashes` (all new to the store) writes, encoded: each node they
+ * count in, as `stored` (rows read in the append's transaction, holding at least those nodes that
+ * exist) had it, moved on by the hashes. The caller holds the store's counter row `FOR UPDATE`, so
+ * no other append of this store changes the nodes in between.
  */
-export async function updateIndex(client: PoolClient, key: StoreKey, hashes: readonly string[]): Promise<void> {
-  const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
-  const current = await readSums(client, key, prefixes)
+export function indexAfter(
+  stored: readonly { prefix: string; node: string }[],
+  hashes: readonly string[],
+): [prefix: string, node: string][] {
+  const touched = new Set(hashes.flatMap((h) => nodesOf(h)))
   const nodes = new Map<string, FingerprintSum>()
-  prefixes.forEach((p, i) => {
-    const s = current[i]
-    if (s) nodes.set(p, s)
-  })
+  for (const r of stored) {
+    if (!touched.has(r.prefix)) continue
+    const sum = decodeSum(r.node)
+    if (!sum)
+      throw new WeftError(ErrorCodes.STORAGE_ERROR, `malformed fingerprint index node ${JSON.stringify(r.prefix)}`)
+    nodes.set(r.prefix, sum)
+  }
   addToIndex(nodes, hashes)
-  const entries = [...nodes]
-  await client.query(
-    `INSERT INTO weft_sums (tenant_id, store, prefix, node)
-     SELECT $1, $2, p, n FROM unnest($3::text[], $4::text[]) AS u(p, n)
-     ON CONFLICT (tenant_id, store, prefix) DO UPDATE SET node = EXCLUDED.node`,
-    [key.tenant, key.store, entries.map(([p]) => p), entries.map(([, s]) => encodeSum(s))],
-  )
+  return [...nodes].map(([p, sum]) => [p, encodeSum(sum)])
 }
 
 /**

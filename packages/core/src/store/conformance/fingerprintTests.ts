@@ -30,6 +30,34 @@ export function fingerprintTests(h: () => StoreHarness): void {
     expect(await h().store.hashesInRange({ lower: '', upper: null }, { limit: 4 })).toEqual(sorted.slice(0, 4))
   })
 
+  it('keeps fingerprints exact across appends that repeat held entries, however they are batched', async () => {
+    const pool = f().entries(24)
+    const held = new Set<string>()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.nat({ max: pool.length - 1 }), { minLength: 1, maxLength: 8 }), { maxLength: 4 }),
+        async (batches) => {
+          for (const batch of batches) {
+            await h().store.appendMany(batch.map((i) => envelope(pool[i]!)))
+            for (const i of batch) held.add(pool[i]!.hash)
+          }
+          const sorted = [...held].sort()
+          // The whole range, and the ranges under one and two characters, as reconciliation asks.
+          for (const [lower, upper] of [
+            ['', null],
+            ['4', '8'],
+            ['8', null],
+            ['a3', 'a4'],
+          ] as const)
+            expect(await h().store.fingerprint({ lower, upper })).toEqual(
+              fingerprintOf(sorted.filter((x) => x >= lower && (upper === null || x < upper))),
+            )
+        },
+      ),
+      { numRuns: 20 },
+    )
+  })
+
   it('fingerprints many ranges together exactly as one at a time, in their order', async () => {
     const pool = f().entries(30)
     await h().store.appendMany(pool.map(envelope))
