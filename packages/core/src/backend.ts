@@ -52,6 +52,7 @@ export {
   exclusively,
   Mutex,
   takeRecord,
+  updateRecord,
   addToCounter,
   takeToken,
   MemoryStoreFactory,

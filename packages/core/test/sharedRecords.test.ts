@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { addToCounter, exclusively, MemoryKeyValueStore, takeRecord, takeToken } from '../src/backend.ts'
+import { addToCounter, exclusively, MemoryKeyValueStore, takeRecord, takeToken, updateRecord } from '../src/backend.ts'
 
 describe('the in-process stand-ins of the shared record steps', () => {
   it('take gives a record to one taker only', async () => {
@@ -28,6 +28,24 @@ describe('the in-process stand-ins of the shared record steps', () => {
     const queued = exclusively(kv, 'a', async () => void order.push('a2'))
     await Promise.all([slow, other, elsewhere, queued])
     expect(order).toEqual(['b', 'a-elsewhere', 'a1', 'a2'])
+  })
+
+  it('updates of one record under one lock lose nothing; one told to write nothing or that fails writes nothing', async () => {
+    const kv = new MemoryKeyValueStore()
+    const add = (by: number) =>
+      updateRecord(kv, 'lock', 'n', async (v) => {
+        await new Promise((r) => setTimeout(r, 1))
+        return new Uint8Array([(v?.[0] ?? 0) + by])
+      })
+    await Promise.all([1, 2, 3, 4].map(add))
+    expect(await kv.get('n')).toEqual(new Uint8Array([10]))
+    await updateRecord(kv, 'lock', 'n', async () => undefined)
+    await expect(
+      updateRecord(kv, 'lock', 'n', async () => {
+        throw new Error('inside')
+      }),
+    ).rejects.toThrow('inside')
+    expect(await kv.get('n')).toEqual(new Uint8Array([10]))
   })
 
   it('a bucket passes its burst, then refuses with a wait of at least a second', async () => {

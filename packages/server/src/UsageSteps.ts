@@ -1,6 +1,6 @@
 import {
-  exclusively,
   Mutex,
+  updateRecord,
   unpackHashes,
   type ChangeHash,
   type ChangeStore,
@@ -87,8 +87,8 @@ export class UsageSteps {
     const steps = this.#queued.get(tenant) ?? []
     this.#queued.delete(tenant)
     const settle: (() => void)[] = []
-    try {
-      const state = await this.#load(tenant)
+    /** Runs the steps on `state`; whether any changed it. */
+    const run = async (state: UsageState): Promise<boolean> => {
       let dirty = false
       for (const step of steps) {
         try {
@@ -98,7 +98,20 @@ export class UsageSteps {
           settle.push(() => step.reject(err))
         }
       }
-      if (dirty) await this.#save(tenant, state)
+      return dirty
+    }
+    try {
+      if (this.#shared) {
+        // Read as the lock is taken and written as it is let go: one round trip each where the
+        // storage can.
+        await updateRecord(this.#p.kv, lockName(tenant), stateKey(tenant), async (raw) => {
+          const state = await this.#settled(tenant, raw)
+          return (await run(state)) ? encodeState(state) : undefined
+        })
+      } else {
+        const state = await this.#load(tenant)
+        if (await run(state)) await this.#save(tenant, state)
+      }
     } catch (err) {
       for (const step of steps) step.reject(err)
       return
@@ -106,23 +119,28 @@ export class UsageSteps {
     for (const s of settle) s()
   }
 
-  /** Runs `fn` after every earlier step for the same tenant in this process, holding the tenant's lock in all of them when shared. */
+  /** Runs `fn` after every earlier step for the same tenant in this process (shared, each step takes the tenant's lock itself). */
   #locked<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
     let lock = this.#locks.get(tenant)
     if (!lock) this.#locks.set(tenant, (lock = { mutex: new Mutex(), users: 0 }))
     lock.users++
     const held = lock
-    const run = this.#shared ? () => exclusively(this.#p.kv, `usage/${tenant}`, fn) : fn
-    return held.mutex.run(run).finally(() => {
+    return held.mutex.run(fn).finally(() => {
       if (--held.users === 0 && this.#locks.get(tenant) === held) this.#locks.delete(tenant)
     })
   }
 
-  /** The tenant's state, read (or, single process, cached), with the holds of dead appends settled. */
+  /** Single process: the tenant's state, cached, or read with the holds of dead appends settled. */
   async #load(tenant: string): Promise<UsageState> {
-    const cached = this.#shared ? undefined : this.#cache.get(tenant)
+    const cached = this.#cache.get(tenant)
     if (cached) return cached
-    const raw = await this.#p.kv.get(stateKey(tenant))
+    const state = await this.#settled(tenant, await this.#p.kv.get(stateKey(tenant)))
+    this.#cache.set(tenant, state)
+    return state
+  }
+
+  /** The state `raw` records (else the records of an earlier version), with the holds of dead appends settled. */
+  async #settled(tenant: string, raw: Uint8Array | undefined): Promise<UsageState> {
     const state = raw ? decodeState(raw) : await this.#fromLegacy(tenant)
     const dead = this.#deadHolds(state)
     for (const [id, hold] of dead) {
@@ -137,7 +155,6 @@ export class UsageSteps {
     }
     if (dead.length || !raw) await this.#save(tenant, state)
     for (const [id, hold] of dead) if (!hold.names) await this.#p.kv.delete(holdKey(tenant, id))
-    if (!this.#shared) this.#cache.set(tenant, state)
     return state
   }
 
@@ -176,6 +193,11 @@ export class UsageSteps {
       throw err
     }
   }
+}
+
+/** The lock every process takes to change `tenant`'s usage state. */
+function lockName(tenant: string): string {
+  return `usage/${tenant}`
 }
 
 /** A step waiting for its tenant's lock. */

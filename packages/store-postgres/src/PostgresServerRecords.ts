@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
-import type { Pool, PoolClient } from 'pg'
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg'
 import { storageCall } from './pgError.ts'
 import type { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 
@@ -146,6 +146,54 @@ export class PostgresServerRecords implements KeyValueStore {
       throw err
     } finally {
       // A connection whose unlock failed may still hold the lock: destroy it, which releases it.
+      client.release(broken)
+    }
+  }
+
+  /**
+   * Runs `fn` on the record `key` holding the lock `name` in two round trips: a transaction that
+   * takes the lock (`pg_advisory_xact_lock`, the same lock as {@link exclusive}) and reads the
+   * record, then the write of what `fn` returned with the commit, which lets the lock go. On a
+   * connection of the lock pool, as {@link exclusive}; a failure rolls back and writes nothing.
+   */
+  async update(
+    name: string,
+    key: string,
+    fn: (value: Uint8Array | undefined) => Promise<Uint8Array | undefined>,
+  ): Promise<void> {
+    this.#checkOpen()
+    const mine = held.getStore()
+    if (mine?.has(name)) {
+      // Held already by this call chain: a read and a write.
+      const next = await fn(await this.get(key))
+      if (next !== undefined) await this.put(key, next)
+      return
+    }
+    const where = `store = ${escapeLiteral(this.#store)} AND key = ${escapeLiteral(key)}`
+    const client: PoolClient = await storageCall('taking a lock', () => this.#locks().connect())
+    let broken: Error | undefined
+    try {
+      const results = (await storageCall(`reading ${this.#store}`, () =>
+        client.query(
+          `BEGIN; SELECT pg_advisory_xact_lock(hashtext(${escapeLiteral(this.#store)}), hashtext(${escapeLiteral(name)})); ` +
+            `SELECT value FROM weft_server_kv WHERE ${where}`,
+        ),
+      )) as unknown as QueryResult<{ value: Buffer }>[]
+      const b = results[2]!.rows[0]?.value
+      const next = await held.run(new Set([...(mine ?? []), name]), () =>
+        fn(b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
+      )
+      const write =
+        next === undefined
+          ? ''
+          : `INSERT INTO weft_server_kv (store, key, value) VALUES (${escapeLiteral(this.#store)}, ${escapeLiteral(key)}, ` +
+            `${escapeLiteral(`\\x${Buffer.from(next.buffer, next.byteOffset, next.byteLength).toString('hex')}`)}::bytea) ` +
+            'ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value; '
+      await storageCall(`writing ${this.#store}`, () => client.query(`${write}COMMIT`))
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e))
+      throw err
+    } finally {
       client.release(broken)
     }
   }

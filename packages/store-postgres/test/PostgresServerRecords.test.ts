@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addToCounter, exclusively, takeRecord, takeToken, type KeyValueStore } from '@weft/core/backend'
+import { addToCounter, exclusively, takeRecord, takeToken, updateRecord, type KeyValueStore } from '@weft/core/backend'
 import { PostgresStoreFactory } from '../src/index.ts'
 import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
 
@@ -21,7 +21,8 @@ afterAll(async () => {
 describe('the shared steps of the server records on PostgreSQL', () => {
   it('has them all, so the helpers use the storage and not their in-process stand-ins', () => {
     for (const kv of kvs)
-      for (const m of ['take', 'increment', 'exclusive', 'takeToken'] as const) expect(kv[m]).toBeTypeOf('function')
+      for (const m of ['take', 'increment', 'exclusive', 'update', 'takeToken'] as const)
+        expect(kv[m]).toBeTypeOf('function')
   })
 
   it('take: of many takers of one record across two pools, exactly one gets it', async () => {
@@ -66,6 +67,62 @@ describe('the shared steps of the server records on PostgreSQL', () => {
       }),
     ).rejects.toThrow('inside')
     await expect(exclusively(kvs[1]!, 'fails', async () => 'free')).resolves.toBe('free')
+  })
+
+  it('update: read-modify-writes from both pools, with sections of its lock among them, lose nothing', async () => {
+    const bytesOf = (n: number) => new TextEncoder().encode(String(n))
+    const numberOf = (b: Uint8Array | undefined) => (b ? Number(new TextDecoder().decode(b)) : 0)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ by: fc.integer({ min: 1, max: 9 }), section: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (ops) => {
+          const key = `sum/${Math.random()}`
+          let inside = 0
+          let most = 0
+          const add = (kv: KeyValueStore, by: number) =>
+            updateRecord(kv, `lock/${key}`, key, async (value) => {
+              most = Math.max(most, ++inside)
+              await new Promise((r) => setTimeout(r, 1))
+              inside--
+              return bytesOf(numberOf(value) + by)
+            })
+          await Promise.all(
+            ops.map(({ by, section }, i) =>
+              section
+                ? // The same lock taken by `exclusive`, then an update nested in it: runs, not waited for.
+                  exclusively(kvs[i % 2]!, `lock/${key}`, () => add(kvs[i % 2]!, by))
+                : add(kvs[i % 2]!, by),
+            ),
+          )
+          expect(most).toBe(1)
+          expect(numberOf(await kvs[0]!.get(key))).toBe(ops.reduce((a, o) => a + o.by, 0))
+        },
+      ),
+      { numRuns: 8 },
+    )
+  })
+
+  it('update: writes the bytes it is given, writes nothing when told so or when it fails, and lets the lock go', async () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i)
+    await updateRecord(kvs[0]!, 'u', 'u/bytes', async (value) => {
+      expect(value).toBeUndefined()
+      return bytes
+    })
+    expect(await kvs[1]!.get('u/bytes')).toEqual(bytes)
+    await updateRecord(kvs[1]!, 'u', 'u/bytes', async (value) => {
+      expect(value).toEqual(bytes)
+      return undefined
+    })
+    await expect(
+      updateRecord(kvs[0]!, 'u', 'u/bytes', async () => {
+        throw new Error('inside')
+      }),
+    ).rejects.toThrow('inside')
+    expect(await kvs[0]!.get('u/bytes')).toEqual(bytes)
+    await expect(exclusively(kvs[1]!, 'u', async () => 'free')).resolves.toBe('free')
   })
 
   it('takeToken: one bucket across both pools passes the burst and then its rate, no more', async () => {

@@ -34,6 +34,17 @@ export interface KeyValueStore {
    */
   exclusive?<T>(name: string, fn: () => Promise<T>): Promise<T>
   /**
+   * Optional, for a store several processes share: runs `fn` on the value of `key` holding the lock
+   * `name` (the lock {@link exclusive} takes), and writes what `fn` returns (`undefined`: leaves the
+   * record as it is) before letting go. A store that can reads the record as it takes the lock and
+   * writes it as it lets go. Without it, {@link updateRecord} does the same in steps.
+   */
+  update?(
+    name: string,
+    key: string,
+    fn: (value: Uint8Array | undefined) => Promise<Uint8Array | undefined>,
+  ): Promise<void>
+  /**
    * Optional, for a store several processes share: takes one token from the bucket `key`
    * (`rate` tokens a second, holding at most `burst`), timed by the storage's own clock. Resolves
    * to 0 when a token was taken, else to the whole seconds (at least 1) until one is free.

@@ -16,7 +16,7 @@ export type {
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
 export { MemoryKeyValueStore, readRecordPage } from './KeyValueStore.ts'
-export { exclusively, takeRecord, addToCounter, takeToken } from './sharedRecords.ts'
+export { exclusively, takeRecord, updateRecord, addToCounter, takeToken } from './sharedRecords.ts'
 export type { KeyValueStore, RecordPageOptions } from './KeyValueStore.ts'
 export { MemoryStoreFactory } from './StoreFactory.ts'
 export type { StoreFactory } from './StoreFactory.ts'

@@ -27,6 +27,24 @@ export function exclusively<T>(kv: KeyValueStore, name: string, fn: () => Promis
   })
 }
 
+/**
+ * Runs `fn` on the value of `key` holding the lock `name` of `kv`, and writes what it returns
+ * (`undefined`: nothing): in two round trips where the store can (see `KeyValueStore.update`),
+ * else as a read and a write inside {@link exclusively}.
+ */
+export function updateRecord(
+  kv: KeyValueStore,
+  name: string,
+  key: string,
+  fn: (value: Uint8Array | undefined) => Promise<Uint8Array | undefined>,
+): Promise<void> {
+  if (kv.update) return kv.update(name, key, fn)
+  return exclusively(kv, name, async () => {
+    const next = await fn(await kv.get(key))
+    if (next !== undefined) await kv.put(key, next)
+  })
+}
+
 /** Reads and deletes `key` in one step (single use): atomically across processes where the store can. */
 export function takeRecord(kv: KeyValueStore, key: string): Promise<Uint8Array | undefined> {
   if (kv.take) return kv.take(key)
