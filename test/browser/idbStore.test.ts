@@ -11,6 +11,7 @@ import type { TestResult } from './page/idbPageApi.ts'
 const CONFORMANCE_TESTS = [
   'appends entries and returns their exact bytes',
   'leaves unknown hashes out of getChanges and keeps the order asked',
+  'answers any text asked for as a hash or a document id as unknown (quotes, backslashes, any Unicode)',
   'is idempotent: any sequence of appends with repeats holds each entry once',
   'rejects a bad entry by itself and keeps the rest of the batch',
   'lists hashes in arrival order, overall and per document',
@@ -23,6 +24,7 @@ const CONFORMANCE_TESTS = [
   'starts over when a cursor carries another epoch',
   'starts over when a cursor of its epoch is past its newest entry (a store restored from an older copy)',
   'fingerprints ranges consistently with the hashes they hold',
+  'keeps fingerprints exact across appends that repeat held entries, however they are batched',
   'fingerprints many ranges together exactly as one at a time, in their order',
   'tells subscribers about new entries only',
   'keeps its own copy of appended bytes',

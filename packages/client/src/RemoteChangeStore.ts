@@ -1,6 +1,8 @@
 import {
   BaseChangeStore,
   ErrorCodes,
+  isChangeHash,
+  isDocId,
   packHashes,
   reconcile,
   SortedHashSet,
@@ -260,11 +262,14 @@ export class RemoteChangeStore extends BaseChangeStore {
   }
 
   protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
-    const out: boolean[] = []
-    for (const chunk of chunks(hashes, this.connection.limits.maxHashesPerRequest)) {
-      out.push(...(await this.connection.db(this.db, 'has', { hashes: packHashes(chunk) })).held)
+    // Text that is no hash names no entry: answered here, never sent.
+    const asked = hashes.filter(isChangeHash)
+    const held = new Set<string>()
+    for (const chunk of chunks(asked, this.connection.limits.maxHashesPerRequest)) {
+      const r = await this.connection.db(this.db, 'has', { hashes: packHashes(chunk) })
+      chunk.forEach((h, i) => r.held[i] && held.add(h))
     }
-    return out
+    return hashes.map((h) => held.has(h))
   }
 
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
@@ -298,7 +303,8 @@ export class RemoteChangeStore extends BaseChangeStore {
       let end = taken
       for (; end < hashes.length && ask.length < perRequest; end++) {
         const h = hashes[end]!
-        if (byHash.has(h) || asked.has(h)) continue
+        // Text that is no hash names no entry: never sent.
+        if (byHash.has(h) || asked.has(h) || !isChangeHash(h)) continue
         asked.add(h)
         ask.push(h)
         at.push(end)
@@ -332,6 +338,7 @@ export class RemoteChangeStore extends BaseChangeStore {
   }
 
   protected async _hashesForDoc(docId: DocId): Promise<ChangeHash[]> {
+    if (!isDocId(docId)) return [] // no document has that id
     return unpackHashes((await this.connection.db(this.db, 'doc-hashes', { docId })).hashes)
   }
 
