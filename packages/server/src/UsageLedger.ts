@@ -16,6 +16,9 @@ import { holdKey, measure, NAMES_IN_RECORD, overQuota, usedBy, type Usage } from
 import { HOLD_TIMEOUT_MS, UsageSteps } from './UsageSteps.ts'
 
 export type { Usage } from './usageRecords.ts'
+
+/** What {@link UsageLedger.append} did, and the tenant's use as its last step left it (when it recorded one). */
+export type LedgerAppend = AppendResult & { readonly used?: Usage }
 export { HOLD_TIMEOUT_MS }
 
 /** How long a push that does not fit waits for the holds of other appends under way to settle. */
@@ -106,7 +109,7 @@ export class UsageLedger {
     db: string,
     entries: readonly EntryEnvelope[],
     quota: TenantQuota,
-  ): Promise<AppendResult> {
+  ): Promise<LedgerAppend> {
     const store = await this.open(tenant, db, quota)
     const seen = new Set<string>()
     const unique = entries.filter((e) => !seen.has(e.hash) && seen.add(e.hash))
@@ -130,7 +133,7 @@ export class UsageLedger {
         throw err
       }
       const sizes = new Map(admitted.map((e) => [e.hash, e.bytes.length]))
-      await this.#settle(
+      const used = await this.#settle(
         tenant,
         id,
         r.added.map((h) => sizes.get(h)!),
@@ -139,8 +142,10 @@ export class UsageLedger {
         // The entries are stored and the hold names them: the next load settles it from the store.
         this.#log(`could not record the storage use of ${tenant}/${db}`, err)
         this.#steps.uncache(tenant)
+        return undefined
       })
-      return { added: r.added, existing: [...existing, ...r.existing], rejected: [...r.rejected, ...refused] }
+      const result = { added: r.added, existing: [...existing, ...r.existing], rejected: [...r.rejected, ...refused] }
+      return used ? { ...result, used } : result
     } finally {
       this.#mine.delete(id)
     }
@@ -221,22 +226,24 @@ export class UsageLedger {
    * Turns the hold `id` into stored entries of its database (their sizes), freeing the rest;
    * `apart`: its names were written in a record of their own, deleted after.
    */
-  async #settle(tenant: string, id: string, added: readonly number[], apart: boolean): Promise<void> {
-    await this.#steps.step(tenant, (state, changed) => {
+  async #settle(tenant: string, id: string, added: readonly number[], apart: boolean): Promise<Usage | undefined> {
+    const used = await this.#steps.step(tenant, (state, changed) => {
       const hold = state.holds.get(id)
-      if (!hold) return
+      if (!hold) return undefined
       state.holds.delete(id)
       const usage = state.dbs.get(hold.db) ?? { bytes: 0, entries: 0 }
       for (const size of added) usage.bytes += size
       usage.entries += added.length
       state.dbs.set(hold.db, usage)
       changed()
+      return usedBy(state)
     })
     if (apart) {
       await this.#kv
         .delete(holdKey(tenant, id))
         .catch((err: unknown) => this.#log('could not delete a settled hold', err))
     }
+    return used
   }
 
   /** After an append failed: counts what the store holds of it; if even that fails, the next load settles it. */

@@ -91,7 +91,8 @@ export async function handleOp(ctx: OpContext, call: OpCall): Promise<unknown> {
     const r = await usage.append(storage, route.db, entries, quota)
     ctx.metrics?.stored(r.added, entries)
     ctx.livePush()?.stored(tenant, route.db, r.added.length, store)
-    tenancy.appends.report(tenant, route.db, r, quota, () => usage.usage(storage))
+    // The use the append's own step left, else read again (its record could not be written).
+    tenancy.appends.report(tenant, route.db, r, quota, () => (r.used ? Promise.resolve(r.used) : usage.usage(storage)))
     return r
   }
   const authors = ctx.options.authors ?? 'members'

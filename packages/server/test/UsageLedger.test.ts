@@ -173,6 +173,18 @@ describe('UsageLedger', () => {
     expect(r.rejected.map((x) => x.error.code)).toEqual([ErrorCodes.QUOTA_EXCEEDED])
   })
 
+  it('says what use an append left, as a read right after it finds it; nothing when it added nothing', async () => {
+    const { factory, kv, entries } = await setup()
+    const ledger = new UsageLedger(kv, new TenantStores(factory))
+    const first = entries(3)
+    const a = await ledger.append('t', 'db', first, quota())
+    expect(a.used).toEqual({ bytes: size(first), entries: 3 })
+    const b = await ledger.append('t', 'other', entries(2), quota())
+    const { databases: _, ...read } = await ledger.usage('t')
+    expect(b.used).toEqual(read)
+    expect((await ledger.append('t', 'db', first, quota())).used).toBeUndefined()
+  })
+
   it('refuses a new database over the count before creating anything', async () => {
     const { factory, kv } = await setup()
     const ledger = new UsageLedger(kv, new TenantStores(factory))
