@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import {
   BaseChangeStore,
   ErrorCodes,
+  nodesOf,
   WeftError,
   type ChangeHash,
   type DocId,
@@ -11,7 +12,6 @@ import {
   type ScanItem,
   type StoreHead,
   type StoreOptions,
-  nodesOf,
   type VerifiedEntry,
 } from '@weft/core/backend'
 import { escapeLiteral, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'

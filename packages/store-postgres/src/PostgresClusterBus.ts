@@ -5,6 +5,9 @@ import pg, { type Pool } from 'pg'
 /** The channel every Weft process of one main database listens on. */
 export const CLUSTER_CHANNEL = 'weft_cluster'
 
+/** Most messages one statement sends. */
+const MAX_BATCH = 64
+
 /** Options of a {@link PostgresClusterBus}. */
 export interface PostgresClusterBusOptions {
   /** The main database's URL (NOTIFY reaches the listeners of one database). */
@@ -19,7 +22,8 @@ export interface PostgresClusterBusOptions {
 /**
  * A {@link ClusterBus} on PostgreSQL's `LISTEN/NOTIFY`: one dedicated connection listens on
  * {@link CLUSTER_CHANNEL}; messages are published with `pg_notify` through the shared pool, so a
- * message sent inside no transaction is delivered at once. When the listening connection drops, it
+ * message sent inside no transaction is delivered at once (those published while a send is under
+ * way go together after it, in one statement). When the listening connection drops, it
  * reconnects with backoff and then calls the gap handlers: notifications sent meanwhile are lost,
  * and receivers catch up by reading the storage.
  */
@@ -29,6 +33,9 @@ export class PostgresClusterBus implements ClusterBus {
   readonly #handlers = new Set<(message: ClusterMessage) => void>()
   readonly #gaps = new Set<() => void>()
   #client: pg.Client | undefined
+  /** Messages waiting for the send under way. */
+  readonly #outbox: { payload: string; resolve: () => void; reject: (err: unknown) => void }[] = []
+  #sending = false
   #ready: Promise<void>
   #closed = false
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -47,12 +54,38 @@ export class PostgresClusterBus implements ClusterBus {
     return this.#ready
   }
 
+  /**
+   * Sends `message`. While a send is under way, the messages published meanwhile wait for it and
+   * then go together, in order, in one statement: a busy process makes a round trip per batch, not
+   * per message, and an idle one sends at once. (PostgreSQL delivers equal notifications of one
+   * transaction once: two identical messages in one batch arrive as one.)
+   */
   async publish(message: ClusterMessage): Promise<void> {
     if (this.#closed) return
-    await this.#options.pool.query('SELECT pg_notify($1, $2)', [
-      CLUSTER_CHANNEL,
-      encodeClusterMessage(this.#origin, message),
-    ])
+    const payload = encodeClusterMessage(this.#origin, message)
+    await new Promise<void>((resolve, reject) => {
+      this.#outbox.push({ payload, resolve, reject })
+      if (!this.#sending) void this.#send()
+    })
+  }
+
+  /** Sends what waits in the outbox, a batch per statement, until it is empty. */
+  async #send(): Promise<void> {
+    this.#sending = true
+    try {
+      while (this.#outbox.length) {
+        const batch = this.#outbox.splice(0, MAX_BATCH)
+        const calls = batch.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')
+        try {
+          await this.#options.pool.query(`SELECT ${calls}`, [CLUSTER_CHANNEL, ...batch.map((m) => m.payload)])
+          for (const m of batch) m.resolve()
+        } catch (err) {
+          for (const m of batch) m.reject(err)
+        }
+      }
+    } finally {
+      this.#sending = false
+    }
   }
 
   subscribe(handler: (message: ClusterMessage) => void): () => void {

@@ -1,4 +1,5 @@
 import type { ClusterMessage } from '@weft/core/backend'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PostgresStoreFactory } from '../src/index.ts'
 import { adminQuery, createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
@@ -38,6 +39,37 @@ describe('PostgresClusterBus', () => {
       expect((await back).topic).toBe('ping')
       expect(own.map((m) => m.topic)).toEqual(['ping'])
     } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
+  it('sends the messages published while a send is under way together, and delivers every one in order', async () => {
+    const a = new PostgresStoreFactory({ url: db.url })
+    const b = new PostgresStoreFactory({ url: db.url })
+    const original = pg.Client.prototype.query
+    try {
+      const [busA, busB] = [a.clusterBus(), b.clusterBus()]
+      await Promise.all([busA.ready(), busB.ready()])
+      const got: number[] = []
+      const all = new Promise<void>((resolve) =>
+        busB.subscribe((m) => {
+          if (m.topic === 'n' && got.push(m.data!.i as number) === 40) resolve()
+        }),
+      )
+      let statements = 0
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        if (String((args[0] as { text?: string })?.text ?? args[0]).includes('pg_notify')) statements++
+        return (original as (...a: unknown[]) => unknown).apply(this, args)
+      } as typeof original
+      await Promise.all(Array.from({ length: 40 }, (_, i) => busA.publish({ topic: 'n', tenant: 't', data: { i } })))
+      pg.Client.prototype.query = original
+      await all
+      expect(got).toEqual(Array.from({ length: 40 }, (_, i) => i))
+      expect(statements).toBeGreaterThanOrEqual(2) // the first went alone, at once
+      expect(statements).toBeLessThan(40)
+    } finally {
+      pg.Client.prototype.query = original
       await a.close()
       await b.close()
     }
