@@ -3,42 +3,31 @@ import { escapeLiteral, type PoolClient, type QueryResultRow } from 'pg'
 import type { TenantScope } from './TenantScope.ts'
 
 /**
- * The core `KeyValueStore` on a PostgreSQL table. A tenant's record store (named
- * `<tenant>/<name>`) keeps its rows in `weft_kv` in the tenant's scope, isolated like its change
- * stores; a store named without a slash belongs to no tenant (the server's own records) and keeps
- * its rows in the main database's `weft_server_kv`. Every write is its own transaction; every read
- * is one round trip (its transaction, context and statement sent as one simple query).
+ * The core `KeyValueStore` on a PostgreSQL table: a tenant's record store (named `<tenant>/<name>`)
+ * keeps its rows in `weft_kv` in the tenant's scope, isolated like its change stores. (A store
+ * named without a slash belongs to no tenant: the server's own records, {@link
+ * PostgresServerRecords}.) Every write is its own transaction; every read is one round trip (its
+ * transaction, context and statement sent as one simple query).
  */
 export class PostgresKeyValueStore implements KeyValueStore {
   readonly #scope: TenantScope
   readonly #name: string
-  /** The table and the condition that picks this store's rows ($1: tenant or unused, $2: store). */
-  readonly #table: string
-  readonly #where: string
+  /** The values of the condition that picks this store's rows (`tenant_id = $1 AND store = $2`). */
   readonly #params: readonly [string, string]
   /** The same condition with its values quoted in (reads go as one simple query, which takes no parameters). */
   readonly #whereQuoted: string
   #closed = false
 
-  private constructor(scope: TenantScope, name: string, tenantScoped: boolean) {
+  private constructor(scope: TenantScope, name: string) {
     this.#scope = scope
     this.#name = name
-    this.#table = tenantScoped ? 'weft_kv' : 'weft_server_kv'
-    this.#where = tenantScoped ? 'tenant_id = $1 AND store = $2' : '$1::text IS NOT NULL AND store = $2'
     this.#params = [scope.tenant, name]
-    this.#whereQuoted = tenantScoped
-      ? `tenant_id = ${escapeLiteral(scope.tenant)} AND store = ${escapeLiteral(name)}`
-      : `store = ${escapeLiteral(name)}`
+    this.#whereQuoted = `tenant_id = ${escapeLiteral(scope.tenant)} AND store = ${escapeLiteral(name)}`
   }
 
   /** A tenant's record store `name` in `scope`. */
   static forTenant(scope: TenantScope, name: string): PostgresKeyValueStore {
-    return new PostgresKeyValueStore(scope, name, true)
-  }
-
-  /** A record store that belongs to no tenant, in the main database's `weft_server_kv` (`scope`: main pool, public). */
-  static forServer(scope: TenantScope, name: string): PostgresKeyValueStore {
-    return new PostgresKeyValueStore(scope, name, false)
+    return new PostgresKeyValueStore(scope, name)
   }
 
   get closed(): boolean {
@@ -47,30 +36,25 @@ export class PostgresKeyValueStore implements KeyValueStore {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     const rows = await this.#read<{ value: Buffer }>(
-      `SELECT value FROM ${this.#table} WHERE ${this.#whereQuoted} AND key = ${escapeLiteral(key)}`,
+      `SELECT value FROM weft_kv WHERE ${this.#whereQuoted} AND key = ${escapeLiteral(key)}`,
     )
     const b = rows[0]?.value
     return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    const cols =
-      this.#table === 'weft_kv'
-        ? '(tenant_id, store, key, value) VALUES ($1, $2, $3, $4)'
-        : '(store, key, value) SELECT $2, $3, $4 WHERE $1::text IS NOT NULL'
-    const conflict = this.#table === 'weft_kv' ? '(tenant_id, store, key)' : '(store, key)'
     await this.#run(`writing ${this.#name}`, (c) =>
-      c.query(`INSERT INTO ${this.#table} ${cols} ON CONFLICT ${conflict} DO UPDATE SET value = EXCLUDED.value`, [
-        ...this.#params,
-        key,
-        Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-      ]),
+      c.query(
+        `INSERT INTO weft_kv (tenant_id, store, key, value) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, store, key) DO UPDATE SET value = EXCLUDED.value`,
+        [...this.#params, key, Buffer.from(value.buffer, value.byteOffset, value.byteLength)],
+      ),
     )
   }
 
   async delete(key: string): Promise<void> {
     await this.#run(`writing ${this.#name}`, (c) =>
-      c.query(`DELETE FROM ${this.#table} WHERE ${this.#where} AND key = $3`, [...this.#params, key]),
+      c.query('DELETE FROM weft_kv WHERE tenant_id = $1 AND store = $2 AND key = $3', [...this.#params, key]),
     )
   }
 
@@ -78,7 +62,7 @@ export class PostgresKeyValueStore implements KeyValueStore {
     const p = escapeLiteral(prefix)
     // Keys sort by bytes (COLLATE "C"); the prefix is matched exactly, not as a LIKE pattern.
     const rows = await this.#read<{ key: string }>(
-      `SELECT key FROM ${this.#table} WHERE ${this.#whereQuoted} AND key >= ${p} AND left(key, length(${p})) = ${p} ORDER BY key`,
+      `SELECT key FROM weft_kv WHERE ${this.#whereQuoted} AND key >= ${p} AND left(key, length(${p})) = ${p} ORDER BY key`,
     )
     return rows.map((r) => r.key)
   }
@@ -89,7 +73,7 @@ export class PostgresKeyValueStore implements KeyValueStore {
     const p = escapeLiteral(prefix)
     const after = page.after === undefined ? '' : ` AND key > ${escapeLiteral(page.after)}`
     const rows = await this.#read<{ key: string; value: Buffer }>(
-      `SELECT key, value FROM ${this.#table} WHERE ${this.#whereQuoted} AND key >= ${p} AND left(key, length(${p})) = ${p}${after} ORDER BY key LIMIT ${page.limit}`,
+      `SELECT key, value FROM weft_kv WHERE ${this.#whereQuoted} AND key >= ${p} AND left(key, length(${p})) = ${p}${after} ORDER BY key LIMIT ${page.limit}`,
     )
     return rows.map((r) => [r.key, new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength)])
   }

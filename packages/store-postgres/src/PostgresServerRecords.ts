@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg'
 import { storageCall } from './pgError.ts'
-import type { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 
 /** The locks the current async call chain holds, by name (so a section nested in itself does not wait for itself). */
 const held = new AsyncLocalStorage<ReadonlySet<string>>()
@@ -20,20 +19,19 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>()
  * They go as named prepared statements, so PostgreSQL plans each once per connection.
  */
 export class PostgresServerRecords implements KeyValueStore {
-  readonly #records: PostgresKeyValueStore
   readonly #pool: Pool
   readonly #locks: () => Pool
   readonly #store: string
+  #closed = false
 
-  constructor(records: PostgresKeyValueStore, options: { pool: Pool; locks: () => Pool; store: string }) {
-    this.#records = records
+  constructor(options: { pool: Pool; locks: () => Pool; store: string }) {
     this.#pool = options.pool
     this.#locks = options.locks
     this.#store = options.store
   }
 
   get closed(): boolean {
-    return this.#records.closed
+    return this.#closed
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -46,8 +44,7 @@ export class PostgresServerRecords implements KeyValueStore {
         values: [this.#store, key],
       }),
     )
-    const b = rows[0]?.value
-    return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    return bytesOf(rows[0]?.value)
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
@@ -74,12 +71,21 @@ export class PostgresServerRecords implements KeyValueStore {
     )
   }
 
-  keys(prefix?: string): Promise<string[]> {
-    return this.#records.keys(prefix)
+  async keys(prefix = ''): Promise<string[]> {
+    this.#checkOpen()
+    // Keys sort by bytes (COLLATE "C"); the prefix is matched exactly, not as a LIKE pattern.
+    const { rows } = await storageCall(`reading ${this.#store}`, () =>
+      this.#pool.query<{ key: string }>({
+        name: 'weft-server-kv-keys',
+        text: 'SELECT key FROM weft_server_kv WHERE store = $1 AND key >= $2 AND left(key, length($2)) = $2 ORDER BY key',
+        values: [this.#store, prefix],
+      }),
+    )
+    return rows.map((r) => r.key)
   }
 
-  close(): Promise<void> {
-    return this.#records.close()
+  async close(): Promise<void> {
+    this.#closed = true
   }
 
   async take(key: string): Promise<Uint8Array | undefined> {
@@ -91,8 +97,7 @@ export class PostgresServerRecords implements KeyValueStore {
         values: [this.#store, key],
       }),
     )
-    const b = rows[0]?.value
-    return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    return bytesOf(rows[0]?.value)
   }
 
   async increment(key: string, delta: number): Promise<number> {
@@ -179,10 +184,8 @@ export class PostgresServerRecords implements KeyValueStore {
             `SELECT value FROM weft_server_kv WHERE ${where}`,
         ),
       )) as unknown as QueryResult<{ value: Buffer }>[]
-      const b = results[2]!.rows[0]?.value
-      const next = await held.run(new Set([...(mine ?? []), name]), () =>
-        fn(b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
-      )
+      const value = bytesOf(results[2]!.rows[0]?.value)
+      const next = await held.run(new Set([...(mine ?? []), name]), () => fn(value))
       const write =
         next === undefined
           ? ''
@@ -242,6 +245,11 @@ export class PostgresServerRecords implements KeyValueStore {
   }
 
   #checkOpen(): void {
-    if (this.#records.closed) throw new WeftError(ErrorCodes.CLOSED, `record store ${this.#store} is closed`)
+    if (this.#closed) throw new WeftError(ErrorCodes.CLOSED, `record store ${this.#store} is closed`)
   }
+}
+
+/** pg hands out Buffers; callers get plain Uint8Arrays over the same memory. */
+function bytesOf(b: Buffer | undefined): Uint8Array | undefined {
+  return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }

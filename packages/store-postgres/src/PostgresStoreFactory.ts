@@ -9,7 +9,6 @@ import { PostgresKeyValueStore } from './PostgresKeyValueStore.ts'
 import { PostgresClusterBus } from './PostgresClusterBus.ts'
 import { PostgresCatalogueStore } from './PostgresCatalogueStore.ts'
 import { PostgresServerRecords } from './PostgresServerRecords.ts'
-import { TenantScope } from './TenantScope.ts'
 import { TenantPlacements } from './TenantPlacements.ts'
 import { TenantsTable } from './TenantsTable.ts'
 import { tenantOfStore } from './tenantOfStore.ts'
@@ -126,8 +125,7 @@ export class PostgresStoreFactory implements StoreFactory {
     const tenant = tenantOfStore(name)
     if (tenant === undefined) {
       await this.#main.ready()
-      const records = PostgresKeyValueStore.forServer(new TenantScope(this.#main.pool, '', 'public', undefined), name)
-      kv = new PostgresServerRecords(records, { pool: this.#main.pool, locks: () => this.#main.locks(), store: name })
+      kv = new PostgresServerRecords({ pool: this.#main.pool, locks: () => this.#main.locks(), store: name })
     } else {
       kv = PostgresKeyValueStore.forTenant((await this.#placements.get(tenant)).scope, name)
     }
