@@ -10,12 +10,15 @@ import { createTestDatabase, type TestDatabase } from '../../packages/store-post
 
 beforeAll(ready)
 
-/** Runs `fn`, counting the statements every pg client sends meanwhile (each one round trip). */
-async function countingStatements(fn: () => Promise<void>): Promise<number> {
+/**
+ * Runs `fn`, counting the statements every pg client sends meanwhile (each one round trip); with
+ * `named`, only the prepared statements of that name.
+ */
+async function countingStatements(fn: () => Promise<void>, named?: string): Promise<number> {
   const original = pg.Client.prototype.query
   let n = 0
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    n++
+    if (named === undefined || (args[0] as { name?: string } | undefined)?.name === named) n++
     return (original as (...a: unknown[]) => unknown).apply(this, args)
   } as typeof original
   try {
@@ -55,7 +58,7 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
       const r = await client.db('notes', 'push', { entries })
       expect(r.results.filter((x) => x.status === 'added')).toHaveLength(size)
     }
-    return { client, push, pushed: () => n }
+    return { client, push, pushed: () => n, key: author.signer }
   }
 
   /** Statements a push of `size` entries makes, on average over ten, after two to warm up. */
@@ -103,6 +106,26 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
     } finally {
       await shared.close()
       await alone.close()
+    }
+  })
+
+  it("a busy tenant's requests take from its rate bucket a few tokens at a time, on every process", async () => {
+    const servers = await Promise.all(
+      [0, 1].map(() => WeftServer.start({ storeFactory: new PostgresStoreFactory({ url: db.url }), cluster: QUIET })),
+    )
+    try {
+      const { client, key } = await tenantOn(servers[0]!, 'busy')
+      const other = new ServerConnection({ url: servers[1]!.url, tenant: 'busy', key })
+      await Promise.all([client.usage(), other.usage()])
+      const requests = 80
+      const takes = await countingStatements(async () => {
+        await Promise.all(Array.from({ length: requests }, (_, i) => (i % 2 ? other : client).usage()))
+      }, 'weft-take-tokens')
+      // One statement a request before leases: each wrote the tenant's one bucket row.
+      expect(takes).toBeGreaterThanOrEqual(2)
+      expect(takes).toBeLessThanOrEqual(requests / 4)
+    } finally {
+      await Promise.all(servers.map((s) => s.close()))
     }
   })
 })

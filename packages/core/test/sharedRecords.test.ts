@@ -1,5 +1,14 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { addToCounter, exclusively, MemoryKeyValueStore, takeRecord, takeToken, updateRecord } from '../src/backend.ts'
+import {
+  addToCounter,
+  exclusively,
+  MemoryKeyValueStore,
+  takeRecord,
+  takeToken,
+  takeTokens,
+  updateRecord,
+} from '../src/backend.ts'
 
 describe('the in-process stand-ins of the shared record steps', () => {
   it('take gives a record to one taker only', async () => {
@@ -54,5 +63,27 @@ describe('the in-process stand-ins of the shared record steps', () => {
     expect(waits.filter((w) => w === 0)).toHaveLength(3)
     expect(waits.slice(3).every((w) => w >= 1)).toBe(true)
     expect(await takeToken(kv, 'r', { rate: Infinity, burst: 1 })).toBe(0)
+  })
+
+  it('takes of several tokens get the whole tokens the bucket holds, up to what each asks, and no more', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 12 }), async (asks) => {
+        const kv = new MemoryKeyValueStore()
+        const limit = { rate: 0.001, burst: 10 }
+        const got = await Promise.all(asks.map((most) => takeTokens(kv, 'r', limit, most)))
+        got.forEach((g, i) => expect(g.taken).toBeLessThanOrEqual(asks[i]!))
+        for (const g of got) expect(g.taken > 0 ? g.wait === 0 : g.wait >= 1).toBe(true)
+        expect(got.reduce((n, g) => n + g.taken, 0)).toBe(
+          Math.min(
+            10,
+            asks.reduce((a, b) => a + b, 0),
+          ),
+        )
+      }),
+    )
+    expect(await takeTokens(new MemoryKeyValueStore(), 'r', { rate: Infinity, burst: 1 }, 4)).toEqual({
+      taken: 4,
+      wait: 0,
+    })
   })
 })

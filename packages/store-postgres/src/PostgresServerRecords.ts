@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { ErrorCodes, WeftError, type KeyValueStore } from '@weft/core/backend'
+import { ErrorCodes, WeftError, type KeyValueStore, type TokenLimit, type TokensTaken } from '@weft/core/backend'
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg'
 import { storageCall } from './pgError.ts'
 
@@ -11,7 +11,7 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>()
  * processes need to share state exactly: single-use records (`take`, one `DELETE … RETURNING`),
  * counters (`increment`, one upsert on `weft_server_counters`), locks (`exclusive`, a session
  * advisory lock held on a connection of a separate small pool, so a section never waits for a
- * connection its own work needs) and request-rate buckets (`takeToken`, one conditional upsert on
+ * connection its own work needs) and request-rate buckets (`takeTokens`, one conditional upsert on
  * `weft_server_buckets`, timed by PostgreSQL's clock so processes' clocks need not agree).
  *
  * Each of these, and each read, write and delete of one record, is a single statement: its own
@@ -201,47 +201,56 @@ export class PostgresServerRecords implements KeyValueStore {
     }
   }
 
-  async takeToken(key: string, limit: { readonly rate: number; readonly burst: number }): Promise<number> {
+  async takeTokens(key: string, limit: TokenLimit, most: number): Promise<TokensTaken> {
     this.#checkOpen()
-    if (limit.rate === Infinity) return 0
+    const want = Math.max(1, Math.floor(most))
+    if (limit.rate === Infinity) return { taken: want, wait: 0 }
     const burst = Math.max(1, limit.burst)
     // A statement that raced the one creating the bucket finds the row only once that commits,
-    // after its own snapshot was taken: refused the token, it reads no row. The next statement
+    // after its own snapshot was taken: refused the tokens, it reads no row. The next statement
     // sees the row, so it asks again rather than guess.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await this.#takeTokenOnce(key, limit.rate, burst)
-      if (r) return r.taken ? 0 : Math.max(1, Math.ceil((1 - Number(r.tokens)) / limit.rate))
+      const r = await this.#takeTokensOnce(key, limit.rate, burst, want)
+      if (r)
+        return r.taken > 0 ? { taken: r.taken, wait: 0 } : { taken: 0, wait: waitFor(Number(r.tokens), limit.rate) }
     }
-    return Math.max(1, Math.ceil(1 / limit.rate))
+    return { taken: 0, wait: waitFor(0, limit.rate) }
   }
 
-  /** One try at a token: whether it was taken and the tokens left, or nothing when no row was read. */
-  async #takeTokenOnce(
+  /**
+   * One try: up to `most` whole tokens taken in one conditional upsert (a new bucket starts full),
+   * the row saying how many; or, when the bucket holds no whole token, none and the tokens it
+   * holds. Nothing when no row was read.
+   */
+  async #takeTokensOnce(
     key: string,
     rate: number,
     burst: number,
-  ): Promise<{ taken: boolean; tokens: number } | undefined> {
-    const { rows } = await storageCall(`taking a request token in ${this.#store}`, () =>
-      this.#pool.query<{ taken: boolean; tokens: number }>({
-        name: 'weft-take-token',
+    most: number,
+  ): Promise<{ taken: number; tokens: number } | undefined> {
+    const { rows } = await storageCall(`taking request tokens in ${this.#store}`, () =>
+      this.#pool.query<{ taken: number; tokens: number }>({
+        name: 'weft-take-tokens',
         text: `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
          up AS (
-           INSERT INTO weft_server_buckets AS b (store, key, tokens, at)
-           SELECT $1, $2, $4::float8 - 1, ms FROM now
+           INSERT INTO weft_server_buckets AS b (store, key, tokens, at, taken)
+           SELECT $1, $2, $4::float8 - LEAST($5::integer, floor($4::float8)), ms, LEAST($5::integer, floor($4::float8)) FROM now
            ON CONFLICT (store, key) DO UPDATE
-             SET tokens = LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8) - 1,
+             SET tokens = LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8)
+                   - LEAST($5::integer, floor(LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8))),
+                 taken = LEAST($5::integer, floor(LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8))),
                  at = GREATEST(b.at, EXCLUDED.at)
              WHERE LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8) >= 1
-           RETURNING tokens
+           RETURNING taken, tokens
          )
-         SELECT true AS taken, tokens FROM up
+         SELECT taken, tokens FROM up
          UNION ALL
-         SELECT false, LEAST($4::float8, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * $3::float8)
+         SELECT 0, LEAST($4::float8, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * $3::float8)
            FROM weft_server_buckets b, now WHERE b.store = $1 AND b.key = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
-        values: [this.#store, key, rate, burst],
+        values: [this.#store, key, rate, burst, most],
       }),
     )
-    return rows[0]
+    return rows[0] && { taken: Number(rows[0].taken), tokens: Number(rows[0].tokens) }
   }
 
   #checkOpen(): void {
@@ -252,4 +261,9 @@ export class PostgresServerRecords implements KeyValueStore {
 /** pg hands out Buffers; callers get plain Uint8Arrays over the same memory. */
 function bytesOf(b: Buffer | undefined): Uint8Array | undefined {
   return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+}
+
+/** Whole seconds (at least 1) until a bucket holding `tokens` holds one. */
+function waitFor(tokens: number, rate: number): number {
+  return Math.max(1, Math.ceil((1 - tokens) / rate))
 }

@@ -132,6 +132,13 @@ ALTER TABLE weft_tenants DROP CONSTRAINT IF EXISTS weft_tenants_status;
 ALTER TABLE weft_tenants ADD CONSTRAINT weft_tenants_status CHECK (status IN ('active', 'suspended', 'deleting'));
 CREATE INDEX IF NOT EXISTS weft_tenants_pending ON weft_tenants (id) WHERE status = 'deleting' OR moving IS NOT NULL;`,
   },
+  {
+    // A take of several tokens at once (a process leasing a few of a busy tenant's requests)
+    // says in the row how many it took, so the one statement that takes them can answer it.
+    version: 4,
+    name: 'tokens taken from a request bucket',
+    sql: `ALTER TABLE weft_server_buckets ADD COLUMN IF NOT EXISTS taken integer NOT NULL DEFAULT 1;`,
+  },
 ]
 
 /** The store tables, for grants and for scans of what a tenant left. */

@@ -1,6 +1,14 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addToCounter, exclusively, takeRecord, takeToken, updateRecord, type KeyValueStore } from '@weft/core/backend'
+import {
+  addToCounter,
+  exclusively,
+  takeRecord,
+  takeToken,
+  takeTokens,
+  updateRecord,
+  type KeyValueStore,
+} from '@weft/core/backend'
 import { PostgresStoreFactory } from '../src/index.ts'
 import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
 
@@ -21,7 +29,7 @@ afterAll(async () => {
 describe('the shared steps of the server records on PostgreSQL', () => {
   it('has them all, so the helpers use the storage and not their in-process stand-ins', () => {
     for (const kv of kvs)
-      for (const m of ['take', 'increment', 'exclusive', 'update', 'takeToken'] as const)
+      for (const m of ['take', 'increment', 'exclusive', 'update', 'takeTokens'] as const)
         expect(kv[m]).toBeTypeOf('function')
   })
 
@@ -134,6 +142,38 @@ describe('the shared steps of the server records on PostgreSQL', () => {
     expect(taken).toBeGreaterThanOrEqual(5)
     expect(taken).toBeLessThanOrEqual(5 + Math.ceil(seconds * limit.rate))
     for (const w of waits.filter((x) => x > 0)) expect(w).toBeGreaterThanOrEqual(1)
+  })
+
+  it('takeTokens: takes of several tokens at once from both pools never pass the burst and the rate', async () => {
+    // Almost no refill: what all the takes together got is exactly the burst, however they asked.
+    const limit = { rate: 0.001, burst: 20 }
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 16 }), async (asks) => {
+        const key = `lease/${Math.random()}`
+        const got = await Promise.all(asks.map((most, i) => takeTokens(kvs[i % 2]!, key, limit, most)))
+        for (const [i, g] of got.entries()) {
+          expect(g.taken).toBeGreaterThanOrEqual(0)
+          expect(g.taken).toBeLessThanOrEqual(asks[i]!)
+          if (g.taken > 0) expect(g.wait).toBe(0)
+          else expect(g.wait).toBeGreaterThanOrEqual(1)
+        }
+        const total = got.reduce((n, g) => n + g.taken, 0)
+        expect(total).toBe(
+          Math.min(
+            limit.burst,
+            asks.reduce((a, b) => a + b, 0),
+          ),
+        )
+      }),
+      { numRuns: 15 },
+    )
+  })
+
+  it('takeTokens: a take answers the whole tokens left when fewer than it asked for', async () => {
+    const limit = { rate: 0.001, burst: 5 }
+    expect(await takeTokens(kvs[0]!, 'part', limit, 3)).toEqual({ taken: 3, wait: 0 })
+    expect(await takeTokens(kvs[1]!, 'part', limit, 3)).toEqual({ taken: 2, wait: 0 })
+    expect(await takeTokens(kvs[0]!, 'part', limit, 3)).toMatchObject({ taken: 0 })
   })
 
   it('takeToken: a bucket made by many requests at once passes its burst, no more', async () => {

@@ -21,14 +21,19 @@ async function shape(pool: pg.Pool): Promise<Shape> {
   const policies = await pool.query<{ t: string }>(
     `SELECT tablename || ':' || policyname AS t FROM pg_policies WHERE schemaname = 'public' ORDER BY 1`,
   )
-  const columns = await pool.query<{ t: string }>(
-    `SELECT column_name AS t FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'weft_tenants' ORDER BY 1`,
-  )
+  const columnsOf = (table: string) =>
+    pool.query<{ t: string }>(
+      `SELECT column_name AS t FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY 1`,
+      [table],
+    )
+  const columns = await columnsOf('weft_tenants')
+  const bucketColumns = await columnsOf('weft_server_buckets')
   return {
     tables: tables.rows.map((r) => r.t),
     rls: rls.rows.map((r) => r.t),
     policies: policies.rows.map((r) => r.t),
     tenantColumns: columns.rows.map((r) => r.t),
+    bucketColumns: bucketColumns.rows.map((r) => r.t),
   }
 }
 
@@ -38,34 +43,53 @@ interface Shape {
   policies: string[]
   /** The columns of the tenants table (none where the list does not make it). */
   tenantColumns: string[]
+  /** The columns of the request buckets' table (none where the list does not make it). */
+  bucketColumns: string[]
 }
 
 const sorted = (xs: readonly string[]) => [...xs].sort()
 const PLACEMENT = ['created_at', 'id', 'location', 'model']
+const BUCKET = ['at', 'key', 'store', 'tokens']
 const CATALOGUE = ['adopted', 'config', 'flags', 'moving', 'name', 'quotas', 'status', 'updated_at']
 const EXPECTED: Record<string, Record<number, Shape>> = {
   store: {
-    1: { tables: sorted(STORE_TABLES), rls: [], policies: [], tenantColumns: [] },
+    1: { tables: sorted(STORE_TABLES), rls: [], policies: [], tenantColumns: [], bucketColumns: [] },
     2: {
       tables: sorted(STORE_TABLES),
       rls: sorted(STORE_TABLES),
       policies: sorted(STORE_TABLES.map((t) => `${t}:weft_tenant`)),
       tenantColumns: [],
+      bucketColumns: [],
     },
   },
   control: {
-    1: { tables: ['weft_server_kv', 'weft_tenants'], rls: [], policies: [], tenantColumns: PLACEMENT },
+    1: {
+      tables: ['weft_server_kv', 'weft_tenants'],
+      rls: [],
+      policies: [],
+      tenantColumns: PLACEMENT,
+      bucketColumns: [],
+    },
     2: {
       tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
       rls: [],
       policies: [],
       tenantColumns: PLACEMENT,
+      bucketColumns: BUCKET,
     },
     3: {
       tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
       rls: [],
       policies: [],
       tenantColumns: sorted([...PLACEMENT, ...CATALOGUE]),
+      bucketColumns: BUCKET,
+    },
+    4: {
+      tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
+      rls: [],
+      policies: [],
+      tenantColumns: sorted([...PLACEMENT, ...CATALOGUE]),
+      bucketColumns: sorted([...BUCKET, 'taken']),
     },
   },
 }

@@ -45,11 +45,27 @@ export interface KeyValueStore {
     fn: (value: Uint8Array | undefined) => Promise<Uint8Array | undefined>,
   ): Promise<void>
   /**
-   * Optional, for a store several processes share: takes one token from the bucket `key`
-   * (`rate` tokens a second, holding at most `burst`), timed by the storage's own clock. Resolves
-   * to 0 when a token was taken, else to the whole seconds (at least 1) until one is free.
+   * Optional, for a store several processes share: takes tokens from the bucket `key` (`rate`
+   * tokens a second, holding at most `burst`), timed by the storage's own clock, in one step: as
+   * many whole tokens as the bucket holds, up to `most` (at least 1). Resolves to how many it took
+   * and, when it took none, the whole seconds (at least 1) until one is free. Without it,
+   * {@link takeTokens} keeps the bucket within one process.
    */
-  takeToken?(key: string, limit: { readonly rate: number; readonly burst: number }): Promise<number>
+  takeTokens?(key: string, limit: TokenLimit, most: number): Promise<TokensTaken>
+}
+
+/** A token bucket's refill: `rate` tokens a second (`Infinity`: no limit), holding at most `burst`. */
+export interface TokenLimit {
+  readonly rate: number
+  readonly burst: number
+}
+
+/** What a take from a token bucket got. */
+export interface TokensTaken {
+  /** Tokens taken, 0 when the bucket held no whole token. */
+  readonly taken: number
+  /** With none taken, the whole seconds (at least 1) until one is free; else 0. */
+  readonly wait: number
 }
 
 /** Which page of records {@link KeyValueStore.entries} reads. */

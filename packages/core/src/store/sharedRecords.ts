@@ -1,5 +1,5 @@
 import { packValue, unpackValue } from '../codec/index.ts'
-import type { KeyValueStore } from './KeyValueStore.ts'
+import type { KeyValueStore, TokenLimit, TokensTaken } from './KeyValueStore.ts'
 import { Mutex } from './Mutex.ts'
 
 /**
@@ -66,14 +66,24 @@ export function addToCounter(kv: KeyValueStore, key: string, delta: number): Pro
   })
 }
 
-/** Takes a token from the bucket `key`: 0 when taken, else seconds until one is free (see `KeyValueStore.takeToken`). */
-export async function takeToken(
+/** Takes a token from the bucket `key`: 0 when taken, else seconds until one is free (see {@link takeTokens}). */
+export async function takeToken(kv: KeyValueStore, key: string, limit: TokenLimit): Promise<number> {
+  return (await takeTokens(kv, key, limit, 1)).wait
+}
+
+/**
+ * Takes up to `most` tokens (at least 1) from the bucket `key` in one step: across processes where
+ * the store can (see `KeyValueStore.takeTokens`), else in a bucket of this process.
+ */
+export async function takeTokens(
   kv: KeyValueStore,
   key: string,
-  limit: { readonly rate: number; readonly burst: number },
-): Promise<number> {
-  if (limit.rate === Infinity) return 0
-  if (kv.takeToken) return kv.takeToken(key, limit)
+  limit: TokenLimit,
+  most: number,
+): Promise<TokensTaken> {
+  const want = Math.max(1, Math.floor(most))
+  if (limit.rate === Infinity) return { taken: want, wait: 0 }
+  if (kv.takeTokens) return kv.takeTokens(key, limit, want)
   let table = buckets.get(kv)
   if (!table) buckets.set(kv, (table = new Map()))
   const now = Date.now()
@@ -82,9 +92,10 @@ export async function takeToken(
   b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) / 1000) * limit.rate)
   b.at = now
   table.set(key, b)
-  if (b.tokens >= 1) {
-    b.tokens -= 1
-    return 0
+  const taken = Math.min(want, Math.floor(b.tokens))
+  if (taken >= 1) {
+    b.tokens -= taken
+    return { taken, wait: 0 }
   }
-  return Math.max(1, Math.ceil((1 - b.tokens) / limit.rate))
+  return { taken: 0, wait: Math.max(1, Math.ceil((1 - b.tokens) / limit.rate)) }
 }
