@@ -133,7 +133,7 @@ export async function benchSharedState(): Promise<Figure[]> {
         target: '>= 0.50',
         met: requestRatio >= 0.5,
         notes: [
-          "each request (`usage`) is four PostgreSQL statements the server alone does not make, each a named prepared statement: the tenant's version, a token from its rate bucket, then at once the mailbox's version and the use record (read without the tenant's lock)",
+          "each request (`usage`) is up to four PostgreSQL statements the server alone does not make, each a named prepared statement: the tenant's version, tokens from its rate bucket (a lease of up to 32 taken by one request, spent by the next ones for 250 ms), then at once the mailbox's version and the use record (read without the tenant's lock)",
           `${REQUEST_PAIRS} passes of each, in turn; the figures are medians, the ratio the median of each pair's (${pairRatios.map((r) => r.toFixed(2)).join(', ')})`,
         ],
       },
