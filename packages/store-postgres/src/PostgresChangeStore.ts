@@ -14,8 +14,8 @@ import {
   type StoreOptions,
   type VerifiedEntry,
 } from '@weft/core/backend'
-import { escapeLiteral, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
-import { fingerprintsFromIndex, hashesBetween, indexAfter, type StoreKey } from './postgresPrefixIndex.ts'
+import { escapeLiteral, type QueryResult, type QueryResultRow } from 'pg'
+import { fingerprintsFromIndex, indexAfter, type StoreKey } from './postgresPrefixIndex.ts'
 import type { TenantScope } from './TenantScope.ts'
 
 const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot', 'chunk'])
@@ -192,7 +192,12 @@ export class PostgresChangeStore extends BaseChangeStore {
 
   protected async _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]> {
     if (limit <= 0 || (range.upper !== null && range.upper <= range.lower)) return []
-    return (await this.#read((c) => hashesBetween(c, this.#key, range, limit))) as ChangeHash[]
+    const below = range.upper === null ? '' : ` AND hash < ${escapeLiteral(range.upper)}`
+    const rows = await this.#readOnce<{ hash: ChangeHash }>(
+      `SELECT hash FROM weft_entries WHERE ${this.#where} AND hash >= ${escapeLiteral(range.lower)}${below}
+       ORDER BY hash LIMIT ${limitOf(limit)}`,
+    )
+    return rows.map((r) => r.hash)
   }
 
   protected override async _fingerprint(range: HashRange): Promise<RangeFingerprint> {
@@ -206,10 +211,6 @@ export class PostgresChangeStore extends BaseChangeStore {
   protected async _close(): Promise<void> {
     // The pool belongs to the factory: nothing to release here.
     this.#onClose()
-  }
-
-  #read<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.#scope.transaction(`reading ${this.name}`, fn, { readOnly: true })
   }
 
   /** One statement of the store's rows (its values quoted in), with its transaction, in one round trip. */

@@ -11,7 +11,7 @@ import {
   type HashRange,
   type RangeFingerprint,
 } from '@weft/core/backend'
-import { escapeLiteral, type PoolClient } from 'pg'
+import { escapeLiteral } from 'pg'
 import type { TenantScope } from './TenantScope.ts'
 
 /** Which store's index: the tenant and the store name. */
@@ -97,19 +97,3 @@ export async function fingerprintsFromIndex(
 }
 
 const boundsKey = (r: HashRange): string => JSON.stringify([r.lower, r.upper])
-
-/** Hashes in `range`, in hash order, at most `limit` (Infinity: all). */
-export async function hashesBetween(
-  client: PoolClient,
-  key: StoreKey,
-  range: HashRange,
-  limit: number,
-): Promise<string[]> {
-  const { rows } = await client.query<{ hash: string }>(
-    `SELECT hash FROM weft_entries
-     WHERE tenant_id = $1 AND store = $2 AND hash >= $3 AND ($4::text IS NULL OR hash < $4)
-     ORDER BY hash LIMIT $5`,
-    [key.tenant, key.store, range.lower, range.upper, Number.isFinite(limit) ? limit : null],
-  )
-  return rows.map((r) => r.hash)
-}
