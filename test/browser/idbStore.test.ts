@@ -13,6 +13,7 @@ const CONFORMANCE_TESTS = [
   'leaves unknown hashes out of getChanges and keeps the order asked',
   'answers any text asked for as a hash or a document id as unknown (quotes, backslashes, any Unicode)',
   'is idempotent: any sequence of appends with repeats holds each entry once',
+  'reports the arrival number an append reached, when it does, as head() and scan() see it',
   'rejects a bad entry by itself and keeps the rest of the batch',
   'lists hashes in arrival order, overall and per document',
   "lists each document's history in arrival order, however the appends spread over documents",

@@ -144,7 +144,12 @@ export class UsageLedger {
         this.#steps.uncache(tenant)
         return undefined
       })
-      const result = { added: r.added, existing: [...existing, ...r.existing], rejected: [...r.rejected, ...refused] }
+      const result = {
+        added: r.added,
+        existing: [...existing, ...r.existing],
+        rejected: [...r.rejected, ...refused],
+        ...(r.arrived && { arrived: r.arrived }),
+      }
       return used ? { ...result, used } : result
     } finally {
       this.#mine.delete(id)

@@ -90,7 +90,7 @@ export async function handleOp(ctx: OpContext, call: OpCall): Promise<unknown> {
   const append = async (entries: readonly EntryEnvelope[]) => {
     const r = await usage.append(storage, route.db, entries, quota)
     ctx.metrics?.stored(r.added, entries)
-    ctx.livePush()?.stored(tenant, route.db, r.added.length, store)
+    ctx.livePush()?.stored(tenant, route.db, r.added.length, store, r.arrived)
     // The use the append's own step left, else read again (its record could not be written).
     tenancy.appends.report(tenant, route.db, r, quota, () => (r.used ? Promise.resolve(r.used) : usage.usage(storage)))
     return r

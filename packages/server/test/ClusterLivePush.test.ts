@@ -74,6 +74,32 @@ describe('ClusterLivePush', () => {
     ])
   })
 
+  it("takes the arrival range from the append's own result, without reading the store's head", async () => {
+    await ready()
+    const hub = new LocalClusterHub()
+    const sender = new ClusterLivePush(hub.bus(), recorder().targets, { owned: true, log })
+    const heard: ClusterMessage[] = []
+    hub.bus().subscribe((m) => heard.push(m))
+    const store = new MemoryChangeStore()
+    const f = new EntryFactory(3)
+    await store.appendMany([f.entry(0)])
+    const r = await store.appendMany(f.entries(4))
+    expect(r.arrived).toEqual({ epoch: (await store.head()).epoch, seq: 5 })
+    // Another append lands before the notice goes: the notice still names this append's range.
+    await store.appendMany(f.entries(2))
+    let heads = 0
+    const counted = Object.assign(Object.create(store) as MemoryChangeStore, {
+      head: () => (heads++, store.head()),
+    })
+    sender.stored('acme', 'orders', r.added.length, counted, r.arrived)
+    await sender.close()
+    await turn()
+    expect(heads).toBe(0)
+    expect(heard).toEqual([
+      createStoredNotice({ tenant: 'acme', db: 'orders', epoch: r.arrived!.epoch, from: 2, to: 5 }),
+    ])
+  })
+
   it('coalesces a burst per (tenant, database) into one wake with the highest arrival number', async () => {
     const hub = new LocalClusterHub()
     const out = hub.bus()

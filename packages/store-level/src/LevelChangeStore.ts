@@ -138,6 +138,10 @@ export class LevelChangeStore extends BaseChangeStore {
     this.#seq = seq
   }
 
+  protected override _lastArrival(): { epoch: string; seq: number } {
+    return { epoch: this.#epoch, seq: this.#seq }
+  }
+
   protected _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
     return storageCall(`reading ${this.#name}`, () => this.#layout.entries.hasMany([...hashes]))
   }

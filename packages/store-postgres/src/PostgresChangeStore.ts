@@ -34,6 +34,8 @@ export class PostgresChangeStore extends BaseChangeStore {
   readonly #scope: TenantScope
   readonly #key: StoreKey
   readonly #epoch: string
+  /** The arrival number of the last entry this instance's last append added. */
+  #lastSeq: number | undefined
   readonly #onClose: () => void
   /** The condition that picks this store's rows, its values quoted in (for {@link #readOnce}). */
   readonly #where: string
@@ -93,23 +95,26 @@ export class PostgresChangeStore extends BaseChangeStore {
       `SELECT hash FROM weft_entries WHERE ${this.#where} AND hash = ANY(${textArray(hashes)})`,
       `SELECT prefix, node FROM weft_sums WHERE ${this.#where} AND prefix = ANY(${textArray(prefixes)})`,
     ].join('; ')
-    return this.#scope.transactionWith(`appending ${entries.length} entries to ${store}`, reads, async (c, results) => {
-      const [counter, held, sums] = results as [
-        QueryResult<{ seq: string }>,
-        QueryResult<{ hash: string }>,
-        QueryResult<{ prefix: string; node: string }>,
-      ]
-      if (!counter.rows[0]) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${store} has no counter row`)
-      const heldSet = new Set(held.rows.map((r) => r.hash))
-      const fresh = entries.filter((e) => !heldSet.has(e.hash))
-      if (fresh.length === 0) return []
-      const first = Number(counter.rows[0].seq) + 1
-      const nodes = indexAfter(
-        sums.rows,
-        fresh.map((e) => e.hash),
-      )
-      await c.query(
-        `WITH entries AS (
+    const appended = await this.#scope.transactionWith(
+      `appending ${entries.length} entries to ${store}`,
+      reads,
+      async (c, results) => {
+        const [counter, held, sums] = results as [
+          QueryResult<{ seq: string }>,
+          QueryResult<{ hash: string }>,
+          QueryResult<{ prefix: string; node: string }>,
+        ]
+        if (!counter.rows[0]) throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${store} has no counter row`)
+        const heldSet = new Set(held.rows.map((r) => r.hash))
+        const fresh = entries.filter((e) => !heldSet.has(e.hash))
+        if (fresh.length === 0) return { added: [], last: 0 }
+        const first = Number(counter.rows[0].seq) + 1
+        const nodes = indexAfter(
+          sums.rows,
+          fresh.map((e) => e.hash),
+        )
+        await c.query(
+          `WITH entries AS (
            INSERT INTO weft_entries (tenant_id, store, hash, seq, doc_id, kind, bytes)
            SELECT $1, $2, h, s, d, k, b
            FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[]) AS u(h, s, d, k, b)
@@ -119,21 +124,29 @@ export class PostgresChangeStore extends BaseChangeStore {
            ON CONFLICT (tenant_id, store, prefix) DO UPDATE SET node = EXCLUDED.node
          )
          UPDATE weft_stores SET seq = $10 WHERE tenant_id = $1 AND store = $2`,
-        [
-          tenant,
-          store,
-          fresh.map((e) => e.hash),
-          fresh.map((_, i) => first + i),
-          fresh.map((e) => e.docId),
-          fresh.map((e) => e.kind),
-          fresh.map((e) => Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength)),
-          nodes.map(([p]) => p),
-          nodes.map(([, n]) => n),
-          first + fresh.length - 1,
-        ],
-      )
-      return fresh.map((e) => e.hash)
-    })
+          [
+            tenant,
+            store,
+            fresh.map((e) => e.hash),
+            fresh.map((_, i) => first + i),
+            fresh.map((e) => e.docId),
+            fresh.map((e) => e.kind),
+            fresh.map((e) => Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength)),
+            nodes.map(([p]) => p),
+            nodes.map(([, n]) => n),
+            first + fresh.length - 1,
+          ],
+        )
+        return { added: fresh.map((e) => e.hash), last: first + fresh.length - 1 }
+      },
+    )
+    // Committed: the arrival number this append wrote is the store's (until the next append).
+    if (appended.added.length) this.#lastSeq = appended.last
+    return appended.added
+  }
+
+  protected override _lastArrival(): { epoch: string; seq: number } | undefined {
+    return this.#lastSeq === undefined ? undefined : { epoch: this.#epoch, seq: this.#lastSeq }
   }
 
   protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {

@@ -123,7 +123,7 @@ export abstract class BaseChangeStore implements ChangeStore {
     // `checkEntryBatch`). Only entries left unauthenticated by the batch ask the store, inside the
     // turn, so every append that resolved before this one was called counts.
     const check = checkEntryBatch(own.list, this.#limits, { trusted: own.signedHere, verifier: this.#verifier })
-    const { added, stored, existing, duplicates, rejected } = await this.#appendLock.run(async () => {
+    const { added, stored, existing, duplicates, rejected, arrived } = await this.#appendLock.run(async () => {
       const batch = await check
       this.#open()
       const claims = batch.unresolved
@@ -142,6 +142,7 @@ export abstract class BaseChangeStore implements ChangeStore {
       if (this.#vouches && fresh.length) await this.#vouches.add(fresh, { has: (h) => this._has(h) })
       const addedSet = new Set(addedNow)
       return {
+        arrived: addedNow.length ? this._lastArrival() : undefined,
         added: addedNow,
         stored: reported ? fresh.filter((c) => addedSet.has(c.hash)) : fresh,
         existing: [
@@ -153,7 +154,17 @@ export abstract class BaseChangeStore implements ChangeStore {
       }
     })
     this._announce(added, stored)
-    return { added, existing: [...existing, ...duplicates], rejected }
+    const result = { added, existing: [...existing, ...duplicates], rejected }
+    return arrived ? { ...result, arrived } : result
+  }
+
+  /**
+   * The epoch and the arrival number of the last entry the append that just committed gave, when
+   * the backend knows them without a read; called inside the append's turn, right after
+   * `_appendVerified` added entries. The default does not know.
+   */
+  protected _lastArrival(): { epoch: string; seq: number } | undefined {
+    return undefined
   }
 
   /**

@@ -15,6 +15,13 @@ export interface AppendResult {
   /** Entries the store already held (duplicates are idempotent). */
   readonly existing: ChangeHash[]
   readonly rejected: RejectedEntry[]
+  /**
+   * The store's epoch and the arrival number of the last entry this append added, when the store
+   * knows them without a read (its own append wrote them). Absent when nothing was added, and from
+   * a store that cannot say; `head()` answers then. The added entries have the arrival numbers up
+   * to it, one each.
+   */
+  readonly arrived?: { readonly epoch: string; readonly seq: number }
 }
 
 /** What {@link ChangeStore.getChangesChecked} read: the entries that verified, and the refusals. */

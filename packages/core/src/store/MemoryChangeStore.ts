@@ -55,6 +55,10 @@ export class MemoryChangeStore extends BaseChangeStore {
     this.#index.add(entries.map((e) => e.hash))
   }
 
+  protected override _lastArrival(): { epoch: string; seq: number } {
+    return { epoch: this.#epoch, seq: this.#order.length }
+  }
+
   protected async _has(hashes: readonly ChangeHash[]): Promise<boolean[]> {
     return hashes.map((h) => this.#entries.has(h))
   }

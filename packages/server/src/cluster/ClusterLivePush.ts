@@ -1,4 +1,4 @@
-import type { ChangeStore, ClusterBus, ClusterMessage } from '@weft/core/backend'
+import type { AppendResult, ChangeStore, ClusterBus, ClusterMessage } from '@weft/core/backend'
 import { createStoredNotice, parseStoredNotice, type StoredNotice } from './storedNotice.ts'
 
 /** The live sockets of this process, as the cluster's notices reach them. */
@@ -54,13 +54,15 @@ export class ClusterLivePush {
 
   /**
    * Tells the other processes that `added` entries (one append batch) were stored in `tenant`'s
-   * `db`, whose store is `store`. Does not wait: the entries are durable whether or not the notice
-   * goes out; a failure is logged, and the receivers' subscribers get the entries with the next notice.
+   * `db`, whose store is `store`, up to the arrival number the append reported (`arrived`), else
+   * up to the store's head read now. Does not wait: the entries are durable whether or not the
+   * notice goes out; a failure is logged, and the receivers' subscribers get the entries with the
+   * next notice.
    */
-  stored(tenant: string, db: string, added: number, store: ChangeStore): void {
+  stored(tenant: string, db: string, added: number, store: ChangeStore, arrived?: AppendResult['arrived']): void {
     if (added <= 0) return
     const p: Promise<void> = (async () => {
-      const head = await store.head()
+      const head = arrived ?? (await store.head())
       const notice = { tenant, db, epoch: head.epoch, from: Math.max(0, head.seq - added + 1), to: head.seq }
       await this.#bus.publish(createStoredNotice(notice))
     })()

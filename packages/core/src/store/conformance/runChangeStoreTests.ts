@@ -125,6 +125,34 @@ export function runChangeStoreTests(
       )
     })
 
+    it('reports the arrival number an append reached, when it does, as head() and scan() see it', async () => {
+      const pool = f().entries(12)
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(fc.nat(11), { maxLength: 6 }), { maxLength: 6 }), async (batches) => {
+          const local = await setup()
+          try {
+            for (const b of batches) {
+              const r = await local.store.appendMany(b.map((i) => envelope(pool[i]!)))
+              if (r.added.length === 0) expect(r.arrived).toBeUndefined()
+              if (!r.arrived) continue
+              const head = await local.store.head()
+              expect(r.arrived).toEqual({ epoch: head.epoch, seq: head.seq })
+              const page = await local.store.scan(
+                { epoch: head.epoch, seq: r.arrived.seq - r.added.length },
+                { limit: r.added.length },
+              )
+              expect(page.entries.map((i) => [i.hash, i.seq])).toEqual(
+                r.added.map((h, k) => [h, r.arrived!.seq - r.added.length + 1 + k]),
+              )
+            }
+          } finally {
+            await local.teardown()
+          }
+        }),
+        { numRuns: 10 },
+      )
+    })
+
     it('rejects a bad entry by itself and keeps the rest of the batch', async () => {
       const es = f().entries(4)
       const bad = envelope(es[1]!)
