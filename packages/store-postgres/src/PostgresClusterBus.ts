@@ -22,8 +22,8 @@ export interface PostgresClusterBusOptions {
 /**
  * A {@link ClusterBus} on PostgreSQL's `LISTEN/NOTIFY`: one dedicated connection listens on
  * {@link CLUSTER_CHANNEL}; messages are published with `pg_notify` through the shared pool, so a
- * message sent inside no transaction is delivered at once (those published while a send is under
- * way go together after it, in one statement). When the listening connection drops, it
+ * message sent inside no transaction is delivered at once (those published in the same turn of
+ * the event loop, or while a send is under way, go together in one statement). When the listening connection drops, it
  * reconnects with backoff and then calls the gap handlers: notifications sent meanwhile are lost,
  * and receivers catch up by reading the storage.
  */
@@ -36,6 +36,8 @@ export class PostgresClusterBus implements ClusterBus {
   /** Messages waiting for the send under way. */
   readonly #outbox: { payload: string; resolve: () => void; reject: (err: unknown) => void }[] = []
   #sending = false
+  /** A send is to start once the current turn of the event loop ends. */
+  #scheduled = false
   #ready: Promise<void>
   #closed = false
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -55,17 +57,24 @@ export class PostgresClusterBus implements ClusterBus {
   }
 
   /**
-   * Sends `message`. While a send is under way, the messages published meanwhile wait for it and
-   * then go together, in order, in one statement: a busy process makes a round trip per batch, not
-   * per message, and an idle one sends at once. (PostgreSQL delivers equal notifications of one
-   * transaction once: two identical messages in one batch arrive as one.)
+   * Sends `message` once the current turn of the event loop ends, with every message published
+   * in that turn; while a send is under way, the messages published meanwhile wait for it. Either
+   * way they go together, in order, in one statement: a server publishing a push's notice and its
+   * event, or a busy process, makes a round trip per batch, not per message. (PostgreSQL delivers
+   * equal notifications of one transaction once: two identical messages in one batch arrive as
+   * one.)
    */
   async publish(message: ClusterMessage): Promise<void> {
     if (this.#closed) return
     const payload = encodeClusterMessage(this.#origin, message)
     await new Promise<void>((resolve, reject) => {
       this.#outbox.push({ payload, resolve, reject })
-      if (!this.#sending) void this.#send()
+      if (this.#sending || this.#scheduled) return
+      this.#scheduled = true
+      setImmediate(() => {
+        this.#scheduled = false
+        if (!this.#sending) void this.#send()
+      })
     })
   }
 
