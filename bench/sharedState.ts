@@ -154,7 +154,7 @@ export async function benchSharedState(): Promise<Figure[]> {
         target: 'reported',
         met: true,
         notes: [
-          'what an app editing live pays: a push of one entry is mostly round trips to PostgreSQL, 10 shared and 6 alone (test/network/postgresRoundTrips.test.ts counts them)',
+          'what an app editing live pays: a push of one entry is mostly round trips to PostgreSQL, 9 shared and 5 alone (test/network/postgresRoundTrips.test.ts counts them)',
           `${SINGLE_PAIRS} passes of ${CLIENTS * SINGLES_PER_CLIENT} pushes each, in turn; medians, the ratio the median of each pair's (${singleRatios.map((r) => r.toFixed(2)).join(', ')})`,
         ],
       },

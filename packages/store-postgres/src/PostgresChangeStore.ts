@@ -87,9 +87,9 @@ export class PostgresChangeStore extends BaseChangeStore {
     const { tenant, store } = this.#key
     const hashes = entries.map((e) => e.hash)
     const prefixes = [...new Set(hashes.flatMap((h) => nodesOf(h)))]
-    // Three round trips: the transaction's opening with every read it needs (the counter row,
-    // taken FOR UPDATE first, then which entries are held and the index nodes they all count in),
-    // one statement for every write, and the commit.
+    // Two round trips: the transaction's opening with every read it needs (the counter row, taken
+    // FOR UPDATE first, then which entries are held and the index nodes they all count in), then one
+    // statement for every write with the commit (values quoted in).
     const reads = [
       `SELECT seq FROM weft_stores WHERE ${this.#where} FOR UPDATE`,
       `SELECT hash FROM weft_entries WHERE ${this.#where} AND hash = ANY(${textArray(hashes)})`,
@@ -98,7 +98,7 @@ export class PostgresChangeStore extends BaseChangeStore {
     const appended = await this.#scope.transactionWith(
       `appending ${entries.length} entries to ${store}`,
       reads,
-      async (c, results) => {
+      async (_, results, commitWith) => {
         const [counter, held, sums] = results as [
           QueryResult<{ seq: string }>,
           QueryResult<{ hash: string }>,
@@ -109,35 +109,27 @@ export class PostgresChangeStore extends BaseChangeStore {
         const fresh = entries.filter((e) => !heldSet.has(e.hash))
         if (fresh.length === 0) return { added: [], last: 0 }
         const first = Number(counter.rows[0].seq) + 1
+        const last = first + fresh.length - 1
         const nodes = indexAfter(
           sums.rows,
           fresh.map((e) => e.hash),
         )
-        await c.query(
+        const [t, st] = [escapeLiteral(tenant), escapeLiteral(store)]
+        commitWith(
           `WITH entries AS (
-           INSERT INTO weft_entries (tenant_id, store, hash, seq, doc_id, kind, bytes)
-           SELECT $1, $2, h, s, d, k, b
-           FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::bytea[]) AS u(h, s, d, k, b)
-         ), sums AS (
-           INSERT INTO weft_sums (tenant_id, store, prefix, node)
-           SELECT $1, $2, p, n FROM unnest($8::text[], $9::text[]) AS u(p, n)
-           ON CONFLICT (tenant_id, store, prefix) DO UPDATE SET node = EXCLUDED.node
-         )
-         UPDATE weft_stores SET seq = $10 WHERE tenant_id = $1 AND store = $2`,
-          [
-            tenant,
-            store,
-            fresh.map((e) => e.hash),
-            fresh.map((_, i) => first + i),
-            fresh.map((e) => e.docId),
-            fresh.map((e) => e.kind),
-            fresh.map((e) => Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength)),
-            nodes.map(([p]) => p),
-            nodes.map(([, n]) => n),
-            first + fresh.length - 1,
-          ],
+             INSERT INTO weft_entries (tenant_id, store, hash, seq, doc_id, kind, bytes)
+             SELECT ${t}, ${st}, h, s, d, k, b
+             FROM unnest(${textArray(fresh.map((e) => e.hash))}, ${bigintArray(fresh.map((_, i) => first + i))},
+                         ${textArray(fresh.map((e) => e.docId))}, ${textArray(fresh.map((e) => e.kind))},
+                         ${byteaArray(fresh.map((e) => e.bytes))}) AS u(h, s, d, k, b)
+           ), sums AS (
+             INSERT INTO weft_sums (tenant_id, store, prefix, node)
+             SELECT ${t}, ${st}, p, n FROM unnest(${textArray(nodes.map(([p]) => p))}, ${textArray(nodes.map(([, n]) => n))}) AS u(p, n)
+             ON CONFLICT (tenant_id, store, prefix) DO UPDATE SET node = EXCLUDED.node
+           )
+           UPDATE weft_stores SET seq = ${wholeNumber(last)} WHERE ${this.#where}`,
         )
-        return { added: fresh.map((e) => e.hash), last: first + fresh.length - 1 }
+        return { added: fresh.map((e) => e.hash), last }
       },
     )
     // Committed: the arrival number this append wrote is the store's (until the next append).
@@ -235,6 +227,17 @@ export class PostgresChangeStore extends BaseChangeStore {
 /** `values` as a quoted `text[]` literal. */
 function textArray(values: readonly string[]): string {
   return `ARRAY[${values.map(escapeLiteral).join(', ')}]::text[]`
+}
+
+/** Whole numbers as a `bigint[]` literal. */
+function bigintArray(values: readonly number[]): string {
+  return `ARRAY[${values.map(wholeNumber).join(', ')}]::bigint[]`
+}
+
+/** Bytes as a quoted `bytea[]` literal (hex). */
+function byteaArray(values: readonly Uint8Array[]): string {
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+  return `ARRAY[${values.map((b) => escapeLiteral(`\\x${hex(b)}`)).join(', ')}]::bytea[]`
 }
 
 /** A whole number, checked before it is written into a statement. */

@@ -39,28 +39,37 @@ export class TenantScope {
 
   /**
    * Like {@link transaction}, with the statements `sql` (values quoted in: no parameters) sent with
-   * the transaction's opening in one round trip; `fn` gets their results, in order.
+   * the transaction's opening in one round trip; `fn` gets their results, in order. A statement
+   * `fn` passes to `commitWith` (values quoted in too) goes with the COMMIT, in one round trip: a
+   * transaction that reads, then writes once, takes two.
    */
   transactionWith<T>(
     what: string,
     sql: string,
-    fn: (client: PoolClient, results: QueryResult[]) => Promise<T>,
+    fn: (client: PoolClient, results: QueryResult[], commitWith: (sql: string) => void) => Promise<T>,
   ): Promise<T> {
-    return this.#inTransaction(what, async (client) => {
+    return this.#inTransaction(what, async (client, commitWith) => {
       const results = (await client.query(`${this.beginSql()}; ${sql}`)) as unknown as QueryResult[]
-      return fn(client, results.slice(this.#beginStatements()))
+      return fn(client, results.slice(this.#beginStatements()), commitWith)
     })
   }
 
-  /** Runs `open` then COMMIT on one pooled connection; ROLLBACK when either fails. */
-  #inTransaction<T>(what: string, open: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `open` then COMMIT on one pooled connection (with the last statement `open` passed to
+   * `commitWith` before it, in the same round trip); ROLLBACK when any fails.
+   */
+  #inTransaction<T>(
+    what: string,
+    open: (client: PoolClient, commitWith: (sql: string) => void) => Promise<T>,
+  ): Promise<T> {
     return storageCall(what, async () => {
       const client = await this.pool.connect()
       let broken: Error | undefined
       try {
         try {
-          const result = await open(client)
-          await client.query('COMMIT')
+          let last = ''
+          const result = await open(client, (sql) => (last = `${sql}; `))
+          await client.query(`${last}COMMIT`)
           return result
         } catch (err) {
           await client.query('ROLLBACK').catch((e: Error) => (broken = e))
