@@ -19,6 +19,8 @@ export const DOCS = 1_000
 export const CHANGES = 10
 const RUNS = 5
 const WARMUP_DOCS = 100
+/** Fresh processes timing Automerge's floor as the timed weft run meets it. */
+const COLD_FLOOR_RUNS = 3
 const TARGET = 0.3
 const TIMEOUT_MS = 180_000
 const STATUSES = ['pending', 'paid', 'shipped', 'delivered'] as const
@@ -53,12 +55,15 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
     am.push(await inChild('automerge-repo'))
     progress(`sync run ${run}/${RUNS}: weft ${fmtMs(weft.at(-1)!.ms)}, automerge-repo ${fmtMs(am.at(-1)!.ms)}`)
   }
+  const coldFloors: number[] = []
+  for (let run = 1; run <= COLD_FLOOR_RUNS; run++) coldFloors.push((await inChild('floor')).ms)
 
   const w = median(weft.map((t) => t.ms))
   const a = median(am.map((t) => t.ms))
   const floor = median(weft.map((t) => t.floorMs))
   const heldFloor = median(weft.map((t) => t.heldFloorMs))
   const applyFloor = median(weft.map((t) => t.applyFloorMs))
+  const coldFloor = median(coldFloors)
   const wCpu = median(weft.map((t) => t.cpuMs))
   const aCpu = median(am.map((t) => t.cpuMs))
   const wGc = median(weft.map((t) => t.gcMs))
@@ -79,6 +84,7 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
       `each weft run over the automerge-repo run after it (the two ran back to back, so a slow spell on the machine tends to hit both): ${weft.map((t, i) => (t.ms / am[i]!.ms).toFixed(2)).join(', ')}; median ${median(weft.map((t, i) => t.ms / am[i]!.ms)).toFixed(2)}`,
       `floor: Automerge alone applying the same ${entries.toLocaleString('en-US')} changes to fresh documents (one Automerge.load of its changes per document, no store, no cryptography), in the weft children after their timed run: ${fmtMs(floor)} = ${(floor / a).toFixed(2)}x automerge-repo's time, ${(floor / w).toFixed(2)} of weft's`,
       `the same floor measured while the sender's and the receiver's ${DOCS.toLocaleString('en-US')} documents are still in memory (as they are during the sync; the figure above is after the receiver closed): ${fmtMs(heldFloor)} = ${(heldFloor / a).toFixed(2)}x automerge-repo's time, ${(heldFloor / w).toFixed(2)} of weft's`,
+      `the same floor where the timed weft run meets Automerge: in a fresh process, the first ${DOCS.toLocaleString('en-US')}-document load after a ${WARMUP_DOCS}-document one (Automerge's WebAssembly not yet optimised for it, as in the weft run; the floors above come after it), median of ${COLD_FLOOR_RUNS}: ${fmtMs(coldFloor)} = ${(coldFloor / a).toFixed(2)}x automerge-repo's time, ${(coldFloor / w).toFixed(2)} of weft's; runs ${coldFloors.map(fmtMs).join(', ')}`,
       `the same documents made by init + one applyChanges each (how the materialiser made a document it had not held before it loaded them whole), same processes: ${fmtMs(applyFloor)}, ${(applyFloor / floor).toFixed(2)}x the load`,
       `Ed25519 verification alone at this run's rate: ${fmtMs(verifyMs)} on one core = ${(verifyMs / a).toFixed(2)}x automerge-repo's time`,
       `process CPU time (all threads), median: weft ${fmtMs(wCpu)}, automerge-repo ${fmtMs(aCpu)}, ratio ${(wCpu / aCpu).toFixed(2)}`,
@@ -87,7 +93,8 @@ export async function benchSync(verifyPerSecond: number): Promise<Figure> {
   }
 }
 
-type System = 'weft' | 'automerge-repo'
+/** `floor`: Automerge alone, in a fresh process (see {@link automergeFloorMs}). */
+type System = 'weft' | 'automerge-repo' | 'floor'
 const CHILD_FLAG = '--bench-sync-child'
 
 /** A Weft run, with the floor measured in the same process after it. */
@@ -102,7 +109,7 @@ interface WeftTiming extends Timing {
 
 /** Runs one warmed-up, timed sync of `system` in a fresh process. */
 function inChild(system: 'weft'): Promise<WeftTiming>
-function inChild(system: 'automerge-repo'): Promise<Timing>
+function inChild(system: 'automerge-repo' | 'floor'): Promise<Timing>
 function inChild(system: System): Promise<Timing> {
   return runInChild<Timing>(fileURLToPath(import.meta.url), [CHILD_FLAG, system], `${system} sync child`, [
     '--expose-gc',
@@ -153,6 +160,9 @@ async function childMain(system: System): Promise<void> {
     automergeFloorMs(WARMUP_DOCS, 'apply')
     const floorMs = automergeFloorMs(DOCS)
     timing = { ...run, floorMs, heldFloorMs, applyFloorMs: automergeFloorMs(DOCS, 'apply') } satisfies WeftTiming
+  } else if (system === 'floor') {
+    automergeFloorMs(WARMUP_DOCS)
+    timing = { ms: automergeFloorMs(DOCS), cpuMs: 0, gcMs: 0 }
   } else {
     await automergeRepoSyncOnce(WARMUP_DOCS, 'warmup')
     await settle()
