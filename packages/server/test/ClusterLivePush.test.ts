@@ -55,16 +55,22 @@ describe('stored notices', () => {
   })
 })
 
+/** A push on a bus, what another process on it hears, and a store holding one entry. */
+async function sending() {
+  await ready()
+  const hub = new LocalClusterHub()
+  const sender = new ClusterLivePush(hub.bus(), recorder().targets, { owned: true, log })
+  const heard: ClusterMessage[] = []
+  hub.bus().subscribe((m) => heard.push(m))
+  const store = new MemoryChangeStore()
+  const f = new EntryFactory(2)
+  await store.appendMany([f.entry(0)])
+  return { sender, heard, store, f }
+}
+
 describe('ClusterLivePush', () => {
   it('sends one notice per append batch, naming the arrival range and never the entries', async () => {
-    await ready()
-    const hub = new LocalClusterHub()
-    const sender = new ClusterLivePush(hub.bus(), recorder().targets, { owned: true, log })
-    const heard: ClusterMessage[] = []
-    hub.bus().subscribe((m) => heard.push(m))
-    const store = new MemoryChangeStore()
-    const f = new EntryFactory(2)
-    await store.appendMany([f.entry(0)])
+    const { sender, heard, store, f } = await sending()
     const r = await store.appendMany(f.entries(10))
     sender.stored('acme', 'orders', r.added.length, store)
     await sender.close() // waits for what is being sent
@@ -75,18 +81,12 @@ describe('ClusterLivePush', () => {
   })
 
   it("takes the arrival range from the append's own result, without reading the store's head", async () => {
-    await ready()
-    const hub = new LocalClusterHub()
-    const sender = new ClusterLivePush(hub.bus(), recorder().targets, { owned: true, log })
-    const heard: ClusterMessage[] = []
-    hub.bus().subscribe((m) => heard.push(m))
-    const store = new MemoryChangeStore()
-    const f = new EntryFactory(3)
-    await store.appendMany([f.entry(0)])
+    const { sender, heard, store, f } = await sending()
     const r = await store.appendMany(f.entries(4))
     expect(r.arrived).toEqual({ epoch: (await store.head()).epoch, seq: 5 })
     // Another append lands before the notice goes: the notice still names this append's range.
     await store.appendMany(f.entries(2))
+    expect((await store.head()).seq).toBe(7)
     let heads = 0
     const counted = Object.assign(Object.create(store) as MemoryChangeStore, {
       head: () => (heads++, store.head()),
