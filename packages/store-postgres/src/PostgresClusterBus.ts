@@ -23,9 +23,9 @@ export interface PostgresClusterBusOptions {
  * A {@link ClusterBus} on PostgreSQL's `LISTEN/NOTIFY`: one dedicated connection listens on
  * {@link CLUSTER_CHANNEL}; messages are published with `pg_notify` through the shared pool, so a
  * message sent inside no transaction is delivered at once (those published in the same turn of
- * the event loop, or while a send is under way, go together in one statement). When the listening connection drops, it
- * reconnects with backoff and then calls the gap handlers: notifications sent meanwhile are lost,
- * and receivers catch up by reading the storage.
+ * the event loop, or while a send is under way, go together in one statement). When the listening
+ * connection drops, it reconnects with backoff and then calls the gap handlers: notifications sent
+ * meanwhile are lost, and receivers catch up by reading the storage.
  */
 export class PostgresClusterBus implements ClusterBus {
   readonly #origin = randomUUID()
