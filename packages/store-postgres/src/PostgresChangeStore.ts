@@ -98,7 +98,7 @@ export class PostgresChangeStore extends BaseChangeStore {
     const appended = await this.#scope.transactionWith(
       `appending ${entries.length} entries to ${store}`,
       reads,
-      async (_, results, commitWith) => {
+      async (results, commitWith) => {
         const [counter, held, sums] = results as [
           QueryResult<{ seq: string }>,
           QueryResult<{ hash: string }>,

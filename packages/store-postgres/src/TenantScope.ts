@@ -46,11 +46,11 @@ export class TenantScope {
   transactionWith<T>(
     what: string,
     sql: string,
-    fn: (client: PoolClient, results: QueryResult[], commitWith: (sql: string) => void) => Promise<T>,
+    fn: (results: QueryResult[], commitWith: (sql: string) => void) => Promise<T>,
   ): Promise<T> {
     return this.#inTransaction(what, async (client, commitWith) => {
       const results = (await client.query(`${this.beginSql()}; ${sql}`)) as unknown as QueryResult[]
-      return fn(client, results.slice(this.#beginStatements()), commitWith)
+      return fn(results.slice(this.#beginStatements()), commitWith)
     })
   }
 
