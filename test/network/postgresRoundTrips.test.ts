@@ -1,24 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerMembers, ServerConnection } from '@weft/client'
-import { generateSigningKeyPair, ready } from '@weft/core/backend'
+import { generateSigningKeyPair, packHashes, ready, type ChangeHash } from '@weft/core/backend'
 import { EntryFactory } from '@weft/core/testing'
-import type { WireEntry } from '@weft/protocol'
+import {
+  decodeBody,
+  encodeBody,
+  type ClientSocketMessage,
+  type ServerSocketMessage,
+  type WireEntry,
+} from '@weft/protocol'
 import { WeftServer } from '@weft/server'
 import { PostgresStoreFactory } from '@weft/store-postgres'
 import pg from 'pg'
+import { WebSocket } from 'ws'
 import { createTestDatabase, type TestDatabase } from '../../packages/store-postgres/test/helpers/pgDatabase.ts'
 
 beforeAll(ready)
 
 /**
  * Runs `fn`, counting the statements every pg client sends meanwhile (each one round trip); with
- * `named`, only the prepared statements of that name.
+ * `named`, only the prepared statements of that name, or those whose text it matches.
  */
-async function countingStatements(fn: () => Promise<void>, named?: string): Promise<number> {
+async function countingStatements(fn: () => Promise<void>, named?: string | RegExp): Promise<number> {
   const original = pg.Client.prototype.query
   let n = 0
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    if (named === undefined || (args[0] as { name?: string } | undefined)?.name === named) n++
+    const q = args[0] as string | { name?: string; text?: string } | undefined
+    const text = typeof q === 'string' ? q : (q?.text ?? '')
+    if (
+      named === undefined ||
+      (typeof named === 'string' ? typeof q === 'object' && q.name === named : named.test(text))
+    )
+      n++
     return (original as (...a: unknown[]) => unknown).apply(this, args)
   } as typeof original
   try {
@@ -128,6 +141,41 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
       expect(takes).toBeLessThanOrEqual(requests / 4)
     } finally {
       await Promise.all(servers.map((s) => s.close()))
+    }
+  })
+
+  it("a page of 200 entries is one read of their bytes: a live subscriber's, and a client's get", async () => {
+    const server = await WeftServer.start({ storeFactory: new PostgresStoreFactory({ url: db.url }), cluster: QUIET })
+    try {
+      const { client, push } = await tenantOn(server, 'paged')
+      const token = await client.token()
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}${client.tenantPath}/ws?token=${token}`)
+      const got = new Set<string>()
+      ws.on('message', (data) => {
+        const m = decodeBody<ServerSocketMessage>(new Uint8Array(data as Buffer), 1 << 24)
+        if (m.type === 'entries') for (const e of m.entries) got.add(e.hash)
+      })
+      await new Promise((r) => ws.once('open', r))
+      ws.send(encodeBody({ type: 'subscribe', db: 'notes', since: null } satisfies ClientSocketMessage))
+      await new Promise((r) => setTimeout(r, 100))
+      // Entries are read by hash with their bytes: one read per page, not one per 8 entries (the
+      // most a page of 8 MiB holds of entries of 1 MiB, without their sizes known).
+      const entryReads = /SELECT hash, bytes FROM weft_entries|THEN bytes END/ // by getChanges, getChangesUpTo
+      const live = await countingStatements(async () => {
+        await push(200)
+        while (got.size < 200) await new Promise((r) => setTimeout(r, 5))
+      }, entryReads)
+      const hashes = [...got] as ChangeHash[]
+      let pulled = 0
+      const pull = await countingStatements(async () => {
+        pulled = (await client.db('notes', 'get', { hashes: packHashes(hashes) })).entries.length
+      }, entryReads)
+      ws.close()
+      expect(pulled).toBe(200)
+      expect(live).toBe(1)
+      expect(pull).toBe(1)
+    } finally {
+      await server.close()
     }
   })
 })

@@ -405,6 +405,12 @@ describe('bounds', () => {
         read += got.length
         return got
       }
+      const getChangesUpTo = store.getChangesUpTo!.bind(store)
+      store.getChangesUpTo = async (hashes, maxBytes) => {
+        const got = await getChangesUpTo(hashes, maxBytes)
+        read += got.entries.length
+        return got
+      }
       return store
     }
     const big = await WeftServer.start({ limits: fast, storeFactory: factory, tenancy: { adminKey: KEY } })

@@ -158,6 +158,7 @@ export type {
   AppendListener,
   CheckedRead,
   CheckedReadOptions,
+  CappedEntries,
   VerifiedEntry,
   StoreOptions,
   KeyValueStore,

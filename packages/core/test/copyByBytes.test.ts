@@ -3,7 +3,7 @@
 
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { copyEntries, type ChangeHash, type EntryEnvelope } from '../src/backend.ts'
+import { copyEntries, type CappedEntries, type ChangeHash, type EntryEnvelope } from '../src/backend.ts'
 import { ready } from '../src/crypto/index.ts'
 import type { ParsedEntry } from '../src/entries/index.ts'
 import { MemoryChangeStore } from '../src/store/MemoryChangeStore.ts'
@@ -25,6 +25,11 @@ class ReadRecorder extends MemoryChangeStore {
     this.reads.push(bytesOf(entries))
     return entries
   }
+  override async getChangesUpTo(hashes: readonly ChangeHash[], maxBytes: number): Promise<CappedEntries> {
+    const read = await super.getChangesUpTo(hashes, maxBytes)
+    this.reads.push(bytesOf(read.entries))
+    return read
+  }
 }
 
 /** Entries of the given payload sizes, in that order, over a few documents of one author. */
@@ -33,38 +38,51 @@ function entriesOfSizes(sizes: readonly number[]): ParsedEntry[] {
   return sizes.map((size, i) => f.entry(i, [], size))
 }
 
-async function sourceOf(entries: readonly ParsedEntry[]): Promise<ReadRecorder> {
+/**
+ * A source holding `entries`. `sized` (the default): it caps a read by its entries' sizes
+ * (`getChangesUpTo`), as a memory store and PostgreSQL do; otherwise it does not say (LevelDB,
+ * IndexedDB), and is read a few entries at a time.
+ */
+async function sourceOf(entries: readonly ParsedEntry[], sized = true): Promise<ReadRecorder> {
   const source = new ReadRecorder()
   await source.appendMany(entries.map((e) => ({ hash: e.hash, bytes: e.bytes.slice() })))
   source.reads.length = 0
-  return source
+  return sized ? source : Object.assign(source, { getChangesUpTo: undefined })
 }
 
+const SOURCES = [
+  ['capping reads by size', true],
+  ['read a few entries at a time', false],
+] as const
+
 describe('copying large entries', () => {
-  it('reads and appends at most maxBatchBytes at a time, even where small entries give way to large ones', async () => {
-    // Small entries, then large ones (an attachment's chunks, in arrival order), then small again:
-    // 6 MB in all, which one batch of the default size would have held whole.
-    const sizes = [...Array(200).fill(32), ...Array(60).fill(100 * KiB), ...Array(200).fill(32)]
-    const entries = entriesOfSizes(sizes)
-    const source = await sourceOf(entries)
-    const target = new AppendRecorder()
-    const maxBatchBytes = 1024 * KiB
-    const copied = await copyEntries(
-      source,
-      target,
-      entries.map((e) => e.hash),
-      2_000,
-      { maxBatchBytes },
-    )
-    expect(copied.added).toHaveLength(entries.length)
-    expect(copied.bytes).toBe(bytesOf(entries))
-    expect(copied.bytes).toBeGreaterThan(5.5 * maxBatchBytes)
-    for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
-    for (const bytes of source.reads) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
-    expect(target.appends.length).toBeGreaterThanOrEqual(6)
-    // Small entries still go in few batches: the cap cuts only where the bytes are.
-    expect(target.appends.length).toBeLessThan(12)
-  })
+  it.each(SOURCES)(
+    'reads and appends at most maxBatchBytes at a time, even where small entries give way to large ones, from a source %s',
+    async (_, sized) => {
+      // Small entries, then large ones (an attachment's chunks, in arrival order), then small again:
+      // 6 MB in all, which one batch of the default size would have held whole.
+      const sizes = [...Array(200).fill(32), ...Array(60).fill(100 * KiB), ...Array(200).fill(32)]
+      const entries = entriesOfSizes(sizes)
+      const source = await sourceOf(entries, sized)
+      const target = new AppendRecorder()
+      const maxBatchBytes = 1024 * KiB
+      const copied = await copyEntries(
+        source,
+        target,
+        entries.map((e) => e.hash),
+        2_000,
+        { maxBatchBytes },
+      )
+      expect(copied.added).toHaveLength(entries.length)
+      expect(copied.bytes).toBe(bytesOf(entries))
+      expect(copied.bytes).toBeGreaterThan(5.5 * maxBatchBytes)
+      for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
+      for (const bytes of source.reads) expect(bytes).toBeLessThanOrEqual(maxBatchBytes)
+      expect(target.appends.length).toBeGreaterThanOrEqual(6)
+      // Small entries still go in few batches: the cap cuts only where the bytes are.
+      expect(target.appends.length).toBeLessThan(12)
+    },
+  )
 
   it('a database pushes its attachment in batches within the cap it is given', async () => {
     const tenant = await new TenantFactory({ storeFactory: new MemoryStoreFactory(), kdf: TEST_KDF }).createTenant({
@@ -133,6 +151,14 @@ describe('copying large entries', () => {
     ).rejects.toMatchObject({ code: 'WEFT_STORAGE_ERROR' })
   })
 
+  it('fails with a storage error, never loops, when a capped read answers none of the hashes', async () => {
+    const source = await sourceOf(entriesOfSizes([32, 32]))
+    const stuck = Object.assign(source, { getChangesUpTo: async () => ({ entries: [], taken: 0 }) })
+    await expect(
+      copyEntries(stuck, new MemoryChangeStore(), await source.getAllChangeHashes(), 10),
+    ).rejects.toMatchObject({ code: 'WEFT_STORAGE_ERROR' })
+  })
+
   it('an incremental sync appends batches within the cap it is given', async () => {
     const sizes = [...Array(20).fill(32), ...Array(30).fill(100 * KiB)]
     const entries = entriesOfSizes(sizes)
@@ -153,28 +179,31 @@ describe('copying large entries', () => {
       ).rejects.toMatchObject({ code: 'WEFT_INVALID_ARGUMENT' })
   })
 
-  it('copies every entry whatever the sizes, batch size and cap, each batch within the cap and one entry (property)', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 20 * KiB, max: 300 * KiB })), {
-          minLength: 1,
-          maxLength: 40,
-        }),
-        fc.integer({ min: 1, max: 50 }),
-        fc.integer({ min: 16 * KiB, max: 2048 * KiB }),
-        async (sizes, batchSize, maxBatchBytes) => {
-          const entries = entriesOfSizes(sizes)
-          const source = await sourceOf(entries)
-          const target = new AppendRecorder()
-          const hashes = entries.map((e) => e.hash)
-          const copied = await copyEntries(source, target, hashes, batchSize, { maxBatchBytes })
-          expect(new Set(copied.added)).toEqual(new Set(hashes))
-          expect(new Set(await target.getAllChangeHashes())).toEqual(new Set(hashes))
-          const largest = Math.max(...entries.map((e) => e.bytes.length))
-          for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes + largest)
-        },
-      ),
-      { numRuns: 25 },
-    )
-  })
+  it.each(SOURCES)(
+    'copies every entry whatever the sizes, batch size and cap, each batch within the cap and one entry, from a source %s (property)',
+    async (_, sized) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 20 * KiB, max: 300 * KiB })), {
+            minLength: 1,
+            maxLength: 40,
+          }),
+          fc.integer({ min: 1, max: 50 }),
+          fc.integer({ min: 16 * KiB, max: 2048 * KiB }),
+          async (sizes, batchSize, maxBatchBytes) => {
+            const entries = entriesOfSizes(sizes)
+            const source = await sourceOf(entries, sized)
+            const target = new AppendRecorder()
+            const hashes = entries.map((e) => e.hash)
+            const copied = await copyEntries(source, target, hashes, batchSize, { maxBatchBytes })
+            expect(new Set(copied.added)).toEqual(new Set(hashes))
+            expect(new Set(await target.getAllChangeHashes())).toEqual(new Set(hashes))
+            const largest = Math.max(...entries.map((e) => e.bytes.length))
+            for (const bytes of target.appends) expect(bytes).toBeLessThanOrEqual(maxBatchBytes + largest)
+          },
+        ),
+        { numRuns: 25 },
+      )
+    },
+  )
 })

@@ -1,8 +1,9 @@
-import type { ChangeHash, ChangeStore, Cursor, EntryEnvelope, ScanPage } from '@weft/core/backend'
+import type { CappedEntries, ChangeHash, ChangeStore, Cursor, EntryEnvelope, ScanPage } from '@weft/core/backend'
 import { shareInTurn } from './shareInTurn.ts'
 
 const scans = new WeakMap<ChangeStore, Map<string, Promise<ScanPage>>>()
 const reads = new WeakMap<ChangeStore, Map<string, Promise<EntryEnvelope[]>>>()
+const cappedReads = new WeakMap<ChangeStore, Map<string, Promise<CappedEntries>>>()
 /** Per store: how many times something was stored since it was first seen, and the last notice. */
 const generations = new WeakMap<ChangeStore, { cause: object; n: number }>()
 
@@ -39,10 +40,19 @@ export function scanShared(store: ChangeStore, cursor: Cursor | null, limit: num
   return shareInTurn(table(scans, store), key, () => store.scan(cursor, { limit }))
 }
 
-/** `store`'s `getChanges`, read once for every caller asking for the same hashes in the same turn. */
-export function sharedReader(store: ChangeStore): Pick<ChangeStore, 'getChanges'> {
+/**
+ * `store`'s `getChanges` (and `getChangesUpTo`, when it has it), read once for every caller asking
+ * for the same hashes (and cap) in the same turn.
+ */
+export function sharedReader(store: ChangeStore): Pick<ChangeStore, 'getChanges' | 'getChangesUpTo'> {
+  const getChanges = (hashes: readonly ChangeHash[]) =>
+    shareInTurn(table(reads, store), hashes.join(','), () => store.getChanges(hashes))
+  if (!store.getChangesUpTo) return { getChanges }
   return {
-    getChanges: (hashes: readonly ChangeHash[]) =>
-      shareInTurn(table(reads, store), hashes.join(','), () => store.getChanges(hashes)),
+    getChanges,
+    getChangesUpTo: (hashes: readonly ChangeHash[], maxBytes: number) =>
+      shareInTurn(table(cappedReads, store), `${maxBytes}\u0000${hashes.join(',')}`, () =>
+        store.getChangesUpTo!(hashes, maxBytes),
+      ),
   }
 }

@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   nodesOf,
   WeftError,
+  type CappedEntries,
   type ChangeHash,
   type DocId,
   type EntryKind,
@@ -39,6 +40,8 @@ export class PostgresChangeStore extends BaseChangeStore {
   readonly #onClose: () => void
   /** The condition that picks this store's rows, its values quoted in (for {@link #readOnce}). */
   readonly #where: string
+  /** The same, of rows of `weft_entries` named `e`. */
+  readonly #whereEntry: string
 
   private constructor(scope: TenantScope, name: string, epoch: string, options: StoreOptions, onClose: () => void) {
     super(options)
@@ -47,6 +50,7 @@ export class PostgresChangeStore extends BaseChangeStore {
     this.#epoch = epoch
     this.#onClose = onClose
     this.#where = `tenant_id = ${escapeLiteral(scope.tenant)} AND store = ${escapeLiteral(name)}`
+    this.#whereEntry = `e.tenant_id = ${escapeLiteral(scope.tenant)} AND e.store = ${escapeLiteral(name)}`
   }
 
   /**
@@ -164,6 +168,41 @@ export class PostgresChangeStore extends BaseChangeStore {
     return hashes.map((h) => {
       const b = byHash.get(h)
       return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    })
+  }
+
+  /**
+   * The held entries among a first part of `hashes`, up to `maxBytes` (see
+   * `ChangeStore.getChangesUpTo`), in one statement: PostgreSQL adds up the entries' sizes (read
+   * from their headers, without reading the bytes) and sends the bytes of those within the cap
+   * only, with the hash of the first one past it, which says where the read stopped.
+   */
+  getChangesUpTo(hashes: readonly ChangeHash[], maxBytes: number): Promise<CappedEntries> {
+    return this._readUpTo(hashes, async () => {
+      const cap = wholeNumber(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(maxBytes))))
+      // `before`: the bytes of the held entries asked before this one; `n`: its place among them.
+      // The first goes whatever its size. Rows go until the first past the cap, which goes without
+      // its bytes: it says where the read stopped.
+      const rows = await this.#readOnce<{ ord: string; bytes: Buffer | null }>(
+        `SELECT ord, CASE WHEN n = 1 OR before + len <= ${cap} THEN bytes END AS bytes FROM (
+           SELECT a.ord, e.bytes, octet_length(e.bytes) AS len, row_number() OVER w AS n,
+                  coalesce(sum(octet_length(e.bytes)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+           FROM unnest(${textArray(hashes)}) WITH ORDINALITY AS a(hash, ord)
+           JOIN weft_entries e ON ${this.#whereEntry} AND e.hash = a.hash
+           WINDOW w AS (ORDER BY a.ord)
+         ) s WHERE n <= 2 OR before <= ${cap} ORDER BY ord`,
+      )
+      const bytes: (Uint8Array | undefined)[] = new Array(hashes.length).fill(undefined)
+      let taken = hashes.length
+      for (const r of rows) {
+        const at = Number(r.ord) - 1
+        if (r.bytes === null) {
+          taken = at
+          break
+        }
+        bytes[at] = new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength)
+      }
+      return { bytes: bytes.slice(0, taken), taken }
     })
   }
 

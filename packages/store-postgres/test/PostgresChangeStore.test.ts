@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ready, type HashRange } from '@weft/core/backend'
+import { ready, type ChangeHash, type HashRange } from '@weft/core/backend'
 import { EntryFactory, envelope, runChangeStoreTests } from '@weft/core/testing'
 import { PostgresStoreFactory, type IsolationModel } from '../src/index.ts'
 import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
@@ -66,6 +66,58 @@ describe('PostgresChangeStore reads of a hash range', () => {
         )
       }),
       { numRuns: 60 },
+    )
+  })
+})
+
+describe('PostgresChangeStore reads capped in bytes', () => {
+  let db: TestDatabase
+  let factory: PostgresStoreFactory
+  beforeAll(async () => {
+    await ready()
+    db = await createTestDatabase('capped')
+    factory = new PostgresStoreFactory({ url: db.url, maxConnections: 2 })
+  })
+  afterAll(async () => {
+    await factory.close()
+    await db.drop()
+  })
+
+  it('answers the held entries in the order asked until the next would pass the cap, the first whatever its size', async () => {
+    const store = await factory.openChangeStore('capped/db')
+    const f = new EntryFactory(20)
+    const entries = Array.from({ length: 20 }, (_, i) => envelope(f.entry(i, [], 40 + ((i * 761) % 2_500))))
+    await store.appendMany(entries)
+    const sizeOf = new Map<string, number>(entries.map((e) => [e.hash, e.bytes.length]))
+    const absent = Array.from({ length: 4 }, (_, i) => `${i}`.repeat(64) as ChangeHash)
+    const all = [...entries.map((e) => e.hash), ...absent]
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: all.length - 1 }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 12_000 }),
+        async (picks, cap) => {
+          const asked = picks.map((i) => all[i]!)
+          // The reference: walk the hashes asked, adding up the sizes of the held ones.
+          let before = 0
+          let taken = asked.length
+          const expected: ChangeHash[] = []
+          for (const [i, h] of asked.entries()) {
+            const size = sizeOf.get(h)
+            if (size === undefined) continue
+            if (expected.length && before + size > cap) {
+              taken = i
+              break
+            }
+            expected.push(h)
+            before += size
+          }
+          const read = await store.getChangesUpTo!(asked, cap)
+          expect(read.taken).toBe(taken)
+          expect(read.entries.map((e) => e.hash)).toEqual(expected)
+          for (const e of read.entries) expect(e.bytes.length).toBe(sizeOf.get(e.hash))
+        },
+      ),
+      { numRuns: 80 },
     )
   })
 })

@@ -18,6 +18,7 @@ import { findInArrivalOrder, scanPage } from './arrivalScan.ts'
 import type {
   AppendListener,
   AppendResult,
+  CappedEntries,
   ChangeStore,
   HashRange,
   RangeFingerprint,
@@ -241,7 +242,26 @@ export abstract class BaseChangeStore implements ChangeStore {
   async getChanges(hashes: readonly ChangeHash[]): Promise<EntryEnvelope[]> {
     this.#open()
     if (hashes.length === 0) return []
-    const bytes = await this._get(hashes)
+    return this.#checked(hashes, await this._get(hashes))
+  }
+
+  /**
+   * For a backend that offers `getChangesUpTo` (see `ChangeStore`): runs `read`, which answers the
+   * bytes of a first part of `hashes` (undefined where not held) and how many hashes that part is,
+   * and checks what it read as {@link getChanges} does.
+   */
+  protected async _readUpTo(
+    hashes: readonly ChangeHash[],
+    read: () => Promise<{ readonly bytes: readonly (Uint8Array | undefined)[]; readonly taken: number }>,
+  ): Promise<CappedEntries> {
+    this.#open()
+    if (hashes.length === 0) return { entries: [], taken: 0 }
+    const { bytes, taken } = await read()
+    return { entries: await this.#checked(hashes, bytes), taken }
+  }
+
+  /** The held entries of `bytes` (read for `hashes`, in order) whose bytes check out. */
+  async #checked(hashes: readonly ChangeHash[], bytes: readonly (Uint8Array | undefined)[]): Promise<EntryEnvelope[]> {
     const held: EntryEnvelope[] = []
     bytes.forEach((b, i) => b && held.push({ hash: hashes[i]!, bytes: b }))
     if (this.#verifyReads === 'signature') {

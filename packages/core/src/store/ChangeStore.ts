@@ -49,6 +49,14 @@ export interface CheckedReadOptions {
   readonly maxBytes?: number
 }
 
+/** What {@link ChangeStore.getChangesUpTo} read. */
+export interface CappedEntries {
+  /** The held entries among the first `taken` hashes asked for, in the order asked. */
+  readonly entries: EntryEnvelope[]
+  /** How many of the hashes asked for the read covers (held or not), from the first. */
+  readonly taken: number
+}
+
 /** One entry in local arrival order. */
 export interface ScanItem {
   readonly hash: ChangeHash
@@ -132,6 +140,14 @@ export interface ChangeStore {
    * tampered entry as rejected instead of silently leaving it out.
    */
   getChangesChecked?(hashes: readonly ChangeHash[], options?: CheckedReadOptions): Promise<CheckedRead>
+  /**
+   * Optional: {@link getChanges} of a first part of `hashes`, ending before the held entry that
+   * would bring the bytes read past `maxBytes` (the first held entry is read whatever its size).
+   * `taken` says how many hashes that covers. A store that knows its entries' sizes before it
+   * reads them offers it, so a read capped in bytes takes one trip to its storage, not one per few
+   * entries (a reader that cannot see sizes must plan for every entry being the largest allowed).
+   */
+  getChangesUpTo?(hashes: readonly ChangeHash[], maxBytes: number): Promise<CappedEntries>
   /**
    * Optional: for each claim, whether this store holds the entry or a held entry signed by the
    * claim's author lists its hash in `deps` (so the entry is authentic by the vouching rule, see

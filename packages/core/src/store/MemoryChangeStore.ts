@@ -2,7 +2,7 @@ import { toHex } from '../codec/index.ts'
 import { randomBytes } from '../crypto/index.ts'
 import type { ChangeHash, DocId, EntryKind } from '../types.ts'
 import { BaseChangeStore, type StoreOptions, type VerifiedEntry } from './BaseChangeStore.ts'
-import type { HashRange, RangeFingerprint, ScanItem, StoreHead } from './ChangeStore.ts'
+import type { CappedEntries, HashRange, RangeFingerprint, ScanItem, StoreHead } from './ChangeStore.ts'
 import { MemoryPrefixIndex } from './MemoryPrefixIndex.ts'
 import { copyBytesInto } from './copyBytesInto.ts'
 
@@ -66,6 +66,25 @@ export class MemoryChangeStore extends BaseChangeStore {
   protected async _get(hashes: readonly ChangeHash[]): Promise<(Uint8Array | undefined)[]> {
     // Copies: a caller editing what it read must not change the stored entry.
     return copyBytesInto(hashes.map((h) => this.#entries.get(h)?.bytes))
+  }
+
+  /** See `ChangeStore.getChangesUpTo`: the sizes are at hand, so one read takes what fits. */
+  getChangesUpTo(hashes: readonly ChangeHash[], maxBytes: number): Promise<CappedEntries> {
+    return this._readUpTo(hashes, async () => {
+      const picked: (Uint8Array | undefined)[] = []
+      let bytes = 0
+      let held = 0
+      for (const h of hashes) {
+        const b = this.#entries.get(h)?.bytes
+        if (b && held > 0 && bytes + b.length > maxBytes) break
+        if (b) {
+          held++
+          bytes += b.length
+        }
+        picked.push(b)
+      }
+      return { bytes: copyBytesInto(picked), taken: picked.length }
+    })
   }
 
   protected async _allHashes(): Promise<ChangeHash[]> {

@@ -37,10 +37,11 @@ export interface CopyOptions extends ProgressOptions {
    * Bytes of entries per read and append, about (default 32 MiB): a batch ends once its entries
    * reach it, so a copy of large entries (attachment chunks) holds about two batches of this size
    * (one appended while the next is read). From a server, a batch passes it by at most one answer
-   * (at most the server's `maxResponseBytes`). Any other store is read a few entries at a time
-   * (`maxBatchBytes / 513 KiB`, 63 by default), and a batch stays within the cap unless it meets
-   * an entry larger than an attachment chunk's (then by less than that many such entries), or the
-   * cap is smaller than one entry (a batch holds one entry at least).
+   * (at most the server's `maxResponseBytes`). A store that caps a read by its entries' sizes
+   * (`getChangesUpTo`: in memory, PostgreSQL) is read once a batch, within the cap. Any other store
+   * is read a few entries at a time (`maxBatchBytes / 513 KiB`, 63 by default), and a batch stays
+   * within the cap unless it meets an entry larger than an attachment chunk's (then by less than
+   * that many such entries). Either way a batch holds one entry at least, however large.
    */
   readonly maxBatchBytes?: number
   /** Called after each batch is durable in the target, with the entries it added. */
@@ -170,7 +171,8 @@ interface BatchRead extends CheckedRead {
 
 /**
  * Reads `names` from `source`, from the first, until the entries read reach `maxBytes` (one entry
- * at least). A store that checks what it reads (a server) stops within one of its answers; any
+ * at least). A store that checks what it reads (a server) stops within one of its answers; a store
+ * that caps a read by its entries' sizes (`getChangesUpTo`) takes what fits in one read; any
  * other store is read a few entries at a time, each read no more than the room left holds of
  * entries of {@link ASSUMED_ENTRY_BYTES} (or of the largest read so far, if larger).
  */
@@ -187,6 +189,12 @@ async function readCapped(
     if (names.length && !(Number.isInteger(taken) && taken >= 1 && taken <= names.length))
       throw new WeftError(ErrorCodes.STORAGE_ERROR, `a checked read answered ${taken} of ${names.length} hashes`)
     return { entries: read.entries, rejected: read.rejected, taken }
+  }
+  if (source.getChangesUpTo) {
+    const read = await source.getChangesUpTo(names, maxBytes)
+    if (names.length && !(Number.isInteger(read.taken) && read.taken >= 1 && read.taken <= names.length))
+      throw new WeftError(ErrorCodes.STORAGE_ERROR, `a capped read answered ${read.taken} of ${names.length} hashes`)
+    return { entries: read.entries, rejected: [], taken: read.taken }
   }
   const entries: EntryEnvelope[] = []
   let bytes = 0

@@ -13,6 +13,7 @@ export type {
   AppendListener,
   CheckedRead,
   CheckedReadOptions,
+  CappedEntries,
 } from './ChangeStore.ts'
 export { MemoryChangeStore } from './MemoryChangeStore.ts'
 export { MemoryKeyValueStore, readRecordPage } from './KeyValueStore.ts'
