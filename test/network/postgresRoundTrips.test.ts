@@ -144,7 +144,7 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
     }
   })
 
-  it("a page of 200 entries is one read of their bytes: a live subscriber's, and a client's get", async () => {
+  it("a page of 200 entries is one read of their bytes, a live subscriber's and a client's get, and a live page's scan one statement", async () => {
     const server = await WeftServer.start({ storeFactory: new PostgresStoreFactory({ url: db.url }), cluster: QUIET })
     try {
       const { client, push } = await tenantOn(server, 'paged')
@@ -165,7 +165,14 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
         await push(200)
         while (got.size < 200) await new Promise((r) => setTimeout(r, 5))
       }, entryReads)
-      const hashes = [...got] as ChangeHash[]
+      // A page's scan reads the store's head, checks the cursor's position and reads the page in
+      // one statement, not three.
+      const scansAlone = await countingStatements(async () => {
+        await push(200)
+        while (got.size < 400) await new Promise((r) => setTimeout(r, 5))
+      }, /^(?![\s\S]*FROM weft_stores)[\s\S]*SELECT hash, seq, doc_id, kind FROM weft_entries/)
+      expect(scansAlone).toBe(0)
+      const hashes = [...got].slice(0, 200) as ChangeHash[]
       let pulled = 0
       const pull = await countingStatements(async () => {
         pulled = (await client.db('notes', 'get', { hashes: packHashes(hashes) })).entries.length

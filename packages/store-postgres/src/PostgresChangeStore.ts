@@ -21,6 +21,19 @@ import type { TenantScope } from './TenantScope.ts'
 
 const KINDS: ReadonlySet<string> = new Set<EntryKind>(['create', 'change', 'delete', 'snapshot', 'chunk'])
 
+/** A row of a scan of `weft_entries`. */
+interface ScanRow {
+  readonly hash: ChangeHash
+  readonly seq: string
+  readonly doc_id: DocId
+  readonly kind: string
+}
+
+/** The statement that reads a store's newest arrival number, its condition given. */
+function headSql(where: string): string {
+  return `SELECT seq FROM weft_stores WHERE ${where}`
+}
+
 /**
  * A change store in PostgreSQL. Appends are verified by {@link BaseChangeStore} (size, content
  * hash, structure, signature); each batch is then one transaction that takes the store's counter
@@ -221,11 +234,34 @@ export class PostgresChangeStore extends BaseChangeStore {
   }
 
   protected async _scan(afterSeq: number, limit: number): Promise<ScanItem[]> {
+    return this.#scanItems(await this.#readOnce<ScanRow>(this.#scanSql(afterSeq, limit)))
+  }
+
+  /** A page's head, position check and entries, in one round trip (see `BaseChangeStore._scanFrom`). */
+  protected override async _scanFrom(
+    after: number,
+    limit: number,
+  ): Promise<{ head: StoreHead; at: ScanItem[]; after: ScanItem[] }> {
+    const check = after > 0 ? [this.#scanSql(after - 1, 1)] : []
+    const [head, ...scans] = await this.#scope.readEach<[{ seq: string }, ...ScanRow[]]>(`reading ${this.name}`, [
+      headSql(this.#where),
+      ...check,
+      this.#scanSql(after, limit),
+    ])
+    return {
+      head: this.#headOf(head),
+      at: check.length ? this.#scanItems(scans[0]!) : [],
+      after: this.#scanItems(scans.at(-1)!),
+    }
+  }
+
+  #scanSql(afterSeq: number, limit: number): string {
     const after = wholeNumber(Math.max(0, Math.floor(afterSeq)))
-    const rows = await this.#readOnce<{ hash: ChangeHash; seq: string; doc_id: DocId; kind: string }>(
-      `SELECT hash, seq, doc_id, kind FROM weft_entries
-       WHERE ${this.#where} AND seq > ${after} ORDER BY seq LIMIT ${limitOf(limit)}`,
-    )
+    return `SELECT hash, seq, doc_id, kind FROM weft_entries
+       WHERE ${this.#where} AND seq > ${after} ORDER BY seq LIMIT ${limitOf(limit)}`
+  }
+
+  #scanItems(rows: readonly ScanRow[]): ScanItem[] {
     return rows.map((r) => {
       if (!KINDS.has(r.kind))
         throw new WeftError(ErrorCodes.STORAGE_ERROR, `change store ${this.name} holds a malformed row`)
@@ -234,7 +270,10 @@ export class PostgresChangeStore extends BaseChangeStore {
   }
 
   protected async _head(): Promise<StoreHead> {
-    const rows = await this.#readOnce<{ seq: string }>(`SELECT seq FROM weft_stores WHERE ${this.#where}`)
+    return this.#headOf(await this.#readOnce<{ seq: string }>(headSql(this.#where)))
+  }
+
+  #headOf(rows: readonly { seq: string }[]): StoreHead {
     // Arrival numbers are gap-free: the count is the newest one.
     const seq = Number(rows[0]?.seq ?? 0)
     return { epoch: this.#epoch, seq, count: seq }

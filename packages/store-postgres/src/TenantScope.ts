@@ -87,15 +87,24 @@ export class TenantScope {
    * the transaction, its context, `sql` and the commit go as one simple query. `sql` takes no
    * parameters, so every value in it must be quoted by the caller (`escapeLiteral`).
    */
-  readOnce<R extends QueryResultRow>(what: string, sql: string): Promise<R[]> {
+  async readOnce<R extends QueryResultRow>(what: string, sql: string): Promise<R[]> {
+    return (await this.readEach<[R]>(what, [sql]))[0]
+  }
+
+  /**
+   * {@link readOnce} of several statements, in one transaction (so one snapshot) and one round
+   * trip: the rows of each, in order.
+   */
+  readEach<R extends QueryResultRow[]>(what: string, sqls: readonly string[]): Promise<{ [I in keyof R]: R[I][] }> {
     return storageCall(what, async () => {
       const client = await this.pool.connect()
       let broken: Error | undefined
       try {
         const results = (await client.query(
-          `${this.beginSql({ readOnly: true })}; ${sql}; COMMIT`,
-        )) as unknown as QueryResult<R>[]
-        return results[this.#beginStatements()]!.rows
+          `${this.beginSql({ readOnly: true })}; ${sqls.join('; ')}; COMMIT`,
+        )) as unknown as QueryResult[]
+        const first = this.#beginStatements()
+        return sqls.map((_, i) => results[first + i]!.rows) as { [I in keyof R]: R[I][] }
       } catch (err) {
         await client.query('ROLLBACK').catch((e: Error) => (broken = e))
         throw err

@@ -83,6 +83,16 @@ export abstract class BaseChangeStore implements ChangeStore {
   protected abstract _head(): Promise<StoreHead>
   /** Hashes in `range` in hash order; `limit` may be Infinity. */
   protected abstract _hashesInRange(range: HashRange, limit: number): Promise<ChangeHash[]>
+  /**
+   * Optional, for a backend whose reads cost a round trip each: what a page of `scan` after
+   * arrival number `after` reads, read together (one round trip, one snapshot): the head, the
+   * first entry from `after` on (`_scan(after - 1, 1)`, which checks a cursor's position; empty
+   * when `after` is 0), and `_scan(after, limit)`.
+   */
+  protected _scanFrom?(
+    after: number,
+    limit: number,
+  ): Promise<{ readonly head: StoreHead; readonly at: ScanItem[]; readonly after: ScanItem[] }>
   protected abstract _close(): Promise<void>
 
   /** Backends with an incremental index may override this. */
@@ -301,7 +311,18 @@ export abstract class BaseChangeStore implements ChangeStore {
   async scan(since: Cursor | null, options: { limit?: number } = {}): Promise<ScanPage> {
     this.#open()
     const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_SCAN_LIMIT, 100_000))
-    return scanPage(since, limit, await this._head(), (after, max) => this._scan(after, max))
+    const scan = (after: number, max: number) => this._scan(after, max)
+    if (!this._scanFrom) return scanPage(since, limit, await this._head(), scan)
+    // The reads a page makes, read together; a cursor that must start over reads again.
+    const from = since?.seq ?? 0
+    const read = await this._scanFrom(from, limit)
+    return scanPage(since, limit, read.head, (after, max) =>
+      after === from - 1 && max === 1
+        ? Promise.resolve(read.at)
+        : after === from && max === limit
+          ? Promise.resolve(read.after)
+          : scan(after, max),
+    )
   }
 
   async head(): Promise<StoreHead> {
