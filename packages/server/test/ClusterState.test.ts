@@ -13,6 +13,7 @@ let kv: KeyValueStore
 const invalidated: string[][] = [[], []]
 const gaps = [0, 0]
 let gapSeen: (() => void) | undefined
+let counterReads = 0
 let invalidatedSeen: ((tenant: string) => void) | undefined
 
 beforeAll(async () => {
@@ -20,6 +21,12 @@ beforeAll(async () => {
   factories = [0, 1].map(() => new PostgresStoreFactory({ url: db.url, maxConnections: 3 }))
   const kvs = await Promise.all(factories.map((f) => f.openKeyValueStore('weft-server')))
   kv = kvs[0]!
+  // The first process's reads of a version (an increment by 0), counted.
+  const increment = kv.increment!.bind(kv)
+  kv.increment = (key, delta) => {
+    if (delta === 0) counterReads++
+    return increment(key, delta)
+  }
   buses = factories.map((f) => f.clusterBus())
   states = kvs.map((k, i) => new ClusterState(k, buses[i]!))
   states.forEach((s, i) =>
@@ -93,5 +100,32 @@ describe('ClusterState over PostgreSQL', () => {
     )
     expect(most).toBe(1)
     expect(stale[0]! + stale[1]!).toBeGreaterThanOrEqual(1)
+  })
+
+  it('reads of one turn share one read of the version; a change elsewhere still shows at the next turn', async () => {
+    const reads = () => counterReads
+    const name = 'tenant/shared-turn'
+    const read = (i: number, seen: string[]) =>
+      states[i]!.section(
+        name,
+        () => void seen.push('stale'),
+        async () => void seen.push('read'),
+        { write: false },
+      )
+    const seen: string[] = []
+    await read(0, seen) // this process learns the version
+    const before = reads()
+    await Promise.all(Array.from({ length: 10 }, () => read(0, seen)))
+    expect(reads() - before).toBe(1)
+    // A change by the other process: the next read here finds its version moved, and runs stale first.
+    await states[1]!.section(
+      name,
+      () => {},
+      async () => {},
+      { write: true },
+    )
+    seen.length = 0
+    await read(0, seen)
+    expect(seen).toEqual(['stale', 'read'])
   })
 })

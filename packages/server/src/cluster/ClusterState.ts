@@ -107,9 +107,12 @@ export class ClusterState {
     return shareInTurn(this.#reading, name, () => addToCounter(this.#kv, name, 0))
   }
 
-  /** A read: without the lock while this process's view is the newest, else under it (reading it again). */
+  /**
+   * A read: without the lock while this process's view is the newest (the reads of one turn share
+   * the version's read, see {@link #version}), else under it (reading it again).
+   */
   async #read<T>(name: string, stale: () => void | Promise<void>, fn: () => Promise<T>): Promise<T> {
-    if (this.#seen.get(name) === (await addToCounter(this.#kv, name, 0))) return fn()
+    if (this.#seen.get(name) === (await this.#version(name))) return fn()
     return this.#locked(name, stale, fn, { write: false })
   }
 
