@@ -11,8 +11,7 @@ import {
 import type { WebSocket } from 'ws'
 import type { MemoryBudget } from './MemoryBudget.ts'
 import type { PresenceMember, PresenceRelay } from './presence/PresenceRelay.ts'
-import { readEntriesCapped } from './readEntriesCapped.ts'
-import { scanShared, sharedReader, storedSince } from './sharedReads.ts'
+import { encodePage, readPageShared, scanShared, storedSince } from './sharedReads.ts'
 import { SocketOutflow, type OutflowLimits } from './SocketOutflow.ts'
 
 interface Subscription {
@@ -247,8 +246,8 @@ export class LiveConnection {
     let sent = false
     try {
       if (this.#subs.get(sub.db) !== sub) return true
-      const read = await readEntriesCapped(
-        sharedReader(sub.store),
+      const read = await readPageShared(
+        sub.store,
         page.entries.map((e) => e.hash),
         {
           maxBytes: this.#options.pageBytes,
@@ -265,18 +264,7 @@ export class LiveConnection {
         if (!(await this.#authorized()) || this.#subs.get(sub.db) !== sub) return true
         sub.first = false
         sub.owesDone = !done
-        const entries = read.entries.map((e) => ({ hash: e.hash, bytes: e.bytes }))
-        this.#out.send(
-          encodeBody({
-            type: 'entries',
-            db: sub.db,
-            entries,
-            cursor,
-            reset: page.reset,
-            done,
-          } satisfies ServerSocketMessage),
-          hold,
-        )
+        this.#out.send(encodePage(read, { db: sub.db, cursor, reset: page.reset, done }), hold)
         sent = true
       }
       sub.cursor = cursor

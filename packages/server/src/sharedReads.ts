@@ -1,9 +1,14 @@
 import type { CappedEntries, ChangeHash, ChangeStore, Cursor, EntryEnvelope, ScanPage } from '@weft/core/backend'
+import { encodeBody, type ServerSocketMessage } from '@weft/protocol'
+import { readEntriesCapped, type CappedRead } from './readEntriesCapped.ts'
 import { shareInTurn } from './shareInTurn.ts'
 
 const scans = new WeakMap<ChangeStore, Map<string, Promise<ScanPage>>>()
 const reads = new WeakMap<ChangeStore, Map<string, Promise<EntryEnvelope[]>>>()
 const cappedReads = new WeakMap<ChangeStore, Map<string, Promise<CappedEntries>>>()
+const pages = new WeakMap<ChangeStore, Map<string, Promise<CappedRead>>>()
+/** The messages encoded of a page read, by the position they carry. */
+const encoded = new WeakMap<CappedRead, Map<string, Uint8Array>>()
 /** Per store: how many times something was stored since it was first seen, and the last notice. */
 const generations = new WeakMap<ChangeStore, { cause: object; n: number }>()
 
@@ -55,4 +60,41 @@ export function sharedReader(store: ChangeStore): Pick<ChangeStore, 'getChanges'
         store.getChangesUpTo!(hashes, maxBytes),
       ),
   }
+}
+
+/**
+ * {@link readEntriesCapped} of `hashes` through {@link sharedReader}, read once for every live
+ * subscription asking for the same page in the same turn: they get the same {@link CappedRead},
+ * so {@link encodePage} encodes its message once for all of them.
+ */
+export function readPageShared(
+  store: ChangeStore,
+  hashes: readonly ChangeHash[],
+  limits: { readonly maxBytes: number; readonly maxEntryBytes: number },
+): Promise<CappedRead> {
+  const key = `${limits.maxBytes}\u0000${limits.maxEntryBytes}\u0000${hashes.join(',')}`
+  return shareInTurn(table(pages, store), key, () => readEntriesCapped(sharedReader(store), hashes, limits))
+}
+
+/** Where a page's message puts its entries: all of an `entries` message but the entries. */
+export type PagePosition = Omit<Extract<ServerSocketMessage, { type: 'entries' }>, 'type' | 'entries'>
+
+/**
+ * The encoded `entries` message of `read`'s entries at `position`: encoded once for every
+ * subscriber that sends the same page from the same position (a notice wakes every subscriber of
+ * a database at the same cursor), not once each. The bytes are never changed, so every socket may
+ * send them.
+ */
+export function encodePage(read: CappedRead, position: PagePosition): Uint8Array {
+  const { db, cursor, reset, done } = position
+  const key = `${db}\u0000${cursor.epoch}\u0000${cursor.seq}\u0000${cursor.at ?? ''}\u0000${reset}\u0000${done}`
+  let byPosition = encoded.get(read)
+  if (!byPosition) encoded.set(read, (byPosition = new Map()))
+  let bytes = byPosition.get(key)
+  if (!bytes) {
+    const entries = read.entries.map((e) => ({ hash: e.hash, bytes: e.bytes }))
+    bytes = encodeBody({ type: 'entries', db, entries, cursor, reset, done } satisfies ServerSocketMessage)
+    byPosition.set(key, bytes)
+  }
+  return bytes
 }

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MemoryChangeStore, ready, type ChangeHash, type ScanPage } from '@weft/core/backend'
 import { EntryFactory, envelope } from '@weft/core/testing'
-import { scanShared, storedSince } from '../src/sharedReads.ts'
+import { decodeBody, type ServerSocketMessage } from '@weft/protocol'
+import { encodePage, readPageShared, scanShared, storedSince } from '../src/sharedReads.ts'
 
 beforeAll(async () => {
   await ready()
@@ -67,5 +68,31 @@ describe('live push reads shared between subscribers', () => {
       }),
       { numRuns: 60 },
     )
+  })
+
+  it("subscribers sending one page share its read and its message's encoding; another position gets its own", async () => {
+    const store = new MemoryChangeStore()
+    let reads = 0
+    const upTo = store.getChangesUpTo.bind(store)
+    store.getChangesUpTo = (...args) => (reads++, upTo(...args))
+    const entries = new EntryFactory().entries(3).map(envelope)
+    await store.appendMany(entries)
+    const hashes = entries.map((e) => e.hash)
+    const limits = { maxBytes: 1 << 20, maxEntryBytes: 1 << 16 }
+    const page = await scanShared(store, null, 10)
+    const [a, b] = await Promise.all([readPageShared(store, hashes, limits), readPageShared(store, hashes, limits)])
+    expect(a).toBe(b)
+    expect(reads).toBe(1)
+    const at = { db: 'notes', cursor: page.cursor, reset: false, done: true }
+    const bytes = encodePage(a!, at)
+    expect(encodePage(b!, { ...at })).toBe(bytes) // the same bytes object: encoded once
+    expect(decodeBody<ServerSocketMessage>(bytes, 1 << 20)).toEqual({
+      type: 'entries',
+      ...at,
+      entries: entries.map((e) => ({ hash: e.hash, bytes: e.bytes })),
+    })
+    const other = encodePage(a!, { ...at, done: false })
+    expect(other).not.toBe(bytes)
+    expect(decodeBody<ServerSocketMessage>(other, 1 << 20)).toMatchObject({ type: 'entries', done: false })
   })
 })
