@@ -33,12 +33,12 @@ for (const isolation of ['shared', 'schema', 'database'] as IsolationModel[]) {
   )
 }
 
-describe('PostgresChangeStore reads of a hash range', () => {
+describe('PostgresChangeStore reads', () => {
   let db: TestDatabase
   let factory: PostgresStoreFactory
   beforeAll(async () => {
     await ready()
-    db = await createTestDatabase('ranges')
+    db = await createTestDatabase('reads')
     factory = new PostgresStoreFactory({ url: db.url, maxConnections: 2 })
   })
   afterAll(async () => {
@@ -47,7 +47,7 @@ describe('PostgresChangeStore reads of a hash range', () => {
   })
 
   it('takes any text as a bound (quotes, backslashes, any Unicode) and answers the held hashes between them', async () => {
-    const store = await factory.openChangeStore('ranges/db')
+    const store = await factory.openChangeStore('reads/ranges')
     const es = new EntryFactory(3).entries(24)
     await store.appendMany(es.map(envelope))
     const held = es.map((e) => e.hash).sort()
@@ -68,23 +68,9 @@ describe('PostgresChangeStore reads of a hash range', () => {
       { numRuns: 60 },
     )
   })
-})
-
-describe('PostgresChangeStore reads capped in bytes', () => {
-  let db: TestDatabase
-  let factory: PostgresStoreFactory
-  beforeAll(async () => {
-    await ready()
-    db = await createTestDatabase('capped')
-    factory = new PostgresStoreFactory({ url: db.url, maxConnections: 2 })
-  })
-  afterAll(async () => {
-    await factory.close()
-    await db.drop()
-  })
 
   it('answers the held entries in the order asked until the next would pass the cap, the first whatever its size', async () => {
-    const store = await factory.openChangeStore('capped/db')
+    const store = await factory.openChangeStore('reads/capped')
     const f = new EntryFactory(20)
     const entries = Array.from({ length: 20 }, (_, i) => envelope(f.entry(i, [], 40 + ((i * 761) % 2_500))))
     await store.appendMany(entries)
