@@ -1,11 +1,9 @@
-import type { CappedEntries, ChangeHash, ChangeStore, Cursor, EntryEnvelope, ScanPage } from '@weft/core/backend'
+import type { ChangeHash, ChangeStore, Cursor, ScanPage } from '@weft/core/backend'
 import { encodeBody, type ServerSocketMessage } from '@weft/protocol'
 import { readEntriesCapped, type CappedRead } from './readEntriesCapped.ts'
 import { shareInTurn } from './shareInTurn.ts'
 
 const scans = new WeakMap<ChangeStore, Map<string, Promise<ScanPage>>>()
-const reads = new WeakMap<ChangeStore, Map<string, Promise<EntryEnvelope[]>>>()
-const cappedReads = new WeakMap<ChangeStore, Map<string, Promise<CappedEntries>>>()
 const pages = new WeakMap<ChangeStore, Map<string, Promise<CappedRead>>>()
 /** The messages encoded of a page read, by the position they carry. */
 const encoded = new WeakMap<CappedRead, Map<string, Uint8Array>>()
@@ -46,26 +44,10 @@ export function scanShared(store: ChangeStore, cursor: Cursor | null, limit: num
 }
 
 /**
- * `store`'s `getChanges` (and `getChangesUpTo`, when it has it), read once for every caller asking
- * for the same hashes (and cap) in the same turn.
- */
-export function sharedReader(store: ChangeStore): Pick<ChangeStore, 'getChanges' | 'getChangesUpTo'> {
-  const getChanges = (hashes: readonly ChangeHash[]) =>
-    shareInTurn(table(reads, store), hashes.join(','), () => store.getChanges(hashes))
-  if (!store.getChangesUpTo) return { getChanges }
-  return {
-    getChanges,
-    getChangesUpTo: (hashes: readonly ChangeHash[], maxBytes: number) =>
-      shareInTurn(table(cappedReads, store), `${maxBytes}\u0000${hashes.join(',')}`, () =>
-        store.getChangesUpTo!(hashes, maxBytes),
-      ),
-  }
-}
-
-/**
- * {@link readEntriesCapped} of `hashes` through {@link sharedReader}, read once for every live
- * subscription asking for the same page in the same turn: they get the same {@link CappedRead},
- * so {@link encodePage} encodes its message once for all of them.
+ * {@link readEntriesCapped} of `hashes`, read once for every live subscription asking for the
+ * same page in the same turn (one read of the storage per process and database, not one per
+ * subscriber): they get the same {@link CappedRead}, so {@link encodePage} encodes its message
+ * once for all of them.
  */
 export function readPageShared(
   store: ChangeStore,
@@ -73,7 +55,7 @@ export function readPageShared(
   limits: { readonly maxBytes: number; readonly maxEntryBytes: number },
 ): Promise<CappedRead> {
   const key = `${limits.maxBytes}\u0000${limits.maxEntryBytes}\u0000${hashes.join(',')}`
-  return shareInTurn(table(pages, store), key, () => readEntriesCapped(sharedReader(store), hashes, limits))
+  return shareInTurn(table(pages, store), key, () => readEntriesCapped(store, hashes, limits))
 }
 
 /** Where a page's message puts its entries: all of an `entries` message but the entries. */
