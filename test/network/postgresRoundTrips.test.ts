@@ -185,4 +185,35 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
       await server.close()
     }
   })
+
+  it("a live page reads the tenant's version once to check the subscriber's session and the tenant", async () => {
+    const server = await WeftServer.start({ storeFactory: new PostgresStoreFactory({ url: db.url }), cluster: QUIET })
+    try {
+      const { client, push } = await tenantOn(server, 'checked')
+      const token = await client.token()
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}${client.tenantPath}/ws?token=${token}`)
+      let got = 0
+      ws.on('message', (data) => {
+        const m = decodeBody<ServerSocketMessage>(new Uint8Array(data as Buffer), 1 << 24)
+        if (m.type === 'entries') got += m.entries.length
+      })
+      await new Promise((r) => ws.once('open', r))
+      ws.send(encodeBody({ type: 'subscribe', db: 'notes', since: null } satisfies ClientSocketMessage))
+      await new Promise((r) => setTimeout(r, 100))
+      await push(1) // the tenant's first push, out of the window
+      while (got < 1) await new Promise((r) => setTimeout(r, 5))
+      const reads = await countingStatements(async () => {
+        for (let i = 2; i <= 6; i++) {
+          await push(1)
+          while (got < i) await new Promise((r) => setTimeout(r, 5))
+        }
+      }, 'weft-counter-read')
+      ws.close()
+      // Per push: one for the push request's check, one for the page's (the session's check and
+      // the tenant's status each read it before: three).
+      expect(reads).toBeLessThanOrEqual(2 * 5)
+    } finally {
+      await server.close()
+    }
+  })
 })

@@ -67,11 +67,15 @@ export async function serveUpgrade(
         tenant: session.tenant,
         key: session.key,
         open: async (t, db) => tenants.usage.open(await tenants.generations.storageName(t), db, ctx.quotaFor(t)),
-        // The tenant's status and flags too: suspending it, or switching live push off, closes its sockets.
+        // The tenant's status and flags too: suspending it, or switching live push off, closes its
+        // sockets. The session's check brings what this process caches of the tenant up to date
+        // (with other processes, a read of the tenant's version), so the status is read from that
+        // without a second read: every page checks both.
         authorize: async () => {
-          await tenancy.admit(session.tenant, { adopt: false })
+          const endsAt = await ctx.auth.check(session)
+          await tenancy.admit(session.tenant, { adopt: false, fresh: false })
           tenancy.requireFlag(session.tenant, 'livePush')
-          return ctx.auth.check(session)
+          return endsAt
         },
         budget: ctx.budget,
         pageBytes: limits.maxResponseBytes,
