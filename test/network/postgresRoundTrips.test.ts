@@ -74,6 +74,28 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
     return { client, push, pushed: () => n, key: author.signer }
   }
 
+  /** A socket of `client` on `server` subscribed to its database `notes`, after its first page. */
+  async function subscribed(server: WeftServer, client: ServerConnection) {
+    const token = await client.token()
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}${client.tenantPath}/ws?token=${token}`)
+    const got = new Set<string>()
+    ws.on('message', (data) => {
+      const m = decodeBody<ServerSocketMessage>(new Uint8Array(data as Buffer), 1 << 24)
+      if (m.type === 'entries') for (const e of m.entries) got.add(e.hash)
+    })
+    await new Promise((r) => ws.once('open', r))
+    ws.send(encodeBody({ type: 'subscribe', db: 'notes', since: null } satisfies ClientSocketMessage))
+    await new Promise((r) => setTimeout(r, 100))
+    return {
+      got,
+      /** Resolves once the socket was sent `n` entries. */
+      async holding(n: number) {
+        while (got.size < n) await new Promise((r) => setTimeout(r, 5))
+      },
+      close: () => ws.close(),
+    }
+  }
+
   /** Statements a push of `size` entries makes, on average over ten, after two to warm up. */
   async function perPush(push: (size: number) => Promise<void>, size: number): Promise<number> {
     for (let i = 0; i < 2; i++) await push(size)
@@ -148,38 +170,29 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
     const server = await WeftServer.start({ storeFactory: new PostgresStoreFactory({ url: db.url }), cluster: QUIET })
     try {
       const { client, push } = await tenantOn(server, 'paged')
-      const token = await client.token()
-      const ws = new WebSocket(`${server.url.replace('http', 'ws')}${client.tenantPath}/ws?token=${token}`)
-      const got = new Set<string>()
-      ws.on('message', (data) => {
-        const m = decodeBody<ServerSocketMessage>(new Uint8Array(data as Buffer), 1 << 24)
-        if (m.type === 'entries') for (const e of m.entries) got.add(e.hash)
-      })
-      await new Promise((r) => ws.once('open', r))
-      ws.send(encodeBody({ type: 'subscribe', db: 'notes', since: null } satisfies ClientSocketMessage))
-      await new Promise((r) => setTimeout(r, 100))
+      const live = await subscribed(server, client)
       // Entries are read by hash with their bytes: one read per page, not one per 8 entries (the
       // most a page of 8 MiB holds of entries of 1 MiB, without their sizes known).
       const entryReads = /SELECT hash, bytes FROM weft_entries|THEN bytes END/ // by getChanges, getChangesUpTo
-      const live = await countingStatements(async () => {
+      const pages = await countingStatements(async () => {
         await push(200)
-        while (got.size < 200) await new Promise((r) => setTimeout(r, 5))
+        await live.holding(200)
       }, entryReads)
       // A page's scan reads the store's head, checks the cursor's position and reads the page in
       // one statement, not three.
       const scansAlone = await countingStatements(async () => {
         await push(200)
-        while (got.size < 400) await new Promise((r) => setTimeout(r, 5))
+        await live.holding(400)
       }, /^(?![\s\S]*FROM weft_stores)[\s\S]*SELECT hash, seq, doc_id, kind FROM weft_entries/)
       expect(scansAlone).toBe(0)
-      const hashes = [...got].slice(0, 200) as ChangeHash[]
+      const hashes = [...live.got].slice(0, 200) as ChangeHash[]
       let pulled = 0
       const pull = await countingStatements(async () => {
         pulled = (await client.db('notes', 'get', { hashes: packHashes(hashes) })).entries.length
       }, entryReads)
-      ws.close()
+      live.close()
       expect(pulled).toBe(200)
-      expect(live).toBe(1)
+      expect(pages).toBe(1)
       expect(pull).toBe(1)
     } finally {
       await server.close()
@@ -190,25 +203,16 @@ describe('round trips to PostgreSQL of a server sharing its state', () => {
     const server = await WeftServer.start({ storeFactory: new PostgresStoreFactory({ url: db.url }), cluster: QUIET })
     try {
       const { client, push } = await tenantOn(server, 'checked')
-      const token = await client.token()
-      const ws = new WebSocket(`${server.url.replace('http', 'ws')}${client.tenantPath}/ws?token=${token}`)
-      let got = 0
-      ws.on('message', (data) => {
-        const m = decodeBody<ServerSocketMessage>(new Uint8Array(data as Buffer), 1 << 24)
-        if (m.type === 'entries') got += m.entries.length
-      })
-      await new Promise((r) => ws.once('open', r))
-      ws.send(encodeBody({ type: 'subscribe', db: 'notes', since: null } satisfies ClientSocketMessage))
-      await new Promise((r) => setTimeout(r, 100))
+      const live = await subscribed(server, client)
       await push(1) // the tenant's first push, out of the window
-      while (got < 1) await new Promise((r) => setTimeout(r, 5))
+      await live.holding(1)
       const reads = await countingStatements(async () => {
         for (let i = 2; i <= 6; i++) {
           await push(1)
-          while (got < i) await new Promise((r) => setTimeout(r, 5))
+          await live.holding(i)
         }
       }, 'weft-counter-read')
-      ws.close()
+      live.close()
       // Per push: one for the push request's check, one for the page's (the session's check and
       // the tenant's status each read it before: three).
       expect(reads).toBeLessThanOrEqual(2 * 5)
