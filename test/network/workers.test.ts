@@ -110,4 +110,32 @@ describe('weft-server --single-process', () => {
       }
     }
   })
+
+  it('listens on --postgres-session, the URL of sessions, when the main URL goes through a pooler', async () => {
+    const named = (app: string) => {
+      const u = new URL(db.url)
+      u.searchParams.set('application_name', app)
+      return u.toString()
+    }
+    const port = await freePort()
+    const server = await startServerProcess([
+      '--postgres',
+      named('weft_pooled'),
+      '--postgres-session',
+      named('weft_session'),
+      '--port',
+      String(port),
+    ])
+    try {
+      await server.printed(/listening/)
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200)
+      const { rows } = await adminQuery<{ app: string }>(
+        "SELECT application_name AS app FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'",
+        [db.name],
+      )
+      expect(rows.map((r) => r.app)).toEqual(['weft_session'])
+    } finally {
+      await server.stop()
+    }
+  })
 })

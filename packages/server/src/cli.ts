@@ -6,6 +6,8 @@
  * operator's recovery of a tenant id, run against the data folder while the server is stopped.
  * Starts a Weft server with embedded LevelDB storage in the data folder, or on PostgreSQL with
  * `--postgres URL [--isolation database|schema|shared|hybrid]` (WEFT_POSTGRES_URL, WEFT_ISOLATION).
+ * Behind a pooler in transaction mode, `--postgres-session URL` (WEFT_POSTGRES_SESSION_URL) names
+ * the same database reached with sessions of its own, for locks and `LISTEN`.
  * `weft-server migrate --from <level folder> --to <postgres url>` moves a LevelDB server's data
  * into PostgreSQL. Flags win over the
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
@@ -82,6 +84,7 @@ const FLAGS = {
   'public-url': { type: 'string', multiple: true },
   memory: { type: 'boolean' },
   postgres: { type: 'string' },
+  'postgres-session': { type: 'string' },
   isolation: { type: 'string' },
   'max-tenants': { type: 'string' },
   'tenants-per-address': { type: 'string' },
@@ -107,6 +110,7 @@ const { values } = (() => {
 if (values.help) {
   console.log(
     'weft-server [--port N] [--host ADDR] [--data DIR | --postgres URL [--isolation database|schema|shared|hybrid]]\n' +
+      '            [--postgres-session URL]   (behind a transaction-mode pooler: the database with sessions, for locks)\n' +
       '            [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
@@ -169,6 +173,9 @@ const registration = {
   ...(tokens?.length ? { open: false, tokens } : {}),
 }
 const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
+const postgresSession = values['postgres-session'] ?? process.env.WEFT_POSTGRES_SESSION_URL
+if (postgresSession !== undefined && !postgres)
+  usage('--postgres-session names the sessions of a PostgreSQL storage', 'add --postgres URL')
 const workersRaw = values.workers ?? process.env.WEFT_WORKERS
 const workers = workersRaw === undefined ? 1 : Number(workersRaw)
 if (!Number.isInteger(workers) || workers < 1 || workers > 64)
@@ -205,7 +212,12 @@ async function serve(): Promise<void> {
   const storeFactory = values.memory
     ? new MemoryStoreFactory({ storeOptions })
     : postgres
-      ? new PostgresStoreFactory({ url: postgres, isolation: isolation as 'hybrid', storeOptions })
+      ? new PostgresStoreFactory({
+          url: postgres,
+          ...(postgresSession ? { sessionUrl: postgresSession } : {}),
+          isolation: isolation as 'hybrid',
+          storeOptions,
+        })
       : new LevelStoreFactory({ path: data, storeOptions })
   // Without a URL, the storage is named; with one, its password is not printed.
   const stored = values.memory ? 'in memory' : postgres ? `on PostgreSQL (${isolation} isolation)` : `data in ${data}`

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { ErrorCodes, WeftError } from '@weft/core/backend'
 import { Identifiers } from './identifiers.ts'
 import { poolFor, prepareMainDatabase } from './locations.ts'
 import { storageCall } from './pgError.ts'
@@ -12,21 +13,33 @@ export interface MainDatabaseInfo {
 
 /**
  * The main database of a `PostgresStoreFactory`: its pool, migrated once on first use, the
- * separate pool the server records' locks are held on, and pools on the databases of the same
- * server (tenants of the `database` model), each at most `max` connections.
+ * separate pool of connections that keep a session (the server records' locks, the lock that
+ * orders database creation), and pools on the databases of the same server (tenants of the
+ * `database` model), each at most `max` connections.
+ *
+ * The session pool connects to `sessionUrl` (default `url`): behind a pooler in transaction mode,
+ * `url` goes through the pooler and `sessionUrl` must reach the same database with a session of
+ * its own (directly, or through the pooler in session mode). The first start checks that it does.
  */
 export class MainDatabase {
   readonly pool: Pool
   readonly #url: string
+  readonly #sessionUrl: string
   readonly #max: number
-  /** Connections that hold the server records' locks (see `PostgresServerRecords.exclusive`), made on first use. */
+  /** Connections that keep a session: the server records' locks (see `PostgresServerRecords.exclusive`), made on first use. */
   #lockPool: Pool | undefined
   #ready: Promise<MainDatabaseInfo> | undefined
 
-  constructor(url: string, max: number) {
+  constructor(url: string, max: number, sessionUrl: string = url) {
     this.#url = url
+    this.#sessionUrl = sessionUrl
     this.#max = max
     this.pool = createPool(url, max)
+  }
+
+  /** The URL of connections that must keep a session of their own (locks, `LISTEN`). */
+  get sessionUrl(): string {
+    return this.#sessionUrl
   }
 
   /** Migrates the main database once (again after a failed start); resolves to its name and role. */
@@ -37,6 +50,7 @@ export class MainDatabase {
         const mainDb = rows[0]!.db
         const appRole = Identifiers.appRole(mainDb)
         await prepareMainDatabase(this.pool, appRole)
+        if (this.#sessionUrl !== this.#url) await this.#checkSessionReachesMain()
         return { mainDb, appRole }
       })
       this.#ready = starting
@@ -46,12 +60,35 @@ export class MainDatabase {
     return this.#ready
   }
 
-  /** The pool lock connections come from: as large as the main pool, apart from it. */
+  /** The pool session connections come from: as large as the main pool, apart from it. */
   locks(): Pool {
     if (!this.#lockPool) {
-      this.#lockPool = createPool(this.#url, this.#max)
+      this.#lockPool = createPool(this.#sessionUrl, this.#max)
     }
     return this.#lockPool
+  }
+
+  /**
+   * Fails unless a session connection is a backend of the main database's own server and
+   * database: locks taken elsewhere would order nothing. The main pool must see the session's
+   * backend, by its pid, in `pg_stat_activity` on the same database.
+   */
+  async #checkSessionReachesMain(): Promise<void> {
+    const session = await this.locks().connect()
+    try {
+      const { rows } = await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      const seen = await this.pool.query(
+        'SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()',
+        [rows[0]!.pid],
+      )
+      if (!seen.rowCount)
+        throw new WeftError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'sessionUrl reaches another PostgreSQL server or database than url: its locks would order nothing',
+        )
+    } finally {
+      session.release()
+    }
   }
 
   /** A new pool on another database of the same server, as the same user; the caller ends it. */

@@ -30,6 +30,15 @@ export interface PostgresStoreFactoryOptions {
   readonly isolation?: IsolationModel | 'hybrid'
   /** The model of new tenants under `hybrid`. Default `shared`. */
   readonly defaultModel?: IsolationModel
+  /**
+   * Connection URL for the connections that must keep a PostgreSQL session of their own: the
+   * server records' locks (session advisory locks), the cluster bus's `LISTEN`, and the lock that
+   * orders the creation of tenant databases. Default `url`. Set it when `url` goes through a pooler
+   * in transaction mode (PgBouncer's `pool_mode = transaction`): to the same database, directly or
+   * through the pooler in session mode, as the same user. The first start checks that it reaches
+   * the database `url` does, and fails with `WEFT_INVALID_ARGUMENT` if not.
+   */
+  readonly sessionUrl?: string
   /** Most connections of each pool (the main database's, and each tenant database's). Default 10. */
   readonly maxConnections?: number
   /** Options for the change stores it opens (entry limits, most entries per append), or a function of the store name. */
@@ -70,7 +79,9 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#defaultModel = isolation === 'hybrid' ? (options.defaultModel ?? 'shared') : isolation
     const o = options.storeOptions ?? {}
     this.#storeOptions = typeof o === 'function' ? o : () => o
-    this.#main = new MainDatabase(this.#url, Math.max(1, options.maxConnections ?? 10))
+    if (options.sessionUrl !== undefined && (typeof options.sessionUrl !== 'string' || options.sessionUrl.length === 0))
+      throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'sessionUrl, when given, is a connection url')
+    this.#main = new MainDatabase(this.#url, Math.max(1, options.maxConnections ?? 10), options.sessionUrl)
     this.#table = new TenantsTable(this.#main.pool)
     this.#placements = new TenantPlacements({
       main: this.#main,
@@ -275,11 +286,12 @@ export class PostgresStoreFactory implements StoreFactory {
 
   /**
    * Signals between the processes sharing this PostgreSQL (`LISTEN/NOTIFY` on the main database),
-   * published through this factory's pool. Close each bus before the factory.
+   * published through this factory's pool and heard on a connection to `sessionUrl`. Close each
+   * bus before the factory.
    */
   clusterBus(): PostgresClusterBus {
     this.#checkOpen()
-    const bus = new PostgresClusterBus({ url: this.#url, pool: this.#main.pool })
+    const bus = new PostgresClusterBus({ url: this.#main.sessionUrl, pool: this.#main.pool })
     this.#buses.add(bus)
     return bus
   }

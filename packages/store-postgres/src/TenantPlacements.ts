@@ -96,7 +96,7 @@ export class TenantPlacements {
     const tenant = record.id
     if (record.model === 'database') {
       const ownPool = main.poolOn(record.location)
-      await prepareTenantDatabase(main.pool, ownPool, record.location, appRole).catch(async (err: unknown) => {
+      await prepareTenantDatabase(main.locks(), ownPool, record.location, appRole).catch(async (err: unknown) => {
         await ownPool.end()
         throw err
       })

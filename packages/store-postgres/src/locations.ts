@@ -70,16 +70,17 @@ export async function prepareTenantSchema(pool: Pool, schema: string, role: stri
 
 /**
  * Creates a tenant's database unless it exists (two processes may try at once: a session advisory
- * lock in the main database orders them), then its store tables, usable by `appRole`.
+ * lock in the main database orders them, so `sessionPool` is a pool of the main database whose
+ * connections keep their session), then its store tables, usable by `appRole`.
  */
 export async function prepareTenantDatabase(
-  mainPool: Pool,
+  sessionPool: Pool,
   tenantPool: Pool,
   database: string,
   appRole: string,
 ): Promise<void> {
   await storageCall(`creating database ${database}`, async () => {
-    const client = await mainPool.connect()
+    const client = await sessionPool.connect()
     try {
       await client.query(`SELECT pg_advisory_lock(hashtext('weft-create-database'), hashtext($1))`, [database])
       try {
