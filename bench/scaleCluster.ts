@@ -17,6 +17,8 @@ export const POOL_BOUND = 10
 export interface ProcessMemory {
   readonly rss: number
   readonly heap: number
+  /** Memory of C++ objects bound to JS ones (socket buffers among them). */
+  readonly external: number
   readonly live: number
 }
 

@@ -5,17 +5,18 @@
  * measured from just before its request to the moment each of the 9 other clients of its database
  * receives it, and also from the push's answer (the entry stored) to each arrival. Run with every client on one process,
  * then spread over 2 (a database's clients alternate between the processes), beside an idle
- * loopback WebSocket round trip. Also: memory per connected client beside a bare socket, and the
+ * loopback WebSocket round trip. Also: memory per connected client beside a bare socket (in a relay
+ * process of its own, `scaleMemory.ts`), and the
  * PostgreSQL connections each process holds beside its pool's bound.
  */
 import { generateSigningKeyPair, type SigningKeyPair } from '@weft/core'
 import { EntryFactory, envelope } from '@weft/core/testing'
 import { registerMembers, RemoteChangeStore, ServerConnection } from '@weft/client'
-import { WebSocket } from 'ws'
 import { fmtMs, fmtRatio, progress, type Figure } from './report.ts'
 import { sampleConnections, POOL_BOUND, startRelays, type BenchDatabase, type RelayProcess } from './scaleCluster.ts'
 import { inParallel, Subscriber, waitUntil } from './scaleClients.ts'
 import { summarize, type LatencySummary } from './scaleModel.ts'
+import { openBare, relayMemoryPerClient } from './scaleMemory.ts'
 
 const ROOMS = 100
 const PER_ROOM = 10
@@ -36,8 +37,6 @@ interface LatencyRun {
   readonly acked: LatencySummary
   /** From each push's answer to each subscriber's arrival: the fan-out alone. */
   readonly afterStored: LatencySummary | undefined
-  /** Resident bytes per connected client, per process. */
-  readonly bytesPerClient: number
   /** Most connections any process held, sampled during the run. */
   readonly maxConnections: number
 }
@@ -59,16 +58,13 @@ export async function benchScaleLatency(db: BenchDatabase): Promise<Figure[]> {
 
     progress('scale: idle loopback round trips and bare sockets')
     const rtt = await echoRoundTrips(relays[0]!.echo, 300)
-    const bareBefore = await relays[0]!.mem()
-    const bare = await inParallel(new Array(1_000).fill(relays[0]!.echo) as string[], SIGN_IN_WIDTH, openBare)
-    const bareAfter = await relays[0]!.mem()
-    for (const ws of bare) ws.close()
-    const bytesPerBare = (bareAfter.rss - bareBefore.rss) / bare.length
 
     progress(`scale: ${ROOMS * PER_ROOM} clients on one process, ${ROOMS} writing`)
     const one = await run(db, relays.slice(0, 1), tenant, devices, authors, 'one')
     progress(`scale: ${ROOMS * PER_ROOM} clients over two processes, ${ROOMS} writing`)
     const two = await run(db, relays, tenant, devices, authors, 'two')
+    progress('scale: memory per client, in a relay process of its own')
+    const mem = await relayMemoryPerClient(db, tenant, devices)
 
     const figures: Figure[] = []
     const missing = (r: LatencyRun) =>
@@ -95,15 +91,17 @@ export async function benchScaleLatency(db: BenchDatabase): Promise<Figure[]> {
         ],
       })
     }
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
     figures.push({
       name: 'Relay memory per connected client (signed in, subscribed)',
-      value: `${(two.bytesPerClient / 1024).toFixed(1)} KiB`,
-      reference: `${(bytesPerBare / 1024).toFixed(1)} KiB per bare WebSocket`,
-      ratio: two.bytesPerClient / Math.max(1, bytesPerBare),
+      value: kib(mem.perClient),
+      reference: `${kib(mem.perBare)} per bare WebSocket`,
+      ratio: mem.perClient / Math.max(1, mem.perBare),
       target: 'reported',
       met: true,
       notes: [
-        `resident memory after GC; ${(one.bytesPerClient / 1024).toFixed(1)} KiB with all clients on one process (its first sign-ins: with what the process grows once, see the network group)`,
+        `resident memory after GC, growth over the second of two steps of ${mem.step} of each kind in a fresh relay process (bare sockets first, kept open); the first steps grew ${kib(mem.firstBare)} per bare socket and ${kib(mem.firstClients)} per client, with what the process grows once`,
+        `JS heap and buffers over the same second steps: ${kib(mem.heapPerClient)} per client, ${kib(mem.heapPerBare)} per bare socket`,
       ],
     })
     const conns = Math.max(one.maxConnections, two.maxConnections)
@@ -132,7 +130,6 @@ async function run(
   authors: EntryFactory,
   tag: string,
 ): Promise<LatencyRun> {
-  const before = await Promise.all(relays.map((r) => r.mem()))
   // Client j of room i is on process (i + j) mod P: every room spans every process, and the
   // writers (client 0 of each room) alternate between them.
   const slots = Array.from({ length: ROOMS * PER_ROOM }, (_, k) => ({
@@ -142,8 +139,6 @@ async function run(
   const clients = await inParallel(slots, SIGN_IN_WIDTH, (c) =>
     Subscriber.open(relays[c.process]!.url, tenant, devices[c.room]!, `${tag}-${c.room}`),
   )
-  const after = await Promise.all(relays.map((r) => r.mem()))
-  const bytesPerClient = after.reduce((a, m, i) => a + m.rss - before[i]!.rss, 0) / Math.max(1, clients.length)
   const connections = sampleConnections(
     db,
     relays.map((r) => r.name),
@@ -202,18 +197,8 @@ async function run(
     delivered: latencies.length / pairs,
     acked: summarize(acks),
     afterStored: afterStored.length ? summarize(afterStored) : undefined,
-    bytesPerClient,
     maxConnections: connections.max(),
   }
-}
-
-async function openBare(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url)
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve)
-    ws.once('error', reject)
-  })
-  return ws
 }
 
 /** Round trips of a small message to an echo server on loopback, one at a time, with nothing else running. */

@@ -32,7 +32,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     for (let i = 0; i < 3; i++) gc?.()
     await new Promise((r) => setTimeout(r, 50))
     const m = process.memoryUsage()
-    console.log(JSON.stringify({ rss: m.rss, heap: m.heapUsed, live: server.liveConnections }))
+    console.log(JSON.stringify({ rss: m.rss, heap: m.heapUsed, external: m.external, live: server.liveConnections }))
   }
 }
 await server.close()
