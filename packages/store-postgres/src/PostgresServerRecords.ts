@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { ErrorCodes, WeftError, type KeyValueStore, type TokenLimit, type TokensTaken } from '@weft/core/backend'
-import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg'
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
 import { storageCall } from './pgError.ts'
 
 /** The locks the current async call chain holds, by name (so a section nested in itself does not wait for itself). */
@@ -16,18 +16,31 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>()
  *
  * Each of these, and each read, write and delete of one record, is a single statement: its own
  * transaction, one round trip, with no tenant context to set (these rows belong to no tenant).
- * They go as named prepared statements, so PostgreSQL plans each once per connection.
+ * They go as named prepared statements, so PostgreSQL plans each once per connection, unless
+ * `prepared` is false (a pooler in transaction mode that cannot keep them, such as PgBouncer before
+ * 1.21); the lock statements always do, on the lock pool's connections, which keep their session.
  */
 export class PostgresServerRecords implements KeyValueStore {
   readonly #pool: Pool
   readonly #locks: () => Pool
   readonly #store: string
+  readonly #prepared: boolean
   #closed = false
 
-  constructor(options: { pool: Pool; locks: () => Pool; store: string }) {
+  constructor(options: { pool: Pool; locks: () => Pool; store: string; prepared?: boolean }) {
     this.#pool = options.pool
     this.#locks = options.locks
     this.#store = options.store
+    this.#prepared = options.prepared ?? true
+  }
+
+  /** One statement on the main pool: named (prepared once per connection) unless `prepared` is off. */
+  #query<R extends QueryResultRow>(statement: {
+    name: string
+    text: string
+    values: unknown[]
+  }): Promise<QueryResult<R>> {
+    return this.#pool.query<R>(this.#prepared ? statement : { text: statement.text, values: statement.values })
   }
 
   get closed(): boolean {
@@ -38,7 +51,7 @@ export class PostgresServerRecords implements KeyValueStore {
     this.#checkOpen()
     // One statement reads one row consistently: no transaction or tenant context to open first.
     const { rows } = await storageCall(`reading ${this.#store}`, () =>
-      this.#pool.query<{ value: Buffer }>({
+      this.#query<{ value: Buffer }>({
         name: 'weft-server-kv-get',
         text: 'SELECT value FROM weft_server_kv WHERE store = $1 AND key = $2',
         values: [this.#store, key],
@@ -51,7 +64,7 @@ export class PostgresServerRecords implements KeyValueStore {
     this.#checkOpen()
     // One statement is its own transaction: nothing to open, no tenant context to set.
     await storageCall(`writing ${this.#store}`, () =>
-      this.#pool.query({
+      this.#query({
         name: 'weft-server-kv-put',
         text: `INSERT INTO weft_server_kv (store, key, value) VALUES ($1, $2, $3)
                ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value`,
@@ -63,7 +76,7 @@ export class PostgresServerRecords implements KeyValueStore {
   async delete(key: string): Promise<void> {
     this.#checkOpen()
     await storageCall(`writing ${this.#store}`, () =>
-      this.#pool.query({
+      this.#query({
         name: 'weft-server-kv-delete',
         text: 'DELETE FROM weft_server_kv WHERE store = $1 AND key = $2',
         values: [this.#store, key],
@@ -75,7 +88,7 @@ export class PostgresServerRecords implements KeyValueStore {
     this.#checkOpen()
     // Keys sort by bytes (COLLATE "C"); the prefix is matched exactly, not as a LIKE pattern.
     const { rows } = await storageCall(`reading ${this.#store}`, () =>
-      this.#pool.query<{ key: string }>({
+      this.#query<{ key: string }>({
         name: 'weft-server-kv-keys',
         text: 'SELECT key FROM weft_server_kv WHERE store = $1 AND key >= $2 AND left(key, length($2)) = $2 ORDER BY key',
         values: [this.#store, prefix],
@@ -91,7 +104,7 @@ export class PostgresServerRecords implements KeyValueStore {
   async take(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen()
     const { rows } = await storageCall(`taking a record of ${this.#store}`, () =>
-      this.#pool.query<{ value: Buffer }>({
+      this.#query<{ value: Buffer }>({
         name: 'weft-server-kv-take',
         text: 'DELETE FROM weft_server_kv WHERE store = $1 AND key = $2 RETURNING value',
         values: [this.#store, key],
@@ -106,12 +119,12 @@ export class PostgresServerRecords implements KeyValueStore {
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'a counter moves by whole numbers')
     const { rows } = await storageCall(`counting in ${this.#store}`, () =>
       delta === 0
-        ? this.#pool.query<{ n: string }>({
+        ? this.#query<{ n: string }>({
             name: 'weft-counter-read',
             text: 'SELECT n FROM weft_server_counters WHERE store = $1 AND key = $2',
             values: [this.#store, key],
           })
-        : this.#pool.query<{ n: string }>({
+        : this.#query<{ n: string }>({
             name: 'weft-counter-add',
             text: `INSERT INTO weft_server_counters AS c (store, key, n) VALUES ($1, $2, $3::float8)
                    ON CONFLICT (store, key) DO UPDATE SET n = c.n + EXCLUDED.n RETURNING n`,
@@ -229,7 +242,7 @@ export class PostgresServerRecords implements KeyValueStore {
     most: number,
   ): Promise<{ taken: number; tokens: number } | undefined> {
     const { rows } = await storageCall(`taking request tokens in ${this.#store}`, () =>
-      this.#pool.query<{ taken: number; tokens: number }>({
+      this.#query<{ taken: number; tokens: number }>({
         name: 'weft-take-tokens',
         text: `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
          up AS (

@@ -39,6 +39,13 @@ export interface PostgresStoreFactoryOptions {
    * the database `url` does, and fails with `WEFT_INVALID_ARGUMENT` if not.
    */
   readonly sessionUrl?: string
+  /**
+   * Whether the server's records go to `url` as named prepared statements (planned once per
+   * connection). A pooler in transaction mode keeps them only if it tracks them (PgBouncer 1.21 or
+   * later with `max_prepared_statements` above zero); older ones fail with "prepared statement
+   * does not exist". Default: true without `sessionUrl`, false with it (a pooler is then assumed).
+   */
+  readonly preparedStatements?: boolean
   /** Most connections of each pool (the main database's, and each tenant database's). Default 10. */
   readonly maxConnections?: number
   /** Options for the change stores it opens (entry limits, most entries per append), or a function of the store name. */
@@ -59,6 +66,7 @@ export class PostgresStoreFactory implements StoreFactory {
   readonly #isolation: IsolationModel | 'hybrid'
   readonly #defaultModel: IsolationModel
   readonly #storeOptions: (name: string) => StoreOptions
+  readonly #prepared: boolean
   readonly #main: MainDatabase
   readonly #table: TenantsTable
   readonly #placements: TenantPlacements
@@ -81,6 +89,7 @@ export class PostgresStoreFactory implements StoreFactory {
     this.#storeOptions = typeof o === 'function' ? o : () => o
     if (options.sessionUrl !== undefined && (typeof options.sessionUrl !== 'string' || options.sessionUrl.length === 0))
       throw new WeftError(ErrorCodes.INVALID_ARGUMENT, 'sessionUrl, when given, is a connection url')
+    this.#prepared = options.preparedStatements ?? options.sessionUrl === undefined
     this.#main = new MainDatabase(this.#url, Math.max(1, options.maxConnections ?? 10), options.sessionUrl)
     this.#table = new TenantsTable(this.#main.pool)
     this.#placements = new TenantPlacements({
@@ -136,7 +145,12 @@ export class PostgresStoreFactory implements StoreFactory {
     const tenant = tenantOfStore(name)
     if (tenant === undefined) {
       await this.#main.ready()
-      kv = new PostgresServerRecords({ pool: this.#main.pool, locks: () => this.#main.locks(), store: name })
+      kv = new PostgresServerRecords({
+        pool: this.#main.pool,
+        locks: () => this.#main.locks(),
+        store: name,
+        prepared: this.#prepared,
+      })
     } else {
       kv = PostgresKeyValueStore.forTenant((await this.#placements.get(tenant)).scope, name)
     }

@@ -9,7 +9,9 @@ import {
   updateRecord,
   type KeyValueStore,
 } from '@weft/core/backend'
+import { PostgresServerRecords } from '../src/PostgresServerRecords.ts'
 import { PostgresStoreFactory } from '../src/index.ts'
+import { createPool } from '../src/pool.ts'
 import { createTestDatabase, type TestDatabase } from './helpers/pgDatabase.ts'
 
 /** Two factories on one database: two processes' views of the server's records. */
@@ -184,5 +186,43 @@ describe('the shared steps of the server records on PostgreSQL', () => {
       const waits = await Promise.all(Array.from({ length: 12 }, (_, i) => takeToken(kvs[i % 2]!, `race/${k}`, limit)))
       expect(waits.filter((w) => w === 0)).toHaveLength(3)
     }
+  })
+})
+
+describe('the server records behind a pooler that cannot keep prepared statements', () => {
+  /** The statements the one connection of a pool has prepared, after a run of every kind of step. */
+  async function preparedAfterSteps(prepared: boolean): Promise<string[]> {
+    const pool = createPool(db.url, 1)
+    const locks = createPool(db.url, 1)
+    try {
+      const kv = new PostgresServerRecords({ pool, locks: () => locks, store: `p-${prepared}`, prepared })
+      await kv.put('a', new Uint8Array([1]))
+      expect(await kv.get('a')).toEqual(new Uint8Array([1]))
+      expect(await kv.keys()).toEqual(['a'])
+      expect(await takeRecord(kv, 'a')).toEqual(new Uint8Array([1]))
+      await kv.put('b', new Uint8Array([2]))
+      await kv.delete('b')
+      expect(await addToCounter(kv, 'n', 2)).toBe(2)
+      expect(await addToCounter(kv, 'n', 0)).toBe(2)
+      expect(await takeTokens(kv, 'bucket', { rate: 1, burst: 2 }, 1)).toEqual({ taken: 1, wait: 0 })
+      const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name')
+      return rows.map((r) => r.name)
+    } finally {
+      await Promise.all([pool.end(), locks.end()])
+    }
+  }
+
+  it('names its statements by default, and none with prepared: false, doing the same steps', async () => {
+    expect(await preparedAfterSteps(true)).toEqual([
+      'weft-counter-add',
+      'weft-counter-read',
+      'weft-server-kv-delete',
+      'weft-server-kv-get',
+      'weft-server-kv-keys',
+      'weft-server-kv-put',
+      'weft-server-kv-take',
+      'weft-take-tokens',
+    ])
+    expect(await preparedAfterSteps(false)).toEqual([])
   })
 })

@@ -108,6 +108,48 @@ describe('PostgresStoreFactory sessionUrl', () => {
     }
   })
 
+  it('with sessionUrl, names no statement on url unless preparedStatements says so; locks stay named on sessions', async () => {
+    // Records which connection (by application_name) was sent which named statement.
+    const sent: string[] = []
+    const query = pg.Client.prototype.query
+    pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+      const name = (config as { name?: unknown } | null)?.name
+      const app = (this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters
+        .application_name
+      if (typeof name === 'string' && app?.startsWith('weft_')) sent.push(`${app} ${name}`)
+      return (query as (...a: unknown[]) => unknown).call(this, config, ...rest)
+    } as typeof query
+    try {
+      const steps = async (preparedStatements?: boolean) => {
+        sent.length = 0
+        const factory = new PostgresStoreFactory({
+          url: named(db.url, 'weft_pooled'),
+          sessionUrl: named(db.url, 'weft_session'),
+          ...(preparedStatements === undefined ? {} : { preparedStatements }),
+          maxConnections: 2,
+        })
+        try {
+          const records = await factory.openKeyValueStore('weft-server')
+          await records.put('k', new Uint8Array([1]))
+          await records.increment!('n', 1)
+          await records.exclusive!('critical', async () => undefined)
+          return [...new Set(sent)].sort()
+        } finally {
+          await factory.close()
+        }
+      }
+      expect(await steps()).toEqual(['weft_session weft-lock', 'weft_session weft-unlock'])
+      expect(await steps(true)).toEqual([
+        'weft_pooled weft-counter-add',
+        'weft_pooled weft-server-kv-put',
+        'weft_session weft-lock',
+        'weft_session weft-unlock',
+      ])
+    } finally {
+      pg.Client.prototype.query = query
+    }
+  })
+
   it('refuses a sessionUrl that reaches another database, and an empty one', async () => {
     const factory = new PostgresStoreFactory({ url: db.url, sessionUrl: other.url, maxConnections: 1 })
     try {
