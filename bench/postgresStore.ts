@@ -18,6 +18,7 @@ import pg from 'pg'
 import { startEmbeddedPostgres } from '../test/helpers/embeddedPostgres.ts'
 import { encodeChangePayload, generateKey, generateSigningKeyPair } from './internals.ts'
 import { fmtMs, fmtRate, median, progress, timeMs, type Figure } from './report.ts'
+import { benchRecordStatements } from './postgresRecords.ts'
 
 /** Store sizes: appends and reconciliation are measured as the store grows through them. */
 const SIZES = [1_000, 10_000, 100_000] as const
@@ -84,7 +85,8 @@ function summing(store: ChangeStore): ReconcileSource {
  * tables, the model with the most rows per table) beside the same entries on LevelDB in the same
  * run: appends/s for each step of growth (PostgreSQL with fsync on, LevelDB without, as each runs
  * by default), and what one reconciliation message costs at each size, indexed beside summing the
- * range's hashes on the same store (the O(n) path), with LevelDB's indexed cost in the notes.
+ * range's hashes on the same store (the O(n) path), with LevelDB's indexed cost in the notes, and
+ * the server records' steps with and without named prepared statements.
  * PostgreSQL is `WEFT_BENCH_PG_URL` when set, else a throwaway embedded one (durability on: its
  * fsync is what a server pays).
  */
@@ -151,6 +153,8 @@ export async function benchPostgres(): Promise<Figure[]> {
       target: '<= 3 (indexed, not O(n))',
       met: large.pg / small.pg <= 3,
     })
+    progress('postgres: server record steps, named and unnamed statements')
+    figures.push(await benchRecordStatements(url.toString()))
   } finally {
     await postgres.close()
     await level.close()

@@ -137,6 +137,7 @@ describe('weft-server command line', () => {
       ['--max-tenants', 'many'],
       ['--postgres', 'postgres://127.0.0.1:1/none', '--single-process', '--workers', '2'],
       ['--postgres-session', 'postgres://127.0.0.1:1/none'],
+      ['--postgres', 'postgres://127.0.0.1:1/none', '--prepared-statements'],
     ]) {
       const r = await runServer(['--memory', ...args])
       expect(r.code, r.out).toBe(2)

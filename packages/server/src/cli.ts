@@ -7,7 +7,9 @@
  * Starts a Weft server with embedded LevelDB storage in the data folder, or on PostgreSQL with
  * `--postgres URL [--isolation database|schema|shared|hybrid]` (WEFT_POSTGRES_URL, WEFT_ISOLATION).
  * Behind a pooler in transaction mode, `--postgres-session URL` (WEFT_POSTGRES_SESSION_URL) names
- * the same database reached with sessions of its own, for locks and `LISTEN`.
+ * the same database reached with sessions of its own, for locks and `LISTEN`; the server's records then
+ * send unnamed statements through the pooler unless `--prepared-statements`
+ * (WEFT_POSTGRES_PREPARED_STATEMENTS=1) says it keeps named ones (PgBouncer 1.21 or later).
  * `weft-server migrate --from <level folder> --to <postgres url>` moves a LevelDB server's data
  * into PostgreSQL. Flags win over the
  * environment: WEFT_PORT, WEFT_HOST, WEFT_DATA_DIR, WEFT_BASE_DOMAIN, WEFT_PUBLIC_URLS (comma-separated
@@ -85,6 +87,7 @@ const FLAGS = {
   memory: { type: 'boolean' },
   postgres: { type: 'string' },
   'postgres-session': { type: 'string' },
+  'prepared-statements': { type: 'boolean' },
   isolation: { type: 'string' },
   'max-tenants': { type: 'string' },
   'tenants-per-address': { type: 'string' },
@@ -111,6 +114,7 @@ if (values.help) {
   console.log(
     'weft-server [--port N] [--host ADDR] [--data DIR | --postgres URL [--isolation database|schema|shared|hybrid]]\n' +
       '            [--postgres-session URL]   (behind a transaction-mode pooler: the database with sessions, for locks)\n' +
+      '            [--prepared-statements]   (with --postgres-session: the pooler keeps named statements, PgBouncer 1.21+)\n' +
       '            [--base-domain DOMAIN] [--public-url URL ...] [--memory]\n' +
       '            [--max-bytes-per-tenant N] [--max-entries-per-tenant N] [--max-databases-per-tenant N]\n' +
       '            [--tenant-requests-per-second N] [--max-members-per-tenant N] [--max-mail-messages-per-tenant N]\n' +
@@ -176,6 +180,13 @@ const postgres = values.postgres ?? process.env.WEFT_POSTGRES_URL
 const postgresSession = values['postgres-session'] ?? process.env.WEFT_POSTGRES_SESSION_URL
 if (postgresSession !== undefined && !postgres)
   usage('--postgres-session names the sessions of a PostgreSQL storage', 'add --postgres URL')
+const preparedStatements =
+  values['prepared-statements'] === true || process.env.WEFT_POSTGRES_PREPARED_STATEMENTS === '1'
+if (preparedStatements && !postgresSession)
+  usage(
+    '--prepared-statements is for a pooler that keeps them; without --postgres-session statements are named already',
+    'add --postgres-session URL, or drop --prepared-statements',
+  )
 const workersRaw = values.workers ?? process.env.WEFT_WORKERS
 const workers = workersRaw === undefined ? 1 : Number(workersRaw)
 if (!Number.isInteger(workers) || workers < 1 || workers > 64)
@@ -214,7 +225,7 @@ async function serve(): Promise<void> {
     : postgres
       ? new PostgresStoreFactory({
           url: postgres,
-          ...(postgresSession ? { sessionUrl: postgresSession } : {}),
+          ...(postgresSession ? { sessionUrl: postgresSession, preparedStatements } : {}),
           isolation: isolation as 'hybrid',
           storeOptions,
         })

@@ -1,4 +1,5 @@
-import { ErrorCodes } from '@weft/core/backend'
+import { addToCounter, ErrorCodes, ready, takeTokens } from '@weft/core/backend'
+import { EntryFactory, envelope } from '@weft/core/testing'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Identifiers, PostgresStoreFactory } from '../src/index.ts'
@@ -12,6 +13,7 @@ import { adminQuery, createTestDatabase, type TestDatabase } from './helpers/pgD
 let db: TestDatabase
 let other: TestDatabase
 beforeAll(async () => {
+  await ready()
   ;[db, other] = await Promise.all([createTestDatabase('session'), createTestDatabase('elsewhere')])
 })
 afterAll(async () => {
@@ -147,6 +149,62 @@ describe('PostgresStoreFactory sessionUrl', () => {
       ])
     } finally {
       pg.Client.prototype.query = query
+    }
+  })
+
+  it('leaves nothing in the session of a main-URL connection, for any tenant model, so a transaction pooler may hand it on', async () => {
+    // Through a pooler in transaction mode, the next transaction may run on any server connection:
+    // safe only if no statement on url leaves settings, a role or prepared statements behind.
+    const clients: pg.Client[] = []
+    const connect = pg.Client.prototype.connect
+    pg.Client.prototype.connect = function (this: pg.Client, ...a: unknown[]) {
+      const app = (this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters
+        .application_name
+      if (app === 'weft_one') clients.push(this)
+      return (connect as (...x: unknown[]) => unknown).apply(this, a)
+    } as typeof connect
+    const factory = new PostgresStoreFactory({
+      url: named(db.url, 'weft_one'),
+      sessionUrl: named(db.url, 'weft_session'),
+      isolation: 'hybrid',
+      maxConnections: 1,
+    })
+    try {
+      const f = new EntryFactory(3)
+      const entries = Array.from({ length: 6 }, (_, i) => envelope(f.entry(i % 3, [], 64)))
+      for (const model of ['shared', 'schema'] as const) {
+        await factory.createTenant(`t-${model}`, { model })
+        const store = await factory.openChangeStore(`t-${model}/orders`)
+        expect((await store.appendMany(entries)).added).toHaveLength(6)
+        expect((await store.scan(null)).entries).toHaveLength(6)
+        expect(await store.getChanges([entries[0]!.hash])).toHaveLength(1)
+        const kv = await factory.openKeyValueStore(`t-${model}/records`)
+        await kv.put('a', new Uint8Array([1]))
+        expect(await kv.get('a')).toEqual(new Uint8Array([1]))
+      }
+      const records = await factory.openKeyValueStore('weft-server')
+      await records.put('k', new Uint8Array([2]))
+      await addToCounter(records, 'n', 1)
+      await takeTokens(records, 'b', { rate: 1, burst: 2 }, 1)
+      // One connection at most: every statement above ran on it.
+      expect(clients).toHaveLength(1)
+      const { rows } = await clients[0]!.query<{
+        tenant: string | null
+        role: string
+        login: string
+        path: string
+        n: number
+      }>(
+        `SELECT current_setting('app.tenant_id', true) AS tenant, current_user AS role, session_user AS login,
+                current_setting('search_path') AS path, (SELECT count(*)::int FROM pg_prepared_statements) AS n`,
+      )
+      expect(rows[0]!.tenant ?? '').toBe('')
+      expect(rows[0]!.role).toBe(rows[0]!.login)
+      expect(rows[0]!.path).toBe('"$user", public')
+      expect(rows[0]!.n).toBe(0)
+    } finally {
+      pg.Client.prototype.connect = connect
+      await factory.close()
     }
   })
 
