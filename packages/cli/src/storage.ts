@@ -43,7 +43,9 @@ function levelStorage(path: string): CliStorage {
 }
 
 function postgresStorage(url: string): CliStorage {
-  const pg = new PostgresStoreFactory({ url, maxConnections: 4 })
+  // Behind a pooler in transaction mode, the locks (creating a tenant database) need a session.
+  const sessionUrl = process.env.WEFT_POSTGRES_SESSION_URL
+  const pg = new PostgresStoreFactory({ url, maxConnections: 4, ...(sessionUrl ? { sessionUrl } : {}) })
   return Object.assign(pg, {
     async changeStoreNames(prefix: string): Promise<string[]> {
       // Names are `<tenant>/<db>`: the CLI asks by tenant (`<tenant>/`).

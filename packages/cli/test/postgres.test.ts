@@ -22,6 +22,20 @@ afterAll(async () => {
 })
 
 describe('weft on a PostgreSQL URL in place of a data folder', () => {
+  it('takes the URL of sessions from WEFT_POSTGRES_SESSION_URL, and refuses one that reaches another database', async () => {
+    const other = await createTestDatabase('cli_other')
+    try {
+      const env = { WEFT_DATA: db.url, WEFT_TENANT: 'beta', WEFT_PASSWORD: PASSWORD }
+      const wrong = await weft(['tenant', 'list', '--json'], { ...env, WEFT_POSTGRES_SESSION_URL: other.url })
+      expect(wrong.code).not.toBe(0)
+      expect(wrong.stderr).toMatch(/WEFT_INVALID_ARGUMENT[\s\S]*sessionUrl reaches another/)
+      const right = await weft(['tenant', 'list', '--json'], { ...env, WEFT_POSTGRES_SESSION_URL: db.url })
+      expect(right.code, right.stderr).toBe(0)
+    } finally {
+      await other.drop()
+    }
+  })
+
   it('creates, lists and describes a tenant, shows and verifies its databases, backs it up into a folder, and flags a tampered entry', async () => {
     const env = { WEFT_DATA: db.url, WEFT_TENANT: 'acme', WEFT_PASSWORD: PASSWORD }
     const created = await weft(['tenant', 'create', '--json'], env)
