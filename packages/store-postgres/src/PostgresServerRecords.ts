@@ -244,22 +244,8 @@ export class PostgresServerRecords implements KeyValueStore {
     const { rows } = await storageCall(`taking request tokens in ${this.#store}`, () =>
       this.#query<{ taken: number; tokens: number }>({
         name: 'weft-take-tokens',
-        text: `WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
-         up AS (
-           INSERT INTO weft_server_buckets AS b (store, key, tokens, at, taken)
-           SELECT $1, $2, $4::float8 - LEAST($5::integer, floor($4::float8)), ms, LEAST($5::integer, floor($4::float8)) FROM now
-           ON CONFLICT (store, key) DO UPDATE
-             SET tokens = LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8)
-                   - LEAST($5::integer, floor(LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8))),
-                 taken = LEAST($5::integer, floor(LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8))),
-                 at = GREATEST(b.at, EXCLUDED.at)
-             WHERE LEAST($4::float8, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * $3::float8) >= 1
-           RETURNING taken, tokens
-         )
-         SELECT taken, tokens FROM up
-         UNION ALL
-         SELECT 0, LEAST($4::float8, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * $3::float8)
-           FROM weft_server_buckets b, now WHERE b.store = $1 AND b.key = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
+        // The statement is in the function (control migration 5), planned once per connection.
+        text: 'SELECT taken, tokens FROM weft_take_tokens($1, $2, $3::float8, $4::float8, $5::integer)',
         values: [this.#store, key, rate, burst, most],
       }),
     )

@@ -139,6 +139,37 @@ CREATE INDEX IF NOT EXISTS weft_tenants_pending ON weft_tenants (id) WHERE statu
     name: 'tokens taken from a request bucket',
     sql: `ALTER TABLE weft_server_buckets ADD COLUMN IF NOT EXISTS taken integer NOT NULL DEFAULT 1;`,
   },
+  {
+    // The take of request tokens in a function, whose statement PL/pgSQL plans once per
+    // connection: a server behind a pooler that cannot keep named prepared statements sends it
+    // unnamed, and planning the upsert each time cost more than running it.
+    version: 5,
+    name: 'request tokens taken by a function',
+    sql: `
+CREATE OR REPLACE FUNCTION weft_take_tokens(p_store text, p_key text, p_rate float8, p_burst float8, p_most integer)
+RETURNS TABLE (taken integer, tokens float8) LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- Up to p_most whole tokens taken in one conditional upsert (a new bucket starts full), the row
+  -- saying how many; or, when the bucket holds no whole token, none and the tokens it holds.
+  RETURN QUERY
+  WITH now AS (SELECT extract(epoch FROM clock_timestamp()) * 1000 AS ms),
+  up AS (
+    INSERT INTO weft_server_buckets AS b (store, key, tokens, at, taken)
+    SELECT p_store, p_key, p_burst - LEAST(p_most, floor(p_burst)), ms, LEAST(p_most, floor(p_burst)) FROM now
+    ON CONFLICT (store, key) DO UPDATE
+      SET tokens = LEAST(p_burst, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * p_rate)
+            - LEAST(p_most, floor(LEAST(p_burst, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * p_rate))),
+          taken = LEAST(p_most, floor(LEAST(p_burst, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * p_rate))),
+          at = GREATEST(b.at, EXCLUDED.at)
+      WHERE LEAST(p_burst, b.tokens + GREATEST(0, EXCLUDED.at - b.at) / 1000.0 * p_rate) >= 1
+    RETURNING b.taken, b.tokens
+  )
+  SELECT up.taken, up.tokens FROM up
+  UNION ALL
+  SELECT 0, LEAST(p_burst, b.tokens + GREATEST(0, now.ms - b.at) / 1000.0 * p_rate)
+    FROM weft_server_buckets b, now WHERE b.store = p_store AND b.key = p_key AND NOT EXISTS (SELECT 1 FROM up);
+END $fn$;`,
+  },
 ]
 
 /** The store tables, for grants and for scans of what a tenant left. */

@@ -26,6 +26,9 @@ async function shape(pool: pg.Pool): Promise<Shape> {
       `SELECT column_name AS t FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY 1`,
       [table],
     )
+  const functions = await pool.query<{ t: string }>(
+    `SELECT proname AS t FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'weft\\_%' ORDER BY 1`,
+  )
   const columns = await columnsOf('weft_tenants')
   const bucketColumns = await columnsOf('weft_server_buckets')
   return {
@@ -34,6 +37,7 @@ async function shape(pool: pg.Pool): Promise<Shape> {
     policies: policies.rows.map((r) => r.t),
     tenantColumns: columns.rows.map((r) => r.t),
     bucketColumns: bucketColumns.rows.map((r) => r.t),
+    functions: functions.rows.map((r) => r.t),
   }
 }
 
@@ -45,6 +49,8 @@ interface Shape {
   tenantColumns: string[]
   /** The columns of the request buckets' table (none where the list does not make it). */
   bucketColumns: string[]
+  /** Weft's functions. */
+  functions: string[]
 }
 
 const sorted = (xs: readonly string[]) => [...xs].sort()
@@ -53,13 +59,14 @@ const BUCKET = ['at', 'key', 'store', 'tokens']
 const CATALOGUE = ['adopted', 'config', 'flags', 'moving', 'name', 'quotas', 'status', 'updated_at']
 const EXPECTED: Record<string, Record<number, Shape>> = {
   store: {
-    1: { tables: sorted(STORE_TABLES), rls: [], policies: [], tenantColumns: [], bucketColumns: [] },
+    1: { tables: sorted(STORE_TABLES), rls: [], policies: [], tenantColumns: [], bucketColumns: [], functions: [] },
     2: {
       tables: sorted(STORE_TABLES),
       rls: sorted(STORE_TABLES),
       policies: sorted(STORE_TABLES.map((t) => `${t}:weft_tenant`)),
       tenantColumns: [],
       bucketColumns: [],
+      functions: [],
     },
   },
   control: {
@@ -69,6 +76,7 @@ const EXPECTED: Record<string, Record<number, Shape>> = {
       policies: [],
       tenantColumns: PLACEMENT,
       bucketColumns: [],
+      functions: [],
     },
     2: {
       tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
@@ -76,6 +84,7 @@ const EXPECTED: Record<string, Record<number, Shape>> = {
       policies: [],
       tenantColumns: PLACEMENT,
       bucketColumns: BUCKET,
+      functions: [],
     },
     3: {
       tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
@@ -83,6 +92,7 @@ const EXPECTED: Record<string, Record<number, Shape>> = {
       policies: [],
       tenantColumns: sorted([...PLACEMENT, ...CATALOGUE]),
       bucketColumns: BUCKET,
+      functions: [],
     },
     4: {
       tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
@@ -90,6 +100,15 @@ const EXPECTED: Record<string, Record<number, Shape>> = {
       policies: [],
       tenantColumns: sorted([...PLACEMENT, ...CATALOGUE]),
       bucketColumns: sorted([...BUCKET, 'taken']),
+      functions: [],
+    },
+    5: {
+      tables: ['weft_server_buckets', 'weft_server_counters', 'weft_server_kv', 'weft_tenants'],
+      rls: [],
+      policies: [],
+      tenantColumns: sorted([...PLACEMENT, ...CATALOGUE]),
+      bucketColumns: sorted([...BUCKET, 'taken']),
+      functions: ['weft_take_tokens'],
     },
   },
 }
