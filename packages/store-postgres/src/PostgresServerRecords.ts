@@ -12,7 +12,8 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>()
  * counters (`increment`, one upsert on `weft_server_counters`), locks (`exclusive`, a session
  * advisory lock held on a connection of a separate small pool, so a section never waits for a
  * connection its own work needs) and request-rate buckets (`takeTokens`, one conditional upsert on
- * `weft_server_buckets`, timed by PostgreSQL's clock so processes' clocks need not agree).
+ * `weft_server_buckets` in the function `weft_take_tokens`, timed by PostgreSQL's clock so
+ * processes' clocks need not agree).
  *
  * Each of these, and each read, write and delete of one record, is a single statement: its own
  * transaction, one round trip, with no tenant context to set (these rows belong to no tenant).
